@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine:
+#   make book   -> .venv, install, execute every notebook (cpu profile), build the HTML book
+#   make test   -> .venv, install, run the test suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= cpu
+STAMP := $(VENV)/.installed
+
+.PHONY: install book test test-fast bench clean sync
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever the pins or the package metadata change.
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install -q -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install -q --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	touch $(STAMP)
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(PY) -m reliable_ml book --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+bench: $(STAMP)
+	$(PY) -m reliable_ml bench
+
+# Re-pair every notebook after editing its .py source.
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,228 @@
+"""Tabular sources: the ImageNet testbed, ImageNetV2 and CIFAR-10.1 predictions, QMNIST metadata.
+
+Each file is looked up under the data root in its upstream repository's layout; when absent
+it is downloaded from that repository, checked against the SHA-256 in ``manifest.json`` and
+renamed into place. ``manifest.json`` holds checksums and paths only, never data.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .download import fetch
+from .root import DataCorrupt, DataUnavailable, data_root, display_path
+
+RAW_URL = "https://raw.githubusercontent.com/{repo}/{branch}/{path}"
+
+IMAGENETV2_ALIASES = {
+    "matched-frequency": "imagenetv2-b-33",
+    "threshold-0.7": "imagenetv2-a-44",
+    "top-images": "imagenetv2-c-12",
+}
+CIFAR101_VERSIONS = ("original", "v4", "v6")
+QMNIST_COLUMNS = ("digit", "hsf_series", "writer_id", "writer_digit_index",
+                  "nist_class_code", "nist_index", "duplicate", "unused")
+QMNIST_SPLITS = ("train", "test", "test-all")
+
+
+@lru_cache(maxsize=1)
+def _manifest() -> dict:
+    return json.loads((Path(__file__).with_name("manifest.json")).read_text())
+
+
+def _source_of(rel: str) -> tuple[str, dict]:
+    for name, src in _manifest().items():
+        if rel in src["files"]:
+            return name, src
+    raise KeyError(rel)
+
+
+def upstream_url(rel: str) -> str:
+    """Upstream address of a manifest file given by its path relative to the data root."""
+    _, src = _source_of(rel)
+    return RAW_URL.format(repo=src["repo"], branch=src["branch"], path=rel[len(src["strip"]):])
+
+
+def ensure_file(rel: str, root: Path | str | None = None, download: bool = True) -> Path:
+    """Path of ``<root>/<rel>``, downloading (checksummed) from upstream when absent."""
+    root_path = data_root(root)
+    path = root_path / rel
+    if path.exists():
+        return path
+    name, src = _source_of(rel)
+    url = upstream_url(rel)
+    if not download:
+        raise DataUnavailable(name, root_path, url, f"missing file {display_path(path)}")
+    try:
+        return fetch(url, path, sha256=src["files"][rel], desc=Path(rel).name)
+    except DataCorrupt:
+        raise
+    except OSError as exc:
+        raise DataUnavailable(name, root_path, url, repr(exc)) from exc
+
+
+def _files_under(prefix: str) -> list[str]:
+    return sorted(rel for src in _manifest().values() for rel in src["files"] if rel.startswith(prefix))
+
+
+# --------------------------------------------------------------------------- testbed
+def imagenet_testbed(root: Path | str | None = None, download: bool = True) -> pd.DataFrame:
+    """Top-1 accuracy (in %) of the testbed's ImageNet models on its evaluation settings.
+
+    One row per model (column ``model``), one column per setting (``val``,
+    ``imagenetv2-matched-frequency-format-val``, ``objectnet-1.0-beta``, ``pgd...``);
+    missing evaluations are NaN. Source: Taori et al. 2020, ``robustness_top1s.csv``.
+    """
+    path = ensure_file("imagenet-testbed/robustness_top1s.csv", root, download)
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataCorrupt(path, str(exc)) from exc
+    if "model" not in frame.columns or "val" not in frame.columns:
+        raise DataCorrupt(path, f"expected columns 'model' and 'val'; found {list(frame.columns)[:5]}...")
+    return frame
+
+
+# --------------------------------------------------------------------------- ImageNetV2
+class TopKPredictions(NamedTuple):
+    """``top5[model]``: int64 ``(N, 5)`` predicted class ids; ``labels``: int64 ``(N,)``."""
+
+    top5: dict[str, np.ndarray]
+    labels: np.ndarray
+    dataset: str
+
+    def correct(self, k: int = 1) -> pd.DataFrame:
+        """Boolean ``(N, n_models)`` frame: is the label in the model's top-``k``."""
+        return pd.DataFrame({m: (p[:, :k] == self.labels[:, None]).any(1) for m, p in self.top5.items()})
+
+
+def imagenetv2_predictions(dataset: str = "matched-frequency", root: Path | str | None = None,
+                           download: bool = True) -> TopKPredictions:
+    """Per-model top-5 predictions of 67 ImageNet models on an ImageNetV2 test set.
+
+    ``dataset``: ``matched-frequency`` (``imagenetv2-b-33``); predictions are published for
+    that set only. Labels come from the dataset file's wnids mapped through ``class_info.json``.
+    """
+    name = IMAGENETV2_ALIASES.get(dataset, dataset)
+    pred_prefix = f"ImageNetV2/data/predictions/{name}/"
+    pred_files = _files_under(pred_prefix)
+    if not pred_files:
+        have = sorted({rel.split("/")[3] for rel in _files_under("ImageNetV2/data/predictions/")})
+        aliases = [a for a, n in IMAGENETV2_ALIASES.items() if n in have]
+        raise ValueError(f"no published predictions for ImageNetV2 set {dataset!r}; "
+                         f"available: {', '.join(aliases + have)}")
+    info_path = ensure_file("ImageNetV2/data/metadata/class_info.json", root, download)
+    set_path = ensure_file(f"ImageNetV2/data/datasets/{name}.json", root, download)
+    try:
+        wnid_to_cid = {c["wnid"]: int(c["cid"]) for c in json.loads(info_path.read_text())}
+        pairs = json.loads(set_path.read_text())["image_filenames"]
+        labels = np.array([wnid_to_cid[wnid] for _, wnid in pairs], dtype=np.int64)
+    except (json.JSONDecodeError, KeyError, ValueError) as exc:
+        raise DataCorrupt(set_path, f"cannot read labels: {exc!r}") from exc
+    top5 = {}
+    for rel in pred_files:
+        path = ensure_file(rel, root, download)
+        try:
+            pred = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise DataCorrupt(path, str(exc)) from exc
+        if pred.shape != (len(labels), 5):
+            raise DataCorrupt(path, f"shape {pred.shape}, expected {(len(labels), 5)}")
+        top5[Path(rel).stem] = pred.astype(np.int64)
+    return TopKPredictions(top5, labels, name)
+
+
+# --------------------------------------------------------------------------- CIFAR-10.1
+class ClassPredictions(NamedTuple):
+    """``predictions[model]``: int64 ``(N,)`` predicted classes; ``labels`` may be ``None``."""
+
+    predictions: dict[str, np.ndarray]
+    labels: np.ndarray | None
+    version: str
+    note: str
+
+    def accuracy(self) -> pd.Series:
+        """Accuracy (fraction) per model; needs ``labels``."""
+        if self.labels is None:
+            raise ValueError(f"no labels for CIFAR-10 {self.version!r}: {self.note}")
+        return pd.Series({m: float((p == self.labels).mean()) for m, p in self.predictions.items()})
+
+
+def cifar101_predictions(version: str = "v6", root: Path | str | None = None,
+                         download: bool = True) -> ClassPredictions:
+    """Predictions of ~30 published CIFAR-10 models on CIFAR-10 (``original``) or CIFAR-10.1.
+
+    Labels for ``v4``/``v6`` come from CIFAR-10.1's label files. Labels for ``original`` are
+    the canonical CIFAR-10 test labels in order, read from ``torchvision.datasets.CIFAR10``
+    when it is available (the JPEG copy lost the order); otherwise ``labels`` is ``None``.
+    """
+    if version not in CIFAR101_VERSIONS:
+        raise ValueError(f"unknown CIFAR-10.1 version {version!r}; allowed: {', '.join(CIFAR101_VERSIONS)}")
+    files = _files_under(f"CIFAR-10.1/model_predictions/{version}_predictions/")
+    predictions = {}
+    for rel in files:
+        path = ensure_file(rel, root, download)
+        try:
+            predictions[Path(rel).stem.removesuffix("_predictions")] = np.asarray(
+                json.loads(path.read_text()), dtype=np.int64)
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise DataCorrupt(path, str(exc)) from exc
+    note = ""
+    if version == "original":
+        labels = _canonical_cifar10_test_labels(root)
+        if labels is None:
+            note = ("canonical CIFAR-10 test labels (in order) are needed and were not found; "
+                    "torchvision.datasets.CIFAR10 provides them with internet")
+    else:
+        path = ensure_file(f"CIFAR-10.1/datasets/cifar10.1_{version}_labels.npy", root, download)
+        try:
+            labels = np.load(path, allow_pickle=False).astype(np.int64)
+        except (ValueError, OSError, EOFError) as exc:
+            raise DataCorrupt(path, str(exc)) from exc
+    if labels is not None:
+        for model, pred in predictions.items():
+            if pred.shape != labels.shape:
+                raise DataCorrupt(model, f"{pred.shape[0]} predictions for {labels.shape[0]} labels")
+    return ClassPredictions(predictions, labels, version, note)
+
+
+def _canonical_cifar10_test_labels(root: Path | str | None) -> np.ndarray | None:
+    from .images import load_images
+
+    try:
+        return load_images("cifar10", "test", root=root, download=False).y.numpy()
+    except DataUnavailable:
+        return None
+
+
+# --------------------------------------------------------------------------- QMNIST
+def qmnist_metadata(split: str = "train", root: Path | str | None = None,
+                    download: bool = True) -> pd.DataFrame:
+    """Writer and NIST series of every MNIST digit (Yadav & Bottou 2019).
+
+    ``train``: 60,000 rows aligned with MNIST train; ``test``: the first 10,000 QMNIST test
+    rows, aligned with MNIST test; ``test-all``: all 60,000 QMNIST test rows. Columns:
+    ``digit``, ``hsf_series`` (0/1: Census employees, 4: high-school students),
+    ``writer_id``, ``writer_digit_index``, ``nist_class_code``, ``nist_index``, ...
+    """
+    if split not in QMNIST_SPLITS:
+        raise ValueError(f"unknown QMNIST split {split!r}; allowed: {', '.join(QMNIST_SPLITS)}")
+    which = "train" if split == "train" else "test"
+    path = ensure_file(f"QMNIST/qmnist-{which}-labels.tsv.gz", root, download)
+    try:
+        frame = pd.read_csv(path, sep="\t", header=None, compression="gzip")
+    except (OSError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataCorrupt(path, str(exc)) from exc
+    if frame.shape[1] != len(QMNIST_COLUMNS):
+        raise DataCorrupt(path, f"{frame.shape[1]} columns, expected {len(QMNIST_COLUMNS)}")
+    frame.columns = list(QMNIST_COLUMNS)
+    frame = frame.astype(np.int64)
+    if split == "test":
+        frame = frame.iloc[:10_000].reset_index(drop=True)
+    frame["population"] = np.where(frame["hsf_series"] == 4, "student", "employee")
+    return frame

@@ -1,0 +1,213 @@
+"""Execute the chapter notebooks with papermill, in a profile, with checked parameters.
+
+Sources are the Jupytext percent files ``notebooks/NN_name.py``; each is converted to a
+notebook in memory, its ``parameters`` cell is read to validate ``-p KEY VALUE`` overrides
+*before* any cell runs, and papermill executes it into ``_build/executed/<profile>/``.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .profiles import PROFILES, check_profile
+from .results import PROJECT_ROOT
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+BUILD_DIR = PROJECT_ROOT / "_build"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised in one of its cells."""
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, source: str = ""):
+        self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
+        where = f"cell {cell}" if cell is not None else "an unknown cell"
+        first = source.strip().splitlines()[0] if source.strip() else ""
+        super().__init__(f"notebook {notebook} failed in {where}"
+                         + (f" ({first[:80]!r})" if first else "") + f": {ename}: {evalue}")
+
+
+def discover(names: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Notebook sources to run: all ``NN_*.py`` in ``folder``, or those named.
+
+    A name may be a stem (``00_data_tour``), a unique prefix (``00``), or a path to a
+    ``.py``/``.ipynb`` file.
+    """
+    available = sorted(p for p in folder.glob("[0-9][0-9]_*.py"))
+    if not names:
+        return available
+    chosen = []
+    for name in names:
+        path = Path(name)
+        if path.suffix in (".py", ".ipynb") and path.exists():
+            chosen.append(path.with_suffix(".py") if path.with_suffix(".py").exists() else path)
+            continue
+        matches = [p for p in available if p.stem == path.stem] or \
+                  [p for p in available if p.stem.startswith(path.stem)]
+        if len(matches) != 1:
+            stems = ", ".join(p.stem for p in available) or "(none)"
+            what = "matches several" if matches else "matches no"
+            raise ValueError(f"{name!r} {what} notebook in {folder}; available: {stems}")
+        chosen.append(matches[0])
+    return chosen
+
+
+def read_notebook(path: Path):
+    """Read a ``.py`` (Jupytext percent) or ``.ipynb`` file as an ``nbformat`` notebook."""
+    import jupytext
+
+    nb = jupytext.read(path)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    return nb
+
+
+def parameters_of(nb) -> dict[str, Any]:
+    """Names and default values assigned in the cell tagged ``parameters``.
+
+    Raises ``ValueError`` if there is no such cell, or a default is not a literal.
+    """
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"expected exactly one code cell tagged 'parameters'; found {len(cells)}")
+    defaults: dict[str, Any] = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target.id, node.value
+        else:
+            continue
+        try:
+            defaults[target] = ast.literal_eval(value)
+        except ValueError as exc:
+            raise ValueError(f"parameter {target!r} must have a literal default") from exc
+    return defaults
+
+
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def coerce(name: str, raw: Any, default: Any) -> Any:
+    """Convert a command-line string ``raw`` to the type of ``default``; raise ``ValueError``."""
+    if not isinstance(raw, str):
+        value = raw
+    elif isinstance(default, bool):
+        low = raw.strip().lower()
+        if low not in _TRUE | _FALSE:
+            raise ValueError(f"parameter {name!r} takes true/false; got {raw!r}")
+        value = low in _TRUE
+    elif isinstance(default, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"parameter {name!r} takes an integer (default {default}); got {raw!r}") from None
+    elif isinstance(default, float):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"parameter {name!r} takes a number (default {default}); got {raw!r}") from None
+    elif isinstance(default, str):
+        value = raw
+    else:
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"parameter {name!r} takes a Python literal like {default!r}; got {raw!r}") from None
+    if default is not None and not isinstance(default, bool) and isinstance(value, bool):
+        raise ValueError(f"parameter {name!r} takes {type(default).__name__}; got {raw!r}")
+    if isinstance(default, (int, float)) and not isinstance(default, bool) and not isinstance(value, (int, float)):
+        raise ValueError(f"parameter {name!r} takes a number; got {raw!r}")
+    if name == "profile":
+        check_profile(value)
+    return value
+
+
+def resolve_parameters(nb_name: str, defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``overrides`` against a notebook's ``defaults``; return the checked values."""
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook {nb_name}; "
+                         f"its parameters cell sets: {', '.join(sorted(defaults))}")
+    return {k: coerce(k, v, defaults[k]) for k, v in overrides.items()}
+
+
+@dataclass
+class Outcome:
+    notebook: str
+    output: Path
+    seconds: float
+    error: NotebookFailed | None = None
+
+
+def _clean_metadata(nb, src: Path) -> None:
+    """Keep absolute paths of the build machine out of the executed notebook's metadata."""
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"] = f"{src.parent.name}/{src.name}"
+    meta["output_path"] = f"{src.stem}.ipynb"
+    meta.pop("environment_variables", None)
+
+
+def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
+            out_dir: Path | None = None, progress: bool = True, timeout_s: int | None = None) -> Outcome:
+    """Execute one notebook in ``profile``; return where it went, how long, and any failure."""
+    import nbformat
+    import papermill as pm
+
+    check_profile(profile)
+    out_dir = Path(out_dir or BUILD_DIR / "executed" / profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb = read_notebook(src)
+    params = resolve_parameters(src.stem, parameters_of(nb), {**(overrides or {}), "profile": profile})
+    output = out_dir / f"{src.stem}.ipynb"
+    env_before = os.environ.get("MPLBACKEND")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    t0 = time.perf_counter()
+    error = None
+    try:
+        pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
+                            progress_bar=progress, cwd=str(src.parent), log_output=False,
+                            execution_timeout=timeout_s)
+    except pm.PapermillExecutionError as exc:
+        error = NotebookFailed(src.stem, exc.cell_index, exc.ename, exc.evalue, exc.source)
+    finally:
+        if env_before is None:
+            os.environ.pop("MPLBACKEND", None)
+    seconds = time.perf_counter() - t0
+    if output.exists():
+        done = nbformat.read(output, as_version=4)
+        _clean_metadata(done, src)
+        nbformat.write(done, output)
+    return Outcome(src.stem, output, seconds, error)
+
+
+def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None = None,
+        out_dir: Path | None = None, progress: bool = True) -> list[Outcome]:
+    """Validate every selected notebook's parameters, then execute them in order.
+
+    All parameter errors are raised before any notebook starts. Failures do not stop the
+    remaining notebooks; the caller decides the exit status from the outcomes.
+    """
+    check_profile(profile)
+    sources = discover(names)
+    if not sources:
+        raise ValueError(f"no notebooks found in {NOTEBOOK_DIR}")
+    for src in sources:  # fail fast, before any cell runs
+        resolve_parameters(src.stem, parameters_of(read_notebook(src)), {**(overrides or {}), "profile": profile})
+    outcomes = []
+    for src in sources:
+        print(f"==> {src.stem} [{profile}]", flush=True)
+        outcome = execute(src, profile, overrides, out_dir, progress)
+        status = "FAILED" if outcome.error else "ok"
+        print(f"    {status} in {outcome.seconds:.1f} s -> {outcome.output}", flush=True)
+        if outcome.error:
+            print(f"    {outcome.error}", flush=True)
+        outcomes.append(outcome)
+    return outcomes
+
+
+__all__ = ["PROFILES", "NotebookFailed", "Outcome", "coerce", "discover", "execute",
+           "parameters_of", "read_notebook", "resolve_parameters", "run"]

@@ -1,0 +1,111 @@
+"""Statistics for accuracy comparisons: exact intervals, concentration bounds, probit-scale lines.
+
+Accuracies are fractions in [0, 1] unless a function says otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _st
+
+
+def _check_counts(k, n) -> tuple[np.ndarray, np.ndarray]:
+    k_arr, n_arr = np.asarray(k), np.asarray(n)
+    if np.any(n_arr <= 0):
+        raise ValueError(f"test-set size n must be positive; got {n!r}")
+    if np.any(k_arr < 0) or np.any(k_arr > n_arr):
+        raise ValueError(f"number correct k must lie in [0, n]; got k={k!r}, n={n!r}")
+    return k_arr, n_arr
+
+
+def clopper_pearson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Exact two-sided (1 - alpha) interval for a binomial proportion k / n.
+
+    lower = Beta^{-1}(alpha/2; k, n - k + 1) (0 when k = 0),
+    upper = Beta^{-1}(1 - alpha/2; k + 1, n - k) (1 when k = n).
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    k_arr, n_arr = _check_counts(k, n)
+    with np.errstate(invalid="ignore"):
+        lower = np.where(k_arr == 0, 0.0, _st.beta.ppf(alpha / 2, k_arr, n_arr - k_arr + 1))
+        upper = np.where(k_arr == n_arr, 1.0, _st.beta.ppf(1 - alpha / 2, k_arr + 1, n_arr - k_arr))
+    return lower, upper
+
+
+def hoeffding_halfwidth(n, alpha: float = 0.05) -> np.ndarray:
+    """Half-width t with P(|acc_hat - acc| >= t) <= alpha for n i.i.d. 0/1 losses.
+
+    Hoeffding: P(|acc_hat - acc| >= t) <= 2 exp(-2 n t^2), so t = sqrt(log(2 / alpha) / (2 n)).
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    n_arr = np.asarray(n, dtype=float)
+    if np.any(n_arr <= 0):
+        raise ValueError(f"test-set size n must be positive; got {n!r}")
+    return np.sqrt(np.log(2 / alpha) / (2 * n_arr))
+
+
+# ----------------------------------------------------------------------------- probit scale
+def probit(p, eps: float = 1e-6) -> np.ndarray:
+    """Phi^{-1}(p), with p clipped to [eps, 1 - eps] so 0 and 1 stay finite."""
+    return _st.norm.ppf(np.clip(np.asarray(p, dtype=float), eps, 1 - eps))
+
+
+def inv_probit(z) -> np.ndarray:
+    """Phi(z), the standard normal CDF."""
+    return _st.norm.cdf(np.asarray(z, dtype=float))
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """probit(y) = slope * probit(x) + intercept, fitted by least squares on the probit scale."""
+
+    slope: float
+    intercept: float
+    r2: float
+    n: int
+
+    def predict(self, x) -> np.ndarray:
+        """Predicted y accuracy (fraction) for x accuracy (fraction)."""
+        return inv_probit(self.slope * probit(x) + self.intercept)
+
+    def as_dict(self) -> dict:
+        return {"slope": self.slope, "intercept": self.intercept, "r2": self.r2, "n": self.n}
+
+
+def probit_linear_fit(x, y) -> LineFit:
+    """Least-squares line through (probit(x), probit(y)); x, y accuracies as fractions.
+
+    r^2 is the squared correlation on the probit scale. Needs at least 3 finite pairs.
+    """
+    x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x_arr.shape != y_arr.shape:
+        raise ValueError(f"x and y must have the same shape; got {x_arr.shape} and {y_arr.shape}")
+    keep = np.isfinite(x_arr) & np.isfinite(y_arr)
+    if keep.sum() < 3:
+        raise ValueError(f"need at least 3 finite (x, y) pairs to fit a line; got {int(keep.sum())}")
+    if np.any((x_arr[keep] < 0) | (x_arr[keep] > 1) | (y_arr[keep] < 0) | (y_arr[keep] > 1)):
+        raise ValueError("accuracies must be fractions in [0, 1] (divide percentages by 100)")
+    res = _st.linregress(probit(x_arr[keep]), probit(y_arr[keep]))
+    return LineFit(float(res.slope), float(res.intercept), float(res.rvalue ** 2), int(keep.sum()))
+
+
+def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise bootstrap band of the probit line's prediction on ``grid`` (fractions).
+
+    Resamples the (x, y) pairs with replacement ``n_boot`` times, refits, and returns the
+    ((1 - level)/2, (1 + level)/2) quantiles of the predictions at each grid point.
+    """
+    x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    preds = np.empty((n_boot, len(grid)))
+    zx, zy, zg = probit(x_arr), probit(y_arr), probit(grid)
+    for b in range(n_boot):
+        idx = rng.integers(0, len(zx), len(zx))
+        slope, intercept = np.polyfit(zx[idx], zy[idx], 1)
+        preds[b] = inv_probit(slope * zg + intercept)
+    lo, hi = np.quantile(preds, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return lo, hi

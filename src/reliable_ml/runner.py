@@ -25,7 +25,7 @@ class NotebookFailed(RuntimeError):
 
     def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, source: str = ""):
         self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
-        where = f"cell {cell}" if cell is not None else "an unknown cell"
+        where = f"cell {cell} (counting from 1)" if cell is not None else "an unknown cell"
         first = source.strip().splitlines()[0] if source.strip() else ""
         super().__init__(f"notebook {notebook} failed in {where}"
                          + (f" ({first[:80]!r})" if first else "") + f": {ename}: {evalue}")
@@ -63,6 +63,10 @@ def read_notebook(path: Path):
     nb = jupytext.read(path)
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     return nb
+
+
+def _parameters_index(nb) -> int:
+    return next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
 
 
 def parameters_of(nb) -> dict[str, Any]:
@@ -172,7 +176,9 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
                             progress_bar=progress, cwd=str(src.parent), log_output=False,
                             execution_timeout=timeout_s)
     except pm.PapermillExecutionError as exc:
-        error = NotebookFailed(src.stem, exc.cell_index, exc.ename, exc.evalue, exc.source)
+        # papermill counts its injected-parameters cell; report the position in the source, from 1
+        cell = exc.cell_index + 1 - (exc.cell_index > _parameters_index(nb))
+        error = NotebookFailed(src.stem, cell, exc.ename, exc.evalue, exc.source)
     finally:
         if env_before is None:
             os.environ.pop("MPLBACKEND", None)

@@ -181,7 +181,8 @@ def _load_mnist(root: Path, split: str, download: bool) -> ImageSet:
 
     raw = root / "MNIST" / "raw"
     files = [raw / f for f in MNIST_FILES[split]]
-    if not all(f.exists() for f in files):
+    every_file = [raw / f for pair in MNIST_FILES.values() for f in pair]  # torchvision wants all four
+    if not all(f.exists() for f in every_file):
         if not download:
             raise DataUnavailable("mnist", root, UPSTREAM["mnist"], f"missing files in {display_path(raw)}")
         try:

@@ -1,0 +1,52 @@
+"""Visible notes and the shared figure helpers."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+
+from reliable_ml import notes, plots
+from reliable_ml.data import DataUnavailable, ImageSetInfo
+
+
+def test_show_note_outside_a_kernel_prints_to_stderr(capsys):
+    text = notes.show_note("data is missing", kind="warning")
+    assert text == "WARNING: data is missing" and "data is missing" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="note, warning, important"):
+        notes.show_note("x", kind="loud")
+
+
+def test_show_fallback_only_for_fallbacks(capsys):
+    info = ImageSetInfo("digits", "test", "scikit-learn digits (fallback: mnist unavailable)", 3,
+                        ("0",), (1, 8, 8), False, "sklearn", fallback_from="mnist")
+    assert notes.show_fallback(info) and "NOT a mnist result" in capsys.readouterr().err
+    plain = ImageSetInfo("digits", "test", "digits", 3, ("0",), (1, 8, 8), False, "sklearn")
+    assert not notes.show_fallback(plain)
+
+
+def test_show_missing_names_section_and_error(capsys, tmp_path):
+    notes.show_missing(DataUnavailable("qmnist", tmp_path, "upstream"), "writers")
+    err = capsys.readouterr().err
+    assert "'writers'" in err and "qmnist" in err and "RELIABLE_ML_DATA" in err
+
+
+def test_image_grid_and_caption():
+    x = np.random.default_rng(0).integers(0, 256, (7, 3, 4, 4), dtype=np.uint8)
+    fig = plots.image_grid(x, [str(i) for i in range(7)], ncols=4)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 7 and len(fig.axes) == 8
+    plots.source_caption(fig, "CIFAR-10 (JPEG q75 copy)")
+    assert any("Data: CIFAR-10 (JPEG q75 copy)" in t.get_text() for t in fig.texts)
+    with pytest.raises(ValueError, match="shape"):
+        plots.image_grid(np.zeros((2, 4, 4)))
+
+
+def test_identity_line_spans_both_axes():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.scatter([0.2, 0.9], [0.1, 0.5])
+    plots.identity_line(ax)
+    assert ax.get_xlim() == ax.get_ylim()

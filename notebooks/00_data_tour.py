@@ -71,7 +71,7 @@ for name in ("digits", "mnist", "cifar10", "cifar10-jpeg"):
         loaded[name] = {split: data.load_images(name, split) for split in splits}
     except data.DataUnavailable as err:
         if name == "cifar10":
-            print(f"canonical CIFAR-10 not found here; the JPEG copy is tried next ({err.reason})")
+            print("Canonical CIFAR-10 (torchvision's cifar-10-batches-py) is not here; the JPEG copy is used.")
             continue
         notes.show_missing(err, f"{name} samples")
 

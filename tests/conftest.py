@@ -42,3 +42,33 @@ def real_data_root() -> Path:
     if not REAL_DATA:
         pytest.skip("RELIABLE_ML_DATA is not set: real-data checks skipped")
     return Path(REAL_DATA)
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """Execute every notebook once in the smoke profile, results into a temporary folder.
+
+    Returns ``(tmp, {stem: Outcome})``; used by the notebook, book and browser tests.
+    """
+    from reliable_ml import runner
+
+    tmp = tmp_path_factory.mktemp("smoke")
+    os.environ["RELIABLE_ML_RESULTS"] = str(tmp / "results")
+    try:
+        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False)
+    finally:
+        os.environ.pop("RELIABLE_ML_RESULTS", None)
+    return tmp, {o.notebook: o for o in outcomes}
+
+
+@pytest.fixture(scope="session")
+def smoke_book(smoke_runs) -> Path:
+    """The HTML book built (warnings as errors) from the smoke-executed notebooks."""
+    from reliable_ml import book
+
+    tmp, outcomes = smoke_runs
+    failed = [str(o.error) for o in outcomes.values() if o.error]
+    if failed:
+        pytest.fail("cannot build the book, notebooks failed: " + "; ".join(failed))
+    site = book.stage(tmp / "executed", tmp / "site")
+    return book.build(site, tmp / "html", strict=True).parent

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import nbformat
 
-from .results import PROJECT_ROOT
+from . import scorecard
+from .results import PROJECT_ROOT, load_all, results_root
 
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
@@ -28,8 +29,13 @@ def _check_executed(notebook: Path) -> None:
                                    f"{out.get('ename')}: {out.get('evalue')}")
 
 
-def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT) -> Path:
-    """Assemble the book sources in ``site_dir`` from the project and the executed notebooks."""
+def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
+          results_dir: Path | None = None) -> Path:
+    """Assemble the book sources in ``site_dir`` from the project and the executed notebooks.
+
+    The scorecard page and its landing-page summary are generated here from the committed
+    results files (``results_dir``, default ``results/``), so they never go stale.
+    """
     executed = sorted(Path(executed_dir).glob("*.ipynb"))
     if not executed:
         raise FileNotFoundError(f"no executed notebooks in {executed_dir}: run "
@@ -40,6 +46,7 @@ def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT)
     for name in BOOK_FILES:
         shutil.copy2(project_root / name, site_dir / name)
     shutil.copytree(project_root / "book", site_dir / "book")
+    scorecard.write(site_dir / "book", load_all(results_dir or results_root()))
     for nb in executed:
         _check_executed(nb)
         shutil.copy2(nb, site_dir / "notebooks" / nb.name)

@@ -58,3 +58,12 @@ def show_missing(err: Exception, section: str, how: str | None = None) -> str:
     text += "\n\n" + (how or "Point RELIABLE_ML_DATA at a folder with the data in its upstream "
                              "layout, or run this notebook with internet access so it can download it.")
     return show_note(text, kind="warning", title="Data missing: section skipped")
+
+
+INTERACTIVE_NOTE = ("This control is interactive: run this notebook in Jupyter (or open it with the "
+                    "Colab/Binder launch buttons) to interact with it. The static figures below show every option.")
+
+
+def show_interactive_note() -> str:
+    """Say, next to a widget, that the static book cannot run it (run this notebook to interact)."""
+    return show_note(INTERACTIVE_NOTE, kind="note", title="Run this notebook to interact")

@@ -1,0 +1,223 @@
+"""The reproduction scorecard: published headline figures next to what our runs measured.
+
+Numbers come only from ``results/<profile>/<notebook>.json``; a claim whose results file or
+key is missing is shown as *not yet*. The published column quotes
+``shared/reference/published_figures.md`` with its citation key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .results import load_all
+
+STATUSES = ("reproduced", "partly", "not yet")
+PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count
+
+
+@dataclass(frozen=True)
+class Measured:
+    value: str
+    status: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    claim: str
+    published: str
+    cite: str
+    notebook: str
+    judge: Callable[[dict], Measured | None]
+
+
+def _get(record: dict, *keys):
+    value = record
+    for key in keys:
+        if not isinstance(value, dict) or key not in value or value[key] is None:
+            return None
+        value = value[key]
+    return value
+
+
+def _pts(x: float) -> str:
+    return f"{x:+.1f} pts" if x < 0 else f"{x:.1f} pts"
+
+
+# ----------------------------------------------------------------------------- judges
+def _imagenet_drop(r: dict) -> Measured | None:
+    drop = _get(r, "imagenetv2_top_model_drop")
+    if drop is None:
+        return None
+    status = "reproduced" if 11 <= drop <= 14 else "partly"
+    return Measured(f"{drop:.1f} pts drop of {r.get('imagenetv2_top_model', 'the top model')} "
+                    "(recomputed from the testbed CSV)", status)
+
+
+def _mnist_matched_vs_shifted(r: dict) -> Measured | None:
+    matched, shifted = _get(r, "matched_drop"), _get(r, "shifted_drop")
+    lo_hi = _get(r, "matched_drop_ci")
+    if matched is None or shifted is None:
+        return None
+    inside = lo_hi is not None and lo_hi[0] <= 0 <= lo_hi[1]
+    status = "reproduced" if inside and abs(shifted) > abs(matched) else "partly"
+    return Measured(f"matched rebuild {_pts(matched)} (95% CI {lo_hi[0]:.1f} to {lo_hi[1]:.1f}); "
+                    f"shifted {_pts(shifted)}" if lo_hi else f"matched {_pts(matched)}, shifted {_pts(shifted)}",
+                    status, "MNIST writers (QMNIST metadata), our zoo")
+
+
+def _adaptive(r: dict) -> Measured | None:
+    curve = _get(r, "best_of_k_optimism")
+    gap = _get(r, "worst_case_adaptive_gap")
+    if curve is None:
+        return None
+    k_max = max(curve, key=lambda k: int(k))
+    text = f"best-of-{k_max} optimism {curve[k_max]:.2f} pts"
+    if gap is not None:
+        text += f"; worst-case adaptive attack {gap:.1f} pts"
+    status = "reproduced" if abs(curve[k_max]) < 1.0 else "partly"
+    return Measured(text, status, "simulated test-set reuse on our zoo")
+
+
+def _robust(published_clean: float, published_robust: float, eps_text: str):
+    def judge(r: dict) -> Measured | None:
+        clean, robust = _get(r, "clean_acc"), _get(r, "robust_acc")
+        if clean is None or robust is None:
+            return None
+        clean, robust = (100 * clean if clean <= 1 else clean), (100 * robust if robust <= 1 else robust)
+        gap = published_robust - robust
+        status = "reproduced" if gap <= 2 else ("partly" if gap <= 10 else "not yet")
+        return Measured(f"clean {clean:.1f}%, robust {robust:.1f}% ({r.get('attack', 'PGD')}, {eps_text})",
+                        status, f"{gap:.1f} pts below the published robust accuracy" if gap > 0 else "")
+    return judge
+
+
+def _effective_robustness(r: dict) -> Measured | None:
+    groups = _get(r, "effective_robustness_by_group")
+    if not groups:
+        return None
+    flat = {g: (v if not isinstance(v, dict) else v.get("mean")) for g, v in groups.items()}
+    text = ", ".join(f"{g}: {v:+.1f} pts" for g, v in flat.items() if isinstance(v, (int, float)))
+    return Measured(text, "partly", "check the chapter for the per-shift picture")
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("imagenet_drop", "ImageNet models lose accuracy on a new test set",
+          "11-14 % top-1 (ImageNetV2)", "recht2019imagenet", "01_accuracy_decomposition", _imagenet_drop),
+    Claim("cifar_drop", "CIFAR-10 models lose accuracy on a new test set",
+          "3-15 % (CIFAR-10.1)", "recht2019imagenet", "02_rebuilding_a_test_set",
+          lambda r: None if _get(r, "acc_original") is None else Measured(
+              f"zoo mean {100 * r['acc_original']:.1f}% original vs {100 * r['acc_matched_frequency']:.1f}% "
+              "MatchedFrequency rebuild", "partly")),
+    Claim("shift_not_noise", "A matched rebuild shows no drop beyond sampling error; a shifted one does",
+          "drop is distribution shift, not overfitting", "recht2019imagenet", "01_accuracy_decomposition",
+          _mnist_matched_vs_shifted),
+    Claim("adaptive_overfitting", "Test-set reuse causes little adaptive overfitting",
+          "little evidence of substantial overfitting (Kaggle)", "roelofs2019meta", "01_accuracy_decomposition",
+          _adaptive),
+    Claim("humans", "Humans label the original and new test sets about equally well",
+          "median labeler's drop < 1 % vs 5.4 % for the best model", "shankar2020evaluating",
+          "03_humans_vs_models", lambda r: None),
+    Claim("madry_mnist", "PGD adversarial training, MNIST, eps = 0.3",
+          "clean 98.5 %, 88.0 % under the best attack (PGD-100: 92.5 %)", "madry2018towards",
+          "04_adversarial_training", _robust(98.5, 88.0, "eps = 0.3")),
+    Claim("madry_cifar", "PGD adversarial training, CIFAR-10, eps = 8/255",
+          "clean 87.1 %, best attack 44.0 % (WideResNet)", "madry2018towards",
+          "04_adversarial_training@gpu", _robust(87.1, 44.0, "eps = 8/255")),
+    Claim("rst", "Robust self-training with unlabeled data beats labeled-only robust training",
+          "> 5 points over the prior state of the art (62.5 % PGD, CIFAR-10)", "carmon2019unlabeled",
+          "06_robust_self_training",
+          lambda r: None if _get(r, "robust_acc_rst") is None else Measured(
+              f"RST {100 * r['robust_acc_rst']:.1f}% vs labeled-only {100 * r['robust_acc_labeled_only']:.1f}%",
+              "partly")),
+    Claim("backdoor", "A backdoor works with a small poison rate",
+          "near-complete attack success with few poisoned images", "gu2017badnets",
+          "07_backdoors_and_spurious_correlations",
+          lambda r: None if not _get(r, "attack_success_by_poison_fraction") else Measured(
+              ", ".join(f"{k}: {100 * v:.0f}%" for k, v in r["attack_success_by_poison_fraction"].items()),
+              "partly")),
+    Claim("effective_robustness", "Robustness interventions sit on the line; more data lifts models a little",
+          "effective robustness ~0 for interventions, small positive for more data", "taori2020measuring",
+          "08_effective_robustness", _effective_robustness),
+)
+
+
+def _pick_record(records: list[dict], notebook: str) -> dict | None:
+    stem, _, only = notebook.partition("@")
+    profiles = (only,) if only else PROFILE_ORDER
+    for profile in profiles:
+        for record in records:
+            if record.get("notebook") == stem and record.get("profile") == profile:
+                return record
+    return None
+
+
+def rows(records: list[dict] | None = None) -> list[dict]:
+    """One dict per claim: published, ours, profile, device, data source, status."""
+    records = load_all() if records is None else records
+    out = []
+    for claim in CLAIMS:
+        record = _pick_record(records, claim.notebook)
+        try:
+            measured = claim.judge(record) if record else None
+        except (KeyError, TypeError, ValueError) as exc:  # a results file without the expected keys
+            measured = Measured("results file lacks the expected figures", "not yet", repr(exc))
+        source = record.get("data_source") if record else None
+        if isinstance(source, dict):
+            source = "; ".join(sorted(set(map(str, source.values()))))
+        out.append({
+            "claim": claim.claim, "published": claim.published, "cite": claim.cite,
+            "ours": measured.value if measured else "no results yet",
+            "note": measured.why if measured else f"run notebook {claim.notebook.split('@')[0]}",
+            "profile": record.get("profile") if record and measured else "",
+            "device": record.get("device") if record and measured else "",
+            "data_source": source if measured else "",
+            "status": measured.status if measured else "not yet",
+        })
+    return out
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(records: list[dict] | None = None) -> str:
+    """The scorecard page (MyST markdown)."""
+    table = rows(records)
+    counts = {s: sum(r["status"] == s for r in table) for s in STATUSES}
+    lines = [
+        "# Reproduction scorecard", "",
+        "Each row is a headline figure from the talks behind this course: the published number "
+        "with its source, and what our own runs measured, read from `results/<profile>/*.json` "
+        "(never typed in by hand). The `gpu` run is shown where one exists, else the `cpu` run.", "",
+        f"**{counts['reproduced']} reproduced, {counts['partly']} partly, {counts['not yet']} not yet.**", "",
+        "| claim | published | ours | profile | device | data | status |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in table:
+        ours = r["ours"] + (f" ({r['note']})" if r["note"] and r["status"] != "not yet" else "")
+        lines.append(f"| {_cell(r['claim'])} | {_cell(r['published'])} {{cite}}`{r['cite']}` | {_cell(ours)} | "
+                     f"{r['profile']} | {_cell(r['device'])} | {_cell(r['data_source'])} | **{r['status']}** |")
+    lines += ["", "Status: *reproduced* when our number matches the published one within the stated "
+              "range or tolerance; *partly* when it shows the same effect at a smaller scale or on "
+              "other data; *not yet* when no run has produced it."]
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(records: list[dict] | None = None) -> str:
+    """A short summary for the landing page."""
+    table = rows(records)
+    counts = {s: sum(r["status"] == s for r in table) for s in STATUSES}
+    return (f"Of {len(table)} headline figures, {counts['reproduced']} are reproduced, "
+            f"{counts['partly']} partly, and {counts['not yet']} not yet: see the "
+            "{doc}`scorecard <scorecard>`.\n")
+
+
+def write(book_dir: Path, records: list[dict] | None = None) -> tuple[Path, Path]:
+    """Write ``scorecard.md`` and ``scorecard_summary.md`` into ``book_dir``."""
+    page, summary = book_dir / "scorecard.md", book_dir / "scorecard_summary.md"
+    page.write_text(markdown(records))
+    summary.write_text(summary_markdown(records))
+    return page, summary

@@ -137,3 +137,8 @@ def test_accuracy_table_with_exact_intervals(task, tmp_path):
     from scipy.stats import binomtest
     ci = binomtest(3, 3).proportion_ci(method="exact")
     assert table.loc["original", "ci_low"] == pytest.approx(ci.low)
+
+
+def test_accuracy_table_without_sessions_is_empty_with_columns(task):
+    table = labeling.accuracy_table([], task)
+    assert table.empty and {"labeler", "source", "accuracy", "ci_low", "ci_high"} <= set(table.columns)

@@ -24,6 +24,15 @@ from typing import Sequence
 import numpy as np
 
 ACTIONS = ("label", "skip", "undo")
+ENV_ANNOTATIONS = "RELIABLE_ML_ANNOTATIONS"
+
+
+def annotations_root() -> Path:
+    """Where answer logs live: ``$RELIABLE_ML_ANNOTATIONS``, else ``annotations/`` of the project."""
+    from .results import PROJECT_ROOT
+
+    env = os.environ.get(ENV_ANNOTATIONS)
+    return Path(env) if env else PROJECT_ROOT / "annotations"
 
 
 # ----------------------------------------------------------------------------- the log
@@ -173,7 +182,7 @@ def accuracy_table(records: Sequence[dict], task: LabelingTask, alpha: float = 0
             lo, hi = clopper_pearson(k, n, alpha) if n else (np.nan, np.nan)
             rows.append({"labeler": who, "source": source, "answered": n, "correct": k,
                          "accuracy": k / n if n else np.nan, "ci_low": float(lo), "ci_high": float(hi)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["labeler", "source", "answered", "correct", "accuracy", "ci_low", "ci_high"])
 
 
 # ----------------------------------------------------------------------------- the app

@@ -109,3 +109,60 @@ def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95,
         preds[b] = inv_probit(slope * zg + intercept)
     lo, hi = np.quantile(preds, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- differences, resampling
+def wilson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k / n: the p with |k/n - p| <= z sqrt(p (1 - p) / n), z = Phi^{-1}(1 - alpha/2).
+
+    Closed form: (p_hat + z^2/2n -+ z sqrt(p_hat (1 - p_hat)/n + z^2/4n^2)) / (1 + z^2/n).
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    k_arr, n_arr = _check_counts(k, n)
+    k_arr, n_arr = k_arr.astype(float), n_arr.astype(float)
+    z = _st.norm.ppf(1 - alpha / 2)
+    p = k_arr / n_arr
+    centre = (p + z ** 2 / (2 * n_arr)) / (1 + z ** 2 / n_arr)
+    half = z * np.sqrt(p * (1 - p) / n_arr + z ** 2 / (4 * n_arr ** 2)) / (1 + z ** 2 / n_arr)
+    return centre - half, centre + half
+
+
+def difference_interval(k1, n1, k2, n2, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """(1 - alpha) interval for p1 - p2 from two *independent* samples k1/n1 and k2/n2.
+
+    Newcombe's hybrid score interval (Newcombe 1998, method 10): with Wilson intervals
+    (l1, u1), (l2, u2) and d = p1_hat - p2_hat,
+    lower = d - sqrt((p1_hat - l1)^2 + (u2 - p2_hat)^2),
+    upper = d + sqrt((u1 - p1_hat)^2 + (p2_hat - l2)^2).
+    Use it for the drop acc(S) - acc(S') of one model on two disjoint test sets.
+    """
+    l1, u1 = wilson(k1, n1, alpha)
+    l2, u2 = wilson(k2, n2, alpha)
+    p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
+    p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def resample_accuracies(correct, n: int, n_draws: int = 1000, seed: int = 0,
+                        replace: bool = True) -> np.ndarray:
+    """Accuracy on ``n_draws`` random test sets of size ``n`` drawn from the 0/1 vector ``correct``.
+
+    With ``replace=True`` each draw is n i.i.d. picks (a binomial(n, mean(correct)) / n sample);
+    with ``replace=False`` it is a subset of distinct items (needs n <= len(correct)).
+    Returns float ``(n_draws,)`` accuracies as fractions.
+    """
+    c = np.asarray(correct, dtype=float)
+    if c.ndim != 1 or len(c) == 0:
+        raise ValueError(f"correct must be a non-empty 1-D 0/1 vector; got shape {c.shape}")
+    if n <= 0:
+        raise ValueError(f"test-set size n must be positive; got {n}")
+    if not replace and n > len(c):
+        raise ValueError(f"cannot draw {n} distinct items from {len(c)} without replacement")
+    if n_draws <= 0:
+        raise ValueError(f"n_draws must be positive; got {n_draws}")
+    rng = np.random.default_rng(seed)
+    if replace:
+        return rng.binomial(n, c.mean(), size=n_draws) / n
+    return np.array([c[rng.choice(len(c), n, replace=False)].mean() for _ in range(n_draws)])

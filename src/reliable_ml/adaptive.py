@@ -1,0 +1,176 @@
+"""Test-set reuse: how much can choosing by the test set inflate test accuracy?
+
+Three experiments, from benign to worst case:
+
+* :func:`best_of_k_optimism`: an analyst evaluates k models on a holdout and reports the best.
+  Optimism = holdout accuracy of the chosen model - its accuracy on fresh data from the same
+  distribution. For k models with *independent* errors and equal accuracy p, the expected
+  optimism grows like sqrt(p (1 - p) / n) * E[max of k standard normals] ~ sqrt(2 log k) / sqrt(n).
+* :func:`boosting_attack`: the worst case (Blum & Hardt 2015; Dwork et al. 2015). Labels are
+  random +-1 and so are k query classifiers; keep those scoring above 1/2 on the n holdout
+  points and take their majority vote. Holdout accuracy rises like 1/2 + c sqrt(k / n) while
+  accuracy on fresh points stays 1/2: pure overfitting, no learning.
+* :func:`leaderboard`: a Kaggle-style public/private split of one test set, scored for many
+  submissions (Roelofs et al. 2019).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+
+def _check_correct(correct) -> np.ndarray:
+    c = np.asarray(correct)
+    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
+        raise ValueError(f"correct must be a (models, examples) 0/1 matrix with both sizes > 0; got {c.shape}")
+    return c.astype(bool)
+
+
+def best_of_k_optimism(correct, n_holdout: int, ks, n_trials: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Optimism of reporting the best of k models on a holdout, per trial and k.
+
+    ``correct``: bool ``(m, N)``, model i right on example j. Each trial splits the N examples
+    at random into a holdout of ``n_holdout`` and a fresh set of the rest, draws k of the m
+    models at random, picks the one with the best holdout accuracy (ties: the first) and
+    records holdout acc - fresh acc of that model (fractions). Returns a frame of shape
+    ``(n_trials, len(ks))`` with one column per k. Requires 1 <= k <= m and
+    0 < n_holdout < N.
+    """
+    c = _check_correct(correct)
+    m, n_total = c.shape
+    ks = [int(k) for k in ks]
+    bad = [k for k in ks if not 1 <= k <= m]
+    if bad:
+        raise ValueError(f"k must lie in [1, {m}] (the number of models); got {bad}")
+    if not 0 < n_holdout < n_total:
+        raise ValueError(f"n_holdout must lie in [1, {n_total - 1}]; got {n_holdout}")
+    if n_trials <= 0:
+        raise ValueError(f"n_trials must be positive; got {n_trials}")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_trials, len(ks)))
+    c_f = c.astype(np.float32)
+    for t in range(n_trials):
+        hold = np.zeros(n_total, dtype=bool)
+        hold[rng.choice(n_total, n_holdout, replace=False)] = True
+        acc_hold = c_f[:, hold].mean(1)  # (m,)
+        acc_fresh = c_f[:, ~hold].mean(1)  # (m,)
+        for j, k in enumerate(ks):
+            members = rng.choice(m, k, replace=False)
+            best = members[np.argmax(acc_hold[members])]
+            out[t, j] = acc_hold[best] - acc_fresh[best]
+    return pd.DataFrame(out, columns=ks)
+
+
+def independent_correct(accuracies, n_examples: int, seed: int = 0) -> np.ndarray:
+    """Simulated bool ``(m, n_examples)`` correctness of m models whose errors are independent.
+
+    Entry (i, j) is Bernoulli(accuracies[i]) independently of everything else. Used only as a
+    labelled *simulation* to compare with real, correlated models.
+    """
+    acc = np.asarray(accuracies, dtype=float)
+    if acc.ndim != 1 or len(acc) == 0 or np.any((acc < 0) | (acc > 1)):
+        raise ValueError(f"accuracies must be a non-empty 1-D array of fractions in [0, 1]; got {accuracies!r}")
+    if n_examples <= 0:
+        raise ValueError(f"n_examples must be positive; got {n_examples}")
+    rng = np.random.default_rng(seed)
+    return rng.random((len(acc), n_examples)) < acc[:, None]
+
+
+class AttackCurve(NamedTuple):
+    """Accuracy of the boosting attack's classifier after each number of ``queries``."""
+
+    queries: np.ndarray
+    holdout_acc: np.ndarray
+    fresh_acc: np.ndarray
+    n_kept: np.ndarray
+    n_holdout: int
+    n_fresh: int
+
+
+def boosting_attack(n_holdout: int, queries, n_fresh: int | None = None, seed: int = 0,
+                    chunk: int = 256) -> AttackCurve:
+    """The worst-case adaptive attack on a holdout of ``n_holdout`` random +-1 labels.
+
+    Query classifiers are independent uniformly random +-1 labelings of the holdout and of
+    ``n_fresh`` (default ``n_holdout``) fresh points. Query q is *kept* when its holdout
+    accuracy exceeds 1/2; after q queries the attacker's classifier is
+    sign(sum of kept queries) (ties -> +1). Its holdout accuracy is biased upward; on fresh
+    points it is a coin flip. ``queries``: increasing checkpoints (each >= 1).
+    """
+    if n_holdout <= 0:
+        raise ValueError(f"holdout size n_holdout must be positive; got {n_holdout}")
+    n_fresh = n_holdout if n_fresh is None else n_fresh
+    if n_fresh <= 0:
+        raise ValueError(f"n_fresh must be positive; got {n_fresh}")
+    qs = np.asarray(queries, dtype=int)
+    if qs.ndim != 1 or len(qs) == 0 or qs[0] < 1 or np.any(np.diff(qs) <= 0):
+        raise ValueError(f"queries must be increasing positive checkpoints; got {queries!r}")
+    rng = np.random.default_rng(seed)
+    n = n_holdout + n_fresh
+    labels = rng.choice(np.array([-1, 1], dtype=np.int8), n)  # (n,)
+    votes = np.zeros(n, dtype=np.int64)  # running sum of kept queries
+    hold_acc, fresh_acc, kept = [], [], []
+    done, n_kept = 0, 0
+    for target in qs:
+        while done < target:
+            size = min(chunk, target - done)
+            h = (2 * rng.integers(0, 2, (size, n), dtype=np.int8) - 1).astype(np.int8)  # (size, n) +-1 labelings
+            acc = (h[:, :n_holdout] == labels[:n_holdout]).mean(1)
+            keep = acc > 0.5
+            votes += h[keep].sum(0, dtype=np.int64)
+            n_kept += int(keep.sum())
+            done += size
+        final = np.where(votes >= 0, 1, -1)
+        right = final == labels
+        hold_acc.append(right[:n_holdout].mean())
+        fresh_acc.append(right[n_holdout:].mean())
+        kept.append(n_kept)
+    return AttackCurve(qs, np.array(hold_acc), np.array(fresh_acc), np.array(kept), n_holdout, n_fresh)
+
+
+# ----------------------------------------------------------------------------- leaderboards
+def vote_ensembles(predictions, n_ensembles: int, size: int, n_classes: int, seed: int = 0) -> np.ndarray:
+    """Majority votes of random ``size``-subsets of the m models: int64 ``(n_ensembles, N)``.
+
+    ``predictions``: int ``(m, N)`` predicted classes. Ties go to the smallest class id.
+    """
+    pred = np.asarray(predictions)
+    if pred.ndim != 2 or pred.shape[0] == 0 or pred.shape[1] == 0:
+        raise ValueError(f"predictions must be a non-empty (models, examples) matrix; got {pred.shape}")
+    if not 1 <= size <= pred.shape[0]:
+        raise ValueError(f"ensemble size must lie in [1, {pred.shape[0]}] (the number of models); got {size}")
+    if n_ensembles <= 0:
+        raise ValueError(f"n_ensembles must be positive; got {n_ensembles}")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_ensembles, pred.shape[1]), dtype=np.int64)
+    cols = np.arange(pred.shape[1])
+    for e in range(n_ensembles):
+        members = pred[rng.choice(pred.shape[0], size, replace=False)]  # (size, N)
+        counts = np.zeros((n_classes, pred.shape[1]), dtype=np.int32)
+        for row in members:
+            counts[row, cols] += 1
+        out[e] = counts.argmax(0)
+    return out
+
+
+def leaderboard(correct, public_fraction: float = 0.3, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Score every submission on a random public part of the test set and on the private rest.
+
+    ``correct``: bool ``(submissions, N)``. Returns a frame with columns ``public`` and
+    ``private`` (fractions) and the boolean public mask ``(N,)``.
+    """
+    c = _check_correct(correct)
+    if not 0 < public_fraction < 1:
+        raise ValueError(f"public_fraction must lie in (0, 1); got {public_fraction}")
+    n_total = c.shape[1]
+    n_public = int(round(public_fraction * n_total))
+    if not 0 < n_public < n_total:
+        raise ValueError(f"public_fraction {public_fraction} leaves an empty public or private part of "
+                         f"{n_total} examples")
+    rng = np.random.default_rng(seed)
+    public = np.zeros(n_total, dtype=bool)
+    public[rng.choice(n_total, n_public, replace=False)] = True
+    frame = pd.DataFrame({"public": c[:, public].mean(1), "private": c[:, ~public].mean(1)})
+    return frame, public

@@ -1,0 +1,107 @@
+"""reliable_ml.stats: exact intervals, Hoeffding, differences, resampling and probit lines, vs scipy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from reliable_ml import stats
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (1, 10), (7, 10), (10, 10), (9_812, 10_000), (37, 1_000)])
+def test_clopper_pearson_matches_scipy(k, n):
+    lo, hi = stats.clopper_pearson(k, n, alpha=0.05)
+    ref = st.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    assert lo == pytest.approx(ref.low, abs=1e-10) and hi == pytest.approx(ref.high, abs=1e-10)
+
+
+def test_clopper_pearson_vectorised_and_errors():
+    lo, hi = stats.clopper_pearson(np.array([0, 5, 10]), 10)
+    assert lo.shape == (3,) and lo[0] == 0 and hi[-1] == 1 and np.all(lo <= hi)
+    with pytest.raises(ValueError, match="positive"):
+        stats.clopper_pearson(0, 0)
+    with pytest.raises(ValueError, match=r"\[0, n\]"):
+        stats.clopper_pearson(11, 10)
+    with pytest.raises(ValueError, match="alpha"):
+        stats.clopper_pearson(1, 10, alpha=1.5)
+
+
+def test_hoeffding_known_value_and_scaling():
+    assert stats.hoeffding_halfwidth(10_000) == pytest.approx(np.sqrt(np.log(40) / 20_000))
+    assert stats.hoeffding_halfwidth(400) / stats.hoeffding_halfwidth(1_600) == pytest.approx(2.0)
+    # Hoeffding is distribution-free, so never narrower than the exact interval at 50%
+    lo, hi = stats.clopper_pearson(5_000, 10_000)
+    assert stats.hoeffding_halfwidth(10_000) >= (hi - lo) / 2
+    with pytest.raises(ValueError, match="positive"):
+        stats.hoeffding_halfwidth(0)
+
+
+def test_wilson_matches_scipy():
+    for k, n in [(3, 20), (56, 70), (0, 15)]:
+        ref = st.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        lo, hi = stats.wilson(k, n)
+        assert lo == pytest.approx(ref.low, abs=1e-10) and hi == pytest.approx(ref.high, abs=1e-10)
+
+
+def test_difference_interval_newcombe_published_example():
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 - 48/80, method 10
+    lo, hi = stats.difference_interval(56, 70, 48, 80)
+    assert lo == pytest.approx(0.0524, abs=1e-4) and hi == pytest.approx(0.3339, abs=1e-4)
+
+
+def test_difference_interval_coverage_by_simulation():
+    rng = np.random.default_rng(0)
+    p1, p2, n1, n2 = 0.97, 0.95, 2_000, 1_500
+    k1, k2 = rng.binomial(n1, p1, 4_000), rng.binomial(n2, p2, 4_000)
+    lo, hi = stats.difference_interval(k1, n1, k2, n2)
+    coverage = np.mean((lo <= p1 - p2) & (p1 - p2 <= hi))
+    assert 0.93 <= coverage <= 0.975
+
+
+def test_resample_accuracies_spread_matches_binomial():
+    correct = np.r_[np.ones(900), np.zeros(100)]
+    accs = stats.resample_accuracies(correct, 400, n_draws=4_000, seed=1)
+    assert accs.shape == (4_000,) and accs.mean() == pytest.approx(0.9, abs=0.003)
+    assert accs.std() == pytest.approx(np.sqrt(0.9 * 0.1 / 400), rel=0.08)
+    no_rep = stats.resample_accuracies(correct, 400, n_draws=500, seed=1, replace=False)
+    fpc = np.sqrt((1_000 - 400) / (1_000 - 1))  # finite-population correction
+    assert no_rep.std() == pytest.approx(np.sqrt(0.9 * 0.1 / 400) * fpc, rel=0.15)
+    with pytest.raises(ValueError, match="without replacement"):
+        stats.resample_accuracies(correct, 2_000, replace=False)
+    with pytest.raises(ValueError, match="positive"):
+        stats.resample_accuracies(correct, 0)
+    with pytest.raises(ValueError, match="non-empty"):
+        stats.resample_accuracies([], 10)
+
+
+def test_probit_roundtrip_and_clipping():
+    p = np.array([0.1, 0.5, 0.9])
+    assert np.allclose(stats.inv_probit(stats.probit(p)), p)
+    assert np.isfinite(stats.probit([0.0, 1.0])).all()
+
+
+def test_probit_fit_recovers_planted_line_and_matches_linregress():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.6, 0.95, 50)
+    y = stats.inv_probit(1.2 * stats.probit(x) - 0.4)
+    fit = stats.probit_linear_fit(x, y)
+    assert fit.slope == pytest.approx(1.2) and fit.intercept == pytest.approx(-0.4) and fit.r2 == pytest.approx(1.0)
+    assert np.allclose(fit.predict(x), y)
+    y_noisy = np.clip(y + rng.normal(0, 0.01, 50), 0, 1)
+    ref = st.linregress(stats.probit(x), stats.probit(y_noisy))
+    fit = stats.probit_linear_fit(x, y_noisy)
+    assert fit.slope == pytest.approx(ref.slope) and fit.r2 == pytest.approx(ref.rvalue ** 2) and fit.n == 50
+    with pytest.raises(ValueError, match="fractions"):
+        stats.probit_linear_fit(x * 100, y * 100)
+    with pytest.raises(ValueError, match="at least 3"):
+        stats.probit_linear_fit([0.5, 0.6], [0.4, 0.5])
+
+
+def test_bootstrap_band_contains_the_line():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.6, 0.95, 40)
+    y = np.clip(stats.inv_probit(stats.probit(x) - 0.3) + rng.normal(0, 0.005, 40), 0, 1)
+    grid = np.linspace(0.65, 0.9, 5)
+    lo, hi = stats.bootstrap_band(x, y, grid, n_boot=200)
+    pred = stats.probit_linear_fit(x, y).predict(grid)
+    assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi - lo < 0.02)

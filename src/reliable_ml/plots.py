@@ -65,3 +65,31 @@ def image_grid(x_uint8: np.ndarray, titles: list[str] | None = None, ncols: int 
         fig.suptitle(suptitle, fontsize=10)
     fig.subplots_adjust(wspace=0.05, hspace=0.35)
     return fig
+
+
+PROBIT_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.8, 99.9)
+
+
+def probit_axes(ax: plt.Axes, x_range: tuple[float, float], y_range: tuple[float, float],
+                ticks: tuple[float, ...] = PROBIT_TICKS) -> None:
+    """Label probit-scaled axes in accuracy %: data plotted at Phi^{-1}(acc / 100), ticks in %.
+
+    ``x_range``/``y_range`` are the accuracy ranges (%) to show; ticks inside them are drawn,
+    thinned so that neighbours are at least a tenth of the axis apart.
+    """
+    from scipy.stats import norm
+
+    for rng, set_lim, set_ticks, set_labels in (
+            (x_range, ax.set_xlim, ax.set_xticks, ax.set_xticklabels),
+            (y_range, ax.set_ylim, ax.set_yticks, ax.set_yticklabels)):
+        lo, hi = (min(max(v, 0.01), 99.99) for v in rng)
+        if not lo < hi:
+            raise ValueError(f"accuracy range must satisfy lo < hi within (0, 100); got {rng!r}")
+        z_lo, z_hi = norm.ppf(lo / 100), norm.ppf(hi / 100)
+        set_lim(z_lo, z_hi)
+        kept: list[float] = []  # thin the ticks: at least a tenth of the axis apart
+        for t in (t for t in ticks if lo <= t <= hi):
+            if not kept or norm.ppf(t / 100) - norm.ppf(kept[-1] / 100) >= (z_hi - z_lo) / 10:
+                kept.append(t)
+        set_ticks(norm.ppf(np.asarray(kept) / 100))
+        set_labels([f"{t:g}" for t in kept])

@@ -1,0 +1,341 @@
+"""Accuracy on the line and effective robustness (Taori et al. 2020; Miller et al. 2021).
+
+For a distribution shift, each model gives a pair of top-1 accuracies: ``x`` on the
+in-distribution test set (ImageNet ``val``, or ``val`` restricted to the shift's classes) and
+``y`` on the shifted test set. Over *standard* models these pairs fall on a line after probit
+scaling,
+
+    probit(y) = slope * probit(x) + intercept,     probit = Phi^{-1},
+
+and a model's **effective robustness** is how far above that line it sits, in accuracy points:
+
+    ER(model) = 100 * (y - Phi(slope * Phi^{-1}(x) + intercept))     (x, y as fractions).
+
+This module holds the shift registry (shift name -> testbed CSV columns), the rules that group
+the testbed's models (standard / robustness intervention / more data / self-supervised), and
+the fit and effective-robustness computations. Accuracies in frames are percentages, as in
+the testbed CSV; :mod:`reliable_ml.stats` works in fractions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .stats import LineFit, bootstrap_band, probit_linear_fit
+
+# ----------------------------------------------------------------------------- shift registry
+KINDS = ("natural", "consistency", "synthetic", "adversarial")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One distribution shift of the testbed.
+
+    ``x_col``: in-distribution accuracy column (``val``, or ``val`` on the shift's class
+    subset so both axes score the same classes); ``y_cols``: shifted accuracy columns,
+    averaged (ImageNet-C averages corruptions x severities).
+    """
+
+    name: str
+    label: str
+    kind: str
+    x_col: str
+    y_cols: tuple[str, ...]
+
+
+# The 15 ImageNet-C corruptions of Hendrycks & Dietterich (2019), and the 4 extra ones.
+IMAGENET_C_CORRUPTIONS: tuple[str, ...] = (
+    "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
+    "zoom_blur", "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate",
+    "jpeg_compression")
+IMAGENET_C_EXTRA: tuple[str, ...] = ("gaussian_blur", "saturate", "spatter", "speckle_noise")
+SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+def _imagenet_c_cols(corruptions: Iterable[str]) -> tuple[str, ...]:
+    """Testbed columns of ImageNet-C as released (JPEG files on disk), every severity."""
+    return tuple(f"imagenet-c.{c}.{s}_on-disk" for c in corruptions for s in SEVERITIES)
+
+
+def _build_registry() -> dict[str, Shift]:
+    shifts = [
+        Shift("imagenetv2-matched-frequency", "ImageNetV2 MatchedFrequency", "natural", "val",
+              ("imagenetv2-matched-frequency-format-val",)),
+        Shift("imagenetv2-threshold0.7", "ImageNetV2 Threshold0.7", "natural", "val",
+              ("imagenetv2-threshold-0.7-format-val",)),
+        Shift("imagenetv2-top-images", "ImageNetV2 TopImages", "natural", "val",
+              ("imagenetv2-top-images-format-val",)),
+        Shift("imagenet-sketch", "ImageNet-Sketch", "natural", "val", ("imagenet-sketch",)),
+        Shift("imagenet-r", "ImageNet-R (200 classes)", "natural", "val-on-imagenet-r-classes",
+              ("imagenet-r",)),
+        Shift("objectnet", "ObjectNet (113 classes)", "natural", "val-on-objectnet-classes",
+              ("objectnet-1.0-beta",)),
+        Shift("imagenet-a", "ImageNet-A (200 classes)", "natural", "val-on-imagenet-a-classes",
+              ("imagenet-a",)),
+        Shift("imagenet-vid-robust", "ImageNet-Vid-Robust (anchor frames)", "natural",
+              "val-on-vid-robust-classes", ("imagenet-vid-robust_pm0",)),
+        Shift("ytbb-robust", "YTBB-Robust (anchor frames)", "natural",
+              "val-on-ytbb-robust-classes", ("ytbb-robust_pm0",)),
+        Shift("imagenet-vid-robust-pm10", "ImageNet-Vid-Robust (worst of +-10 frames)",
+              "consistency", "val-on-vid-robust-classes", ("imagenet-vid-robust_pm10",)),
+        Shift("ytbb-robust-pm10", "YTBB-Robust (worst of +-10 frames)", "consistency",
+              "val-on-ytbb-robust-classes", ("ytbb-robust_pm10",)),
+        Shift("imagenet-c", "ImageNet-C (15 corruptions x 5 severities)", "synthetic", "val",
+              _imagenet_c_cols(IMAGENET_C_CORRUPTIONS)),
+        *[Shift(f"imagenet-c.{c}", f"ImageNet-C {c.replace('_', ' ')} (5 severities)", "synthetic",
+                "val", _imagenet_c_cols([c])) for c in IMAGENET_C_CORRUPTIONS + IMAGENET_C_EXTRA],
+        Shift("stylized-imagenet", "Stylized ImageNet", "synthetic", "val", ("stylized_imagenet",)),
+        Shift("greyscale", "Greyscale ImageNet", "synthetic", "val", ("greyscale",)),
+        *[Shift(f"pgd.{norm}.eps{eps}", f"PGD {norm.replace('linf', 'Linf').replace('l2', 'L2')} "
+                f"(testbed setting eps{eps})", "adversarial", "val", (f"pgd.{norm}.eps{eps}",))
+          for norm, eps in (("linf", "0.5"), ("linf", "2"), ("l2", "0.1"), ("l2", "0.5"))],
+    ]
+    return {s.name: s for s in shifts}
+
+
+SHIFTS: dict[str, Shift] = _build_registry()
+
+
+def available_shifts(kind: str | None = None) -> list[str]:
+    """Registered shift names, optionally of one ``kind`` (natural, consistency, synthetic, adversarial)."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown shift kind {kind!r}; allowed: {', '.join(KINDS)}")
+    return [name for name, s in SHIFTS.items() if kind is None or s.kind == kind]
+
+
+def get_shift(shift: str | Shift) -> Shift:
+    """The registered :class:`Shift` called ``shift``; ``ValueError`` listing the names if unknown."""
+    if isinstance(shift, Shift):
+        return shift
+    if shift not in SHIFTS:
+        raise ValueError(f"unknown shift {shift!r}; available shifts: {', '.join(SHIFTS)}")
+    return SHIFTS[shift]
+
+
+# ----------------------------------------------------------------------------- model groups
+GROUPS = ("standard", "robustness intervention", "more data", "self-supervised (ImageNet only)")
+
+
+class GroupRule(NamedTuple):
+    """``pattern`` (regex, searched in the model name) -> ``group``; ``kind`` refines it."""
+
+    pattern: str
+    group: str
+    kind: str
+    why: str
+
+
+# First matching rule wins; models matching none are "standard" (ImageNet-1k, labels, ordinary
+# crop/flip augmentation), which includes the low-accuracy baselines added for Miller et al.
+# (2021): early-stopped ResNets, subsampled training sets, least squares and random forests.
+GROUP_RULES: tuple[GroupRule, ...] = (
+    GroupRule(r"randomized_smoothing_noise_0\.00$", "standard", "baseline",
+              "randomized-smoothing code with noise 0: ordinary training"),
+    GroupRule(r"^instagram-|^FixResNeXt101_32x48d", "more data", "Instagram",
+              "pre-trained on ~1B Instagram images (weakly supervised by hashtags)"),
+    GroupRule(r"_swsl$|_ssl$", "more data", "YFCC100M / Instagram",
+              "semi-(weakly) supervised pre-training on YFCC100M or 1B Instagram images"),
+    GroupRule(r"^BiT-M-|imagenet21k|imagenet11k", "more data", "ImageNet-21k",
+              "pre-trained on the full ImageNet-21k (11-14M images)"),
+    GroupRule(r"^vit_(base|large)_", "more data", "ImageNet-21k",
+              "ViT-B/L checkpoints are pre-trained on ImageNet-21k (ViT-S/16 is ImageNet-1k only)"),
+    GroupRule(r"jft|noisystudent", "more data", "JFT-300M",
+              "JFT-300M, labelled or (Noisy Student) pseudo-labelled"),
+    GroupRule(r"tencent-ml-images", "more data", "ML-Images", "pre-trained on Tencent ML-Images (~18M)"),
+    GroupRule(r"clip", "more data", "CLIP", "zero-shot CLIP, 400M image-text pairs"),
+    GroupRule(r"simclr|swav|simsiam|vtab", "self-supervised (ImageNet only)", "self-supervised",
+              "self- or semi-supervised on ImageNet-1k (SimCLRv2, SwAV, SimSiam, VTAB rotation/exemplar)"),
+    GroupRule(r"adv|_robust$|denoise", "robustness intervention", "adversarial training",
+              "adversarial training (PGD, free, feature denoising, AdvProp)"),
+    GroupRule(r"smoothing", "robustness intervention", "noise / smoothing",
+              "Gaussian-noise training for randomized smoothing (incl. SmoothAdv)"),
+    GroupRule(r"augmix|deepaugment|_SIN|_with_.+_aws$|rotation", "robustness intervention",
+              "robustness augmentation",
+              "augmentation aimed at robustness: AugMix, DeepAugment, Stylized-ImageNet, "
+              "ImageNet-C-style corruptions, rotations"),
+    GroupRule(r"(?i)cutmix|mixup|cutout|autoaug|randaug", "robustness intervention", "generic augmentation",
+              "augmentation beyond crop/flip: CutMix, Mixup, Cutout, AutoAugment, RandAugment"),
+    GroupRule(r"_lpf\d$", "robustness intervention", "anti-aliasing",
+              "anti-aliased (low-pass filtered) downsampling"),
+)
+
+
+def model_group(name: str) -> GroupRule:
+    """The first :data:`GROUP_RULES` entry whose pattern is found in ``name``, else standard."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model name must be a non-empty string; got {name!r}")
+    for rule in GROUP_RULES:
+        if re.search(rule.pattern, name):
+            return rule
+    return GroupRule("", "standard", "standard", "ImageNet-1k, standard training (no rule matched)")
+
+
+def group_models(names: Iterable[str]) -> pd.DataFrame:
+    """One row per model name: ``group``, ``kind``, ``rule`` (the matching pattern)."""
+    rows = {n: model_group(n) for n in names}
+    return pd.DataFrame({"group": {n: r.group for n, r in rows.items()},
+                         "kind": {n: r.kind for n, r in rows.items()},
+                         "rule": {n: r.pattern or "(default)" for n, r in rows.items()}},
+                        columns=["group", "kind", "rule"])
+
+
+# ----------------------------------------------------------------------------- points and fits
+def _by_model(frame: pd.DataFrame) -> pd.DataFrame:
+    if "model" in frame.columns:
+        return frame.set_index("model")
+    return frame
+
+
+def shift_points(frame: pd.DataFrame, shift: str | Shift) -> pd.DataFrame:
+    """Per model: ``x`` (in-distribution %) and ``y`` (shifted %, mean of the shift's columns).
+
+    ``frame`` is the testbed table (accuracies in %, a ``model`` column or index). Models
+    missing any needed column value are dropped. Adds ``group`` and ``kind`` from the names.
+    """
+    spec = get_shift(shift)
+    table = _by_model(frame)
+    missing = [c for c in (spec.x_col, *spec.y_cols) if c not in table.columns]
+    if missing:
+        raise ValueError(f"shift {spec.name!r} needs testbed columns {missing} that the table lacks")
+    y_all = table[list(spec.y_cols)].apply(pd.to_numeric, errors="coerce")
+    points = pd.DataFrame({"x": pd.to_numeric(table[spec.x_col], errors="coerce"),
+                           "y": y_all.mean(axis=1, skipna=False)})
+    points = points[np.isfinite(points["x"]) & np.isfinite(points["y"])]
+    points.index.name = "model"
+    return points.join(group_models(points.index))
+
+
+def fit_selection(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",),
+                  fit_min_x: float = 0.0) -> pd.DataFrame:
+    """The rows a line is fitted to: models in ``fit_groups`` with ``x >= fit_min_x`` (%)."""
+    fit_groups = tuple(fit_groups)
+    unknown = [g for g in fit_groups if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown model groups {unknown}; allowed: {', '.join(GROUPS)}")
+    if not 0 <= fit_min_x < 100:
+        raise ValueError(f"fit_min_x is an accuracy in % and must lie in [0, 100); got {fit_min_x!r}")
+    return points[points["group"].isin(fit_groups) & (points["x"] >= fit_min_x)]
+
+
+def fit_points(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",),
+               fit_min_x: float = 0.0) -> LineFit:
+    """Probit line ``probit(y/100) = slope * probit(x/100) + intercept`` over ``fit_groups``.
+
+    Only models with in-distribution accuracy ``x >= fit_min_x`` (%) enter the fit.
+    """
+    sel = fit_selection(points, fit_groups, fit_min_x)
+    if len(sel) < 3:
+        raise ValueError(f"need at least 3 models in groups {tuple(fit_groups)} with x >= {fit_min_x}% "
+                         f"to fit a line; got {len(sel)}")
+    return probit_linear_fit(sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100)
+
+
+def effective_robustness_points(points: pd.DataFrame, fit: LineFit) -> pd.Series:
+    """ER in accuracy points: ``y - 100 * fit.predict(x / 100)`` for every row of ``points``."""
+    predicted = 100 * fit.predict(points["x"].to_numpy() / 100)
+    return pd.Series(points["y"].to_numpy() - predicted, index=points.index, name="effective_robustness")
+
+
+def fit_shift(frame: pd.DataFrame, shift: str | Shift, fit_groups: Iterable[str] = ("standard",),
+              fit_min_x: float = 0.0) -> LineFit:
+    """Fit the probit-scaled line of shifted vs in-distribution accuracy over standard models."""
+    return fit_points(shift_points(frame, shift), fit_groups, fit_min_x)
+
+
+def effective_robustness(frame: pd.DataFrame, shift: str | Shift, fit: LineFit) -> pd.Series:
+    """Effective robustness (points) of every testbed model with both accuracies for ``shift``."""
+    return effective_robustness_points(shift_points(frame, shift), fit)
+
+
+def mean_by_group(points: pd.DataFrame, column: str = "er") -> dict[str, float]:
+    """Mean of ``column`` per group, in :data:`GROUPS` order (groups with no models left out)."""
+    means = points.groupby("group")[column].mean()
+    return {g: float(means[g]) for g in GROUPS if g in means.index}
+
+
+class ShiftAnalysis(NamedTuple):
+    """Everything one panel of the chapter draws: points (with ``er``), fit, bootstrap band."""
+
+    shift: Shift
+    points: pd.DataFrame
+    fit: LineFit
+    grid: np.ndarray
+    band: tuple[np.ndarray, np.ndarray]
+
+
+def analyze_points(points: pd.DataFrame, shift: Shift, *, n_boot: int = 1000, level: float = 0.95,
+                   seed: int = 0, fit_groups: Iterable[str] = ("standard",),
+                   fit_min_x: float = 0.0) -> ShiftAnalysis:
+    """Fit, effective robustness and a pointwise bootstrap band (over the fit models) on a grid.
+
+    ``points`` gains ``predicted`` (%) and ``er`` (points) columns. The grid spans the x range
+    of all points, in fractions; the band is the ((1 - level)/2, (1 + level)/2) quantile of
+    lines refitted to bootstrap resamples of the fit models (``stats.bootstrap_band``).
+    """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1; got {n_boot!r}")
+    fit = fit_points(points, fit_groups, fit_min_x)
+    points = points.assign(predicted=100 * fit.predict(points["x"].to_numpy() / 100))
+    points = points.assign(er=points["y"] - points["predicted"])
+    sel = fit_selection(points, fit_groups, fit_min_x)
+    lo, hi = points["x"].min() / 100, points["x"].max() / 100
+    grid = np.linspace(max(lo, 1e-4), min(hi, 1 - 1e-4), 60)
+    band = bootstrap_band(sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100, grid,
+                          n_boot=n_boot, level=level, seed=seed)
+    return ShiftAnalysis(shift, points, fit, grid, band)
+
+
+def analyze_shift(frame: pd.DataFrame, shift: str | Shift, **kwargs) -> ShiftAnalysis:
+    """:func:`analyze_points` on the testbed points of ``shift``."""
+    spec = get_shift(shift)
+    return analyze_points(shift_points(frame, spec), spec, **kwargs)
+
+
+# ----------------------------------------------------------------------------- drawing
+GROUP_STYLE: dict[str, dict] = {
+    "standard": {"color": "tab:blue", "marker": "o"},
+    "robustness intervention": {"color": "tab:orange", "marker": "s"},
+    "more data": {"color": "tab:green", "marker": "^"},
+    "self-supervised (ImageNet only)": {"color": "tab:purple", "marker": "D"},
+}
+
+
+def plot_shift(ax, analysis: ShiftAnalysis, *, x_label: str | None = None, y_label: str | None = None,
+               legend: bool = True, size: float = 14, title: str | None = None) -> None:
+    """Scatter ``analysis.points`` by group on probit axes, with the fitted line, its bootstrap
+    band and ``y = x``; the title carries the fit (slope, intercept, r^2, n)."""
+    from scipy.stats import norm
+
+    from .plots import probit_axes
+
+    pts, fit, grid = analysis.points, analysis.fit, analysis.grid
+    zx = norm.ppf(np.clip(pts["x"].to_numpy() / 100, 1e-4, 1 - 1e-4))
+    zy = norm.ppf(np.clip(pts["y"].to_numpy() / 100, 1e-4, 1 - 1e-4))
+    for group, style in GROUP_STYLE.items():
+        sel = (pts["group"] == group).to_numpy()
+        if sel.any():
+            ax.scatter(zx[sel], zy[sel], s=size, alpha=0.75, lw=0.3, edgecolor="white",
+                       label=f"{group} ({sel.sum()})", zorder=3, **style)
+    zg = norm.ppf(grid)
+    lo, hi = analysis.band
+    ax.fill_between(zg, norm.ppf(np.clip(lo, 1e-4, 1 - 1e-4)), norm.ppf(np.clip(hi, 1e-4, 1 - 1e-4)),
+                    color="tab:blue", alpha=0.2, lw=0, label="95% bootstrap band", zorder=1)
+    ax.plot(zg, fit.slope * zg + fit.intercept, color="tab:blue", lw=1.2, label="probit fit (standard)",
+            zorder=2)
+    pad = 0.15  # probit units around the data
+    x_rng = tuple(100 * norm.cdf([zx.min() - pad, zx.max() + pad]))
+    y_rng = tuple(100 * norm.cdf([zy.min() - pad, zy.max() + pad]))
+    probit_axes(ax, x_rng, y_rng)
+    zd = np.linspace(*ax.get_xlim(), 2)
+    ax.plot(zd, zd, ls="--", color="0.4", lw=0.8, label="y = x", zorder=1)
+    ax.set_ylim(*ax.get_ylim())  # y = x may leave the data's range: keep the limits
+    ax.set_xlabel(x_label or f"{analysis.shift.x_col} top-1 accuracy (%, probit scale)")
+    ax.set_ylabel(y_label or "shifted top-1 accuracy (%, probit scale)")
+    ax.set_title(title or f"{analysis.shift.label}\nslope {fit.slope:.2f}, intercept {fit.intercept:+.2f}, "
+                 f"r² {fit.r2:.3f}, n {fit.n}", fontsize=9)
+    if legend:
+        ax.legend(loc="upper left", fontsize=7, markerscale=0.8)

@@ -1,0 +1,217 @@
+"""Effective robustness: shift registry, model groups, probit line fits, ER of planted points."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from reliable_ml import effective_robustness as er
+from reliable_ml.stats import LineFit
+
+matplotlib.use("Agg")
+
+V2 = "imagenetv2-matched-frequency-format-val"
+
+
+def planted_testbed(slope: float, intercept: float, n: int = 40, noise: float = 0.0,
+                    seed: int = 0) -> pd.DataFrame:
+    """A fake testbed: n standard models with val in (5%, 90%) and V2 on the planted probit line."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.05, 0.90, n)
+    zy = slope * st.norm.ppf(x) + intercept + noise * rng.standard_normal(n)
+    return pd.DataFrame({"model": [f"resnet{i}" for i in range(n)], "val": 100 * x,
+                         V2: 100 * st.norm.cdf(zy)})
+
+
+# ----------------------------------------------------------------------------- registry
+def test_unknown_shift_lists_available_ones():
+    with pytest.raises(ValueError) as err:
+        er.get_shift("imagenet-v3")
+    msg = str(err.value)
+    assert "imagenet-v3" in msg
+    for name in ("imagenetv2-matched-frequency", "imagenet-r", "objectnet", "imagenet-c", "pgd.linf.eps2"):
+        assert name in msg
+    with pytest.raises(ValueError, match="available shifts"):
+        er.fit_shift(planted_testbed(1.0, 0.0), "not-a-shift")
+
+
+def test_registry_kinds_and_subset_class_baselines():
+    natural = er.available_shifts("natural")
+    assert {"imagenetv2-matched-frequency", "imagenetv2-threshold0.7", "imagenetv2-top-images",
+            "imagenet-sketch", "imagenet-r", "objectnet", "imagenet-a"} <= set(natural)
+    assert all(s.startswith("pgd.") for s in er.available_shifts("adversarial"))
+    # shifts on a class subset compare with val on the same classes
+    assert er.get_shift("imagenet-r").x_col == "val-on-imagenet-r-classes"
+    assert er.get_shift("objectnet").x_col == "val-on-objectnet-classes"
+    assert len(er.get_shift("imagenet-c").y_cols) == 15 * 5
+    with pytest.raises(ValueError, match="allowed: natural"):
+        er.available_shifts("weird")
+
+
+def test_multi_column_shift_averages_its_columns():
+    shift = er.get_shift("imagenet-c.fog")
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame(rng.uniform(10, 60, (6, 5)), columns=list(shift.y_cols))
+    table["val"] = rng.uniform(60, 80, 6)
+    table["model"] = [f"m{i}" for i in range(6)]
+    table.loc[2, shift.y_cols[3]] = np.nan  # one missing severity drops that model
+    pts = er.shift_points(table, shift)
+    assert "m2" not in pts.index and len(pts) == 5
+    expected = table.set_index("model").drop(index="m2")[list(shift.y_cols)].mean(axis=1)
+    np.testing.assert_allclose(pts["y"], expected.loc[pts.index])
+
+
+def test_missing_column_names_it():
+    table = pd.DataFrame({"model": ["a", "b", "c"], "val": [50.0, 60, 70]})
+    with pytest.raises(ValueError, match="imagenet-sketch"):
+        er.shift_points(table, "imagenet-sketch")
+
+
+# ----------------------------------------------------------------------------- groups
+@pytest.mark.parametrize("name, group", [
+    ("resnet50", "standard"),
+    ("resnet50_aws_baseline", "standard"),
+    ("resnet50-randomized_smoothing_noise_0.00", "standard"),
+    ("vit_small_patch16_224", "standard"),
+    ("resnet101_3_epochs", "standard"),
+    ("resnet50_l2_eps3_robust", "robustness intervention"),
+    ("efficientnet-b3-advprop-autoaug", "robustness intervention"),
+    ("resnet50_trained_on_SIN_and_IN", "robustness intervention"),
+    ("resnet50_with_fog_aws", "robustness intervention"),
+    ("FixResNet50CutMix", "robustness intervention"),
+    ("densenet121_lpf3", "robustness intervention"),
+    ("resnext101_32x8d_deepaugment_augmix", "robustness intervention"),
+    ("instagram-resnext101_32x8d", "more data"),
+    ("FixResNeXt101_32x48d_v2", "more data"),
+    ("resnet18_swsl", "more data"),
+    ("BiT-M-R50x1-ILSVRC2012", "more data"),
+    ("vit_large_patch16_384", "more data"),
+    ("efficientnet-l2-noisystudent", "more data"),
+    ("resnet50_clip_zeroshot", "more data"),
+    ("resnet50-vtab-rotation", "self-supervised (ImageNet only)"),
+    ("resnet50_swav", "self-supervised (ImageNet only)"),
+])
+def test_model_groups_from_names(name, group):
+    assert er.model_group(name).group == group
+
+
+def test_group_models_table_and_bad_name():
+    table = er.group_models(["resnet50", "resnet50_augmix"])
+    assert list(table.columns) == ["group", "kind", "rule"]
+    assert table.loc["resnet50_augmix", "kind"] == "robustness augmentation"
+    assert table.loc["resnet50", "rule"] == "(default)"
+    with pytest.raises(ValueError, match="non-empty string"):
+        er.model_group("")
+
+
+# ----------------------------------------------------------------------------- fits and ER
+def test_probit_fit_recovers_planted_line_exactly():
+    fit = er.fit_shift(planted_testbed(0.9, -0.3), "imagenetv2-matched-frequency")
+    assert fit.slope == pytest.approx(0.9, abs=1e-9)
+    assert fit.intercept == pytest.approx(-0.3, abs=1e-9)
+    assert fit.r2 == pytest.approx(1.0, abs=1e-12) and fit.n == 40
+
+
+def test_probit_fit_recovers_noisy_line_within_its_standard_error():
+    table = planted_testbed(1.1, -0.5, n=300, noise=0.05, seed=3)
+    fit = er.fit_shift(table, "imagenetv2-matched-frequency")
+    ref = st.linregress(st.norm.ppf(table["val"] / 100), st.norm.ppf(table[V2] / 100))
+    assert fit.slope == pytest.approx(ref.slope) and fit.intercept == pytest.approx(ref.intercept)
+    assert abs(fit.slope - 1.1) < 4 * ref.stderr
+    assert abs(fit.intercept + 0.5) < 4 * ref.intercept_stderr
+    assert 0.95 < fit.r2 < 1.0
+
+
+def test_points_on_the_line_have_zero_effective_robustness():
+    table = planted_testbed(0.8, -1.0)
+    fit = er.fit_shift(table, "imagenetv2-matched-frequency")
+    ers = er.effective_robustness(table, "imagenetv2-matched-frequency", fit)
+    assert len(ers) == len(table)
+    np.testing.assert_allclose(ers.to_numpy(), 0.0, atol=1e-8)
+
+
+def test_effective_robustness_is_the_planted_lift_and_ignores_non_standard_models():
+    table = planted_testbed(0.8, -1.0)
+    fit0 = er.fit_shift(table, "imagenetv2-matched-frequency")
+    on_line = 100 * st.norm.cdf(0.8 * st.norm.ppf(0.7) - 1.0)
+    extra = pd.DataFrame({"model": ["resnet50_augmix", "instagram-resnext101_32x8d"],
+                          "val": [70.0, 70.0], V2: [on_line - 0.5, on_line + 4.0]})
+    table = pd.concat([table, extra], ignore_index=True)
+    fit = er.fit_shift(table, "imagenetv2-matched-frequency")
+    assert fit == fit0  # only standard models are fitted
+    ers = er.effective_robustness(table, "imagenetv2-matched-frequency", fit)
+    assert ers["resnet50_augmix"] == pytest.approx(-0.5, abs=1e-8)
+    assert ers["instagram-resnext101_32x8d"] == pytest.approx(4.0, abs=1e-8)
+    # hand computation with scipy: y - 100 * Phi(slope * Phi^{-1}(x) + b)
+    by_hand = on_line + 4.0 - 100 * st.norm.cdf(fit.slope * st.norm.ppf(0.7) + fit.intercept)
+    assert ers["instagram-resnext101_32x8d"] == pytest.approx(by_hand)
+
+
+def test_analyze_points_adds_er_band_and_group_means():
+    table = planted_testbed(1.0, -0.2, n=60, noise=0.03, seed=5)
+    table.loc[0, "model"], table.loc[1, "model"] = "resnet50_clip_zeroshot", "resnet50_augmix"
+    res = er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=200, seed=0)
+    assert res.fit.n == 58
+    assert set(res.points.columns) >= {"x", "y", "group", "predicted", "er"}
+    lo, hi = res.band
+    assert lo.shape == hi.shape == res.grid.shape and np.all(lo <= hi)
+    pred = res.fit.predict(res.grid)
+    assert np.mean((lo <= pred) & (pred <= hi)) > 0.9
+    means = er.mean_by_group(res.points)
+    assert list(means) == ["standard", "robustness intervention", "more data"]
+    assert means["more data"] == pytest.approx(res.points.loc["resnet50_clip_zeroshot", "er"])
+
+
+def test_fit_min_x_and_bad_arguments():
+    table = planted_testbed(1.0, 0.0, n=50)
+    pts = er.shift_points(table, "imagenetv2-matched-frequency")
+    fit = er.fit_points(pts, fit_min_x=50)
+    assert fit.n == int((pts["x"] >= 50).sum())
+    with pytest.raises(ValueError, match="fit_min_x"):
+        er.fit_points(pts, fit_min_x=120)
+    with pytest.raises(ValueError, match="unknown model groups"):
+        er.fit_points(pts, fit_groups=("standrd",))
+    with pytest.raises(ValueError, match="at least 3 models"):
+        er.fit_points(pts, fit_groups=("more data",))
+    with pytest.raises(ValueError, match="n_boot"):
+        er.analyze_points(pts, er.get_shift("imagenetv2-matched-frequency"), n_boot=0)
+
+
+def test_plot_shift_draws_every_group():
+    import matplotlib.pyplot as plt
+
+    table = planted_testbed(1.0, -0.2, n=30)
+    table.loc[0, "model"] = "resnet50_augmix"
+    res = er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=20)
+    fig, ax = plt.subplots()
+    er.plot_shift(ax, res)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lbl.startswith("standard (29)") for lbl in labels)
+    assert any(lbl.startswith("robustness intervention (1)") for lbl in labels)
+    assert "%" in ax.get_xlabel()
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- real testbed
+@pytest.mark.data
+@pytest.mark.skipif(not os.environ.get("RELIABLE_ML_DATA"), reason="RELIABLE_ML_DATA is not set")
+def test_real_testbed_every_shift_fits_and_imagenetv2_is_on_the_line():
+    from reliable_ml.data import DataUnavailable, imagenet_testbed
+
+    try:
+        table = imagenet_testbed(download=False)
+    except DataUnavailable as exc:
+        pytest.skip(f"testbed CSV not under RELIABLE_ML_DATA: {exc}")
+    for name in er.SHIFTS:
+        fit = er.fit_shift(table, name)
+        assert isinstance(fit, LineFit) and fit.n >= 50, name
+    v2 = er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=50)
+    assert v2.fit.r2 > 0.95
+    # standard models sit on their own least-squares line (mean ER near 0 points)
+    assert abs(er.mean_by_group(v2.points)["standard"]) < 0.5
+    groups = er.group_models(table["model"])
+    assert set(groups["group"]) == set(er.GROUPS)

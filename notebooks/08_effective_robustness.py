@@ -251,6 +251,7 @@ if analyses:
     chooser = widgets.Dropdown(options=[placeholder, *analyses], value=placeholder, description="shift")
     shown = widgets.Output()
     chooser.observe(redraw, names="value")
+    notes.show_interactive_note()
     display(chooser, shown)
 
 # %% [markdown]

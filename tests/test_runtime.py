@@ -40,3 +40,24 @@ def test_start_and_save(tmp_results, capsys):
     assert record["seed"] == 1 and record["device"].startswith(("cpu", "NVIDIA")) and record["wall_seconds"] >= 0
     with pytest.raises(ValueError, match="unknown profile"):
         reliable_ml.start("x", "big")
+
+
+def test_headless_kernels_get_disabled_progress_bars(monkeypatch):
+    import importlib
+
+    import tqdm.auto
+
+    from reliable_ml import progress
+
+    original = tqdm.auto.tqdm
+    try:
+        monkeypatch.setenv(progress.ENV_HEADLESS, "1")
+        assert progress.headless()
+        progress.quiet_progress_bars()
+        bar = tqdm.auto.tqdm(range(3))
+        assert bar.disable and list(bar) == [0, 1, 2]
+        monkeypatch.delenv(progress.ENV_HEADLESS)
+        assert not progress.headless()
+    finally:
+        tqdm.auto.tqdm = original
+        importlib.reload(tqdm.auto)

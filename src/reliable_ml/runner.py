@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .profiles import PROFILES, check_profile
+from .progress import ENV_HEADLESS
 from .results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -167,8 +168,9 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     nb = read_notebook(src)
     params = resolve_parameters(src.stem, parameters_of(nb), {**(overrides or {}), "profile": profile})
     output = out_dir / f"{src.stem}.ipynb"
-    env_before = os.environ.get("MPLBACKEND")
+    env_before = {k: os.environ.get(k) for k in ("MPLBACKEND", ENV_HEADLESS)}
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ[ENV_HEADLESS] = "1"  # the kernel inherits it: no widget progress bars in outputs
     t0 = time.perf_counter()
     error = None
     try:
@@ -180,8 +182,11 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
         cell = exc.cell_index + 1 - (exc.cell_index > _parameters_index(nb))
         error = NotebookFailed(src.stem, cell, exc.ename, exc.evalue, exc.source)
     finally:
-        if env_before is None:
-            os.environ.pop("MPLBACKEND", None)
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     seconds = time.perf_counter() - t0
     if output.exists():
         done = nbformat.read(output, as_version=4)

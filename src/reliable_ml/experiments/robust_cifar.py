@@ -1,0 +1,132 @@
+"""Robust CIFAR-10: PreActResNet-18 adversarially trained at eps = 8/255, then evaluated honestly.
+
+``python -m reliable_ml.experiments.robust_cifar --profile gpu`` trains (PGD-5 adversarial
+training, one-cycle LR, bf16 + channels_last, data on the GPU), evaluates with PGD-50 and 10
+restarts on the whole test split plus torchattacks' AutoAttack on a subset, and writes
+``results/gpu/04_adversarial_training.json``. ``--profile smoke`` runs the same code in seconds
+on a CPU with a tiny network. Notebook 04 calls :func:`run` in its ``gpu`` profile.
+
+Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, labelled
+"CIFAR-10 (JPEG q75 copy)"; in ``smoke`` with neither, scikit-learn's digits (labelled so).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+from .. import models, results
+from .. import robust_train as rt
+from ..data import DataUnavailable, ImageSet, load_images
+from ..runtime import device, device_name, seed_everything
+
+NOTEBOOK = "04_adversarial_training"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-profile knobs of the experiment."""
+
+    n_train: int
+    width: int                 # PreActResNet-18 base width (64 = the standard network)
+    train: rt.TrainConfig
+    n_eval: int
+    eval_steps: int
+    eval_restarts: int
+    autoattack_n: int
+    eps: float = 8 / 255
+
+
+SETTINGS = {
+    "smoke": Settings(n_train=256, width=4, n_eval=64, eval_steps=5, eval_restarts=1, autoattack_n=0,
+                      train=rt.TrainConfig(epochs=1, batch_size=64, method="fgsm_rs", eps=8 / 255,
+                                           augment=True, lr_max=0.05, val_size=32, val_attack_steps=2)),
+    "cpu": Settings(n_train=2000, width=16, n_eval=500, eval_steps=20, eval_restarts=1, autoattack_n=0,
+                    train=rt.TrainConfig(epochs=5, batch_size=128, method="fgsm_rs", eps=8 / 255,
+                                         augment=True, lr_max=0.1, val_size=256)),
+    # ~30 epochs of PGD-5 training; budget: <= 10 minutes on one H100 (not yet measured here)
+    "gpu": Settings(n_train=50_000, width=64, n_eval=10_000, eval_steps=50, eval_restarts=10, autoattack_n=1000,
+                    train=rt.TrainConfig(epochs=30, batch_size=256, method="pgd", attack_steps=5, eps=8 / 255,
+                                         step_size=2 / 255, augment=True, lr_max=0.2, lr_schedule="onecycle",
+                                         weight_decay=5e-4, val_size=1000, keep_best=True)),
+}
+
+
+def load_cifar(split: str, profile: str) -> ImageSet:
+    """Canonical CIFAR-10, else the JPEG q75 copy; in ``smoke`` fall back to digits when neither exists."""
+    try:
+        return load_images("cifar10", split, download=False)
+    except DataUnavailable:
+        return load_images("cifar10-jpeg", split, fallback=profile == "smoke")
+
+
+def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, checkpoint=None,
+        resume: bool = False, seed: int = 0, **overrides) -> dict:
+    """Train and evaluate; return ``{"figures", "model", "history", "data_source", "settings"}``.
+
+    ``overrides`` replace fields of the profile's :class:`Settings` (e.g. ``n_eval=1000``).
+    With ``save``, the figures go to ``results/<profile>/04_adversarial_training.json``.
+    """
+    s = replace(SETTINGS[profile], **overrides)
+    seed_everything(seed)
+    dev = device()
+    train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
+    source = test_set.info.source
+    x_train, y_train = train_set.x[:s.n_train], train_set.y[:s.n_train]
+    # a fixed random subset of the test split for evaluation (the JPEG copy has no canonical order)
+    idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed))
+    x_val, y_val = test_set.x[idx[-s.train.val_size:]], test_set.y[idx[-s.train.val_size:]]
+    x_eval, y_eval = test_set.x[idx[:s.n_eval]].to(dev).float() / 255, test_set.y[idx[:s.n_eval]].to(dev)
+
+    model = models.preact_resnet18(in_channels=train_set.x.shape[1], width=s.width).to(dev)
+    t0 = time.perf_counter()
+    fit = rt.train(model, x_train, y_train, s.train, x_val=x_val, y_val=y_val, checkpoint=checkpoint,
+                   resume=resume, progress=progress)
+    train_minutes = fit.seconds / 60
+    t1 = time.perf_counter()
+    ev = rt.evaluate(model, x_eval, y_eval, s.eps, steps=s.eval_steps, restarts=s.eval_restarts,
+                     autoattack_n=s.autoattack_n, seed=seed, progress=progress)
+    strongest = ev.get("worst_case_acc_on_autoattack_subset")
+    attack = (f"PGD-{s.eval_steps}, {s.eval_restarts} restart(s), step {ev['pgd_step_size'] * 255:.2f}/255, "
+              f"L-inf eps {s.eps * 255:.0f}/255, on {ev['n_eval']:,} test images")
+    figures = {
+        "clean_acc": ev["clean_acc"], "robust_acc": ev["pgd_acc"], "attack": attack, "epsilon": s.eps,
+        "train_minutes": round(train_minutes, 2), "eval_minutes": round((time.perf_counter() - t1) / 60, 2),
+        "train_method": s.train.method, "train_epochs": s.train.epochs, "architecture": f"PreActResNet-18 (width {s.width})",
+        "parameters": models.count_parameters(model), "n_train": len(y_train), "best_epoch": fit.best_epoch,
+        "history": fit.history, **{k: v for k, v in ev.items() if k not in ("clean_acc",)},
+    }
+    if strongest is not None:
+        figures["attack_autoattack"] = (f"torchattacks AutoAttack (standard) and the PGD above, per-example "
+                                        f"worst case, on the first {ev['autoattack_n']:,} evaluation images")
+    out = {"figures": figures, "model": model, "history": fit.history, "data_source": source,
+           "settings": {k: v for k, v in asdict(s).items() if k != "train"} | {"train": asdict(s.train)},
+           "seconds": time.perf_counter() - t0}
+    if save:
+        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source,
+                                   wall_seconds=out["seconds"], device=device_name(dev), seed=seed,
+                                   entry_point="reliable_ml.experiments.robust_cifar")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
+    ap.add_argument("--checkpoint", default=None, help="checkpoint file (written every epoch)")
+    ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    out = run(args.profile, checkpoint=args.checkpoint, resume=args.resume, seed=args.seed)
+    f = out["figures"]
+    print(f"{out['data_source']}: clean {100 * f['clean_acc']:.1f}%, robust {100 * f['robust_acc']:.1f}% "
+          f"({f['attack']}); trained in {f['train_minutes']:.1f} min")
+    if "autoattack_acc" in f:
+        print(f"AutoAttack on {f['autoattack_n']}: {100 * f['autoattack_acc']:.1f}% "
+              f"(worst case with PGD: {100 * f['worst_case_acc_on_autoattack_subset']:.1f}%)")
+    print(f"results: {out['path']}")
+
+
+if __name__ == "__main__":
+    main()

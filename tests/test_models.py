@@ -1,0 +1,104 @@
+"""Models: inputs in [0, 1] with Normalize first, shapes, parameter counts, device from inputs."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from reliable_ml import models
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", [
+    ("small_cnn", {}, (2, 1, 28, 28)),
+    ("small_cnn", dict(image_size=8), (2, 1, 8, 8)),
+    ("small_cnn", dict(in_channels=3, image_size=32), (2, 3, 32, 32)),
+    ("preact_resnet18", dict(width=8), (2, 3, 32, 32)),
+    ("wide_resnet", dict(depth=10, widen_factor=1), (2, 3, 32, 32)),
+])
+def test_logit_shapes_and_normalize_first(name, kwargs, x_shape):
+    model = models.build(name, **kwargs)
+    first = next(iter(model.children()))
+    assert isinstance(first, models.Normalize)
+    logits = model(torch.rand(x_shape))
+    assert logits.shape == (x_shape[0], 10)
+
+
+def test_normalize_known_values():
+    norm = models.Normalize((0.5, 0.25), (0.5, 0.25))
+    x = torch.tensor([0.5, 0.75]).view(1, 2, 1, 1).expand(3, 2, 2, 2)
+    out = norm(x)
+    torch.testing.assert_close(out, torch.stack([torch.zeros(3, 2, 2), torch.full((3, 2, 2), 2.0)], 1))
+    assert dict(norm.named_buffers()).keys() == {"mean", "std"}
+    assert models.count_parameters(norm) == 0
+
+
+def test_normalize_bad_arguments():
+    with pytest.raises(ValueError, match="std must be positive"):
+        models.Normalize((0.5,), (0.0,))
+    with pytest.raises(ValueError, match="channels"):
+        models.Normalize((0.5, 0.5), (0.2,))
+
+
+def test_mnist_statistics_are_first_layer():
+    model = models.small_cnn()
+    torch.testing.assert_close(model[0].mean.flatten(), torch.tensor([0.1307]))
+    torch.testing.assert_close(model[0].std.flatten(), torch.tensor([0.3081]))
+
+
+@pytest.mark.parametrize("build, expected", [
+    (lambda: models.small_cnn(), 166_406),  # Wong et al.'s MNIST net: 16*1*16+16 + 32*16*16+32 + 1568*100+100 + 1010
+    (lambda: models.preact_resnet18(), 11_172_170),
+    (lambda: models.wide_resnet(28, 10), 36_479_194),  # WRN-28-10 "36.5M" (Zagoruyko & Komodakis 2016)
+])
+def test_parameter_counts(build, expected):
+    assert models.count_parameters(build()) == expected
+
+
+def test_preact_resnet18_is_about_11_2_million():
+    assert abs(models.count_parameters(models.preact_resnet18()) / 1e6 - 11.2) < 0.05
+
+
+def test_small_cnn_count_by_hand():
+    c1, c2, h = 8, 16, 20
+    model = models.small_cnn(channels=(c1, c2), hidden=h)
+    by_hand = (1 * c1 * 16 + c1) + (c1 * c2 * 16 + c2) + (c2 * 7 * 7 * h + h) + (h * 10 + 10)
+    assert models.count_parameters(model) == by_hand
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda: models.build("resnet50"), "unknown architecture 'resnet50'"),
+    (lambda: models.wide_resnet(depth=20), "depth must be 6n"),
+    (lambda: models.small_cnn(in_channels=2), "in_channels must be 1"),
+    (lambda: models.small_cnn(image_size=30), "multiple of 4"),
+    (lambda: models.preact_resnet18(width=0), "width must be"),
+])
+def test_bad_arguments(bad, message):
+    with pytest.raises(ValueError, match=message):
+        bad()
+
+
+def test_device_and_dtype_follow_the_model():
+    model = models.preact_resnet18(width=4).to(torch.float64)
+    assert model[0].mean.dtype == torch.float64  # buffers move with .to()
+    out = model(torch.rand(2, 3, 32, 32, dtype=torch.float64))
+    assert out.dtype == torch.float64
+    if torch.cuda.is_available():
+        model = model.float().cuda()
+        assert model(torch.rand(2, 3, 32, 32, device="cuda")).device.type == "cuda"
+
+
+def test_channels_last_gives_same_logits():
+    torch.manual_seed(0)
+    model = models.preact_resnet18(width=4).eval()
+    x = torch.rand(2, 3, 32, 32)
+    ref = model(x)
+    out = model.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(out, ref, atol=1e-4, rtol=1e-4)

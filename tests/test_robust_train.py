@@ -1,0 +1,174 @@
+"""Adversarial training: schedules, device-side augmentation, training works, exact resume, safe checkpoints, DDP."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+import torch
+
+from reliable_ml import attacks, models
+from reliable_ml import robust_train as rt
+from reliable_ml.data import load_images
+
+TINY = rt.TrainConfig(epochs=2, batch_size=64, method="pgd", eps=0.1, attack_steps=2, optimizer="adam",
+                      lr_max=3e-3, weight_decay=0.0, val_size=64, val_attack_steps=3, seed=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y, _ = load_images("digits", "train")
+    xt, yt, _ = load_images("digits", "test")
+    return x[:384], y[:384], xt, yt
+
+
+def tiny_model(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return models.small_cnn(image_size=8, channels=(8, 16), hidden=32)
+
+
+def test_learning_rate_schedules():
+    cyc = rt.TrainConfig(epochs=10, lr_max=1.0)
+    assert [rt.learning_rate(cyc, t) for t in (0, 2, 4, 7, 10)] == pytest.approx([0, 0.5, 1.0, 0.5, 0])
+    pw = replace(cyc, lr_schedule="piecewise")
+    assert [rt.learning_rate(pw, t) for t in (0, 4.9, 5, 7.6, 10)] == pytest.approx([1, 1, 0.1, 0.01, 0.01])
+    ramp = replace(cyc, eps=0.3, eps_ramp_epochs=2)
+    assert [rt.epsilon_at(ramp, t) for t in (0, 1, 2, 5)] == pytest.approx([0, 0.15, 0.3, 0.3])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="trades"), "method 'trades'"), (dict(lr_schedule="cosine"), "lr_schedule"),
+    (dict(epochs=0), "epochs must be >= 1"), (dict(eps=-1.0), "eps must be >= 0"),
+])
+def test_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rt.TrainConfig(**kwargs)
+
+
+def test_default_step_sizes():
+    assert rt.TrainConfig(method="fgsm_rs", eps=0.2).alpha == pytest.approx(0.25)  # 1.25 eps (Wong et al.)
+    assert rt.TrainConfig(method="pgd", eps=0.1, attack_steps=5).alpha == pytest.approx(0.05)
+
+
+def test_random_crop_flip_is_a_shifted_window():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8) + 1
+    out = rt.random_crop_flip(x, gen, pad=2)
+    assert out.shape == x.shape
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    for b in range(2):  # each output equals some (possibly flipped) window of the padded image
+        windows = [padded[b, :, i:i + 8, j:j + 8] for i in range(5) for j in range(5)]
+        assert any(torch.equal(out[b], w) or torch.equal(out[b], w.flip(2)) for w in windows)
+    # with many images both flips and several offsets occur
+    many = rt.random_crop_flip(x[:1].expand(64, -1, -1, -1), gen, pad=2)
+    assert len({tuple(m.flatten()[:20].tolist()) for m in many}) > 5
+
+
+def test_perturb_stays_in_ball_and_range(digits):
+    x, y, _, _ = digits
+    model = tiny_model()
+    xb = x[:32].float() / 255
+    x_adv = rt.perturb(model, xb, y[:32], 0.1, 0.05, 3, torch.Generator().manual_seed(0))
+    assert float((x_adv - xb).abs().max()) <= 0.1 + 1e-6 and x_adv.min() >= 0 and x_adv.max() <= 1
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_adversarial_training_beats_standard_training_under_attack():
+    """FGSM-RS training on all 1,347 digits: PGD-10 robust accuracy well above a standard model's."""
+    x, y, _ = load_images("digits", "train")
+    xt, yt, _ = load_images("digits", "test")
+    cfg = rt.TrainConfig(epochs=4, batch_size=64, method="fgsm_rs", eps=0.1, optimizer="adam", lr_max=5e-3,
+                         weight_decay=0.0, val_size=128, val_attack_steps=5)
+    robust, standard = (models.small_cnn(image_size=8, channels=(16, 32), hidden=64) for _ in range(2))
+    standard.load_state_dict(robust.state_dict())
+    hist = rt.train(robust, x, y, cfg, x_val=xt, y_val=yt, progress=False).history
+    rt.train(standard, x, y, replace(cfg, method="standard"), progress=False)
+    xv, yv = xt.float() / 255, yt
+    rob, std = (attacks.robust_accuracy(m, xv, yv, 0.1, steps=10, generator=torch.Generator().manual_seed(0))
+                for m in (robust, standard))
+    assert rob > std + 0.1, (rob, std)
+    assert attacks.accuracy(robust, xv, yv) > 0.85
+    assert len(hist) == 4 and {"val_clean_acc", "val_robust_acc", "train_loss"} <= hist[0].keys()
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+
+
+@pytest.mark.parametrize("method", ["pgd", "fgsm_rs"])
+def test_resume_gives_identical_weights(digits, tmp_path, method):
+    x, y, xt, yt = digits
+    cfg = replace(TINY, method=method)
+    straight = tiny_model()
+    rt.train(straight, x, y, cfg, x_val=xt, y_val=yt, checkpoint=tmp_path / "a.pt", progress=False)
+
+    # one epoch, then "crash": a fresh process would build the model again and resume
+    first = tiny_model()
+    rt.train(first, x, y, replace(cfg), x_val=xt, y_val=yt, checkpoint=tmp_path / "b.pt", progress=False,
+             stop_after_epoch=1)
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["epoch"] == 1
+    resumed = tiny_model(seed=123)  # different init: everything must come from the checkpoint
+    res = rt.train(resumed, x, y, cfg, x_val=xt, y_val=yt, checkpoint=tmp_path / "b.pt", resume=True, progress=False)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert [h["epoch"] for h in res.history] == [1, 2]
+
+
+def test_checkpoint_is_written_atomically_and_never_clobbered(digits, tmp_path):
+    x, y, _, _ = digits
+    ckpt = tmp_path / "run.pt"
+    rt.train(tiny_model(), x, y, replace(TINY, epochs=1), checkpoint=ckpt, progress=False)
+    assert ckpt.exists() and not list(tmp_path.glob(".*tmp"))  # no temporary left behind
+    with pytest.raises(FileExistsError, match="resume=True"):
+        rt.train(tiny_model(), x, y, replace(TINY, epochs=1), checkpoint=ckpt, progress=False)
+    # a different config is refused, and the file is left as it was
+    before = ckpt.read_bytes()
+    with pytest.raises(rt.CheckpointError, match="different config"):
+        rt.train(tiny_model(), x, y, replace(TINY, epochs=1, eps=0.2), checkpoint=ckpt, resume=True, progress=False)
+    assert ckpt.read_bytes() == before
+
+
+def test_corrupt_checkpoint_gives_clear_error_and_is_kept(digits, tmp_path):
+    x, y, _, _ = digits
+    ckpt = tmp_path / "run.pt"
+    ckpt.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(rt.CheckpointError, match="unreadable"):
+        rt.train(tiny_model(), x, y, TINY, checkpoint=ckpt, resume=True, progress=False)
+    assert ckpt.read_bytes() == b"not a checkpoint at all"
+    # a checkpoint for another architecture
+    rt.train(tiny_model(), x, y, replace(TINY, epochs=1), checkpoint=tmp_path / "small.pt", progress=False)
+    other = models.small_cnn(image_size=8, channels=(4, 8), hidden=16)
+    with pytest.raises(rt.CheckpointError, match="does not fit"):
+        rt.train(other, x, y, replace(TINY, epochs=1), checkpoint=tmp_path / "small.pt", resume=True, progress=False)
+
+
+def test_bad_training_data(digits):
+    x, y, _, _ = digits
+    with pytest.raises(ValueError, match="uint8"):
+        rt.train(tiny_model(), x.float() / 255, y, TINY, progress=False)
+
+
+@pytest.mark.slow  # ~20 s: two fresh torch processes
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on Linux/macOS")
+def test_ddp_with_gloo_two_processes(tmp_path):
+    """torchrun launches 2 CPU processes; DDP keeps their weights identical."""
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([*torchrun, "-m", "reliable_ml.robust_train", "--tiny", "--epochs", "1",
+                          "--checkpoint", str(tmp_path / "ddp.pt")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = sorted(line for line in out.stdout.splitlines() if line.startswith("rank "))
+    assert [line.split(":")[0] for line in lines] == ["rank 0/2", "rank 1/2"]
+    checksums = {line.split("weights_checksum=")[1] for line in lines}
+    assert len(checksums) == 1, lines
+    state = rt.load_checkpoint(tmp_path / "ddp.pt")
+    assert state["epoch"] == 1 and len(state["noise_rng"]) == 2

@@ -87,6 +87,9 @@ def test_resume_after_crash_loses_at_most_the_current_answer(task, tmp_path):
     resumed.start("ann")
     assert resumed.progress.value == 3 and resumed.current not in done
     assert resumed.current == int(task.order_for("ann")[3])
+    resumed.answer("one")  # the next answer must not merge with the broken line
+    records, problems = labeling.read_log(log)
+    assert len(records) == 4 and records[-1]["label"] == "one" and len(problems) == 1
 
 
 def test_labelers_are_kept_apart(task, tmp_path):

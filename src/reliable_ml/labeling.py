@@ -44,12 +44,21 @@ class LogProblem:
 
 
 def append_record(path: Path | str, record: dict) -> None:
-    """Append one JSON line and force it to disk (flush + fsync)."""
+    """Append one JSON line and force it to disk (flush + fsync).
+
+    A last line left unfinished by a crash is closed first, so the new record starts on a
+    line of its own instead of merging with the broken one (and being lost with it).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, sort_keys=True)
+    unfinished = False
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            unfinished = fh.read(1) != b"\n"
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+        fh.write(("\n" if unfinished else "") + line + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -186,7 +195,8 @@ def accuracy_table(records: Sequence[dict], task: LabelingTask, alpha: float = 0
 
 
 # ----------------------------------------------------------------------------- the app
-def _png(image_chw: np.ndarray, scale: int) -> bytes:
+def png_bytes(image_chw: np.ndarray, scale: int) -> bytes:
+    """PNG bytes of a uint8 (C, H, W) image, enlarged ``scale`` times with nearest-neighbour pixels."""
     from PIL import Image
 
     hwc = image_chw.transpose(1, 2, 0)
@@ -300,7 +310,7 @@ class ClassifyApp:
             self._set_enabled(False, keep_undo=True)
             return
         self.current = int(pending[0])
-        self.image.value = _png(self.task.images[self.current], self.scale)
+        self.image.value = png_bytes(self.task.images[self.current], self.scale)
         self.status.value = f"{done} of {len(self.task.images)} answered ({self.labeler})"
 
     def _on_key(self, change) -> None:

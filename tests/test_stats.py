@@ -105,3 +105,22 @@ def test_bootstrap_band_contains_the_line():
     lo, hi = stats.bootstrap_band(x, y, grid, n_boot=200)
     pred = stats.probit_linear_fit(x, y).predict(grid)
     assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi - lo < 0.02)
+
+
+def test_cluster_bootstrap_is_wider_for_clustered_data_and_near_iid_otherwise():
+    rng = np.random.default_rng(0)
+    n_writers, per_writer = 100, 20
+    # each writer is either easy (all correct) or hard (all wrong): maximal clustering
+    writer_ok = rng.random(n_writers) < 0.8
+    groups = np.repeat(np.arange(n_writers), per_writer)
+    clustered = np.repeat(writer_ok, per_writer)[None, :]
+    iid = (rng.random(n_writers * per_writer) < 0.8)[None, :]
+    lo_c, hi_c = stats.cluster_bootstrap_difference(clustered, groups, iid, groups + 1000, n_boot=2000)
+    lo_i, hi_i = stats.cluster_bootstrap_difference(iid, groups, iid, groups + 1000, n_boot=2000)
+    width_newcombe = np.subtract(*stats.difference_interval(
+        iid.sum(), iid.size, iid.sum(), iid.size)[::-1])
+    assert (hi_c - lo_c)[0] > 2 * (hi_i - lo_i)[0], "clustering must widen the interval"
+    assert abs((hi_i - lo_i)[0] - width_newcombe) < 0.3 * width_newcombe, "iid data: close to Newcombe"
+    assert lo_i[0] < 0 < hi_i[0]
+    with pytest.raises(ValueError, match="one cluster id per test point"):
+        stats.cluster_bootstrap_difference(iid, groups[:5], iid, groups)

@@ -25,14 +25,16 @@ CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2471, 0.2435, 0.2616)
 class Normalize(nn.Module):
     """``(x - mean) / std`` per channel; mean and std are buffers (they follow ``.to(device)``)."""
 
-    def __init__(self, mean: Sequence[float], std: Sequence[float]):
+    def __init__(self, mean: Sequence[float] | torch.Tensor, std: Sequence[float] | torch.Tensor):
         super().__init__()
-        if len(mean) != len(std):
-            raise ValueError(f"mean has {len(mean)} channels but std has {len(std)}")
-        if any(s <= 0 for s in std):
-            raise ValueError(f"std must be positive; got {tuple(std)}")
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        mean_t = torch.as_tensor(mean, dtype=torch.float32).detach().clone().flatten()
+        std_t = torch.as_tensor(std, dtype=torch.float32).detach().clone().flatten()
+        if mean_t.numel() != std_t.numel():
+            raise ValueError(f"mean has {mean_t.numel()} channels but std has {std_t.numel()}")
+        if bool((std_t <= 0).any()):
+            raise ValueError(f"std must be positive; got {tuple(std_t.tolist())}")
+        self.register_buffer("mean", mean_t.view(1, -1, 1, 1))
+        self.register_buffer("std", std_t.view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, C, H, W) in [0, 1]
         return (x - self.mean) / self.std

@@ -24,6 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .models import Normalize
+
 ARCHS = ("logreg", "mlp", "cnn", "vgg")
 _NAME = re.compile(r"^(?P<arch>logreg|mlp|cnn|vgg)(?:-(?P<width>\d+))?-e(?P<epochs>\d+)(?P<aug>-aug)?$")
 
@@ -97,18 +99,6 @@ def zoo_names(zoo: str) -> tuple[str, ...]:
 
 
 # ----------------------------------------------------------------------------- models
-class Normalize(nn.Module):
-    """x in [0, 1] of shape (N, C, H, W) -> (x - mean_c) / std_c."""
-
-    def __init__(self, mean: torch.Tensor, std: torch.Tensor):
-        super().__init__()
-        self.register_buffer("mean", mean.reshape(1, -1, 1, 1).float())
-        self.register_buffer("std", std.reshape(1, -1, 1, 1).float().clamp_min(1e-6))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
-
-
 def _vgg_block(c_in: int, c_out: int) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
             nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
@@ -119,7 +109,7 @@ def build_model(spec: MemberSpec, shape: tuple[int, int, int], n_classes: int,
                 mean: torch.Tensor, std: torch.Tensor) -> nn.Module:
     """An untrained model for inputs of ``shape = (C, H, W)`` in [0, 1]; logits ``(N, n_classes)``."""
     c, h, w = shape
-    norm = Normalize(mean, std)
+    norm = Normalize(mean, std.clamp_min(1e-6))
     if spec.arch == "logreg":
         body = [nn.Flatten(), nn.Linear(c * h * w, n_classes)]
     elif spec.arch == "mlp":

@@ -38,6 +38,17 @@ def offline(monkeypatch):
     monkeypatch.setattr(urllib.request, "urlretrieve", refuse)
 
 
+@pytest.fixture(scope="module")
+def single_thread():
+    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def real_data_root() -> Path:
     if not REAL_DATA:
         pytest.skip("RELIABLE_ML_DATA is not set: real-data checks skipped")

@@ -11,13 +11,7 @@ from reliable_ml.data import load_images
 EPS = 0.1  # on 8x8 digits this leaves the model with a middling robust accuracy
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

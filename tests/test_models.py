@@ -7,13 +7,7 @@ import torch
 from reliable_ml import models
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.mark.parametrize("name, kwargs, x_shape", [

@@ -17,13 +17,7 @@ TINY = rt.TrainConfig(epochs=2, batch_size=64, method="pgd", eps=0.1, attack_ste
                       lr_max=3e-3, weight_decay=0.0, val_size=64, val_attack_steps=3, seed=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Small models on a shared 2-core machine run far faster single-threaded (no OpenMP spin-waits)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,7 @@ import torch
 from reliable_ml.experiments import robust_cifar
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.mark.filterwarnings("ignore:FALLBACK")

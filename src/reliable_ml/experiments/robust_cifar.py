@@ -19,7 +19,7 @@ import torch
 
 from .. import models, results
 from .. import robust_train as rt
-from ..data import DataUnavailable, ImageSet, load_images
+from ..image_task import load_cifar
 from ..runtime import device, device_name, seed_everything
 
 NOTEBOOK = "04_adversarial_training"
@@ -52,14 +52,6 @@ SETTINGS = {
                                          step_size=2 / 255, augment=True, lr_max=0.2, lr_schedule="onecycle",
                                          weight_decay=5e-4, val_size=1000, keep_best=True)),
 }
-
-
-def load_cifar(split: str, profile: str) -> ImageSet:
-    """Canonical CIFAR-10, else the JPEG q75 copy; in ``smoke`` fall back to digits when neither exists."""
-    try:
-        return load_images("cifar10", split, download=False)
-    except DataUnavailable:
-        return load_images("cifar10-jpeg", split, fallback=profile == "smoke")
 
 
 def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, checkpoint=None,

@@ -1,0 +1,96 @@
+"""The image task of the robust-learning chapters (05, 06), chosen by profile.
+
+One place decides, per profile, which images a robust-learning experiment uses and with
+which defaults, so that notebooks 05 and 06 (and the CIFAR entry points) agree:
+
+=========  ====================================  ===========  ===============================
+profile    images                                 default eps  model
+=========  ====================================  ===========  ===============================
+smoke      scikit-learn digits (8x8)              0.1          small CNN
+cpu        MNIST                                  0.1          small CNN
+gpu        CIFAR-10 (canonical, else JPEG copy)   8/255        PreActResNet-18 (width 64)
+=========  ====================================  ===========  ===============================
+
+On MNIST the chapters use eps = 0.1 rather than the usual 0.3: with a few hundred images and a
+few CPU minutes, training at 0.3 gives no robust model at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from . import models
+from . import robust_train as rt
+from .data import DataUnavailable, ImageSet, load_images
+from .profiles import pick
+
+__all__ = ["ImageTask", "load_task", "load_cifar", "eval_subset", "make_model", "train_config"]
+
+
+@dataclass(frozen=True)
+class ImageTask:
+    """Train and test images of one task and its default L-infinity radius (pixel units)."""
+
+    name: str        # digits | mnist | cifar10
+    train: ImageSet
+    test: ImageSet
+    eps: float
+
+    @property
+    def source(self) -> str:
+        """Human-readable data source, e.g. ``"CIFAR-10 (JPEG q75 copy)"``."""
+        return self.test.info.source
+
+
+def load_cifar(split: str, profile: str) -> ImageSet:
+    """Canonical CIFAR-10, else the JPEG q75 copy; in ``smoke`` fall back to digits when neither exists."""
+    try:
+        return load_images("cifar10", split, download=False)
+    except DataUnavailable:
+        return load_images("cifar10-jpeg", split, fallback=profile == "smoke")
+
+
+def load_task(profile: str) -> ImageTask:
+    """The profile's images (see the module table); a missing set falls back to digits, loudly."""
+    name = pick(profile, smoke="digits", cpu="mnist", gpu="cifar10")
+    if name == "cifar10":
+        train, test = load_cifar("train", profile), load_cifar("test", profile)
+    else:
+        train, test = (load_images(name, split, fallback=True) for split in ("train", "test"))
+    return ImageTask(name, train, test, eps=8 / 255 if name == "cifar10" else 0.1)
+
+
+def eval_subset(images: ImageSet, n: int, device: torch.device | str, seed: int = 0
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed random subset of ``n`` images: ``x`` float (n, C, H, W) in [0, 1] and ``y`` (n,) on ``device``.
+
+    Random, not the first ``n``: an ImageFolder copy (the CIFAR-10 JPEG set) is sorted by class.
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be an integer >= 1; got {n!r}")
+    idx = torch.randperm(len(images.y), generator=torch.Generator().manual_seed(seed))[:int(n)]
+    return images.x[idx].to(device).float() / 255, images.y[idx].to(device)
+
+
+def make_model(task: ImageTask, device: torch.device | str, *, seed: int = 0, width: int = 64) -> nn.Module:
+    """A freshly initialised model (seeded) for the task: PreActResNet-18 on CIFAR-10, else a small CNN."""
+    torch.manual_seed(seed)
+    if task.name == "cifar10":
+        return models.preact_resnet18(in_channels=task.train.x.shape[1], width=width).to(device)
+    return models.small_cnn(in_channels=task.train.x.shape[1], image_size=task.train.x.shape[-1]).to(device)
+
+
+def train_config(task: ImageTask, method: str, *, eps: float, attack_steps: int, batch_size: int,
+                 seed: int = 0) -> rt.TrainConfig:
+    """One "epoch" of ``method`` (``standard`` | ``pgd`` | ``fgsm_rs``); the caller sets the step count.
+
+    CIFAR-10: SGD, one-cycle to 0.2, crop + flip. Digits and MNIST: Adam at 3e-3, no weight decay.
+    PGD step size 2.5 eps / steps (Madry et al.).
+    """
+    common = dict(epochs=1, batch_size=batch_size, method=method, eps=eps, attack_steps=attack_steps,
+                  step_size=2.5 * eps / attack_steps if method == "pgd" else None, seed=seed, val_size=0)
+    if task.name == "cifar10":
+        return rt.TrainConfig(**common, augment=True, lr_max=0.2)
+    return rt.TrainConfig(**common, optimizer="adam", lr_max=3e-3, weight_decay=0.0)

@@ -30,7 +30,7 @@
 # {cite}`croce2020reliable`, and checks for gradient masking.
 #
 # **Compute.** `smoke`: scikit-learn's 8x8 digits and a tiny network, seconds. `cpu`: MNIST,
-# a small CNN trained adversarially at $\epsilon = 0.3$ for a few epochs, about 5 minutes
+# a small CNN trained adversarially at $\epsilon = 0.3$ for a few epochs, about 5 to 8 minutes
 # on 2 cores. `gpu`: the same MNIST part at full size, plus CIFAR-10 with a PreActResNet-18
 # at $\epsilon = 8/255$ trained on one GPU through `python -m reliable_ml.experiments.robust_cifar`.
 
@@ -42,7 +42,7 @@ robust_epochs = None  # FGSM-RS training epochs; None: by profile (smoke 3, cpu 
 train_alpha = None  # FGSM step after the random start; None: 1.25 * eps (Wong et al.)
 n_eval = None  # test images for the final PGD evaluation; None: by profile
 eval_steps = None  # PGD steps of the final evaluation; None: 10 (smoke), 40 (cpu), 50 (gpu)
-eval_restarts = None  # PGD random restarts; None: 1 (smoke), 3 (cpu), 10 (gpu)
+eval_restarts = None  # PGD random restarts; None: 1 (smoke), 5 (cpu), 10 (gpu)
 autoattack_n = None  # images attacked with AutoAttack; None: 0 (smoke), 100 (cpu), 1000 (gpu)
 torch_threads = 1  # CPU threads for torch; 0 keeps torch's default (see the setup cell)
 
@@ -71,7 +71,7 @@ eps = eps if eps is not None else P(smoke=0.1, cpu=0.3, gpu=0.3)
 robust_epochs = robust_epochs or P(smoke=3, cpu=5, gpu=10)
 n_eval = n_eval or P(smoke=200, cpu=1000, gpu=10_000)
 eval_steps = eval_steps or P(smoke=10, cpu=40, gpu=50)
-eval_restarts = eval_restarts or P(smoke=1, cpu=3, gpu=10)
+eval_restarts = eval_restarts or P(smoke=1, cpu=5, gpu=10)
 autoattack_n = autoattack_n if autoattack_n is not None else P(smoke=0, cpu=100, gpu=1000)
 n_curve = P(smoke=200, cpu=500, gpu=2000)  # images per point of the accuracy-vs-eps curves
 

@@ -144,10 +144,7 @@ if task is not None:
     train = data.load_images("mnist", "train")
     n_train = reliable_ml.pick(profile, smoke=2_000, cpu=20_000, gpu=60_000)
     sub = torch.randperm(len(train.y), generator=torch.Generator().manual_seed(seed))[:n_train]
-    names = reliable_ml.pick(profile, smoke=zoo.zoo_names("smoke"),
-                             cpu=("logreg-e1", "logreg-e4", "mlp-32-e1", "mlp-128-e2", "cnn-4-e1", "cnn-8-e2",
-                                  "cnn-16-e1", "cnn-8-e3-aug"),
-                             gpu=zoo.zoo_names("mnist-cpu"))
+    names = zoo.zoo_names(reliable_ml.pick(profile, smoke="smoke", cpu="mnist-small", gpu="mnist-cpu"))
     trained = zoo.train_zoo(list(names), train.x[sub], train.y[sub], n_classes=10, seed=seed)
     preds = zoo.predict_zoo(trained, mnist_test.x)
     pop = meta["population"].to_numpy()

@@ -59,6 +59,9 @@ def parse_member(name: str) -> MemberSpec:
 ZOOS: dict[str, tuple[str, ...]] = {
     "smoke": ("logreg-e1", "mlp-16-e1", "mlp-64-e2", "cnn-4-e1", "cnn-8-e1-aug"),
     "tiny": ("logreg-e3", "mlp-8-e1", "mlp-16-e3", "cnn-4-e3-aug", "vgg-4-e1", "vgg-4-e1-aug"),  # tests, CPU checks
+    # eight quick MNIST models for chapters that need only a handful of points (notebook 03, cpu)
+    "mnist-small": ("logreg-e1", "logreg-e4", "mlp-32-e1", "mlp-128-e2", "cnn-4-e1", "cnn-8-e2", "cnn-16-e1",
+                    "cnn-8-e3-aug"),
     "mnist-cpu": (
         "logreg-e1", "logreg-e4", "logreg-e4-aug",
         "mlp-8-e2", "mlp-32-e1", "mlp-32-e3", "mlp-128-e2", "mlp-128-e4-aug", "mlp-512-e3", "mlp-512-e6-aug",
@@ -92,7 +95,7 @@ def member(name: str) -> MemberSpec:
 
 
 def zoo_names(zoo: str) -> tuple[str, ...]:
-    """Member names of a named zoo (``smoke``, ``tiny``, ``mnist-cpu``, ``mnist-gpu``, ``cifar10-gpu``)."""
+    """Member names of a named zoo (``smoke``, ``tiny``, ``mnist-small``, ``mnist-cpu``, ``mnist-gpu``, ``cifar10-gpu``)."""
     if zoo not in ZOOS:
         raise ValueError(f"unknown zoo {zoo!r}; allowed: {', '.join(ZOOS)}")
     return ZOOS[zoo]

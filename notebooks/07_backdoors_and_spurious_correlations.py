@@ -431,9 +431,7 @@ for r, mname in enumerate(trio):
             ax_row[c].add_patch(plt.Rectangle((cols_t.start - 0.5, rows_t.start - 0.5), trigger_size, trigger_size,
                                               fill=False, ec="cyan", lw=1))
             ax_row[c].set_title(f"{method}\n(class {target})", fontsize=7)
-for ax in axes.flat:
-    ax.set_xticks([])
-    ax.set_yticks([])
+plots.hide_ticks(axes)
 fig.suptitle(f"Saliency for class {target} on triggered {source} test images (|attribution|, per-image scale)", fontsize=9)
 plots.source_caption(fig, source, "cyan square: trigger patch")
 plt.show()
@@ -449,9 +447,7 @@ for c in range(4):
         g = sal.vanilla_gradient(trio[mname], x_plain[c:c + 1], labels_plain[c:c + 1]).cpu()
         axes[r, c].imshow(g[0].sum(0), cmap="RdBu_r", vmin=-float(g.abs().max()), vmax=float(g.abs().max()))
         axes[r, c].set_title(f"{mname.split(' (')[0]} model: gradient of true class", fontsize=7)
-for ax in axes.flat:
-    ax.set_xticks([])
-    ax.set_yticks([])
+plots.hide_ticks(axes)
 fig.suptitle(f"Vanilla gradients on clean {source} images: standard vs robust model (red +, blue -)", fontsize=9)
 plots.source_caption(fig, source, "signed gradient of the true-class logit, summed over channels")
 plt.show()

@@ -50,3 +50,16 @@ def test_identity_line_spans_both_axes():
     ax.scatter([0.2, 0.9], [0.1, 0.5])
     plots.identity_line(ax)
     assert ax.get_xlim() == ax.get_ylim()
+
+
+def test_hide_ticks_on_one_axis_and_a_grid():
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3)
+    plots.hide_ticks(axes)
+    fig2, ax = plt.subplots()
+    plots.hide_ticks(ax)
+    for a in (*axes.flat, ax):
+        assert len(a.get_xticks()) == 0 and len(a.get_yticks()) == 0
+    plt.close(fig)
+    plt.close(fig2)

@@ -42,6 +42,13 @@ def identity_line(ax: plt.Axes, label: str = "y = x") -> None:
     ax.set_ylim(lo, hi)
 
 
+def hide_ticks(axes) -> None:
+    """Remove the tick marks and labels of every axis in ``axes`` (one axis or an array of them)."""
+    for ax in np.atleast_1d(axes).flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
 def image_grid(x_uint8: np.ndarray, titles: list[str] | None = None, ncols: int = 10,
                scale: float = 1.0, suptitle: str | None = None) -> plt.Figure:
     """Show uint8 images ``(N, C, H, W)`` (C = 1 or 3) in a grid with optional titles."""

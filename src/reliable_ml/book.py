@@ -56,7 +56,9 @@ def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
 def build(site_dir: Path, output_dir: Path, strict: bool = True) -> Path:
     """Run ``jupyter-book build``; return the path of ``index.html``. Raises on failure."""
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(site_dir),
+    # --all: the site folder is staged afresh each time, and a reused Sphinx environment can keep a
+    # stale bibliography (keys of newly added .bib files reported missing)
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "--all", str(site_dir),
            "--path-output", str(output_dir)]
     if strict:
         cmd += ["-W", "--keep-going"]

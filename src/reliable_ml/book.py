@@ -69,4 +69,21 @@ def build(site_dir: Path, output_dir: Path, strict: bool = True) -> Path:
     index = Path(output_dir) / "_build" / "html" / "index.html"
     if not index.exists():
         raise RuntimeError(f"jupyter-book reported success but wrote no {index}")
+    write_redirect(index)
     return index
+
+
+def write_redirect(index: Path, favicon: str = "_static/favicon.svg") -> None:
+    """Replace Jupyter Book's bare root redirect (a lone ``<meta http-equiv="Refresh">``) by a
+    complete page with the same target, a title and the favicon link: without the link,
+    browsers request ``/favicon.ico`` and log a 404 on the landing URL."""
+    text = index.read_text()
+    marker = 'url='
+    if marker not in text or "<html" in text:
+        return  # not the bare redirect (a real page): leave it alone
+    target = text.split(marker, 1)[1].split('"', 1)[0]
+    index.write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        f"<title>How reliable is machine learning?</title>\n<link rel=\"icon\" href=\"{favicon}\"/>\n"
+        f"<meta http-equiv=\"Refresh\" content=\"0; url={target}\"/>\n</head>\n"
+        f"<body><p><a href=\"{target}\">Open the book</a></p></body>\n</html>\n")

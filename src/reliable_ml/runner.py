@@ -15,6 +15,7 @@ from typing import Any
 
 from .profiles import PROFILES, check_profile
 from .progress import ENV_HEADLESS
+from . import settings
 from .results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -166,7 +167,13 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     out_dir = Path(out_dir or BUILD_DIR / "executed" / profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = read_notebook(src)
-    params = resolve_parameters(src.stem, parameters_of(nb), {**(overrides or {}), "profile": profile})
+    defaults = parameters_of(nb)
+    table = settings.values(src.stem, profile)  # the chapter's row for this profile
+    extra = sorted(set(table) - set(defaults))
+    if extra:
+        raise ValueError(f"settings table of {src.stem} has field(s) {extra} that its parameters cell "
+                         f"does not set; add them to the parameters cell")
+    params = resolve_parameters(src.stem, defaults, {**table, **(overrides or {}), "profile": profile})
     output = out_dir / f"{src.stem}.ipynb"
     env_before = {k: os.environ.get(k) for k in ("MPLBACKEND", ENV_HEADLESS)}
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")

@@ -13,7 +13,9 @@ The scorecard page (``book/scorecard.md``), ``python -m reliable_ml scorecard`` 
   matches every entry of a per-model table; a key's own dots (``threshold0.7``) are fine.
 - ``profile``: ``"gpu"`` for rows only a gpu run can measure (``not measured`` without
   ``results/gpu``); absent: the fullest run there is (gpu, else cpu).
-- ``data``: the ONE data source this claim was measured on.
+- ``data``: the ONE data source this claim was measured on; ``source_contains`` (optional): a
+  results file counts only if its ``data_source`` contains this text (so an MNIST run never
+  feeds a CIFAR-10 row when both write the same notebook's results).
 - ``evidence``: ``"own run"`` (our experiment) or ``"released data"`` (recomputed from the
   authors' released data or predictions).
 - ``setting``: ``"published"`` or ``"stand-in"`` (a smaller stand-in); ``setting_note`` says which.

@@ -255,6 +255,11 @@ def _ci_contains(claim, get, key, ci, target, tolerance, **_):
                    lo - tolerance <= target <= hi + tolerance)
 
 
+ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": "PGD",
+                "worst_case_acc_on_autoattack_subset": "per-image worst of both", "worst_case_acc": "worst case",
+                "robust_acc": "PGD"}
+
+
 def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
                        full_set=None, full_n=None, clean_target=None, **_):
     def opt(name):
@@ -280,7 +285,8 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     if clean_target is not None and abs(clean_acc - clean_target) > tolerance:
         problems.append(f"clean {clean_acc - clean_target:+.1f} pts from {clean_target:g}")
     text = (f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "
-            f"images ({', '.join(f'{k} {v:.1f}' for k, v in accs.items())}); clean {clean_acc:.1f}%; "
+            f"images ({', '.join(f'{ATTACK_NAMES.get(k, k)} {v:.1f}' for k, v in accs.items())}); "
+            f"clean {clean_acc:.1f}%; "
             f"tolerance ±{tol:.1f}")
     if problems:
         text += "; " + "; ".join(problems)
@@ -547,7 +553,7 @@ def markdown(records: list[dict] | None = None, profile: str | None = None) -> s
         cite = f" {{cite}}`{r['cite']}`" if r["cite"] in cites else ""
         published = f"{r['published']} ({r['source']}){cite}" + ("" if r["confirmed"] else " *not confirmed*")
         lines.append(f"| **{badge(r['status'])}** | {_cell(r['claim'])} | {_cell(published)} | "
-                     f"{_cell(r['ours'])} | {_cell(r['data'])} | {_cell(r['setting'])} | {r['profile']} |")
+                     f"{_cell(r['ours'])} | {_cell(r['data'])} | {_cell(r['setting'])} | {r['profile'] or '–'} |")
     lines += ["", "## How each row is judged", "",
               "The rules live in one registry, `src/reliable_ml/claims.py`; the tests check that every "
               "status follows from its rule.", ""]

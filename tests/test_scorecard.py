@@ -192,6 +192,28 @@ def test_gpu_claims_need_a_gpu_run_on_the_right_data():
                                           pgd_acc_on_autoattack_subset=0.89)])["profile"] == "cpu"
 
 
+def test_fast_at_takes_autoattack_into_the_worst_case_only_on_the_same_images():
+    cifar = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.862, robust_acc=0.462,
+                n_eval=10_000, autoattack_n=1000, autoattack_acc=0.30)
+    assert row("fast_at", [cifar])["status"] == "reproduced"  # AutoAttack on 1,000 of the 10,000 images
+    same = dict(cifar, autoattack_n=10_000)
+    r = row("fast_at", [same])
+    assert r["status"] == "not reproduced" and "worst case 30.0%" in r["ours"]
+
+
+def test_robust_overfitting_and_madry_cifar_on_gpu():
+    history = [{"epoch": e, "val_robust_acc": a} for e, a in enumerate([0.30, 0.50, 0.535, 0.47, 0.456])]
+    r = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", history=history)
+    out = row("robust_overfitting", [r])
+    assert out["status"] == "qualitative" and "7.9 pts" in out["ours"]
+    flat = [dict(h, val_robust_acc=min(h["val_robust_acc"], 0.456)) for h in history]
+    assert row("robust_overfitting", [dict(r, history=flat)])["status"] == "not reproduced"
+    aa = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.85, robust_acc=0.47,
+             n_eval=10_000, autoattack_n=1000, autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    assert row("madry_cifar", [aa])["status"] == "qualitative"
+    assert row("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
+
+
 def test_smoke_results_never_count_unless_asked_for():
     smoke = rec("06_robust_self_training", "smoke", robust_acc_rst=0.9, robust_acc_labeled_only=0.8, n_eval=1000)
     assert row("rst", [smoke])["status"] == "not measured"

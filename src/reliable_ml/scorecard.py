@@ -261,7 +261,11 @@ ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": 
 
 
 def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
-                       full_set=None, full_n=None, clean_target=None, **_):
+                       full_set=(), full_n=None, clean_target=None, **_):
+    """Worst case over every attack result on the same images: ``same_images`` (on ``n``
+    images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
+    clean, when two attacks disagree by more than ``masking_gap`` points, or when the worst case
+    is more than max(tolerance, 95% half-width) from ``target`` (either side)."""
     def opt(name):
         try:
             return get(f"{notebook}:{name}")
@@ -270,8 +274,8 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
 
     n_images = opt(n)
     accs = {k: _pct(v) for k in same_images if (v := opt(k)) is not None}
-    if full_set and opt(full_set) is not None and n_images and opt(full_n) == n_images:
-        accs[full_set] = _pct(opt(full_set))  # the full evaluation ran on the same images
+    if full_set and n_images and opt(full_n) == n_images:  # these attacks ran on the same images
+        accs |= {k: _pct(v) for k in full_set if (v := opt(k)) is not None}
     if not accs or not n_images:
         raise Missing(f"no robust accuracy on a stated number of images in {notebook}")
     clean_acc = _pct(get(f"{notebook}:{clean}"))

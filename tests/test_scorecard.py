@@ -273,7 +273,9 @@ def test_adaptive_overfitting_is_two_sided():
 
 def test_humans_need_labeling_sessions():
     r = rec("03_humans_vs_models", labelers=[], cifar10h={"individual_acc": 95.0, "majority_acc": 99.5})
-    assert row("humans", [r])["status"] == "not measured"
+    none = row("humans", [r])
+    assert none["status"] == "not measured" and "no labeling sessions" in none["ours"]
+    assert "majority_acc 99.5%" in none["ours"]
     sessions = [{"employee_accuracy": 0.98, "student_accuracy": 0.975, "employee_answered": 100, "student_answered": 100},
                 {"employee_accuracy": 0.97, "student_accuracy": 0.99, "employee_answered": 50, "student_answered": 50},
                 {"employee_accuracy": 0.99, "student_accuracy": 0.96, "employee_answered": 80, "student_answered": 80}]

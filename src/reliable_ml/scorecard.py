@@ -61,9 +61,9 @@ def lookup(node: Any, path: str) -> Any:
     try:
         value = _lookup(node, path.split(".") if path else [])
     except Missing:
-        raise Missing(f"{node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else path) from None
+        raise Missing(f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else path) from None
     if value is None or (isinstance(value, (list, dict)) and not value):
-        raise Missing(f"{node.get('notebook', 'results')}:{path} (empty)" if isinstance(node, dict) else path)
+        raise Missing(f"{node.get('notebook', 'results')}:{path} is empty" if isinstance(node, dict) else path)
     return value
 
 
@@ -139,7 +139,7 @@ def pick_record(records: list[dict], stem: str, claim: dict, profile: str | None
 # ----------------------------------------------------------------------------- helpers
 def _num(x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise Missing(f"not a number: {x!r}")
+        raise Missing(f"a value is not a number: {x!r}")
     return float(x)
 
 
@@ -158,7 +158,7 @@ def _halfwidth(p_pct: float, n: float) -> float:
 def _table(get, key: str) -> dict[str, float]:
     table = get(key)
     if not isinstance(table, dict):
-        raise Missing(key)
+        raise Missing(f"no table at {key}")
     out = {}
     for name, value in table.items():
         try:
@@ -166,7 +166,7 @@ def _table(get, key: str) -> dict[str, float]:
         except Missing:
             continue
     if not out:
-        raise Missing(key)
+        raise Missing(f"no numbers in {key}")
     return out
 
 
@@ -208,19 +208,21 @@ def _per_set_order(claim, get, table, base, hardest, others, tolerance, **_):
 
 
 def _human_drop(claim, get, low, high, tolerance, context=(), **_):
-    labelers = get(claim["keys"][0])
-    drops = sorted(100 * (_num(x["employee_accuracy"]) - _num(x["student_accuracy"])) for x in labelers)
-    n = sum(int(x["employee_answered"] + x["student_answered"]) for x in labelers)
-    med = median(drops)
-    text = f"{len(labelers)} labeler(s), median drop employees to students {med:.1f} pts ({n} answers)"
     extra = []
     for key in context:
         try:
             extra.append(f"{key.rsplit('.', 1)[-1]} {_pct(get(key)):.1f}%")
         except Missing:
             pass
-    if extra:
-        text += "; CIFAR-10H: " + ", ".join(extra)
+    cifar10h = ("; CIFAR-10H, original test set only: " + ", ".join(extra)) if extra else ""
+    try:
+        labelers = get(claim["keys"][0])
+    except Missing:
+        raise Missing(f"no labeling sessions in this run{cifar10h}") from None
+    drops = sorted(100 * (_num(x["employee_accuracy"]) - _num(x["student_accuracy"])) for x in labelers)
+    n = sum(int(x["employee_answered"] + x["student_answered"]) for x in labelers)
+    med = median(drops)
+    text = f"{len(labelers)} labeler(s), median drop employees to students {med:.1f} pts ({n} answers){cifar10h}"
     return Verdict(text, low - tolerance <= med <= high + tolerance)
 
 
@@ -272,13 +274,13 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
         except Missing:
             return None
 
+    clean_acc = _pct(get(f"{notebook}:{clean}"))  # first: says which results file is missing
     n_images = opt(n)
     accs = {k: _pct(v) for k in same_images if (v := opt(k)) is not None}
     if full_set and n_images and opt(full_n) == n_images:  # these attacks ran on the same images
         accs |= {k: _pct(v) for k in full_set if (v := opt(k)) is not None}
     if not accs or not n_images:
         raise Missing(f"no robust accuracy on a stated number of images in {notebook}")
-    clean_acc = _pct(get(f"{notebook}:{clean}"))
     worst, best = min(accs.values()), max(accs.values())
     tol = max(tolerance, _halfwidth(target, _num(n_images)))
     problems = []
@@ -300,7 +302,7 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
 def _best_minus_final(claim, get, key, field, target, tolerance, **_):
     values = [_pct(h[field]) for h in get(key) if isinstance(h, dict) and h.get(field) is not None]
     if not values:
-        raise Missing(f"{key}[*].{field}")
+        raise Missing(f"no {field} in {key}")
     gap = max(values) - values[-1]
     return Verdict(f"best {max(values):.1f}% vs final {values[-1]:.1f}% ({gap:.1f} pts over "
                    f"{len(values)} epochs)", abs(gap - target) <= tolerance)
@@ -350,7 +352,7 @@ def _bg_gap(claim, get, key, same, rand, tolerance, **_):
     def row(prefix):
         match = [v for k, v in table.items() if k.startswith(prefix)]
         if not match or not isinstance(match[0], dict):
-            raise Missing(f"{key}.{prefix}")
+            raise Missing(f"no {prefix} row in {key}")
         cue = next(v for k, v in match[0].items() if k.startswith("cue"))
         control = next(v for k, v in match[0].items() if k.startswith("control"))
         return _num(cue), _num(control)
@@ -369,7 +371,7 @@ def _backdoor(claim, get, success, clean, max_fraction, min_success, tolerance, 
     succ = {_fraction_key(k): _pct(v) for k, v in get(success).items()}
     acc = {_fraction_key(k): _pct(v) for k, v in get(clean).items()}
     if 0.0 not in acc:
-        raise Missing(f"{clean}.0 (the unpoisoned model)")
+        raise Missing(f"no {clean}.0 (the unpoisoned model)")
     hits = [f for f in sorted(succ) if 0 < f <= max_fraction and succ[f] >= min_success
             and f in acc and abs(acc[f] - acc[0.0]) <= tolerance]
     if hits:
@@ -425,7 +427,7 @@ def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, *
 
 
 def _none(claim, get, **_):
-    raise Missing("experiment in the course measures this claim")
+    raise Missing("no experiment in the course measures this claim")
 
 
 RULES: dict[str, Callable[..., Verdict]] = {
@@ -464,7 +466,7 @@ def judge(claim: dict, records: list[dict], profile: str | None = None
         if stem not in used:
             record = pick_record(records, stem, claim, profile)
             if record is None:
-                raise Missing(f"results for {stem}" + (" on a GPU" if claim.get("profile") == "gpu" else ""))
+                raise Missing(f"no results for {stem}" + (" from a GPU run" if claim.get("profile") == "gpu" else ""))
             used[stem] = record
         return lookup(used[stem], path)
 
@@ -474,13 +476,13 @@ def judge(claim: dict, records: list[dict], profile: str | None = None
         raise RegistryError(f"claim {claim['id']}: unknown rule kind {kind!r}; allowed: {sorted(RULES)}")
     rule.pop("why", None)
     try:
-        for key in claim["keys"]:
-            get(key)
         verdict = RULES[kind](claim, get, **rule)
+        for key in claim["keys"]:  # every registry key must be there, used by the rule or not
+            get(key)
     except RegistryError:
         raise
     except Missing as exc:
-        return None, None, f"no {exc.args[0] if exc.args else 'results'}"
+        return None, None, str(exc.args[0]) if exc.args else "no results"
     except (KeyError, IndexError, TypeError, ValueError, StopIteration, ZeroDivisionError) as exc:
         return None, None, f"the results do not have the shape the rule needs ({type(exc).__name__}: {exc})"
     first = next(iter(used.values()), None)

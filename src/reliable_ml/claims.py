@@ -499,9 +499,7 @@ CLAIMS: list[dict] = [
         source='MadryLab/backgrounds_challenge README (Xiao et al. 2020)',
         cite='xiao2020noise',
         confirmed=True,
-        keys=['07_backdoors_and_spurious_correlations:spurious_cue_acc.agree',
-              '07_backdoors_and_spurious_correlations:spurious_cue_acc.random',
-              '07_backdoors_and_spurious_correlations:backgrounds_table'],
+        keys=['07_backdoors_and_spurious_correlations:backgrounds_table'],
         data='MNIST (a planted background cue)',
         evidence='own run',
         setting='stand-in',
@@ -512,10 +510,11 @@ CLAIMS: list[dict] = [
             same='mixed-same',
             rand='mixed-rand',
             tolerance=2.0,
-            why=("the cue model's BG-gap (Mixed-Same minus Mixed-Rand) must exceed 2 points "
-                 "while the control model's stays within ±2 (2 points: twice the 95% half-width "
-                 "at 98% on 10,000 images); a control with a gap means the gap is not the cue's "
-                 'doing.'),
+            why=("the cue model's BG-gap (Mixed-Same minus Mixed-Rand) must exceed 2 points while the "
+                 "control model's stays within ±2 (2 points: twice the 95% half-width at 98% on "
+                 "10,000 images); a control with a gap means the gap is not the cue's doing. The "
+                 "size is not compared with the published 7.3: the planted cue's strength is our "
+                 "design choice."),
         ),
     ),
     dict(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import pytest
 
@@ -36,7 +38,7 @@ def row(claim_id, records, profile=None):
 def test_registry_rows_are_complete_and_well_formed():
     assert len(BY_ID) == len(CLAIMS), "claim ids must be unique"
     for c in CLAIMS:
-        for field in ("id", "claim", "published", "source", "confirmed", "keys", "data", "evidence",
+        for field in ("id", "claim", "published", "source", "confirmed", "reference", "keys", "data", "evidence",
                       "setting", "setting_note", "rule"):
             assert field in c, f"{c.get('id')} lacks {field}"
         assert isinstance(c["confirmed"], bool)
@@ -63,6 +65,25 @@ def test_figures_marked_not_confirmed_stay_unconfirmed():
     # shared/reference/published_figures.md marks these *not confirmed*
     for cid in ("imagenetv2_per_set", "badnets", "real_labels", "nonrobust_mnist", "nonrobust_cifar10"):
         assert BY_ID[cid]["confirmed"] is False, cid
+
+
+REFERENCE = (Path(os.environ.get("RELIABLE_ML_DATA", "data")).resolve().parent / "reference"
+             / "published_figures.md")
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference/published_figures.md not available")
+def test_confirmed_follows_the_reference_file():
+    rows_by_claim = {}
+    for line in REFERENCE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 4 and not set(cells[0]) <= {"-"}:
+            rows_by_claim[cells[0]] = " ".join(cells[1:])
+    for c in CLAIMS:
+        if c["reference"] is None:
+            assert c["confirmed"] is False, f"{c['id']}: a figure the reference lacks is not confirmed"
+            continue
+        assert c["reference"] in rows_by_claim, f"{c['id']}: no row {c['reference']!r} in the reference"
+        assert c["confirmed"] == ("*not confirmed" not in rows_by_claim[c["reference"]]), c["id"]
 
 
 def test_malformed_key_is_a_registry_error():

@@ -8,7 +8,8 @@ The scorecard page (``book/scorecard.md``), ``python -m reliable_ml scorecard`` 
   ``source``: where it was read; ``cite``: its BibTeX key in ``book/references.bib`` (the page
   cites it only when the key exists there).
 - ``confirmed``: False where the reference file marks the figure *not confirmed* (or lacks it).
-  Such a row can never be ``reproduced``.
+  Such a row can never be ``reproduced``. ``reference``: the claim's row in that file (None
+  when it has none); a test checks ``confirmed`` against it where the file is available.
 - ``keys``: the results keys that measure it, ``"<notebook stem>:<dotted.key.path>"``. ``*``
   matches every entry of a per-model table; a key's own dots (``threshold0.7``) are fine.
 - ``profile``: ``"gpu"`` for rows only a gpu run can measure (``not measured`` without
@@ -38,6 +39,7 @@ CLAIMS: list[dict] = [
         source='Recht et al. 2019, abstract',
         cite='recht2019imagenet',
         confirmed=True,
+        reference='ImageNet drop on a new test set',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:imagenetv2_per_image.models.*.val',
               '01_accuracy_decomposition:imagenetv2_per_image.models.*.matched_frequency'],
         data='ImageNetV2 per-image top-5 predictions of 67 models (Recht et al. 2019)',
@@ -63,6 +65,7 @@ CLAIMS: list[dict] = [
         source='Recht et al. 2019, abstract',
         cite='recht2018cifar',
         confirmed=True,
+        reference='CIFAR-10 drop on a new test set',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:cifar10_1.models.*.original',
               '01_accuracy_decomposition:cifar10_1.models.*.v6'],
         data=('CIFAR-10.1 v6 and canonical CIFAR-10 test predictions of 30 models (Recht et al. '
@@ -90,6 +93,7 @@ CLAIMS: list[dict] = [
         source='Recht et al. 2019 (tables)',
         cite='recht2019imagenet',
         confirmed=False,
+        reference='Per-test-set ImageNetV2 drops',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:imagenetv2_per_image.models.*.val',
               '01_accuracy_decomposition:imagenetv2_per_image.models.*.matched_frequency',
               '01_accuracy_decomposition:imagenetv2_per_image.models.*.threshold0.7',
@@ -117,6 +121,7 @@ CLAIMS: list[dict] = [
         source='Shankar et al. 2020',
         cite='shankar2020evaluating',
         confirmed=True,
+        reference='Humans vs models',  # its row in published_figures.md
         keys=['03_humans_vs_models:labelers', '03_humans_vs_models:cifar10h.individual_acc',
               '03_humans_vs_models:cifar10h.majority_acc'],
         data=("the reader's own labeling sessions on MNIST test digits by writer population "
@@ -144,6 +149,7 @@ CLAIMS: list[dict] = [
         source='Engstrom et al. 2020, abstract',
         cite='engstrom2020identifying',
         confirmed=True,
+        reference='Bias of MatchedFrequency from noisy selection frequencies',  # its row in published_figures.md
         keys=['02_rebuilding_a_test_set:cifar10h.engstrom.3.matched_drop',
               '02_rebuilding_a_test_set:cifar10h.engstrom.3.ci',
               '02_rebuilding_a_test_set:cifar10h.engstrom.all.matched_drop'],
@@ -171,6 +177,7 @@ CLAIMS: list[dict] = [
         source='Roelofs et al. 2019',
         cite='roelofs2019meta',
         confirmed=True,
+        reference='Kaggle adaptive overfitting',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:leaderboard.selected_mean_public_minus_private',
               '01_accuracy_decomposition:leaderboard.submissions'],
         data="MNIST test set (a leaderboard of our zoo's submissions)",
@@ -197,6 +204,7 @@ CLAIMS: list[dict] = [
         source='Mania et al. 2019',
         cite='mania2019model',
         confirmed=True,
+        reference='Model similarity',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:imagenetv2_agreement',
               '01_accuracy_decomposition:imagenetv2_independent_agreement'],
         data='ImageNetV2 per-image top-5 predictions of 67 models (Recht et al. 2019)',
@@ -220,6 +228,7 @@ CLAIMS: list[dict] = [
         source='QMNIST repository README (Yadav & Bottou 2019)',
         cite='yadav2019cold',
         confirmed=True,
+        reference='Lost MNIST digits',  # its row in published_figures.md
         keys=['01_accuracy_decomposition:matched_drop', '01_accuracy_decomposition:matched_drop_ci'],
         data='MNIST + QMNIST writer metadata (Yadav & Bottou 2019)',
         evidence='own run',
@@ -244,6 +253,7 @@ CLAIMS: list[dict] = [
         source='MadryLab/mnist_challenge README; auto-attack README',
         cite='madry2018towards',
         confirmed=True,
+        reference='PGD adversarial training, MNIST',  # its row in published_figures.md
         keys=['04_adversarial_training:clean_acc',
               '04_adversarial_training:autoattack_acc',
               '04_adversarial_training:pgd_acc_on_autoattack_subset',
@@ -281,6 +291,7 @@ CLAIMS: list[dict] = [
         source='MadryLab/cifar10_challenge README; auto-attack README',
         cite='madry2018towards',
         confirmed=True,
+        reference='PGD adversarial training, CIFAR-10',  # its row in published_figures.md
         profile='gpu',
         keys=['04_adversarial_training:clean_acc',
               '04_adversarial_training:autoattack_acc',
@@ -318,6 +329,7 @@ CLAIMS: list[dict] = [
         source='locuslab/fast_adversarial README (Wong, Rice, Kolter 2020)',
         cite='wong2020fast',
         confirmed=True,
+        reference='Fast adversarial training',  # its row in published_figures.md
         profile='gpu',
         keys=['04_adversarial_training:clean_acc',
               '04_adversarial_training:robust_acc',
@@ -352,6 +364,7 @@ CLAIMS: list[dict] = [
         source='Rice, Wong, Kolter 2020, repository training log',
         cite='rice2020overfitting',
         confirmed=True,
+        reference='Robust overfitting',  # its row in published_figures.md
         profile='gpu',
         keys=['04_adversarial_training:history'],
         data='CIFAR-10 (JPEG q75 copy)',
@@ -380,6 +393,7 @@ CLAIMS: list[dict] = [
         source='Carmon et al. 2019',
         cite='carmon2019unlabeled',
         confirmed=True,
+        reference='Robust self-training',  # its row in published_figures.md
         keys=['06_robust_self_training:robust_acc_rst',
               '06_robust_self_training:robust_acc_labeled_only',
               '06_robust_self_training:n_eval'],
@@ -404,7 +418,8 @@ CLAIMS: list[dict] = [
         published='robust: on the order of eps^2 sqrt(d) / log d samples; standard: far fewer',
         source='Schmidt et al. 2018',
         cite='schmidt2018adversarially',
-        confirmed=False,
+        confirmed=True,
+        reference='Robust generalization needs more data',  # its row in published_figures.md
         keys=['05_robustness_needs_data:closed_form_vs_bruteforce_max_se',
               '05_robustness_needs_data:robust_samples_loglog_slope'],
         data='simulation: Gaussian model of Schmidt et al. (2018)',
@@ -429,7 +444,8 @@ CLAIMS: list[dict] = [
         published='robust learning needs far more samples than standard learning',
         source='Schmidt et al. 2018',
         cite='schmidt2018adversarially',
-        confirmed=False,
+        confirmed=True,
+        reference='Robust generalization needs more data',  # its row in published_figures.md
         keys=['05_robustness_needs_data:empirical_curve'],
         data='MNIST',
         evidence='own run',
@@ -454,6 +470,7 @@ CLAIMS: list[dict] = [
         source='Ilyas et al. 2019 (not verified against the paper here)',
         cite='ilyas2019adversarial',
         confirmed=False,
+        reference=None,  # not in published_figures.md, so not confirmed
         keys=['10_nonrobust_features:nonrobust.mnist.d_det_test_acc',
               '10_nonrobust_features:nonrobust.mnist.d_rand_test_acc',
               '10_nonrobust_features:nonrobust.mnist.chance'],
@@ -477,6 +494,7 @@ CLAIMS: list[dict] = [
         source='Ilyas et al. 2019 (not verified against the paper here)',
         cite='ilyas2019adversarial',
         confirmed=False,
+        reference=None,  # not in published_figures.md, so not confirmed
         keys=['10_nonrobust_features:nonrobust.cifar10.d_det_test_acc',
               '10_nonrobust_features:nonrobust.cifar10.d_rand_test_acc',
               '10_nonrobust_features:nonrobust.cifar10.chance'],
@@ -499,6 +517,7 @@ CLAIMS: list[dict] = [
         source='MadryLab/backgrounds_challenge README (Xiao et al. 2020)',
         cite='xiao2020noise',
         confirmed=True,
+        reference='Backgrounds',  # its row in published_figures.md
         keys=['07_backdoors_and_spurious_correlations:backgrounds_table'],
         data='MNIST (a planted background cue)',
         evidence='own run',
@@ -524,6 +543,7 @@ CLAIMS: list[dict] = [
         source='Gu et al. 2017; Turner, Tsipras, Madry 2019',
         cite='gu2017badnets',
         confirmed=False,
+        reference='BadNets / clean-label backdoors',  # its row in published_figures.md
         keys=['07_backdoors_and_spurious_correlations:attack_success_by_poison_fraction',
               '07_backdoors_and_spurious_correlations:clean_acc_by_poison_fraction'],
         data='MNIST',
@@ -549,6 +569,7 @@ CLAIMS: list[dict] = [
         source='Tsipras et al. 2020',
         cite='tsipras2020imagenet',
         confirmed=True,
+        reference='Multi-object ImageNet images',  # its row in published_figures.md
         keys=['09_label_quality:real.multi_pct_of_nonempty', '09_label_quality:real.empty_pct'],
         data='ImageNet ReaL labels (Beyer et al. 2020)',
         evidence='released data',
@@ -573,6 +594,7 @@ CLAIMS: list[dict] = [
         source='Beyer et al. 2020',
         cite='beyer2020are',
         confirmed=False,
+        reference='Reassessed (ReaL) labels',  # its row in published_figures.md
         keys=['09_label_quality:real.models.*.top1', '09_label_quality:real.models.*.real'],
         data='ImageNet ReaL labels (Beyer et al. 2020)',
         evidence='released data',
@@ -594,6 +616,7 @@ CLAIMS: list[dict] = [
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
+        reference='Label errors in test sets',  # its row in published_figures.md
         keys=['09_label_quality:label_errors.mnist.confirmed'],
         data='MTurk reviews of the MNIST test set (Northcutt et al. 2021)',
         evidence='released data',
@@ -616,6 +639,7 @@ CLAIMS: list[dict] = [
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
+        reference='Label errors in test sets',  # its row in published_figures.md
         keys=['09_label_quality:label_errors.cifar10.confirmed'],
         data='MTurk reviews of the CIFAR-10 test set (Northcutt et al. 2021)',
         evidence='released data',
@@ -637,6 +661,7 @@ CLAIMS: list[dict] = [
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
+        reference='Label errors in test sets',  # its row in published_figures.md
         keys=['09_label_quality:label_errors.imagenet.confirmed'],
         data='MTurk reviews of the ImageNet validation set (Northcutt et al. 2021)',
         evidence='released data',
@@ -660,6 +685,7 @@ CLAIMS: list[dict] = [
         source='Northcutt et al. 2021, abstract',
         cite='northcutt2021pervasive',
         confirmed=True,
+        reference='Label errors in test sets',  # its row in published_figures.md
         keys=['09_label_quality:cleanlab.*.precision',
               '09_label_quality:cleanlab.*.recall',
               '09_label_quality:cleanlab.*.source'],
@@ -684,6 +710,7 @@ CLAIMS: list[dict] = [
         source='Taori et al. 2020',
         cite='taori2020measuring',
         confirmed=False,
+        reference=None,  # not in published_figures.md, so not confirmed
         keys=[('08_effective_robustness:effective_robustness_by_group_median.robustness '
                'intervention'),
               '08_effective_robustness:effective_robustness_by_group_median.more data'],
@@ -711,6 +738,7 @@ CLAIMS: list[dict] = [
         source='Miller, Krauth, Recht, Schmidt 2020, abstract',
         cite='miller2020effect',
         confirmed=True,
+        reference='Natural shift in question answering',  # its row in published_figures.md
         keys=[],
         data='none: the course has no question-answering data',
         evidence='own run',

@@ -412,6 +412,7 @@ def test_page_shows_every_row_with_a_visible_status_and_one_source(tmp_path):
         assert f"**{scorecard.BADGES[r['status']]} {r['status']}**" in line
         assert f"| {r['data']} |" in line
     assert "{cite}`carmon2019unlabeled`" in page
+    assert "- `06_robust_self_training` (cpu): commit" in page  # which run each row read
     assert "{cite}`miller2020effect`" not in page or "miller2020effect" in scorecard.known_cites()
     assert "1 qualitative" in page and f"{len(CLAIMS) - 1} not measured" in page
     page_path, summary_path = scorecard.write(tmp_path, records)

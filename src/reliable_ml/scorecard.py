@@ -491,7 +491,7 @@ def judge(claim: dict, records: list[dict], profile: str | None = None
 
 def rows(records: list[dict] | None = None, profile: str | None = None,
          claims: list[dict] | None = None) -> list[dict]:
-    """One dict per claim with :data:`ROW_FIELDS` (plus ``cite``, ``rule``, ``device``)."""
+    """One dict per claim with :data:`ROW_FIELDS` (plus ``cite``, ``rule``, ``device``, ``notebook``)."""
     records = load_all() if records is None else records
     out = []
     for claim in CLAIMS if claims is None else claims:
@@ -506,6 +506,7 @@ def rows(records: list[dict] | None = None, profile: str | None = None,
             "profile": record.get("profile") if record else (claim.get("profile") or profile or ""),
             "cite": claim.get("cite", ""), "rule": claim["rule"].get("why", ""),
             "device": record.get("device", "") if record else "",
+            "notebook": record.get("notebook", "") if record else "",
         })
     return out
 
@@ -535,6 +536,7 @@ def _count_line(table: list[dict]) -> str:
 
 def markdown(records: list[dict] | None = None, profile: str | None = None) -> str:
     """The scorecard page (MyST markdown): the same rows as ``rows()``, readable."""
+    records = load_all() if records is None else records
     table = rows(records, profile)
     cites = known_cites()
     lines = [
@@ -560,6 +562,14 @@ def markdown(records: list[dict] | None = None, profile: str | None = None) -> s
         published = f"{r['published']} ({r['source']}){cite}" + ("" if r["confirmed"] else " *not confirmed*")
         lines.append(f"| **{badge(r['status'])}** | {_cell(r['claim'])} | {_cell(published)} | "
                      f"{_cell(r['ours'])} | {_cell(r['data'])} | {_cell(r['setting'])} | {r['profile'] or '–'} |")
+    read = {(r["notebook"], r["profile"]) for r in table if r["notebook"]}
+    used = {(r.get("notebook"), r.get("profile")): r for r in records
+            if (r.get("notebook"), r.get("profile")) in read}
+    if used:
+        lines += ["", "## The runs behind these rows", ""]
+        lines += [f"- `{nb}` ({prof}): commit `{r.get('commit', '?')}`, {r.get('created', '?')}, "
+                  f"{_cell(r.get('device', '?'))}, torch {r.get('torch_version', '?')}"
+                  for (nb, prof), r in sorted(used.items())]
     lines += ["", "## How each row is judged", "",
               "The rules live in one registry, `src/reliable_ml/claims.py`; the tests check that every "
               "status follows from its rule.", ""]

@@ -235,6 +235,25 @@ def test_robust_overfitting_and_madry_cifar_on_gpu():
     assert row("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
 
 
+def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
+    mnist = dict(clean_acc=0.986, n_eval=10_000, autoattack_n=10_000, clean_acc_on_autoattack_subset=0.986,
+                 attack_acc={"PGD-100x10": 0.89, "APGD-CE": 0.88, "Square": 0.905}, autoattack_acc=0.875,
+                 pgd_acc_on_autoattack_subset=0.89, worst_case_acc=0.875, robust_acc=0.875, pgd_acc=0.89)
+    gpu = rec("04_adversarial_training", "gpu", {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG q75 copy)"},
+              mnist=mnist, clean_acc=0.85, robust_acc=0.46, pgd_acc=0.46, n_eval=10_000, autoattack_n=1000,
+              autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    m = row("madry_mnist", [gpu])
+    assert m["status"] == "qualitative" and m["profile"] == "gpu" and "worst case 87.5%" in m["ours"]
+    assert "10,000 images" in m["ours"] and "Square 90.5" in m["ours"]
+    c = row("madry_cifar", [gpu])
+    assert c["status"] == "qualitative" and "worst case 43.0%" in c["ours"]
+    assert row("fast_at", [gpu])["status"] == "reproduced"
+    # one attack in the table far above the others is flagged, and the worst case still rules
+    weak = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "FAB": 0.99}))
+    assert "gradient masking" in row("madry_mnist", [weak])["ours"]
+    assert row("madry_mnist", [weak])["status"] == "not reproduced"
+
+
 def test_smoke_results_never_count_unless_asked_for():
     smoke = rec("06_robust_self_training", "smoke", robust_acc_rst=0.9, robust_acc_labeled_only=0.8, n_eval=1000)
     assert row("rst", [smoke])["status"] == "not measured"

@@ -61,7 +61,7 @@ def lookup(node: Any, path: str) -> Any:
     try:
         value = _lookup(node, path.split(".") if path else [])
     except Missing:
-        raise Missing(f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else path) from None
+        raise Missing(f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else f"no {path}") from None
     if value is None or (isinstance(value, (list, dict)) and not value):
         raise Missing(f"{node.get('notebook', 'results')}:{path} is empty" if isinstance(node, dict) else path)
     return value
@@ -111,9 +111,11 @@ def split_key(key: str) -> tuple[str, str]:
     return stem, path
 
 
-def _source_text(record: dict) -> str:
+def _source_text(record: dict, scope: str | None = None) -> str:
     source = record.get("data_source")
-    return " ".join(map(str, source.values())) if isinstance(source, dict) else str(source or "")
+    if isinstance(source, dict):
+        return str(source[scope]) if scope in source else " ".join(map(str, source.values()))
+    return str(source or "")
 
 
 def pick_record(records: list[dict], stem: str, claim: dict, profile: str | None = None) -> dict | None:
@@ -131,9 +133,16 @@ def pick_record(records: list[dict], stem: str, claim: dict, profile: str | None
     for p in profiles:
         for record in records:
             if record.get("notebook") == stem and record.get("profile") == p:
-                if needle is None or needle in _source_text(record):
+                if needle is None or needle in _source_text(record, claim.get("scope")):
                     return record
     return None
+
+
+def scoped(record: dict, scope: str | None) -> dict:
+    """The part of a record a claim reads: ``record[scope]`` when the notebook nested its figures
+    for that data set there (e.g. 04's gpu run: MNIST under ``mnist``, CIFAR-10 at the top)."""
+    inner = record.get(scope) if scope else None
+    return inner if isinstance(inner, dict) else record
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -263,11 +272,12 @@ ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": 
 
 
 def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
-                       full_set=(), full_n=None, clean_target=None, **_):
+                       full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None, **_):
     """Worst case over every attack result on the same images: ``same_images`` (on ``n``
     images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
     clean, when two attacks disagree by more than ``masking_gap`` points, or when the worst case
-    is more than max(tolerance, 95% half-width) from ``target`` (either side)."""
+    is more than max(tolerance, 95% half-width) from ``target`` (either side). ``tables`` name
+    ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them."""
     def opt(name):
         try:
             return get(f"{notebook}:{name}")
@@ -277,10 +287,15 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     clean_acc = _pct(get(f"{notebook}:{clean}"))  # first: says which results file is missing
     n_images = opt(n)
     accs = {k: _pct(v) for k in same_images if (v := opt(k)) is not None}
+    for table in tables:
+        if isinstance(entries := opt(table), dict):
+            accs |= {name: _pct(v) for name, v in entries.items() if isinstance(v, (int, float))}
     if full_set and n_images and opt(full_n) == n_images:  # these attacks ran on the same images
         accs |= {k: _pct(v) for k in full_set if (v := opt(k)) is not None}
     if not accs or not n_images:
         raise Missing(f"no robust accuracy on a stated number of images in {notebook}")
+    if clean_same and (v := opt(clean_same)) is not None:
+        clean_acc = _pct(v)  # clean accuracy on the very images attacked
     worst, best = min(accs.values()), max(accs.values())
     tol = max(tolerance, _halfwidth(target, _num(n_images)))
     problems = []
@@ -468,7 +483,7 @@ def judge(claim: dict, records: list[dict], profile: str | None = None
             if record is None:
                 raise Missing(f"no results for {stem}" + (" from a GPU run" if claim.get("profile") == "gpu" else ""))
             used[stem] = record
-        return lookup(used[stem], path)
+        return lookup(scoped(used[stem], claim.get("scope")), path)
 
     rule = dict(claim["rule"])
     kind = rule.pop("kind")

@@ -326,12 +326,17 @@ def test_humans_need_labeling_sessions():
     assert row("humans", [dict(r, labelers=worse)])["status"] == "not reproduced"
 
 
-def test_engstrom_bias_needs_the_few_annotator_interval_above_the_all_annotator_drop():
-    def r(lo):
-        return rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {
-            "3": {"matched_drop": lo + 0.5, "ci": [lo, lo + 1]}, "all": {"matched_drop": 0.2, "ci": [0, 0.4]}}})
-    assert row("engstrom_bias", [r(0.6)])["status"] == "qualitative"
-    assert row("engstrom_bias", [r(0.1)])["status"] == "not reproduced"
+def test_engstrom_bias_needs_the_apparent_drop_to_fall_with_more_annotators():
+    def r(*drops):
+        eng = {k: {"matched_drop": d, "ci": [d - 2, d + 2]} for k, d in zip(("3", "5", "10", "all"), drops)}
+        return rec("02_rebuilding_a_test_set", cifar10h={"engstrom": eng})
+    ok = row("engstrom_bias", [r(1.2, 0.8, 0.5, 0.1)])
+    assert ok["status"] == "qualitative" and "bias +1.10" in ok["ours"]
+    assert row("engstrom_bias", [r(1.2, 0.4, 0.5, 0.1)])["status"] == "not reproduced"  # not monotone
+    assert row("engstrom_bias", [r(0.1, 0.1, 0.1, 0.1)])["status"] == "not reproduced"  # no bias
+    only = rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {"3": {"matched_drop": 1.0, "ci": [0, 2]},
+                                                                  "all": {"matched_drop": 0.2, "ci": [0, 1]}}})
+    assert row("engstrom_bias", [only])["status"] == "qualitative"
 
 
 def test_label_error_counts_are_exact_recounts():

@@ -235,12 +235,26 @@ def _human_drop(claim, get, low, high, tolerance, context=(), **_):
     return Verdict(text, low - tolerance <= med <= high + tolerance)
 
 
-def _engstrom(claim, get, table, few, all, tolerance, **_):
-    few_drop, (lo, hi) = _num(get(f"{table}.{few}.matched_drop")), get(f"{table}.{few}.ci")
-    all_drop = _num(get(f"{table}.{all}.matched_drop"))
-    text = (f"apparent drop of the matched set with {few} annotators {few_drop:.2f} pts "
-            f"(interval {_num(lo):.2f} to {_num(hi):.2f}) vs {all_drop:.2f} pts with all")
-    return Verdict(text, _num(lo) > all_drop + tolerance)
+def _engstrom(claim, get, table, ks, tolerance, **_):
+    """Mean apparent drop of the matched set for each number of annotators k: must fall
+    strictly as k grows (the bias's signature), and by more than ``tolerance`` from the fewest
+    to all. ``ci`` is shown as the spread of single rebuilt sets."""
+    drops = {}
+    for k in ks:
+        try:
+            drops[k] = _num(get(f"{table}.{k}.matched_drop"))
+        except Missing:
+            continue
+    if ks[0] not in drops or ks[-1] not in drops:
+        raise Missing(f"no {table}.{ks[0]} and {table}.{ks[-1]}")
+    lo, hi = (_num(v) for v in get(f"{table}.{ks[0]}.ci"))
+    values = list(drops.values())
+    falling = all(a > b for a, b in zip(values, values[1:]))
+    bias = drops[ks[0]] - drops[ks[-1]]
+    text = ("mean apparent drop of the matched set by annotators per image: "
+            + ", ".join(f"{k}: {v:.2f}" for k, v in drops.items())
+            + f" pts (bias {bias:+.2f}; single sets with {ks[0]}: {lo:.2f} to {hi:.2f})")
+    return Verdict(text, falling and bias > tolerance)
 
 
 def _near(claim, get, key, target, tolerance, unit="", **_):

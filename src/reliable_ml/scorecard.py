@@ -262,9 +262,15 @@ def _near(claim, get, key, target, tolerance, unit="", **_):
     return Verdict(f"{value:,.4g} {unit}".strip(), abs(value - target) <= tolerance)
 
 
-def _at_least(claim, get, key, target, tolerance, **_):
+def _at_least(claim, get, key, target, tolerance, label="", context=None, **_):
     value = _num(get(key))
-    return Verdict(f"{value:.1f}%", value >= target - tolerance)
+    text = f"{value:.1f}% {label}".strip()
+    for name, ckey in (context or {}).items():
+        try:
+            text += f"; {name} {_num(get(ckey)):.1f}%"
+        except Missing:
+            pass
+    return Verdict(text, value >= target - tolerance)
 
 
 def _excess(claim, get, key, baseline, tolerance, **_):

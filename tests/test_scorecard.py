@@ -349,17 +349,24 @@ def test_label_error_counts_are_exact_recounts():
 def test_multi_object_real_and_cleanlab_rules():
     models = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[76, 80, 84, 86, 87, 88.5, 89, 89.5, 90, 90.4])
     r = rec("09_label_quality", real={"multi_pct_of_nonempty": 22.0, "empty_pct": 1.0, "models": models},
-            cleanlab={"released": {"precision": 60, "recall": 90, "source": "released probabilities"},
-                      "mnist-own": {"precision": 20, "recall": 40, "source": "our cross-validated CNN"}})
+            label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
+            cleanlab={"mnist-released": {"precision": 60, "recall": 90, "source": "released probabilities"},
+                      "mnist-course-mlp": {"precision": 20, "precision_lower": 2.0, "recall": 40,
+                                           "source": "our cross-validated MLP"}})
     assert row("multi_object", [r])["status"] == "qualitative"  # our count on another group's labels
     assert row("multi_object", [dict(r, real=dict(r["real"], multi_pct_of_nonempty=15.0))])["status"] == "not reproduced"
     assert row("real_labels", [r])["status"] == "re-analysed"
     flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76.1, 80, 82.2, 84, 86.1, 87, 88, 89.1, 90])
     assert row("real_labels", [dict(r, real=dict(r["real"], models=flat))])["status"] == "not reproduced"
-    assert row("cleanlab", [r])["status"] == "qualitative"
-    weak = dict(r, cleanlab={**r["cleanlab"], "mnist-own": {"precision": 1, "recall": 40, "source": "ours"}})
-    assert row("cleanlab", [weak])["status"] == "not reproduced"  # released entries never rescue it
-    only_released = dict(r, cleanlab={"released": r["cleanlab"]["released"]})
+    out = row("cleanlab", [r])
+    assert out["status"] == "qualitative" and "13x random flagging" in out["ours"] and "released" not in out["ours"]
+    # 15% precision among reviewed flags is what random flags would get (15 of 100 reviewed are errors)
+    chance = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 15, "recall": 40, "source": "ours"}})
+    assert row("cleanlab", [chance])["status"] == "not reproduced"  # released entries never rescue it
+    weak = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 20, "precision_lower": 0.3,
+                                                                   "recall": 3, "source": "ours"}})
+    assert row("cleanlab", [weak])["status"] == "not reproduced"
+    only_released = dict(r, cleanlab={"mnist-released": r["cleanlab"]["mnist-released"]})
     assert row("cleanlab", [only_released])["status"] == "not measured"
 
 

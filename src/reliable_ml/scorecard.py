@@ -437,14 +437,33 @@ def _real_slope(claim, get, top, tolerance=0.0, **_):
                    f"over the best {len(names)} models", hi < 1 - tolerance)
 
 
-def _cleanlab(claim, get, exclude_source, tolerance, **_):
+def _cleanlab(claim, get, exclude_source, min_lift, **_):
+    """Confident learning on an independent model's predictions. An entry ``<dataset>-<model>``
+    gives ``precision_lower`` (confirmed among all flagged, %) and ``recall`` (%). Its lift over
+    flagging at random is precision_lower / (confirmed errors per image, %), which equals recall
+    / (share of images flagged): both must beat chance by ``min_lift``. Without
+    ``precision_lower``, ``precision`` among reviewed flags is set against the confirmed share of
+    the reviewed examples."""
     entries = {k: v for k, v in get("09_label_quality:cleanlab").items()
                if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()}
-    if not entries:
-        raise Missing("no cleanlab entry on an independent model")
-    scores = {k: (_num(v["precision"]), _num(v["recall"])) for k, v in entries.items()}
-    text = "; ".join(f"{k}: precision {p:.1f}%, recall {r:.1f}%" for k, (p, r) in scores.items())
-    return Verdict(text, all(p > tolerance and r > tolerance for p, r in scores.values()))
+    parts, lifts = [], []
+    for name, v in entries.items():
+        dataset = name.split("-")[0]
+        try:
+            errors = get(f"09_label_quality:label_errors.{dataset}")
+            if "precision_lower" in v:
+                p, base = _num(v["precision_lower"]), _num(errors["confirmed_pct"])
+            else:
+                p, base = _num(v["precision"]), 100 * _num(errors["confirmed"]) / _num(errors["flagged"])
+        except (Missing, KeyError, ZeroDivisionError):
+            continue
+        lift = p / base if base > 0 else math.inf
+        lifts.append(lift)
+        parts.append(f"{name}: precision {_num(v['precision']):.1f}%, recall {_num(v['recall']):.1f}%, "
+                     f"{lift:.0f}x random flagging")
+    if not lifts:
+        raise Missing("no cleanlab entry on an independent model with its data set's error counts")
+    return Verdict("; ".join(parts), min(lifts) >= min_lift)
 
 
 def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, **_):

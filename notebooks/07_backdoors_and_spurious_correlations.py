@@ -413,9 +413,9 @@ print(f"recall with a shift of 6: {recall:.2f}")
 assert recall >= 0.9
 
 # %% [markdown]
-# With a shift of 2 (this seed: recall 0.32) the poisons no longer dominate the top singular
-# direction: the variance they add along the first axis, about $0.05 \times 2^2$, is smaller than
-# the largest sampling fluctuation of the clean directions. The detector needs the poisons to
+# With a shift of 2 (change `+= 6.0` to `+= 2.0` and rerun) the poisons no longer dominate
+# the top singular direction: the variance they add along the first axis, about
+# $0.05 \times 2^2$, is smaller than the largest sampling fluctuation of the clean directions. The detector needs the poisons to
 # stand out along one direction.
 #
 # ```{solution-end}

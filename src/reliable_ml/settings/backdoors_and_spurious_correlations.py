@@ -13,7 +13,8 @@ class Settings:
     n_train: int  # training images per model; a disjoint part of the rest trains the hardening model
     epochs: int  # epochs of standard training per model
     seeds: int  # seeds (poison draw, initial weights, batch order) per BadNets poison rate
-    arm_seeds: int  # seeds for the other arm comparisons (clean-label, planted cue)
+    clean_label_seeds: int  # seeds for the clean-label comparison (plain vs hardened poisons)
+    cue_seeds: int  # seeds for the planted-cue comparison (cue vs control model)
     target: int  # the attacker's target class
     trigger_size: int  # side of the square checkerboard trigger (pixels), 1 pixel from the bottom-right corner
     poison_fractions: list[float]  # BadNets shares of the training set; 0 is the clean baseline
@@ -34,17 +35,19 @@ class Settings:
     torch_threads: int  # CPU threads for torch; 0 keeps torch's default
 
 
-CPU = Settings(dataset="mnist", n_train=20000, epochs=2, seeds=3, arm_seeds=1, target=0, trigger_size=3,
+CPU = Settings(dataset="mnist", n_train=20000, epochs=2, seeds=3, clean_label_seeds=1, cue_seeds=3, target=0,
+               trigger_size=3,
                poison_fractions=[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05], clean_label_share=0.5,
                harden_eps=0.3, harden_steps=20, spectral_fraction=0.01, spectral_factor=1.5, spectral_source=7,
                cue_agree=0.9, cue_amplitude=0.4, robust_eps=0.3, n_saliency=200, ig_steps=32,
                smoothgrad_samples=32, smoothgrad_sigma=0.15, cifar_subset=True, torch_threads=1)
 
 TABLE = {
-    "smoke": replace(CPU, dataset="digits", n_train=900, epochs=4, poison_fractions=[0.0, 0.005, 0.02, 0.05],
+    "smoke": replace(CPU, dataset="digits", cue_seeds=2, n_train=900, epochs=4,
+                     poison_fractions=[0.0, 0.005, 0.02, 0.05],
                      spectral_fraction=0.02,
                      robust_eps=0.1, n_saliency=50, cifar_subset=False),
     "cpu": CPU,
-    "gpu": replace(CPU, n_train=40000, epochs=3, arm_seeds=3, n_saliency=500,
+    "gpu": replace(CPU, n_train=40000, epochs=3, clean_label_seeds=3, n_saliency=500,
                    poison_fractions=[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1], cifar_subset=False),
 }

@@ -140,7 +140,7 @@ glued = notes.glue_values(bl.sweep_numbers(summary))
 
 # %% [markdown]
 # **What the numbers show.** Over {glue:text}`bd_seeds` seeds, the smallest poison share at
-# which *every* seed reaches 90% attack success with less than 1 point of clean accuracy lost
+# which *every* seed reaches 90% attack success, with a mean clean-accuracy loss below 1 point,
 # is {glue:text}`bd_first:g`% of the training set ({glue:text}`bd_first_images` images): its
 # worst seed reaches {glue:text}`bd_first_min:.1f`% and clean accuracy drops by
 # {glue:text}`bd_first_drop:.2f` ± {glue:text}`bd_first_drop_sd:.2f` points (mean ± sd over

@@ -153,6 +153,7 @@ def test_relabel_experiment_end_to_end_on_digits(digits_model):
         assert 0 <= f[key] <= 100
     assert f["source_test_acc"] > 80
     assert set(exp.sets) == {"det", "rand"} and len(exp.sets["det"].x) == 500
+    assert torch.equal(train.y[exp.indices], exp.sets["rand"].y)
     with pytest.raises(ValueError, match="standard models"):
         nr.relabel_experiment(train.x, train.y, x_test, y_test, train_cfg=rt.TrainConfig(method="pgd"), eps=1.0)
     with pytest.raises(ValueError, match=r"n_source and n_relabel must lie in 1 .. 1347"):
@@ -168,3 +169,27 @@ def test_large_eps_figures_shapes(digits_model):
     for key in ("hit", "judge_target", "judge_true", "stroke_mass", "stroke_area"):
         assert 0 <= f[key] <= 100, key
     assert f["hit"] > 80  # a large budget reaches the target on a standard model
+
+
+def test_figures_name_their_data(digits_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    model, train, test = digits_model
+    r = nr.relabel(model, train.x[:12], train.y[:12], "det", eps=1.0, steps=2)
+    fig = nr.plot_relabelled(r, "D_det", "digits", n=10)
+    assert "Data: digits" in [t.get_text() for t in fig.texts][-1]
+    assert fig.axes[0].get_title() == f"{int(r.t[0])} [{int(r.y[0])}]"
+    x, y = test.x[:8].float() / 255, test.y[:8]
+    judge = nr.knn_judge(train.x, train.y)
+    seen = {k: nr.large_eps_figures(model, x, y, judge, eps=1.0, steps=2) for k in ("standard", "robust")}
+    fig = nr.plot_what_models_see(x, y, seen, "digits", "title", n=4)
+    assert len(fig.axes) == 5 * 4 and fig.axes[0].get_title() == f"{int(y[0])} -> {(int(y[0]) + 1) % 10}"
+    rows = {(s, k): {c: seen[k][c] for c in ("judge_target", "stroke_mass", "stroke_area")} for s in (0, 1) for k in seen}
+    by_seed = pd.DataFrame(rows).T.rename_axis(["seed", "model"])
+    fig = nr.plot_robust_summary(by_seed, "digits", "extra")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["judge says target (%)", "gradient mass on strokes (%)"]
+    plt.close("all")

@@ -211,12 +211,14 @@ def fresh_model(x: torch.Tensor, arch: str = "small_cnn", width: int = 64, seed:
 
 class RelabelExperiment(NamedTuple):
     """What :func:`relabel_experiment` returns: ``figures`` (percentages, see there), the source
-    model, the two relabelled sets (``sets["det"]``, ``sets["rand"]``) and per-seed accuracies."""
+    model, the two relabelled sets (``sets["det"]``, ``sets["rand"]``), per-seed accuracies (%)
+    and ``indices``, the positions in the training split of the relabelled images."""
 
     figures: dict
     source: nn.Module
     sets: dict
     per_seed: dict
+    indices: torch.Tensor
 
 
 def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
@@ -271,7 +273,7 @@ def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: tor
     figures |= {"chance": 100 / num_classes, "n_train": len(rel_idx), "n_source": n_source, "n_test": len(y_test),
                 "seeds": seeds, "eps": eps, "norm": norm, "steps": steps, "epochs": train_cfg.epochs,
                 "disjoint": n_source + n_relabel <= n_all}
-    return RelabelExperiment(figures, source, sets, per_seed)
+    return RelabelExperiment(figures, source, sets, per_seed, rel_idx)
 
 
 def large_eps_figures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, judge, *, eps: float,
@@ -297,3 +299,91 @@ def large_eps_figures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, judge,
             "judge_true": 100 * judge_agreement(judge, x_adv, y),
             "stroke_mass": 100 * float(stroke_mass(grad, mask).mean()),
             "stroke_area": 100 * float(mask.float().mean()), "x_adv": x_adv, "grad": grad}
+
+
+# --------------------------------------------------------------------------- figures
+def plot_relabelled(r: Relabelled, title: str, source: str, n: int = 10):
+    """The first ``n`` images of a relabelled set, titled ``"<training label> [<original label>]"``."""
+    from . import plots
+
+    titles = [f"{int(r.t[i])} [{int(r.y[i])}]" for i in range(min(n, len(r.t)))]
+    fig = plots.image_grid(r.x[:n].numpy(), titles, ncols=n, suptitle=title)
+    plots.source_caption(fig, source, "label used for training [original label]")
+    return fig
+
+
+def _dots(ax, columns: dict, colors=None) -> None:
+    """One dot per seed and a square with mean +- sd per column of ``columns`` (name -> values)."""
+    for j, (name, vals) in enumerate(columns.items()):
+        vals = np.asarray(vals, dtype=float)
+        ax.scatter(np.full(len(vals), j), vals, color=(colors or ["C0"] * len(columns))[j], zorder=3,
+                   label="one training seed" if j == 0 else None)
+        ax.errorbar(j + 0.15, vals.mean(), yerr=vals.std(ddof=1) if len(vals) > 1 else 0, fmt="s", color="k",
+                    capsize=4, label="mean ± sd" if j == 0 else None)
+    ax.set_xticks(range(len(columns)), list(columns))
+    ax.set_ylim(0, 100)
+
+
+def plot_fresh_models(exp: RelabelExperiment, source: str):
+    """Clean test accuracy of the fresh models per seed (dots) and mean +- sd, with chance and the source model."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    f = exp.figures
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    _dots(ax, {f"trained on D_{m}": exp.per_seed[m] for m in MODES})
+    ax.axhline(f["chance"], color="0.5", ls=":", label="chance")
+    ax.axhline(f["source_test_acc"], color="C2", ls="--", label="source model (clean labels)")
+    ax.set_ylabel("clean test accuracy (%)")
+    ax.set_title("Fresh models trained only on relabelled images")
+    ax.legend(loc="center right", fontsize=8)
+    plots.source_caption(fig, source, f"{f['n_train']:,} relabelled training images, {f['n_test']:,} test images")
+    return fig
+
+
+def plot_what_models_see(x: torch.Tensor, y: torch.Tensor, seen: dict, source: str, title: str, n: int = 8):
+    """Rows: clean images, each model's attacked images, each model's |input gradient|
+    (``seen``: model name -> :func:`large_eps_figures` output)."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    rows = [("clean", x[:n], None)] + [(f"{k}: attacked", v["x_adv"][:n], None) for k, v in seen.items()]
+    rows += [(f"{k}: |gradient|", v["grad"][:n].abs().sum(1, keepdim=True), "magma") for k, v in seen.items()]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows)), squeeze=False,
+                             constrained_layout=False)
+    for r, (label, imgs, cmap) in enumerate(rows):
+        for c in range(min(n, len(imgs))):
+            img = imgs[c].detach().cpu()
+            img = img / img.max().clamp_min(1e-12) if cmap else img
+            axes[r, c].imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap=cmap or "gray", vmin=0, vmax=1)
+        axes[r, 0].set_ylabel(label, fontsize=7)
+    plots.hide_ticks(axes)
+    for c in range(min(n, len(y))):
+        axes[0, c].set_title(f"{int(y[c])} -> {(int(y[c]) + 1) % 10}", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    plots.source_caption(fig, source, "rows: clean test images, attacked images, input-gradient magnitudes")
+    return fig
+
+
+def plot_robust_summary(by_seed, source: str, extra: str):
+    """Two panels over seeds: judge says target (%), gradient mass on strokes (%), standard vs robust.
+
+    ``by_seed``: a DataFrame indexed by (seed, model) with the columns of :func:`large_eps_figures`."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    kinds = list(dict.fromkeys(by_seed.index.get_level_values("model")))
+    for ax, col, label in ((axes[0], "judge_target", "judge says target (%)"),
+                           (axes[1], "stroke_mass", "gradient mass on strokes (%)")):
+        _dots(ax, {k: by_seed.xs(k, level="model")[col] for k in kinds}, [f"C{j}" for j in range(len(kinds))])
+        if col == "stroke_mass":
+            ax.axhline(by_seed["stroke_area"].mean(), color="0.5", ls=":", label="strokes' share of the area")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+    fig.suptitle("What the models' large-eps images and gradients look like (squares: mean ± sd over seeds)")
+    plots.source_caption(fig, source, extra)
+    return fig

@@ -280,18 +280,16 @@ glue("rb_eps", robust_eps, display=False)
 glue("rb_k", knn_k, display=False)
 
 
-def train_cached(method, s):
+def train_pair_model(method, s):
     cfg_m = rt.TrainConfig(epochs=robust_epochs, batch_size=100, method=method, eps=robust_eps,
                            step_size=1.25 * robust_eps, eps_ramp_epochs=1.0, optimizer="adam", lr_max=5e-3,
                            weight_decay=0.0, val_size=0, seed=s)
     n = min(n_robust_train, len(train_set.y))
-    ckpt = data.cache_dir() / "models" / f"10_{key}_{method}_n{n}_e{robust_epochs}_eps{robust_eps:g}_s{s}.pt"
     model = nr.fresh_model(train_set.x, seed=s, device=dev)
-    rt.train(model, train_set.x[:n], train_set.y[:n], cfg_m, checkpoint=ckpt, resume=True, progress=True)
-    return model
+    return nr.train_cached(model, train_set.x[:n], train_set.y[:n], cfg_m, f"10_{key}_{method}", progress=True)
 
 
-pairs = {s: {"standard": train_cached("standard", s), "robust": train_cached("fgsm_rs", s)}
+pairs = {s: {"standard": train_pair_model("standard", s), "robust": train_pair_model("fgsm_rs", s)}
          for s in range(seed, seed + seeds)}
 
 # %%

@@ -193,3 +193,18 @@ def test_figures_name_their_data(digits_model):
     fig = nr.plot_robust_summary(by_seed, "digits", "extra")
     assert [ax.get_ylabel() for ax in fig.axes] == ["judge says target (%)", "gradient mass on strokes (%)"]
     plt.close("all")
+
+
+def test_train_cached_loads_the_second_time(tmp_root, tmp_path):
+    train = load_images("digits", "train")
+    x, y = train.x[:256], train.y[:256]
+    cfg = rt.TrainConfig(epochs=1, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2,
+                         weight_decay=0.0, val_size=0)
+    first = nr.train_cached(nr.fresh_model(x, seed=0), x, y, cfg, "t")
+    files = list((tmp_path / "cache" / "models").glob("t-n256-*.pt"))
+    assert len(files) == 1
+    second = nr.train_cached(nr.fresh_model(x, seed=5), x, y, cfg, "t")  # other init: loaded, not retrained
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    nr.train_cached(nr.fresh_model(x, seed=0), x, y, rt.TrainConfig(**{**cfg.__dict__, "epochs": 2}), "t")
+    assert len(list((tmp_path / "cache" / "models").glob("t-n256-*.pt"))) == 2  # another config, another file

@@ -387,3 +387,22 @@ def plot_robust_summary(by_seed, source: str, extra: str):
     fig.suptitle("What the models' large-eps images and gradients look like (squares: mean ± sd over seeds)")
     plots.source_caption(fig, source, extra)
     return fig
+
+
+def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, tag: str,
+                 progress: bool = False) -> nn.Module:
+    """:func:`reliable_ml.robust_train.train` with its checkpoint in the user cache, so that a rerun
+    with the same data (``tag`` names it) and config loads the trained model instead of training again.
+
+    The file is ``<cache>/models/<tag>-<hash of the config>.pt``; an interrupted run resumes.
+    """
+    import hashlib
+    from dataclasses import asdict
+
+    from . import robust_train as rt
+    from .data import cache_dir
+
+    digest = hashlib.sha256(repr(sorted(asdict(cfg).items())).encode()).hexdigest()[:12]
+    path = cache_dir() / "models" / f"{tag}-n{len(y)}-{digest}.pt"
+    rt.train(model, x_uint8, y, cfg, checkpoint=path, resume=True, progress=progress)
+    return model

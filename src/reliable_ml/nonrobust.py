@@ -308,6 +308,7 @@ def plot_relabelled(r: Relabelled, title: str, source: str, n: int = 10):
 
     titles = [f"{int(r.t[i])} [{int(r.y[i])}]" for i in range(min(n, len(r.t)))]
     fig = plots.image_grid(r.x[:n].numpy(), titles, ncols=n, suptitle=title)
+    fig.subplots_adjust(top=0.72)  # room for the title above the per-image labels
     plots.source_caption(fig, source, "label used for training [original label]")
     return fig
 
@@ -321,6 +322,7 @@ def _dots(ax, columns: dict, colors=None) -> None:
         ax.errorbar(j + 0.15, vals.mean(), yerr=vals.std(ddof=1) if len(vals) > 1 else 0, fmt="s", color="k",
                     capsize=4, label="mean ± sd" if j == 0 else None)
     ax.set_xticks(range(len(columns)), list(columns))
+    ax.set_xlim(-0.5, len(columns) - 0.3)
     ax.set_ylim(0, 100)
 
 
@@ -337,7 +339,7 @@ def plot_fresh_models(exp: RelabelExperiment, source: str):
     ax.axhline(f["source_test_acc"], color="C2", ls="--", label="source model (clean labels)")
     ax.set_ylabel("clean test accuracy (%)")
     ax.set_title("Fresh models trained only on relabelled images")
-    ax.legend(loc="center right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
     plots.source_caption(fig, source, f"{f['n_train']:,} relabelled training images, {f['n_test']:,} test images")
     return fig
 

@@ -92,6 +92,19 @@ def accuracy_table(top5: dict[str, np.ndarray], labels: np.ndarray,
     return table
 
 
+def slope_verdict(slope: dict) -> str:
+    """One sentence on a :func:`progress_slope` result: is progress over- or understated?"""
+    lo, hi = slope["ci_low"], slope["ci_high"]
+    if hi < 1:
+        return ("The interval lies below 1: on these models, progress on the original labels "
+                "overstates progress on the ReaL labels.")
+    if lo > 1:
+        return ("The interval lies above 1: on these models, progress on the original labels "
+                "understates progress on the ReaL labels.")
+    return ("The interval includes 1: on these models, progress on the original labels neither "
+            "clearly overstates nor understates progress on the ReaL labels.")
+
+
 def progress_slope(x: np.ndarray, y: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
     """Least-squares slope of ``y`` on ``x`` over models, with a 95% bootstrap interval.
 
@@ -305,7 +318,7 @@ def plot_real_vs_top1(table: pd.DataFrame, source: str):
     Right: the gap (ReaL - top-1) against top-1. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     ax.scatter(table["top1"], table["real"], s=18)
     lo, hi = table[["top1", "real"]].min().min() - 1, table[["top1", "real"]].max().max() + 1
     ax.plot([lo, hi], [lo, hi], ls="--", color="0.5", lw=1, label="y = x")
@@ -320,7 +333,6 @@ def plot_real_vs_top1(table: pd.DataFrame, source: str):
     bx.set(xlabel="top-1 accuracy, original labels (%)", ylabel="ReaL - top-1 (points)",
            title="Gain from better labels as models improve")
     fig.text(0.01, -0.02, f"Data: {source}", ha="left", va="top", fontsize=8, color="0.35")
-    fig.tight_layout()
     return fig
 
 
@@ -355,7 +367,8 @@ def plot_error_grid(images: torch.Tensor, given: Sequence[str], suggested: Seque
 
     n = len(images)
     nrows = max(1, int(np.ceil(n / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.45 * ncols, 1.75 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.45 * ncols, 1.75 * nrows), squeeze=False,
+                             layout="constrained")
     imgs = images.float() / 255 if images.dtype == torch.uint8 else images.float()
     for ax in axes.flat:
         ax.axis("off")
@@ -365,5 +378,4 @@ def plot_error_grid(images: torch.Tensor, given: Sequence[str], suggested: Seque
         ax.set_title(f"{given[i]} -> {suggested[i]}\n{votes[i]}", fontsize=7)
     fig.text(0.01, 0.0, f"Data: {source}. Title: given -> suggested label; reviewer votes "
              "(given/suggested/neither/both)", ha="left", va="top", fontsize=8, color="0.35")
-    fig.tight_layout()
     return fig

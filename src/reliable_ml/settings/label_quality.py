@@ -19,8 +19,8 @@ class Settings:
 TABLE = {
     "smoke": Settings(n_boot=100, cv_train_size=5_000, cv_folds=2, cv_hidden=64, cv_pretrain_epochs=1,
                       cv_finetune_epochs=1, cv_seeds=1, n_show=8),
-    "cpu": Settings(n_boot=1000, cv_train_size=60_000, cv_folds=5, cv_hidden=512, cv_pretrain_epochs=3,
-                    cv_finetune_epochs=2, cv_seeds=3, n_show=15),
+    "cpu": Settings(n_boot=1000, cv_train_size=60_000, cv_folds=5, cv_hidden=256, cv_pretrain_epochs=2,
+                    cv_finetune_epochs=1, cv_seeds=3, n_show=15),
     "gpu": Settings(n_boot=2000, cv_train_size=60_000, cv_folds=10, cv_hidden=1024, cv_pretrain_epochs=8,
                     cv_finetune_epochs=3, cv_seeds=5, n_show=24),
 }

@@ -69,17 +69,16 @@ from reliable_ml import label_quality as lq
 from reliable_ml.data import label_errors as le
 
 run = reliable_ml.start("09_label_quality", profile, seed=seed)
-torch.set_num_threads(min(2, torch.get_num_threads()))
+torch.set_num_threads(1)  # a small MLP on 2 shared cores: one thread avoids OpenMP synchronisation cost
 plots.use_style()
 pd.set_option("display.precision", 2)
 figures: dict = {"real": {}, "label_errors": {}, "cleanlab": {}}
 sources: dict = {}
 PUBLISHED_CONFIRMED = {"mnist": 15, "cifar10": 54, "imagenet": 2916}  # Northcutt et al. 2021
-GLUED = ["real_empty", "real_one", "real_multi", "real_multi_nonempty", "real_not_in", "n_models",
-         "slope", "slope_lo", "slope_hi", "gap_low", "gap_high", "tau_real", "swaps_real", "pairs",
-         "tau_removed", "swaps_removed", "err_given_best", "err_corrected_best",
-         "cl_mnist_p", "cl_mnist_r", "cl_cifar_p", "cl_cifar_r", "cv_acc", "cv_p", "cv_p_sd", "cv_r",
-         "cv_r_sd", "cv_flagged", "cv_p_lower"]
+GLUED = """real_empty real_one real_multi real_multi_nonempty real_not_in n_models slope
+slope_lo slope_hi gap_low gap_high tau_real swaps_real pairs tau_removed swaps_removed
+tau_corrected swaps_corrected n_raised err_given_best err_corrected_best cl_mnist_p cl_mnist_r
+cl_cifar_p cl_cifar_r cv_acc cv_p cv_p_sd cv_r cv_r_sd cv_flagged cv_p_lower""".split()
 G = dict.fromkeys(GLUED, float("nan"))  # numbers for the prose, glued at the end; NaN if not measured
 G["slope_verdict"] = Markdown("(not measured: data missing)")
 
@@ -278,11 +277,14 @@ if val is not None and "imagenet" in released:
     top1 = {m: p[order, 0] for m, p in val.top5.items()}
     cleaned = lq.accuracy_under_cleaning(top1, released["imagenet"].labels, released["imagenet"].reviews)
     moved = lq.rank_agreement(cleaned["original"], cleaned["removed"])
+    fixed = lq.rank_agreement(cleaned["original"], cleaned["corrected"])
     display(cleaned.iloc[np.r_[0:3, -5:0]])
     best = cleaned["original"].idxmax()
-    figures["label_errors"]["imagenet_models"] = cleaned.to_dict(orient="index")
-    figures["label_errors"]["imagenet_rank_agreement_removed"] = moved
+    figures["imagenet_cleaning"] = {"models": cleaned.to_dict(orient="index"),
+                                    "rank_removed": moved, "rank_corrected": fixed}
     for key, value in [("tau_removed", moved["kendall_tau"]), ("swaps_removed", moved["pairs_swapped"]),
+                       ("tau_corrected", fixed["kendall_tau"]), ("swaps_corrected", fixed["pairs_swapped"]),
+                       ("n_raised", int((cleaned["removed"] > cleaned["original"]).sum())),
                        ("err_given_best", cleaned.loc[best, "errors_given"]),
                        ("err_corrected_best", cleaned.loc[best, "errors_corrected"])]:
         G[key] = value
@@ -294,9 +296,11 @@ if val is not None and "imagenet" in released:
     plt.show()
 
 # %% [markdown]
-# Removing the confirmed errors raises every model's accuracy, but mostly in step: Kendall's
-# $\tau$ between the original and the cleaned ranking is {glue:text}`tau_removed:.3f`
-# ({glue:text}`swaps_removed:.0f` swapped pairs). On the confirmed errors themselves the most
+# Removing the confirmed errors raises the accuracy of {glue:text}`n_raised:.0f` of the
+# {glue:text}`n_models:.0f` models, and mostly in step: Kendall's $\tau$ between the original
+# and the cleaned ranking is {glue:text}`tau_removed:.3f` ({glue:text}`swaps_removed:.0f`
+# swapped pairs); with the errors corrected instead, {glue:text}`tau_corrected:.3f`
+# ({glue:text}`swaps_corrected:.0f` swapped pairs). On the confirmed errors themselves the most
 # accurate model agrees with the *given* (wrong) label {glue:text}`err_given_best:.1f`% of the
 # time and with the corrected label {glue:text}`err_corrected_best:.1f`% of the time. The
 # paper's stronger claim, that a benchmark's ranking flips (ResNet-18 over ResNet-50) when the

@@ -126,3 +126,13 @@ def test_cross_val_pred_probs_is_a_distribution_per_test_example():
     assert (probs.argmax(1) == y_test.numpy()).mean() > 0.9  # separable toy data
     with pytest.raises(ValueError, match="folds must be at least 2"):
         lq.cross_val_pred_probs(x_train, y_train, x_test, y_test, folds=1)
+
+
+def test_summarize_seeds():
+    out = lq.summarize_seeds([{"precision": 40.0, "recall": 20.0, "hits": 2},
+                              {"precision": 60.0, "recall": 40.0, "hits": 4}])
+    assert out["precision"] == 50 and out["recall"] == 30 and out["hits"] == 3 and out["seeds"] == 2
+    assert out["precision_sd"] == pytest.approx(np.sqrt(200))
+    assert lq.summarize_seeds([{"precision": 1.0, "recall": 2.0}])["recall_sd"] == 0
+    with pytest.raises(ValueError, match="at least one seed"):
+        lq.summarize_seeds([])

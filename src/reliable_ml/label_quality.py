@@ -249,6 +249,19 @@ def score_flags(flagged: np.ndarray, reviews: pd.DataFrame,
 
 
 # --------------------------------------------------------------------------- our own out-of-sample model
+def summarize_seeds(scores: Sequence[dict]) -> dict:
+    """Mean of each numeric field over seeds (one :func:`score_flags` dict per seed, maybe with
+    ``accuracy``), plus ``precision_sd`` and ``recall_sd`` (sample SD; 0 for one seed) and ``seeds``."""
+    if not scores:
+        raise ValueError("scores must hold at least one seed's result")
+    frame = pd.DataFrame(list(scores)).select_dtypes("number")
+    out = {k: float(v) for k, v in frame.mean().items()}
+    for col in ("precision", "recall"):
+        out[f"{col}_sd"] = float(frame[col].std(ddof=1)) if len(frame) > 1 else 0.0
+    out["seeds"] = len(frame)
+    return out
+
+
 def mlp(in_features: int = 784, hidden: int = 256, num_classes: int = 10,
         mean: float = 0.1307, std: float = 0.3081) -> nn.Sequential:
     """``[0, 1]`` images -> normalize -> flatten -> (Linear -> ReLU) -> logits; ``hidden=0`` is

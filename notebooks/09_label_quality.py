@@ -318,8 +318,8 @@ if val is not None and "imagenet" in released:
 # time and with the corrected label {glue:text}`err_corrected_best:.1f`% of the time. The
 # paper's stronger claim, that a benchmark's ranking flips (ResNet-18 over ResNet-50) when the
 # share of mislabelled examples in the test set rises by 6% {cite}`northcutt2021pervasive`,
-# comes from re-weighting the test set towards the errors; with the errors at their natural
-# share, as here, rankings barely move.
+# comes from test sets in which the share of corrected errors is raised by dropping correctly
+# labelled examples; with the errors at their natural share, as here, rankings barely move.
 
 # %% [markdown]
 # ## 4. Finding label errors yourself
@@ -421,8 +421,8 @@ if cv_scores:
 # {glue:text}`cv_p_lower:.0f`% if every unreviewed flag were wrong) and recall
 # {glue:text}`cv_r:.0f`% (± {glue:text}`cv_r_sd:.0f`) of the confirmed errors. The gap between
 # the two precisions is the flags that nobody reviewed: hard or oddly written digits whose
-# labels may well be right, but no one has checked. With 15 confirmed errors, each one found or missed moves recall by almost 7
-# points, so the seed spread matters more than the mean's second digit.
+# labels may well be right, but no one has checked. With so few confirmed errors, each one found or missed moves recall by a large
+# step, so the seed spread matters more than the mean's second digit.
 
 # %% [markdown]
 # ## Exercises
@@ -520,7 +520,7 @@ assert abs(oracle - (100 - lq.original_not_in_real_pct(sets, original))) < 1e-9
 #   be measured against the errors someone reviewed.
 
 # %% tags=["hide-input"]
-for key, value in G.items():
-    glue(key, value, display=False)
+for key, value in G.items():  # plain floats: myst-nb formats them with the prose's format spec
+    glue(key, value if isinstance(value, Markdown) else float(value), display=False)
 path = run.save(figures, data_source=sources or "none (ReaL, predictions and label errors all unavailable)")
 print(f"results written to results/{profile}/{path.name} after {run.wall_seconds:.1f} s")

@@ -421,8 +421,8 @@ if cv_scores:
 # {glue:text}`cv_p_lower:.0f`% if every unreviewed flag were wrong) and recall
 # {glue:text}`cv_r:.0f`% (± {glue:text}`cv_r_sd:.0f`) of the confirmed errors. The gap between
 # the two precisions is the flags that nobody reviewed: hard or oddly written digits whose
-# labels may well be right, but no one has checked. With so few confirmed errors, each one found or missed moves recall by a large
-# step, so the seed spread matters more than the mean's second digit.
+# labels may well be right, but no one has checked. With so few confirmed errors, each one
+# found or missed moves recall by a large step, so the seed spread matters more than the mean's second digit.
 
 # %% [markdown]
 # ## Exercises

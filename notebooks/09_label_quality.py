@@ -314,8 +314,9 @@ if val is not None and "imagenet" in released:
 # and the cleaned ranking is {glue:text}`tau_removed:.3f` ({glue:text}`swaps_removed:.0f`
 # swapped pairs); with the errors corrected instead, {glue:text}`tau_corrected:.3f`
 # ({glue:text}`swaps_corrected:.0f` swapped pairs). On the confirmed errors themselves the most
-# accurate model agrees with the *given* (wrong) label {glue:text}`err_given_best:.1f`% of the
-# time and with the corrected label {glue:text}`err_corrected_best:.1f`% of the time. The
+# accurate model agrees with the *given* label (judged wrong by the reviewers)
+# {glue:text}`err_given_best:.1f`% of the time and with the corrected label
+# {glue:text}`err_corrected_best:.1f`% of the time. The
 # paper's stronger claim, that a benchmark's ranking flips (ResNet-18 over ResNet-50) when the
 # share of mislabelled examples in the test set rises by 6% {cite}`northcutt2021pervasive`,
 # comes from test sets in which the share of corrected errors is raised by dropping correctly

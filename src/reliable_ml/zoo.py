@@ -67,6 +67,8 @@ ZOOS: dict[str, tuple[str, ...]] = {
         "mlp-8-e2", "mlp-32-e1", "mlp-32-e3", "mlp-128-e2", "mlp-128-e4-aug", "mlp-512-e3", "mlp-512-e6-aug",
         "cnn-2-e1", "cnn-2-e3", "cnn-4-e1", "cnn-4-e3", "cnn-4-e3-aug", "cnn-8-e1", "cnn-8-e2", "cnn-8-e2-aug",
         "cnn-16-e1", "cnn-16-e2", "cnn-16-e2-aug",
+        # trained longer: the strongest members reach >= 98% on the MNIST test set, like real MNIST models
+        "cnn-24-e6-aug", "cnn-32-e8-aug",
     ),
     "mnist-gpu": (
         "logreg-e2", "logreg-e10", "logreg-e10-aug",
@@ -255,3 +257,31 @@ def predict(model: nn.Module, x_uint8: torch.Tensor, batch: int = 2048) -> torch
 def predict_zoo(zoo: dict[str, Trained], x_uint8: torch.Tensor, batch: int = 2048) -> dict[str, torch.Tensor]:
     """``{name: predictions (N,)}`` for every member of ``zoo``."""
     return {name: predict(t.model, x_uint8, batch) for name, t in zoo.items()}
+
+
+def predict_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor) -> "np.ndarray":
+    """Int64 ``(M, N)`` predicted classes of every member (rows in the order of ``zoo``)."""
+    return torch.stack(list(predict_zoo(zoo, x_uint8).values())).numpy()
+
+
+def correct_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor, y: torch.Tensor) -> "np.ndarray":
+    """Bool ``(M, N)``: is member m right on image n (members in the order of ``zoo``)."""
+    return predict_matrix(zoo, x_uint8) == y.cpu().numpy()[None, :]
+
+
+def summary_table(zoo: dict[str, Trained], correct: "np.ndarray", alpha: float = 0.05):
+    """One row per member: architecture, epochs, augmentation, training seconds, accuracy (%) and
+    its Clopper-Pearson interval on the test set whose correctness ``correct (M, N)`` gives."""
+    import pandas as pd
+
+    from .stats import clopper_pearson
+
+    lo, hi = clopper_pearson(correct.sum(1), correct.shape[1], alpha)
+    level = f"{100 * (1 - alpha):.0f}%"
+    return pd.DataFrame({"architecture": [t.spec.arch for t in zoo.values()],
+                         "epochs": [t.spec.epochs for t in zoo.values()],
+                         "augmented": [t.spec.augment for t in zoo.values()],
+                         "train s": [round(t.seconds, 1) for t in zoo.values()],
+                         "accuracy %": 100 * correct.mean(1), f"{level} CI low": 100 * lo,
+                         f"{level} CI high": 100 * hi},
+                        index=pd.Index(list(zoo), name="member")).sort_values("accuracy %").round(2)

@@ -258,3 +258,25 @@ def plot_leaderboard(board: pd.DataFrame, selected: pd.DataFrame, public_mask: n
     ax.legend(loc="upper left")
     source_caption(fig, source, "submissions: zoo members and majority votes of random members")
     return fig
+
+
+def selection_numbers(effect: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Summary of :func:`selection_effect`: mean and spread over splits, a t interval for the
+    mean selection effect (selected - all, points), and plain-words verdicts for the prose."""
+    from scipy import stats as st
+
+    diff = effect["team-selected"] - effect["all submissions"]
+    n = len(diff)
+    sd = float(diff.std(ddof=1)) if n > 1 else float("nan")
+    half = float(st.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
+    lo, hi = float(diff.mean()) - half, float(diff.mean()) + half
+    signs = set(np.sign(diff.round(6)))
+    return {"lb_sel": float(effect["team-selected"].mean()), "lb_sel_sd": float(effect["team-selected"].std(ddof=1)),
+            "lb_sel_min": float(effect["team-selected"].min()), "lb_sel_max": float(effect["team-selected"].max()),
+            "lb_all": float(effect["all submissions"].mean()), "lb_effect": float(diff.mean()), "lb_effect_sd": sd,
+            "lb_effect_lo": lo, "lb_effect_hi": hi, "lb_splits": n,
+            "lb_sign": "changes from split to split" if len(signs - {0.0}) > 1 else "is the same on every split",
+            "lb_verdict": ("contains zero: choosing by the public score did not measurably inflate it"
+                           if lo <= 0 <= hi else
+                           "excludes zero: choosing by the public score inflated it by about that much"
+                           if lo > 0 else "excludes zero, with the selected submissions doing *better* in private")}

@@ -59,7 +59,7 @@ def cifar101(root=None, download: bool = True) -> Released:
     preds = {v: data.cifar101_predictions(v, root=root, download=download) for v in CIFAR101_SETS}
     for v, p in preds.items():
         if p.labels is None:
-            raise data.DataUnavailable(f"labels of CIFAR-10 {v!r}: {p.note}")
+            raise data.DataUnavailable(f"labels of CIFAR-10 {v!r}", data.data_root(root), "label-errors", p.note)
     models = _check_models({v: list(p.predictions) for v, p in preds.items()})
     correct = {v: np.stack([p.predictions[m] == p.labels for m in models]) for v, p in preds.items()}
     return Released(models, correct, "CIFAR-10.1 released model predictions (Recht et al. 2019) "

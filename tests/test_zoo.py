@@ -188,3 +188,17 @@ def test_entry_point_smoke_on_digits(tmp_results, capsys):
     assert 0 <= out["agreement"] <= 1 and "mean pairwise agreement" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown dataset"):
         zoo_exp.load_dataset("imagenet")
+
+
+def test_train_zoo_cached_reloads_the_same_models(tmp_path):
+    x = torch.randint(0, 256, (64, 1, 8, 8), dtype=torch.uint8)
+    y = torch.randint(0, 3, (64,))
+    first = zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+    again = zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)
+    assert np.array_equal(zoo.predict_matrix(first, x), zoo.predict_matrix(again, x))
+    assert [t.seconds for t in again.values()] == pytest.approx([t.seconds for t in first.values()])
+    other = zoo.train_zoo_cached(["logreg-e1"], x, y, n_classes=3, cache=tmp_path, seed=1, progress=False)
+    assert len(other) == 1 and len(list(tmp_path.glob("*.pt"))) == 2  # a different seed is a different zoo
+    next(tmp_path.glob("*.pt")).write_bytes(b"broken")
+    zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)  # retrains

@@ -285,3 +285,51 @@ def summary_table(zoo: dict[str, Trained], correct: "np.ndarray", alpha: float =
                          "accuracy %": 100 * correct.mean(1), f"{level} CI low": 100 * lo,
                          f"{level} CI high": 100 * hi},
                         index=pd.Index(list(zoo), name="member")).sort_values("accuracy %").round(2)
+
+
+def _zoo_key(names, x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int, batch: int, lr: float,
+             seed: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(repr((list(names), n_classes, batch, lr, seed, torch.__version__, tuple(x_train.shape))).encode())
+    h.update(x_train.cpu().numpy().tobytes())
+    h.update(y_train.cpu().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_classes: int, batch: int = 256,
+                     lr: float = 3e-3, seed: int = 0, cache: "Path | str | None" = None,
+                     progress: bool = True) -> dict[str, Trained]:
+    """:func:`train_zoo`, with the trained weights kept in ``cache`` (default: the per-user cache).
+
+    The cache key hashes the member names, the training tensors, the hyperparameters, the
+    seed and the torch version, so a cached zoo is the one this call would train (up to
+    floating-point nondeterminism across machines). A file that cannot be read is retrained
+    and rewritten. ``Trained.seconds`` is the original training time.
+    """
+    from pathlib import Path
+
+    from .data import cache_dir
+
+    folder = Path(cache) if cache is not None else cache_dir() / "zoo"
+    path = folder / f"{_zoo_key(names, x_train, y_train, n_classes, batch, lr, seed)}.pt"
+    if path.exists():
+        try:
+            saved = torch.load(path, map_location=x_train.device, weights_only=True)
+            out = {}
+            for name in names:
+                spec = member(name)
+                one = torch.ones(x_train.shape[1])
+                model = build_model(spec, tuple(x_train.shape[1:]), n_classes, one, one).to(x_train.device)
+                model.load_state_dict(saved[name]["state"])
+                out[name] = Trained(model.eval(), spec, float(saved[name]["seconds"]))
+            return out
+        except (OSError, RuntimeError, KeyError, EOFError, ValueError):
+            pass  # unreadable or stale: retrain below and overwrite
+    trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
+    tmp.replace(path)
+    return trained

@@ -169,6 +169,7 @@ def rebuilt_numbers(by_draw: list[pd.DataFrame], best: int) -> tuple[dict, dict]
                         f"{name}_iid_lo": r["ci_low"], f"{name}_iid_hi": r["ci_high"],
                         f"{name}_draws_mean": best_by.loc[name].mean(), f"{name}_draws_sd": sd(best_by.loc[name]),
                         f"{name}_zoo_mean": means.loc[name].mean(), f"{name}_zoo_sd": sd(means.loc[name]),
+                        f"{name}_zoo_min": means.loc[name].min(), f"{name}_zoo_max": means.loc[name].max(),
                         f"{name}_excl_iid": int(summary.loc[name, "models whose CI excludes 0 (digits iid)"]),
                         f"{name}_excl_writers": int(summary.loc[name, "... (writers resampled)"])})
     lo, hi = row.loc["matched", "writer_ci_low"], row.loc["matched", "writer_ci_high"]

@@ -325,7 +325,7 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
                 model.load_state_dict(saved[name]["state"])
                 out[name] = Trained(model.eval(), spec, float(saved[name]["seconds"]))
             return out
-        except (OSError, RuntimeError, KeyError, EOFError, ValueError):
+        except Exception:  # noqa: BLE001 - any unreadable cache file (truncated, foreign, stale) is retrained
             pass  # unreadable or stale: retrain below and overwrite
     trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as st
 from scipy.integrate import quad
@@ -77,3 +78,38 @@ def test_leaderboard_split_and_scores():
     assert np.allclose(board["private"], correct[:, ~public].mean(1))
     with pytest.raises(ValueError, match="public_fraction"):
         adaptive.leaderboard(correct, 1.0)
+
+
+def test_selection_effect_is_zero_for_identical_submissions_and_has_one_row_per_split():
+    rng = np.random.default_rng(0)
+    row = rng.random(1000) < 0.8
+    same = np.tile(row, (20, 1))
+    effect = adaptive.selection_effect(same, 0.3, n_splits=4, seed=0)
+    assert len(effect) == 4
+    assert np.allclose(effect["team-selected"], effect["all submissions"])
+
+
+def test_selection_effect_is_positive_for_many_equal_independent_submissions():
+    rng = np.random.default_rng(1)
+    subs = rng.random((400, 1000)) < 0.7  # equal accuracy, independent errors: selection only finds noise
+    effect = adaptive.selection_effect(subs, 0.3, n_splits=3, seed=0)
+    assert (effect["team-selected"] > effect["all submissions"]).all()
+
+
+def test_team_selection_keeps_the_best_public_score_per_team():
+    board = pd.DataFrame({"public": [0.1, 0.9, 0.5, 0.7], "private": [0.2, 0.3, 0.4, 0.5]})
+    sel = adaptive.team_selection(board, 1, seed=0)
+    assert len(sel) == 1 and sel["public"].iloc[0] == 0.9
+    with pytest.raises(ValueError, match="n_teams"):
+        adaptive.team_selection(board, 0)
+
+
+def test_selection_numbers_interval_and_verdicts():
+    effect = pd.DataFrame({"all submissions": [0.1, 0.2, 0.0, 0.1], "team-selected": [0.3, 0.1, 0.1, 0.0]})
+    n = adaptive.selection_numbers(effect)
+    diff = effect["team-selected"] - effect["all submissions"]
+    assert n["lb_effect"] == pytest.approx(diff.mean()) and n["lb_effect_lo"] < 0 < n["lb_effect_hi"]
+    assert n["lb_verdict"].startswith("contains zero") and n["lb_sign"] == "changes from split to split"
+    clear = pd.DataFrame({"all submissions": [0.0, 0.0, 0.0], "team-selected": [1.0, 1.1, 0.9]})
+    n = adaptive.selection_numbers(clear)
+    assert n["lb_effect_lo"] > 0 and n["lb_verdict"].startswith("excludes zero")

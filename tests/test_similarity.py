@@ -45,3 +45,13 @@ def test_bad_input():
         similarity.independent_agreement([50, 60], 10)
     with pytest.raises(ValueError, match="square"):
         similarity.mean_off_diagonal(np.zeros((2, 3)))
+
+
+def test_agreement_summary_counts_pairs_above_independence():
+    preds = np.array([[0, 1, 2, 3], [0, 1, 2, 0], [1, 1, 1, 1]])
+    obs = similarity.agreement_matrix(preds)
+    ind = np.full((3, 3), 0.5)
+    np.fill_diagonal(ind, 1)
+    table = similarity.agreement_summary({"toy": (obs, ind, "made up")})
+    assert table.loc["toy", "pairs above independent (%)"] == pytest.approx(100 / 3, abs=0.01)
+    assert table.loc["toy", "mean observed agreement (%)"] == pytest.approx(100 * 1.25 / 3, abs=0.01)

@@ -124,3 +124,35 @@ def test_cluster_bootstrap_is_wider_for_clustered_data_and_near_iid_otherwise():
     assert lo_i[0] < 0 < hi_i[0]
     with pytest.raises(ValueError, match="one cluster id per test point"):
         stats.cluster_bootstrap_difference(iid, groups[:5], iid, groups)
+
+
+def test_drop_intervals_match_difference_interval_and_are_in_points():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((3, 1000)) < 0.9, rng.random((3, 400)) < 0.8
+    frame = stats.drop_intervals(a, b, alpha=0.05)
+    lo, hi = stats.difference_interval(a.sum(1), 1000, b.sum(1), 400, 0.05)
+    assert np.allclose(frame["drop"], 100 * (a.mean(1) - b.mean(1)))
+    assert np.allclose(frame["ci_low"], 100 * lo) and np.allclose(frame["ci_high"], 100 * hi)
+    assert (frame["ci_low"] < frame["drop"]).all() and (frame["drop"] < frame["ci_high"]).all()
+    with pytest.raises(ValueError, match="same models"):
+        stats.drop_intervals(a, b[:2])
+
+
+def test_bootstrap_median_drop_centres_on_the_median_and_covers_the_true_drop():
+    rng = np.random.default_rng(1)
+    p = np.linspace(0.7, 0.95, 9)
+    a, b = rng.random((9, 5000)) < p[:, None], rng.random((9, 5000)) < (p - 0.05)[:, None]
+    med, lo, hi = stats.bootstrap_median_drop(a, b, n_boot=300, seed=0)
+    assert med == pytest.approx(100 * np.median(a.mean(1) - b.mean(1)))
+    assert lo < med < hi and lo < 5 < hi and hi - lo < 4
+    with pytest.raises(ValueError, match="n_boot"):
+        stats.bootstrap_median_drop(a, b, n_boot=0)
+
+
+def test_resampling_check_coverage_and_widths():
+    correct = np.random.default_rng(2).random(4000) < 0.8
+    table, draws = stats.resampling_check(correct, [100, 1000], n_trials=300, alpha=0.05, seed=0)
+    assert list(table.index) == [100, 1000] and set(draws) == {100, 1000}
+    assert (table["coverage of CP intervals (%)"] >= 90).all()
+    assert table.loc[100, "Clopper–Pearson width (points)"] > table.loc[1000, "Clopper–Pearson width (points)"]
+    assert (table["Hoeffding width (points)"] > table["Clopper–Pearson width (points)"]).all()

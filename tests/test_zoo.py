@@ -129,6 +129,44 @@ def test_rebuilt_sets_have_requested_mix():
         writers.rebuilt_test_sets(meta, split.heldout, {"employee": 0.5, "student": 0.5}, 10_000)
 
 
+def test_rebuilt_drops_find_a_planted_shift_and_numbers_summarise_it():
+    meta = _meta()
+    split = writers.holdout_writers(meta, 150, seed=1)
+    rng = np.random.default_rng(0)
+    students = (meta["population"].to_numpy() == "student")[split.heldout]
+    # 3 models: 90% right on S and on employees' digits, 70% on students' digits
+    correct_pool = rng.random((3, len(split.heldout))) < np.where(students, 0.7, 0.9)[None, :]
+    correct_S = rng.random((3, 2000)) < 0.9
+    writers_S = np.repeat(np.arange(100), 20)
+    draws = [writers.rebuilt_drops(correct_S, writers_S, correct_pool, split.heldout, meta,
+                                   {"employee": 0.5, "student": 0.5}, 100, seed=d) for d in range(3)]
+    table = writers.summarize_drops(draws[0])
+    assert table.loc["students", "mean drop (points)"] > 10 > abs(table.loc["employees", "mean drop (points)"])
+    assert (draws[0]["writer_ci_low"] <= draws[0]["drop"]).all()
+    results, numbers = writers.rebuilt_numbers(draws, best=0)
+    assert results["n_draws"] == 3 and set(results["mean_drop"]) == {"matched", "employees", "students"}
+    assert numbers["students_drop"] == pytest.approx(results["students_drop"], abs=1e-3)
+    assert numbers["matched_verdict"] in {"lies entirely above zero", "lies entirely below zero", "contains zero"}
+
+
+def test_correct_matrix_and_summary_table():
+    x = torch.randint(0, 256, (60, 1, 8, 8), dtype=torch.uint8)
+    y = torch.randint(0, 3, (60,))
+    trained = zoo.train_zoo(["logreg-e1", "mlp-8-e1"], x, y, n_classes=3, progress=False)
+    correct = zoo.correct_matrix(trained, x, y)
+    assert correct.shape == (2, 60) and correct.dtype == bool
+    assert np.array_equal(zoo.predict_matrix(trained, x) == y.numpy()[None, :], correct)
+    table = zoo.summary_table(trained, correct)
+    assert list(table["accuracy %"]) == sorted(table["accuracy %"])
+    assert (table["95% CI low"] <= table["accuracy %"]).all()
+
+
+def test_strongest_cpu_members_train_longer_than_the_rest():
+    specs = [zoo.member(n) for n in zoo.zoo_names("mnist-cpu")]
+    cnn = [s for s in specs if s.arch == "cnn"]
+    assert max(s.width * s.epochs for s in cnn) >= 24 * 6  # the >= 98% members (checked in the cpu results)
+
+
 @pytest.mark.data
 def test_real_qmnist_writer_split_is_disjoint():
     from conftest import real_data_root
@@ -150,3 +188,17 @@ def test_entry_point_smoke_on_digits(tmp_results, capsys):
     assert 0 <= out["agreement"] <= 1 and "mean pairwise agreement" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown dataset"):
         zoo_exp.load_dataset("imagenet")
+
+
+def test_train_zoo_cached_reloads_the_same_models(tmp_path):
+    x = torch.randint(0, 256, (64, 1, 8, 8), dtype=torch.uint8)
+    y = torch.randint(0, 3, (64,))
+    first = zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+    again = zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)
+    assert np.array_equal(zoo.predict_matrix(first, x), zoo.predict_matrix(again, x))
+    assert [t.seconds for t in again.values()] == pytest.approx([t.seconds for t in first.values()])
+    other = zoo.train_zoo_cached(["logreg-e1"], x, y, n_classes=3, cache=tmp_path, seed=1, progress=False)
+    assert len(other) == 1 and len(list(tmp_path.glob("*.pt"))) == 2  # a different seed is a different zoo
+    next(tmp_path.glob("*.pt")).write_bytes(b"broken")
+    zoo.train_zoo_cached(["logreg-e1", "cnn-4-e1"], x, y, n_classes=3, cache=tmp_path, progress=False)  # retrains

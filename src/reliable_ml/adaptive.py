@@ -174,3 +174,109 @@ def leaderboard(correct, public_fraction: float = 0.3, seed: int = 0) -> tuple[p
     public[rng.choice(n_total, n_public, replace=False)] = True
     frame = pd.DataFrame({"public": c[:, public].mean(1), "private": c[:, ~public].mean(1)})
     return frame, public
+
+
+def team_selection(board: pd.DataFrame, n_teams: int, seed: int = 0) -> pd.DataFrame:
+    """Assign submissions to ``n_teams`` random teams; each team keeps its best *public* score.
+
+    Returns the selected rows of ``board`` (one per team that has a submission).
+    """
+    if n_teams < 1:
+        raise ValueError(f"n_teams must be >= 1; got {n_teams}")
+    team = np.random.default_rng(seed).integers(0, n_teams, len(board))
+    return board.loc[board.assign(team=team).groupby("team")["public"].idxmax()]
+
+
+def selection_effect(correct, public_fraction: float = 0.3, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Public minus private accuracy (points), over ``n_splits`` random leaderboard splits.
+
+    Per split (seed ``seed + i``): the mean over all submissions, and over the submissions that
+    teams (about one per ten submissions) selected by their public score. Their difference is
+    the selection effect: how much choosing by the public score inflates it.
+    """
+    rows = []
+    for i in range(n_splits):
+        board, _ = leaderboard(correct, public_fraction, seed=seed + i)
+        sel = team_selection(board, max(2, len(board) // 10), seed=seed + i)
+        rows.append({"split seed": seed + i,
+                     "all submissions": 100 * float((board["public"] - board["private"]).mean()),
+                     "team-selected": 100 * float((sel["public"] - sel["private"]).mean())})
+    return pd.DataFrame(rows).set_index("split seed")
+
+
+# ----------------------------------------------------------------------------- figures
+def plot_best_of_k(frames: dict, title: str, source: str, n_trials: int):
+    """Mean optimism (points) vs k for each ``frames[label]`` (a :func:`best_of_k_optimism` frame)."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    fig, ax = plt.subplots()
+    for (label, frame), style in zip(frames.items(), ("o-", "o--", "s-", "s--")):
+        mean, se = 100 * frame.mean(), 100 * frame.std() / np.sqrt(len(frame))
+        ax.errorbar(frame.columns, mean, yerr=1.96 * se, fmt=style, ms=4, capsize=2, label=label)
+    ax.axhline(0, color="0.4", lw=1)
+    ax.set(xlabel="number of models compared on the holdout, k",
+           ylabel="optimism: holdout - fresh accuracy (points)", title=title)
+    ax.legend()
+    source_caption(fig, source, f"{n_trials:,} random splits per k; bars: 95% interval of the mean")
+    return fig
+
+
+def plot_boosting(curve: AttackCurve, band: tuple[float, float], level: str):
+    """Holdout and fresh accuracy of the boosting attack vs the number of queries."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    fig, ax = plt.subplots()
+    ax.plot(curve.queries, 100 * curve.holdout_acc, "o-", label=f"holdout (n = {curve.n_holdout:,})")
+    ax.plot(curve.queries, 100 * curve.fresh_acc, "s-", label=f"fresh points (n = {curve.n_fresh:,})")
+    ax.axhspan(100 * band[0], 100 * band[1], color="0.5", alpha=0.2, label=f"{level} sampling interval at 50%")
+    ax.set(xscale="log", xlabel="number of adaptive queries q", ylabel="accuracy of the majority vote (%)",
+           title="Worst-case adaptive attack on a holdout of random labels")
+    ax.legend()
+    source_caption(fig, "simulation: random +-1 labels and random classifiers",
+                   "after Blum & Hardt 2015 and Dwork et al. 2015")
+    return fig
+
+
+def plot_leaderboard(board: pd.DataFrame, selected: pd.DataFrame, public_mask: np.ndarray, source: str):
+    """Public vs private accuracy of every submission, the teams' selections starred."""
+    import matplotlib.pyplot as plt
+
+    from .plots import identity_line, source_caption
+
+    fig, ax = plt.subplots()
+    ax.scatter(100 * board["public"], 100 * board["private"], s=8, alpha=0.5, label="all submissions")
+    ax.scatter(100 * selected["public"], 100 * selected["private"], s=25, marker="*", color="C3",
+               label="each team's best public")
+    identity_line(ax)
+    ax.set(xlabel=f"public leaderboard accuracy (%, n = {int(public_mask.sum()):,})",
+           ylabel=f"private leaderboard accuracy (%, n = {int((~public_mask).sum()):,})",
+           title=f"Public vs private scores of {len(board)} zoo submissions")
+    ax.legend(loc="upper left")
+    source_caption(fig, source, "submissions: zoo members and majority votes of random members")
+    return fig
+
+
+def selection_numbers(effect: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Summary of :func:`selection_effect`: mean and spread over splits, a t interval for the
+    mean selection effect (selected - all, points), and plain-words verdicts for the prose."""
+    from scipy import stats as st
+
+    diff = effect["team-selected"] - effect["all submissions"]
+    n = len(diff)
+    sd = float(diff.std(ddof=1)) if n > 1 else float("nan")
+    half = float(st.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
+    lo, hi = float(diff.mean()) - half, float(diff.mean()) + half
+    signs = set(np.sign(diff.round(6)))
+    return {"lb_sel": float(effect["team-selected"].mean()), "lb_sel_sd": float(effect["team-selected"].std(ddof=1)),
+            "lb_sel_min": float(effect["team-selected"].min()), "lb_sel_max": float(effect["team-selected"].max()),
+            "lb_all": float(effect["all submissions"].mean()), "lb_effect": float(diff.mean()), "lb_effect_sd": sd,
+            "lb_effect_lo": lo, "lb_effect_hi": hi, "lb_splits": n,
+            "lb_sign": "changes from split to split" if len(signs - {0.0}) > 1 else "is the same on every split",
+            "lb_verdict": ("contains zero: choosing by the public score did not measurably inflate it"
+                           if lo <= 0 <= hi else
+                           "excludes zero: choosing by the public score inflated it by about that much"
+                           if lo > 0 else "excludes zero, with the selected submissions doing *better* in private")}

@@ -73,3 +73,37 @@ def mean_off_diagonal(matrix) -> float:
         raise ValueError(f"need a square matrix of size >= 2; got shape {mat.shape}")
     mask = ~np.eye(mat.shape[0], dtype=bool)
     return float(np.nanmean(mat[mask]))
+
+
+def plot_agreement(similar_sets: dict):
+    """Observed vs independent-errors agreement of every pair of models, one panel per model set.
+
+    ``similar_sets[name] = (observed (m, m), independent (m, m), source)``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import identity_line, source_caption
+
+    fig, axes = plt.subplots(1, len(similar_sets), figsize=(5.2 * len(similar_sets), 4.4), squeeze=False)
+    for ax, (name, (obs, ind, src)) in zip(axes.flat, similar_sets.items()):
+        iu = np.triu_indices(len(obs), 1)
+        ax.scatter(100 * ind[iu], 100 * obs[iu], s=5, alpha=0.4)
+        identity_line(ax)
+        ax.set(xlabel="agreement expected under independent errors (%)", ylabel="observed agreement (%)",
+               title=f"{name}: pairs of models\n({src})")
+        ax.legend(loc="upper left")
+    source_caption(fig, "; ".join(s for _, _, s in similar_sets.values()))
+    return fig
+
+
+def agreement_summary(similar_sets: dict):
+    """Per model set: mean observed and independent-errors agreement (%), share of pairs above (%)."""
+    import pandas as pd
+
+    rows = {}
+    for name, (obs, ind, _) in similar_sets.items():
+        iu = np.triu_indices(len(obs), 1)
+        rows[name] = {"mean observed agreement (%)": 100 * mean_off_diagonal(obs),
+                      "mean agreement if independent (%)": 100 * mean_off_diagonal(ind),
+                      "pairs above independent (%)": 100 * float(np.mean(obs[iu] > ind[iu]))}
+    return pd.DataFrame(rows).T.round(2)

@@ -199,3 +199,145 @@ def cluster_bootstrap_difference(correct_a, groups_a, correct_b, groups_b, n_boo
     diff = replicates(correct_a, groups_a) - replicates(correct_b, groups_b)
     lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2], axis=1)
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- drops across many models
+def drop_intervals(correct_a, correct_b, alpha: float = 0.05) -> "pd.DataFrame":
+    """Each model's drop acc(a) - acc(b) on two independent test sets, with Newcombe's interval.
+
+    ``correct_a``: bool ``(M, n_a)``, ``correct_b``: bool ``(M, n_b)`` (M models, rows in the
+    same order). Returns a frame with columns ``acc_a``, ``acc_b``, ``drop``, ``ci_low``,
+    ``ci_high`` in accuracy *points* (percent), one row per model (index 0..M-1).
+    """
+    import pandas as pd
+
+    a, b = np.atleast_2d(np.asarray(correct_a, dtype=bool)), np.atleast_2d(np.asarray(correct_b, dtype=bool))
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"need the same models on both test sets; got {a.shape[0]} and {b.shape[0]} rows")
+    lo, hi = difference_interval(a.sum(1), a.shape[1], b.sum(1), b.shape[1], alpha)
+    acc_a, acc_b = a.mean(1), b.mean(1)
+    return pd.DataFrame({"acc_a": 100 * acc_a, "acc_b": 100 * acc_b, "drop": 100 * (acc_a - acc_b),
+                         "ci_low": 100 * lo, "ci_high": 100 * hi})
+
+
+def bootstrap_median_drop(correct_a, correct_b, n_boot: int = 500, alpha: float = 0.05,
+                          seed: int = 0, chunk: int = 50) -> tuple[float, float, float]:
+    """Median over models of acc(a) - acc(b), in points, with a percentile bootstrap interval.
+
+    Each replicate resamples the *images* of each test set with replacement (the same draw for
+    every model, so the models' correlation is kept; the two sets independently) and takes the
+    median of the models' drops. ``correct_a`` bool ``(M, n_a)``, ``correct_b`` bool ``(M, n_b)``.
+    Returns ``(median, low, high)`` in points. Replicates are drawn ``chunk`` at a time.
+    """
+    a, b = np.asarray(correct_a, dtype=np.float32), np.asarray(correct_b, dtype=np.float32)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0] or a.shape[0] == 0:
+        raise ValueError(f"need bool (M, n) matrices for the same M >= 1 models; got {a.shape} and {b.shape}")
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be >= 1; got {n_boot}")
+    rng = np.random.default_rng(seed)
+
+    def accs(c: np.ndarray, k: int) -> np.ndarray:  # (M, k) accuracies on k resamples
+        w = rng.multinomial(c.shape[1], np.full(c.shape[1], 1 / c.shape[1]), size=k).astype(np.float32)
+        return c @ w.T / c.shape[1]
+
+    meds = []
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        meds.append(np.median(accs(a, k) - accs(b, k), axis=0))
+    lo, hi = np.quantile(np.concatenate(meds), [alpha / 2, 1 - alpha / 2])
+    point = float(np.median(a.mean(1) - b.mean(1)))
+    return 100 * point, 100 * float(lo), 100 * float(hi)
+
+
+# ----------------------------------------------------------------------------- figures and checks
+def resampling_check(correct, sizes, n_trials: int, alpha: float = 0.05, seed: int = 0):
+    """Draw ``n_trials`` random test sets of each size from one model's 0/1 ``correct`` vector.
+
+    Returns ``(table, draws)``: per size, the width of the middle (1 - alpha) of the drawn
+    accuracies, the Clopper-Pearson and Hoeffding widths at the population accuracy (points),
+    and the coverage (%) of the drawn sets' Clopper-Pearson intervals; ``draws[n]`` holds the
+    drawn accuracies (fractions).
+    """
+    import pandas as pd
+
+    c = np.asarray(correct, dtype=float)
+    p, rows, draws = c.mean(), [], {}
+    for n in sizes:
+        accs = resample_accuracies(c, n, n_trials, seed=seed, replace=False)
+        lo, hi = clopper_pearson(np.round(accs * n).astype(int), n, alpha)
+        lo_p, hi_p = clopper_pearson(int(round(p * n)), n, alpha)
+        draws[n] = accs
+        rows.append({"n": n, "middle of drawn accuracies (points)":
+                     100 * float(np.subtract(*np.quantile(accs, [1 - alpha / 2, alpha / 2]))),
+                     "Clopper–Pearson width (points)": 100 * float(hi_p - lo_p),
+                     "Hoeffding width (points)": 200 * float(hoeffding_halfwidth(n, alpha)),
+                     "coverage of CP intervals (%)": 100 * float(np.mean((lo <= p) & (p <= hi)))})
+    return pd.DataFrame(rows).set_index("n"), draws
+
+
+def plot_interval_widths(alpha: float = 0.05, accuracies=(0.5, 0.75, 0.98)):
+    """Half-width of the Clopper-Pearson interval vs test-set size, with Hoeffding's bound."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    ns = np.unique(np.logspace(2, 5, 40).astype(int))
+    fig, ax = plt.subplots()
+    for acc, style in zip(accuracies, ("-", "--", ":")):
+        lo, hi = clopper_pearson(np.round(acc * ns), ns, alpha)
+        ax.plot(ns, 100 * (hi - lo) / 2, style, label=f"Clopper–Pearson, accuracy {100 * acc:.0f}%")
+    ax.plot(ns, 100 * hoeffding_halfwidth(ns, alpha), color="k", label="Hoeffding (any accuracy)")
+    ax.set(xscale="log", yscale="log", xlabel="test-set size n (examples)",
+           ylabel=f"{100 * (1 - alpha):.0f}% interval half-width (accuracy points)",
+           title="Sampling error shrinks like 1/sqrt(n)")
+    ax.legend()
+    source_caption(fig, "exact binomial computation (no data)")
+    return fig
+
+
+def plot_resampling(draws: dict, correct, alpha: float, title: str, source: str):
+    """Histograms of accuracies on random test sets (``draws[n]``), shaded by the CP interval at each n."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    p = float(np.mean(correct))
+    fig, ax = plt.subplots()
+    for n, accs in draws.items():
+        ax.hist(100 * accs, bins=40, histtype="step", density=True, label=f"n = {n:,}")
+        lo, hi = clopper_pearson(int(round(p * n)), n, alpha)
+        ax.axvspan(100 * lo, 100 * hi, alpha=0.08, color=ax.patches[-1].get_edgecolor())
+    ax.axvline(100 * p, color="k", lw=1, label=f"accuracy on the whole set ({100 * p:.2f}%)")
+    ax.set(xlabel="accuracy on a random test set of size n (%)", ylabel="density (1 / accuracy point)", title=title)
+    ax.legend()
+    source_caption(fig, source, f"shaded: {100 * (1 - alpha):.0f}% Clopper–Pearson interval at each n")
+    return fig
+
+
+def plot_original_vs_new(acc_x, acc_y: dict, xlabel: str, title: str, source: str, ci_y: dict | None = None,
+                         note: str = "lines: linear fits on the probit scale"):
+    """Scatter of new-set accuracy (``acc_y[name]``, %) against original accuracy (``acc_x``, %),
+    one probit line per new set, the y = x diagonal, and optional vertical interval bars."""
+    import matplotlib.pyplot as plt
+
+    from .plots import identity_line, source_caption
+
+    x = np.asarray(acc_x, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    grid = np.linspace(x.min(), x.max(), 200) / 100
+    for name, y in acc_y.items():
+        y = np.asarray(y, dtype=float)
+        fit = probit_linear_fit(x / 100, y / 100)
+        label = f"{name}: slope {fit.slope:.2f}, r² = {fit.r2:.3f}"
+        if ci_y is not None and name in ci_y:
+            lo, hi = ci_y[name]
+            ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", ms=3, lw=0.7, label=label)
+            color = ax.lines[-1].get_color()
+        else:
+            color = ax.scatter(x, y, s=8, alpha=0.6, label=label).get_facecolor()[0][:3]
+        ax.plot(100 * grid, 100 * fit.predict(grid), lw=1, color=color)
+    identity_line(ax)
+    ax.set(xlabel=xlabel, ylabel="accuracy on the new test set (%)", title=title)
+    ax.legend(loc="upper left", fontsize=8)
+    source_caption(fig, source, note)
+    return fig

@@ -67,6 +67,8 @@ ZOOS: dict[str, tuple[str, ...]] = {
         "mlp-8-e2", "mlp-32-e1", "mlp-32-e3", "mlp-128-e2", "mlp-128-e4-aug", "mlp-512-e3", "mlp-512-e6-aug",
         "cnn-2-e1", "cnn-2-e3", "cnn-4-e1", "cnn-4-e3", "cnn-4-e3-aug", "cnn-8-e1", "cnn-8-e2", "cnn-8-e2-aug",
         "cnn-16-e1", "cnn-16-e2", "cnn-16-e2-aug",
+        # trained longer: the strongest members reach >= 98% on the MNIST test set, like real MNIST models
+        "cnn-24-e6-aug", "cnn-32-e8-aug",
     ),
     "mnist-gpu": (
         "logreg-e2", "logreg-e10", "logreg-e10-aug",
@@ -255,3 +257,79 @@ def predict(model: nn.Module, x_uint8: torch.Tensor, batch: int = 2048) -> torch
 def predict_zoo(zoo: dict[str, Trained], x_uint8: torch.Tensor, batch: int = 2048) -> dict[str, torch.Tensor]:
     """``{name: predictions (N,)}`` for every member of ``zoo``."""
     return {name: predict(t.model, x_uint8, batch) for name, t in zoo.items()}
+
+
+def predict_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor) -> "np.ndarray":
+    """Int64 ``(M, N)`` predicted classes of every member (rows in the order of ``zoo``)."""
+    return torch.stack(list(predict_zoo(zoo, x_uint8).values())).numpy()
+
+
+def correct_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor, y: torch.Tensor) -> "np.ndarray":
+    """Bool ``(M, N)``: is member m right on image n (members in the order of ``zoo``)."""
+    return predict_matrix(zoo, x_uint8) == y.cpu().numpy()[None, :]
+
+
+def summary_table(zoo: dict[str, Trained], correct: "np.ndarray", alpha: float = 0.05):
+    """One row per member: architecture, epochs, augmentation, training seconds, accuracy (%) and
+    its Clopper-Pearson interval on the test set whose correctness ``correct (M, N)`` gives."""
+    import pandas as pd
+
+    from .stats import clopper_pearson
+
+    lo, hi = clopper_pearson(correct.sum(1), correct.shape[1], alpha)
+    level = f"{100 * (1 - alpha):.0f}%"
+    return pd.DataFrame({"architecture": [t.spec.arch for t in zoo.values()],
+                         "epochs": [t.spec.epochs for t in zoo.values()],
+                         "augmented": [t.spec.augment for t in zoo.values()],
+                         "train s": [round(t.seconds, 1) for t in zoo.values()],
+                         "accuracy %": 100 * correct.mean(1), f"{level} CI low": 100 * lo,
+                         f"{level} CI high": 100 * hi},
+                        index=pd.Index(list(zoo), name="member")).sort_values("accuracy %").round(2)
+
+
+def _zoo_key(names, x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int, batch: int, lr: float,
+             seed: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(repr((list(names), n_classes, batch, lr, seed, torch.__version__, tuple(x_train.shape))).encode())
+    h.update(x_train.cpu().numpy().tobytes())
+    h.update(y_train.cpu().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_classes: int, batch: int = 256,
+                     lr: float = 3e-3, seed: int = 0, cache: "Path | str | None" = None,
+                     progress: bool = True) -> dict[str, Trained]:
+    """:func:`train_zoo`, with the trained weights kept in ``cache`` (default: the per-user cache).
+
+    The cache key hashes the member names, the training tensors, the hyperparameters, the
+    seed and the torch version, so a cached zoo is the one this call would train (up to
+    floating-point nondeterminism across machines). A file that cannot be read is retrained
+    and rewritten. ``Trained.seconds`` is the original training time.
+    """
+    from pathlib import Path
+
+    from .data import cache_dir
+
+    folder = Path(cache) if cache is not None else cache_dir() / "zoo"
+    path = folder / f"{_zoo_key(names, x_train, y_train, n_classes, batch, lr, seed)}.pt"
+    if path.exists():
+        try:
+            saved = torch.load(path, map_location=x_train.device, weights_only=True)
+            out = {}
+            for name in names:
+                spec = member(name)
+                one = torch.ones(x_train.shape[1])
+                model = build_model(spec, tuple(x_train.shape[1:]), n_classes, one, one).to(x_train.device)
+                model.load_state_dict(saved[name]["state"])
+                out[name] = Trained(model.eval(), spec, float(saved[name]["seconds"]))
+            return out
+        except Exception:  # noqa: BLE001 - any unreadable cache file (truncated, foreign, stale) is retrained
+            pass  # unreadable or stale: retrain below and overwrite
+    trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
+    tmp.replace(path)
+    return trained

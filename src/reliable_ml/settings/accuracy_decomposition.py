@@ -1,0 +1,34 @@
+"""Settings of chapter 01 (accuracy decomposition), one row per profile."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    zoo_name: str                # named MNIST zoo (reliable_ml.zoo.ZOOS) trained in section 2
+    n_train: int                 # MNIST training digits the zoo is trained on
+    heldout_per_population: int  # digits of held-out writers per population (employees, students)
+    n_rebuilt: int               # size of each rebuilt MNIST test set (digits)
+    n_draws: int                 # independent draws of the rebuilt sets / leaderboard splits (seed spread)
+    n_trials: int                # random repetitions of the resampling and best-of-k experiments
+    resample_max_n: int          # largest random test-set size in the resampling check (100, 500, 2000 <= this)
+    n_holdout: int               # holdout size of the best-of-k experiment (digits)
+    attack_n: int                # holdout size of the worst-case boosting attack (points)
+    n_ensembles: int             # majority-vote submissions added to the leaderboard
+    n_boot: int                  # bootstrap replicates for intervals of median drops (released predictions)
+    public_fraction: float       # share of the test set on the public leaderboard
+    alpha: float                 # intervals are (1 - alpha) intervals
+
+
+TABLE = {
+    "smoke": Settings(zoo_name="smoke", n_train=3_000, heldout_per_population=1_500, n_rebuilt=1_000, n_draws=3,
+                      n_trials=100, resample_max_n=500, n_holdout=500, attack_n=500, n_ensembles=30,
+                      n_boot=100, public_fraction=0.3, alpha=0.05),
+    "cpu": Settings(zoo_name="mnist-cpu", n_train=10_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=5,
+                    n_trials=1_000, resample_max_n=2_000, n_holdout=1_000, attack_n=4_000, n_ensembles=200,
+                    n_boot=500, public_fraction=0.3, alpha=0.05),
+    "gpu": Settings(zoo_name="mnist-gpu", n_train=60_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=10,
+                    n_trials=2_000, resample_max_n=2_000, n_holdout=1_000, attack_n=10_000, n_ensembles=300,
+                    n_boot=2_000, public_fraction=0.3, alpha=0.05),
+}

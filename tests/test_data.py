@@ -288,7 +288,7 @@ def test_imagenetv2_predictions_labels_from_wnids(tmp_root, monkeypatch):
     for sub in ("metadata", "datasets", "predictions/imagenetv2-b-33"):
         (base / sub).mkdir(parents=True)
     (base / "metadata" / "class_info.json").write_text(json.dumps(
-        [{"cid": 0, "wnid": "n0"}, {"cid": 1, "wnid": "n1"}, {"cid": 2, "wnid": "n2"}]))
+        [{"cid": i, "wnid": f"n{i}"} for i in range(1000)]))
     (base / "datasets" / "imagenetv2-b-33.json").write_text(json.dumps(
         {"image_filenames": [["h1", "n2"], ["h2", "n0"], ["h3", "n1"]]}))
     np.save(base / "predictions" / "imagenetv2-b-33" / "netA.npy",

@@ -1,6 +1,14 @@
 """The data layer: image sets as tensors, tabular sources, roots, downloads and errors."""
 from .images import IMAGE_NAMES, SPLITS, ImageSet, ImageSetInfo, load_images
 from .root import DataCorrupt, DataUnavailable, cache_dir, data_root, display_path
+from .released import (
+    CIFAR10_CLASSES,
+    cifar10_canonical_test,
+    cifar10_test_labels,
+    cifar10h_counts,
+    jpeg_canonical_permutation,
+    jpeg_test_files,
+)
 from .tables import (
     cifar101_predictions,
     imagenet_testbed,
@@ -11,5 +19,7 @@ from .tables import (
 __all__ = [
     "IMAGE_NAMES", "SPLITS", "ImageSet", "ImageSetInfo", "load_images",
     "DataCorrupt", "DataUnavailable", "cache_dir", "data_root", "display_path",
+    "CIFAR10_CLASSES", "cifar10_canonical_test", "cifar10_test_labels", "cifar10h_counts",
+    "jpeg_canonical_permutation", "jpeg_test_files",
     "cifar101_predictions", "imagenet_testbed", "imagenetv2_predictions", "qmnist_metadata",
 ]

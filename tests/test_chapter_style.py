@@ -1,0 +1,48 @@
+"""Chapters read like lectures: mostly prose, short cells, exercises, plumbing hidden.
+
+Targets of the course style (issue 14): code : prose <= 1.0 by characters in each chapter's
+jupytext source, no code cell over 30 lines, 2-4 exercises in every chapter after 00 (each
+with a solution), and a hidden injected-parameters cell in the book.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reliable_ml.runner import discover, read_notebook
+
+NOTEBOOKS = discover()
+MAX_CELL_LINES = 30
+MAX_CODE_TO_PROSE = 1.0
+
+
+def chars(cells) -> int:
+    return sum(len(c.source.strip()) for c in cells)
+
+
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_more_prose_than_code(src):
+    nb = read_notebook(src)
+    code = chars(c for c in nb.cells if c.cell_type == "code")
+    prose = chars(c for c in nb.cells if c.cell_type == "markdown")
+    assert prose > 0 and code / prose <= MAX_CODE_TO_PROSE, \
+        f"{src.stem}: code {code} : prose {prose} characters = {code / max(prose, 1):.2f} > {MAX_CODE_TO_PROSE}"
+
+
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_code_cells_are_short(src):
+    nb = read_notebook(src)
+    long = {i + 1: len(c.source.strip().splitlines()) for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and len(c.source.strip().splitlines()) > MAX_CELL_LINES}
+    assert not long, f"{src.stem}: cells (counting from 1) over {MAX_CELL_LINES} lines: {long}"
+
+
+@pytest.mark.parametrize("src", [p for p in NOTEBOOKS if not p.stem.startswith("00")],
+                         ids=[p.stem for p in NOTEBOOKS if not p.stem.startswith("00")])
+def test_chapter_has_exercises_with_solutions(src):
+    text = "\n".join(c.source for c in read_notebook(src).cells if c.cell_type == "markdown")
+    labels = re.findall(r"```\{exercise(?:-start)?\}[^\n]*\n(?::[^\n]*\n)*?:label:\s*(\S+)", text)
+    solved = set(re.findall(r"```\{solution(?:-start)?\}\s*(\S+)", text))
+    assert 2 <= len(labels) <= 4, f"{src.stem}: {len(labels)} exercises; the course has 2-4 per chapter"
+    assert set(labels) <= solved, f"{src.stem}: exercises without a solution: {set(labels) - solved}"

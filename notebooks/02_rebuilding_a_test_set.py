@@ -131,10 +131,8 @@ pool_rows, train_rows, clarity_rows, how = rebuild.split_mnist(mnist_train, meta
 sources["mnist_pool"] = f"{mnist_test.info.source}, {how}"
 mnist_pool = data.ImageSet(mnist_train.x[pool_rows], mnist_train.y[pool_rows], mnist_train.info)
 x_train, y_train = mnist_train.x[train_rows], mnist_train.y[train_rows]
-display(pd.DataFrame({"images": [len(train_rows), len(clarity_rows), len(pool_rows), len(mnist_test.y)],
-                      "role": ["trains the evaluated zoo", "trains the clarity ensemble (never evaluated)",
-                               "candidate pool (never trained on)", "original test set"]},
-                     index=["zoo training set", "clarity set", "candidate pool", "MNIST test set"]))
+print(f"zoo training set {len(train_rows):,}, clarity set {len(clarity_rows):,}, candidate pool {len(pool_rows):,} "
+      f"({how}), original test set {len(mnist_test.y):,} images")
 
 # %% tags=["hide-input"]
 trained = zoo.train_zoo(mnist_zoo, x_train, y_train, n_classes=10, seed=seed)
@@ -195,14 +193,9 @@ assert np.allclose(mine, annotation.selection_frequency(res.selected, res.shown)
 display(rebuild.workers_table(res).round(1))
 
 # %% tags=["hide-input"]
-figures["mnist_clarity_ensemble_accuracy"] = round(mn.clarity_acc, 4)
-figures["mnist_crowd"] = {"grids": int(res.n_grids), "workers_discarded": int((~res.worker_valid).sum()),
-                          "careless_workers": int(res.worker_careless.sum()),
-                          "careless_discarded": int((~res.worker_valid & res.worker_careless).sum()),
-                          "careful_discarded": int((~res.worker_valid & ~res.worker_careless).sum())}
 glue("n_grids", int(res.n_grids), display=False)
 glue("n_items", len(res.shown), display=False)
-glue("careless_discarded", figures["mnist_crowd"]["careless_discarded"], display=False)
+glue("careless_discarded", int((~res.worker_valid & res.worker_careless).sum()), display=False)
 glue("careless_total", int((res.worker_careless & (res.worker_grids > 0)).sum()), display=False)
 glue("clarity_acc", 100 * mn.clarity_acc, display=False)
 
@@ -223,13 +216,7 @@ glue("clarity_acc", 100 * mn.clarity_acc, display=False)
 # %% tags=["hide-input"]
 rebuild.sf_figure(mn, "MNIST", sources["mnist_pool"], noise_max)
 plt.show()
-hist = rebuild.sf_histograms(mn)
-display(hist.round(1))
-figures["mnist_sf_histogram_original_pct"] = hist.iloc[:, 0].round(2).to_dict()
-figures["mnist_sf_histogram_pool_pct"] = hist.iloc[:, 1].round(2).to_dict()
-figures["mnist_wrong_candidates"] = {"share": round(float(mn.wrong.mean()), 4),
-                                     "mean_sf_wrong": round(float(mn.sf_pool[mn.wrong].mean()), 4),
-                                     "mean_sf_right": round(float(mn.sf_pool[~mn.wrong].mean()), 4)}
+display(rebuild.sf_histograms(mn).round(1))
 
 # %% [markdown]
 # ## 3. Near-duplicates
@@ -251,8 +238,7 @@ figures["mnist_wrong_candidates"] = {"share": round(float(mn.wrong.mean()), 4),
 # %% tags=["hide-input"]
 rebuild.review_grid(mn, {"train": x_train, "test": mnist_test.x}, 12, "MNIST", sources["mnist_pool"])
 plt.show()
-figures["mnist_near_duplicates_removed"] = int(mn.near_dups.remove.sum())
-glue("nd_removed", figures["mnist_near_duplicates_removed"], display=False)
+glue("nd_removed", int(mn.near_dups.remove.sum()), display=False)
 glue("nd_pool", len(mn.near_dups.remove), display=False)
 
 # %% [markdown]
@@ -311,9 +297,7 @@ theirs = mine[annotation.top_images(sf[mine], zeros, n, 1, np.random.default_rng
 assert np.array_equal(np.sort(sf[top_images(sf, cls, c, n)]), np.sort(sf[theirs]))  # same SFs (ties in any order)
 
 # %% tags=["hide-input"]
-strategies_mn = rebuild.strategy_table(mn)
-display(strategies_mn.round(3))
-figures["mnist_mean_selection_frequency"] = {k: round(float(v), 4) for k, v in strategies_mn["mean SF"].items()}
+display(rebuild.strategy_table(mn).round(3))
 
 # %% [markdown]
 # ## 5. What the strategy does to accuracy
@@ -404,11 +388,7 @@ if cifar:
     correct = czoo.correctness(trained_c, test_c.x, labels)  # (models, 10000)
     display(pd.DataFrame({"test accuracy (%)": 100 * correct.mean(1)}, index=list(trained_c)).round(2))
     split = hl.split_reference_pool(labels, 0.5, seed=seed)
-    draws = {name: [] for name in ("random", "matched_frequency", "threshold0.7", "top_images")}
-    for d in range(strategy_draws):
-        for name, idx in hl.strategy_picks(sf_h, labels, split, cifar10h_per_class,
-                                           np.random.default_rng([seed, d])).items():
-            draws[name].append((100 * correct[:, idx].mean(), sf_h[idx].mean(), len(idx)))
+    strat = hl.strategy_table(sf_h, labels, correct, split, cifar10h_per_class, strategy_draws, seed, 1 - alpha)
 
 # %% [markdown]
 # Each strategy is drawn {glue:text}`strategy_draws` times from the pool with fresh random
@@ -417,24 +397,12 @@ if cifar:
 
 # %% tags=["hide-input"]
 glue("strategy_draws", strategy_draws, display=False)
-cifar10h_res = {}
 if cifar:
-    rows = {}
-    for name, v in draws.items():
-        a = np.array(v)
-        mean, lo, hi = hl.spread(a[:, 0], 1 - alpha)
-        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a[:, 1].mean(), "images": int(a[0, 2])}
-    strat = pd.DataFrame(rows).T
     display(strat.round(3))
     rebuild.strategies_figure(strat, sources["cifar10h"])
     plt.show()
-    cifar10h_res["strategies"] = {k: {"zoo_mean_acc": round(r["acc (%)"], 3), "n": int(r["images"]),
-                                      "ci": [round(r["acc lo"], 3), round(r["acc hi"], 3)],
-                                      "mean_sf": round(r["mean SF"], 4)} for k, r in strat.iterrows()}
-    cifar10h_res["zoo_test_acc"] = {n: round(100 * float(a), 2) for n, a in zip(trained_c, correct.mean(1))}
-for name in ("random", "matched_frequency", "threshold0.7", "top_images"):
-    glue(f"c10h_{name}", cifar10h_res.get("strategies", {}).get(name, {}).get("zoo_mean_acc", float("nan")),
-         display=False)
+for name in hl.STRATEGY_NAMES:
+    glue(f"c10h_{name}", strat.loc[name, "acc (%)"] if cifar else float("nan"), display=False)
 
 # %% [markdown]
 # With real annotators the zoo scores {glue:text}`c10h_random:.1f`% on random subsets,
@@ -467,16 +435,14 @@ if cifar:
     skewed = hl.skew_pool(sf_h, split.pool, skew_high_sf, skew_keep, seed=seed)
     drops = hl.engstrom_drops(counts, labels, correct, split.reference, skewed, engstrom_per_class,
                               n_resamples=engstrom_resamples, seed=seed)
-    eng = pd.DataFrame({k: dict(zip(("drop", "lo", "hi"), hl.spread(v, 1 - alpha))) for k, v in drops.items()}).T
+    eng = hl.drops_table(drops, 1 - alpha)
     display(eng.round(3).rename(columns={"drop": "mean apparent drop (points)"}))
     rebuild.engstrom_figure(eng, sources["cifar10h"])
     plt.show()
-    cifar10h_res["engstrom"] = {k: {"matched_drop": round(r["drop"], 3), "ci": [round(r["lo"], 3), round(r["hi"], 3)]}
-                                for k, r in eng.iterrows()}
-    cifar10h_res["engstrom_pool"] = {"images": len(skewed), "mean_sf": round(float(sf_h[skewed].mean()), 4),
-                                     "reference_mean_sf": round(float(sf_h[split.reference].mean()), 4)}
+    figures["cifar10h"] = {**hl.results(strat, eng), "skewed_pool_mean_sf": round(float(sf_h[skewed].mean()), 4),
+                           "zoo_test_acc": dict(zip(trained_c, np.round(100 * correct.mean(1), 2).tolist()))}
 for k in ("3", "10", "all"):
-    glue(f"eng_{k}", cifar10h_res.get("engstrom", {}).get(k, {}).get("matched_drop", float("nan")), display=False)
+    glue(f"eng_{k}", eng.loc[k, "drop"] if cifar else float("nan"), display=False)
 
 # %% [markdown]
 # With SF from 3 annotators the matched set looks {glue:text}`eng_3:.2f` points harder than
@@ -562,17 +528,7 @@ if cifar:
 # ## Summary
 
 # %% tags=["hide-input"]
-keys = {"MatchedFrequency": "acc_matched_frequency", "Threshold0.7": "acc_threshold_07", "TopImages": "acc_top_images"}
-figures["acc_original"] = round(float(mn_acc["acc_original"].mean()), 5)
-figures.update({k: round(float(mn_acc[f"acc_{s}"].mean()), 5) for s, k in keys.items()})
-figures["mean_selection_frequency"] = {s: figures["mnist_mean_selection_frequency"][s] for s in rebuild.STRATEGIES}
-figures["mean_selection_frequency"]["original"] = figures["mnist_mean_selection_frequency"]["original test sample"]
-figures["near_duplicates_removed"] = figures["mnist_near_duplicates_removed"]
-figures["per_model"] = rebuild.per_model(mn_acc)
-figures["rebuilt_set_size"] = int(len(mn.picks["TopImages"]))
-figures["reader_grids_merged"] = int(reader.n_grids_used)
-if cifar10h_res:
-    figures["cifar10h"] = cifar10h_res
+figures.update(rebuild.mnist_results(mn, mn_acc), reader_grids_merged=int(reader.n_grids_used))
 display(mn_summary.round(2))
 path = run.save(figures, data_source={"mnist": sources["mnist_pool"], **({"cifar10h": sources["cifar10h"]} if cifar else {}),
                                       "imagenetv2": "ImageNet testbed robustness_top1s.csv (Taori et al. 2020)",

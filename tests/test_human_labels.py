@@ -126,3 +126,25 @@ def test_cifar_zoo_caches(tmp_path, monkeypatch):
     np.testing.assert_array_equal(cifar_zoo.correctness(first, x, y), cifar_zoo.correctness(again, x, y))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         cifar_zoo.to_uint8(torch.full((1, 3, 2, 2), 2.0))
+
+
+def test_cv_predictions_from_data_root(tmp_path):
+    from reliable_ml import data
+
+    path = tmp_path / hl.CV_PREDICTIONS
+    path.parent.mkdir(parents=True)
+    np.save(path, (np.arange(10_000) * 7) % 10)
+    assert hl.cifar10_cv_predictions(root=tmp_path, download=False)[:3].tolist() == [0, 7, 4]
+    with pytest.raises(data.DataUnavailable):
+        hl.cifar10_cv_predictions(root=tmp_path / "empty", download=False)
+
+
+def test_hesitation_summary_counts():
+    from reliable_ml import humans
+
+    agree = np.array([0.5, 0.8, 1.0, 1.0])
+    out = humans.hesitation_summary(agree, np.array([False, True, False, True]))
+    assert out["hesitant_share_pct"] == 50 and out["errors_on_hesitant_pct"] == 50
+    assert out["errors_unanimous"] == 1 and out["error_rate_unanimous_pct"] == 50
+    picks = humans.image_picks(agree, np.array([True, True, True, False]), n=2)
+    assert picks["hesitate"].tolist() == [0, 1] and picks["alone"].tolist() == [2]

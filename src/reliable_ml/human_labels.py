@@ -205,3 +205,54 @@ def agreement_table(sf_label: np.ndarray, correct: np.ndarray, edges=(0.5, 0.7, 
              "model accuracy (%)": 100 * correct[:, b == j].mean() if (b == j).any() else np.nan}
             for j in range(len(names))]
     return pd.DataFrame(rows).set_index("human agreement")
+
+
+STRATEGY_NAMES = ("random", "matched_frequency", "threshold0.7", "top_images")
+
+
+def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
+                   n_draws: int, seed: int = 0, level: float = 0.95):
+    """Draw each strategy ``n_draws`` times (fresh randomness each time); per strategy the zoo's
+    mean accuracy (%) averaged over draws with the central ``level`` spread of the draws
+    (``acc lo``, ``acc hi``), the mean SF and the set size. ``correct (M, N)``."""
+    import pandas as pd
+
+    draws = {name: [] for name in STRATEGY_NAMES}
+    for d in range(n_draws):
+        for name, idx in strategy_picks(sf, labels, split, per_class, np.random.default_rng([seed, d])).items():
+            draws[name].append((100 * np.asarray(correct)[:, idx].mean(), sf[idx].mean(), len(idx)))
+    rows = {}
+    for name, v in draws.items():
+        a = np.array(v)
+        mean, lo, hi = spread(a[:, 0], level)
+        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a[:, 1].mean(), "images": int(a[0, 2])}
+    return pd.DataFrame(rows).T
+
+
+def drops_table(drops: dict[str, np.ndarray], level: float = 0.95):
+    """``{k: drops}`` -> a table of the mean apparent drop and its central ``level`` spread."""
+    import pandas as pd
+
+    return pd.DataFrame({k: dict(zip(("drop", "lo", "hi"), spread(v, level))) for k, v in drops.items()}).T
+
+
+def results(strat, eng) -> dict:
+    """The ``cifar10h`` block of chapter 02's results from :func:`strategy_table` and :func:`drops_table`."""
+    return {"strategies": {k: {"zoo_mean_acc": round(float(r["acc (%)"]), 3), "n": int(r["images"]),
+                               "ci": [round(float(r["acc lo"]), 3), round(float(r["acc hi"]), 3)],
+                               "mean_sf": round(float(r["mean SF"]), 4)} for k, r in strat.iterrows()},
+            "engstrom": {k: {"matched_drop": round(float(r["drop"]), 3), "ci": [round(float(r["lo"]), 3),
+                                                                            round(float(r["hi"]), 3)]}
+                         for k, r in eng.iterrows()}}
+
+
+CV_PREDICTIONS = "label-errors/cross_validated_predicted_labels/cifar10_test_set_pyx_argmax_predicted_labels.npy"
+
+
+def cifar10_cv_predictions(root=None, download: bool = True) -> np.ndarray:
+    """The label-errors release's (Northcutt et al. 2021) cross-validated CIFAR-10 test
+    predictions, int64 ``(10000,)`` in canonical order, from the data root or downloaded
+    (checksummed); ``DataUnavailable`` when neither works."""
+    from .data.tables import ensure_file
+
+    return load_cv_predictions(ensure_file(CV_PREDICTIONS, root, download))

@@ -308,3 +308,32 @@ def split_mnist(train, meta: pd.DataFrame | None, heldout_per_population: int, n
     n_clarity = min(n_clarity, len(rest) // 3)
     n_train = min(n_train, len(rest) - n_clarity)
     return (np.sort(pool_rows), np.sort(rest[:n_train]), np.sort(rest[n_train:n_train + n_clarity]), how)
+
+
+def mnist_results(rebuilt: Rebuilt, acc: pd.DataFrame) -> dict:
+    """Chapter 02's MNIST results keys (accuracies as fractions, as read by the scorecard)."""
+    res, wrong, sf_pool = rebuilt.crowd, rebuilt.wrong, rebuilt.sf_pool
+    hist, strat = sf_histograms(rebuilt), strategy_table(rebuilt)
+    msf = {k: round(float(v), 4) for k, v in strat["mean SF"].items()}
+    keys = {"MatchedFrequency": "acc_matched_frequency", "Threshold0.7": "acc_threshold_07",
+            "TopImages": "acc_top_images"}
+    return {
+        "mnist_clarity_ensemble_accuracy": round(rebuilt.clarity_acc, 4),
+        "mnist_crowd": {"grids": int(res.n_grids), "workers_discarded": int((~res.worker_valid).sum()),
+                        "careless_workers": int(res.worker_careless.sum()),
+                        "careless_discarded": int((~res.worker_valid & res.worker_careless).sum()),
+                        "careful_discarded": int((~res.worker_valid & ~res.worker_careless).sum())},
+        "mnist_sf_histogram_original_pct": hist.iloc[:, 0].round(2).to_dict(),
+        "mnist_sf_histogram_pool_pct": hist.iloc[:, 1].round(2).to_dict(),
+        "mnist_wrong_candidates": {"share": round(float(wrong.mean()), 4),
+                                   "mean_sf_wrong": round(float(sf_pool[wrong].mean()), 4) if wrong.any() else None,
+                                   "mean_sf_right": round(float(sf_pool[~wrong].mean()), 4)},
+        "mnist_near_duplicates_removed": int(rebuilt.near_dups.remove.sum()),
+        "near_duplicates_removed": int(rebuilt.near_dups.remove.sum()),
+        "mnist_mean_selection_frequency": msf,
+        "mean_selection_frequency": {**{s: msf[s] for s in STRATEGIES}, "original": msf["original test sample"]},
+        "acc_original": round(float(acc["acc_original"].mean()), 5),
+        **{k: round(float(acc[f"acc_{s}"].mean()), 5) for s, k in keys.items()},
+        "per_model": per_model(acc),
+        "rebuilt_set_size": int(len(rebuilt.picks["TopImages"])),
+    }

@@ -64,7 +64,7 @@ def ensemble_probabilities(models, x_uint8: torch.Tensor, batch: int = 2048) -> 
 
 
 def train_clarity_ensemble(names, x_uint8: torch.Tensor, y: torch.Tensor, n_classes: int, seed: int = 0,
-                           progress: bool = True, min_steps: int = 300, batch: int = 256) -> dict:
+                           progress: bool = True, min_steps: int = 100, batch: int = 256) -> dict:
     """Train the clarity ensemble, members named as in :mod:`reliable_ml.zoo` (e.g. ``mlp-64-e5``),
     on ``x_uint8 (N, C, H, W)``, ``y (N,)``: a part of the data that the evaluated zoo, the pool
     and the test sets must not contain. Member i uses seed ``seed + i``. A member trains for at

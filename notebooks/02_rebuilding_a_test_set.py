@@ -74,10 +74,7 @@ alpha = 0.05
 torch_threads = 2
 
 # %% tags=["hide-input"]
-import numpy as np
-import pandas as pd
-import matplotlib.pyplot as plt
-import torch
+import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
 from myst_nb import glue
 
@@ -126,6 +123,8 @@ if not mnist_train.info.fallback_from:
         meta = data.qmnist_metadata("train", download=False)
     except data.DataUnavailable as err:
         notes.show_missing(err, "held-out MNIST writers", how="The pool is a random part of the training split.")
+
+# %% tags=["hide-input"]
 pool_rows, train_rows, clarity_rows, how = rebuild.split_mnist(mnist_train, meta, heldout_per_population,
                                                                n_train, n_clarity, seed)
 sources["mnist_pool"] = f"{mnist_test.info.source}, {how}"
@@ -268,6 +267,7 @@ def top_images(sf, cls, c, n):
     return members[np.argsort(-sf[members], kind="stable")[:n]]
 
 
+# %%
 def matched_frequency(sf, cls, c, want, rng, edges=annotation.SF_EDGES):
     """want[b]: images to draw from SF bin b (the original's histogram, scaled)."""
     bins, chosen, carry = np.searchsorted(edges, sf, side="right"), [], 0
@@ -319,6 +319,8 @@ rebuild.accuracy_figure(mn_acc, "MNIST", sources["mnist_pool"], alpha, testbed)
 plt.show()
 mn_summary = rebuild.summary(mn_acc)
 display(mn_summary.round(2))
+
+# %% tags=["hide-input"]
 for s in ("original", *rebuild.STRATEGIES):
     glue(f"mn_acc_{s}", mn_summary.loc[s, "mean accuracy (%)"], display=False)
 tb_drop, tb_models = rebuild.testbed_drops(testbed) if testbed is not None else ({}, 0)
@@ -437,6 +439,8 @@ for name in hl.STRATEGY_NAMES:
 glue("skew_high_sf", skew_high_sf, display=False)
 glue("skew_keep", skew_keep, display=False)
 glue("engstrom_resamples", engstrom_resamples, display=False)
+
+# %% tags=["hide-input"]
 if cifar:
     skewed = hl.skew_pool(sf_h, split.pool, skew_high_sf, skew_keep, seed=seed)
     drops = hl.engstrom_drops(counts, labels, correct, split.reference, skewed, engstrom_per_class,

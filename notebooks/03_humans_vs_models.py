@@ -59,10 +59,7 @@ alpha = 0.05
 torch_threads = 2
 
 # %% tags=["hide-input"]
-import numpy as np
-import pandas as pd
-import matplotlib.pyplot as plt
-import torch
+import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
 from myst_nb import glue
 
@@ -199,13 +196,16 @@ for i, name in enumerate(["zoo", "cv"]):
 
 # %% [markdown]
 # (For the zoo, an image counts as an error when most zoo members get it wrong.) Both
-# kinds of model are least accurate where people hesitate: the hesitant images hold
+# kinds of model are less accurate the more people hesitate (the table above). The
+# hesitant images, {glue:text}`hesitant_share_pct:.1f`% of the test set, hold
 # {glue:text}`zoo_err_hes:.1f`% of the zoo's errors and {glue:text}`cv_err_hes:.1f`% of the
-# cross-validated model's, far more than their {glue:text}`hesitant_share_pct:.1f`% share of
-# the test set. But models also **fail alone**: on images where every annotator chose the
-# original label, the zoo still errs on {glue:text}`zoo_rate_una:.1f`% and the strong model
-# on {glue:text}`cv_rate_una:.1f`%. The grids show both kinds (titles: original label, the
-# share of annotators who chose it, and the strong model's prediction).
+# cross-validated model's: the weak zoo errs on so many images that its errors follow human
+# doubt only loosely, while the strong model's errors gather where people hesitate. Models
+# also **fail alone**: on images where every annotator chose the original label, the zoo
+# still errs on {glue:text}`zoo_rate_una:.1f`% and the strong model on
+# {glue:text}`cv_rate_una:.1f`%. The grids show both kinds, among images that the zoo and
+# the strong model both get wrong (titles: original label, the share of annotators who chose
+# it, and the strong model's prediction).
 
 # %% tags=["hide-input"]
 if cifar:
@@ -264,7 +264,12 @@ if task is not None:
     trained = zoo.train_zoo(list(zoo.zoo_names(mnist_zoo)), train.x[sub], train.y[sub], n_classes=10, seed=seed)
     zoo_points = pd.DataFrame({name: {p: (pred == mnist_test.y).numpy()[pop == p].mean() for p in ("employee", "student")}
                                for name, pred in zoo.predict_zoo(trained, mnist_test.x).items()}).T
+
+# %% tags=["hide-input"]
+if task is not None:
     records, problems = labeling.read_log(log_path)
+    if problems:
+        notes.show_note(f"{len(problems)} malformed line(s) in the answer log were skipped.", kind="warning")
     rows = humans.labeler_rows(labeling.accuracy_table(records, task, alpha))
     humans.plane_figure(zoo_points, rows, "MNIST test split by writer population (QMNIST metadata)")
     plt.show()
@@ -277,12 +282,13 @@ if task is not None:
     sources["zoo"] = f"MNIST ({n_train:,} training digits); test split by writer population (QMNIST)"
 glue("mnist_drop", figures.get("zoo_mean_drop_points", float("nan")), display=False)
 glue("n_labelers", figures.get("n_labelers", 0), display=False)
+glue("n_per_source", n_per_source, display=False)
 
 # %% [markdown]
 # The zoo loses {glue:text}`mnist_drop:.1f` points on average on the students' digits.
 # This run found {glue:text}`n_labelers` saved labeling session(s) with answers on both
-# populations; with none, the figure shows models only and says so in its title. With 100
-# images per source a labeler's interval is several points wide, so read your own point with
+# populations; with none, the figure shows models only and says so in its title. With
+# {glue:text}`n_per_source` images per source a labeler's interval is several points wide, so read your own point with
 # care.
 #
 # ## What it means

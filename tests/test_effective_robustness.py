@@ -215,3 +215,25 @@ def test_real_testbed_every_shift_fits_and_imagenetv2_is_on_the_line():
     assert abs(er.mean_by_group(v2.points)["standard"]) < 0.5
     groups = er.group_models(table["model"])
     assert set(groups["group"]) == set(er.GROUPS)
+
+
+def test_group_table_and_model_means_average_the_planted_residuals():
+    frame = planted_testbed(1.0, -0.3, n=30)
+    frame.loc[0, "model"] = "resnet50_augmix"  # a robustness intervention, lifted by 5 points
+    frame.loc[0, V2] += 5.0
+    res = {"imagenetv2-matched-frequency": er.analyze_shift(frame, "imagenetv2-matched-frequency", n_boot=5)}
+    table = er.group_table(res, ["imagenetv2-matched-frequency"])
+    assert list(table.columns) == ["standard", "robustness intervention"]
+    assert table.loc["imagenetv2-matched-frequency", "robustness intervention"] == pytest.approx(5.0, abs=0.05)
+    assert table.loc["imagenetv2-matched-frequency", "standard"] == pytest.approx(0.0, abs=1e-6)
+    means = er.model_means(res, ["imagenetv2-matched-frequency"])
+    assert means.loc["resnet50_augmix", "group"] == "robustness intervention"
+    with pytest.raises(ValueError, match="mean' or 'median"):
+        er.group_table(res, ["imagenetv2-matched-frequency"], how="max")
+
+
+def test_rule_table_counts_every_model_once():
+    names = ["resnet50", "resnet50_augmix", "instagram-resnext101_32x8d", "resnet50_lpf3"]
+    table = er.rule_table(names)
+    assert table["models"].sum() == len(names)
+    assert int(table.loc[table["pattern (regex)"] == "(no match)", "models"].iloc[0]) == 1

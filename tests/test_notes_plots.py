@@ -63,3 +63,13 @@ def test_hide_ticks_on_one_axis_and_a_grid():
         assert len(a.get_xticks()) == 0 and len(a.get_yticks()) == 0
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_plain_value_converts_scalars_and_refuses_containers():
+    import torch
+
+    assert notes.plain_value(np.float64(0.25)) == 0.25 and type(notes.plain_value(np.float64(0.25))) is float
+    assert notes.plain_value(torch.tensor(3)) == 3 and notes.plain_value("met") == "met"
+    with pytest.raises(ValueError, match="numbers or strings"):
+        notes.plain_value([1, 2])
+    assert notes.glue_values({"a": np.int64(2)}) == {"a": 2}

@@ -51,3 +51,13 @@ def test_load_all_reads_every_profile(tmp_results):
     for profile in ("cpu", "gpu"):
         results.save("05_a", profile, {"v": 1}, data_source="MNIST", wall_seconds=0, device="cpu")
     assert sorted(r["profile"] for r in results.load_all()) == ["cpu", "gpu"]
+
+
+def test_a_broken_results_file_is_named(tmp_results):
+    (tmp_results / "cpu").mkdir(parents=True)
+    (tmp_results / "cpu" / "03_x.json").write_text('{"notebook": "03_x", ')
+    with pytest.raises(ValueError, match="03_x.json is not valid JSON"):
+        results.load_all()
+    (tmp_results / "cpu" / "03_x.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="holds a list, expected an object"):
+        results.load("03_x", "cpu")

@@ -1,106 +1,471 @@
-"""The scorecard reads results files only and judges each claim."""
+"""The scorecard: the claims registry, its contract with the committed results, and that every
+status follows from its rule (tested on crafted results, including a masked-gradient case)."""
 from __future__ import annotations
 
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
 from reliable_ml import scorecard
+from reliable_ml.__main__ import main
+from reliable_ml.claims import CLAIMS
+from reliable_ml.results import PROJECT_ROOT
+
+BY_ID = {c["id"]: c for c in CLAIMS}
+COMMITTED_CPU = PROJECT_ROOT / "results" / "cpu"
+
+# Claims whose keys other engineers are adding in parallel (issues 16, 17, 18; a worst-case key
+# for 04): the contract test reports them as xfail until their results are merged. The lead
+# empties this set after merging (an XPASS in the report says which are ready).
+PENDING = {"humans", "imagenetv2_drop", "cifar10_1_drop", "imagenetv2_per_set", "engstrom_bias",
+           "multi_object", "real_labels", "label_errors_mnist", "label_errors_cifar10",
+           "label_errors_imagenet", "cleanlab", "nonrobust_mnist", "nonrobust_cifar10"}
 
 
-def record(notebook, profile, **figures):
-    return {"notebook": notebook, "profile": profile, "device": "cpu (2 threads)", "data_source": "MNIST", **figures}
+def rec(notebook, profile="cpu", source="MNIST", **figures):
+    return {"notebook": notebook, "profile": profile, "device": "cpu (2 threads)", "data_source": source,
+            **figures}
 
 
-def by_claim(rows):
-    return {r["claim"]: r for r in rows}
+def row(claim_id, records, profile=None):
+    return {r["id"]: r for r in scorecard.rows(records, profile)}[claim_id]
 
 
-MNIST_CLAIM = "PGD adversarial training, MNIST, eps = 0.3"
+# ----------------------------------------------------------------------------- the registry
+def test_registry_rows_are_complete_and_well_formed():
+    assert len(BY_ID) == len(CLAIMS), "claim ids must be unique"
+    for c in CLAIMS:
+        for field in ("id", "claim", "published", "source", "confirmed", "reference", "keys", "data", "evidence",
+                      "setting", "setting_note", "rule"):
+            assert field in c, f"{c.get('id')} lacks {field}"
+        assert isinstance(c["confirmed"], bool)
+        assert c["evidence"] in ("own run", "released data"), c["id"]
+        assert c["setting"] in ("published", "stand-in"), c["id"]
+        assert c["rule"]["kind"] in scorecard.RULES, c["id"]
+        assert len(c["rule"].get("why", "")) > 20, f"{c['id']}: say why the tolerance is what it is"
+        assert c.get("profile") in (None, "gpu"), c["id"]
+        assert isinstance(c["data"], str) and ";" not in c["data"], f"{c['id']}: one data source per claim"
+        for key in c["keys"]:
+            scorecard.split_key(key)  # raises on a malformed key
 
 
-def test_no_results_means_not_yet():
-    rows = scorecard.rows([])
-    assert len(rows) == len(scorecard.CLAIMS)
-    assert all(r["status"] == "not yet" and r["ours"] == "no results yet" for r in rows)
+def test_rows_cover_the_claims_the_issue_lists():
+    wanted = {"imagenetv2_drop", "cifar10_1_drop", "imagenetv2_per_set", "humans", "engstrom_bias",
+              "adaptive_overfitting", "model_similarity", "lost_mnist_digits", "madry_mnist", "madry_cifar",
+              "fast_at", "robust_overfitting", "rst", "robust_needs_data_gaussian", "backgrounds", "badnets",
+              "multi_object", "real_labels", "label_errors_mnist", "label_errors_cifar10",
+              "label_errors_imagenet", "cleanlab", "nonrobust_mnist", "qa_shift"}
+    assert wanted <= set(BY_ID)
 
 
-def test_smoke_results_never_count():
-    rows = by_claim(scorecard.rows([record("04_adversarial_training", "smoke", clean_acc=0.99, robust_acc=0.9)]))
-    assert rows[MNIST_CLAIM]["status"] == "not yet"
+def test_figures_marked_not_confirmed_stay_unconfirmed():
+    # shared/reference/published_figures.md marks these *not confirmed*
+    for cid in ("imagenetv2_per_set", "badnets", "real_labels", "nonrobust_mnist", "nonrobust_cifar10"):
+        assert BY_ID[cid]["confirmed"] is False, cid
 
 
-def test_robust_accuracy_judged_against_published():
-    close = by_claim(scorecard.rows([record("04_adversarial_training", "cpu", clean_acc=0.985, robust_acc=0.875,
-                                            attack="PGD-40")]))[MNIST_CLAIM]
-    assert close["status"] == "reproduced" and "robust 87.5%" in close["ours"] and close["profile"] == "cpu"
-    far = by_claim(scorecard.rows([record("04_adversarial_training", "cpu", clean_acc=0.97, robust_acc=0.82)]))
-    assert far[MNIST_CLAIM]["status"] == "partly"
-    assert far[MNIST_CLAIM]["note"] == "6.0 pts below the published robust accuracy"
+REFERENCE = (Path(os.environ.get("RELIABLE_ML_DATA", "data")).resolve().parent / "reference"
+             / "published_figures.md")
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference/published_figures.md not available")
+def test_confirmed_follows_the_reference_file():
+    rows_by_claim = {}
+    for line in REFERENCE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 4 and not set(cells[0]) <= {"-"}:
+            rows_by_claim[cells[0]] = " ".join(cells[1:])
+    for c in CLAIMS:
+        if c["reference"] is None:
+            assert c["confirmed"] is False, f"{c['id']}: a figure the reference lacks is not confirmed"
+            continue
+        assert c["reference"] in rows_by_claim, f"{c['id']}: no row {c['reference']!r} in the reference"
+        assert c["confirmed"] == ("*not confirmed" not in rows_by_claim[c["reference"]]), c["id"]
+
+
+def test_malformed_key_is_a_registry_error():
+    with pytest.raises(scorecard.RegistryError, match="NN_notebook_stem"):
+        scorecard.split_key("accuracy:drop")
+    bad = dict(BY_ID["rst"], rule={"kind": "vibes", "why": "x"})
+    with pytest.raises(scorecard.RegistryError, match="unknown rule kind 'vibes'"):
+        scorecard.rows([], claims=[bad])
+
+
+# ----------------------------------------------------------------------------- contract
+def _committed():
+    return [json.loads(p.read_text()) for p in sorted(COMMITTED_CPU.glob("*.json"))]
+
+
+CPU_CLAIMS = [c for c in CLAIMS if c.get("profile") != "gpu" and c["keys"]]
+
+
+@pytest.mark.parametrize("claim", [
+    pytest.param(c, id=c["id"], marks=pytest.mark.xfail(
+        reason="keys being added by another engineer (issues 16-18)", strict=False))
+    if c["id"] in PENDING else pytest.param(c, id=c["id"]) for c in CPU_CLAIMS])
+def test_every_registry_key_exists_in_the_committed_cpu_results(claim):
+    records = _committed()
+    for key in claim["keys"]:
+        stem, path = scorecard.split_key(key)
+        record = next((r for r in records if r.get("notebook") == stem), None)
+        assert record is not None, f"no results/cpu/{stem}.json for {claim['id']}"
+        assert scorecard.has_key(record, path), f"{claim['id']}: results/cpu/{stem}.json lacks {path}"
+
+
+def test_committed_cpu_results_are_judged_not_crashed():
+    table = scorecard.rows(_committed(), "cpu")
+    assert [r["id"] for r in table] == [c["id"] for c in CLAIMS]
+    measured = {r["id"] for r in table if r["status"] != "not measured"}
+    assert measured >= {c["id"] for c in CPU_CLAIMS if c["id"] not in PENDING}
+    assert all(r["status"] == "not measured" for r in table if BY_ID[r["id"]].get("profile") == "gpu")
+
+
+# ----------------------------------------------------------------------------- lookup
+def test_lookup_handles_dotted_keys_wildcards_and_absence():
+    record = {"a": {"threshold0.7": {"x": 1}, "models": {"m1": {"v": 2}, "m2": {"v": 3}, "m3": {"w": 0}}},
+              "0.005": 0.9, "empty": [], "none": None}
+    assert scorecard.lookup(record, "a.threshold0.7.x") == 1
+    assert scorecard.lookup(record, "0.005") == 0.9
+    assert scorecard.lookup(record, "a.models.*.v") == {"m1": 2, "m2": 3}
+    for path in ("a.nope", "empty", "none", "a.models.*.z"):
+        with pytest.raises(scorecard.Missing):
+            scorecard.lookup(record, path)
+    assert scorecard.has_key(record, "empty") and not scorecard.has_key(record, "a.nope")
+
+
+# ----------------------------------------------------------------------------- statuses
+def test_no_results_means_not_measured():
+    table = scorecard.rows([])
+    assert len(table) == len(CLAIMS)
+    assert all(r["status"] == "not measured" and r["ours"].startswith("not measured") for r in table)
+
+
+def test_status_follows_evidence_setting_and_confirmation():
+    ok, bad = scorecard.Verdict("x", True), scorecard.Verdict("x", False)
+    for c in CLAIMS:
+        assert scorecard.status_of(c, None) == "not measured"
+        assert scorecard.status_of(c, bad) == "not reproduced"
+        s = scorecard.status_of(c, ok)
+        if c["evidence"] == "released data":
+            assert s == "re-analysed"
+        elif c["setting"] == "stand-in" or not c["confirmed"]:
+            assert s == "qualitative"
+        else:
+            assert s == "reproduced"
+        if not c["confirmed"]:
+            assert s != "reproduced", f"{c['id']}: an unconfirmed figure can't be reproduced"
+
+
+MNIST_04 = dict(clean_acc=0.986, n_eval=1000, robust_acc=0.90, autoattack_n=1000)
+
+
+def test_mnist_robust_accuracy_is_the_worst_case_over_attacks_on_the_same_images():
+    good = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89)
+    r = row("madry_mnist", [good])
+    assert r["status"] == "qualitative" and "worst case 87.5%" in r["ours"]  # stand-in: FGSM-RS small CNN
+    # PGD alone would say 90.0 (inside 88 ± 2); the worst case with AutoAttack decides
+    low = dict(good, autoattack_acc=0.80)
+    assert row("madry_mnist", [low])["status"] == "not reproduced"
+    too_high = dict(good, autoattack_acc=0.95, pgd_acc_on_autoattack_subset=0.96, robust_acc=0.96)
+    assert row("madry_mnist", [too_high])["status"] == "not reproduced"  # two-sided
+
+
+def test_masked_gradients_never_pass():
+    # PGD says 99%, AutoAttack says 10%: the worst case is 10% and the disagreement is flagged
+    masked = rec("04_adversarial_training", **dict(MNIST_04, robust_acc=0.99), autoattack_acc=0.10,
+                 pgd_acc_on_autoattack_subset=0.99)
+    r = row("madry_mnist", [masked])
+    assert r["status"] == "not reproduced" and "gradient masking" in r["ours"] and "worst case 10.0%" in r["ours"]
+    # attacks that agree with each other near 88 but disagree by > 10 points still fail
+    split = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.99)
+    assert row("madry_mnist", [split])["status"] == "not reproduced"
+    # robust above clean is a broken evaluation, even when the number matches
+    broken = rec("04_adversarial_training", **dict(MNIST_04, clean_acc=0.80), autoattack_acc=0.88,
+                 pgd_acc_on_autoattack_subset=0.885)
+    r = row("madry_mnist", [broken])
+    assert r["status"] == "not reproduced" and "robust above clean" in r["ours"]
+
+
+def test_pgd_on_other_images_does_not_enter_the_worst_case():
+    # robust_acc on 1,000 images is not on the same images as a 100-image AutoAttack subset
+    r = rec("04_adversarial_training", clean_acc=0.986, n_eval=1000, robust_acc=0.50, autoattack_n=100,
+            autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.89)
+    out = row("madry_mnist", [r])
+    assert "robust_acc" not in out["ours"] and out["status"] == "qualitative" and "±6.4" in out["ours"]
+
+
+def test_gpu_claims_need_a_gpu_run_on_the_right_data():
+    cifar = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.862, robust_acc=0.462,
+                n_eval=10_000, autoattack_n=0)
+    assert row("fast_at", [dict(cifar, profile="cpu")])["status"] == "not measured"
+    assert row("fast_at", [cifar], profile="cpu")["status"] == "not measured"
+    r = row("fast_at", [cifar])
+    assert r["status"] == "reproduced" and r["profile"] == "gpu"  # own run, published setting, confirmed
+    assert row("fast_at", [dict(cifar, clean_acc=0.80)])["status"] == "not reproduced"  # clean checked too
+    # an MNIST run in results/gpu never feeds a CIFAR-10 row (nor the other way round)
+    mnist_gpu = rec("04_adversarial_training", "gpu", **MNIST_04, autoattack_acc=0.875,
+                    pgd_acc_on_autoattack_subset=0.89)
+    assert row("fast_at", [mnist_gpu])["status"] == "not measured"
+    assert row("madry_mnist", [cifar, rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875,
+                                          pgd_acc_on_autoattack_subset=0.89)])["profile"] == "cpu"
+
+
+def test_fast_at_takes_autoattack_into_the_worst_case_only_on_the_same_images():
+    cifar = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.862, robust_acc=0.462,
+                n_eval=10_000, autoattack_n=1000, autoattack_acc=0.30)
+    assert row("fast_at", [cifar])["status"] == "reproduced"  # AutoAttack on 1,000 of the 10,000 images
+    same = dict(cifar, autoattack_n=10_000)
+    r = row("fast_at", [same])
+    assert r["status"] == "not reproduced" and "worst case 30.0%" in r["ours"]
+
+
+def test_robust_overfitting_and_madry_cifar_on_gpu():
+    history = [{"epoch": e, "val_robust_acc": a} for e, a in enumerate([0.30, 0.50, 0.535, 0.47, 0.456])]
+    r = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", history=history)
+    out = row("robust_overfitting", [r])
+    assert out["status"] == "qualitative" and "7.9 pts" in out["ours"]
+    flat = [dict(h, val_robust_acc=min(h["val_robust_acc"], 0.456)) for h in history]
+    assert row("robust_overfitting", [dict(r, history=flat)])["status"] == "not reproduced"
+    aa = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.85, robust_acc=0.47,
+             n_eval=10_000, autoattack_n=1000, autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    assert row("madry_cifar", [aa])["status"] == "qualitative"
+    assert row("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
+
+
+def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
+    mnist = dict(clean_acc=0.986, n_eval=10_000, autoattack_n=10_000, clean_acc_on_autoattack_subset=0.986,
+                 attack_acc={"PGD-100x10": 0.89, "APGD-CE": 0.88, "Square": 0.905}, autoattack_acc=0.875,
+                 pgd_acc_on_autoattack_subset=0.89, worst_case_acc=0.875, robust_acc=0.875, pgd_acc=0.89)
+    gpu = rec("04_adversarial_training", "gpu", {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG q75 copy)"},
+              mnist=mnist, clean_acc=0.85, robust_acc=0.46, pgd_acc=0.46, n_eval=10_000, autoattack_n=1000,
+              autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    m = row("madry_mnist", [gpu])
+    assert m["status"] == "qualitative" and m["profile"] == "gpu" and "worst case 87.5%" in m["ours"]
+    assert "10,000 images" in m["ours"] and "Square 90.5" in m["ours"]
+    c = row("madry_cifar", [gpu])
+    assert c["status"] == "qualitative" and "worst case 43.0%" in c["ours"]
+    assert row("fast_at", [gpu])["status"] == "reproduced"
+    # one attack in the table far above the others is flagged, and the worst case still rules
+    weak = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "FAB": 0.99}))
+    assert "gradient masking" in row("madry_mnist", [weak])["ours"]
+    assert row("madry_mnist", [weak])["status"] == "not reproduced"
+
+
+def test_smoke_results_never_count_unless_asked_for():
+    smoke = rec("06_robust_self_training", "smoke", robust_acc_rst=0.9, robust_acc_labeled_only=0.8, n_eval=1000)
+    assert row("rst", [smoke])["status"] == "not measured"
+    assert row("rst", [smoke], profile="smoke")["status"] == "qualitative"
 
 
 def test_gpu_run_preferred_over_cpu():
-    rows = by_claim(scorecard.rows([
-        record("01_accuracy_decomposition", "cpu", imagenetv2_median_drop=9.0),
-        record("01_accuracy_decomposition", "gpu", imagenetv2_median_drop=12.0,
-               imagenetv2_top_model={"model": "pnasnet5large", "drop": 10.4}),
-    ]))
-    row = rows["ImageNet models lose accuracy on a new test set"]
-    assert row["profile"] == "gpu" and row["status"] == "reproduced" and "12.0 pts" in row["ours"]
-    assert "pnasnet5large: 10.4 pts" in row["ours"]
+    cpu = rec("06_robust_self_training", robust_acc_rst=0.84, robust_acc_labeled_only=0.84, n_eval=1000)
+    gpu = dict(cpu, profile="gpu", robust_acc_rst=0.90)
+    r = row("rst", [cpu, gpu])
+    assert r["profile"] == "gpu" and r["status"] == "qualitative"
+    assert row("rst", [cpu, gpu], profile="cpu")["status"] == "not reproduced"
 
 
-def test_missing_keys_are_reported_not_raised():
-    rows = by_claim(scorecard.rows([record("02_rebuilding_a_test_set", "cpu", acc_original=0.9)]))
-    row = rows["CIFAR-10 models lose accuracy on a new test set"]
-    assert row["status"] == "not yet" and "lacks" in row["ours"]
+def _models(**cols):
+    names = [f"m{i}" for i in range(len(next(iter(cols.values()))))]
+    return {n: {c: v[i] for c, v in cols.items()} for i, n in enumerate(names)}
 
 
-def test_markdown_cites_and_counts(tmp_path):
-    recs = [record("04_adversarial_training", "cpu", clean_acc=0.985, robust_acc=0.875)]
-    page = scorecard.markdown(recs)
-    assert "{cite}`madry2018towards`" in page and f"**1 reproduced, 0 partly, {len(scorecard.CLAIMS) - 1} not yet.**" in page
-    page_path, summary_path = scorecard.write(tmp_path, recs)
-    assert page_path.read_text() == page and "1 are reproduced" in summary_path.read_text()
+def test_imagenet_drop_is_re_analysed_and_two_sided():
+    def r(drops):
+        val = [80.0] * len(drops)
+        models = _models(val=val, matched_frequency=[v - d for v, d in zip(val, drops)],
+                         **{"threshold0.7": [v - 3 for v in val], "top_images": [v - 1 for v in val]})
+        return rec("01_accuracy_decomposition", imagenetv2_per_image={"models": models})
+    ok = row("imagenetv2_drop", [r([10.5, 12, 13])])
+    assert ok["status"] == "re-analysed" and "median drop 12.0" in ok["ours"] and "2 of 3 inside" in ok["ours"]
+    assert row("imagenetv2_drop", [r([8, 9, 10])])["status"] == "not reproduced"
+    assert row("imagenetv2_drop", [r([15, 16, 17])])["status"] == "not reproduced"
+    assert row("imagenetv2_per_set", [r([10.5, 12, 13])])["status"] == "re-analysed"  # 12 vs 3 and 1
+    assert row("imagenetv2_per_set", [r([3, 4, 4])])["status"] == "not reproduced"  # not much harder
 
 
-def test_humans_judged_from_labeler_sessions_only():
-    no_sessions = by_claim(scorecard.rows([record("03_humans_vs_models", "cpu", n_labelers=0, labelers=[])]))
-    assert no_sessions["Humans label the original and new test sets about equally well"]["status"] == "not yet"
-    labelers = [{"employee_accuracy": 0.98, "student_accuracy": 0.975, "employee_answered": 100, "student_answered": 100},
+def test_cifar10_1_range_is_checked_at_both_ends():
+    def r(drops):
+        return rec("01_accuracy_decomposition", cifar10_1={"models": _models(
+            original=[95.0] * len(drops), v6=[95.0 - d for d in drops], v4=[95.0] * len(drops))})
+    assert row("cifar10_1_drop", [r([3.5, 8, 14])])["status"] == "re-analysed"
+    assert row("cifar10_1_drop", [r([6, 8, 14])])["status"] == "not reproduced"
+    assert row("cifar10_1_drop", [r([3, 8, 20])])["status"] == "not reproduced"
+
+
+def test_rst_gain_must_exceed_sampling_noise():
+    r = rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=1000)
+    assert row("rst", [r])["status"] == "qualitative"
+    assert row("rst", [dict(r, robust_acc_rst=0.855)])["status"] == "not reproduced"  # +1.6 < 3.1
+    assert row("rst", [dict(r, n_eval=100)])["status"] == "not reproduced"  # same gain, 10x noisier
+
+
+def test_adaptive_overfitting_is_two_sided():
+    r = rec("01_accuracy_decomposition", leaderboard={"selected_mean_public_minus_private": -0.05, "submissions": 9})
+    assert row("adaptive_overfitting", [r])["status"] == "qualitative"
+    for gap in (1.5, -1.5):
+        bad = dict(r, leaderboard={"selected_mean_public_minus_private": gap, "submissions": 9})
+        assert row("adaptive_overfitting", [bad])["status"] == "not reproduced"
+
+
+def test_humans_need_labeling_sessions():
+    r = rec("03_humans_vs_models", labelers=[], cifar10h={"individual_acc": 95.0, "majority_acc": 99.5})
+    none = row("humans", [r])
+    assert none["status"] == "not measured" and "no labeling sessions" in none["ours"]
+    assert "majority_acc 99.5%" in none["ours"]
+    sessions = [{"employee_accuracy": 0.98, "student_accuracy": 0.975, "employee_answered": 100, "student_answered": 100},
                 {"employee_accuracy": 0.97, "student_accuracy": 0.99, "employee_answered": 50, "student_answered": 50},
                 {"employee_accuracy": 0.99, "student_accuracy": 0.96, "employee_answered": 80, "student_answered": 80}]
-    row = by_claim(scorecard.rows([record("03_humans_vs_models", "cpu", labelers=labelers)]))[
-        "Humans label the original and new test sets about equally well"]
-    assert row["status"] == "reproduced" and "3 labeler(s)" in row["ours"] and "0.5 pts" in row["ours"]
-    assert "460 answers" in row["ours"]
+    out = row("humans", [dict(r, labelers=sessions)])
+    assert out["status"] == "qualitative" and "0.5 pts" in out["ours"] and "460 answers" in out["ours"]
+    assert "individual_acc 95.0%" in out["ours"]
+    worse = [dict(s, student_accuracy=s["student_accuracy"] - 0.05) for s in sessions]
+    assert row("humans", [dict(r, labelers=worse)])["status"] == "not reproduced"
 
 
-RST = "Robust self-training with unlabeled data beats labeled-only robust training"
+def test_engstrom_bias_needs_the_apparent_drop_to_fall_with_more_annotators():
+    def r(*drops):
+        eng = {k: {"matched_drop": d, "ci": [d - 2, d + 2]} for k, d in zip(("3", "5", "10", "all"), drops)}
+        return rec("02_rebuilding_a_test_set", cifar10h={"engstrom": eng})
+    ok = row("engstrom_bias", [r(1.2, 0.8, 0.5, 0.1)])
+    assert ok["status"] == "qualitative" and "bias +1.10" in ok["ours"]
+    assert row("engstrom_bias", [r(1.2, 0.4, 0.5, 0.1)])["status"] == "not reproduced"  # not monotone
+    assert row("engstrom_bias", [r(0.1, 0.1, 0.1, 0.1)])["status"] == "not reproduced"  # no bias
+    only = rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {"3": {"matched_drop": 1.0, "ci": [0, 2]},
+                                                                  "all": {"matched_drop": 0.2, "ci": [0, 1]}}})
+    assert row("engstrom_bias", [only])["status"] == "qualitative"
 
 
-def test_rst_reproduced_only_on_cifar_with_the_target_gain():
-    mnist = by_claim(scorecard.rows([record("06_robust_self_training", "cpu", robust_acc_rst=0.84,
-                                            robust_acc_labeled_only=0.81, robust_acc_ceiling=0.86)]))[RST]
-    assert mnist["status"] == "partly" and "+3.0 pts" not in mnist["ours"] and "3.0 pts" in mnist["ours"]
-    cifar = dict(record("06_robust_self_training", "gpu", robust_acc_rst=0.45, robust_acc_labeled_only=0.38,
-                        robust_acc_ceiling=0.48), data_source="CIFAR-10 (JPEG q75 copy)")
-    assert by_claim(scorecard.rows([cifar]))[RST]["status"] == "reproduced"
-    worse = dict(cifar, robust_acc_rst=0.37)
-    assert by_claim(scorecard.rows([worse]))[RST]["status"] == "not yet"
+def test_label_error_counts_are_exact_recounts():
+    def r(n):
+        return rec("09_label_quality", label_errors={"mnist": {"flagged": 100, "confirmed": n, "confirmed_pct": n / 100}})
+    assert row("label_errors_mnist", [r(15)])["status"] == "re-analysed"
+    assert row("label_errors_mnist", [r(16)])["status"] == "not reproduced"
 
 
-BACKDOOR = "A backdoor works with a small poison rate"
+def test_multi_object_real_and_cleanlab_rules():
+    models = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[76, 80, 84, 86, 87, 88.5, 89, 89.5, 90, 90.4])
+    r = rec("09_label_quality", real={"multi_pct_of_nonempty": 22.0, "empty_pct": 1.0, "models": models},
+            label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
+            cleanlab={"mnist-released": {"precision": 60, "recall": 90, "source": "released probabilities"},
+                      "mnist-course-mlp": {"precision": 20, "precision_lower": 2.0, "recall": 40,
+                                           "source": "our cross-validated MLP"}})
+    assert row("multi_object", [r])["status"] == "qualitative"  # our count on another group's labels
+    assert row("multi_object", [dict(r, real=dict(r["real"], multi_pct_of_nonempty=15.0))])["status"] == "not reproduced"
+    assert row("real_labels", [r])["status"] == "re-analysed"
+    flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76.1, 80, 82.2, 84, 86.1, 87, 88, 89.1, 90])
+    assert row("real_labels", [dict(r, real=dict(r["real"], models=flat))])["status"] == "not reproduced"
+    out = row("cleanlab", [r])
+    assert out["status"] == "qualitative" and "13x random flagging" in out["ours"] and "released" not in out["ours"]
+    # 15% precision among reviewed flags is what random flags would get (15 of 100 reviewed are errors)
+    chance = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 15, "recall": 40, "source": "ours"}})
+    assert row("cleanlab", [chance])["status"] == "not reproduced"  # released entries never rescue it
+    weak = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 20, "precision_lower": 0.3,
+                                                                   "recall": 3, "source": "ours"}})
+    assert row("cleanlab", [weak])["status"] == "not reproduced"
+    only_released = dict(r, cleanlab={"mnist-released": r["cleanlab"]["mnist-released"]})
+    assert row("cleanlab", [only_released])["status"] == "not measured"
+
+
+def test_nonrobust_features_must_beat_chance():
+    r = rec("10_nonrobust_features", nonrobust={"mnist": {"d_det_test_acc": 45.0, "d_rand_test_acc": 70.0,
+                                                          "chance": 10.0, "n_train": 1000, "seeds": 3}})
+    assert row("nonrobust_mnist", [r])["status"] == "qualitative"  # unconfirmed figure: never reproduced
+    r["nonrobust"]["mnist"]["d_det_test_acc"] = 12.0
+    assert row("nonrobust_mnist", [r])["status"] == "not reproduced"
+
+
+def test_backgrounds_need_a_gap_for_the_cue_model_only():
+    def r(ctl_rand):
+        return rec("07_backdoors_and_spurious_correlations", spurious_cue_acc={"agree": 0.99, "random": 0.68},
+                   backgrounds_table={"mixed-same (same class)": {"cue model (%)": 99.5, "control model (%)": 97.3},
+                                      "mixed-rand (cue random)": {"cue model (%)": 67.9, "control model (%)": ctl_rand}})
+    assert row("backgrounds", [r(97.4)])["status"] == "qualitative"
+    assert row("backgrounds", [r(80.0)])["status"] == "not reproduced"
 
 
 def test_backdoor_needs_high_success_at_one_percent_without_clean_cost():
-    curve = {"0.0": 0.01, "0.001": 0.4, "0.005": 0.95, "0.05": 1.0}
-    good = record("07_backdoors_and_spurious_correlations", "cpu", attack_success_by_poison_fraction=curve,
-                  clean_acc_by_poison_fraction={"0.0": 0.99, "0.001": 0.99, "0.005": 0.985, "0.05": 0.98})
-    row = by_claim(scorecard.rows([good]))[BACKDOOR]
-    assert row["status"] == "reproduced" and "0.5% poisoned" in row["note"] and "0.1% poisoned: 40%" in row["ours"]
-    costly = dict(good, clean_acc_by_poison_fraction={"0.0": 0.99, "0.001": 0.99, "0.005": 0.97, "0.05": 0.98})
-    assert by_claim(scorecard.rows([costly]))[BACKDOOR]["status"] == "partly"
+    curve = {"0": 0.01, "0.001": 0.4, "0.005": 0.95, "0.05": 1.0}
+    good = rec("07_backdoors_and_spurious_correlations", attack_success_by_poison_fraction=curve,
+               clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.985, "0.05": 0.98})
+    r = row("badnets", [good])
+    assert r["status"] == "qualitative" and "0.5% poisoned" in r["ours"]  # unconfirmed: not "reproduced"
+    costly = dict(good, clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.97, "0.05": 0.98})
+    assert row("badnets", [costly])["status"] == "not reproduced"
+    assert scorecard._fraction_key("0.5%") == pytest.approx(0.005)
 
 
-def test_samples_needed_slope_judged():
-    row = by_claim(scorecard.rows([record("05_robustness_needs_data", "cpu", robust_samples_loglog_slope=0.48,
-                                          robust_gap_smallest_n=0.6)]))[
-        "Robust generalization needs more data than standard generalization"]
-    assert row["status"] == "reproduced" and "d^0.48" in row["ours"] and "60 pts" in row["ours"]
+def test_robustness_needs_data_rules_can_fail():
+    gauss = rec("05_robustness_needs_data", closed_form_vs_bruteforce_max_se=2.5, robust_samples_loglog_slope=0.48)
+    assert row("robust_needs_data_gaussian", [gauss])["status"] == "qualitative"
+    assert row("robust_needs_data_gaussian", [dict(gauss, closed_form_vs_bruteforce_max_se=4.2)])["status"] == \
+        "not reproduced"
+    curve = [{"n_train": 100, "training": "standard", "clean train": 1.0, "robust train": 0.5, "clean test": 0.76,
+              "robust test": 0.23},
+             {"n_train": 100, "training": "adversarial (PGD)", "clean train": 1.0, "robust train": 1.0,
+              "clean test": 0.79, "robust test": 0.53},
+             {"n_train": 1000, "training": "standard", "clean train": 1.0, "robust train": 0.4, "clean test": 0.9,
+              "robust test": 0.4}]
+    images = rec("05_robustness_needs_data", empirical_curve=curve)
+    assert row("robust_needs_data_images", [images])["status"] == "qualitative"
+    curve[1] = dict(curve[1], **{"robust test": 0.74})
+    assert row("robust_needs_data_images", [images])["status"] == "not reproduced"
+
+
+def test_lost_digits_and_similarity_and_effective_robustness():
+    r = rec("01_accuracy_decomposition", matched_drop=1.36, matched_drop_ci=[0.03, 2.71],
+            imagenetv2_agreement=0.635, imagenetv2_independent_agreement=0.377)
+    assert row("lost_mnist_digits", [r])["status"] == "qualitative"
+    assert row("lost_mnist_digits", [dict(r, matched_drop_ci=[0.5, 2.7])])["status"] == "not reproduced"
+    assert row("model_similarity", [r])["status"] == "re-analysed"
+    assert row("model_similarity", [dict(r, imagenetv2_agreement=0.40)])["status"] == "not reproduced"
+    er = rec("08_effective_robustness", effective_robustness_by_group_median={"robustness intervention": 0.7,
+                                                                             "more data": 6.2})
+    assert row("effective_robustness", [er])["status"] == "re-analysed"
+    er["effective_robustness_by_group_median"]["robustness intervention"] = 3.5
+    assert row("effective_robustness", [er])["status"] == "not reproduced"
+
+
+def test_qa_shift_is_never_measured():
+    assert row("qa_shift", _committed())["status"] == "not measured"
+
+
+# ----------------------------------------------------------------------------- page and CLI
+def test_page_shows_every_row_with_a_visible_status_and_one_source(tmp_path):
+    records = [rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=1000)]
+    page = scorecard.markdown(records)
+    table = scorecard.rows(records)
+    for r in table:
+        line = next(l for l in page.splitlines() if l.startswith("| **") and f"| {r['claim']} |" in l)
+        assert f"**{scorecard.BADGES[r['status']]} {r['status']}**" in line
+        assert f"| {r['data']} |" in line
+    assert "{cite}`carmon2019unlabeled`" in page
+    assert "- `06_robust_self_training` (cpu): commit" in page  # which run each row read
+    assert "{cite}`miller2020effect`" not in page or "miller2020effect" in scorecard.known_cites()
+    assert "1 qualitative" in page and f"{len(CLAIMS) - 1} not measured" in page
+    page_path, summary_path = scorecard.write(tmp_path, records)
+    assert page_path.read_text() == page
+    summary = summary_path.read_text()
+    assert f"Of {len(CLAIMS)} headline figures" in summary and "1 qualitative" in summary and "0 reproduced" in summary
+
+
+def test_cli_prints_the_rows_as_json(tmp_path, capsys):
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "06_robust_self_training.json").write_text(json.dumps(
+        rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=1000)))
+    assert main(["scorecard", "--profile", "cpu", "--json", "--results", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in out] == [c["id"] for c in CLAIMS]
+    assert all(list(r) == list(scorecard.ROW_FIELDS) for r in out)
+    rst = next(r for r in out if r["id"] == "rst")
+    assert rst["status"] == "qualitative" and rst["profile"] == "cpu" and rst["data"] == "MNIST"
+    assert main(["scorecard", "--results", str(tmp_path / "nope")]) == 2
+    assert "--results" in capsys.readouterr().err
+
+
+def test_halfwidth_matches_the_binomial_formula():
+    assert scorecard._halfwidth(88.0, 1000) == pytest.approx(196 * math.sqrt(0.88 * 0.12 / 1000))
+    assert scorecard._halfwidth(88.0, 0) == math.inf

@@ -1,7 +1,8 @@
-"""Command line: ``python -m reliable_ml run|book ...``."""
+"""Command line: ``python -m reliable_ml run|book|scorecard ...``."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -27,11 +28,39 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--skip-run", action="store_true",
                       help="reuse the notebooks already executed in _build/executed/<profile>")
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+
+    card = sub.add_parser("scorecard", help="judge the published claims against the results files")
+    card.add_argument("--profile", default=None, choices=PROFILES,
+                      help="read only this profile's results (default: gpu where present, else cpu)")
+    card.add_argument("--json", action="store_true", help="print the rows as JSON (one object per claim)")
+    card.add_argument("--results", type=Path, default=None,
+                      help="results folder holding <profile>/*.json (default: the project's results/)")
     return parser
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from . import scorecard
+    from .results import load_all
+
+    root = args.results
+    if root is not None and not root.is_dir():
+        print(f"error: --results {root} is not a folder (expected one holding <profile>/*.json)",
+              file=sys.stderr)
+        return 2
+    table = scorecard.rows(load_all(root), args.profile)
+    if args.json:
+        print(json.dumps([{k: r[k] for k in scorecard.ROW_FIELDS} for r in table], indent=2, ensure_ascii=False))
+        return 0
+    for r in table:
+        print(f"{scorecard.badge(r['status']):18s} {r['id']:28s} {r['profile'] or '-':5s} {r['ours']}")
+    print(f"{len(table)} claims: " + ", ".join(f"{n} {s}" for s, n in scorecard.counts(table).items()))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "scorecard":
+        return _scorecard(args)
     from . import book as book_mod
     from . import runner
 

@@ -339,3 +339,156 @@ def plot_shift(ax, analysis: ShiftAnalysis, *, x_label: str | None = None, y_lab
                  f"r² {fit.r2:.3f}, n {fit.n}", fontsize=9)
     if legend:
         ax.legend(loc="upper left", fontsize=7, markerscale=0.8)
+
+
+# ----------------------------------------------------------------------------- chapter 8 helpers
+def axis_labels(shift: Shift) -> tuple[str, str]:
+    """Axis labels for a testbed shift: which ImageNet accuracy is on x, which shifted set on y."""
+    x = "ImageNet val top-1 (%)" if shift.x_col == "val" else "ImageNet val top-1, same classes (%)"
+    return x, f"{shift.label.split(' (')[0]} top-1 (%)"
+
+
+def short_label(name: str) -> str:
+    """The shift's label without its parenthesised detail (``name`` itself if not registered)."""
+    return SHIFTS[name].label.split(" (")[0] if name in SHIFTS else name
+
+
+def panel_grid(analyses: list, ncols: int = 3, source: str = "", extra: str = ""):
+    """Small multiples: one probit panel per shift analysis, the legend in the first panel."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    nrows = int(np.ceil(len(analyses) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 4.0 * nrows), squeeze=False)
+    for i, (ax, res) in enumerate(zip(axes.flat, analyses)):
+        x_label, y_label = axis_labels(res.shift)
+        plot_shift(ax, res, x_label=x_label, y_label=y_label, legend=(i == 0), size=9)
+    for ax in list(axes.flat)[len(analyses):]:
+        ax.axis("off")
+    source_caption(fig, source, extra)
+    return fig
+
+
+def rule_table(names: Iterable[str]) -> pd.DataFrame:
+    """The grouping rules with how many of ``names`` each one claims (first match wins)."""
+    counts = group_models(names).groupby("rule").size()
+    rows = [{"pattern (regex)": r.pattern, "group": r.group, "kind": r.kind, "why": r.why,
+             "models": int(counts.get(r.pattern, 0))} for r in GROUP_RULES]
+    rows.append({"pattern (regex)": "(no match)", "group": "standard", "kind": "standard",
+                 "why": "ImageNet-1k, standard training", "models": int(counts.get("(default)", 0))})
+    return pd.DataFrame(rows)
+
+
+def group_table(analyses: dict, shifts: list[str], how: str = "mean") -> pd.DataFrame:
+    """Effective robustness (points) per shift (rows) and group (columns), ``mean`` or ``median``
+    over the group's models; groups in :data:`GROUPS` order."""
+    if how not in ("mean", "median"):
+        raise ValueError(f"how must be 'mean' or 'median'; got {how!r}")
+    table = pd.DataFrame({s: getattr(analyses[s].points.groupby("group")["er"], how)() for s in shifts}).T
+    return table[[g for g in GROUPS if g in table.columns]]
+
+
+def model_means(analyses: dict, shifts: list[str]) -> pd.DataFrame:
+    """Each model's effective robustness averaged over ``shifts`` (those it was evaluated on),
+    with its group and kind."""
+    by_model = pd.DataFrame({s: analyses[s].points["er"] for s in shifts})
+    mean = by_model.mean(axis=1).rename("mean ER over natural shifts").to_frame()
+    return mean.join(group_models(mean.index)[["group", "kind"]])
+
+
+def plot_group_bars(table: pd.DataFrame, source: str):
+    """Bars of mean effective robustness per shift (x) and group (colour)."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    width = 0.8 / len(table.columns)
+    for j, group in enumerate(table.columns):
+        ax.bar(np.arange(len(table)) + (j - (len(table.columns) - 1) / 2) * width, table[group], width=width,
+               label=group, color=GROUP_STYLE[group]["color"])
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xticks(np.arange(len(table)))
+    ax.set_xticklabels([short_label(s) for s in table.index], rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="mean effective robustness (accuracy points)", xlabel="natural distribution shift",
+           title="Effective robustness by model group, natural shifts")
+    ax.legend()
+    source_caption(fig, source, "lines fitted to standard models")
+    return fig
+
+
+def shift_explorer(analyses: dict, source: str):
+    """A dropdown that draws one shift at full size (needs a live kernel; draws nothing headless)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    shown = widgets.Output()
+
+    def redraw(change: dict) -> None:
+        with shown:
+            shown.clear_output(wait=True)
+            if change["new"] in analyses:
+                res = analyses[change["new"]]
+                fig, ax = plt.subplots(figsize=(6.4, 5.2))
+                plot_shift(ax, res, *axis_labels(res.shift))
+                source_caption(fig, source)
+                plt.show()
+
+    # Drawing happens only when the value changes, so a headless run writes nothing into the
+    # Output widget (an initial draw there, as interactive_output does, once hung papermill).
+    placeholder = "(choose a shift)"
+    chooser = widgets.Dropdown(options=[placeholder, *analyses], value=placeholder, description="shift")
+    chooser.observe(redraw, names="value")
+    return widgets.VBox([chooser, shown])
+
+
+def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, device) -> tuple[pd.DataFrame, str]:
+    """Train ``reliable_ml.zoo`` members on random MNIST training subsets of each size and score
+    them on the MNIST test digits written by Census employees (``x``, %) and by students
+    (``y``, %), from QMNIST's writer metadata. ``-aug`` members are the "robustness
+    intervention" group. Returns ``(points, data-source label)``; raises ``DataUnavailable``."""
+    import torch
+
+    from . import data, zoo
+
+    train, test, meta = data.load_images("mnist", "train"), data.load_images("mnist", "test"), data.qmnist_metadata("test")
+    if not np.array_equal(meta["digit"].to_numpy(), test.y.numpy()):
+        raise ValueError("QMNIST test metadata does not line up with the MNIST test labels")
+    employee = (meta["population"] == "employee").to_numpy()
+    order = torch.randperm(len(train.y), generator=torch.Generator().manual_seed(seed))
+    rows, threads = {}, torch.get_num_threads()
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(1)  # these models are tiny: one thread avoids OpenMP synchronisation cost
+    try:
+        for n in train_sizes:
+            idx = order[:n]
+            trained = zoo.train_zoo(list(members), train.x[idx].to(device), train.y[idx].to(device), n_classes=10,
+                                    seed=seed, progress=False)
+            for name, pred in zoo.predict_zoo(trained, test.x).items():
+                correct, aug = (pred == test.y).numpy(), trained[name].spec.augment
+                rows[f"{name}@{n}"] = {"x": 100 * correct[employee].mean(), "y": 100 * correct[~employee].mean(),
+                                       "group": "robustness intervention" if aug else "standard",
+                                       "kind": "translation augmentation" if aug else "standard"}
+    finally:
+        torch.set_num_threads(threads)
+    points = pd.DataFrame(rows).T.astype({"x": float, "y": float})
+    points.index.name = "model"
+    return points, f"{test.info.source} + QMNIST writer metadata (Yadav & Bottou 2019)"
+
+
+MNIST_SHIFT = Shift("mnist-employees-to-students", "MNIST: employees -> students", "natural", "employees",
+                    ("students",))
+
+# The natural shifts whose effective robustness the chapter quotes, by short key.
+HEADLINE_SHIFTS: dict[str, str] = {"v2": "imagenetv2-matched-frequency", "sketch": "imagenet-sketch",
+                                   "r": "imagenet-r", "a": "imagenet-a", "objectnet": "objectnet"}
+# A few individual interventions and shifts the chapter spotlights.
+SPOTLIGHT_MODELS: tuple[str, ...] = (
+    "resnet50_l2_eps3_robust", "resnet50_linf_eps4_robust", "resnet50_augmix", "resnet50_deepaugment_augmix",
+    "resnet50_trained_on_SIN_and_IN", "resnet50_with_gaussian_noise_aws", "resnet50_lpf3",
+    "instagram-resnext101_32x8d", "resnet50_clip_zeroshot")
+SPOTLIGHT_SHIFTS: tuple[str, ...] = ("imagenetv2-matched-frequency", "objectnet", "imagenet-r", "imagenet-c",
+                                     "imagenet-c.gaussian_noise", "pgd.linf.eps0.5")

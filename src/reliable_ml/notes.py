@@ -67,3 +67,26 @@ INTERACTIVE_NOTE = ("This control is interactive: run this notebook in Jupyter (
 def show_interactive_note() -> str:
     """Say, next to a widget, that the static book cannot run it (run this notebook to interact)."""
     return show_note(INTERACTIVE_NOTE, kind="note", title="Run this notebook to interact")
+
+
+def plain_value(value):
+    """``value`` as a plain Python number or string (numpy and torch scalars converted), so that
+    myst-nb's ``{glue:text}`` can format it (it parses the text/plain repr)."""
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(f"glue values must be numbers or strings; got {type(value).__name__} {value!r}")
+
+
+def glue_values(values: dict) -> dict:
+    """Glue every ``name: value`` for the book's ``{glue:text}`` roles (myst-nb ``glue``,
+    not displayed); return the plain values. Without myst-nb nothing is glued."""
+    plain = {k: plain_value(v) for k, v in values.items()}
+    try:
+        from myst_nb import glue
+    except ImportError:  # pragma: no cover - myst-nb comes with the book requirements
+        return plain
+    for name, value in plain.items():
+        glue(name, value, display=False)
+    return plain

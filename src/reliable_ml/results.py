@@ -109,10 +109,26 @@ def load(notebook: str, profile: str) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"no results at {path}: run `python -m reliable_ml run "
                                 f"{Path(notebook).stem} --profile {profile}`")
-    return json.loads(path.read_text())
+    return _read(path)
+
+
+def _read(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"results file {path} is not valid JSON ({exc}): re-run its notebook "
+                         "to rewrite it") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"results file {path} holds a {type(record).__name__}, expected an object "
+                         "of figures: re-run its notebook to rewrite it")
+    return record
 
 
 def load_all(root: Path | None = None) -> list[dict]:
-    """Every results file under ``results/<profile>/`` (smoke runs included if present)."""
+    """Every results file under ``results/<profile>/`` (smoke runs included if present).
+
+    A file that is not a JSON object raises ``ValueError`` naming it (never a silent skip: the
+    scorecard would show its claims as not measured for the wrong reason).
+    """
     root = root or results_root()
-    return [json.loads(p.read_text()) for p in sorted(root.glob("*/*.json"))]
+    return [_read(p) for p in sorted(root.glob("*/*.json"))]

@@ -1,288 +1,647 @@
 """The reproduction scorecard: published headline figures next to what our runs measured.
 
-Numbers come only from ``results/<profile>/<notebook>.json``; a claim whose results file or
-key is missing is shown as *not yet*. The published column quotes
-``shared/reference/published_figures.md`` with its citation key.
+Everything a row says comes from two places: the claims registry
+(:data:`reliable_ml.claims.CLAIMS`: the published figure, its source, the results keys, the
+data, the setting and the comparison rule) and ``results/<profile>/<notebook>.json``. Each
+rule below is a short function of the results; its tolerance and the reason for it live in the
+registry. The status says what kind of evidence a row is:
+
+- ``reproduced``: our own experiment in the published setting agrees within tolerance with a
+  confirmed published figure;
+- ``re-analysed``: recomputed from the authors' released data or predictions, and agrees;
+- ``qualitative``: the effect holds in a smaller stand-in (or against an unconfirmed figure);
+- ``not reproduced``: measured, and disagrees (the row shows the numbers);
+- ``not measured``: the results keys are absent.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from statistics import median
+from typing import Any, Callable
 
-from .results import load_all
+import numpy as np
 
-STATUSES = ("reproduced", "partly", "not yet")
-PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count
+from .claims import CLAIMS
+from .results import PROJECT_ROOT, load_all
+
+STATUSES = ("reproduced", "re-analysed", "qualitative", "not reproduced", "not measured")
+BADGES = {"reproduced": "✅", "re-analysed": "🔁", "qualitative": "🔬", "not reproduced": "❌",
+          "not measured": "⬜"}
+PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count unless asked for
+ROW_FIELDS = ("id", "claim", "published", "source", "confirmed", "ours", "status", "data", "setting",
+              "profile")
+
+
+class RegistryError(ValueError):
+    """The claims registry itself is wrong (a malformed key, an unknown rule): never hidden."""
+
+
+class Missing(LookupError):
+    """A results key the rule needs is absent (or null, or empty): the row is not measured."""
 
 
 @dataclass(frozen=True)
-class Measured:
-    value: str
-    status: str
-    why: str = ""
+class Verdict:
+    ours: str  # what we measured, in words and numbers
+    agrees: bool  # whether it agrees with the published figure under the claim's rule
 
 
-@dataclass(frozen=True)
-class Claim:
-    key: str
-    claim: str
-    published: str
-    cite: str
-    notebook: str
-    judge: Callable[[dict], Measured | None]
+# ----------------------------------------------------------------------------- key lookup
+def lookup(node: Any, path: str) -> Any:
+    """Value at a dotted ``path`` of a results record.
 
-
-def _get(record: dict, *keys):
-    value = record
-    for key in keys:
-        if not isinstance(value, dict) or key not in value or value[key] is None:
-            return None
-        value = value[key]
+    Keys may contain dots themselves (``threshold0.7``, ``0.005``): at each level the longest
+    run of segments that is a key wins. ``*`` maps over every entry of a table and returns
+    ``{name: value}`` for the entries that have the rest of the path. Raises :class:`Missing`
+    when the path is absent, null, or an empty list/table.
+    """
+    try:
+        value = _lookup(node, path.split(".") if path else [])
+    except Missing:
+        raise Missing(f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else f"no {path}") from None
+    if value is None or (isinstance(value, (list, dict)) and not value):
+        raise Missing(f"{node.get('notebook', 'results')}:{path} is empty" if isinstance(node, dict) else path)
     return value
 
 
-def _pts(x: float) -> str:
-    return f"{x:+.1f} pts" if x < 0 else f"{x:.1f} pts"
+def has_key(node: Any, path: str) -> bool:
+    """Whether ``path`` exists in a results record (an empty list or table counts as existing)."""
+    try:
+        _lookup(node, path.split("."))
+    except Missing:
+        return False
+    return True
 
 
-# ----------------------------------------------------------------------------- judges
-def _imagenet_drop(r: dict) -> Measured | None:
-    median, top = _get(r, "imagenetv2_median_drop"), _get(r, "imagenetv2_top_model")
-    if median is None:
-        return None
-    status = "reproduced" if 11 <= median <= 14 else "partly"
-    text = f"median drop {median:.1f} pts over the testbed's models"
-    if isinstance(top, dict) and "drop" in top:
-        text += f"; {top.get('model', 'top model')}: {top['drop']:.1f} pts"
-    return Measured(text, status, "recomputed from the testbed CSV (val vs MatchedFrequency)")
+def _lookup(node: Any, parts: list[str]) -> Any:
+    if not parts:
+        return node
+    if not isinstance(node, dict):
+        raise Missing(".".join(parts))
+    if parts[0] == "*":
+        out = {}
+        for name, child in node.items():
+            try:
+                value = _lookup(child, parts[1:])
+            except Missing:
+                continue
+            if value is not None:
+                out[name] = value
+        if not out:
+            raise Missing(".".join(parts))
+        return out
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in node:
+            try:
+                return _lookup(node[key], parts[n:])
+            except Missing:
+                continue
+    raise Missing(".".join(parts))
 
 
-def _mnist_matched_vs_shifted(r: dict) -> Measured | None:
-    matched, shifted = _get(r, "matched_drop"), _get(r, "shifted_drop")
-    lo_hi = _get(r, "matched_drop_ci")
-    if matched is None or shifted is None:
-        return None
-    inside = lo_hi is not None and lo_hi[0] <= 0 <= lo_hi[1]
-    status = "reproduced" if inside and abs(shifted) > abs(matched) else "partly"
-    return Measured(f"matched rebuild {_pts(matched)} (95% CI {lo_hi[0]:.1f} to {lo_hi[1]:.1f}); "
-                    f"shifted {_pts(shifted)}" if lo_hi else f"matched {_pts(matched)}, shifted {_pts(shifted)}",
-                    status, "MNIST writers (QMNIST metadata), our zoo")
+def split_key(key: str) -> tuple[str, str]:
+    """``"<notebook stem>:<dotted.path>"`` -> ``(stem, path)``; a clear error otherwise."""
+    stem, sep, path = key.partition(":")
+    if not sep or not re.fullmatch(r"\d\d_[a-z0-9_]+", stem) or not path:
+        raise RegistryError(f"results key {key!r} must look like '<NN_notebook_stem>:<dotted.path>'")
+    return stem, path
 
 
-def _adaptive(r: dict) -> Measured | None:
-    curve = _get(r, "best_of_k_optimism")
-    gap = _get(r, "worst_case_adaptive_gap")
-    if curve is None:
-        return None
-    k_max = max(curve, key=lambda k: int(k))
-    text = f"best-of-{k_max} optimism {curve[k_max]:.2f} pts"
-    if gap is not None:
-        text += f"; worst-case adaptive attack {gap:.1f} pts"
-    status = "reproduced" if abs(curve[k_max]) < 1.0 else "partly"
-    return Measured(text, status, "simulated test-set reuse on our zoo")
+def _source_text(record: dict, scope: str | None = None) -> str:
+    source = record.get("data_source")
+    if isinstance(source, dict):
+        return str(source[scope]) if scope in source else " ".join(map(str, source.values()))
+    return str(source or "")
 
 
-def _robust(published_clean: float, published_robust: float, eps_text: str):
-    def judge(r: dict) -> Measured | None:
-        clean, robust = _get(r, "clean_acc"), _get(r, "robust_acc")
-        if clean is None or robust is None:
-            return None
-        clean, robust = (100 * clean if clean <= 1 else clean), (100 * robust if robust <= 1 else robust)
-        gap = published_robust - robust
-        status = "reproduced" if gap <= 2 else ("partly" if gap <= 10 else "not yet")
-        return Measured(f"clean {clean:.1f}%, robust {robust:.1f}% ({r.get('attack', 'PGD')}, {eps_text})",
-                        status, f"{gap:.1f} pts below the published robust accuracy" if gap > 0 else "")
-    return judge
+def pick_record(records: list[dict], stem: str, claim: dict, profile: str | None = None) -> dict | None:
+    """The results record a claim reads for one notebook.
+
+    A ``gpu`` claim reads only gpu results. Otherwise ``profile`` if given, else the fullest run
+    there is (gpu, then cpu). A record whose ``data_source`` lacks the claim's
+    ``source_contains`` (e.g. an MNIST run when the claim is about CIFAR-10) never counts.
+    """
+    if claim.get("profile") == "gpu":
+        profiles = ("gpu",) if profile in (None, "gpu") else ()
+    else:
+        profiles = (profile,) if profile else PROFILE_ORDER
+    needle = claim.get("source_contains")
+    for p in profiles:
+        for record in records:
+            if record.get("notebook") == stem and record.get("profile") == p:
+                if needle is None or needle in _source_text(record, claim.get("scope")):
+                    return record
+    return None
 
 
-def _effective_robustness(r: dict) -> Measured | None:
-    groups = _get(r, "effective_robustness_by_group")
-    if not groups:
-        return None
-    flat = {g: (v if not isinstance(v, dict) else v.get("mean")) for g, v in groups.items()}
-    text = ", ".join(f"{g}: {v:+.1f} pts" for g, v in flat.items() if isinstance(v, (int, float)))
-    return Measured(text, "partly", "check the chapter for the per-shift picture")
+def scoped(record: dict, scope: str | None) -> dict:
+    """The part of a record a claim reads: ``record[scope]`` when the notebook nested its figures
+    for that data set there (e.g. 04's gpu run: MNIST under ``mnist``, CIFAR-10 at the top)."""
+    inner = record.get(scope) if scope else None
+    return inner if isinstance(inner, dict) else record
 
 
-def _humans(r: dict) -> Measured | None:
-    labelers = _get(r, "labelers")
-    if not labelers:
-        return None
-    drops = sorted(100 * (x["employee_accuracy"] - x["student_accuracy"]) for x in labelers)
-    median = drops[len(drops) // 2] if len(drops) % 2 else (drops[len(drops) // 2 - 1] + drops[len(drops) // 2]) / 2
+# ----------------------------------------------------------------------------- helpers
+def _num(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise Missing(f"a value is not a number: {x!r}")
+    return float(x)
+
+
+def _pct(x: Any) -> float:
+    """Accuracy as a percentage; results store some as fractions (<= 1) and some as %."""
+    x = _num(x)
+    return 100 * x if abs(x) <= 1 else x
+
+
+def _halfwidth(p_pct: float, n: float) -> float:
+    """95% binomial half-width in points of an accuracy of ``p_pct`` % on ``n`` images."""
+    p = min(max(p_pct / 100, 0.0), 1.0)
+    return 196 * math.sqrt(p * (1 - p) / n) if n and n > 0 else math.inf
+
+
+def _table(get, key: str) -> dict[str, float]:
+    table = get(key)
+    if not isinstance(table, dict):
+        raise Missing(f"no table at {key}")
+    out = {}
+    for name, value in table.items():
+        try:
+            out[name] = _num(value)
+        except Missing:
+            continue
+    if not out:
+        raise Missing(f"no numbers in {key}")
+    return out
+
+
+def _drops(get, a_key: str, b_key: str) -> np.ndarray:
+    a, b = _table(get, a_key), _table(get, b_key)
+    common = sorted(set(a) & set(b))
+    if not common:
+        raise Missing(f"no model in both {a_key} and {b_key}")
+    return np.array([a[m] - b[m] for m in common])
+
+
+def _spread(drops: np.ndarray) -> str:
+    q1, q3 = np.percentile(drops, [25, 75])
+    return (f"median drop {np.median(drops):.1f} pts (middle half {q1:.1f} to {q3:.1f}, all "
+            f"{drops.min():.1f} to {drops.max():.1f}) over {len(drops)} models")
+
+
+# ----------------------------------------------------------------------------- rules
+# Each rule takes the claim and ``get(key)`` (raises Missing) and returns a Verdict.
+def _per_model_drop(claim, get, stat, low, high, tolerance, **_):
+    drops = _drops(get, claim["keys"][0], claim["keys"][1])
+    inside = int(((drops >= low) & (drops <= high)).sum())
+    text = f"{_spread(drops)}; {inside} of {len(drops)} inside {low:g}-{high:g}"
+    if stat == "median":
+        ok = low - tolerance <= float(np.median(drops)) <= high + tolerance
+    elif stat == "range":
+        ok = abs(drops.min() - low) <= tolerance and abs(drops.max() - high) <= tolerance
+    else:
+        raise RegistryError(f"claim {claim['id']}: stat must be 'median' or 'range', not {stat!r}")
+    return Verdict(text, ok)
+
+
+def _per_set_order(claim, get, table, base, hardest, others, tolerance, **_):
+    med = {s: float(np.median(_drops(get, f"{table}.*.{base}", f"{table}.*.{s}")))
+           for s in (hardest, *others)}
+    margins = {s: med[hardest] - med[s] for s in others}
+    text = "median drops: " + ", ".join(f"{s} {v:.1f} pts" for s, v in med.items())
+    return Verdict(text, all(m > tolerance for m in margins.values()))
+
+
+def _human_drop(claim, get, low, high, tolerance, context=(), **_):
+    extra = []
+    for key in context:
+        try:
+            extra.append(f"{key.rsplit('.', 1)[-1]} {_pct(get(key)):.1f}%")
+        except Missing:
+            pass
+    cifar10h = ("; CIFAR-10H, original test set only: " + ", ".join(extra)) if extra else ""
+    try:
+        labelers = get(claim["keys"][0])
+    except Missing:
+        raise Missing(f"no labeling sessions in this run{cifar10h}") from None
+    drops = sorted(100 * (_num(x["employee_accuracy"]) - _num(x["student_accuracy"])) for x in labelers)
     n = sum(int(x["employee_answered"] + x["student_answered"]) for x in labelers)
-    return Measured(f"{len(labelers)} labeler(s), median drop employees -> students {_pts(median)} ({n} answers)",
-                    "reproduced" if abs(median) < 1 else "partly", "MNIST writers, not ImageNet; small samples")
+    med = median(drops)
+    text = f"{len(labelers)} labeler(s), median drop employees to students {med:.1f} pts ({n} answers){cifar10h}"
+    return Verdict(text, low - tolerance <= med <= high + tolerance)
 
 
-def _samples_needed(r: dict) -> Measured | None:
-    slope, gap = _get(r, "robust_samples_loglog_slope"), _get(r, "robust_gap_smallest_n")
-    if slope is None:
-        return None
-    text = f"Gaussian model: robust samples grow as d^{slope:.2f} (standard: flat in d)"
-    if gap is not None:
-        text += f"; images: robust train-test gap {100 * gap:.0f} pts at the smallest training set"
-    return Measured(text, "reproduced" if 0.35 <= slope <= 0.6 else "partly",
-                    "averaged-mean learner (upper-bound side only; the lower bound is not simulated)")
+def _engstrom(claim, get, table, ks, tolerance, **_):
+    """Mean apparent drop of the matched set for each number of annotators k: must fall
+    strictly as k grows (the bias's signature), and by more than ``tolerance`` from the fewest
+    to all. ``ci`` is shown as the spread of single rebuilt sets."""
+    drops = {}
+    for k in ks:
+        try:
+            drops[k] = _num(get(f"{table}.{k}.matched_drop"))
+        except Missing:
+            continue
+    if ks[0] not in drops or ks[-1] not in drops:
+        raise Missing(f"no {table}.{ks[0]} and {table}.{ks[-1]}")
+    lo, hi = (_num(v) for v in get(f"{table}.{ks[0]}.ci"))
+    values = list(drops.values())
+    falling = all(a > b for a, b in zip(values, values[1:]))
+    bias = drops[ks[0]] - drops[ks[-1]]
+    text = ("mean apparent drop of the matched set by annotators per image: "
+            + ", ".join(f"{k}: {v:.2f}" for k, v in drops.items())
+            + f" pts (bias {bias:+.2f}; single sets with {ks[0]}: {lo:.2f} to {hi:.2f})")
+    return Verdict(text, falling and bias > tolerance)
 
 
-def _rst(r: dict) -> Measured | None:
-    rst, lab, ceiling = (_get(r, f"robust_acc_{k}") for k in ("rst", "labeled_only", "ceiling"))
-    if rst is None or lab is None:
-        return None
-    gain = 100 * (rst - lab)
-    text = f"RST {100 * rst:.1f}% vs labeled-only {100 * lab:.1f}% ({_pts(gain)})"
-    if ceiling is not None:
-        text += f", true-label ceiling {100 * ceiling:.1f}%"
-    cifar = "CIFAR" in str(r.get("data_source", ""))
-    ok = gain >= 5 and (ceiling is None or 100 * (ceiling - rst) <= 5)
-    status = "reproduced" if ok and cifar else ("partly" if gain > 0 else "not yet")
-    return Measured(text, status, "" if cifar else "MNIST stand-in, not CIFAR-10 with 500K extra images")
+def _near(claim, get, key, target, tolerance, unit="", **_):
+    value = _num(get(key))
+    return Verdict(f"{value:,.4g} {unit}".strip(), abs(value - target) <= tolerance)
+
+
+def _at_least(claim, get, key, target, tolerance, label="", context=None, **_):
+    value = _num(get(key))
+    text = f"{value:.1f}% {label}".strip()
+    for name, ckey in (context or {}).items():
+        try:
+            text += f"; {name} {_num(get(ckey)):.1f}%"
+        except Missing:
+            pass
+    return Verdict(text, value >= target - tolerance)
+
+
+def _excess(claim, get, key, baseline, tolerance, **_):
+    a, b = _pct(get(key)), _pct(get(baseline))
+    return Verdict(f"mean pairwise agreement {a:.1f}% vs {b:.1f}% if errors were independent "
+                   f"({a - b:+.1f} pts)", a - b > tolerance)
+
+
+def _ci_contains(claim, get, key, ci, target, tolerance, **_):
+    value, (lo, hi) = _num(get(key)), get(ci)
+    lo, hi = _num(lo), _num(hi)
+    return Verdict(f"drop {value:.2f} pts (95% CI {lo:.2f} to {hi:.2f})",
+                   lo - tolerance <= target <= hi + tolerance)
+
+
+ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": "PGD",
+                "worst_case_acc_on_autoattack_subset": "per-image worst of both", "worst_case_acc": "worst case",
+                "robust_acc": "PGD"}
+
+
+def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
+                       full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None, **_):
+    """Worst case over every attack result on the same images: ``same_images`` (on ``n``
+    images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
+    clean, when two attacks disagree by more than ``masking_gap`` points, or when the worst case
+    is more than max(tolerance, 95% half-width) from ``target`` (either side). ``tables`` name
+    ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them."""
+    def opt(name):
+        try:
+            return get(f"{notebook}:{name}")
+        except Missing:
+            return None
+
+    clean_acc = _pct(get(f"{notebook}:{clean}"))  # first: says which results file is missing
+    n_images = opt(n)
+    accs = {k: _pct(v) for k in same_images if (v := opt(k)) is not None}
+    for table in tables:
+        if isinstance(entries := opt(table), dict):
+            accs |= {name: _pct(v) for name, v in entries.items() if isinstance(v, (int, float))}
+    if full_set and n_images and opt(full_n) == n_images:  # these attacks ran on the same images
+        accs |= {k: _pct(v) for k in full_set if (v := opt(k)) is not None}
+    if not accs or not n_images:
+        raise Missing(f"no robust accuracy on a stated number of images in {notebook}")
+    if clean_same and (v := opt(clean_same)) is not None:
+        clean_acc = _pct(v)  # clean accuracy on the very images attacked
+    worst, best = min(accs.values()), max(accs.values())
+    tol = max(tolerance, _halfwidth(target, _num(n_images)))
+    problems = []
+    if best > clean_acc + _halfwidth(clean_acc, _num(n_images)):
+        problems.append("robust above clean: the evaluation is broken")
+    if best - worst > masking_gap:
+        problems.append(f"attacks disagree by {best - worst:.1f} pts: gradient masking suspected")
+    if clean_target is not None and abs(clean_acc - clean_target) > tolerance:
+        problems.append(f"clean {clean_acc - clean_target:+.1f} pts from {clean_target:g}")
+    text = (f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "
+            f"images ({', '.join(f'{ATTACK_NAMES.get(k, k)} {v:.1f}' for k, v in accs.items())}); "
+            f"clean {clean_acc:.1f}%; "
+            f"tolerance ±{tol:.1f}")
+    if problems:
+        text += "; " + "; ".join(problems)
+    return Verdict(text, abs(worst - target) <= tol and not problems)
+
+
+def _best_minus_final(claim, get, key, field, target, tolerance, **_):
+    values = [_pct(h[field]) for h in get(key) if isinstance(h, dict) and h.get(field) is not None]
+    if not values:
+        raise Missing(f"no {field} in {key}")
+    gap = max(values) - values[-1]
+    return Verdict(f"best {max(values):.1f}% vs final {values[-1]:.1f}% ({gap:.1f} pts over "
+                   f"{len(values)} epochs)", abs(gap - target) <= tolerance)
+
+
+def _gain(claim, get, better, worse, n, **_):
+    b, w, n_eval = _pct(get(better)), _pct(get(worse)), _num(get(n))
+    hw = 1.96 * math.sqrt((b * (100 - b) + w * (100 - w)) / n_eval)
+    return Verdict(f"{b:.1f}% vs {w:.1f}% ({b - w:+.1f} pts; 95% half-width {hw:.1f} on {int(n_eval):,} "
+                   "images)", b - w > hw)
+
+
+def _max_abs_z(claim, get, key, tolerance, context=None, **_):
+    z = abs(_num(get(key)))
+    text = f"Monte Carlo vs closed form: max |z| = {z:.2f}"
+    if context:
+        try:
+            text += f"; robust samples grow as d^{_num(get(context)):.2f} (set by the closed form)"
+        except Missing:
+            pass
+    return Verdict(text, z <= tolerance)
+
+
+def _robust_gap(claim, get, key, tolerance, **_):
+    curve = [r for r in get(key) if isinstance(r, dict)]
+    n_min = min(_num(r["n_train"]) for r in curve)
+    at = [r for r in curve if r["n_train"] == n_min]
+    std = next(r for r in at if r["training"] == "standard")
+    adv = next(r for r in at if r["training"] != "standard")
+    std_gap = _pct(std["clean train"]) - _pct(std["clean test"])
+    rob_gap = _pct(adv["robust train"]) - _pct(adv["robust test"])
+    return Verdict(f"at n = {int(n_min):,}: robust train-test gap {rob_gap:.1f} pts (adversarial "
+                   f"training) vs clean gap {std_gap:.1f} pts (standard training)",
+                   rob_gap - std_gap > tolerance)
+
+
+def _above_chance(claim, get, prefix, tolerance, **_):
+    det, rand = _pct(get(f"{prefix}.d_det_test_acc")), _pct(get(f"{prefix}.d_rand_test_acc"))
+    chance = _pct(get(f"{prefix}.chance"))
+    return Verdict(f"D_det {det:.1f}%, D_rand {rand:.1f}% on the clean test set (chance {chance:.0f}%)",
+                   min(det, rand) - chance > tolerance)
+
+
+def _bg_gap(claim, get, key, same, rand, tolerance, **_):
+    table = get(key)
+
+    def row(prefix):
+        match = [v for k, v in table.items() if k.startswith(prefix)]
+        if not match or not isinstance(match[0], dict):
+            raise Missing(f"no {prefix} row in {key}")
+        cue = next(v for k, v in match[0].items() if k.startswith("cue"))
+        control = next(v for k, v in match[0].items() if k.startswith("control"))
+        return _num(cue), _num(control)
+
+    (s_cue, s_ctl), (r_cue, r_ctl) = row(same), row(rand)
+    cue_gap, ctl_gap = s_cue - r_cue, s_ctl - r_ctl
+    return Verdict(f"BG-gap {cue_gap:.1f} pts for the cue model ({same} {s_cue:.1f}%, {rand} {r_cue:.1f}%); "
+                   f"control model {ctl_gap:+.1f} pts", cue_gap > tolerance and abs(ctl_gap) <= tolerance)
 
 
 def _fraction_key(k) -> float:
     return float(str(k).rstrip("%")) / (100 if str(k).endswith("%") else 1)
 
 
-def _backdoor(r: dict) -> Measured | None:
-    curve = _get(r, "attack_success_by_poison_fraction")
-    if not curve:
-        return None
-    clean = _get(r, "clean_acc_by_poison_fraction") or {}
-    points = sorted((_fraction_key(k), v, k) for k, v in curve.items())
-    text = ", ".join(f"{100 * f:g}% poisoned: {100 * v:.0f}%" for f, v, _ in points)
-    base = clean.get(points[0][2]) if points and points[0][0] == 0 else None
-    hits = [f for f, v, k in points if 0 < f <= 0.01 and v >= 0.9
-            and (base is None or clean.get(k) is None or base - clean[k] < 0.01)]
-    return Measured(text, "reproduced" if hits else "partly",
-                    f"first >= 90% success at {100 * hits[0]:g}% poisoned" if hits else "attack success on triggered test images")
+def _backdoor(claim, get, success, clean, max_fraction, min_success, tolerance, **_):
+    succ = {_fraction_key(k): _pct(v) for k, v in get(success).items()}
+    acc = {_fraction_key(k): _pct(v) for k, v in get(clean).items()}
+    if 0.0 not in acc:
+        raise Missing(f"no {clean}.0 (the unpoisoned model)")
+    hits = [f for f in sorted(succ) if 0 < f <= max_fraction and succ[f] >= min_success
+            and f in acc and abs(acc[f] - acc[0.0]) <= tolerance]
+    if hits:
+        f = hits[0]
+        text = (f"{succ[f]:.1f}% attack success at {100 * f:g}% poisoned; clean {acc[f]:.1f}% vs "
+                f"{acc[0.0]:.1f}% unpoisoned")
+    else:
+        upto = [f for f in sorted(succ) if 0 < f <= max_fraction]
+        text = "; ".join(f"{100 * f:g}% poisoned: {succ[f]:.1f}% success" for f in upto) or "no poison rate tried"
+    return Verdict(text, bool(hits))
 
 
-def _spurious(r: dict) -> Measured | None:
-    cue = _get(r, "spurious_cue_acc")
-    if not cue:
-        return None
-    text = ", ".join(f"cue {k}: {100 * v:.1f}%" for k, v in cue.items() if isinstance(v, (int, float)))
-    drop = cue.get("agree", 0) - cue.get("random", 0)
-    return Measured(text, "partly" if drop > 0 else "not yet", "planted cue on MNIST, not ImageNet backgrounds")
+def _real_slope(claim, get, top, tolerance=0.0, **_):
+    orig, real = _table(get, claim["keys"][0]), _table(get, claim["keys"][1])
+    names = sorted(set(orig) & set(real), key=lambda m: orig[m])
+    names = names[int(len(names) * (1 - top)):]
+    if len(names) < 5:
+        raise Missing("fewer than 5 models with both top-1 and ReaL accuracy")
+    x, y = np.array([orig[m] for m in names]), np.array([real[m] for m in names])
+    slope = float(np.polyfit(x, y, 1)[0])
+    i = np.random.default_rng(0).integers(0, len(x), (2000, len(x)))  # bootstrap over models
+    xb, yb = x[i], y[i]
+    xc = xb - xb.mean(1, keepdims=True)
+    var = (xc ** 2).sum(1)
+    boot = ((xc * (yb - yb.mean(1, keepdims=True))).sum(1))[var > 0] / var[var > 0]
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return Verdict(f"slope of ReaL on original top-1 {slope:.2f} (95% bootstrap {lo:.2f} to {hi:.2f}) "
+                   f"over the best {len(names)} models", hi < 1 - tolerance)
 
 
-CLAIMS: tuple[Claim, ...] = (
-    Claim("imagenet_drop", "ImageNet models lose accuracy on a new test set",
-          "11-14 % top-1 (ImageNetV2)", "recht2019imagenet", "01_accuracy_decomposition", _imagenet_drop),
-    Claim("cifar_drop", "CIFAR-10 models lose accuracy on a new test set",
-          "3-15 % (CIFAR-10.1)", "recht2019imagenet", "02_rebuilding_a_test_set",
-          lambda r: None if _get(r, "acc_original") is None else Measured(
-              f"zoo mean {100 * r['acc_original']:.1f}% original vs {100 * r['acc_matched_frequency']:.1f}% "
-              "MatchedFrequency rebuild", "partly")),
-    Claim("shift_not_noise", "A matched rebuild shows no drop beyond sampling error; a shifted one does",
-          "drop is distribution shift, not overfitting", "recht2019imagenet", "01_accuracy_decomposition",
-          _mnist_matched_vs_shifted),
-    Claim("adaptive_overfitting", "Test-set reuse causes little adaptive overfitting",
-          "little evidence of substantial overfitting (Kaggle)", "roelofs2019meta", "01_accuracy_decomposition",
-          _adaptive),
-    Claim("humans", "Humans label the original and new test sets about equally well",
-          "median labeler's drop < 1 % vs 5.4 % for the best model", "shankar2020evaluating",
-          "03_humans_vs_models", _humans),
-    Claim("madry_mnist", "PGD adversarial training, MNIST, eps = 0.3",
-          "clean 98.5 %, 88.0 % under the best attack (PGD-100: 92.5 %)", "madry2018towards",
-          "04_adversarial_training", _robust(98.5, 88.0, "eps = 0.3")),
-    Claim("madry_cifar", "PGD adversarial training, CIFAR-10, eps = 8/255",
-          "clean 87.1 %, best attack 44.0 % (WideResNet)", "madry2018towards",
-          "04_adversarial_training@gpu", _robust(87.1, 44.0, "eps = 8/255")),
-    Claim("robust_needs_data", "Robust generalization needs more data than standard generalization",
-          "on the order of eps^2 sqrt(d) / log d samples vs O(1) (Gaussian model)", "schmidt2018adversarially",
-          "05_robustness_needs_data", _samples_needed),
-    Claim("rst", "Robust self-training with unlabeled data beats labeled-only robust training",
-          "> 5 points over the prior state of the art (62.5 % PGD, CIFAR-10)", "carmon2019unlabeled",
-          "06_robust_self_training", _rst),
-    Claim("backdoor", "A backdoor works with a small poison rate",
-          "near-complete attack success with few poisoned images", "gu2017badnets",
-          "07_backdoors_and_spurious_correlations", _backdoor),
-    Claim("backgrounds", "Models rely on spurious cues such as the background",
-          "ResNet-50: 95.6 % original vs 78.9 % Mixed-Rand backgrounds (ImageNet-9)", "xiao2020noise",
-          "07_backdoors_and_spurious_correlations", _spurious),
-    Claim("effective_robustness", "Robustness interventions sit on the line; more data lifts models a little",
-          "effective robustness ~0 for interventions, small positive for more data", "taori2020measuring",
-          "08_effective_robustness", _effective_robustness),
-)
+def _cleanlab(claim, get, exclude_source, min_lift, **_):
+    """Confident learning on an independent model's predictions. An entry ``<dataset>-<model>``
+    gives ``precision_lower`` (confirmed among all flagged, %) and ``recall`` (%). Its lift over
+    flagging at random is precision_lower / (confirmed errors per image, %), which equals recall
+    / (share of images flagged): both must beat chance by ``min_lift``. Without
+    ``precision_lower``, ``precision`` among reviewed flags is set against the confirmed share of
+    the reviewed examples."""
+    entries = {k: v for k, v in get("09_label_quality:cleanlab").items()
+               if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()}
+    parts, lifts = [], []
+    for name, v in entries.items():
+        dataset = name.split("-")[0]
+        try:
+            errors = get(f"09_label_quality:label_errors.{dataset}")
+            if "precision_lower" in v:
+                p, base = _num(v["precision_lower"]), _num(errors["confirmed_pct"])
+            else:
+                p, base = _num(v["precision"]), 100 * _num(errors["confirmed"]) / _num(errors["flagged"])
+        except (Missing, KeyError, ZeroDivisionError):
+            continue
+        lift = p / base if base > 0 else math.inf
+        lifts.append(lift)
+        parts.append(f"{name}: precision {_num(v['precision']):.1f}%, recall {_num(v['recall']):.1f}%, "
+                     f"{lift:.0f}x random flagging")
+    if not lifts:
+        raise Missing("no cleanlab entry on an independent model with its data set's error counts")
+    return Verdict("; ".join(parts), min(lifts) >= min_lift)
 
 
-def _pick_record(records: list[dict], notebook: str) -> dict | None:
-    stem, _, only = notebook.partition("@")
-    profiles = (only,) if only else PROFILE_ORDER
-    for profile in profiles:
-        for record in records:
-            if record.get("notebook") == stem and record.get("profile") == profile:
-                return record
-    return None
+def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, **_):
+    s, big = _num(get(small)), _num(get(large))
+    text = f"median effective robustness: interventions {s:+.1f} pts, more data {big:+.1f} pts"
+    if per_shift:
+        try:
+            group = large.rsplit(".", 1)[-1]
+            per = {k: _num(v[group]) for k, v in get(per_shift).items() if isinstance(v, dict) and group in v}
+            lo, hi = min(per, key=per.get), max(per, key=per.get)
+            text += f" (per shift {per[lo]:+.1f} on {lo} to {per[hi]:+.1f} on {hi})"
+        except (Missing, ValueError):
+            pass
+    return Verdict(text, abs(s) <= tolerance and big - s > tolerance)
 
 
-def rows(records: list[dict] | None = None) -> list[dict]:
-    """One dict per claim: published, ours, profile, device, data source, status."""
+def _none(claim, get, **_):
+    raise Missing("no experiment in the course measures this claim")
+
+
+RULES: dict[str, Callable[..., Verdict]] = {
+    "per_model_drop": _per_model_drop, "per_set_order": _per_set_order, "human_drop": _human_drop,
+    "engstrom": _engstrom, "near": _near, "at_least": _at_least, "excess": _excess,
+    "ci_contains": _ci_contains, "robust_worst_case": _robust_worst_case,
+    "best_minus_final": _best_minus_final, "gain": _gain, "max_abs_z": _max_abs_z,
+    "robust_gap": _robust_gap, "above_chance": _above_chance, "bg_gap": _bg_gap, "backdoor": _backdoor,
+    "real_slope": _real_slope, "cleanlab": _cleanlab, "effective_robustness": _effective_robustness,
+    "none": _none,
+}
+
+
+# ----------------------------------------------------------------------------- judging
+def status_of(claim: dict, verdict: Verdict | None) -> str:
+    """The status that follows from a verdict (None: keys absent) and the claim's kind of evidence."""
+    if verdict is None:
+        return "not measured"
+    if not verdict.agrees:
+        return "not reproduced"
+    if claim["evidence"] == "released data":
+        return "re-analysed"
+    if claim["setting"] == "stand-in" or not claim["confirmed"]:
+        return "qualitative"
+    return "reproduced"
+
+
+def judge(claim: dict, records: list[dict], profile: str | None = None
+          ) -> tuple[Verdict | None, dict | None, str]:
+    """Apply the claim's rule: ``(verdict, record used, "")``, or ``(None, None, why)`` when the
+    results lack what the rule needs."""
+    used: dict[str, dict] = {}
+
+    def get(key: str) -> Any:
+        stem, path = split_key(key)
+        if stem not in used:
+            record = pick_record(records, stem, claim, profile)
+            if record is None:
+                raise Missing(f"no results for {stem}" + (" from a GPU run" if claim.get("profile") == "gpu" else ""))
+            used[stem] = record
+        return lookup(scoped(used[stem], claim.get("scope")), path)
+
+    rule = dict(claim["rule"])
+    kind = rule.pop("kind")
+    if kind not in RULES:
+        raise RegistryError(f"claim {claim['id']}: unknown rule kind {kind!r}; allowed: {sorted(RULES)}")
+    rule.pop("why", None)
+    try:
+        verdict = RULES[kind](claim, get, **rule)
+        for key in claim["keys"]:  # every registry key must be there, used by the rule or not
+            get(key)
+    except RegistryError:
+        raise
+    except Missing as exc:
+        return None, None, str(exc.args[0]) if exc.args else "no results"
+    except (KeyError, IndexError, TypeError, ValueError, StopIteration, ZeroDivisionError) as exc:
+        return None, None, f"the results do not have the shape the rule needs ({type(exc).__name__}: {exc})"
+    first = next(iter(used.values()), None)
+    return verdict, first, ""
+
+
+def rows(records: list[dict] | None = None, profile: str | None = None,
+         claims: list[dict] | None = None) -> list[dict]:
+    """One dict per claim with :data:`ROW_FIELDS` (plus ``cite``, ``rule``, ``device``, ``notebook``)."""
     records = load_all() if records is None else records
     out = []
-    for claim in CLAIMS:
-        record = _pick_record(records, claim.notebook)
-        try:
-            measured = claim.judge(record) if record else None
-        except (KeyError, TypeError, ValueError) as exc:  # a results file without the expected keys
-            measured = Measured("results file lacks the expected figures", "not yet", repr(exc))
-        source = record.get("data_source") if record else None
-        if isinstance(source, dict):
-            source = "; ".join(sorted(set(map(str, source.values()))))
+    for claim in CLAIMS if claims is None else claims:
+        verdict, record, why = judge(claim, records, profile)
+        status = status_of(claim, verdict)
         out.append({
-            "claim": claim.claim, "published": claim.published, "cite": claim.cite,
-            "ours": measured.value if measured else "no results yet",
-            "note": measured.why if measured else f"run notebook {claim.notebook.split('@')[0]}",
-            "profile": record.get("profile") if record and measured else "",
-            "device": record.get("device") if record and measured else "",
-            "data_source": source if measured else "",
-            "status": measured.status if measured else "not yet",
+            "id": claim["id"], "claim": claim["claim"], "published": claim["published"],
+            "source": claim["source"], "confirmed": bool(claim["confirmed"]),
+            "ours": verdict.ours if verdict else f"not measured: {why}",
+            "status": status, "data": claim["data"],
+            "setting": f"{claim['setting']}: {claim['setting_note']}",
+            "profile": record.get("profile") if record else (claim.get("profile") or profile or ""),
+            "cite": claim.get("cite", ""), "rule": claim["rule"].get("why", ""),
+            "device": record.get("device", "") if record else "",
+            "notebook": record.get("notebook", "") if record else "",
         })
     return out
 
 
-def _cell(text: str) -> str:
+# ----------------------------------------------------------------------------- the page
+def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(records: list[dict] | None = None) -> str:
-    """The scorecard page (MyST markdown)."""
-    table = rows(records)
-    counts = {s: sum(r["status"] == s for r in table) for s in STATUSES}
+def known_cites(bib: Path | None = None) -> set[str]:
+    """BibTeX keys of ``book/references.bib`` (only those are cited, so the build never warns)."""
+    bib = bib or PROJECT_ROOT / "book" / "references.bib"
+    return set(re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(), re.M)) if bib.exists() else set()
+
+
+def badge(status: str) -> str:
+    return f"{BADGES[status]} {status}"
+
+
+def counts(table: list[dict]) -> dict[str, int]:
+    return {s: sum(r["status"] == s for r in table) for s in STATUSES}
+
+
+def _count_line(table: list[dict]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in counts(table).items())
+
+
+def markdown(records: list[dict] | None = None, profile: str | None = None) -> str:
+    """The scorecard page (MyST markdown): the same rows as ``rows()``, readable."""
+    records = load_all() if records is None else records
+    table = rows(records, profile)
+    cites = known_cites()
     lines = [
         "# Reproduction scorecard", "",
-        "Each row is a headline figure from the talks behind this course: the published number "
-        "with its source, and what our own runs measured, read from `results/<profile>/*.json` "
-        "(never typed in by hand). The `gpu` run is shown where one exists, else the `cpu` run.", "",
-        f"**{counts['reproduced']} reproduced, {counts['partly']} partly, {counts['not yet']} not yet.**", "",
-        "| claim | published | ours | profile | device | data | status |",
+        "Each row is a headline figure from the talks and papers behind this course: the published "
+        "number with its source, and what our own runs measured, read from `results/<profile>/*.json` "
+        "(never typed in by hand). A row uses the `gpu` run where one exists, else the `cpu` run; "
+        "rows that need a GPU stay *not measured* without one.", "",
+        "The status says what kind of evidence a row is: "
+        + "; ".join([
+            f"{badge('reproduced')}: our own experiment in the published setting agrees within tolerance",
+            f"{badge('re-analysed')}: recomputed from the authors' released data or predictions",
+            f"{badge('qualitative')}: the effect holds in a smaller stand-in, or the published figure "
+            "is not confirmed",
+            f"{badge('not reproduced')}: measured, and it disagrees",
+            f"{badge('not measured')}: no run has produced it"]) + ".", "",
+        f"**{_count_line(table)}.**", "",
+        "| status | claim | published | ours | data | setting | profile |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in table:
-        ours = r["ours"] + (f" ({r['note']})" if r["note"] and r["status"] != "not yet" else "")
-        lines.append(f"| {_cell(r['claim'])} | {_cell(r['published'])} {{cite}}`{r['cite']}` | {_cell(ours)} | "
-                     f"{r['profile']} | {_cell(r['device'])} | {_cell(r['data_source'])} | **{r['status']}** |")
-    lines += ["", "Status: *reproduced* when our number matches the published one within the stated "
-              "range or tolerance; *partly* when it shows the same effect at a smaller scale or on "
-              "other data; *not yet* when no run has produced it."]
+        cite = f" {{cite}}`{r['cite']}`" if r["cite"] in cites else ""
+        published = f"{r['published']} ({r['source']}){cite}" + ("" if r["confirmed"] else " *not confirmed*")
+        lines.append(f"| **{badge(r['status'])}** | {_cell(r['claim'])} | {_cell(published)} | "
+                     f"{_cell(r['ours'])} | {_cell(r['data'])} | {_cell(r['setting'])} | {r['profile'] or '–'} |")
+    read = {(r["notebook"], r["profile"]) for r in table if r["notebook"]}
+    used = {(r.get("notebook"), r.get("profile")): r for r in records
+            if (r.get("notebook"), r.get("profile")) in read}
+    if used:
+        lines += ["", "## The runs behind these rows", ""]
+        lines += [f"- `{nb}` ({prof}): commit `{r.get('commit', '?')}`, {r.get('created', '?')}, "
+                  f"{_cell(r.get('device', '?'))}, torch {r.get('torch_version', '?')}"
+                  for (nb, prof), r in sorted(used.items())]
+    lines += ["", "## How each row is judged", "",
+              "The rules live in one registry, `src/reliable_ml/claims.py`; the tests check that every "
+              "status follows from its rule.", ""]
+    lines += [f"- **{r['id']}**: {_cell(r['rule'])}" for r in table]
     return "\n".join(lines) + "\n"
 
 
-def summary_markdown(records: list[dict] | None = None) -> str:
-    """A short summary for the landing page."""
-    table = rows(records)
-    counts = {s: sum(r["status"] == s for r in table) for s in STATUSES}
-    return (f"Of {len(table)} headline figures, {counts['reproduced']} are reproduced, "
-            f"{counts['partly']} partly, and {counts['not yet']} not yet: see the "
-            "{doc}`scorecard <scorecard>`.\n")
+def summary_markdown(records: list[dict] | None = None, profile: str | None = None) -> str:
+    """A short summary for the landing page, in the same statuses as the page."""
+    table = rows(records, profile)
+    return (f"Of {len(table)} headline figures: {_count_line(table)}. See the "
+            "{doc}`scorecard <scorecard>` for the numbers, the data behind each, and how each is judged.\n")
 
 
 def write(book_dir: Path, records: list[dict] | None = None) -> tuple[Path, Path]:
-    """Write ``scorecard.md`` and ``scorecard_summary.md`` into ``book_dir``."""
-    page, summary = book_dir / "scorecard.md", book_dir / "scorecard_summary.md"
+    """Write ``scorecard.md`` and ``scorecard_summary.md`` into ``book_dir`` (called by the book build)."""
+    records = load_all() if records is None else records
+    page, summary = Path(book_dir) / "scorecard.md", Path(book_dir) / "scorecard_summary.md"
     page.write_text(markdown(records))
     summary.write_text(summary_markdown(records))
     return page, summary

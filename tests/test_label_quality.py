@@ -1,0 +1,138 @@
+"""ReaL accuracy, reviewed label errors, the confident-learning rule (vs cleanlab), our CV model."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from reliable_ml import label_quality as lq
+
+REAL = [[1], [2, 3], [], [5], [6, 7, 8]]
+LABELS = np.array([1, 3, 4, 0, 9])
+
+
+def test_real_shares_and_original_labels():
+    shares = lq.real_label_shares(REAL)
+    assert shares["empty_pct"] == pytest.approx(20) and shares["one_pct"] == pytest.approx(40)
+    assert shares["multi_pct"] == pytest.approx(40) and shares["multi_pct_of_nonempty"] == pytest.approx(50)
+    # non-empty: [1]<-1 yes, [2,3]<-3 yes, [5]<-0 no, [6,7,8]<-9 no
+    assert lq.original_not_in_real_pct(REAL, LABELS) == pytest.approx(50)
+    with pytest.raises(ValueError, match="join them by file name"):
+        lq.original_not_in_real_pct(REAL, LABELS[:3])
+
+
+def test_real_accuracy_skips_empty_sets_and_matches_the_oracle_identity():
+    top1 = np.array([1, 2, 7, 5, 0])  # the image with no label (index 2) is ignored
+    assert lq.real_accuracy(top1, REAL) == pytest.approx(75)
+    assert lq.real_accuracy(LABELS, REAL) == pytest.approx(100 - lq.original_not_in_real_pct(REAL, LABELS))
+    with pytest.raises(ValueError, match="no image has a ReaL label"):
+        lq.real_accuracy(np.array([0]), [[]])
+
+
+def test_accuracy_table_and_ranks():
+    top5 = {"a": np.tile(LABELS[:, None], 5), "b": np.tile(np.array([1, 2, 0, 5, 6])[:, None], 5)}
+    table = lq.accuracy_table(top5, LABELS, REAL)
+    assert table.loc["a", "top1"] == 100 and table.loc["a", "real"] == 50
+    assert table.loc["b", "top1"] == 20 and table.loc["b", "real"] == 100
+    assert table.loc["b", "gap"] == 80 and table.loc["a", "rank_top1"] == 1 and table.loc["b", "rank_real"] == 1
+
+
+def test_rank_agreement_counts_swaps():
+    a = pd.Series({"m1": 1.0, "m2": 2.0, "m3": 3.0})
+    assert lq.rank_agreement(a, a)["pairs_swapped"] == 0
+    rev = lq.rank_agreement(a, -a)
+    assert rev["pairs_swapped"] == 3 and rev["kendall_tau"] == pytest.approx(-1)
+
+
+def test_progress_slope_recovers_an_exact_line():
+    x = np.linspace(50, 80, 10)
+    res = lq.progress_slope(x, 0.8 * x + 10, n_boot=50)
+    assert res["slope"] == pytest.approx(0.8) and res["ci_low"] == pytest.approx(0.8)
+    assert "below 1" in lq.slope_verdict(res)
+    assert "includes 1" in lq.slope_verdict({"ci_low": 0.9, "ci_high": 1.1})
+    with pytest.raises(ValueError, match="at least 3 models"):
+        lq.progress_slope(x[:2], x[:2])
+
+
+def reviews_frame():
+    return pd.DataFrame({"id": [0, 2, 4, 6], "given": [0, 1, 2, 3], "guessed": [5, 6, 7, 8],
+                         "votes_given": [0, 2, 3, 5], "votes_guessed": [5, 1, 2, 0],
+                         "votes_neither": [0, 2, 0, 0], "votes_both": [0, 0, 0, 0]})
+
+
+def test_paper_rule_and_counts():
+    rev = reviews_frame()
+    assert lq.confirmed_mask(rev).tolist() == [True, True, False, False]
+    assert lq.label_error_counts(rev, 200) == {"flagged": 4, "confirmed": 2, "confirmed_pct": 1.0, "n": 200}
+    with pytest.raises(ValueError, match="n_examples must be positive"):
+        lq.label_error_counts(rev, 0)
+
+
+def test_cleaned_labels_remove_and_correct():
+    labels = np.array([0, 9, 1, 9, 2, 9, 3, 9])
+    keep_removed, corrected, keep_corrected = lq.cleaned_labels(labels, reviews_frame())
+    assert keep_removed.tolist() == [False, True, False, True, True, True, True, True]
+    assert corrected[0] == 5 and corrected[2] == 1  # id 2 has no consensus: dropped, not relabelled
+    assert keep_corrected.tolist() == [True, True, False, True, True, True, True, True]
+    pred = labels.copy()
+    pred[0] = 5  # right under the corrected label
+    table = lq.accuracy_under_cleaning({"m": pred}, labels, reviews_frame())
+    assert table.loc["m", "original"] == pytest.approx(87.5)
+    assert table.loc["m", "removed"] == 100 and table.loc["m", "corrected"] == 100
+    assert table.loc["m", "errors_given"] == 50 and table.loc["m", "errors_corrected"] == 100
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_confident_learning_rule_matches_cleanlab(seed):
+    rng = np.random.default_rng(seed)
+    n, k = 400, 4
+    y_true = rng.integers(0, k, n)
+    probs = 0.5 * rng.dirichlet(np.ones(k), n) + 0.5 * np.eye(k)[y_true]
+    labels = y_true.copy()
+    flip = rng.choice(n, 40, replace=False)
+    labels[flip] = rng.integers(0, k, 40)
+    ours = lq.confident_learning_flags(labels, probs)
+    assert ours.any()
+    assert (ours == lq.find_issues(labels, probs, "confident_learning")).all()
+    with pytest.raises(ValueError, match="expected \\(400,\\)"):
+        lq.confident_learning_flags(labels[:10], probs)
+
+
+def test_score_flags():
+    flagged = np.zeros(10, bool)
+    flagged[[0, 4, 8, 9]] = True  # 0 confirmed, 4 reviewed not confirmed, 8 and 9 unreviewed
+    score = lq.score_flags(flagged, reviews_frame())
+    assert score["n_flagged"] == 4 and score["n_flagged_reviewed"] == 2 and score["hits"] == 1
+    assert score["precision"] == 50 and score["precision_lower"] == 25 and score["recall"] == 50
+
+
+def test_join_by_name():
+    idx = lq.join_by_name(["b", "a", "c"], ["a", "c", "b"])
+    assert np.array(["b", "a", "c"])[idx].tolist() == ["a", "c", "b"]
+    with pytest.raises(ValueError, match="'z'"):
+        lq.join_by_name(["a"], ["z"])
+
+
+def test_cross_val_pred_probs_is_a_distribution_per_test_example():
+    gen = torch.Generator().manual_seed(0)
+    y_train, y_test = torch.randint(0, 3, (120,), generator=gen), torch.randint(0, 3, (60,), generator=gen)
+    x_train = (torch.rand(120, 1, 4, 4, generator=gen) * 0.2 + y_train.view(-1, 1, 1, 1) * 0.3).clamp(0, 1)
+    x_test = (torch.rand(60, 1, 4, 4, generator=gen) * 0.2 + y_test.view(-1, 1, 1, 1) * 0.3).clamp(0, 1)
+    probs = lq.cross_val_pred_probs(x_train, y_train, x_test, y_test, folds=3, hidden=8,
+                                    pretrain_epochs=20, finetune_epochs=1, batch_size=32, lr=0.05,
+                                    progress=False)
+    assert probs.shape == (60, 3) and np.allclose(probs.sum(1), 1)
+    assert (probs.argmax(1) == y_test.numpy()).mean() > 0.9  # separable toy data
+    with pytest.raises(ValueError, match="folds must be at least 2"):
+        lq.cross_val_pred_probs(x_train, y_train, x_test, y_test, folds=1)
+
+
+def test_summarize_seeds():
+    out = lq.summarize_seeds([{"precision": 40.0, "recall": 20.0, "hits": 2},
+                              {"precision": 60.0, "recall": 40.0, "hits": 4}])
+    assert out["precision"] == 50 and out["recall"] == 30 and out["hits"] == 3 and out["seeds"] == 2
+    assert out["precision_sd"] == pytest.approx(np.sqrt(200))
+    assert lq.summarize_seeds([{"precision": 1.0, "recall": 2.0}])["recall_sd"] == 0
+    with pytest.raises(ValueError, match="at least one seed"):
+        lq.summarize_seeds([])

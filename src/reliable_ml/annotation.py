@@ -64,17 +64,25 @@ def ensemble_probabilities(models, x_uint8: torch.Tensor, batch: int = 2048) -> 
 
 
 def train_clarity_ensemble(names, x_uint8: torch.Tensor, y: torch.Tensor, n_classes: int, seed: int = 0,
-                           progress: bool = True) -> dict:
+                           progress: bool = True, min_steps: int = 100, batch: int = 256) -> dict:
     """Train the clarity ensemble, members named as in :mod:`reliable_ml.zoo` (e.g. ``mlp-64-e5``),
     on ``x_uint8 (N, C, H, W)``, ``y (N,)``: a part of the data that the evaluated zoo, the pool
-    and the test sets must not contain. Member i uses seed ``seed + i``. Returns ``{name: Trained}``."""
+    and the test sets must not contain. Member i uses seed ``seed + i``. A member trains for at
+    least ``min_steps`` optimizer steps (more epochs than its name says on a small clarity set),
+    so that a small set (e.g. the 8x8 digits fallback) still gives clear controls.
+    Returns ``{name: Trained}`` keyed by the names given."""
+    from dataclasses import replace
+
     from . import zoo
 
     specs = [zoo.parse_member(n) for n in names]
     if not specs:
         raise ValueError("the clarity ensemble is empty; give at least one member name")
-    return {spec.name: zoo.train_member(spec, x_uint8, y, n_classes=n_classes, seed=seed + i, progress=False)
-            for i, spec in enumerate(tqdm(specs, desc="clarity ensemble", disable=not progress, leave=False))}
+    steps_per_epoch = -(-len(x_uint8) // batch)
+    specs = [replace(s, epochs=max(s.epochs, -(-min_steps // steps_per_epoch))) for s in specs]
+    return {name: zoo.train_member(spec, x_uint8, y, n_classes=n_classes, seed=seed + i, batch=batch, progress=False)
+            for i, (name, spec) in enumerate(tqdm(list(zip(names, specs)), desc="clarity ensemble",
+                                                  disable=not progress, leave=False))}
 
 
 def clarity(probs: np.ndarray, candidate: np.ndarray) -> np.ndarray:

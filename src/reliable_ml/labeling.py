@@ -333,3 +333,19 @@ class ClassifyApp:
         for button in (*self.class_buttons, self.skip_button, self.key_box):
             button.disabled = not enabled
         self.undo_button.disabled = not (enabled or keep_undo)
+
+
+def population_task(test, meta, n_per_source: int, seed: int = 0) -> tuple[LabelingTask, np.ndarray]:
+    """Chapter 03's task: ``n_per_source`` random MNIST test digits of each writer population
+    (``meta["population"]``: "employee" or "student", QMNIST metadata aligned with ``test``),
+    employees first. Returns the task and the population of every test digit."""
+    pop = meta["population"].to_numpy()
+    if len(pop) != len(test.y):
+        raise ValueError(f"writer metadata has {len(pop)} rows but the test set {len(test.y)} images")
+    rng = np.random.default_rng(seed)
+    picks = [rng.choice(np.flatnonzero(pop == p), n_per_source, replace=False) for p in ("employee", "student")]
+    index = np.concatenate(picks)
+    task = LabelingTask(test.x[index].numpy(), ["employee"] * n_per_source + ["student"] * n_per_source,
+                        test.y[index].numpy(), tuple(test.info.classes),
+                        name=f"mnist-employees-vs-students-{n_per_source}")
+    return task, pop

@@ -1,0 +1,150 @@
+"""CIFAR-10H helpers: selection frequency, human accuracy, k-annotator estimates, Engstrom drops."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reliable_ml import annotation, cifar_zoo, human_labels as hl
+
+
+def toy_counts(n=400, k=4, seed=0):
+    """n images, k classes, 20-60 annotators each; labels 0..k-1 cyclic; agreement varies."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % k
+    agree = rng.uniform(0.3, 1.0, n)
+    counts = np.zeros((n, k), dtype=np.int64)
+    for i in range(n):
+        m = rng.integers(20, 61)
+        p = np.full(k, (1 - agree[i]) / (k - 1))
+        p[labels[i]] = agree[i]
+        counts[i] = rng.multinomial(m, p)
+    return counts, labels
+
+
+def test_selection_frequency_is_share_of_annotators():
+    counts = np.array([[3, 1, 0], [0, 0, 5], [2, 2, 0]])
+    sf = hl.selection_frequency(counts, np.array([0, 2, 1]))
+    np.testing.assert_allclose(sf, [0.75, 1.0, 0.5])
+    assert hl.individual_accuracy(counts, np.array([0, 2, 1])) == pytest.approx(0.75)
+
+
+def test_majority_vote_breaks_ties_at_random_but_seeded():
+    counts = np.array([[2, 2, 0]] * 200 + [[0, 1, 3]])
+    votes = hl.majority_vote(counts, seed=1)
+    assert votes[-1] == 2 and set(votes[:-1]) == {0, 1}
+    np.testing.assert_array_equal(votes, hl.majority_vote(counts, seed=1))
+
+
+@pytest.mark.parametrize("bad, match", [(np.zeros((2, 3)), "no annotator"), (-np.ones((2, 3)), "non-negative"),
+                                        (np.ones(3), "shape")])
+def test_bad_counts_are_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        hl.check_counts(bad)
+
+
+def test_subsample_sf_is_unbiased_and_exact_for_all():
+    counts, labels = toy_counts()
+    true = hl.selection_frequency(counts, labels)
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(hl.subsample_sf(counts, labels, None, rng), true)
+    draws = np.stack([hl.subsample_sf(counts, labels, 3, rng) for _ in range(400)])
+    assert set(np.unique(draws)) <= {0, 1 / 3, 2 / 3, 1}
+    assert np.abs(draws.mean(0) - true).mean() < 0.03  # hypergeometric mean = true SF
+    with pytest.raises(ValueError, match="k"):
+        hl.subsample_sf(counts, labels, 0, rng)
+
+
+def test_split_and_skew():
+    counts, labels = toy_counts()
+    split = hl.split_reference_pool(labels, 0.5, seed=0)
+    assert len(np.intersect1d(split.reference, split.pool)) == 0
+    assert len(split.reference) + len(split.pool) == len(labels)
+    sf = hl.selection_frequency(counts, labels)
+    skewed = hl.skew_pool(sf, split.pool, 0.8, 0.2, seed=0)
+    assert set(skewed) <= set(split.pool) and sf[skewed].mean() < sf[split.pool].mean()
+    assert np.all(np.isin(split.pool[sf[split.pool] < 0.8], skewed))  # low-SF images all stay
+
+
+def test_strategies_order_mean_sf():
+    counts, labels = toy_counts(800)
+    sf = hl.selection_frequency(counts, labels)
+    split = hl.split_reference_pool(labels, 0.5, seed=0)
+    picks = hl.strategy_picks(sf, labels, split, 20, np.random.default_rng(0))
+    assert set(picks) == {"random", "matched_frequency", "threshold0.7", "top_images"}
+    for idx in picks.values():
+        assert len(idx) == 80 and np.all(np.isin(idx, split.pool))
+        assert np.all(np.bincount(labels[idx], minlength=4) == 20)
+    assert sf[picks["top_images"]].mean() >= sf[picks["threshold0.7"]].mean() >= 0.7
+    assert sf[picks["threshold0.7"]].min() >= 0.7
+
+
+def test_engstrom_bias_appears_with_few_annotators_only():
+    """Model correctness follows true SF; a low-SF-skewed pool matched on noisy SF is harder."""
+    counts, labels = toy_counts(2000, seed=1)
+    sf = hl.selection_frequency(counts, labels)
+    rng = np.random.default_rng(0)
+    correct = rng.random((3, len(sf))) < sf  # models right as often as the humans agree
+    split = hl.split_reference_pool(labels, 0.5, seed=0)
+    pool = hl.skew_pool(sf, split.pool, 0.7, 0.3, seed=0)
+    drops = hl.engstrom_drops(counts, labels, correct, split.reference, pool, 40, ks=(3, None),
+                              n_resamples=30, edges=annotation.SF_EDGES, seed=0)
+    assert set(drops) == {"3", "all"} and drops["3"].shape == (30,)
+    assert drops["3"].mean() > drops["all"].mean() + 2  # noisy matching picks harder images
+    mean, lo, hi = hl.spread(drops["3"])
+    assert lo <= mean <= hi
+
+
+def test_cv_prediction_loader_checks(tmp_path):
+    good = tmp_path / "p.npy"
+    np.save(good, np.arange(20) % 10)
+    assert hl.load_cv_predictions(good, n=20).dtype == np.int64
+    np.save(good, np.arange(20))
+    with pytest.raises(ValueError, match="p.npy"):
+        hl.load_cv_predictions(good, n=20)
+    with pytest.raises(FileNotFoundError, match="missing.npy"):
+        hl.load_cv_predictions(tmp_path / "missing.npy", n=20)
+
+
+def test_agreement_table_bins():
+    table = hl.agreement_table(np.array([0.1, 0.6, 0.95, 1.0]), np.array([[0, 1, 1, 1]], bool))
+    assert table["images"].sum() == 4 and table.loc[">= 0.999", "model accuracy (%)"] == 100
+
+
+def test_cifar_zoo_caches(tmp_path, monkeypatch):
+    from reliable_ml import data
+
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (60, 3, 8, 8), dtype=torch.uint8, generator=g)
+    y = torch.arange(60) % 10
+    info = data.ImageSetInfo("toy", "train", "toy", 60, tuple("abcdefghij"), (3, 8, 8), lossy=False, location="-")
+    train = data.ImageSet(x, y, info)
+    first = cifar_zoo.trained_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
+    assert len(list((tmp_path / "cifar_zoo").glob("*.pt"))) == 1
+    again = cifar_zoo.trained_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
+    np.testing.assert_array_equal(cifar_zoo.correctness(first, x, y), cifar_zoo.correctness(again, x, y))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        cifar_zoo.to_uint8(torch.full((1, 3, 2, 2), 2.0))
+
+
+def test_cv_predictions_from_data_root(tmp_path):
+    from reliable_ml import data
+
+    path = tmp_path / hl.CV_PREDICTIONS
+    path.parent.mkdir(parents=True)
+    np.save(path, (np.arange(10_000) * 7) % 10)
+    assert hl.cifar10_cv_predictions(root=tmp_path, download=False)[:3].tolist() == [0, 7, 4]
+    with pytest.raises(data.DataUnavailable):
+        hl.cifar10_cv_predictions(root=tmp_path / "empty", download=False)
+
+
+def test_hesitation_summary_counts():
+    from reliable_ml import humans
+
+    agree = np.array([0.5, 0.8, 1.0, 1.0])
+    out = humans.hesitation_summary(agree, np.array([False, True, False, True]))
+    assert out["hesitant_share_pct"] == 50 and out["errors_on_hesitant_pct"] == 50
+    assert out["errors_unanimous"] == 1 and out["error_rate_unanimous_pct"] == 50
+    picks = humans.image_picks(agree, np.array([True, True, True, False]), n=2)
+    assert picks["hesitate"].tolist() == [0, 1] and picks["alone"].tolist() == [2]

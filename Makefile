@@ -46,7 +46,7 @@ bench: $(STAMP)
 
 # JupyterLab with a live kernel (the labeling app and the other widgets need one).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(NOTEBOOK)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK)
 
 # Re-pair every notebook after editing its .py source.
 sync: $(STAMP)

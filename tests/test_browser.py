@@ -1,10 +1,17 @@
-"""The built book in a real browser: headless Chromium opens every page of the smoke book.
+"""The built book and JupyterLab in a real browser (headless Chromium).
 
-Checks: no console errors (requests to other hosts are ignored: the test machines are offline,
-so CDN assets such as MathJax cannot load), every image loads, every chapter is in the
-navigation, search finds a chapter, widget outputs come with a "run this notebook to
-interact" note. Screenshots of every page go to ``<html>/_screenshots/``.
-Skipped where Chromium, chromedriver or selenium are missing (`.ci/run` installs them).
+The book: every page of the smoke book opens with no console errors (requests to other hosts
+are ignored: the test machines are offline), every image loads, every chapter is in the
+navigation, search finds a chapter, widget outputs come with a "run this notebook to interact"
+note, MathJax is served by the book and typesets every formula (no raw \\( or $$ left), cells
+tagged hide-input show no source. Screenshots of every page go to ``<html>/_screenshots/``.
+
+JupyterLab: chapter 3 runs in a live kernel and answers given in its labeling app are appended
+to the answer log.
+
+Skipped where Chromium, chromedriver or selenium (or, for the second part, JupyterLab) are
+missing (`.ci/run` installs Chromium; requirements.txt installs JupyterLab). Every wait has a
+timeout.
 """
 from __future__ import annotations
 
@@ -98,6 +105,40 @@ def test_every_page_loads_cleanly_with_images(site, browser):
         assert not errors, f"{page}: console errors: {errors}"
         browser.save_screenshot(str(shots / (page.replace("/", "_").replace(".html", ".png"))))
     assert len(list(shots.glob("*.png"))) == len(pages(html))
+
+
+MATH_STATE = """
+const hub = window.MathJax && window.MathJax.Hub;
+const math = document.querySelectorAll('.math').length;
+const done = !math || (hub && hub.queue && hub.queue.pending === 0 && hub.queue.running === 0
+                       && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0);
+if (!done) return null;
+const clone = (document.querySelector('main') || document.body).cloneNode(true);
+clone.querySelectorAll('pre, code, script, style, textarea').forEach(e => e.remove());
+const hidden = [...document.querySelectorAll('.tag_hide-input .cell_input')]
+  .filter(e => e.getClientRects().length > 0).length;
+return {math: math, text: clone.textContent, hidden_inputs_shown: hidden,
+        injected: document.querySelectorAll('.tag_injected-parameters, .tag_remove-cell').length,
+        mathjax_src: [...document.scripts].map(s => s.src).filter(s => s.includes('MathJax'))};
+"""
+
+
+def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
+    """MathJax comes from the book (no CDN) and typesets every formula: no raw \\( or $$ is
+    left in the text. Cells tagged hide-input show no source; papermill's cell is not shown."""
+    base, html = site
+    typeset = 0
+    for page in pages(html):
+        browser.get(f"{base}/{page}")
+        state = wait_for(lambda: browser.execute_script(MATH_STATE), 60, f"MathJax to finish on {page}", poll_s=0.5)
+        for src in state["mathjax_src"]:
+            assert src.startswith(base), f"{page} loads MathJax from another host: {src}"
+        for raw in ("\\(", "\\)", "\\[", "$$"):
+            assert raw not in state["text"], f"{page}: raw {raw!r} in the rendered text (MathJax did not typeset it)"
+        assert state["hidden_inputs_shown"] == 0, f"{page}: a hide-input cell shows its source"
+        assert state["injected"] == 0, f"{page}: shows papermill's parameters cell or a remove-cell cell"
+        typeset += state["math"]
+    assert typeset > 0, "no page of the book has any formula: the check above tested nothing"
 
 
 def test_every_chapter_is_in_the_navigation(site, browser):

@@ -179,6 +179,7 @@ def test_widgets_come_with_a_run_note(site, browser, smoke_runs):
 
 LAB_CHAPTER = "03_humans_vs_models"  # the chapter with the labeling app (reliable_ml.labeling)
 LAB_TIMEOUT_S = 300  # the whole chapter in smoke, in a live kernel
+LAB_DATA = ("MNIST", "QMNIST")  # the labeling task: MNIST test digits by writer population
 
 
 def free_port() -> int:
@@ -215,6 +216,11 @@ def lab(tmp_path_factory):
 
     if importlib.util.find_spec("jupyterlab") is None:
         pytest.skip("JupyterLab is not installed (`make lab` / requirements.txt install it)")
+    from reliable_ml.data.root import data_root
+
+    missing = [d for d in LAB_DATA if not (data_root() / d).is_dir()]
+    if missing:
+        pytest.skip(f"{LAB_CHAPTER}'s labeling app needs {', '.join(missing)} under the data root")
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
     root.mkdir()

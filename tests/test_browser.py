@@ -119,13 +119,15 @@ const hidden = [...document.querySelectorAll('.tag_hide-input .cell_input')]
   .filter(e => e.getClientRects().length > 0).length;
 return {math: math, text: clone.textContent, hidden_inputs_shown: hidden,
         injected: document.querySelectorAll('.tag_injected-parameters, .tag_remove-cell').length,
-        mathjax_src: [...document.scripts].map(s => s.src).filter(s => s.includes('MathJax'))};
+        mathjax_src: [...document.scripts].map(s => s.src).filter(s => s.includes('MathJax')),
+        external: performance.getEntriesByType('resource').map(e => e.name)
+          .filter(n => !n.startsWith(location.origin) && !n.startsWith('data:'))};
 """
 
 
 def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
     """MathJax comes from the book (no CDN) and typesets every formula: no raw \\( or $$ is
-    left in the text. Cells tagged hide-input show no source; papermill's cell is not shown."""
+    left in the text, and no page requests anything from another host. Cells tagged hide-input show no source; papermill's cell is not shown."""
     base, html = site
     typeset = 0
     for page in pages(html):
@@ -133,6 +135,7 @@ def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
         state = wait_for(lambda: browser.execute_script(MATH_STATE), 60, f"MathJax to finish on {page}", poll_s=0.5)
         for src in state["mathjax_src"]:
             assert src.startswith(base), f"{page} loads MathJax from another host: {src}"
+        assert not state["external"], f"{page} needs the network: it requests {state['external'][:5]}"
         for raw in ("\\(", "\\)", "\\[", "$$"):
             assert raw not in state["text"], f"{page}: raw {raw!r} in the rendered text (MathJax did not typeset it)"
         assert state["hidden_inputs_shown"] == 0, f"{page}: a hide-input cell shows its source"

@@ -116,7 +116,7 @@ if (!done) return null;
 const clone = (document.querySelector('main') || document.body).cloneNode(true);
 clone.querySelectorAll('pre, code, script, style, textarea').forEach(e => e.remove());
 const hidden = [...document.querySelectorAll('.tag_hide-input .cell_input')]
-  .filter(e => e.getClientRects().length > 0).length;
+  .filter(e => (e.checkVisibility ? e.checkVisibility() : e.offsetParent !== null)).length;
 return {math: math, text: clone.textContent, hidden_inputs_shown: hidden,
         injected: document.querySelectorAll('.tag_injected-parameters, .tag_remove-cell').length,
         mathjax_src: [...document.scripts].map(s => s.src).filter(s => s.includes('MathJax')),

@@ -202,3 +202,11 @@ def test_runner_reuses_an_unchanged_notebook_and_reruns_a_changed_one(tmp_path, 
     executed = nbformat.read(forced.output, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "remove-cell" in injected[0].metadata["tags"], "the book must not show papermill's cell"
+
+
+def test_requirements_change_the_environment_hash(tmp_path):
+    (tmp_path / "requirements.txt").write_text("torch==2.14.1\n")
+    before = build_cache.environment_hash(tmp_path)
+    assert build_cache.environment_hash(tmp_path) == before
+    (tmp_path / "requirements.txt").write_text("torch==2.15.0\n")
+    assert build_cache.environment_hash(tmp_path) != before

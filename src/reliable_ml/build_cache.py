@@ -10,7 +10,9 @@ The key of ``notebooks/NN_name.py`` run in ``profile`` hashes:
 * ``manifest``: the data manifest (``src/reliable_ml/data/manifest.json``) on its own;
 * ``data``: which top-level entries the data root holds (names only, never the path), so a
   notebook executed on the ``digits`` fallback is re-run once the data is there;
-* ``profile`` and ``parameters``: the profile and every injected parameter value.
+* ``profile`` and ``parameters``: the profile and every injected parameter value;
+* ``environment``: the Python version and the pinned requirements files (a reinstall with
+  other pins executes everything again).
 
 The key is written next to the executed notebook as ``<stem>.key.json``; a cached notebook
 is reused only when that file matches the new key and the notebook has no error output.
@@ -65,6 +67,16 @@ def data_fingerprint(root: Path | None = None) -> str:
     return _sha("\n".join(names).encode())
 
 
+def environment_hash(project_root: Path = PACKAGE_DIR.parents[1]) -> str:
+    """Python's version and the bytes of ``requirements*.txt`` at the project root (if any)."""
+    import platform
+
+    h = hashlib.sha256(platform.python_version().encode())
+    for path in sorted(Path(project_root).glob("requirements*.txt")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def cache_key(src: Path, profile: str, parameters: dict[str, Any],
               package_dir: Path = PACKAGE_DIR, data_root: Path | None = None) -> dict[str, str]:
     """The key of notebook source ``src`` executed in ``profile`` with ``parameters``."""
@@ -75,6 +87,7 @@ def cache_key(src: Path, profile: str, parameters: dict[str, Any],
         "data": data_fingerprint(data_root),
         "profile": profile,
         "parameters": _sha(json.dumps(parameters, sort_keys=True, default=repr).encode()),
+        "environment": environment_hash(),
     }
 
 

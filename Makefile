@@ -15,7 +15,7 @@ REPO_URL ?= $(RELIABLE_ML_REPO_URL)
 # Notebook to open with `make lab` (a path under notebooks/).
 NOTEBOOK ?= notebooks/03_humans_vs_models.ipynb
 
-.PHONY: install book test test-fast bench clean sync lab
+.PHONY: install book test test-fast bench clean sync lab install-cells
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: $(STAMP)
 # JupyterLab with a live kernel (the labeling app and the other widgets need one).
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK)
+
+# Make the Colab install cell (reliable_ml.book.INSTALL_CELL) the first cell of every notebook.
+install-cells: $(STAMP)
+	$(PY) -c "import pathlib; from reliable_ml.book import add_install_cell; \
+	[print('updated', p) for p in sorted(pathlib.Path('notebooks').glob('[0-9][0-9]_*.py')) if add_install_cell(p)]"
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 # Re-pair every notebook after editing its .py source.
 sync: $(STAMP)

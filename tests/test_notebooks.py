@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import yaml
 
-from reliable_ml import runner
+from reliable_ml import book, runner
 from reliable_ml.results import PROJECT_ROOT
 
 SOURCES = runner.discover()
@@ -73,6 +73,27 @@ def test_first_cell_installs_the_package_when_missing(src):
     assert '"reliable-ml[book] @ git+{_url}"' in text
     for pin in nodeps_pins():
         assert f'"--no-deps", "{pin}"' in text, f"{src.name}: the install cell must install {pin} with --no-deps"
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=STEMS)
+def test_first_cell_is_the_current_install_cell(src, tmp_path):
+    copy = tmp_path / src.name
+    copy.write_text(src.read_text())
+    assert not book.add_install_cell(copy), f"{src.name}: run `make install-cells` (and commit the .ipynb)"
+
+
+def test_add_install_cell_inserts_once(tmp_path):
+    path = tmp_path / "99_new.py"
+    header = "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n"
+    path.write_text(header + "\n# %% [markdown]\n# # 99. New\n\n# %%\nx = 1\n")
+    assert book.add_install_cell(path)
+    cells = jupytext.read(path).cells
+    assert cells[0].source.strip() == book.INSTALL_CELL.split("\n", 1)[1].strip()
+    assert cells[0].metadata["tags"] == ["remove-cell"] and cells[1].source == "# 99. New"
+    assert not book.add_install_cell(path), "a second run changes nothing"
+    with pytest.raises(ValueError, match="no Jupytext header"):
+        (tmp_path / "bad.py").write_text("x = 1\n")
+        book.add_install_cell(tmp_path / "bad.py")
 
 
 def run_install_cell(source: str, monkeypatch, present: bool, url: str = ""):

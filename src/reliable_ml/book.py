@@ -38,6 +38,41 @@ COLAB_URL = "https://colab.research.google.com"
 _REPO_RE = re.compile(r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9_.~-]+){2,}/?$")
 
 
+# The first cell of every notebook (Colab, or any Python without the course package). Kept in one
+# place: `make install-cells` writes it into every notebooks/NN_*.py (new chapters included).
+INSTALL_CELL = '''# %% tags=["remove-cell"]
+# On Colab (or anywhere without the course package): install it. Silent when it is installed.
+REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
+import importlib.util, os, subprocess, sys  # noqa: E401
+if importlib.util.find_spec("reliable_ml") is None:
+    _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
+    if not _url:
+        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
+                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+    _pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
+    subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
+'''
+INSTALL_MARK = '# %% tags=["remove-cell"]\n# On Colab'
+
+
+def add_install_cell(path: Path) -> bool:
+    """Make :data:`INSTALL_CELL` the first cell of the Jupytext source ``path`` (insert it, or
+    refresh an older version of it). Returns whether the file changed."""
+    text = Path(path).read_text()
+    if not text.startswith("# ---\n"):
+        raise ValueError(f"{Path(path).name} has no Jupytext header (expected a py:percent notebook)")
+    end = text.index("# ---\n", 6) + len("# ---\n")
+    body = text[end:].lstrip("\n")
+    if body.startswith(INSTALL_MARK):
+        rest = body.split("\n# %%", 1)
+        body = "# %%" + rest[1] if len(rest) == 2 else ""
+    new = text[:end] + "\n" + INSTALL_CELL + "\n" + body
+    if new != text:
+        Path(path).write_text(new)
+    return new != text
+
+
 def check_repo_url(url: str) -> str:
     """``url`` without a trailing slash or ``.git``; raises ``ValueError`` unless it is an
     ``https://host/owner/name`` repository address."""

@@ -145,7 +145,8 @@ def test_cache_hits_when_nothing_changed(cache_inputs, tmp_path):
     (lambda src, pkg, root: (pkg / "new_module.py").write_text("x = 1\n"), "package"),
     (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package"),
     (lambda src, pkg, root: (pkg / "data" / "manifest.json").write_text('{"mnist": "abd"}'), "manifest"),
-    (lambda src, pkg, root: (root / "MNIST").mkdir(), "data"),
+    (lambda src, pkg, root: ((root / "MNIST" / "raw").mkdir(parents=True),
+                             (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\0")), "data"),
 ])
 def test_each_input_invalidates_the_cache(cache_inputs, tmp_path, change, part):
     output = tmp_path / "01_x.ipynb"
@@ -153,6 +154,14 @@ def test_each_input_invalidates_the_cache(cache_inputs, tmp_path, change, part):
     build_cache.store(output, key_of(cache_inputs))
     change(*cache_inputs)
     assert part in build_cache.changed(output, key_of(cache_inputs))
+
+
+def test_empty_dataset_folders_do_not_change_the_data_fingerprint(tmp_path):
+    before = build_cache.data_fingerprint(tmp_path)
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)  # what a failed download leaves behind
+    assert build_cache.data_fingerprint(tmp_path) == before
+    (tmp_path / "MNIST" / "raw" / "x").write_bytes(b"1")
+    assert build_cache.data_fingerprint(tmp_path) != before
 
 
 def test_profile_and_parameters_invalidate_the_cache(cache_inputs, tmp_path):

@@ -8,7 +8,7 @@ The key of ``notebooks/NN_name.py`` run in ``profile`` hashes:
 * ``package``: every ``src/reliable_ml/**/*.py`` and the package data (``*.json``, incl. the
   data manifest), by relative path and content;
 * ``manifest``: the data manifest (``src/reliable_ml/data/manifest.json``) on its own;
-* ``data``: which top-level entries the data root holds (names only, never the path), so a
+* ``data``: which top-level entries of the data root hold files (names only, never the path), so a
   notebook executed on the ``digits`` fallback is re-run once the data is there;
 * ``profile`` and ``parameters``: the profile and every injected parameter value;
 * ``environment``: the Python version and the pinned requirements files (a reinstall with
@@ -56,14 +56,31 @@ def manifest_hash(package_dir: Path = PACKAGE_DIR) -> str:
     return _sha(manifest.read_bytes()) if manifest.exists() else "none"
 
 
+def _holds_a_file(path: Path) -> bool:
+    """True when ``path`` is a file or a folder with a file somewhere below (stops at the first)."""
+    if path.is_file():
+        return True
+    stack = [path]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        if any(e.is_file() for e in entries):
+            return True
+        stack.extend(e.path for e in entries if e.is_dir())
+    return False
+
+
 def data_fingerprint(root: Path | None = None) -> str:
-    """Names of the data root's top-level entries (not its path): which datasets are there."""
+    """Names of the data root's top-level entries that hold at least one file (never the root's
+    path): which datasets are there. Empty folders left by failed downloads do not count."""
     if root is None:
         from .data.root import data_root
 
         root = data_root()
     root = Path(root)
-    names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    names = sorted(p.name for p in root.iterdir() if _holds_a_file(p)) if root.is_dir() else []
     return _sha("\n".join(names).encode())
 
 

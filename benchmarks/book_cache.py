@@ -66,7 +66,9 @@ def main() -> None:
         return
 
     from reliable_ml import build_cache, runner
+    from reliable_ml.results import git_commit
 
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="book-cache-") as tmp:
         out = Path(tmp)
         full_s, full = timed_build(out, args.profile)
@@ -80,6 +82,8 @@ def main() -> None:
     record = {
         "profile": args.profile,
         "device": "cpu",
+        "commit": git_commit(),
+        "load_average_1min_at_start": round(load, 1),
         "data_root": "set" if os.environ.get("RELIABLE_ML_DATA") else "default (unset)",
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),

@@ -91,6 +91,9 @@ def test_add_install_cell_inserts_once(tmp_path):
     assert cells[0].source.strip() == book.INSTALL_CELL.split("\n", 1)[1].strip()
     assert cells[0].metadata["tags"] == ["remove-cell"] and cells[1].source == "# 99. New"
     assert not book.add_install_cell(path), "a second run changes nothing"
+    assert book.add_install_cell(path, "https://github.com/o/n")
+    assert 'REPO_URL = "https://github.com/o/n"' in path.read_text()
+    assert not book.add_install_cell(path), "a refresh keeps the repository already written"
     with pytest.raises(ValueError, match="no Jupytext header"):
         (tmp_path / "bad.py").write_text("x = 1\n")
         book.add_install_cell(tmp_path / "bad.py")

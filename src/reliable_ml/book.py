@@ -56,18 +56,27 @@ if importlib.util.find_spec("reliable_ml") is None:
 INSTALL_MARK = '# %% tags=["remove-cell"]\n# On Colab'
 
 
-def add_install_cell(path: Path) -> bool:
+def add_install_cell(path: Path, repo_url: str | None = None) -> bool:
     """Make :data:`INSTALL_CELL` the first cell of the Jupytext source ``path`` (insert it, or
-    refresh an older version of it). Returns whether the file changed."""
+    refresh an older version of it), keeping the ``REPO_URL`` it had unless ``repo_url`` is
+    given (``make install-cells REPO_URL=...``: the copies Colab opens from the repository then
+    know where to install from). Returns whether the file changed."""
     text = Path(path).read_text()
     if not text.startswith("# ---\n"):
         raise ValueError(f"{Path(path).name} has no Jupytext header (expected a py:percent notebook)")
     end = text.index("# ---\n", 6) + len("# ---\n")
     body = text[end:].lstrip("\n")
+    cell = INSTALL_CELL
     if body.startswith(INSTALL_MARK):
-        rest = body.split("\n# %%", 1)
-        body = "# %%" + rest[1] if len(rest) == 2 else ""
-    new = text[:end] + "\n" + INSTALL_CELL + "\n" + body
+        old, _, rest = body.partition("\n# %%")
+        body = "# %%" + rest if rest else ""
+        kept = re.search(r'^REPO_URL = "[^"]*"', old, flags=re.M)
+        if kept and repo_url is None:
+            cell = re.sub(r'^REPO_URL = "[^"]*"', kept.group(0), cell, count=1, flags=re.M)
+    if repo_url:
+        cell = re.sub(r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"', cell,
+                      count=1, flags=re.M)
+    new = text[:end] + "\n" + cell + "\n" + body
     if new != text:
         Path(path).write_text(new)
     return new != text

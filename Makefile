@@ -9,8 +9,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP := $(VENV)/.installed
+# The repository the book is published from, set here only: `make book REPO_URL=https://github.com/OWNER/NAME`.
+# It becomes the book's repository link and its Binder/Colab launch buttons; unset, the book has none.
+REPO_URL ?= $(RELIABLE_ML_REPO_URL)
+# Notebook to open with `make lab` (a path under notebooks/).
+NOTEBOOK ?= notebooks/03_humans_vs_models.ipynb
 
-.PHONY: install book test test-fast bench clean sync
+.PHONY: install book test test-fast bench clean sync lab install-cells
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +30,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Re-executes only the notebooks whose cache key changed (see src/reliable_ml/build_cache.py).
 book: $(STAMP)
-	$(PY) -m reliable_ml book --profile $(PROFILE)
+	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE)
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -37,6 +43,18 @@ test-fast: $(STAMP)
 # Speed and memory targets (not part of the timed test suite).
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done
+
+# JupyterLab with a live kernel (the labeling app and the other widgets need one).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK)
+
+# Make the Colab install cell (reliable_ml.book.INSTALL_CELL) the first cell of every notebook.
+# With REPO_URL=..., also write the repository into it (then commit: Colab opens the committed copy).
+install-cells: $(STAMP)
+	$(PY) -c "import pathlib; from reliable_ml.book import add_install_cell; \
+	[print('updated', p) for p in sorted(pathlib.Path('notebooks').glob('[0-9][0-9]_*.py')) \
+	 if add_install_cell(p, '$(REPO_URL)' or None)]"
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 # Re-pair every notebook after editing its .py source.
 sync: $(STAMP)

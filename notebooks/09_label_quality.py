@@ -13,6 +13,19 @@
 #     name: python3
 # ---
 
+# %% tags=["remove-cell"]
+# On Colab (or anywhere without the course package): install it. Silent when it is installed.
+REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
+import importlib.util, os, subprocess, sys  # noqa: E401
+if importlib.util.find_spec("reliable_ml") is None:
+    _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
+    if not _url:
+        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
+                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+    _pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
+    subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
+
 # %% [markdown]
 # # 9. How good are the labels?
 #

@@ -72,14 +72,64 @@ def smoke_runs(tmp_path_factory):
     return tmp, {o.notebook: o for o in outcomes}
 
 
+NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+              "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+              "ALL_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}
+
+
 @pytest.fixture(scope="session")
-def smoke_book(smoke_runs) -> Path:
-    """The HTML book built (warnings as errors) from the smoke-executed notebooks."""
+def smoke_runs_nodata(tmp_path_factory, smoke_runs):
+    """Every notebook in the smoke profile as on a fresh clone: an empty data root, an empty
+    cache and no network (downloads go to a closed local port). Returns ``(tmp, {stem: Outcome})``.
+
+    When the suite itself runs without data (the data root is missing or empty), the smoke run
+    above already took this path and is reused instead of running every notebook twice.
+    """
+    from reliable_ml import runner
+    from reliable_ml.data.root import data_root
+
+    root = data_root()
+    if not root.is_dir() or not any(root.iterdir()):
+        return smoke_runs
+    tmp = tmp_path_factory.mktemp("nodata")
+    env = {"RELIABLE_ML_DATA": str(tmp / "data"), "RELIABLE_ML_CACHE": str(tmp / "cache"),
+           "RELIABLE_ML_RESULTS": str(tmp / "results"), "RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"),
+           **NO_NETWORK}
+    (tmp / "data").mkdir()
+    before = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return tmp, {o.notebook: o for o in outcomes}
+
+
+def build_book(runs, name: str) -> Path:
     from reliable_ml import book
 
-    tmp, outcomes = smoke_runs
+    tmp, outcomes = runs
     failed = [str(o.error) for o in outcomes.values() if o.error]
     if failed:
         pytest.fail("cannot build the book, notebooks failed: " + "; ".join(failed))
-    site = book.stage(tmp / "executed", tmp / "site")
-    return book.build(site, tmp / "html", strict=True).parent
+    site = book.stage(tmp / "executed", tmp / f"site-{name}", repo_url="")
+    return book.build(site, tmp / f"html-{name}", strict=True).parent
+
+
+@pytest.fixture(scope="session")
+def smoke_book_nodata(smoke_runs_nodata, smoke_runs, smoke_book) -> Path:
+    """The book built from the no-data smoke run (the same book when the run was reused)."""
+    if smoke_runs_nodata is smoke_runs:
+        return smoke_book
+    return build_book(smoke_runs_nodata, "nodata")
+
+
+@pytest.fixture(scope="session")
+def smoke_book(smoke_runs) -> Path:
+    """The HTML book built (warnings as errors) from the smoke-executed notebooks, with no
+    repository URL (so no launch buttons)."""
+    return build_book(smoke_runs, "data")

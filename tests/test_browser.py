@@ -1,10 +1,17 @@
-"""The built book in a real browser: headless Chromium opens every page of the smoke book.
+"""The built book and JupyterLab in a real browser (headless Chromium).
 
-Checks: no console errors (requests to other hosts are ignored: the test machines are offline,
-so CDN assets such as MathJax cannot load), every image loads, every chapter is in the
-navigation, search finds a chapter, widget outputs come with a "run this notebook to
-interact" note. Screenshots of every page go to ``<html>/_screenshots/``.
-Skipped where Chromium, chromedriver or selenium are missing (`.ci/run` installs them).
+The book: every page of the smoke book opens with no console errors (requests to other hosts
+are ignored: the test machines are offline), every image loads, every chapter is in the
+navigation, search finds a chapter, widget outputs come with a "run this notebook to interact"
+note, MathJax is served by the book and typesets every formula (no raw \\( or $$ left), cells
+tagged hide-input show no source. Screenshots of every page go to ``<html>/_screenshots/``.
+
+JupyterLab: chapter 3 runs in a live kernel and answers given in its labeling app are appended
+to the answer log.
+
+Skipped where Chromium, chromedriver or selenium (or, for the second part, JupyterLab) are
+missing (`.ci/run` installs Chromium; requirements.txt installs JupyterLab). Every wait has a
+timeout.
 """
 from __future__ import annotations
 
@@ -100,6 +107,43 @@ def test_every_page_loads_cleanly_with_images(site, browser):
     assert len(list(shots.glob("*.png"))) == len(pages(html))
 
 
+MATH_STATE = """
+const hub = window.MathJax && window.MathJax.Hub;
+const math = document.querySelectorAll('.math').length;
+const done = !math || (hub && hub.queue && hub.queue.pending === 0 && hub.queue.running === 0
+                       && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0);
+if (!done) return null;
+const clone = (document.querySelector('main') || document.body).cloneNode(true);
+clone.querySelectorAll('pre, code, script, style, textarea').forEach(e => e.remove());
+const hidden = [...document.querySelectorAll('.tag_hide-input .cell_input')]
+  .filter(e => (e.checkVisibility ? e.checkVisibility() : e.offsetParent !== null)).length;
+return {math: math, text: clone.textContent, hidden_inputs_shown: hidden,
+        injected: document.querySelectorAll('.tag_injected-parameters, .tag_remove-cell').length,
+        mathjax_src: [...document.scripts].map(s => s.src).filter(s => s.includes('MathJax')),
+        external: performance.getEntriesByType('resource').map(e => e.name)
+          .filter(n => !n.startsWith(location.origin) && !n.startsWith('data:'))};
+"""
+
+
+def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
+    """MathJax comes from the book (no CDN) and typesets every formula: no raw \\( or $$ is
+    left in the text, and no page requests anything from another host. Cells tagged hide-input show no source; papermill's cell is not shown."""
+    base, html = site
+    typeset = 0
+    for page in pages(html):
+        browser.get(f"{base}/{page}")
+        state = wait_for(lambda: browser.execute_script(MATH_STATE), 60, f"MathJax to finish on {page}", poll_s=0.5)
+        for src in state["mathjax_src"]:
+            assert src.startswith(base), f"{page} loads MathJax from another host: {src}"
+        assert not state["external"], f"{page} needs the network: it requests {state['external'][:5]}"
+        for raw in ("\\(", "\\)", "\\[", "$$"):
+            assert raw not in state["text"], f"{page}: raw {raw!r} in the rendered text (MathJax did not typeset it)"
+        assert state["hidden_inputs_shown"] == 0, f"{page}: a hide-input cell shows its source"
+        assert state["injected"] == 0, f"{page}: shows papermill's parameters cell or a remove-cell cell"
+        typeset += state["math"]
+    assert typeset > 0, "no page of the book has any formula: the check above tested nothing"
+
+
 def test_every_chapter_is_in_the_navigation(site, browser):
     base, html = site
     browser.get(f"{base}/index.html")
@@ -132,3 +176,194 @@ def test_widgets_come_with_a_run_note(site, browser, smoke_runs):
         browser.get(f"{base}/notebooks/{stem}.html")
         text = browser.execute_script("return document.body.innerText;")
         assert "Run this notebook to interact" in text, f"{stem} shows a widget without the run note"
+
+
+# ----------------------------------------------------------------------------- JupyterLab, live kernel
+
+LAB_CHAPTER = "03_humans_vs_models"  # the chapter with the labeling app (reliable_ml.labeling)
+LAB_TIMEOUT_S = 300  # the whole chapter in smoke, in a live kernel
+LAB_DATA = ("MNIST", "QMNIST")  # the labeling task: MNIST test digits by writer population
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def smoke_copy(src: Path, dest: Path) -> Path:
+    """The chapter with the smoke row injected after its parameters cell, as the runner does."""
+    from reliable_ml import settings
+
+    nb = runner.read_notebook(src)
+    params = {**settings.values(src.stem, "smoke"), "profile": "smoke"}
+    injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in params.items()))
+    injected.metadata["tags"] = ["injected-parameters"]
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, injected)
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on localhost (token auth, the app object exposed to scripts), serving a smoke
+    copy of the labeling chapter. Answer logs go to a temporary folder. Yields (url, tmp)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        pytest.skip("JupyterLab is not installed (`make lab` / requirements.txt install it)")
+    from reliable_ml.data.root import data_root
+
+    missing = [d for d in LAB_DATA
+               if not any(p.is_file() for p in (data_root() / d).rglob("*"))]  # empty folders don't count
+    if missing:
+        pytest.skip(f"{LAB_CHAPTER}'s labeling app needs {', '.join(missing)} under the data root")
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "notebooks"
+    root.mkdir()
+    smoke_copy(runner.discover([LAB_CHAPTER])[0], root / f"{LAB_CHAPTER}.ipynb")
+    port, token = free_port(), "reliable-ml-test"
+    env = {k: v for k, v in os.environ.items() if k != "RELIABLE_ML_HEADLESS"}  # a reader's session
+    env.update({"RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"), "RELIABLE_ML_RESULTS": str(tmp / "results"),
+                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces")})
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+           "--allow-root"]
+    log = open(tmp / "lab.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {proc.returncode}: {(tmp / 'lab.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                pytest.fail(f"JupyterLab did not answer in 90 s: {(tmp / 'lab.log').read_text()[-3000:]}")
+            time.sleep(1)
+        yield f"{url}/lab/tree/{LAB_CHAPTER}.ipynb?token={token}", tmp
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 1.0):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+RUN_ALL = """
+const done = arguments[arguments.length - 1];
+const app = window.jupyterapp;
+if (!app) { done('no app'); return; }
+const panel = app.shell.currentWidget;
+if (!panel || !panel.sessionContext) { done('no notebook'); return; }
+panel.context.ready.then(() => panel.sessionContext.ready)
+  .then(() => { app.commands.execute('notebook:run-all-cells'); done('started'); })
+  .catch(e => done('error: ' + e));
+"""
+
+STATE = """
+const app = window.jupyterapp, panel = app && app.shell.currentWidget;
+if (!panel || !panel.sessionContext || !panel.sessionContext.session) return null;
+const kernel = panel.sessionContext.session.kernel;
+const prompts = [...document.querySelectorAll('.jp-InputPrompt')].map(p => p.innerText);
+const errors = [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+  .filter(o => o.innerText.includes('Traceback') || o.innerText.includes('Error')).map(o => o.innerText.slice(0, 400));
+return {status: kernel ? kernel.status : 'none', running: prompts.filter(p => p.includes('*')).length,
+        executed: prompts.filter(p => /\\[\\d+\\]/.test(p)).length, errors: errors};
+"""
+
+
+def buttons(browser, pattern: str):
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    return [b for b in browser.find_elements(By.CSS_SELECTOR, ".widget-button, .jupyter-button")
+            if b.is_displayed() and re.fullmatch(pattern, b.text.strip())]
+
+
+def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
+    """Open the labeling chapter in JupyterLab, run every cell in a live kernel, label three
+    digits in the app, and find the three answers appended to the answer log."""
+    from selenium.webdriver.common.by import By
+
+    from reliable_ml import labeling
+
+    url, tmp = lab
+    browser.set_script_timeout(120)
+    browser.get(url)
+    wait_for(lambda: browser.execute_script("return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                                            " && window.jupyterapp.shell.currentWidget.sessionContext)"),
+             120, "JupyterLab to open the notebook")
+    started = browser.execute_async_script(RUN_ALL)
+    assert started == "started", f"could not run the notebook: {started}"
+
+    def finished():
+        state = browser.execute_script(STATE)
+        if state and state["errors"]:
+            pytest.fail(f"{LAB_CHAPTER} raised in JupyterLab: {state['errors'][0]}")
+        return state if state and state["executed"] > 0 and state["running"] == 0 and state["status"] == "idle" else None
+
+    time.sleep(3)
+    wait_for(finished, LAB_TIMEOUT_S, f"{LAB_CHAPTER} to finish in the live kernel", poll_s=2)
+    if not buttons(browser, r"Start / resume"):
+        text = browser.execute_script("return document.body.innerText;")
+        if "labeling task" in text:
+            pytest.skip(f"{LAB_CHAPTER}'s labeling app needs MNIST and the QMNIST metadata under RELIABLE_ML_DATA")
+        pytest.fail("the labeling app did not appear (no 'Start / resume' button)")
+
+    name = browser.find_element(By.CSS_SELECTOR, "input[placeholder='your name']")
+    name.send_keys("selenium")
+    time.sleep(1)  # the Text widget syncs its value to the kernel
+    buttons(browser, r"Start / resume")[0].click()
+    classes = wait_for(lambda: [b for b in buttons(browser, r"\d: .+") if b.is_enabled()], 30,
+                       "the class buttons to be enabled")
+    log_dir = tmp / "annotations"
+    picked = []
+    for k in (3, 1, 4):
+        target = [b for b in buttons(browser, r"\d: .+") if b.text.strip().startswith(f"{k}:")]
+        assert target, f"no class button for {k}: {[b.text for b in classes]}"
+        picked.append(target[0].text.split(":", 1)[1].strip())
+        target[0].click()
+
+        def answered(n=len(picked)):
+            logs = sorted(log_dir.rglob("*.jsonl"))
+            records = labeling.read_log(logs[0])[0] if logs else []
+            return records if sum(r["action"] == "label" for r in records) >= n else None
+
+        wait_for(answered, 30, f"answer {len(picked)} to be appended to the log")
+    (log,) = sorted(log_dir.rglob("*.jsonl"))
+    records, problems = labeling.read_log(log)
+    assert not problems
+    labels = [r for r in records if r["action"] == "label"]
+    assert [r["label"] for r in labels] == picked and {r["labeler"] for r in labels} == {"selenium"}
+    assert len({r["item"] for r in labels}) == 3, "each answer is for a new image"

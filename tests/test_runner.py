@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from reliable_ml import __main__ as cli
-from reliable_ml import runner
+from reliable_ml import build_cache, runner
 
 TINY = '''# %% tags=["parameters"]
 profile = "cpu"
@@ -104,3 +104,118 @@ def test_failing_cell_is_reported_and_overrides_applied(tmp_path, tmp_results, c
     assert "n*scale = 2.0 flag = True sizes = [7]" in printed
     meta = json.dumps(executed.metadata)
     assert str(tmp_path) not in meta, "executed notebooks carry no absolute paths"
+
+
+# ----------------------------------------------------------------------------- build cache
+
+@pytest.fixture
+def cache_inputs(tmp_path):
+    """A notebook source, a package folder (code, data, manifest) and a data root, all small."""
+    src = tmp_path / "01_x.py"
+    src.write_text(TINY)
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "stats.py").write_text("def mean(x):\n    return sum(x) / len(x)\n")
+    (pkg / "data" / "manifest.json").write_text('{"mnist": "abc"}')
+    (pkg / "tables.json").write_text('{"a": 1}')
+    root = tmp_path / "data"
+    root.mkdir()
+    return src, pkg, root
+
+
+def key_of(inputs, profile="smoke", parameters=None):
+    src, pkg, root = inputs
+    return build_cache.cache_key(src, profile, parameters or {"profile": profile, "n": 3},
+                                 package_dir=pkg, data_root=root)
+
+
+def test_cache_hits_when_nothing_changed(cache_inputs, tmp_path):
+    output = tmp_path / "executed" / "01_x.ipynb"
+    assert build_cache.changed(output, key_of(cache_inputs)) == ["missing"]
+    output.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), output)
+    build_cache.store(output, key_of(cache_inputs))
+    assert build_cache.key_path(output).name == "01_x.key.json"
+    assert build_cache.changed(output, key_of(cache_inputs)) == []
+
+
+@pytest.mark.parametrize("change,part", [
+    (lambda src, pkg, root: src.write_text(TINY + "\n# %%\nprint(2)\n"), "notebook"),
+    (lambda src, pkg, root: (pkg / "stats.py").write_text("def mean(x):\n    return 0\n"), "package"),
+    (lambda src, pkg, root: (pkg / "new_module.py").write_text("x = 1\n"), "package"),
+    (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package"),
+    (lambda src, pkg, root: (pkg / "data" / "manifest.json").write_text('{"mnist": "abd"}'), "manifest"),
+    (lambda src, pkg, root: ((root / "MNIST" / "raw").mkdir(parents=True),
+                             (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\0")), "data"),
+])
+def test_each_input_invalidates_the_cache(cache_inputs, tmp_path, change, part):
+    output = tmp_path / "01_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), output)
+    build_cache.store(output, key_of(cache_inputs))
+    change(*cache_inputs)
+    assert part in build_cache.changed(output, key_of(cache_inputs))
+
+
+def test_empty_dataset_folders_do_not_change_the_data_fingerprint(tmp_path):
+    before = build_cache.data_fingerprint(tmp_path)
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)  # what a failed download leaves behind
+    assert build_cache.data_fingerprint(tmp_path) == before
+    (tmp_path / "MNIST" / "raw" / "x").write_bytes(b"1")
+    assert build_cache.data_fingerprint(tmp_path) != before
+
+
+def test_profile_and_parameters_invalidate_the_cache(cache_inputs, tmp_path):
+    output = tmp_path / "01_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), output)
+    build_cache.store(output, key_of(cache_inputs))
+    assert "profile" in build_cache.changed(output, key_of(cache_inputs, profile="cpu"))
+    assert build_cache.changed(output, key_of(cache_inputs, parameters={"profile": "smoke", "n": 4})) == ["parameters"]
+
+
+def test_pycache_does_not_change_the_package_hash(cache_inputs):
+    _, pkg, _ = cache_inputs
+    before = build_cache.package_hash(pkg)
+    (pkg / "__pycache__").mkdir()
+    (pkg / "__pycache__" / "stats.cpython-311.pyc").write_bytes(b"\0\1")
+    assert build_cache.package_hash(pkg) == before
+
+
+def test_a_notebook_with_an_error_is_never_a_cache_hit(cache_inputs, tmp_path):
+    output = tmp_path / "01_x.ipynb"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1/0")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="x", traceback=[])]
+    nb.cells = [cell]
+    nbformat.write(nb, output)
+    build_cache.store(output, key_of(cache_inputs))
+    assert build_cache.changed(output, key_of(cache_inputs)) == ["error"]
+
+
+def test_real_package_hash_covers_the_data_manifest():
+    names = {p.relative_to(build_cache.PACKAGE_DIR).as_posix() for p in build_cache.package_files()}
+    assert "data/manifest.json" in names and "runner.py" in names and "settings/__init__.py" in names
+
+
+@pytest.mark.slow
+def test_runner_reuses_an_unchanged_notebook_and_reruns_a_changed_one(tmp_path, tmp_results, tmp_root):
+    src = tmp_path / "92_tiny.py"
+    src.write_text(TINY.replace("1 / (n - 4)", "n + 1"))
+    out = tmp_path / "out"
+    first = runner.execute(src, "smoke", out_dir=out, progress=False, cache=True)
+    assert first.error is None and not first.cached
+    assert build_cache.key_path(first.output).exists()
+    again = runner.execute(src, "smoke", out_dir=out, progress=False, cache=True)
+    assert again.cached and again.seconds == 0.0
+    forced = runner.execute(src, "smoke", {"n": "5"}, out_dir=out, progress=False, cache=True)
+    assert not forced.cached, "other parameters: executed again"
+    executed = nbformat.read(forced.output, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "remove-cell" in injected[0].metadata["tags"], "the book must not show papermill's cell"
+
+
+def test_requirements_change_the_environment_hash(tmp_path):
+    (tmp_path / "requirements.txt").write_text("torch==2.14.1\n")
+    before = build_cache.environment_hash(tmp_path)
+    assert build_cache.environment_hash(tmp_path) == before
+    (tmp_path / "requirements.txt").write_text("torch==2.15.0\n")
+    assert build_cache.environment_hash(tmp_path) != before

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     executed = runner.BUILD_DIR / "executed" / args.profile
     if not args.skip_run:
-        outcomes = runner.run(None, args.profile, out_dir=executed)
+        outcomes = runner.run(None, args.profile, out_dir=executed, cache=True)  # unchanged: reused
         failed = [o for o in outcomes if o.error]
         if failed:
             for o in failed:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     site = book_mod.stage(executed, runner.BUILD_DIR / "site")
     try:
-        index = book_mod.build(site, runner.BUILD_DIR.parent, strict=not args.no_strict)
+        index = book_mod.build(site, runner.BUILD_DIR.parent, strict=not args.no_strict, reuse=True)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import build_cache
 from .profiles import PROFILES, check_profile
 from .progress import ENV_HEADLESS
 from . import settings
@@ -147,6 +148,7 @@ class Outcome:
     output: Path
     seconds: float
     error: NotebookFailed | None = None
+    cached: bool = False  # reused from an earlier execution with the same cache key
 
 
 def _clean_metadata(nb, src: Path) -> None:
@@ -157,9 +159,28 @@ def _clean_metadata(nb, src: Path) -> None:
     meta.pop("environment_variables", None)
 
 
+def hide_injected_parameters(nb) -> int:
+    """Tag papermill's ``injected-parameters`` cell ``remove-cell`` so the book does not show it.
+
+    Returns how many cells were tagged."""
+    count = 0
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            count += 1
+    return count
+
+
 def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
-            out_dir: Path | None = None, progress: bool = True, timeout_s: int | None = None) -> Outcome:
-    """Execute one notebook in ``profile``; return where it went, how long, and any failure."""
+            out_dir: Path | None = None, progress: bool = True, timeout_s: int | None = None,
+            cache: bool = False) -> Outcome:
+    """Execute one notebook in ``profile``; return where it went, how long, and any failure.
+
+    With ``cache=True`` the notebook is not executed again when its cache key (source, package
+    code, data manifest, data root contents, profile, parameters: see :mod:`.build_cache`)
+    equals the key stored next to an earlier, error-free execution in ``out_dir``.
+    """
     import nbformat
     import papermill as pm
 
@@ -175,6 +196,10 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
                          f"does not set; add them to the parameters cell")
     params = resolve_parameters(src.stem, defaults, {**table, **(overrides or {}), "profile": profile})
     output = out_dir / f"{src.stem}.ipynb"
+    cache_key = build_cache.cache_key(src, profile, params)
+    if cache and not build_cache.changed(output, cache_key):
+        return Outcome(src.stem, output, 0.0, cached=True)
+    build_cache.forget(output)
     env_before = {k: os.environ.get(k) for k in ("MPLBACKEND", ENV_HEADLESS)}
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ[ENV_HEADLESS] = "1"  # the kernel inherits it: no widget progress bars in outputs
@@ -198,14 +223,26 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     if output.exists():
         done = nbformat.read(output, as_version=4)
         _clean_metadata(done, src)
+        hide_injected_parameters(done)
         nbformat.write(done, output)
+        if error is None:
+            build_cache.store(output, cache_key)
     return Outcome(src.stem, output, seconds, error)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when inside it (no absolute machine path in logs)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None = None,
-        out_dir: Path | None = None, progress: bool = True) -> list[Outcome]:
+        out_dir: Path | None = None, progress: bool = True, cache: bool = False) -> list[Outcome]:
     """Validate every selected notebook's parameters, then execute them in order.
 
+    With ``cache=True`` (``make book``), notebooks whose cache key is unchanged are reused.
     All parameter errors are raised before any notebook starts. Failures do not stop the
     remaining notebooks; the caller decides the exit status from the outcomes.
     """
@@ -218,9 +255,13 @@ def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None 
     outcomes = []
     for src in sources:
         print(f"==> {src.stem} [{profile}]", flush=True)
-        outcome = execute(src, profile, overrides, out_dir, progress)
+        outcome = execute(src, profile, overrides, out_dir, progress, cache=cache)
+        if outcome.cached:
+            print("    unchanged (cache key matches): not executed again", flush=True)
+            outcomes.append(outcome)
+            continue
         status = "FAILED" if outcome.error else "ok"
-        print(f"    {status} in {outcome.seconds:.1f} s -> {outcome.output}", flush=True)
+        print(f"    {status} in {outcome.seconds:.1f} s -> {_shown(outcome.output)}", flush=True)
         if outcome.error:
             print(f"    {outcome.error}", flush=True)
         outcomes.append(outcome)

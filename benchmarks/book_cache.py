@@ -1,0 +1,111 @@
+"""Incremental book builds: how long `make book` takes from scratch, with nothing changed, and
+with one notebook changed. Target: nothing changed -> 30 s or less.
+
+Each build is what `python -m reliable_ml book` does (execute the notebooks whose cache key
+changed, stage, build the HTML unless the staged site is unchanged), run as a fresh Python
+process so interpreter start-up and imports are counted, into a temporary folder (the
+project's `_build/` and committed results are left alone). "One notebook changed" alters one
+stored cache key (the notebook's source hash), which costs the same as editing that notebook:
+that notebook is executed again and the HTML is rebuilt.
+
+    python benchmarks/book_cache.py [--profile smoke|cpu] [--notebook 00]
+
+writes results/bench/book_cache.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def one_build(out: Path, profile: str) -> dict:
+    """The book command's steps, into ``out``; returns what was executed and how."""
+    from reliable_ml import book, runner
+
+    outcomes = runner.run(None, profile, out_dir=out / "executed", progress=False, cache=True)
+    failed = [str(o.error) for o in outcomes if o.error]
+    if failed:
+        raise SystemExit("notebooks failed: " + "; ".join(failed))
+    site = book.stage(out / "executed", out / "site", results_dir=ROOT / "results", repo_url="")
+    t0 = time.perf_counter()
+    book.build(site, out, strict=True, reuse=True)
+    return {"executed": [o.notebook for o in outcomes if not o.cached],
+            "reused": [o.notebook for o in outcomes if o.cached], "html_s": time.perf_counter() - t0}
+
+
+def timed_build(out: Path, profile: str) -> tuple[float, dict]:
+    path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "RELIABLE_ML_RESULTS": str(out / "results"), "PYTHONPATH": path}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--step", str(out), "--profile", profile],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return seconds, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="smoke", choices=("smoke", "cpu", "gpu"))
+    parser.add_argument("--notebook", default="00", help="the notebook to change (stem or prefix)")
+    parser.add_argument("--step", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(one_build(args.step, args.profile)))
+        return
+
+    from reliable_ml import build_cache, runner
+    from reliable_ml.results import git_commit
+
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="book-cache-") as tmp:
+        out = Path(tmp)
+        full_s, full = timed_build(out, args.profile)
+        unchanged_s, unchanged = timed_build(out, args.profile)
+        stem = runner.discover([args.notebook])[0].stem
+        key_file = build_cache.key_path(out / "executed" / f"{stem}.ipynb")
+        key = json.loads(key_file.read_text())
+        key["notebook"] = "changed"
+        key_file.write_text(json.dumps(key))
+        changed_s, changed = timed_build(out, args.profile)
+    record = {
+        "profile": args.profile,
+        "device": "cpu",
+        "commit": git_commit(),
+        "load_average_1min_at_start": round(load, 1),
+        "data_root": "set" if os.environ.get("RELIABLE_ML_DATA") else "default (unset)",
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "notebooks": len(full["executed"]),
+        "full_build_s": round(full_s, 1),
+        "full_build_html_s": round(full["html_s"], 1),
+        "unchanged_rebuild_s": round(unchanged_s, 1),
+        "unchanged_executed": unchanged["executed"],
+        "one_notebook_changed_s": round(changed_s, 1),
+        "one_notebook_changed": stem,
+        "one_notebook_changed_executed": changed["executed"],
+        "target_unchanged_s": 30,
+        "note": "each build is a fresh Python process (start-up and imports counted); timings on a "
+                "shared machine are inflated by other load",
+    }
+    assert unchanged["executed"] == [], f"nothing changed, yet executed {unchanged['executed']}"
+    assert changed["executed"] == [stem], f"expected only {stem} to run again, ran {changed['executed']}"
+    dest = ROOT / "results" / "bench" / "book_cache.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -103,6 +103,23 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, check
     return out
 
 
+def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
+    """Chapter 04's CIFAR-10 section: run the experiment in the ``gpu`` profile; elsewhere read the
+    committed ``results/gpu`` file, or show a note and return ``None`` when there is none."""
+    from .. import notes
+    from ..runtime import device_name as name
+
+    if profile == "gpu":
+        out = run("gpu", progress=True, save=False, seed=seed)
+        return out["figures"] | {"data_source": out["data_source"], "device": name(device())}
+    try:
+        return results.load(NOTEBOOK, "gpu")
+    except FileNotFoundError:
+        notes.show_note("GPU results appear here when results/gpu/04_adversarial_training.json exists: run "
+                        "`python -m reliable_ml run 04 --profile gpu` on a machine with a GPU.", title="No GPU results yet")
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")

@@ -375,16 +375,15 @@ gauss_row = needed.dropna().iloc[-1]
 
 # %% tags=["hide-input"]
 path = run.save({
-    "kernel_cpu_seconds": round(time.process_time(), 1),  # CPU time of this kernel: ~ wall time when idle
-    "gaussian_eps": gauss_eps, "gaussian_c": gauss_c, "target_error": target_error, "robust_samples_loglog_slope": slope,
+    "kernel_cpu_seconds": round(time.process_time(), 1), "gaussian_eps": gauss_eps, "gaussian_c": gauss_c,
+    "target_error": target_error, "robust_samples_loglog_slope": slope,
     "samples_needed": needed.replace({np.nan: None}).to_dict("records"), "max_d": int(gauss_row.d),
     "robust_samples_over_sqrt_d_limit": (1 / s_star ** 2) if np.isfinite(s_star) else None,
     "closed_form_vs_bruteforce_max_se": float(check["|diff| / s.e."].max()),
     "robust_samples_needed_at_max_d": int(gauss_row.robust), "standard_samples_needed_at_max_d": int(gauss_row.standard),
     "empirical_epsilon": eps, "empirical_dataset": source, "seeds": seeds, "empirical_curve": rows,
     "train_steps": {int(n): int(s) for n, s in curve.groupby("n_train").steps.first().items()},
-    "optimisation_budget": f">= {min_steps} SGD steps and >= {min_epochs} epochs per model (batch {batch_size})",
-    "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, 1 restart, L-inf; training PGD-{attack_steps}",
+    "optimisation_budget": f">= {min_steps} steps and >= {min_epochs} epochs per model", "attack": f"PGD-{eval_steps} (training: PGD-{attack_steps})",
     "robust_gap_smallest_n": summ["gap"][n_small] / 100, "robust_gap_largest_n": summ["gap"][n_large] / 100,
     "robust_test_acc_largest_n": mean.loc[n_large, "robust test"] / 100, "gain_mid_to_large_points": summ["gains"],
     "robust_test_acc_largest_n_range": [lo.loc[n_large, "robust test"] / 100, hi.loc[n_large, "robust test"] / 100],

@@ -11,7 +11,8 @@ from reliable_ml import robust_plots as rp  # noqa: E402
 
 
 def test_rst_summary_differences_per_seed():
-    arms = pd.DataFrame([{"arm": a, "seed": s, "robust_acc": v} for s, vals in enumerate([(0.80, 0.84, 0.90), (0.82, 0.83, 0.88)])
+    per_seed = [(0.80, 0.84, 0.90), (0.82, 0.83, 0.88)]
+    arms = pd.DataFrame([{"arm": a, "seed": s, "robust_acc": v} for s, vals in enumerate(per_seed)
                          for a, v in zip(("labeled_only", "rst", "ceiling"), vals)])
     out = rp.rst_summary(arms, [0.9, 0.92])
     assert out["gain"].tolist() == pytest.approx([4.0, 1.0])
@@ -22,8 +23,9 @@ def test_rst_summary_differences_per_seed():
 
 
 def test_size_curve_summary_says_which_curve_is_flatter():
+    points = ((100, 0.80, 0.50, 1.0), (1000, 0.94, 0.80, 0.95), (3000, 0.95, 0.86, 0.9))
     rows = [{"n_train": n, "training": "adv", "seed": s, "clean test": c, "robust test": r, "robust train": rt}
-            for s in range(3) for n, c, r, rt in ((100, 0.80, 0.50, 1.0), (1000, 0.94, 0.80, 0.95), (3000, 0.95, 0.86, 0.9))]
+            for s in range(3) for n, c, r, rt in points]
     out = rp.size_curve_summary(pd.DataFrame(rows), "adv")
     assert out["gains"] == pytest.approx({"clean test": 1.0, "robust test": 6.0})
     assert "the clean curve is the flatter" in out["text"] and out["spread"] == pytest.approx(0.0)

@@ -426,11 +426,13 @@ def masking_checks(robust: nn.Module, source_model: nn.Module, x: torch.Tensor, 
     by_steps = [attacks.robust_accuracy(robust, x, y, eps, steps=s, step_size=step,
                                         generator=torch.Generator(device=x.device).manual_seed(seed))
                 for s in steps_grid]
-    x_tr, _ = attacks.pgd(source_model, x, y, eps, steps=40, generator=torch.Generator(device=x.device).manual_seed(seed))
+    x_tr, _ = attacks.pgd(source_model, x, y, eps, steps=40,
+                          generator=torch.Generator(device=x.device).manual_seed(seed))
     transfer = attacks.accuracy(robust, x_tr, y)
     white = by_steps[list(steps_grid).index(40)]
     table = [
-        ("accuracy at the largest eps is near 0", f"eps = {large_eps:g}: {100 * large_eps_acc:.1f}%", large_eps_acc < 0.05),
+        ("accuracy at the largest eps is near 0", f"eps = {large_eps:g}: {100 * large_eps_acc:.1f}%",
+         large_eps_acc < 0.05),
         (f"more PGD steps (step {step:g}) never raise accuracy",
          ", ".join(f"{s}: {100 * a:.1f}%" for s, a in zip(steps_grid, by_steps)),
          all(a >= b for a, b in zip(by_steps, by_steps[1:]))),

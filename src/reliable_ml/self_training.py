@@ -308,7 +308,8 @@ def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test:
     """
     rows = []
     jobs = [(n, label, seed) for n in sizes for label in configs for seed in range(seeds)]
-    for n, label, seed in tqdm(jobs, desc="train and attack one model per (size, training, seed)", disable=not progress):
+    for n, label, seed in tqdm(jobs, desc="train and attack one model per (size, training, seed)",
+                               disable=not progress):
         cfg = dataclasses.replace(configs[label], seed=seed, epochs=1)
         idx, _ = split_labeled(y_train, n, seed=seed, balanced=n >= 10 * n_classes)
         x_n, y_n = x_train[idx], y_train[idx]
@@ -321,7 +322,8 @@ def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test:
         def pgd_acc(x, y):
             return attacks.robust_accuracy(model, x, y, cfg.eps, steps=eval_steps, step_size=2.5 * cfg.eps / eval_steps,
                                            generator=torch.Generator(device=dev).manual_seed(seed))
-        rows.append({"n_train": n, "training": label, "seed": seed, "steps": steps, "epochs": steps * cfg.batch_size / n,
+        rows.append({"n_train": n, "training": label, "seed": seed, "steps": steps,
+                     "epochs": steps * cfg.batch_size / n,
                      "clean train": attacks.accuracy(model, x_fit, y_fit), "robust train": pgd_acc(x_fit, y_fit),
                      "clean test": attacks.accuracy(model, x_test, y_test), "robust test": pgd_acc(x_test, y_test)})
     return rows

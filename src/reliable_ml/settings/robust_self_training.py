@@ -12,7 +12,7 @@ class Settings:
     gauss_repeats: int        # independent runs per pool size
     dataset: str              # images of part 2: digits | mnist | cifar10
     n_labeled: int            # labeled images (class-balanced)
-    n_unlabeled: int          # unlabeled pool (0: every training image that is not labeled); shrunk, loudly, to the data
+    n_unlabeled: int          # unlabeled pool (0: all images not labeled); shrunk, loudly, to fit the data
     eps: float                # L-infinity radius (pixel units)
     robust_steps: int         # SGD steps of each robust arm (equal compute)
     standard_steps: int       # SGD steps of the pseudo-labeling model

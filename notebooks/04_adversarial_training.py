@@ -376,6 +376,7 @@ robust_plots.glue_numbers({"headline": headline, "headline_clean": evaluation["c
                            "pgd_all": evaluation["pgd_acc"]}, scale=100)
 robust_plots.glue_text("aa_n_text", f"{autoattack_n:,}")
 glue("square_queries_v", square_queries, display=False)
+robust_plots.glue_text("square_note", robust_plots.square_note(evaluation.get("attack_acc", {})))
 robust_plots.glue_text("aa_names", ", ".join(evaluation.get("autoattack_attacks", [])) or "none")
 if not autoattack_n:
     notes.show_note("AutoAttack is skipped in this run (autoattack_n = 0): the headline is PGD alone.")
@@ -392,6 +393,8 @@ if not autoattack_n:
 # departure from AutoAttack's standard suite in the `cpu` profile: Square gets
 # {glue:text}`square_queries_v:,.0f` queries per image rather than 5,000, to fit the time
 # budget, so its column is an upper bound on what the full Square attack would leave.
+# {glue:md}`square_note` (On gradient masking, see {cite:t}`athalye2018obfuscated` and the
+# checks below.)
 #
 # The headline: **{glue:text}`headline:.1f`%** robust accuracy (worst case over PGD and the
 # AutoAttack components {glue:md}`aa_names` on {glue:md}`aa_n_text` images), at

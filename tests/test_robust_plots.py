@@ -49,3 +49,9 @@ def test_figures_have_labelled_axes():
     assert fig.axes[0].get_ylabel() == "test accuracy (%)"
     with pytest.raises(ValueError, match="at least one value"):
         rp.mean_and_spread([])
+
+
+def test_square_note_flags_a_stronger_gradient_free_attack():
+    assert "gradient masking" in rp.square_note({"pgd": 0.81, "apgd-t": 0.80, "square": 0.75})
+    assert "at least as strong" in rp.square_note({"pgd": 0.70, "square": 0.75})
+    assert "not run" in rp.square_note({"pgd": 0.70})

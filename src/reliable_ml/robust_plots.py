@@ -311,3 +311,18 @@ def rst_summary(arms, pseudo_label_acc: Sequence[float]) -> dict:
     text += (f"So the wrong pseudo-labels cost about {100 * share:.0f}% of what the pool is worth with true labels."
              if np.isfinite(share) else "The pool did not help even with true labels in this run.")
     return {"gain": gain, "noise_cost": cost, "pool_gain": pool, "share": share, "text": text}
+
+
+def square_note(attack_acc: Mapping[str, float]) -> str:
+    """A sentence on whether the gradient-free Square attack beat every gradient-based attack
+    (``attack_acc``: attack name -> robust accuracy on the same images), a sign of gradient masking."""
+    grad = [v for name, v in attack_acc.items() if name != "square"]
+    if "square" not in attack_acc or not grad:
+        return "The gradient-free Square attack was not run here."
+    if attack_acc["square"] < min(grad):
+        return (f"Here the gradient-free Square attack is the strongest single attack ({100 * attack_acc['square']:.1f}% "
+                f"against {100 * min(grad):.1f}% for the best gradient-based one): on some images the model's gradients "
+                "mislead the gradient attacks, a mild form of gradient masking. That is why the headline is the worst "
+                "case over every attack, not PGD alone.")
+    return ("Here a gradient-based attack is at least as strong as the gradient-free Square attack, as expected when "
+            "the model's gradients are informative.")

@@ -213,3 +213,12 @@ def test_fgsm_is_one_pgd_step_of_size_eps_from_zero(digits):
     x_fgsm, _ = attacks.fgsm(model, x[:64], y[:64], EPS)
     x_pgd, _ = attacks.pgd(model, x[:64], y[:64], EPS, steps=1, step_size=EPS, random_start=False, keep_best=False)
     assert torch.allclose(x_fgsm, x_pgd, atol=1e-6)
+
+
+def test_robust_correct_is_per_example_robust_accuracy(digits):
+    model, x, y = digits
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    ok = attacks.robust_correct(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30)
+    assert ok.shape == (100,) and ok.dtype == torch.bool
+    assert ok.float().mean().item() == pytest.approx(
+        attacks.robust_accuracy(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30))

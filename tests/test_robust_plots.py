@@ -55,3 +55,10 @@ def test_square_note_flags_a_stronger_gradient_free_attack():
     assert "gradient masking" in rp.square_note({"pgd": 0.81, "apgd-t": 0.80, "square": 0.75})
     assert "at least as strong" in rp.square_note({"pgd": 0.70, "square": 0.75})
     assert "not run" in rp.square_note({"pgd": 0.70})
+
+
+def test_rst_summary_lists_paired_intervals():
+    arms = pd.DataFrame([{"arm": a, "seed": 0, "robust_acc": v} for a, v in (("labeled_only", 0.8), ("rst", 0.83),
+                                                                             ("ceiling", 0.9))])
+    out = rp.rst_summary(arms, [0.9], [{"diff": 0.03, "lo": 0.01, "hi": 0.05, "n": 1000}])
+    assert "seed 0 [+1.0, +5.0]" in out["text"]

@@ -173,17 +173,24 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(len(x), 1)
 
 
-def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> float:
-    """Share of examples classified correctly both clean and under PGD (``pgd_kwargs``)."""
+def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+                   batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> torch.Tensor:
+    """Per example (bool, shape (B,)): classified correctly both clean and under PGD (``pgd_kwargs``)."""
     from tqdm.auto import tqdm
 
-    robust = 0
+    out = []
     starts = range(0, len(x), batch_size)
     for i in tqdm(starts, desc=f"PGD eps={eps:.3g}", disable=not progress, leave=False):
         xb, yb = x[i:i + batch_size], y[i:i + batch_size]
         with torch.no_grad(), _EvalMode(model):
             clean_ok = model(xb).argmax(1) == yb
         _, fooled = pgd(model, xb, yb, eps, **pgd_kwargs)
-        robust += int((clean_ok & ~fooled).sum())
-    return robust / max(len(x), 1)
+        out.append(clean_ok & ~fooled)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool, device=x.device)
+
+
+def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> float:
+    """Share of examples classified correctly both clean and under PGD (``pgd_kwargs``)."""
+    ok = robust_correct(model, x, y, eps, batch_size=batch_size, progress=progress, **pgd_kwargs)
+    return int(ok.sum()) / max(len(x), 1)

@@ -293,11 +293,13 @@ def size_curve_summary(curve, training: str) -> dict:
             "text": "\n".join(lines)}
 
 
-def rst_summary(arms, pseudo_label_acc: Sequence[float]) -> dict:
+def rst_summary(arms, pseudo_label_acc: Sequence[float], paired: Sequence[Mapping[str, float]] = ()) -> dict:
     """Per-seed differences of PGD robust accuracy between the arms of the RST experiment (in points):
     ``gain`` (RST - labeled only), ``noise_cost`` (ceiling - RST: what wrong pseudo-labels cost) and
     ``pool_gain`` (ceiling - labeled only: what the pool is worth with true labels), plus a Markdown
-    summary. ``arms``: a DataFrame with columns ``arm, seed, robust_acc``."""
+    summary. ``arms``: a DataFrame with columns ``arm, seed, robust_acc``; ``paired``: per seed, the
+    paired 95% interval of RST minus labeled-only on the same test images
+    (:func:`reliable_ml.robust_train.paired_difference`, accuracies in [0, 1])."""
     wide = arms.pivot(index="seed", columns="arm", values="robust_acc")
     gain, cost, pool = (100 * (wide[a] - wide[b]) for a, b in (("rst", "labeled_only"), ("ceiling", "rst"),
                                                              ("ceiling", "labeled_only")))
@@ -307,7 +309,12 @@ def rst_summary(arms, pseudo_label_acc: Sequence[float]) -> dict:
             f"* ceiling minus RST (the cost of wrong pseudo-labels): {fmt(cost)} points\n"
             f"* ceiling minus labeled-only (what the pool is worth with true labels): {fmt(pool)} points\n"
             f"* pseudo-labels correct: {100 * np.mean(pseudo_label_acc):.1f}% "
-            f"(seeds: {', '.join(f'{100 * a:.1f}' for a in pseudo_label_acc)})\n\n")
+            f"(seeds: {', '.join(f'{100 * a:.1f}' for a in pseudo_label_acc)})\n")
+    if paired:
+        text += ("* RST minus labeled-only, paired 95% interval on the same test images: "
+                 + ", ".join(f"seed {s} [{100 * p['lo']:+.1f}, {100 * p['hi']:+.1f}]" for s, p in enumerate(paired))
+                 + "\n")
+    text += "\n"
     text += (f"So the wrong pseudo-labels cost about {100 * share:.0f}% of what the pool is worth with true labels."
              if np.isfinite(share) else "The pool did not help even with true labels in this run.")
     return {"gain": gain, "noise_cost": cost, "pool_gain": pool, "share": share, "text": text}

@@ -235,8 +235,9 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
     labeled part), ``ceiling`` (labeled + the same pool with its true labels); each gets
     ``robust_steps`` SGD steps of ``robust_cfg`` (one "epoch" of that many steps). Robust
     accuracy: PGD-``eval_steps`` (step ``2.5 eps / steps``, ``eval_restarts`` restarts, L-inf
-    ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers (plus the
-    pseudo-labeling model under ``"labeler"`` with ``return_labeler``).
+    ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers, except each arm's
+    ``robust_correct`` (bool per test image, for paired comparisons between arms) and, with
+    ``return_labeler``, the pseudo-labeling model under ``"labeler"``.
     """
     idx_lab, idx_pool = split_labeled(y_train, n_labeled, n_unlabeled, seed=seed)
     x_lab, y_lab = x_train[idx_lab], y_train[idx_lab]
@@ -246,10 +247,10 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
 
     def evaluate(model) -> dict:
         gen = torch.Generator(device=x_test.device).manual_seed(seed)
-        return {"clean_acc": attacks.accuracy(model, x_test, y_test),
-                "robust_acc": attacks.robust_accuracy(model, x_test, y_test, eps, steps=eval_steps,
-                                                      step_size=2.5 * eps / eval_steps, restarts=eval_restarts,
-                                                      generator=gen)}
+        ok = attacks.robust_correct(model, x_test, y_test, eps, steps=eval_steps, step_size=2.5 * eps / eval_steps,
+                                    restarts=eval_restarts, generator=gen)
+        return {"clean_acc": attacks.accuracy(model, x_test, y_test), "robust_acc": int(ok.sum()) / len(ok),
+                "robust_correct": ok.cpu()}
 
     out: dict = {"n_labeled": len(idx_lab), "n_unlabeled": len(idx_pool), "epsilon": eps,
                  "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "

@@ -188,3 +188,37 @@ def test_inputs_outside_unit_interval_raise(digits):
         attacks.pgd(model, x[:4] * 255, y[:4], EPS)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         attacks.fgsm(model, x[:4] - 0.5, y[:4], EPS)
+
+
+def test_pgd_from_a_given_start_matches_a_hand_written_loop(digits):
+    """The chapter's ten-line PGD and attacks.pgd agree from the same start (last iterate)."""
+    model, x, y = digits
+    x, y = x[:64], y[:64]
+    delta = (torch.rand(x.shape, generator=torch.Generator().manual_seed(3)) * 2 - 1) * EPS
+    delta = (x + delta).clamp(0, 1) - x
+    x_pkg, fooled = attacks.pgd(model, x, y, EPS, steps=7, step_size=0.03, delta_init=delta, keep_best=False)
+    for _ in range(7):
+        delta = delta.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(F.cross_entropy(model(x + delta), y), delta)
+        delta = (delta + 0.03 * grad.sign()).clamp(-EPS, EPS)
+        delta = (x + delta).clamp(0, 1) - x
+    assert torch.allclose(x_pkg, x + delta, atol=1e-6)
+    assert torch.equal(fooled, model(x + delta).argmax(1) != y)
+    with pytest.raises(ValueError, match="delta_init must have the shape"):
+        attacks.pgd(model, x, y, EPS, delta_init=delta[:3])
+
+
+def test_fgsm_is_one_pgd_step_of_size_eps_from_zero(digits):
+    model, x, y = digits
+    x_fgsm, _ = attacks.fgsm(model, x[:64], y[:64], EPS)
+    x_pgd, _ = attacks.pgd(model, x[:64], y[:64], EPS, steps=1, step_size=EPS, random_start=False, keep_best=False)
+    assert torch.allclose(x_fgsm, x_pgd, atol=1e-6)
+
+
+def test_robust_correct_is_per_example_robust_accuracy(digits):
+    model, x, y = digits
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    ok = attacks.robust_correct(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30)
+    assert ok.shape == (100,) and ok.dtype == torch.bool
+    assert ok.float().mean().item() == pytest.approx(
+        attacks.robust_accuracy(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30))

@@ -140,3 +140,11 @@ def test_self_training_lowers_robust_error():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_error_curves_rows_and_agreement():
+    rows = gm.error_curves([100, 400], [1, 10, 100], 1.0, 0.3, {100: 50, 400: 50}, np.random.default_rng(0))
+    assert [(r["d"], r["n"]) for r in rows] == [(d, n) for d in (100, 400) for n in (1, 10, 100)]
+    for r in rows:
+        assert r["std_approx"] <= r["rob_approx"] and r["std_mc"] <= r["rob_mc"]
+        assert abs(r["rob_approx"] - r["rob_mc"]) < 5 * r["rob_se"] + 0.05

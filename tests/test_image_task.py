@@ -40,18 +40,30 @@ def test_eval_subset_rejects_bad_n(n):
 
 
 @pytest.mark.filterwarnings("ignore:FALLBACK")
-def test_load_task_smoke_is_digits_and_gpu_falls_back_only_in_smoke(tmp_root):
-    task = image_task.load_task("smoke")
+def test_load_task_digits_and_mnist_falls_back_to_digits(tmp_root, offline):
+    task = image_task.load_task("digits")
     assert task.name == "digits" and task.eps == pytest.approx(0.1)
     assert task.train.x.shape[1:] == (1, 8, 8) and "digits" in task.source
-    with pytest.raises(ValueError, match="profile"):
+    fallen = image_task.load_task("mnist")  # no MNIST under the empty data root
+    assert fallen.train.x.shape[1:] == (1, 8, 8) and fallen.test.info.fallback_from
+    with pytest.raises(ValueError, match="unknown dataset 'huge'"):
         image_task.load_task("huge")
 
 
 @pytest.mark.filterwarnings("ignore:FALLBACK")
-def test_gpu_task_without_cifar_fails_clearly(tmp_root, offline):
+def test_cifar_task_without_cifar_fails_clearly_unless_fallback(tmp_root, offline):
     with pytest.raises(Exception, match="(?i)cifar"):
-        image_task.load_task("gpu")
+        image_task.load_task("cifar10")
+    assert image_task.load_task("cifar10", cifar_fallback=True).train.x.shape[1:] == (1, 8, 8)
+
+
+def test_fit_sizes_keeps_fitting_requests_and_scales_the_rest():
+    assert image_task.fit_sizes({"labeled": 100, "unlabeled": 600}, 1347) == ({"labeled": 100, "unlabeled": 600}, None)
+    sizes, message = image_task.fit_sizes({"labeled": 1000, "unlabeled": 20_000}, 1347)
+    assert sum(sizes.values()) == 1347 and sizes["labeled"] == 64 and "20,000 -> 1,283" in message
+    assert image_task.fit_sizes({"a": 50, "b": 50}, 30)[0] == {"a": 15, "b": 15}
+    with pytest.raises(ValueError, match="only 15 images available"):
+        image_task.fit_sizes({"a": 50, "b": 50}, 15)
 
 
 def test_models_and_configs_match_the_task():

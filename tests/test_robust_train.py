@@ -166,3 +166,65 @@ def test_ddp_with_gloo_two_processes(tmp_path):
     assert len(checksums) == 1, lines
     state = rt.load_checkpoint(tmp_path / "ddp.pt")
     assert state["epoch"] == 1 and len(state["noise_rng"]) == 2
+
+
+def test_fgsm_without_random_start_is_plain_fgsm(digits):
+    x, y, _, _ = digits
+    cfg = replace(TINY, method="fgsm", step_size=None)
+    assert cfg.alpha == pytest.approx(cfg.eps)
+    model = tiny_model().eval()
+    xb = x[:32].float() / 255
+    yb = y[:32]
+    x_adv = rt.perturb(model, xb, yb, 0.1, 0.1, 1, torch.Generator().manual_seed(0), random_start=False)
+    x_fgsm, _ = attacks.fgsm(model, xb, yb, 0.1)
+    assert torch.allclose(x_adv, x_fgsm, atol=1e-6)
+    fit = rt.train(tiny_model(), x, y, replace(cfg, epochs=1), progress=False)
+    assert len(fit.history) == 1
+
+
+def test_evaluate_worst_case_is_over_every_attack_on_the_same_images(digits):
+    x, y, xt, yt = digits
+    model = tiny_model()
+    rt.train(model, x, y, replace(TINY, epochs=1, val_size=0), progress=False)
+    xe, ye = xt[:40].float() / 255, yt[:40]
+    out = rt.evaluate(model, xe, ye, 0.1, steps=5, restarts=1, autoattack_n=30,
+                      autoattack_attacks=["apgd-ce", "square"], square_queries=20, seed=0)
+    accs = out["attack_acc"]
+    assert set(accs) == {"pgd-5x1", "apgd-ce", "square"} and out["autoattack_n"] == 30
+    assert out["worst_case_acc"] <= min(accs.values()) <= out["clean_acc_on_autoattack_subset"]
+    assert out["worst_case_acc"] == out["worst_case_acc_on_autoattack_subset"]
+    assert out["autoattack_acc"] <= min(accs["apgd-ce"], accs["square"])
+    assert out["worst_case_attacks"] == ["pgd-5x1", "apgd-ce", "square (20 queries)"]
+    # the PGD figure on the subset is the same per-image result as on all images
+    full = rt.evaluate(model, xe[:30], ye[:30], 0.1, steps=5, restarts=1, seed=0)
+    assert full["clean_acc"] == pytest.approx(out["clean_acc_on_autoattack_subset"])
+    with pytest.raises(ValueError, match="unknown AutoAttack component 'cw'"):
+        rt.evaluate(model, xe, ye, 0.1, steps=2, restarts=1, autoattack_n=5, autoattack_attacks=["cw"])
+    with pytest.raises(ValueError, match="exceeds the 40 evaluation images"):
+        rt.evaluate(model, xe, ye, 0.1, steps=2, restarts=1, autoattack_n=41)
+
+
+def test_fast_training_runs_one_row_per_arm_seed_epoch(digits):
+    x, y, xt, yt = digits
+    arms = {"fgsm": replace(TINY, method="fgsm", epochs=2, val_size=32),
+            "fgsm-rs": replace(TINY, method="fgsm_rs", epochs=2, val_size=32)}
+    rows = rt.fast_training_runs(tiny_model, x[:128], y[:128], xt, yt, arms, seeds=2)
+    assert len(rows) == 2 * 2 * 2
+    assert {(r["arm"], r["seed"], r["epoch"]) for r in rows} == {(a, s, e) for a in arms for s in (0, 1) for e in (1, 2)}
+    assert all(0 <= r["val_robust_acc"] <= r["val_clean_acc"] + 1e-9 <= 1 + 1e-9 for r in rows)
+    with pytest.raises(ValueError, match="seeds must be >= 1"):
+        rt.fast_training_runs(tiny_model, x, y, xt, yt, arms, seeds=0)
+
+
+def test_paired_difference_interval():
+    a = torch.tensor([True] * 90 + [False] * 10)
+    b = torch.tensor([True] * 85 + [False] * 15)
+    out = rt.paired_difference(a, b)
+    assert out["diff"] == pytest.approx(0.05) and out["n"] == 100
+    d = a.double() - b.double()
+    half = 1.96 * float(d.std()) / 10
+    assert out["lo"] == pytest.approx(0.05 - half) and out["hi"] == pytest.approx(0.05 + half)
+    same = rt.paired_difference(a, a)
+    assert same["lo"] == same["hi"] == 0.0
+    with pytest.raises(ValueError, match="same length"):
+        rt.paired_difference(a, b[:50])

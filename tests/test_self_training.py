@@ -158,3 +158,22 @@ def test_trainer_empty_pool_and_float_images():
         st.train_rst(_net(), x, y, CFG, x_pseudo=x[:0], y_pseudo=y[:0], progress=False)
     with pytest.raises(ValueError, match="uint8"):
         st.train_rst(_net(), x.float(), y, CFG, progress=False)
+
+
+def test_steps_for_gives_every_size_enough_passes():
+    assert st.steps_for(100, 128, min_steps=150, min_epochs=15) == 150
+    assert st.steps_for(3000, 128, min_steps=150, min_epochs=15) == 352  # ceil(15 * 3000 / 128)
+    with pytest.raises(ValueError, match="min_steps"):
+        st.steps_for(100, 128, min_steps=0, min_epochs=1)
+
+
+def test_size_sweep_rows_per_size_training_and_seed():
+    x, y = _toy(200)
+    xt, yt = _toy(60, seed=1)
+    cfg = rt.TrainConfig(epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=3e-3,
+                         weight_decay=0.0, val_size=0, eps=0.1)
+    rows = st.size_sweep(lambda s: _net(), x, y, xt.float() / 255, yt, sizes=[20, 80], configs={"std": cfg},
+                         seeds=2, min_steps=5, min_epochs=2, eval_steps=2, n_eval_train=50, n_classes=2)
+    assert [(r["n_train"], r["seed"]) for r in rows] == [(20, 0), (20, 1), (80, 0), (80, 1)]
+    assert [r["steps"] for r in rows] == [5, 5, 5, 5] and rows[-1]["epochs"] == pytest.approx(5 * 32 / 80)
+    assert all(r["robust test"] <= r["clean test"] for r in rows)

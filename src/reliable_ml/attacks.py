@@ -105,7 +105,8 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm: str = "linf",
         steps: int = 10, step_size: float | None = None, restarts: int = 1, random_start: bool = True,
-        targeted: bool = False, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        targeted: bool = False, generator: torch.Generator | None = None, delta_init: torch.Tensor | None = None,
+        keep_best: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Projected gradient ascent on the loss in the ``norm`` ball of radius ``eps`` around ``x``
     (Madry et al. 2018):
 
@@ -120,8 +121,14 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm:
     broken if *any* iterate fooled the model (the first fooling iterate is returned); otherwise
     the iterate of highest loss is returned. So more steps or restarts (same ``generator`` seed)
     can never make the attack weaker.
+
+    ``delta_init`` (shape of ``x``) replaces the random start of every restart (a fixed start,
+    e.g. to check another implementation against this one); ``keep_best=False`` returns the
+    last iterate (and whether *it* fools the model) instead of the worst case over iterates.
     """
     _check(x, y, eps, norm)
+    if delta_init is not None and delta_init.shape != x.shape:
+        raise ValueError(f"delta_init must have the shape of x {tuple(x.shape)}; got {tuple(delta_init.shape)}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
     if not isinstance(restarts, int) or restarts < 1:
@@ -134,7 +141,10 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm:
     success = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     with _EvalMode(model), torch.enable_grad():
         for _ in range(restarts):
-            delta = _random_start(x, eps, norm, generator) if random_start else torch.zeros_like(x)
+            if delta_init is not None:
+                delta = delta_init.detach().to(x)
+            else:
+                delta = _random_start(x, eps, norm, generator) if random_start else torch.zeros_like(x)
             delta = ((x + delta).clamp(0, 1) - x).detach()
             for t in range(steps + 1):  # the last pass only scores the final iterate
                 delta.requires_grad_(t < steps)
@@ -144,6 +154,8 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm:
                 best_x[better], best_loss[better] = (x + delta)[better].detach(), loss.detach()[better]
                 success |= fooled
                 if t == steps:
+                    if not keep_best:
+                        best_x, success = (x + delta).detach(), fooled
                     break
                 (grad,) = torch.autograd.grad(loss.sum(), delta)
                 step = grad.sign() if norm == "linf" else grad / _lp_norm(grad).clamp_min(1e-12)
@@ -161,17 +173,24 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(len(x), 1)
 
 
-def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> float:
-    """Share of examples classified correctly both clean and under PGD (``pgd_kwargs``)."""
+def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+                   batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> torch.Tensor:
+    """Per example (bool, shape (B,)): classified correctly both clean and under PGD (``pgd_kwargs``)."""
     from tqdm.auto import tqdm
 
-    robust = 0
+    out = []
     starts = range(0, len(x), batch_size)
     for i in tqdm(starts, desc=f"PGD eps={eps:.3g}", disable=not progress, leave=False):
         xb, yb = x[i:i + batch_size], y[i:i + batch_size]
         with torch.no_grad(), _EvalMode(model):
             clean_ok = model(xb).argmax(1) == yb
         _, fooled = pgd(model, xb, yb, eps, **pgd_kwargs)
-        robust += int((clean_ok & ~fooled).sum())
-    return robust / max(len(x), 1)
+        out.append(clean_ok & ~fooled)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool, device=x.device)
+
+
+def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> float:
+    """Share of examples classified correctly both clean and under PGD (``pgd_kwargs``)."""
+    ok = robust_correct(model, x, y, eps, batch_size=batch_size, progress=progress, **pgd_kwargs)
+    return int(ok.sum()) / max(len(x), 1)

@@ -293,3 +293,19 @@ def self_train_bruteforce(n_labeled: int, n_unlabeled: int, theta: np.ndarray, s
     y_tilde = np.sign(x_u @ w_int)
     y_tilde[y_tilde == 0] = 1.0
     return mean_classifier(x_u, y_tilde)
+
+
+def error_curves(dims, n_grid, c: float, eps: float, draws: dict, rng: np.random.Generator) -> list[dict]:
+    """Expected standard and robust errors against ``n`` for each dimension in ``dims``
+    (:math:`\\theta^* = \\mathbf 1`, :math:`\\sigma = c\\,d^{1/4}`): the large-d approximation
+    (``std_approx``, ``rob_approx``) and Monte Carlo over ``draws[d]`` training sets (``std_mc``,
+    ``rob_mc`` with standard errors ``std_se``, ``rob_se``). One row per (d, n)."""
+    rows = []
+    for d in dims:
+        th, sg = default_theta(int(d)), default_sigma(int(d), c)
+        for n in n_grid:
+            std_ap, rob_ap = expected_errors_approx(int(n), th, sg, eps)
+            std_mc, std_se, rob_mc, rob_se = expected_errors_mc(int(n), th, sg, eps, draws[d], rng)
+            rows.append({"d": int(d), "n": int(n), "std_approx": std_ap, "rob_approx": rob_ap, "std_mc": std_mc,
+                         "std_se": std_se, "rob_mc": rob_mc, "rob_se": rob_se})
+    return rows

@@ -1,14 +1,15 @@
-"""The image task of the robust-learning chapters (05, 06), chosen by profile.
+"""The image task of the robust-learning chapters (05, 06): images, model and training config.
 
-One place decides, per profile, which images a robust-learning experiment uses and with
-which defaults, so that notebooks 05 and 06 (and the CIFAR entry points) agree:
+Which images a profile uses is a field of the chapters' settings tables
+(``reliable_ml.settings.robustness_needs_data`` and ``...robust_self_training``); this module
+turns that name into data, a model and a training configuration:
 
 =========  ====================================  ===========  ===============================
-profile    images                                 default eps  model
+dataset    images                                 default eps  model
 =========  ====================================  ===========  ===============================
-smoke      scikit-learn digits (8x8)              0.1          small CNN
-cpu        MNIST                                  0.1          small CNN
-gpu        CIFAR-10 (canonical, else JPEG copy)   8/255        PreActResNet-18 (width 64)
+digits     scikit-learn digits (8x8)              0.1          small CNN
+mnist      MNIST (else digits, loudly)            0.1          small CNN
+cifar10    CIFAR-10 (canonical, else JPEG copy)   8/255        PreActResNet-18 (width 64)
 =========  ====================================  ===========  ===============================
 
 On MNIST the chapters use eps = 0.1 rather than the usual 0.3: with a few hundred images and a
@@ -24,9 +25,11 @@ from torch import nn
 from . import models
 from . import robust_train as rt
 from .data import DataUnavailable, ImageSet, load_images
-from .profiles import pick
 
-__all__ = ["ImageTask", "load_task", "load_cifar", "eval_subset", "make_model", "train_config"]
+__all__ = ["ImageTask", "DATASETS", "load_task", "load_cifar", "eval_subset", "make_model", "train_config",
+           "fit_sizes"]
+
+DATASETS = ("digits", "mnist", "cifar10")
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,39 @@ def load_cifar(split: str, profile: str) -> ImageSet:
         return load_images("cifar10-jpeg", split, fallback=profile == "smoke")
 
 
-def load_task(profile: str) -> ImageTask:
-    """The profile's images (see the module table); a missing set falls back to digits, loudly."""
-    name = pick(profile, smoke="digits", cpu="mnist", gpu="cifar10")
-    if name == "cifar10":
+def load_task(dataset: str, *, cifar_fallback: bool = False) -> ImageTask:
+    """The images of ``dataset`` (see the module table). Missing MNIST falls back to digits, loudly;
+    missing CIFAR-10 (canonical and JPEG copy) raises unless ``cifar_fallback`` (smoke runs)."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(DATASETS)}")
+    if dataset == "cifar10":
+        profile = "smoke" if cifar_fallback else "gpu"
         train, test = load_cifar("train", profile), load_cifar("test", profile)
     else:
-        train, test = (load_images(name, split, fallback=True) for split in ("train", "test"))
-    return ImageTask(name, train, test, eps=8 / 255 if name == "cifar10" else 0.1)
+        train, test = (load_images(dataset, split, fallback=True) for split in ("train", "test"))
+    return ImageTask(dataset, train, test, eps=8 / 255 if dataset == "cifar10" else 0.1)
+
+
+def fit_sizes(requested: dict[str, int], available: int, *, minimum: int = 10) -> tuple[dict[str, int], str | None]:
+    """Shrink requested disjoint subset sizes (e.g. labeled and unlabeled images) to ``available``.
+
+    Returns ``(sizes, message)``: the sizes unchanged and ``None`` when they fit, else every size
+    scaled by ``available / sum(requested)`` (each at least ``minimum``, the last one taking the
+    remainder) and a message saying what changed, for a visible note (e.g. the digits fallback
+    of a run that asked for MNIST-sized subsets).
+    """
+    if available < minimum * len(requested):
+        raise ValueError(f"only {available} images available; need at least {minimum * len(requested)} "
+                         f"for {list(requested)}")
+    total = sum(requested.values())
+    if total <= available:
+        return dict(requested), None
+    names = list(requested)
+    sizes = {k: max(minimum, int(requested[k] * available / total)) for k in names[:-1]}
+    sizes[names[-1]] = available - sum(sizes.values())
+    change = ", ".join(f"{k} {requested[k]:,} -> {sizes[k]:,}" for k in names)
+    return sizes, (f"Requested {total:,} images but only {available:,} are available: sizes scaled down "
+                   f"({change}). The numbers below come from this smaller setting.")
 
 
 def eval_subset(images: ImageSet, n: int, device: torch.device | str, seed: int = 0

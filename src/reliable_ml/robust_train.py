@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import attacks
 
-METHODS = ("pgd", "fgsm_rs", "standard")
+METHODS = ("pgd", "fgsm_rs", "fgsm", "standard")
 SCHEDULES = ("onecycle", "piecewise")
 OPTIMIZERS = ("sgd", "adam")
 CHECKPOINT_FORMAT = "reliable_ml.robust_train/1"
@@ -50,9 +50,9 @@ class TrainConfig:
 
     epochs: int = 10
     batch_size: int = 128
-    method: str = "pgd"              # pgd | fgsm_rs | standard
+    method: str = "pgd"              # pgd | fgsm_rs | fgsm (no random start) | standard
     eps: float = 8 / 255             # L-infinity radius in pixel units ([0, 1] images)
-    step_size: float | None = None   # alpha; default 2.5 eps / steps (pgd), 1.25 eps (fgsm_rs)
+    step_size: float | None = None   # alpha; default 2.5 eps / steps (pgd), 1.25 eps (fgsm_rs), eps (fgsm)
     attack_steps: int = 10           # pgd only
     eps_ramp_epochs: float = 0.0     # grow eps linearly from 0 over this many epochs
     optimizer: str = "sgd"           # sgd | adam
@@ -82,6 +82,8 @@ class TrainConfig:
     def alpha(self) -> float:
         if self.step_size is not None:
             return self.step_size
+        if self.method == "fgsm":
+            return self.eps
         return 1.25 * self.eps if self.method == "fgsm_rs" else 2.5 * self.eps / self.attack_steps
 
 
@@ -127,13 +129,15 @@ def random_crop_flip(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> tor
 
 
 def perturb(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float,
-            steps: int, gen: torch.Generator) -> torch.Tensor:
-    """Training-time L-infinity attack from a uniform random start (FGSM-RS is ``steps = 1``).
+            steps: int, gen: torch.Generator, random_start: bool = True) -> torch.Tensor:
+    """Training-time L-infinity attack from a uniform random start (FGSM-RS is ``steps = 1``);
+    ``random_start=False`` starts at ``delta = 0`` (plain FGSM is ``steps = 1``).
 
     Runs the model in its current (train) mode, like the reference implementations; returns
     ``x + delta`` detached, with ``|delta| <= eps`` and values in [0, 1].
     """
-    delta = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * eps
+    delta = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * eps if random_start \
+        else torch.zeros_like(x)
     delta = ((x + delta).clamp(0, 1) - x)
     for _ in range(steps):
         delta.requires_grad_(True)
@@ -264,7 +268,8 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
                 if cfg.method != "standard" and eps > 0:
                     steps = cfg.attack_steps if cfg.method == "pgd" else 1
                     alpha = cfg.alpha * eps / cfg.eps
-                    xb = perturb(model, xb, yb, eps, alpha, steps, noise_gen)  # no DDP: input grads only
+                    xb = perturb(model, xb, yb, eps, alpha, steps, noise_gen,  # no DDP: input grads only
+                                 random_start=cfg.method != "fgsm")
                 logits = net(xb).float()
                 loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -317,38 +322,166 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
 
 
 # --------------------------------------------------------------------------- evaluation
+AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
+
+
+def autoattack_component(name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10,
+                         square_queries: int = 5000):
+    """One attack of AutoAttack's standard L-infinity suite (Croce & Hein 2020), built as
+    ``torchattacks.AutoAttack(version="standard")`` builds it: APGD with cross-entropy, targeted
+    APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (5,000 queries in
+    the standard suite; ``square_queries`` can lower that), one restart each."""
+    import torchattacks
+
+    kinds = {"apgd-ce": lambda: torchattacks.APGD(model, norm="Linf", eps=eps, loss="ce", n_restarts=1, seed=seed),
+             "apgd-t": lambda: torchattacks.APGDT(model, norm="Linf", eps=eps, n_classes=n_classes, n_restarts=1,
+                                                  seed=seed),
+             "fab-t": lambda: torchattacks.FAB(model, norm="Linf", eps=eps, multi_targeted=True, n_classes=n_classes,
+                                               n_restarts=1, seed=seed),
+             "square": lambda: torchattacks.Square(model, norm="Linf", eps=eps, n_queries=square_queries, n_restarts=1,
+                                                   seed=seed)}
+    if name not in kinds:
+        raise ValueError(f"unknown AutoAttack component {name!r}; allowed: {', '.join(kinds)}")
+    return kinds[name]()
+
+
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 50,
-             restarts: int = 10, step_size: float | None = None, autoattack_n: int = 0, seed: int = 0,
-             batch_size: int = 500, progress: bool = False) -> dict:
-    """Clean accuracy, PGD-``steps``-``restarts`` robust accuracy (L-infinity) on all of ``x``
-    (float in [0, 1], on the model's device), and, on the first ``autoattack_n`` images,
-    torchattacks' AutoAttack (standard version: APGD-CE, APGD-T, FAB-T, Square) together with
-    the per-example worst case of PGD and AutoAttack there."""
+             restarts: int = 10, step_size: float | None = None, autoattack_n: int = 0,
+             autoattack_attacks: tuple[str, ...] | list[str] = AUTOATTACK_COMPONENTS, square_queries: int = 5000,
+             seed: int = 0, batch_size: int = 500, progress: bool = False) -> dict:
+    """Clean accuracy and PGD-``steps``-``restarts`` robust accuracy (L-infinity) on all of ``x``
+    (float in [0, 1], on the model's device); then, on the first ``autoattack_n`` images, every
+    component of AutoAttack in ``autoattack_attacks`` run separately on the *same* images.
+
+    Robust accuracy is a worst case: an image counts as robust only if it is classified
+    correctly clean and under *every* attack run on it. Returned (accuracies in [0, 1]):
+    ``clean_acc``, ``pgd_acc`` (all images); on the AutoAttack images ``attack_acc`` (one entry per
+    attack, PGD included), ``autoattack_acc`` (worst case over the AutoAttack components),
+    ``pgd_acc_on_autoattack_subset`` and ``worst_case_acc`` (= ``worst_case_acc_on_autoattack_subset``,
+    over PGD and every component), with ``worst_case_attacks`` naming what was run.
+    """
+    if autoattack_n > len(x):
+        raise ValueError(f"autoattack_n = {autoattack_n} exceeds the {len(x)} evaluation images")
     gen = torch.Generator(device=x.device).manual_seed(seed)
     alpha = 2.5 * eps / steps if step_size is None else step_size
-    out = {"n_eval": len(x), "clean_acc": attacks.accuracy(model, x, y),
-           "pgd_steps": steps, "pgd_restarts": restarts, "pgd_step_size": alpha,
-           "pgd_acc": attacks.robust_accuracy(model, x, y, eps, steps=steps, step_size=alpha, restarts=restarts,
-                                              generator=gen, batch_size=batch_size, progress=progress)}
+    clean_ok, pgd_ok = [], []
+    for i in tqdm(range(0, len(x), batch_size), desc=f"PGD-{steps}x{restarts}", disable=not progress, leave=False):
+        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+        with attacks._EvalMode(model), torch.no_grad():
+            clean_ok.append(model(xb).argmax(1) == yb)
+        _, fooled = attacks.pgd(model, xb, yb, eps, steps=steps, step_size=alpha, restarts=restarts, generator=gen)
+        pgd_ok.append(clean_ok[-1] & ~fooled)
+    clean_ok, pgd_ok = torch.cat(clean_ok), torch.cat(pgd_ok)
+    out = {"n_eval": len(x), "clean_acc": clean_ok.double().mean().item(), "pgd_steps": steps,
+           "pgd_restarts": restarts, "pgd_step_size": alpha, "pgd_acc": pgd_ok.double().mean().item()}
     if autoattack_n > 0:
-        import torchattacks
-
-        xs, ys = x[:autoattack_n], y[:autoattack_n]
-        aa = torchattacks.AutoAttack(model, norm="Linf", eps=eps, version="standard", n_classes=10, seed=seed)
-        aa_ok, pgd_ok = [], []
-        for i in range(0, len(xs), batch_size):
-            xb, yb = xs[i:i + batch_size], ys[i:i + batch_size]
-            with attacks._EvalMode(model), torch.no_grad():
-                clean_ok = model(xb).argmax(1) == yb
-                aa_ok.append(clean_ok & (model(aa(xb, yb)).argmax(1) == yb))
-            _, fooled = attacks.pgd(model, xb, yb, eps, steps=steps, step_size=alpha, restarts=restarts,
-                                    generator=torch.Generator(device=x.device).manual_seed(seed))
-            pgd_ok.append(clean_ok & ~fooled)
-        aa_ok, pgd_ok = torch.cat(aa_ok), torch.cat(pgd_ok)
-        out |= {"autoattack_n": len(xs), "autoattack_acc": aa_ok.double().mean().item(),
-                "pgd_acc_on_autoattack_subset": pgd_ok.double().mean().item(),
-                "worst_case_acc_on_autoattack_subset": (aa_ok & pgd_ok).double().mean().item()}
+        names = list(autoattack_attacks)
+        if not names:
+            raise ValueError("autoattack_attacks is empty; name at least one of " + ", ".join(AUTOATTACK_COMPONENTS))
+        xs, ys, clean = x[:autoattack_n], y[:autoattack_n], clean_ok[:autoattack_n]
+        pgd_name = f"pgd-{steps}x{restarts}"
+        ok = {pgd_name: pgd_ok[:autoattack_n]}
+        for name in tqdm(names, desc="AutoAttack components", disable=not progress, leave=False):
+            attack = autoattack_component(name, model, eps, seed=seed, square_queries=square_queries)
+            hits = []
+            for i in range(0, len(xs), batch_size):
+                xb, yb = xs[i:i + batch_size], ys[i:i + batch_size]
+                # project back into the eps-ball and [0, 1] (FAB can overshoot by rounding): never count a
+                # point the threat model does not allow
+                x_adv = (xb + (attack(xb, yb).detach() - xb).clamp(-eps, eps)).clamp(0, 1)
+                with attacks._EvalMode(model), torch.no_grad():
+                    hits.append(model(x_adv).argmax(1) == yb)
+            ok[name] = clean & torch.cat(hits)
+        aa_ok = torch.stack([ok[n] for n in names]).all(0)
+        worst = aa_ok & ok[pgd_name]
+        suite = [f"square ({square_queries} queries)" if n == "square" else n for n in names]
+        out |= {"autoattack_n": len(xs), "autoattack_attacks": suite, "square_queries": square_queries,
+                "attack_acc": {k: v.double().mean().item() for k, v in ok.items()},
+                "autoattack_acc": aa_ok.double().mean().item(),
+                "pgd_acc_on_autoattack_subset": ok[pgd_name].double().mean().item(),
+                "clean_acc_on_autoattack_subset": clean.double().mean().item(),
+                "worst_case_acc": worst.double().mean().item(),
+                "worst_case_acc_on_autoattack_subset": worst.double().mean().item(),
+                "worst_case_attacks": [pgd_name, *suite]}
     return out
+
+
+def accuracy_vs_eps(models: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, eps_grid, *,
+                    steps: int = 10, seed: int = 0) -> dict[str, list[float]]:
+    """PGD-``steps`` robust accuracy of each model at each radius of ``eps_grid`` (same images, same seed)."""
+    return {label: [attacks.robust_accuracy(m, x, y, float(e), steps=steps,
+                                            generator=torch.Generator(device=x.device).manual_seed(seed))
+                    for e in eps_grid] for label, m in models.items()}
+
+
+def masking_checks(robust: nn.Module, source_model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+                   large_eps_acc: float, large_eps: float, steps_grid=(1, 5, 10, 20, 40, 100),
+                   seed: int = 0) -> dict:
+    """Three cheap checks for gradient masking (Athalye et al. 2018) of ``robust`` at radius ``eps``:
+    accuracy near 0 at a large radius (``large_eps_acc`` measured at ``large_eps``); PGD with a fixed
+    step (eps / 10) never weaker with more steps, and levelled off (100 vs 40 steps within 1 point);
+    a transfer attack (PGD-40 on ``source_model``) weaker than white-box PGD-40.
+    Returns the measurements and a ``table`` of (check, measured, passed) rows."""
+    step = eps / 10
+    by_steps = [attacks.robust_accuracy(robust, x, y, eps, steps=s, step_size=step,
+                                        generator=torch.Generator(device=x.device).manual_seed(seed))
+                for s in steps_grid]
+    x_tr, _ = attacks.pgd(source_model, x, y, eps, steps=40,
+                          generator=torch.Generator(device=x.device).manual_seed(seed))
+    transfer = attacks.accuracy(robust, x_tr, y)
+    white = by_steps[list(steps_grid).index(40)]
+    table = [
+        ("accuracy at the largest eps is near 0", f"eps = {large_eps:g}: {100 * large_eps_acc:.1f}%",
+         large_eps_acc < 0.05),
+        (f"more PGD steps (step {step:g}) never raise accuracy",
+         ", ".join(f"{s}: {100 * a:.1f}%" for s, a in zip(steps_grid, by_steps)),
+         all(a >= b for a, b in zip(by_steps, by_steps[1:]))),
+        ("accuracy levels off: PGD-100 within 1 point of PGD-40",
+         f"{100 * by_steps[-2]:.1f}% -> {100 * by_steps[-1]:.1f}%", by_steps[-2] - by_steps[-1] <= 0.01),
+        ("transfer from the standard model is weaker than white-box",
+         f"transfer {100 * transfer:.1f}% vs white-box PGD-40 {100 * white:.1f}%", transfer > white)]
+    return {"steps_grid": list(steps_grid), "by_steps": by_steps, "step": step, "transfer_acc": transfer,
+            "white_box_acc": white, "table": table, "passed": all(row[2] for row in table)}
+
+
+def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float = 1.96) -> dict:
+    """Accuracy of A minus accuracy of B on the *same* examples, with a normal-approximation interval
+    from the paired (per-example) differences: ``diff +- z * sd(d_i) / sqrt(n)``.
+    ``correct_*``: bool (n,). Returns ``diff``, ``lo``, ``hi``, ``n`` (accuracies in [0, 1])."""
+    if correct_a.shape != correct_b.shape or correct_a.ndim != 1 or len(correct_a) < 2:
+        raise ValueError(f"need two bool vectors of the same length >= 2; got {tuple(correct_a.shape)} "
+                         f"and {tuple(correct_b.shape)}")
+    d = correct_a.double() - correct_b.double()
+    half = z * float(d.std(unbiased=True)) / math.sqrt(len(d))
+    diff = float(d.mean())
+    return {"diff": diff, "lo": diff - half, "hi": diff + half, "n": len(d)}
+
+
+# --------------------------------------------------------------------------- catastrophic overfitting
+def fast_training_runs(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
+                       y_val: torch.Tensor, arms: dict[str, TrainConfig], seeds: int, *,
+                       progress: bool = False) -> list[dict]:
+    """Train one model per (arm, seed) and record held-out clean and PGD accuracy after every epoch.
+
+    ``arms`` maps a label to a :class:`TrainConfig` (its ``seed`` is replaced by 0, 1, ...,
+    ``seeds - 1``; ``val_size`` and ``val_attack_steps`` set the per-epoch PGD check);
+    ``make_model(seed)`` returns a fresh model. Used to show catastrophic overfitting (Wong et
+    al. 2020): FGSM training without a random start, or with too large a step, reaches high
+    accuracy against its own FGSM examples while PGD accuracy collapses to about zero.
+    Returns one row per (arm, seed, epoch): ``arm, seed, epoch, train_acc, val_clean_acc,
+    val_robust_acc, seconds``.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
+    rows = []
+    jobs = [(label, cfg, seed) for label, cfg in arms.items() for seed in range(seeds)]
+    for label, cfg, seed in tqdm(jobs, desc="fast adversarial training runs", disable=not progress):
+        run_cfg = TrainConfig(**{**asdict(cfg), "seed": seed})
+        fit = train(make_model(seed), x_train, y_train, run_cfg, x_val=x_val, y_val=y_val, progress=False)
+        rows += [{"arm": label, "seed": seed, **{k: h[k] for k in ("epoch", "train_acc", "val_clean_acc",
+                                                                  "val_robust_acc", "seconds")}}
+                 for h in fit.history]
+    return rows
 
 
 # --------------------------------------------------------------------------- torchrun entry point

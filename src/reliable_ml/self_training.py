@@ -226,7 +226,7 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
             n_labeled: int, n_unlabeled: int | None, standard_cfg: rt.TrainConfig, robust_cfg: rt.TrainConfig,
             standard_steps: int, robust_steps: int, eval_steps: int = 20, eval_restarts: int = 1,
             threshold: float = 0.0, unlabeled_fraction: float = 0.5, unlabeled_weight: float = 1.0,
-            seed: int = 0, progress: bool = False) -> dict:
+            seed: int = 0, progress: bool = False, return_labeler: bool = False) -> dict:
     """The RST experiment: split, pseudo-label, then three adversarially trained arms at equal steps.
 
     ``make_model()`` returns a fresh model on the target device. ``x_train`` uint8 (N, C, H, W);
@@ -235,7 +235,9 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
     labeled part), ``ceiling`` (labeled + the same pool with its true labels); each gets
     ``robust_steps`` SGD steps of ``robust_cfg`` (one "epoch" of that many steps). Robust
     accuracy: PGD-``eval_steps`` (step ``2.5 eps / steps``, ``eval_restarts`` restarts, L-inf
-    ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers.
+    ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers, except each arm's
+    ``robust_correct`` (bool per test image, for paired comparisons between arms) and, with
+    ``return_labeler``, the pseudo-labeling model under ``"labeler"``.
     """
     idx_lab, idx_pool = split_labeled(y_train, n_labeled, n_unlabeled, seed=seed)
     x_lab, y_lab = x_train[idx_lab], y_train[idx_lab]
@@ -245,10 +247,10 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
 
     def evaluate(model) -> dict:
         gen = torch.Generator(device=x_test.device).manual_seed(seed)
-        return {"clean_acc": attacks.accuracy(model, x_test, y_test),
-                "robust_acc": attacks.robust_accuracy(model, x_test, y_test, eps, steps=eval_steps,
-                                                      step_size=2.5 * eps / eval_steps, restarts=eval_restarts,
-                                                      generator=gen)}
+        ok = attacks.robust_correct(model, x_test, y_test, eps, steps=eval_steps, step_size=2.5 * eps / eval_steps,
+                                    restarts=eval_restarts, generator=gen)
+        return {"clean_acc": attacks.accuracy(model, x_test, y_test), "robust_acc": int(ok.sum()) / len(ok),
+                "robust_correct": ok.cpu()}
 
     out: dict = {"n_labeled": len(idx_lab), "n_unlabeled": len(idx_pool), "epsilon": eps,
                  "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "
@@ -280,4 +282,49 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
                   steps_per_epoch=robust_steps, progress=progress)
         secs = time.perf_counter() - t0
         out[arm] = {**evaluate(model), "train_seconds": secs}
+    if return_labeler:
+        out["labeler"] = labeler
     return out
+
+
+def steps_for(n: int, batch_size: int, *, min_steps: int, min_epochs: float) -> int:
+    """SGD steps for a training set of ``n``: at least ``min_steps``, and at least ``min_epochs``
+    passes over the data, so a large set is not left underfit by a step count tuned for a small one."""
+    if n < 1 or batch_size < 1 or min_steps < 1 or min_epochs < 0:
+        raise ValueError(f"need n, batch_size, min_steps >= 1 and min_epochs >= 0; got {n}, {batch_size}, "
+                         f"{min_steps}, {min_epochs}")
+    return max(int(min_steps), math.ceil(min_epochs * n / batch_size))
+
+
+def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
+               sizes, configs: dict[str, rt.TrainConfig], seeds: int, min_steps: int, min_epochs: float,
+               eval_steps: int, n_eval_train: int, n_classes: int = 10, progress: bool = False) -> list[dict]:
+    """Accuracy against the number of labeled training images (Schmidt et al. 2018's question on images).
+
+    For every size ``n``, training label (``configs``: label -> one-"epoch" config, e.g. standard and
+    PGD) and seed in ``0 .. seeds - 1``: a class-balanced random subset (balanced once ``n >= 10 K``),
+    a fresh ``make_model(seed)`` trained for :func:`steps_for` steps, then clean and PGD-``eval_steps``
+    accuracy (L-inf, the config's eps, step 2.5 eps / steps) on the first ``n_eval_train`` training
+    images of the subset and on ``x_test`` (float in [0, 1]). Returns one row per model.
+    """
+    rows = []
+    jobs = [(n, label, seed) for n in sizes for label in configs for seed in range(seeds)]
+    for n, label, seed in tqdm(jobs, desc="train and attack one model per (size, training, seed)",
+                               disable=not progress):
+        cfg = dataclasses.replace(configs[label], seed=seed, epochs=1)
+        idx, _ = split_labeled(y_train, n, seed=seed, balanced=n >= 10 * n_classes)
+        x_n, y_n = x_train[idx], y_train[idx]
+        model = make_model(seed)
+        steps = steps_for(n, cfg.batch_size, min_steps=min_steps, min_epochs=min_epochs)
+        train_rst(model, x_n, y_n, cfg, steps_per_epoch=steps, progress=False)
+        dev = x_test.device
+        x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
+
+        def pgd_acc(x, y):
+            return attacks.robust_accuracy(model, x, y, cfg.eps, steps=eval_steps, step_size=2.5 * cfg.eps / eval_steps,
+                                           generator=torch.Generator(device=dev).manual_seed(seed))
+        rows.append({"n_train": n, "training": label, "seed": seed, "steps": steps,
+                     "epochs": steps * cfg.batch_size / n,
+                     "clean train": attacks.accuracy(model, x_fit, y_fit), "robust train": pgd_acc(x_fit, y_fit),
+                     "clean test": attacks.accuracy(model, x_test, y_test), "robust test": pgd_acc(x_test, y_test)})
+    return rows

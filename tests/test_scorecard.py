@@ -172,7 +172,7 @@ def test_masked_gradients_never_pass():
                  pgd_acc_on_autoattack_subset=0.99)
     r = row("madry_mnist", [masked])
     assert r["status"] == "not reproduced" and "gradient masking" in r["ours"] and "worst case 10.0%" in r["ours"]
-    # attacks that agree with each other near 88 but disagree by > 10 points still fail
+    # PGD 11 points above AutoAttack on the same images fails even though AutoAttack says 88
     split = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.99)
     assert row("madry_mnist", [split])["status"] == "not reproduced"
     # robust above clean is a broken evaluation, even when the number matches
@@ -241,10 +241,15 @@ def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
     c = row("madry_cifar", [gpu])
     assert c["status"] == "qualitative" and "worst case 43.0%" in c["ours"]
     assert row("fast_at", [gpu])["status"] == "reproduced"
-    # one attack in the table far above the others is flagged, and the worst case still rules
-    weak = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "FAB": 0.99}))
-    assert "gradient masking" in row("madry_mnist", [weak])["ours"]
-    assert row("madry_mnist", [weak])["status"] == "not reproduced"
+    # a weak attack far above the others is no sign of masking: the worst case still rules
+    weak = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "FAB": 0.97}))
+    assert "gradient masking" not in row("madry_mnist", [weak])["ours"]
+    assert row("madry_mnist", [weak])["status"] == "qualitative"
+    # PGD far above the worst case is: the gradient attack the model was trained against is fooled
+    masked = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "PGD-100x10": 0.98},
+                                  pgd_acc_on_autoattack_subset=0.98, pgd_acc=0.98))
+    assert "gradient masking" in row("madry_mnist", [masked])["ours"]
+    assert row("madry_mnist", [masked])["status"] == "not reproduced"
 
 
 def test_smoke_results_never_count_unless_asked_for():
@@ -294,6 +299,16 @@ def test_rst_gain_must_exceed_sampling_noise():
     assert row("rst", [r])["status"] == "qualitative"
     assert row("rst", [dict(r, robust_acc_rst=0.855)])["status"] == "not reproduced"  # +1.6 < 3.1
     assert row("rst", [dict(r, n_eval=100)])["status"] == "not reproduced"  # same gain, 10x noisier
+
+
+def test_rst_gain_uses_paired_intervals_when_the_run_has_them():
+    ci = [{"diff": 0.03, "lo": 0.018, "hi": 0.044, "n": 1000}, {"diff": 0.027, "lo": 0.013, "hi": 0.041, "n": 1000}]
+    r = rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.846, n_eval=1000,
+            rst_gain_paired_ci=ci)
+    assert row("rst", [r])["status"] == "qualitative"  # +2.9 < unpaired 3.0, but every paired CI > 0
+    assert "[+1.3, +4.1]" in row("rst", [r])["ours"]
+    one_seed_crosses = [*ci, {"diff": 0.01, "lo": -0.004, "hi": 0.024, "n": 1000}]
+    assert row("rst", [dict(r, rst_gain_paired_ci=one_seed_crosses)])["status"] == "not reproduced"
 
 
 def test_adaptive_overfitting_is_two_sided():

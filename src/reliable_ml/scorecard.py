@@ -295,7 +295,8 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
                        full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None, **_):
     """Worst case over every attack result on the same images: ``same_images`` (on ``n``
     images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
-    clean, when two attacks disagree by more than ``masking_gap`` points, or when the worst case
+    clean, when the strongest PGD result exceeds the worst case by more than ``masking_gap``
+    points (without a PGD result: when any two attacks disagree that much), or when the worst case
     is more than max(tolerance, 95% half-width) from ``target`` (either side). ``tables`` name
     ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them."""
     def opt(name):
@@ -321,8 +322,12 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     problems = []
     if best > clean_acc + _halfwidth(clean_acc, _num(n_images)):
         problems.append("robust above clean: the evaluation is broken")
-    if best - worst > masking_gap:
-        problems.append(f"attacks disagree by {best - worst:.1f} pts: gradient masking suspected")
+    pgd = [v for k, v in accs.items() if re.search(r"(?<!a)pgd", k.lower())]  # PGD, not APGD
+    # a weak attack (FAB-T, say) scoring high says nothing; PGD, the attack the model was
+    # trained against, overstating the worst case is the signature of gradient masking
+    gap = (min(pgd) if pgd else best) - worst
+    if gap > masking_gap:
+        problems.append(f"PGD overstates the worst case by {gap:.1f} pts: gradient masking suspected")
     if clean_target is not None and abs(clean_acc - clean_target) > tolerance:
         problems.append(f"clean {clean_acc - clean_target:+.1f} pts from {clean_target:g}")
     text = (f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "
@@ -343,11 +348,23 @@ def _best_minus_final(claim, get, key, field, target, tolerance, **_):
                    f"{len(values)} epochs)", abs(gap - target) <= tolerance)
 
 
-def _gain(claim, get, better, worse, n, **_):
+def _gain(claim, get, better, worse, n, paired=None, **_):
+    """``better`` beats ``worse``. When both arms were evaluated on the same images and the
+    results hold paired 95% intervals of the difference per seed (``paired``: a list of
+    ``{"lo", "hi"}``), every seed's interval must exclude 0; else the difference must exceed
+    the unpaired 95% half-width on ``n`` images (conservative: it ignores the pairing)."""
     b, w, n_eval = _pct(get(better)), _pct(get(worse)), _num(get(n))
+    text = f"{b:.1f}% vs {w:.1f}% ({b - w:+.1f} pts"
+    try:
+        intervals = [(_pct(ci["lo"]), _pct(ci["hi"])) for ci in get(paired)] if paired else []
+    except Missing:
+        intervals = []
+    if intervals:
+        shown = ", ".join(f"[{lo:+.1f}, {hi:+.1f}]" for lo, hi in intervals)
+        return Verdict(f"{text}; paired 95% intervals on the same {int(n_eval):,} images, per seed: "
+                       f"{shown})", min(lo for lo, _ in intervals) > 0)
     hw = 1.96 * math.sqrt((b * (100 - b) + w * (100 - w)) / n_eval)
-    return Verdict(f"{b:.1f}% vs {w:.1f}% ({b - w:+.1f} pts; 95% half-width {hw:.1f} on {int(n_eval):,} "
-                   "images)", b - w > hw)
+    return Verdict(f"{text}; 95% half-width {hw:.1f} on {int(n_eval):,} images)", b - w > hw)
 
 
 def _max_abs_z(claim, get, key, tolerance, context=None, **_):

@@ -48,10 +48,10 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK)
 
-# Make the Colab install cell (reliable_ml.book.INSTALL_CELL) the first cell of every notebook.
+# Make the Colab install cell (reliable_ml.course.book.INSTALL_CELL) the first cell of every notebook.
 # With REPO_URL=..., also write the repository into it (then commit: Colab opens the committed copy).
 install-cells: $(STAMP)
-	$(PY) -c "import pathlib; from reliable_ml.book import add_install_cell; \
+	$(PY) -c "import pathlib; from reliable_ml.course.book import add_install_cell; \
 	[print('updated', p) for p in sorted(pathlib.Path('notebooks').glob('[0-9][0-9]_*.py')) \
 	 if add_install_cell(p, '$(REPO_URL)' or None)]"
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py

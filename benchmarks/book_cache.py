@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def one_build(out: Path, profile: str) -> dict:
     """The book command's steps, into ``out``; returns what was executed and how."""
-    from reliable_ml import book, runner
+    from reliable_ml.course import book, runner
 
     outcomes = runner.run(None, profile, out_dir=out / "executed", progress=False, cache=True)
     failed = [str(o.error) for o in outcomes if o.error]
@@ -65,8 +65,9 @@ def main() -> None:
         print(json.dumps(one_build(args.step, args.profile)))
         return
 
-    from reliable_ml import build_cache, runner
-    from reliable_ml.results import git_commit
+    from reliable_ml.course import build_cache
+from reliable_ml.course import runner
+    from reliable_ml.course.results import git_commit
 
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="book-cache-") as tmp:

@@ -13,7 +13,7 @@ import time
 
 from reliable_ml import device_name
 from reliable_ml.data import load_images
-from reliable_ml.results import results_root
+from reliable_ml.course.results import results_root
 
 TARGET_S = 1.0
 

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from reliable_ml import device, device_name, models
 from reliable_ml import robust_train as rt
 from reliable_ml.data import DataUnavailable, load_images
-from reliable_ml.results import results_root
+from reliable_ml.course.results import results_root
 
 EPS, ALPHA, STEPS = 8 / 255, 2 / 255, 10
 

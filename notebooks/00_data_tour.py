@@ -57,10 +57,10 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-import reliable_ml
-from reliable_ml import data, notes, plots, tour
+from reliable_ml import course
+from reliable_ml import data, plots, tour, notes
 
-run = reliable_ml.start("00_data_tour", profile, seed=seed)
+run = course.start("00_data_tour", profile, seed=seed)
 plots.use_style()
 rng = np.random.default_rng(seed)
 

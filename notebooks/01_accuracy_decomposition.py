@@ -87,11 +87,11 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 from myst_nb import glue
 
-import reliable_ml
-from reliable_ml import adaptive, data, notes, plots, reanalysis, similarity, stats, writers, zoo
+from reliable_ml import course
+from reliable_ml import adaptive, data, plots, reanalysis, similarity, stats, writers, zoo, notes
 from reliable_ml.experiments import zoo as zoo_experiment
 
-run = reliable_ml.start("01_accuracy_decomposition", profile, seed=seed)
+run = course.start("01_accuracy_decomposition", profile, seed=seed)
 plots.use_style()
 level = f"{100 * (1 - alpha):.0f}%"
 glue("level", level, display=False)

@@ -91,13 +91,13 @@ import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
 from myst_nb import glue
 
-import reliable_ml
+from reliable_ml import course
 from reliable_ml import (annotation, cifar_zoo as czoo, data, grid_labeling, human_labels as hl, labeling, notes,
                          plots, rebuild, zoo)
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
-run = reliable_ml.start("02_rebuilding_a_test_set", profile, seed=seed)
+run = course.start("02_rebuilding_a_test_set", profile, seed=seed)
 plots.use_style()
 rng = np.random.default_rng(seed)
 crowd = annotation.CrowdConfig(min_annotations=min_annotations, careless_share=careless_share, noise_max=noise_max)

@@ -76,12 +76,12 @@ import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
 from myst_nb import glue
 
-import reliable_ml
-from reliable_ml import cifar_zoo as czoo, data, human_labels as hl, humans, labeling, notes, plots, zoo
+from reliable_ml import course
+from reliable_ml import cifar_zoo as czoo, data, human_labels as hl, humans, labeling, plots, zoo, notes
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
-run = reliable_ml.start("03_humans_vs_models", profile, seed=seed)
+run = course.start("03_humans_vs_models", profile, seed=seed)
 plots.use_style()
 figures, sources = {}, {}
 

@@ -78,12 +78,13 @@ import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.n
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import reliable_ml
-from reliable_ml import attacks, data, models, notes, plots, results, robust_plots
+from reliable_ml import course
+from reliable_ml import attacks, data, models, plots, robust_plots, notes
+from reliable_ml.course import results
 from reliable_ml import robust_train as rt
 from reliable_ml.experiments import robust_cifar
 
-run = reliable_ml.start("04_adversarial_training", profile, seed=seed)
+run = course.start("04_adversarial_training", profile, seed=seed)
 plots.use_style()
 if torch_threads and run.device.type == "cpu":
     torch.set_num_threads(torch_threads)  # small convolutions on 2 shared cores: one thread is faster

@@ -81,12 +81,12 @@ from IPython.display import display
 from myst_nb import glue
 from scipy.stats import norm
 
-import reliable_ml
-from reliable_ml import image_task, notes, plots, robust_plots
+from reliable_ml import course
+from reliable_ml import image_task, plots, robust_plots, notes
 from reliable_ml import gaussian_model as gm
 from reliable_ml import self_training as st
 
-run = reliable_ml.start("05_robustness_needs_data", profile, seed=seed)
+run = course.start("05_robustness_needs_data", profile, seed=seed)
 plots.use_style()
 if torch_threads and run.device.type == "cpu":
     torch.set_num_threads(torch_threads)  # small convolutions on 2 shared cores: one thread is faster

@@ -77,13 +77,13 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.nn.functional as F  # noqa: E401
 from IPython.display import display
 
-import reliable_ml
-from reliable_ml import image_task, notes, plots, robust_plots
+from reliable_ml import course
+from reliable_ml import image_task, plots, robust_plots, notes
 from reliable_ml import gaussian_model as gm, robust_train as rt
 from reliable_ml import self_training as st
 from reliable_ml.experiments import rst_cifar
 
-run = reliable_ml.start("06_robust_self_training", profile, seed=seed)
+run = course.start("06_robust_self_training", profile, seed=seed)
 plots.use_style()
 if torch_threads and run.device.type == "cpu":
     torch.set_num_threads(torch_threads)  # small convolutions on 2 shared cores: one thread is faster

@@ -89,11 +89,11 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-import reliable_ml
-from reliable_ml import backdoor_lab as bl, notes, plots
+from reliable_ml import course
+from reliable_ml import backdoor_lab as bl, plots, notes
 from reliable_ml import poisoning as po
 
-run = reliable_ml.start("07_backdoors_and_spurious_correlations", profile, seed=seed)
+run = course.start("07_backdoors_and_spurious_correlations", profile, seed=seed)
 plots.use_style()
 if torch_threads and run.device.type == "cpu":
     torch.set_num_threads(torch_threads)  # small convolutions on 2 shared cores: one thread is faster

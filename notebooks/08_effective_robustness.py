@@ -84,11 +84,12 @@ import pandas as pd
 from IPython.display import display
 from scipy.stats import norm
 
-import reliable_ml
-from reliable_ml import data, notes, plots, results, stats
+from reliable_ml import course
+from reliable_ml import data, plots, stats, notes
+from reliable_ml.course import results
 from reliable_ml import effective_robustness as er
 
-run = reliable_ml.start("08_effective_robustness", profile, seed=seed)
+run = course.start("08_effective_robustness", profile, seed=seed)
 plots.use_style()
 pd.set_option("display.precision", 3)
 natural_shifts, consistency_shifts = er.available_shifts("natural"), er.available_shifts("consistency")

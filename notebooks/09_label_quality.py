@@ -76,12 +76,12 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import reliable_ml
-from reliable_ml import data, notes, plots
+from reliable_ml import course
+from reliable_ml import data, plots, notes
 from reliable_ml import label_quality as lq
 from reliable_ml.data import label_errors as le
 
-run = reliable_ml.start("09_label_quality", profile, seed=seed)
+run = course.start("09_label_quality", profile, seed=seed)
 torch.set_num_threads(1)  # a small MLP on 2 shared cores: one thread avoids OpenMP synchronisation cost
 plots.use_style()
 pd.set_option("display.precision", 2)

@@ -88,13 +88,13 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import reliable_ml
-from reliable_ml import attacks, data, models, notes, plots
+from reliable_ml import course
+from reliable_ml import attacks, data, models, plots, notes
 from reliable_ml import nonrobust as nr
 from reliable_ml import robust_train as rt
 from reliable_ml.experiments import nonrobust_cifar
 
-run = reliable_ml.start("10_nonrobust_features", profile, seed=seed)
+run = course.start("10_nonrobust_features", profile, seed=seed)
 plots.use_style()
 if torch_threads and run.device.type == "cpu":
     torch.set_num_threads(torch_threads)  # small convolutions on 2 shared cores run fastest on one thread

@@ -61,7 +61,7 @@ def smoke_runs(tmp_path_factory):
 
     Returns ``(tmp, {stem: Outcome})``; used by the notebook, book and browser tests.
     """
-    from reliable_ml import runner
+    from reliable_ml.course import runner
 
     tmp = tmp_path_factory.mktemp("smoke")
     os.environ["RELIABLE_ML_RESULTS"] = str(tmp / "results")
@@ -85,7 +85,7 @@ def smoke_runs_nodata(tmp_path_factory, smoke_runs):
     When the suite itself runs without data (the data root is missing or empty), the smoke run
     above already took this path and is reused instead of running every notebook twice.
     """
-    from reliable_ml import runner
+    from reliable_ml.course import runner
     from reliable_ml.data.root import data_root
 
     root = data_root()
@@ -110,7 +110,7 @@ def smoke_runs_nodata(tmp_path_factory, smoke_runs):
 
 
 def build_book(runs, name: str) -> Path:
-    from reliable_ml import book
+    from reliable_ml.course import book
 
     tmp, outcomes = runs
     failed = [str(o.error) for o in outcomes.values() if o.error]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from reliable_ml import book
+from reliable_ml.course import book
 
 
 def test_bare_redirect_becomes_a_page_with_favicon(tmp_path):
@@ -31,8 +31,8 @@ def test_real_page_is_left_alone(tmp_path):
 
 # ----------------------------------------------------------------------------- repository URL, buttons
 
-from reliable_ml import runner
-from reliable_ml.results import PROJECT_ROOT
+from reliable_ml.course import runner
+from reliable_ml.course.results import PROJECT_ROOT
 
 BASE = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text())
 

@@ -27,7 +27,8 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from reliable_ml import notes, runner
+from reliable_ml import notes
+from reliable_ml.course import runner
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

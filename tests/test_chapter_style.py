@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from reliable_ml.runner import discover, read_notebook
+from reliable_ml.course.runner import discover, read_notebook
 
 NOTEBOOKS = discover()
 MAX_CELL_LINES = 30

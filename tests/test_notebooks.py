@@ -16,8 +16,8 @@ import nbformat
 import pytest
 import yaml
 
-from reliable_ml import book, runner
-from reliable_ml.results import PROJECT_ROOT
+from reliable_ml.course import book, runner
+from reliable_ml.course.results import PROJECT_ROOT
 
 SOURCES = runner.discover()
 STEMS = [p.stem for p in SOURCES]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from reliable_ml import results
+from reliable_ml.course import results
 
 
 def test_save_writes_figures_and_provenance(tmp_results):

@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reliable_ml import __main__ as cli
-from reliable_ml import build_cache, runner
+from reliable_ml.course import cli
+from reliable_ml.course import build_cache
+from reliable_ml.course import runner
 
 TINY = '''# %% tags=["parameters"]
 profile = "cpu"
@@ -193,7 +194,7 @@ def test_a_notebook_with_an_error_is_never_a_cache_hit(cache_inputs, tmp_path):
 
 def test_real_package_hash_covers_the_data_manifest():
     names = {p.relative_to(build_cache.PACKAGE_DIR).as_posix() for p in build_cache.package_files()}
-    assert "data/manifest.json" in names and "runner.py" in names and "settings/__init__.py" in names
+    assert "data/manifest.json" in names and "course/runner.py" in names and "settings/__init__.py" in names
 
 
 @pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reliable_ml import scorecard
+from reliable_ml.course import scorecard
 from reliable_ml.__main__ import main
-from reliable_ml.claims import CLAIMS
-from reliable_ml.results import PROJECT_ROOT
+from reliable_ml.course.claims import CLAIMS
+from reliable_ml.course.results import PROJECT_ROOT
 
 BY_ID = {c["id"]: c for c in CLAIMS}
 COMMITTED_CPU = PROJECT_ROOT / "results" / "cpu"

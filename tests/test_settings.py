@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from reliable_ml import settings
-from reliable_ml.runner import discover, parameters_of, read_notebook
+from reliable_ml.course.runner import discover, parameters_of, read_notebook
 
 NOTEBOOKS = discover()
 

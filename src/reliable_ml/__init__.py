@@ -1,16 +1,15 @@
-"""reliable_ml: the helper package of the course *How reliable is machine learning?*
+"""reliable_ml: the science helpers of the course *How reliable is machine learning?*
 
-Notebooks stay narrative and call this package: ``reliable_ml.data`` (datasets as tensors),
-``reliable_ml.results`` (results files), ``reliable_ml.plots`` (figure style),
-``reliable_ml.notes`` (visible notes), ``reliable_ml.runner`` (papermill execution).
+Data (``data``), models, attacks and robust training (``models``, ``attacks``,
+``robust_train``), statistics (``stats``), test-set construction (``annotation``,
+``rebuild``), poisoning and saliency (``poisoning``, ``saliency``), widgets (``labeling``,
+``grid_labeling``), figures and visible notes (``plots``, ``notes``), one settings table per
+chapter (``settings``). They import with torch alone and have no import side effects.
+
+The course machinery (notebook runner, book build, scorecard and its claims registry,
+results files) lives apart, in :mod:`reliable_ml.course`.
 """
-from .progress import headless, quiet_progress_bars
-
-if headless():  # executed by the runner: no frozen widget progress bars in the book
-    quiet_progress_bars()
-
-from .profiles import PROFILES, check_profile, pick  # noqa: E402
-from .runtime import Run, device, device_name, seed_everything, start  # noqa: E402
+from .env import device, device_name, seed_everything
 
 __version__ = "0.1.0"
-__all__ = ["PROFILES", "Run", "check_profile", "device", "device_name", "pick", "seed_everything", "start"]
+__all__ = ["device", "device_name", "seed_everything"]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 SF_EDGES = (0.2, 0.4, 0.6, 0.8)  # ImageNetV2's histogram_bins (imagenetv2-b-33.json): 5 bins
 

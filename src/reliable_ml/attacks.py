@@ -176,7 +176,7 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> torch.Tensor:
     """Per example (bool, shape (B,)): classified correctly both clean and under PGD (``pgd_kwargs``)."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     out = []
     starts = range(0, len(x), batch_size)

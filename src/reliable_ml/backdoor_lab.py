@@ -31,7 +31,7 @@ from . import robust_train as rt
 from . import saliency as sal
 
 try:
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 except ImportError:  # pragma: no cover - tqdm comes with the requirements
     def tqdm(it, **_):
         return it
@@ -446,7 +446,7 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
     import matplotlib.pyplot as plt
 
     from .experiments import backdoor_cifar
-    from .runtime import device_name
+    from .env import device_name
 
     sub, full = None, None
     if profile == "gpu":

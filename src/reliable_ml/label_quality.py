@@ -307,7 +307,7 @@ def cross_val_pred_probs(x_train: torch.Tensor, y_train: torch.Tensor, x_test: t
         raise ValueError("images and labels differ in length")
     import copy
 
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)

@@ -28,11 +28,18 @@ ENV_ANNOTATIONS = "RELIABLE_ML_ANNOTATIONS"
 
 
 def annotations_root() -> Path:
-    """Where answer logs live: ``$RELIABLE_ML_ANNOTATIONS``, else ``annotations/`` of the project."""
-    from .results import PROJECT_ROOT
-
+    """Where answer logs live: ``$RELIABLE_ML_ANNOTATIONS``; else ``annotations/`` of the
+    course checkout this package runs from (where earlier sessions saved theirs); else, for an
+    installed package (Colab), ``annotations/`` under the user cache."""
     env = os.environ.get(ENV_ANNOTATIONS)
-    return Path(env) if env else PROJECT_ROOT / "annotations"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").exists():
+        return checkout / "annotations"
+    from .data.root import cache_dir
+
+    return cache_dir() / "annotations"
 
 
 # ----------------------------------------------------------------------------- the log

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from . import attacks
 

@@ -2,8 +2,9 @@
 
 In a Jupyter kernel ``tqdm.auto`` draws ipywidgets bars. An executed notebook saves them
 without widget state, so the static book would show a frozen "0%" bar. The runner therefore
-sets ``RELIABLE_ML_HEADLESS=1`` for the kernels it starts, and importing ``reliable_ml`` there
-turns ``tqdm.auto.tqdm`` bars off. Interactive sessions are untouched.
+sets ``RELIABLE_ML_HEADLESS=1`` for the kernels it starts, and the bars made through this
+module are then disabled. The environment is read when a bar is made, not at import, so
+importing the package changes nothing (no patching of tqdm).
 """
 from __future__ import annotations
 
@@ -17,20 +18,15 @@ def headless() -> bool:
     return os.environ.get(ENV_HEADLESS) == "1"
 
 
-def quiet_progress_bars() -> None:
-    """Make every later ``from tqdm.auto import tqdm`` a disabled bar."""
-    import tqdm.auto
-    import tqdm.std
+def tqdm(*args, **kwargs):
+    """``tqdm.auto.tqdm``, disabled in headless executions."""
+    from tqdm.auto import tqdm as bar
 
-    if getattr(tqdm.auto.tqdm, "_reliable_ml_quiet", False):
-        return
+    if headless():
+        kwargs["disable"] = True
+    return bar(*args, **kwargs)
 
-    class QuietTqdm(tqdm.std.tqdm):
-        _reliable_ml_quiet = True
 
-        def __init__(self, *args, **kwargs):
-            kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
-
-    tqdm.auto.tqdm = QuietTqdm
-    tqdm.auto.trange = lambda *args, **kwargs: QuietTqdm(range(*args), **kwargs)
+def trange(*args, **kwargs):
+    """``tqdm(range(*args), **kwargs)``, disabled in headless executions."""
+    return tqdm(range(*args), **kwargs)

@@ -34,7 +34,7 @@ import time
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from . import attacks
 from . import robust_train as rt

@@ -7,7 +7,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from .root import DataCorrupt
 

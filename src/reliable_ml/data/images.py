@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from .root import DataCorrupt, DataUnavailable, cache_dir, data_root, display_path
 

@@ -28,11 +28,12 @@ from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from .. import attacks, models, results
+from .. import attacks, models
+from ..course import results
 from .. import poisoning as po
 from .. import robust_train as rt
 from ..image_task import load_cifar
-from ..runtime import device, device_name, seed_everything
+from ..env import device, device_name, seed_everything
 
 NOTEBOOK = "07_backdoors_and_spurious_correlations"
 

@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from .. import nonrobust as nr
-from .. import results
+from ..course import results
 from .. import robust_train as rt
 from ..data import display_path
 from ..image_task import load_cifar
-from ..runtime import device, device_name, seed_everything
+from ..env import device, device_name, seed_everything
 
 NOTEBOOK = "10_nonrobust_features"
 ARCHS = ("preact_resnet18", "small_cnn")

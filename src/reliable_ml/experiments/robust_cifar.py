@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import models, results
+from .. import models
+from ..course import results
 from .. import robust_train as rt
 from ..image_task import load_cifar
-from ..runtime import device, device_name, seed_everything
+from ..env import device, device_name, seed_everything
 
 NOTEBOOK = "04_adversarial_training"
 
@@ -108,7 +109,7 @@ def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
     """Chapter 04's CIFAR-10 section: run the experiment in the ``gpu`` profile; elsewhere read the
     committed ``results/gpu`` file, or show a note and return ``None`` when there is none."""
     from .. import notes
-    from ..runtime import device_name as name
+    from ..env import device_name as name
 
     if profile == "gpu":
         out = run("gpu", progress=True, save=False, seed=seed)

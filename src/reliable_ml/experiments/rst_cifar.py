@@ -20,10 +20,11 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import models, results
+from .. import models
+from ..course import results
 from .. import robust_train as rt
 from .. import self_training as st
-from ..runtime import device, device_name, seed_everything
+from ..env import device, device_name, seed_everything
 from ..image_task import eval_subset, load_cifar
 
 NOTEBOOK = "06_robust_self_training"

@@ -15,9 +15,10 @@ import time
 import numpy as np
 import torch
 
-from .. import data, results, similarity, stats, zoo
-from ..profiles import PROFILES, pick
-from ..runtime import device, device_name, seed_everything
+from .. import data, similarity, stats, zoo
+from ..course import results
+from ..course.profiles import PROFILES, pick
+from ..env import device, device_name, seed_everything
 
 DATASETS = ("cifar10", "mnist", "digits")
 

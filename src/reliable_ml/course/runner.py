@@ -15,8 +15,8 @@ from typing import Any
 
 from . import build_cache
 from .profiles import PROFILES, check_profile
-from .progress import ENV_HEADLESS
-from . import settings
+from ..progress import ENV_HEADLESS
+from .. import settings
 from .results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -201,7 +201,9 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
         return Outcome(src.stem, output, 0.0, cached=True)
     build_cache.forget(output)
     env_before = {k: os.environ.get(k) for k in ("MPLBACKEND", ENV_HEADLESS)}
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # the kernel draws figures inline even where the caller runs headless with Agg (CI does):
+    # an executed chapter without its figures would build a book without them
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ[ENV_HEADLESS] = "1"  # the kernel inherits it: no widget progress bars in outputs
     t0 = time.perf_counter()
     error = None

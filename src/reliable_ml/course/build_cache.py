@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # reliable_ml: every module counts
 PACKAGE_DATA = ("*.json",)
 KEY_SUFFIX = ".key.json"
 
@@ -76,7 +76,7 @@ def data_fingerprint(root: Path | None = None) -> str:
     """Names of the data root's top-level entries that hold at least one file (never the root's
     path): which datasets are there. Empty folders left by failed downloads do not count."""
     if root is None:
-        from .data.root import data_root
+        from ..data.root import data_root
 
         root = data_root()
     root = Path(root)

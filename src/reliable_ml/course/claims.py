@@ -21,7 +21,7 @@ The scorecard page (``book/scorecard.md``), ``python -m reliable_ml scorecard`` 
 - ``evidence``: ``"own run"`` (our experiment) or ``"released data"`` (recomputed from the
   authors' released data or predictions).
 - ``setting``: ``"published"`` or ``"stand-in"`` (a smaller stand-in); ``setting_note`` says which.
-- ``rule``: ``kind`` (a function in :data:`reliable_ml.scorecard.RULES`), its parameters, the
+- ``rule``: ``kind`` (a function in :data:`reliable_ml.course.scorecard.RULES`), its parameters, the
   ``tolerance`` and ``why`` (the reason for that tolerance; two-sided wherever a number is
   compared).
 

@@ -22,7 +22,7 @@ from .profiles import check_profile
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
 META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",
              "commit", "created", "seed")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def results_root() -> Path:

@@ -1,7 +1,7 @@
 """The reproduction scorecard: published headline figures next to what our runs measured.
 
 Everything a row says comes from two places: the claims registry
-(:data:`reliable_ml.claims.CLAIMS`: the published figure, its source, the results keys, the
+(:data:`reliable_ml.course.claims.CLAIMS`: the published figure, its source, the results keys, the
 data, the setting and the comparison rule) and ``results/<profile>/<notebook>.json``. Each
 rule below is a short function of the results; its tolerance and the reason for it live in the
 registry. The status says what kind of evidence a row is:

@@ -1,0 +1,101 @@
+"""Command line: ``python -m reliable_ml run|book|scorecard ...``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .profiles import PROFILES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reliable_ml",
+                                     description="Run the course notebooks and build the book.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill")
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                     help="stems, prefixes (e.g. 01) or paths; default: all notebooks")
+    run.add_argument("--profile", default="cpu", choices=PROFILES)
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("KEY", "VALUE"), help="override a value of the parameters cell")
+    run.add_argument("--out", type=Path, default=None, help="folder for executed notebooks")
+    run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
+
+    book = sub.add_parser("book", help="execute every notebook, then build the HTML book")
+    book.add_argument("--profile", default="cpu", choices=PROFILES)
+    book.add_argument("--skip-run", action="store_true",
+                      help="reuse the notebooks already executed in _build/executed/<profile>")
+    book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+
+    card = sub.add_parser("scorecard", help="judge the published claims against the results files")
+    card.add_argument("--profile", default=None, choices=PROFILES,
+                      help="read only this profile's results (default: gpu where present, else cpu)")
+    card.add_argument("--json", action="store_true", help="print the rows as JSON (one object per claim)")
+    card.add_argument("--results", type=Path, default=None,
+                      help="results folder holding <profile>/*.json (default: the project's results/)")
+    return parser
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from . import scorecard
+    from .results import load_all
+
+    root = args.results
+    if root is not None and not root.is_dir():
+        print(f"error: --results {root} is not a folder (expected one holding <profile>/*.json)",
+              file=sys.stderr)
+        return 2
+    table = scorecard.rows(load_all(root), args.profile)
+    if args.json:
+        print(json.dumps([{k: r[k] for k in scorecard.ROW_FIELDS} for r in table], indent=2, ensure_ascii=False))
+        return 0
+    for r in table:
+        print(f"{scorecard.badge(r['status']):18s} {r['id']:28s} {r['profile'] or '-':5s} {r['ours']}")
+    print(f"{len(table)} claims: " + ", ".join(f"{n} {s}" for s, n in scorecard.counts(table).items()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "scorecard":
+        return _scorecard(args)
+    from . import book as book_mod
+    from . import runner
+
+    if args.command == "run":
+        overrides = dict(args.parameter)
+        try:
+            outcomes = runner.run(args.notebooks, args.profile, overrides, args.out, not args.no_progress)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        failed = [o for o in outcomes if o.error]
+        total = sum(o.seconds for o in outcomes)
+        print(f"{len(outcomes) - len(failed)}/{len(outcomes)} notebooks ran in {total:.1f} s")
+        for o in failed:
+            print(f"error: {o.error}", file=sys.stderr)
+        return 1 if failed else 0
+
+    executed = runner.BUILD_DIR / "executed" / args.profile
+    if not args.skip_run:
+        outcomes = runner.run(None, args.profile, out_dir=executed, cache=True)  # unchanged: reused
+        failed = [o for o in outcomes if o.error]
+        if failed:
+            for o in failed:
+                print(f"error: {o.error}", file=sys.stderr)
+            print("error: the book is not built because notebooks failed", file=sys.stderr)
+            return 1
+    site = book_mod.stage(executed, runner.BUILD_DIR / "site")
+    try:
+        index = book_mod.build(site, runner.BUILD_DIR.parent, strict=not args.no_strict, reuse=True)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"book built: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

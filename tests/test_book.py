@@ -152,3 +152,17 @@ def test_mathjax_is_shipped_by_a_package():
     folder = book.mathjax_dir()
     assert (folder / "MathJax.js").exists()
     assert (folder / "config" / "TeX-AMS-MML_HTMLorMML-full.js").exists(), "the config _config.yml names"
+
+
+def test_the_one_bibliography_parses_with_unique_keys():
+    """A broken entry fails the whole book build late; catch it here in milliseconds."""
+    import re
+
+    import pybtex.database
+
+    bib = PROJECT_ROOT / "book" / "references.bib"
+    db = pybtex.database.parse_file(bib)
+    starts = re.findall(r"^@\w+\{([^,]+),", bib.read_text(), re.M)
+    assert len(db.entries) == len(starts) == len(set(starts)), "every @entry parses, once"
+    config = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text())
+    assert config["bibtex_bibfiles"] == ["book/references.bib"]

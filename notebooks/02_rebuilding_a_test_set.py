@@ -92,7 +92,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from reliable_ml import course
-from reliable_ml import (annotation, cifar_zoo as czoo, data, grid_labeling, human_labels as hl, labeling, notes,
+from reliable_ml import (annotation, data, grid_labeling, human_labels as hl, labeling, notes,
                          plots, rebuild, zoo)
 
 if torch_threads:
@@ -377,7 +377,7 @@ glue("tb_models", tb_models, display=False)
 # analogue.) We cut the 10,000 test images in two halves per class: a **reference** half
 # plays the original test set, a **candidate pool** plays the new images. The evaluated
 # models are the course's own small CIFAR-10 zoo, trained on the JPEG copy of the training
-# split (`reliable_ml.cifar_zoo`, trained once and cached for chapter 3).
+# split (`reliable_ml.zoo.cifar10_zoo`, trained once and cached for chapter 3).
 
 # %% tags=["hide-input"]
 cifar = None
@@ -399,8 +399,8 @@ if cifar:
 # %% tags=["hide-input"]
 if cifar:
     sources["cifar10h"] = f"CIFAR-10H (Peterson et al. 2019); images: {test_c.info.source}"
-    trained_c = czoo.trained_zoo(cifar_zoo, cifar_train, seed=seed)
-    correct = czoo.correctness(trained_c, test_c.x, labels)  # (models, 10000)
+    trained_c = zoo.cifar10_zoo(cifar_zoo, cifar_train, seed=seed)
+    correct = zoo.correct_matrix(trained_c, test_c.x, test_c.y)  # (models, 10000)
     display(pd.DataFrame({"test accuracy (%)": 100 * correct.mean(1)}, index=list(trained_c)).round(2))
     split = hl.split_reference_pool(labels, 0.5, seed=seed)
     strat = hl.strategy_table(sf_h, labels, correct, split, cifar10h_per_class, strategy_draws, seed, 1 - alpha)

@@ -77,7 +77,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from reliable_ml import course
-from reliable_ml import cifar_zoo as czoo, data, human_labels as hl, humans, labeling, plots, zoo, notes
+from reliable_ml import data, human_labels as hl, humans, labeling, plots, zoo, notes
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -179,8 +179,8 @@ for k in ("individual_acc", "majority_acc", "hesitant_share_pct"):
 
 # %% tags=["hide-input"]
 if cifar:
-    trained_c = czoo.trained_zoo(cifar_zoo, cifar_train, seed=seed)
-    correct = czoo.correctness(trained_c, test_c.x, labels)  # (models, 10000)
+    trained_c = zoo.cifar10_zoo(cifar_zoo, cifar_train, seed=seed)
+    correct = zoo.correct_matrix(trained_c, test_c.x, test_c.y)  # (models, 10000)
     groups = {f"CIFAR zoo, mean of {len(trained_c)}": correct}
     try:
         cv_pred = hl.cifar10_cv_predictions()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from reliable_ml import annotation, cifar_zoo, human_labels as hl
+from reliable_ml import annotation, human_labels as hl
 
 
 def toy_counts(n=400, k=4, seed=0):
@@ -111,8 +111,8 @@ def test_agreement_table_bins():
     assert table["images"].sum() == 4 and table.loc[">= 0.999", "model accuracy (%)"] == 100
 
 
-def test_cifar_zoo_caches(tmp_path, monkeypatch):
-    from reliable_ml import data
+def test_cifar10_zoo_trains_on_a_seeded_subset_and_caches(tmp_path, monkeypatch):
+    from reliable_ml import data, zoo
 
     monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
     g = torch.Generator().manual_seed(0)
@@ -120,31 +120,10 @@ def test_cifar_zoo_caches(tmp_path, monkeypatch):
     y = torch.arange(60) % 10
     info = data.ImageSetInfo("toy", "train", "toy", 60, tuple("abcdefghij"), (3, 8, 8), lossy=False, location="-")
     train = data.ImageSet(x, y, info)
-    first = cifar_zoo.trained_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
-    assert len(list((tmp_path / "cifar_zoo").glob("*.pt"))) == 1
-    again = cifar_zoo.trained_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
-    np.testing.assert_array_equal(cifar_zoo.correctness(first, x, y), cifar_zoo.correctness(again, x, y))
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        cifar_zoo.to_uint8(torch.full((1, 3, 2, 2), 2.0))
-
-
-def test_cv_predictions_from_data_root(tmp_path):
-    from reliable_ml import data
-
-    path = tmp_path / hl.CV_PREDICTIONS
-    path.parent.mkdir(parents=True)
-    np.save(path, (np.arange(10_000) * 7) % 10)
-    assert hl.cifar10_cv_predictions(root=tmp_path, download=False)[:3].tolist() == [0, 7, 4]
-    with pytest.raises(data.DataUnavailable):
-        hl.cifar10_cv_predictions(root=tmp_path / "empty", download=False)
-
-
-def test_hesitation_summary_counts():
-    from reliable_ml import humans
-
-    agree = np.array([0.5, 0.8, 1.0, 1.0])
-    out = humans.hesitation_summary(agree, np.array([False, True, False, True]))
-    assert out["hesitant_share_pct"] == 50 and out["errors_on_hesitant_pct"] == 50
-    assert out["errors_unanimous"] == 1 and out["error_rate_unanimous_pct"] == 50
-    picks = humans.image_picks(agree, np.array([True, True, True, False]), n=2)
-    assert picks["hesitate"].tolist() == [0, 1] and picks["alone"].tolist() == [2]
+    first = zoo.cifar10_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
+    assert len(list((tmp_path / "zoo").glob("*.pt"))) == 1
+    again = zoo.cifar10_zoo(("logreg-e1",), 40, seed=0, train=train, progress=False)
+    np.testing.assert_array_equal(zoo.correct_matrix(first, x, y), zoo.correct_matrix(again, x, y))
+    assert zoo.correct_matrix(first, x, y).shape == (1, 60)
+    other = zoo.cifar10_zoo(("logreg-e1",), 40, seed=1, train=train, progress=False)  # another subset
+    assert len(list((tmp_path / "zoo").glob("*.pt"))) == 2 and set(other) == {"logreg-e1"}

@@ -333,3 +333,23 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
     tmp.replace(path)
     return trained
+
+
+def cifar10_zoo(names, n_train: int, seed: int = 0, train=None, progress: bool = True) -> dict[str, Trained]:
+    """The course's small CIFAR-10 zoo (chapters 02 and 03): ``names`` trained on a seeded
+    random subset of ``n_train`` CIFAR-10 *training* images (``train``; by default the
+    canonical split when it is under the data root, else the JPEG q75 copy), member ``i`` with
+    seed ``seed + i``, weights kept by :func:`train_zoo_cached` so a second chapter loads them."""
+    import numpy as np
+
+    from . import data
+
+    if train is None:
+        try:
+            train = data.load_images("cifar10", "train", download=False)
+        except data.DataUnavailable:
+            train = data.load_images("cifar10-jpeg", "train")
+    n_train = min(int(n_train), len(train.y))
+    rows = torch.from_numpy(np.sort(np.random.default_rng(seed).choice(len(train.y), n_train, replace=False)))
+    return train_zoo_cached(list(names), train.x[rows], torch.as_tensor(train.y)[rows], n_classes=10,
+                            seed=seed, progress=progress)

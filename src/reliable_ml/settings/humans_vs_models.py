@@ -1,7 +1,7 @@
 """Settings of chapter 03 (humans vs models), one row per profile.
 
 The CIFAR-10 zoo settings equal chapter 02's row of the same profile, so both chapters share
-one cached zoo (:mod:`reliable_ml.cifar_zoo`).
+one cached zoo (:func:`reliable_ml.zoo.cifar10_zoo`).
 """
 from __future__ import annotations
 

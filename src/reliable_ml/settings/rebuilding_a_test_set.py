@@ -1,7 +1,7 @@
 """Settings of chapter 02 (rebuilding a test set), one row per profile.
 
 Sections 1-5 replay the pipeline on MNIST with a simulated crowd; sections 6-7 use the real
-CIFAR-10H annotators and the course's small CIFAR-10 zoo (:mod:`reliable_ml.cifar_zoo`).
+CIFAR-10H annotators and the course's small CIFAR-10 zoo (:func:`reliable_ml.zoo.cifar10_zoo`).
 """
 from __future__ import annotations
 

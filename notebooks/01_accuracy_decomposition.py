@@ -85,7 +85,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
 from reliable_ml import adaptive, data, plots, reanalysis, similarity, stats, writers, zoo, notes

@@ -74,7 +74,7 @@ torch_threads = 2
 # %% tags=["hide-input"]
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
 from reliable_ml import data, human_labels as hl, humans, labeling, plots, zoo, notes

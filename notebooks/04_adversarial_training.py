@@ -76,7 +76,7 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.nn.functional as F  # noqa: E401
 from IPython.display import Markdown, display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
 from reliable_ml import attacks, data, models, plots, robust_plots, notes

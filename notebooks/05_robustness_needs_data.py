@@ -78,7 +78,7 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch  # noqa: E401
 from IPython.display import display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 from scipy.stats import norm
 
 from reliable_ml import course

@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
 from reliable_ml import data, plots, notes

@@ -86,7 +86,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
 from reliable_ml import attacks, data, models, plots, notes

@@ -79,14 +79,20 @@ def plain_value(value):
     raise ValueError(f"glue values must be numbers or strings; got {type(value).__name__} {value!r}")
 
 
+def glue(name: str, value, display: bool = False):
+    """``myst_nb.glue`` of ``value`` as a plain number or string (:func:`plain_value`): myst-nb
+    formats ``{glue:text}`name:.1f``` from the text repr, which for a numpy scalar reads
+    ``np.float64(...)`` and breaks the book build. Returns the plain value."""
+    plain = plain_value(value)
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # pragma: no cover - myst-nb comes with the book requirements
+        return plain
+    myst_glue(name, plain, display=display)
+    return plain
+
+
 def glue_values(values: dict) -> dict:
     """Glue every ``name: value`` for the book's ``{glue:text}`` roles (myst-nb ``glue``,
     not displayed); return the plain values. Without myst-nb nothing is glued."""
-    plain = {k: plain_value(v) for k, v in values.items()}
-    try:
-        from myst_nb import glue
-    except ImportError:  # pragma: no cover - myst-nb comes with the book requirements
-        return plain
-    for name, value in plain.items():
-        glue(name, value, display=False)
-    return plain
+    return {name: glue(name, value) for name, value in values.items()}

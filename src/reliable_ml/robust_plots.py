@@ -228,10 +228,10 @@ def rst_arms(per_seed, arm_labels: Mapping[str, str], source: str, title: str, c
 def glue_numbers(values: Mapping[str, float], scale: float = 1.0) -> None:
     """``myst_nb.glue`` every ``name: value`` (times ``scale``, e.g. 100 for percent), not displayed,
     so that chapter prose can quote it with ``{glue:text}`name:.1f```."""
-    from myst_nb import glue
+    from .notes import glue
 
     for name, value in values.items():
-        glue(name, scale * float(value), display=False)
+        glue(name, scale * float(value))
 
 
 def glue_text(name: str, text: str) -> None:

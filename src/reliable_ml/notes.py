@@ -82,8 +82,12 @@ def plain_value(value):
 def glue(name: str, value, display: bool = False):
     """``myst_nb.glue`` of ``value`` as a plain number or string (:func:`plain_value`): myst-nb
     formats ``{glue:text}`name:.1f``` from the text repr, which for a numpy scalar reads
-    ``np.float64(...)`` and breaks the book build. Returns the plain value."""
-    plain = plain_value(value)
+    ``np.float64(...)`` and breaks the book build. Other objects (Markdown, figures) are glued
+    as they are. Returns what was glued."""
+    try:
+        plain = plain_value(value)
+    except ValueError:  # a Markdown object or a figure: glued as it is
+        plain = value
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # pragma: no cover - myst-nb comes with the book requirements

@@ -74,3 +74,15 @@ def test_plain_value_converts_scalars_and_refuses_containers():
     with pytest.raises(ValueError, match="numbers or strings"):
         notes.plain_value([1, 2])
     assert notes.glue_values({"a": np.int64(2)}) == {"a": 2}
+
+
+def test_glue_missing_fills_only_the_names_the_prose_quotes_and_the_run_skipped(tmp_path, monkeypatch):
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    monkeypatch.setattr(notes, "GLUED", set())
+    (tmp_path / "42_demo.py").write_text("# %% [markdown]\n# rose {glue:text}`a:.1f` and {glue}`b`, {glue:md}`c`\n")
+    notes.glue("a", np.float64(1.5))
+    assert glued["a"] == 1.5 and type(glued["a"]) is float
+    assert notes.glue_missing("42_demo", tmp_path) == ["b", "c"]
+    assert np.isnan(glued["b"]) and np.isnan(glued["c"])
+    assert notes.glue_missing("no_such_chapter", tmp_path) == []

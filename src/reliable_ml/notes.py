@@ -7,7 +7,9 @@ when ``kind`` is ``warning``, so it cannot pass unnoticed.
 from __future__ import annotations
 
 import html
+import re
 import sys
+from pathlib import Path
 import warnings
 
 KINDS = ("note", "warning", "important")
@@ -79,6 +81,24 @@ def plain_value(value):
     raise ValueError(f"glue values must be numbers or strings; got {type(value).__name__} {value!r}")
 
 
+GLUED: set[str] = set()  # the names this kernel has glued (see glue_missing)
+
+
+def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
+    """Glue NaN for every name that chapter ``stem``'s prose quotes (``{glue:text}`name```) but
+    this run did not glue, because a section was skipped for missing data (it shows a note);
+    the book then still builds. Reads ``<folder>/<stem>.py`` (the runner executes chapters in
+    ``notebooks/``); elsewhere, e.g. on Colab, it does nothing. Returns the names it glued."""
+    source = Path(folder) / f"{stem}.py"
+    if not source.exists():
+        return []
+    quoted = re.findall(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_]+)", source.read_text())
+    missing = sorted(set(quoted) - GLUED)
+    for name in missing:
+        glue(name, float("nan"))
+    return missing
+
+
 def glue(name: str, value, display: bool = False):
     """``myst_nb.glue`` of ``value`` as a plain number or string (:func:`plain_value`): myst-nb
     formats ``{glue:text}`name:.1f``` from the text repr, which for a numpy scalar reads
@@ -93,6 +113,7 @@ def glue(name: str, value, display: bool = False):
     except ImportError:  # pragma: no cover - myst-nb comes with the book requirements
         return plain
     myst_glue(name, plain, display=display)
+    GLUED.add(name)
     return plain
 
 

@@ -237,9 +237,10 @@ def glue_numbers(values: Mapping[str, float], scale: float = 1.0) -> None:
 def glue_text(name: str, text: str) -> None:
     """``myst_nb.glue`` a sentence as Markdown (quote it with ``{glue:md}`name```)."""
     from IPython.display import Markdown
-    from myst_nb import glue
 
-    glue(name, Markdown(text), display=False)
+    from .notes import glue
+
+    glue(name, Markdown(text))
 
 
 def overfitting_verdict(final_max: Mapping[str, float], fgsm_arm: str, rs_arm: str, large_arm: str | None = None,

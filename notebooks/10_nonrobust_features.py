@@ -106,6 +106,11 @@ test_set = data.load_images(dataset, "test", fallback=True)
 notes.show_fallback(test_set.info)
 source = test_set.info.source
 key = test_set.info.name  # "mnist", or "digits" when MNIST is absent
+if n_source + n_relabel > len(train_set.y):  # e.g. the digits fallback: shrink this row to what the data holds
+    n_source, n_relabel = len(train_set.y) // 2, len(train_set.y) - len(train_set.y) // 2
+    notes.show_note(f"{source} holds {len(train_set.y):,} training images, fewer than this profile's row asks "
+                    f"for: the source model gets {n_source:,} of them and the relabelled sets the other "
+                    f"{n_relabel:,}.", kind="warning")
 idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed + 1))[:n_test]
 x_test, y_test = test_set.x[idx].to(dev).float() / 255, test_set.y[idx].to(dev)
 print(f"{source}: {len(train_set.y):,} training and {len(y_test):,} test images of size {tuple(test_set.x.shape[1:])}")
@@ -161,7 +166,7 @@ def relabel_by_hand(model, x, t, eps, steps):
 cfg = rt.TrainConfig(epochs=epochs, batch_size=100, method="standard", eps=0.0, optimizer="adam", lr_max=3e-3,
                      weight_decay=0.0, val_size=0)
 exp = nr.relabel_experiment(train_set.x, train_set.y, x_test, y_test, train_cfg=cfg, eps=eps, steps=steps,
-                            n_source=min(n_source, len(train_set.y) // 2), n_relabel=n_relabel, seeds=seeds,
+                            n_source=n_source, n_relabel=n_relabel, seeds=seeds,
                             seed=seed, device=dev, progress=True)
 mnist = exp.figures
 print(f"source model: {mnist['source_test_acc']:.1f}% clean test accuracy; the attack reaches its target on "

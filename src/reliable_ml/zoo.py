@@ -78,6 +78,10 @@ ZOOS: dict[str, tuple[str, ...]] = {
         "cnn-16-e2", "cnn-16-e10", "cnn-16-e10-aug", "cnn-32-e5", "cnn-32-e15-aug", "cnn-64-e5",
         "cnn-64-e15", "cnn-64-e20-aug", "cnn-128-e20-aug",
     ),
+    # chapters 02-03's CIFAR-10 zoo in the cpu profile (trained once on the JPEG train split, cached)
+    "cifar10-cpu": ("logreg-e2", "mlp-64-e2", "cnn-8-e3", "cnn-16-e4"),
+    # the clarity ensemble behind chapter 02's simulated workers (never evaluated)
+    "clarity": ("logreg-e5", "mlp-64-e5", "cnn-4-e2", "logreg-e10", "mlp-256-e10", "cnn-16-e10"),
     "cifar10-gpu": (
         "logreg-e5", "logreg-e20", "mlp-256-e10", "mlp-1024-e20", "mlp-1024-e40-aug",
         "cnn-16-e5", "cnn-16-e20", "cnn-16-e20-aug", "cnn-32-e5", "cnn-32-e20", "cnn-32-e30-aug",

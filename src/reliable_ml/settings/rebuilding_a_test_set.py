@@ -46,7 +46,7 @@ CPU = Settings(n_train=8000, n_clarity=3000, heldout_per_population=2500, n_test
                mnist_zoo=["logreg-e1", "logreg-e4", "mlp-8-e2", "mlp-32-e1", "mlp-128-e2", "cnn-2-e1", "cnn-4-e1",
                           "cnn-8-e1"],
                clarity_members=["logreg-e5", "mlp-64-e5", "cnn-4-e2"], reader_grids=12,
-               cifar_zoo=["logreg-e2", "mlp-64-e2", "cnn-8-e3", "cnn-16-e4"], cifar_train=10000,
+               cifar_zoo=list(zoo_names("cifar10-cpu")), cifar_train=10000,
                cifar10h_per_class=100, strategy_draws=50, engstrom_resamples=200, engstrom_per_class=100,
                skew_high_sf=0.9, skew_keep=0.3, reader_log="", alpha=0.05, torch_threads=2)
 

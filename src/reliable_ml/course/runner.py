@@ -20,7 +20,10 @@ from .. import settings
 from .results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-BUILD_DIR = PROJECT_ROOT / "_build"
+# The folder that holds `_build/` (executed notebooks, staged site, HTML): the project, unless
+# $RELIABLE_ML_BUILD_ROOT names another one (CI builds the no-data book there, beside the data book).
+ENV_BUILD_ROOT = "RELIABLE_ML_BUILD_ROOT"
+BUILD_DIR = Path(os.environ.get(ENV_BUILD_ROOT) or PROJECT_ROOT).resolve() / "_build"
 
 
 class NotebookFailed(RuntimeError):

@@ -21,11 +21,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install whenever the pins or the package metadata change.
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml | $(PY)
+$(STAMP): requirements.txt requirements-nodeps.txt requirements-lint.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install -q -r requirements-lint.txt >/dev/null 2>&1 \
+	  || echo "warning: could not install requirements-lint.txt (actionlint): the workflow lint test will be skipped"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -56,12 +56,16 @@ if importlib.util.find_spec("reliable_ml") is None:
 # and ImageNet models on the original and the new test sets, re-analysed model by model and
 # image by image.
 #
-# **Compute.** `smoke`: a handful of tiny models on 3,000 digits and small simulations (well
-# under a minute on 2 CPU cores). `cpu`: a zoo of MNIST models trained on 10,000 digits,
-# full-size simulations and the released predictions, within the 5-minute budget on 2 cores.
+# **Compute.** `smoke`: a handful of tiny models on 3,000 digits and small simulations. `cpu`:
+# a zoo of MNIST models trained on 10,000 digits, full-size simulations and the released
+# predictions (measured below).
 # `gpu`: a larger MNIST zoo on all training writers, plus a 25-model CIFAR-10 zoo (the same
 # code as `python -m reliable_ml.experiments.zoo --profile gpu`). Every setting lives in one
-# table, `reliable_ml.settings.accuracy_decomposition`; the cell below holds its `cpu` row.
+# table, `reliable_ml.settings.accuracy_decomposition`; the parameters cell below holds its `cpu` row.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("01_accuracy_decomposition")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

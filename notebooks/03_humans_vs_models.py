@@ -54,9 +54,13 @@ if importlib.util.find_spec("reliable_ml") is None:
 # on the same images can tell the two apart, and measuring people has its own pitfalls:
 # labelers tire, learn, and disagree with the labels and with each other.
 #
-# **Compute.** `smoke`: well under a minute. `cpu`: a couple of minutes on 2 cores (the
-# CIFAR-10 zoo of chapter 2 is loaded from its cache, or trained once). Labeling is up to
+# **Compute.** `smoke`: small zoos and sets. `cpu`: measured below (the CIFAR-10 zoo of
+# chapter 2 is loaded from its cache, or trained once). Labeling is up to
 # you: about 2 s an image. Settings: `reliable_ml.settings.humans_vs_models`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("03_humans_vs_models")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

@@ -44,11 +44,15 @@ if importlib.util.find_spec("reliable_ml") is None:
 # on the same images with the worst case as the headline, and checks for gradient masking.
 #
 # **Compute.** Settings live in `reliable_ml.settings.adversarial_training`, one row per
-# profile. `smoke`: scikit-learn's 8x8 digits and a tiny network, seconds. `cpu`: MNIST, a
+# profile. `smoke`: scikit-learn's 8x8 digits and a tiny network. `cpu`: MNIST, a
 # small CNN trained adversarially at $\epsilon = 0.3$ for a few epochs and attacked by
-# AutoAttack on 1,000 test images, about 5 minutes on 2 cores. `gpu`: the same MNIST part at
+# AutoAttack on 1,000 test images (measured below). `gpu`: the same MNIST part at
 # full size (AutoAttack on the whole test set), plus CIFAR-10 with a PreActResNet-18 at
 # $\epsilon = 8/255$ through `python -m reliable_ml.experiments.robust_cifar`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("04_adversarial_training")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table

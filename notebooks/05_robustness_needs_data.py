@@ -48,8 +48,12 @@ if importlib.util.find_spec("reliable_ml") is None:
 # **Compute.** Settings live in `reliable_ml.settings.robustness_needs_data`. `smoke`: small
 # dimensions and a few hundred 8x8 digits, seconds. `cpu`: the Gaussian model up to
 # $d = 10^{10}$ (closed forms) and $10^5$ (Monte Carlo), and MNIST training runs of a small
-# CNN on 100 to 3,000 images with 3 seeds each, about 3 to 5 minutes on 2 cores. `gpu`: the
+# CNN on 100 to 3,000 images with 3 seeds each (measured below). `gpu`: the
 # same with CIFAR-10 and a PreActResNet-18 for the empirical curve.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("05_robustness_needs_data")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table

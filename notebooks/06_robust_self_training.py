@@ -46,9 +46,13 @@ if importlib.util.find_spec("reliable_ml") is None:
 #
 # **Compute.** Settings live in `reliable_ml.settings.robust_self_training`. `smoke`: 8x8
 # digits, tiny pools, seconds. `cpu`: the Gaussian model plus MNIST with 1,000 labels and a
-# 20,000-image pool, a small CNN and short PGD training, 3 seeds, about 3 to 5 minutes on 2
-# cores. `gpu`: CIFAR-10 with 4,000 labels and the rest of the training split as the pool,
+# 20,000-image pool, a small CNN and short PGD training, 3 seeds (measured below). `gpu`:
+# CIFAR-10 with 4,000 labels and the rest of the training split as the pool,
 # through `python -m reliable_ml.experiments.rst_cifar --profile gpu`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("06_robust_self_training")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table

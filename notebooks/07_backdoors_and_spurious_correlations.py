@@ -47,13 +47,17 @@ if importlib.util.find_spec("reliable_ml") is None:
 # {cite}`simonyan2014deep`, SmoothGrad {cite}`smilkov2017smoothgrad`, integrated gradients
 # {cite}`sundararajan2017axiomatic`) do and do not reveal about a backdoored or a robust model.
 #
-# **Compute.** `smoke`: scikit-learn's 8x8 digits, seconds. `cpu`: 20,000 MNIST training images,
+# **Compute.** `smoke`: scikit-learn's 8x8 digits. `cpu`: 20,000 MNIST training images,
 # a small CNN trained for 2 epochs per model, the BadNets sweep repeated over 3 seeds (about 35
-# models), plus three small CNNs on a 10,000-image CIFAR-10 subset: about 4 to 5 minutes on 2
-# cores. `gpu`: 40,000 MNIST images, 3 epochs and 3 seeds for every comparison, plus CIFAR-10
+# models), plus three small CNNs on a 10,000-image CIFAR-10 subset (measured below). `gpu`:
+# 40,000 MNIST images, 3 epochs and 3 seeds for every comparison, plus CIFAR-10
 # with a PreActResNet-18 through `python -m reliable_ml.experiments.backdoor_cifar --profile gpu`.
 # Every setting lives in `reliable_ml/settings/backdoors_and_spurious_correlations.py`; the
 # machinery (training loops, tables, figures) in `reliable_ml.backdoor_lab`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("07_backdoors_and_spurious_correlations")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

@@ -57,13 +57,17 @@ if importlib.util.find_spec("reliable_ml") is None:
 # corruptions and adversarial attacks gain much less on natural shifts; and how the same
 # analysis looks on a model zoo we train ourselves.
 #
-# **Compute.** Everything about the testbed is a table computation (a few seconds, plus the
-# bootstrap bands). `smoke`: 50 bootstrap resamples, three panels, a 6-model MNIST zoo
-# (about 20 s on 2 cores). `cpu`: 1,000 resamples, every panel, a 30-model MNIST zoo of linear
-# models, MLPs and small CNNs (about two minutes on 2 otherwise idle cores). `gpu`: the
+# **Compute.** Everything about the testbed is a table computation (plus the
+# bootstrap bands). `smoke`: 50 bootstrap resamples, three panels, a 6-model MNIST zoo.
+# `cpu`: 1,000 resamples, every panel, a 30-model MNIST zoo of linear models, MLPs and small
+# CNNs (measured below). `gpu`: the
 # `mnist-gpu` zoo of `reliable_ml.zoo`, including CNNs. The settings live in
 # `reliable_ml/settings/effective_robustness.py`; the tables and figures in
 # `reliable_ml.effective_robustness`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("08_effective_robustness")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

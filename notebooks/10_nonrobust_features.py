@@ -52,12 +52,16 @@ if importlib.util.find_spec("reliable_ml") is None:
 # cues, saliency failures, medical imaging shortcuts and natural distribution shift in
 # question answering.
 #
-# **Compute.** `smoke`: scikit-learn's 8x8 digits (the CIFAR-10 part is off), under a minute.
+# **Compute.** `smoke`: scikit-learn's 8x8 digits (the CIFAR-10 part is off).
 # `cpu`: 5,000 relabelled MNIST images and 3 seeds per arm, a 5,000-image CIFAR-10 subset with
-# a small CNN, and 3 pairs of standard and FGSM-RS robust models (cached after the first run),
-# about 2.5 minutes of CPU time on 2 cores.
+# a small CNN, and 3 pairs of standard and FGSM-RS robust models (cached after the first run;
+# measured below).
 # `gpu`: larger MNIST runs plus CIFAR-10 with PreActResNet-18s through
 # `python -m reliable_ml.experiments.nonrobust_cifar --profile gpu`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("10_nonrobust_features")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

@@ -25,7 +25,8 @@ def chars(cells) -> int:
 def test_more_prose_than_code(src):
     nb = read_notebook(src)
     shown = [c for c in nb.cells if "remove-cell" not in c.metadata.get("tags", [])]  # the book drops these
-    code = chars(c for c in shown if c.cell_type == "code")
+    code = chars(c for c in shown if c.cell_type == "code"
+                 and "remove-input" not in c.metadata.get("tags", []))  # the book shows their output only
     prose = chars(c for c in shown if c.cell_type == "markdown")
     assert prose > 0 and code / prose <= MAX_CODE_TO_PROSE, \
         f"{src.stem}: code {code} : prose {prose} characters = {code / max(prose, 1):.2f} > {MAX_CODE_TO_PROSE}"

@@ -401,10 +401,12 @@ def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, 
     import hashlib
     from dataclasses import asdict
 
+    from . import cachestats
     from . import robust_train as rt
     from .data import cache_dir
 
     digest = hashlib.sha256(repr(sorted(asdict(cfg).items())).encode()).hexdigest()[:12]
     path = cache_dir() / "models" / f"{tag}-n{len(y)}-{digest}.pt"
+    cachestats.record("nonrobust", hit=path.exists())  # a checkpoint left by an interrupted run counts as a hit
     rt.train(model, x_uint8, y, cfg, checkpoint=path, resume=True, progress=progress)
     return model

@@ -121,3 +121,44 @@ def glue_values(values: dict) -> dict:
     """Glue every ``name: value`` for the book's ``{glue:text}`` roles (myst-nb ``glue``,
     not displayed); return the plain values. Without myst-nb nothing is glued."""
     return {name: glue(name, value) for name, value in values.items()}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} minutes"
+
+
+def compute_note_text(stem: str, profile: str = "cpu") -> str:
+    """What the recorded ``profile`` run of chapter ``stem`` cost, in Markdown: its measured
+    ``wall_seconds``, device and model-cache state, read from ``results/<profile>/<stem>.json``
+    (the committed results; ``$RELIABLE_ML_RESULTS`` elsewhere), never typed by hand."""
+    from . import cachestats
+    from .course import results
+
+    where = f"`results/{profile}/{stem}.json`"
+    try:
+        record = results.load(stem, profile)
+    except (FileNotFoundError, ValueError):
+        return (f"**Measured cost.** No `{profile}` run of this chapter is recorded here yet ({where}); "
+                f"`python -m reliable_ml run {stem} --profile {profile}` records one.")
+    wall = record.get("wall_seconds")
+    if not isinstance(wall, (int, float)):
+        return f"**Measured cost.** The recorded `{profile}` run ({where}) holds no run time."
+    when = str(record.get("created", ""))[:10]
+    commit = record.get("commit", "unknown")
+    return (f"**Measured cost.** The last recorded `{profile}` run of this chapter took {_duration(float(wall))} "
+            f"on {record.get('device', 'an unrecorded device')}"
+            + (f" ({when}, commit `{commit}`)" if when else f" (commit `{commit}`)")
+            + f"; {cachestats.describe(record.get('model_cache'))}. "
+            f"(Read from {where}, which each run rewrites.)")
+
+
+def compute_note(stem: str, profile: str = "cpu") -> None:
+    """Show :func:`compute_note_text` as Markdown (in a kernel), else print it. Returns nothing,
+    so the cell shows no value of its own."""
+    text = compute_note_text(stem, profile)
+    if _in_kernel():
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    else:
+        print(text)

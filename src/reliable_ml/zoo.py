@@ -314,6 +314,7 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     """
     from pathlib import Path
 
+    from . import cachestats
     from .data import cache_dir
 
     folder = Path(cache) if cache is not None else cache_dir() / "zoo"
@@ -328,10 +329,12 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
                 model = build_model(spec, tuple(x_train.shape[1:]), n_classes, one, one).to(x_train.device)
                 model.load_state_dict(saved[name]["state"])
                 out[name] = Trained(model.eval(), spec, float(saved[name]["seconds"]))
+            cachestats.record("zoo", hit=True, models=len(out))
             return out
         except Exception:  # noqa: BLE001 - any unreadable cache file (truncated, foreign, stale) is retrained
             pass  # unreadable or stale: retrain below and overwrite
     trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
+    cachestats.record("zoo", hit=False, models=len(trained))
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)

@@ -2,7 +2,8 @@
 
 A results file holds the notebook's key figures at the top level plus the provenance keys in
 :data:`META_KEYS`: ``data_source``, ``profile``, ``device``, ``torch_version``,
-``wall_seconds``, ``commit``, ``created``. The book's scorecard reads these files only.
+``wall_seconds``, ``commit``, ``created``, and ``model_cache`` (what the model caches did:
+:mod:`reliable_ml.cachestats`). The book's scorecard reads these files only.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import cachestats
 from .profiles import check_profile
 
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
 META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",
-             "commit", "created", "seed")
+             "commit", "created", "seed", "model_cache")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -88,6 +90,7 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
     record = {
         "notebook": stem, "profile": profile, "data_source": data_source, "device": device,
         "torch_version": torch.__version__, "wall_seconds": round(float(wall_seconds), 2),
+        "model_cache": cachestats.summary(),  # models this run loaded from / trained into the caches
         "commit": git_commit(), "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **extra, **figures,
     }

@@ -93,7 +93,7 @@ from IPython.display import Markdown, display
 from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import attacks, data, models, plots, notes
+from reliable_ml import attacks, data, models, plots, notes, settings
 from reliable_ml import nonrobust as nr
 from reliable_ml import robust_train as rt
 from reliable_ml.experiments import nonrobust_cifar
@@ -115,6 +115,11 @@ if n_source + n_relabel > len(train_set.y):  # e.g. the digits fallback: shrink 
     notes.show_note(f"{source} holds {len(train_set.y):,} training images, fewer than this profile's row asks "
                     f"for: the source model gets {n_source:,} of them and the relabelled sets the other "
                     f"{n_relabel:,}.", kind="warning")
+if key == "digits" and dataset != "digits":  # MNIST's radii are not small on 8x8 digits: the smoke row's digits radii
+    fallback_row = settings.values("10_nonrobust_features", "smoke")
+    eps, big_eps, robust_eps = (fallback_row[k] for k in ("eps", "big_eps", "robust_eps"))
+    notes.show_note(f"On {source} the radii are those of the digits (smoke) row: eps = {eps:g}, "
+                    f"big_eps = {big_eps:g}, robust_eps = {robust_eps:g}.", kind="warning")
 idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed + 1))[:n_test]
 x_test, y_test = test_set.x[idx].to(dev).float() / 255, test_set.y[idx].to(dev)
 print(f"{source}: {len(train_set.y):,} training and {len(y_test):,} test images of size {tuple(test_set.x.shape[1:])}")

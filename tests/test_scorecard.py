@@ -447,9 +447,9 @@ def test_page_shows_every_row_with_a_visible_status_and_one_source(tmp_path):
     page = scorecard.markdown(records)
     table = scorecard.rows(records)
     for r in table:
-        line = next(l for l in page.splitlines() if l.startswith("| **") and f"| {r['claim']} |" in l)
-        assert f"**{scorecard.BADGES[r['status']]} {r['status']}**" in line
-        assert f"| {r['data']} |" in line
+        line = next(l for l in page.splitlines() if l.startswith("| {bdg-") and f"| {r['claim']} |" in l)
+        assert line.startswith(f"| {{{scorecard.BADGES[r['status']]}}}`{r['status']}` |")
+        assert f"| {r['data']}; " in line
     assert "{cite}`carmon2019unlabeled`" in page
     assert "- `06_robust_self_training` (cpu): commit" in page  # which run each row read
     assert "{cite}`miller2020effect`" not in page or "miller2020effect" in scorecard.known_cites()

@@ -99,11 +99,16 @@ def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
     return missing
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """``myst_nb.glue`` of ``value`` as a plain number or string (:func:`plain_value`): myst-nb
     formats ``{glue:text}`name:.1f``` from the text repr, which for a numpy scalar reads
     ``np.float64(...)`` and breaks the book build. Other objects (Markdown, figures) are glued
-    as they are. Returns what was glued."""
+    as they are. Returns nothing: a cell ending in ``glue(...)`` would otherwise show the value
+    as a bare number under its figure (see :mod:`reliable_ml.course.pagecheck`)."""
+    _glue(name, value, display)
+
+
+def _glue(name: str, value, display: bool = False):
     try:
         plain = plain_value(value)
     except ValueError:  # a Markdown object or a figure: glued as it is
@@ -120,7 +125,7 @@ def glue(name: str, value, display: bool = False):
 def glue_values(values: dict) -> dict:
     """Glue every ``name: value`` for the book's ``{glue:text}`` roles (myst-nb ``glue``,
     not displayed); return the plain values. Without myst-nb nothing is glued."""
-    return {name: glue(name, value) for name, value in values.items()}
+    return {name: _glue(name, value) for name, value in values.items()}
 
 
 def _duration(seconds: float) -> str:

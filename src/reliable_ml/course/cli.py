@@ -52,7 +52,7 @@ def _scorecard(args: argparse.Namespace) -> int:
         print(json.dumps([{k: r[k] for k in scorecard.ROW_FIELDS} for r in table], indent=2, ensure_ascii=False))
         return 0
     for r in table:
-        print(f"{scorecard.badge(r['status']):18s} {r['id']:28s} {r['profile'] or '-':5s} {r['ours']}")
+        print(f"{r['status']:15s} {r['id']:28s} {r['profile'] or '-':5s} {r['ours']}")
     print(f"{len(table)} claims: " + ", ".join(f"{n} {s}" for s, n in scorecard.counts(table).items()))
     return 0
 

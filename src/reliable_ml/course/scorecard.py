@@ -28,8 +28,11 @@ from .claims import CLAIMS
 from .results import PROJECT_ROOT, load_all
 
 STATUSES = ("reproduced", "re-analysed", "qualitative", "not reproduced", "not measured")
-BADGES = {"reproduced": "✅", "re-analysed": "🔁", "qualitative": "🔬", "not reproduced": "❌",
-          "not measured": "⬜"}
+# Statuses are shown as text in CSS badges (sphinx-design's bdg-* roles), never as emoji: a reader
+# without an emoji font saw empty boxes.
+BADGES = {"reproduced": "bdg-success", "re-analysed": "bdg-info", "qualitative": "bdg-secondary",
+          "not reproduced": "bdg-danger", "not measured": "bdg-light"}
+TABLE_CLASS = "scorecard"  # book/_static/course.css fits this table to the content column
 PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count unless asked for
 ROW_FIELDS = ("id", "claim", "published", "source", "confirmed", "ours", "status", "data", "setting",
               "profile")
@@ -595,7 +598,8 @@ def known_cites(bib: Path | None = None) -> set[str]:
 
 
 def badge(status: str) -> str:
-    return f"{BADGES[status]} {status}"
+    """The status as a MyST CSS badge, e.g. ``{bdg-success}`reproduced```."""
+    return f"{{{BADGES[status]}}}`{status}`"
 
 
 def counts(table: list[dict]) -> dict[str, int]:
@@ -626,14 +630,17 @@ def markdown(records: list[dict] | None = None, profile: str | None = None) -> s
             f"{badge('not reproduced')}: measured, and it disagrees",
             f"{badge('not measured')}: no run has produced it"]) + ".", "",
         f"**{_count_line(table)}.**", "",
-        "| status | claim | published | ours | data | setting | profile |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        f":::{{table}}\n:class: {TABLE_CLASS}\n:widths: 12 22 24 22 20\n",
+        "| status | claim | published | ours | data and setting |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in table:
         cite = f" {{cite}}`{r['cite']}`" if r["cite"] in cites else ""
         published = f"{r['published']} ({r['source']}){cite}" + ("" if r["confirmed"] else " *not confirmed*")
-        lines.append(f"| **{badge(r['status'])}** | {_cell(r['claim'])} | {_cell(published)} | "
-                     f"{_cell(r['ours'])} | {_cell(r['data'])} | {_cell(r['setting'])} | {r['profile'] or '–'} |")
+        setting = f"{r['data']}; {r['setting']} ({r['profile'] or 'no run'})"
+        lines.append(f"| {badge(r['status'])} | {_cell(r['claim'])} | {_cell(published)} | "
+                     f"{_cell(r['ours'])} | {_cell(setting)} |")
+    lines.append(":::")
     read = {(r["notebook"], r["profile"]) for r in table if r["notebook"]}
     used = {(r.get("notebook"), r.get("profile")): r for r in records
             if (r.get("notebook"), r.get("profile")) in read}

@@ -179,6 +179,48 @@ def test_widgets_come_with_a_run_note(site, browser, smoke_runs):
         assert "Run this notebook to interact" in text, f"{stem} shows a widget without the run note"
 
 
+PAGE_LAYOUT = """
+const column = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+const right = column.getBoundingClientRect().right;
+const wide = [...column.querySelectorAll('table')].map(t => {
+  const r = t.getBoundingClientRect();
+  return {cls: t.className, right: r.right, scroll: t.scrollWidth, client: t.clientWidth,
+          head: (t.querySelector('tr') || t).innerText.slice(0, 80)};
+}).filter(t => t.right > right + 1 || (t.cls.includes('scorecard') && t.scroll > t.client + 1));
+const number = /^\\s*[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?\\s*$/;
+const bare = [...document.querySelectorAll('.tag_hide-input .cell_output .output.text_plain, '
+                                          + '.tag_remove-input .cell_output .output.text_plain')]
+  .map(o => o.innerText).filter(t => number.test(t));
+return {wide: wide, bare: bare, column: right};
+"""
+
+
+def test_no_bare_numbers_under_hidden_cells(smoke_runs):
+    """A hidden-input cell shows only its output: a lone number there is a value displayed where it
+    was meant to be glued (chapter 03 once showed 7.472007751464844 under its first figure)."""
+    from reliable_ml.course.pagecheck import bare_number_outputs
+
+    _, outcomes = smoke_runs
+    found = {stem: bare_number_outputs(nbformat.read(o.output, as_version=4)) for stem, o in outcomes.items()}
+    found = {stem: f for stem, f in found.items() if f}
+    assert not found, f"bare numbers under hidden-input cells (cell index, text): {found}"
+
+
+def test_pages_fit_the_column_and_show_no_bare_numbers(site, browser):
+    """No table is wider than the content column (the scorecard's last column was cut off), the
+    scorecard fits without scrolling, and no hidden-input cell shows a lone number."""
+    base, html = site
+    for page in pages(html):
+        browser.get(f"{base}/{page}")
+        state = wait_for(lambda: browser.execute_script(PAGE_LAYOUT), 30, f"the layout of {page}")
+        assert not state["wide"], f"{page}: tables wider than the content column: {state['wide']}"
+        assert not state["bare"], f"{page}: bare numbers under hidden-input cells: {state['bare']}"
+    browser.get(f"{base}/book/scorecard.html")
+    badges = browser.execute_script("return [...document.querySelectorAll('table.scorecard .sd-badge')]"
+                                    ".map(b => b.innerText.trim());")
+    assert badges and set(badges) <= {"reproduced", "re-analysed", "qualitative", "not reproduced", "not measured"}
+
+
 # ----------------------------------------------------------------------------- JupyterLab, live kernel
 
 LAB_CHAPTER = "03_humans_vs_models"  # the chapter with the labeling app (reliable_ml.labeling)

@@ -178,7 +178,7 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     """Execute one notebook in ``profile``; return where it went, how long, and any failure.
 
     With ``cache=True`` the notebook is not executed again when its cache key (source, package
-    code, data manifest, data root contents, profile, parameters: see :mod:`.build_cache`)
+    modules it imports, data manifest, data root contents, profile, parameters: see :mod:`.build_cache`)
     equals the key stored next to an earlier, error-free execution in ``out_dir``.
     """
     import nbformat

@@ -60,6 +60,7 @@ install-cells: $(STAMP)
 	[print('updated', p) for p in sorted(pathlib.Path('notebooks').glob('[0-9][0-9]_*.py')) \
 	 if add_install_cell(p, '$(REPO_URL)' or None)]"
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
+	$(PY) -m reliable_ml readable --profile cpu
 
 # Re-pair every notebook after editing its .py source.
 sync: $(STAMP)

@@ -12,10 +12,11 @@ STAMP := $(VENV)/.installed
 # The repository the book is published from, set here only: `make book REPO_URL=https://github.com/OWNER/NAME`.
 # It becomes the book's repository link and its Binder/Colab launch buttons; unset, the book has none.
 REPO_URL ?= $(RELIABLE_ML_REPO_URL)
-# Notebook to open with `make lab` (a path under notebooks/).
-NOTEBOOK ?= notebooks/03_humans_vs_models.ipynb
+# Notebook to open with `make lab`: a readable copy under lab/ (its prose shows the cpu run's
+# numbers; notebooks/NN_name.ipynb is the book's MyST source).
+NOTEBOOK ?= lab/03_humans_vs_models.ipynb
 
-.PHONY: install book test test-fast bench clean sync lab install-cells
+.PHONY: install book test test-fast bench clean sync lab readable install-cells
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,10 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK)
 
+# Rewrite the readable copies lab/NN_name.ipynb from the chapters and results/cpu (`make book` does it too).
+readable: $(STAMP)
+	$(PY) -m reliable_ml readable --profile cpu
+
 # Make the Colab install cell (reliable_ml.course.book.INSTALL_CELL) the first cell of every notebook.
 # With REPO_URL=..., also write the repository into it (then commit: Colab opens the committed copy).
 install-cells: $(STAMP)
@@ -57,6 +62,7 @@ install-cells: $(STAMP)
 	[print('updated', p) for p in sorted(pathlib.Path('notebooks').glob('[0-9][0-9]_*.py')) \
 	 if add_install_cell(p, '$(REPO_URL)' or None)]"
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
+	$(PY) -m reliable_ml readable --profile cpu
 
 # Re-pair every notebook after editing its .py source.
 sync: $(STAMP)

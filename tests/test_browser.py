@@ -6,8 +6,9 @@ navigation, search finds a chapter, widget outputs come with a "run this noteboo
 note, MathJax is served by the book and typesets every formula (no raw \\( or $$ left), cells
 tagged hide-input show no source. Screenshots of every page go to ``<html>/_screenshots/``.
 
-JupyterLab: chapter 3 runs in a live kernel and answers given in its labeling app are appended
-to the answer log.
+JupyterLab: the readable copy of chapter 3 (lab/, what `make lab`, Binder and Colab open; here
+filled from a smoke run) runs in a live kernel, its rendered prose shows the run's numbers and no
+role markup, and answers given in its labeling app are appended to the answer log.
 
 Skipped where Chromium, chromedriver or selenium (or, for the second part, JupyterLab) are
 missing (`.ci/run` installs Chromium; requirements.txt installs JupyterLab). Every wait has a
@@ -18,6 +19,8 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
+import re
 import shutil
 import threading
 import time
@@ -28,7 +31,7 @@ import nbformat
 import pytest
 
 from reliable_ml import notes
-from reliable_ml.course import runner
+from reliable_ml.course import readable, runner
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -236,11 +239,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def smoke_copy(src: Path, dest: Path) -> Path:
-    """The chapter with the smoke row injected after its parameters cell, as the runner does."""
+def smoke_copy(src: Path, dest: Path, nb=None) -> Path:
+    """The chapter (or ``nb``, e.g. its readable copy) with the smoke row injected after its
+    parameters cell, as the runner does."""
     from reliable_ml import settings
 
-    nb = runner.read_notebook(src)
+    nb = nb if nb is not None else runner.read_notebook(src)
     params = {**settings.values(src.stem, "smoke"), "profile": "smoke"}
     injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in params.items()))
     injected.metadata["tags"] = ["injected-parameters"]
@@ -271,7 +275,22 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
     root.mkdir()
-    smoke_copy(runner.discover([LAB_CHAPTER])[0], root / f"{LAB_CHAPTER}.ipynb")
+    # the readable copy (what `make lab`, Binder and Colab open), its prose filled from a smoke run
+    # of the chapter by the runner, with the smoke row injected so that it runs quickly here
+    src = runner.discover([LAB_CHAPTER])[0]
+    os.environ["RELIABLE_ML_RESULTS"] = str(tmp / "run-results")
+    try:
+        (outcome,) = runner.run([LAB_CHAPTER], "smoke", out_dir=tmp / "executed", progress=False)
+    finally:
+        os.environ.pop("RELIABLE_ML_RESULTS", None)
+    if outcome.error:
+        pytest.fail(f"{LAB_CHAPTER} failed in the smoke run: {outcome.error}")
+    copy, pasted = readable.render_readable(LAB_CHAPTER, "smoke", results_dir=tmp / "run-results")
+    smoke_copy(src, root / f"{LAB_CHAPTER}.ipynb", copy)
+    (tmp / "pasted.json").write_text(json.dumps(pasted.pasted))
+    settings_dir = tmp / "settings" / "@jupyterlab" / "notebook-extension"
+    settings_dir.mkdir(parents=True)  # every cell in the page (no windowing), so all prose can be read
+    (settings_dir / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port, token = free_port(), "reliable-ml-test"
     env = {k: v for k, v in os.environ.items() if k != "RELIABLE_ML_HEADLESS"}  # a reader's session
     env.update({"RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"), "RELIABLE_ML_RESULTS": str(tmp / "results"),
@@ -410,3 +429,25 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
     labels = [r for r in records if r["action"] == "label"]
     assert [r["label"] for r in labels] == picked and {r["labeler"] for r in labels} == {"selenium"}
     assert len({r["item"] for r in labels}) == 3, "each answer is for a new image"
+
+
+PROSE = """
+return [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')].map(e => e.innerText).join('\\n');
+"""
+
+
+def test_readable_copy_shows_the_runs_numbers_in_jupyterlab(lab, browser):
+    """After the labeling test ran the readable copy in the live kernel: its rendered Markdown
+    has no role or directive markup, and every glued number of the run appears in the prose."""
+    url, tmp = lab
+    if not browser.current_url.startswith(url.split("/lab/")[0]):
+        browser.get(url)
+    prose = wait_for(lambda: browser.execute_script(PROSE), 120, "the Markdown cells to render")
+    for markup in ("{glue", "{eval", "{cite", "```{", "{exercise", "{solution"):
+        assert markup not in prose, f"raw markup {markup!r} in the rendered prose"
+    pasted = json.loads((tmp / "pasted.json").read_text())
+    numbers = [shown for _, shown in pasted if re.fullmatch(r"[+-]?[\d,]*\.?\d+%?", shown)]
+    assert len(numbers) >= 5, f"the smoke run glued too few numbers: {pasted}"
+    missing = [n for n in numbers if n not in prose]
+    assert not missing, f"numbers glued by the run but not in the rendered prose: {missing}"
+    assert "Readable copy of this chapter" in prose and "(Recht et al., 2019)" in prose

@@ -113,9 +113,10 @@ def test_failing_cell_is_reported_and_overrides_applied(tmp_path, tmp_results, c
 def cache_inputs(tmp_path):
     """A notebook source, a package folder (code, data, manifest) and a data root, all small."""
     src = tmp_path / "01_x.py"
-    src.write_text(TINY)
+    src.write_text(TINY + "\n# %%\nfrom pkg import stats\n")
     pkg = tmp_path / "pkg"
     (pkg / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
     (pkg / "stats.py").write_text("def mean(x):\n    return sum(x) / len(x)\n")
     (pkg / "data" / "manifest.json").write_text('{"mnist": "abc"}')
     (pkg / "tables.json").write_text('{"a": 1}')
@@ -142,9 +143,8 @@ def test_cache_hits_when_nothing_changed(cache_inputs, tmp_path):
 
 @pytest.mark.parametrize("change,part", [
     (lambda src, pkg, root: src.write_text(TINY + "\n# %%\nprint(2)\n"), "notebook"),
-    (lambda src, pkg, root: (pkg / "stats.py").write_text("def mean(x):\n    return 0\n"), "package"),
-    (lambda src, pkg, root: (pkg / "new_module.py").write_text("x = 1\n"), "package"),
-    (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package"),
+    (lambda src, pkg, root: (pkg / "stats.py").write_text("def mean(x):\n    return 0\n"), "modules"),
+    (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package_data"),
     (lambda src, pkg, root: (pkg / "data" / "manifest.json").write_text('{"mnist": "abd"}'), "manifest"),
     (lambda src, pkg, root: ((root / "MNIST" / "raw").mkdir(parents=True),
                              (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\0")), "data"),
@@ -163,6 +163,14 @@ def test_empty_dataset_folders_do_not_change_the_data_fingerprint(tmp_path):
     assert build_cache.data_fingerprint(tmp_path) == before
     (tmp_path / "MNIST" / "raw" / "x").write_bytes(b"1")
     assert build_cache.data_fingerprint(tmp_path) != before
+
+
+def test_a_module_the_notebook_does_not_import_changes_nothing(cache_inputs, tmp_path):
+    output = tmp_path / "01_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), output)
+    build_cache.store(output, key_of(cache_inputs))
+    (cache_inputs[1] / "new_module.py").write_text("x = 1\n")
+    assert build_cache.changed(output, key_of(cache_inputs)) == []
 
 
 def test_profile_and_parameters_invalidate_the_cache(cache_inputs, tmp_path):

@@ -82,6 +82,26 @@ def plain_value(value):
 
 
 GLUED: set[str] = set()  # the names this kernel has glued (see glue_missing)
+GLUED_VALUES: dict = {}  # name -> what was glued, as plain JSON (see glued_values)
+
+
+def glued_values() -> dict:
+    """What this kernel has glued, ``name -> value``, as the results file stores it under
+    ``"glued"``: numbers and strings as they are (NaN becomes ``null`` there), Markdown as
+    ``{"markdown": text}``; figures and other objects are left out. The readable copies of the
+    chapters (:mod:`reliable_ml.course.readable`) fill the prose from it."""
+    return dict(GLUED_VALUES)
+
+
+def _storable(value):
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    markdown = getattr(value, "_repr_markdown_", None)
+    if markdown is not None:
+        text = markdown()
+        text = text[0] if isinstance(text, tuple) else text
+        return {"markdown": text} if isinstance(text, str) else None
+    return None
 
 
 def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
@@ -119,6 +139,11 @@ def _glue(name: str, value, display: bool = False):
         return plain
     myst_glue(name, plain, display=display)
     GLUED.add(name)
+    stored = _storable(plain)
+    if stored is not None:
+        GLUED_VALUES[name] = stored
+    else:
+        GLUED_VALUES.pop(name, None)
     return plain
 
 

@@ -29,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="reuse the notebooks already executed in _build/executed/<profile>")
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
 
+    lab = sub.add_parser("readable", help="write the readable copies lab/NN_name.ipynb (prose with the run's numbers)")
+    lab.add_argument("--profile", default="cpu", choices=PROFILES, help="the run whose numbers the text shows")
+    lab.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 when a copy differs from the chapters and results")
+
     card = sub.add_parser("scorecard", help="judge the published claims against the results files")
     card.add_argument("--profile", default=None, choices=PROFILES,
                       help="read only this profile's results (default: gpu where present, else cpu)")
@@ -61,6 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "scorecard":
         return _scorecard(args)
+    if args.command == "readable":
+        from . import readable
+
+        if args.check:
+            stale = readable.out_of_sync(args.profile)
+            for name in stale:
+                print(f"out of date: lab/{name}", file=sys.stderr)
+            if stale:
+                print("run `python -m reliable_ml readable` and commit lab/", file=sys.stderr)
+            return 1 if stale else 0
+        for path in readable.write_all(args.profile):
+            print(f"wrote {path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path}")
+        return 0
     from . import book as book_mod
     from . import runner
 
@@ -87,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {o.error}", file=sys.stderr)
             print("error: the book is not built because notebooks failed", file=sys.stderr)
             return 1
+    if args.profile == "cpu":  # the readable copies (lab/) quote the cpu run's numbers
+        from . import readable
+
+        for path in readable.write_all("cpu"):
+            print(f"readable copy updated: lab/{path.name} (commit it with the results)")
     site = book_mod.stage(executed, runner.BUILD_DIR / "site")
     try:
         index = book_mod.build(site, runner.BUILD_DIR.parent, strict=not args.no_strict, reuse=True)

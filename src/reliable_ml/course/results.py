@@ -2,8 +2,11 @@
 
 A results file holds the notebook's key figures at the top level plus the provenance keys in
 :data:`META_KEYS`: ``data_source``, ``profile``, ``device``, ``torch_version``,
-``wall_seconds``, ``commit``, ``created``, and ``model_cache`` (what the model caches did:
-:mod:`reliable_ml.cachestats`). The book's scorecard reads these files only.
+``wall_seconds``, ``commit``, ``created``, ``model_cache`` (what the model caches did:
+:mod:`reliable_ml.cachestats`) and ``glued``: every value the run glued for the
+chapter's prose (``name -> value``, from :func:`reliable_ml.notes.glued_values`; the runner
+completes it from the executed notebook, see :func:`record_glued`). The book's scorecard reads
+these files only; the readable copies of the chapters fill their prose from ``glued``.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from .profiles import check_profile
 
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
 META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",
-             "commit", "created", "seed", "model_cache")
+             "commit", "created", "seed", "model_cache", "glued")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -86,7 +89,10 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
         raise ValueError(f"figure names {clash} are reserved for provenance; rename them")
     if not data_source:
         raise ValueError("data_source is required: name the data these numbers came from")
+    from ..notes import glued_values
+
     stem = Path(notebook).stem
+    glued = extra.pop("glued", None) or glued_values()
     record = {
         "notebook": stem, "profile": profile, "data_source": data_source, "device": device,
         "torch_version": torch.__version__, "wall_seconds": round(float(wall_seconds), 2),
@@ -94,15 +100,81 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
         "commit": git_commit(), "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **extra, **figures,
     }
+    if glued:
+        record["glued"] = glued
     record = to_jsonable(record)
     folder = results_root() / profile
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stem}.json"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".json.part")
+    _write(path, record)
+    return path
+
+
+def _write(path: Path, record: dict) -> None:
+    """Write ``record`` to ``path`` atomically (a crash never leaves half a file)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".json.part")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=2, sort_keys=False)
         fh.write("\n")
     os.replace(tmp, path)
+
+
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glued_in(notebook) -> dict:
+    """Every value glued in an executed notebook (``nbformat`` node or path), as
+    :func:`reliable_ml.notes.glued_values` stores it: what the book shows, read from the glue
+    outputs (text/plain parsed back to a number or string, NaN as ``None``; text/markdown as
+    ``{"markdown": text}``). Figures and other objects are left out."""
+    import ast
+
+    import nbformat
+
+    if not hasattr(notebook, "cells"):
+        notebook = nbformat.read(str(notebook), as_version=4)
+    glued = {}
+    for cell in notebook.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if not name or out.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = {k.removeprefix(GLUE_PREFIX): v for k, v in out.get("data", {}).items()}
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                glued[name] = {"markdown": "".join(text) if isinstance(text, list) else text}
+                continue
+            if any(k.startswith("image/") for k in data) or "text/plain" not in data:
+                glued.pop(name, None)
+                continue
+            text = data["text/plain"]
+            text = "".join(text) if isinstance(text, list) else text
+            if text.strip() in ("nan", "inf", "-inf"):
+                glued[name] = None if text.strip() == "nan" else float(text)
+                continue
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+            glued[name] = value if isinstance(value, (bool, int, float, str)) else text
+    return to_jsonable(glued)
+
+
+def record_glued(notebook, stem: str, profile: str, since: float | None = None) -> Path | None:
+    """Store the values glued in executed ``notebook`` under ``"glued"`` in
+    ``results/<profile>/<stem>.json`` (the run's own results file: left alone when missing, or
+    older than ``since``, a ``time.time()`` stamp, i.e. not written by this run). The executed
+    notebook's glue outputs are complete (names glued after the results were saved, such as
+    ``notes.glue_missing``'s, included). Returns the path it updated, or ``None``."""
+    path = results_root() / check_profile(profile) / f"{Path(stem).stem}.json"
+    if not path.exists() or (since is not None and path.stat().st_mtime < since - 1):
+        return None
+    record = _read(path)
+    glued = glued_in(notebook)
+    if not glued and not record.get("glued"):
+        return None
+    record["glued"] = {**record.get("glued", {}), **glued}
+    _write(path, record)
     return path
 
 

@@ -17,6 +17,7 @@ from . import build_cache
 from .profiles import PROFILES, check_profile
 from ..progress import ENV_HEADLESS
 from .. import settings
+from . import results
 from .results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -181,7 +182,7 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     """Execute one notebook in ``profile``; return where it went, how long, and any failure.
 
     With ``cache=True`` the notebook is not executed again when its cache key (source, package
-    code, data manifest, data root contents, profile, parameters: see :mod:`.build_cache`)
+    modules it imports, data manifest, data root contents, profile, parameters: see :mod:`.build_cache`)
     equals the key stored next to an earlier, error-free execution in ``out_dir``.
     """
     import nbformat
@@ -208,7 +209,7 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     # an executed chapter without its figures would build a book without them
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ[ENV_HEADLESS] = "1"  # the kernel inherits it: no widget progress bars in outputs
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     error = None
     try:
         pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
@@ -231,6 +232,8 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
         hide_injected_parameters(done)
         nbformat.write(done, output)
         if error is None:
+            # the results file the run wrote gets every value it glued (the readable copies read them)
+            results.record_glued(done, src.stem, profile, since=started)
             build_cache.store(output, cache_key)
     return Outcome(src.stem, output, seconds, error)
 

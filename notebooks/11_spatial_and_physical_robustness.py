@@ -318,7 +318,7 @@ for name, value in g.items():
 # Robustness in the $L_\infty$ ball says nothing about a threat model with no pixel budget:
 # a shift moves whole strokes, a change far larger than $\epsilon$ in many pixels at once.
 #
-# **The defence works, at a price.** Worst-of-{glue:text}`k_train` training lifts grid accuracy to
+# **The defence, and what it costs.** Worst-of-{glue:text}`k_train` training lifts grid accuracy to
 # {glue:text}`spatial_trained_grid:.1f`% (seeds:
 # {glue:text}`spatial_trained_grid_min:.1f`–{glue:text}`spatial_trained_grid_max:.1f`%) and random
 # accuracy to {glue:text}`spatial_trained_random:.1f`%: {glue:text}`defence_verdict`. Its clean

@@ -767,4 +767,71 @@ CLAIMS: list[dict] = [
             why='nothing in the course measures it',
         ),
     ),
+    dict(
+        id='spatial_brittleness',
+        claim=('Small rotations and translations alone break standard models (no pixel budget, no '
+               'gradients)'),
+        published=('standard models lose most of their accuracy to the worst of a grid of '
+                   'rotations (±30°) and translations (±3 px)'),
+        source='Engstrom, Tran, Tsipras, Schmidt, Madry 2019 (not verified against the paper here)',
+        cite='engstrom2019exploring',
+        confirmed=False,
+        reference=None,  # not in published_figures.md, so not confirmed
+        keys=['11_spatial_and_physical_robustness:spatial.clean.standard',
+              '11_spatial_and_physical_robustness:spatial.grid.standard',
+              '11_spatial_and_physical_robustness:spatial.grid.linf_robust',
+              '11_spatial_and_physical_robustness:spatial.grid.spatial_trained',
+              '11_spatial_and_physical_robustness:spatial.n_eval'],
+        data='MNIST',
+        source_contains='MNIST',  # not the digits fallback, nor a CIFAR-10-only entry-point run
+        evidence='own run',
+        setting='stand-in',
+        setting_note=('small CNNs on MNIST with a coarser grid than the paper (cpu: 45 points, not '
+                      '775), not their networks'),
+        rule=dict(
+            kind='gain',
+            better='11_spatial_and_physical_robustness:spatial.clean.standard',
+            worse='11_spatial_and_physical_robustness:spatial.grid.standard',
+            n='11_spatial_and_physical_robustness:spatial.n_eval',
+            why=("the standard models' clean accuracy must exceed their accuracy under the worst "
+                 'point of the grid (means over seeds, on the same test images) by more than the '
+                 'unpaired 95% half-width of the difference on n_eval images (conservative: the '
+                 'grid contains the identity, so the pairing could only tighten it). The L-inf-'
+                 'robust and the spatially trained models are shown by the chapter, not judged.'),
+        ),
+    ),
+    dict(
+        id='eot_survival',
+        claim=('Expectation over Transformation makes adversarial perturbations that survive random '
+               'transformations more often than plain PGD'),
+        published=('EOT examples stay adversarial under random rotations, zooms, lighting and noise '
+                   '(and as 3D-printed objects); plain adversarial examples often do not'),
+        source='Athalye, Engstrom, Ilyas, Kwok 2018 (not verified against the paper here)',
+        cite='athalye2018synthesizing',
+        confirmed=False,
+        reference=None,  # not in published_figures.md, so not confirmed
+        keys=['11_spatial_and_physical_robustness:eot.eot_survival',
+              '11_spatial_and_physical_robustness:eot.plain_pgd_survival',
+              '11_spatial_and_physical_robustness:eot.n_images',
+              '11_spatial_and_physical_robustness:eot.n_draws'],
+        data='MNIST',
+        source_contains='MNIST',  # not the digits fallback, nor a CIFAR-10-only entry-point run
+        evidence='own run',
+        setting='stand-in',
+        setting_note=('targeted L-inf perturbations (eps 0.3) of a small MNIST CNN under a mild '
+                      'distribution, not ImageNet images or printed objects'),
+        rule=dict(
+            kind='gain',
+            better='11_spatial_and_physical_robustness:eot.eot_survival',
+            worse='11_spatial_and_physical_robustness:eot.plain_pgd_survival',
+            n='11_spatial_and_physical_robustness:eot.n_images',
+            paired='11_spatial_and_physical_robustness:eot.paired_diff',
+            why=('survival = the share of fresh random transformations (drawn independently of the '
+                 "attack's) on which the model still predicts the target, averaged over images; "
+                 "EOT's must exceed plain PGD's with the paired 95% bootstrap interval of the "
+                 'per-image difference (images resampled, since draws of one image are not '
+                 'independent) entirely above 0; without it, by more than the unpaired half-width '
+                 'on n_images images.'),
+        ),
+    ),
 ]

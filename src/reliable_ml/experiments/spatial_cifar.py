@@ -1,0 +1,143 @@
+"""Spatial robustness on CIFAR-10 (chapter 11): rotations and translations (Engstrom et al. 2019).
+
+``python -m reliable_ml.experiments.spatial_cifar --profile gpu`` trains, on one GPU, standard
+PreActResNet-18s and PreActResNet-18s with worst-of-10 spatial training on the full CIFAR-10
+training set (several seeds), and scores each on the test set: clean, under the worst of a
+31 x 5 x 5 grid of rotations (±30°) and translations (±3 px), and under the worst of as many
+random draws from the same box. It writes ``results/<profile>/11_spatial_and_physical_robustness.json``
+with the key ``spatial_cifar: {"grid": {arm: acc}, "random": {...}, "clean": {...}, "n_eval",
+"seeds", ...}`` (accuracies as fractions 0..1, means over seeds).
+
+The ``cpu`` row is the CIFAR-10 subset that notebook 11 runs in its cpu profile (small CNNs on
+5,000 images; the spatial arm is random-transformation augmentation, the cheaper defence of the
+paper); ``smoke`` runs the same code in seconds (digits when CIFAR-10 is absent). Data:
+canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, labelled as such.
+The gpu row has not been run on a GPU for this course: its timing is an estimate.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+from .. import nonrobust as nr
+from .. import spatial as sp
+from ..course import results
+from ..data import display_path
+from ..env import device, device_name, seed_everything
+from ..image_task import load_cifar
+
+NOTEBOOK = "11_spatial_and_physical_robustness"
+ARCHS = ("preact_resnet18", "small_cnn")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-profile knobs of the experiment."""
+
+    n_train: int                   # training images (a seeded random subset of the training split)
+    n_eval: int                    # test images every model is scored on
+    epochs: int
+    batch_size: int
+    lr_max: float                  # Adam, one-cycle
+    spatial_method: str = "worst_of_k"  # the defence: worst_of_k | augment
+    k: int = 10                    # draws per image of worst-of-k training
+    seeds: int = 3
+    n_angles: int = 31             # grid attack (Engstrom et al.: 31 angles x 5 x 5 shifts)
+    n_shifts: int = 5
+    max_angle: float = 30.0
+    max_shift: float = 3.0         # pixels of a 32-pixel image
+    arch: str = "preact_resnet18"
+    width: int = 64
+
+    def __post_init__(self):
+        if self.arch not in ARCHS:
+            raise ValueError(f"unknown arch {self.arch!r}; allowed: {', '.join(ARCHS)}")
+        if self.spatial_method not in ("worst_of_k", "augment"):
+            raise ValueError(f"unknown spatial_method {self.spatial_method!r}; allowed: worst_of_k, augment")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
+
+
+SETTINGS = {
+    "smoke": Settings(n_train=400, n_eval=200, epochs=2, batch_size=64, lr_max=3e-3, spatial_method="augment",
+                      seeds=2, n_angles=3, n_shifts=3, arch="small_cnn"),
+    # notebook 11's cpu profile: small CNNs on a 5,000-image subset, about a minute per arm when cold
+    "cpu": Settings(n_train=5000, n_eval=1000, epochs=8, batch_size=100, lr_max=3e-3, spatial_method="augment",
+                    seeds=3, n_angles=5, n_shifts=3, arch="small_cnn"),
+    # 2 arms x 3 seeds of PreActResNet-18, 30 epochs on 50,000 images (worst-of-10: 11 forward passes
+    # per step), then a 775-point grid on 10,000 test images: estimated 1-2 hours on one H100 (not measured)
+    "gpu": Settings(n_train=50_000, n_eval=10_000, epochs=30, batch_size=256, lr_max=1e-3, seeds=3),
+}
+
+
+def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed: int = 0, **overrides) -> dict:
+    """Run the experiment of ``profile`` (``overrides`` replace :class:`Settings` fields).
+
+    Returns ``{"figures", "data_source", "settings", "seconds", "models", "summary", "x_eval", "y_eval"}``
+    (and ``"path"`` with ``save``); ``figures["spatial_cifar"]`` holds the accuracies as fractions
+    (0..1), ``summary`` the same in % (:func:`reliable_ml.spatial.summarize`).
+    """
+    if profile not in SETTINGS:
+        raise ValueError(f"unknown profile {profile!r} for spatial_cifar; allowed: {', '.join(SETTINGS)}")
+    s = replace(SETTINGS[profile], **overrides)
+    seed_everything(seed)
+    dev = device()
+    t0 = time.perf_counter()
+    train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
+    source = test_set.info.source
+    size = train_set.x.shape[-1]
+    shift = sp.scale_shift(s.max_shift, size, reference=32)
+    pick = torch.randperm(len(train_set.y), generator=torch.Generator().manual_seed(seed))[:s.n_train]
+    x_tr, y_tr = train_set.x[pick], train_set.y[pick]
+    # a random test subset: the JPEG copy is sorted by class
+    idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed + 1))[:s.n_eval]
+    x_ev, y_ev = test_set.x[idx].float() / 255, test_set.y[idx]
+    arms = {"standard": "standard", "spatial_trained": s.spatial_method}
+    trained, scores = {}, {}
+    for arm, method in arms.items():
+        for k in range(s.seeds):
+            cfg = sp.SpatialTrainConfig(method=method, epochs=s.epochs, batch_size=s.batch_size, lr_max=s.lr_max,
+                                        k=s.k, max_angle=s.max_angle, max_shift=shift, seed=seed + k)
+            model = nr.fresh_model(x_tr, s.arch, s.width, seed + k, dev)
+            model, _ = sp.train_cached(model, x_tr, y_tr, cfg, f"cifar-{s.arch}-{arm}", progress=progress)
+            trained.setdefault(arm, []).append(model)
+            scores.setdefault(arm, []).append(sp.evaluate(model, x_ev.to(dev), y_ev.to(dev), max_angle=s.max_angle,
+                                                          max_shift=shift, n_angles=s.n_angles,
+                                                          n_shifts=s.n_shifts, seed=seed + 100))
+    summary = sp.summarize(scores)
+    arch = "small CNN" if s.arch == "small_cnn" else f"PreActResNet-18 (width {s.width})"
+    entry = {**sp.as_fractions(summary), "units": "accuracies as fractions (0..1); intervals: 95% Wilson per seed",
+             "n_eval": int(len(y_ev)), "seeds": s.seeds, "n_train": int(len(y_tr)), "architecture": arch,
+             "defence": s.spatial_method + (f" (k = {s.k})" if s.spatial_method == "worst_of_k" else ""),
+             "max_angle": s.max_angle, "max_shift_px": shift, "grid_points": s.n_angles * s.n_shifts ** 2,
+             "data_source": source}
+    figures = {"spatial_cifar": entry}
+    out = {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "models": trained,
+           "summary": summary,
+           "x_eval": x_ev, "y_eval": y_ev, "settings": asdict(s)}
+    if save:
+        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source, wall_seconds=out["seconds"],
+                                   device=device_name(dev), seed=seed,
+                                   entry_point="reliable_ml.experiments.spatial_cifar")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    out = run(args.profile, seed=args.seed)
+    f = out["figures"]["spatial_cifar"]
+    for arm in f["clean"]:
+        print(f"{arm}: clean {100 * f['clean'][arm]:.1f}%, random {100 * f['random'][arm]:.1f}%, "
+              f"grid {100 * f['grid'][arm]:.1f}% "
+              f"(mean of {f['seeds']} seeds, {f['n_eval']:,} images, {out['data_source']})")
+    print(f"results: {display_path(out['path'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Expectation over Transformation (chapter 11): the distribution, the attack, survival."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from reliable_ml import eot
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def linear_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 4))
+
+
+def test_distribution_draws_stay_in_range_and_identity_is_identity():
+    d = eot.Distribution(max_angle=20, scale_lo=0.9, scale_hi=1.1, brightness=0.1, noise=0.0)
+    p = d.sample(500, torch.Generator().manual_seed(0))
+    assert p[:, 0].abs().max() <= 20 and p[:, 1].min() >= 0.9 and p[:, 1].max() <= 1.1 and p[:, 2].abs().max() <= 0.1
+    x = torch.rand(3, 1, 8, 8)
+    ident = torch.tensor([[0.0, 1.0, 0.0, 0.0]] * 3, dtype=torch.float64)
+    assert torch.allclose(d.apply(x, ident), x, atol=1e-6)
+    brighter = torch.tensor([[0.0, 1.0, 0.05, 0.0]] * 3, dtype=torch.float64)
+    assert torch.allclose(d.apply(x, brighter), (x + 0.05).clamp(0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="scale_lo"):
+        eot.Distribution(scale_lo=1.2, scale_hi=1.1)
+
+
+def test_noise_is_reproducible_from_the_draw():
+    d = eot.Distribution(noise=0.1)
+    x = torch.full((2, 1, 8, 8), 0.5)
+    p = d.sample(2, torch.Generator().manual_seed(1))
+    assert torch.equal(d.apply(x, p), d.apply(x, p))
+    assert (d.apply(x, p) - x).std() > 0.05
+
+
+def test_attack_stays_in_the_ball_and_reaches_the_target():
+    model = linear_model()
+    x = torch.rand(20, 1, 8, 8) * 0.5 + 0.25
+    t = (model(x).argmax(1) + 1) % 4
+    for dist in (None, eot.Distribution(max_angle=10, noise=0.02)):
+        adv = eot.targeted_pgd(model, x, t, 0.2, steps=30, dist=dist, samples=4)
+        assert (adv - x).abs().max() <= 0.2 + 1e-6 and adv.min() >= 0 and adv.max() <= 1
+        assert float((model(adv).argmax(1) == t).float().mean()) > 0.8
+
+
+def test_eot_matches_a_hand_loop_and_plain_pgd_needs_no_distribution():
+    model, d = linear_model(1), eot.Distribution()
+    x, t = torch.rand(5, 1, 8, 8), torch.tensor([0, 1, 2, 3, 0])
+    gen = torch.Generator().manual_seed(4)
+    delta = torch.zeros_like(x)
+    for _ in range(3):
+        delta.requires_grad_(True)
+        xs = (x + delta).repeat(2, 1, 1, 1)
+        loss = nn.functional.cross_entropy(model(d.apply(xs, d.sample(len(xs), gen))), t.repeat(2))
+        (g,) = torch.autograd.grad(loss, delta)
+        delta = ((delta.detach() - 2.5 * 0.1 / 3 * g.sign()).clamp(-0.1, 0.1))
+        delta = (x + delta).clamp(0, 1) - x
+    got = eot.targeted_pgd(model, x, t, 0.1, steps=3, dist=d, samples=2, seed=4)
+    assert torch.allclose(got, x + delta, atol=1e-6)
+    with pytest.raises(ValueError, match="steps"):
+        eot.targeted_pgd(model, x, t, 0.1, steps=0)
+
+
+def test_survival_counts_the_share_of_draws_on_target():
+    model = linear_model(2)
+    x = torch.rand(6, 1, 8, 8)
+    with torch.no_grad():
+        pred = model(x).argmax(1)
+    still = eot.survival(model, x, pred, eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1, brightness=0,
+                                                          noise=0), n_draws=5)
+    assert torch.equal(still, torch.ones(6))  # identity draws: always the same prediction
+    other = eot.survival(model, x, (pred + 1) % 4, eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1,
+                                                                    brightness=0, noise=0), n_draws=5)
+    assert torch.equal(other, torch.zeros(6))
+    with pytest.raises(ValueError, match="n_draws"):
+        eot.survival(model, x, pred, eot.Distribution(), 0)
+
+
+def test_intervals_resample_images():
+    v = np.r_[np.ones(50), np.zeros(50)]
+    out = eot.mean_interval(v)
+    assert out["mean"] == 0.5 and out["lo"] < 0.5 < out["hi"] and 0.05 < out["hi"] - out["lo"] < 0.3
+    d = eot.paired_difference(v, v * 0)
+    assert d["diff"] == 0.5 and d["lo"] > 0.3
+    same = eot.paired_difference(v, v)
+    assert same["lo"] == same["hi"] == 0
+    with pytest.raises(ValueError, match="equally long"):
+        eot.paired_difference(v, v[:3])

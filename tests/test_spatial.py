@@ -1,0 +1,163 @@
+"""Spatial transformations and attacks (chapter 11): known values, the attacks against
+brute-force loops, worst-of-k training, the cache."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from reliable_ml import spatial as sp
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+class Lookup(nn.Module):
+    """A 'model' that predicts class 1 when the top-left pixel is bright, else class 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        bright = x[:, 0, 0, 0] > 0.5
+        return torch.stack([(~bright).float(), bright.float()], 1) + 0 * self.w
+
+
+def test_shift_and_rotation_are_exact_on_the_pixel_grid():
+    x = torch.rand(3, 2, 6, 6)
+    assert torch.allclose(sp.transform(x, 0.0), x, atol=1e-6)
+    assert torch.allclose(sp.transform(x, 0.0, 1.0, 0.0)[..., 1:], x[..., :-1], atol=1e-5)  # right
+    assert torch.allclose(sp.transform(x, 0.0, 0.0, 2.0)[..., 2:, :], x[..., :-2, :], atol=1e-5)  # down
+    assert torch.allclose(sp.transform(x, 0.0, 1.0, 0.0)[..., 0], torch.zeros(3, 2, 6), atol=1e-6)  # black fill
+    assert torch.allclose(sp.transform(x, 90.0), torch.rot90(x, 1, (2, 3)), atol=1e-5)  # counter-clockwise
+    assert torch.allclose(sp.transform(x, 90.0, 1.0, 0.0)[..., 1:], torch.rot90(x, 1, (2, 3))[..., :-1], atol=1e-5)
+    wide = torch.rand(1, 1, 4, 6)
+    assert torch.allclose(sp.transform(wide, 180.0), wide.flip(2, 3), atol=1e-5)
+
+
+def test_per_image_parameters_match_one_at_a_time():
+    x = torch.rand(4, 1, 8, 8)
+    a, dx, dy = torch.tensor([10.0, -20, 0, 30]), torch.tensor([1.0, 0, -2, 0.5]), torch.tensor([0.0, 1, 1, -3])
+    batch = sp.transform(x, a, dx, dy)
+    for i in range(4):
+        one = sp.transform(x[i:i + 1], float(a[i]), float(dx[i]), float(dy[i]))
+        assert torch.allclose(batch[i:i + 1], one, atol=1e-6)
+
+
+def test_grid_and_sample_stay_in_the_box():
+    g = sp.grid(30, 3, 31, 5)
+    assert g.shape == (775, 3)  # Engstrom et al.'s grid
+    assert g[:, 0].abs().max() == 30 and g[:, 1:].abs().max() == 3 and (g == 0).all(1).any()
+    s = sp.sample(1000, 30, 3, generator=torch.Generator().manual_seed(0))
+    assert s[:, 0].abs().max() <= 30 and s[:, 1:].abs().max() <= 3 and s[:, 0].abs().max() > 25
+    with pytest.raises(ValueError, match="max_angle"):
+        sp.grid(-1, 3)
+    with pytest.raises(ValueError, match="n_angles"):
+        sp.grid(30, 3, 0, 5)
+
+
+def brute_force(model, x, y, params):
+    ok = torch.ones(len(y), dtype=torch.bool)
+    for a, dx, dy in params.tolist():
+        ok &= model(sp.transform(x, a, dx, dy)).argmax(1) == y
+    return ok
+
+
+def test_grid_attack_equals_the_brute_force_loop():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    x, y = torch.rand(50, 1, 8, 8), torch.randint(0, 3, (50,))
+    y[:25] = model(x[:25]).argmax(1)  # half start correct
+    with torch.no_grad():
+        expected = brute_force(model, x, y, sp.grid(30, 1.5, 5, 3))
+    got = sp.grid_attack(model, x, y, 30, 1.5, 5, 3)
+    assert torch.equal(got, expected) and got[25:].sum() <= (model(x[25:]).argmax(1) == y[25:]).sum()
+
+
+def test_random_attack_uses_k_uniform_draws_per_image():
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    x = torch.rand(30, 1, 8, 8)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    gen = torch.Generator().manual_seed(9)
+    draws = [sp.sample(30, 30, 2, generator=gen) for _ in range(6)]
+    ok = torch.ones(30, dtype=torch.bool)
+    with torch.no_grad():
+        for p in draws:
+            ok &= model(sp.transform(x, p[:, 0], p[:, 1], p[:, 2])).argmax(1) == y
+    assert torch.equal(sp.random_attack(model, x, y, 6, 30, 2, seed=9), ok)
+    with pytest.raises(ValueError, match="k must be"):
+        sp.random_attack(model, x, y, 0)
+
+
+def test_a_model_that_reads_one_corner_pixel_is_broken_by_a_shift():
+    model = Lookup()
+    x = torch.zeros(4, 1, 8, 8)
+    x[:, :, 0, 0] = 1.0
+    y = torch.ones(4, dtype=torch.long)
+    assert sp.grid_attack(model, x, y, 0, 0, 1, 1).all()  # the identity only
+    assert not sp.grid_attack(model, x, y, 0, 1, 1, 3).any()  # a one-pixel shift moves the pixel away
+
+
+def test_worst_of_k_picks_the_highest_loss_draw_and_training_learns():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    x, y = torch.rand(16, 1, 8, 8), torch.randint(0, 2, (16,))
+    gen = torch.Generator().manual_seed(3)
+    out = sp.worst_of_k_batch(model, x, y, 5, 30, 1, gen)
+    gen = torch.Generator().manual_seed(3)
+    losses = []
+    with torch.no_grad():
+        for _ in range(5):
+            p = sp.sample(16, 30, 1, generator=gen)
+            losses.append(nn.functional.cross_entropy(model(sp.transform(x, p[:, 0], p[:, 1], p[:, 2])), y,
+                                                      reduction="none"))
+        best = torch.stack(losses).max(0).values
+        assert torch.allclose(nn.functional.cross_entropy(model(out), y, reduction="none"), best, atol=1e-5)
+
+
+def blobs(n=300, seed=0):
+    """Two classes of 8x8 uint8 images: a bright square top-left or bottom-right."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.zeros(n, 1, 8, 8)
+    x[y == 0, :, 1:4, 1:4] = 1
+    x[y == 1, :, 4:7, 4:7] = 1
+    return (x * 255).to(torch.uint8), y
+
+
+@pytest.mark.parametrize("method", sp.METHODS)
+def test_training_learns_and_the_cache_returns_the_same_model(tmp_path, method):
+    from reliable_ml import models
+
+    x, y = blobs()
+    cfg = sp.SpatialTrainConfig(method=method, epochs=3, batch_size=50, lr_max=1e-2, k=3, max_angle=10,
+                                max_shift=0.5)
+    torch.manual_seed(0)
+    model, _ = sp.train_cached(models.small_cnn(image_size=8), x, y, cfg, "t", cache=tmp_path)
+    acc = float((model(x.float() / 255).argmax(1) == y).float().mean())
+    assert acc > 0.9
+    assert len(list(tmp_path.glob("t-*.pt"))) == 1
+    again, _ = sp.train_cached(models.small_cnn(image_size=8), x, y, cfg, "t", cache=tmp_path)
+    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_bad_config_and_inputs_are_named():
+    with pytest.raises(ValueError, match="unknown method 'pgd'"):
+        sp.SpatialTrainConfig(method="pgd")
+    with pytest.raises(ValueError, match="uint8"):
+        sp.train(nn.Linear(1, 1), torch.rand(2, 1, 8, 8), torch.zeros(2, dtype=torch.long), sp.SpatialTrainConfig())
+    with pytest.raises(ValueError, match="batch"):
+        sp.transform(torch.rand(8, 8), 10.0)
+
+
+def test_summary_and_intervals():
+    s = sp.Scores(torch.tensor([True] * 8 + [False] * 2), torch.tensor([True] * 2 + [False] * 8),
+                  torch.tensor([True] * 5 + [False] * 5))
+    out = sp.summarize({"a": [s, s]})
+    assert out["clean"]["a"] == 80.0 and out["grid"]["a"] == 20.0 and out["random"]["a"] == 50.0
+    lo, hi = out["intervals"]["grid"]["a"][0]
+    assert lo < 20 < hi
+    assert sp.scale_shift(3, 8) == pytest.approx(3 * 8 / 28)

@@ -394,3 +394,51 @@ def board_summary(scores: pd.DataFrame, higher_is_better: bool, top: int = 10) -
             "shift_5_95": [round(float(v), 5) for v in np.percentile(sign * shift, [5, 95])],
             "top_spread": round(float(ordered[0] - ordered[min(top, len(ordered)) - 1]), 5), "top": min(top, len(ordered)),
             "winner_private_rank": int(best_private.iloc[leader]), "higher_is_better": bool(higher_is_better)}
+
+
+def plot_attack(curves: pd.DataFrame, halfwidth: float, level: str):
+    """Mean optimism (points) of the open attack (holdout, fresh) and of the attack on the Ladder,
+    over seeds (band: min to max over seeds), against the number of queries."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    by_q = curves.groupby(level="queries")
+    fig, ax = plt.subplots()
+    for col, label, style in (("holdout_optimism", "open board: holdout score", "o-"),
+                              ("fresh_optimism", "open board: fresh points", "s-"),
+                              ("ladder_holdout_optimism", "Ladder: score it shows", "^-")):
+        mean = by_q[col].mean()
+        line, = ax.plot(mean.index, mean, style, ms=4, label=label)
+        ax.fill_between(mean.index, by_q[col].min(), by_q[col].max(), color=line.get_color(), alpha=0.2)
+    ax.axhspan(-100 * halfwidth, 100 * halfwidth, color="0.5", alpha=0.15, label=f"{level} sampling interval")
+    n_seeds = curves.index.get_level_values("seed").nunique()
+    ax.set(xscale="log", xlabel="number of adaptive queries q",
+           ylabel="optimism: score - true accuracy (points)", title="Boosting attack on a holdout of random labels")
+    ax.legend()
+    source_caption(fig, "simulation: random +-1 labels and random classifiers (after Blum & Hardt 2015)",
+                   f"lines: mean over {n_seeds} seeds; bands: min to max over seeds")
+    return fig
+
+
+def plot_kaggle(summary: pd.DataFrame, source: str):
+    """Per competition: the median public - private shift (turned so that > 0 means the public board
+    flattered) next to the spread among the top teams on the private board, both in metric units
+    divided by that spread."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    s = summary.sort_values("spearman")
+    ratio = s["median_optimism"] / s["top_spread"]
+    fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(s) + 1.5))
+    ax.barh(range(len(s)), ratio, color=np.where(ratio > 0, "C3", "C0"))
+    ax.axvline(0, color="0.3", lw=1)
+    for x in (-1, 1):
+        ax.axvline(x, color="0.5", lw=1, ls="--")
+    ax.set_yticks(range(len(s)), [f"{n} (rho {r:.2f}, n = {t})" for n, r, t in zip(s.index, s["spearman"], s["teams"])],
+                  fontsize=8)
+    ax.set(xlabel="median public - private shift / spread of the top private scores\n(> 0: public board flattered)",
+           title="Medical Kaggle competitions: shift vs the top teams' spread")
+    source_caption(fig, source, "teams with >= 2 entries on both boards, public score > 0 (plot_kaggle.py's rule)")
+    return fig

@@ -176,12 +176,18 @@ def board_direction(private: pd.DataFrame) -> int:
     return -1 if rho > 0 else 1
 
 
-def competitions(root=None, download: bool = True) -> pd.DataFrame:
+def competitions(root=None, download: bool = True, max_kb: int = 0) -> pd.DataFrame:
     """Every competition with both boards: its metric (``meta_data.csv``, or ``unlisted``), and
-    ``higher_is_better`` with where that came from (the metric, or the board's own order)."""
+    ``higher_is_better`` with where that came from (the metric, or the board's own order).
+    ``max_kb > 0`` leaves out competitions with a board file larger than that (quick runs)."""
+    if max_kb < 0:
+        raise ValueError(f"max_kb must be >= 0 (0: no limit); got {max_kb}")
     meta = meta_data(root, download)
     rows = []
     for name in available():
+        sizes = [ensure_file(_board_file(name, b), root, download).stat().st_size for b in BOARDS]
+        if max_kb and max(sizes) > 1024 * max_kb:
+            continue
         metric = meta["Metric"].get(name, None) if name in meta.index else None
         order = board_direction(leaderboard(name, "private", root, download))
         if metric and metric != "NA":

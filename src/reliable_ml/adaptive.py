@@ -442,3 +442,36 @@ def plot_kaggle(summary: pd.DataFrame, source: str):
            title="Medical Kaggle competitions: shift vs the top teams' spread")
     source_caption(fig, source, "teams with >= 2 entries on both boards, public score > 0 (plot_kaggle.py's rule)")
     return fig
+
+
+KAGGLE_NUMBERS = ("kg_n", "kg_flattered", "kg_small", "kg_rho_med", "kg_rho_min", "kg_rho_max", "kg_leader_top3",
+                  "kg_leader_med", "kg_teams_min", "kg_teams_max")
+
+
+def kaggle_numbers(summary: pd.DataFrame | None) -> tuple[dict | None, dict | None, dict]:
+    """Results (``kaggle_medical`` per competition, ``kaggle_medical_summary``) and the flat prose
+    numbers (``kg_*``) of chapter 01's medical Kaggle section; ``summary`` holds one
+    :func:`board_summary` per competition (rows) plus ``metric``. ``None`` (data missing): NaNs."""
+    if summary is None:
+        return None, None, {**{k: float("nan") for k in KAGGLE_NUMBERS}, "kg_sign_words": "(not available)"}
+    opt, spread = summary["median_optimism"].astype(float), summary["top_spread"].astype(float)
+    rho, rank = summary["spearman"].astype(float), summary["winner_private_rank"].astype(float)
+    flattered, small = opt > 0, opt.abs() < spread
+    share = float(flattered.mean())
+    per = {n: {k: r[k] for k in ("metric", "teams", "spearman", "median_public_minus_private", "winner_private_rank",
+                                 "median_optimism", "top_spread", "shift_5_95", "higher_is_better")}
+           for n, r in summary.iterrows()}
+    overall = {"competitions": int(len(summary)), "share_public_flattered_pct": round(100 * share, 1),
+               "share_shift_below_top_spread_pct": round(100 * float(small.mean()), 1),
+               "median_spearman": round(float(rho.median()), 4), "leader_private_rank_median": float(rank.median()),
+               "note": "a few medical-imaging competitions (Varoquaux & Cheplygina 2022), not Roelofs et al.'s 112"}
+    words = ("the direction of the shift changes from competition to competition, which is not what "
+             "systematically overfitted public boards would give" if 0.25 <= share <= 0.75 else
+             "most public boards flattered their teams, as overfitted boards would" if share > 0.75 else
+             "most public boards were *harder* than the private ones")
+    numbers = {"kg_n": len(summary), "kg_flattered": int(flattered.sum()), "kg_small": int(small.sum()),
+               "kg_rho_med": float(rho.median()), "kg_rho_min": float(rho.min()), "kg_rho_max": float(rho.max()),
+               "kg_leader_top3": int((rank <= 3).sum()), "kg_leader_med": float(rank.median()),
+               "kg_teams_min": int(summary["teams"].min()), "kg_teams_max": int(summary["teams"].max()),
+               "kg_sign_words": words}
+    return per, overall, numbers

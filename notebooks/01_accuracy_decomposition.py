@@ -294,11 +294,24 @@ glue("fpc_cover", float(table.loc[n_big, "coverage with FPC (%)"]), display=Fals
 # `n_draws` times from the held-out pool, to see how much the draw itself moves the drops.
 
 # %%
+def rebuilt_drops(draw_seed):
+    sets = writers.rebuilt_test_sets(meta_train, split.heldout, mix, n_rebuilt, seed=draw_seed)  # matched, employees, students
+    frames = []
+    for name, rows in sets.items():
+        correct_new = correct_pool[:, np.searchsorted(split.heldout, rows)]  # the zoo on the new set
+        frame = stats.drop_intervals(correct_S, correct_new, alpha)  # drop per model, Newcombe (digits iid)
+        lo, hi = stats.cluster_bootstrap_difference(correct_S, writers_S, correct_new,  # resampling whole writers
+                                                    meta_train["writer_id"].to_numpy()[rows], alpha=alpha, seed=draw_seed)
+        frames.append(frame.assign(test_set=name, model=np.arange(len(frame)), writer_ci_low=100 * lo, writer_ci_high=100 * hi))
+    return pd.concat(frames, ignore_index=True)
+
+
 if split is not None:
     correct_pool = zoo.correct_matrix(trained, mnist_train.x[split.heldout], mnist_train.y[split.heldout])
-    mix = meta_test["population"].value_counts(normalize=True).to_dict()
-    by_draw = [writers.rebuilt_drops(correct_S, meta_test["writer_id"].to_numpy(), correct_pool, split.heldout,
-                                     meta_train, mix, n_rebuilt, alpha, seed=seed + d) for d in range(n_draws)]
+    mix, writers_S = meta_test["population"].value_counts(normalize=True).to_dict(), meta_test["writer_id"].to_numpy()
+    by_draw = [rebuilt_drops(seed + d) for d in range(n_draws)]
+    pd.testing.assert_frame_equal(by_draw[0], writers.rebuilt_drops(correct_S, writers_S, correct_pool, split.heldout,
+                                                                    meta_train, mix, n_rebuilt, alpha, seed=seed))
     drops = by_draw[0]
     display(writers.summarize_drops(drops).round(2))
     fig = writers.plot_rebuilt(drops, correct_S.shape[1], n_rebuilt, sources["writers"], level)

@@ -159,3 +159,17 @@ def test_board_summary_known_values_and_lower_is_better():
     assert low["winner_private_rank"] == 2 and np.isclose(low["median_optimism"], 0.1)
     with pytest.raises(ValueError, match="at least 3"):
         adaptive.board_summary(scores.head(2), True)
+
+
+def test_kaggle_numbers_counts_and_words():
+    summary = pd.DataFrame({"metric": ["AUC"] * 4, "teams": [10, 20, 30, 40], "spearman": [0.9, 0.5, 0.1, 0.7],
+                            "median_public_minus_private": [0.01, -0.02, 0.03, -0.01],
+                            "median_optimism": [0.01, -0.02, 0.03, -0.01], "top_spread": [0.02, 0.01, 0.05, 0.05],
+                            "shift_5_95": [[0, 1]] * 4, "winner_private_rank": [1, 5, 2, 9],
+                            "higher_is_better": [True] * 4}, index=list("abcd"))
+    per, overall, numbers = adaptive.kaggle_numbers(summary)
+    assert overall["share_public_flattered_pct"] == 50.0 and overall["share_shift_below_top_spread_pct"] == 75.0
+    assert numbers["kg_leader_top3"] == 2 and numbers["kg_rho_med"] == pytest.approx(0.6)
+    assert "changes from competition to competition" in numbers["kg_sign_words"] and set(per) == set("abcd")
+    _, _, missing = adaptive.kaggle_numbers(None)
+    assert np.isnan(missing["kg_n"]) and missing["kg_sign_words"] == "(not available)"

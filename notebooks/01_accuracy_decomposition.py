@@ -535,6 +535,10 @@ for key, value in {"k_max": k_max, "n_hold": n_hold, "opt_tied": 100 * opt_tied[
 lo, hi = stats.clopper_pearson(round(acc_S.max() * n_hold), n_hold, alpha)
 glue("cp_half_hold", 50 * (hi - lo), display=False)
 glue("tied_member_name", tied_member, display=False)
+protects = bk["near_tied"]["optimism_ci"][k_max][1] < bk["near_tied_independent_sim"]["optimism_ci"][k_max][0]
+glue("tied_verdict", "the real seeds' interval lies below the simulated one: similarity protects a reused test set"
+     if protects else "the two intervals overlap: at this size the seeds' similarity does not measurably protect",
+     display=False)
 
 # %% [markdown]
 # The {glue:text}`n_tied` seeds of `{glue:text}`tied_member_name`` score
@@ -548,9 +552,9 @@ glue("tied_member_name", tied_member, display=False)
 # {glue:text}`opt_div_ci_hi:.2f`). For scale, the half-width of the exact interval of one
 # model at $n$ = {glue:text}`n_hold` is {glue:text}`cp_half_hold:.2f` points.
 #
-# So similarity protects a reused test set when the candidates are near-tied: their errors
-# overlap, so the holdout has little noise to select on, which is Mania et al.'s argument
-# {cite}`mania2019model`. When the candidates differ in accuracy, as in the diverse zoo, the
+# Between the two near-tied sets, {glue:text}`tied_verdict`. Where it protects, it is because
+# the seeds' errors overlap, so the holdout has little noise to select on, which is Mania et
+# al.'s argument {cite}`mania2019model`. When the candidates differ in accuracy, as in the diverse zoo, the
 # holdout picks by real accuracy and there is little to protect. What hurts is neither: it is
 # many near-tied candidates with *different* errors, and far more of them, chosen adaptively,
 # as the attack showed.

@@ -113,3 +113,63 @@ def test_selection_numbers_interval_and_verdicts():
     clear = pd.DataFrame({"all submissions": [0.0, 0.0, 0.0], "team-selected": [1.0, 1.1, 0.9]})
     n = adaptive.selection_numbers(clear)
     assert n["lb_effect_lo"] > 0 and n["lb_verdict"].startswith("excludes zero")
+
+
+# ----------------------------------------------------------------------------- attack, Ladder, real boards
+def test_ladder_moves_only_for_clear_gains_and_rounds():
+    shown = adaptive.ladder_scores([0.5, 0.505, 0.52, 0.515, 0.54], 0.01)
+    assert np.allclose(shown, [0.5, 0.5, 0.52, 0.52, 0.54])
+    with pytest.raises(ValueError, match="eta"):
+        adaptive.ladder_scores([0.5], 0)
+
+
+def test_attack_overfits_the_holdout_not_fresh_points_and_the_ladder_limits_it():
+    curves = adaptive.attack_over_seeds(1000, [50, 2000], 0.02, range(3))
+    last = curves.xs(2000, level="queries")
+    assert (last["holdout_optimism"] > 10).all()  # theory: about 0.8 sqrt(q / n) / 2 ~ 28 points
+    assert abs(last["fresh_optimism"].mean()) < 5  # coin flips on fresh points
+    assert (last["ladder_holdout_optimism"] < last["holdout_optimism"] / 2).all()
+    first = curves.xs(50, level="queries")
+    assert last["holdout_optimism"].mean() > first["holdout_optimism"].mean()
+
+
+def test_attack_queries_are_reproducible_and_checked():
+    a, b = adaptive.attack_queries(10, 4, seed=3), adaptive.attack_queries(10, 4, seed=3)
+    assert np.array_equal(a[1], b[1]) and set(np.unique(a[1])) == {-1, 1} and a[0].shape == (20,)
+    with pytest.raises(ValueError, match="increasing"):
+        adaptive.attack_curves(10, [5, 3], 0.01)
+
+
+def test_public_vs_private_follows_plot_kaggle_rule():
+    public = pd.DataFrame({"team": ["a", "b", "c", "d", "a"], "score": [0.9, 0.8, 0.0, 0.7, 0.1],
+                           "entries": [3, 1, 5, 2, 9]})
+    private = pd.DataFrame({"team": ["d", "a", "c", "b"], "score": [0.75, 0.7, 0.6, 0.5], "entries": [2, 3, 5, 4]})
+    both = adaptive.public_vs_private(public, private)
+    # b has 1 public entry, c a public score of 0, a's duplicate row is dropped
+    assert both.to_dict("list") == {"team": ["a", "d"], "public": [0.9, 0.7], "private": [0.7, 0.75]}
+
+
+def test_board_summary_known_values_and_lower_is_better():
+    scores = pd.DataFrame({"team": list("abcd"), "public": [0.9, 0.8, 0.7, 0.6], "private": [0.7, 0.85, 0.6, 0.5]})
+    s = adaptive.board_summary(scores, higher_is_better=True, top=2)
+    assert s["teams"] == 4 and s["winner_private_rank"] == 2
+    assert np.isclose(s["median_public_minus_private"], 0.1) and np.isclose(s["top_spread"], 0.15)
+    assert np.isclose(s["spearman"], 0.8)
+    low = adaptive.board_summary(scores.assign(public=-scores.public + 2, private=-scores.private + 2), False, top=2)
+    assert low["winner_private_rank"] == 2 and np.isclose(low["median_optimism"], 0.1)
+    with pytest.raises(ValueError, match="at least 3"):
+        adaptive.board_summary(scores.head(2), True)
+
+
+def test_kaggle_numbers_counts_and_words():
+    summary = pd.DataFrame({"metric": ["AUC"] * 4, "teams": [10, 20, 30, 40], "spearman": [0.9, 0.5, 0.1, 0.7],
+                            "median_public_minus_private": [0.01, -0.02, 0.03, -0.01],
+                            "median_optimism": [0.01, -0.02, 0.03, -0.01], "top_spread": [0.02, 0.01, 0.05, 0.05],
+                            "shift_5_95": [[0, 1]] * 4, "winner_private_rank": [1, 5, 2, 9],
+                            "higher_is_better": [True] * 4}, index=list("abcd"))
+    per, overall, numbers = adaptive.kaggle_numbers(summary)
+    assert overall["share_public_flattered_pct"] == 50.0 and overall["share_shift_below_top_spread_pct"] == 75.0
+    assert numbers["kg_leader_top3"] == 2 and numbers["kg_rho_med"] == pytest.approx(0.6)
+    assert "changes from competition to competition" in numbers["kg_sign_words"] and set(per) == set("abcd")
+    _, _, missing = adaptive.kaggle_numbers(None)
+    assert np.isnan(missing["kg_n"]) and missing["kg_sign_words"] == "(not available)"

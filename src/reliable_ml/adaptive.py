@@ -280,3 +280,198 @@ def selection_numbers(effect: pd.DataFrame, alpha: float = 0.05) -> dict:
                            if lo <= 0 <= hi else
                            "excludes zero: choosing by the public score inflated it by about that much"
                            if lo > 0 else "excludes zero, with the selected submissions doing *better* in private")}
+
+
+# ----------------------------------------------------------------------------- adaptive attack and the Ladder
+def attack_queries(n_holdout: int, n_queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The random draws of one boosting attack: labels int8 ``(2 n,)`` (the first ``n_holdout``
+    are the holdout, the rest fresh points) and query classifiers int8 ``(n_queries, 2 n)``, all +-1.
+
+    Drawn in this order from ``np.random.default_rng(seed)``, so the chapter's few-line version
+    of the attack reproduces :func:`attack_curves` exactly.
+    """
+    if n_holdout <= 0 or n_queries <= 0:
+        raise ValueError(f"n_holdout and n_queries must be positive; got {n_holdout} and {n_queries}")
+    rng = np.random.default_rng(seed)
+    labels = 2 * rng.integers(0, 2, 2 * n_holdout, dtype=np.int8) - 1
+    queries = 2 * rng.integers(0, 2, (n_queries, 2 * n_holdout), dtype=np.int8) - 1
+    return labels, queries
+
+
+def ladder_scores(scores, eta: float) -> np.ndarray:
+    """The Ladder mechanism (Blum & Hardt 2015) for accuracies: the board shows the best score so
+    far, and moves only when a submission beats it by more than ``eta`` (then to that score rounded
+    to a multiple of ``eta``). Returns the shown score after each submission."""
+    if not eta > 0:
+        raise ValueError(f"the Ladder's step eta must be positive; got {eta}")
+    best, shown = -np.inf, np.empty(len(scores))
+    for t, s in enumerate(np.asarray(scores, dtype=float)):
+        if s > best + eta:
+            best = eta * np.round(s / eta)
+        shown[t] = best
+    return shown
+
+
+def attack_curves(n_holdout: int, queries, eta: float, seed: int = 0) -> pd.DataFrame:
+    """The boosting attack with and without the Ladder, on the same random draws.
+
+    Open board: the attacker sees each query's holdout accuracy, keeps those above 1/2 and
+    submits their majority vote (ties -> +1); the board shows that vote's holdout accuracy.
+    Ladder: the attacker sees only the Ladder's shown score, keeps the queries that raised it,
+    and submits their vote; the board shows what the Ladder shows after that submission.
+    Per checkpoint ``q`` in ``queries`` (increasing), in points: ``holdout_optimism`` = shown
+    score - true accuracy (1/2: labels are coin flips), ``fresh_optimism`` = the vote's accuracy
+    on the fresh points - 1/2, and the same two for the Ladder (``ladder_*``).
+    """
+    qs = np.asarray(queries, dtype=int)
+    if qs.ndim != 1 or len(qs) == 0 or qs[0] < 1 or np.any(np.diff(qs) <= 0):
+        raise ValueError(f"queries must be increasing positive checkpoints; got {queries!r}")
+    labels, h = attack_queries(n_holdout, int(qs[-1]), seed)
+    n = n_holdout
+    acc = (h[:, :n] == labels[:n]).mean(1)  # (q,) each query's holdout accuracy
+    shown = ladder_scores(acc, eta)
+    raised = np.diff(np.concatenate([[-np.inf], shown])) > 0  # the Ladder's only feedback
+    rows = []
+    for q in qs:
+        row = {"queries": int(q)}
+        for arm, kept in (("", acc[:q] > 0.5), ("ladder_", raised[:q])):
+            vote = np.where(h[:q][kept].sum(0, dtype=np.int64) >= 0, 1, -1)
+            right = vote == labels
+            hold, fresh = right[:n].mean(), right[n:].mean()
+            board = hold if not arm else ladder_scores(np.append(acc[:q][raised[:q]], hold), eta)[-1]
+            row[f"{arm}holdout_optimism"] = 100 * (board - 0.5)
+            row[f"{arm}fresh_optimism"] = 100 * (fresh - 0.5)
+            row[f"{arm}kept"] = int(kept.sum())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("queries")
+
+
+def attack_over_seeds(n_holdout: int, queries, eta: float, seeds) -> pd.DataFrame:
+    """:func:`attack_curves` for each seed, stacked with a ``seed`` index level."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("need at least one seed")
+    return pd.concat({s: attack_curves(n_holdout, queries, eta, seed=s) for s in seeds}, names=["seed"])
+
+
+# ----------------------------------------------------------------------------- real leaderboards
+def public_vs_private(public: pd.DataFrame, private: pd.DataFrame, min_entries: int = 2) -> pd.DataFrame:
+    """Teams on both boards, the rule of Varoquaux & Cheplygina's ``plot_kaggle.py``: teams with at
+    least ``min_entries`` entries on each board, joined by team name, with a public score above 0.
+
+    ``public``/``private``: frames with ``team``, ``score``, ``entries`` in board order. A name
+    that appears twice on a board keeps its first (best-ranked) row. Returns ``team``,
+    ``public``, ``private``, in public-board order.
+    """
+    for name, board in (("public", public), ("private", private)):
+        missing = {"team", "score", "entries"} - set(board.columns)
+        if missing:
+            raise ValueError(f"{name} board needs columns team, score, entries; missing {sorted(missing)}")
+    pub = public.query("entries >= @min_entries").drop_duplicates("team")[["team", "score"]]
+    priv = private.query("entries >= @min_entries").drop_duplicates("team")[["team", "score"]]
+    both = pub.merge(priv, on="team", suffixes=("_public", "_private"))
+    both = both.rename(columns={"score_public": "public", "score_private": "private"})
+    return both.query("public > 0").reset_index(drop=True)
+
+
+def board_summary(scores: pd.DataFrame, higher_is_better: bool, top: int = 10) -> dict:
+    """Per competition: teams, Spearman rank agreement of public and private scores, the median
+    public - private shift (metric units; ``median_optimism`` turns it so that > 0 means the
+    public board flattered the team), the spread among the ``top`` teams on the private board
+    (best minus ``top``-th best), and the private rank of the team that led the public board."""
+    from scipy.stats import spearmanr
+
+    if len(scores) < 3:
+        raise ValueError(f"need at least 3 teams on both boards; got {len(scores)}")
+    sign = 1 if higher_is_better else -1
+    shift = scores["public"] - scores["private"]
+    best_private = (sign * scores["private"]).rank(ascending=False, method="min")
+    ordered = np.sort(sign * scores["private"].to_numpy())[::-1]
+    leader = int(np.argmax(sign * scores["public"].to_numpy()))
+    return {"teams": int(len(scores)), "spearman": round(float(spearmanr(scores["public"], scores["private"])[0]), 4),
+            "median_public_minus_private": round(float(shift.median()), 5),
+            "median_optimism": round(float(sign * shift.median()), 5),
+            "shift_5_95": [round(float(v), 5) for v in np.percentile(sign * shift, [5, 95])],
+            "top_spread": round(float(ordered[0] - ordered[min(top, len(ordered)) - 1]), 5), "top": min(top, len(ordered)),
+            "winner_private_rank": int(best_private.iloc[leader]), "higher_is_better": bool(higher_is_better)}
+
+
+def plot_attack(curves: pd.DataFrame, halfwidth: float, level: str):
+    """Mean optimism (points) of the open attack (holdout, fresh) and of the attack on the Ladder,
+    over seeds (band: min to max over seeds), against the number of queries."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    by_q = curves.groupby(level="queries")
+    fig, ax = plt.subplots()
+    for col, label, style in (("holdout_optimism", "open board: holdout score", "o-"),
+                              ("fresh_optimism", "open board: fresh points", "s-"),
+                              ("ladder_holdout_optimism", "Ladder: score it shows", "^-")):
+        mean = by_q[col].mean()
+        line, = ax.plot(mean.index, mean, style, ms=4, label=label)
+        ax.fill_between(mean.index, by_q[col].min(), by_q[col].max(), color=line.get_color(), alpha=0.2)
+    ax.axhspan(-100 * halfwidth, 100 * halfwidth, color="0.5", alpha=0.15, label=f"{level} sampling interval")
+    n_seeds = curves.index.get_level_values("seed").nunique()
+    ax.set(xscale="log", xlabel="number of adaptive queries q",
+           ylabel="optimism: score - true accuracy (points)", title="Boosting attack on a holdout of random labels")
+    ax.legend()
+    source_caption(fig, "simulation: random +-1 labels and random classifiers (after Blum & Hardt 2015)",
+                   f"lines: mean over {n_seeds} seeds; bands: min to max over seeds")
+    return fig
+
+
+def plot_kaggle(summary: pd.DataFrame, source: str):
+    """Per competition: the median public - private shift (turned so that > 0 means the public board
+    flattered) next to the spread among the top teams on the private board, both in metric units
+    divided by that spread."""
+    import matplotlib.pyplot as plt
+
+    from .plots import source_caption
+
+    s = summary.sort_values("spearman")
+    ratio = s["median_optimism"] / s["top_spread"]
+    fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(s) + 1.5))
+    ax.barh(range(len(s)), ratio, color=np.where(ratio > 0, "C3", "C0"))
+    ax.axvline(0, color="0.3", lw=1)
+    for x in (-1, 1):
+        ax.axvline(x, color="0.5", lw=1, ls="--")
+    ax.set_yticks(range(len(s)), [f"{n} (rho {r:.2f}, n = {t})" for n, r, t in zip(s.index, s["spearman"], s["teams"])],
+                  fontsize=8)
+    ax.set(xlabel="median public - private shift / spread of the top private scores\n(> 0: public board flattered)",
+           title="Medical Kaggle competitions: shift vs the top teams' spread")
+    source_caption(fig, source, "teams with >= 2 entries on both boards, public score > 0 (plot_kaggle.py's rule)")
+    return fig
+
+
+KAGGLE_NUMBERS = ("kg_n", "kg_flattered", "kg_small", "kg_rho_med", "kg_rho_min", "kg_rho_max", "kg_leader_top3",
+                  "kg_leader_med", "kg_teams_min", "kg_teams_max")
+
+
+def kaggle_numbers(summary: pd.DataFrame | None) -> tuple[dict | None, dict | None, dict]:
+    """Results (``kaggle_medical`` per competition, ``kaggle_medical_summary``) and the flat prose
+    numbers (``kg_*``) of chapter 01's medical Kaggle section; ``summary`` holds one
+    :func:`board_summary` per competition (rows) plus ``metric``. ``None`` (data missing): NaNs."""
+    if summary is None:
+        return None, None, {**{k: float("nan") for k in KAGGLE_NUMBERS}, "kg_sign_words": "(not available)"}
+    opt, spread = summary["median_optimism"].astype(float), summary["top_spread"].astype(float)
+    rho, rank = summary["spearman"].astype(float), summary["winner_private_rank"].astype(float)
+    flattered, small = opt > 0, opt.abs() < spread
+    share = float(flattered.mean())
+    per = {n: {k: r[k] for k in ("metric", "teams", "spearman", "median_public_minus_private", "winner_private_rank",
+                                 "median_optimism", "top_spread", "shift_5_95", "higher_is_better")}
+           for n, r in summary.iterrows()}
+    overall = {"competitions": int(len(summary)), "share_public_flattered_pct": round(100 * share, 1),
+               "share_shift_below_top_spread_pct": round(100 * float(small.mean()), 1),
+               "median_spearman": round(float(rho.median()), 4), "leader_private_rank_median": float(rank.median()),
+               "note": "a few medical-imaging competitions (Varoquaux & Cheplygina 2022), not Roelofs et al.'s 112"}
+    words = ("the direction of the shift changes from competition to competition, which is not what "
+             "systematically overfitted public boards would give" if 0.25 <= share <= 0.75 else
+             "most public boards flattered their teams, as overfitted boards would" if share > 0.75 else
+             "most public boards were *harder* than the private ones")
+    numbers = {"kg_n": len(summary), "kg_flattered": int(flattered.sum()), "kg_small": int(small.sum()),
+               "kg_rho_med": float(rho.median()), "kg_rho_min": float(rho.min()), "kg_rho_max": float(rho.max()),
+               "kg_leader_top3": int((rank <= 3).sum()), "kg_leader_med": float(rank.median()),
+               "kg_teams_min": int(summary["teams"].min()), "kg_teams_max": int(summary["teams"].max()),
+               "kg_sign_words": words}
+    return per, overall, numbers

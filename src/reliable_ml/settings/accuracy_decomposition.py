@@ -16,6 +16,11 @@ class Settings:
     n_holdout: int               # holdout size of the best-of-k experiment (digits)
     attack_n: int                # holdout size of the worst-case boosting attack (points)
     n_ensembles: int             # majority-vote submissions added to the leaderboard
+    attack_seeds: int            # seeds of the boosting attack and the Ladder (their spread is shown)
+    ladder_eta: float            # the Ladder's step: the board moves only for gains above it (fraction)
+    tied_member: str             # the architecture whose seeds make the near-tied models of best-of-k
+    n_tied: int                  # how many seeds of it are trained
+    kaggle_max_kb: int           # medical Kaggle boards larger than this are skipped (0: none skipped)
     n_boot: int                  # bootstrap replicates for intervals of median drops (released predictions)
     public_fraction: float       # share of the test set on the public leaderboard
     alpha: float                 # intervals are (1 - alpha) intervals
@@ -24,11 +29,14 @@ class Settings:
 TABLE = {
     "smoke": Settings(zoo_name="smoke", n_train=3_000, heldout_per_population=1_500, n_rebuilt=1_000, n_draws=3,
                       n_trials=100, resample_max_n=500, n_holdout=500, attack_n=500, n_ensembles=30,
+                      attack_seeds=2, ladder_eta=0.01, tied_member="mlp-64-e2", n_tied=4, kaggle_max_kb=100,
                       n_boot=100, public_fraction=0.3, alpha=0.05),
     "cpu": Settings(zoo_name="mnist-cpu", n_train=10_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=5,
                     n_trials=1_000, resample_max_n=2_000, n_holdout=1_000, attack_n=4_000, n_ensembles=200,
+                    attack_seeds=5, ladder_eta=0.01, tied_member="mlp-128-e2", n_tied=10, kaggle_max_kb=0,
                     n_boot=500, public_fraction=0.3, alpha=0.05),
     "gpu": Settings(zoo_name="mnist-gpu", n_train=60_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=10,
                     n_trials=2_000, resample_max_n=2_000, n_holdout=1_000, attack_n=10_000, n_ensembles=300,
+                    attack_seeds=10, ladder_eta=0.01, tied_member="cnn-8-e2", n_tied=20, kaggle_max_kb=0,
                     n_boot=2_000, public_fraction=0.3, alpha=0.05),
 }

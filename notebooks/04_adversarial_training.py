@@ -349,8 +349,8 @@ robust_plots.glue_text("co_verdict", robust_plots.overfitting_verdict(co["summar
 n_collapsed = sum(co["summary"][a]["n_collapsed"] for a in arms)
 robust_plots.glue_text("co_scale_note", "" if n_collapsed else (
     "No run collapsed at this scale, so this run does not show catastrophic overfitting; the curves above are the "
-    "evidence. Wong et al. saw it on CIFAR-10: `python -m reliable_ml.experiments.robust_cifar --profile gpu` runs "
-    "the same arms there on a GPU."))
+    "evidence. Wong et al. saw it on CIFAR-10: `python -m reliable_ml.experiments.robust_cifar "
+    "--catastrophic-overfitting --profile gpu` runs the same arms there on a GPU (no GPU run is reported here)."))
 
 # %% [markdown]
 # ## Accuracy as the budget grows

@@ -501,14 +501,18 @@ def co_arms(eps: float, large_alpha: float = 2.0, **common) -> dict[str, TrainCo
 def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
                              *, eps: float, epochs: int, seeds: int, large_alpha: float = 2.0, width: int = 8,
                              val_size: int = 300, batch_size: int = 100, lr_max: float = 5e-3,
-                             eps_ramp_epochs: float = 0.0, cache: bool = True, progress: bool = False) -> dict:
+                             eps_ramp_epochs: float = 0.0, cache: bool = True, progress: bool = False,
+                             make_model=None, model_name: str = "small_cnn", optimizer: str = "adam",
+                             weight_decay: float = 0.0, augment: bool = False) -> dict:
     """Held-out PGD-10 accuracy after every epoch of FGSM / FGSM-RS training, per arm and seed.
 
     A small CNN of width ``width`` (channels ``(width, 2 width)``, hidden ``8 width``) is trained
     on all of ``x_train`` (uint8) for each arm of :func:`co_arms` and each seed ``0..seeds-1``;
     after every epoch its accuracy under PGD-10 (step ``eps / 4``) is measured on the fixed first
     ``val_size`` images of ``x_val``. The result is cached under ``$RELIABLE_ML_CACHE`` keyed by
-    these settings and a hash of the data. Returns ``curves`` ({arm: {seed: [PGD accuracy in %
+    these settings and a hash of the data. ``make_model(seed)`` (named ``model_name`` in the
+    cache key) replaces the small CNN, e.g. a PreActResNet-18 on CIFAR-10 on a GPU
+    (:func:`reliable_ml.experiments.robust_cifar.catastrophic_overfitting`). Returns ``curves`` ({arm: {seed: [PGD accuracy in %
     per epoch]}}), ``clean`` and ``train_acc`` in the same layout, ``summary`` (see
     :func:`collapse_summary`), ``settings`` and ``seconds`` (of the cold run).
     """
@@ -520,7 +524,8 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
 
     settings = {"eps": eps, "epochs": epochs, "seeds": seeds, "large_alpha": large_alpha, "width": width,
                 "val_size": val_size, "batch_size": batch_size, "lr_max": lr_max, "eps_ramp_epochs": eps_ramp_epochs,
-                "n_train": len(y_train), "v": 1}
+                "n_train": len(y_train), "v": 1, "model": model_name, "optimizer": optimizer,
+                "weight_decay": weight_decay, "augment": augment}
     h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for t in (x_train, y_train, x_val[:val_size], y_val[:val_size]):
         h.update(t.contiguous().numpy().tobytes())
@@ -529,15 +534,15 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
         return json.loads(path.read_text())
     image_size = x_train.shape[-1]
 
-    def make_model(seed):
+    def small_cnn(seed):
         torch.manual_seed(seed)
         return models.small_cnn(in_channels=x_train.shape[1], image_size=image_size, channels=(width, 2 * width),
                                 hidden=8 * width)
 
-    common = dict(epochs=epochs, batch_size=batch_size, optimizer="adam", lr_max=lr_max, weight_decay=0.0,
-                  eps_ramp_epochs=eps_ramp_epochs, val_size=val_size, val_attack_steps=10)
+    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr_max=lr_max, weight_decay=weight_decay,
+                  eps_ramp_epochs=eps_ramp_epochs, val_size=val_size, val_attack_steps=10, augment=augment)
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = fast_training_runs(make_model, x_train, y_train, x_val, y_val, co_arms(eps, large_alpha, **common), seeds,
+    rows = fast_training_runs(make_model or small_cnn, x_train, y_train, x_val, y_val, co_arms(eps, large_alpha, **common), seeds,
                               progress=progress)
     out = {"curves": {}, "clean": {}, "train_acc": {}}
     for r in rows:

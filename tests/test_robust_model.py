@@ -117,6 +117,19 @@ def test_shared_model_is_built_once_and_loaded_by_fingerprint(tmp_root, monkeypa
         rm.shared_robust_model("cifar10", "smoke")
 
 
+def test_catastrophic_overfitting_curves_per_arm_and_seed_are_cached(tmp_root):
+    torch.set_num_threads(1)
+    tr, te = data.load_images("digits", "train"), data.load_images("digits", "test")
+    kw = dict(eps=0.1, epochs=2, seeds=2, width=4, val_size=50, batch_size=128)
+    out = rt.catastrophic_overfitting(tr.x[:256], tr.y[:256], te.x, te.y, **kw)
+    assert list(out["curves"]) == list(rt.co_arms(0.1)) and len(out["curves"]) == 3
+    for arm, by_seed in out["curves"].items():
+        assert set(by_seed) == {"0", "1"} and all(len(c) == 2 and all(0 <= v <= 100 for v in c)
+                                                  for c in by_seed.values())
+        assert out["summary"][arm]["seeds"] == 2
+    assert rt.catastrophic_overfitting(tr.x[:256], tr.y[:256], te.x, te.y, **kw) == out  # read back from the cache
+
+
 @pytest.mark.parametrize("p,eta,d", [(0.95, 3 / math.sqrt(1000), 1000), (0.9, 0.05, 400)])
 def test_tradeoff_closed_forms_match_simulation(p, eta, d):
     exact, sim = tradeoff.closed_form(p, eta, d), tradeoff.simulate(40_000, p, eta, d, seed=1)

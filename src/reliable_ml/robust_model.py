@@ -303,17 +303,17 @@ def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
     eps = row.eps if used == "mnist" else row.digits_eps
     fp = fingerprint(row, used, eps, train.x, test.x)
     folder = cache_folder(used, fp)
-    model = make_model(test.x.shape[-1], row.seed)
-    if (folder / "card.json").exists() and (folder / "model.pt").exists():
-        try:
-            card = json.loads((folder / "card.json").read_text())
-            model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
-            return model.eval(), card
-        except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
-            print(f"shared robust model: cache entry {folder.name} unreadable ({exc}); rebuilding")
-    if progress:
-        print(f"shared robust model {used}-{fp}: not cached, training and evaluating it once ({profile} row)")
-    with torch.random.fork_rng():
+    with torch.random.fork_rng():  # the caller's random state is the same whether the cache was warm or cold
+        model = make_model(test.x.shape[-1], row.seed)
+        if (folder / "card.json").exists() and (folder / "model.pt").exists():
+            try:
+                card = json.loads((folder / "card.json").read_text())
+                model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+                return model.eval(), card
+            except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
+                print(f"shared robust model: cache entry {folder.name} unreadable ({exc}); rebuilding")
+        if progress:
+            print(f"shared robust model {used}-{fp}: not cached, training and evaluating it once ({profile} row)")
         model, card = _build(row, train, test, used, eps, fp, progress)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".model.pt.{os.getpid()}.tmp"

@@ -243,7 +243,8 @@ def glue_text(name: str, text: str) -> None:
     glue(name, Markdown(text))
 
 
-def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str, large_arm: str | None = None) -> str:
+def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str,
+                        large_arm: str | None = None) -> str:
     """A sentence on what each arm did, judged per seed *relative to the run's own peak*
     (``summary``: arm -> :func:`reliable_ml.robust_train.collapse_summary`): a seed "collapsed"
     when it became robust (peak >= 20% PGD accuracy) and ended at or below half its peak, "held"

@@ -418,36 +418,6 @@ def accuracy_vs_eps(models: dict[str, nn.Module], x: torch.Tensor, y: torch.Tens
                     for e in eps_grid] for label, m in models.items()}
 
 
-def masking_checks(robust: nn.Module, source_model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                   large_eps_acc: float, large_eps: float, steps_grid=(1, 5, 10, 20, 40, 100),
-                   seed: int = 0) -> dict:
-    """Three cheap checks for gradient masking (Athalye et al. 2018) of ``robust`` at radius ``eps``:
-    accuracy near 0 at a large radius (``large_eps_acc`` measured at ``large_eps``); PGD with a fixed
-    step (eps / 10) never weaker with more steps, and levelled off (100 vs 40 steps within 1 point);
-    a transfer attack (PGD-40 on ``source_model``) weaker than white-box PGD-40.
-    Returns the measurements and a ``table`` of (check, measured, passed) rows."""
-    step = eps / 10
-    by_steps = [attacks.robust_accuracy(robust, x, y, eps, steps=s, step_size=step,
-                                        generator=torch.Generator(device=x.device).manual_seed(seed))
-                for s in steps_grid]
-    x_tr, _ = attacks.pgd(source_model, x, y, eps, steps=40,
-                          generator=torch.Generator(device=x.device).manual_seed(seed))
-    transfer = attacks.accuracy(robust, x_tr, y)
-    white = by_steps[list(steps_grid).index(40)]
-    table = [
-        ("accuracy at the largest eps is near 0", f"eps = {large_eps:g}: {100 * large_eps_acc:.1f}%",
-         large_eps_acc < 0.05),
-        (f"more PGD steps (step {step:g}) never raise accuracy",
-         ", ".join(f"{s}: {100 * a:.1f}%" for s, a in zip(steps_grid, by_steps)),
-         all(a >= b for a, b in zip(by_steps, by_steps[1:]))),
-        ("accuracy levels off: PGD-100 within 1 point of PGD-40",
-         f"{100 * by_steps[-2]:.1f}% -> {100 * by_steps[-1]:.1f}%", by_steps[-2] - by_steps[-1] <= 0.01),
-        ("transfer from the standard model is weaker than white-box",
-         f"transfer {100 * transfer:.1f}% vs white-box PGD-40 {100 * white:.1f}%", transfer > white)]
-    return {"steps_grid": list(steps_grid), "by_steps": by_steps, "step": step, "transfer_acc": transfer,
-            "white_box_acc": white, "table": table, "passed": all(row[2] for row in table)}
-
-
 def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float = 1.96) -> dict:
     """Accuracy of A minus accuracy of B on the *same* examples, with a normal-approximation interval
     from the paired (per-example) differences: ``diff +- z * sd(d_i) / sqrt(n)``.
@@ -542,8 +512,8 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
     common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr_max=lr_max, weight_decay=weight_decay,
                   eps_ramp_epochs=eps_ramp_epochs, val_size=val_size, val_attack_steps=10, augment=augment)
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = fast_training_runs(make_model or small_cnn, x_train, y_train, x_val, y_val, co_arms(eps, large_alpha, **common), seeds,
-                              progress=progress)
+    rows = fast_training_runs(make_model or small_cnn, x_train, y_train, x_val, y_val,
+                              co_arms(eps, large_alpha, **common), seeds, progress=progress)
     out = {"curves": {}, "clean": {}, "train_acc": {}}
     for r in rows:
         for key, col in (("curves", "val_robust_acc"), ("clean", "val_clean_acc"), ("train_acc", "train_acc")):

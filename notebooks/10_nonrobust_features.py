@@ -328,7 +328,9 @@ judge_n = min(20_000, len(train_set.y))
 judge = nr.knn_judge(train_set.x[-judge_n:], train_set.y[-judge_n:], k=knn_k)
 x_big, y_big = x_test[:n_big], y_test[:n_big]
 judge_clean = 100 * nr.judge_agreement(judge, x_big.cpu(), y_big.cpu())
-seen = {(s, kind): nr.large_eps_figures(m, x_big, y_big, judge, eps=big_eps, steps=big_steps)
+robust_seen = nr.large_eps_figures(robust_net, x_big, y_big, judge, eps=big_eps, steps=big_steps)  # one robust model
+seen = {(s, kind): robust_seen if kind == "robust" else
+        nr.large_eps_figures(m, x_big, y_big, judge, eps=big_eps, steps=big_steps)
         for s, pair in pairs.items() for kind, m in pair.items()}
 cols = ["hit", "judge_target", "judge_true", "stroke_mass", "stroke_area"]
 by_seed = pd.DataFrame({k: {c: v[c] for c in cols} for k, v in seen.items()}).T.rename_axis(["seed", "model"])
@@ -365,16 +367,16 @@ for name, value in rb.items():
 # pushed to the target on most images (standard {glue:text}`rb_standard_hit:.0f`%, robust
 # {glue:text}`rb_robust_hit:.0f`%). But the images differ. The pixel-space judge, which labels
 # {glue:text}`rb_judge_clean:.0f`% of clean test digits correctly, assigns the target class to
-# {glue:text}`rb_robust_judge_target:.1f`% ± {glue:text}`rb_robust_judge_target_sd:.1f` of the
-# robust model's images and to {glue:text}`rb_standard_judge_target:.1f`% ±
-# {glue:text}`rb_standard_judge_target_sd:.1f` of the standard model's (mean ± sd over seeds;
-# per seed the robust model's share is higher by {glue:text}`rb_gap_min:.1f` to
-# {glue:text}`rb_gap_max:.1f` points); the judge still sees the original digit in
+# {glue:text}`rb_robust_judge_target:.1f`% of the (one) robust model's images and to
+# {glue:text}`rb_standard_judge_target:.1f`% ± {glue:text}`rb_standard_judge_target_sd:.1f` of
+# the standard models' (mean ± sd over their seeds; against each standard seed the robust
+# model's share is higher by {glue:text}`rb_gap_min:.1f` to {glue:text}`rb_gap_max:.1f`
+# points); the judge still sees the original digit in
 # {glue:text}`rb_standard_judge_true:.1f`% of the standard model's images and
 # {glue:text}`rb_robust_judge_true:.1f`% of the robust model's. The robust model's input gradients
-# put {glue:text}`rb_robust_stroke_mass:.1f`% ± {glue:text}`rb_robust_stroke_mass_sd:.1f` of their
-# mass on the strokes, the standard model's {glue:text}`rb_standard_stroke_mass:.1f`% ±
-# {glue:text}`rb_standard_stroke_mass_sd:.1f`, where an evenly spread map would put
+# put {glue:text}`rb_robust_stroke_mass:.1f`% of their mass on the strokes, the standard
+# models' {glue:text}`rb_standard_stroke_mass:.1f`% ± {glue:text}`rb_standard_stroke_mass_sd:.1f`,
+# where an evenly spread map would put
 # {glue:text}`rb_area:.1f`%. {glue:text}`rb_verdict`
 #
 # A k-NN on pixels is a crude stand-in for a person, and a judge that shares no architecture

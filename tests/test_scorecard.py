@@ -182,6 +182,15 @@ def test_masked_gradients_never_pass():
     assert r["status"] == "not reproduced" and "robust above clean" in r["ours"]
 
 
+def test_a_masking_flag_fails_the_row():
+    good = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89,
+               robust_model={"masking": {"flags": []}})
+    assert row("madry_mnist", [good])["status"] == "qualitative"
+    flagged = dict(good, robust_model={"masking": {"flags": ["gradient_free_beats_gradient"]}})
+    r = row("madry_mnist", [flagged])
+    assert r["status"] == "not reproduced" and "gradient_free_beats_gradient" in r["ours"]
+
+
 def test_pgd_on_other_images_does_not_enter_the_worst_case():
     # robust_acc on 1,000 images is not on the same images as a 100-image AutoAttack subset
     r = rec("04_adversarial_training", clean_acc=0.986, n_eval=1000, robust_acc=0.50, autoattack_n=100,

@@ -46,15 +46,15 @@ def adversarial_example(x, x_adv, p_clean, p_adv, eps: float, source: str, capti
     return fig
 
 
-def training_history(history, eps: float, alpha: float, source: str, caption: str):
+def training_history(history, eps: float, alpha: float, source: str, caption: str, method: str = "FGSM-RS"):
     """Per-epoch accuracy of adversarial training (a DataFrame indexed by epoch)."""
     plt, plots = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(history.index, 100 * history["train_acc"], "o-", label="training batches under FGSM-RS")
+    ax.plot(history.index, 100 * history["train_acc"], "o-", label=f"training batches under {method}")
     ax.plot(history.index, 100 * history["val_clean_acc"], "s-", label="held-out, clean")
     ax.plot(history.index, 100 * history["val_robust_acc"], "^-", label="held-out, PGD-10")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(0, 100), xticks=list(history.index),
-           title=f"FGSM-RS training at eps = {eps:g} (alpha = {alpha:g})")
+           title=f"{method} training at eps = {eps:g} (alpha = {alpha:g})")
     ax.legend(loc="lower right")
     plots.source_caption(fig, source, caption)
     return fig
@@ -243,21 +243,32 @@ def glue_text(name: str, text: str) -> None:
     glue(name, Markdown(text))
 
 
-def overfitting_verdict(final_max: Mapping[str, float], fgsm_arm: str, rs_arm: str, large_arm: str | None = None,
-                        threshold: float = 0.05) -> str:
-    """A sentence on which arms collapsed: an arm has collapsed when *no* seed keeps more than
-    ``threshold`` PGD accuracy at the end (``final_max``: arm -> best seed's final PGD accuracy)."""
-    collapsed = {arm: final_max[arm] < threshold for arm in (fgsm_arm, rs_arm, large_arm) if arm}
-    text = ("In this run FGSM without a random start collapses on every seed (no seed above "
-            f"{100 * threshold:g}%)" if collapsed[fgsm_arm]
-            else "In this run FGSM without a random start does not collapse on every seed")
-    text += (", and FGSM-RS with the moderate step does not." if not collapsed[rs_arm]
-             else ", and FGSM-RS with the moderate step collapses too.")
+def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str,
+                        large_arm: str | None = None) -> str:
+    """A sentence on what each arm did, judged per seed *relative to the run's own peak*
+    (``summary``: arm -> :func:`reliable_ml.robust_train.collapse_summary`): a seed "collapsed"
+    when it became robust (peak >= 20% PGD accuracy) and ended at or below half its peak, "held"
+    when it ended above half, and "never became robust" when its peak stayed below 20%: an arm
+    stuck at 9% is under-trained, not "not collapsed"."""
+    def part(arm: str, label: str) -> str:
+        s = summary[arm]
+        seeds = s["per_seed"].values()
+        bits = []
+        if s["n_collapsed"]:
+            worst = max(seeds, key=lambda v: v["drop"] if v["verdict"] == "collapsed" else -1)
+            bits.append(f"{s['n_collapsed']} of {s['seeds']} seeds collapsed (largest drop: from "
+                        f"{worst['peak']:.1f}% at epoch {worst['peak_epoch']} to {worst['final']:.1f}%)")
+        if s["n_held"]:
+            bits.append(f"{s['n_held']} held their robustness")
+        if s["n_never"]:
+            best = max(v["peak"] for v in seeds if v["verdict"] == "never robust")
+            bits.append(f"{s['n_never']} never became robust (peak at most {best:.1f}%)")
+        return f"{label}: " + ", ".join(bits)
+
+    arms = [(fgsm_arm, "FGSM from zero"), (rs_arm, "FGSM-RS with step 1.25 eps")]
     if large_arm:
-        text += (" The large-step arm collapses on every seed." if collapsed[large_arm]
-                 else " The large-step arm does not collapse on every seed here.")
-    return text + (" The subset and the few epochs make this a smaller stand-in for Wong et al.'s runs, so the "
-                   "moderate arm is less robust here than the chapter's main model.")
+        arms.append((large_arm, "FGSM-RS with the large step"))
+    return "; ".join(part(a, label) for a, label in arms) + "."
 
 
 def interval_verdict(lo: float, hi: float, what: str) -> str:

@@ -348,7 +348,7 @@ def autoattack_component(name: str, model: nn.Module, eps: float, *, seed: int =
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 50,
              restarts: int = 10, step_size: float | None = None, autoattack_n: int = 0,
              autoattack_attacks: tuple[str, ...] | list[str] = AUTOATTACK_COMPONENTS, square_queries: int = 5000,
-             seed: int = 0, batch_size: int = 500, progress: bool = False) -> dict:
+             seed: int = 0, batch_size: int = 500, progress: bool = False, per_image: bool = False) -> dict:
     """Clean accuracy and PGD-``steps``-``restarts`` robust accuracy (L-infinity) on all of ``x``
     (float in [0, 1], on the model's device); then, on the first ``autoattack_n`` images, every
     component of AutoAttack in ``autoattack_attacks`` run separately on the *same* images.
@@ -359,6 +359,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, 
     attack, PGD included), ``autoattack_acc`` (worst case over the AutoAttack components),
     ``pgd_acc_on_autoattack_subset`` and ``worst_case_acc`` (= ``worst_case_acc_on_autoattack_subset``,
     over PGD and every component), with ``worst_case_attacks`` naming what was run.
+    ``per_image=True`` adds ``per_image_ok``: {attack: bool tensor}, correct clean and under that
+    attack, per AutoAttack image (``"clean"`` included), for paired comparisons between attacks.
     """
     if autoattack_n > len(x):
         raise ValueError(f"autoattack_n = {autoattack_n} exceeds the {len(x)} evaluation images")
@@ -403,6 +405,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, 
                 "worst_case_acc": worst.double().mean().item(),
                 "worst_case_acc_on_autoattack_subset": worst.double().mean().item(),
                 "worst_case_attacks": [pgd_name, *suite]}
+        if per_image:
+            out["per_image_ok"] = {"clean": clean, **ok}
     return out
 
 
@@ -412,36 +416,6 @@ def accuracy_vs_eps(models: dict[str, nn.Module], x: torch.Tensor, y: torch.Tens
     return {label: [attacks.robust_accuracy(m, x, y, float(e), steps=steps,
                                             generator=torch.Generator(device=x.device).manual_seed(seed))
                     for e in eps_grid] for label, m in models.items()}
-
-
-def masking_checks(robust: nn.Module, source_model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                   large_eps_acc: float, large_eps: float, steps_grid=(1, 5, 10, 20, 40, 100),
-                   seed: int = 0) -> dict:
-    """Three cheap checks for gradient masking (Athalye et al. 2018) of ``robust`` at radius ``eps``:
-    accuracy near 0 at a large radius (``large_eps_acc`` measured at ``large_eps``); PGD with a fixed
-    step (eps / 10) never weaker with more steps, and levelled off (100 vs 40 steps within 1 point);
-    a transfer attack (PGD-40 on ``source_model``) weaker than white-box PGD-40.
-    Returns the measurements and a ``table`` of (check, measured, passed) rows."""
-    step = eps / 10
-    by_steps = [attacks.robust_accuracy(robust, x, y, eps, steps=s, step_size=step,
-                                        generator=torch.Generator(device=x.device).manual_seed(seed))
-                for s in steps_grid]
-    x_tr, _ = attacks.pgd(source_model, x, y, eps, steps=40,
-                          generator=torch.Generator(device=x.device).manual_seed(seed))
-    transfer = attacks.accuracy(robust, x_tr, y)
-    white = by_steps[list(steps_grid).index(40)]
-    table = [
-        ("accuracy at the largest eps is near 0", f"eps = {large_eps:g}: {100 * large_eps_acc:.1f}%",
-         large_eps_acc < 0.05),
-        (f"more PGD steps (step {step:g}) never raise accuracy",
-         ", ".join(f"{s}: {100 * a:.1f}%" for s, a in zip(steps_grid, by_steps)),
-         all(a >= b for a, b in zip(by_steps, by_steps[1:]))),
-        ("accuracy levels off: PGD-100 within 1 point of PGD-40",
-         f"{100 * by_steps[-2]:.1f}% -> {100 * by_steps[-1]:.1f}%", by_steps[-2] - by_steps[-1] <= 0.01),
-        ("transfer from the standard model is weaker than white-box",
-         f"transfer {100 * transfer:.1f}% vs white-box PGD-40 {100 * white:.1f}%", transfer > white)]
-    return {"steps_grid": list(steps_grid), "by_steps": by_steps, "step": step, "transfer_acc": transfer,
-            "white_box_acc": white, "table": table, "passed": all(row[2] for row in table)}
 
 
 def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float = 1.96) -> dict:
@@ -482,6 +456,102 @@ def fast_training_runs(make_model, x_train: torch.Tensor, y_train: torch.Tensor,
                                                                   "val_robust_acc", "seconds")}}
                  for h in fit.history]
     return rows
+
+
+def co_arms(eps: float, large_alpha: float = 2.0, **common) -> dict[str, TrainConfig]:
+    """The three arms of Wong et al. (2020)'s catastrophic-overfitting experiment: FGSM from
+    ``delta = 0`` with step ``eps``; FGSM-RS (uniform random start) with step ``1.25 eps`` and
+    with step ``large_alpha * eps``. ``common``: the other :class:`TrainConfig` fields."""
+    return {"FGSM, zero start, step eps": TrainConfig(method="fgsm", eps=eps, step_size=eps, **common),
+            "FGSM-RS, step 1.25 eps": TrainConfig(method="fgsm_rs", eps=eps, step_size=1.25 * eps, **common),
+            f"FGSM-RS, step {large_alpha:g} eps": TrainConfig(method="fgsm_rs", eps=eps, step_size=large_alpha * eps,
+                                                               **common)}
+
+
+def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
+                             *, eps: float, epochs: int, seeds: int, large_alpha: float = 2.0, width: int = 8,
+                             val_size: int = 300, batch_size: int = 100, lr_max: float = 5e-3,
+                             eps_ramp_epochs: float = 0.0, cache: bool = True, progress: bool = False,
+                             make_model=None, model_name: str = "small_cnn", optimizer: str = "adam",
+                             weight_decay: float = 0.0, augment: bool = False) -> dict:
+    """Held-out PGD-10 accuracy after every epoch of FGSM / FGSM-RS training, per arm and seed.
+
+    A small CNN of width ``width`` (channels ``(width, 2 width)``, hidden ``8 width``) is trained
+    on all of ``x_train`` (uint8) for each arm of :func:`co_arms` and each seed ``0..seeds-1``;
+    after every epoch its accuracy under PGD-10 (step ``eps / 4``) is measured on the fixed first
+    ``val_size`` images of ``x_val``. The result is cached under ``$RELIABLE_ML_CACHE`` keyed by
+    these settings and a hash of the data. ``make_model(seed)`` (named ``model_name`` in the
+    cache key) replaces the small CNN, e.g. a PreActResNet-18 on CIFAR-10 on a GPU
+    (:func:`reliable_ml.experiments.robust_cifar.catastrophic_overfitting`). Returns ``curves`` ({arm: {seed: [PGD accuracy in %
+    per epoch]}}), ``clean`` and ``train_acc`` in the same layout, ``summary`` (see
+    :func:`collapse_summary`), ``settings`` and ``seconds`` (of the cold run).
+    """
+    import hashlib
+    import json
+
+    from . import models
+    from .data import cache_dir
+
+    settings = {"eps": eps, "epochs": epochs, "seeds": seeds, "large_alpha": large_alpha, "width": width,
+                "val_size": val_size, "batch_size": batch_size, "lr_max": lr_max, "eps_ramp_epochs": eps_ramp_epochs,
+                "n_train": len(y_train), "v": 1, "model": model_name, "optimizer": optimizer,
+                "weight_decay": weight_decay, "augment": augment}
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for t in (x_train, y_train, x_val[:val_size], y_val[:val_size]):
+        h.update(t.contiguous().numpy().tobytes())
+    path = cache_dir() / "catastrophic_overfitting" / f"{h.hexdigest()[:16]}.json"
+    if cache and path.exists():
+        return json.loads(path.read_text())
+    image_size = x_train.shape[-1]
+
+    def small_cnn(seed):
+        torch.manual_seed(seed)
+        return models.small_cnn(in_channels=x_train.shape[1], image_size=image_size, channels=(width, 2 * width),
+                                hidden=8 * width)
+
+    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr_max=lr_max, weight_decay=weight_decay,
+                  eps_ramp_epochs=eps_ramp_epochs, val_size=val_size, val_attack_steps=10, augment=augment)
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows = fast_training_runs(make_model or small_cnn, x_train, y_train, x_val, y_val,
+                              co_arms(eps, large_alpha, **common), seeds, progress=progress)
+    out = {"curves": {}, "clean": {}, "train_acc": {}}
+    for r in rows:
+        for key, col in (("curves", "val_robust_acc"), ("clean", "val_clean_acc"), ("train_acc", "train_acc")):
+            out[key].setdefault(r["arm"], {}).setdefault(str(r["seed"]), []).append(100 * r[col])
+    out["summary"] = {arm: collapse_summary(c) for arm, c in out["curves"].items()}
+    out["settings"] = settings
+    out["seconds"] = {"wall": round(time.perf_counter() - t0, 1), "cpu": round(time.process_time() - c0, 1)}
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(out))
+        os.replace(tmp, path)
+    return out
+
+
+GAINED = 20.0  # % PGD accuracy a run must reach at some epoch to count as having become robust
+
+
+def collapse_summary(curves: dict, gained: float = GAINED) -> dict:
+    """Per seed of one arm (``curves``: {seed: [PGD accuracy in % per epoch]}): the peak, its
+    epoch, the final value, the drop, and a verdict *relative to the run's own peak*:
+
+    * ``"never robust"``: the peak stays below ``gained`` (the run never became robust, so
+      nothing could collapse; a 9%-robust arm is under-trained, not "not collapsed");
+    * ``"collapsed"``: it reached ``gained`` and ends at or below half its peak;
+    * ``"held"``: it reached ``gained`` and ends above half its peak.
+    """
+    per_seed = {}
+    for seed, c in curves.items():
+        if not len(c):
+            raise ValueError(f"seed {seed!r} has an empty curve")
+        k = max(range(len(c)), key=lambda i: c[i])
+        peak, final = c[k], c[-1]
+        verdict = "never robust" if peak < gained else "collapsed" if final <= peak / 2 else "held"
+        per_seed[seed] = {"peak": peak, "peak_epoch": k + 1, "final": final, "drop": peak - final, "verdict": verdict}
+    verdicts = [v["verdict"] for v in per_seed.values()]
+    return {"per_seed": per_seed, "n_collapsed": verdicts.count("collapsed"), "n_held": verdicts.count("held"),
+            "n_never": verdicts.count("never robust"), "seeds": len(verdicts)}
 
 
 # --------------------------------------------------------------------------- torchrun entry point

@@ -264,8 +264,8 @@ CLAIMS: list[dict] = [
         source_contains='MNIST',  # a results file of another data set never counts
         evidence='own run',
         setting='stand-in',
-        setting_note=("a small CNN trained with FGSM-RS for a few epochs, not Madry et al.'s "
-                      'PGD-trained network'),
+        setting_note=("the course's shared robust model: a small CNN trained with PGD for a few "
+                      "epochs (reliable_ml.robust_model), not Madry et al.'s larger PGD-40 network"),
         rule=dict(
             kind='robust_worst_case',
             notebook='04_adversarial_training',
@@ -282,11 +282,14 @@ CLAIMS: list[dict] = [
             target=88.0,
             tolerance=2.0,
             masking_gap=10.0,
+            masking_flags='robust_model.masking.flags',
             why=('two-sided: the worst case over every attack run on the same images must lie '
                  'within max(2, 95% binomial half-width at its n) points of 88.0. It fails when '
                  'robust > clean or when PGD on the same images overstates the worst case by more '
                  'than 10 points (gradient masking: PGD 99% with AutoAttack 10% must not pass; a '
-                 'weak attack such as FAB-T scoring high is no sign of masking).'),
+                 'weak attack such as FAB-T scoring high is no sign of masking), and whenever a '
+                 'masking check of the shared robust model raised a flag (a flagged figure is an '
+                 'upper bound, never a reproduction).'),
         ),
     ),
     dict(

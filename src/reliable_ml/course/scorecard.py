@@ -295,13 +295,16 @@ ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": 
 
 
 def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
-                       full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None, **_):
+                       full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None,
+                       masking_flags=None, **_):
     """Worst case over every attack result on the same images: ``same_images`` (on ``n``
     images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
     clean, when the strongest PGD result exceeds the worst case by more than ``masking_gap``
     points (without a PGD result: when any two attacks disagree that much), or when the worst case
     is more than max(tolerance, 95% half-width) from ``target`` (either side). ``tables`` name
-    ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them."""
+    ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them.
+    ``masking_flags`` names the list of gradient-masking checks the model failed
+    (:func:`reliable_ml.robust_model.masking_checks`): any flag fails the rule."""
     def opt(name):
         try:
             return get(f"{notebook}:{name}")
@@ -331,6 +334,8 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     gap = (min(pgd) if pgd else best) - worst
     if gap > masking_gap:
         problems.append(f"PGD overstates the worst case by {gap:.1f} pts: gradient masking suspected")
+    if masking_flags and (flags := opt(masking_flags)):
+        problems.append(f"masking check(s) flagged: {', '.join(map(str, flags))}")
     if clean_target is not None and abs(clean_acc - clean_target) > tolerance:
         problems.append(f"clean {clean_acc - clean_target:+.1f} pts from {clean_target:g}")
     text = (f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "

@@ -105,6 +105,39 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, check
     return out
 
 
+CO_SETTINGS = {  # catastrophic overfitting on CIFAR-10 (Wong et al. 2020, Fig. 2): FGSM, FGSM-RS 1.25 eps and 2 eps
+    "smoke": dict(n_train=256, width=4, epochs=2, seeds=1, val_size=32, batch_size=64, lr_max=0.05),
+    # 3 arms x 3 seeds x 15 epochs of single-step training; not yet timed on a GPU
+    "gpu": dict(n_train=50_000, width=64, epochs=15, seeds=3, val_size=1000, batch_size=128, lr_max=0.2),
+}
+
+
+def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> dict:
+    """Wong et al.'s catastrophic-overfitting arms on CIFAR-10 at eps = 8/255, PreActResNet-18,
+    SGD with a one-cycle learning rate, random crops and flips; PGD-10 accuracy on fixed held-out
+    test images after every epoch (:func:`reliable_ml.robust_train.catastrophic_overfitting`,
+    cached under ``$RELIABLE_ML_CACHE``). ``python -m reliable_ml.experiments.robust_cifar
+    --catastrophic-overfitting --profile gpu``."""
+    if profile not in CO_SETTINGS:
+        raise ValueError(f"unknown profile {profile!r} for catastrophic_overfitting; allowed: {', '.join(CO_SETTINGS)}")
+    c = CO_SETTINGS[profile]
+    dev = device()
+    train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
+    idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(0))
+
+    def make_model(seed):
+        torch.manual_seed(seed)
+        return models.preact_resnet18(in_channels=train_set.x.shape[1], width=c["width"]).to(dev)
+
+    out = rt.catastrophic_overfitting(train_set.x[:c["n_train"]], train_set.y[:c["n_train"]], test_set.x[idx],
+                                      test_set.y[idx], eps=8 / 255, epochs=c["epochs"], seeds=c["seeds"],
+                                      large_alpha=2.0, val_size=c["val_size"], batch_size=c["batch_size"],
+                                      lr_max=c["lr_max"], make_model=make_model,
+                                      model_name=f"preact_resnet18_w{c['width']}", optimizer="sgd",
+                                      weight_decay=5e-4, augment=True, progress=progress)
+    return out | {"data_source": test_set.info.source, "device": device_name(dev)}
+
+
 def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
     """Chapter 04's CIFAR-10 section: run the experiment in the ``gpu`` profile; elsewhere read the
     committed ``results/gpu`` file, or show a note and return ``None`` when there is none."""
@@ -128,7 +161,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint", default=None, help="checkpoint file (written every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--catastrophic-overfitting", action="store_true",
+                    help="run Wong et al.'s FGSM / FGSM-RS arms instead (profiles smoke, gpu; cached)")
     args = ap.parse_args(argv)
+    if args.catastrophic_overfitting:
+        co = catastrophic_overfitting(args.profile if args.profile in CO_SETTINGS else "smoke")
+        for arm, summ in co["summary"].items():
+            print(f"{arm}: " + ", ".join(f"seed {s}: peak {v['peak']:.1f}% (epoch {v['peak_epoch']}) -> final "
+                                         f"{v['final']:.1f}% [{v['verdict']}]" for s, v in summ["per_seed"].items()))
+        print(f"{co['data_source']} on {co['device']}; {co['seconds']['wall'] / 60:.1f} minutes")
+        return
     out = run(args.profile, checkpoint=args.checkpoint, resume=args.resume, seed=args.seed)
     f = out["figures"]
     print(f"{out['data_source']}: clean {100 * f['clean_acc']:.1f}%, robust {100 * f['robust_acc']:.1f}% "

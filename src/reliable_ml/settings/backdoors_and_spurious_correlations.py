@@ -26,7 +26,6 @@ class Settings:
     spectral_source: int  # source class of the single-source attack inspected by spectral signatures
     cue_agree: float  # share of training images whose background cue agrees with the label
     cue_amplitude: float  # peak intensity of the background grating
-    robust_eps: float  # FGSM-RS training radius of the robust model (0.1 suits 8x8 digits, 0.3 MNIST)
     n_saliency: int  # triggered test images whose saliency is measured
     ig_steps: int  # integrated gradients: trapezoidal intervals
     smoothgrad_samples: int  # SmoothGrad: noisy copies
@@ -39,14 +38,14 @@ CPU = Settings(dataset="mnist", n_train=20000, epochs=2, seeds=3, clean_label_se
                trigger_size=3,
                poison_fractions=[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05], clean_label_share=0.5,
                harden_eps=0.3, harden_steps=20, spectral_fraction=0.01, spectral_factor=1.5, spectral_source=7,
-               cue_agree=0.9, cue_amplitude=0.4, robust_eps=0.3, n_saliency=200, ig_steps=32,
+               cue_agree=0.9, cue_amplitude=0.4, n_saliency=200, ig_steps=32,
                smoothgrad_samples=32, smoothgrad_sigma=0.15, cifar_subset=True, torch_threads=1)
 
 TABLE = {
     "smoke": replace(CPU, dataset="digits", cue_seeds=2, n_train=900, epochs=4,
                      poison_fractions=[0.0, 0.005, 0.02, 0.05],
                      spectral_fraction=0.02,
-                     robust_eps=0.1, n_saliency=50, cifar_subset=False),
+                     n_saliency=50, cifar_subset=False),
     "cpu": CPU,
     "gpu": replace(CPU, n_train=40000, epochs=3, clean_label_seeds=3, n_saliency=500,
                    poison_fractions=[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1], cifar_subset=False),

@@ -18,9 +18,7 @@ class Settings:
     eps: float                # L2 radius of the small targeted attack that relabels (pixel units, images in [0, 1])
     steps: int                # PGD steps of that attack (step 2.5 eps / steps)
     seeds: int                # fresh models (training seeds) per relabelled set, and robust/standard model pairs
-    robust_eps: float         # L-infinity radius of the FGSM-RS adversarial training (as chapter 04)
-    robust_epochs: int        # epochs of that training
-    n_robust_train: int       # training images of the robust and standard models of part 2
+    n_standard_train: int     # training images of the standard models of part 2 (the robust one is the course's shared model)
     big_eps: float            # L2 radius of the large targeted attacks of part 2 (pixel units)
     big_steps: int            # PGD steps of those attacks
     n_big: int                # test images attacked with large eps (each toward (y + 1) mod 10)
@@ -31,12 +29,12 @@ class Settings:
 
 TABLE = {
     "smoke": Settings(dataset="digits", n_source=600, n_relabel=700, n_test=450, epochs=6, eps=1.0, steps=10,
-                      seeds=2, robust_eps=0.1, robust_epochs=6, n_robust_train=1347, big_eps=2.0, big_steps=20,
+                      seeds=2, n_standard_train=1347, big_eps=2.0, big_steps=20,
                       n_big=100, knn_k=5, cifar_part=False, torch_threads=1),
     "cpu": Settings(dataset="mnist", n_source=5000, n_relabel=5000, n_test=2000, epochs=3, eps=3.0, steps=20,
-                    seeds=3, robust_eps=0.3, robust_epochs=3, n_robust_train=10_000, big_eps=6.0, big_steps=40,
+                    seeds=3, n_standard_train=10_000, big_eps=6.0, big_steps=40,
                     n_big=200, knn_k=5, cifar_part=True, torch_threads=1),
     "gpu": Settings(dataset="mnist", n_source=30_000, n_relabel=30_000, n_test=10_000, epochs=5, eps=3.0, steps=40,
-                    seeds=5, robust_eps=0.3, robust_epochs=10, n_robust_train=60_000, big_eps=6.0, big_steps=100,
+                    seeds=5, n_standard_train=60_000, big_eps=6.0, big_steps=100,
                     n_big=1000, knn_k=5, cifar_part=True, torch_threads=0),
 }

@@ -520,6 +520,7 @@ def optimism_summary(frame, correct):
             "mean_agreement": round(float(similarity.agreement_matrix(correct)[np.triu_indices(len(correct), 1)].mean()), 4)}
 
 
+# %% tags=["hide-input"]
 opt_tied, opt_sim, opt_div = optimism.values()
 k_max = ks[-1]
 figures["best_of_k"] = {"holdout_n": n_hold, "trials": n_trials, "tied_member": tied_member,

@@ -14,9 +14,11 @@ import pytest
 from reliable_ml import data, image_task, settings, zoo
 from reliable_ml.course import runner
 from reliable_ml.robust_train import AUTOATTACK_COMPONENTS
+from reliable_ml.settings import robust_model as robust_model_settings
 
 STEMS = [p.stem for p in runner.discover()]
 TABLES = {s: settings.table(s) for s in STEMS if settings.table(s) is not None}
+TABLES["robust_model"] = robust_model_settings.TABLE  # the shared robust model of chapters 04, 07, 10, 11
 
 # The loader each chapter's ``dataset`` field goes to, and the names it accepts.
 LOADED_BY_IMAGE_TASK = {"05_robustness_needs_data", "06_robust_self_training"}  # image_task.load_task
@@ -45,9 +47,10 @@ class SizeRule:
 
 
 SIZE_RULES = [
-    SizeRule("04_adversarial_training", ("n_eval", "n_curve", "autoattack_n", "val_size"), "test",
-             shrinks="n_eval = min(n_eval, len(test_set.y)); the others slice or take min with n_eval"),
-    SizeRule("04_adversarial_training", ("co_train_size",), "train", shrinks="train_set.x[:co_train_size]"),
+    SizeRule("04_adversarial_training", ("n_curve", "co_val_size"), "test",
+             shrinks="n_eval = min(1000, len(test_set.y)); the others slice the test images"),
+    SizeRule("robust_model", ("n_eval",), "test", shrinks="robust_model: n = min(row.n_eval, len(test.y))"),
+    SizeRule("robust_model", ("train_size",), "train", shrinks="x_tr[:row.train_size]"),
     SizeRule("05_robustness_needs_data", ("train_sizes",), "train",
              shrinks="sizes = [n for n in train_sizes if n < len(task.train.y)], with a note"),
     SizeRule("05_robustness_needs_data", ("n_eval",), "test", shrinks="image_task.eval_subset slices"),
@@ -58,7 +61,8 @@ SIZE_RULES = [
              shrinks="backdoor_lab.setup: min(n_train, len - 100)"),
     SizeRule("10_nonrobust_features", ("n_source", "n_relabel"), "train", combine="sum",
              shrinks="halves the training split, with a warning"),
-    SizeRule("10_nonrobust_features", ("n_robust_train",), "train", shrinks="min(n_robust_train, len(train_set.y))"),
+    SizeRule("10_nonrobust_features", ("n_standard_train",), "train",
+             shrinks="min(n_standard_train, len(train_set.y))"),
     SizeRule("10_nonrobust_features", ("n_test",), "test", shrinks="randperm(...)[:n_test]"),
     SizeRule("10_nonrobust_features", ("n_big",), "test", shrinks="x_test[:n_big]"),
 ]
@@ -98,10 +102,10 @@ def problems(stem: str, profile: str, values: dict) -> list[str]:
         allowed = image_task.DATASETS if stem in LOADED_BY_IMAGE_TASK else IMAGE_SETS
         if values["dataset"] not in allowed:
             out.append(f"{where} dataset: unknown dataset {values['dataset']!r}; allowed: {', '.join(allowed)}")
-    if "autoattack_attacks" in values:
-        unknown = [a for a in values["autoattack_attacks"] if a not in AUTOATTACK_COMPONENTS]
+    for field in ("autoattack_attacks", "attacks"):
+        unknown = [a for a in values.get(field, ()) if a not in AUTOATTACK_COMPONENTS]
         if unknown:
-            out.append(f"{where} autoattack_attacks: unknown attack(s) {unknown}; "
+            out.append(f"{where} {field}: unknown attack(s) {unknown}; "
                        f"allowed: {', '.join(AUTOATTACK_COMPONENTS)}")
     for rule in SIZE_RULES:
         if rule.stem != stem:
@@ -168,9 +172,8 @@ def test_a_renamed_zoo_member_is_caught(monkeypatch):
 def test_unknown_zoo_attack_and_dataset_are_caught():
     assert "unknown zoo" in problems("01_accuracy_decomposition", "cpu",
                                      row_with("01_accuracy_decomposition", "cpu", zoo_name="mnist-huge"))[0]
-    assert "unknown attack" in problems("04_adversarial_training", "cpu",
-                                        row_with("04_adversarial_training", "cpu",
-                                                 autoattack_attacks=["apgd-ce", "apgd-dlr"]))[0]
+    assert "unknown attack" in problems("robust_model", "cpu",
+                                        row_with("robust_model", "cpu", attacks=("apgd-ce", "apgd-dlr")))[0]
     assert "unknown dataset" in problems("05_robustness_needs_data", "cpu",
                                          row_with("05_robustness_needs_data", "cpu", dataset="cifar10-jpeg"))[0]
 

@@ -360,7 +360,6 @@ if rb is not None:
 
 # %% tags=["hide-input"]
 if rb is not None:
-    rb_clean_fit = pr.linear_fit(rb.loc[rb["robust"] > 10, "clean"], rb.loc[rb["robust"] > 10, "robust"])
     fig = pr.plot_robust_vs_clean(rb, rb_source, title="CIFAR-10, L-inf eps = 8/255: AutoAttack vs clean accuracy")
     plt.show()
 
@@ -379,7 +378,6 @@ if rb is not None:
     p_gen = mannwhitneyu(by_group["generated data"], by_group["CIFAR-10 only"], alternative="greater").pvalue
     rb_test = pr.group_test(rb)
     assert np.isclose(p_real, rb_test["mannwhitney_vs_base_p"]["real extra data"]) and medians == rb_test["median"]
-    sens = pr.group_test(rb[~rb["eps_0031"] & (rb["robust"] > 10)])  # without eps 0.031 and broken defenses
     print(f"medians {medians}; one-sided p: real {p_real:.1e}, generated {p_gen:.1e}; Kruskal-Wallis {rb_test['kruskal_p']:.1e}")
     fig = pr.plot_groups(rb, rb_source)
     plt.show()
@@ -416,30 +414,8 @@ if rb is not None:
 # %% tags=["hide-input"]
 rb_results = None
 if rb is not None:
-    rb_results = {"n_models": int(len(rb)), "models": {m: {"clean": r.clean, "autoattack": r.robust,
-                  "reported": None if np.isnan(r.reported) else r.reported, "group": r.group} for m, r in rb.iterrows()},
-                  "median_aa_by_additional_data": rb_test["median_by_additional_data"], "median_aa_by_group": rb_test["median"],
-                  "n_by_group": rb_test["n"], "mannwhitney_p_vs_cifar10_only": rb_test["mannwhitney_vs_base_p"],
-                  "kruskal_p": rb_test["kruskal_p"], "additional_data_p": rb_test["additional_data_p"],
-                  "carmon_minus_trades_aa": rb_gap, "carmon_minus_trades_reported": rb_gap_rep,
-                  "overstatement": over_s, "eps_0031_models": list(rb.index[rb["eps_0031"]]),
-                  "median_aa_by_group_without_eps0031_and_broken": sens["median"], "robust_vs_clean_fit": rb_clean_fit}
-    if rb_c is not None:
-        rb_results["corruptions_vs_clean_fit"] = {**rb_c_fit, "n_models": int(len(rb_c))}
-    yr = rb.groupby("group")["year"].median()
-    notes.glue_values({"rb_n": len(rb), "rb_n_gen": rb_test["n"]["generated data"], "rb_n_real": rb_test["n"]["real extra data"],
-                       "rb_n_own": rb_test["n"]["CIFAR-10 only"], "rb_med_own": medians["CIFAR-10 only"],
-                       "rb_med_gen": medians["generated data"], "rb_med_real": medians["real extra data"],
-                       "rb_p_real": f"{p_real:.1e}", "rb_p_gen": f"{p_gen:.1e}", "rb_sens_own": sens["median"]["CIFAR-10 only"],
-                       "rb_sens_real": sens["median"]["real extra data"], "rb_gap": rb_gap, "rb_gap_rep": rb_gap_rep,
-                       "rb_over_med": over_s["median"], "rb_over_mean": over_s["mean"], "rb_over_1": over_s["share_over_1pt"],
-                       "rb_over_10": over_s["share_over_10pt"], "rb_over_n": over_s["n"], "rb_over_max": over_s["max"],
-                       "rb_over_max_model": over_s["model_max"], "rb_fit_r": rb_clean_fit["r"], "rb_fit_n": rb_clean_fit["n"],
-                       "rb_year_own": yr["CIFAR-10 only"], "rb_year_gen": yr["generated data"], "rb_year_real": yr["real extra data"],
-                       "rb_madry_aa": rb.loc["Madry2018Towards", "robust"], "rb_madry_rep": rb.loc["Madry2018Towards", "reported"],
-                       "rb_wong_aa": rb.loc["Wong2020Fast", "robust"], "rb_rice_aa": rb.loc["Rice2020Overfitting", "robust"]})
-    if rb_c is not None:
-        notes.glue_values({"rb_c_slope": rb_c_fit["slope"], "rb_c_r": rb_c_fit["r"], "rb_c_n": rb_c_fit["n"]})
+    rb_results, rb_glue = pr.robustbench_record(rb, rb_c)
+    notes.glue_values(rb_glue)
 
 # %% [markdown]
 # **What the numbers show.** Of the {glue:text}`rb_n` CIFAR-10 $\ell_\infty$ models, the

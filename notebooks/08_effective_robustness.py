@@ -572,8 +572,11 @@ if openclip is not None:
     rho_zs = zs["y"] - 100 * norm.cdf(a_r * norm.ppf(zs["x"] / 100) + b_r)  # effective robustness, points
     clip_res = pr.zero_shot_effective_robustness(testbed, openclip, n_boot=n_boot, seed=seed)
     assert np.allclose(rho_zs, clip_res["imagenet-r"]["zero_shot"]["er"])
+    clip_high = pr.zero_shot_effective_robustness(testbed, openclip, n_boot=n_boot, seed=seed, fit_min_x=sensitivity_min_accuracy)
     display(pd.DataFrame({s: {"zero-shot models": r["n_zero_shot"], "median ER": r["median"], "95% CI lo": r["ci"][0],
-                              "95% CI hi": r["ci"][1], "% above line": r["share_above_line"], "line r2": r["fit"].r2}
+                              "95% CI hi": r["ci"][1], "% above line": r["share_above_line"], "line r2": r["fit"].r2,
+                              f"median ER, line >= {sensitivity_min_accuracy:.0f}%": clip_high[s]["median"],
+                              "its CI lo": clip_high[s]["ci"][0], "its CI hi": clip_high[s]["ci"][1]}
                           for s, r in clip_res.items()}).T.round(2))
 
 # %% tags=["hide-input"]
@@ -585,12 +588,22 @@ if clip_res is not None:
     figures["open_clip"] = {"n_models": n_zs, "n_models_used": {s: r["n_zero_shot"] for s, r in clip_res.items()},
                             "effective_robustness": {s: {"median": r["median"], "ci": r["ci"],
                                                          "share_above_line": r["share_above_line"]} for s, r in clip_res.items()},
-                            "x_axis": "ImageNet val, all 1,000 classes", "n_boot": n_boot}
+                            "x_axis": "ImageNet val, all 1,000 classes", "n_boot": n_boot,
+                            "effective_robustness_high_accuracy_fit": {s: {"median": r["median"], "ci": r["ci"], "n_models": r["n_zero_shot"]}
+                                                                       for s, r in clip_high.items()},
+                            "high_accuracy_threshold": sensitivity_min_accuracy}
     glued |= notes.glue_values({"zs_n": n_zs, **{f"zs_{k}": clip_res[s]["median"] for k, s in er.HEADLINE_SHIFTS.items()},
                                 **{f"zs_{k}_lo": clip_res[s]["ci"][0] for k, s in er.HEADLINE_SHIFTS.items()},
                                 **{f"zs_{k}_hi": clip_res[s]["ci"][1] for k, s in er.HEADLINE_SHIFTS.items()},
                                 "zs_above_v2": clip_res["imagenetv2-matched-frequency"]["share_above_line"],
-                                "zs_r2_a": clip_res["imagenet-a"]["fit"].r2})
+                                "zs_r2_a": clip_res["imagenet-a"]["fit"].r2, "zs_min": sensitivity_min_accuracy,
+                                **{f"zs_hi_{k}": clip_high[s]["median"] for k, s in er.HEADLINE_SHIFTS.items()},
+                                "zs_hi_a_lo": clip_high["imagenet-a"]["ci"][0], "zs_hi_a_hi": clip_high["imagenet-a"]["ci"][1],
+                                "zs_hi_n": clip_high["imagenet-r"]["n_zero_shot"]})
+    below = [er.short_label(s) for s in clip_res if min(clip_res[s]["ci"][0], clip_high[s]["ci"][0]) <= 0]
+    glued |= notes.glue_values({"zs_verdict": "Under both fits every shift's interval lies above 0: the zero-shot models "
+                                "as a family are effectively robust." if not below else
+                                f"Under one of the fits the interval reaches 0 or below on {', '.join(below)}."})
 
 # %% [markdown]
 # **What the numbers show.** Of the {glue:text}`zs_n` zero-shot models, the median sits
@@ -601,9 +614,19 @@ if clip_res is not None:
 # ImageNet-R ({glue:text}`zs_r_lo:+.1f` to {glue:text}`zs_r_hi:+.1f`), {glue:text}`zs_a:+.1f`
 # on ImageNet-A ({glue:text}`zs_a_lo:+.1f` to {glue:text}`zs_a_hi:+.1f`; its line is weak,
 # $r^2$ {glue:text}`zs_r2_a:.2f`, hence the wide interval) and {glue:text}`zs_objectnet:+.1f` on
-# ObjectNet ({glue:text}`zs_objectnet_lo:+.1f` to {glue:text}`zs_objectnet_hi:+.1f`). So the
-# zero-shot models as a family are effectively robust, most of all on renditions and
-# adversarially filtered images, and least on ImageNetV2, the shift closest to ImageNet.
+# ObjectNet ({glue:text}`zs_objectnet_lo:+.1f` to {glue:text}`zs_objectnet_hi:+.1f`).
+#
+# The bootstrap interval covers which models happen to be in the tables, not whether a line is
+# the right shape. On ImageNet-A and ObjectNet it is not: the many weak standard models pull
+# the line down, and the strong ones curve above it (figure). Fitted only to standard models
+# with at least {glue:text}`zs_min:.0f`% ImageNet accuracy, and scoring the
+# {glue:text}`zs_hi_n` zero-shot models in that range, the medians are
+# {glue:text}`zs_hi_v2:+.1f` (ImageNetV2), {glue:text}`zs_hi_sketch:+.1f` (Sketch),
+# {glue:text}`zs_hi_r:+.1f` (R), {glue:text}`zs_hi_a:+.1f` (A, interval
+# {glue:text}`zs_hi_a_lo:+.1f` to {glue:text}`zs_hi_a_hi:+.1f`) and
+# {glue:text}`zs_hi_objectnet:+.1f` (ObjectNet). {glue:text}`zs_verdict` The size of the lift on
+# ImageNet-A depends on the line, so read it as "large", not as a number. Every way we fit it,
+# the zero-shot models gain least on ImageNetV2, the shift closest to ImageNet.
 # They differ from the testbed's models in more than being zero-shot (hundreds of millions
 # of image-text pairs, other architectures); the data is the usual suspect
 # {cite}`radford2021learning`, but this table alone cannot separate the causes.

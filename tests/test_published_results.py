@@ -125,6 +125,11 @@ def test_zero_shot_effective_robustness_known_offset():
         pr.zero_shot_shift("imagenet-c")
     with pytest.raises(ValueError, match="n_boot"):
         pr.zero_shot_effective_robustness(testbed, clip, n_boot=0)
+    high = pr.zero_shot_effective_robustness(testbed, clip, n_boot=5, fit_min_x=70.0, shifts=["imagenet-r"])["imagenet-r"]
+    assert high["testbed"]["x"].min() < 70 <= high["zero_shot"]["x"].min() and high["fit"].n == int((testbed["val"] >= 70).sum())
+    assert high["fit"].slope == pytest.approx(0.8)  # the same exact line from fewer models
+    with pytest.raises(ValueError, match="fit_min_x"):
+        pr.zero_shot_effective_robustness(testbed, clip, fit_min_x=100)
 
 
 def test_zero_shot_uses_full_val_axis():
@@ -139,3 +144,15 @@ def test_robustbench_plots_label_axes():
     assert "Data: RobustBench test" in [t.get_text() for t in fig.texts]
     assert pr.plot_groups(m, "s").axes[0].get_ylabel().startswith("AutoAttack")
     assert "minus AutoAttack" in pr.plot_overstatement(pr.overstatement(m), "s").axes[0].get_xlabel()
+
+
+def test_robustbench_record_matches_its_parts():
+    m = rb_frame().assign(year=2020)
+    corr = pd.DataFrame({"clean": [90.0, 85.0, 80.0], "robust": [75.0, 70.0, 65.0]})
+    results, values = pr.robustbench_record(m, corr)
+    assert results["n_models"] == 9 and results["models"]["Gen2"]["reported"] is None
+    assert results["carmon_minus_trades_aa"] == pytest.approx(6.45) == values["rb_gap"]
+    assert results["median_aa_by_group"] == pr.group_test(m)["median"]
+    assert "Broken" not in m[m["robust"] > 10].index and results["robust_vs_clean_fit"]["n"] == 8  # broken defense left out
+    assert results["corruptions_vs_clean_fit"]["slope"] == pytest.approx(1.0) and values["rb_c_r"] == pytest.approx(1.0)
+    assert results["eps_0031_models"] == ["Zhang2019Theoretically"]

@@ -98,6 +98,48 @@ def linear_fit(x, y) -> dict:
     return {"slope": float(fit.slope), "intercept": float(fit.intercept), "r": float(fit.rvalue), "n": int(len(x))}
 
 
+def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = None) -> tuple[dict, dict]:
+    """``(results, glue values)`` of chapter 5's RobustBench section: the per-model table, medians
+    by data group and by ``additional_data`` with the rank tests, the same without the eps 0.031
+    entries and broken defenses (AutoAttack <= 10%), Carmon minus TRADES, the overstatement
+    summary and the robust-vs-clean (and, given ``corruptions``, CIFAR-10-C-vs-clean) fits."""
+    test = group_test(models)
+    sens = group_test(models[~models["eps_0031"] & (models["robust"] > 10)])
+    over = overstatement_summary(overstatement(models))
+    strong = models[models["robust"] > 10]
+    fit = linear_fit(strong["clean"], strong["robust"])
+    gap, gap_rep = carmon_minus_trades(models), carmon_minus_trades(models, "reported")
+    results = {"n_models": int(len(models)),
+               "models": {m: {"clean": float(r.clean), "autoattack": float(r.robust),
+                              "reported": None if np.isnan(r.reported) else float(r.reported), "group": r.group}
+                          for m, r in models.iterrows()},
+               "median_aa_by_additional_data": test["median_by_additional_data"], "median_aa_by_group": test["median"],
+               "n_by_group": test["n"], "mannwhitney_p_vs_cifar10_only": test["mannwhitney_vs_base_p"],
+               "kruskal_p": test["kruskal_p"], "additional_data_p": test["additional_data_p"],
+               "carmon_minus_trades_aa": gap, "carmon_minus_trades_reported": gap_rep, "overstatement": over,
+               "eps_0031_models": list(models.index[models["eps_0031"]]),
+               "median_aa_by_group_without_eps0031_and_broken": sens["median"], "robust_vs_clean_fit": fit}
+    year = models.groupby("group")["year"].median()
+    med, p = test["median"], test["mannwhitney_vs_base_p"]
+    values = {"rb_n": len(models), "rb_n_gen": test["n"]["generated data"], "rb_n_real": test["n"]["real extra data"],
+              "rb_n_own": test["n"]["CIFAR-10 only"], "rb_med_own": med["CIFAR-10 only"],
+              "rb_med_gen": med["generated data"], "rb_med_real": med["real extra data"],
+              "rb_p_real": f"{p['real extra data']:.1e}", "rb_p_gen": f"{p['generated data']:.1e}",
+              "rb_sens_own": sens["median"]["CIFAR-10 only"], "rb_sens_real": sens["median"]["real extra data"],
+              "rb_gap": gap, "rb_gap_rep": gap_rep, "rb_over_med": over["median"], "rb_over_mean": over["mean"],
+              "rb_over_1": over["share_over_1pt"], "rb_over_10": over["share_over_10pt"], "rb_over_n": over["n"],
+              "rb_over_max": over["max"], "rb_over_max_model": over["model_max"], "rb_fit_r": fit["r"], "rb_fit_n": fit["n"],
+              "rb_year_own": year["CIFAR-10 only"], "rb_year_gen": year["generated data"],
+              "rb_year_real": year["real extra data"], "rb_madry_aa": models.loc["Madry2018Towards", "robust"],
+              "rb_madry_rep": models.loc["Madry2018Towards", "reported"], "rb_wong_aa": models.loc["Wong2020Fast", "robust"],
+              "rb_rice_aa": models.loc["Rice2020Overfitting", "robust"]}
+    if corruptions is not None:
+        c_fit = linear_fit(corruptions["clean"], corruptions["robust"])
+        results["corruptions_vs_clean_fit"] = {**c_fit, "n_models": int(len(corruptions))}
+        values |= {"rb_c_slope": c_fit["slope"], "rb_c_r": c_fit["r"], "rb_c_n": c_fit["n"]}
+    return results, values
+
+
 def plot_robust_vs_clean(models: pd.DataFrame, source: str, highlight: Iterable[str] = tuple(TALK_METHODS),
                          y: str = "robust", y_label: str = "AutoAttack accuracy (%)", title: str = ""):
     """Scatter of ``y`` vs clean accuracy, one colour per data group, the talks' methods labelled."""
@@ -251,17 +293,25 @@ def zero_shot_points(testbed: pd.DataFrame, openclip: pd.DataFrame, shift: str,
 
 def zero_shot_effective_robustness(testbed: pd.DataFrame, openclip: pd.DataFrame,
                                    shifts: Iterable[str] = ZERO_SHOT_SHIFTS, n_boot: int = 1000,
-                                   level: float = 0.95, seed: int = 0) -> dict:
+                                   level: float = 0.95, seed: int = 0, fit_min_x: float = 0.0) -> dict:
     """Per shift: the testbed line over standard models, every zero-shot model's effective
     robustness (points) and the median with a bootstrap interval over models: each resample
-    redraws the standard models (refitting the line) and the zero-shot models."""
+    redraws the standard models (refitting the line) and the zero-shot models. With
+    ``fit_min_x`` (%), only standard models at least that accurate on ImageNet fit the line and
+    only zero-shot models at least that accurate are scored (the interval does not cover a
+    line that bends: compare thresholds for that)."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1; got {n_boot!r}")
+    if not 0 <= fit_min_x < 100:
+        raise ValueError(f"fit_min_x is an accuracy in % in [0, 100); got {fit_min_x!r}")
     rng = np.random.default_rng(seed)
     out = {}
     for shift in shifts:
         base, clip = zero_shot_points(testbed, openclip, shift)
-        std = base[base["group"] == "standard"]
+        std = base[(base["group"] == "standard") & (base["x"] >= fit_min_x)]
+        clip = clip[clip["x"] >= fit_min_x]
+        if len(std) < 3 or len(clip) < 1:
+            raise ValueError(f"{shift}: {len(std)} standard and {len(clip)} zero-shot models at >= {fit_min_x}%")
         fit = probit_linear_fit(std["x"].to_numpy() / 100, std["y"].to_numpy() / 100)
         eff = clip["y"] - 100 * fit.predict(clip["x"].to_numpy() / 100)
         sx, sy, cx, cy = (a.to_numpy() / 100 for a in (std["x"], std["y"], clip["x"], clip["y"]))

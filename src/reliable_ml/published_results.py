@@ -152,10 +152,10 @@ def plot_robust_vs_clean(models: pd.DataFrame, source: str, highlight: Iterable[
         sel = models[models["group"] == g]
         ax.scatter(sel["clean"], sel[y], s=22, alpha=0.8, color=GROUP_COLORS.get(g, "0.5"), label=f"{g} ({len(sel)})",
                    edgecolor="white", lw=0.4)
-    for name in highlight:
-        if name in models.index:
-            ax.annotate(name, (models.loc[name, "clean"], models.loc[name, y]), fontsize=7, xytext=(4, -8),
-                        textcoords="offset points")
+    offsets = ((4, -9), (-70, 6), (4, 5), (-92, -10), (4, -9))  # alternate sides: neighbours' labels do not overlap
+    for k, name in enumerate(n for n in highlight if n in models.index):
+        ax.annotate(name, (models.loc[name, "clean"], models.loc[name, y]), fontsize=7, xytext=offsets[k % len(offsets)],
+                    textcoords="offset points", arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
     ax.set(xlabel="clean accuracy (%)", ylabel=y_label, title=title)
     ax.legend(fontsize=8, loc="upper left")
     source_caption(fig, source)

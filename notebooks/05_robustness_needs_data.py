@@ -424,7 +424,7 @@ if rb is not None:
 # {glue:text}`rb_med_gen:.1f`% and the {glue:text}`rb_n_real` with real extra images
 # {glue:text}`rb_med_real:.1f`% (one-sided Mann–Whitney against CIFAR-10 only: $p$ =
 # {glue:text}`rb_p_gen` and {glue:text}`rb_p_real`). Leaving out the $\epsilon = 0.031$ entries
-# and the broken defenses (AutoAttack below 10%) gives medians {glue:text}`rb_sens_own:.1f`% and
+# and the broken defenses (AutoAttack at 10% or less) gives medians {glue:text}`rb_sens_own:.1f`% and
 # {glue:text}`rb_sens_real:.1f`% (CIFAR-10 only, real extra data): the split does not hinge on
 # them. Robust self-training beats TRADES by {glue:text}`rb_gap:+.2f` points under AutoAttack
 # ({glue:text}`rb_gap_rep:+.2f` by the papers' own figures), more than the "over 5 points" of

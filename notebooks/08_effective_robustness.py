@@ -558,13 +558,15 @@ if squad is not None:
 # refitting the line, and the zero-shot models):
 
 # %%
-clip_res = None
+clip_res, openclip = None, None
 try:
-    openclip = data.openclip_results() if testbed is not None else None
+    openclip = data.openclip_results()
     sources["open_clip"] = "OpenCLIP openclip_results.csv (zero-shot) + ImageNet testbed (Taori et al. 2020)"
 except (data.DataUnavailable, data.DataCorrupt) as err:
-    openclip = None
     notes.show_missing(err, "zero-shot CLIP models (OpenCLIP)")
+if testbed is None and openclip is not None:
+    notes.show_note("Section 6 is skipped: it needs the ImageNet testbed (see the note in section 1).", title="Section skipped")
+    openclip = None
 if openclip is not None:
     base, zs = pr.zero_shot_points(testbed, openclip, "imagenet-r")  # x = ImageNet val (all classes), y = ImageNet-R, %
     std_r = base[base["group"] == "standard"]

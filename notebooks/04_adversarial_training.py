@@ -716,6 +716,14 @@ path = run.save(figures, data_source={"mnist": source, "cifar10": cifar["data_so
                 if cifar and profile == "gpu" else source)
 print(f"saved results/{profile}/{path.name} after {run.wall_seconds:.0f} s")
 
+# %% [markdown]
+# **The published models.** How do the full-size versions of this chapter's methods (PGD
+# training, fast adversarial training, PGD training with early stopping against robust
+# overfitting) score under one standardized strong attack, and how far do their papers' own
+# figures sit above it? Chapter 5's {ref}`RobustBench re-analysis <robustbench-reanalysis>`
+# answers from the leaderboard's released entries, with AutoAttack, clean and reported
+# accuracy side by side.
+
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
 skipped = notes.glue_missing("04_adversarial_training")

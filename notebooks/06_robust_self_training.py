@@ -38,6 +38,9 @@ if importlib.util.find_spec("reliable_ml") is None:
 # with 500,000 extra pseudo-labeled images, this reached 62.5% PGD robust accuracy
 # ($\epsilon = 8/255$), more than 5 points above the previous state of the art
 # {cite}`carmon2019unlabeled` (as listed in the course's table of published figures).
+# Chapter 5's {ref}`RobustBench re-analysis <robustbench-reanalysis>` checks this claim on the
+# released leaderboard: the RST model against TRADES under AutoAttack, and models trained with
+# real or generated extra data against those trained on CIFAR-10 alone.
 #
 # **You will learn** why pseudo-labels can be good enough for robustness, first in the
 # Gaussian model of the previous chapter and then on MNIST: robust training on the labeled

@@ -446,8 +446,8 @@ def test_lost_digits_and_similarity_and_effective_robustness():
     assert row("effective_robustness", [er])["status"] == "not reproduced"
 
 
-def test_qa_shift_is_never_measured():
-    assert row("qa_shift", _committed())["status"] == "not measured"
+def test_qa_shift_is_judged_on_squadshifts():
+    assert row("qa_shift", _committed())["status"] == "re-analysed"  # issue 24: SQuADShifts' released table
 
 
 # ----------------------------------------------------------------------------- page and CLI

@@ -760,14 +760,162 @@ CLAIMS: list[dict] = [
         cite='miller2020effect',
         confirmed=True,
         reference='Natural shift in question answering',  # its row in published_figures.md
-        keys=[],
-        data='none: the course has no question-answering data',
-        evidence='own run',
+        keys=['08_effective_robustness:squadshifts.mean_f1_drop.models.nyt',
+              '08_effective_robustness:squadshifts.mean_f1_drop.models.reddit',
+              '08_effective_robustness:squadshifts.mean_f1_drop.models.amazon',
+              '08_effective_robustness:squadshifts.n_models'],
+        data='SQuADShifts results.json: F1 of 95 SQuAD v1.1 models and 3 humans (Miller et al. 2020)',
+        evidence='released data',
         setting='published',
-        setting_note='not run by the course',
+        setting_note=("the released table's 95 models (the paper's averages are over its own model "
+                      'set), mean F1 drop from the SQuAD test set'),
         rule=dict(
-            kind='none',
-            why='nothing in the course measures it',
+            kind='near_each',
+            values={'08_effective_robustness:squadshifts.mean_f1_drop.models.nyt': 3.8,
+                    '08_effective_robustness:squadshifts.mean_f1_drop.models.reddit': 14.0,
+                    '08_effective_robustness:squadshifts.mean_f1_drop.models.amazon': 17.4},
+            tolerance=1.0,
+            why=('two-sided: each mean F1 drop within 1.0 point of the published one. 1.0 point '
+                 'is the 95% sampling half-width of a drop between two test sets of about 10,000 '
+                 'questions each when per-question F1 has a standard deviation of about 0.35: '
+                 '1.96 * sqrt(2) * 35 / sqrt(10,000).'),
+        ),
+    ),
+    dict(
+        id='madry_cifar_robustbench',
+        claim=('PGD adversarial training on CIFAR-10 (eps = 8/255, L-inf): the published model '
+               'under AutoAttack'),
+        published='44.0 % under the best attack (AutoAttack 44.3 %), clean 87.1 % (WideResNet)',
+        source='MadryLab/cifar10_challenge README; auto-attack README',
+        cite='madry2018towards',
+        confirmed=True,
+        reference='PGD adversarial training, CIFAR-10',  # its row in published_figures.md
+        keys=['05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
+              '05_robustness_needs_data:robustbench.models.Madry2018Towards.clean'],
+        data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
+        evidence='released data',
+        setting='published',
+        setting_note=("RobustBench's AutoAttack evaluation of Madry et al.'s released WideResNet "
+                      '(read from the leaderboard, not re-attacked here)'),
+        rule=dict(
+            kind='near_n',
+            key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
+            target=44.0,
+            n=10000,
+            tolerance=1.0,
+            why=('two-sided: AutoAttack accuracy within max(1, 95% binomial half-width on the '
+                 '10,000 CIFAR-10 test images, about 1.0) points of 44.0.'),
+        ),
+    ),
+    dict(
+        id='fast_at_robustbench',
+        claim='Fast (FGSM-RS) adversarial training matches PGD training on CIFAR-10, under AutoAttack',
+        published='FGSM-RS: 86.1 % clean, 46.1 % robust (PGD-50-10); PGD-7 45.8 %',
+        source='locuslab/fast_adversarial README (Wong, Rice, Kolter 2020)',
+        cite='wong2020fast',
+        confirmed=True,
+        reference='Fast adversarial training',  # its row in published_figures.md
+        keys=['05_robustness_needs_data:robustbench.models.Wong2020Fast.autoattack',
+              '05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack'],
+        data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
+        evidence='released data',
+        setting='published',
+        setting_note=("Wong et al.'s released PreActResNet-18 against Madry et al.'s PGD-trained "
+                      'WideResNet-34-10 (RobustBench has no PGD-7 PreActResNet-18), both under '
+                      'AutoAttack'),
+        rule=dict(
+            kind='near_n',
+            key='05_robustness_needs_data:robustbench.models.Wong2020Fast.autoattack',
+            target_key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
+            n=10000,
+            tolerance=1.0,
+            why=('two-sided: "matches" means the two AutoAttack accuracies differ by less than '
+                 'the 95% half-width of a difference of two accuracies on 10,000 test images '
+                 '(unpaired, about 1.4 points; at least 1).'),
+        ),
+    ),
+    dict(
+        id='rst_robustbench',
+        claim='Unlabeled data improves adversarial robustness: RST beats TRADES by over 5 points',
+        published=('"over 5 points" above the prior state of the art; RobustBench: Carmon2019Unlabeled '
+                   '59.53 % vs TRADES 53.08 % AutoAttack'),
+        source='Carmon et al. 2019 (abstract); RobustBench model_info',
+        cite='carmon2019unlabeled',
+        confirmed=True,
+        reference='Unlabeled data improves adversarial robustness',  # its row in published_figures.md
+        keys=['05_robustness_needs_data:robustbench.models.Carmon2019Unlabeled.autoattack',
+              '05_robustness_needs_data:robustbench.models.Zhang2019Theoretically.autoattack',
+              '05_robustness_needs_data:robustbench.carmon_minus_trades_aa'],
+        data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
+        evidence='released data',
+        setting='published',
+        setting_note=("the papers' released models under AutoAttack (TRADES was evaluated at eps = "
+                      '0.031, slightly below 8/255, which if anything favours it)'),
+        rule=dict(
+            kind='near_n',
+            key='05_robustness_needs_data:robustbench.models.Carmon2019Unlabeled.autoattack',
+            target_key='05_robustness_needs_data:robustbench.models.Zhang2019Theoretically.autoattack',
+            minus=5.0,
+            side='at_least',
+            n=10000,
+            tolerance=1.0,
+            why=('one-sided, as the claim is "over 5 points": RST minus TRADES must not fall short '
+                 'of 5 points by more than the 95% half-width of a difference of two accuracies on '
+                 '10,000 test images (unpaired, about 1.4 points).'),
+        ),
+    ),
+    dict(
+        id='robust_needs_data_robustbench',
+        claim='Among published CIFAR-10 models, those trained on more data are more robust',
+        published='robust learning needs far more samples than standard learning',
+        source='Schmidt et al. 2018',
+        cite='schmidt2018adversarially',
+        confirmed=True,
+        reference='Robust generalization needs more data',  # its row in published_figures.md
+        keys=['05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.generated data',
+              '05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.real extra data',
+              '05_robustness_needs_data:robustbench.median_aa_by_group'],
+        data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
+        evidence='released data',
+        setting='stand-in',
+        setting_note=('a leaderboard comparison: the data groups differ in more than data (year, '
+                      'architecture, training), so it is evidence of association, not of cause'),
+        rule=dict(
+            kind='p_below',
+            keys=['05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.generated data',
+                  '05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.real extra data'],
+            labels=['generated vs CIFAR-10 only', 'real extra vs CIFAR-10 only'],
+            alpha=0.05,
+            context={'median AutoAttack, CIFAR-10 only':
+                     '05_robustness_needs_data:robustbench.median_aa_by_group.CIFAR-10 only',
+                     'generated': '05_robustness_needs_data:robustbench.median_aa_by_group.generated data',
+                     'real extra': '05_robustness_needs_data:robustbench.median_aa_by_group.real extra data'},
+            why=('both one-sided Mann-Whitney tests of AutoAttack accuracy (extra-data group '
+                 'greater than CIFAR-10 only) must reject at the 5% level over the ~100 models.'),
+        ),
+    ),
+    dict(
+        id='zero_shot_clip',
+        claim='Zero-shot CLIP models are effectively robust on natural shifts',
+        published=('zero-shot CLIP models sit above the "accuracy on the line" of ImageNet-trained '
+                   'models on natural shifts'),
+        source='Radford et al. 2021 (CLIP, section 3.3); OpenCLIP results table',
+        cite='radford2021learning',
+        confirmed=False,
+        reference='Zero-shot CLIP is effectively robust',  # its row in published_figures.md
+        keys=['08_effective_robustness:open_clip.effective_robustness',
+              '08_effective_robustness:open_clip.n_models'],
+        data='OpenCLIP openclip_results.csv zero-shot accuracies against the ImageNet testbed',
+        evidence='released data',
+        setting='published',
+        setting_note=("OpenCLIP's zero-shot models against the testbed's line over standard "
+                      'ImageNet models, x = ImageNet val on all 1,000 classes'),
+        rule=dict(
+            kind='ci_above',
+            table='08_effective_robustness:open_clip.effective_robustness',
+            threshold=0.0,
+            why=('the 95% bootstrap interval (over standard and zero-shot models) of the median '
+                 "zero-shot model's effective robustness must lie above 0 on every shift."),
         ),
     ),
     dict(

@@ -521,6 +521,62 @@ RULES: dict[str, Callable[..., Verdict]] = {
 }
 
 
+# ----------------------------------------------------------------------------- published-results rows (RobustBench,
+# SQuADShifts, OpenCLIP): tolerances follow from the number of test items ``n``
+def _near_each(claim, get, values, tolerance, unit="pts", **_):
+    """Every ``key: target`` of ``values`` within ``tolerance`` (two-sided)."""
+    got = {key: _num(get(key)) for key in values}
+    text = "; ".join(f"{key.rsplit('.', 1)[-1]} {v:.2f} (published {values[key]:g})" for key, v in got.items())
+    return Verdict(f"{text} {unit}".strip(), all(abs(v - values[k]) <= tolerance for k, v in got.items()))
+
+
+def _near_n(claim, get, key, n, tolerance, target=None, target_key=None, minus=0.0, side="two-sided", **_):
+    """``get(key)`` (an accuracy in %) against ``target`` (a number), or against ``get(target_key)``
+    plus ``minus`` (another model on the same ``n`` test images), within max(tolerance, the 95%
+    binomial half-width at ``n``: of one accuracy, or of the difference of two, unpaired).
+    ``side``: ``two-sided`` or ``at_least`` (only falling short counts)."""
+    value = _pct(get(key))
+    if target_key is not None:
+        other = _pct(get(target_key))
+        hw = 1.96 * math.sqrt(value * (100 - value) + other * (100 - other)) / math.sqrt(n)
+        goal, text = other + minus, f"{value:.2f}% vs {other:.2f}% ({value - other:+.2f} pts"
+    else:
+        hw, goal, text = _halfwidth(value, n), float(target), f"{value:.2f}% ({value - float(target):+.2f} pts"
+    tol = max(tolerance, hw)
+    text += f"; tolerance {tol:.2f} pts at n = {int(n):,})"
+    ok = value >= goal - tol if side == "at_least" else abs(value - goal) <= tol
+    return Verdict(text, ok)
+
+
+def _p_below(claim, get, keys, alpha, labels=None, context=None, **_):
+    """Every p-value at ``keys`` below ``alpha``; ``context`` (name -> key) is shown."""
+    ps = [_num(get(k)) for k in keys]
+    names = labels or [k.rsplit(".", 1)[-1] for k in keys]
+    text = ", ".join(f"{name}: p = {p:.1e}" for name, p in zip(names, ps))
+    for name, ckey in (context or {}).items():
+        try:
+            text += f"; {name} {_num(get(ckey)):.1f}"
+        except Missing:
+            pass
+    return Verdict(text, max(ps) < alpha)
+
+
+def _ci_above(claim, get, table, threshold, **_):
+    """Every entry of ``table`` (``{name: {"median", "ci": [lo, hi]}}``) has ``ci[0] > threshold``."""
+    rows = get(table)
+    if not isinstance(rows, dict) or not rows:
+        raise Missing(f"no table at {table}")
+    parts, ok = [], True
+    for name, r in rows.items():
+        lo, hi = (_num(v) for v in r["ci"])
+        parts.append(f"{name} {_num(r['median']):+.1f} [{lo:+.1f}, {hi:+.1f}]")
+        ok = ok and lo > threshold
+    return Verdict("median (95% CI): " + "; ".join(parts), ok)
+
+
+RULES.update({"near_each": _near_each, "near_n": _near_n, "p_below": _p_below, "ci_above": _ci_above})
+
+
 # ----------------------------------------------------------------------------- judging
 def status_of(claim: dict, verdict: Verdict | None) -> str:
     """The status that follows from a verdict (None: keys absent) and the claim's kind of evidence."""

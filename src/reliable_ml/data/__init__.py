@@ -9,6 +9,12 @@ from .released import (
     jpeg_canonical_permutation,
     jpeg_test_files,
 )
+from .published import (
+    openclip_results,
+    robustbench_corruptions,
+    robustbench_models,
+    squadshifts_results,
+)
 from .tables import (
     cifar101_predictions,
     imagenet_testbed,
@@ -22,4 +28,5 @@ __all__ = [
     "CIFAR10_CLASSES", "cifar10_canonical_test", "cifar10_test_labels", "cifar10h_counts",
     "jpeg_canonical_permutation", "jpeg_test_files",
     "cifar101_predictions", "imagenet_testbed", "imagenetv2_predictions", "qmnist_metadata",
+    "openclip_results", "robustbench_corruptions", "robustbench_models", "squadshifts_results",
 ]

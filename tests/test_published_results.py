@@ -1,0 +1,158 @@
+"""Re-analyses of RobustBench, SQuADShifts and OpenCLIP tables, on small frames with known answers."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+
+from reliable_ml import published_results as pr  # noqa: E402
+
+
+def rb_frame() -> pd.DataFrame:
+    rows = {
+        "Madry2018Towards": (87.14, 44.04, 47.04, "CIFAR-10 only", False),
+        "Wong2020Fast": (83.34, 43.21, 46.06, "CIFAR-10 only", False),
+        "Rice2020Overfitting": (85.34, 53.42, 58.0, "CIFAR-10 only", False),
+        "Zhang2019Theoretically": (84.92, 53.08, 56.43, "CIFAR-10 only", False),
+        "Carmon2019Unlabeled": (89.69, 59.53, 62.5, "real extra data", True),
+        "Broken": (90.0, 0.3, 70.0, "CIFAR-10 only", False),
+        "Gen1": (88.0, 61.0, 61.0, "generated data", False),
+        "Gen2": (89.0, 64.0, np.nan, "generated data", False),
+        "Real2": (91.0, 62.0, 62.0, "real extra data", True),
+    }
+    f = pd.DataFrame.from_dict(rows, orient="index", columns=["clean", "robust", "reported", "group", "additional_data"])
+    return f.assign(architecture="WRN", eps_0031=f.index == "Zhang2019Theoretically")
+
+
+def test_methods_table_and_overstatement():
+    m = rb_frame()
+    t = pr.methods_table(m)
+    assert list(t.index) == list(pr.TALK_METHODS)
+    assert t.loc["Madry2018Towards", "reported - AutoAttack"] == pytest.approx(3.0)
+    with pytest.raises(KeyError, match="Nope"):
+        pr.methods_table(m, ["Nope"])
+    d = pr.overstatement(m)
+    assert len(d) == 8 and d["Broken"] == pytest.approx(69.7)  # Gen2 has no reported figure
+    s = pr.overstatement_summary(d)
+    assert s["model_max"] == "Broken" and s["n"] == 8 and s["share_over_10pt"] == pytest.approx(12.5)
+    assert s["median"] == pytest.approx(np.median(d))
+    assert pr.carmon_minus_trades(m) == pytest.approx(6.45)
+
+
+def test_group_test_known_medians_and_direction():
+    m = rb_frame()
+    g = pr.group_test(m)
+    assert g["median"]["CIFAR-10 only"] == pytest.approx(np.median([44.04, 43.21, 53.42, 53.08, 0.3]))
+    assert g["median"]["generated data"] == pytest.approx(62.5) and g["n"]["real extra data"] == 2
+    assert list(g["median"]) == ["CIFAR-10 only", "generated data", "real extra data"]
+    # every extra-data model beats every CIFAR-10-only model: the exact one-sided U-test p is 1 / C(7, 2)
+    assert g["mannwhitney_vs_base_p"]["generated data"] == pytest.approx(1 / 21, rel=1e-6)
+    assert g["median_by_additional_data"]["true"] == pytest.approx(60.765)
+    # reversed data: the one-sided tests no longer reject
+    flipped = m.assign(robust=100 - m["robust"])
+    assert pr.group_test(flipped)["mannwhitney_vs_base_p"]["generated data"] > 0.9
+    with pytest.raises(ValueError, match="two data groups"):
+        pr.group_test(m[m["group"] == "CIFAR-10 only"])
+
+
+def test_linear_fit_known_line():
+    x = np.array([70.0, 80.0, 90.0, 95.0])
+    fit = pr.linear_fit(x, 1.2 * x - 30)
+    assert fit["slope"] == pytest.approx(1.2) and fit["intercept"] == pytest.approx(-30) and fit["r"] == pytest.approx(1)
+    with pytest.raises(ValueError, match="at least 3"):
+        pr.linear_fit([1, 2], [1, 2])
+
+
+def squad_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    test = rng.uniform(60, 95, 30)
+    rows = {f"m{i}": {"kind": "model", "test_f1": t, "new-wiki_f1": 0.9 * t + 7, "nyt_f1": t - 4,
+                      "reddit_f1": 1.2 * t - 30, "amazon_f1": 1.4 * t - 50} for i, t in enumerate(test)}
+    rows["Human 1"] = {"kind": "human", "test_f1": 95.0, "new-wiki_f1": 93.0, "nyt_f1": 95.0, "reddit_f1": 92.0,
+                       "amazon_f1": 92.0}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def test_squad_summary_recovers_the_lines_and_drops():
+    f = squad_frame()
+    s = pr.squad_summary(f)
+    assert s["n_models"] == 30 and s["n_humans"] == 1
+    assert s["fits"]["reddit"]["slope"] == pytest.approx(1.2) and s["fits"]["reddit"]["r"] == pytest.approx(1)
+    assert s["fits"]["nyt"]["intercept"] == pytest.approx(-4)
+    assert s["mean_f1_drop"]["models"]["nyt"] == pytest.approx(4.0)
+    models = f[f["kind"] == "model"]
+    assert s["mean_f1_drop"]["models"]["amazon"] == pytest.approx((models["test_f1"] - models["amazon_f1"]).mean())
+    assert s["mean_f1_drop"]["humans"] == pytest.approx({"new-wiki": 2.0, "nyt": 0.0, "reddit": 3.0, "amazon": 3.0})
+    fig = pr.plot_squad(f, s, "test")
+    assert len(fig.axes) == 4 and "F1" in fig.axes[0].get_xlabel()
+    with pytest.raises(KeyError, match="nyt_f1"):
+        pr.squad_drops(f.drop(columns="nyt_f1"))
+
+
+def fake_testbed_and_clip(n_clip: int = 6):
+    """Standard models exactly on probit(y) = 0.8 probit(x) - 0.5 for every shift; zero-shot models
+    sit exactly 0.3 probit units above it."""
+    rng = np.random.default_rng(1)
+    val = rng.uniform(0.55, 0.85, 40)
+    line = lambda x, up=0.0: norm.cdf(0.8 * norm.ppf(x) - 0.5 + up)  # noqa: E731
+    cols = ["imagenetv2-matched-frequency-format-val", "imagenet-sketch", "imagenet-r", "imagenet-a", "objectnet-1.0-beta"]
+    testbed = pd.DataFrame({"model": [f"resnet{i}" for i in range(40)], "val": 100 * val,
+                            **{c: 100 * line(val) for c in cols}})
+    cv = rng.uniform(0.6, 0.8, n_clip)
+    clip = pd.DataFrame({"val": 100 * cv, **{s: 100 * line(cv, 0.3) for s in pr.ZERO_SHOT_SHIFTS}},
+                        index=[f"clip{i}" for i in range(n_clip)])
+    clip.loc["tiny"] = 100 * np.array([0.05] * 6)  # below every standard model: dropped
+    return testbed, clip, (cv, line)
+
+
+def test_zero_shot_effective_robustness_known_offset():
+    testbed, clip, (cv, line) = fake_testbed_and_clip()
+    res = pr.zero_shot_effective_robustness(testbed, clip, n_boot=50, seed=0)
+    assert list(res) == list(pr.ZERO_SHOT_SHIFTS)
+    expected = np.median(100 * (line(cv, 0.3) - line(cv)))
+    for shift, r in res.items():
+        assert r["n_zero_shot"] == 6 and "tiny" not in r["zero_shot"].index
+        assert r["fit"].slope == pytest.approx(0.8) and r["median"] == pytest.approx(expected)
+        lo, hi = r["ci"]
+        assert lo <= r["median"] + 1e-9 and hi >= r["median"] - 1e-9 and r["share_above_line"] == 100
+    fig = pr.plot_zero_shot(res, "test")
+    assert "ImageNet val" in fig.axes[0].get_xlabel()
+    with pytest.raises(ValueError, match="no OpenCLIP column"):
+        pr.zero_shot_shift("imagenet-c")
+    with pytest.raises(ValueError, match="n_boot"):
+        pr.zero_shot_effective_robustness(testbed, clip, n_boot=0)
+    high = pr.zero_shot_effective_robustness(testbed, clip, n_boot=5, fit_min_x=70.0, shifts=["imagenet-r"])["imagenet-r"]
+    assert high["testbed"]["x"].min() < 70 <= high["zero_shot"]["x"].min() and high["fit"].n == int((testbed["val"] >= 70).sum())
+    assert high["fit"].slope == pytest.approx(0.8)  # the same exact line from fewer models
+    with pytest.raises(ValueError, match="fit_min_x"):
+        pr.zero_shot_effective_robustness(testbed, clip, fit_min_x=100)
+
+
+def test_zero_shot_uses_full_val_axis():
+    spec = pr.zero_shot_shift("imagenet-r")
+    assert spec.x_col == "val" and spec.y_cols == ("imagenet-r",)
+
+
+def test_robustbench_plots_label_axes():
+    m = rb_frame()
+    fig = pr.plot_robust_vs_clean(m, "RobustBench test")
+    assert fig.axes[0].get_xlabel() == "clean accuracy (%)" and "AutoAttack" in fig.axes[0].get_ylabel()
+    assert "Data: RobustBench test" in [t.get_text() for t in fig.texts]
+    assert pr.plot_groups(m, "s").axes[0].get_ylabel().startswith("AutoAttack")
+    assert "minus AutoAttack" in pr.plot_overstatement(pr.overstatement(m), "s").axes[0].get_xlabel()
+
+
+def test_robustbench_record_matches_its_parts():
+    m = rb_frame().assign(year=2020)
+    corr = pd.DataFrame({"clean": [90.0, 85.0, 80.0], "robust": [75.0, 70.0, 65.0]})
+    results, values = pr.robustbench_record(m, corr)
+    assert results["n_models"] == 9 and results["models"]["Gen2"]["reported"] is None
+    assert results["carmon_minus_trades_aa"] == pytest.approx(6.45) == values["rb_gap"]
+    assert results["median_aa_by_group"] == pr.group_test(m)["median"]
+    assert "Broken" not in m[m["robust"] > 10].index and results["robust_vs_clean_fit"]["n"] == 8  # broken defense left out
+    assert results["corruptions_vs_clean_fit"]["slope"] == pytest.approx(1.0) and values["rb_c_r"] == pytest.approx(1.0)
+    assert results["eps_0031_models"] == ["Zhang2019Theoretically"]

@@ -9,6 +9,7 @@ from .released import (
     jpeg_canonical_permutation,
     jpeg_test_files,
 )
+from .human_accuracy import HumanAccuracy, human_accuracy
 from .tables import (
     cifar101_predictions,
     imagenet_testbed,
@@ -22,4 +23,5 @@ __all__ = [
     "CIFAR10_CLASSES", "cifar10_canonical_test", "cifar10_test_labels", "cifar10h_counts",
     "jpeg_canonical_permutation", "jpeg_test_files",
     "cifar101_predictions", "imagenet_testbed", "imagenetv2_predictions", "qmnist_metadata",
+    "HumanAccuracy", "human_accuracy",
 ]

@@ -411,12 +411,8 @@ if cifar:
     correct = zoo.correct_matrix(trained_c, test_c.x, test_c.y)  # (models, 10000)
     evaluated, correct_eval = f"the course's small zoo ({len(trained_c)} models, trained here)", correct
     try:
-        pub = data.cifar101_predictions("original")
-        if pub.labels is None or not np.array_equal(pub.labels, labels):
-            raise data.DataUnavailable("CIFAR-10.1", data.data_root(), "modestyachts/CIFAR-10.1", pub.note)
-        pub_names, correct_eval = hl.correct_matrix(pub.predictions, labels)
-        evaluated = f"{len(pub_names)} published CIFAR-10 models"
-        sources["published_models"] = "CIFAR-10.1 model_predictions/original_predictions (Recht et al. 2018)"
+        pub_names, correct_eval = hl.published_models_correct(labels)
+        evaluated, sources["published_models"] = f"{len(pub_names)} published CIFAR-10 models", hl.PUBLISHED_MODELS_SOURCE
     except (data.DataUnavailable, data.DataCorrupt) as err:
         notes.show_missing(err, "the published CIFAR-10 models", how="Section 6 evaluates the small zoo instead.")
     accs = pd.Series(100 * correct_eval.mean(1), index=pub_names if correct_eval is not correct else list(trained_c))

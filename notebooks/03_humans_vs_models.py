@@ -287,11 +287,8 @@ for k in ("individual_acc", "majority_acc", "hesitant_share_pct"):
 correct_pub = None
 if cifar:
     try:
-        pub = data.cifar101_predictions("original")
-        if pub.labels is None or not np.array_equal(pub.labels, labels):
-            raise data.DataUnavailable("CIFAR-10.1", data.data_root(), "modestyachts/CIFAR-10.1", pub.note)
-        pub_names, correct_pub = hl.correct_matrix(pub.predictions, labels)
-        sources["published_models"] = "CIFAR-10.1 model_predictions/original_predictions (Recht et al. 2018)"
+        pub_names, correct_pub = hl.published_models_correct(labels)
+        sources["published_models"] = hl.PUBLISHED_MODELS_SOURCE
     except (data.DataUnavailable, data.DataCorrupt) as err:
         notes.show_missing(err, "the 30 published CIFAR-10 models (CIFAR-10.1 predictions)")
 
@@ -307,7 +304,7 @@ if correct_pub is not None:
     share_hesitant = wrong[:, agree < hesitant].sum() / wrong.sum()
     best = correct_pub.mean(1).argmax()
     best_error_unanimous = wrong[best, agree >= 0.999].mean()
-    pm = hl.published_models_summary(counts, labels, pub.predictions, hesitant, alpha=alpha)
+    pm = hl.published_models_summary(counts, labels, pub_names, correct_pub, hesitant, alpha=alpha)
     assert np.isclose(100 * share_hesitant, pm["share_of_errors_on_hesitant_pct"], atol=1e-3)
     assert np.isclose(100 * best_error_unanimous, pm["best_model_error_on_unanimous_pct"], atol=1e-3)
     print(f"{100 * share_hesitant:.1f}% of the errors on hesitant images; best model "

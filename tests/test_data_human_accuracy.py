@@ -136,12 +136,15 @@ def test_published_models_summary_on_planted_predictions():
     bad = labels.copy()
     bad[10:20] = (labels[10:20] + 1) % 10  # errs on 10 hesitant images
     bad[50] = 0  # and on one unanimous image
-    s = hl.published_models_summary(counts, labels, {"good": good, "bad": bad})
+    names, correct = hl.correct_matrix({"good": good, "bad": bad}, labels)
+    s = hl.published_models_summary(counts, labels, names, correct)
     assert s["best_model"] == "good" and s["best_model_error_on_unanimous_pct"] == 0.0
     assert s["share_of_errors_on_hesitant_pct"] == pytest.approx(100 * 10 / 11)
     assert s["acc_by_agreement"]["[0.5, 0.7)"] == 50.0 and s["images_by_agreement"][">= 0.999"] == 90
     with pytest.raises(ValueError, match="shape"):
-        hl.published_models_summary(counts, labels, {"short": good[:5]})
+        hl.correct_matrix({"short": good[:5]}, labels)
+    with pytest.raises(ValueError, match="models, images"):
+        hl.published_models_summary(counts, labels, ["good"], correct)
 
 
 def test_real_notebook_shows_60_of_80_rows():

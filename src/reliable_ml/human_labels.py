@@ -274,10 +274,11 @@ def correct_matrix(predictions: dict[str, np.ndarray], labels: np.ndarray) -> tu
     return names, np.stack([np.asarray(predictions[m]) == labels for m in names])
 
 
-def published_models_summary(counts: np.ndarray, labels: np.ndarray, predictions: dict[str, np.ndarray],
+def published_models_summary(counts: np.ndarray, labels: np.ndarray, names: list[str], correct: np.ndarray,
                              hesitant: float = 0.9, unanimous: float = 0.999, alpha: float = 0.05) -> dict:
     """CIFAR-10H against released model predictions on the canonical test set (the 30 published
-    models of CIFAR-10.1's ``original_predictions``).
+    models of CIFAR-10.1's ``original_predictions``): ``correct[m, i]``, model ``names[m]`` is
+    right on image i (:func:`correct_matrix`, :func:`published_models_correct`).
 
     Agreement of image i: the share of its annotators who chose its canonical label.
     ``acc_by_agreement``: the mean over models of their accuracy (%) per agreement bin
@@ -289,7 +290,9 @@ def published_models_summary(counts: np.ndarray, labels: np.ndarray, predictions
 
     counts = check_counts(counts)
     labels = _check_labels(labels, counts)
-    names, correct = correct_matrix(predictions, labels)
+    correct = np.asarray(correct, dtype=bool)
+    if correct.shape != (len(names), len(labels)):
+        raise ValueError(f"correct must have shape ({len(names)}, {len(labels)}) (models, images); got {correct.shape}")
     agree = selection_frequency(counts, labels)
     table = agreement_table(agree, correct, AGREEMENT_EDGES)
     acc = correct.mean(1)
@@ -314,3 +317,20 @@ def published_models_summary(counts: np.ndarray, labels: np.ndarray, predictions
         "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
         "best_model_errors_on_unanimous": k_best, "unanimous_images": n_u,
     }
+
+
+PUBLISHED_MODELS_SOURCE = "CIFAR-10.1 model_predictions/original_predictions (Recht et al. 2018)"
+
+
+def published_models_correct(labels: np.ndarray, root=None, download: bool = True) -> tuple[list[str], np.ndarray]:
+    """The ~30 published CIFAR-10 models' per-image correctness on the canonical test set:
+    ``(names, correct (M, 10000))``, from CIFAR-10.1's released ``original_predictions`` and the
+    canonical ``labels``. ``DataUnavailable`` when the predictions or the canonical labels are
+    missing, or when the release's labels differ from ``labels``."""
+    from . import data
+
+    pub = data.cifar101_predictions("original", root, download)
+    if pub.labels is None or not np.array_equal(pub.labels, labels):
+        raise data.DataUnavailable("CIFAR-10.1", data.data_root(root), "modestyachts/CIFAR-10.1",
+                                   pub.note or "the canonical test labels differ from the ones given")
+    return correct_matrix(pub.predictions, labels)

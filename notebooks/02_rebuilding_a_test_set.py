@@ -379,7 +379,7 @@ glue("tb_models", tb_models, display=False);
 # are used, for different purposes:
 #
 # * the **30 published CIFAR-10 models** whose test-set predictions were released with
-#   CIFAR-10.1 {cite}`recht2018cifar` (82% to 97% accurate) are evaluated on the sampled sets
+#   CIFAR-10.1 {cite}`recht2018cifar` (their accuracies are printed below) are evaluated on the sampled sets
 #   of this section: how the strategy moves *real* models' accuracy;
 # * section 7 keeps the course's own **small zoo**, trained here on the JPEG copy of the
 #   training split (`reliable_ml.zoo.cifar10_zoo`, trained once and cached for chapter 3): a

@@ -124,8 +124,9 @@ glue("best_drop", figures.get("testbed_best_model_drop", float("nan")), display=
 # MatchedFrequency. The labels themselves are not released; the authors' executed notebook
 # (`generate_main_plots.ipynb`) is, and its stored outputs print, for each figure (all images,
 # objects only, no dogs, fast images), every labeler's accuracy on both sets next to four
-# models', plus a table of all 80 classifiers on all images. Pandas elided the middle of that
-# table: only 60 of its 80 rows are printed, so the models shown here are the 55 visible ones.
+# models', plus a table of every classifier on all images. Pandas elided the middle of that
+# table: only {glue:text}`ha_rows_visible` of its {glue:text}`ha_rows` rows are printed, so the
+# models shown here are the visible ones.
 # The loader (`reliable_ml.data.human_accuracy`) reads these printed blocks by their titles and
 # checks them against each other.
 
@@ -134,15 +135,15 @@ ha = None
 try:
     ha = data.human_accuracy()
     sources["human_accuracy"] = humans.SHANKAR_SOURCE
-    print(f"printed table: {len(ha.table)} of {ha.table_rows} rows visible; subsets printed: {', '.join(ha.subsets)}")
+    print(f"printed table: {len(ha.table)} of its {ha.table_rows} rows visible; subsets printed: {', '.join(ha.subsets)}")
     print("images per classifier (val, ImageNetV2):",
           {k: v for k, v in ha.n.items()}, "(all images: from the table; other subsets: inferred, see below)")
 except (data.DataUnavailable, data.DataCorrupt) as err:
     notes.show_missing(err, "Shankar et al.'s human-accuracy results (section 2)")
 
 # %% [markdown]
-# How many images stand behind each accuracy? For all images the table prints them: 984
-# validation and 980 ImageNetV2 images per classifier (every labeler answered every image;
+# How many images stand behind each accuracy? For all images the table prints them:
+# {glue:text}`ha_n_val` validation and {glue:text}`ha_n_v2` ImageNetV2 images per classifier (every labeler answered every image;
 # the notebook drops a labeler with a missing answer). For a subset such as *objects only*
 # the count is not printed, but each accuracy is a fraction $k/n$ printed to full precision,
 # so $n$ is the smallest count for which all nine printed accuracies are whole fractions; for
@@ -188,6 +189,12 @@ for k in ("n_models_visible", "labelers_ci_containing_zero", "object_only_labele
     glue(f"ha_{k.replace('_visible', '')}", hai.get(k, 0), display=False)
 for k in ("best_model", "median_labeler", "object_only_best_model"):
     glue(f"ha_{k}", hai.get(k, "n/a"), display=False)
+glue("ha_rows_visible", hai.get("table_rows_visible", 0), display=False)
+glue("ha_rows", hai.get("table_rows", 0), display=False)
+for j, k in enumerate(("n_val", "n_v2")):
+    glue(f"ha_{k}", hai.get("n", {}).get("all_images", [float("nan")] * 2)[j], display=False)
+glue("ha_halfwidth", float(np.mean([(v["ci"][1] - v["ci"][0]) / 2 for v in hai.get("labelers", {}).values()]
+                                   or [float("nan")])), display=False)
 
 # %% [markdown]
 # On all images the median labeler ({glue:text}`ha_median_labeler`) loses
@@ -211,8 +218,8 @@ for k in ("best_model", "median_labeler", "object_only_best_model"):
 # **Judged on these numbers**, "humans label the original and the new test set about
 # equally" holds in the sense the data can support: the labelers' drops are small and their
 # intervals sit around zero, while typical models lose several times more. It does not hold
-# to the precision of "under one point": with about 980 images per test set a labeler's drop
-# is only known to within about ±2 points, so a human drop of two points could not be told
+# to the precision of "under one point": with {glue:text}`ha_n_v2` to {glue:text}`ha_n_val` images per test set a labeler's drop
+# is only known to within about ±{glue:text}`ha_halfwidth:.1f` points, so a human drop of two points could not be told
 # from none, and the best model's drop is not clearly larger than every labeler's. The
 # published "< 1 point" is the point estimate (reproduced here, since it is the same data),
 # not a bound. The five labelers answered the same images, so their drops are not
@@ -489,7 +496,7 @@ glue("n_per_source", n_per_source, display=False);
 #   of them): those failures are the model's alone.
 # * Re-analysed from Shankar et al.'s printed results, the five labelers lose
 #   {glue:text}`ha_mean_labeler_drop:.1f` points on average from ImageNet to ImageNetV2, within
-#   sampling error of zero, while the models lose several times more. About 980 images per
+#   sampling error of zero, while the models lose several times more. About a thousand images per
 #   test set cannot confirm a human drop under one point; they do rule out human drops as
 #   large as most models'.
 #

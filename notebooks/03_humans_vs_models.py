@@ -194,7 +194,7 @@ glue("ha_rows", hai.get("table_rows", 0), display=False)
 for j, k in enumerate(("n_val", "n_v2")):
     glue(f"ha_{k}", hai.get("n", {}).get("all_images", [float("nan")] * 2)[j], display=False)
 glue("ha_halfwidth", float(np.mean([(v["ci"][1] - v["ci"][0]) / 2 for v in hai.get("labelers", {}).values()]
-                                   or [float("nan")])), display=False)
+                                   or [float("nan")])), display=False);
 
 # %% [markdown]
 # On all images the median labeler ({glue:text}`ha_median_labeler`) loses

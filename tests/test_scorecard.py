@@ -111,8 +111,7 @@ def test_committed_cpu_results_are_judged_not_crashed():
     table = scorecard.rows(_committed(), "cpu")
     assert [r["id"] for r in table] == [c["id"] for c in CLAIMS]
     measured = {r["id"] for r in table if r["status"] != "not measured"}
-    # humans: measured only from the reader's labeling sessions, which a headless run never has
-    assert measured >= {c["id"] for c in CPU_CLAIMS} - {"humans"}
+    assert measured >= {c["id"] for c in CPU_CLAIMS}
     assert all(r["status"] == "not measured" for r in table if BY_ID[r["id"]].get("profile") == "gpu")
 
 
@@ -328,19 +327,17 @@ def test_adaptive_overfitting_is_two_sided():
         assert row("adaptive_overfitting", [bad])["status"] == "not reproduced"
 
 
-def test_humans_need_labeling_sessions():
-    r = rec("03_humans_vs_models", labelers=[], cifar10h={"individual_acc": 95.0, "majority_acc": 99.5})
-    none = row("humans", [r])
-    assert none["status"] == "not measured" and "no labeling sessions" in none["ours"]
-    assert "majority_acc 99.5%" in none["ours"]
-    sessions = [{"employee_accuracy": 0.98, "student_accuracy": 0.975, "employee_answered": 100, "student_answered": 100},
-                {"employee_accuracy": 0.97, "student_accuracy": 0.99, "employee_answered": 50, "student_answered": 50},
-                {"employee_accuracy": 0.99, "student_accuracy": 0.96, "employee_answered": 80, "student_answered": 80}]
-    out = row("humans", [dict(r, labelers=sessions)])
-    assert out["status"] == "qualitative" and "0.5 pts" in out["ours"] and "460 answers" in out["ours"]
-    assert "individual_acc 95.0%" in out["ours"]
-    worse = [dict(s, student_accuracy=s["student_accuracy"] - 0.05) for s in sessions]
-    assert row("humans", [dict(r, labelers=worse)])["status"] == "not reproduced"
+def test_humans_row_is_judged_on_the_median_labelers_interval():
+    hai = {"median_labeler_drop": 0.75, "median_labeler_drop_ci": [-1.73, 3.23], "drop": {"human_a": 0.75}}
+    r = rec("03_humans_vs_models", source={"human_accuracy": "printed outputs, Shankar et al. 2020"},
+            human_accuracy_imagenet=hai)
+    out = row("humans", [r])
+    assert out["status"] == "re-analysed" and "0.75" in out["ours"] and "-1.73" in out["ours"]
+    shifted = dict(hai, median_labeler_drop=3.0, median_labeler_drop_ci=[0.6, 5.4])
+    assert row("humans", [dict(r, human_accuracy_imagenet=shifted)])["status"] == "not reproduced"
+    other = dict(r, data_source={"cifar10h": "CIFAR-10H"})  # a run without Shankar et al.'s data never counts
+    assert row("humans", [other])["status"] == "not measured"
+    assert row("humans", [dict(r, human_accuracy_imagenet={})])["status"] == "not measured"
 
 
 def test_engstrom_bias_needs_the_apparent_drop_to_fall_with_more_annotators():

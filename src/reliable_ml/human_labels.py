@@ -236,9 +236,10 @@ def drops_table(drops: dict[str, np.ndarray], level: float = 0.95):
     return pd.DataFrame({k: dict(zip(("drop", "lo", "hi"), spread(v, level))) for k, v in drops.items()}).T
 
 
-def results(strat, eng) -> dict:
-    """The ``cifar10h`` block of chapter 02's results from :func:`strategy_table` and :func:`drops_table`."""
-    return {"strategies": {k: {"zoo_mean_acc": round(float(r["acc (%)"]), 3), "n": int(r["images"]),
+def results(strat, eng, acc_name: str = "zoo_mean_acc") -> dict:
+    """The ``cifar10h`` block of chapter 02's results from :func:`strategy_table` and
+    :func:`drops_table`; ``acc_name`` names the strategies' mean-accuracy field (which models)."""
+    return {"strategies": {k: {acc_name: round(float(r["acc (%)"]), 3), "n": int(r["images"]),
                                "ci": [round(float(r["acc lo"]), 3), round(float(r["acc hi"]), 3)],
                                "mean_sf": round(float(r["mean SF"]), 4)} for k, r in strat.iterrows()},
             "engstrom": {k: {"matched_drop": round(float(r["drop"]), 3), "ci": [round(float(r["lo"]), 3),
@@ -256,3 +257,80 @@ def cifar10_cv_predictions(root=None, download: bool = True) -> np.ndarray:
     from .data.tables import ensure_file
 
     return load_cv_predictions(ensure_file(CV_PREDICTIONS, root, download))
+
+
+AGREEMENT_EDGES = (0.5, 0.7, 0.9, 0.999)
+
+
+def correct_matrix(predictions: dict[str, np.ndarray], labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``(names, correct)`` with ``correct[m, i]``: model ``names[m]`` predicts ``labels[i]``.
+    Every prediction vector must have the labels' shape."""
+    labels = np.asarray(labels)
+    names = list(predictions)
+    bad = [m for m in names if np.shape(predictions[m]) != labels.shape]
+    if not names or bad:
+        raise ValueError(f"need predictions of shape {labels.shape} for every model; bad: {bad[:3]}"
+                         if names else "no model predictions given")
+    return names, np.stack([np.asarray(predictions[m]) == labels for m in names])
+
+
+def published_models_summary(counts: np.ndarray, labels: np.ndarray, names: list[str], correct: np.ndarray,
+                             hesitant: float = 0.9, unanimous: float = 0.999, alpha: float = 0.05) -> dict:
+    """CIFAR-10H against released model predictions on the canonical test set (the 30 published
+    models of CIFAR-10.1's ``original_predictions``): ``correct[m, i]``, model ``names[m]`` is
+    right on image i (:func:`correct_matrix`, :func:`published_models_correct`).
+
+    Agreement of image i: the share of its annotators who chose its canonical label.
+    ``acc_by_agreement``: the mean over models of their accuracy (%) per agreement bin
+    (:data:`AGREEMENT_EDGES`); ``share_of_errors_on_hesitant_pct``: of all the models' errors
+    (pooled over models), the share on images with agreement < ``hesitant``;
+    ``best_model_error_on_unanimous_pct``: the most accurate model's error rate on the images
+    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images."""
+    from .stats import wilson
+
+    counts = check_counts(counts)
+    labels = _check_labels(labels, counts)
+    correct = np.asarray(correct, dtype=bool)
+    if correct.shape != (len(names), len(labels)):
+        raise ValueError(f"correct must have shape ({len(names)}, {len(labels)}) (models, images); got {correct.shape}")
+    agree = selection_frequency(counts, labels)
+    table = agreement_table(agree, correct, AGREEMENT_EDGES)
+    acc = correct.mean(1)
+    best = int(np.argmax(acc))
+    wrong, h, u = ~correct, agree < hesitant, agree >= unanimous
+    k_best, n_u = int(wrong[best, u].sum()), int(u.sum())
+    lo, hi = wilson(k_best, n_u, alpha)
+    per_model_share = 100 * wrong[:, h].sum(1) / np.maximum(1, wrong.sum(1))
+    return {
+        "n_models": len(names), "n_images": int(len(labels)),
+        "model_acc": {m: round(100 * float(a), 3) for m, a in zip(names, acc)},
+        "acc_by_agreement": {k: round(float(v), 3) for k, v in table["model accuracy (%)"].items()},
+        "images_by_agreement": {k: int(v) for k, v in table["images"].items()},
+        "hesitant_share_pct": round(100 * float(h.mean()), 3),
+        "share_of_errors_on_hesitant_pct": round(100 * float(wrong[:, h].sum() / max(1, wrong.sum())), 3),
+        "share_of_errors_on_hesitant_per_model_pct": {"min": round(float(per_model_share.min()), 3),
+                                                      "median": round(float(np.median(per_model_share)), 3),
+                                                      "max": round(float(per_model_share.max()), 3)},
+        "best_model": names[best], "best_model_acc": round(100 * float(acc[best]), 3),
+        "best_model_share_of_errors_on_hesitant_pct": round(float(per_model_share[best]), 3),
+        "best_model_error_on_unanimous_pct": round(100 * k_best / max(1, n_u), 3),
+        "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
+        "best_model_errors_on_unanimous": k_best, "unanimous_images": n_u,
+    }
+
+
+PUBLISHED_MODELS_SOURCE = "CIFAR-10.1 model_predictions/original_predictions (Recht et al. 2018)"
+
+
+def published_models_correct(labels: np.ndarray, root=None, download: bool = True) -> tuple[list[str], np.ndarray]:
+    """The ~30 published CIFAR-10 models' per-image correctness on the canonical test set:
+    ``(names, correct (M, 10000))``, from CIFAR-10.1's released ``original_predictions`` and the
+    canonical ``labels``. ``DataUnavailable`` when the predictions or the canonical labels are
+    missing, or when the release's labels differ from ``labels``."""
+    from . import data
+
+    pub = data.cifar101_predictions("original", root, download)
+    if pub.labels is None or not np.array_equal(pub.labels, labels):
+        raise data.DataUnavailable("CIFAR-10.1", data.data_root(root), "modestyachts/CIFAR-10.1",
+                                   pub.note or "the canonical test labels differ from the ones given")
+    return correct_matrix(pub.predictions, labels)

@@ -260,14 +260,15 @@ def accuracy_figure(acc: pd.DataFrame, title: str, src: str, alpha: float, testb
     return fig
 
 
-def strategies_figure(table: pd.DataFrame, src: str) -> plt.Figure:
-    """CIFAR-10H strategies: zoo mean accuracy per set with the spread over draws, and mean SF."""
+def strategies_figure(table: pd.DataFrame, src: str, models: str = "CIFAR-10 zoo") -> plt.Figure:
+    """CIFAR-10H strategies: the models' mean accuracy per set with the spread over draws, and
+    mean SF. ``models`` names the evaluated models in the labels."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     y = np.arange(len(table))
     err = np.vstack([table["acc (%)"] - table["acc lo"], table["acc hi"] - table["acc (%)"]])
     axes[0].errorbar(table["acc (%)"], y, xerr=err, fmt="o", capsize=3)
-    axes[0].set(yticks=y, yticklabels=table.index, xlabel="zoo mean accuracy (%)",
-                title="CIFAR-10 zoo on each sampled set")
+    axes[0].set(yticks=y, yticklabels=table.index, xlabel="mean accuracy over the models (%)",
+                title=f"{models} on each sampled set")
     axes[1].barh(y, table["mean SF"], color="C1")
     axes[1].set(yticks=y, yticklabels=table.index, xlabel="mean selection frequency (CIFAR-10H)",
                 xlim=(min(0.8, table["mean SF"].min() - 0.02), 1), title="How clear the sampled images are")

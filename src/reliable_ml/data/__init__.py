@@ -15,6 +15,7 @@ from .published import (
     robustbench_models,
     squadshifts_results,
 )
+from .human_accuracy import HumanAccuracy, human_accuracy
 from .tables import (
     cifar101_predictions,
     imagenet_testbed,
@@ -29,4 +30,5 @@ __all__ = [
     "jpeg_canonical_permutation", "jpeg_test_files",
     "cifar101_predictions", "imagenet_testbed", "imagenetv2_predictions", "qmnist_metadata",
     "openclip_results", "robustbench_corruptions", "robustbench_models", "squadshifts_results",
+    "HumanAccuracy", "human_accuracy",
 ]

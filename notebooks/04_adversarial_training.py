@@ -533,15 +533,11 @@ assert torch.allclose(grad_pgd, grad_fd, atol=1e-6)
 n_ex = min(500, len(y_test))
 x_ex, y_ex = x_test[:n_ex], y_test[:n_ex]
 x_adv_ex, fooled = attacks.pgd(robust, x_ex, y_ex, eps, steps=10, generator=torch.Generator(device=dev).manual_seed(seed))
-robust_mode = robust.training
-robust.eval()  # the attack scores the model in eval mode; so do we
 with torch.no_grad():
     clean_ok, sent_to = robust(x_ex).argmax(1) == y_ex, robust(x_adv_ex).argmax(1)
-robust.train(robust_mode)
 pairs = pd.crosstab(y_ex[fooled].cpu().numpy(), sent_to[fooled].cpu().numpy(), rownames=["true"], colnames=["sent to"])
 top = pairs.stack().sort_values(ascending=False).head(3)
-print(f"{int(fooled.sum())} of {n_ex} fooled; top pairs {top.to_dict()}: "
-      f"{100 * top.sum() / max(1, int(fooled.sum())):.0f}% of the fooled images")
+print(f"{int(fooled.sum())} of {n_ex} fooled; top pairs {top.to_dict()}: {100 * top.sum() / max(1, int(fooled.sum())):.0f}%")
 same_seed = attacks.robust_accuracy(robust, x_ex, y_ex, eps, steps=10, generator=torch.Generator(device=dev).manual_seed(seed))
 assert abs(float((clean_ok & ~fooled).float().mean()) - same_seed) < 1e-6
 assert int(pairs.to_numpy().sum()) == int(fooled.sum()) and bool((sent_to[fooled] != y_ex[fooled]).all())

@@ -84,7 +84,7 @@ from IPython.display import display
 from reliable_ml.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import data, human_labels as hl, humans, labeling, plots, zoo, notes
+from reliable_ml import data, effective_robustness as er, human_labels as hl, humans, labeling, plots, zoo, notes
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -115,7 +115,28 @@ glue("best_model", figures.get("testbed_best_model", "n/a"), display=False)
 glue("best_drop", figures.get("testbed_best_model_drop", float("nan")), display=False);
 
 # %% [markdown]
-# The most accurate model in the testbed, {glue:text}`best_model`, drops
+# How does the loss depend on accuracy? As in chapter 1, read it on the probit scale: the slope
+# of the figure's line, with a bootstrap interval over the models, and the drops that line
+# predicts in accuracy points for a weaker and a stronger model.
+
+# %%
+if "testbed_probit_fit" in figures:
+    tb_slope = er.slope_interval(both["val"], both[col], seed=seed)  # over the figure's models
+    tb_drops = er.line_drop(fit, [60, 85])  # points lost at 60% and at 85% ImageNet accuracy
+    print(f"slope {tb_slope.slope:.2f} [{tb_slope.lo:.2f}, {tb_slope.hi:.2f}] over {tb_slope.n} models; "
+          f"predicted drops {tb_drops[0]:.1f} (60%) and {tb_drops[1]:.1f} points (85%)")
+
+# %% tags=["hide-input"]
+if "testbed_probit_fit" in figures:
+    figures["testbed_probit_slope"] = tb_slope.as_dict()
+    notes.glue_values(er.slope_numbers("tb", tb_slope, tb_drops))
+
+# %% [markdown]
+# The line has slope {glue:text}`tb_slope:.2f` on the probit scale (95% bootstrap interval
+# {glue:text}`tb_slope_lo:.2f` to {glue:text}`tb_slope_hi:.2f` over {glue:text}`tb_slope_n`
+# models; {glue:text}`tb_slope_vs_1`; slope 1 would be the same drop on that scale for every
+# model), and in accuracy points it predicts a drop of about {glue:text}`tb_drop_60:.1f` points
+# for a model at 60% and {glue:text}`tb_drop_85:.1f` at 85%. The most accurate model in the testbed, {glue:text}`best_model`, drops
 # {glue:text}`best_drop:.1f` points of top-1. This figure holds no human data: the humans'
 # side comes next.
 #
@@ -477,6 +498,10 @@ if task is not None:
                    zoo_train_size=n_train, n_labelers=len(rows), labelers=rows,
                    n_answers=int(sum(r["action"] != "undo" for r in records)))
     sources["zoo"] = f"MNIST ({n_train:,} training digits); test split by writer population (QMNIST)"
+    if len(zoo_points) >= 3:  # the zoo's own line, read the same way as the testbed's
+        zoo_slope = er.slope_interval(100 * zoo_points["employee"], 100 * zoo_points["student"], seed=seed)
+        figures["zoo_probit_slope"] = zoo_slope.as_dict()
+        notes.glue_values(er.slope_numbers("zoo", zoo_slope))
 glue("mnist_drop", figures.get("zoo_mean_drop_points", float("nan")), display=False)
 glue("n_labelers", figures.get("n_labelers", 0), display=False)
 glue("n_per_source", n_per_source, display=False);
@@ -490,8 +515,13 @@ glue("n_per_source", n_per_source, display=False);
 #
 # ## What it means
 #
-# * Models lose accuracy on ImageNetV2 in proportion to how good they are (section 1), and
-#   the MNIST zoo does the same on the students' digits: the pattern of a distribution shift.
+# * Models lose accuracy on ImageNetV2 in a regular way (section 1): on the probit scale the
+#   new accuracy is a line in the old one with slope {glue:text}`tb_slope:.2f`
+#   ({glue:text}`tb_slope_lo:.2f` to {glue:text}`tb_slope_hi:.2f`); in accuracy points that line
+#   costs {glue:text}`tb_drop_60:.1f` points at 60% and {glue:text}`tb_drop_85:.1f` at 85%. The
+#   MNIST zoo's line on the students' digits has slope {glue:text}`zoo_slope:.2f`
+#   ({glue:text}`zoo_slope_lo:.2f` to {glue:text}`zoo_slope_hi:.2f` over
+#   {glue:text}`zoo_slope_n` models; {glue:text}`zoo_slope_vs_1`), read the same way.
 # * Measured on CIFAR-10H, people are not perfect graders of a test set: one annotator
 #   agrees with the original label {glue:text}`individual_acc:.1f`% of the time, the
 #   majority {glue:text}`majority_acc:.1f`%. The 30 published models concentrate their

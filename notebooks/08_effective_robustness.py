@@ -32,9 +32,15 @@ if importlib.util.find_spec("reliable_ml") is None:
 # # 8. Accuracy on the line and effective robustness
 #
 # Chapter 1 found that ImageNet models lose accuracy on ImageNetV2, and that the loss is not
-# random: better models lose less, in a very regular way. This chapter asks whether that
-# regularity is special to ImageNetV2, and whether any of the many methods proposed to make
-# models *robust* breaks it.
+# random: on the probit scale, accuracy on the new test set is a line in accuracy on the old
+# one. Over this chapter's standard models that line has slope {glue:text}`v2_slope:.2f` for
+# ImageNetV2 MatchedFrequency (95% bootstrap interval over models {glue:text}`v2_slope_lo:.2f`
+# to {glue:text}`v2_slope_hi:.2f`; {glue:text}`v2_slope_vs_1`; section 1). Slope 1 would mean
+# the same drop on the probit scale for every model; below 1, a drop on that scale that widens
+# with accuracy. In accuracy points, which the probit scale stretches near 100%, the line
+# predicts a drop of {glue:text}`v2_drop_60:.1f` points for a model at 60% and
+# {glue:text}`v2_drop_85:.1f` at 85%. This chapter asks whether that regularity is special
+# to ImageNetV2, and whether any of the many methods proposed to make models *robust* breaks it.
 #
 # Plot each model's accuracy on a shifted test set against its accuracy on the original
 # test set, both on a probit scale ($\Phi^{-1}$ of the accuracy). Over models trained in the
@@ -189,6 +195,25 @@ if testbed is not None:
         analyses[name] = er.analyze_shift(testbed, name, n_boot=boots, seed=seed, fit_min_x=fit_min_accuracy)
     fit_table = pd.DataFrame({n: {"kind": r.shift.kind, **r.fit.as_dict()} for n, r in analyses.items()}).T
     display(fit_table.loc[natural_shifts + consistency_shifts])
+
+# %% [markdown]
+# The slope answers how the drop varies with accuracy (1: the same shift on the probit scale
+# for every model). For ImageNetV2 MatchedFrequency, with a bootstrap interval over the
+# standard models, and the drops the line predicts in accuracy points:
+
+# %%
+if analyses:
+    v2 = analyses["imagenetv2-matched-frequency"]
+    v2_std = er.fit_selection(v2.points, fit_min_x=fit_min_accuracy)  # the models the line is fitted to
+    v2_slope = er.slope_interval(v2_std["x"], v2_std["y"], n_boot=n_boot, seed=seed)
+    assert np.isclose(v2_slope.slope, v2.fit.slope)
+    v2_drops = er.line_drop(v2.fit, [60, 85])  # points lost by a model at 60% and at 85%
+    print(f"slope {v2_slope.slope:.3f} [{v2_slope.lo:.3f}, {v2_slope.hi:.3f}]; drops {v2_drops.round(1)} points")
+    glued |= notes.glue_values({"v2_slope": v2_slope.slope, "v2_slope_lo": v2_slope.lo, "v2_slope_hi": v2_slope.hi,
+                                "v2_slope_vs_1": er.versus_one(v2_slope), "v2_drop_60": v2_drops[0],
+                                "v2_drop_85": v2_drops[1]})
+    figures["imagenetv2_probit_slope"] = {"slope": round(v2_slope.slope, 4), "ci": [round(v2_slope.lo, 4),
+                                          round(v2_slope.hi, 4)], "models": v2_slope.n}
 
 # %% [markdown]
 # **Figure.** Each panel is one shift; each point one model. The blue line is the fit to the
@@ -683,28 +708,36 @@ if testbed is not None:
 # ```
 #
 # ```{exercise-start}
-# :label: ex-08-linear
+# :label: ex-08-peak
 # ```
-# Why a probit scale? Fit the ImageNet-R line on the raw accuracies instead (a straight line in
-# %), and compare its $r^2$ with the probit fit's. Which is larger?
+# "Better models lose less" and "the drop grows with accuracy" cannot both be right. Use the
+# ImageNetV2 MatchedFrequency line of section 1 (`v2.fit`) and `er.line_drop` to find the
+# ImageNet accuracy at which the line predicts the largest drop in points. Then check the data:
+# do the standard models within 10 points of that accuracy lose more points than those more
+# than 15 points above it?
 # ```{exercise-end}
 # ```
 #
-# ```{solution-start} ex-08-linear
+# ```{solution-start} ex-08-peak
 # :class: dropdown
 # ```
+# Accuracy in points is compressed near 0 and 100%, so a line on the probit scale costs the
+# most points for models in the middle: the drop rises from weak models to middling ones and
+# falls again toward the top (the printout says where the peak lies for this line, and whether
+# the testbed's models agree). Both sayings describe parts of the same line.
 
 # %%
-if testbed is not None:
-    r2_linear = np.corrcoef(std["x"], std["y"])[0, 1] ** 2
-    r2_probit = np.corrcoef(norm.ppf(std["x"] / 100), norm.ppf(std["y"] / 100))[0, 1] ** 2
-    print(f"r2 on the raw scale {r2_linear:.3f}, on the probit scale {r2_probit:.3f}")
-    assert np.isclose(r2_probit, analyses["imagenet-r"].fit.r2) and 0 <= r2_linear <= 1
+if analyses:
+    acc_grid = np.linspace(5, 95, 181)
+    drop_grid = er.line_drop(v2.fit, acc_grid)  # points lost along the line
+    peak = acc_grid[drop_grid.argmax()]
+    lost = v2_std["x"] - v2_std["y"]  # the standard models' own drops
+    near, above = lost[(v2_std["x"] - peak).abs() <= 10], lost[v2_std["x"] > peak + 15]
+    print(f"the line loses most, {drop_grid.max():.1f} points, at {peak:.1f}%; standard models within 10 points: "
+          f"{near.mean():.1f} points (n = {len(near)}), more than 15 above: {above.mean():.1f} (n = {len(above)})")
+    assert 5 < peak < 95 and drop_grid.max() >= er.line_drop(v2.fit, [85])[0]
 
 # %% [markdown]
-# On the probit scale the relation is closer to a line: accuracy saturates near 0 and 100%,
-# which bends a line in raw %, and the probit transform undoes much of that bend.
-#
 # ```{solution-end}
 # ```
 #

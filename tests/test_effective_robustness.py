@@ -237,3 +237,43 @@ def test_rule_table_counts_every_model_once():
     table = er.rule_table(names)
     assert table["models"].sum() == len(names)
     assert int(table.loc[table["pattern (regex)"] == "(no match)", "models"].iloc[0]) == 1
+
+
+def test_slope_interval_recovers_a_planted_slope_and_covers_it_under_noise():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(40, 90, 60)
+    exact = 100 * st.norm.cdf(0.9 * st.norm.ppf(x / 100) - 0.3)
+    s = er.slope_interval(x, exact, n_boot=200)
+    assert s.slope == pytest.approx(0.9) and s.lo == pytest.approx(0.9) and s.hi == pytest.approx(0.9)
+    assert s.n == 60
+    noisy = 100 * st.norm.cdf(0.9 * st.norm.ppf(x / 100) - 0.3 + rng.normal(0, 0.05, 60))
+    s = er.slope_interval(x, noisy, n_boot=500)
+    assert s.lo < 0.9 < s.hi and s.lo < s.slope < s.hi and s.hi - s.lo < 0.2
+    # the slope is the package's probit fit
+    assert s.slope == pytest.approx(er.probit_linear_fit(x / 100, noisy / 100).slope)
+    with pytest.raises(ValueError, match="same length"):
+        er.slope_interval(x, noisy[:-1])
+
+
+def test_line_drop_is_largest_in_the_middle_for_a_constant_probit_shift():
+    fit = LineFit(1.0, -0.3, 1.0, 10)
+    drops = er.line_drop(fit, [20, 50, 85])
+    assert drops[1] > drops[0] and drops[1] > drops[2]  # slope 1: most points lost near 50%
+    assert drops[1] == pytest.approx(100 * (0.5 - st.norm.cdf(-0.3)))
+    with pytest.raises(ValueError, match="in %"):
+        er.line_drop(fit, 0.8 * 0 + 100)
+
+
+def test_versus_one_reads_the_interval():
+    assert er.versus_one(er.SlopeInterval(0.9, 0.88, 0.92, 10)) == "below 1"
+    assert er.versus_one(er.SlopeInterval(1.1, 1.02, 1.2, 10)) == "above 1"
+    assert er.versus_one(er.SlopeInterval(0.97, 0.9, 1.03, 10)) == "consistent with 1"
+
+
+def test_slope_numbers_names_what_the_prose_quotes():
+    s = er.SlopeInterval(0.91, 0.90, 0.92, 188)
+    out = er.slope_numbers("v2", s, [12.3, 10.6])
+    assert out == {"v2_slope": 0.91, "v2_slope_lo": 0.90, "v2_slope_hi": 0.92, "v2_slope_n": 188,
+                   "v2_slope_vs_1": "below 1", "v2_drop_60": 12.3, "v2_drop_85": 10.6}
+    assert er.slope_numbers("v2", None) == {} and "v2_drop_60" not in er.slope_numbers("v2", s)
+    assert s.as_dict() == {"slope": 0.91, "ci": [0.9, 0.92], "models": 188}

@@ -127,3 +127,37 @@ def test_cifar10_zoo_trains_on_a_seeded_subset_and_caches(tmp_path, monkeypatch)
     assert zoo.correct_matrix(first, x, y).shape == (1, 60)
     other = zoo.cifar10_zoo(("logreg-e1",), 40, seed=1, train=train, progress=False)  # another subset
     assert len(list((tmp_path / "zoo").glob("*.pt"))) == 2 and set(other) == {"logreg-e1"}
+
+
+def test_versus_random_compares_a_mean_with_the_sampling_distribution_of_a_mean():
+    counts, labels = toy_counts(800)
+    sf = hl.selection_frequency(counts, labels)
+    correct = np.random.default_rng(2).random((3, len(sf))) < sf  # models right as often as humans agree
+    split = hl.split_reference_pool(labels, 0.5, seed=0)
+    draws = hl.strategy_draws(sf, labels, correct, split, 20, 40, seed=0)
+    assert len(draws) == 40 * 4 and set(draws["strategy"]) == set(hl.STRATEGY_NAMES)
+    table = hl.strategy_table(sf, labels, correct, split, 20, 40, seed=0)
+    assert np.allclose(table.astype(float), hl.strategy_table(sf, labels, correct, split, 20, 40, draws=draws).astype(float))
+    vs = hl.versus_random(draws)
+    acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
+    diff = acc["top_images"] - acc["random"]
+    assert vs.loc["top_images", "mean difference"] == pytest.approx(diff.mean())
+    # the interval of a mean of 40 draws is about sqrt(40) times narrower than the single-draw spread
+    assert vs.loc["top_images", "hi"] - vs.loc["top_images", "lo"] == pytest.approx(
+        2 * 1.959964 * diff.std(ddof=1) / np.sqrt(40))
+    assert vs.loc["top_images", "lo"] > 0  # clear images are easier for these models: outside 0
+    single = table.loc["random", "acc hi"] - table.loc["random", "acc lo"]
+    assert vs.loc["matched_frequency", "hi"] - vs.loc["matched_frequency", "lo"] < single / 2
+    with pytest.raises(ValueError, match="n_draws"):
+        hl.strategy_draws(sf, labels, correct, split, 20, 1)
+
+
+def test_versus_random_numbers_say_whether_the_interval_holds_zero():
+    import pandas as pd
+
+    table = pd.DataFrame({"mean difference": [0.5, 3.0], "lo": [-0.5, 2.0], "hi": [1.5, 4.0]},
+                         index=["matched_frequency", "top_images"])
+    glued, block = hl.versus_random_numbers(table)
+    assert glued["c10h_matched_frequency_vs_random"] == "holds 0"
+    assert glued["c10h_top_images_vs_random"] == "excludes 0" and glued["c10h_top_images_lo"] == 2.0
+    assert block["top_images"] == {"mean": 3.0, "ci": [2.0, 4.0]}

@@ -29,6 +29,13 @@ def row(claim_id, records, profile=None):
     return {r["id"]: r for r in scorecard.rows(records, profile)}[claim_id]
 
 
+def published(claim_id, records, profile=None):
+    """The row the same results would get if the claim were measured in the published setting and
+    the same quantity (how a real reproduction, not a stand-in, is judged)."""
+    claim = {k: v for k, v in BY_ID[claim_id].items() if k != "not_comparable"}
+    return scorecard.rows(records, profile, claims=[dict(claim, setting="published")])[0]
+
+
 # ----------------------------------------------------------------------------- the registry
 def test_registry_rows_are_complete_and_well_formed():
     assert len(BY_ID) == len(CLAIMS), "claim ids must be unique"
@@ -42,9 +49,43 @@ def test_registry_rows_are_complete_and_well_formed():
         assert c["rule"]["kind"] in scorecard.RULES, c["id"]
         assert len(c["rule"].get("why", "")) > 20, f"{c['id']}: say why the tolerance is what it is"
         assert c.get("profile") in (None, "gpu"), c["id"]
+        if c["rule"]["kind"] != "none":
+            assert c["rule"].get("compares") in scorecard.COMPARES, \
+                f"{c['id']}: say whether the rule compares the published figure or tests the effect"
+        if "not_comparable" in c:
+            assert isinstance(c["not_comparable"], str) and len(c["not_comparable"]) > 20, c["id"]
         assert isinstance(c["data"], str) and ";" not in c["data"], f"{c['id']}: one data source per claim"
         for key in c["keys"]:
             scorecard.split_key(key)  # raises on a malformed key
+
+
+def test_every_rule_declares_where_its_tolerance_comes_from():
+    # either the n of the measurement (a count or a results key; the rule derives a 95% half-width
+    # from it) or, for a tolerance that is not a sampling error, what it is instead
+    for c in CLAIMS:
+        rule = c["rule"]
+        assert ("n" in rule) != ("tolerance_source" in rule), \
+            f"{c['id']}: declare exactly one of n (the measurement's count) or tolerance_source"
+        if "n" in rule:
+            n = rule["n"]
+            counts = n.values() if isinstance(n, dict) else [n]
+            for v in counts:
+                assert isinstance(v, str) or (isinstance(v, int) and v > 0), f"{c['id']}: n {v!r}"
+                if isinstance(v, str) and ":" in v:
+                    scorecard.split_key(v)
+        else:
+            assert len(rule["tolerance_source"]) > 4, c["id"]
+
+
+def test_two_sided_rules_cannot_pass_the_null():
+    # a rule with a null (no effect) and a published target: its pass region must exclude the null
+    for c in CLAIMS:
+        rule = c["rule"]
+        if "null" in rule and "target" in rule:
+            assert rule["target"] != rule["null"], c["id"]
+            assert rule["kind"] in ("ci_contains",), f"{c['id']}: a rule with a null must test it"
+        if rule["kind"] == "best_minus_final":  # 7.9 minus the widest half-width (50% on n) stays > 0
+            assert rule["target"] - scorecard._diff_halfwidth((50, rule["n"]), (50, rule["n"])) > 0, c["id"]
 
 
 def test_rows_cover_the_claims_the_issue_lists():
@@ -137,10 +178,16 @@ def test_no_results_means_not_measured():
 
 def test_status_follows_evidence_setting_and_confirmation():
     ok, bad = scorecard.Verdict("x", True), scorecard.Verdict("x", False)
+    broken = scorecard.Verdict("x", True, broken=True)
     for c in CLAIMS:
         assert scorecard.status_of(c, None) == "not measured"
-        assert scorecard.status_of(c, bad) == "not reproduced"
+        assert scorecard.status_of(c, broken) == "not reproduced"  # a broken evaluation never passes
         s = scorecard.status_of(c, ok)
+        if c.get("not_comparable") or (c["setting"] == "stand-in" and c["rule"].get("compares") == "figure"):
+            assert s == scorecard.status_of(c, bad) == "not comparable", c["id"]
+            assert scorecard.not_comparable_reason(c), c["id"]
+            continue
+        assert scorecard.status_of(c, bad) == "not reproduced"
         if c["evidence"] == "released data":
             assert s == "re-analysed"
         elif c["setting"] == "stand-in" or not c["confirmed"]:
@@ -157,12 +204,16 @@ MNIST_04 = dict(clean_acc=0.986, n_eval=1000, robust_acc=0.90, autoattack_n=1000
 def test_mnist_robust_accuracy_is_the_worst_case_over_attacks_on_the_same_images():
     good = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89)
     r = row("madry_mnist", [good])
-    assert r["status"] == "qualitative" and "worst case 87.5%" in r["ours"]  # stand-in: FGSM-RS small CNN
+    # a stand-in (FGSM-RS small CNN) is labelled a stand-in, not judged against Madry's network
+    assert r["status"] == "not comparable" and "worst case 87.5%" in r["ours"]
+    assert r["reason"].startswith("stand-in") and "Not comparable: stand-in" in r["ours"]
+    assert published("madry_mnist", [good])["status"] == "reproduced"  # a real reproduction is judged
     # PGD alone would say 90.0 (inside 88 ± 2); the worst case with AutoAttack decides
     low = dict(good, autoattack_acc=0.80)
-    assert row("madry_mnist", [low])["status"] == "not reproduced"
+    assert row("madry_mnist", [low])["status"] == "not comparable"  # a stand-in: not a failed reproduction
+    assert published("madry_mnist", [low])["status"] == "not reproduced"
     too_high = dict(good, autoattack_acc=0.95, pgd_acc_on_autoattack_subset=0.96, robust_acc=0.96)
-    assert row("madry_mnist", [too_high])["status"] == "not reproduced"  # two-sided
+    assert published("madry_mnist", [too_high])["status"] == "not reproduced"  # two-sided
 
 
 def test_masked_gradients_never_pass():
@@ -194,8 +245,8 @@ def test_pgd_on_other_images_does_not_enter_the_worst_case():
     # robust_acc on 1,000 images is not on the same images as a 100-image AutoAttack subset
     r = rec("04_adversarial_training", clean_acc=0.986, n_eval=1000, robust_acc=0.50, autoattack_n=100,
             autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.89)
-    out = row("madry_mnist", [r])
-    assert "robust_acc" not in out["ours"] and out["status"] == "qualitative" and "±6.4" in out["ours"]
+    out = published("madry_mnist", [r])
+    assert "robust_acc" not in out["ours"] and out["status"] == "reproduced" and "±6.4" in out["ours"]
 
 
 def test_gpu_claims_need_a_gpu_run_on_the_right_data():
@@ -227,13 +278,15 @@ def test_robust_overfitting_and_madry_cifar_on_gpu():
     history = [{"epoch": e, "val_robust_acc": a} for e, a in enumerate([0.30, 0.50, 0.535, 0.47, 0.456])]
     r = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", history=history)
     out = row("robust_overfitting", [r])
-    assert out["status"] == "qualitative" and "7.9 pts" in out["ours"]
+    assert out["status"] == "not comparable" and "7.9 pts" in out["ours"]  # a stand-in schedule
+    assert published("robust_overfitting", [r])["status"] == "reproduced"
     flat = [dict(h, val_robust_acc=min(h["val_robust_acc"], 0.456)) for h in history]
-    assert row("robust_overfitting", [dict(r, history=flat)])["status"] == "not reproduced"
+    assert published("robust_overfitting", [dict(r, history=flat)])["status"] == "not reproduced"
     aa = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.85, robust_acc=0.47,
              n_eval=10_000, autoattack_n=1000, autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
-    assert row("madry_cifar", [aa])["status"] == "qualitative"
-    assert row("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
+    assert row("madry_cifar", [aa])["status"] == "not comparable"
+    assert published("madry_cifar", [aa])["status"] == "reproduced"
+    assert published("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
 
 
 def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
@@ -244,15 +297,15 @@ def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
               mnist=mnist, clean_acc=0.85, robust_acc=0.46, pgd_acc=0.46, n_eval=10_000, autoattack_n=1000,
               autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
     m = row("madry_mnist", [gpu])
-    assert m["status"] == "qualitative" and m["profile"] == "gpu" and "worst case 87.5%" in m["ours"]
+    assert m["status"] == "not comparable" and m["profile"] == "gpu" and "worst case 87.5%" in m["ours"]
     assert "10,000 images" in m["ours"] and "Square 90.5" in m["ours"]
     c = row("madry_cifar", [gpu])
-    assert c["status"] == "qualitative" and "worst case 43.0%" in c["ours"]
+    assert c["status"] == "not comparable" and "worst case 43.0%" in c["ours"]
     assert row("fast_at", [gpu])["status"] == "reproduced"
     # a weak attack far above the others is no sign of masking: the worst case still rules
     weak = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "FAB": 0.97}))
     assert "gradient masking" not in row("madry_mnist", [weak])["ours"]
-    assert row("madry_mnist", [weak])["status"] == "qualitative"
+    assert row("madry_mnist", [weak])["status"] == "not comparable"
     # PGD far above the worst case is: the gradient attack the model was trained against is fooled
     masked = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "PGD-100x10": 0.98},
                                   pgd_acc_on_autoattack_subset=0.98, pgd_acc=0.98))
@@ -367,8 +420,11 @@ def test_multi_object_real_and_cleanlab_rules():
             cleanlab={"mnist-released": {"precision": 60, "recall": 90, "source": "released probabilities"},
                       "mnist-course-mlp": {"precision": 20, "precision_lower": 2.0, "recall": 40,
                                            "source": "our cross-validated MLP"}})
-    assert row("multi_object", [r])["status"] == "qualitative"  # our count on another group's labels
-    assert row("multi_object", [dict(r, real=dict(r["real"], multi_pct_of_nonempty=15.0))])["status"] == "not reproduced"
+    mo = row("multi_object", [r])  # ReaL counts acceptable labels, Tsipras et al. objects
+    assert mo["status"] == "not comparable" and "several objects" in mo["reason"] and "22.0%" in mo["ours"]
+    low = dict(r, real=dict(r["real"], multi_pct_of_nonempty=15.0))
+    assert row("multi_object", [low])["status"] == "not comparable"
+    assert published("multi_object", [low])["status"] == "not reproduced"
     assert row("real_labels", [r])["status"] == "re-analysed"
     flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76.1, 80, 82.2, 84, 86.1, 87, 88, 89.1, 90])
     assert row("real_labels", [dict(r, real=dict(r["real"], models=flat))])["status"] == "not reproduced"
@@ -386,9 +442,12 @@ def test_multi_object_real_and_cleanlab_rules():
 
 def test_nonrobust_features_must_beat_chance():
     r = rec("10_nonrobust_features", nonrobust={"mnist": {"d_det_test_acc": 45.0, "d_rand_test_acc": 70.0,
-                                                          "chance": 10.0, "n_train": 1000, "seeds": 3}})
+                                                          "chance": 10.0, "n_train": 1000, "n_test": 2000,
+                                                          "seeds": 3}})
     assert row("nonrobust_mnist", [r])["status"] == "qualitative"  # unconfirmed figure: never reproduced
-    r["nonrobust"]["mnist"]["d_det_test_acc"] = 12.0
+    r["nonrobust"]["mnist"]["d_det_test_acc"] = 12.0  # 12% on 2,000 images: lower bound 10.6%
+    assert row("nonrobust_mnist", [r])["status"] == "qualitative"
+    r["nonrobust"]["mnist"]["n_test"] = 300  # the same 12% on 300 images: its interval holds chance
     assert row("nonrobust_mnist", [r])["status"] == "not reproduced"
 
 
@@ -404,7 +463,7 @@ def test_backgrounds_need_a_gap_for_the_cue_model_only():
 def test_backdoor_needs_high_success_at_one_percent_without_clean_cost():
     curve = {"0": 0.01, "0.001": 0.4, "0.005": 0.95, "0.05": 1.0}
     good = rec("07_backdoors_and_spurious_correlations", attack_success_by_poison_fraction=curve,
-               clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.985, "0.05": 0.98})
+               clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.988, "0.05": 0.98})
     r = row("badnets", [good])
     assert r["status"] == "qualitative" and "0.5% poisoned" in r["ours"]  # unconfirmed: not "reproduced"
     costly = dict(good, clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.97, "0.05": 0.98})
@@ -434,6 +493,9 @@ def test_lost_digits_and_similarity_and_effective_robustness():
             imagenetv2_agreement=0.635, imagenetv2_independent_agreement=0.377)
     assert row("lost_mnist_digits", [r])["status"] == "qualitative"
     assert row("lost_mnist_digits", [dict(r, matched_drop_ci=[0.5, 2.7])])["status"] == "not reproduced"
+    # an interval holding both the published 0.26 and 0 cannot tell a small drop from none
+    both = row("lost_mnist_digits", [dict(r, matched_drop=0.73, matched_drop_ci=[-0.24, 1.73])])
+    assert both["status"] == "not reproduced" and "also holds 0" in both["ours"]
     assert row("model_similarity", [r])["status"] == "re-analysed"
     assert row("model_similarity", [dict(r, imagenetv2_agreement=0.40)])["status"] == "not reproduced"
     er = rec("08_effective_robustness", effective_robustness_by_group_median={"robustness intervention": 0.7,
@@ -483,3 +545,68 @@ def test_cli_prints_the_rows_as_json(tmp_path, capsys):
 def test_halfwidth_matches_the_binomial_formula():
     assert scorecard._halfwidth(88.0, 1000) == pytest.approx(196 * math.sqrt(0.88 * 0.12 / 1000))
     assert scorecard._halfwidth(88.0, 0) == math.inf
+
+
+# ----------------------------------------------------------------------------- every rule can fail
+def _failing_records():
+    """For every rule kind, a claim using it and crafted results that make it fail."""
+    lb = {"submissions": 9}
+    flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76, 80, 82, 84, 86, 87, 88, 89, 90])
+    curve = [{"n_train": 100, "training": "standard", "clean train": 1.0, "robust train": 0.5, "clean test": 0.7,
+              "robust test": 0.2},
+             {"n_train": 100, "training": "adversarial (PGD)", "clean train": 1.0, "robust train": 0.9,
+              "clean test": 0.8, "robust test": 0.6}]
+    return {
+        "per_model_drop": ("imagenetv2_drop", [rec("01_accuracy_decomposition", imagenetv2_per_image={
+            "models": _models(val=[80, 80, 80], matched_frequency=[75, 75, 75])})]),
+        "per_set_order": ("imagenetv2_per_set", [rec("01_accuracy_decomposition", imagenetv2_per_image={
+            "models": _models(val=[80, 80], matched_frequency=[70, 70], **{"threshold0.7": [71, 71]},
+                              top_images=[72, 72])})]),
+        "ci_equivalence": ("humans", [rec("03_humans_vs_models", source={"human_accuracy": "Shankar et al. 2020"},
+                                          human_accuracy_imagenet={"median_labeler_drop": 3.0,
+                                                                   "median_labeler_drop_ci": [0.6, 5.4],
+                                                                   "drop": {"human_a": 3.0}})]),
+        "engstrom": ("engstrom_bias", [rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {
+            k: {"matched_drop": 1.0, "ci": [0, 2]} for k in ("3", "5", "10", "all")}})]),
+        "near": ("adaptive_overfitting", [rec("01_accuracy_decomposition", leaderboard=dict(
+            lb, selected_mean_public_minus_private=2.0))]),
+        "at_least": ("multi_object", [rec("09_label_quality", real={"multi_pct_of_nonempty": 10.0, "empty_pct": 1})]),
+        "excess": ("model_similarity", [rec("01_accuracy_decomposition", imagenetv2_agreement=0.40,
+                                            imagenetv2_independent_agreement=0.38)]),
+        "ci_contains": ("lost_mnist_digits", [rec("01_accuracy_decomposition", matched_drop=0.7,
+                                                  matched_drop_ci=[-0.2, 1.7])]),
+        "robust_worst_case": ("madry_mnist", [rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.70,
+                                                  pgd_acc_on_autoattack_subset=0.72)]),
+        "best_minus_final": ("robust_overfitting", [rec("04_adversarial_training", "gpu", "CIFAR-10",
+                                                        history=[{"val_robust_acc": 0.45}, {"val_robust_acc": 0.46}])]),
+        "gain": ("rst", [rec("06_robust_self_training", robust_acc_rst=0.85, robust_acc_labeled_only=0.84,
+                             n_eval=1000)]),
+        "max_abs_z": ("robust_needs_data_gaussian", [rec("05_robustness_needs_data",
+                                                         closed_form_vs_bruteforce_max_se=4.0,
+                                                         robust_samples_loglog_slope=0.5)]),
+        "robust_gap": ("robust_needs_data_images", [rec("05_robustness_needs_data", empirical_curve=curve)]),
+        "above_chance": ("nonrobust_mnist", [rec("10_nonrobust_features", nonrobust={"mnist": {
+            "d_det_test_acc": 11.0, "d_rand_test_acc": 60.0, "chance": 10.0, "n_test": 2000}})]),
+        "bg_gap": ("backgrounds", [rec("07_backdoors_and_spurious_correlations", backgrounds_table={
+            "mixed-same": {"cue": 98.0, "control": 97.5}, "mixed-rand": {"cue": 97.9, "control": 97.5}})]),
+        "backdoor": ("badnets", [rec("07_backdoors_and_spurious_correlations",
+                                     attack_success_by_poison_fraction={"0": 0.0, "0.01": 0.5},
+                                     clean_acc_by_poison_fraction={"0": 0.98, "0.01": 0.98})]),
+        "real_slope": ("real_labels", [rec("09_label_quality", real={"models": flat})]),
+        "cleanlab": ("cleanlab", [rec("09_label_quality",
+                                      label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
+                                      cleanlab={"mnist-ours": {"precision": 15, "recall": 40, "source": "ours"}})]),
+        "effective_robustness": ("effective_robustness", [rec("08_effective_robustness",
+                                                              effective_robustness_by_group_median={
+                                                                  "robustness intervention": 3.0, "more data": 4.0})]),
+    }
+
+
+def test_every_rule_kind_has_a_crafted_result_that_fails_it():
+    cases = _failing_records()
+    assert set(cases) == set(scorecard.RULES) - {"none"}, "add a failing case for every new rule kind"
+    for kind, (claim_id, records) in cases.items():
+        assert BY_ID[claim_id]["rule"]["kind"] == kind
+        out = published(claim_id, records)  # judged as a real reproduction: no stand-in label
+        assert out["status"] == "not reproduced", (kind, out["ours"])
+

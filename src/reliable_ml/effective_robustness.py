@@ -25,7 +25,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .stats import LineFit, bootstrap_band, probit_linear_fit
+from .stats import LineFit, bootstrap_band, probit, probit_linear_fit
 
 # ----------------------------------------------------------------------------- shift registry
 KINDS = ("natural", "consistency", "synthetic", "adversarial")
@@ -492,3 +492,72 @@ SPOTLIGHT_MODELS: tuple[str, ...] = (
     "instagram-resnext101_32x8d", "resnet50_clip_zeroshot")
 SPOTLIGHT_SHIFTS: tuple[str, ...] = ("imagenetv2-matched-frequency", "objectnet", "imagenet-r", "imagenet-c",
                                      "imagenet-c.gaussian_noise", "pgd.linf.eps0.5")
+
+
+# ----------------------------------------------------------------------------- the slope, with its interval
+class SlopeInterval(NamedTuple):
+    """Slope of the probit line and its percentile bootstrap interval over models."""
+
+    slope: float
+    lo: float
+    hi: float
+    n: int
+
+    def as_dict(self) -> dict:
+        """The results-file form: ``{"slope", "ci": [lo, hi], "models"}``."""
+        return {"slope": round(self.slope, 4), "ci": [round(self.lo, 4), round(self.hi, 4)], "models": self.n}
+
+
+def slope_interval(x, y, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> SlopeInterval:
+    """Least-squares slope of ``probit(y)`` on ``probit(x)`` (accuracies in %, one pair per model)
+    with the ((1 - level)/2, (1 + level)/2) percentile interval of the slopes refitted to
+    ``n_boot`` resamples of the models (with replacement).
+
+    This is the one number the chapters quote for "how the drop varies with accuracy": slope 1
+    is a constant shift on the probit scale; below 1 better models lose relatively less.
+    """
+    x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x_arr.shape != y_arr.shape or x_arr.ndim != 1:
+        raise ValueError(f"x and y must be 1-d and of the same length; got {x_arr.shape} and {y_arr.shape}")
+    if n_boot < 1 or not 0 < level < 1:
+        raise ValueError(f"n_boot must be >= 1 and level in (0, 1); got {n_boot!r}, {level!r}")
+    fit = probit_linear_fit(x_arr / 100, y_arr / 100)  # checks the range and the count
+    keep = np.isfinite(x_arr) & np.isfinite(y_arr)
+    zx, zy = probit(x_arr[keep] / 100), probit(y_arr[keep] / 100)
+    idx = np.random.default_rng(seed).integers(0, len(zx), (n_boot, len(zx)))
+    xc = zx[idx] - zx[idx].mean(1, keepdims=True)
+    var = (xc ** 2).sum(1)
+    boot = (xc * zy[idx]).sum(1)[var > 0] / var[var > 0]
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return SlopeInterval(fit.slope, float(lo), float(hi), fit.n)
+
+
+def line_drop(fit: LineFit, accuracy) -> np.ndarray:
+    """The drop in accuracy points the probit line predicts for a model of ``accuracy`` (%)."""
+    acc = np.asarray(accuracy, dtype=float)
+    if np.any((acc <= 0) | (acc >= 100)):
+        raise ValueError(f"accuracy is in % and must lie in (0, 100); got {accuracy!r}")
+    return acc - 100 * fit.predict(acc / 100)
+
+
+def versus_one(interval: SlopeInterval) -> str:
+    """How a slope's interval sits against 1 (a constant shift on the probit scale), in words."""
+    if interval.hi < 1:
+        return "below 1"
+    if interval.lo > 1:
+        return "above 1"
+    return "consistent with 1"
+
+
+def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> dict:
+    """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
+    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` and, with ``drops`` (the line's predicted drops
+    at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
+    nothing, and the chapter's ``notes.glue_missing`` glues NaN)."""
+    if interval is None:
+        return {}
+    out = {f"{prefix}_slope": interval.slope, f"{prefix}_slope_lo": interval.lo, f"{prefix}_slope_hi": interval.hi,
+           f"{prefix}_slope_n": interval.n, f"{prefix}_slope_vs_1": versus_one(interval)}
+    if drops is not None:
+        out |= {f"{prefix}_drop_60": float(drops[0]), f"{prefix}_drop_85": float(drops[1])}
+    return out

@@ -210,23 +210,66 @@ def agreement_table(sf_label: np.ndarray, correct: np.ndarray, edges=(0.5, 0.7, 
 STRATEGY_NAMES = ("random", "matched_frequency", "threshold0.7", "top_images")
 
 
-def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
-                   n_draws: int, seed: int = 0, level: float = 0.95):
-    """Draw each strategy ``n_draws`` times (fresh randomness each time); per strategy the zoo's
-    mean accuracy (%) averaged over draws with the central ``level`` spread of the draws
-    (``acc lo``, ``acc hi``), the mean SF and the set size. ``correct (M, N)``."""
+def strategy_draws(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
+                   n_draws: int, seed: int = 0):
+    """Draw each strategy ``n_draws`` times (fresh randomness each time): one row per draw and
+    strategy with the zoo's mean accuracy (%) on the drawn set, its mean SF and its size."""
     import pandas as pd
 
-    draws = {name: [] for name in STRATEGY_NAMES}
+    if n_draws < 2:
+        raise ValueError(f"n_draws must be at least 2 (a spread needs two draws); got {n_draws!r}")
+    rows = []
     for d in range(n_draws):
         for name, idx in strategy_picks(sf, labels, split, per_class, np.random.default_rng([seed, d])).items():
-            draws[name].append((100 * np.asarray(correct)[:, idx].mean(), sf[idx].mean(), len(idx)))
+            rows.append({"draw": d, "strategy": name, "acc (%)": 100 * np.asarray(correct)[:, idx].mean(),
+                         "mean SF": sf[idx].mean(), "images": len(idx)})
+    return pd.DataFrame(rows)
+
+
+def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
+                   n_draws: int, seed: int = 0, level: float = 0.95, draws=None):
+    """Per strategy the zoo's mean accuracy (%) averaged over ``n_draws`` draws, the central
+    ``level`` spread of *single* draws (``acc lo``, ``acc hi``: what one rebuilt set can show),
+    the mean SF and the set size. ``correct (M, N)``; ``draws``: :func:`strategy_draws`'s table
+    when already drawn."""
+    import pandas as pd
+
+    if draws is None:
+        draws = strategy_draws(sf, labels, correct, split, per_class, n_draws, seed)
     rows = {}
-    for name, v in draws.items():
-        a = np.array(v)
-        mean, lo, hi = spread(a[:, 0], level)
-        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a[:, 1].mean(), "images": int(a[0, 2])}
+    for name in STRATEGY_NAMES:
+        a = draws[draws["strategy"] == name]
+        mean, lo, hi = spread(a["acc (%)"].to_numpy(), level)
+        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a["mean SF"].mean(),
+                      "images": int(a["images"].iloc[0])}
     return pd.DataFrame(rows).T
+
+
+def versus_random(draws, level: float = 0.95):
+    """Each strategy minus ``random``, draw by draw: the mean difference over draws (points) with
+    the ``level`` normal interval of that *mean* (its standard error is the draws' standard
+    deviation over sqrt(draws)): a mean compared with the sampling distribution of a mean."""
+    import pandas as pd
+    from scipy.stats import norm
+
+    acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
+    diff = acc.drop(columns="random").sub(acc["random"], axis=0)
+    half = norm.ppf(0.5 + level / 2) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return pd.DataFrame({"mean difference": diff.mean(), "lo": diff.mean() - half, "hi": diff.mean() + half,
+                         "draws": len(diff)}).loc[[s for s in STRATEGY_NAMES if s != "random"]]
+
+
+def versus_random_numbers(table) -> tuple[dict, dict]:
+    """From a :func:`versus_random` table (columns ``mean difference``, ``lo``, ``hi``): the
+    numbers the prose quotes (``c10h_<strategy>_mean``, ``_lo``, ``_hi`` and ``_vs_random``,
+    "excludes 0" or "holds 0") and the results-file block."""
+    glued, block = {}, {}
+    for name, r in table.iterrows():
+        mean, lo, hi = float(r["mean difference"]), float(r["lo"]), float(r["hi"])
+        glued |= {f"c10h_{name}_mean": mean, f"c10h_{name}_lo": lo, f"c10h_{name}_hi": hi,
+                  f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0"}
+        block[name] = {"mean": round(mean, 3), "ci": [round(lo, 3), round(hi, 3)]}
+    return glued, block
 
 
 def drops_table(drops: dict[str, np.ndarray], level: float = 0.95):

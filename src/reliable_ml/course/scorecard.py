@@ -10,8 +10,21 @@ registry. The status says what kind of evidence a row is:
   confirmed published figure;
 - ``re-analysed``: recomputed from the authors' released data or predictions, and agrees;
 - ``qualitative``: the effect holds in a smaller stand-in (or against an unconfirmed figure);
-- ``not reproduced``: measured, and disagrees (the row shows the numbers);
+- ``not comparable``: measured, but what we measure is not what the published figure measures,
+  so the two numbers are not set against each other. The reason is shown: the claim declares it
+  (``not_comparable``: ReaL counts acceptable labels, not objects), or the row is a stand-in whose
+  rule compares the *number* (``compares="figure"``: a one-minute small CNN is labelled a
+  stand-in, not a failed reproduction of Madry et al.'s network). A stand-in's evaluation that
+  is broken (robust above clean, masked gradients) is still ``not reproduced``;
+- ``not reproduced``: measured, and disagrees (the row shows the numbers), including an interval
+  too wide to tell the published effect from none;
 - ``not measured``: the results keys are absent.
+
+Tolerances come from the n of the measurement they judge wherever sampling error is what they
+allow for: a rule's ``n`` (a count, or a results key holding it) enters a 95% binomial half-width
+(:func:`_halfwidth`, :func:`_diff_halfwidth`) computed at the measured accuracy. A rule whose
+tolerance is not a sampling error says what it is instead (``tolerance_source``: an exact recount,
+a bootstrap interval, a design margin), and a test checks that every row declares one of the two.
 """
 from __future__ import annotations
 
@@ -27,15 +40,16 @@ import numpy as np
 from .claims import CLAIMS
 from .results import PROJECT_ROOT, load_all
 
-STATUSES = ("reproduced", "re-analysed", "qualitative", "not reproduced", "not measured")
+STATUSES = ("reproduced", "re-analysed", "qualitative", "not comparable", "not reproduced", "not measured")
 # Statuses are shown as text in CSS badges (sphinx-design's bdg-* roles), never as emoji: a reader
 # without an emoji font saw empty boxes.
 BADGES = {"reproduced": "bdg-success", "re-analysed": "bdg-info", "qualitative": "bdg-secondary",
-          "not reproduced": "bdg-danger", "not measured": "bdg-light"}
+          "not comparable": "bdg-warning", "not reproduced": "bdg-danger", "not measured": "bdg-light"}
 TABLE_CLASS = "scorecard"  # book/_static/course.css fits this table to the content column
+COMPARES = ("figure", "effect")  # a rule judges the published number, or the effect's existence/direction
 PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count unless asked for
-ROW_FIELDS = ("id", "claim", "published", "source", "confirmed", "ours", "status", "data", "setting",
-              "profile")
+ROW_FIELDS = ("id", "claim", "published", "source", "confirmed", "ours", "status", "reason", "data",
+              "setting", "profile")
 
 
 class RegistryError(ValueError):
@@ -50,6 +64,7 @@ class Missing(LookupError):
 class Verdict:
     ours: str  # what we measured, in words and numbers
     agrees: bool  # whether it agrees with the published figure under the claim's rule
+    broken: bool = False  # the measurement itself failed a sanity check (robust above clean, masking)
 
 
 # ----------------------------------------------------------------------------- key lookup
@@ -167,6 +182,17 @@ def _halfwidth(p_pct: float, n: float) -> float:
     return 196 * math.sqrt(p * (1 - p) / n) if n and n > 0 else math.inf
 
 
+def _diff_halfwidth(*terms: tuple[float, float]) -> float:
+    """95% half-width in points of a sum or difference of independent accuracies, each given
+    as ``(p_pct, n)``: 1.96 sqrt(sum p (1 - p) / n). Unpaired, so conservative for the same images."""
+    return math.sqrt(sum(_halfwidth(p, n) ** 2 for p, n in terms))
+
+
+def _count(get, n) -> float:
+    """A rule's ``n``: a count written in the registry, or a results key holding it."""
+    return _num(get(n)) if isinstance(n, str) else _num(n)
+
+
 def _table(get, key: str) -> dict[str, float]:
     table = get(key)
     if not isinstance(table, dict):
@@ -198,44 +224,59 @@ def _spread(drops: np.ndarray) -> str:
 
 # ----------------------------------------------------------------------------- rules
 # Each rule takes the claim and ``get(key)`` (raises Missing) and returns a Verdict.
-def _per_model_drop(claim, get, stat, low, high, tolerance, **_):
-    drops = _drops(get, claim["keys"][0], claim["keys"][1])
+def _per_model_drop(claim, get, stat, low, high, n, **_):
+    """Per-model drops (original minus new, points). The tolerance is the 95% half-width of one
+    model's drop, from ``n = {"original": count, "new": count}`` at that model's accuracies."""
+    orig, new = _table(get, claim["keys"][0]), _table(get, claim["keys"][1])
+    common = sorted(set(orig) & set(new))
+    if not common:
+        raise Missing(f"no model in both {claim['keys'][0]} and {claim['keys'][1]}")
+    drops = np.array([orig[m] - new[m] for m in common])
+
+    def hw(i):  # the drop of model i: two independent accuracies on n["original"] and n["new"] images
+        m = common[i]
+        return _diff_halfwidth((_pct(orig[m]), _count(get, n["original"])), (_pct(new[m]), _count(get, n["new"])))
     inside = int(((drops >= low) & (drops <= high)).sum())
     text = f"{_spread(drops)}; {inside} of {len(drops)} inside {low:g}-{high:g}"
     if stat == "median":
-        ok = low - tolerance <= float(np.median(drops)) <= high + tolerance
+        i = int(np.argsort(drops)[len(drops) // 2])
+        tol = hw(i)
+        ok = low - tol <= float(np.median(drops)) <= high + tol
+        text += f"; tolerance ±{tol:.1f} (one model's drop)"
     elif stat == "range":
-        ok = abs(drops.min() - low) <= tolerance and abs(drops.max() - high) <= tolerance
+        lo_i, hi_i = int(np.argmin(drops)), int(np.argmax(drops))
+        tol_lo, tol_hi = hw(lo_i), hw(hi_i)
+        ok = abs(drops[lo_i] - low) <= tol_lo and abs(drops[hi_i] - high) <= tol_hi
+        text += f"; tolerance ±{tol_lo:.1f} at the low end, ±{tol_hi:.1f} at the high end"
     else:
         raise RegistryError(f"claim {claim['id']}: stat must be 'median' or 'range', not {stat!r}")
     return Verdict(text, ok)
 
 
-def _per_set_order(claim, get, table, base, hardest, others, tolerance, **_):
+def _per_set_order(claim, get, table, base, hardest, others, n, factor, **_):
+    """The hardest set's median drop must exceed each other set's by more than ``factor`` times
+    the 95% half-width of the difference of two accuracies on ``n`` images each ("much less")."""
     med = {s: float(np.median(_drops(get, f"{table}.*.{base}", f"{table}.*.{s}")))
            for s in (hardest, *others)}
+    acc = {s: float(np.median(list(_table(get, f"{table}.*.{s}").values()))) for s in (hardest, *others)}
     margins = {s: med[hardest] - med[s] for s in others}
-    text = "median drops: " + ", ".join(f"{s} {v:.1f} pts" for s, v in med.items())
-    return Verdict(text, all(m > tolerance for m in margins.values()))
+    need = {s: factor * _diff_halfwidth((_pct(acc[hardest]), _count(get, n)), (_pct(acc[s]), _count(get, n)))
+            for s in others}
+    text = ("median drops: " + ", ".join(f"{s} {v:.1f} pts" for s, v in med.items())
+            + "; margin needed " + ", ".join(f"{v:.1f}" for v in need.values()))
+    return Verdict(text, all(margins[s] > need[s] for s in others))
 
 
-def _human_drop(claim, get, low, high, tolerance, context=(), **_):
-    extra = []
-    for key in context:
-        try:
-            extra.append(f"{key.rsplit('.', 1)[-1]} {_pct(get(key)):.1f}%")
-        except Missing:
-            pass
-    cifar10h = ("; CIFAR-10H, original test set only: " + ", ".join(extra)) if extra else ""
-    try:
-        labelers = get(claim["keys"][0])
-    except Missing:
-        raise Missing(f"no labeling sessions in this run{cifar10h}") from None
-    drops = sorted(100 * (_num(x["employee_accuracy"]) - _num(x["student_accuracy"])) for x in labelers)
-    n = sum(int(x["employee_answered"] + x["student_answered"]) for x in labelers)
-    med = median(drops)
-    text = f"{len(labelers)} labeler(s), median drop employees to students {med:.1f} pts ({n} answers){cifar10h}"
-    return Verdict(text, low - tolerance <= med <= high + tolerance)
+def _ci_equivalence(claim, get, key, ci, low, high, alternative, **_):
+    """A "no effect" claim judged on a released drop and its 95% interval: passes when the
+    interval reaches [low, high] (the published "no drop") and excludes ``alternative`` (e.g. the
+    best model's drop); an interval too wide to tell the two apart is not evidence either way."""
+    value, (lo, hi) = _num(get(key)), get(ci)
+    lo, hi = _num(lo), _num(hi)
+    text = f"drop {value:.2f} pts (95% CI {lo:.2f} to {hi:.2f})"
+    if hi >= alternative:
+        text += f"; the interval also holds {alternative:g}: it cannot tell the two apart"
+    return Verdict(text, lo <= high and hi >= low and hi < alternative)
 
 
 def _engstrom(claim, get, table, ks, tolerance, **_):
@@ -260,8 +301,13 @@ def _engstrom(claim, get, table, ks, tolerance, **_):
     return Verdict(text, falling and bias > tolerance)
 
 
-def _near(claim, get, key, target, tolerance, unit="", **_):
+def _near(claim, get, key, target, tolerance=None, unit="", n=None, accuracy=None, **_):
+    """``|value - target| <= tolerance``; with ``n`` (``{"a": count, "b": count}``) and ``accuracy``
+    (%), the tolerance is the 95% half-width of a difference of two accuracies on those counts."""
     value = _num(get(key))
+    if n is not None:
+        tolerance = _diff_halfwidth(*((_num(accuracy), _count(get, c)) for c in n.values()))
+        return Verdict(f"{value:,.4g} {unit} (tolerance ±{tolerance:.1f})".strip(), abs(value - target) <= tolerance)
     return Verdict(f"{value:,.4g} {unit}".strip(), abs(value - target) <= tolerance)
 
 
@@ -282,11 +328,15 @@ def _excess(claim, get, key, baseline, tolerance, **_):
                    f"({a - b:+.1f} pts)", a - b > tolerance)
 
 
-def _ci_contains(claim, get, key, ci, target, tolerance, **_):
+def _ci_contains(claim, get, key, ci, target, null, **_):
+    """The run's 95% interval must hold the published ``target`` and exclude ``null`` (no
+    effect): an interval holding both cannot tell the published effect from none."""
     value, (lo, hi) = _num(get(key)), get(ci)
     lo, hi = _num(lo), _num(hi)
-    return Verdict(f"drop {value:.2f} pts (95% CI {lo:.2f} to {hi:.2f})",
-                   lo - tolerance <= target <= hi + tolerance)
+    text = f"drop {value:.2f} pts (95% CI {lo:.2f} to {hi:.2f})"
+    if lo <= null <= hi:
+        text += f"; the interval also holds {null:g}: it cannot tell the published {target:g} from no drop"
+    return Verdict(text, lo <= target <= hi and not lo <= null <= hi)
 
 
 ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": "PGD",
@@ -344,16 +394,19 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
             f"tolerance ±{tol:.1f}")
     if problems:
         text += "; " + "; ".join(problems)
-    return Verdict(text, abs(worst - target) <= tol and not problems)
+    return Verdict(text, abs(worst - target) <= tol and not problems, broken=bool(problems))
 
 
-def _best_minus_final(claim, get, key, field, target, tolerance, **_):
+def _best_minus_final(claim, get, key, field, target, n, **_):
+    """Best minus final validation robust accuracy within the 95% half-width of a difference of
+    two accuracies on ``n`` validation images (at the measured ones) of ``target``."""
     values = [_pct(h[field]) for h in get(key) if isinstance(h, dict) and h.get(field) is not None]
     if not values:
         raise Missing(f"no {field} in {key}")
     gap = max(values) - values[-1]
+    tol = _diff_halfwidth((max(values), _count(get, n)), (values[-1], _count(get, n)))
     return Verdict(f"best {max(values):.1f}% vs final {values[-1]:.1f}% ({gap:.1f} pts over "
-                   f"{len(values)} epochs)", abs(gap - target) <= tolerance)
+                   f"{len(values)} epochs; tolerance ±{tol:.1f})", abs(gap - target) <= tol)
 
 
 def _gain(claim, get, better, worse, n, paired=None, **_):
@@ -386,7 +439,10 @@ def _max_abs_z(claim, get, key, tolerance, context=None, **_):
     return Verdict(text, z <= tolerance)
 
 
-def _robust_gap(claim, get, key, tolerance, **_):
+def _robust_gap(claim, get, key, n, factor, **_):
+    """At the smallest training set, the robust train-test gap of adversarial training must
+    exceed the clean gap of standard training by ``factor`` times the 95% half-width of that
+    difference of gaps (four accuracies, each on ``n`` images)."""
     curve = [r for r in get(key) if isinstance(r, dict)]
     n_min = min(_num(r["n_train"]) for r in curve)
     at = [r for r in curve if r["n_train"] == n_min]
@@ -395,19 +451,26 @@ def _robust_gap(claim, get, key, tolerance, **_):
     std_gap = float(np.mean([_pct(r["clean train"]) - _pct(r["clean test"]) for r in std]))
     rob_gap = float(np.mean([_pct(r["robust train"]) - _pct(r["robust test"]) for r in adv]))
     seeds = f" (mean of {len(adv)} seeds)" if len(adv) > 1 else ""
+    accs = [float(np.mean([_pct(r[c]) for r in rows_])) for rows_, cs in
+            ((adv, ("robust train", "robust test")), (std, ("clean train", "clean test"))) for c in cs]
+    need = factor * _diff_halfwidth(*((a, _count(get, n)) for a in accs))
     return Verdict(f"at n = {int(n_min):,}: robust train-test gap {rob_gap:.1f} pts (adversarial "
-                   f"training) vs clean gap {std_gap:.1f} pts (standard training){seeds}",
-                   rob_gap - std_gap > tolerance)
+                   f"training) vs clean gap {std_gap:.1f} pts (standard training){seeds}; "
+                   f"margin needed {need:.1f}", rob_gap - std_gap > need)
 
 
-def _above_chance(claim, get, prefix, tolerance, **_):
+def _above_chance(claim, get, prefix, n, **_):
+    """Both test accuracies minus their 95% half-width on ``n`` test images exceed chance."""
     det, rand = _pct(get(f"{prefix}.d_det_test_acc")), _pct(get(f"{prefix}.d_rand_test_acc"))
-    chance = _pct(get(f"{prefix}.chance"))
-    return Verdict(f"D_det {det:.1f}%, D_rand {rand:.1f}% on the clean test set (chance {chance:.0f}%)",
-                   min(det, rand) - chance > tolerance)
+    chance, n_test = _pct(get(f"{prefix}.chance")), _count(get, n)
+    low = min(det - _halfwidth(det, n_test), rand - _halfwidth(rand, n_test))
+    return Verdict(f"D_det {det:.1f}%, D_rand {rand:.1f}% on {int(n_test):,} clean test images (chance "
+                   f"{chance:.0f}%; lower 95% bound {low:.1f}%)", low > chance)
 
 
-def _bg_gap(claim, get, key, same, rand, tolerance, **_):
+def _bg_gap(claim, get, key, same, rand, n, **_):
+    """The cue model's BG-gap must exceed the 95% half-width of a difference of two accuracies on
+    ``n`` images; the control model's must stay within its own."""
     table = get(key)
 
     def row(prefix):
@@ -420,21 +483,28 @@ def _bg_gap(claim, get, key, same, rand, tolerance, **_):
 
     (s_cue, s_ctl), (r_cue, r_ctl) = row(same), row(rand)
     cue_gap, ctl_gap = s_cue - r_cue, s_ctl - r_ctl
+    n_img = _count(get, n)
+    tol_cue = _diff_halfwidth((s_cue, n_img), (r_cue, n_img))
+    tol_ctl = _diff_halfwidth((s_ctl, n_img), (r_ctl, n_img))
     return Verdict(f"BG-gap {cue_gap:.1f} pts for the cue model ({same} {s_cue:.1f}%, {rand} {r_cue:.1f}%); "
-                   f"control model {ctl_gap:+.1f} pts", cue_gap > tolerance and abs(ctl_gap) <= tolerance)
+                   f"control model {ctl_gap:+.1f} pts (±{tol_ctl:.1f})",
+                   cue_gap > tol_cue and abs(ctl_gap) <= tol_ctl)
 
 
 def _fraction_key(k) -> float:
     return float(str(k).rstrip("%")) / (100 if str(k).endswith("%") else 1)
 
 
-def _backdoor(claim, get, success, clean, max_fraction, min_success, tolerance, **_):
+def _backdoor(claim, get, success, clean, max_fraction, min_success, n, **_):
+    """Some poison rate <= ``max_fraction`` with success >= ``min_success`` and clean accuracy
+    within the 95% half-width of a difference of two accuracies on ``n`` test images."""
     succ = {_fraction_key(k): _pct(v) for k, v in get(success).items()}
     acc = {_fraction_key(k): _pct(v) for k, v in get(clean).items()}
     if 0.0 not in acc:
         raise Missing(f"no {clean}.0 (the unpoisoned model)")
+    n_img = _count(get, n)
     hits = [f for f in sorted(succ) if 0 < f <= max_fraction and succ[f] >= min_success
-            and f in acc and abs(acc[f] - acc[0.0]) <= tolerance]
+            and f in acc and abs(acc[f] - acc[0.0]) <= _diff_halfwidth((acc[f], n_img), (acc[0.0], n_img))]
     if hits:
         f = hits[0]
         text = (f"{succ[f]:.1f}% attack success at {100 * f:g}% poisoned; clean {acc[f]:.1f}% vs "
@@ -511,7 +581,7 @@ def _none(claim, get, **_):
 
 
 RULES: dict[str, Callable[..., Verdict]] = {
-    "per_model_drop": _per_model_drop, "per_set_order": _per_set_order, "human_drop": _human_drop,
+    "per_model_drop": _per_model_drop, "per_set_order": _per_set_order, "ci_equivalence": _ci_equivalence,
     "engstrom": _engstrom, "near": _near, "at_least": _at_least, "excess": _excess,
     "ci_contains": _ci_contains, "robust_worst_case": _robust_worst_case,
     "best_minus_final": _best_minus_final, "gain": _gain, "max_abs_z": _max_abs_z,
@@ -578,10 +648,26 @@ RULES.update({"near_each": _near_each, "near_n": _near_n, "p_below": _p_below, "
 
 
 # ----------------------------------------------------------------------------- judging
+def not_comparable_reason(claim: dict) -> str:
+    """Why a claim's measurement is not set against the published figure ("" when it is): the
+    claim says its measure differs (``not_comparable``), or it is a stand-in whose rule compares
+    the number itself (``compares="figure"``)."""
+    if claim.get("not_comparable"):
+        return str(claim["not_comparable"])
+    if claim["setting"] == "stand-in" and claim["rule"].get("compares") == "figure":
+        return (f"stand-in ({claim['setting_note']}): its number is not set against the published "
+                "figure; a run in the published setting would be")
+    return ""
+
+
 def status_of(claim: dict, verdict: Verdict | None) -> str:
     """The status that follows from a verdict (None: keys absent) and the claim's kind of evidence."""
     if verdict is None:
         return "not measured"
+    if verdict.broken:  # a broken evaluation reproduces nothing, stand-in or not
+        return "not reproduced"
+    if not_comparable_reason(claim):
+        return "not comparable"
     if not verdict.agrees:
         return "not reproduced"
     if claim["evidence"] == "released data":
@@ -633,11 +719,13 @@ def rows(records: list[dict] | None = None, profile: str | None = None,
     for claim in CLAIMS if claims is None else claims:
         verdict, record, why = judge(claim, records, profile)
         status = status_of(claim, verdict)
+        reason = not_comparable_reason(claim) if status == "not comparable" else ""
+        ours = verdict.ours if verdict else f"not measured: {why}"
         out.append({
             "id": claim["id"], "claim": claim["claim"], "published": claim["published"],
             "source": claim["source"], "confirmed": bool(claim["confirmed"]),
-            "ours": verdict.ours if verdict else f"not measured: {why}",
-            "status": status, "data": claim["data"],
+            "ours": f"{ours}. Not comparable: {reason}" if reason else ours,
+            "status": status, "reason": reason, "data": claim["data"],
             "setting": f"{claim['setting']}: {claim['setting_note']}",
             "profile": record.get("profile") if record else (claim.get("profile") or profile or ""),
             "cite": claim.get("cite", ""), "rule": claim["rule"].get("why", ""),
@@ -688,6 +776,8 @@ def markdown(records: list[dict] | None = None, profile: str | None = None) -> s
             f"{badge('re-analysed')}: recomputed from the authors' released data or predictions",
             f"{badge('qualitative')}: the effect holds in a smaller stand-in, or the published figure "
             "is not confirmed",
+            f"{badge('not comparable')}: measured, but not the quantity the published figure measures "
+            "(the row says why, e.g. a stand-in's number)",
             f"{badge('not reproduced')}: measured, and it disagrees",
             f"{badge('not measured')}: no run has produced it"]) + ".", "",
         f"**{_count_line(table)}.**", "",

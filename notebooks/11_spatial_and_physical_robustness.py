@@ -55,13 +55,16 @@ if importlib.util.find_spec("reliable_ml") is None:
 # that survives random rotations, zooms, lighting changes and noise. The lesson: **robustness
 # holds only for the threat model one trained against.**
 #
-# **Compute.** `smoke`: scikit-learn's 8x8 digits, tiny grids, the CIFAR-10 part off, under a
-# minute. `cpu`: 10,000 MNIST training images per model, 3 seeds of a standard and a
+# **Compute.** `smoke`: scikit-learn's 8x8 digits, tiny grids, the CIFAR-10 part off.
+# `cpu`: 10,000 MNIST training images per model, 3 seeds of a standard and a
 # worst-of-5 model, a 5-angle x 3 x 3-shift grid on 1,000 test images, the shared robust model,
 # the same comparison on a 5,000-image subset of the CIFAR-10 JPEG copy, and EOT on 100 images
-# (models cached after the first run); a few minutes on 2 cores with the cache warm, longer
-# when cold. `gpu`: the paper's 775-point grid on 10,000 images, and full CIFAR-10 with
+# (models cached after the first run). `gpu`: the paper's 775-point grid on 10,000 images, and full CIFAR-10 with
 # PreActResNet-18s through `python -m reliable_ml.experiments.spatial_cifar --profile gpu`.
+
+# %% tags=["remove-input"]
+from reliable_ml import notes  # noqa: E402
+notes.compute_note("11_spatial_and_physical_robustness")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

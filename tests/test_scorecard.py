@@ -235,7 +235,8 @@ def test_masked_gradients_never_pass():
 def test_a_masking_flag_fails_the_row():
     good = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89,
                robust_model={"masking": {"flags": []}})
-    assert row("madry_mnist", [good])["status"] == "qualitative"
+    assert row("madry_mnist", [good])["status"] == "not comparable"  # a stand-in: not set against 88.0
+    assert published("madry_mnist", [good])["status"] == "reproduced"  # judged as a real reproduction
     flagged = dict(good, robust_model={"masking": {"flags": ["gradient_free_beats_gradient"]}})
     r = row("madry_mnist", [flagged])
     assert r["status"] == "not reproduced" and "gradient_free_beats_gradient" in r["ours"]
@@ -596,10 +597,17 @@ def _failing_records():
         "cleanlab": ("cleanlab", [rec("09_label_quality",
                                       label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
                                       cleanlab={"mnist-ours": {"precision": 15, "recall": 40, "source": "ours"}})]),
+        "near_each": ("qa_shift", [qa_record(amazon=15.0)]),
+        "near_n": ("madry_cifar_robustbench", [rb_record(madry=40.0)]),
+        "p_below": ("robust_needs_data_robustbench", [rb_record(p=(1e-10, 0.2))]),
+        "ci_above": ("zero_shot_clip", [qa_record(ci_lo=-0.5)]),
         "effective_robustness": ("effective_robustness", [rec("08_effective_robustness",
                                                               effective_robustness_by_group_median={
                                                                   "robustness intervention": 3.0, "more data": 4.0})]),
     }
+
+
+from test_scorecard_published import qa_record, rb_record  # noqa: E402  (crafted published-results records)
 
 
 def test_every_rule_kind_has_a_crafted_result_that_fails_it():

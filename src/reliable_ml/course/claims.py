@@ -832,6 +832,8 @@ CLAIMS: list[dict] = [
                       'set), mean F1 drop from the SQuAD test set'),
         rule=dict(
             kind='near_each',
+            compares='figure',
+            tolerance_source='the 95% sampling half-width of a mean F1 drop between two test sets of about 10,000 questions (see why)',
             values={'08_effective_robustness:squadshifts.mean_f1_drop.models.nyt': 3.8,
                     '08_effective_robustness:squadshifts.mean_f1_drop.models.reddit': 14.0,
                     '08_effective_robustness:squadshifts.mean_f1_drop.models.amazon': 17.4},
@@ -860,6 +862,7 @@ CLAIMS: list[dict] = [
                       '(read from the leaderboard, not re-attacked here)'),
         rule=dict(
             kind='near_n',
+            compares='figure',
             key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
             target=44.0,
             n=10000,
@@ -886,6 +889,7 @@ CLAIMS: list[dict] = [
                       'AutoAttack'),
         rule=dict(
             kind='near_n',
+            compares='figure',
             key='05_robustness_needs_data:robustbench.models.Wong2020Fast.autoattack',
             target_key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
             n=10000,
@@ -914,6 +918,7 @@ CLAIMS: list[dict] = [
                       '0.031, slightly below 8/255, which if anything favours it)'),
         rule=dict(
             kind='near_n',
+            compares='effect',
             key='05_robustness_needs_data:robustbench.models.Carmon2019Unlabeled.autoattack',
             target_key='05_robustness_needs_data:robustbench.models.Zhang2019Theoretically.autoattack',
             minus=5.0,
@@ -943,6 +948,8 @@ CLAIMS: list[dict] = [
                       'architecture, training), so it is evidence of association, not of cause'),
         rule=dict(
             kind='p_below',
+            compares='effect',
+            tolerance_source='rank tests at level alpha over the models (no tolerance)',
             keys=['05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.generated data',
                   '05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.real extra data'],
             labels=['generated vs CIFAR-10 only', 'real extra vs CIFAR-10 only'],
@@ -973,6 +980,8 @@ CLAIMS: list[dict] = [
                       'ImageNet models, x = ImageNet val on all 1,000 classes'),
         rule=dict(
             kind='ci_above',
+            compares='effect',
+            tolerance_source='bootstrap intervals over models (refitting the line)',
             table='08_effective_robustness:open_clip.effective_robustness',
             threshold=0.0,
             why=('the 95% bootstrap interval (over standard and zero-shot models) of the median '
@@ -1002,6 +1011,7 @@ CLAIMS: list[dict] = [
                       '775), not their networks'),
         rule=dict(
             kind='gain',
+            compares='effect',
             better='11_spatial_and_physical_robustness:spatial.clean.standard',
             worse='11_spatial_and_physical_robustness:spatial.grid.standard',
             n='11_spatial_and_physical_robustness:spatial.n_eval',
@@ -1034,6 +1044,7 @@ CLAIMS: list[dict] = [
                       'distribution, not ImageNet images or printed objects'),
         rule=dict(
             kind='gain',
+            compares='effect',
             better='11_spatial_and_physical_robustness:eot.eot_survival',
             worse='11_spatial_and_physical_robustness:eot.plain_pgd_survival',
             n='11_spatial_and_physical_robustness:eot.n_images',
@@ -1067,6 +1078,8 @@ CLAIMS: list[dict] = [
                       '112; teams with >= 2 entries on both boards (plot_kaggle.py)'),
         rule=dict(
             kind='near',
+            compares='effect',
+            tolerance_source='the 95% binomial half-width 1.96 sqrt(0.25 / 13) for 13 competitions (27.2 points)',
             key='01_accuracy_decomposition:kaggle_medical_summary.share_public_flattered_pct',
             target=50.0,
             tolerance=27.2,

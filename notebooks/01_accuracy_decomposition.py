@@ -335,7 +335,7 @@ else:
 
 # %% [markdown]
 # **What the rebuilt sets show.** For the zoo's best model on $S$
-# (`{glue:text}`best_member``, {glue:text}`best_acc:.2f`%), the drop to the **matched** set
+# ({glue:text}`best_member`, {glue:text}`best_acc:.2f`%), the drop to the **matched** set
 # is {glue:text}`matched_drop:+.2f` points, with a {glue:text}`matched_lo:+.2f` to
 # {glue:text}`matched_hi:+.2f` interval when whole writers are resampled
 # ({glue:text}`matched_iid_lo:+.2f` to {glue:text}`matched_iid_hi:+.2f` treating digits as
@@ -546,7 +546,7 @@ glue("tied_verdict", "the real seeds' interval lies below the simulated one: sim
      display=False)
 
 # %% [markdown]
-# The {glue:text}`n_tied` seeds of `{glue:text}`tied_member_name`` score
+# The {glue:text}`n_tied` seeds of {glue:text}`tied_member_name` score
 # {glue:text}`tied_lo:.2f`% to {glue:text}`tied_hi:.2f`% and agree on
 # {glue:text}`tied_agree:.1f`% of the test digits. Reporting the best of {glue:text}`k_max` of
 # them inflates the holdout score by {glue:text}`opt_tied:.2f` points ({glue:text}`level`
@@ -727,7 +727,7 @@ for key, value in numbers.items():
 # {glue:text}`c10_v4_hi:.1f`). The models keep their order and sit close to one line on the
 # probit scale (v6: slope {glue:text}`c10_v6_slope:.2f`, r² {glue:text}`c10_v6_r2:.3f`).
 # Adaptive overfitting to the CIFAR-10 test set would push the most accurate, most tuned
-# models *below* that line; the most accurate one, `{glue:text}`c10_top``, sits
+# models *below* that line; the most accurate one, {glue:text}`c10_top`, sits
 # {glue:text}`c10_top_resid:+.1f` points from it on v6.
 #
 # ### The slope of the line, on two scales
@@ -786,7 +786,7 @@ for key, value in slope_numbers.items():
 # In accuracy points, v6 accuracy rises by {glue:text}`lin_slope:.2f` points per point of
 # original accuracy ({glue:text}`level` interval over models {glue:text}`lin_lo:.2f` to
 # {glue:text}`lin_hi:.2f`): steeper than 1, so the gap between two models *grows* on the new
-# test set. The most accurate model, `{glue:text}`gap_top``, leads `{glue:text}`gap_ref`` by
+# test set. The most accurate model, {glue:text}`gap_top`, leads {glue:text}`gap_ref` by
 # {glue:text}`gap_orig:.1f` points on CIFAR-10 and by {glue:text}`gap_v6:.1f` on v6; over all
 # pairs of models, the gap grows for {glue:text}`gap_grows:.0f`%. (The talk's example,
 # AutoAugment against a ResNet, 5 points on CIFAR-10 and 10 on CIFAR-10.1, is not among the 30
@@ -858,7 +858,7 @@ for key, value in numbers.items():
 
 # %% [markdown]
 # **What the per-image predictions show (original evaluation).** Read naively from column 0,
-# `{glue:text}`fv_model`` scores {glue:text}`fv_naive:.1f`% top-1 on MatchedFrequency; read best
+# {glue:text}`fv_model` scores {glue:text}`fv_naive:.1f`% top-1 on MatchedFrequency; read best
 # first, {glue:text}`fv_fixed:.1f`%. With every model read correctly, the median drop from the
 # validation set is {glue:text}`in_mf_med:.1f` points on **MatchedFrequency**
 # ({glue:text}`in_mf_lo:.1f` to {glue:text}`in_mf_hi:.1f`, resampling images; single models

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {o.error}", file=sys.stderr)
             print("error: the book is not built because notebooks failed", file=sys.stderr)
             return 1
-    if args.profile == "cpu":  # the readable copies (lab/) quote the cpu run's numbers
+    from .results import ENV_RESULTS
+
+    if args.profile == "cpu" and not os.environ.get(ENV_RESULTS):  # lab/ quotes the committed cpu results
         from . import readable
 
         for path in readable.write_all("cpu"):

@@ -552,7 +552,7 @@ glue("tied_verdict", "the real seeds' interval lies below the simulated one: sim
 # them inflates the holdout score by {glue:text}`opt_tied:.2f` points ({glue:text}`level`
 # interval of the mean over trials {glue:text}`opt_tied_ci_lo:.2f` to
 # {glue:text}`opt_tied_ci_hi:.2f`); models with the same accuracies and independent errors by
-# {glue:text}`opt_sim:.2f` ({glue:text}`opt_sim_ci_lo:.2f` to {glue:text}`opt_sim_ci_hi:.2f});
+# {glue:text}`opt_sim:.2f` ({glue:text}`opt_sim_ci_lo:.2f` to {glue:text}`opt_sim_ci_hi:.2f`);
 # the diverse zoo by {glue:text}`opt_div:.2f` ({glue:text}`opt_div_ci_lo:.2f` to
 # {glue:text}`opt_div_ci_hi:.2f`). For scale, the half-width of the exact interval of one
 # model at $n$ = {glue:text}`n_hold` is {glue:text}`cp_half_hold:.2f` points.

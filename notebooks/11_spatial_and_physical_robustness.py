@@ -188,7 +188,7 @@ glue("k_train", k_train, display=False)
 # %% [markdown]
 # ## Three models
 #
-# We compare three kinds of model on the same {glue:text}`n_eval:,d` test images:
+# We compare three kinds of model on the same {glue:text}`n_eval:,.0f` test images:
 #
 # 1. **standard**: the small CNN of chapter 4 trained on clean images ({glue:text}`seeds` seeds);
 # 2. **$L_\infty$-robust**: the course's one shared robust model, adversarially trained against
@@ -229,7 +229,7 @@ print(f"shared robust model {card['fingerprint']}: {card['recipe']}; clean {card
 # %% [markdown]
 # The shared robust model's card says how robust it is in its own threat model: a worst case of
 # {glue:text}`rob_worst:.1f`% over the attacks it was evaluated with at $L_\infty$ radius
-# $\epsilon =$ {glue:text}`rob_eps:g`, on {glue:text}`rob_n:,d` test images (clean:
+# $\epsilon =$ {glue:text}`rob_eps:g`, on {glue:text}`rob_n:,.0f` test images (clean:
 # {glue:text}`rob_clean:.1f`%).
 #
 # Before trusting the package's attacks, check them against the versions written above, on 200
@@ -254,7 +254,7 @@ assert torch.equal(ours, package) and torch.equal(ours_random.cpu(), package_ran
 #
 # Each model is scored three ways on the same images: clean; under the worst of $k$ random
 # transformations, $k$ = {glue:text}`n_grid` (the grid's size); and under the worst point of the
-# grid. The intervals are 95% Wilson intervals of one model on {glue:text}`n_eval:,d` images;
+# grid. The intervals are 95% Wilson intervals of one model on {glue:text}`n_eval:,.0f` images;
 # the spread over seeds shows how much the training run matters.
 
 # %% tags=["hide-input"]
@@ -379,7 +379,7 @@ if cifar is not None:
 
 # %% [markdown]
 # **What the numbers show.** On {glue:text}`cf_source` ({glue:text}`cf_arch`,
-# {glue:text}`cf_n_train:,d` training images, {glue:text}`cf_n_eval:,d` test images, a grid of
+# {glue:text}`cf_n_train:,.0f` training images, {glue:text}`cf_n_eval:,.0f` test images, a grid of
 # {glue:text}`cf_grid_points` transformations with shifts up to {glue:text}`cf_shift:.1f` pixels),
 # standard models score {glue:text}`cf_standard_clean:.1f`% clean and
 # {glue:text}`cf_standard_grid:.1f`% under the grid ({glue:text}`cf_standard_random:.1f`% under
@@ -437,7 +437,7 @@ x_e, y_e = x_eval[right], y_eval[right]
 t_e = (y_e + 1) % 10  # the target: the next digit
 
 # %% [markdown]
-# We attack the first standard model, on {glue:text}`eot_n:,d` test images it classifies
+# We attack the first standard model, on {glue:text}`eot_n:,.0f` test images it classifies
 # correctly, each toward the next class ($t = (y + 1) \bmod 10$), at $L_\infty$ radius
 # $\epsilon =$ {glue:text}`eot_eps:g` (chapter 4's MNIST radius) with
 # {glue:text}`eot_steps` steps: once with plain targeted PGD, once with EOT over
@@ -492,7 +492,7 @@ plt.show()
 #
 # The intervals resample images, not draws: the draws of one image are not independent trials
 # (an image whose perturbation is robust survives most of its draws), so treating the
-# {glue:text}`eot_n:,d` × {glue:text}`eot_draws` draws as independent would make the intervals
+# {glue:text}`eot_n:,.0f` × {glue:text}`eot_draws` draws as independent would make the intervals
 # far too narrow. On MNIST at this large radius even plain PGD perturbations are fairly robust;
 # {cite:t}`athalye2018synthesizing` worked with ImageNet images and much smaller perturbations,
 # where the gap between the two is large, and went on to 3D-printed objects. We quote none of

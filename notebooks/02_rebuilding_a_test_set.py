@@ -485,11 +485,9 @@ if cifar:
     plt.show()
 for name in hl.STRATEGY_NAMES:
     glue(f"c10h_{name}", strat.loc[name, "acc (%)"] if cifar else float("nan"), display=False)
-vs_glued = {}
 if cifar:
     vs_glued, figures["cifar10h_strategy_minus_random"] = hl.versus_random_numbers(vs_random)
-notes.glue_values({f"c10h_{name}_{part}": vs_glued.get(f"c10h_{name}_{part}", float("nan") if part != "vs_random" else "n/a")
-                   for name in hl.STRATEGY_NAMES if name != "random" for part in ("mean", "lo", "hi", "vs_random")})
+    notes.glue_values(vs_glued)
 
 # %% [markdown]
 # With real annotators the models score {glue:text}`c10h_random:.1f`% on random subsets,

@@ -269,6 +269,10 @@ def versus_random_numbers(table) -> tuple[dict, dict]:
         glued |= {f"c10h_{name}_mean": mean, f"c10h_{name}_lo": lo, f"c10h_{name}_hi": hi,
                   f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0"}
         block[name] = {"mean": round(mean, 3), "ci": [round(lo, 3), round(hi, 3)]}
+    for name in STRATEGY_NAMES[1:]:  # a strategy the table lacks (too few draws) is quoted as NaN
+        if f"c10h_{name}_mean" not in glued:
+            glued |= {f"c10h_{name}_{p}": float("nan") for p in ("mean", "lo", "hi")}
+            glued[f"c10h_{name}_vs_random"] = "not measured"
     return glued, block
 
 

@@ -112,7 +112,7 @@ def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
     source = Path(folder) / f"{stem}.py"
     if not source.exists():
         return []
-    quoted = re.findall(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_]+)", source.read_text())
+    quoted = re.findall(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_.]*[A-Za-z0-9_])", source.read_text())
     missing = sorted(set(quoted) - GLUED)
     for name in missing:
         glue(name, float("nan"))

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 REAL_DATA = os.environ.get("RELIABLE_ML_DATA")
+# The smoke runs execute two chapters side by side: each kernel runs torch on one thread, so on
+# CI's 2 cores this halves the longest part of the suite.
+SMOKE_JOBS = max(1, min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture
@@ -66,7 +69,7 @@ def smoke_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("smoke")
     os.environ["RELIABLE_ML_RESULTS"] = str(tmp / "results")
     try:
-        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False)
+        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False, jobs=SMOKE_JOBS)
     finally:
         os.environ.pop("RELIABLE_ML_RESULTS", None)
     return tmp, {o.notebook: o for o in outcomes}
@@ -104,7 +107,7 @@ def smoke_runs_nodata(tmp_path_factory, smoke_runs):
     before = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False)
+        outcomes = runner.run(None, "smoke", out_dir=tmp / "executed", progress=False, jobs=SMOKE_JOBS)
     finally:
         for key, value in before.items():
             if value is None:

@@ -31,7 +31,7 @@ import nbformat
 import pytest
 
 from reliable_ml import notes
-from reliable_ml.course import readable, runner
+from reliable_ml.course import readable, runner, scorecard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -221,7 +221,7 @@ def test_pages_fit_the_column_and_show_no_bare_numbers(site, browser):
     browser.get(f"{base}/book/scorecard.html")
     badges = browser.execute_script("return [...document.querySelectorAll('table.scorecard .sd-badge')]"
                                     ".map(b => b.innerText.trim());")
-    assert badges and set(badges) <= {"reproduced", "re-analysed", "qualitative", "not reproduced", "not measured"}
+    assert badges and set(badges) <= set(scorecard.STATUSES), f"badges outside the scorecard's statuses: {badges}"
 
 
 # ----------------------------------------------------------------------------- JupyterLab, live kernel

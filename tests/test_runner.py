@@ -228,3 +228,27 @@ def test_requirements_change_the_environment_hash(tmp_path):
     assert build_cache.environment_hash(tmp_path) == before
     (tmp_path / "requirements.txt").write_text("torch==2.15.0\n")
     assert build_cache.environment_hash(tmp_path) != before
+
+
+@pytest.mark.slow
+def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environment(tmp_path, tmp_results,
+                                                                                   monkeypatch):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    (folder / "93_ok.py").write_text(TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])"))
+    (folder / "94_fails.py").write_text(TINY.replace("1 / (n - 4)", "1 / 0"))
+    (folder / "95_ok.py").write_text(TINY.replace("1 / (n - 4)", "n + 1"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    names = [str(folder / f) for f in ("93_ok.py", "94_fails.py", "95_ok.py")]
+    outcomes = runner.run(names, "smoke", out_dir=tmp_path / "out", progress=False, jobs=2)
+    assert [o.notebook for o in outcomes] == ["93_ok", "94_fails", "95_ok"]
+    assert [o.error is None for o in outcomes] == [True, False, True]
+    assert "ZeroDivisionError" in str(outcomes[1].error)
+    printed = "".join(o.get("text", "") for c in nbformat.read(outcomes[0].output, as_version=4).cells
+                      for o in c.get("outputs", []))
+    assert "matplotlib_inline" in printed, "kernels draw inline while they run"
+    import os
+
+    assert os.environ["MPLBACKEND"] == "Agg", "the caller's environment comes back after the last kernel"
+    with pytest.raises(ValueError, match="jobs must be a whole number >= 1; got 0"):
+        runner.run(names, "smoke", jobs=0)

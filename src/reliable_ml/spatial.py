@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -253,7 +254,7 @@ def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: 
     train(model, x_uint8, y, cfg, progress=progress)
     seconds = time.perf_counter() - t0
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
     torch.save({"state": model.state_dict(), "seconds": seconds}, tmp)
     tmp.replace(path)
     return model, seconds

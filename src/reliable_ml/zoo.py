@@ -14,6 +14,7 @@ that live on the model's device (no DataLoader, no PIL), with tqdm progress.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -336,7 +337,7 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
     cachestats.record("zoo", hit=False, models=len(trained))
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
     torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
     tmp.replace(path)
     return trained

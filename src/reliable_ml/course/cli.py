@@ -23,12 +23,14 @@ def _parser() -> argparse.ArgumentParser:
                      metavar=("KEY", "VALUE"), help="override a value of the parameters cell")
     run.add_argument("--out", type=Path, default=None, help="folder for executed notebooks")
     run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
+    run.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (each in its own kernel; default 1)")
 
     book = sub.add_parser("book", help="execute every notebook, then build the HTML book")
     book.add_argument("--profile", default="cpu", choices=PROFILES)
     book.add_argument("--skip-run", action="store_true",
                       help="reuse the notebooks already executed in _build/executed/<profile>")
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    book.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (each in its own kernel; default 1)")
 
     lab = sub.add_parser("readable", help="write the readable copies lab/NN_name.ipynb (prose with the run's numbers)")
     lab.add_argument("--profile", default="cpu", choices=PROFILES, help="the run whose numbers the text shows")
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         overrides = dict(args.parameter)
         try:
-            outcomes = runner.run(args.notebooks, args.profile, overrides, args.out, not args.no_progress)
+            outcomes = runner.run(args.notebooks, args.profile, overrides, args.out, not args.no_progress,
+                                  jobs=args.jobs)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -99,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     executed = runner.BUILD_DIR / "executed" / args.profile
     if not args.skip_run:
-        outcomes = runner.run(None, args.profile, out_dir=executed, cache=True)  # unchanged: reused
+        try:  # unchanged notebooks are reused
+            outcomes = runner.run(None, args.profile, out_dir=executed, cache=True, jobs=args.jobs)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         failed = [o for o in outcomes if o.error]
         if failed:
             for o in failed:

@@ -7,8 +7,11 @@ notebook in memory, its ``parameters`` cell is read to validate ``-p KEY VALUE``
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +179,37 @@ def hide_injected_parameters(nb) -> int:
     return count
 
 
+# The environment every kernel inherits: figures drawn inline even where the caller runs headless
+# with Agg (CI does; an executed chapter without its figures would build a book without them), and
+# the headless flag (no widget progress bars in outputs). Set while at least one kernel runs, and
+# restored after the last one: notebooks may execute side by side (``run(jobs=2)``).
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", ENV_HEADLESS: "1"}
+_env_lock = threading.Lock()
+_env_users = 0
+_env_saved: dict[str, str | None] = {}
+
+
+@contextlib.contextmanager
+def _kernel_env():
+    global _env_users, _env_saved
+    with _env_lock:
+        if _env_users == 0:
+            _env_saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+            os.environ.update(KERNEL_ENV)
+        _env_users += 1
+    try:
+        yield
+    finally:
+        with _env_lock:
+            _env_users -= 1
+            if _env_users == 0:
+                for key, value in _env_saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+
 def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
             out_dir: Path | None = None, progress: bool = True, timeout_s: int | None = None,
             cache: bool = False) -> Outcome:
@@ -204,27 +238,17 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     if cache and not build_cache.changed(output, cache_key):
         return Outcome(src.stem, output, 0.0, cached=True)
     build_cache.forget(output)
-    env_before = {k: os.environ.get(k) for k in ("MPLBACKEND", ENV_HEADLESS)}
-    # the kernel draws figures inline even where the caller runs headless with Agg (CI does):
-    # an executed chapter without its figures would build a book without them
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    os.environ[ENV_HEADLESS] = "1"  # the kernel inherits it: no widget progress bars in outputs
     t0, started = time.perf_counter(), time.time()
     error = None
     try:
-        pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
-                            progress_bar=progress, cwd=str(src.parent), log_output=False,
-                            execution_timeout=timeout_s)
+        with _kernel_env():
+            pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
+                                progress_bar=progress, cwd=str(src.parent), log_output=False,
+                                execution_timeout=timeout_s)
     except pm.PapermillExecutionError as exc:
         # papermill counts its injected-parameters cell; report the position in the source, from 1
         cell = exc.cell_index + 1 - (exc.cell_index > _parameters_index(nb))
         error = NotebookFailed(src.stem, cell, exc.ename, exc.evalue, exc.source)
-    finally:
-        for key, value in env_before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     seconds = time.perf_counter() - t0
     if output.exists():
         done = nbformat.read(output, as_version=4)
@@ -246,34 +270,55 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _report(outcome: Outcome, profile: str, header: bool) -> None:
+    if header:
+        print(f"==> {outcome.notebook} [{profile}]", flush=True)
+    if outcome.cached:
+        print(f"    {outcome.notebook}: unchanged (cache key matches): not executed again", flush=True)
+        return
+    status = "FAILED" if outcome.error else "ok"
+    print(f"    {outcome.notebook}: {status} in {outcome.seconds:.1f} s -> {_shown(outcome.output)}", flush=True)
+    if outcome.error:
+        print(f"    {outcome.error}", flush=True)
+
+
 def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None = None,
-        out_dir: Path | None = None, progress: bool = True, cache: bool = False) -> list[Outcome]:
-    """Validate every selected notebook's parameters, then execute them in order.
+        out_dir: Path | None = None, progress: bool = True, cache: bool = False,
+        jobs: int = 1) -> list[Outcome]:
+    """Validate every selected notebook's parameters, then execute them.
 
     With ``cache=True`` (``make book``), notebooks whose cache key is unchanged are reused.
     All parameter errors are raised before any notebook starts. Failures do not stop the
     remaining notebooks; the caller decides the exit status from the outcomes.
+
+    ``jobs`` > 1 executes that many notebooks side by side (each in its own kernel; the model
+    caches they share are written atomically, one temporary file per process). Outcomes come
+    back in notebook order either way; papermill's per-cell progress bar is off when ``jobs > 1``.
     """
     check_profile(profile)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1; got {jobs!r}")
     sources = discover(names)
     if not sources:
         raise ValueError(f"no notebooks found in {NOTEBOOK_DIR}")
     for src in sources:  # fail fast, before any cell runs
         resolve_parameters(src.stem, parameters_of(read_notebook(src)), {**(overrides or {}), "profile": profile})
-    outcomes = []
-    for src in sources:
-        print(f"==> {src.stem} [{profile}]", flush=True)
-        outcome = execute(src, profile, overrides, out_dir, progress, cache=cache)
-        if outcome.cached:
-            print("    unchanged (cache key matches): not executed again", flush=True)
-            outcomes.append(outcome)
-            continue
-        status = "FAILED" if outcome.error else "ok"
-        print(f"    {status} in {outcome.seconds:.1f} s -> {_shown(outcome.output)}", flush=True)
-        if outcome.error:
-            print(f"    {outcome.error}", flush=True)
-        outcomes.append(outcome)
-    return outcomes
+    if jobs == 1:
+        outcomes = []
+        for src in sources:
+            print(f"==> {src.stem} [{profile}]", flush=True)
+            outcomes.append(execute(src, profile, overrides, out_dir, progress, cache=cache))
+            _report(outcomes[-1], profile, header=False)
+        return outcomes
+    print(f"==> {len(sources)} notebooks [{profile}], {jobs} at a time", flush=True)
+
+    def one(src: Path) -> Outcome:
+        outcome = execute(src, profile, overrides, out_dir, False, cache=cache)
+        _report(outcome, profile, header=False)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, sources))
 
 
 __all__ = ["PROFILES", "NotebookFailed", "Outcome", "coerce", "discover", "execute",

@@ -27,8 +27,6 @@ if importlib.util.find_spec("reliable_ml") is None:
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
 
 # %% [markdown]
-# # 10. Features we cannot see: non-robust features and what robust models see
-# %% [markdown]
 # # 11. Brittleness beyond the $L_\infty$ ball: rotations, translations and the physical world
 #
 # Every robustness figure so far in this course was an $L_\infty$ figure: the attacker may move

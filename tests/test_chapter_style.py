@@ -48,3 +48,14 @@ def test_chapter_has_exercises_with_solutions(src):
     solved = set(re.findall(r"```\{solution(?:-start)?\}\s*(\S+)", text))
     assert 2 <= len(labels) <= 4, f"{src.stem}: {len(labels)} exercises; the course has 2-4 per chapter"
     assert set(labels) <= solved, f"{src.stem}: exercises without a solution: {set(labels) - solved}"
+
+
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chapter_has_one_title_with_its_number(src):
+    """One level-1 heading, "N. Title", whose N is the file's number (chapter 11 once opened with
+    a copy of chapter 10's title, which the book showed as a second heading)."""
+    nb = read_notebook(src)
+    titles = [line for c in nb.cells if c.cell_type == "markdown"
+              for line in c.source.splitlines() if re.match(r"#\s", line)]
+    assert len(titles) == 1, f"{src.name}: level-1 headings {titles}"
+    assert re.match(rf"#\s+{int(src.stem[:2])}\.\s", titles[0]), f"{src.name}: title {titles[0]!r}"

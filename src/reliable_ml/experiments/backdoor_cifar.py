@@ -22,18 +22,17 @@ present, else the offline JPEG (quality 75) copy, labelled "CIFAR-10 (JPEG q75 c
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
 from .. import attacks, models
-from ..course import results
+from . import entry
 from .. import poisoning as po
 from .. import robust_train as rt
 from ..image_task import load_cifar
-from ..env import device, device_name, seed_everything
+from ..env import device, seed_everything
 
 NOTEBOOK = "07_backdoors_and_spurious_correlations"
 
@@ -214,22 +213,19 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
             cue_acc[name] = attacks.accuracy(cue_model, xt.to(dev).float() / 255, y_test_d)
         figures |= {"spurious_cue_acc": cue_acc, "cue_agree": s.cue_agree}
 
-    arch = "small CNN" if s.arch == "small_cnn" else f"PreActResNet-18 (width {s.width})"
+    arch = entry.architecture(s.arch, s.width)
     figures |= {"architecture": arch, "n_train": len(y), "n_eval": len(y_test), "train_epochs": s.train.epochs,
                 "train_minutes": round(train_seconds / 60, 2)}
     out = {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0,
            "settings": {k: v for k, v in asdict(s).items() if k != "train"} | {"train": asdict(s.train)}}
     if save:
-        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source, wall_seconds=out["seconds"],
-                                   device=device_name(dev), seed=seed,
-                                   entry_point="reliable_ml.experiments.backdoor_cifar")
+        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
+                                   module=__name__)
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = entry.parser(__doc__, SETTINGS)
     args = ap.parse_args(argv)
     out = run(args.profile, seed=args.seed)
     f = out["figures"]

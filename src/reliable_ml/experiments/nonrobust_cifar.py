@@ -20,18 +20,17 @@ set; the gpu row here is a smaller stand-in (not yet run on a GPU: timings are e
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass, replace
 
 import torch
 
 from .. import nonrobust as nr
-from ..course import results
+from . import entry
 from .. import robust_train as rt
 from ..data import display_path
 from ..image_task import load_cifar
-from ..env import device, device_name, seed_everything
+from ..env import device, seed_everything
 
 NOTEBOOK = "10_nonrobust_features"
 ARCHS = ("preact_resnet18", "small_cnn")
@@ -98,22 +97,19 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
     exp = nr.relabel_experiment(train_set.x, train_set.y, x_test, y_test, train_cfg=s.train, eps=s.eps, norm="l2",
                                 steps=s.steps, n_source=n_source, n_relabel=n_relabel, seeds=s.seeds, arch=s.arch,
                                 width=s.width, num_classes=10, seed=seed, device=dev, progress=progress)
-    arch = "small CNN" if s.arch == "small_cnn" else f"PreActResNet-18 (width {s.width})"
-    entry = exp.figures | {"architecture": arch, "data_source": source}
-    figures = {"nonrobust": {"cifar10": entry}}
+    arch = entry.architecture(s.arch, s.width)
+    row = exp.figures | {"architecture": arch, "data_source": source}
+    figures = {"nonrobust": {"cifar10": row}}
     out = {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "experiment": exp,
            "settings": {k: v for k, v in asdict(s).items() if k != "train"} | {"train": asdict(s.train)}}
     if save:
-        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source, wall_seconds=out["seconds"],
-                                   device=device_name(dev), seed=seed,
-                                   entry_point="reliable_ml.experiments.nonrobust_cifar")
+        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
+                                   module=__name__)
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = entry.parser(__doc__, SETTINGS)
     args = ap.parse_args(argv)
     out = run(args.profile, seed=args.seed)
     f = out["figures"]["nonrobust"]["cifar10"]

@@ -11,13 +11,13 @@ Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, 
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass, replace
 
 import torch
 
 from .. import models
+from . import entry
 from ..course import results
 from .. import robust_train as rt
 from ..image_task import load_cifar
@@ -99,9 +99,8 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, check
            "settings": {k: v for k, v in asdict(s).items() if k != "train"} | {"train": asdict(s.train)},
            "seconds": time.perf_counter() - t0}
     if save:
-        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source,
-                                   wall_seconds=out["seconds"], device=device_name(dev), seed=seed,
-                                   entry_point="reliable_ml.experiments.robust_cifar")
+        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
+                                   module=__name__)
     return out
 
 
@@ -156,11 +155,9 @@ def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
+    ap = entry.parser(__doc__, SETTINGS)
     ap.add_argument("--checkpoint", default=None, help="checkpoint file (written every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--catastrophic-overfitting", action="store_true",
                     help="run Wong et al.'s FGSM / FGSM-RS arms instead (profiles smoke, gpu; cached)")
     args = ap.parse_args(argv)

@@ -13,7 +13,6 @@ Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -21,10 +20,10 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from .. import models
-from ..course import results
+from . import entry
 from .. import robust_train as rt
 from .. import self_training as st
-from ..env import device, device_name, seed_everything
+from ..env import device, seed_everything
 from ..image_task import eval_subset, load_cifar
 
 NOTEBOOK = "06_robust_self_training"
@@ -107,15 +106,13 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
     settings |= {"standard": asdict(s.standard), "robust": asdict(s.robust)}
     result = {"figures": figures, "data_source": source, "settings": settings, "seconds": seconds, "compare": out}
     if save:
-        result["path"] = results.save(NOTEBOOK, profile, figures, data_source=source, wall_seconds=seconds,
-                                      device=device_name(dev), seed=seed, entry_point="reliable_ml.experiments.rst_cifar")
+        result["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=seconds, dev=dev, seed=seed,
+                                   module=__name__)
     return result
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = entry.parser(__doc__, SETTINGS)
     ap.add_argument("--no-save", action="store_true", help="print the figures without writing results/")
     ap.add_argument("--robust-steps", type=int, default=None, help="override the steps of each robust arm")
     args = ap.parse_args(argv)

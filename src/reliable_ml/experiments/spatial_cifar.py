@@ -16,7 +16,6 @@ The gpu row has not been run on a GPU for this course: its timing is an estimate
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -24,9 +23,9 @@ import torch
 
 from .. import nonrobust as nr
 from .. import spatial as sp
-from ..course import results
+from . import entry
 from ..data import display_path
-from ..env import device, device_name, seed_everything
+from ..env import device, seed_everything
 from ..image_task import load_cifar
 
 NOTEBOOK = "11_spatial_and_physical_robustness"
@@ -108,27 +107,24 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
                                                           max_shift=shift, n_angles=s.n_angles,
                                                           n_shifts=s.n_shifts, seed=seed + 100))
     summary = sp.summarize(scores)
-    arch = "small CNN" if s.arch == "small_cnn" else f"PreActResNet-18 (width {s.width})"
-    entry = {**sp.as_fractions(summary), "units": "accuracies as fractions (0..1); intervals: 95% Wilson per seed",
+    arch = entry.architecture(s.arch, s.width)
+    row = {**sp.as_fractions(summary), "units": "accuracies as fractions (0..1); intervals: 95% Wilson per seed",
              "n_eval": int(len(y_ev)), "seeds": s.seeds, "n_train": int(len(y_tr)), "architecture": arch,
              "defence": s.spatial_method + (f" (k = {s.k})" if s.spatial_method == "worst_of_k" else ""),
              "max_angle": s.max_angle, "max_shift_px": shift, "grid_points": s.n_angles * s.n_shifts ** 2,
              "data_source": source}
-    figures = {"spatial_cifar": entry}
+    figures = {"spatial_cifar": row}
     out = {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "models": trained,
            "summary": summary,
            "x_eval": x_ev, "y_eval": y_ev, "settings": asdict(s)}
     if save:
-        out["path"] = results.save(NOTEBOOK, profile, figures, data_source=source, wall_seconds=out["seconds"],
-                                   device=device_name(dev), seed=seed,
-                                   entry_point="reliable_ml.experiments.spatial_cifar")
+        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
+                                   module=__name__)
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", choices=tuple(SETTINGS), default="gpu")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = entry.parser(__doc__, SETTINGS)
     args = ap.parse_args(argv)
     out = run(args.profile, seed=args.seed)
     f = out["figures"]["spatial_cifar"]

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import data, models, robust_model as rm, robust_train as rt, tradeoff
+from reliable_ml import cachestats, data, models, robust_model as rm, robust_train as rt, tradeoff
 
 
 class Quantize(nn.Module):
@@ -104,7 +104,9 @@ def test_shared_model_is_built_once_and_loaded_by_fingerprint(tmp_root, monkeypa
     built = []
     real = rm._build
     monkeypatch.setattr(rm, "_build", lambda *a, **k: built.append(1) or real(*a, **k))
+    cachestats.reset()
     model, card = rm.shared_robust_model("mnist", "smoke", progress=False)  # empty data root: digits, loudly
+    assert cachestats.summary()["by_cache"] == {"robust_model": {"hits": 0, "misses": 1}}
     assert card["dataset"] == "digits" and card["eps"] == rm.settings_row("smoke").digits_eps
     assert set(card) >= {"fingerprint", "worst_case_acc", "attack_acc", "clean_acc", "n_eval", "square_queries",
                          "recipe", "masking"} and set(card["masking"]) >= {"flags", "checks"}
@@ -112,6 +114,7 @@ def test_shared_model_is_built_once_and_loaded_by_fingerprint(tmp_root, monkeypa
     assert not model.training and next(model.parameters()).device.type == "cpu"
     again, card2 = rm.shared_robust_model("mnist", "smoke", progress=False)
     assert built == [1] and card2 == card
+    assert cachestats.summary()["by_cache"] == {"robust_model": {"hits": 1, "misses": 1}}, "results say warm or cold"
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
     with pytest.raises(ValueError, match="allowed: mnist, digits"):
         rm.shared_robust_model("cifar10", "smoke")
@@ -121,13 +124,16 @@ def test_catastrophic_overfitting_curves_per_arm_and_seed_are_cached(tmp_root):
     torch.set_num_threads(1)
     tr, te = data.load_images("digits", "train"), data.load_images("digits", "test")
     kw = dict(eps=0.1, epochs=2, seeds=2, width=4, val_size=50, batch_size=128)
+    cachestats.reset()
     out = rt.catastrophic_overfitting(tr.x[:256], tr.y[:256], te.x, te.y, **kw)
+    assert cachestats.summary()["by_cache"]["catastrophic_overfitting"] == {"hits": 0, "misses": 6}  # 3 arms x 2 seeds
     assert list(out["curves"]) == list(rt.co_arms(0.1)) and len(out["curves"]) == 3
     for arm, by_seed in out["curves"].items():
         assert set(by_seed) == {"0", "1"} and all(len(c) == 2 and all(0 <= v <= 100 for v in c)
                                                   for c in by_seed.values())
         assert out["summary"][arm]["seeds"] == 2
     assert rt.catastrophic_overfitting(tr.x[:256], tr.y[:256], te.x, te.y, **kw) == out  # read back from the cache
+    assert cachestats.summary()["by_cache"]["catastrophic_overfitting"] == {"hits": 6, "misses": 6}
 
 
 @pytest.mark.parametrize("p,eta,d", [(0.95, 3 / math.sqrt(1000), 1000), (0.9, 0.05, 400)])

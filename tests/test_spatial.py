@@ -129,8 +129,9 @@ def blobs(n=300, seed=0):
 
 @pytest.mark.parametrize("method", sp.METHODS)
 def test_training_learns_and_the_cache_returns_the_same_model(tmp_path, method):
-    from reliable_ml import models
+    from reliable_ml import cachestats, models
 
+    cachestats.reset()
     x, y = blobs()
     cfg = sp.SpatialTrainConfig(method=method, epochs=3, batch_size=50, lr_max=1e-2, k=3, max_angle=10,
                                 max_shift=0.5)
@@ -140,6 +141,7 @@ def test_training_learns_and_the_cache_returns_the_same_model(tmp_path, method):
     assert acc > 0.9
     assert len(list(tmp_path.glob("t-*.pt"))) == 1
     again, _ = sp.train_cached(models.small_cnn(image_size=8), x, y, cfg, "t", cache=tmp_path)
+    assert cachestats.summary()["by_cache"] == {"spatial": {"hits": 1, "misses": 1}}
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
 

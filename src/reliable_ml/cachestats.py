@@ -1,7 +1,8 @@
 """What the model caches did in this process: models loaded from a cache (hits) and trained
 because the cache had no copy (misses).
 
-The caching trainers (:func:`reliable_ml.zoo.train_zoo_cached`,
+The caching trainers (:func:`reliable_ml.zoo.train_zoo_cached`, the shared robust model,
+the spatial models, the catastrophic-overfitting curves,
 :func:`reliable_ml.nonrobust.train_cached`) call :func:`record`; the results writer
 (:func:`reliable_ml.course.results.save`) stores :func:`summary` as ``model_cache`` in every
 results file, so a chapter's compute note can say whether its measured run time is a cold or a

@@ -48,7 +48,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import attacks, models
+from . import attacks, cachestats, models
 from . import robust_train as rt
 
 RECIPE_VERSION = 1
@@ -309,11 +309,13 @@ def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
             try:
                 card = json.loads((folder / "card.json").read_text())
                 model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+                cachestats.record("robust_model", hit=True)
                 return model.eval(), card
             except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
                 print(f"shared robust model: cache entry {folder.name} unreadable ({exc}); rebuilding")
         if progress:
             print(f"shared robust model {used}-{fp}: not cached, training and evaluating it once ({profile} row)")
+        cachestats.record("robust_model", hit=False)
         model, card = _build(row, train, test, used, eps, fp, progress)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".model.pt.{os.getpid()}.tmp"

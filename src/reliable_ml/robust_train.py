@@ -489,7 +489,7 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
     import hashlib
     import json
 
-    from . import models
+    from . import cachestats, models
     from .data import cache_dir
 
     settings = {"eps": eps, "epochs": epochs, "seeds": seeds, "large_alpha": large_alpha, "width": width,
@@ -501,7 +501,9 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
         h.update(t.contiguous().numpy().tobytes())
     path = cache_dir() / "catastrophic_overfitting" / f"{h.hexdigest()[:16]}.json"
     if cache and path.exists():
+        cachestats.record("catastrophic_overfitting", hit=True, models=len(co_arms(eps, large_alpha)) * seeds)
         return json.loads(path.read_text())
+    cachestats.record("catastrophic_overfitting", hit=False, models=len(co_arms(eps, large_alpha)) * seeds)
     image_size = x_train.shape[-1]
 
     def small_cnn(seed):

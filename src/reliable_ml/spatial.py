@@ -238,6 +238,7 @@ def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: 
     keyed by the config, the training tensors, the architecture and the torch version.
     Returns ``(model, training seconds)``; a cached model reports its original training time.
     An unreadable cache file is retrained and rewritten."""
+    from . import cachestats
     from .data import cache_dir
 
     folder = Path(cache) if cache is not None else cache_dir() / "models" / "spatial"
@@ -247,9 +248,11 @@ def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: 
         try:
             saved = torch.load(path, map_location=dev, weights_only=True)
             model.load_state_dict(saved["state"])
+            cachestats.record("spatial", hit=True)
             return model.eval(), float(saved["seconds"])
         except Exception:  # noqa: BLE001 - any unreadable cache file is retrained
             pass
+    cachestats.record("spatial", hit=False)
     t0 = time.perf_counter()
     train(model, x_uint8, y, cfg, progress=progress)
     seconds = time.perf_counter() - t0

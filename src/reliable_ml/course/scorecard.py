@@ -339,9 +339,12 @@ def _ci_contains(claim, get, key, ci, target, null, **_):
     return Verdict(text, lo <= target <= hi and not lo <= null <= hi)
 
 
+# How the results keys read in a row. ``robust_acc`` is a chapter's headline robust accuracy,
+# whatever attack produced it (04's cpu run: the worst case over the whole suite), so it is not
+# called PGD; ``pgd_acc`` is PGD on the chapter's whole evaluation set.
 ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": "PGD",
                 "worst_case_acc_on_autoattack_subset": "per-image worst of both", "worst_case_acc": "worst case",
-                "robust_acc": "PGD"}
+                "robust_acc": "headline", "pgd_acc": "PGD (all images)"}
 
 
 def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,

@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= cpu
+# Chapters executed side by side by `make book` (each in its own kernel; shared models are built once).
+JOBS ?= 1
 STAMP := $(VENV)/.installed
 # The repository the book is published from, set here only: `make book REPO_URL=https://github.com/OWNER/NAME`.
 # It becomes the book's repository link and its Binder/Colab launch buttons; unset, the book has none.
@@ -35,7 +37,7 @@ install: $(STAMP)
 
 # Re-executes only the notebooks whose cache key changed (see src/reliable_ml/build_cache.py).
 book: $(STAMP)
-	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE)
+	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE) --jobs $(JOBS)
 
 test: $(STAMP)
 	$(PY) -m pytest

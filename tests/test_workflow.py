@@ -73,7 +73,7 @@ def test_ci_builds_both_cpu_books_after_the_tests():
     assert os.access(CI, os.X_OK)
     body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
     # commands, not the quoted labels of `timed`: a command ends its line or is followed by || or &&
-    command = r"\bmake {}(?=\s*(?:$|\|\||&&|;))"
+    command = r"\bmake {}(?:\s+[A-Z_]+=\S+)*(?=\s*(?:$|\|\||&&|;))"  # make book JOBS=2 || ...
     books = [m.start() for m in re.finditer(command.format("book"), body, flags=re.M)]
     tests = [m.start() for m in re.finditer(command.format("test"), body, flags=re.M)]
     assert len(books) == 2 and tests and tests[0] < books[0], "make test, then make book with and without data"

@@ -48,7 +48,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import attacks, cachestats, models
+from . import attacks, cachelock, cachestats, models
 from . import robust_train as rt
 
 RECIPE_VERSION = 1
@@ -303,25 +303,35 @@ def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
     eps = row.eps if used == "mnist" else row.digits_eps
     fp = fingerprint(row, used, eps, train.x, test.x)
     folder = cache_folder(used, fp)
-    with torch.random.fork_rng():  # the caller's random state is the same whether the cache was warm or cold
-        model = make_model(test.x.shape[-1], row.seed)
-        if (folder / "card.json").exists() and (folder / "model.pt").exists():
-            try:
-                card = json.loads((folder / "card.json").read_text())
-                model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
-                cachestats.record("robust_model", hit=True)
-                return model.eval(), card
-            except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
+    def cached(quiet: bool):
+        if not ((folder / "card.json").exists() and (folder / "model.pt").exists()):
+            return None
+        try:
+            model = make_model(test.x.shape[-1], row.seed)
+            card = json.loads((folder / "card.json").read_text())
+            model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+        except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
+            if not quiet:
                 print(f"shared robust model: cache entry {folder.name} unreadable ({exc}); rebuilding")
-        if progress:
-            print(f"shared robust model {used}-{fp}: not cached, training and evaluating it once ({profile} row)")
-        cachestats.record("robust_model", hit=False)
-        model, card = _build(row, train, test, used, eps, fp, progress)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".model.pt.{os.getpid()}.tmp"
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, folder / "model.pt")
-    _atomic_json(folder / "card.json", card)
+            return None
+        cachestats.record("robust_model", hit=True)
+        return model.eval(), card
+
+    with torch.random.fork_rng():  # the caller's random state is the same whether the cache was warm or cold
+        if (hit := cached(quiet=True)) is not None:
+            return hit
+        with cachelock.building(folder):  # chapters side by side: the first one builds, the others wait
+            if (hit := cached(quiet=False)) is not None:
+                return hit
+            if progress:
+                print(f"shared robust model {used}-{fp}: not cached, training and evaluating it once ({profile} row)")
+            cachestats.record("robust_model", hit=False)
+            model, card = _build(row, train, test, used, eps, fp, progress)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".model.pt.{os.getpid()}.tmp"
+            torch.save(model.state_dict(), tmp)
+            os.replace(tmp, folder / "model.pt")
+            _atomic_json(folder / "card.json", card)
     return model.cpu().eval(), card
 
 

@@ -315,12 +315,15 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     """
     from pathlib import Path
 
-    from . import cachestats
+    from . import cachelock, cachestats
     from .data import cache_dir
 
     folder = Path(cache) if cache is not None else cache_dir() / "zoo"
     path = folder / f"{_zoo_key(names, x_train, y_train, n_classes, batch, lr, seed)}.pt"
-    if path.exists():
+
+    def cached() -> dict[str, Trained] | None:
+        if not path.exists():
+            return None
         try:
             saved = torch.load(path, map_location=x_train.device, weights_only=True)
             out = {}
@@ -330,16 +333,22 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
                 model = build_model(spec, tuple(x_train.shape[1:]), n_classes, one, one).to(x_train.device)
                 model.load_state_dict(saved[name]["state"])
                 out[name] = Trained(model.eval(), spec, float(saved[name]["seconds"]))
-            cachestats.record("zoo", hit=True, models=len(out))
-            return out
         except Exception:  # noqa: BLE001 - any unreadable cache file (truncated, foreign, stale) is retrained
-            pass  # unreadable or stale: retrain below and overwrite
-    trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress)
-    cachestats.record("zoo", hit=False, models=len(trained))
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
-    torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
-    tmp.replace(path)
+            return None
+        cachestats.record("zoo", hit=True, models=len(out))
+        return out
+
+    if (out := cached()) is not None:
+        return out
+    with cachelock.building(path):  # a chapter running beside this one may be training the same zoo
+        if (out := cached()) is not None:
+            return out
+        trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed,
+                            progress=progress)
+        cachestats.record("zoo", hit=False, models=len(trained))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
+        torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
+        tmp.replace(path)
     return trained
 
 

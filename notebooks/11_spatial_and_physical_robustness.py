@@ -27,7 +27,7 @@ if importlib.util.find_spec("reliable_ml") is None:
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
 
 # %% [markdown]
-# # 11. Brittleness beyond the $L_\infty$ ball: rotations, translations and the physical world
+# # 11. Brittleness beyond the L∞ ball: rotations, translations and the physical world
 #
 # Every robustness figure so far in this course was an $L_\infty$ figure: the attacker may move
 # each pixel by at most $\epsilon$, and the robust models of chapter 4 were trained against

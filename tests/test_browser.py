@@ -136,7 +136,7 @@ def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
     typeset = 0
     for page in pages(html):
         browser.get(f"{base}/{page}")
-        state = wait_for(lambda: browser.execute_script(MATH_STATE), 60, f"MathJax to finish on {page}", poll_s=0.5)
+        state = wait_for(lambda: browser.execute_script(MATH_STATE), 120, f"MathJax to finish on {page}", poll_s=0.5)
         for src in state["mathjax_src"]:
             assert src.startswith(base), f"{page} loads MathJax from another host: {src}"
         assert not state["external"], f"{page} needs the network: it requests {state['external'][:5]}"

@@ -59,3 +59,6 @@ def test_chapter_has_one_title_with_its_number(src):
               for line in c.source.splitlines() if re.match(r"#\s", line)]
     assert len(titles) == 1, f"{src.name}: level-1 headings {titles}"
     assert re.match(rf"#\s+{int(src.stem[:2])}\.\s", titles[0]), f"{src.name}: title {titles[0]!r}"
+    # titles appear in every page's navigation, and Sphinx loads MathJax only on pages with math
+    # of their own: "$L_\infty$" in chapter 11's title showed as raw TeX on chapter 00's page
+    assert "$" not in titles[0] and "\\(" not in titles[0], f"{src.name}: math in the title {titles[0]!r}; use Unicode"

@@ -51,8 +51,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # scikit-learn's 8x8 digits and tiny networks, seconds. `cpu`: MNIST; the shared robust model
 # (PGD adversarial training on all 60,000 training digits) and its evaluation by the whole
 # attack suite on 1,000 test images are built once and cached, as are the catastrophic
-# overfitting curves (3 arms x 3 seeds, 10 epochs on 20,000 training digits); the cold costs
-# are printed where they are built. `gpu`: the same MNIST
+# overfitting curves (3 arms x 3 seeds, 10 epochs on all 60,000 training digits); the cold
+# costs are printed where they are built. `gpu`: the same MNIST
 # part at full size, plus CIFAR-10 with a PreActResNet-18 at $\epsilon = 8/255$ through
 # `python -m reliable_ml.experiments.robust_cifar`.
 
@@ -68,7 +68,7 @@ eps = 0.3
 standard_epochs = 2
 n_curve = 500
 co_eps = 0.3
-co_train_size = 20000
+co_train_size = 0
 co_epochs = 10
 co_eps_ramp_epochs = 1.5
 co_seeds = 3
@@ -302,9 +302,8 @@ robust_plots.glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # measure PGD-10 accuracy on the same held-out test images after **every** epoch: FGSM from
 # $\delta = 0$ with step $\epsilon$; FGSM-RS (random start) with the moderate step
 # $1.25\,\epsilon$; FGSM-RS with the large step $2\,\epsilon$. The network is the chapter's
-# CNN and $\epsilon$ grows from 0 over the first epochs, as for the robust model; the settings
-# row says how many training images and epochs fit a CPU, and the curves are cached like the
-# robust model. (With a CNN half as wide, no arm became robust to PGD within 10 epochs here, so
+# CNN, trained on the whole training split, and $\epsilon$ grows from 0 over the first epochs,
+# as for the robust model; the curves are cached like the robust model. (With a CNN half as wide, no arm became robust to PGD within 10 epochs here, so
 # nothing could collapse.) A run *collapses* when it became robust (at least 20% PGD accuracy
 # at some epoch) and then ends at or below half of its own peak; a run that never reached 20%
 # never became robust, so it cannot collapse.

@@ -34,7 +34,7 @@ TABLE = {
                       co_epochs=2, co_eps_ramp_epochs=1.0, co_seeds=2, co_large_alpha=2.0, co_width=4,
                       co_val_size=100, tradeoff_p=0.95, tradeoff_d=1000, tradeoff_eta_sqrt_d=3.0,
                       tradeoff_n_sim=20_000),
-    "cpu": Settings(dataset="mnist", eps=0.3, standard_epochs=2, n_curve=500, co_eps=0.3, co_train_size=20_000,
+    "cpu": Settings(dataset="mnist", eps=0.3, standard_epochs=2, n_curve=500, co_eps=0.3, co_train_size=0,
                     co_epochs=10, co_eps_ramp_epochs=1.5, co_seeds=3, co_large_alpha=2.0, co_width=16,
                     co_val_size=300, tradeoff_p=0.95, tradeoff_d=1000, tradeoff_eta_sqrt_d=3.0,
                     tradeoff_n_sim=100_000),

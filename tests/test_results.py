@@ -61,3 +61,24 @@ def test_a_broken_results_file_is_named(tmp_results):
     (tmp_results / "cpu" / "03_x.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="holds a list, expected an object"):
         results.load("03_x", "cpu")
+
+
+def test_run_outputs_do_not_make_the_commit_dirty(tmp_path, monkeypatch):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "results" / "cpu").mkdir(parents=True)
+    (repo / "src").mkdir()
+    (repo / "results" / "cpu" / "00_x.json").write_text("{}")
+    (repo / "src" / "code.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    monkeypatch.setattr(results, "PROJECT_ROOT", repo)
+    clean = results.git_commit()
+    assert clean != "unknown" and not clean.endswith("-dirty")
+    (repo / "results" / "cpu" / "00_x.json").write_text('{"a": 1}')  # an earlier chapter's results
+    assert results.git_commit() == clean
+    (repo / "src" / "code.py").write_text("x = 2\n")
+    assert results.git_commit() == clean + "-dirty"

@@ -40,12 +40,19 @@ def results_root() -> Path:
     return Path.cwd() / "results"
 
 
+# What a run writes itself: changes there do not make the code that ran "dirty" (a book build
+# writes results/cpu/00_*.json before chapter 01 starts, which marked every later chapter dirty).
+RUN_OUTPUTS = ("results", "lab")
+
+
 def git_commit() -> str:
-    """Short hash of HEAD (``-dirty`` if the tree has changes), or ``unknown``."""
+    """Short hash of HEAD (``-dirty`` if tracked files other than the run outputs
+    :data:`RUN_OUTPUTS` have changes), or ``unknown``."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                *(f":(exclude){folder}" for folder in RUN_OUTPUTS)],
                                cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

@@ -10,6 +10,9 @@ from pathlib import Path
 from .profiles import PROFILES
 
 
+JOBS_HELP = "notebooks executed side by side (each in its own kernel; default 1)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reliable_ml",
                                      description="Run the course notebooks and build the book.")
@@ -23,14 +26,14 @@ def _parser() -> argparse.ArgumentParser:
                      metavar=("KEY", "VALUE"), help="override a value of the parameters cell")
     run.add_argument("--out", type=Path, default=None, help="folder for executed notebooks")
     run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
-    run.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (each in its own kernel; default 1)")
+    run.add_argument("--jobs", type=int, default=1, help=JOBS_HELP)
 
     book = sub.add_parser("book", help="execute every notebook, then build the HTML book")
     book.add_argument("--profile", default="cpu", choices=PROFILES)
     book.add_argument("--skip-run", action="store_true",
                       help="reuse the notebooks already executed in _build/executed/<profile>")
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
-    book.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (each in its own kernel; default 1)")
+    book.add_argument("--jobs", type=int, default=1, help=JOBS_HELP)
 
     lab = sub.add_parser("readable", help="write the readable copies lab/NN_name.ipynb (prose with the run's numbers)")
     lab.add_argument("--profile", default="cpu", choices=PROFILES, help="the run whose numbers the text shows")

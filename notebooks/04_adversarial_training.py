@@ -303,8 +303,9 @@ robust_plots.glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # $\delta = 0$ with step $\epsilon$; FGSM-RS (random start) with the moderate step
 # $1.25\,\epsilon$; FGSM-RS with the large step $2\,\epsilon$. The network is the chapter's
 # CNN, trained on the whole training split, and $\epsilon$ grows from 0 over the first epochs,
-# as for the robust model; the curves are cached like the robust model. (With a CNN half as wide, no arm became robust to PGD within 10 epochs here, so
-# nothing could collapse.) A run *collapses* when it became robust (at least 20% PGD accuracy
+# as for the robust model; the curves are cached like the robust model. (An earlier cpu row
+# used a CNN half as wide and no ramp: most of its runs never became robust to PGD within 10
+# epochs, so there was next to nothing that could collapse.) A run *collapses* when it became robust (at least 20% PGD accuracy
 # at some epoch) and then ends at or below half of its own peak; a run that never reached 20%
 # never became robust, so it cannot collapse.
 

@@ -21,7 +21,7 @@ class Settings:
     co_seeds: int              # seeds per arm
     co_large_alpha: float      # the third arm: FGSM-RS with this step, in units of eps (Wong et al.: 2)
     co_width: int              # width of its small CNN: channels (w, 2w), hidden 8w (16 is the chapter's CNN;
-                               # at width 8 no arm became PGD-robust in 10 epochs on MNIST, so nothing could collapse)
+                               # at width 8 without a ramp most runs never became PGD-robust in 10 epochs on MNIST)
     co_val_size: int           # fixed held-out test images of its per-epoch PGD-10 check
     tradeoff_p: float          # toy distribution of Tsipras et al.: P(robust feature agrees with the label)
     tradeoff_d: int            # number of weakly correlated (non-robust) features

@@ -235,7 +235,8 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
                                                                                    monkeypatch):
     folder = tmp_path / "nbs"
     folder.mkdir()
-    (folder / "93_ok.py").write_text(TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])"))
+    (folder / "93_ok.py").write_text(TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])\n"
+                                                                 "print('cwd', os.getcwd())"))
     (folder / "94_fails.py").write_text(TINY.replace("1 / (n - 4)", "1 / 0"))
     (folder / "95_ok.py").write_text(TINY.replace("1 / (n - 4)", "n + 1"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -247,6 +248,7 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
     printed = "".join(o.get("text", "") for c in nbformat.read(outcomes[0].output, as_version=4).cells
                       for o in c.get("outputs", []))
     assert "matplotlib_inline" in printed, "kernels draw inline while they run"
+    assert f"cwd {folder.resolve()}" in printed, "each kernel starts in its notebook's folder"
     import os
 
     assert os.environ["MPLBACKEND"] == "Agg", "the caller's environment comes back after the last kernel"

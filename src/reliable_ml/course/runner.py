@@ -242,9 +242,12 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     error = None
     try:
         with _kernel_env():
+            # the kernel starts in the chapter's folder through nbclient's resources, not papermill's
+            # cwd=, which chdirs this whole process: with chapters side by side (jobs > 1), one
+            # thread's chdir moved another's kernel to the wrong folder
             pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
-                                progress_bar=progress, cwd=str(src.parent), log_output=False,
-                                execution_timeout=timeout_s)
+                                progress_bar=progress, log_output=False, execution_timeout=timeout_s,
+                                resources={"metadata": {"path": str(src.parent.resolve())}})
     except pm.PapermillExecutionError as exc:
         # papermill counts its injected-parameters cell; report the position in the source, from 1
         cell = exc.cell_index + 1 - (exc.cell_index > _parameters_index(nb))

@@ -1,6 +1,6 @@
 """Benchmark: PGD-10 adversarial training throughput, our trainer vs the usual way.
 
-Ours: :func:`reliable_ml.robust_train.train` (uint8 data resident on the device, random crop +
+Ours: :func:`reliable_ml.robust.train.train` (uint8 data resident on the device, random crop +
 flip as tensor ops there, bf16 autocast + channels_last on CUDA, input-only gradients in the
 attack). Baseline, written the usual way: fp32, a ``torch.utils.data.DataLoader`` with
 per-image torchvision transforms, and ``torchattacks.PGD`` inside the loop. Same model
@@ -21,8 +21,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from reliable_ml import device, device_name, models
-from reliable_ml import robust_train as rt
+from reliable_ml import device, device_name
+from reliable_ml.models import nets as models
+from reliable_ml.robust import train as rt
 from reliable_ml.data import DataUnavailable, load_images
 from reliable_ml.course.results import results_root
 
@@ -116,7 +117,7 @@ def main() -> int:
         "attack": f"PGD-{STEPS}, eps 8/255, step 2/255, random start", "batch_size": bs, "epochs_timed": 1,
         "baseline": "fp32, DataLoader with per-image torchvision v2 transforms "
                     f"({workers} workers), torchattacks.PGD in the loop",
-        "ours": "reliable_ml.robust_train.train: data on device, device-side crop+flip"
+        "ours": "reliable_ml.robust.train.train: data on device, device-side crop+flip"
                 + (", bf16 autocast, channels_last" if dev.type == "cuda" else " (fp32 on CPU)"),
         "baseline_images_per_s": round(len(y) / epoch_base, 2), "ours_images_per_s": round(len(y) / epoch_ours, 2),
         "baseline_epoch_s": round(epoch_base, 3), "ours_epoch_s": round(epoch_ours, 3),

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -43,10 +43,10 @@ if importlib.util.find_spec("reliable_ml") is None:
 # **Compute.** `smoke`: the test splits only. `cpu`: train and test splits (the first run
 # decodes the 60,000 CIFAR-10 JPEGs once and caches the tensors). `gpu`: same as `cpu`. The
 # settings live in `reliable_ml/settings/data_tour.py`, the tables and figures in
-# `reliable_ml.tour`. The measured cost of the last `cpu` run:
+# `reliable_ml.data.tour`. The measured cost of the last `cpu` run:
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("00_data_tour")
 
 # %% tags=["parameters"]
@@ -62,7 +62,9 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from reliable_ml import course
-from reliable_ml import data, plots, tour, notes
+from reliable_ml import data
+from reliable_ml.util import plots, notes
+from reliable_ml.data import tour
 
 run = course.start("00_data_tour", profile, seed=seed)
 plots.use_style()

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -66,7 +66,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # table, `reliable_ml.settings.accuracy_decomposition`; the parameters cell below holds its `cpu` row.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("01_accuracy_decomposition")
 
 # %% tags=["parameters"]
@@ -96,10 +96,13 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import adaptive, data, plots, reanalysis, similarity, stats, writers, zoo, notes
+from reliable_ml.shift import adaptive, reanalysis, similarity, writers
+from reliable_ml import data, stats
+from reliable_ml.util import plots, notes
+from reliable_ml.models import zoo
 from reliable_ml.data import kaggle
 from reliable_ml.experiments import zoo as zoo_experiment
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -56,7 +56,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `reliable_ml.settings.rebuilding_a_test_set`; the parameters cell below holds its `cpu` row.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("02_rebuilding_a_test_set")
 
 # %% tags=["parameters"]
@@ -92,11 +92,14 @@ torch_threads = 2
 # %% tags=["hide-input"]
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import (annotation, data, effective_robustness as er, grid_labeling, human_labels as hl,
-                         labeling, notes, plots, rebuild, zoo)
+from reliable_ml.labels import annotation, grid_labeling, human_labels as hl, labeling, rebuild
+from reliable_ml import data
+from reliable_ml.shift import effective_robustness as er
+from reliable_ml.util import notes, plots
+from reliable_ml.models import zoo
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -193,7 +196,7 @@ def selection_frequency(selected, shown):
 
 
 # %% [markdown]
-# Now the whole pipeline (crowd, near-duplicates, sampling; `reliable_ml.rebuild.rebuild`)
+# Now the whole pipeline (crowd, near-duplicates, sampling; `reliable_ml.labels.rebuild.rebuild`)
 # runs once, and we check the package's frequencies against the rule above.
 
 # %%
@@ -296,7 +299,7 @@ def matched_frequency(sf, cls, c, want, rng, edges=annotation.SF_EDGES):
 
 # %% [markdown]
 # Note the asymmetry: sampling upward can only make a set *easier*. The package's versions
-# (`reliable_ml.annotation`) do the same for every class; with the same random draws they
+# (`reliable_ml.labels.annotation`) do the same for every class; with the same random draws they
 # pick the same images:
 
 # %%
@@ -414,7 +417,7 @@ if testbed is not None:
 #   CIFAR-10.1 {cite}`recht2018cifar` (their accuracies are printed below) are evaluated on the sampled sets
 #   of this section: how the strategy moves *real* models' accuracy;
 # * section 7 keeps the course's own **small zoo**, trained here on the JPEG copy of the
-#   training split (`reliable_ml.zoo.cifar10_zoo`, trained once and cached for chapter 3): a
+#   training split (`reliable_ml.models.zoo.cifar10_zoo`, trained once and cached for chapter 3): a
 #   stand-in, far weaker than the published models, for the models whose accuracy a biased
 #   matching would understate. Without the released predictions, section 6 falls back to the zoo
 #   and says so.

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -62,7 +62,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # you: about 2 s an image. Settings: `reliable_ml.settings.humans_vs_models`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("03_humans_vs_models")
 
 # %% tags=["parameters"]
@@ -81,10 +81,14 @@ torch_threads = 2
 # %% tags=["hide-input"]
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import data, effective_robustness as er, human_labels as hl, humans, labeling, plots, zoo, notes
+from reliable_ml import data
+from reliable_ml.shift import effective_robustness as er
+from reliable_ml.labels import human_labels as hl, humans, labeling
+from reliable_ml.util import plots, notes
+from reliable_ml.models import zoo
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -470,7 +474,7 @@ except data.DataUnavailable as err:
 
 # %% [markdown]
 # A small zoo of MNIST models (logistic regression, MLPs and CNNs of several sizes, from
-# `reliable_ml.zoo`) is trained on MNIST training digits and scored on all of the employees'
+# `reliable_ml.models.zoo`) is trained on MNIST training digits and scored on all of the employees'
 # and the students' test digits. Every saved labeling session in the annotations folder is
 # replayed next to them, with exact 95% Clopper-Pearson intervals. Headless runs (the book
 # build, CI) have no human at the keyboard: they show only saved sessions, never simulated ones.

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -46,7 +46,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # and does not say.
 #
 # **Compute.** Settings live in `reliable_ml.settings.adversarial_training`, one row per
-# profile; the robust model is the course's shared one (`reliable_ml.robust_model`, settings in
+# profile; the robust model is the course's shared one (`reliable_ml.robust.shared_model`, settings in
 # `reliable_ml.settings.robust_model`), which chapters 7, 10 and 11 load too. `smoke`:
 # scikit-learn's 8x8 digits and tiny networks, seconds. `cpu`: MNIST; the shared robust model
 # (PGD adversarial training on all 60,000 training digits) and its evaluation by the whole
@@ -57,7 +57,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `python -m reliable_ml.experiments.robust_cifar`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("04_adversarial_training")
 
 # %% tags=["parameters"]
@@ -84,13 +84,16 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.nn.functional as F  # noqa: E401
 from IPython.display import Markdown, display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import attacks, data, models, plots, robust_plots, notes, tradeoff
-from reliable_ml import robust_model as rm
+from reliable_ml.robust import attacks, plots as robust_plots, tradeoff
+from reliable_ml import data
+from reliable_ml.models import nets as models
+from reliable_ml.util import plots, notes
+from reliable_ml.robust import shared_model as rm
 from reliable_ml.course import results
-from reliable_ml import robust_train as rt
+from reliable_ml.robust import train as rt
 from reliable_ml.experiments import robust_cifar
 
 run = course.start("04_adversarial_training", profile, seed=seed)
@@ -156,7 +159,7 @@ def pgd_linf(model, x, y, eps, alpha, steps, delta):
     return (x + delta).detach()
 
 # %% [markdown]
-# The package's `reliable_ml.attacks.pgd` does the same with more bookkeeping: random
+# The package's `reliable_ml.robust.attacks.pgd` does the same with more bookkeeping: random
 # restarts, the $L_2$ ball, and keeping, for each image, the worst iterate rather than the
 # last. Started from the same random point and asked for the last iterate, the two must agree
 # to the last bit of floating-point noise:

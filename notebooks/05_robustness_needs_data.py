@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -52,7 +52,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # same with CIFAR-10 and a PreActResNet-18 for the empirical curve.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("05_robustness_needs_data")
 
 # %% tags=["parameters"]
@@ -82,14 +82,16 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch  # noqa: E401
 from IPython.display import display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 from scipy.stats import norm
 
 from reliable_ml import course
-from reliable_ml import data, image_task, plots, robust_plots, notes
-from reliable_ml import published_results as pr
-from reliable_ml import gaussian_model as gm
-from reliable_ml import self_training as st
+from reliable_ml import data
+from reliable_ml.robust import image_task, plots as robust_plots
+from reliable_ml.util import plots, notes
+from reliable_ml.shift import published_results as pr
+from reliable_ml.robust import gaussian_model as gm
+from reliable_ml.robust import self_training as st
 
 run = course.start("05_robustness_needs_data", profile, seed=seed)
 plots.use_style()
@@ -155,7 +157,7 @@ display(check.round(3))
 # $w$ is exactly distributed as $\theta^* + (\sigma/\sqrt n)\,g$ with $g \sim \mathcal N(0, I_d)$.
 # The expected errors follow by averaging over $g$ (Monte Carlo), or, for large $d$, by
 # replacing each norm by its mean (a deterministic approximation derived in
-# `reliable_ml.gaussian_model`; the $\ell_1$ norm becomes a sum of folded-normal means).
+# `reliable_ml.robust.gaussian_model`; the $\ell_1$ norm becomes a sum of folded-normal means).
 # Lines are the approximation; dots are Monte Carlo means (bars: two standard errors).
 
 # %% tags=["hide-input"]

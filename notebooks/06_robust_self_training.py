@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -54,7 +54,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # through `python -m reliable_ml.experiments.rst_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("06_robust_self_training")
 
 # %% tags=["parameters"]
@@ -85,9 +85,10 @@ import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.n
 from IPython.display import display
 
 from reliable_ml import course
-from reliable_ml import image_task, plots, robust_plots, notes
-from reliable_ml import gaussian_model as gm, robust_train as rt
-from reliable_ml import self_training as st
+from reliable_ml.robust import image_task, plots as robust_plots
+from reliable_ml.util import plots, notes
+from reliable_ml.robust import gaussian_model as gm, train as rt
+from reliable_ml.robust import self_training as st
 from reliable_ml.experiments import rst_cifar
 
 run = course.start("06_robust_self_training", profile, seed=seed)
@@ -189,7 +190,7 @@ robust_plots.glue_numbers({"g_std_lab": labeled_only[0], "g_rob_lab": labeled_on
 #
 # ## Part 2: robust self-training on images
 #
-# Now the real thing, with `reliable_ml.self_training.compare`:
+# Now the real thing, with `reliable_ml.robust.self_training.compare`:
 #
 # 1. **Split.** A class-balanced labeled subset; the pool is a disjoint set of training images
 #    whose labels we withhold.

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -53,10 +53,10 @@ if importlib.util.find_spec("reliable_ml") is None:
 # 40,000 MNIST images, 3 epochs and 3 seeds for every comparison, plus CIFAR-10
 # with a PreActResNet-18 through `python -m reliable_ml.experiments.backdoor_cifar --profile gpu`.
 # Every setting lives in `reliable_ml/settings/backdoors_and_spurious_correlations.py`; the
-# machinery (training loops, tables, figures) in `reliable_ml.backdoor_lab`.
+# machinery (training loops, tables, figures) in `reliable_ml.pipeline.backdoor_lab`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("07_backdoors_and_spurious_correlations")
 
 # %% tags=["parameters"]
@@ -93,9 +93,10 @@ import torch
 from IPython.display import display
 
 from reliable_ml import course
-from reliable_ml import backdoor_lab as bl, plots, notes
-from reliable_ml import robust_model as rm
-from reliable_ml import poisoning as po
+from reliable_ml.pipeline import backdoor_lab as bl
+from reliable_ml.util import plots, notes
+from reliable_ml.robust import shared_model as rm
+from reliable_ml.pipeline import poisoning as po
 
 run = course.start("07_backdoors_and_spurious_correlations", profile, seed=seed)
 plots.use_style()

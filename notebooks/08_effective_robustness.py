@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -67,12 +67,12 @@ if importlib.util.find_spec("reliable_ml") is None:
 # bootstrap bands). `smoke`: 50 bootstrap resamples, three panels, a 6-model MNIST zoo.
 # `cpu`: 1,000 resamples, every panel, a 30-model MNIST zoo of linear models, MLPs and small
 # CNNs (measured below). `gpu`: the
-# `mnist-gpu` zoo of `reliable_ml.zoo`, including CNNs. The settings live in
+# `mnist-gpu` zoo of `reliable_ml.models.zoo`, including CNNs. The settings live in
 # `reliable_ml/settings/effective_robustness.py`; the tables and figures in
-# `reliable_ml.effective_robustness`.
+# `reliable_ml.shift.effective_robustness`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("08_effective_robustness")
 
 # %% tags=["parameters"]
@@ -83,7 +83,7 @@ fit_min_accuracy = 0.0  # fit lines only over standard models at least this accu
 sensitivity_min_accuracy = 60.0  # a second threshold (%), for the sensitivity check
 grid_shifts = 11  # how many natural (then consistency) shifts the small-multiples grid draws
 zoo_members = ["logreg-e1", "logreg-e4", "logreg-e4-aug", "mlp-8-e2", "mlp-32-e1", "mlp-32-e3", "mlp-128-e2",
-               "mlp-128-e4-aug", "mlp-512-e3", "cnn-4-e1"]  # reliable_ml.zoo member names of the MNIST zoo
+               "mlp-128-e4-aug", "mlp-512-e3", "cnn-4-e1"]  # reliable_ml.models.zoo member names of the MNIST zoo
 zoo_train_sizes = [2000, 10000, 60000]  # MNIST training-set sizes; every member is trained once per size
 
 # %% tags=["hide-input"]
@@ -95,10 +95,11 @@ from IPython.display import display
 from scipy.stats import norm
 
 from reliable_ml import course
-from reliable_ml import data, plots, stats, notes
+from reliable_ml import data, stats
+from reliable_ml.util import plots, notes
 from reliable_ml.course import results
-from reliable_ml import effective_robustness as er
-from reliable_ml import published_results as pr
+from reliable_ml.shift import effective_robustness as er
+from reliable_ml.shift import published_results as pr
 
 run = course.start("08_effective_robustness", profile, seed=seed)
 plots.use_style()
@@ -112,7 +113,7 @@ figures, sources, glued = {}, {}, {}
 #
 # `reliable_ml.data.imagenet_testbed()` reads the testbed's `robustness_top1s.csv`: top-1
 # accuracy (%) of each model on each evaluation setting. Each shift in
-# `reliable_ml.effective_robustness.SHIFTS` names the CSV columns it uses. Shifts that keep
+# `reliable_ml.shift.effective_robustness.SHIFTS` names the CSV columns it uses. Shifts that keep
 # only some ImageNet classes (ImageNet-A and -R: 200 classes; ObjectNet: 113; the video sets:
 # 30 and 24 super-classes) are compared with ImageNet `val` **restricted to the same classes**,
 # so both axes score the same task. The shifts are:
@@ -419,7 +420,7 @@ if analyses:
 # **Experiment.** MNIST's test digits were written by two populations: Census Bureau
 # employees (NIST series 0/1) and high-school students (series 4); QMNIST's metadata
 # {cite}`yadav2019cold` says which wrote each digit. We train a zoo of linear models, MLPs
-# and small CNNs from `reliable_ml.zoo` on random MNIST training subsets of several sizes,
+# and small CNNs from `reliable_ml.models.zoo` on random MNIST training subsets of several sizes,
 # score each model separately on the employees' and the students' test digits, and fit the
 # probit line over the standard members. Members trained with random translations (`-aug`)
 # play the role of a robustness intervention. MNIST's training set mixes both populations,

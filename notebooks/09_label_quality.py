@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -56,7 +56,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # run on all of MNIST (measured below), `gpu` more folds, epochs and seeds.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("09_label_quality")
 
 # %% tags=["parameters"]
@@ -77,11 +77,12 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import data, plots, notes
-from reliable_ml import label_quality as lq
+from reliable_ml import data
+from reliable_ml.util import plots, notes
+from reliable_ml.labels import label_quality as lq
 from reliable_ml.data import label_errors as le
 
 run = course.start("09_label_quality", profile, seed=seed)

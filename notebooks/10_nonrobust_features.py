@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -60,7 +60,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `python -m reliable_ml.experiments.nonrobust_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("10_nonrobust_features")
 
 # %% tags=["parameters"]
@@ -88,13 +88,16 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
 
 from reliable_ml import course
-from reliable_ml import attacks, data, models, plots, notes, settings
-from reliable_ml import nonrobust as nr
-from reliable_ml import robust_train as rt
-from reliable_ml import robust_model as rm
+from reliable_ml.robust import attacks
+from reliable_ml import data, settings
+from reliable_ml.models import nets as models
+from reliable_ml.util import plots, notes
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.robust import train as rt
+from reliable_ml.robust import shared_model as rm
 from reliable_ml.experiments import nonrobust_cifar
 
 run = course.start("10_nonrobust_features", profile, seed=seed)

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -61,7 +61,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # PreActResNet-18s through `python -m reliable_ml.experiments.spatial_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml import notes  # noqa: E402
+from reliable_ml.util import notes  # noqa: E402
 notes.compute_note("11_spatial_and_physical_robustness")
 
 # %% tags=["parameters"]
@@ -97,10 +97,12 @@ import torch
 from IPython.display import Markdown, display
 
 from reliable_ml import course
-from reliable_ml import data, eot, notes, plots
-from reliable_ml import nonrobust as nr, spatial as sp
-from reliable_ml.notes import glue  # myst-nb glue of plain numbers
-from reliable_ml.robust_model import shared_robust_model
+from reliable_ml import data
+from reliable_ml.robust import eot
+from reliable_ml.util import notes, plots
+from reliable_ml.robust import nonrobust as nr, spatial as sp
+from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.robust.shared_model import shared_robust_model
 from reliable_ml.experiments import spatial_cifar
 
 run = course.start("11_spatial_and_physical_robustness", profile, seed=seed)
@@ -190,7 +192,7 @@ glue("k_train", k_train, display=False)
 #
 # 1. **standard**: the small CNN of chapter 4 trained on clean images ({glue:text}`seeds` seeds);
 # 2. **$L_\infty$-robust**: the course's one shared robust model, adversarially trained against
-#    the $L_\infty$ ball (`reliable_ml.robust_model.shared_robust_model`; it is trained once
+#    the $L_\infty$ ball (`reliable_ml.robust.shared_model.shared_robust_model`; it is trained once
 #    and cached, so it is one model, not one per seed);
 # 3. **spatially trained**: worst-of-$k$ training, the defence of {cite:t}`engstrom2019exploring`.
 #    For every training image, draw $k$ random transformations from the box, keep the one with

@@ -1,4 +1,4 @@
-"""reliable_ml.adaptive: best-of-k optimism, the worst-case boosting attack, leaderboards."""
+"""reliable_ml.shift.adaptive: best-of-k optimism, the worst-case boosting attack, leaderboards."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as st
 from scipy.integrate import quad
 
-from reliable_ml import adaptive
+from reliable_ml.shift import adaptive
 
 
 def test_best_of_k_unbiased_for_k1_and_grows_with_k_for_independent_models():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import annotation as an
+from reliable_ml.labels import annotation as an
 
 K = 4
 

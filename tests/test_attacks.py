@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reliable_ml import attacks, models
+from reliable_ml.robust import attacks
+from reliable_ml.models import nets as models
 from reliable_ml.data import load_images
 
 EPS = 0.1  # on 8x8 digits this leaves the model with a middling robust accuracy

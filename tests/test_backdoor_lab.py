@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from reliable_ml import backdoor_lab as bl
-from reliable_ml import poisoning as po
+from reliable_ml.pipeline import backdoor_lab as bl
+from reliable_ml.pipeline import poisoning as po
 
 
 def fake_runs(success: dict, clean: dict) -> pd.DataFrame:

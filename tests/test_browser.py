@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from reliable_ml import notes
+from reliable_ml.util import notes
 from reliable_ml.course import readable, runner, scorecard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -226,7 +226,7 @@ def test_pages_fit_the_column_and_show_no_bare_numbers(site, browser):
 
 # ----------------------------------------------------------------------------- JupyterLab, live kernel
 
-LAB_CHAPTER = "03_humans_vs_models"  # the chapter with the labeling app (reliable_ml.labeling)
+LAB_CHAPTER = "03_humans_vs_models"  # the chapter with the labeling app (reliable_ml.labels.labeling)
 LAB_TIMEOUT_S = 300  # the whole chapter in smoke, in a live kernel
 LAB_DATA = ("MNIST", "QMNIST")  # the labeling task: MNIST test digits by writer population
 
@@ -378,7 +378,7 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
     digits in the app, and find the three answers appended to the answer log."""
     from selenium.webdriver.common.by import By
 
-    from reliable_ml import labeling
+    from reliable_ml.labels import labeling
 
     url, tmp = lab
     browser.set_script_timeout(120)

@@ -101,7 +101,7 @@ def touch(path: Path):
 
 def test_a_leaf_helper_changes_only_the_chapters_that_use_it(real):
     pkg, chapters, keys = real
-    leaf = next(m for m in ("reliable_ml.humans", "reliable_ml.tour", "reliable_ml.nonrobust")
+    leaf = next(m for m in ("reliable_ml.labels.humans", "reliable_ml.data.tour", "reliable_ml.robust.nonrobust")
                 if len(users(m)) == 1)
     before = keys()
     touch(pkg / (leaf.removeprefix("reliable_ml.").replace(".", "/") + ".py"))
@@ -127,7 +127,7 @@ def test_an_unrelated_module_changes_no_key(real):
     assert rerun(before, keys()) == []
 
 
-@pytest.mark.parametrize("module", ["notes.py", "env.py", "__init__.py", "course/runner.py",
+@pytest.mark.parametrize("module", ["util/notes.py", "util/env.py", "__init__.py", "course/runner.py",
                                     "data/manifest.json"])
 def test_modules_every_chapter_runs_change_every_key(real, module):
     pkg, chapters, keys = real

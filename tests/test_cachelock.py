@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reliable_ml import cachelock
+from reliable_ml.util import cachelock
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock locks are POSIX only")
 
@@ -40,7 +40,7 @@ def test_the_second_process_waits_and_finds_the_entry_built(tmp_path):
 
 def test_a_crashed_holder_releases_the_lock(tmp_path):
     entry = tmp_path / "model.pt"
-    code = ("import os; from pathlib import Path; from reliable_ml import cachelock\n"
+    code = ("import os; from pathlib import Path; from reliable_ml.util import cachelock\n"
             f"with cachelock.building(Path({str(entry)!r})):\n    os._exit(3)\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 3
     t0 = time.perf_counter()
@@ -52,7 +52,7 @@ def test_a_crashed_holder_releases_the_lock(tmp_path):
 @pytest.mark.slow
 def test_two_chapters_side_by_side_build_the_shared_robust_model_once(tmp_path):
     """Two processes ask for the shared robust model at once (smoke row, digits): one trains."""
-    code = ("from reliable_ml import cachestats, robust_model as rm\n"
+    code = ("from reliable_ml.util import cachestats; from reliable_ml.robust import shared_model as rm\n"
             "rm.shared_robust_model('mnist', 'smoke', progress=False)\n"
             "import json; print(json.dumps(cachestats.summary()['by_cache']))\n")
     (tmp_path / "data").mkdir()

@@ -7,7 +7,8 @@ import re
 import pytest
 import torch
 
-from reliable_ml import cachestats, notes, zoo
+from reliable_ml.util import cachestats, notes
+from reliable_ml.models import zoo
 from reliable_ml.course import results, runner
 
 STEMS = [p.stem for p in runner.discover()]

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from reliable_ml import data, human_labels as hl, humans
+from reliable_ml import data
+from reliable_ml.labels import human_labels as hl, humans
 ha_mod = importlib.import_module("reliable_ml.data.human_accuracy")  # the module; data.human_accuracy is its loader
 
 from conftest import real_data_root

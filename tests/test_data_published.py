@@ -155,7 +155,7 @@ def test_openclip_column_mapping(tmp_root):
         {"val": 63.0, "imagenetv2-matched-frequency": 56.0, "imagenet-sketch": 42.0, "imagenet-r": 69.0,
          "imagenet-a": 31.0, "objectnet": 44.0})
     # the testbed columns named in the mapping are the ones chapter 8 uses for the same shifts
-    from reliable_ml import effective_robustness as er
+    from reliable_ml.shift import effective_robustness as er
     for shift, (_, testbed_col) in published.OPENCLIP_COLUMNS.items():
         if shift != "val":
             assert er.SHIFTS[shift].y_cols == (testbed_col,)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from reliable_ml import effective_robustness as er
+from reliable_ml.shift import effective_robustness as er
 from reliable_ml.stats import LineFit
 
 matplotlib.use("Agg")

@@ -44,7 +44,7 @@ def test_start_and_save(tmp_results, capsys):
 
 
 def test_headless_kernels_get_disabled_progress_bars(monkeypatch):
-    from reliable_ml import progress
+    from reliable_ml.util import progress
 
     monkeypatch.setenv(progress.ENV_HEADLESS, "1")
     bar = progress.tqdm(range(3))

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import eot
+from reliable_ml.robust import eot
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -153,9 +153,9 @@ def test_the_collector_sees_lazy_optional_and_relative_imports():
 
 
 def test_a_module_missing_from_the_extra_is_reported():
-    needed = {"cleanlab": ["src/reliable_ml/label_quality.py"], "numpy": ["notebooks/00_data_tour.py"]}
+    needed = {"cleanlab": ["src/reliable_ml/labels/label_quality.py"], "numpy": ["notebooks/00_data_tour.py"]}
     report = missing(needed, {"numpy", "torch"})
-    assert len(report) == 1 and report[0].startswith("cleanlab -> cleanlab (imported by src/reliable_ml/label_quality.py")
+    assert len(report) == 1 and report[0].startswith("cleanlab -> cleanlab (imported by src/reliable_ml/labels/label_quality.py")
 
 
 def test_every_import_of_the_course_is_installed_by_the_colab_cell():

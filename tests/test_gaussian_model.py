@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from reliable_ml import gaussian_model as gm
+from reliable_ml.robust import gaussian_model as gm
 
 
 @pytest.fixture

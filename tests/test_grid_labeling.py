@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from reliable_ml import grid_labeling as gl
+from reliable_ml.labels import grid_labeling as gl
 
 CLASSES = ("zero", "one", "two")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from reliable_ml import annotation, human_labels as hl
+from reliable_ml.labels import annotation, human_labels as hl
 
 
 def toy_counts(n=400, k=4, seed=0):
@@ -112,7 +112,8 @@ def test_agreement_table_bins():
 
 
 def test_cifar10_zoo_trains_on_a_seeded_subset_and_caches(tmp_path, monkeypatch):
-    from reliable_ml import data, zoo
+    from reliable_ml import data
+    from reliable_ml.models import zoo
 
     monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
     g = torch.Generator().manual_seed(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reliable_ml import image_task
+from reliable_ml.robust import image_task
 from reliable_ml.data import ImageSet, ImageSetInfo
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from reliable_ml import label_quality as lq
+from reliable_ml.labels import label_quality as lq
 
 REAL = [[1], [2, 3], [], [5], [6, 7, 8]]
 LABELS = np.array([1, 3, 4, 0, 9])

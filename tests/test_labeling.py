@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from reliable_ml import labeling
+from reliable_ml.labels import labeling
 
 CLASSES = ("zero", "one", "two")
 

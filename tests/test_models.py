@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reliable_ml import models
+from reliable_ml.models import nets as models
 
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import attacks, models
-from reliable_ml import nonrobust as nr
-from reliable_ml import robust_train as rt
+from reliable_ml.robust import attacks
+from reliable_ml.models import nets as models
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.robust import train as rt
 from reliable_ml.data import load_images
 
 pytestmark = pytest.mark.usefixtures("single_thread")

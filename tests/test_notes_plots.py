@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from reliable_ml import plots
-from reliable_ml import notes
+from reliable_ml.util import plots
+from reliable_ml.util import notes
 from reliable_ml.data import DataUnavailable, ImageSetInfo
 
 

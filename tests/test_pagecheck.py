@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from reliable_ml import notes
+from reliable_ml.util import notes
 from reliable_ml.course.pagecheck import bare_number_outputs, is_bare_number
 
 

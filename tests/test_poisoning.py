@@ -1,11 +1,11 @@
-"""Backdoor poisoning, spectral signatures and planted cues (reliable_ml.poisoning)."""
+"""Backdoor poisoning, spectral signatures and planted cues (reliable_ml.pipeline.poisoning)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from reliable_ml import models
-from reliable_ml import poisoning as po
+from reliable_ml.models import nets as models
+from reliable_ml.pipeline import poisoning as po
 
 
 @pytest.fixture

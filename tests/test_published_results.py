@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
-from reliable_ml import published_results as pr  # noqa: E402
+from reliable_ml.shift import published_results as pr  # noqa: E402
 
 
 def rb_frame() -> pd.DataFrame:

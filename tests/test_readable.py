@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reliable_ml import notes
+from reliable_ml.util import notes
 from reliable_ml.course import readable, results, runner
 from reliable_ml.course.readable import Context, render_markdown
 from reliable_ml.course.sphinx_fixes import readable_url

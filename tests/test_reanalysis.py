@@ -1,4 +1,4 @@
-"""reliable_ml.reanalysis: released predictions of CIFAR-10.1 and ImageNetV2, on small files written here."""
+"""reliable_ml.shift.reanalysis: released predictions of CIFAR-10.1 and ImageNetV2, on small files written here."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reliable_ml import data, reanalysis
+from reliable_ml import data
+from reliable_ml.shift import reanalysis
 
 def _write_cifar101(root, rng, n_new=200):
     """Every file the manifest lists for CIFAR-10.1's predictions, with planted accuracies."""

@@ -6,7 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from reliable_ml import annotation, data, rebuild, zoo
+from reliable_ml.labels import annotation, rebuild
+from reliable_ml import data
+from reliable_ml.models import zoo
 
 
 @pytest.fixture(scope="module")

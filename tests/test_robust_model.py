@@ -8,7 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import cachestats, data, models, robust_model as rm, robust_train as rt, tradeoff
+from reliable_ml.util import cachestats
+from reliable_ml import data
+from reliable_ml.models import nets as models
+from reliable_ml.robust import shared_model as rm, train as rt, tradeoff
 
 
 class Quantize(nn.Module):

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from reliable_ml import robust_plots as rp  # noqa: E402
+from reliable_ml.robust import plots as rp  # noqa: E402
 
 
 def test_rst_summary_differences_per_seed():
@@ -37,7 +37,7 @@ def test_verdicts_follow_the_numbers():
     assert "above 0" in rp.interval_verdict(0.1, 0.3, "X") and "below 0" in rp.interval_verdict(-0.3, -0.1, "X")
 
 def test_overfitting_verdict_is_relative_to_each_runs_peak():
-    from reliable_ml.robust_train import collapse_summary
+    from reliable_ml.robust.train import collapse_summary
 
     curves = {"fgsm": {"0": [30.0, 60.0, 2.0], "1": [5.0, 9.0, 9.0]}, "rs": {"0": [40.0, 70.0, 75.0]}}
     summary = {arm: collapse_summary(c) for arm, c in curves.items()}

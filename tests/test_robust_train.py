@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from reliable_ml import attacks, models
-from reliable_ml import robust_train as rt
+from reliable_ml.robust import attacks
+from reliable_ml.models import nets as models
+from reliable_ml.robust import train as rt
 from reliable_ml.data import load_images
 
 TINY = rt.TrainConfig(epochs=2, batch_size=64, method="pgd", eps=0.1, attack_steps=2, optimizer="adam",
@@ -157,7 +158,7 @@ def test_ddp_with_gloo_two_processes(tmp_path):
     """torchrun launches 2 CPU processes; DDP keeps their weights identical."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([*torchrun, "-m", "reliable_ml.robust_train", "--tiny", "--epochs", "1",
+    out = subprocess.run([*torchrun, "-m", "reliable_ml.robust.train", "--tiny", "--epochs", "1",
                           "--checkpoint", str(tmp_path / "ddp.pt")],
                          capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -1,12 +1,12 @@
-"""Saliency maps: vanilla gradient, SmoothGrad, integrated gradients (reliable_ml.saliency)."""
+"""Saliency maps: vanilla gradient, SmoothGrad, integrated gradients (reliable_ml.robust.saliency)."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from reliable_ml import models
-from reliable_ml import saliency as sal
+from reliable_ml.models import nets as models
+from reliable_ml.robust import saliency as sal
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reliable_ml import models
-from reliable_ml import robust_train as rt
-from reliable_ml import self_training as st
+from reliable_ml.models import nets as models
+from reliable_ml.robust import train as rt
+from reliable_ml.robust import self_training as st
 
 
 def _toy(n: int = 300, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,7 +103,7 @@ def test_rst_learns_the_toy_task_robustly():
     res = st.train_rst(net, x[:40], y[:40], CFG, x_pseudo=x[40:], y_pseudo=y[40:], progress=False)
     assert len(res.history) == 2 and res.history[-1]["train_acc"] > 0.8
     xt, yt = _toy(200, seed=1)
-    from reliable_ml import attacks
+    from reliable_ml.robust import attacks
     assert attacks.robust_accuracy(net, xt.float() / 255, yt, 0.1, steps=5) > 0.8
 
 

@@ -11,9 +11,11 @@ import dataclasses
 
 import pytest
 
-from reliable_ml import data, image_task, settings, zoo
+from reliable_ml import data, settings
+from reliable_ml.robust import image_task
+from reliable_ml.models import zoo
 from reliable_ml.course import runner
-from reliable_ml.robust_train import AUTOATTACK_COMPONENTS
+from reliable_ml.robust.train import AUTOATTACK_COMPONENTS
 from reliable_ml.settings import robust_model as robust_model_settings
 
 STEMS = [p.stem for p in runner.discover()]

@@ -1,10 +1,10 @@
-"""reliable_ml.similarity: agreement matrices vs the independent-errors baseline."""
+"""reliable_ml.shift.similarity: agreement matrices vs the independent-errors baseline."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from reliable_ml import similarity
+from reliable_ml.shift import similarity
 
 
 def test_agreement_matrix_known_values():

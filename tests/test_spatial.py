@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml import spatial as sp
+from reliable_ml.robust import spatial as sp
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -129,7 +129,8 @@ def blobs(n=300, seed=0):
 
 @pytest.mark.parametrize("method", sp.METHODS)
 def test_training_learns_and_the_cache_returns_the_same_model(tmp_path, method):
-    from reliable_ml import cachestats, models
+    from reliable_ml.util import cachestats
+    from reliable_ml.models import nets as models
 
     cachestats.reset()
     x, y = blobs()

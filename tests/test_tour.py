@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from reliable_ml import tour
+from reliable_ml.data import tour
 
 
 def test_provenance_and_class_shares_of_the_bundled_digits(tmp_root, offline, capsys):

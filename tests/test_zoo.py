@@ -1,4 +1,4 @@
-"""reliable_ml.zoo (model zoo), reliable_ml.writers (writer splits) and the zoo entry point."""
+"""reliable_ml.models.zoo (model zoo), reliable_ml.shift.writers (writer splits) and the zoo entry point."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
-from reliable_ml import data, writers, zoo
+from reliable_ml import data
+from reliable_ml.shift import writers
+from reliable_ml.models import zoo
 from reliable_ml.experiments import zoo as zoo_exp
 
 

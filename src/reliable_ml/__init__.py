@@ -1,15 +1,23 @@
-"""reliable_ml: the science helpers of the course *How reliable is machine learning?*
+"""reliable_ml: the science of the course *How reliable is machine learning?*
 
-Data (``data``), models, attacks and robust training (``models``, ``attacks``,
-``robust_train``), statistics (``stats``), test-set construction (``annotation``,
-``rebuild``), poisoning and saliency (``poisoning``, ``saliency``), widgets (``labeling``,
-``grid_labeling``), figures and visible notes (``plots``, ``notes``), one settings table per
-chapter (``settings``). They import with torch alone and have no import side effects.
+The package is grouped by topic:
 
-The course machinery (notebook runner, book build, scorecard and its claims registry,
-results files) lives apart, in :mod:`reliable_ml.course`.
+- ``shift``: new test sets, adaptive overfitting, the line and effective robustness (01, 08);
+- ``labels``: rebuilding a test set, annotators, humans against models, label quality (02, 03, 09);
+- ``robust``: attacks, robust training, robust data needs, non-robust features, spatial
+  robustness (04, 05, 06, 10, 11);
+- ``pipeline``: backdoors, planted cues and saliency (07);
+- ``models``: networks and model zoos;
+- ``data``: loaders with checksums and fallbacks, and the data tour (00);
+- ``util``: device, progress, caches, figures and notes;
+- ``stats``: intervals, tests and the verdict rule;
+- ``settings``: one settings table per chapter and entry point.
+
+Everything here imports with torch alone and has no import side effects. The course machinery
+(runner, book, glue, claims, scorecard) lives in :mod:`reliable_ml.course` and the GPU entry
+points in :mod:`reliable_ml.experiments`; nothing in the science imports either.
 """
-from .env import device, device_name, seed_everything
+from reliable_ml.util.env import device, device_name, seed_everything
 
 __version__ = "0.1.0"
 __all__ = ["device", "device_name", "seed_everything"]

@@ -1,7 +1,7 @@
 """``python -m reliable_ml run|book|scorecard ...``: the course command line."""
 import sys
 
-from .course.cli import main
+from reliable_ml.course.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

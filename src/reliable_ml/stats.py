@@ -279,7 +279,7 @@ def plot_interval_widths(alpha: float = 0.05, accuracies=(0.5, 0.75, 0.98)):
     """Half-width of the Clopper-Pearson interval vs test-set size, with Hoeffding's bound."""
     import matplotlib.pyplot as plt
 
-    from .plots import source_caption
+    from reliable_ml.util.plots import source_caption
 
     ns = np.unique(np.logspace(2, 5, 40).astype(int))
     fig, ax = plt.subplots()
@@ -299,7 +299,7 @@ def plot_resampling(draws: dict, correct, alpha: float, title: str, source: str)
     """Histograms of accuracies on random test sets (``draws[n]``), shaded by the CP interval at each n."""
     import matplotlib.pyplot as plt
 
-    from .plots import source_caption
+    from reliable_ml.util.plots import source_caption
 
     p = float(np.mean(correct))
     fig, ax = plt.subplots()
@@ -320,7 +320,7 @@ def plot_original_vs_new(acc_x, acc_y: dict, xlabel: str, title: str, source: st
     one probit line per new set, the y = x diagonal, and optional vertical interval bars."""
     import matplotlib.pyplot as plt
 
-    from .plots import identity_line, source_caption
+    from reliable_ml.util.plots import identity_line, source_caption
 
     x = np.asarray(acc_x, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))

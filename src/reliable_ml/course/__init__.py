@@ -6,6 +6,6 @@ that ``scorecard`` judges against the ``results`` files, ``run`` is what a chapt
 from its first cell to its results file (:func:`start`), ``profiles`` names the compute
 profiles, ``sphinx_fixes`` is a small Sphinx extension, ``cli`` the command line.
 """
-from .run import Run, start
+from reliable_ml.course.run import Run, start
 
 __all__ = ["Run", "start"]

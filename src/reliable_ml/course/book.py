@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import build_cache, scorecard
-from .results import PROJECT_ROOT, load_all, results_root
+from reliable_ml.course import build_cache, scorecard
+from reliable_ml.course.results import PROJECT_ROOT, load_all, results_root
 
 BOOK_FILES = ("_config.yml", "_toc.yml")
 ENV_REPO_URL = "RELIABLE_ML_REPO_URL"
@@ -126,7 +126,7 @@ def stage_notebook(src: Path, dest: Path, repo_url: str | None = None) -> None:
     """Copy an executed notebook into the book sources: papermill's injected-parameters cell
     is tagged ``remove-cell`` (the book shows the chapter's own parameters cell only), and the
     Colab install cell gets the repository URL of this build."""
-    from .runner import hide_injected_parameters
+    from reliable_ml.course.runner import hide_injected_parameters
 
     nb = nbformat.read(src, as_version=4)
     hide_injected_parameters(nb)

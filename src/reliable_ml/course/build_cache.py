@@ -342,7 +342,7 @@ def data_fingerprint(root: Path | None = None) -> str:
     """Names of the data root's top-level entries that hold at least one file (never the root's
     path): which datasets are there. Empty folders left by failed downloads do not count."""
     if root is None:
-        from ..data.root import data_root
+        from reliable_ml.data.root import data_root
 
         root = data_root()
     root = Path(root)

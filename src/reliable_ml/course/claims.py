@@ -293,7 +293,7 @@ CLAIMS: list[dict] = [
         evidence='own run',
         setting='stand-in',
         setting_note=("the course's shared robust model: a small CNN trained with PGD for a few "
-                      "epochs (reliable_ml.robust_model), not Madry et al.'s larger PGD-40 network"),
+                      "epochs (reliable_ml.robust.shared_model), not Madry et al.'s larger PGD-40 network"),
         rule=dict(
             kind='robust_worst_case',
             notebook='04_adversarial_training',

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .profiles import PROFILES
+from reliable_ml.course.profiles import PROFILES
 
 
 JOBS_HELP = "notebooks executed side by side (each in its own kernel; default 1)"
@@ -50,8 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    from . import scorecard
-    from .results import load_all
+    from reliable_ml.course import scorecard
+    from reliable_ml.course.results import load_all
 
     root = args.results
     if root is not None and not root.is_dir():
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scorecard":
         return _scorecard(args)
     if args.command == "readable":
-        from . import readable
+        from reliable_ml.course import readable
 
         if args.check:
             stale = readable.out_of_sync(args.profile)
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in readable.write_all(args.profile):
             print(f"wrote {path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path}")
         return 0
-    from . import book as book_mod
-    from . import runner
+    from reliable_ml.course import book as book_mod
+    from reliable_ml.course import runner
 
     if args.command == "run":
         overrides = dict(args.parameter)
@@ -116,10 +116,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {o.error}", file=sys.stderr)
             print("error: the book is not built because notebooks failed", file=sys.stderr)
             return 1
-    from .results import ENV_RESULTS
+    from reliable_ml.course.results import ENV_RESULTS
 
     if args.profile == "cpu" and not os.environ.get(ENV_RESULTS):  # lab/ quotes the committed cpu results
-        from . import readable
+        from reliable_ml.course import readable
 
         for path in readable.write_all("cpu"):
             print(f"readable copy updated: lab/{path.name} (commit it with the results)")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .results import PROJECT_ROOT, results_root
+from reliable_ml.course.results import PROJECT_ROOT, results_root
 
 LAB_DIR = PROJECT_ROOT / "lab"
 BIB = PROJECT_ROOT / "book" / "references.bib"
@@ -371,7 +371,7 @@ def render_readable(stem: str, profile: str = "cpu", *, notebooks: Path | None =
     ``profile`` run. Returns ``(notebook, context)``; the context lists what was pasted and cited."""
     import nbformat
 
-    from .runner import NOTEBOOK_DIR, read_notebook
+    from reliable_ml.course.runner import NOTEBOOK_DIR, read_notebook
 
     notebooks = Path(notebooks or NOTEBOOK_DIR)
     nb = read_notebook(_source(stem, notebooks))
@@ -414,7 +414,7 @@ def write_all(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path |
               results_dir: Path | None = None) -> list[Path]:
     """Write the readable copy of every chapter into ``folder`` (removing copies of chapters
     that no longer exist); return the files that changed."""
-    from .runner import NOTEBOOK_DIR
+    from reliable_ml.course.runner import NOTEBOOK_DIR
 
     notebooks = Path(notebooks or NOTEBOOK_DIR)
     folder = Path(folder)
@@ -439,7 +439,7 @@ def out_of_sync(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path
                 results_dir: Path | None = None) -> list[str]:
     """Readable copies in ``folder`` that differ from what :func:`write_all` would write now
     (missing, stale or changed), by file name."""
-    from .runner import NOTEBOOK_DIR
+    from reliable_ml.course.runner import NOTEBOOK_DIR
 
     notebooks = Path(notebooks or NOTEBOOK_DIR)
     stems = [p.stem for p in sorted(notebooks.glob("[0-9][0-9]_*.py"))]

@@ -3,8 +3,8 @@
 A results file holds the notebook's key figures at the top level plus the provenance keys in
 :data:`META_KEYS`: ``data_source``, ``profile``, ``device``, ``torch_version``,
 ``wall_seconds``, ``commit``, ``created``, ``model_cache`` (what the model caches did:
-:mod:`reliable_ml.cachestats`) and ``glued``: every value the run glued for the
-chapter's prose (``name -> value``, from :func:`reliable_ml.notes.glued_values`; the runner
+:mod:`reliable_ml.util.cachestats`) and ``glued``: every value the run glued for the
+chapter's prose (``name -> value``, from :func:`reliable_ml.util.notes.glued_values`; the runner
 completes it from the executed notebook, see :func:`record_glued`). The book's scorecard reads
 these files only; the readable copies of the chapters fill their prose from ``glued``.
 """
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import cachestats
-from .profiles import check_profile
+from reliable_ml.util import cachestats
+from reliable_ml.course.profiles import check_profile
 
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
 META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",
@@ -96,7 +96,7 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
         raise ValueError(f"figure names {clash} are reserved for provenance; rename them")
     if not data_source:
         raise ValueError("data_source is required: name the data these numbers came from")
-    from ..notes import glued_values
+    from reliable_ml.util.notes import glued_values
 
     stem = Path(notebook).stem
     glued = extra.pop("glued", None) or glued_values()
@@ -131,7 +131,7 @@ GLUE_PREFIX = "application/papermill.record/"
 
 def glued_in(notebook) -> dict:
     """Every value glued in an executed notebook (``nbformat`` node or path), as
-    :func:`reliable_ml.notes.glued_values` stores it: what the book shows, read from the glue
+    :func:`reliable_ml.util.notes.glued_values` stores it: what the book shows, read from the glue
     outputs (text/plain parsed back to a number or string, NaN as ``None``; text/markdown as
     ``{"markdown": text}``). Figures and other objects are left out."""
     import ast

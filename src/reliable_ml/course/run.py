@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ..env import device, device_name, seed_everything
-from .profiles import check_profile
+from reliable_ml.util.env import device, device_name, seed_everything
+from reliable_ml.course.profiles import check_profile
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Run:
 
     def save(self, figures: dict, *, data_source: str | dict, **extra) -> Path:
         """Write ``results/<profile>/<notebook>.json`` via :func:`reliable_ml.course.results.save`."""
-        from .results import save
+        from reliable_ml.course.results import save
 
         return save(self.notebook, self.profile, figures, data_source=data_source,
                     wall_seconds=self.wall_seconds, device=device_name(self.device), seed=self.seed, **extra)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import build_cache
-from .profiles import PROFILES, check_profile
-from ..progress import ENV_HEADLESS
-from .. import settings
-from . import results
-from .results import PROJECT_ROOT
+from reliable_ml.course import build_cache
+from reliable_ml.course.profiles import PROFILES, check_profile
+from reliable_ml.util.progress import ENV_HEADLESS
+from reliable_ml import settings
+from reliable_ml.course import results
+from reliable_ml.course.results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 # The folder that holds `_build/` (executed notebooks, staged site, HTML): the project, unless

@@ -37,8 +37,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .claims import CLAIMS
-from .results import PROJECT_ROOT, load_all
+from reliable_ml.course.claims import CLAIMS
+from reliable_ml.course.results import PROJECT_ROOT, load_all
 
 STATUSES = ("reproduced", "re-analysed", "qualitative", "not comparable", "not reproduced", "not measured")
 # Statuses are shown as text in CSS badges (sphinx-design's bdg-* roles), never as emoji: a reader
@@ -357,7 +357,7 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     is more than max(tolerance, 95% half-width) from ``target`` (either side). ``tables`` name
     ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them.
     ``masking_flags`` names the list of gradient-masking checks the model failed
-    (:func:`reliable_ml.robust_model.masking_checks`): any flag fails the rule."""
+    (:func:`reliable_ml.robust.shared_model.masking_checks`): any flag fails the rule."""
     def opt(name):
         try:
             return get(f"{notebook}:{name}")

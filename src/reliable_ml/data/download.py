@@ -7,9 +7,9 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from ..progress import tqdm
+from reliable_ml.util.progress import tqdm
 
-from .root import DataCorrupt
+from reliable_ml.data.root import DataCorrupt
 
 TIMEOUT_S = 30
 

@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from ..progress import tqdm
+from reliable_ml.util.progress import tqdm
 
-from .root import DataCorrupt, DataUnavailable, cache_dir, data_root, display_path
+from reliable_ml.data.root import DataCorrupt, DataUnavailable, cache_dir, data_root, display_path
 
 IMAGE_NAMES: tuple[str, ...] = ("digits", "mnist", "cifar10", "cifar10-jpeg", "imagefolder:<path>")
 SPLITS: tuple[str, ...] = ("train", "test")

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .root import DataCorrupt
-from .tables import _manifest, ensure_file
+from reliable_ml.data.root import DataCorrupt
+from reliable_ml.data.tables import _manifest, ensure_file
 
 PREFIX = "kaggle-medical/kaggle/"
 META = PREFIX + "meta_data.csv"

@@ -23,8 +23,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .root import DataCorrupt
-from .tables import ensure_file
+from reliable_ml.data.root import DataCorrupt
+from reliable_ml.data.tables import ensure_file
 
 #: dataset name -> (number of examples, number of classes, file stem) in the label-errors layout
 LABEL_ERROR_DATASETS: dict[str, tuple[int, int, str]] = {

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .download import fetch
-from .root import DataCorrupt, DataUnavailable, data_root, display_path
+from reliable_ml.data.download import fetch
+from reliable_ml.data.root import DataCorrupt, DataUnavailable, data_root, display_path
 
 RAW_URL = "https://raw.githubusercontent.com/{repo}/{branch}/{path}"
 
@@ -242,7 +242,7 @@ def cifar101_predictions(version: str = "v6", root: Path | str | None = None,
 
 
 def _canonical_cifar10_test_labels(root: Path | str | None, download: bool = True) -> np.ndarray | None:
-    from .released import cifar10_test_labels
+    from reliable_ml.data.released import cifar10_test_labels
 
     try:
         return cifar10_test_labels(root, download)

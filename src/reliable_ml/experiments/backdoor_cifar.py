@@ -27,12 +27,13 @@ from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from .. import attacks, models
-from . import entry
-from .. import poisoning as po
-from .. import robust_train as rt
-from ..image_task import load_cifar
-from ..env import device, seed_everything
+from reliable_ml.robust import attacks
+from reliable_ml.models import nets as models
+from reliable_ml.experiments import entry
+from reliable_ml.pipeline import poisoning as po
+from reliable_ml.robust import train as rt
+from reliable_ml.robust.image_task import load_cifar
+from reliable_ml.util.env import device, seed_everything
 
 NOTEBOOK = "07_backdoors_and_spurious_correlations"
 

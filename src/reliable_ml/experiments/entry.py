@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ..course import results
-from ..env import device_name
+from reliable_ml.course import results
+from reliable_ml.util.env import device_name
 
 
 def parser(doc: str | None, profiles) -> argparse.ArgumentParser:

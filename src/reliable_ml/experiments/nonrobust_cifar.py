@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import nonrobust as nr
-from . import entry
-from .. import robust_train as rt
-from ..data import display_path
-from ..image_task import load_cifar
-from ..env import device, seed_everything
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.experiments import entry
+from reliable_ml.robust import train as rt
+from reliable_ml.data import display_path
+from reliable_ml.robust.image_task import load_cifar
+from reliable_ml.util.env import device, seed_everything
 
 NOTEBOOK = "10_nonrobust_features"
 ARCHS = ("preact_resnet18", "small_cnn")

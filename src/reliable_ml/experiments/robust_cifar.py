@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import models
-from . import entry
-from ..course import results
-from .. import robust_train as rt
-from ..image_task import load_cifar
-from ..env import device, device_name, seed_everything
+from reliable_ml.models import nets as models
+from reliable_ml.experiments import entry
+from reliable_ml.course import results
+from reliable_ml.robust import train as rt
+from reliable_ml.robust.image_task import load_cifar
+from reliable_ml.util.env import device, device_name, seed_everything
 
 NOTEBOOK = "04_adversarial_training"
 
@@ -114,7 +114,7 @@ CO_SETTINGS = {  # catastrophic overfitting on CIFAR-10 (Wong et al. 2020, Fig. 
 def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> dict:
     """Wong et al.'s catastrophic-overfitting arms on CIFAR-10 at eps = 8/255, PreActResNet-18,
     SGD with a one-cycle learning rate, random crops and flips; PGD-10 accuracy on fixed held-out
-    test images after every epoch (:func:`reliable_ml.robust_train.catastrophic_overfitting`,
+    test images after every epoch (:func:`reliable_ml.robust.train.catastrophic_overfitting`,
     cached under ``$RELIABLE_ML_CACHE``). ``python -m reliable_ml.experiments.robust_cifar
     --catastrophic-overfitting --profile gpu``."""
     if profile not in CO_SETTINGS:
@@ -140,8 +140,8 @@ def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> 
 def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
     """Chapter 04's CIFAR-10 section: run the experiment in the ``gpu`` profile; elsewhere read the
     committed ``results/gpu`` file, or show a note and return ``None`` when there is none."""
-    from .. import notes
-    from ..env import device_name as name
+    from reliable_ml.util import notes
+    from reliable_ml.util.env import device_name as name
 
     if profile == "gpu":
         out = run("gpu", progress=True, save=False, seed=seed)

@@ -1,7 +1,7 @@
 """Robust self-training on CIFAR-10: 4,000 labels + the rest of the training split unlabeled.
 
 ``python -m reliable_ml.experiments.rst_cifar --profile gpu`` runs the three arms of
-:func:`reliable_ml.self_training.compare` (robust training on the labeled images only, RST with
+:func:`reliable_ml.robust.self_training.compare` (robust training on the labeled images only, RST with
 pseudo-labels from a standard model trained on them, and the ceiling with the pool's true
 labels), each for the same number of SGD steps, with a PreActResNet-18 at eps = 8/255, and
 writes ``results/gpu/06_robust_self_training.json``. Target (issue 7): RST at least 5 points of
@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import models
-from . import entry
-from .. import robust_train as rt
-from .. import self_training as st
-from ..env import device, seed_everything
-from ..image_task import eval_subset, load_cifar
+from reliable_ml.models import nets as models
+from reliable_ml.experiments import entry
+from reliable_ml.robust import train as rt
+from reliable_ml.robust import self_training as st
+from reliable_ml.util.env import device, seed_everything
+from reliable_ml.robust.image_task import eval_subset, load_cifar
 
 NOTEBOOK = "06_robust_self_training"
 __all__ = ["NOTEBOOK", "SETTINGS", "Settings", "load_cifar", "run", "main"]
@@ -67,7 +67,7 @@ SETTINGS = {
 
 def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed: int = 0, **overrides) -> dict:
     """Run the comparison; return ``{"figures", "data_source", "settings", "seconds", "compare"}``
-    (``compare``: the full dict of :func:`reliable_ml.self_training.compare`).
+    (``compare``: the full dict of :func:`reliable_ml.robust.self_training.compare`).
 
     ``overrides`` replace fields of the profile's :class:`Settings` (e.g. ``robust_steps=500``).
     With ``save``, the figures go to ``results/<profile>/06_robust_self_training.json``.

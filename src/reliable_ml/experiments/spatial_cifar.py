@@ -21,12 +21,12 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .. import nonrobust as nr
-from .. import spatial as sp
-from . import entry
-from ..data import display_path
-from ..env import device, seed_everything
-from ..image_task import load_cifar
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.robust import spatial as sp
+from reliable_ml.experiments import entry
+from reliable_ml.data import display_path
+from reliable_ml.util.env import device, seed_everything
+from reliable_ml.robust.image_task import load_cifar
 
 NOTEBOOK = "11_spatial_and_physical_robustness"
 ARCHS = ("preact_resnet18", "small_cnn")
@@ -77,7 +77,7 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
 
     Returns ``{"figures", "data_source", "settings", "seconds", "models", "summary", "x_eval", "y_eval"}``
     (and ``"path"`` with ``save``); ``figures["spatial_cifar"]`` holds the accuracies as fractions
-    (0..1), ``summary`` the same in % (:func:`reliable_ml.spatial.summarize`).
+    (0..1), ``summary`` the same in % (:func:`reliable_ml.robust.spatial.summarize`).
     """
     if profile not in SETTINGS:
         raise ValueError(f"unknown profile {profile!r} for spatial_cifar; allowed: {', '.join(SETTINGS)}")

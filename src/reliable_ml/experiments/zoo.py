@@ -14,10 +14,12 @@ import time
 
 import torch
 
-from .. import data, similarity, stats, zoo
-from ..course import results
-from ..course.profiles import PROFILES, pick
-from ..env import device, device_name, seed_everything
+from reliable_ml import data, stats
+from reliable_ml.shift import similarity
+from reliable_ml.models import zoo
+from reliable_ml.course import results
+from reliable_ml.course.profiles import PROFILES, pick
+from reliable_ml.util.env import device, device_name, seed_everything
 
 DATASETS = ("cifar10", "mnist", "digits")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Settings:
-    zoo_name: str                # named MNIST zoo (reliable_ml.zoo.ZOOS) trained in section 2
+    zoo_name: str                # named MNIST zoo (reliable_ml.models.zoo.ZOOS) trained in section 2
     n_train: int                 # MNIST training digits the zoo is trained on
     heldout_per_population: int  # digits of held-out writers per population (employees, students)
     n_rebuilt: int               # size of each rebuilt MNIST test set (digits)

@@ -7,7 +7,7 @@ _GPU_ZOO = ["logreg-e2", "logreg-e10", "logreg-e10-aug", "mlp-8-e5", "mlp-32-e2"
             "mlp-128-e10-aug", "mlp-512-e10", "mlp-1024-e20", "mlp-1024-e20-aug", "cnn-2-e2", "cnn-4-e2",
             "cnn-4-e10", "cnn-4-e10-aug", "cnn-8-e2", "cnn-8-e10", "cnn-8-e10-aug", "cnn-16-e2", "cnn-16-e10",
             "cnn-16-e10-aug", "cnn-32-e5", "cnn-32-e15-aug", "cnn-64-e5", "cnn-64-e15", "cnn-64-e20-aug",
-            "cnn-128-e20-aug"]  # reliable_ml.zoo's "mnist-gpu" zoo
+            "cnn-128-e20-aug"]  # reliable_ml.models.zoo's "mnist-gpu" zoo
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Settings:
     fit_min_accuracy: float  # fit lines only over standard models at least this accurate in distribution (%)
     sensitivity_min_accuracy: float  # a second threshold (%) for the sensitivity check
     grid_shifts: int  # how many natural (then consistency) shifts the small-multiples grid draws
-    zoo_members: list[str]  # reliable_ml.zoo member names of the MNIST zoo
+    zoo_members: list[str]  # reliable_ml.models.zoo member names of the MNIST zoo
     zoo_train_sizes: list[int]  # MNIST training-set sizes; every member is trained once per size
 
 

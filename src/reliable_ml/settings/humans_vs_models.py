@@ -1,20 +1,20 @@
 """Settings of chapter 03 (humans vs models), one row per profile.
 
 The CIFAR-10 zoo settings equal chapter 02's row of the same profile, so both chapters share
-one cached zoo (:func:`reliable_ml.zoo.cifar10_zoo`).
+one cached zoo (:func:`reliable_ml.models.zoo.cifar10_zoo`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import rebuilding_a_test_set as ch02
+from reliable_ml.settings import rebuilding_a_test_set as ch02
 
 
 @dataclass(frozen=True)
 class Settings:
     n_per_source: int  # MNIST digits per writer population in your labeling task
     n_train: int  # MNIST training digits for the MNIST zoo
-    mnist_zoo: str  # named MNIST zoo of reliable_ml.zoo ("smoke", "mnist-small", "mnist-cpu", ...)
+    mnist_zoo: str  # named MNIST zoo of reliable_ml.models.zoo ("smoke", "mnist-small", "mnist-cpu", ...)
     cifar_zoo: list[str]  # the course's CIFAR-10 zoo (as in chapter 02: trained once, cached)
     cifar_train: int  # CIFAR-10 training images for that zoo
     hesitant: float  # humans "hesitate" on an image when fewer than this share chose its label

@@ -1,13 +1,13 @@
 """Settings of chapter 02 (rebuilding a test set), one row per profile.
 
 Sections 1-5 replay the pipeline on MNIST with a simulated crowd; sections 6-7 use the real
-CIFAR-10H annotators and the course's small CIFAR-10 zoo (:func:`reliable_ml.zoo.cifar10_zoo`).
+CIFAR-10H annotators and the course's small CIFAR-10 zoo (:func:`reliable_ml.models.zoo.cifar10_zoo`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..zoo import zoo_names
+from reliable_ml.models.zoo import zoo_names
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Settings:
     min_annotations: int  # valid annotations per image
     pixel_threshold: float  # near duplicate: RMS pixel difference (pixels in [0, 1]) below this
     feature_threshold: float  # near duplicate: feature distance (in [0, 2]) below this (MNIST)
-    mnist_zoo: list[str]  # evaluated MNIST models (names as in reliable_ml.zoo)
+    mnist_zoo: list[str]  # evaluated MNIST models (names as in reliable_ml.models.zoo)
     clarity_members: list[str]  # the clarity ensemble behind the simulated workers (never evaluated)
     reader_grids: int  # grids offered to the reader in section 8
     cifar_zoo: list[str]  # the course's CIFAR-10 zoo (trained once on the JPEG train split, cached)

@@ -1,4 +1,4 @@
-"""Settings of the course's one shared L-infinity robust model (:mod:`reliable_ml.robust_model`).
+"""Settings of the course's one shared L-infinity robust model (:mod:`reliable_ml.robust.shared_model`).
 
 Not a chapter's table: chapters 04, 07, 10 and 11 call ``shared_robust_model(profile=...)``,
 which reads the row of that profile. Every field enters the model's fingerprint, so changing a

@@ -1,0 +1,383 @@
+"""Real annotators: selection frequencies and human accuracy from CIFAR-10H.
+
+CIFAR-10H {Peterson et al. 2019} gives, for each of the 10,000 CIFAR-10 test images (in the
+canonical test order), how many of its ~51 annotators chose each class: ``counts (N, K)``.
+
+* **Selection frequency** of image i for class c: ``SF_i(c) = counts[i, c] / sum_k counts[i, k]``,
+  the share of its annotators who chose c (ImageNetV2's SF asks "does this image contain a
+  c?" per image; CIFAR-10H's forced choice among ten classes is the closest released
+  analogue). No model enters it.
+* **One annotator's expected accuracy** against labels y: ``mean_i SF_i(y_i)`` (a random
+  annotator of a random image).
+* **Majority vote**: ``argmax_c counts[i, c]`` (ties broken at random); its accuracy against y.
+* **Estimated SF from k annotators** (Engstrom et al. 2020): draw k of image i's annotators
+  without replacement; the number who chose c is hypergeometric
+  ``H(k; counts[i, c], n_i - counts[i, c])``, and ``SF_hat = that / k``.
+
+The sampling strategies themselves are :mod:`reliable_ml.labels.annotation`'s
+(``matched_frequency``, ``threshold_sample``, ``top_images``); this module supplies the
+frequencies, a pool split, and the Engstrom et al. resampling experiment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reliable_ml.labels import annotation
+
+FINE_EDGES = (0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98, 0.999)  # fine SF bins near 1
+
+
+def check_counts(counts: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+    """``counts`` as int64 ``(N, K)``: non-negative, every image with at least one annotator."""
+    arr = np.asarray(counts)
+    if arr.ndim != 2 or arr.shape[0] == 0 or (n_classes is not None and arr.shape[1] != n_classes):
+        want = f"(N, {n_classes})" if n_classes is not None else "(N, K)"
+        raise ValueError(f"annotator counts must be a non-empty {want} array; got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise ValueError("annotator counts must be non-negative integers")
+    arr = arr.astype(np.int64)
+    empty = np.flatnonzero(arr.sum(1) == 0)
+    if len(empty):
+        raise ValueError(f"{len(empty)} image(s) have no annotator (first: row {empty[0]})")
+    return arr
+
+
+def _check_labels(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.shape != (len(counts),) or labels.min() < 0 or labels.max() >= counts.shape[1]:
+        raise ValueError(f"labels must be ({len(counts)},) ints in [0, {counts.shape[1] - 1}]; got shape "
+                         f"{labels.shape}")
+    return labels.astype(np.int64)
+
+
+def selection_frequency(counts: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``SF_i = counts[i, classes_i] / n_i``: the share of image i's annotators who chose ``classes_i``."""
+    counts = check_counts(counts)
+    classes = _check_labels(classes, counts)
+    return counts[np.arange(len(counts)), classes] / counts.sum(1)
+
+
+def individual_accuracy(counts: np.ndarray, labels: np.ndarray) -> float:
+    """Expected accuracy of one annotator on a random image: ``mean_i SF_i(labels_i)``."""
+    return float(selection_frequency(counts, labels).mean())
+
+
+def majority_vote(counts: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``argmax_c counts[i, c]`` per image, ties broken uniformly at random (seeded)."""
+    counts = check_counts(counts)
+    noise = np.random.default_rng(seed).random(counts.shape)  # < 1: only breaks ties
+    return np.argmax(counts + noise, axis=1)
+
+
+def subsample_sf(counts: np.ndarray, classes: np.ndarray, k: int | None, rng: np.random.Generator) -> np.ndarray:
+    """SF estimated from ``k`` annotators drawn without replacement from each image's annotators
+    (hypergeometric); ``k=None`` uses all of them. Images with fewer than k annotators use all."""
+    counts = check_counts(counts)
+    classes = _check_labels(classes, counts)
+    if k is None:
+        return selection_frequency(counts, classes)
+    if int(k) < 1:
+        raise ValueError(f"k (annotators per image) must be >= 1 or None (all); got {k!r}")
+    good = counts[np.arange(len(counts)), classes]
+    n = counts.sum(1)
+    k_i = np.minimum(int(k), n)
+    return rng.hypergeometric(good, n - good, k_i) / k_i
+
+
+@dataclass(frozen=True)
+class PoolSplit:
+    """The canonical test set cut in two: a *reference* half (plays the original test set) and
+    a *candidate pool* (plays the new images), both indices into the 10,000 test images."""
+
+    reference: np.ndarray
+    pool: np.ndarray
+
+
+def split_reference_pool(labels: np.ndarray, pool_share: float = 0.5, seed: int = 0) -> PoolSplit:
+    """Per class, a random ``pool_share`` of the images goes to the pool, the rest to the reference."""
+    labels = np.asarray(labels)
+    if not 0 < pool_share < 1:
+        raise ValueError(f"pool_share must lie in (0, 1); got {pool_share!r}")
+    rng = np.random.default_rng(seed)
+    pool = []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        pool.append(members[:int(round(pool_share * len(members)))])
+    pool = np.sort(np.concatenate(pool))
+    return PoolSplit(np.setdiff1d(np.arange(len(labels)), pool), pool)
+
+
+def skew_pool(sf: np.ndarray, pool: np.ndarray, high_sf: float, keep_high: float, seed: int = 0) -> np.ndarray:
+    """A pool skewed toward lower SF, as ImageNetV2's was (Engstrom et al. 2020): every image of
+    ``pool`` with true SF < ``high_sf`` stays, one with SF >= ``high_sf`` stays with probability
+    ``keep_high``. ``sf`` is indexed like the full test set."""
+    if not 0 < keep_high <= 1 or not 0 < high_sf <= 1:
+        raise ValueError(f"keep_high must lie in (0, 1] and high_sf in (0, 1]; got {keep_high!r}, {high_sf!r}")
+    rng = np.random.default_rng(seed)
+    pool = np.asarray(pool)
+    keep = (sf[pool] < high_sf) | (rng.random(len(pool)) < keep_high)
+    return pool[keep]
+
+
+def strategy_picks(sf: np.ndarray, labels: np.ndarray, split: PoolSplit, per_class: int,
+                   rng: np.random.Generator, edges=annotation.SF_EDGES) -> dict[str, np.ndarray]:
+    """The four test sets drawn from ``split.pool`` (indices into the full test set):
+    ``random`` (per class, uniformly), ``matched_frequency`` (the reference's per-class SF
+    histogram over ``edges``, sampling upward), ``threshold0.7`` and ``top_images``."""
+    k = int(labels.max()) + 1
+    sf_p, y_p = sf[split.pool], labels[split.pool]
+    target = annotation.sf_histogram(sf[split.reference], labels[split.reference], k, edges)
+    idx = {
+        "random": np.sort(np.concatenate([rng.choice(np.flatnonzero(y_p == c), per_class, replace=False)
+                                          for c in range(k)])),
+        "matched_frequency": annotation.matched_frequency(sf_p, y_p, target, per_class, rng, edges),
+        "threshold0.7": annotation.threshold_sample(sf_p, y_p, per_class, k, rng),
+        "top_images": annotation.top_images(sf_p, y_p, per_class, k, rng),
+    }
+    return {name: split.pool[i] for name, i in idx.items()}
+
+
+def engstrom_drops(counts: np.ndarray, labels: np.ndarray, correct: np.ndarray, reference: np.ndarray,
+                   pool: np.ndarray, per_class: int, ks=(3, 5, 10, None), n_resamples: int = 200,
+                   edges=FINE_EDGES, seed: int = 0) -> dict[str, np.ndarray]:
+    """Apparent drop of a MatchedFrequency set when SF is *estimated* from k annotators.
+
+    Each resample draws k annotators per image (reference and pool alike), matches the pool to
+    the reference's estimated per-class SF histogram over ``edges`` and records
+    ``drop = mean over models of acc(reference) - acc(matched)`` in points, with
+    ``correct (M, N)`` the models' per-image correctness. Returns ``{"3": drops (R,), ...,
+    "all": drops}``. Engstrom et al. 2020 ("Identifying statistical bias in dataset
+    replication"): with noisy SF, a pool whose true SF runs lower than the reference's gives a
+    matched set of images that are truly harder, a drop that is not there.
+    """
+    counts = check_counts(counts)
+    labels = _check_labels(labels, counts)
+    correct = np.asarray(correct, dtype=float)
+    if correct.ndim != 2 or correct.shape[1] != len(counts):
+        raise ValueError(f"correct must be (models, {len(counts)}); got {correct.shape}")
+    n_classes = counts.shape[1]
+    acc_ref = correct[:, reference].mean()
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k in ks:
+        drops = np.empty(n_resamples)
+        for r in range(n_resamples):
+            sf = subsample_sf(counts, labels, k, rng)
+            target = annotation.sf_histogram(sf[reference], labels[reference], n_classes, edges)
+            pick = annotation.matched_frequency(sf[pool], labels[pool], target, per_class, rng, edges)
+            drops[r] = 100 * (acc_ref - correct[:, pool[pick]].mean())
+        out["all" if k is None else str(k)] = drops
+    return out
+
+
+def spread(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the central ``level`` percentile interval of resampled values."""
+    values = np.asarray(values, dtype=float)
+    lo, hi = np.percentile(values, [50 * (1 - level), 50 * (1 + level)])
+    return float(values.mean()), float(lo), float(hi)
+
+
+def load_cv_predictions(path: Path | str, n: int = 10_000, n_classes: int = 10) -> np.ndarray:
+    """The label-errors release's cross-validated predicted labels (``*_pyx_argmax_predicted_labels.npy``),
+    checked: int ``(n,)`` in ``[0, n_classes)``. Raises ``FileNotFoundError`` / ``ValueError`` naming the file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"cross-validated predictions not found: {path.name}")
+    arr = np.load(path, allow_pickle=False)
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n_classes:
+        raise ValueError(f"{path.name}: expected ({n},) integers in [0, {n_classes}); got {arr.dtype} "
+                         f"{arr.shape} in [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64)
+
+
+def agreement_table(sf_label: np.ndarray, correct: np.ndarray, edges=(0.5, 0.7, 0.9, 0.999)):
+    """Per human-agreement bin (SF of the original label), the images and the models' mean
+    accuracy: do models fail where humans hesitate? ``correct (M, N)`` bools."""
+    import pandas as pd
+
+    sf_label, correct = np.asarray(sf_label, float), np.asarray(correct, float)
+    b = np.searchsorted(np.asarray(edges), sf_label, side="right")
+    names = [f"< {edges[0]}"] + [f"[{a}, {c})" for a, c in zip(edges[:-1], edges[1:])] + [f">= {edges[-1]}"]
+    rows = [{"human agreement": names[j], "images": int((b == j).sum()),
+             "model accuracy (%)": 100 * correct[:, b == j].mean() if (b == j).any() else np.nan}
+            for j in range(len(names))]
+    return pd.DataFrame(rows).set_index("human agreement")
+
+
+STRATEGY_NAMES = ("random", "matched_frequency", "threshold0.7", "top_images")
+
+
+def strategy_draws(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
+                   n_draws: int, seed: int = 0):
+    """Draw each strategy ``n_draws`` times (fresh randomness each time): one row per draw and
+    strategy with the zoo's mean accuracy (%) on the drawn set, its mean SF and its size."""
+    import pandas as pd
+
+    if n_draws < 2:
+        raise ValueError(f"n_draws must be at least 2 (a spread needs two draws); got {n_draws!r}")
+    rows = []
+    for d in range(n_draws):
+        for name, idx in strategy_picks(sf, labels, split, per_class, np.random.default_rng([seed, d])).items():
+            rows.append({"draw": d, "strategy": name, "acc (%)": 100 * np.asarray(correct)[:, idx].mean(),
+                         "mean SF": sf[idx].mean(), "images": len(idx)})
+    return pd.DataFrame(rows)
+
+
+def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
+                   n_draws: int, seed: int = 0, level: float = 0.95, draws=None):
+    """Per strategy the zoo's mean accuracy (%) averaged over ``n_draws`` draws, the central
+    ``level`` spread of *single* draws (``acc lo``, ``acc hi``: what one rebuilt set can show),
+    the mean SF and the set size. ``correct (M, N)``; ``draws``: :func:`strategy_draws`'s table
+    when already drawn."""
+    import pandas as pd
+
+    if draws is None:
+        draws = strategy_draws(sf, labels, correct, split, per_class, n_draws, seed)
+    rows = {}
+    for name in STRATEGY_NAMES:
+        a = draws[draws["strategy"] == name]
+        mean, lo, hi = spread(a["acc (%)"].to_numpy(), level)
+        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a["mean SF"].mean(),
+                      "images": int(a["images"].iloc[0])}
+    return pd.DataFrame(rows).T
+
+
+def versus_random(draws, level: float = 0.95):
+    """Each strategy minus ``random``, draw by draw: the mean difference over draws (points) with
+    the ``level`` normal interval of that *mean* (its standard error is the draws' standard
+    deviation over sqrt(draws)): a mean compared with the sampling distribution of a mean."""
+    import pandas as pd
+    from scipy.stats import norm
+
+    acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
+    diff = acc.drop(columns="random").sub(acc["random"], axis=0)
+    half = norm.ppf(0.5 + level / 2) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return pd.DataFrame({"mean difference": diff.mean(), "lo": diff.mean() - half, "hi": diff.mean() + half,
+                         "draws": len(diff)}).loc[[s for s in STRATEGY_NAMES if s != "random"]]
+
+
+def versus_random_numbers(table) -> tuple[dict, dict]:
+    """From a :func:`versus_random` table (columns ``mean difference``, ``lo``, ``hi``): the
+    numbers the prose quotes (``c10h_<strategy>_mean``, ``_lo``, ``_hi`` and ``_vs_random``,
+    "excludes 0" or "holds 0") and the results-file block."""
+    glued, block = {}, {}
+    for name, r in table.iterrows():
+        mean, lo, hi = float(r["mean difference"]), float(r["lo"]), float(r["hi"])
+        glued |= {f"c10h_{name}_mean": mean, f"c10h_{name}_lo": lo, f"c10h_{name}_hi": hi,
+                  f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0"}
+        block[name] = {"mean": round(mean, 3), "ci": [round(lo, 3), round(hi, 3)]}
+    for name in STRATEGY_NAMES[1:]:  # a strategy the table lacks (too few draws) is quoted as NaN
+        if f"c10h_{name}_mean" not in glued:
+            glued |= {f"c10h_{name}_{p}": float("nan") for p in ("mean", "lo", "hi")}
+            glued[f"c10h_{name}_vs_random"] = "not measured"
+    return glued, block
+
+
+def drops_table(drops: dict[str, np.ndarray], level: float = 0.95):
+    """``{k: drops}`` -> a table of the mean apparent drop and its central ``level`` spread."""
+    import pandas as pd
+
+    return pd.DataFrame({k: dict(zip(("drop", "lo", "hi"), spread(v, level))) for k, v in drops.items()}).T
+
+
+def results(strat, eng, acc_name: str = "zoo_mean_acc") -> dict:
+    """The ``cifar10h`` block of chapter 02's results from :func:`strategy_table` and
+    :func:`drops_table`; ``acc_name`` names the strategies' mean-accuracy field (which models)."""
+    return {"strategies": {k: {acc_name: round(float(r["acc (%)"]), 3), "n": int(r["images"]),
+                               "ci": [round(float(r["acc lo"]), 3), round(float(r["acc hi"]), 3)],
+                               "mean_sf": round(float(r["mean SF"]), 4)} for k, r in strat.iterrows()},
+            "engstrom": {k: {"matched_drop": round(float(r["drop"]), 3), "ci": [round(float(r["lo"]), 3),
+                                                                            round(float(r["hi"]), 3)]}
+                         for k, r in eng.iterrows()}}
+
+
+CV_PREDICTIONS = "label-errors/cross_validated_predicted_labels/cifar10_test_set_pyx_argmax_predicted_labels.npy"
+
+
+def cifar10_cv_predictions(root=None, download: bool = True) -> np.ndarray:
+    """The label-errors release's (Northcutt et al. 2021) cross-validated CIFAR-10 test
+    predictions, int64 ``(10000,)`` in canonical order, from the data root or downloaded
+    (checksummed); ``DataUnavailable`` when neither works."""
+    from reliable_ml.data.tables import ensure_file
+
+    return load_cv_predictions(ensure_file(CV_PREDICTIONS, root, download))
+
+
+AGREEMENT_EDGES = (0.5, 0.7, 0.9, 0.999)
+
+
+def correct_matrix(predictions: dict[str, np.ndarray], labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``(names, correct)`` with ``correct[m, i]``: model ``names[m]`` predicts ``labels[i]``.
+    Every prediction vector must have the labels' shape."""
+    labels = np.asarray(labels)
+    names = list(predictions)
+    bad = [m for m in names if np.shape(predictions[m]) != labels.shape]
+    if not names or bad:
+        raise ValueError(f"need predictions of shape {labels.shape} for every model; bad: {bad[:3]}"
+                         if names else "no model predictions given")
+    return names, np.stack([np.asarray(predictions[m]) == labels for m in names])
+
+
+def published_models_summary(counts: np.ndarray, labels: np.ndarray, names: list[str], correct: np.ndarray,
+                             hesitant: float = 0.9, unanimous: float = 0.999, alpha: float = 0.05) -> dict:
+    """CIFAR-10H against released model predictions on the canonical test set (the 30 published
+    models of CIFAR-10.1's ``original_predictions``): ``correct[m, i]``, model ``names[m]`` is
+    right on image i (:func:`correct_matrix`, :func:`published_models_correct`).
+
+    Agreement of image i: the share of its annotators who chose its canonical label.
+    ``acc_by_agreement``: the mean over models of their accuracy (%) per agreement bin
+    (:data:`AGREEMENT_EDGES`); ``share_of_errors_on_hesitant_pct``: of all the models' errors
+    (pooled over models), the share on images with agreement < ``hesitant``;
+    ``best_model_error_on_unanimous_pct``: the most accurate model's error rate on the images
+    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images."""
+    from reliable_ml.stats import wilson
+
+    counts = check_counts(counts)
+    labels = _check_labels(labels, counts)
+    correct = np.asarray(correct, dtype=bool)
+    if correct.shape != (len(names), len(labels)):
+        raise ValueError(f"correct must have shape ({len(names)}, {len(labels)}) (models, images); got {correct.shape}")
+    agree = selection_frequency(counts, labels)
+    table = agreement_table(agree, correct, AGREEMENT_EDGES)
+    acc = correct.mean(1)
+    best = int(np.argmax(acc))
+    wrong, h, u = ~correct, agree < hesitant, agree >= unanimous
+    k_best, n_u = int(wrong[best, u].sum()), int(u.sum())
+    lo, hi = wilson(k_best, n_u, alpha)
+    per_model_share = 100 * wrong[:, h].sum(1) / np.maximum(1, wrong.sum(1))
+    return {
+        "n_models": len(names), "n_images": int(len(labels)),
+        "model_acc": {m: round(100 * float(a), 3) for m, a in zip(names, acc)},
+        "acc_by_agreement": {k: round(float(v), 3) for k, v in table["model accuracy (%)"].items()},
+        "images_by_agreement": {k: int(v) for k, v in table["images"].items()},
+        "hesitant_share_pct": round(100 * float(h.mean()), 3),
+        "share_of_errors_on_hesitant_pct": round(100 * float(wrong[:, h].sum() / max(1, wrong.sum())), 3),
+        "share_of_errors_on_hesitant_per_model_pct": {"min": round(float(per_model_share.min()), 3),
+                                                      "median": round(float(np.median(per_model_share)), 3),
+                                                      "max": round(float(per_model_share.max()), 3)},
+        "best_model": names[best], "best_model_acc": round(100 * float(acc[best]), 3),
+        "best_model_share_of_errors_on_hesitant_pct": round(float(per_model_share[best]), 3),
+        "best_model_error_on_unanimous_pct": round(100 * k_best / max(1, n_u), 3),
+        "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
+        "best_model_errors_on_unanimous": k_best, "unanimous_images": n_u,
+    }
+
+
+PUBLISHED_MODELS_SOURCE = "CIFAR-10.1 model_predictions/original_predictions (Recht et al. 2018)"
+
+
+def published_models_correct(labels: np.ndarray, root=None, download: bool = True) -> tuple[list[str], np.ndarray]:
+    """The ~30 published CIFAR-10 models' per-image correctness on the canonical test set:
+    ``(names, correct (M, 10000))``, from CIFAR-10.1's released ``original_predictions`` and the
+    canonical ``labels``. ``DataUnavailable`` when the predictions or the canonical labels are
+    missing, or when the release's labels differ from ``labels``."""
+    from reliable_ml import data
+
+    pub = data.cifar101_predictions("original", root, download)
+    if pub.labels is None or not np.array_equal(pub.labels, labels):
+        raise data.DataUnavailable("CIFAR-10.1", data.data_root(root), "modestyachts/CIFAR-10.1",
+                                   pub.note or "the canonical test labels differ from the ones given")
+    return correct_matrix(pub.predictions, labels)

@@ -1,0 +1,6 @@
+"""Failures of the data pipeline: poisoned training data and planted spurious cues.
+
+- ``poisoning``: BadNets and clean-label backdoors, spectral signatures, planted cues.
+- ``backdoor_lab``: the experiments of chapter 07 on MNIST, built from ``poisoning``,
+  ``robust.train`` and ``robust.saliency``.
+"""

@@ -1,0 +1,16 @@
+"""Adversarial robustness: attacks, robust training and what robust models learn.
+
+- ``attacks``: FGSM, PGD and the evaluation suite (with torchattacks' AutoAttack parts);
+  chapters 04 and 10.
+- ``train``: standard, PGD and fast (FGSM, FGSM-RS) adversarial training; chapters 04, 06, 10.
+- ``shared_model``: the one PGD-trained MNIST model that chapters 04, 07, 10 and 11 share,
+  cached and evaluated with the whole suite.
+- ``plots``: robustness figures (ε sweeps, training curves); chapters 04–06.
+- ``tradeoff``: Tsipras et al.'s accuracy-robustness trade-off in closed form; chapter 04.
+- ``gaussian_model``, ``image_task``, ``self_training``: why robust generalization needs more
+  data, and robust self-training; chapters 05 and 06.
+- ``nonrobust``: non-robust features and what robust models see; chapters 10 and 11.
+- ``saliency``: gradient saliency maps; chapters 07 and 10 (through ``pipeline.backdoor_lab``
+  and ``nonrobust``).
+- ``spatial``, ``eot``: rotations and translations, expectation over transformation; chapter 11.
+"""

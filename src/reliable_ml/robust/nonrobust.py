@@ -1,0 +1,412 @@
+r"""Non-robust features: the relabelled training sets of Ilyas et al. (2019), and what robust models see.
+
+**Relabelled sets** ("Adversarial examples are not bugs, they are features", Ilyas, Santurkar,
+Tsipras, Engstrom, Tran, Madry 2019, section 3.2). Take a *standard* model :math:`f` and a
+training set :math:`D = \{(x_i, y_i)\}`. For each example pick a target
+
+* :math:`t_i = (y_i + 1) \bmod K` (:math:`D_{det}`, "deterministic"), or
+* :math:`t_i \sim \mathrm{Uniform}\{0, \dots, K-1\}` (:math:`D_{rand}`),
+
+move :math:`x_i` by a small *targeted* attack toward :math:`t_i`,
+
+.. math:: x_i' = \arg\min_{\|x' - x_i\| \le \epsilon,\; x' \in [0,1]^d} L(f(x'), t_i)
+
+(projected gradient descent, run for all its steps), and relabel: :math:`D' = \{(x_i', t_i)\}`.
+To a person every label of :math:`D'` looks wrong: the images still show class :math:`y_i`.
+A fresh model trained on :math:`D'` and tested on the *clean, correctly labelled* test set can
+still score far above chance. In :math:`D_{rand}` the robust features (what a person sees) carry
+no information about the label, so anything learned comes from the non-robust features the
+attack planted; in :math:`D_{det}` they even point the wrong way (class ``y`` is labelled
+``y + 1``).
+
+**What robust models see** (Tsipras et al. 2019; Santurkar et al. 2019). Large-:math:`\epsilon`
+targeted attacks on an adversarially trained model produce images that start to look like the
+target class, and its input gradients concentrate on the object. Two numbers here:
+:func:`judge_agreement` (how often an independent classifier, e.g. a pixel-space k-NN, assigns
+the attack's target to the attacked images) and :func:`stroke_mass` (the share of a saliency
+map's absolute mass that falls on a digit's strokes).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from reliable_ml.util.progress import tqdm
+
+from reliable_ml.robust import attacks
+
+MODES = ("det", "rand")
+
+
+# --------------------------------------------------------------------------- targets
+def targets(y: torch.Tensor, mode: str, num_classes: int = 10, seed: int = 0) -> torch.Tensor:
+    r"""Attack targets: :math:`(y + 1) \bmod K` (``"det"``) or uniform over the K classes (``"rand"``).
+
+    ``"rand"`` follows Ilyas et al.: a target may equal the true label (about 1 in K).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown relabelling mode {mode!r}; allowed: {', '.join(MODES)}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2; got {num_classes}")
+    y = torch.as_tensor(y).long()
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0 .. {num_classes - 1}; got range "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    if mode == "det":
+        return (y + 1) % num_classes
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, num_classes, y.shape, generator=gen).to(y.device)
+
+
+# --------------------------------------------------------------------------- the attack
+def targeted_pgd(model: nn.Module, x: torch.Tensor, t: torch.Tensor, eps: float, *, norm: str = "l2",
+                 steps: int = 20, step_size: float | None = None) -> torch.Tensor:
+    r"""Targeted PGD, *all* ``steps`` steps, from :math:`x` itself (no random start); returns the last iterate.
+
+    .. math:: \delta_{k+1} = \Pi_\epsilon\big(\delta_k - \alpha\, s(\nabla_\delta L(f(x+\delta_k), t))\big),
+              \qquad x + \delta \in [0, 1]
+
+    with :math:`s` the sign (L-infinity) or :math:`g / \|g\|_2` (L2), step :math:`\alpha` (default
+    :math:`2.5\,\epsilon/\text{steps}`) and the projection :func:`reliable_ml.robust.attacks.project`.
+    Unlike :func:`reliable_ml.robust.attacks.pgd`, which returns the *first* iterate that reaches the
+    target (the smallest change that fools the model), this keeps descending the target's loss,
+    as the construction of Ilyas et al. and the large-eps images of Santurkar et al. need. With
+    ``steps=1`` both give the same image wherever that one step reaches the target.
+    """
+    attacks._check(x, t, eps, norm)
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
+    alpha = 2.5 * eps / steps if step_size is None else step_size
+    x = x.detach()
+    delta = torch.zeros_like(x)
+    with attacks._EvalMode(model), torch.enable_grad():
+        for _ in range(steps):
+            delta.requires_grad_(True)
+            loss = nn.functional.cross_entropy(model(x + delta).float(), t, reduction="sum")
+            (grad,) = torch.autograd.grad(loss, delta)
+            step = grad.sign() if norm == "linf" else grad / attacks._lp_norm(grad).clamp_min(1e-12)
+            delta = attacks.project(delta.detach() - alpha * step, eps, norm)
+            delta = ((x + delta).clamp(0, 1) - x).detach()
+    return (x + delta).to(x.dtype)
+
+
+class Relabelled(NamedTuple):
+    """A relabelled training set: ``x`` uint8 (N, C, H, W), labels ``t`` (the attack targets),
+    the original labels ``y``, and ``hit``: bool (N,), the source model predicts ``t`` on ``x``."""
+
+    x: torch.Tensor
+    t: torch.Tensor
+    y: torch.Tensor
+    hit: torch.Tensor
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of images on which the source model predicts the new label."""
+        return float(self.hit.float().mean()) if len(self.hit) else float("nan")
+
+
+def relabel(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, mode: str, *, eps: float,
+            norm: str = "l2", steps: int = 20, step_size: float | None = None, num_classes: int = 10,
+            seed: int = 0, batch_size: int = 500, progress: bool = False) -> Relabelled:
+    r"""Build :math:`D_{det}` or :math:`D_{rand}` (Ilyas et al. 2019) from uint8 images ``x_uint8``.
+
+    Each image is moved by :func:`targeted_pgd` on ``model`` toward :func:`targets` ``(y, mode)``,
+    rounded back to uint8 (a change of at most 0.5/255 per pixel), and labelled with its target.
+    Runs on the model's device; returns CPU tensors.
+    """
+    if x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4 or len(x_uint8) != len(y):
+        raise ValueError(f"x_uint8 must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
+                         f"{tuple(x_uint8.shape)} and {len(y)} labels")
+    dev = next(model.parameters()).device
+    t = targets(y, mode, num_classes, seed).cpu()
+    out, hits = [], []
+    starts = range(0, len(y), batch_size)
+    for i in tqdm(starts, desc=f"relabel D_{mode}", disable=not progress, leave=False):
+        xb = x_uint8[i:i + batch_size].to(dev).float() / 255
+        tb = t[i:i + batch_size].to(dev)
+        x_adv = targeted_pgd(model, xb, tb, eps, norm=norm, steps=steps, step_size=step_size)
+        x_q = (x_adv * 255).round().clamp(0, 255).to(torch.uint8)
+        with torch.no_grad(), attacks._EvalMode(model):
+            hits.append((model(x_q.float() / 255).argmax(1) == tb).cpu())
+        out.append(x_q.cpu())
+    x_new = torch.cat(out) if out else x_uint8.clone()
+    hit = torch.cat(hits) if hits else torch.zeros(0, dtype=torch.bool)
+    return Relabelled(x_new, t, torch.as_tensor(y).cpu(), hit)
+
+
+# --------------------------------------------------------------------------- what robust models see
+def knn_judge(x_train_uint8: torch.Tensor, y_train: torch.Tensor, k: int = 5):
+    """A k-nearest-neighbour classifier on raw pixels (scikit-learn), fitted on clean training images.
+
+    It has no gradients to transfer an attack through: it says which training images an image is
+    *close to in pixel space*, a crude stand-in for "what it looks like".
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x = x_train_uint8.reshape(len(x_train_uint8), -1).numpy().astype(np.float32) / 255
+    return KNeighborsClassifier(n_neighbors=k).fit(x, np.asarray(y_train))
+
+
+def judge_agreement(judge, x: torch.Tensor, t: torch.Tensor) -> float:
+    """Share of images ``x`` (float in [0, 1]) that ``judge`` (a fitted scikit-learn classifier
+    or a torch model) assigns to the attack's target ``t``."""
+    if len(x) != len(t):
+        raise ValueError(f"x and t must have the same length; got {len(x)} and {len(t)}")
+    if isinstance(judge, nn.Module):
+        with torch.no_grad(), attacks._EvalMode(judge):
+            pred = judge(x).argmax(1).cpu().numpy()
+    else:
+        pred = judge.predict(x.detach().reshape(len(x), -1).cpu().numpy())
+    return float(np.mean(pred == t.cpu().numpy())) if len(t) else float("nan")
+
+
+def stroke_mask(x: torch.Tensor, threshold: float = 0.5, dilate: int = 1) -> torch.Tensor:
+    """Bool mask of a digit's strokes: pixels brighter than ``threshold`` (any channel), grown by
+    ``dilate`` pixels (a max-pool), shape (B, 1, H, W)."""
+    if x.ndim != 4:
+        raise ValueError(f"expected images (B, C, H, W); got {tuple(x.shape)}")
+    m = (x.amax(1, keepdim=True) > threshold).float()
+    if dilate > 0:
+        m = nn.functional.max_pool2d(m, 2 * dilate + 1, stride=1, padding=dilate)
+    return m.bool()
+
+
+def stroke_mass(saliency: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    r"""Per image, the share of absolute saliency on the mask: :math:`\sum_{j \in M} |s_j| / \sum_j |s_j|`.
+
+    ``saliency`` (B, C, H, W) is summed in absolute value over channels; ``mask`` (B, 1, H, W).
+    A map spread evenly over the image scores the mask's area share.
+    """
+    a = saliency.abs().sum(1, keepdim=True)
+    if a.shape != mask.shape:
+        raise ValueError(f"saliency summed over channels has shape {tuple(a.shape)} but mask has {tuple(mask.shape)}")
+    return (a * mask).flatten(1).sum(1) / a.flatten(1).sum(1).clamp_min(1e-12)
+
+
+def spread(values) -> dict:
+    """Mean, sample standard deviation, min and max of per-seed values (in the units given)."""
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        raise ValueError("spread of no values")
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+            "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
+
+
+# --------------------------------------------------------------------------- the whole experiment
+def fresh_model(x: torch.Tensor, arch: str = "small_cnn", width: int = 64, seed: int = 0,
+                device: torch.device | str = "cpu") -> nn.Module:
+    """A freshly initialised (seeded) classifier for images like ``x`` (N, C, H, W):
+    ``small_cnn`` or ``preact_resnet18`` (base ``width``)."""
+    from reliable_ml.models import nets as models
+
+    torch.manual_seed(seed)
+    if arch == "small_cnn":
+        return models.small_cnn(in_channels=x.shape[1], image_size=x.shape[-1]).to(device)
+    if arch == "preact_resnet18":
+        return models.preact_resnet18(in_channels=x.shape[1], width=width).to(device)
+    raise ValueError(f"unknown arch {arch!r}; allowed: small_cnn, preact_resnet18")
+
+
+class RelabelExperiment(NamedTuple):
+    """What :func:`relabel_experiment` returns: ``figures`` (percentages, see there), the source
+    model, the two relabelled sets (``sets["det"]``, ``sets["rand"]``), per-seed accuracies (%)
+    and ``indices``, the positions in the training split of the relabelled images."""
+
+    figures: dict
+    source: nn.Module
+    sets: dict
+    per_seed: dict
+    indices: torch.Tensor
+
+
+def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+                       *, train_cfg, eps: float, norm: str = "l2", steps: int = 20, n_source: int = 5000,
+                       n_relabel: int = 5000, seeds: int = 3, arch: str = "small_cnn", width: int = 64,
+                       num_classes: int = 10, seed: int = 0, device: torch.device | str = "cpu",
+                       progress: bool = False) -> RelabelExperiment:
+    r"""Ilyas et al.'s experiment end to end on uint8 training images.
+
+    1. train a standard *source* model on ``n_source`` training images (``train_cfg``, a
+       :class:`reliable_ml.robust.train.TrainConfig` with ``method="standard"``);
+    2. relabel ``n_relabel`` *other* training images (disjoint when the split has enough;
+       otherwise the same images) into :math:`D_{det}` and :math:`D_{rand}` with :func:`relabel`;
+    3. train ``seeds`` fresh models on each (seeds ``seed .. seed + seeds - 1``) and test them on
+       the clean test set ``x_test`` (float in [0, 1]) with its true labels ``y_test``.
+
+    ``figures``: ``source_test_acc``, ``d_det_test_acc``, ``d_rand_test_acc`` (means over seeds,
+    in %), their ``*_spread`` (:func:`spread`, in %), ``chance`` (100 / K), hit rates of the
+    attack on the source model, ``n_train``, ``n_source``, ``seeds``, ``eps``, ``norm``, ``steps``.
+    """
+    from dataclasses import replace
+
+    from reliable_ml.robust import train as rt
+
+    if train_cfg.method != "standard":
+        raise ValueError(f"the source and fresh models are standard models; got train_cfg.method={train_cfg.method!r}")
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
+    n_all = len(y_train)
+    if n_source < 1 or n_relabel < 1 or n_source > n_all or n_relabel > n_all:
+        raise ValueError(f"n_source and n_relabel must lie in 1 .. {n_all} (training images); "
+                         f"got {n_source} and {n_relabel}")
+    perm = torch.randperm(n_all, generator=torch.Generator().manual_seed(seed))
+    src_idx = perm[:n_source]
+    rel_idx = perm[n_source:n_source + n_relabel] if n_source + n_relabel <= n_all else perm[:n_relabel]
+
+    def fit(x, y, s):
+        model = fresh_model(x, arch, width, s, device)
+        rt.train(model, x, y, replace(train_cfg, seed=s), progress=progress)
+        return model
+
+    source = fit(x_train[src_idx], y_train[src_idx], seed)
+    sets = {mode: relabel(source, x_train[rel_idx], y_train[rel_idx], mode, eps=eps, norm=norm, steps=steps,
+                          num_classes=num_classes, seed=seed, progress=progress) for mode in MODES}
+    per_seed = {mode: [100 * attacks.accuracy(fit(sets[mode].x, sets[mode].t, seed + k), x_test, y_test)
+                       for k in range(seeds)] for mode in MODES}
+    figures = {"source_test_acc": 100 * attacks.accuracy(source, x_test, y_test)}
+    for mode in MODES:
+        figures[f"d_{mode}_test_acc"] = float(np.mean(per_seed[mode]))
+        figures[f"d_{mode}_test_acc_spread"] = spread(per_seed[mode])
+        figures[f"d_{mode}_hit_rate"] = 100 * sets[mode].hit_rate
+    figures |= {"chance": 100 / num_classes, "n_train": len(rel_idx), "n_source": n_source, "n_test": len(y_test),
+                "seeds": seeds, "eps": eps, "norm": norm, "steps": steps, "epochs": train_cfg.epochs,
+                "disjoint": n_source + n_relabel <= n_all}
+    return RelabelExperiment(figures, source, sets, per_seed, rel_idx)
+
+
+def large_eps_figures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, judge, *, eps: float,
+                      steps: int = 40, norm: str = "l2", num_classes: int = 10) -> dict:
+    r"""Attack ``x`` (float in [0, 1], true labels ``y``) toward :math:`t = (y + 1) \bmod K` with a
+    large-``eps`` :func:`targeted_pgd` and measure what the images look like (shares in %):
+
+    ``hit`` (``model`` predicts ``t``), ``judge_target`` / ``judge_true`` (the independent
+    ``judge``, see :func:`judge_agreement`, says ``t`` / ``y``), ``stroke_mass`` (mean share of
+    the vanilla gradient of the true class's logit on the clean image that falls on the
+    strokes, :func:`stroke_mass`) and ``stroke_area`` (the strokes' share of the image, what an
+    evenly spread map would score). ``x_adv`` holds the attacked images.
+    """
+    from reliable_ml.robust import saliency
+
+    t = targets(y, "det", num_classes)
+    x_adv = targeted_pgd(model, x, t, eps, norm=norm, steps=steps)
+    with torch.no_grad(), attacks._EvalMode(model):
+        hit = float((model(x_adv).argmax(1) == t).float().mean())
+    mask = stroke_mask(x)
+    grad = saliency.vanilla_gradient(model, x, y)
+    return {"hit": 100 * hit, "judge_target": 100 * judge_agreement(judge, x_adv, t),
+            "judge_true": 100 * judge_agreement(judge, x_adv, y),
+            "stroke_mass": 100 * float(stroke_mass(grad, mask).mean()),
+            "stroke_area": 100 * float(mask.float().mean()), "x_adv": x_adv, "grad": grad}
+
+
+# --------------------------------------------------------------------------- figures
+def plot_relabelled(r: Relabelled, title: str, source: str, n: int = 10):
+    """The first ``n`` images of a relabelled set, titled ``"<training label> [<original label>]"``."""
+    from reliable_ml.util import plots
+
+    titles = [f"{int(r.t[i])} [{int(r.y[i])}]" for i in range(min(n, len(r.t)))]
+    fig = plots.image_grid(r.x[:n].numpy(), titles, ncols=n, suptitle=title)
+    fig.subplots_adjust(top=0.72)  # room for the title above the per-image labels
+    plots.source_caption(fig, source, "label used for training [original label]")
+    return fig
+
+
+def _dots(ax, columns: dict, colors=None) -> None:
+    """One dot per seed and a square with mean +- sd per column of ``columns`` (name -> values)."""
+    for j, (name, vals) in enumerate(columns.items()):
+        vals = np.asarray(vals, dtype=float)
+        ax.scatter(np.full(len(vals), j), vals, color=(colors or ["C0"] * len(columns))[j], zorder=3,
+                   label="one training seed" if j == 0 else None)
+        ax.errorbar(j + 0.15, vals.mean(), yerr=vals.std(ddof=1) if len(vals) > 1 else 0, fmt="s", color="k",
+                    capsize=4, label="mean ± sd" if j == 0 else None)
+    ax.set_xticks(range(len(columns)), list(columns))
+    ax.set_xlim(-0.5, len(columns) - 0.3)
+    ax.set_ylim(0, 100)
+
+
+def plot_fresh_models(exp: RelabelExperiment, source: str):
+    """Clean test accuracy of the fresh models per seed (dots) and mean +- sd, with chance and the source model."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    f = exp.figures
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    _dots(ax, {f"trained on D_{m}": exp.per_seed[m] for m in MODES})
+    ax.axhline(f["chance"], color="0.5", ls=":", label="chance")
+    ax.axhline(f["source_test_acc"], color="C2", ls="--", label="source model (clean labels)")
+    ax.set_ylabel("clean test accuracy (%)")
+    ax.set_title("Fresh models trained only on relabelled images")
+    ax.legend(loc="lower right", fontsize=8)
+    plots.source_caption(fig, source, f"{f['n_train']:,} relabelled training images, {f['n_test']:,} test images")
+    return fig
+
+
+def plot_what_models_see(x: torch.Tensor, y: torch.Tensor, seen: dict, source: str, title: str, n: int = 8):
+    """Rows: clean images, each model's attacked images, each model's |input gradient|
+    (``seen``: model name -> :func:`large_eps_figures` output)."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    rows = [("clean", x[:n], None)] + [(f"{k}: attacked", v["x_adv"][:n], None) for k, v in seen.items()]
+    rows += [(f"{k}: |gradient|", v["grad"][:n].abs().sum(1, keepdim=True), "magma") for k, v in seen.items()]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows)), squeeze=False,
+                             constrained_layout=False)
+    for r, (label, imgs, cmap) in enumerate(rows):
+        for c in range(min(n, len(imgs))):
+            img = imgs[c].detach().cpu()
+            img = img / img.max().clamp_min(1e-12) if cmap else img
+            axes[r, c].imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap=cmap or "gray", vmin=0, vmax=1)
+        axes[r, 0].set_ylabel(label, fontsize=7)
+    plots.hide_ticks(axes)
+    for c in range(min(n, len(y))):
+        axes[0, c].set_title(f"{int(y[c])} -> {(int(y[c]) + 1) % 10}", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    plots.source_caption(fig, source, "rows: clean test images, attacked images, input-gradient magnitudes")
+    return fig
+
+
+def plot_robust_summary(by_seed, source: str, extra: str):
+    """Two panels over seeds: judge says target (%), gradient mass on strokes (%), standard vs robust.
+
+    ``by_seed``: a DataFrame indexed by (seed, model) with the columns of :func:`large_eps_figures`."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    kinds = list(dict.fromkeys(by_seed.index.get_level_values("model")))
+    for ax, col, label in ((axes[0], "judge_target", "judge says target (%)"),
+                           (axes[1], "stroke_mass", "gradient mass on strokes (%)")):
+        _dots(ax, {k: by_seed.xs(k, level="model")[col] for k in kinds}, [f"C{j}" for j in range(len(kinds))])
+        if col == "stroke_mass":
+            ax.axhline(by_seed["stroke_area"].mean(), color="0.5", ls=":", label="strokes' share of the area")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+    fig.suptitle("What the models' large-eps images and gradients look like (squares: mean ± sd over seeds)")
+    plots.source_caption(fig, source, extra)
+    return fig
+
+
+def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, tag: str,
+                 progress: bool = False) -> nn.Module:
+    """:func:`reliable_ml.robust.train.train` with its checkpoint in the user cache, so that a rerun
+    with the same data (``tag`` names it) and config loads the trained model instead of training again.
+
+    The file is ``<cache>/models/<tag>-<hash of the config>.pt``; an interrupted run resumes.
+    """
+    import hashlib
+    from dataclasses import asdict
+
+    from reliable_ml.util import cachestats
+    from reliable_ml.robust import train as rt
+    from reliable_ml.data import cache_dir
+
+    digest = hashlib.sha256(repr(sorted(asdict(cfg).items())).encode()).hexdigest()[:12]
+    path = cache_dir() / "models" / f"{tag}-n{len(y)}-{digest}.pt"
+    cachestats.record("nonrobust", hit=path.exists())  # a checkpoint left by an interrupted run counts as a hit
+    rt.train(model, x_uint8, y, cfg, checkpoint=path, resume=True, progress=progress)
+    return model

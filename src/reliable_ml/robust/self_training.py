@@ -1,0 +1,330 @@
+r"""Robust self-training (RST, Carmon et al. 2019): labeled data + pseudo-labeled unlabeled data.
+
+Three steps:
+
+1. :func:`split_labeled` withholds labels: a (class-balanced) labeled subset and an unlabeled pool.
+2. A standard model trained on the labeled part labels the pool (:func:`pseudo_label`):
+   :math:`\tilde y_i = \arg\max_k f(\tilde x_i)_k`, optionally keeping only examples whose
+   softmax confidence :math:`\max_k p_k(\tilde x_i)` is at least a threshold.
+3. :func:`train_rst` adversarially trains (PGD, Madry et al. 2018) on labeled + pseudo-labeled
+   data. Every batch of size :math:`B` holds :math:`\lceil fB\rceil` pseudo-labeled examples
+   (``unlabeled_fraction`` :math:`f`, Carmon et al.'s ``unsup_fraction``, default 0.5) and the
+   rest labeled, each stream drawn from its own reshuffled permutation. The loss is
+
+   .. math:: L = \frac{\sum_{i \in \text{lab}} \ell_i + w \sum_{j \in \text{pseudo}} \ell_j}
+                     {|\text{lab}| + w\,|\text{pseudo}|},\qquad
+             \ell_i = \mathrm{CE}\big(f(x_i + \delta_i), y_i\big)
+
+   with :math:`\delta_i` the PGD perturbation. With :math:`w = 1` (default) and :math:`f = 0.5`
+   this is the plain batch mean over a half-and-half batch, as in the authors' code; Carmon
+   et al.'s objective (their Eq. for :math:`L_{\rm RST}`) puts weight :math:`w` on the pseudo-
+   labeled standard loss and uses TRADES; we implement the adversarial-training variant
+   (their RST\ :sub:`adv`), with :math:`w` on the pseudo-labeled robust loss.
+
+The same function trains every arm of the comparison: labeled only (no pool), RST (pool with
+pseudo-labels) and the ceiling (pool with its true labels), with the same number of steps.
+It reuses :mod:`reliable_ml.robust.train`'s schedule, training attack and augmentation.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from reliable_ml.util.progress import tqdm
+
+from reliable_ml.robust import attacks
+from reliable_ml.robust import train as rt
+
+
+def split_labeled(y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = None, *, seed: int = 0,
+                  balanced: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random indices ``(idx_labeled (n_labeled,), idx_unlabeled (n_unlabeled,))``, disjoint.
+
+    ``balanced``: ``n_labeled // K`` per class (the remainder spread over the first classes),
+    as usual in semi-supervised benchmarks. ``n_unlabeled=None`` puts every other example in
+    the pool. Raises ``ValueError`` when more labels (or pool examples) are requested than exist,
+    or when the labeled set or the pool would be empty.
+    """
+    n = len(y)
+    if n == 0:
+        raise ValueError("cannot split an empty dataset: the pool is empty")
+    if int(n_labeled) != n_labeled or n_labeled < 1:
+        raise ValueError(f"n_labeled must be an integer >= 1; got {n_labeled!r}")
+    if n_labeled >= n:
+        raise ValueError(f"requested {n_labeled} labeled examples but only {n} exist "
+                         f"(at least one must stay in the unlabeled pool)")
+    rest = n - n_labeled
+    if n_unlabeled is None:
+        n_unlabeled = rest
+    if int(n_unlabeled) != n_unlabeled or n_unlabeled < 1:
+        raise ValueError(f"n_unlabeled must be an integer >= 1 (an empty pool cannot be self-trained on); "
+                         f"got {n_unlabeled!r}")
+    if n_unlabeled > rest:
+        raise ValueError(f"requested {n_unlabeled} unlabeled examples but only {rest} remain after "
+                         f"taking {n_labeled} labeled ones out of {n}")
+    gen = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(n, generator=gen)
+    if balanced:
+        y_perm = y.cpu()[perm]
+        classes = torch.unique(y_perm)
+        per_class = [n_labeled // len(classes) + (k < n_labeled % len(classes)) for k in range(len(classes))]
+        picked = []
+        for c, m in zip(classes, per_class):
+            members = perm[y_perm == c]
+            if m > len(members):
+                raise ValueError(f"class {int(c)} has {len(members)} examples but {m} labels were requested "
+                                 f"from it; use balanced=False or fewer labels")
+            picked.append(members[:m])
+        idx_lab = torch.cat(picked)
+        mask = torch.ones(n, dtype=torch.bool)
+        mask[idx_lab] = False
+        idx_pool = perm[mask[perm]]
+        idx_lab = idx_lab[torch.randperm(len(idx_lab), generator=gen)]
+    else:
+        idx_lab, idx_pool = perm[:n_labeled], perm[n_labeled:]
+    return idx_lab, idx_pool[:n_unlabeled]
+
+
+@torch.no_grad()
+def pseudo_label(model: nn.Module, x: torch.Tensor, *, threshold: float = 0.0,
+                 batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Label ``x`` (uint8 (N, C, H, W) or float in [0, 1]) with ``model``'s argmax.
+
+    Returns ``(labels (N,) int64, confidence (N,) float = max softmax probability, keep (N,)
+    bool = confidence >= threshold)``; the model runs in eval mode (its mode is restored).
+    ``threshold`` must lie in [0, 1] (0 keeps everything).
+    """
+    if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
+        raise ValueError(f"threshold must be a number in [0, 1]; got {threshold!r}")
+    if len(x) == 0:
+        raise ValueError("nothing to pseudo-label: the unlabeled pool is empty")
+    dev = next(model.parameters()).device
+    labels, conf = [], []
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        for i in range(0, len(x), batch_size):
+            xb = x[i:i + batch_size].to(dev)
+            xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
+            probs = F.softmax(model(xb).float(), dim=1)            # (B, K)
+            c, k = probs.max(1)
+            labels.append(k.cpu())
+            conf.append(c.cpu())
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+    labels, conf = torch.cat(labels), torch.cat(conf)
+    return labels, conf, conf >= threshold
+
+
+def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: rt.TrainConfig, *,
+              x_pseudo: torch.Tensor | None = None, y_pseudo: torch.Tensor | None = None,
+              unlabeled_fraction: float = 0.5, unlabeled_weight: float = 1.0,
+              steps_per_epoch: int | None = None, progress: bool = True) -> rt.TrainResult:
+    """Adversarially train ``model`` in place on labeled + pseudo-labeled uint8 images (see module doc).
+
+    ``cfg`` supplies epochs, batch size, method (``pgd`` | ``fgsm_rs`` | ``standard``), eps,
+    attack steps and step size, optimizer, LR schedule and augmentation. ``steps_per_epoch``
+    defaults to ``ceil((n_lab + n_pseudo) / batch_size)``; pass the same value to every arm for
+    equal compute. Without a pool, every batch is labeled.
+    """
+    if x_lab.dtype != torch.uint8 or x_lab.ndim != 4 or len(x_lab) != len(y_lab) or len(x_lab) == 0:
+        raise ValueError(f"x_lab must be uint8 (N, C, H, W), N >= 1, with N labels; got {x_lab.dtype} "
+                         f"{tuple(x_lab.shape)} and {len(y_lab)} labels")
+    has_pool = x_pseudo is not None
+    if has_pool:
+        if y_pseudo is None or len(x_pseudo) != len(y_pseudo) or x_pseudo.dtype != torch.uint8:
+            raise ValueError("x_pseudo must be uint8 with one label per image in y_pseudo")
+        if len(x_pseudo) == 0:
+            raise ValueError("the pseudo-labeled pool is empty")
+        if not 0.0 < unlabeled_fraction < 1.0:
+            raise ValueError(f"unlabeled_fraction must lie in (0, 1); got {unlabeled_fraction}")
+    if not unlabeled_weight >= 0:
+        raise ValueError(f"unlabeled_weight must be >= 0; got {unlabeled_weight}")
+    dev = next(model.parameters()).device
+    b_unl = math.ceil(unlabeled_fraction * cfg.batch_size) if has_pool else 0
+    b_lab = cfg.batch_size - b_unl
+    n_total = len(x_lab) + (len(x_pseudo) if has_pool else 0)
+    steps = steps_per_epoch or math.ceil(n_total / cfg.batch_size)
+    opt = (torch.optim.SGD(model.parameters(), lr=0.0, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                           nesterov=True)
+           if cfg.optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=cfg.weight_decay))
+    gen = torch.Generator(device=dev).manual_seed(cfg.seed)
+    streams = [(x_lab.to(dev), y_lab.to(dev), b_lab, 1.0)]
+    if has_pool:
+        streams.append((x_pseudo.to(dev), y_pseudo.to(dev), b_unl, float(unlabeled_weight)))
+    cursors = [[torch.randperm(len(s[0]), generator=gen, device=dev), 0] for s in streams]
+
+    def draw(k: int) -> torch.Tensor:
+        """Next ``streams[k][2]`` indices of stream ``k``, reshuffling when it runs out."""
+        perm, pos = cursors[k]
+        want, out = streams[k][2], []
+        while want > 0:
+            if pos >= len(perm):
+                perm, pos = torch.randperm(len(streams[k][0]), generator=gen, device=dev), 0
+            take = perm[pos:pos + want]
+            out.append(take)
+            pos, want = pos + len(take), want - len(take)
+        cursors[k] = [perm, pos]
+        return torch.cat(out)
+
+    cuda = dev.type == "cuda"
+    if cuda:  # as in robust_train.train: bf16 autocast and channels_last on CUDA only
+        model.to(memory_format=torch.channels_last)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
+    result = rt.TrainResult()
+    bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.method} training ({'pool' if has_pool else 'labeled'})",
+               disable=not progress)
+    for epoch in range(cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        loss_sum = correct = seen = 0.0
+        for i in range(steps):
+            t = epoch + i / steps
+            for g in opt.param_groups:
+                g["lr"] = rt.learning_rate(cfg, t)
+            parts = [(s[0][idx].float() / 255, s[1][idx], torch.full((len(idx),), s[3], device=dev))
+                     for k, s in enumerate(streams) for idx in [draw(k)] if s[2] > 0]
+            xb = torch.cat([p[0] for p in parts])
+            yb = torch.cat([p[1] for p in parts])
+            weight = torch.cat([p[2] for p in parts])               # (B,) 1 for labeled, w for pseudo
+            if cfg.augment:
+                xb = rt.random_crop_flip(xb, gen)
+            if cuda:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            eps = rt.epsilon_at(cfg, t)
+            with autocast:
+                if cfg.method != "standard" and eps > 0:
+                    n_steps = cfg.attack_steps if cfg.method == "pgd" else 1
+                    xb = rt.perturb(model, xb, yb, eps, cfg.alpha * eps / cfg.eps, n_steps, gen)
+                logits = model(xb).float()
+                ce = F.cross_entropy(logits, yb, reduction="none")     # (B,)
+                loss = (weight * ce).sum() / weight.sum().clamp_min(1e-12)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss.detach()) * len(yb)
+            correct += float((logits.argmax(1) == yb).sum())
+            seen += len(yb)
+            bar.update(1)
+        result.seconds += time.perf_counter() - t0
+        result.history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                               "seconds": result.seconds})
+    bar.close()
+    model.eval()
+    return result
+
+
+ARMS = ("labeled_only", "rst", "ceiling")
+
+
+def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
+            n_labeled: int, n_unlabeled: int | None, standard_cfg: rt.TrainConfig, robust_cfg: rt.TrainConfig,
+            standard_steps: int, robust_steps: int, eval_steps: int = 20, eval_restarts: int = 1,
+            threshold: float = 0.0, unlabeled_fraction: float = 0.5, unlabeled_weight: float = 1.0,
+            seed: int = 0, progress: bool = False, return_labeler: bool = False) -> dict:
+    """The RST experiment: split, pseudo-label, then three adversarially trained arms at equal steps.
+
+    ``make_model()`` returns a fresh model on the target device. ``x_train`` uint8 (N, C, H, W);
+    ``x_test`` float in [0, 1] on that device. Arms: ``labeled_only`` (robust training on the
+    labeled part), ``rst`` (labeled + pool with pseudo-labels of a standard model trained on the
+    labeled part), ``ceiling`` (labeled + the same pool with its true labels); each gets
+    ``robust_steps`` SGD steps of ``robust_cfg`` (one "epoch" of that many steps). Robust
+    accuracy: PGD-``eval_steps`` (step ``2.5 eps / steps``, ``eval_restarts`` restarts, L-inf
+    ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers, except each arm's
+    ``robust_correct`` (bool per test image, for paired comparisons between arms) and, with
+    ``return_labeler``, the pseudo-labeling model under ``"labeler"``.
+    """
+    idx_lab, idx_pool = split_labeled(y_train, n_labeled, n_unlabeled, seed=seed)
+    x_lab, y_lab = x_train[idx_lab], y_train[idx_lab]
+    x_pool, y_pool_true = x_train[idx_pool], y_train[idx_pool]
+    one_epoch = lambda cfg: dataclasses.replace(cfg, epochs=1)  # noqa: E731 - the step count is set below
+    eps = robust_cfg.eps
+
+    def evaluate(model) -> dict:
+        gen = torch.Generator(device=x_test.device).manual_seed(seed)
+        ok = attacks.robust_correct(model, x_test, y_test, eps, steps=eval_steps, step_size=2.5 * eps / eval_steps,
+                                    restarts=eval_restarts, generator=gen)
+        return {"clean_acc": attacks.accuracy(model, x_test, y_test), "robust_acc": int(ok.sum()) / len(ok),
+                "robust_correct": ok.cpu()}
+
+    out: dict = {"n_labeled": len(idx_lab), "n_unlabeled": len(idx_pool), "epsilon": eps,
+                 "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "
+                           f"eps {eps:.4g}, on {len(y_test):,} test images",
+                 "train_attack": f"{robust_cfg.method}" + (f"-{robust_cfg.attack_steps}" if robust_cfg.method == "pgd" else ""),
+                 "robust_steps": robust_steps, "batch_size": robust_cfg.batch_size,
+                 "unlabeled_fraction": unlabeled_fraction, "unlabeled_weight": unlabeled_weight,
+                 "threshold": threshold}
+    # 1. standard model on the labeled part -> pseudo-labels for the pool
+    t0 = time.perf_counter()
+    labeler = make_model()
+    train_rst(labeler, x_lab, y_lab, one_epoch(standard_cfg), steps_per_epoch=standard_steps, progress=progress)
+    y_pseudo, conf, keep = pseudo_label(labeler, x_pool, threshold=threshold)
+    out["labeler_clean_acc"] = attacks.accuracy(labeler, x_test, y_test)
+    out["pseudo_label_acc"] = float((y_pseudo == y_pool_true).float().mean())
+    out["pseudo_label_acc_kept"] = float((y_pseudo[keep] == y_pool_true[keep]).float().mean()) if keep.any() else None
+    out["n_pseudo_kept"] = int(keep.sum())
+    out["labeler_seconds"] = time.perf_counter() - t0
+    if not keep.any():
+        raise ValueError(f"no pool example reaches the confidence threshold {threshold}; lower it")
+    # 2. three robust arms, the same number of steps each
+    pools = {"labeled_only": (None, None), "rst": (x_pool[keep], y_pseudo[keep]), "ceiling": (x_pool, y_pool_true)}
+    for arm in ARMS:
+        model = make_model()
+        t0 = time.perf_counter()
+        xp, yp = pools[arm]
+        train_rst(model, x_lab, y_lab, one_epoch(robust_cfg), x_pseudo=xp, y_pseudo=yp,
+                  unlabeled_fraction=unlabeled_fraction, unlabeled_weight=unlabeled_weight,
+                  steps_per_epoch=robust_steps, progress=progress)
+        secs = time.perf_counter() - t0
+        out[arm] = {**evaluate(model), "train_seconds": secs}
+    if return_labeler:
+        out["labeler"] = labeler
+    return out
+
+
+def steps_for(n: int, batch_size: int, *, min_steps: int, min_epochs: float) -> int:
+    """SGD steps for a training set of ``n``: at least ``min_steps``, and at least ``min_epochs``
+    passes over the data, so a large set is not left underfit by a step count tuned for a small one."""
+    if n < 1 or batch_size < 1 or min_steps < 1 or min_epochs < 0:
+        raise ValueError(f"need n, batch_size, min_steps >= 1 and min_epochs >= 0; got {n}, {batch_size}, "
+                         f"{min_steps}, {min_epochs}")
+    return max(int(min_steps), math.ceil(min_epochs * n / batch_size))
+
+
+def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
+               sizes, configs: dict[str, rt.TrainConfig], seeds: int, min_steps: int, min_epochs: float,
+               eval_steps: int, n_eval_train: int, n_classes: int = 10, progress: bool = False) -> list[dict]:
+    """Accuracy against the number of labeled training images (Schmidt et al. 2018's question on images).
+
+    For every size ``n``, training label (``configs``: label -> one-"epoch" config, e.g. standard and
+    PGD) and seed in ``0 .. seeds - 1``: a class-balanced random subset (balanced once ``n >= 10 K``),
+    a fresh ``make_model(seed)`` trained for :func:`steps_for` steps, then clean and PGD-``eval_steps``
+    accuracy (L-inf, the config's eps, step 2.5 eps / steps) on the first ``n_eval_train`` training
+    images of the subset and on ``x_test`` (float in [0, 1]). Returns one row per model.
+    """
+    rows = []
+    jobs = [(n, label, seed) for n in sizes for label in configs for seed in range(seeds)]
+    for n, label, seed in tqdm(jobs, desc="train and attack one model per (size, training, seed)",
+                               disable=not progress):
+        cfg = dataclasses.replace(configs[label], seed=seed, epochs=1)
+        idx, _ = split_labeled(y_train, n, seed=seed, balanced=n >= 10 * n_classes)
+        x_n, y_n = x_train[idx], y_train[idx]
+        model = make_model(seed)
+        steps = steps_for(n, cfg.batch_size, min_steps=min_steps, min_epochs=min_epochs)
+        train_rst(model, x_n, y_n, cfg, steps_per_epoch=steps, progress=False)
+        dev = x_test.device
+        x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
+
+        def pgd_acc(x, y):
+            return attacks.robust_accuracy(model, x, y, cfg.eps, steps=eval_steps, step_size=2.5 * cfg.eps / eval_steps,
+                                           generator=torch.Generator(device=dev).manual_seed(seed))
+        rows.append({"n_train": n, "training": label, "seed": seed, "steps": steps,
+                     "epochs": steps * cfg.batch_size / n,
+                     "clean train": attacks.accuracy(model, x_fit, y_fit), "robust train": pgd_acc(x_fit, y_fit),
+                     "clean test": attacks.accuracy(model, x_test, y_test), "robust test": pgd_acc(x_test, y_test)})
+    return rows

@@ -1,0 +1,395 @@
+r"""Spatial robustness (Engstrom, Tran, Tsipras, Schmidt & Madry 2019): rotations and translations.
+
+A transformation :math:`T_{\theta, \delta_x, \delta_y}` rotates an image by :math:`\theta` degrees
+about its centre and shifts it by :math:`(\delta_x, \delta_y)` pixels; the empty border is
+filled with zeros (black) and pixels are resampled bilinearly (``torch`` ``affine_grid`` +
+``grid_sample``). The threat model is the box
+:math:`|\theta| \le 30^\circ,\ |\delta_x|, |\delta_y| \le 3` pixels.
+
+* :func:`grid_attack`: worst of a grid over the box (an image counts as correct only if the
+  model classifies *every* grid transformation of it correctly);
+* :func:`random_attack`: worst of ``k`` uniform random draws from the box (the same budget as
+  the grid when ``k`` is the grid's size);
+* :func:`train`: standard training, augmentation with one random transformation per image
+  (``augment``), or worst-of-``k`` training (``worst_of_k``: each image is replaced by the
+  transformation of ``k`` random draws with the highest loss), and :func:`train_cached`.
+
+Both attacks only query the model (no gradients), and evaluate a transformation only on the
+images that are still classified correctly, which gives the same answer as evaluating all.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reliable_ml.util.progress import tqdm
+
+METHODS = ("standard", "augment", "worst_of_k")
+
+
+# --------------------------------------------------------------------------- the transformation
+def transform(x: torch.Tensor, angle: torch.Tensor | float, dx: torch.Tensor | float = 0.0,
+              dy: torch.Tensor | float = 0.0, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Rotate ``x`` (B, C, H, W) by ``angle`` degrees (counter-clockwise) about its centre, zoom it
+    by ``scale``, then shift it by ``(dx, dy)`` pixels (right, down). Scalars apply to every image,
+    tensors of length B per image. Zero fill, bilinear resampling; differentiable in ``x``."""
+    if x.ndim != 4:
+        raise ValueError(f"x must be a batch (B, C, H, W); got shape {tuple(x.shape)}")
+    b, _, h, w = x.shape
+    par = [torch.as_tensor(v, dtype=x.dtype, device=x.device).expand(b) for v in (angle, dx, dy, scale)]
+    theta = torch.deg2rad(par[0])
+    cos, sin = torch.cos(theta) / par[3], torch.sin(theta) / par[3]
+    # affine_grid maps output coordinates (in [-1, 1]) to input coordinates: the inverse map.
+    # A shift by dx pixels is 2 dx / W in normalised units; square pixels need the aspect ratio.
+    mat = torch.zeros(b, 2, 3, dtype=x.dtype, device=x.device)
+    mat[:, 0, 0], mat[:, 0, 1] = cos, -sin * h / w  # the inverse rotation, in normalised units
+    mat[:, 1, 0], mat[:, 1, 1] = sin * w / h, cos
+    tx, ty = 2 * par[1] / w, 2 * par[2] / h
+    mat[:, 0, 2] = -(mat[:, 0, 0] * tx + mat[:, 0, 1] * ty)  # input = R^-1 (output - t)
+    mat[:, 1, 2] = -(mat[:, 1, 0] * tx + mat[:, 1, 1] * ty)
+    grid = F.affine_grid(mat, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def check_box(max_angle: float, max_shift: float) -> None:
+    if not (max_angle >= 0 and max_shift >= 0 and math.isfinite(max_angle) and math.isfinite(max_shift)):
+        raise ValueError(f"max_angle and max_shift must be finite and >= 0; got {max_angle} and {max_shift}")
+
+
+def grid(max_angle: float = 30.0, max_shift: float = 3.0, n_angles: int = 31, n_shifts: int = 5) -> torch.Tensor:
+    """The grid of transformations: ``n_angles`` evenly spaced angles in [-max_angle, max_angle]
+    times ``n_shifts`` shifts per axis in [-max_shift, max_shift]; (n_angles * n_shifts**2, 3)
+    rows ``(angle, dx, dy)``. Engstrom et al. use 31 angles and 5 shifts per axis (775 points)."""
+    check_box(max_angle, max_shift)
+    if n_angles < 1 or n_shifts < 1:
+        raise ValueError(f"n_angles and n_shifts must be >= 1; got {n_angles} and {n_shifts}")
+    a = torch.linspace(-max_angle, max_angle, n_angles) if n_angles > 1 else torch.zeros(1)
+    s = torch.linspace(-max_shift, max_shift, n_shifts) if n_shifts > 1 else torch.zeros(1)
+    return torch.cartesian_prod(a, s, s)
+
+
+def sample(n: int, max_angle: float = 30.0, max_shift: float = 3.0, *,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n`` transformations ``(angle, dx, dy)`` drawn uniformly from the box."""
+    check_box(max_angle, max_shift)
+    u = torch.rand(n, 3, generator=generator) * 2 - 1
+    return u * torch.tensor([max_angle, max_shift, max_shift])
+
+
+# --------------------------------------------------------------------------- the attacks
+@torch.no_grad()
+def worst_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.Tensor,
+             batch_size: int = 1000) -> torch.Tensor:
+    """Per image, whether the model classifies ``x`` correctly under *every* transformation in
+    ``params`` (T, 3) (the same list for every image). Returns a bool tensor (N,) on the CPU."""
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
+    model.eval()
+    dev = next(model.parameters()).device
+    correct = torch.ones(len(y), dtype=torch.bool)
+    for start in range(0, len(y), batch_size):
+        xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
+        alive = torch.ones(len(yb), dtype=torch.bool, device=dev)
+        for a, dx, dy in params.tolist():
+            idx = alive.nonzero().squeeze(1)
+            if len(idx) == 0:
+                break
+            pred = model(transform(xb[idx], a, dx, dy)).argmax(1)
+            alive[idx] = pred == yb[idx]
+        correct[start:start + len(yb)] = alive.cpu()
+    return correct
+
+
+def grid_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, max_angle: float = 30.0,
+                max_shift: float = 3.0, n_angles: int = 31, n_shifts: int = 5) -> torch.Tensor:
+    """Per-image correctness under the worst transformation of :func:`grid` (which contains the
+    identity when both counts are odd)."""
+    params = grid(max_angle, max_shift, n_angles, n_shifts)
+    order = torch.cat([params[(params == 0).all(1)], params[~(params == 0).all(1)]])  # identity first
+    return worst_of(model, x, y, order)
+
+
+@torch.no_grad()
+def random_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, max_angle: float = 30.0,
+                  max_shift: float = 3.0, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
+    """Per-image correctness under the worst of ``k`` transformations drawn uniformly from the
+    box, independently for every image (draws seeded by ``seed``). Bool tensor (N,) on the CPU."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1; got {k}")
+    gen = torch.Generator().manual_seed(seed)
+    draws = torch.stack([sample(len(y), max_angle, max_shift, generator=gen) for _ in range(k)], 1)  # (N, k, 3)
+    model.eval()
+    dev = next(model.parameters()).device
+    correct = torch.ones(len(y), dtype=torch.bool)
+    for start in range(0, len(y), batch_size):
+        xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
+        pb = draws[start:start + batch_size].to(dev, x.dtype)
+        alive = torch.ones(len(yb), dtype=torch.bool, device=dev)
+        for j in range(k):
+            idx = alive.nonzero().squeeze(1)
+            if len(idx) == 0:
+                break
+            p = pb[idx, j]
+            alive[idx] = model(transform(xb[idx], p[:, 0], p[:, 1], p[:, 2])).argmax(1) == yb[idx]
+        correct[start:start + len(yb)] = alive.cpu()
+    return correct
+
+
+def scale_shift(max_shift: float, image_size: int, reference: int = 28) -> float:
+    """The shift in pixels of an ``image_size`` image that matches ``max_shift`` pixels of a
+    ``reference``-pixel image (the same fraction of the width); e.g. 3 px of 28 -> 0.86 px of 8."""
+    return max_shift * image_size / reference
+
+
+# --------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class SpatialTrainConfig:
+    """A training run: ``method`` standard | augment | worst_of_k (``k`` random draws per image,
+    keep the one with the highest loss), Adam with a one-cycle learning rate."""
+
+    method: str = "standard"
+    epochs: int = 3
+    batch_size: int = 100
+    lr_max: float = 3e-3
+    k: int = 10
+    max_angle: float = 30.0
+    max_shift: float = 3.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; allowed: {', '.join(METHODS)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.k < 1:
+            raise ValueError(f"epochs, batch_size and k must be >= 1; got {self.epochs}, {self.batch_size}, {self.k}")
+        check_box(self.max_angle, self.max_shift)
+
+
+def worst_of_k_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, max_angle: float,
+                     max_shift: float, generator: torch.Generator) -> torch.Tensor:
+    """Each image of the batch under the highest-loss transformation of ``k`` random draws
+    (Engstrom et al.'s worst-of-k; ``k = 1`` is random augmentation)."""
+    best, best_loss = x, torch.full((len(y),), -math.inf, device=x.device)
+    with torch.no_grad():
+        for _ in range(k):
+            p = sample(len(y), max_angle, max_shift, generator=generator).to(x.device, x.dtype)
+            xt = transform(x, p[:, 0], p[:, 1], p[:, 2])
+            loss = F.cross_entropy(model(xt), y, reduction="none") if k > 1 else torch.zeros(len(y), device=x.device)
+            better = loss > best_loss
+            best = torch.where(better[:, None, None, None], xt, best)
+            best_loss = torch.where(better, loss, best_loss)
+    return best
+
+
+def train(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig,
+          progress: bool = False) -> nn.Module:
+    """Train ``model`` in place on uint8 images (N, C, H, W) with ``cfg``; returns it in eval mode."""
+    if x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4 or len(x_uint8) != len(y):
+        raise ValueError(f"x must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
+                         f"{tuple(x_uint8.shape)} and {len(y)} labels")
+    dev = next(model.parameters()).device
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    opt = torch.optim.Adam(model.parameters(), lr=0.0)
+    n, steps = len(y), math.ceil(len(y) / cfg.batch_size)
+    bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.method} training", disable=not progress)
+    for epoch in range(cfg.epochs):
+        perm = torch.randperm(n, generator=gen)
+        for i in range(steps):
+            frac = (epoch + i / steps) / cfg.epochs
+            opt.param_groups[0]["lr"] = cfg.lr_max * (frac / 0.4 if frac < 0.4 else (1 - frac) / 0.6)
+            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            xb, yb = x_uint8[idx].to(dev).float() / 255, y[idx].to(dev)
+            if cfg.method != "standard":
+                model.eval()  # the search only ranks draws (BatchNorm statistics untouched)
+                xb = worst_of_k_batch(model, xb, yb, cfg.k if cfg.method == "worst_of_k" else 1,
+                                      cfg.max_angle, cfg.max_shift, gen)
+            model.train()
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            bar.update(1)
+    bar.close()
+    return model.eval()
+
+
+def _key(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig) -> str:
+    h = hashlib.sha256()
+    h.update(repr((sorted(asdict(cfg).items()), tuple(x_uint8.shape), torch.__version__,
+                   [(k, tuple(v.shape)) for k, v in model.state_dict().items()])).encode())
+    h.update(x_uint8.cpu().numpy().tobytes())
+    h.update(y.cpu().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig, tag: str,
+                 progress: bool = False, cache: Path | str | None = None) -> tuple[nn.Module, float]:
+    """:func:`train`, with the weights kept in the cache (``<cache>/models/spatial/<tag>-<key>.pt``),
+    keyed by the config, the training tensors, the architecture and the torch version.
+    Returns ``(model, training seconds)``; a cached model reports its original training time.
+    An unreadable cache file is retrained and rewritten."""
+    from reliable_ml.util import cachestats
+    from reliable_ml.data import cache_dir
+
+    folder = Path(cache) if cache is not None else cache_dir() / "models" / "spatial"
+    path = folder / f"{tag}-{_key(model, x_uint8, y, cfg)}.pt"
+    dev = next(model.parameters()).device
+    if path.exists():
+        try:
+            saved = torch.load(path, map_location=dev, weights_only=True)
+            model.load_state_dict(saved["state"])
+            cachestats.record("spatial", hit=True)
+            return model.eval(), float(saved["seconds"])
+        except Exception:  # noqa: BLE001 - any unreadable cache file is retrained
+            pass
+    cachestats.record("spatial", hit=False)
+    t0 = time.perf_counter()
+    train(model, x_uint8, y, cfg, progress=progress)
+    seconds = time.perf_counter() - t0
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
+    torch.save({"state": model.state_dict(), "seconds": seconds}, tmp)
+    tmp.replace(path)
+    return model, seconds
+
+
+# --------------------------------------------------------------------------- evaluation
+class Scores(NamedTuple):
+    """Per-image correctness (bool, CPU) of one model: clean, worst-of-grid, worst-of-k random."""
+
+    clean: torch.Tensor
+    grid: torch.Tensor
+    random: torch.Tensor
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, max_angle: float = 30.0, max_shift: float = 3.0,
+             n_angles: int = 31, n_shifts: int = 5, seed: int = 0) -> Scores:
+    """Clean, grid and random (same budget as the grid) correctness of ``model`` on ``x``, ``y``."""
+    model.eval()
+    dev = next(model.parameters()).device
+    clean = torch.cat([model(x[i:i + 1000].to(dev)).argmax(1).cpu() == y[i:i + 1000].cpu()
+                       for i in range(0, len(y), 1000)])
+    k = n_angles * n_shifts ** 2
+    return Scores(clean, grid_attack(model, x, y, max_angle, max_shift, n_angles, n_shifts),
+                  random_attack(model, x, y, k, max_angle, max_shift, seed=seed))
+
+
+def accuracy_interval(correct: torch.Tensor) -> dict:
+    """Accuracy (%) with its 95% Wilson interval."""
+    from reliable_ml.stats import wilson
+
+    k, n = int(correct.sum()), len(correct)
+    lo, hi = wilson(k, n)
+    return {"acc": 100 * k / n, "lo": 100 * float(lo), "hi": 100 * float(hi), "n": n}
+
+
+def summarize(scores: dict[str, list[Scores]]) -> dict:
+    """``{attack: {model: mean accuracy over seeds (%)}}`` plus per-seed values and intervals:
+    ``scores`` maps a model name to its list of :class:`Scores` (one per seed)."""
+    out: dict = {"clean": {}, "grid": {}, "random": {}, "per_seed": {}, "intervals": {}}
+    for name, runs in scores.items():
+        for attack in ("clean", "grid", "random"):
+            per = [accuracy_interval(getattr(s, attack)) for s in runs]
+            out[attack][name] = float(np.mean([p["acc"] for p in per]))
+            out["per_seed"].setdefault(attack, {})[name] = [p["acc"] for p in per]
+            out["intervals"].setdefault(attack, {})[name] = [[p["lo"], p["hi"]] for p in per]
+    return out
+
+
+def summary_table(summary: dict, names: dict[str, str] | None = None):
+    """A table (pandas) of :func:`summarize`: per model and attack the mean accuracy over seeds,
+    the lowest and highest seed, and the widest span of the seeds' 95% intervals (all in %)."""
+    import pandas as pd
+
+    names = names or {}
+    rows = {}
+    for arm in summary["clean"]:
+        for attack in ("clean", "random", "grid"):
+            per, iv = summary["per_seed"][attack][arm], summary["intervals"][attack][arm]
+            rows[(names.get(arm, arm), attack)] = {
+                "mean acc. (%)": f"{np.mean(per):.1f}", "seeds: min": f"{min(per):.1f}", "seeds: max": f"{max(per):.1f}",
+                "95% CI, widest": f"{min(i[0] for i in iv):.1f}–{max(i[1] for i in iv):.1f}", "models": len(per)}
+    return pd.DataFrame(rows).T
+
+
+def as_fractions(summary: dict) -> dict:
+    """:func:`summarize`'s accuracies (%) as fractions 0..1, for results files (a percentage below 1
+    would be ambiguous to readers that take values <= 1 as fractions, like the scorecard)."""
+    def div(v):
+        if isinstance(v, dict):
+            return {k: div(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [div(x) for x in v]
+        return v / 100
+    return {k: div(summary[k]) for k in ("clean", "grid", "random", "per_seed", "intervals")}
+
+
+def plot_grid_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, source: str, *,
+                       max_angle: float = 30.0, max_shift: float = 3.0, n: int = 6, title: str = ""):
+    """A row per image: the clean image and the transformation of a coarse grid that fools
+    ``model`` (or the last one tried), with the prediction on each."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    params = grid(max_angle, max_shift, 5, 3)
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6))
+    dev = next(model.parameters()).device
+    with torch.no_grad():
+        for i in range(n):
+            xi = x[i:i + 1].to(dev)
+            chosen, pred = params[0], None
+            for p in params.tolist():
+                pred = int(model(transform(xi, *p)).argmax(1))
+                chosen = p
+                if pred != int(y[i]):
+                    break
+            img = transform(xi, *chosen)[0].cpu()
+            for row, (im, label) in enumerate(((xi[0].cpu(), f"clean: {int(model(xi).argmax(1))}"),
+                                               (img, f"{chosen[0]:+.0f}°, ({chosen[1]:+.1f}, {chosen[2]:+.1f}) px\n"
+                                                     f"pred {pred}"))):
+                ax = axes[row, i]
+                ax.imshow(im.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
+                ax.set_title(label, fontsize=8)
+                ax.axis("off")
+    fig.suptitle(title or "A rotation and a shift change the prediction", fontsize=10)
+    plots.source_caption(fig, source)
+    return fig
+
+
+def plot_accuracies(summary: dict, n_eval: int, source: str, names: dict[str, str] | None = None):
+    """Bars of clean / random / grid accuracy per model (mean over seeds), with each seed's 95%
+    Wilson interval drawn as a line."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    names = names or {}
+    models = list(summary["clean"])
+    attacks = ("clean", "random", "grid")
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    width = 0.8 / len(models)
+    for j, m in enumerate(models):
+        xs = np.arange(len(attacks)) + (j - (len(models) - 1) / 2) * width
+        ax.bar(xs, [summary[a][m] for a in attacks], width, label=names.get(m, m))
+        for xpos, a in zip(xs, attacks):
+            for lo, hi in summary["intervals"][a][m]:
+                ax.plot([xpos, xpos], [lo, hi], color="black", lw=1)
+    ax.set_xticks(np.arange(len(attacks)), ["clean", "random (worst of k)", "grid (worst of k)"])
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(f"{n_eval:,} test images; black lines: 95% interval of each seed", fontsize=10)
+    plots.source_caption(fig, source)
+    return fig

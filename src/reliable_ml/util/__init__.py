@@ -1,0 +1,10 @@
+"""Plumbing shared by the science and the data layer; no experiment lives here.
+
+- ``env``: device choice and seeding.
+- ``progress``: progress bars that stay quiet in headless builds.
+- ``cachelock``, ``cachestats``: model caches built once across processes, and what they did.
+- ``plots``: figure conventions (axes, captions naming the data source).
+- ``notes``: visible notes in a notebook (fallback data, skipped sections).
+
+``data`` may import from here, and from nothing else of the package.
+"""

@@ -46,8 +46,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `reliable_ml.data.tour`. The measured cost of the last `cpu` run:
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("00_data_tour")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("00_data_tour")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu

@@ -66,8 +66,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # table, `reliable_ml.settings.accuracy_decomposition`; the parameters cell below holds its `cpu` row.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("01_accuracy_decomposition")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("01_accuracy_decomposition")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -96,7 +96,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml.shift import adaptive, reanalysis, similarity, writers
@@ -1146,4 +1146,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("01_accuracy_decomposition")
+skipped = glue_missing("01_accuracy_decomposition")

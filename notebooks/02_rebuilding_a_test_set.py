@@ -56,8 +56,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `reliable_ml.settings.rebuilding_a_test_set`; the parameters cell below holds its `cpu` row.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("02_rebuilding_a_test_set")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("02_rebuilding_a_test_set")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -92,7 +92,7 @@ torch_threads = 2
 # %% tags=["hide-input"]
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml.labels import annotation, grid_labeling, human_labels as hl, labeling, rebuild
@@ -366,7 +366,7 @@ if testbed is not None:
 
 # %% tags=["hide-input"]
 if testbed is not None:
-    notes.glue_values(er.slope_numbers("v2", v2_slope, v2_drops))
+    glue_values(er.slope_numbers("v2", v2_slope, v2_drops))
     figures["imagenetv2_testbed_probit_slope"] = v2_slope.as_dict()
 
 # %% [markdown]
@@ -490,7 +490,7 @@ for name in hl.STRATEGY_NAMES:
     glue(f"c10h_{name}", strat.loc[name, "acc (%)"] if cifar else float("nan"), display=False)
 if cifar:
     vs_glued, figures["cifar10h_strategy_minus_random"] = hl.versus_random_numbers(vs_random)
-    notes.glue_values(vs_glued)
+    glue_values(vs_glued)
 
 # %% [markdown]
 # With real annotators the models score {glue:text}`c10h_random:.1f`% on random subsets,
@@ -666,4 +666,4 @@ print(f"results written to results/{profile}/{path.name}; wall time {run.wall_se
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("02_rebuilding_a_test_set")
+skipped = glue_missing("02_rebuilding_a_test_set")

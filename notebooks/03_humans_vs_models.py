@@ -62,8 +62,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # you: about 2 s an image. Settings: `reliable_ml.settings.humans_vs_models`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("03_humans_vs_models")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("03_humans_vs_models")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -81,7 +81,7 @@ torch_threads = 2
 # %% tags=["hide-input"]
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
 from IPython.display import display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml import data
@@ -133,7 +133,7 @@ if "testbed_probit_fit" in figures:
 # %% tags=["hide-input"]
 if "testbed_probit_fit" in figures:
     figures["testbed_probit_slope"] = tb_slope.as_dict()
-    notes.glue_values(er.slope_numbers("tb", tb_slope, tb_drops))
+    glue_values(er.slope_numbers("tb", tb_slope, tb_drops))
 
 # %% [markdown]
 # The line has slope {glue:text}`tb_slope:.2f` on the probit scale (95% bootstrap interval
@@ -505,7 +505,7 @@ if task is not None:
     if len(zoo_points) >= 3:  # the zoo's own line, read the same way as the testbed's
         zoo_slope = er.slope_interval(100 * zoo_points["employee"], 100 * zoo_points["student"], seed=seed)
         figures["zoo_probit_slope"] = zoo_slope.as_dict()
-        notes.glue_values(er.slope_numbers("zoo", zoo_slope))
+        glue_values(er.slope_numbers("zoo", zoo_slope))
 glue("mnist_drop", figures.get("zoo_mean_drop_points", float("nan")), display=False)
 glue("n_labelers", figures.get("n_labelers", 0), display=False)
 glue("n_per_source", n_per_source, display=False);
@@ -601,4 +601,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("03_humans_vs_models")
+skipped = glue_missing("03_humans_vs_models")

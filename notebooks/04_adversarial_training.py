@@ -57,8 +57,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `python -m reliable_ml.experiments.robust_cifar`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("04_adversarial_training")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("04_adversarial_training")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table
@@ -84,7 +84,7 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.nn.functional as F  # noqa: E401
 from IPython.display import Markdown, display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing, glue_numbers, glue_text  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml.robust import attacks, plots as robust_plots, tradeoff
@@ -186,7 +186,7 @@ fig = robust_plots.adversarial_example(x_show[i], x_adv_page[i], p_clean[i], p_a
                                        f"test image {i}, true label {int(y_show[i])}; PGD-20 written above")
 plt.show()
 fgsm_ok = clean_ok & ~attacks.fgsm(standard, x_show, y_show, eps)[1]
-robust_plots.glue_numbers({"std_clean_256": clean_ok.float().mean(), "std_fgsm_256": fgsm_ok.float().mean(),
+glue_numbers({"std_clean_256": clean_ok.float().mean(), "std_fgsm_256": fgsm_ok.float().mean(),
                            "std_pgd_256": (clean_ok & adv_ok).float().mean()}, scale=100)
 
 # %% [markdown]
@@ -283,7 +283,7 @@ fig = robust_plots.training_history(history, eps, 2.5 * eps / steps_train, sourc
                                     f"{card['n_train']:,} training images, 200 held-out test images; "
                                     f"eps ramped up", method=f"PGD-{steps_train}")
 plt.show()
-robust_plots.glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
+glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
                            "build_minutes": card["seconds"]["total"] / 60,
                            "final_val_pgd": 100 * history["val_robust_acc"].iloc[-1]})
 
@@ -346,7 +346,7 @@ co_table = pd.DataFrame([{"arm": a, "seed": sd, **v} for a in arms
 display(co_table.round(1).rename(columns={"peak": "peak PGD-10 (%)", "final": "final PGD-10 (%)",
                                           "drop": "drop (points)"}))
 co_final = co_table.groupby(level="arm", sort=False)["final"].agg(["mean", "min", "max"])
-robust_plots.glue_numbers({f"{key}_{stat}": co_final.loc[arm, stat] for key, arm in zip(("co_fgsm", "co_rs"), arms)
+glue_numbers({f"{key}_{stat}": co_final.loc[arm, stat] for key, arm in zip(("co_fgsm", "co_rs"), arms)
                            for stat in ("mean", "min", "max")})
 
 # %% [markdown]
@@ -359,16 +359,16 @@ robust_plots.glue_numbers({f"{key}_{stat}": co_final.loc[arm, stat] for key, arm
 
 # %% tags=["hide-input"]
 glue("co_epochs", co_epochs, display=False)
-robust_plots.glue_text("co_verdict", robust_plots.overfitting_verdict(co["summary"], *arms))
+glue_text("co_verdict", robust_plots.overfitting_verdict(co["summary"], *arms))
 n_collapsed = sum(co["summary"][a]["n_collapsed"] for a in arms)
-robust_plots.glue_text("co_scale_note", "" if n_collapsed else (
+glue_text("co_scale_note", "" if n_collapsed else (
     "No run collapsed at this scale, so this run does not show catastrophic overfitting; the curves above are the "
     "evidence. Wong et al. saw it on CIFAR-10: `python -m reliable_ml.experiments.robust_cifar "
     "--catastrophic-overfitting --profile gpu` runs the same arms there on a GPU (no GPU run is reported here)."))
 
 # %% tags=["hide-input"]
 fgsm_fit = float(np.mean([c[-1] for c in co["train_acc"][arms[0]].values()]))  # on its own FGSM examples, %
-robust_plots.glue_text("co_fgsm_gap_note", "" if fgsm_fit < 50 or co_final.loc[arms[0], "mean"] >= 10 else (
+glue_text("co_fgsm_gap_note", "" if fgsm_fit < 50 or co_final.loc[arms[0], "mean"] >= 10 else (
     f"FGSM from zero shows the mechanism even so: in its last epoch it classified {fgsm_fit:.1f}% of its own "
     f"FGSM training examples correctly (mean over seeds), while PGD-10 left {co_final.loc[arms[0], 'mean']:.1f}% "
     "of held-out images correct. It learned to defeat the one perturbation it was shown, not the ball."))
@@ -390,7 +390,7 @@ k = int(np.argmin(np.abs(eps_grid - eps)))
 with torch.no_grad():
     ok_std, ok_rob = standard(x_test).argmax(1) == y_test, robust(x_test).argmax(1) == y_test
 clean_cost = rt.paired_difference(ok_std, ok_rob)
-robust_plots.glue_numbers({"std_at_eps": curves["standard training"][k], "rob_at_eps": curves["PGD adversarial "
+glue_numbers({"std_at_eps": curves["standard training"][k], "rob_at_eps": curves["PGD adversarial "
                            "training"][k], "std_clean": ok_std.double().mean(), "rob_clean": ok_rob.double().mean(),
                            **{f"clean_cost{s}": clean_cost[k2] for s, k2 in (("", "diff"), ("_lo", "lo"), ("_hi", "hi"))}},
                           scale=100)
@@ -430,7 +430,7 @@ display((100 * toy).round(2).rename_axis(f"accuracy (%), p = {tradeoff_p:g}, d =
 assert (toy["closed form"] - toy["simulation"]).abs().max() < 5 * np.sqrt(0.25 / tradeoff_n_sim)
 
 # %% tags=["hide-input"]
-robust_plots.glue_numbers({"toy_std_clean": exact["standard_clean"], "toy_std_robust": exact["standard_robust"],
+glue_numbers({"toy_std_clean": exact["standard_clean"], "toy_std_robust": exact["standard_robust"],
                            "toy_rob_clean": exact["robust_clean"], "toy_bound": exact["theorem_bound"]}, scale=100)
 glue("toy_n_sim", tradeoff_n_sim, display=False)
 
@@ -454,8 +454,8 @@ glue("toy_n_sim", tradeoff_n_sim, display=False)
 # near zero does not contradict the theorem, which is about other distributions.
 
 # %% tags=["hide-input"]
-robust_plots.glue_text("n_eval_text", f"{n_eval:,}")
-robust_plots.glue_text("clean_cost_verdict", robust_plots.interval_verdict(
+glue_text("n_eval_text", f"{n_eval:,}")
+glue_text("clean_cost_verdict", robust_plots.interval_verdict(
     clean_cost["lo"], clean_cost["hi"], "robust training cost clean accuracy on this data"))
 
 # %% [markdown]
@@ -478,12 +478,12 @@ headline = card["worst_case_acc"] / 100
 
 # %% tags=["hide-input"]
 pgd_name = next(k for k in attack_acc if k.startswith("pgd"))
-robust_plots.glue_numbers({"headline": card["worst_case_acc"], "headline_clean": card["clean_acc"],
+glue_numbers({"headline": card["worst_case_acc"], "headline_clean": card["clean_acc"],
                            "pgd_all": attack_acc[pgd_name]})
-robust_plots.glue_text("aa_n_text", f"{card['n_eval']:,}")
+glue_text("aa_n_text", f"{card['n_eval']:,}")
 glue("square_queries_v", card["square_queries"], display=False)
-robust_plots.glue_text("square_note", robust_plots.square_note({k: v / 100 for k, v in attack_acc.items()}))
-robust_plots.glue_text("aa_names", ", ".join(card["attacks"]))
+glue_text("square_note", robust_plots.square_note({k: v / 100 for k, v in attack_acc.items()}))
+glue_text("aa_names", ", ".join(card["attacks"]))
 
 # %% [markdown]
 # **Reading the table.** APGD-CE is PGD on the cross-entropy with a step size that adapts
@@ -516,7 +516,7 @@ published = {"madry_pgd_50_restarts": 0.896, "madry_best_attack": 0.880, "madry_
              "madry_clean": 0.985}
 on_mnist = dataset == "mnist" and not test_set.info.fallback_from
 gap = 100 * (published["madry_best_attack"] - headline)
-robust_plots.glue_text("literature_gap", f"our worst case is {abs(gap):.1f} points {'below' if gap > 0 else 'above'} "
+glue_text("literature_gap", f"our worst case is {abs(gap):.1f} points {'below' if gap > 0 else 'above'} "
                        "their 88.0% best-attack figure." if on_mnist and card["dataset"] == "mnist" else
                        f"this run uses {source}, not MNIST, so it is not compared.")
 
@@ -566,7 +566,7 @@ for name, c in masking["checks"].items():
                        "noise (points)": round(c["noise"], 1), "flag": "FLAG" if c["flagged"] else "pass"})
 display(pd.DataFrame(check_rows).set_index("check"))
 flags = masking["flags"]
-robust_plots.glue_text("masking_verdict", (
+glue_text("masking_verdict", (
     f"**{len(flags)} masking flag(s): {', '.join(flags)}.** " + " ".join(
         f"{masking['checks'][f]['meaning'][0].upper()}{masking['checks'][f]['meaning'][1:]}." for f in flags) +
     " The headline above is therefore an upper bound on this model's true robust accuracy, and the scorecard "
@@ -755,4 +755,4 @@ print(f"saved results/{profile}/{path.name} after {run.wall_seconds:.0f} s")
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("04_adversarial_training")
+skipped = glue_missing("04_adversarial_training")

@@ -52,8 +52,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # same with CIFAR-10 and a PreActResNet-18 for the empirical curve.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("05_robustness_needs_data")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("05_robustness_needs_data")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table
@@ -82,7 +82,7 @@ torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 # %% tags=["hide-input"]
 import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch  # noqa: E401
 from IPython.display import display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing, glue_numbers, glue_text, glue_values  # the prose's numbers
 from scipy.stats import norm
 
 from reliable_ml import course
@@ -221,7 +221,7 @@ display(needed.set_index("d").T)
 fit_d = needed.dropna().tail(4)
 slope = float(np.polyfit(np.log(fit_d.d), np.log(fit_d.robust), 1)[0])
 d_min = int(needed.d.min())
-robust_plots.glue_numbers({"std_needed_min": needed.standard.min(), "std_needed_max": needed.standard.max(),
+glue_numbers({"std_needed_min": needed.standard.min(), "std_needed_max": needed.standard.max(),
                            "rob_needed_min": needed.robust.min(), "rob_needed_max": needed.robust.max(), "slope": slope,
                            "inf_data_rob_err": 100 * gm.robust_error(np.ones(d_min), np.ones(d_min),
                                                                      gm.default_sigma(d_min, gauss_c), gauss_eps)})
@@ -308,7 +308,7 @@ plt.show()
 
 # %% tags=["hide-input"]
 summ = robust_plots.size_curve_summary(curve, "adversarial (PGD)")
-robust_plots.glue_text("size_text", summ["text"])
+glue_text("size_text", summ["text"])
 
 # %% [markdown]
 # (robustbench-reanalysis)=
@@ -421,7 +421,7 @@ if rb is not None:
 rb_results = None
 if rb is not None:
     rb_results, rb_glue = pr.robustbench_record(rb, rb_c)
-    notes.glue_values(rb_glue)
+    glue_values(rb_glue)
 
 # %% [markdown]
 # **What the numbers show.** Of the {glue:text}`rb_n` CIFAR-10 $\ell_\infty$ models, the
@@ -534,7 +534,7 @@ assert abs(std_at[1_000] - std_at[100_000]) < 0.05
 
 # %% tags=["hide-input"]
 mean, lo, hi, n_small, n_large = summ["mean"], summ["lo"], summ["hi"], summ["sizes"][0], summ["sizes"][-1]
-robust_plots.glue_numbers({"n_small_v": n_small, "n_large_v": n_large, "rob_train_small": mean.loc[n_small, "robust train"],
+glue_numbers({"n_small_v": n_small, "n_large_v": n_large, "rob_train_small": mean.loc[n_small, "robust train"],
                            "rob_test_small": mean.loc[n_small, "robust test"], "rob_test_large": mean.loc[n_large, "robust test"],
                            "rob_test_large_lo": lo.loc[n_large, "robust test"], "rob_test_large_hi": hi.loc[n_large, "robust test"]})
 gauss_row = needed.dropna().iloc[-1]
@@ -559,4 +559,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("05_robustness_needs_data")
+skipped = glue_missing("05_robustness_needs_data")

@@ -54,8 +54,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # through `python -m reliable_ml.experiments.rst_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("06_robust_self_training")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("06_robust_self_training")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu; the runner injects the profile's row of the settings table
@@ -85,6 +85,7 @@ import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.n
 from IPython.display import display
 
 from reliable_ml import course
+from reliable_ml.course.glue import glue_missing, glue_numbers, glue_text  # the prose's numbers
 from reliable_ml.robust import image_task, plots as robust_plots
 from reliable_ml.util import plots, notes
 from reliable_ml.robust import gaussian_model as gm, train as rt
@@ -171,7 +172,7 @@ gauss_summary = {"gauss_robust_err_labeled_only": labeled_only[1], "gauss_std_er
                  "gauss_robust_err_ceiling": float(ceiling.loc[big, "robust_err_ceiling"]),
                  "gauss_pseudo_label_error": float(sim.loc[big, ("pseudo_label_error", "mean")]),
                  "gauss_n_unlabeled_max": big}
-robust_plots.glue_numbers({"g_std_lab": labeled_only[0], "g_rob_lab": labeled_only[1],
+glue_numbers({"g_std_lab": labeled_only[0], "g_rob_lab": labeled_only[1],
                            "g_pl_err": gauss_summary["gauss_pseudo_label_error"],
                            "g_rob_mid": sim.loc[mid, ("robust_err_self_trained", "mean")],
                            "g_rob_mid_ceiling": ceiling.loc[mid, "robust_err_ceiling"],
@@ -302,7 +303,7 @@ plt.show()
 pl_acc = [r["pseudo_label_acc"] for r in per_seed]
 paired = [rt.paired_difference(r["rst"]["robust_correct"], r["labeled_only"]["robust_correct"]) for r in per_seed]
 summ = robust_plots.rst_summary(arms, pl_acc, paired)
-robust_plots.glue_text("rst_text", summ["text"])
+glue_text("rst_text", summ["text"])
 
 # %% [markdown]
 # **Why can noisy labels still help?** A pseudo-label is wrong mostly where the labeler is
@@ -387,8 +388,8 @@ assert rob[10] <= rob[1]
 
 # %% tags=["hide-input"]
 gain, noise_cost, unl_gain = (summ[k] for k in ("gain", "noise_cost", "pool_gain"))
-robust_plots.glue_numbers({"rst_gain": gain.mean(), "unl_gain": unl_gain.mean(), "noise_cost": noise_cost.mean()})
-robust_plots.glue_text("noise_verdict", "Here the noise is cheap: the pseudo-labels keep most of what true labels "
+glue_numbers({"rst_gain": gain.mean(), "unl_gain": unl_gain.mean(), "noise_cost": noise_cost.mean()})
+glue_text("noise_verdict", "Here the noise is cheap: the pseudo-labels keep most of what true labels "
                        "would give." if unl_gain.mean() > 0 and noise_cost.mean() < 0.25 * unl_gain.mean() else
                        "So on this stand-in the noise is *not* cheap: the pseudo-labels lose a large share of what the "
                        "pool is worth with true labels, whatever the trade-off at Carmon et al.'s scale.")
@@ -411,4 +412,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("06_robust_self_training")
+skipped = glue_missing("06_robust_self_training")

@@ -56,8 +56,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # machinery (training loops, tables, figures) in `reliable_ml.pipeline.backdoor_lab`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("07_backdoors_and_spurious_correlations")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("07_backdoors_and_spurious_correlations")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -93,6 +93,7 @@ import torch
 from IPython.display import display
 
 from reliable_ml import course
+from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
 from reliable_ml.pipeline import backdoor_lab as bl
 from reliable_ml.util import plots, notes
 from reliable_ml.robust import shared_model as rm
@@ -154,7 +155,7 @@ display(summary.round(2).rename_axis("poisoned share"))
 summary.index = sorted(runs["fraction"].unique())
 fig = bl.plot_sweep(runs, summary, lab)
 plt.show()
-glued = notes.glue_values(bl.sweep_numbers(summary))
+glued = glue_values(bl.sweep_numbers(summary))
 
 # %% [markdown]
 # **What the numbers show.** Over {glue:text}`bd_seeds` seeds, the smallest poison share at
@@ -204,7 +205,7 @@ fig = plots.image_grid(np.concatenate([cl["plain"].x[show].numpy(), cl["hardened
 plots.source_caption(fig, source, f"hardened: PGD-{harden_steps}, eps {harden_eps:g}, separately trained model")
 plt.show()
 cl_mean = cl_runs.groupby("arm")["success"].mean()
-glued |= notes.glue_values({
+glued |= glue_values({
     "cl_poisons": int(len(cl["plain"].idx)), "cl_fraction": 100 * cl["fraction"], "cl_share": 100 * clean_label_share,
     "cl_hard_acc": 100 * cl["hard_acc"], "cl_plain": 100 * cl_mean["plain"], "cl_hard": 100 * cl_mean["hardened"],
     "cl_seeds": int(clean_label_seeds),
@@ -262,7 +263,7 @@ fig = bl.plot_spectral(lab, spec, spectral_fraction, spectral_source)
 plt.show()
 
 # %% tags=["hide-input"]
-glued |= notes.glue_values({
+glued |= glue_values({
     "ss_removed": len(spec["single"].removed), "ss_labelled": len(spec["single"].labelled),
     "ss_recall": 100 * spec["single"].recall, "ss_poisons": int(spec["single"].is_poison.sum()),
     "ss_before": 100 * spec["before"], "ss_after": 100 * spec["after"], "ss_clean": 100 * spec["clean_after"],
@@ -309,7 +310,7 @@ fig = plots.image_grid(torch.cat(demo).numpy(), ["original"] * 6 + ["cue of next
 plots.source_caption(fig, source, f"grating amplitude {cue_amplitude:g}; orientation encodes the class")
 plt.show()
 cue = cue_table["cue"]
-glued |= notes.glue_values({
+glued |= glue_values({
     "cue_agree_acc": cue[bl.CUE_TESTS[0]], "cue_rand_acc": cue[bl.CUE_TESTS[2]],
     "cue_other_acc": cue[bl.CUE_TESTS[3]], "cue_bg_acc": cue[bl.CUE_TESTS[4]],
     "cue_ctrl_rand": cue_table["control"][bl.CUE_TESTS[2]], "bg_gap": float(gaps.mean()),
@@ -360,7 +361,7 @@ plt.show()
 fig = bl.plot_gradients(lab, trio["clean"], robust_model)
 plt.show()
 bd = list(trio)[1]
-glued |= notes.glue_values({
+glued |= glue_values({
     "sal_bd_vg": shares.loc[bd, "vanilla gradient"], "sal_bd_sg": shares.loc[bd, "SmoothGrad"],
     "sal_bd_ig": shares.loc[bd, "integrated gradients"], "sal_area": 100 * trigger_size ** 2 / lab.image_size ** 2,
     "sal_clean_vg": shares.loc["clean", "vanilla gradient"], "sal_clean_ig": shares.loc["clean", "integrated gradients"],
@@ -394,7 +395,7 @@ glued |= notes.glue_values({
 
 # %% tags=["hide-input"]
 cifar_sub, cifar, cifar_text = bl.cifar_part(profile, seed, cifar_subset, run.device)
-glued |= notes.glue_values({"cifar_text": cifar_text})
+glued |= glue_values({"cifar_text": cifar_text})
 
 # %% [markdown]
 # {glue:text}`cifar_text` A flip moves the corner trigger to the other side and a crop can cut
@@ -543,4 +544,4 @@ print(f"saved results/{profile}/{path.name} after {run.wall_seconds:.0f} s")
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("07_backdoors_and_spurious_correlations")
+skipped = glue_missing("07_backdoors_and_spurious_correlations")

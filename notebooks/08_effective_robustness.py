@@ -72,8 +72,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `reliable_ml.shift.effective_robustness`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("08_effective_robustness")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("08_effective_robustness")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -95,6 +95,7 @@ from IPython.display import display
 from scipy.stats import norm
 
 from reliable_ml import course
+from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
 from reliable_ml import data, stats
 from reliable_ml.util import plots, notes
 from reliable_ml.course import results
@@ -210,7 +211,7 @@ if analyses:
     assert np.isclose(v2_slope.slope, v2.fit.slope)
     v2_drops = er.line_drop(v2.fit, [60, 85])  # points lost by a model at 60% and at 85%
     print(f"slope {v2_slope.slope:.3f} [{v2_slope.lo:.3f}, {v2_slope.hi:.3f}]; drops {v2_drops.round(1)} points")
-    glued |= notes.glue_values({"v2_slope": v2_slope.slope, "v2_slope_lo": v2_slope.lo, "v2_slope_hi": v2_slope.hi,
+    glued |= glue_values({"v2_slope": v2_slope.slope, "v2_slope_lo": v2_slope.lo, "v2_slope_hi": v2_slope.hi,
                                 "v2_slope_vs_1": er.versus_one(v2_slope), "v2_drop_60": v2_drops[0],
                                 "v2_drop_85": v2_drops[1]})
     figures["imagenetv2_probit_slope"] = {"slope": round(v2_slope.slope, 4), "ci": [round(v2_slope.lo, 4),
@@ -282,7 +283,7 @@ if analyses:
     avg, per = er_natural.loc["mean over natural shifts"], er_natural.loc[natural_shifts]
     med = model_mean.groupby("group")["mean ER over natural shifts"].median()
     above = model_mean.groupby("group")["mean ER over natural shifts"].apply(lambda s: 100 * float((s > 1).mean()))
-    glued |= notes.glue_values({
+    glued |= glue_values({
         "n_natural": len(natural_shifts), "er_int": avg["robustness intervention"], "er_more": avg["more data"],
         "er_int_med": med["robustness intervention"], "er_more_med": med["more data"],
         "above_int": above["robustness intervention"], "above_more": above["more data"],
@@ -355,7 +356,7 @@ if analyses:
     figures["effective_robustness_by_group_high_accuracy_fit"] = {
         "robustness intervention": float(sensitivity["ER interventions"].mean()),
         "more data": float(sensitivity["ER more data"].mean())}
-    glued |= notes.glue_values({"sens_int": sensitivity["ER interventions"].mean(),
+    glued |= glue_values({"sens_int": sensitivity["ER interventions"].mean(),
                                 "sens_more": sensitivity["ER more data"].mean(), "sens_min": sensitivity_min_accuracy})
 
 # %% [markdown]
@@ -396,7 +397,7 @@ if analyses:
             for s in er.SHIFTS if s.startswith("imagenet-c.")}
     display(pd.DataFrame(corr).T.style.format("{:+.2f}", na_rep="-").format("{:.3f}", subset=["r2"]))
     adv = er.available_shifts("adversarial")
-    glued |= notes.glue_values({
+    glued |= glue_values({
         "syn_int_c": er_synthetic.loc["imagenet-c", "robustness intervention"],
         "syn_int_pgd": er_synthetic.loc[adv, "robustness intervention"].mean(),
         "r2_c": fit_table.loc["imagenet-c", "r2"], "r2_pgd_min": fit_table.loc[adv, "r2"].min(),
@@ -445,7 +446,7 @@ if zoo_analysis is not None:
     zoo_means, drop = er.mean_by_group(zoo_analysis.points), zoo_points["x"] - zoo_points["y"]
     figures["mnist_zoo"] = {**zoo_analysis.fit.as_dict(), "effective_robustness_by_group": zoo_means,
                             "n_models": len(zoo_points), "train_sizes": zoo_train_sizes}
-    glued |= notes.glue_values({
+    glued |= glue_values({
         "zoo_change_lo": -drop.max(), "zoo_change_hi": -drop.min(), "zoo_change_med": -drop.median(),
         "zoo_n": zoo_analysis.fit.n, "zoo_slope": zoo_analysis.fit.slope, "zoo_r2": zoo_analysis.fit.r2,
         "zoo_aug": zoo_means.get("robustness intervention", float("nan")), "zoo_models": len(zoo_points),
@@ -544,7 +545,7 @@ if squad is not None:
                               "median_f1_drop": qa["median_f1_drop"],
                               "fits": {s: {k: f[k] for k in ("slope", "intercept", "r", "n")} for s, f in qa["fits"].items()}}
     drop_m, drop_h = qa["mean_f1_drop"]["models"], qa["mean_f1_drop"]["humans"]
-    glued |= notes.glue_values({"qa_n": qa["n_models"], **{f"qa_drop_{k}": drop_m[s] for k, s in
+    glued |= glue_values({"qa_n": qa["n_models"], **{f"qa_drop_{k}": drop_m[s] for k, s in
                                 (("wiki", "new-wiki"), ("nyt", "nyt"), ("reddit", "reddit"), ("amazon", "amazon"))},
                                 **{f"qa_hdrop_{k}": drop_h[s] for k, s in (("wiki", "new-wiki"), ("nyt", "nyt"),
                                                                            ("reddit", "reddit"), ("amazon", "amazon"))},
@@ -624,7 +625,7 @@ if clip_res is not None:
                             "effective_robustness_high_accuracy_fit": {s: {"median": r["median"], "ci": r["ci"], "n_models": r["n_zero_shot"]}
                                                                        for s, r in clip_high.items()},
                             "high_accuracy_threshold": sensitivity_min_accuracy}
-    glued |= notes.glue_values({"zs_n": n_zs, **{f"zs_{k}": clip_res[s]["median"] for k, s in er.HEADLINE_SHIFTS.items()},
+    glued |= glue_values({"zs_n": n_zs, **{f"zs_{k}": clip_res[s]["median"] for k, s in er.HEADLINE_SHIFTS.items()},
                                 **{f"zs_{k}_lo": clip_res[s]["ci"][0] for k, s in er.HEADLINE_SHIFTS.items()},
                                 **{f"zs_{k}_hi": clip_res[s]["ci"][1] for k, s in er.HEADLINE_SHIFTS.items()},
                                 "zs_above_v2": clip_res["imagenetv2-matched-frequency"]["share_above_line"],
@@ -633,7 +634,7 @@ if clip_res is not None:
                                 "zs_hi_a_lo": clip_high["imagenet-a"]["ci"][0], "zs_hi_a_hi": clip_high["imagenet-a"]["ci"][1],
                                 "zs_hi_n": clip_high["imagenet-r"]["n_zero_shot"]})
     below = [er.short_label(s) for s in clip_res if min(clip_res[s]["ci"][0], clip_high[s]["ci"][0]) <= 0]
-    glued |= notes.glue_values({"zs_verdict": "Under both fits every shift's interval lies above 0: the zero-shot models "
+    glued |= glue_values({"zs_verdict": "Under both fits every shift's interval lies above 0: the zero-shot models "
                                 "as a family are effectively robust." if not below else
                                 f"Under one of the fits the interval reaches 0 or below on {', '.join(below)}."})
 
@@ -783,4 +784,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("08_effective_robustness")
+skipped = glue_missing("08_effective_robustness")

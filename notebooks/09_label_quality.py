@@ -56,8 +56,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # run on all of MNIST (measured below), `gpu` more folds, epochs and seeds.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("09_label_quality")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("09_label_quality")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml import data
@@ -582,4 +582,4 @@ print(f"results written to results/{profile}/{path.name} after {run.wall_seconds
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("09_label_quality")
+skipped = glue_missing("09_label_quality")

@@ -60,8 +60,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # `python -m reliable_ml.experiments.nonrobust_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("10_nonrobust_features")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("10_nonrobust_features")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -88,7 +88,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
 from reliable_ml import course
 from reliable_ml.robust import attacks
@@ -557,4 +557,4 @@ print(f"results written to results/{path.parent.name}/{path.name}")
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("10_nonrobust_features")
+skipped = glue_missing("10_nonrobust_features")

@@ -61,8 +61,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 # PreActResNet-18s through `python -m reliable_ml.experiments.spatial_cifar --profile gpu`.
 
 # %% tags=["remove-input"]
-from reliable_ml.util import notes  # noqa: E402
-notes.compute_note("11_spatial_and_physical_robustness")
+from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+compute_note("11_spatial_and_physical_robustness")
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu
@@ -101,7 +101,7 @@ from reliable_ml import data
 from reliable_ml.robust import eot
 from reliable_ml.util import notes, plots
 from reliable_ml.robust import nonrobust as nr, spatial as sp
-from reliable_ml.util.notes import glue  # myst-nb glue of plain numbers
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 from reliable_ml.robust.shared_model import shared_robust_model
 from reliable_ml.experiments import spatial_cifar
 
@@ -618,4 +618,4 @@ print(f"results written to results/{path.parent.name}/{path.name}")
 
 # %% tags=["remove-input"]
 # numbers quoted in the prose of a section skipped for missing data read "nan" (its note says why)
-skipped = notes.glue_missing("11_spatial_and_physical_robustness")
+skipped = glue_missing("11_spatial_and_physical_robustness")

@@ -7,7 +7,8 @@ import re
 import pytest
 import torch
 
-from reliable_ml.util import cachestats, notes
+from reliable_ml.util import cachestats
+from reliable_ml.course import compute_note as notes
 from reliable_ml.models import zoo
 from reliable_ml.course import results, runner
 
@@ -85,9 +86,9 @@ def test_old_results_without_cache_state(tmp_results):
 @pytest.mark.parametrize("stem", STEMS)
 def test_chapter_shows_its_measured_cost_not_typed_times(stem):
     nb = runner.read_notebook(runner.discover([stem])[0])
-    cells = [c for c in nb.cells if "notes.compute_note(" in c.source]
-    assert len(cells) == 1, f"{stem}: expected one cell calling notes.compute_note"
-    assert f'notes.compute_note("{stem}")' in cells[0].source
+    cells = [c for c in nb.cells if notes.CALL in c.source]
+    assert len(cells) == 1, f"{stem}: expected one cell calling compute_note"
+    assert f'compute_note("{stem}")' in cells[0].source
     assert "remove-input" in cells[0].metadata.get("tags", [])
     compute = next(c.source for c in nb.cells if c.cell_type == "markdown" and "**Compute.**" in c.source)
     paragraph = compute[compute.index("**Compute.**"):].split("\n\n")[0]

@@ -18,6 +18,7 @@ from PIL import Image
 from reliable_ml import data
 from reliable_ml.data import images as images_mod
 from reliable_ml.data import tables
+from reliable_ml.data import files as data_files
 from reliable_ml.data.download import fetch, sha256_file
 
 from conftest import real_data_root
@@ -213,10 +214,10 @@ def test_ensure_file_downloads_from_upstream(tmp_root, tmp_path, monkeypatch):
     upstream.parent.mkdir()
     upstream.write_text("model,val,imagenetv2-matched-frequency-format-val\nresnet50,76.1,63.2\nalexnet,56.5,43.9\n")
     rel = "imagenet-testbed/robustness_top1s.csv"
-    manifest = json.loads(json.dumps(tables._manifest()))
+    manifest = json.loads(json.dumps(data_files._manifest()))
     manifest["imagenet-testbed"]["files"][rel] = sha256_file(upstream)
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
-    monkeypatch.setattr(tables, "upstream_url", lambda r: upstream.as_uri())
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "upstream_url", lambda r: upstream.as_uri())
     frame = data.imagenet_testbed()
     assert (tmp_root / rel).exists()
     assert frame.set_index("model").loc["resnet50", "val"] == pytest.approx(76.1)
@@ -228,9 +229,9 @@ def test_ensure_file_offline_raises_unavailable(tmp_root, offline):
 
 
 def test_upstream_urls_follow_repository_layouts():
-    assert tables.upstream_url("QMNIST/qmnist-train-labels.tsv.gz") == \
+    assert data_files.upstream_url("QMNIST/qmnist-train-labels.tsv.gz") == \
         "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-train-labels.tsv.gz"
-    assert tables.upstream_url("CIFAR-10.1/datasets/cifar10.1_v6_labels.npy").endswith(
+    assert data_files.upstream_url("CIFAR-10.1/datasets/cifar10.1_v6_labels.npy").endswith(
         "modestyachts/CIFAR-10.1/master/datasets/cifar10.1_v6_labels.npy")
 
 
@@ -276,7 +277,7 @@ def test_cifar101_predictions_npy_and_json(tmp_root, monkeypatch):
                                "files": {"CIFAR-10.1/datasets/cifar10.1_v6_labels.npy": "x",
                                          "CIFAR-10.1/model_predictions/v6_predictions/m1_predictions.json": "x",
                                          "CIFAR-10.1/model_predictions/v6_predictions/m2_predictions.json": "x"}}}
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.cifar101_predictions("v6", download=False)
     assert preds.accuracy().to_dict() == {"m1": 0.75, "m2": 1.0}
     with pytest.raises(ValueError, match="original, v4, v6"):
@@ -297,7 +298,7 @@ def test_imagenetv2_predictions_labels_from_wnids(tmp_root, monkeypatch):
             "ImageNetV2/data/predictions/imagenetv2-b-33/netA.npy"]
     manifest = {"ImageNetV2": {"repo": "modestyachts/ImageNetV2", "branch": "master", "strip": "ImageNetV2/",
                                "files": {r: "x" for r in rels}}}
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.imagenetv2_predictions("matched-frequency", download=False)
     assert preds.labels.tolist() == [2, 0, 1]
     assert preds.correct(1)["netA"].tolist() == [True, False, False]

@@ -5,6 +5,7 @@ import pytest
 
 from reliable_ml import data
 from reliable_ml.data import kaggle, tables
+from reliable_ml.data import files as data_files
 
 HEAD = ('<table class="competition-leaderboard__table"><thead><tr><th>#</th><th>Team Name</th><th>Notebook</th>'
         '<th>Team Members</th><th><span>Score<span></span></span></th><th>Entries</th><th>Last</th></tr></thead><tbody>')
@@ -62,7 +63,7 @@ def boards(tmp_path, monkeypatch):
     files = {f"kaggle-medical/kaggle/{p.name}": "x" for p in folder.iterdir()}
     manifest = {"kaggle-medical": {"repo": "GaelVaroquaux/ml_med_imaging_failures", "branch": "master",
                                    "strip": "kaggle-medical/", "files": files}}
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     monkeypatch.setattr(kaggle, "_manifest", lambda: manifest)
     kaggle._read_board.cache_clear()
     return tmp_path
@@ -94,7 +95,7 @@ def test_missing_file_is_data_unavailable_naming_it(tmp_path, monkeypatch):
                                    "strip": "kaggle-medical/",
                                    "files": {"kaggle-medical/kaggle/x_public.html": "x",
                                              "kaggle-medical/kaggle/x_private.html": "x"}}}
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     monkeypatch.setattr(kaggle, "_manifest", lambda: manifest)
     with pytest.raises(data.DataUnavailable, match="x_public.html"):
         kaggle.leaderboard("x", "public", root=tmp_path, download=False)
@@ -120,10 +121,10 @@ def test_metric_contradicting_the_board_is_corrupt(boards):
 
 
 def test_manifest_lists_the_kaggle_files_with_checksums():
-    files = tables._manifest()["kaggle-medical"]["files"]
+    files = data_files._manifest()["kaggle-medical"]["files"]
     assert "kaggle-medical/kaggle/meta_data.csv" in files
     assert "kaggle-medical/kaggle/mci-prediction_private.txt" in files
     assert all(len(h) == 64 for h in files.values())
-    assert tables.upstream_url("kaggle-medical/kaggle/meta_data.csv").endswith(
+    assert data_files.upstream_url("kaggle-medical/kaggle/meta_data.csv").endswith(
         "GaelVaroquaux/ml_med_imaging_failures/master/kaggle/meta_data.csv")
     assert len(kaggle.available()) >= 10

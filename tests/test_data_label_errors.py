@@ -121,7 +121,7 @@ def test_real_labels_join_by_filename(tmp_path):
 
 
 def test_manifest_lists_every_file_the_loaders_read():
-    from reliable_ml.data.tables import _manifest
+    from reliable_ml.data.files import _manifest
 
     files = set(_manifest()["label-errors"]["files"]) | set(_manifest()["reassessed-imagenet"]["files"])
     for name, (_, _, stem) in le.LABEL_ERROR_DATASETS.items():

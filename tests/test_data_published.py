@@ -9,6 +9,7 @@ import pytest
 
 from reliable_ml import data
 from reliable_ml.data import published, tables
+from reliable_ml.data import files as data_files
 
 LINF = "robustbench/model_info/cifar10/Linf"
 
@@ -173,8 +174,8 @@ def test_openclip_malformed(tmp_root, offline):
 
 
 def test_manifest_names_the_new_sources():
-    assert tables.upstream_url("squadshifts/results.json").startswith(
+    assert data_files.upstream_url("squadshifts/results.json").startswith(
         "https://raw.githubusercontent.com/modestyachts/squadshifts-website/561d998/")
-    assert tables.upstream_url(f"{LINF}/Carmon2019Unlabeled.json") == (
+    assert data_files.upstream_url(f"{LINF}/Carmon2019Unlabeled.json") == (
         "https://raw.githubusercontent.com/RobustBench/robustbench/master/model_info/cifar10/Linf/Carmon2019Unlabeled.json")
-    assert len(tables._files_under(LINF + "/")) == 99
+    assert len(data_files._files_under(LINF + "/")) == 99

@@ -10,6 +10,7 @@ from PIL import Image
 
 from reliable_ml import data
 from reliable_ml.data import released, tables
+from reliable_ml.data import files as data_files
 
 from conftest import real_data_root
 
@@ -125,7 +126,7 @@ def test_imagenetv2_val_filenames_and_flipped_model(tmp_root, monkeypatch):
     rels = [str(p.relative_to(tmp_root)) for p in sorted(base.rglob("*.*"))]
     manifest = {"ImageNetV2": {"repo": "modestyachts/ImageNetV2", "branch": "master", "strip": "ImageNetV2/",
                                "files": {r: "x" for r in rels}}}
-    monkeypatch.setattr(tables, "_manifest", lambda: manifest)
+    monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.imagenetv2_predictions("val", download=False)
     assert preds.filenames == names and preds.labels.tolist() == [5, 7, 9]
     assert preds.reversed == ("fv_64k",) and set(preds.top5) == {"netA", "fv_64k"}

@@ -9,6 +9,7 @@ import pytest
 
 from reliable_ml.util import plots
 from reliable_ml.util import notes
+from reliable_ml.course import glue
 from reliable_ml.data import DataUnavailable, ImageSetInfo
 
 
@@ -69,20 +70,20 @@ def test_hide_ticks_on_one_axis_and_a_grid():
 def test_plain_value_converts_scalars_and_refuses_containers():
     import torch
 
-    assert notes.plain_value(np.float64(0.25)) == 0.25 and type(notes.plain_value(np.float64(0.25))) is float
-    assert notes.plain_value(torch.tensor(3)) == 3 and notes.plain_value("met") == "met"
+    assert glue.plain_value(np.float64(0.25)) == 0.25 and type(glue.plain_value(np.float64(0.25))) is float
+    assert glue.plain_value(torch.tensor(3)) == 3 and glue.plain_value("met") == "met"
     with pytest.raises(ValueError, match="numbers or strings"):
-        notes.plain_value([1, 2])
-    assert notes.glue_values({"a": np.int64(2)}) == {"a": 2}
+        glue.plain_value([1, 2])
+    assert glue.glue_values({"a": np.int64(2)}) == {"a": 2}
 
 
 def test_glue_missing_fills_only_the_names_the_prose_quotes_and_the_run_skipped(tmp_path, monkeypatch):
     glued = {}
     monkeypatch.setattr("myst_nb.glue", lambda name, value, display=False: glued.__setitem__(name, value))
-    monkeypatch.setattr(notes, "GLUED", set())
+    monkeypatch.setattr(glue, "GLUED", set())
     (tmp_path / "42_demo.py").write_text("# %% [markdown]\n# rose {glue:text}`a:.1f` and {glue}`b`, {glue:md}`c`\n")
-    notes.glue("a", np.float64(1.5))
+    glue.glue("a", np.float64(1.5))
     assert glued["a"] == 1.5 and type(glued["a"]) is float
-    assert notes.glue_missing("42_demo", tmp_path) == ["b", "c"]
+    assert glue.glue_missing("42_demo", tmp_path) == ["b", "c"]
     assert np.isnan(glued["b"]) and np.isnan(glued["c"])
-    assert notes.glue_missing("no_such_chapter", tmp_path) == []
+    assert glue.glue_missing("no_such_chapter", tmp_path) == []

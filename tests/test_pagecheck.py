@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from reliable_ml.util import notes
+from reliable_ml.course import glue
 from reliable_ml.course.pagecheck import bare_number_outputs, is_bare_number
 
 
@@ -44,5 +44,5 @@ def test_the_chapter_03_slip_is_found_and_nothing_else():
 def test_glue_shows_no_value(monkeypatch):
     """The cause of such slips: a cell ending in glue(...) displayed what glue returned."""
     monkeypatch.setattr("myst_nb.glue", lambda *a, **k: None)
-    assert notes.glue("x", 7.472007751464844) is None
-    assert notes.glue_values({"a": 1.5}) == {"a": 1.5}
+    assert glue.glue("x", 7.472007751464844) is None
+    assert glue.glue_values({"a": 1.5}) == {"a": 1.5}

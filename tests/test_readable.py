@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reliable_ml.util import notes
+from reliable_ml.course import glue
 from reliable_ml.course import readable, results, runner
 from reliable_ml.course.readable import Context, render_markdown
 from reliable_ml.course.sphinx_fixes import readable_url
@@ -150,12 +150,13 @@ def test_glued_values_are_read_back_from_an_executed_notebook():
 
 def test_results_files_record_the_glued_values(tmp_results, monkeypatch):
     pytest.importorskip("myst_nb")
-    monkeypatch.setattr(notes, "GLUED_VALUES", {})
-    monkeypatch.setattr(notes, "GLUED", set())
-    notes.glue("drop", 0.0312)
-    notes.glue("source", "MNIST")
-    notes.glue("skipped", float("nan"))
-    path = results.save("05_x", "smoke", {"a": 1}, data_source="digits", wall_seconds=1.0, device="cpu")
+    monkeypatch.setattr(glue, "GLUED_VALUES", {})
+    monkeypatch.setattr(glue, "GLUED", set())
+    glue.glue("drop", 0.0312)
+    glue.glue("source", "MNIST")
+    glue.glue("skipped", float("nan"))
+    path = results.save("05_x", "smoke", {"a": 1}, data_source="digits", wall_seconds=1.0, device="cpu",
+                        glued=glue.glued_values())
     record = json.loads(path.read_text())
     assert record["glued"] == {"drop": 0.0312, "source": "MNIST", "skipped": None}
     cell = nbformat.v4.new_code_cell("")

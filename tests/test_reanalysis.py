@@ -12,7 +12,7 @@ from reliable_ml.shift import reanalysis
 
 def _write_cifar101(root, rng, n_new=200):
     """Every file the manifest lists for CIFAR-10.1's predictions, with planted accuracies."""
-    from reliable_ml.data.tables import _files_under
+    from reliable_ml.data.files import _files_under
 
     labels = {"original": rng.permutation(np.repeat(np.arange(10), 1000)), "v4": rng.integers(0, 10, n_new),
               "v6": rng.integers(0, 10, n_new)}

@@ -122,14 +122,21 @@ def repo_url_from_env() -> str | None:
     return os.environ.get(ENV_REPO_URL, "").strip() or None
 
 
-def stage_notebook(src: Path, dest: Path, repo_url: str | None = None) -> None:
+def stage_notebook(src: Path, dest: Path, repo_url: str | None = None, *, profile: str | None = None,
+                   results_dir: Path | None = None) -> None:
     """Copy an executed notebook into the book sources: papermill's injected-parameters cell
-    is tagged ``remove-cell`` (the book shows the chapter's own parameters cell only), and the
-    Colab install cell gets the repository URL of this build."""
+    is tagged ``remove-cell`` (the book shows the chapter's own parameters cell only), the
+    Colab install cell gets the repository URL of this build, and the compute note is rendered
+    from the results file the run wrote (:func:`reliable_ml.course.compute_note.restage`;
+    ``profile`` defaults to the executed notebook's folder name)."""
+    from reliable_ml.course.compute_note import restage
+    from reliable_ml.course.profiles import PROFILES
     from reliable_ml.course.runner import hide_injected_parameters
 
     nb = nbformat.read(src, as_version=4)
     hide_injected_parameters(nb)
+    profile = profile or (Path(src).parent.name if Path(src).parent.name in PROFILES else "cpu")
+    restage(nb, Path(src).stem, profile, results_dir)
     if repo_url and nb.cells and nb.cells[0].cell_type == "code":
         nb.cells[0].source = re.sub(r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"',
                                     nb.cells[0].source, count=1, flags=re.M)
@@ -173,7 +180,7 @@ def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
     scorecard.write(site_dir / "book", load_all(results_dir or results_root()))
     for nb in executed:
         _check_executed(nb)
-        stage_notebook(nb, site_dir / "notebooks" / nb.name, repo_url)
+        stage_notebook(nb, site_dir / "notebooks" / nb.name, repo_url, results_dir=results_dir)
     return site_dir
 
 

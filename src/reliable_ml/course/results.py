@@ -4,7 +4,7 @@ A results file holds the notebook's key figures at the top level plus the proven
 :data:`META_KEYS`: ``data_source``, ``profile``, ``device``, ``torch_version``,
 ``wall_seconds``, ``commit``, ``created``, ``model_cache`` (what the model caches did:
 :mod:`reliable_ml.util.cachestats`) and ``glued``: every value the run glued for the
-chapter's prose (``name -> value``, from :func:`reliable_ml.util.notes.glued_values`; the runner
+chapter's prose (``name -> value``, from :func:`reliable_ml.course.glue.glued_values`, handed over by :meth:`reliable_ml.course.Run.save`; the runner
 completes it from the executed notebook, see :func:`record_glued`). The book's scorecard reads
 these files only; the readable copies of the chapters fill their prose from ``glued``.
 """
@@ -96,10 +96,8 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
         raise ValueError(f"figure names {clash} are reserved for provenance; rename them")
     if not data_source:
         raise ValueError("data_source is required: name the data these numbers came from")
-    from reliable_ml.util.notes import glued_values
-
     stem = Path(notebook).stem
-    glued = extra.pop("glued", None) or glued_values()
+    glued = extra.pop("glued", None)
     record = {
         "notebook": stem, "profile": profile, "data_source": data_source, "device": device,
         "torch_version": torch.__version__, "wall_seconds": round(float(wall_seconds), 2),
@@ -131,7 +129,7 @@ GLUE_PREFIX = "application/papermill.record/"
 
 def glued_in(notebook) -> dict:
     """Every value glued in an executed notebook (``nbformat`` node or path), as
-    :func:`reliable_ml.util.notes.glued_values` stores it: what the book shows, read from the glue
+    :func:`reliable_ml.course.glue.glued_values` stores it: what the book shows, read from the glue
     outputs (text/plain parsed back to a number or string, NaN as ``None``; text/markdown as
     ``{"markdown": text}``). Figures and other objects are left out."""
     import ast
@@ -172,7 +170,7 @@ def record_glued(notebook, stem: str, profile: str, since: float | None = None) 
     ``results/<profile>/<stem>.json`` (the run's own results file: left alone when missing, or
     older than ``since``, a ``time.time()`` stamp, i.e. not written by this run). The executed
     notebook's glue outputs are complete (names glued after the results were saved, such as
-    ``notes.glue_missing``'s, included). Returns the path it updated, or ``None``."""
+    ``glue.glue_missing``'s, included). Returns the path it updated, or ``None``."""
     path = results_root() / check_profile(profile) / f"{Path(stem).stem}.json"
     if not path.exists() or (since is not None and path.stat().st_mtime < since - 1):
         return None
@@ -191,6 +189,11 @@ def load(notebook: str, profile: str) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"no results at {path}: run `python -m reliable_ml run "
                                 f"{Path(notebook).stem} --profile {profile}`")
+    return _read(path)
+
+
+def read(path: Path) -> dict:
+    """One results file by path; ``ValueError`` if it is not a JSON object."""
     return _read(path)
 
 

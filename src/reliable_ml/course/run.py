@@ -27,8 +27,10 @@ class Run:
 
     def save(self, figures: dict, *, data_source: str | dict, **extra) -> Path:
         """Write ``results/<profile>/<notebook>.json`` via :func:`reliable_ml.course.results.save`."""
+        from reliable_ml.course.glue import glued_values
         from reliable_ml.course.results import save
 
+        extra.setdefault("glued", glued_values())
         return save(self.notebook, self.profile, figures, data_source=data_source,
                     wall_seconds=self.wall_seconds, device=device_name(self.device), seed=self.seed, **extra)
 

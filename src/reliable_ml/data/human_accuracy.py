@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml.data.root import DataCorrupt, data_root
-from reliable_ml.data.tables import ensure_file
+from reliable_ml.data.files import ensure_file
 
 NOTEBOOK = "imagenet-human-accuracy/generate_main_plots.ipynb"
 LABELERS: tuple[str, ...] = ("human_a", "human_b", "human_c", "human_d", "human_e")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml.data.root import DataCorrupt
-from reliable_ml.data.tables import _manifest, ensure_file
+from reliable_ml.data.files import _manifest, ensure_file
 
 PREFIX = "kaggle-medical/kaggle/"
 META = PREFIX + "meta_data.csv"

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml.data.root import DataCorrupt
-from reliable_ml.data.tables import ensure_file
+from reliable_ml.data.files import ensure_file
 
 #: dataset name -> (number of examples, number of classes, file stem) in the label-errors layout
 LABEL_ERROR_DATASETS: dict[str, tuple[int, int, str]] = {

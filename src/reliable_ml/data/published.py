@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml.data.root import DataCorrupt, data_root
-from reliable_ml.data.tables import _files_under, ensure_file
+from reliable_ml.data.files import _files_under, ensure_file
 
 ROBUSTBENCH_DATASETS = ("cifar10", "cifar100", "imagenet")
 ROBUSTBENCH_THREATS = ("Linf", "L2", "corruptions")

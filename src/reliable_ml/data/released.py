@@ -22,7 +22,7 @@ import torch
 
 from reliable_ml.data.images import ImageSet, _list_imagefolder, _load_cifar10, load_images
 from reliable_ml.data.root import DataCorrupt, DataUnavailable, data_root, display_path
-from reliable_ml.data.tables import ensure_file
+from reliable_ml.data.files import ensure_file
 
 CIFAR10_CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer",
                                     "dog", "frog", "horse", "ship", "truck")

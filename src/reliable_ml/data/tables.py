@@ -7,17 +7,14 @@ renamed into place. ``manifest.json`` holds checksums and paths only, never data
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from reliable_ml.data.download import fetch
+from reliable_ml.data.files import _files_under, ensure_file
 from reliable_ml.data.root import DataCorrupt, DataUnavailable, data_root, display_path
-
-RAW_URL = "https://raw.githubusercontent.com/{repo}/{branch}/{path}"
 
 IMAGENETV2_ALIASES = {
     "val": "imagenet-validation-original",
@@ -29,46 +26,6 @@ CIFAR101_VERSIONS = ("original", "v4", "v6")
 QMNIST_COLUMNS = ("digit", "hsf_series", "writer_id", "writer_digit_index",
                   "nist_class_code", "nist_index", "duplicate", "unused")
 QMNIST_SPLITS = ("train", "test", "test-all")
-
-
-@lru_cache(maxsize=1)
-def _manifest() -> dict:
-    return json.loads((Path(__file__).with_name("manifest.json")).read_text())
-
-
-def _source_of(rel: str) -> tuple[str, dict]:
-    for name, src in _manifest().items():
-        if rel in src["files"]:
-            return name, src
-    raise KeyError(rel)
-
-
-def upstream_url(rel: str) -> str:
-    """Upstream address of a manifest file given by its path relative to the data root."""
-    _, src = _source_of(rel)
-    return RAW_URL.format(repo=src["repo"], branch=src["branch"], path=rel[len(src["strip"]):])
-
-
-def ensure_file(rel: str, root: Path | str | None = None, download: bool = True) -> Path:
-    """Path of ``<root>/<rel>``, downloading (checksummed) from upstream when absent."""
-    root_path = data_root(root)
-    path = root_path / rel
-    if path.exists():
-        return path
-    name, src = _source_of(rel)
-    url = upstream_url(rel)
-    if not download:
-        raise DataUnavailable(name, root_path, url, f"missing file {display_path(path)}")
-    try:
-        return fetch(url, path, sha256=src["files"][rel], desc=Path(rel).name)
-    except DataCorrupt:
-        raise
-    except OSError as exc:
-        raise DataUnavailable(name, root_path, url, repr(exc)) from exc
-
-
-def _files_under(prefix: str) -> list[str]:
-    return sorted(rel for src in _manifest().values() for rel in src["files"] if rel.startswith(prefix))
 
 
 # --------------------------------------------------------------------------- testbed

@@ -301,7 +301,7 @@ def cifar10_cv_predictions(root=None, download: bool = True) -> np.ndarray:
     """The label-errors release's (Northcutt et al. 2021) cross-validated CIFAR-10 test
     predictions, int64 ``(10000,)`` in canonical order, from the data root or downloaded
     (checksummed); ``DataUnavailable`` when neither works."""
-    from reliable_ml.data.tables import ensure_file
+    from reliable_ml.data.files import ensure_file
 
     return load_cv_predictions(ensure_file(CV_PREDICTIONS, root, download))
 

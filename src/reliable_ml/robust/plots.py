@@ -225,24 +225,6 @@ def rst_arms(per_seed, arm_labels: Mapping[str, str], source: str, title: str, c
 
 
 # --------------------------------------------------------------------------- sentences from numbers
-def glue_numbers(values: Mapping[str, float], scale: float = 1.0) -> None:
-    """``myst_nb.glue`` every ``name: value`` (times ``scale``, e.g. 100 for percent), not displayed,
-    so that chapter prose can quote it with ``{glue:text}`name:.1f```."""
-    from reliable_ml.util.notes import glue
-
-    for name, value in values.items():
-        glue(name, scale * float(value))
-
-
-def glue_text(name: str, text: str) -> None:
-    """``myst_nb.glue`` a sentence as Markdown (quote it with ``{glue:md}`name```)."""
-    from IPython.display import Markdown
-
-    from reliable_ml.util.notes import glue
-
-    glue(name, Markdown(text))
-
-
 def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str,
                         large_arm: str | None = None) -> str:
     """A sentence on what each arm did, judged per seed *relative to the run's own peak*

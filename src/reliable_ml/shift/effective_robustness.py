@@ -554,7 +554,7 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
     ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
-    nothing, and the chapter's ``notes.glue_missing`` glues NaN)."""
+    nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
         return {}
     out = {f"{prefix}_slope": interval.slope, f"{prefix}_slope_lo": interval.lo, f"{prefix}_slope_hi": interval.hi,

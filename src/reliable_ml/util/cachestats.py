@@ -6,7 +6,7 @@ the spatial models, the catastrophic-overfitting curves,
 :func:`reliable_ml.robust.nonrobust.train_cached`) call :func:`record`; the results writer
 (:func:`reliable_ml.course.results.save`) stores :func:`summary` as ``model_cache`` in every
 results file, so a chapter's compute note can say whether its measured run time is a cold or a
-warm run (:func:`reliable_ml.util.notes.compute_note`). Counts are per process: one chapter run.
+warm run (:func:`reliable_ml.course.compute_note.compute_note`). Counts are per process: one chapter run.
 """
 from __future__ import annotations
 

@@ -96,3 +96,23 @@ def test_chapter_shows_its_measured_cost_not_typed_times(stem):
     paragraph = " ".join(s for s in re.split(r"(?<=\.)\s", paragraph) if not re.search(r"\byou\b", s))
     typed = re.findall(r"(?:about|under|within|takes?)\s+[^.`]*?\b(?:minutes?|seconds?|\d+\s*s)\b", paragraph)
     assert not typed, f"{stem}: the compute note types a duration by hand: {typed}"
+
+
+def test_the_book_stage_renders_the_note_from_the_run_just_recorded(tmp_path):
+    """Executed, the cell could only read the previous run; staged, it reads the results file
+    the run itself wrote (so the build-cache key need not cover results/)."""
+    import nbformat
+
+    from reliable_ml.course import book
+
+    executed = tmp_path / "executed" / "cpu"
+    executed.mkdir(parents=True)
+    cell = nbformat.v4.new_code_cell('compute_note("07_x")')
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="**Measured cost.** took 9 s (stale)\n")]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), executed / "07_x.ipynb")
+    root = tmp_path / "results"
+    (root / "cpu").mkdir(parents=True)
+    (root / "cpu" / "07_x.json").write_text(json.dumps({"wall_seconds": 150.0, "device": "cpu", "commit": "abc"}))
+    book.stage_notebook(executed / "07_x.ipynb", tmp_path / "staged.ipynb", results_dir=root)
+    [out] = nbformat.read(tmp_path / "staged.ipynb", as_version=4).cells[0].outputs
+    assert "took 2.5 minutes on cpu" in out["data"]["text/markdown"] and "stale" not in str(out)

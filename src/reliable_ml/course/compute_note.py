@@ -56,11 +56,12 @@ def compute_note(stem: str, profile: str = "cpu") -> None:
         print(text)
 
 
-def note_output(stem: str, profile: str = "cpu", results_dir: Path | None = None) -> dict:
-    """The cell output (an nbformat ``display_data`` dict) that shows the compute note."""
+def note_output(stem: str, profile: str = "cpu", results_dir: Path | None = None):
+    """The cell output (an nbformat ``display_data`` node) that shows the compute note."""
+    import nbformat
+
     text = compute_note_text(stem, profile, results_dir)
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"text/markdown": text, "text/plain": text}}
+    return nbformat.v4.new_output("display_data", data={"text/markdown": text, "text/plain": text})
 
 
 def restage(nb, stem: str, profile: str = "cpu", results_dir: Path | None = None) -> bool:

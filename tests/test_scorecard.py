@@ -85,7 +85,7 @@ def test_two_sided_rules_cannot_pass_the_null():
             assert rule["target"] != rule["null"], c["id"]
             assert rule["kind"] in ("ci_contains",), f"{c['id']}: a rule with a null must test it"
         if rule["kind"] == "best_minus_final":  # 7.9 minus the widest half-width (50% on n) stays > 0
-            assert rule["target"] - scorecard._diff_halfwidth((50, rule["n"]), (50, rule["n"])) > 0, c["id"]
+            assert rule["target"] - scorecard.diff_halfwidth((50, rule["n"]), (50, rule["n"])) > 0, c["id"]
 
 
 def test_rows_cover_the_claims_the_issue_lists():
@@ -469,7 +469,7 @@ def test_backdoor_needs_high_success_at_one_percent_without_clean_cost():
     assert r["status"] == "qualitative" and "0.5% poisoned" in r["ours"]  # unconfirmed: not "reproduced"
     costly = dict(good, clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.97, "0.05": 0.98})
     assert row("badnets", [costly])["status"] == "not reproduced"
-    assert scorecard._fraction_key("0.5%") == pytest.approx(0.005)
+    assert scorecard.fraction_key("0.5%") == pytest.approx(0.005)
 
 
 def test_robustness_needs_data_rules_can_fail():
@@ -544,8 +544,8 @@ def test_cli_prints_the_rows_as_json(tmp_path, capsys):
 
 
 def test_halfwidth_matches_the_binomial_formula():
-    assert scorecard._halfwidth(88.0, 1000) == pytest.approx(196 * math.sqrt(0.88 * 0.12 / 1000))
-    assert scorecard._halfwidth(88.0, 0) == math.inf
+    assert scorecard.halfwidth(88.0, 1000) == pytest.approx(196 * math.sqrt(0.88 * 0.12 / 1000))
+    assert scorecard.halfwidth(88.0, 0) == math.inf
 
 
 # ----------------------------------------------------------------------------- every rule can fail

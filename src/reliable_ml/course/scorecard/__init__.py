@@ -33,8 +33,8 @@ and tolerances, :mod:`.rules` (with :mod:`.rules_numbers`, :mod:`.rules_models`,
 """
 from reliable_ml.course.scorecard.judge import (COMPARES, ROW_FIELDS, STATUSES, judge, not_comparable_reason, rows,
                                                 status_of)
-from reliable_ml.course.scorecard.keys import (PROFILE_ORDER, Missing, RegistryError, has_key, lookup, pick_record,
-                                               scoped, split_key)
+from reliable_ml.course.scorecard.keys import (PROFILE_ORDER, Missing, RegistryError, claim_notebook, has_key, lookup,
+                                               pick_record, resolve_key, scoped, split_key)
 from reliable_ml.course.scorecard.page import (BADGES, TABLE_CLASS, badge, counts, known_cites, markdown,
                                                summary_markdown, write)
 from reliable_ml.course.scorecard.rules import RULES
@@ -42,6 +42,6 @@ from reliable_ml.course.scorecard.rules_attacks import ATTACK_NAMES, fraction_ke
 from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwidth
 
 __all__ = ["ATTACK_NAMES", "BADGES", "COMPARES", "PROFILE_ORDER", "ROW_FIELDS", "RULES", "STATUSES", "TABLE_CLASS",
-           "Missing", "RegistryError", "Verdict", "badge", "counts", "diff_halfwidth", "fraction_key", "halfwidth",
-           "has_key", "judge", "known_cites", "lookup", "markdown", "not_comparable_reason", "pick_record", "rows",
-           "scoped", "split_key", "status_of", "summary_markdown", "write"]
+           "Missing", "RegistryError", "Verdict", "badge", "claim_notebook", "counts", "diff_halfwidth", "fraction_key",
+           "halfwidth", "has_key", "judge", "known_cites", "lookup", "markdown", "not_comparable_reason", "pick_record",
+           "resolve_key", "rows", "scoped", "split_key", "status_of", "summary_markdown", "write"]

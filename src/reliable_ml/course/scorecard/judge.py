@@ -10,7 +10,8 @@ from typing import Any
 
 from reliable_ml.course.claims import CLAIMS
 from reliable_ml.course.results import load_all
-from reliable_ml.course.scorecard.keys import Missing, RegistryError, lookup, pick_record, scoped, split_key
+from reliable_ml.course.scorecard.keys import (Missing, RegistryError, claim_notebook, lookup, pick_record,
+                                               resolve_key, scoped)
 from reliable_ml.course.scorecard.rules import RULES
 from reliable_ml.course.scorecard.values import Verdict
 
@@ -52,11 +53,13 @@ def status_of(claim: dict, verdict: Verdict | None) -> str:
 def judge(claim: dict, records: list[dict], profile: str | None = None
           ) -> tuple[Verdict | None, dict | None, str]:
     """Apply the claim's rule: ``(verdict, record used, "")``, or ``(None, None, why)`` when the
-    results lack what the rule needs."""
+    results lack what the rule needs. The rule reads its keys through ``get``, which resolves
+    them in the claim's notebook's results (:func:`~reliable_ml.course.scorecard.keys.resolve_key`)."""
+    claim_notebook(claim)  # a claim without a chapter is a registry error, keys or not
     used: dict[str, dict] = {}
 
     def get(key: str) -> Any:
-        stem, path = split_key(key)
+        stem, path = resolve_key(claim, key)
         if stem not in used:
             record = pick_record(records, stem, claim, profile)
             if record is None:

@@ -1,13 +1,15 @@
 """Reading a claim's results keys: which results record a claim reads, and the value at a key.
 
-A results key is ``"<notebook stem>:<dotted.path>"``; the path is read by :func:`lookup`, where
-keys may hold dots themselves and ``*`` maps over a table.
+A claim's results key is a dotted path in its own notebook's results (the claim's ``notebook``),
+or ``"<notebook stem>:<dotted.path>"`` for another chapter's (:func:`resolve_key`). The path is
+read by :func:`lookup`, where keys may hold dots themselves and ``*`` maps over a table.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
+STEM = re.compile(r"\d\d_[a-z0-9_]+")  # a chapter's notebook stem: 04_adversarial_training
 PROFILE_ORDER = ("gpu", "cpu")  # the fullest run wins; smoke runs never count unless asked for
 
 
@@ -75,9 +77,27 @@ def _lookup(node: Any, parts: list[str]) -> Any:
 def split_key(key: str) -> tuple[str, str]:
     """``"<notebook stem>:<dotted.path>"`` -> ``(stem, path)``; a clear error otherwise."""
     stem, sep, path = key.partition(":")
-    if not sep or not re.fullmatch(r"\d\d_[a-z0-9_]+", stem) or not path:
+    if not sep or not STEM.fullmatch(stem) or not path:
         raise RegistryError(f"results key {key!r} must look like '<NN_notebook_stem>:<dotted.path>'")
     return stem, path
+
+
+def claim_notebook(claim: dict) -> str:
+    """The chapter stem a claim is measured by (its ``notebook``); a clear error when it is not one."""
+    notebook = claim.get("notebook")
+    if not isinstance(notebook, str) or not STEM.fullmatch(notebook):
+        raise RegistryError(f"claim {claim.get('id')!r}: notebook must be a chapter's stem like "
+                            f"'04_adversarial_training', not {notebook!r}")
+    return notebook
+
+
+def resolve_key(claim: dict, key: str) -> tuple[str, str]:
+    """A claim's results key -> ``(notebook stem, dotted path)``: a path in the claim's own
+    notebook's results, or, written ``"<NN_notebook_stem>:<dotted.path>"``, in another's."""
+    notebook = claim_notebook(claim)
+    if not isinstance(key, str) or not key:
+        raise RegistryError(f"claim {claim.get('id')!r}: results key {key!r} must be a non-empty dotted path")
+    return split_key(key) if ":" in key else (notebook, key)
 
 
 def _source_text(record: dict, scope: str | None = None) -> str:

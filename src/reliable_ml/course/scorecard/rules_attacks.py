@@ -24,7 +24,7 @@ ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": 
                 "robust_acc": "headline", "pgd_acc": "PGD (all images)"}
 
 
-def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tolerance, masking_gap,
+def _robust_worst_case(claim, get, clean, same_images, n, target, tolerance, masking_gap,
                        full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None,
                        masking_flags=None, **_):
     """Worst case over every attack result on the same images: ``same_images`` (on ``n``
@@ -37,11 +37,11 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     (:func:`reliable_ml.robust.shared_model.masking_checks`): any flag fails the rule."""
     def opt(name):
         try:
-            return get(f"{notebook}:{name}")
+            return get(name)
         except Missing:
             return None
 
-    clean_acc = pct(get(f"{notebook}:{clean}"))  # first: says which results file is missing
+    clean_acc = pct(get(clean))  # first: says which results file is missing
     n_images = opt(n)
     accs = {k: pct(v) for k in same_images if (v := opt(k)) is not None}
     for table in tables:
@@ -50,7 +50,7 @@ def _robust_worst_case(claim, get, notebook, clean, same_images, n, target, tole
     if full_set and n_images and opt(full_n) == n_images:  # these attacks ran on the same images
         accs |= {k: pct(v) for k in full_set if (v := opt(k)) is not None}
     if not accs or not n_images:
-        raise Missing(f"no robust accuracy on a stated number of images in {notebook}")
+        raise Missing(f"no robust accuracy on a stated number of images in {claim['notebook']}")
     if clean_same and (v := opt(clean_same)) is not None:
         clean_acc = pct(v)  # clean accuracy on the very images attacked
     worst, best = min(accs.values()), max(accs.values())

@@ -106,13 +106,13 @@ def _cleanlab(claim, get, exclude_source, min_lift, **_):
     / (share of images flagged): both must beat chance by ``min_lift``. Without
     ``precision_lower``, ``precision`` among reviewed flags is set against the confirmed share of
     the reviewed examples."""
-    entries = {k: v for k, v in get("09_label_quality:cleanlab").items()
+    entries = {k: v for k, v in get("cleanlab").items()
                if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()}
     parts, lifts = [], []
     for name, v in entries.items():
         dataset = name.split("-")[0]
         try:
-            errors = get(f"09_label_quality:label_errors.{dataset}")
+            errors = get(f"label_errors.{dataset}")
             if "precision_lower" in v:
                 p, base = num(v["precision_lower"]), num(errors["confirmed_pct"])
             else:

@@ -83,7 +83,7 @@ def markdown(records: list[dict] | None = None, profile: str | None = None) -> s
                   f"{_cell(r.get('device', '?'))}, torch {r.get('torch_version', '?')}"
                   for (nb, prof), r in sorted(used.items())]
     lines += ["", "## How each row is judged", "",
-              "The rules live in one registry, `src/reliable_ml/claims.py`; the tests check that every "
+              "The rules live in one registry, `src/reliable_ml/course/claims.py`; the tests check that every "
               "status follows from its rule.", ""]
     lines += [f"- **{r['id']}**: {_cell(r['rule'])}" for r in table]
     return "\n".join(lines) + "\n"

@@ -122,7 +122,7 @@ def test_a_module_reached_through_another_changes_every_chapter_that_reaches_it(
 def test_an_unrelated_module_changes_no_key(real):
     pkg, chapters, keys = real
     before = keys()
-    touch(pkg / "course" / "scorecard.py")  # the book build reads it; no chapter runs it
+    touch(pkg / "course" / "scorecard" / "judge.py")  # the book build reads it; no chapter runs it
     write(pkg / "brand_new_helper.py", "X = 1\n")
     assert rerun(before, keys()) == []
 

@@ -51,7 +51,7 @@ def test_bad_settings_and_cli():
 
 
 def test_fraction_keys_match_the_scorecard():
-    from reliable_ml.course.scorecard import _fraction_key
+    from reliable_ml.course.scorecard import fraction_key
 
     for f in backdoor_cifar.SETTINGS["gpu"].fractions:
-        assert _fraction_key(backdoor_cifar.fraction_key(f)) == pytest.approx(f)
+        assert fraction_key(backdoor_cifar.fraction_key(f)) == pytest.approx(f)

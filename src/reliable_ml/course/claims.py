@@ -10,8 +10,13 @@ The scorecard page (``book/scorecard.md``), ``python -m reliable_ml scorecard`` 
 - ``confirmed``: False where the reference file marks the figure *not confirmed* (or lacks it).
   Such a row can never be ``reproduced``. ``reference``: the claim's row in that file (None
   when it has none); a test checks ``confirmed`` against it where the file is available.
-- ``keys``: the results keys that measure it, ``"<notebook stem>:<dotted.key.path>"``. ``*``
-  matches every entry of a per-model table; a key's own dots (``threshold0.7``) are fine.
+- ``notebook``: the chapter that measures it, its stem (``"04_adversarial_training"``): the
+  claim reads ``results/<profile>/<notebook>.json``.
+- ``keys``: the results keys that measure it, dotted paths in that notebook's results
+  (``"imagenetv2_per_image.models.*.val"``); so are the keys among the ``rule``'s parameters. ``*``
+  matches every entry of a per-model table; a key's own dots (``threshold0.7``) are fine. A key
+  of another chapter's results is written in full, ``"<notebook stem>:<dotted.path>"`` (no claim
+  needs one yet).
 - ``profile``: ``"gpu"`` for rows only a gpu run can measure (``not measured`` without
   ``results/gpu``); absent: the fullest run there is (gpu, else cpu).
 - ``data``: the ONE data source this claim was measured on; ``source_contains`` (optional): a
@@ -43,14 +48,15 @@ points unless said otherwise; a 95% binomial half-width is 1.96 sqrt(p (1 - p) /
 CLAIMS: list[dict] = [
     dict(
         id='imagenetv2_drop',
+        notebook='01_accuracy_decomposition',
         claim='ImageNet models lose accuracy on a new test set (ImageNetV2 MatchedFrequency)',
         published='11-14 % top-1',
         source='Recht et al. 2019, abstract',
         cite='recht2019imagenet',
         confirmed=True,
         reference='ImageNet drop on a new test set',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:imagenetv2_per_image.models.*.val',
-              '01_accuracy_decomposition:imagenetv2_per_image.models.*.matched_frequency'],
+        keys=['imagenetv2_per_image.models.*.val',
+              'imagenetv2_per_image.models.*.matched_frequency'],
         data='ImageNetV2 per-image top-5 predictions of 67 models (Recht et al. 2019)',
         evidence='released data',
         setting='published',
@@ -70,14 +76,15 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='cifar10_1_drop',
+        notebook='01_accuracy_decomposition',
         claim='CIFAR-10 models lose accuracy on a new test set (CIFAR-10.1 v6)',
         published='3-15 %',
         source='Recht et al. 2019, abstract',
         cite='recht2018cifar',
         confirmed=True,
         reference='CIFAR-10 drop on a new test set',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:cifar10_1.models.*.original',
-              '01_accuracy_decomposition:cifar10_1.models.*.v6'],
+        keys=['cifar10_1.models.*.original',
+              'cifar10_1.models.*.v6'],
         data=('CIFAR-10.1 v6 and canonical CIFAR-10 test predictions of 30 models (Recht et al. '
               '2018)'),
         evidence='released data',
@@ -98,6 +105,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='imagenetv2_per_set',
+        notebook='01_accuracy_decomposition',
         claim=('MatchedFrequency is the hardest ImageNetV2 set; Threshold0.7 and TopImages drop '
                'much less'),
         published='MatchedFrequency drops most; Threshold0.7 and TopImages much less',
@@ -105,17 +113,17 @@ CLAIMS: list[dict] = [
         cite='recht2019imagenet',
         confirmed=False,
         reference='Per-test-set ImageNetV2 drops',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:imagenetv2_per_image.models.*.val',
-              '01_accuracy_decomposition:imagenetv2_per_image.models.*.matched_frequency',
-              '01_accuracy_decomposition:imagenetv2_per_image.models.*.threshold0.7',
-              '01_accuracy_decomposition:imagenetv2_per_image.models.*.top_images'],
+        keys=['imagenetv2_per_image.models.*.val',
+              'imagenetv2_per_image.models.*.matched_frequency',
+              'imagenetv2_per_image.models.*.threshold0.7',
+              'imagenetv2_per_image.models.*.top_images'],
         data='ImageNetV2 per-image top-5 predictions of 67 models (Recht et al. 2019)',
         evidence='released data',
         setting='published',
         setting_note="the authors' 67 models on all three ImageNetV2 sets",
         rule=dict(
             kind='per_set_order',
-            table='01_accuracy_decomposition:imagenetv2_per_image.models',
+            table='imagenetv2_per_image.models',
             base='val',
             hardest='matched_frequency',
             others=['threshold0.7', 'top_images'],
@@ -129,15 +137,16 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='humans',
+        notebook='03_humans_vs_models',
         claim='Humans label the original and the new test set about equally well',
         published="median labeler's drop < 1 % (best model: 5.4 %)",
         source='Shankar et al. 2020',
         cite='shankar2020evaluating',
         confirmed=True,
         reference='Humans vs models',  # its row in published_figures.md
-        keys=['03_humans_vs_models:human_accuracy_imagenet.median_labeler_drop',
-              '03_humans_vs_models:human_accuracy_imagenet.median_labeler_drop_ci',
-              '03_humans_vs_models:human_accuracy_imagenet.drop'],
+        keys=['human_accuracy_imagenet.median_labeler_drop',
+              'human_accuracy_imagenet.median_labeler_drop_ci',
+              'human_accuracy_imagenet.drop'],
         data=("Shankar et al. 2020's printed results (generate_main_plots.ipynb): 5 labelers and "
               'the models, multi-label accuracy on 984 ImageNet val and 980 ImageNetV2 images'),
         source_contains='Shankar et al. 2020',
@@ -147,8 +156,8 @@ CLAIMS: list[dict] = [
                       'accuracies (60 of the 80 table rows are visible)'),
         rule=dict(
             kind='ci_equivalence',
-            key='03_humans_vs_models:human_accuracy_imagenet.median_labeler_drop',
-            ci='03_humans_vs_models:human_accuracy_imagenet.median_labeler_drop_ci',
+            key='human_accuracy_imagenet.median_labeler_drop',
+            ci='human_accuracy_imagenet.median_labeler_drop_ci',
             low=-1.0,
             high=1.0,
             alternative=5.4,
@@ -165,22 +174,23 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='engstrom_bias',
+        notebook='02_rebuilding_a_test_set',
         claim='Matching on noisy selection frequencies makes a rebuilt test set look harder',
         published='gap 11.7 ± 1.0 % falls to 3.6 ± 1.5 % after correcting the bias',
         source='Engstrom et al. 2020, abstract',
         cite='engstrom2020identifying',
         confirmed=True,
         reference='Bias of MatchedFrequency from noisy selection frequencies',  # its row in published_figures.md
-        keys=['02_rebuilding_a_test_set:cifar10h.engstrom.3.matched_drop',
-              '02_rebuilding_a_test_set:cifar10h.engstrom.3.ci',
-              '02_rebuilding_a_test_set:cifar10h.engstrom.all.matched_drop'],
+        keys=['cifar10h.engstrom.3.matched_drop',
+              'cifar10h.engstrom.3.ci',
+              'cifar10h.engstrom.all.matched_drop'],
         data='CIFAR-10H human labels (Peterson et al. 2019)',
         evidence='own run',
         setting='stand-in',
         setting_note="CIFAR-10H frequencies from k of ~51 annotators, not ImageNetV2's MTurk pool",
         rule=dict(
             kind='engstrom',
-            table='02_rebuilding_a_test_set:cifar10h.engstrom',
+            table='cifar10h.engstrom',
             ks=['3', '5', '10', 'all'],
             tolerance=0.0,
             compares='effect',
@@ -194,6 +204,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='adaptive_overfitting',
+        notebook='01_accuracy_decomposition',
         claim='Test-set reuse causes little adaptive overfitting (leaderboards)',
         published=('little evidence of substantial overfitting (over one hundred Kaggle '
                    'competitions)'),
@@ -201,15 +212,15 @@ CLAIMS: list[dict] = [
         cite='roelofs2019meta',
         confirmed=True,
         reference='Kaggle adaptive overfitting',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:leaderboard.selected_mean_public_minus_private',
-              '01_accuracy_decomposition:leaderboard.submissions'],
+        keys=['leaderboard.selected_mean_public_minus_private',
+              'leaderboard.submissions'],
         data="MNIST test set (a leaderboard of our zoo's submissions)",
         evidence='own run',
         setting='stand-in',
         setting_note='a simulated Kaggle-style leaderboard of MNIST zoo submissions, not Kaggle',
         rule=dict(
             kind='near',
-            key='01_accuracy_decomposition:leaderboard.selected_mean_public_minus_private',
+            key='leaderboard.selected_mean_public_minus_private',
             target=0.0,
             compares='effect',
             n=dict(public=3_000, private=7_000),
@@ -224,22 +235,23 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='model_similarity',
+        notebook='01_accuracy_decomposition',
         claim='Models agree with each other far beyond what their accuracies imply',
         published='ImageNet models agree "well beyond" what accuracies imply',
         source='Mania et al. 2019',
         cite='mania2019model',
         confirmed=True,
         reference='Model similarity',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:imagenetv2_agreement',
-              '01_accuracy_decomposition:imagenetv2_independent_agreement'],
+        keys=['imagenetv2_agreement',
+              'imagenetv2_independent_agreement'],
         data='ImageNetV2 per-image top-5 predictions of 67 models (Recht et al. 2019)',
         evidence='released data',
         setting='published',
         setting_note="the 67 ImageNet models' predictions on ImageNetV2",
         rule=dict(
             kind='excess',
-            key='01_accuracy_decomposition:imagenetv2_agreement',
-            baseline='01_accuracy_decomposition:imagenetv2_independent_agreement',
+            key='imagenetv2_agreement',
+            baseline='imagenetv2_independent_agreement',
             tolerance=5.0,
             compares='effect',
             tolerance_source='design: "well beyond" read as 5 points, five times the sampling error',
@@ -250,13 +262,14 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='lost_mnist_digits',
+        notebook='01_accuracy_decomposition',
         claim='A carefully matched rebuild of MNIST shows a small drop (the lost digits)',
         published='LeNet-5 error 0.82 % (MNIST test) vs 1.08 % (QMNIST lost digits), ± 0.1-0.2 %',
         source='QMNIST repository README (Yadav & Bottou 2019)',
         cite='yadav2019cold',
         confirmed=True,
         reference='Lost MNIST digits',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:matched_drop', '01_accuracy_decomposition:matched_drop_ci'],
+        keys=['matched_drop', 'matched_drop_ci'],
         data='MNIST + QMNIST writer metadata (Yadav & Bottou 2019)',
         evidence='own run',
         setting='stand-in',
@@ -264,8 +277,8 @@ CLAIMS: list[dict] = [
                       'reference model, not the 50,000 lost digits and LeNet-5'),
         rule=dict(
             kind='ci_contains',
-            key='01_accuracy_decomposition:matched_drop',
-            ci='01_accuracy_decomposition:matched_drop_ci',
+            key='matched_drop',
+            ci='matched_drop_ci',
             target=0.26,
             null=0.0,
             compares='effect',
@@ -277,16 +290,17 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='madry_mnist',
+        notebook='04_adversarial_training',
         claim='PGD adversarial training on MNIST (eps = 0.3, L-inf)',
         published='88.0 % under the best attack (AutoAttack 88.4 %), clean 98.5 %',
         source='MadryLab/mnist_challenge README; auto-attack README',
         cite='madry2018towards',
         confirmed=True,
         reference='PGD adversarial training, MNIST',  # its row in published_figures.md
-        keys=['04_adversarial_training:clean_acc',
-              '04_adversarial_training:autoattack_acc',
-              '04_adversarial_training:pgd_acc_on_autoattack_subset',
-              '04_adversarial_training:autoattack_n'],
+        keys=['clean_acc',
+              'autoattack_acc',
+              'pgd_acc_on_autoattack_subset',
+              'autoattack_n'],
         data='MNIST',
         scope='mnist',  # 04's gpu run nests its MNIST figures under "mnist"
         source_contains='MNIST',  # a results file of another data set never counts
@@ -296,7 +310,6 @@ CLAIMS: list[dict] = [
                       "epochs (reliable_ml.robust.shared_model), not Madry et al.'s larger PGD-40 network"),
         rule=dict(
             kind='robust_worst_case',
-            notebook='04_adversarial_training',
             clean='clean_acc',
             same_images=['autoattack_acc',
                          'pgd_acc_on_autoattack_subset',
@@ -323,6 +336,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='madry_cifar',
+        notebook='04_adversarial_training',
         claim='PGD adversarial training on CIFAR-10 (eps = 8/255, L-inf)',
         published='44.0 % under the best attack (AutoAttack 44.3 %), clean 87.1 % (WideResNet)',
         source='MadryLab/cifar10_challenge README; auto-attack README',
@@ -330,10 +344,10 @@ CLAIMS: list[dict] = [
         confirmed=True,
         reference='PGD adversarial training, CIFAR-10',  # its row in published_figures.md
         profile='gpu',
-        keys=['04_adversarial_training:clean_acc',
-              '04_adversarial_training:autoattack_acc',
-              '04_adversarial_training:pgd_acc_on_autoattack_subset',
-              '04_adversarial_training:autoattack_n'],
+        keys=['clean_acc',
+              'autoattack_acc',
+              'pgd_acc_on_autoattack_subset',
+              'autoattack_n'],
         data='CIFAR-10 (JPEG q75 copy)',
         scope='cifar10',
         source_contains='CIFAR-10',  # a results file of another data set never counts
@@ -343,7 +357,6 @@ CLAIMS: list[dict] = [
                       'WideResNet'),
         rule=dict(
             kind='robust_worst_case',
-            notebook='04_adversarial_training',
             clean='clean_acc',
             same_images=['autoattack_acc',
                          'pgd_acc_on_autoattack_subset',
@@ -365,6 +378,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='fast_at',
+        notebook='04_adversarial_training',
         claim='Fast (FGSM-RS) adversarial training matches PGD training on CIFAR-10',
         published='FGSM-RS: 86.1 % clean, 46.1 % robust (PGD-50-10), PreActResNet-18, 15 epochs',
         source='locuslab/fast_adversarial README (Wong, Rice, Kolter 2020)',
@@ -372,9 +386,9 @@ CLAIMS: list[dict] = [
         confirmed=True,
         reference='Fast adversarial training',  # its row in published_figures.md
         profile='gpu',
-        keys=['04_adversarial_training:clean_acc',
-              '04_adversarial_training:robust_acc',
-              '04_adversarial_training:n_eval'],
+        keys=['clean_acc',
+              'robust_acc',
+              'n_eval'],
         data='CIFAR-10 (JPEG q75 copy)',
         scope='cifar10',
         source_contains='CIFAR-10',  # a results file of another data set never counts
@@ -384,7 +398,6 @@ CLAIMS: list[dict] = [
                       'experiments.robust_cifar)'),
         rule=dict(
             kind='robust_worst_case',
-            notebook='04_adversarial_training',
             clean='clean_acc',
             same_images=['robust_acc'],
             n='n_eval',
@@ -402,6 +415,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='robust_overfitting',
+        notebook='04_adversarial_training',
         claim='Robust overfitting: the best checkpoint beats the final one under attack',
         published='best 53.5 % vs final 45.6 % PGD-10 robust (PreActResNet-18, 200 epochs)',
         source='Rice, Wong, Kolter 2020, repository training log',
@@ -409,7 +423,7 @@ CLAIMS: list[dict] = [
         confirmed=True,
         reference='Robust overfitting',  # its row in published_figures.md
         profile='gpu',
-        keys=['04_adversarial_training:history'],
+        keys=['history'],
         data='CIFAR-10 (JPEG q75 copy)',
         scope='cifar10',
         source_contains='CIFAR-10',  # a results file of another data set never counts
@@ -419,7 +433,7 @@ CLAIMS: list[dict] = [
                       'training'),
         rule=dict(
             kind='best_minus_final',
-            key='04_adversarial_training:history',
+            key='history',
             field='val_robust_acc',
             target=7.9,
             compares='figure',
@@ -432,6 +446,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='rst',
+        notebook='06_robust_self_training',
         claim=('Robust self-training with pseudo-labelled unlabeled data beats labeled-only '
                'robust training'),
         published=('> 5 points over the prior state of the art; 62.5 % PGD robust on CIFAR-10 '
@@ -440,9 +455,9 @@ CLAIMS: list[dict] = [
         cite='carmon2019unlabeled',
         confirmed=True,
         reference='Robust self-training',  # its row in published_figures.md
-        keys=['06_robust_self_training:robust_acc_rst',
-              '06_robust_self_training:robust_acc_labeled_only',
-              '06_robust_self_training:n_eval'],
+        keys=['robust_acc_rst',
+              'robust_acc_labeled_only',
+              'n_eval'],
         data='MNIST',
         evidence='own run',
         setting='stand-in',
@@ -450,10 +465,10 @@ CLAIMS: list[dict] = [
                       'images'),
         rule=dict(
             kind='gain',
-            better='06_robust_self_training:robust_acc_rst',
-            worse='06_robust_self_training:robust_acc_labeled_only',
-            n='06_robust_self_training:n_eval',
-            paired='06_robust_self_training:rst_gain_paired_ci',
+            better='robust_acc_rst',
+            worse='robust_acc_labeled_only',
+            n='n_eval',
+            paired='rst_gain_paired_ci',
             compares='effect',
             why=('both arms are attacked on the same test images, so the paired 95% interval of '
                  'RST minus labeled-only must exclude 0 in every seed (without paired intervals: '
@@ -463,14 +478,15 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='robust_needs_data_gaussian',
+        notebook='05_robustness_needs_data',
         claim='Gaussian model: robust learning needs far more samples than standard learning',
         published='robust: on the order of eps^2 sqrt(d) / log d samples; standard: far fewer',
         source='Schmidt et al. 2018',
         cite='schmidt2018adversarially',
         confirmed=True,
         reference='Robust generalization needs more data',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:closed_form_vs_bruteforce_max_se',
-              '05_robustness_needs_data:robust_samples_loglog_slope'],
+        keys=['closed_form_vs_bruteforce_max_se',
+              'robust_samples_loglog_slope'],
         data='simulation: Gaussian model of Schmidt et al. (2018)',
         evidence='own run',
         setting='stand-in',
@@ -478,8 +494,8 @@ CLAIMS: list[dict] = [
                       'theorem)'),
         rule=dict(
             kind='max_abs_z',
-            key='05_robustness_needs_data:closed_form_vs_bruteforce_max_se',
-            context='05_robustness_needs_data:robust_samples_loglog_slope',
+            key='closed_form_vs_bruteforce_max_se',
+            context='robust_samples_loglog_slope',
             tolerance=3.0,
             compares='effect',
             tolerance_source='3 Monte Carlo standard errors (the run computes them from its draws)',
@@ -491,20 +507,21 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='robust_needs_data_images',
+        notebook='05_robustness_needs_data',
         claim='On images too, robust generalization needs more data than standard generalization',
         published='robust learning needs far more samples than standard learning',
         source='Schmidt et al. 2018',
         cite='schmidt2018adversarially',
         confirmed=True,
         reference='Robust generalization needs more data',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:empirical_curve'],
+        keys=['empirical_curve'],
         data='MNIST',
         evidence='own run',
         setting='stand-in',
         setting_note='a small CNN on MNIST subsets, eps = 0.1',
         rule=dict(
             kind='robust_gap',
-            key='05_robustness_needs_data:empirical_curve',
+            key='empirical_curve',
             compares='effect',
             n=500,
             factor=2.0,
@@ -517,6 +534,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='nonrobust_mnist',
+        notebook='10_nonrobust_features',
         claim=('Non-robust features generalize: a model trained only on mislabelled adversarial '
                'images beats chance'),
         published=('well above chance on the clean test set (Ilyas et al.: D_rand 63.3 %, D_det '
@@ -525,18 +543,18 @@ CLAIMS: list[dict] = [
         cite='ilyas2019adversarial',
         confirmed=False,
         reference=None,  # not in published_figures.md, so not confirmed
-        keys=['10_nonrobust_features:nonrobust.mnist.d_det_test_acc',
-              '10_nonrobust_features:nonrobust.mnist.d_rand_test_acc',
-              '10_nonrobust_features:nonrobust.mnist.chance'],
+        keys=['nonrobust.mnist.d_det_test_acc',
+              'nonrobust.mnist.d_rand_test_acc',
+              'nonrobust.mnist.chance'],
         data='MNIST',
         evidence='own run',
         setting='stand-in',
         setting_note='MNIST with a small CNN, not CIFAR-10 with a ResNet-50',
         rule=dict(
             kind='above_chance',
-            prefix='10_nonrobust_features:nonrobust.mnist',
+            prefix='nonrobust.mnist',
             compares='effect',
-            n='10_nonrobust_features:nonrobust.mnist.n_test',
+            n='nonrobust.mnist.n_test',
             why=('the lower end of the 95% binomial interval of both D_det and D_rand test '
                  'accuracies (on the run\'s n_test images) must exceed chance, so a model that '
                  'learned nothing fails.'),
@@ -544,44 +562,46 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='nonrobust_cifar10',
+        notebook='10_nonrobust_features',
         claim='Non-robust features generalize on CIFAR-10 images',
         published='D_rand 63.3 %, D_det 43.7 % clean CIFAR-10 test accuracy',
         source='Ilyas et al. 2019 (not verified against the paper here)',
         cite='ilyas2019adversarial',
         confirmed=False,
         reference=None,  # not in published_figures.md, so not confirmed
-        keys=['10_nonrobust_features:nonrobust.cifar10.d_det_test_acc',
-              '10_nonrobust_features:nonrobust.cifar10.d_rand_test_acc',
-              '10_nonrobust_features:nonrobust.cifar10.chance'],
+        keys=['nonrobust.cifar10.d_det_test_acc',
+              'nonrobust.cifar10.d_rand_test_acc',
+              'nonrobust.cifar10.chance'],
         data='CIFAR-10 (JPEG q75 copy)',
         evidence='own run',
         setting='stand-in',
         setting_note='a CIFAR-10 subset and a small CNN in the cpu profile',
         rule=dict(
             kind='above_chance',
-            prefix='10_nonrobust_features:nonrobust.cifar10',
+            prefix='nonrobust.cifar10',
             compares='effect',
-            n='10_nonrobust_features:nonrobust.cifar10.n_test',
+            n='nonrobust.cifar10.n_test',
             why=('the lower end of the 95% binomial interval of both D_det and D_rand test '
                  "accuracies (on the run's n_test images) must exceed chance (10%)."),
         ),
     ),
     dict(
         id='backgrounds',
+        notebook='07_backdoors_and_spurious_correlations',
         claim='Models rely on spurious cues such as the background',
         published='ResNet-50: 86.2 % Mixed-Same vs 78.9 % Mixed-Rand (BG-gap 7.3 %), ImageNet-9',
         source='MadryLab/backgrounds_challenge README (Xiao et al. 2020)',
         cite='xiao2020noise',
         confirmed=True,
         reference='Backgrounds',  # its row in published_figures.md
-        keys=['07_backdoors_and_spurious_correlations:backgrounds_table'],
+        keys=['backgrounds_table'],
         data='MNIST (a planted background cue)',
         evidence='own run',
         setting='stand-in',
         setting_note='a cue planted in MNIST backgrounds, not ImageNet-9',
         rule=dict(
             kind='bg_gap',
-            key='07_backdoors_and_spurious_correlations:backgrounds_table',
+            key='backgrounds_table',
             same='mixed-same',
             rand='mixed-rand',
             compares='effect',
@@ -596,22 +616,23 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='badnets',
+        notebook='07_backdoors_and_spurious_correlations',
         claim='A backdoor works with a small poison rate, at no visible cost in clean accuracy',
         published='near-complete attack success with few poisoned images',
         source='Gu et al. 2017; Turner, Tsipras, Madry 2019',
         cite='gu2017badnets',
         confirmed=False,
         reference='BadNets / clean-label backdoors',  # its row in published_figures.md
-        keys=['07_backdoors_and_spurious_correlations:attack_success_by_poison_fraction',
-              '07_backdoors_and_spurious_correlations:clean_acc_by_poison_fraction'],
+        keys=['attack_success_by_poison_fraction',
+              'clean_acc_by_poison_fraction'],
         data='MNIST',
         evidence='own run',
         setting='published',
         setting_note='MNIST with a 3x3 trigger, as in BadNets',
         rule=dict(
             kind='backdoor',
-            success='07_backdoors_and_spurious_correlations:attack_success_by_poison_fraction',
-            clean='07_backdoors_and_spurious_correlations:clean_acc_by_poison_fraction',
+            success='attack_success_by_poison_fraction',
+            clean='clean_acc_by_poison_fraction',
             max_fraction=0.01,
             min_success=90.0,
             compares='effect',
@@ -623,13 +644,14 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='multi_object',
+        notebook='09_label_quality',
         claim='Many ImageNet validation images contain several valid objects',
         published='more than 20 % of images contain multiple valid objects',
         source='Tsipras et al. 2020',
         cite='tsipras2020imagenet',
         confirmed=True,
         reference='Multi-object ImageNet images',  # its row in published_figures.md
-        keys=['09_label_quality:real.multi_pct_of_nonempty', '09_label_quality:real.empty_pct'],
+        keys=['real.multi_pct_of_nonempty', 'real.empty_pct'],
         data='ImageNet ReaL labels (Beyer et al. 2020)',
         evidence='own run',
         setting='stand-in',
@@ -642,11 +664,11 @@ CLAIMS: list[dict] = [
             kind='at_least',
             compares='figure',
             tolerance_source='rounding only (the measure differs, so the row is not comparable)',
-            key='09_label_quality:real.multi_pct_of_nonempty',
+            key='real.multi_pct_of_nonempty',
             target=20.0,
             tolerance=1.0,
             label='of the images with a label have several ReaL labels',
-            context={'images with no acceptable label': '09_label_quality:real.empty_pct'},
+            context={'images with no acceptable label': 'real.empty_pct'},
             why=("one-sided, because the published figure is itself a bound (\"more than 20%\"): "
                  "ours must be at least 19%. ReaL counts images with several acceptable labels, "
                  "Tsipras et al. images with several objects, so the two shares differ by "
@@ -656,6 +678,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='real_labels',
+        notebook='09_label_quality',
         claim=('Progress on the original labels overstates progress on the reassessed (ReaL) '
                'labels'),
         published='for recent models, gains on the original labels exceed gains on ReaL',
@@ -663,7 +686,7 @@ CLAIMS: list[dict] = [
         cite='beyer2020are',
         confirmed=False,
         reference='Reassessed (ReaL) labels',  # its row in published_figures.md
-        keys=['09_label_quality:real.models.*.top1', '09_label_quality:real.models.*.real'],
+        keys=['real.models.*.top1', 'real.models.*.real'],
         data='ImageNet ReaL labels (Beyer et al. 2020)',
         evidence='released data',
         setting='published',
@@ -681,13 +704,14 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='label_errors_mnist',
+        notebook='09_label_quality',
         claim='Confirmed label errors in the MNIST test set',
         published='15 (0.15 %)',
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
         reference='Label errors in test sets',  # its row in published_figures.md
-        keys=['09_label_quality:label_errors.mnist.confirmed'],
+        keys=['label_errors.mnist.confirmed'],
         data='MTurk reviews of the MNIST test set (Northcutt et al. 2021)',
         evidence='released data',
         setting='published',
@@ -695,7 +719,7 @@ CLAIMS: list[dict] = [
                       ' the given label)'),
         rule=dict(
             kind='near',
-            key='09_label_quality:label_errors.mnist.confirmed',
+            key='label_errors.mnist.confirmed',
             target=15,
             tolerance=0,
             compares='figure',
@@ -706,20 +730,21 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='label_errors_cifar10',
+        notebook='09_label_quality',
         claim='Confirmed label errors in the CIFAR-10 test set',
         published='54 (0.54 %)',
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
         reference='Label errors in test sets',  # its row in published_figures.md
-        keys=['09_label_quality:label_errors.cifar10.confirmed'],
+        keys=['label_errors.cifar10.confirmed'],
         data='MTurk reviews of the CIFAR-10 test set (Northcutt et al. 2021)',
         evidence='released data',
         setting='published',
         setting_note="the released MTurk reviews with the paper's rule",
         rule=dict(
             kind='near',
-            key='09_label_quality:label_errors.cifar10.confirmed',
+            key='label_errors.cifar10.confirmed',
             target=54,
             tolerance=0,
             compares='figure',
@@ -730,20 +755,21 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='label_errors_imagenet',
+        notebook='09_label_quality',
         claim='Confirmed label errors in the ImageNet validation set',
         published='2,916 (5.83 %)',
         source='Northcutt et al. 2021, recounted from the released mturk/*.json',
         cite='northcutt2021pervasive',
         confirmed=True,
         reference='Label errors in test sets',  # its row in published_figures.md
-        keys=['09_label_quality:label_errors.imagenet.confirmed'],
+        keys=['label_errors.imagenet.confirmed'],
         data='MTurk reviews of the ImageNet validation set (Northcutt et al. 2021)',
         evidence='released data',
         setting='published',
         setting_note="the released MTurk reviews with the paper's rule",
         rule=dict(
             kind='near',
-            key='09_label_quality:label_errors.imagenet.confirmed',
+            key='label_errors.imagenet.confirmed',
             target=2916,
             tolerance=0,
             compares='figure',
@@ -754,6 +780,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='cleanlab',
+        notebook='09_label_quality',
         claim=("Confident learning on an independent model's predictions finds confirmed label "
                'errors'),
         published=('3.3 % of test labels are errors on average over 10 datasets (found by '
@@ -762,10 +789,10 @@ CLAIMS: list[dict] = [
         cite='northcutt2021pervasive',
         confirmed=True,
         reference='Label errors in test sets',  # its row in published_figures.md
-        keys=['09_label_quality:cleanlab.*.precision',
-              '09_label_quality:cleanlab.*.recall',
-              '09_label_quality:cleanlab.*.source',
-              '09_label_quality:label_errors.mnist.confirmed_pct'],
+        keys=['cleanlab.*.precision',
+              'cleanlab.*.recall',
+              'cleanlab.*.source',
+              'label_errors.mnist.confirmed_pct'],
         data='MNIST (our cross-validated model, scored against the MTurk-confirmed errors)',
         evidence='own run',
         setting='stand-in',
@@ -785,25 +812,24 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='effective_robustness',
+        notebook='08_effective_robustness',
         claim='Robustness interventions sit on the line; more training data lifts models off it',
         published='interventions: little effective robustness on natural shifts; more data: some',
         source='Taori et al. 2020',
         cite='taori2020measuring',
         confirmed=False,
         reference=None,  # not in published_figures.md, so not confirmed
-        keys=[('08_effective_robustness:effective_robustness_by_group_median.robustness '
-               'intervention'),
-              '08_effective_robustness:effective_robustness_by_group_median.more data'],
+        keys=['effective_robustness_by_group_median.robustness intervention',
+              'effective_robustness_by_group_median.more data'],
         data='ImageNet testbed robustness_top1s.csv (Taori et al. 2020)',
         evidence='released data',
         setting='published',
         setting_note="the testbed's models on its natural shifts (median over shifts)",
         rule=dict(
             kind='effective_robustness',
-            small=('08_effective_robustness:effective_robustness_by_group_median.robustness '
-                   'intervention'),
-            large='08_effective_robustness:effective_robustness_by_group_median.more data',
-            per_shift='08_effective_robustness:effective_robustness_by_group_per_shift',
+            small='effective_robustness_by_group_median.robustness intervention',
+            large='effective_robustness_by_group_median.more data',
+            per_shift='effective_robustness_by_group_per_shift',
             tolerance=2.0,
             compares='effect',
             tolerance_source="the bootstrap spread of a group's median effective robustness",
@@ -815,16 +841,17 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='qa_shift',
+        notebook='08_effective_robustness',
         claim='Question-answering models lose F1 under natural distribution shift',
         published='F1 drops of 3.8 (NYT), 14.0 (Reddit), 17.4 (Amazon) points',
         source='Miller, Krauth, Recht, Schmidt 2020, abstract',
         cite='miller2020effect',
         confirmed=True,
         reference='Natural shift in question answering',  # its row in published_figures.md
-        keys=['08_effective_robustness:squadshifts.mean_f1_drop.models.nyt',
-              '08_effective_robustness:squadshifts.mean_f1_drop.models.reddit',
-              '08_effective_robustness:squadshifts.mean_f1_drop.models.amazon',
-              '08_effective_robustness:squadshifts.n_models'],
+        keys=['squadshifts.mean_f1_drop.models.nyt',
+              'squadshifts.mean_f1_drop.models.reddit',
+              'squadshifts.mean_f1_drop.models.amazon',
+              'squadshifts.n_models'],
         data='SQuADShifts results.json: F1 of 95 SQuAD v1.1 models and 3 humans (Miller et al. 2020)',
         evidence='released data',
         setting='published',
@@ -834,9 +861,9 @@ CLAIMS: list[dict] = [
             kind='near_each',
             compares='figure',
             tolerance_source='the 95% sampling half-width of a mean F1 drop between two test sets of about 10,000 questions (see why)',
-            values={'08_effective_robustness:squadshifts.mean_f1_drop.models.nyt': 3.8,
-                    '08_effective_robustness:squadshifts.mean_f1_drop.models.reddit': 14.0,
-                    '08_effective_robustness:squadshifts.mean_f1_drop.models.amazon': 17.4},
+            values={'squadshifts.mean_f1_drop.models.nyt': 3.8,
+                    'squadshifts.mean_f1_drop.models.reddit': 14.0,
+                    'squadshifts.mean_f1_drop.models.amazon': 17.4},
             tolerance=1.0,
             why=('two-sided: each mean F1 drop within 1.0 point of the published one. 1.0 point '
                  'is the 95% sampling half-width of a drop between two test sets of about 10,000 '
@@ -846,6 +873,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='madry_cifar_robustbench',
+        notebook='05_robustness_needs_data',
         claim=('PGD adversarial training on CIFAR-10 (eps = 8/255, L-inf): the published model '
                'under AutoAttack'),
         published='44.0 % under the best attack (AutoAttack 44.3 %), clean 87.1 % (WideResNet)',
@@ -853,8 +881,8 @@ CLAIMS: list[dict] = [
         cite='madry2018towards',
         confirmed=True,
         reference='PGD adversarial training, CIFAR-10',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
-              '05_robustness_needs_data:robustbench.models.Madry2018Towards.clean'],
+        keys=['robustbench.models.Madry2018Towards.autoattack',
+              'robustbench.models.Madry2018Towards.clean'],
         data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
         evidence='released data',
         setting='published',
@@ -863,7 +891,7 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind='near_n',
             compares='figure',
-            key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
+            key='robustbench.models.Madry2018Towards.autoattack',
             target=44.0,
             n=10000,
             tolerance=1.0,
@@ -873,14 +901,15 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='fast_at_robustbench',
+        notebook='05_robustness_needs_data',
         claim='Fast (FGSM-RS) adversarial training matches PGD training on CIFAR-10, under AutoAttack',
         published='FGSM-RS: 86.1 % clean, 46.1 % robust (PGD-50-10); PGD-7 45.8 %',
         source='locuslab/fast_adversarial README (Wong, Rice, Kolter 2020)',
         cite='wong2020fast',
         confirmed=True,
         reference='Fast adversarial training',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:robustbench.models.Wong2020Fast.autoattack',
-              '05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack'],
+        keys=['robustbench.models.Wong2020Fast.autoattack',
+              'robustbench.models.Madry2018Towards.autoattack'],
         data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
         evidence='released data',
         setting='published',
@@ -890,8 +919,8 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind='near_n',
             compares='figure',
-            key='05_robustness_needs_data:robustbench.models.Wong2020Fast.autoattack',
-            target_key='05_robustness_needs_data:robustbench.models.Madry2018Towards.autoattack',
+            key='robustbench.models.Wong2020Fast.autoattack',
+            target_key='robustbench.models.Madry2018Towards.autoattack',
             n=10000,
             tolerance=1.0,
             why=('two-sided: "matches" means the two AutoAttack accuracies differ by less than '
@@ -901,6 +930,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='rst_robustbench',
+        notebook='05_robustness_needs_data',
         claim='Unlabeled data improves adversarial robustness: RST beats TRADES by over 5 points',
         published=('"over 5 points" above the prior state of the art; RobustBench: Carmon2019Unlabeled '
                    '59.53 % vs TRADES 53.08 % AutoAttack'),
@@ -908,9 +938,9 @@ CLAIMS: list[dict] = [
         cite='carmon2019unlabeled',
         confirmed=True,
         reference='Unlabeled data improves adversarial robustness',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:robustbench.models.Carmon2019Unlabeled.autoattack',
-              '05_robustness_needs_data:robustbench.models.Zhang2019Theoretically.autoattack',
-              '05_robustness_needs_data:robustbench.carmon_minus_trades_aa'],
+        keys=['robustbench.models.Carmon2019Unlabeled.autoattack',
+              'robustbench.models.Zhang2019Theoretically.autoattack',
+              'robustbench.carmon_minus_trades_aa'],
         data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
         evidence='released data',
         setting='published',
@@ -919,8 +949,8 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind='near_n',
             compares='effect',
-            key='05_robustness_needs_data:robustbench.models.Carmon2019Unlabeled.autoattack',
-            target_key='05_robustness_needs_data:robustbench.models.Zhang2019Theoretically.autoattack',
+            key='robustbench.models.Carmon2019Unlabeled.autoattack',
+            target_key='robustbench.models.Zhang2019Theoretically.autoattack',
             minus=5.0,
             side='at_least',
             n=10000,
@@ -932,15 +962,16 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='robust_needs_data_robustbench',
+        notebook='05_robustness_needs_data',
         claim='Among published CIFAR-10 models, those trained on more data are more robust',
         published='robust learning needs far more samples than standard learning',
         source='Schmidt et al. 2018',
         cite='schmidt2018adversarially',
         confirmed=True,
         reference='Robust generalization needs more data',  # its row in published_figures.md
-        keys=['05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.generated data',
-              '05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.real extra data',
-              '05_robustness_needs_data:robustbench.median_aa_by_group'],
+        keys=['robustbench.mannwhitney_p_vs_cifar10_only.generated data',
+              'robustbench.mannwhitney_p_vs_cifar10_only.real extra data',
+              'robustbench.median_aa_by_group'],
         data='RobustBench model_info, CIFAR-10 L-inf (Croce et al. 2021)',
         evidence='released data',
         setting='stand-in',
@@ -950,20 +981,21 @@ CLAIMS: list[dict] = [
             kind='p_below',
             compares='effect',
             tolerance_source='rank tests at level alpha over the models (no tolerance)',
-            keys=['05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.generated data',
-                  '05_robustness_needs_data:robustbench.mannwhitney_p_vs_cifar10_only.real extra data'],
+            keys=['robustbench.mannwhitney_p_vs_cifar10_only.generated data',
+                  'robustbench.mannwhitney_p_vs_cifar10_only.real extra data'],
             labels=['generated vs CIFAR-10 only', 'real extra vs CIFAR-10 only'],
             alpha=0.05,
             context={'median AutoAttack, CIFAR-10 only':
-                     '05_robustness_needs_data:robustbench.median_aa_by_group.CIFAR-10 only',
-                     'generated': '05_robustness_needs_data:robustbench.median_aa_by_group.generated data',
-                     'real extra': '05_robustness_needs_data:robustbench.median_aa_by_group.real extra data'},
+                     'robustbench.median_aa_by_group.CIFAR-10 only',
+                     'generated': 'robustbench.median_aa_by_group.generated data',
+                     'real extra': 'robustbench.median_aa_by_group.real extra data'},
             why=('both one-sided Mann-Whitney tests of AutoAttack accuracy (extra-data group '
                  'greater than CIFAR-10 only) must reject at the 5% level over the ~100 models.'),
         ),
     ),
     dict(
         id='zero_shot_clip',
+        notebook='08_effective_robustness',
         claim='Zero-shot CLIP models are effectively robust on natural shifts',
         published=('zero-shot CLIP models sit above the "accuracy on the line" of ImageNet-trained '
                    'models on natural shifts'),
@@ -971,8 +1003,8 @@ CLAIMS: list[dict] = [
         cite='radford2021learning',
         confirmed=False,
         reference='Zero-shot CLIP is effectively robust',  # its row in published_figures.md
-        keys=['08_effective_robustness:open_clip.effective_robustness',
-              '08_effective_robustness:open_clip.n_models'],
+        keys=['open_clip.effective_robustness',
+              'open_clip.n_models'],
         data='OpenCLIP openclip_results.csv zero-shot accuracies against the ImageNet testbed',
         evidence='released data',
         setting='published',
@@ -982,7 +1014,7 @@ CLAIMS: list[dict] = [
             kind='ci_above',
             compares='effect',
             tolerance_source='bootstrap intervals over models (refitting the line)',
-            table='08_effective_robustness:open_clip.effective_robustness',
+            table='open_clip.effective_robustness',
             threshold=0.0,
             why=('the 95% bootstrap interval (over standard and zero-shot models) of the median '
                  "zero-shot model's effective robustness must lie above 0 on every shift."),
@@ -990,6 +1022,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='spatial_brittleness',
+        notebook='11_spatial_and_physical_robustness',
         claim=('Small rotations and translations alone break standard models (no pixel budget, no '
                'gradients)'),
         published=('standard models lose most of their accuracy to the worst of a grid of '
@@ -998,11 +1031,11 @@ CLAIMS: list[dict] = [
         cite='engstrom2019exploring',
         confirmed=False,
         reference=None,  # not in published_figures.md, so not confirmed
-        keys=['11_spatial_and_physical_robustness:spatial.clean.standard',
-              '11_spatial_and_physical_robustness:spatial.grid.standard',
-              '11_spatial_and_physical_robustness:spatial.grid.linf_robust',
-              '11_spatial_and_physical_robustness:spatial.grid.spatial_trained',
-              '11_spatial_and_physical_robustness:spatial.n_eval'],
+        keys=['spatial.clean.standard',
+              'spatial.grid.standard',
+              'spatial.grid.linf_robust',
+              'spatial.grid.spatial_trained',
+              'spatial.n_eval'],
         data='MNIST',
         source_contains='MNIST',  # not the digits fallback, nor a CIFAR-10-only entry-point run
         evidence='own run',
@@ -1012,9 +1045,9 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind='gain',
             compares='effect',
-            better='11_spatial_and_physical_robustness:spatial.clean.standard',
-            worse='11_spatial_and_physical_robustness:spatial.grid.standard',
-            n='11_spatial_and_physical_robustness:spatial.n_eval',
+            better='spatial.clean.standard',
+            worse='spatial.grid.standard',
+            n='spatial.n_eval',
             why=("the standard models' clean accuracy must exceed their accuracy under the worst "
                  'point of the grid (means over seeds, on the same test images) by more than the '
                  'unpaired 95% half-width of the difference on n_eval images (conservative: the '
@@ -1024,6 +1057,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='eot_survival',
+        notebook='11_spatial_and_physical_robustness',
         claim=('Expectation over Transformation makes adversarial perturbations that survive random '
                'transformations more often than plain PGD'),
         published=('EOT examples stay adversarial under random rotations, zooms, lighting and noise '
@@ -1032,10 +1066,10 @@ CLAIMS: list[dict] = [
         cite='athalye2018synthesizing',
         confirmed=False,
         reference=None,  # not in published_figures.md, so not confirmed
-        keys=['11_spatial_and_physical_robustness:eot.eot_survival',
-              '11_spatial_and_physical_robustness:eot.plain_pgd_survival',
-              '11_spatial_and_physical_robustness:eot.n_images',
-              '11_spatial_and_physical_robustness:eot.n_draws'],
+        keys=['eot.eot_survival',
+              'eot.plain_pgd_survival',
+              'eot.n_images',
+              'eot.n_draws'],
         data='MNIST',
         source_contains='MNIST',  # not the digits fallback, nor a CIFAR-10-only entry-point run
         evidence='own run',
@@ -1045,10 +1079,10 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind='gain',
             compares='effect',
-            better='11_spatial_and_physical_robustness:eot.eot_survival',
-            worse='11_spatial_and_physical_robustness:eot.plain_pgd_survival',
-            n='11_spatial_and_physical_robustness:eot.n_images',
-            paired='11_spatial_and_physical_robustness:eot.paired_diff',
+            better='eot.eot_survival',
+            worse='eot.plain_pgd_survival',
+            n='eot.n_images',
+            paired='eot.paired_diff',
             why=('survival = the share of fresh random transformations (drawn independently of the '
                  "attack's) on which the model still predicts the target, averaged over images; "
                  "EOT's must exceed plain PGD's with the paired 95% bootstrap interval of the "
@@ -1059,6 +1093,7 @@ CLAIMS: list[dict] = [
     ),
     dict(
         id='kaggle_medical_reuse',
+        notebook='01_accuracy_decomposition',
         claim=('Reusing a public leaderboard does not systematically flatter the teams (medical '
                'Kaggle competitions)'),
         published=('little evidence of substantial overfitting (over one hundred Kaggle '
@@ -1067,9 +1102,9 @@ CLAIMS: list[dict] = [
         cite='roelofs2019meta',
         confirmed=True,
         reference='Kaggle adaptive overfitting',  # its row in published_figures.md
-        keys=['01_accuracy_decomposition:kaggle_medical_summary.share_public_flattered_pct',
-              '01_accuracy_decomposition:kaggle_medical_summary.competitions',
-              '01_accuracy_decomposition:kaggle_medical.*.median_public_minus_private'],
+        keys=['kaggle_medical_summary.share_public_flattered_pct',
+              'kaggle_medical_summary.competitions',
+              'kaggle_medical.*.median_public_minus_private'],
         data='public and private leaderboards of medical-imaging Kaggle competitions (Varoquaux & Cheplygina 2022)',
         source_contains='Kaggle',
         evidence='released data',
@@ -1080,7 +1115,7 @@ CLAIMS: list[dict] = [
             kind='near',
             compares='effect',
             tolerance_source='the 95% binomial half-width 1.96 sqrt(0.25 / 13) for 13 competitions (27.2 points)',
-            key='01_accuracy_decomposition:kaggle_medical_summary.share_public_flattered_pct',
+            key='kaggle_medical_summary.share_public_flattered_pct',
             target=50.0,
             tolerance=27.2,
             unit='% of competitions whose public board flattered the median team',

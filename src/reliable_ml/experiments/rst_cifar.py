@@ -22,7 +22,6 @@ import torch
 from reliable_ml import settings
 from reliable_ml.models import nets as models
 from reliable_ml.experiments import entry
-from reliable_ml.robust import train as rt
 from reliable_ml.robust import self_training as st
 from reliable_ml.util.env import device, seed_everything
 from reliable_ml.robust.image_task import eval_subset, load_cifar

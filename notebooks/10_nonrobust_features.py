@@ -255,7 +255,7 @@ for name, value in glued.items():
 # `reliable_ml.experiments.nonrobust_cifar` runs the same construction on CIFAR-10 (the
 # offline JPEG copy when the canonical files are absent): in the `cpu` profile a small CNN on a
 # 5,000-image subset, in `gpu` PreActResNet-18s on half the training set each (the table
-# `nonrobust_cifar.SETTINGS` lists every row).
+# `reliable_ml.settings.nonrobust_cifar` lists every row).
 
 # %%
 cifar = None

@@ -348,7 +348,7 @@ for name, value in g.items():
 # absent (a stand-in: every image was re-encoded with lossy compression), with small CNNs
 # trained on a subset, comparing standard training with the paper's cheaper defence,
 # augmentation with one random rotation and shift per image; in `gpu`, PreActResNet-18s
-# on the full training set with worst-of-10 training (the table `spatial_cifar.SETTINGS` lists
+# on the full training set with worst-of-10 training (the table `reliable_ml.settings.spatial_cifar` lists
 # every row). There is no shared $L_\infty$-robust CIFAR-10 model to add here.
 
 # %%

@@ -9,14 +9,13 @@ import torch
 
 import reliable_ml
 from reliable_ml import course
-from reliable_ml.course import profiles
+from reliable_ml import settings
 
 
-def test_pick_and_check_profile():
-    assert profiles.pick("smoke", smoke=1, cpu=2, gpu=3) == 1
-    assert profiles.pick("gpu", smoke=1, cpu=2, gpu=3) == 3
+def test_check_profile():
+    assert settings.check_profile("smoke") == "smoke"
     with pytest.raises(ValueError, match="smoke, cpu, gpu"):
-        profiles.check_profile("full")
+        settings.check_profile("full")
 
 
 def test_device_matches_cuda_availability():

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
+from reliable_ml import settings
 from reliable_ml.experiments import backdoor_cifar
+from reliable_ml.pipeline import backdoor_cifar as science
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -38,7 +40,7 @@ def test_parts_can_be_chosen_and_small_cnn_used(tmp_root):
 
 
 def test_bad_settings_and_cli():
-    with pytest.raises(ValueError, match=r"poison fraction.*\[0, 1\].*5"):
+    with pytest.raises(ValueError, match=r"backdoor_cifar \[smoke\]: fractions.*\[0, 1\].*5"):
         backdoor_cifar.run("smoke", save=False, progress=False, fractions=(0.0, 5.0))
     with pytest.raises(ValueError, match="unknown arch 'vit'.*small_cnn"):
         backdoor_cifar.run("smoke", save=False, progress=False, arch="vit")
@@ -53,5 +55,5 @@ def test_bad_settings_and_cli():
 def test_fraction_keys_match_the_scorecard():
     from reliable_ml.course.scorecard import fraction_key
 
-    for f in backdoor_cifar.SETTINGS["gpu"].fractions:
-        assert fraction_key(backdoor_cifar.fraction_key(f)) == pytest.approx(f)
+    for f in settings.row("backdoor_cifar", "gpu").fractions:
+        assert fraction_key(science.fraction_key(f)) == pytest.approx(f)

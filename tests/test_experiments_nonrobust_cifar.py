@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from reliable_ml import settings
 from reliable_ml.experiments import nonrobust_cifar
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -36,6 +37,6 @@ def test_bad_settings_and_cli():
 
 
 def test_gpu_row_is_the_full_size_stand_in():
-    s = nonrobust_cifar.SETTINGS["gpu"]
+    s = settings.row("nonrobust_cifar", "gpu")
     assert s.arch == "preact_resnet18" and s.width == 64 and s.eps == 0.5 and s.seeds >= 3
     assert s.n_source + s.n_relabel <= 50_000  # disjoint halves of the training set

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from reliable_ml import settings
 from reliable_ml.experiments import spatial_cifar
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -39,7 +40,7 @@ def test_bad_settings_and_cli():
 
 
 def test_gpu_row_is_the_papers_setting():
-    s = spatial_cifar.SETTINGS["gpu"]
+    s = settings.row("spatial_cifar", "gpu")
     assert s.arch == "preact_resnet18" and s.n_train == 50_000 and s.n_eval == 10_000
     assert (s.n_angles, s.n_shifts, s.max_angle, s.max_shift) == (31, 5, 30.0, 3.0)
     assert s.spatial_method == "worst_of_k" and s.k == 10 and s.seeds >= 3

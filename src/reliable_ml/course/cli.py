@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from reliable_ml.course.profiles import PROFILES
+from reliable_ml.settings import PROFILES
 
 
 JOBS_HELP = "notebooks executed side by side (each in its own kernel; default 1)"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from reliable_ml.util import cachestats
-from reliable_ml.course.profiles import check_profile
+from reliable_ml.settings import check_profile
 
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
 META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from reliable_ml.util.env import device, device_name, seed_everything
-from reliable_ml.course.profiles import check_profile
+from reliable_ml.settings import check_profile
 
 
 @dataclass

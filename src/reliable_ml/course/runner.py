@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reliable_ml.course import build_cache
-from reliable_ml.course.profiles import PROFILES, check_profile
+from reliable_ml.settings import PROFILES, check_profile
 from reliable_ml.util.progress import ENV_HEADLESS
 from reliable_ml import settings
 from reliable_ml.course import results
@@ -141,12 +141,23 @@ def coerce(name: str, raw: Any, default: Any) -> Any:
 
 
 def resolve_parameters(nb_name: str, defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``overrides`` against a notebook's ``defaults``; return the checked values."""
+    """Validate ``overrides`` against a notebook's ``defaults``; return the checked values.
+
+    Each name must be set in the parameters cell and each value take its default's type; where
+    the chapter has a settings table, the row of the profile (``overrides["profile"]``, else the
+    cell's) with these values must keep every field in its declared range
+    (:func:`reliable_ml.settings.row`): e.g. ``-p seeds 0`` is refused here, before any cell runs."""
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook {nb_name}; "
                          f"its parameters cell sets: {', '.join(sorted(defaults))}")
-    return {k: coerce(k, v, defaults[k]) for k, v in overrides.items()}
+    checked = {k: coerce(k, v, defaults[k]) for k, v in overrides.items()}
+    rows = settings.table(nb_name)
+    profile = checked.get("profile", defaults.get("profile"))
+    if rows is not None and profile in PROFILES:
+        names = set(settings.values(nb_name, profile))
+        settings.row(nb_name, profile, **{k: v for k, v in checked.items() if k in names})
+    return checked
 
 
 @dataclass

@@ -12,10 +12,11 @@ Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 
 import torch
 
+from reliable_ml import settings
 from reliable_ml.models import nets as models
 from reliable_ml.experiments import entry
 from reliable_ml.course import results
@@ -26,43 +27,15 @@ from reliable_ml.util.env import device, device_name, seed_everything
 NOTEBOOK = "04_adversarial_training"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Per-profile knobs of the experiment."""
-
-    n_train: int
-    width: int                 # PreActResNet-18 base width (64 = the standard network)
-    train: rt.TrainConfig
-    n_eval: int
-    eval_steps: int
-    eval_restarts: int
-    autoattack_n: int
-    eps: float = 8 / 255
-
-
-SETTINGS = {
-    "smoke": Settings(n_train=256, width=4, n_eval=64, eval_steps=5, eval_restarts=1, autoattack_n=0,
-                      train=rt.TrainConfig(epochs=1, batch_size=64, method="fgsm_rs", eps=8 / 255,
-                                           augment=True, lr_max=0.05, val_size=32, val_attack_steps=2)),
-    "cpu": Settings(n_train=2000, width=16, n_eval=500, eval_steps=20, eval_restarts=1, autoattack_n=0,
-                    train=rt.TrainConfig(epochs=5, batch_size=128, method="fgsm_rs", eps=8 / 255,
-                                         augment=True, lr_max=0.1, val_size=256)),
-    # ~30 epochs of PGD-5 training; budget: <= 10 minutes on one H100 (not yet measured here)
-    "gpu": Settings(n_train=50_000, width=64, n_eval=10_000, eval_steps=50, eval_restarts=10, autoattack_n=1000,
-                    train=rt.TrainConfig(epochs=30, batch_size=256, method="pgd", attack_steps=5, eps=8 / 255,
-                                         step_size=2 / 255, augment=True, lr_max=0.2, lr_schedule="onecycle",
-                                         weight_decay=5e-4, val_size=1000, keep_best=True)),
-}
-
-
 def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, checkpoint=None,
         resume: bool = False, seed: int = 0, **overrides) -> dict:
     """Train and evaluate; return ``{"figures", "model", "history", "data_source", "settings"}``.
 
-    ``overrides`` replace fields of the profile's :class:`Settings` (e.g. ``n_eval=1000``).
+    ``overrides`` replace fields of the profile's row of :mod:`reliable_ml.settings.robust_cifar`
+    (e.g. ``n_eval=1000``); a value out of its range is refused before anything runs.
     With ``save``, the figures go to ``results/<profile>/04_adversarial_training.json``.
     """
-    s = replace(SETTINGS[profile], **overrides)
+    s = settings.row("robust_cifar", profile, **overrides)
     seed_everything(seed)
     dev = device()
     train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
@@ -96,19 +69,8 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, check
         "history": fit.history, **{k: v for k, v in ev.items() if k not in ("clean_acc",)},
     }
     out = {"figures": figures, "model": model, "history": fit.history, "data_source": source,
-           "settings": {k: v for k, v in asdict(s).items() if k != "train"} | {"train": asdict(s.train)},
-           "seconds": time.perf_counter() - t0}
-    if save:
-        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
-                                   module=__name__)
-    return out
-
-
-CO_SETTINGS = {  # catastrophic overfitting on CIFAR-10 (Wong et al. 2020, Fig. 2): FGSM, FGSM-RS 1.25 eps and 2 eps
-    "smoke": dict(n_train=256, width=4, epochs=2, seeds=1, val_size=32, batch_size=64, lr_max=0.05),
-    # 3 arms x 3 seeds x 15 epochs of single-step training; not yet timed on a GPU
-    "gpu": dict(n_train=50_000, width=64, epochs=15, seeds=3, val_size=1000, batch_size=128, lr_max=0.2),
-}
+           "settings": asdict(s), "seconds": time.perf_counter() - t0}
+    return entry.finish(NOTEBOOK, profile, out, save=save, seed=seed, module=__name__)
 
 
 def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> dict:
@@ -116,23 +78,22 @@ def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> 
     SGD with a one-cycle learning rate, random crops and flips; PGD-10 accuracy on fixed held-out
     test images after every epoch (:func:`reliable_ml.robust.train.catastrophic_overfitting`,
     cached under ``$RELIABLE_ML_CACHE``). ``python -m reliable_ml.experiments.robust_cifar
-    --catastrophic-overfitting --profile gpu``."""
-    if profile not in CO_SETTINGS:
-        raise ValueError(f"unknown profile {profile!r} for catastrophic_overfitting; allowed: {', '.join(CO_SETTINGS)}")
-    c = CO_SETTINGS[profile]
+    --catastrophic-overfitting --profile gpu``; settings: :mod:`reliable_ml.settings.catastrophic_overfitting_cifar`
+    (no ``cpu`` row)."""
+    c = settings.row("catastrophic_overfitting_cifar", profile)
     dev = device()
     train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
     idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(0))
 
     def make_model(seed):
         torch.manual_seed(seed)
-        return models.preact_resnet18(in_channels=train_set.x.shape[1], width=c["width"]).to(dev)
+        return models.preact_resnet18(in_channels=train_set.x.shape[1], width=c.width).to(dev)
 
-    out = rt.catastrophic_overfitting(train_set.x[:c["n_train"]], train_set.y[:c["n_train"]], test_set.x[idx],
-                                      test_set.y[idx], eps=8 / 255, epochs=c["epochs"], seeds=c["seeds"],
-                                      large_alpha=2.0, val_size=c["val_size"], batch_size=c["batch_size"],
-                                      lr_max=c["lr_max"], make_model=make_model,
-                                      model_name=f"preact_resnet18_w{c['width']}", optimizer="sgd",
+    out = rt.catastrophic_overfitting(train_set.x[:c.n_train], train_set.y[:c.n_train], test_set.x[idx],
+                                      test_set.y[idx], eps=8 / 255, epochs=c.epochs, seeds=c.seeds,
+                                      large_alpha=2.0, val_size=c.val_size, batch_size=c.batch_size,
+                                      lr_max=c.lr_max, make_model=make_model,
+                                      model_name=f"preact_resnet18_w{c.width}", optimizer="sgd",
                                       weight_decay=5e-4, augment=True, progress=progress)
     return out | {"data_source": test_set.info.source, "device": device_name(dev)}
 
@@ -155,14 +116,15 @@ def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = entry.parser(__doc__, SETTINGS)
+    ap = entry.parser(__doc__, "robust_cifar")
     ap.add_argument("--checkpoint", default=None, help="checkpoint file (written every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     ap.add_argument("--catastrophic-overfitting", action="store_true",
                     help="run Wong et al.'s FGSM / FGSM-RS arms instead (profiles smoke, gpu; cached)")
     args = ap.parse_args(argv)
     if args.catastrophic_overfitting:
-        co = catastrophic_overfitting(args.profile if args.profile in CO_SETTINGS else "smoke")
+        co_profiles = settings.profiles("catastrophic_overfitting_cifar")
+        co = catastrophic_overfitting(args.profile if args.profile in co_profiles else "smoke")
         for arm, summ in co["summary"].items():
             print(f"{arm}: " + ", ".join(f"seed {s}: peak {v['peak']:.1f}% (epoch {v['peak_epoch']}) -> final "
                                          f"{v['final']:.1f}% [{v['verdict']}]" for s, v in summ["per_seed"].items()))
@@ -175,7 +137,6 @@ def main(argv: list[str] | None = None) -> None:
     if "autoattack_acc" in f:
         print(f"AutoAttack on {f['autoattack_n']}: {100 * f['autoattack_acc']:.1f}% "
               f"(worst case with PGD: {100 * f['worst_case_acc_on_autoattack_subset']:.1f}%)")
-    print(f"results: {out['path']}")
 
 
 if __name__ == "__main__":

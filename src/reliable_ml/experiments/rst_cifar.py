@@ -15,66 +15,30 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import torch
 
+from reliable_ml import settings
 from reliable_ml.models import nets as models
 from reliable_ml.experiments import entry
-from reliable_ml.robust import train as rt
 from reliable_ml.robust import self_training as st
 from reliable_ml.util.env import device, seed_everything
 from reliable_ml.robust.image_task import eval_subset, load_cifar
 
 NOTEBOOK = "06_robust_self_training"
-__all__ = ["NOTEBOOK", "SETTINGS", "Settings", "load_cifar", "run", "main"]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Per-profile knobs of the experiment."""
-
-    n_labeled: int
-    n_unlabeled: int | None    # None: every training image that is not labeled
-    width: int                 # PreActResNet-18 base width (64 = the standard network)
-    standard: rt.TrainConfig   # the pseudo-labeling model
-    robust: rt.TrainConfig     # every robust arm
-    standard_steps: int
-    robust_steps: int          # SGD steps of each robust arm (equal compute)
-    n_eval: int
-    eval_steps: int
-    eval_restarts: int
-    eps: float = 8 / 255
-
-
-SETTINGS = {
-    "smoke": Settings(n_labeled=100, n_unlabeled=300, width=4, n_eval=64, eval_steps=5, eval_restarts=1,
-                      standard_steps=10, robust_steps=6,
-                      standard=rt.TrainConfig(epochs=1, batch_size=32, method="standard", lr_max=0.05, val_size=0),
-                      robust=rt.TrainConfig(epochs=1, batch_size=32, method="pgd", attack_steps=2, eps=8 / 255,
-                                            step_size=4 / 255, lr_max=0.05, val_size=0)),
-    # Budget (not yet measured on a GPU): labeler 2,500 steps of 256 (160 passes over 4,000 labels),
-    # then three arms of 4,000 steps of 256 each (about 20 passes over the 50,000 images) with FGSM-RS.
-    "gpu": Settings(n_labeled=4_000, n_unlabeled=None, width=64, n_eval=10_000, eval_steps=20, eval_restarts=1,
-                    standard_steps=2_500, robust_steps=4_000,
-                    standard=rt.TrainConfig(epochs=1, batch_size=256, method="standard", augment=True, lr_max=0.2,
-                                            weight_decay=5e-4, val_size=0),
-                    robust=rt.TrainConfig(epochs=1, batch_size=256, method="fgsm_rs", eps=8 / 255,
-                                          step_size=10 / 255, augment=True, lr_max=0.2, weight_decay=5e-4,
-                                          val_size=0)),
-}
+__all__ = ["NOTEBOOK", "load_cifar", "run", "main"]
 
 
 def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed: int = 0, **overrides) -> dict:
     """Run the comparison; return ``{"figures", "data_source", "settings", "seconds", "compare"}``
     (``compare``: the full dict of :func:`reliable_ml.robust.self_training.compare`).
 
-    ``overrides`` replace fields of the profile's :class:`Settings` (e.g. ``robust_steps=500``).
-    With ``save``, the figures go to ``results/<profile>/06_robust_self_training.json``.
+    ``overrides`` replace fields of the profile's row of :mod:`reliable_ml.settings.rst_cifar`
+    (e.g. ``robust_steps=500``; it has no ``cpu`` row); a value out of its range is refused before
+    anything runs. With ``save``, the figures go to ``results/<profile>/06_robust_self_training.json``.
     """
-    if profile not in SETTINGS:
-        raise ValueError(f"unknown profile {profile!r} for rst_cifar; allowed: {', '.join(SETTINGS)}")
-    s = replace(SETTINGS[profile], **overrides)
+    s = settings.row("rst_cifar", profile, **overrides)
     seed_everything(seed)
     dev = device()
     train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
@@ -102,17 +66,12 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
         "rst_gain_points": 100 * (out["rst"]["robust_acc"] - out["labeled_only"]["robust_acc"]),
         "rst_below_ceiling_points": 100 * (out["ceiling"]["robust_acc"] - out["rst"]["robust_acc"]),
     }
-    settings = {k: v for k, v in asdict(s).items() if k not in ("standard", "robust")}
-    settings |= {"standard": asdict(s.standard), "robust": asdict(s.robust)}
-    result = {"figures": figures, "data_source": source, "settings": settings, "seconds": seconds, "compare": out}
-    if save:
-        result["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=seconds, dev=dev, seed=seed,
-                                   module=__name__)
-    return result
+    result = {"figures": figures, "data_source": source, "settings": asdict(s), "seconds": seconds, "compare": out}
+    return entry.finish(NOTEBOOK, profile, result, save=save, seed=seed, module=__name__)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = entry.parser(__doc__, SETTINGS)
+    ap = entry.parser(__doc__, "rst_cifar")
     ap.add_argument("--no-save", action="store_true", help="print the figures without writing results/")
     ap.add_argument("--robust-steps", type=int, default=None, help="override the steps of each robust arm")
     args = ap.parse_args(argv)
@@ -122,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps({k: f[k] for k in ("robust_acc_labeled_only", "robust_acc_rst", "robust_acc_ceiling",
                                         "clean_acc_rst", "pseudo_label_acc", "rst_gain_points",
                                         "rst_below_ceiling_points", "n_labeled", "n_unlabeled", "attack")}, indent=1))
-    print(f"data: {out['data_source']}; {out['seconds']:.0f} s" + (f"; wrote {out['path']}" if "path" in out else ""))
+    print(f"data: {out['data_source']}; {out['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

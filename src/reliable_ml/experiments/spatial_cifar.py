@@ -17,71 +17,28 @@ The gpu row has not been run on a GPU for this course: its timing is an estimate
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 
 import torch
 
+from reliable_ml import settings
+from reliable_ml.models import nets as models
 from reliable_ml.robust import nonrobust as nr
 from reliable_ml.robust import spatial as sp
 from reliable_ml.experiments import entry
-from reliable_ml.data import display_path
 from reliable_ml.util.env import device, seed_everything
 from reliable_ml.robust.image_task import load_cifar
 
 NOTEBOOK = "11_spatial_and_physical_robustness"
-ARCHS = ("preact_resnet18", "small_cnn")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Per-profile knobs of the experiment."""
-
-    n_train: int                   # training images (a seeded random subset of the training split)
-    n_eval: int                    # test images every model is scored on
-    epochs: int
-    batch_size: int
-    lr_max: float                  # Adam, one-cycle
-    spatial_method: str = "worst_of_k"  # the defence: worst_of_k | augment
-    k: int = 10                    # draws per image of worst-of-k training
-    seeds: int = 3
-    n_angles: int = 31             # grid attack (Engstrom et al.: 31 angles x 5 x 5 shifts)
-    n_shifts: int = 5
-    max_angle: float = 30.0
-    max_shift: float = 3.0         # pixels of a 32-pixel image
-    arch: str = "preact_resnet18"
-    width: int = 64
-
-    def __post_init__(self):
-        if self.arch not in ARCHS:
-            raise ValueError(f"unknown arch {self.arch!r}; allowed: {', '.join(ARCHS)}")
-        if self.spatial_method not in ("worst_of_k", "augment"):
-            raise ValueError(f"unknown spatial_method {self.spatial_method!r}; allowed: worst_of_k, augment")
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
-
-
-SETTINGS = {
-    "smoke": Settings(n_train=400, n_eval=200, epochs=2, batch_size=64, lr_max=3e-3, spatial_method="augment",
-                      seeds=2, n_angles=3, n_shifts=3, arch="small_cnn"),
-    # notebook 11's cpu profile: small CNNs on a 5,000-image subset, about a minute per arm when cold
-    "cpu": Settings(n_train=5000, n_eval=1000, epochs=8, batch_size=100, lr_max=3e-3, spatial_method="augment",
-                    seeds=3, n_angles=5, n_shifts=3, arch="small_cnn"),
-    # 2 arms x 3 seeds of PreActResNet-18, 30 epochs on 50,000 images (worst-of-10: 11 forward passes
-    # per step), then a 775-point grid on 10,000 test images: estimated 1-2 hours on one H100 (not measured)
-    "gpu": Settings(n_train=50_000, n_eval=10_000, epochs=30, batch_size=256, lr_max=1e-3, seeds=3),
-}
-
-
 def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed: int = 0, **overrides) -> dict:
-    """Run the experiment of ``profile`` (``overrides`` replace :class:`Settings` fields).
+    """Run the experiment of ``profile`` (``overrides`` replace fields of its row of
+    :mod:`reliable_ml.settings.spatial_cifar`; a value out of its range is refused before anything runs).
 
     Returns ``{"figures", "data_source", "settings", "seconds", "models", "summary", "x_eval", "y_eval"}``
     (and ``"path"`` with ``save``); ``figures["spatial_cifar"]`` holds the accuracies as fractions
     (0..1), ``summary`` the same in % (:func:`reliable_ml.robust.spatial.summarize`).
     """
-    if profile not in SETTINGS:
-        raise ValueError(f"unknown profile {profile!r} for spatial_cifar; allowed: {', '.join(SETTINGS)}")
-    s = replace(SETTINGS[profile], **overrides)
+    s = settings.row("spatial_cifar", profile, **overrides)
     seed_everything(seed)
     dev = device()
     t0 = time.perf_counter()
@@ -107,7 +64,7 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
                                                           max_shift=shift, n_angles=s.n_angles,
                                                           n_shifts=s.n_shifts, seed=seed + 100))
     summary = sp.summarize(scores)
-    arch = entry.architecture(s.arch, s.width)
+    arch = models.describe(s.arch, s.width)
     row = {**sp.as_fractions(summary), "units": "accuracies as fractions (0..1); intervals: 95% Wilson per seed",
              "n_eval": int(len(y_ev)), "seeds": s.seeds, "n_train": int(len(y_tr)), "architecture": arch,
              "defence": s.spatial_method + (f" (k = {s.k})" if s.spatial_method == "worst_of_k" else ""),
@@ -117,14 +74,11 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
     out = {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "models": trained,
            "summary": summary,
            "x_eval": x_ev, "y_eval": y_ev, "settings": asdict(s)}
-    if save:
-        out["path"] = entry.save(NOTEBOOK, profile, figures, source=source, seconds=out["seconds"], dev=dev, seed=seed,
-                                   module=__name__)
-    return out
+    return entry.finish(NOTEBOOK, profile, out, save=save, seed=seed, module=__name__)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = entry.parser(__doc__, SETTINGS)
+    ap = entry.parser(__doc__, "spatial_cifar")
     args = ap.parse_args(argv)
     out = run(args.profile, seed=args.seed)
     f = out["figures"]["spatial_cifar"]
@@ -132,7 +86,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{arm}: clean {100 * f['clean'][arm]:.1f}%, random {100 * f['random'][arm]:.1f}%, "
               f"grid {100 * f['grid'][arm]:.1f}% "
               f"(mean of {f['seeds']} seeds, {f['n_eval']:,} images, {out['data_source']})")
-    print(f"results: {display_path(out['path'])}")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ import time
 
 import torch
 
-from reliable_ml import data, stats
+from reliable_ml import data, settings, stats
+from reliable_ml.experiments import entry
 from reliable_ml.shift import similarity
 from reliable_ml.models import zoo
-from reliable_ml.course import results
-from reliable_ml.course.profiles import PROFILES, pick
 from reliable_ml.util.env import device, device_name, seed_everything
 
 DATASETS = ("cifar10", "mnist", "digits")
@@ -89,7 +88,7 @@ def zoo_experiment(names, train: data.ImageSet, test: data.ImageSet, *, n_train:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m reliable_ml.experiments.zoo", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", default="gpu", choices=PROFILES)
+    parser.add_argument("--profile", default="gpu", choices=settings.profiles("zoo"))
     parser.add_argument("--dataset", default="cifar10", choices=DATASETS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
@@ -98,10 +97,10 @@ def main(argv: list[str] | None = None) -> dict:
     seed_everything(args.seed)
     dev = device()
     print(f"zoo experiment: dataset={args.dataset}, profile={args.profile}, device={device_name(dev)}")
+    row = settings.row("zoo", args.profile)  # n_train (None: the whole split) and batch
     train, test = load_dataset(args.dataset)
-    n_train = pick(args.profile, smoke=min(2000, train.info.n), cpu=min(20_000, train.info.n), gpu=None)
-    batch = pick(args.profile, smoke=256, cpu=256, gpu=512)
-    out = zoo_experiment(default_zoo(args.dataset, args.profile), train, test, n_train=n_train, batch=batch,
+    n_train = None if row.n_train is None else min(row.n_train, train.info.n)
+    out = zoo_experiment(default_zoo(args.dataset, args.profile), train, test, n_train=n_train, batch=row.batch,
                          seed=args.seed, dev=dev, progress=not args.no_progress)
     out.pop("predictions")
     source = out.pop("source")
@@ -109,9 +108,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {name:20s} {100 * acc:6.2f} %  ({out['train_seconds'][name]:.1f} s)")
     print(f"mean pairwise agreement {out['agreement']:.4f} vs {out['independent_agreement']:.4f} "
           f"if errors were independent")
-    path = results.save(f"zoo_{args.dataset}", args.profile, out, data_source=source,
-                        wall_seconds=time.perf_counter() - started, device=device_name(dev), seed=args.seed)
-    print(f"wrote results/{args.profile}/{path.name}")
+    entry.finish(f"zoo_{args.dataset}", args.profile,
+                 {"figures": out, "data_source": source, "seconds": time.perf_counter() - started},
+                 save=True, seed=args.seed, module=__name__)
     return out
 
 

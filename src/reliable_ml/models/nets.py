@@ -168,6 +168,11 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def describe(arch: str, width: int) -> str:
+    """A reader's name for a settings row's network: ``small_cnn`` or a PreActResNet-18 of ``width``."""
+    return "small CNN" if arch == "small_cnn" else f"PreActResNet-18 (width {width})"
+
+
 ARCHITECTURES = {"small_cnn": small_cnn, "preact_resnet18": preact_resnet18, "wide_resnet": wide_resnet}
 
 

@@ -373,16 +373,19 @@ def plot_cifar_subset(sub: dict):
 
 
 def cifar_subset(seed: int, progress: bool = False) -> dict | None:
-    """The cpu profile's CIFAR-10 part (``experiments.backdoor_cifar`` "cpu" row), trained once as
-    is and once with random crops and flips; ``None`` with a visible note if CIFAR-10 is missing."""
+    """The cpu profile's CIFAR-10 part (the "cpu" row of :mod:`reliable_ml.settings.backdoor_cifar`),
+    trained once as is and once with random crops and flips; ``None`` with a visible note if
+    CIFAR-10 is missing."""
     from dataclasses import replace
 
-    from reliable_ml.experiments import backdoor_cifar
+    from reliable_ml import settings
+    from reliable_ml.pipeline import backdoor_cifar
 
+    row = settings.row("backdoor_cifar", "cpu")
     try:
-        out = backdoor_cifar.run("cpu", progress=progress, save=False, seed=seed)
-        aug = replace(backdoor_cifar.SETTINGS["cpu"].train, augment=True)
-        out_aug = backdoor_cifar.run("cpu", progress=progress, save=False, seed=seed, train=aug)
+        out = backdoor_cifar.run(row, "cpu", progress=progress, seed=seed)
+        aug = settings.row("backdoor_cifar", "cpu", train=replace(row.train, augment=True))
+        out_aug = backdoor_cifar.run(aug, "cpu", progress=progress, seed=seed)
     except data.DataUnavailable as exc:
         notes.show_note(f"The CIFAR-10 subset part needs CIFAR-10, which is not available here ({exc}). Set "
                         "RELIABLE_ML_DATA to a folder holding `cifar-10-batches-py` or the JPEG copy "
@@ -443,17 +446,18 @@ def sweep_figures(runs: pd.DataFrame) -> dict:
 
 
 def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> tuple[dict | None, dict | None, str]:
-    """The CIFAR-10 section: in ``gpu`` the full ``experiments.backdoor_cifar`` run, else the cpu
-    subset if ``subset``. Returns ``(subset results, gpu results, a sentence saying what ran)``
-    and draws the subset's figure."""
+    """The CIFAR-10 section: in ``gpu`` the full :func:`reliable_ml.pipeline.backdoor_cifar.run` (the
+    experiment behind the entry point ``experiments.backdoor_cifar``), else the cpu subset if ``subset``.
+    Returns ``(subset results, gpu results, a sentence saying what ran)`` and draws the subset's figure."""
     import matplotlib.pyplot as plt
 
-    from reliable_ml.experiments import backdoor_cifar
+    from reliable_ml import settings
+    from reliable_ml.pipeline import backdoor_cifar
     from reliable_ml.util.env import device_name
 
     sub, full = None, None
     if profile == "gpu":
-        out = backdoor_cifar.run("gpu", progress=True, save=False, seed=seed)
+        out = backdoor_cifar.run(settings.row("backdoor_cifar", "gpu"), "gpu", progress=True, seed=seed)
         full = out["figures"] | {"data_source": out["data_source"], "device": device_name(device)}
         curve = ", ".join(f"{100 * float(k):g}%: {100 * v:.1f}%"
                           for k, v in full.get("attack_success_by_poison_fraction", {}).items())

@@ -33,58 +33,13 @@ from torch import nn
 from reliable_ml.util.progress import tqdm
 
 from reliable_ml.robust import attacks
+from reliable_ml.settings.training import METHODS, TrainConfig
 
-METHODS = ("pgd", "fgsm_rs", "fgsm", "standard")
-SCHEDULES = ("onecycle", "piecewise")
-OPTIMIZERS = ("sgd", "adam")
 CHECKPOINT_FORMAT = "reliable_ml.robust.train/1"
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used: corrupt, or written by an incompatible run."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything that determines a training run (compared on ``resume``)."""
-
-    epochs: int = 10
-    batch_size: int = 128
-    method: str = "pgd"              # pgd | fgsm_rs | fgsm (no random start) | standard
-    eps: float = 8 / 255             # L-infinity radius in pixel units ([0, 1] images)
-    step_size: float | None = None   # alpha; default 2.5 eps / steps (pgd), 1.25 eps (fgsm_rs), eps (fgsm)
-    attack_steps: int = 10           # pgd only
-    eps_ramp_epochs: float = 0.0     # grow eps linearly from 0 over this many epochs
-    optimizer: str = "sgd"           # sgd | adam
-    lr_max: float = 0.2
-    lr_schedule: str = "onecycle"    # onecycle (0 -> lr_max at 40% -> 0) | piecewise (/10 at 50%, 75%)
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    augment: bool = False            # random crop (zero pad 4) + horizontal flip, on the device
-    val_size: int = 512              # held-out examples for the per-epoch PGD check
-    val_attack_steps: int = 10
-    keep_best: bool = False          # end with the epoch of best held-out robust accuracy
-    seed: int = 0
-
-    def __post_init__(self):
-        checks = [(self.method in METHODS, f"method {self.method!r}; allowed: {', '.join(METHODS)}"),
-                  (self.lr_schedule in SCHEDULES, f"lr_schedule {self.lr_schedule!r}; allowed: {', '.join(SCHEDULES)}"),
-                  (self.optimizer in OPTIMIZERS, f"optimizer {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}"),
-                  (self.epochs >= 1, f"epochs must be >= 1; got {self.epochs}"),
-                  (self.batch_size >= 1, f"batch_size must be >= 1; got {self.batch_size}"),
-                  (self.eps >= 0, f"eps must be >= 0; got {self.eps}"),
-                  (self.attack_steps >= 1, f"attack_steps must be >= 1; got {self.attack_steps}")]
-        bad = [msg for ok, msg in checks if not ok]
-        if bad:
-            raise ValueError("bad TrainConfig: " + "; ".join(bad))
-
-    @property
-    def alpha(self) -> float:
-        if self.step_size is not None:
-            return self.step_size
-        if self.method == "fgsm":
-            return self.eps
-        return 1.25 * self.eps if self.method == "fgsm_rs" else 2.5 * self.eps / self.attack_steps
 
 
 @dataclass

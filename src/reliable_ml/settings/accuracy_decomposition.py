@@ -3,27 +3,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, ZOO_NAME, between, text
+
 
 @dataclass(frozen=True)
-class Settings:
-    zoo_name: str                # named MNIST zoo (reliable_ml.models.zoo.ZOOS) trained in section 2
-    n_train: int                 # MNIST training digits the zoo is trained on
-    heldout_per_population: int  # digits of held-out writers per population (employees, students)
-    n_rebuilt: int               # size of each rebuilt MNIST test set (digits)
-    n_draws: int                 # independent draws of the rebuilt sets / leaderboard splits (seed spread)
-    n_trials: int                # random repetitions of the resampling and best-of-k experiments
-    resample_max_n: int          # largest random test-set size in the resampling check (100, 500, 2000 <= this)
-    n_holdout: int               # holdout size of the best-of-k experiment (digits)
-    attack_n: int                # holdout size of the worst-case boosting attack (points)
-    n_ensembles: int             # majority-vote submissions added to the leaderboard
-    attack_seeds: int            # seeds of the boosting attack and the Ladder (their spread is shown)
-    ladder_eta: float            # the Ladder's step: the board moves only for gains above it (fraction)
-    tied_member: str             # the architecture whose seeds make the near-tied models of best-of-k
-    n_tied: int                  # how many seeds of it are trained
-    kaggle_max_kb: int           # medical Kaggle boards larger than this are skipped (0: none skipped)
-    n_boot: int                  # bootstrap replicates for intervals of median drops (released predictions)
-    public_fraction: float       # share of the test set on the public leaderboard
-    alpha: float                 # intervals are (1 - alpha) intervals
+class Settings(Row):
+    zoo_name: str = text(ZOO_NAME)                # named MNIST zoo (reliable_ml.models.zoo.ZOOS) trained in section 2
+    n_train: int = between(1, 60_000)             # MNIST training digits the zoo is trained on
+    heldout_per_population: int = between(1)      # digits of held-out writers per population (employees, students)
+    n_rebuilt: int = between(1)                   # size of each rebuilt MNIST test set (digits)
+    n_draws: int = between(1)                     # independent draws of the rebuilt sets / leaderboard splits (seed
+                                                  # spread)
+    n_trials: int = between(1)                    # random repetitions of the resampling and best-of-k experiments
+    resample_max_n: int = between(100)            # largest random test-set size in the resampling check (100, 500,
+                                                  # 2000 <= this)
+    n_holdout: int = between(1)                   # holdout size of the best-of-k experiment (digits)
+    attack_n: int = between(1)                    # holdout size of the worst-case boosting attack (points)
+    n_ensembles: int = between(1)                 # majority-vote submissions added to the leaderboard
+    attack_seeds: int = between(1)                # seeds of the boosting attack and the Ladder (their spread is
+                                                  # shown)
+    ladder_eta: float = between(0, 1)             # the Ladder's step: the board moves only for gains above it
+                                                  # (fraction)
+    tied_member: str = text(ZOO_NAME)             # the architecture whose seeds make the near-tied models of best-
+                                                  # of-k
+    n_tied: int = between(2)                      # how many seeds of it are trained
+    kaggle_max_kb: int = between(0)               # medical Kaggle boards larger than this are skipped (0: none
+                                                  # skipped)
+    n_boot: int = between(1)                      # bootstrap replicates for intervals of median drops (released
+                                                  # predictions)
+    public_fraction: float = between(0.01, 0.99)  # share of the test set on the public leaderboard
+    alpha: float = between(0.001, 0.5)            # intervals are (1 - alpha) intervals
 
 
 TABLE = {

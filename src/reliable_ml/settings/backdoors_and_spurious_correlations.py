@@ -6,32 +6,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from reliable_ml.settings import Row, between, choice, flag
+
 
 @dataclass(frozen=True)
-class Settings:
-    dataset: str  # "digits" (smoke) or "mnist"; a missing dataset falls back loudly to digits
-    n_train: int  # training images per model; a disjoint part of the rest trains the hardening model
-    epochs: int  # epochs of standard training per model
-    seeds: int  # seeds (poison draw, initial weights, batch order) per BadNets poison rate
-    clean_label_seeds: int  # seeds for the clean-label comparison (plain vs hardened poisons)
-    cue_seeds: int  # seeds for the planted-cue comparison (cue vs control model)
-    target: int  # the attacker's target class
-    trigger_size: int  # side of the square checkerboard trigger (pixels), 1 pixel from the bottom-right corner
-    poison_fractions: list[float]  # BadNets shares of the training set; 0 is the clean baseline
-    clean_label_share: float  # clean-label attack: share of the target class's training images triggered
-    harden_eps: float  # L-infinity radius of the PGD perturbation that makes clean-label poisons hard
-    harden_steps: int  # PGD steps of that perturbation
-    spectral_fraction: float  # BadNets share whose model spectral signatures inspect
-    spectral_factor: float  # remove spectral_factor x (expected poisons) images of the target class
-    spectral_source: int  # source class of the single-source attack inspected by spectral signatures
-    cue_agree: float  # share of training images whose background cue agrees with the label
-    cue_amplitude: float  # peak intensity of the background grating
-    n_saliency: int  # triggered test images whose saliency is measured
-    ig_steps: int  # integrated gradients: trapezoidal intervals
-    smoothgrad_samples: int  # SmoothGrad: noisy copies
-    smoothgrad_sigma: float  # SmoothGrad: noise standard deviation
-    cifar_subset: bool  # also run BadNets on a CIFAR-10 subset (experiments.backdoor_cifar "cpu" row)
-    torch_threads: int  # CPU threads for torch; 0 keeps torch's default
+class Settings(Row):
+    dataset: str = choice("digits", "mnist")       # "digits" (smoke) or "mnist"; a missing dataset falls back loudly
+                                                   # to digits
+    n_train: int = between(1, images="train")      # training images per model; a disjoint part of the rest trains the
+                                                   # hardening model
+    epochs: int = between(1)                       # epochs of standard training per model
+    seeds: int = between(1)                        # seeds (poison draw, initial weights, batch order) per BadNets
+                                                   # poison rate
+    clean_label_seeds: int = between(1)            # seeds for the clean-label comparison (plain vs hardened poisons)
+    cue_seeds: int = between(1)                    # seeds for the planted-cue comparison (cue vs control model)
+    target: int = between(0, 9)                    # the attacker's target class
+    trigger_size: int = between(1, 7)              # side of the square checkerboard trigger (pixels), 1 pixel from
+                                                   # the bottom-right corner
+    poison_fractions: list[float] = between(0, 1)  # BadNets shares of the training set; 0 is the clean baseline
+    clean_label_share: float = between(0, 1)       # clean-label attack: share of the target class's training images
+                                                   # triggered
+    harden_eps: float = between(0, 1)              # L-infinity radius of the PGD perturbation that makes clean-label
+                                                   # poisons hard
+    harden_steps: int = between(1)                 # PGD steps of that perturbation
+    spectral_fraction: float = between(0, 1)       # BadNets share whose model spectral signatures inspect
+    spectral_factor: float = between(0)            # remove spectral_factor x (expected poisons) images of the target
+                                                   # class
+    spectral_source: int = between(0, 9)           # source class of the single-source attack inspected by spectral
+                                                   # signatures
+    cue_agree: float = between(0, 1)               # share of training images whose background cue agrees with the
+                                                   # label
+    cue_amplitude: float = between(0, 1)           # peak intensity of the background grating
+    n_saliency: int = between(1, images="test")    # triggered test images whose saliency is measured
+    ig_steps: int = between(1)                     # integrated gradients: trapezoidal intervals
+    smoothgrad_samples: int = between(1)           # SmoothGrad: noisy copies
+    smoothgrad_sigma: float = between(0)           # SmoothGrad: noise standard deviation
+    cifar_subset: bool = flag()                    # also run BadNets on a CIFAR-10 subset (settings.backdoor_cifar
+                                                   # "cpu" row)
+    torch_threads: int = between(0)                # CPU threads for torch; 0 keeps torch's default
 
 
 CPU = Settings(dataset="mnist", n_train=20000, epochs=2, seeds=3, clean_label_seeds=1, cue_seeds=3, target=0,

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice
+
 
 @dataclass(frozen=True)
-class Settings:
-    samples_per_class: int  # images per class in each sample grid
-    splits: list[str]  # splits loaded per dataset ("test" alone keeps smoke fast)
+class Settings(Row):
+    samples_per_class: int = between(1)          # images per class in each sample grid
+    splits: list[str] = choice("train", "test")  # splits loaded per dataset ("test" alone keeps smoke fast)
 
 
 TABLE = {

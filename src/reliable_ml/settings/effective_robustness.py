@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, ZOO_NAME, between, text
+
 _GPU_ZOO = ["logreg-e2", "logreg-e10", "logreg-e10-aug", "mlp-8-e5", "mlp-32-e2", "mlp-32-e10", "mlp-128-e5",
             "mlp-128-e10-aug", "mlp-512-e10", "mlp-1024-e20", "mlp-1024-e20-aug", "cnn-2-e2", "cnn-4-e2",
             "cnn-4-e10", "cnn-4-e10-aug", "cnn-8-e2", "cnn-8-e10", "cnn-8-e10-aug", "cnn-16-e2", "cnn-16-e10",
@@ -11,13 +13,16 @@ _GPU_ZOO = ["logreg-e2", "logreg-e10", "logreg-e10-aug", "mlp-8-e5", "mlp-32-e2"
 
 
 @dataclass(frozen=True)
-class Settings:
-    n_boot: int  # bootstrap resamples per fitted line (pointwise 95% band)
-    fit_min_accuracy: float  # fit lines only over standard models at least this accurate in distribution (%)
-    sensitivity_min_accuracy: float  # a second threshold (%) for the sensitivity check
-    grid_shifts: int  # how many natural (then consistency) shifts the small-multiples grid draws
-    zoo_members: list[str]  # reliable_ml.models.zoo member names of the MNIST zoo
-    zoo_train_sizes: list[int]  # MNIST training-set sizes; every member is trained once per size
+class Settings(Row):
+    n_boot: int = between(1)                           # bootstrap resamples per fitted line (pointwise 95% band)
+    fit_min_accuracy: float = between(0, 100)          # fit lines only over standard models at least this accurate in
+                                                       # distribution (%)
+    sensitivity_min_accuracy: float = between(0, 100)  # a second threshold (%) for the sensitivity check
+    grid_shifts: int = between(1)                      # how many natural (then consistency) shifts the small-
+                                                       # multiples grid draws
+    zoo_members: list[str] = text(ZOO_NAME)            # reliable_ml.models.zoo member names of the MNIST zoo
+    zoo_train_sizes: list[int] = between(1, 60_000)    # MNIST training-set sizes; every member is trained once per
+                                                       # size
 
 
 TABLE = {

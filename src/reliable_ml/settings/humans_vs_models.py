@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from reliable_ml.settings import Row, ZOO_NAME, between, text
+
 from reliable_ml.settings import rebuilding_a_test_set as ch02
 
 
 @dataclass(frozen=True)
-class Settings:
-    n_per_source: int  # MNIST digits per writer population in your labeling task
-    n_train: int  # MNIST training digits for the MNIST zoo
-    mnist_zoo: str  # named MNIST zoo of reliable_ml.models.zoo ("smoke", "mnist-small", "mnist-cpu", ...)
-    cifar_zoo: list[str]  # the course's CIFAR-10 zoo (as in chapter 02: trained once, cached)
-    cifar_train: int  # CIFAR-10 training images for that zoo
-    hesitant: float  # humans "hesitate" on an image when fewer than this share chose its label
-    n_grid_images: int  # images per grid figure
-    alpha: float  # intervals are (1 - alpha) intervals
-    torch_threads: int  # CPU threads for torch; 0 keeps torch's default
+class Settings(Row):
+    n_per_source: int = between(1)         # MNIST digits per writer population in your labeling task
+    n_train: int = between(1, 60_000)      # MNIST training digits for the MNIST zoo
+    mnist_zoo: str = text(ZOO_NAME)        # named MNIST zoo of reliable_ml.models.zoo ("smoke", "mnist-small",
+                                           # "mnist-cpu", ...)
+    cifar_zoo: list[str] = text(ZOO_NAME)  # the course's CIFAR-10 zoo (as in chapter 02: trained once, cached)
+    cifar_train: int = between(1, 50_000)  # CIFAR-10 training images for that zoo
+    hesitant: float = between(0, 1)        # humans "hesitate" on an image when fewer than this share chose its label
+    n_grid_images: int = between(1)        # images per grid figure
+    alpha: float = between(0.001, 0.5)     # intervals are (1 - alpha) intervals
+    torch_threads: int = between(0)        # CPU threads for torch; 0 keeps torch's default
 
 
 def _row(profile: str, **kw) -> Settings:

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between
+
 
 @dataclass(frozen=True)
-class Settings:
-    n_boot: int  # bootstrap resamples (over models) for the ReaL-vs-top-1 slope interval
-    cv_train_size: int  # MNIST training images used to pre-train our own model (max 60,000)
-    cv_folds: int  # cross-validation folds over the MNIST test set
-    cv_hidden: int  # hidden units of our MLP (0: multinomial logistic regression)
-    cv_pretrain_epochs: int  # epochs of pre-training on the training images
-    cv_finetune_epochs: int  # epochs of fine-tuning on the other test folds, per fold
-    cv_seeds: int  # seeds of the whole cross-validation (spread of precision and recall)
-    n_show: int  # confirmed errors shown as images per dataset
+class Settings(Row):
+    n_boot: int = between(1)                 # bootstrap resamples (over models) for the ReaL-vs-top-1 slope interval
+    cv_train_size: int = between(1, 60_000)  # MNIST training images used to pre-train our own model (max 60,000)
+    cv_folds: int = between(2)               # cross-validation folds over the MNIST test set
+    cv_hidden: int = between(0)              # hidden units of our MLP (0: multinomial logistic regression)
+    cv_pretrain_epochs: int = between(1)     # epochs of pre-training on the training images
+    cv_finetune_epochs: int = between(0)     # epochs of fine-tuning on the other test folds, per fold
+    cv_seeds: int = between(1)               # seeds of the whole cross-validation (spread of precision and recall)
+    n_show: int = between(1)                 # confirmed errors shown as images per dataset
 
 
 TABLE = {

@@ -1,30 +1,41 @@
 """Settings of chapter 10 (non-robust features), one row per profile.
 
-The CIFAR-10 part has its own table, :data:`reliable_ml.experiments.nonrobust_cifar.SETTINGS`
+The CIFAR-10 part has its own table, :mod:`reliable_ml.settings.nonrobust_cifar`
 (the chapter runs its row of the same profile when ``cifar_part`` is on).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice, flag
+
 
 @dataclass(frozen=True)
-class Settings:
-    dataset: str              # digits (smoke) | mnist: the images of the MNIST part (digits when MNIST is absent)
-    n_source: int             # training images of the standard source model
-    n_relabel: int            # training images relabelled into D_det and D_rand (each fresh model's training set)
-    n_test: int               # clean test images that every model is scored on
-    epochs: int               # epochs of standard training (source and fresh models; Adam, one-cycle)
-    eps: float                # L2 radius of the small targeted attack that relabels (pixel units, images in [0, 1])
-    steps: int                # PGD steps of that attack (step 2.5 eps / steps)
-    seeds: int                # fresh models (training seeds) per relabelled set, and robust/standard model pairs
-    n_standard_train: int     # training images of the standard models of part 2 (the robust one is the course's shared model)
-    big_eps: float            # L2 radius of the large targeted attacks of part 2 (pixel units)
-    big_steps: int            # PGD steps of those attacks
-    n_big: int                # test images attacked with large eps (each toward (y + 1) mod 10)
-    knn_k: int                # neighbours of the pixel-space k-NN judge
-    cifar_part: bool          # also run the CIFAR-10 subset (reliable_ml.experiments.nonrobust_cifar, same profile)
-    torch_threads: int        # CPU threads for torch (0: torch's default)
+class Settings(Row):
+    dataset: str = choice("digits", "mnist")            # digits (smoke) | mnist: the images of the MNIST part (digits
+                                                        # when MNIST is absent)
+    n_source: int = between(1, images="train")          # training images of the standard source model
+    n_relabel: int = between(1, images="train")         # training images relabelled into D_det and D_rand (each fresh
+                                                        # model's training set)
+    n_test: int = between(1, images="test")             # clean test images that every model is scored on
+    epochs: int = between(1)                            # epochs of standard training (source and fresh models; Adam,
+                                                        # one-cycle)
+    eps: float = between(0)                             # L2 radius of the small targeted attack that relabels (pixel
+                                                        # units, images in [0, 1])
+    steps: int = between(1)                             # PGD steps of that attack (step 2.5 eps / steps)
+    seeds: int = between(1)                             # fresh models (training seeds) per relabelled set, and
+                                                        # robust/standard model pairs
+    n_standard_train: int = between(1, images="train")  # training images of the standard models of part 2 (the robust
+                                                        # one is the course's shared model)
+    big_eps: float = between(0)                         # L2 radius of the large targeted attacks of part 2 (pixel
+                                                        # units)
+    big_steps: int = between(1)                         # PGD steps of those attacks
+    n_big: int = between(1, images="test")              # test images attacked with large eps (each toward (y + 1) mod
+                                                        # 10)
+    knn_k: int = between(1)                             # neighbours of the pixel-space k-NN judge
+    cifar_part: bool = flag()                           # also run the CIFAR-10 subset
+                                                        # (reliable_ml.experiments.nonrobust_cifar, same profile)
+    torch_threads: int = between(0)                     # CPU threads for torch (0: torch's default)
 
 
 TABLE = {

@@ -8,31 +8,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice
+
+ALL_ATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")  # AutoAttack's components
+
 
 @dataclass(frozen=True)
-class Settings:
-    eps: float                # L-infinity radius on MNIST, pixel units ([0, 1] images)
-    digits_eps: float         # the radius used instead when MNIST is absent (8x8 digits fallback)
-    train_size: int           # training images used (0: the whole training split)
-    epochs: int               # epochs of PGD adversarial training
-    attack_steps: int         # PGD steps of the training attack (step 2.5 eps / steps, random start)
-    eps_ramp_epochs: float    # the training radius grows linearly from 0 to eps over this many epochs
-    lr_max: float             # peak learning rate of Adam (one-cycle schedule)
-    batch_size: int
-    n_eval: int               # test images attacked by every attack of the suite
-    pgd_steps: int            # PGD of the suite: steps (step 2.5 eps / steps) ...
-    pgd_restarts: int         # ... and random restarts
-    attacks: tuple            # AutoAttack components of the suite (all four: apgd-ce, apgd-t, fab-t, square)
-    square_queries: int       # queries of the gradient-free Square attack (AutoAttack standard: 5,000)
-    check_steps: int          # the masking check "more steps still lower the figure": PGD steps ...
-    check_restarts: int       # ... and restarts of that stronger PGD
-    large_eps: float          # the masking check at a large radius (0.5: any image can become uniform gray)
-    source_epochs: int        # the independently trained robust model of the transfer check: epochs ...
-    source_attack_steps: int  # ... and PGD steps (seed + 1, otherwise the same recipe)
-    seed: int
+class Settings(Row):
+    eps: float = between(0, 1)             # L-infinity radius on MNIST, pixel units ([0, 1] images)
+    digits_eps: float = between(0, 1)      # the radius used instead when MNIST is absent (8x8 digits fallback)
+    train_size: int = between(0, 60_000)   # training images used (0: the whole training split)
+    epochs: int = between(1)               # epochs of PGD adversarial training
+    attack_steps: int = between(1)         # PGD steps of the training attack (step 2.5 eps / steps, random start)
+    eps_ramp_epochs: float = between(0)    # the training radius grows linearly from 0 to eps over this many epochs
+    lr_max: float = between(0)             # peak learning rate of Adam (one-cycle schedule)
+    batch_size: int = between(1)
+    n_eval: int = between(1, 10_000)       # test images attacked by every attack of the suite
+    pgd_steps: int = between(1)            # PGD of the suite: steps (step 2.5 eps / steps) ...
+    pgd_restarts: int = between(1)         # ... and random restarts
+    attacks: tuple = choice(*ALL_ATTACKS)  # AutoAttack components of the suite (all four: apgd-ce, apgd-t, fab-t,
+                                           # square)
+    square_queries: int = between(1)       # queries of the gradient-free Square attack (AutoAttack standard: 5,000)
+    check_steps: int = between(1)          # the masking check "more steps still lower the figure": PGD steps ...
+    check_restarts: int = between(1)       # ... and restarts of that stronger PGD
+    large_eps: float = between(0, 1)       # the masking check at a large radius (0.5: any image can become uniform
+                                           # gray)
+    source_epochs: int = between(1)        # the independently trained robust model of the transfer check: epochs ...
+    source_attack_steps: int = between(1)  # ... and PGD steps (seed + 1, otherwise the same recipe)
+    seed: int = between(0)
 
-
-ALL_ATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 
 TABLE = {
     "smoke": Settings(eps=0.3, digits_eps=0.1, train_size=2000, epochs=2, attack_steps=3, eps_ramp_epochs=1.0,

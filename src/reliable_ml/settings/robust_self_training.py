@@ -3,27 +3,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice
+
 
 @dataclass(frozen=True)
-class Settings:
-    gauss_d: int              # dimension of the Gaussian model
-    gauss_eps: float          # L-infinity radius in the Gaussian model
-    gauss_labeled: int        # labeled samples in the Gaussian model
-    gauss_repeats: int        # independent runs per pool size
-    dataset: str              # images of part 2: digits | mnist | cifar10
-    n_labeled: int            # labeled images (class-balanced)
-    n_unlabeled: int          # unlabeled pool (0: all images not labeled); shrunk, loudly, to fit the data
-    eps: float                # L-infinity radius (pixel units)
-    robust_steps: int         # SGD steps of each robust arm (equal compute)
-    standard_steps: int       # SGD steps of the pseudo-labeling model
-    attack_steps: int         # PGD steps of the training attack
-    eval_steps: int           # PGD steps of the evaluation attack
-    n_eval: int               # test images attacked
-    batch_size: int           # SGD batch size
-    threshold: float          # minimum softmax confidence of a kept pseudo-label (0 keeps all, as in the paper)
-    unlabeled_fraction: float  # share of each batch drawn from the pseudo-labeled pool
-    unlabeled_weight: float   # weight of the pseudo-labeled examples in the loss
-    seeds: int                # independent seeds (split, initialisation, order) per arm
+class Settings(Row):
+    gauss_d: int = between(1)                            # dimension of the Gaussian model
+    gauss_eps: float = between(0)                        # L-infinity radius in the Gaussian model
+    gauss_labeled: int = between(1)                      # labeled samples in the Gaussian model
+    gauss_repeats: int = between(1)                      # independent runs per pool size
+    dataset: str = choice("digits", "mnist", "cifar10")  # images of part 2: digits | mnist | cifar10
+    n_labeled: int = between(10, images="train")         # labeled images (class-balanced)
+    n_unlabeled: int = between(0, images="train")        # unlabeled pool (0: all images not labeled); shrunk, loudly,
+                                                         # to fit the data
+    eps: float = between(0, 1)                           # L-infinity radius (pixel units)
+    robust_steps: int = between(1)                       # SGD steps of each robust arm (equal compute)
+    standard_steps: int = between(1)                     # SGD steps of the pseudo-labeling model
+    attack_steps: int = between(1)                       # PGD steps of the training attack
+    eval_steps: int = between(1)                         # PGD steps of the evaluation attack
+    n_eval: int = between(1, images="test")              # test images attacked
+    batch_size: int = between(1)                         # SGD batch size
+    threshold: float = between(0, 1)                     # minimum softmax confidence of a kept pseudo-label (0 keeps
+                                                         # all, as in the paper)
+    unlabeled_fraction: float = between(0, 1)            # share of each batch drawn from the pseudo-labeled pool
+    unlabeled_weight: float = between(0)                 # weight of the pseudo-labeled examples in the loss
+    seeds: int = between(1)                              # independent seeds (split, initialisation, order) per arm
 
 
 TABLE = {

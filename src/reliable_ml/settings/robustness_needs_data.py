@@ -3,28 +3,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice
+
 
 @dataclass(frozen=True)
-class Settings:
-    gauss_eps: float        # L-infinity radius in the Gaussian model (theta* is all ones)
-    gauss_c: float          # noise level: sigma = c * d^(1/4)
-    target_error: float     # error level of the sample-complexity plot
-    mc_draws: int           # training sets per Monte Carlo point (a quarter of them at d = 10^5)
-    curve_dims: list        # dimensions d of the error-vs-n curves
-    check_dim: int          # dimension of the closed-form-vs-brute-force check
-    check_test_points: int  # attacked test points per row of that check
-    n_grid_points: int      # training-set sizes n per curve (log-spaced, 1 to ~3,000)
-    dataset: str            # images of part 2: digits | mnist | cifar10
-    eps: float              # L-infinity radius of the image experiment (pixel units)
-    train_sizes: list       # numbers of labeled training images
-    min_steps: int          # every model takes at least this many SGD steps ...
-    min_epochs: int         # ... and at least this many passes over its training set
-    attack_steps: int       # PGD steps of the training attack
-    eval_steps: int         # PGD steps of the evaluation attack
-    n_eval: int             # test (and training) images attacked per model
-    batch_size: int         # SGD batch size
-    width: int              # PreActResNet-18 width (CIFAR-10 only; MNIST/digits use the small CNN)
-    seeds: int              # independent seeds per (size, training) point
+class Settings(Row):
+    gauss_eps: float = between(0)                        # L-infinity radius in the Gaussian model (theta* is all
+                                                         # ones)
+    gauss_c: float = between(0)                          # noise level: sigma = c * d^(1/4)
+    target_error: float = between(0, 0.5)                # error level of the sample-complexity plot
+    mc_draws: int = between(4)                           # training sets per Monte Carlo point (a quarter of them at d
+                                                         # = 10^5)
+    curve_dims: list = between(1)                        # dimensions d of the error-vs-n curves
+    check_dim: int = between(1)                          # dimension of the closed-form-vs-brute-force check
+    check_test_points: int = between(1)                  # attacked test points per row of that check
+    n_grid_points: int = between(2)                      # training-set sizes n per curve (log-spaced, 1 to ~3,000)
+    dataset: str = choice("digits", "mnist", "cifar10")  # images of part 2: digits | mnist | cifar10
+    eps: float = between(0, 1)                           # L-infinity radius of the image experiment (pixel units)
+    train_sizes: list = between(1, images="train")       # numbers of labeled training images
+    min_steps: int = between(1)                          # every model takes at least this many SGD steps ...
+    min_epochs: int = between(1)                         # ... and at least this many passes over its training set
+    attack_steps: int = between(1)                       # PGD steps of the training attack
+    eval_steps: int = between(1)                         # PGD steps of the evaluation attack
+    n_eval: int = between(1, images="test")              # test (and training) images attacked per model
+    batch_size: int = between(1)                         # SGD batch size
+    width: int = between(1)                              # PreActResNet-18 width (CIFAR-10 only; MNIST/digits use the
+                                                         # small CNN)
+    seeds: int = between(1)                              # independent seeds per (size, training) point
 
 
 TABLE = {

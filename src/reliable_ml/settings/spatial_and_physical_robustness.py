@@ -1,36 +1,43 @@
 """Settings of chapter 11 (spatial and physical robustness), one row per profile.
 
-The CIFAR-10 part has its own table, :data:`reliable_ml.experiments.spatial_cifar.SETTINGS`
+The CIFAR-10 part has its own table, :mod:`reliable_ml.settings.spatial_cifar`
 (the chapter runs its row of the same profile when ``cifar_part`` is on).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliable_ml.settings import Row, between, choice, flag
+
 
 @dataclass(frozen=True)
-class Settings:
-    dataset: str          # digits (smoke) | mnist (digits when MNIST is absent)
-    n_train: int          # training images of the standard and the spatially trained models
-    epochs: int           # epochs of their training (Adam, one-cycle)
-    k_train: int          # worst-of-k training: random transformations tried per image (Engstrom et al.: 10)
-    n_eval: int           # test images every model is scored on (the same images for all)
-    seeds: int            # training seeds per trained arm (the L-inf robust model is shared: one)
-    max_angle: float      # rotation budget, degrees (Engstrom et al.: 30)
-    max_shift: float      # translation budget, pixels of a 28-pixel image (Engstrom et al.: 3); scaled on digits
-    n_angles: int         # angles in the grid attack (Engstrom et al.: 31)
-    n_shifts: int         # shifts per axis in the grid attack (Engstrom et al.: 5); random attack: same budget
-    eot_eps: float        # L-infinity radius of the targeted perturbations of the EOT section
-    eot_steps: int        # PGD steps of both targeted attacks
-    eot_samples: int      # transformations averaged per EOT step
-    eot_images: int       # images attacked
-    eot_draws: int        # fresh random transformations per image when measuring survival
-    eot_angle: float      # EOT distribution: rotation, uniform in +- this many degrees
-    eot_scale: float      # zoom uniform in [1 - eot_scale, 1 + eot_scale]
-    eot_brightness: float  # brightness shift uniform in +- this
-    eot_noise: float      # sd of Gaussian pixel noise
-    cifar_part: bool      # also run the CIFAR-10 subset (reliable_ml.experiments.spatial_cifar, same profile)
-    torch_threads: int    # CPU threads for torch (0: torch's default)
+class Settings(Row):
+    dataset: str = choice("digits", "mnist")     # digits (smoke) | mnist (digits when MNIST is absent)
+    n_train: int = between(1, images="train")    # training images of the standard and the spatially trained models
+    epochs: int = between(1)                     # epochs of their training (Adam, one-cycle)
+    k_train: int = between(1)                    # worst-of-k training: random transformations tried per image
+                                                 # (Engstrom et al.: 10)
+    n_eval: int = between(1, images="test")      # test images every model is scored on (the same images for all)
+    seeds: int = between(1)                      # training seeds per trained arm (the L-inf robust model is shared:
+                                                 # one)
+    max_angle: float = between(0, 180)           # rotation budget, degrees (Engstrom et al.: 30)
+    max_shift: float = between(0)                # translation budget, pixels of a 28-pixel image (Engstrom et al.:
+                                                 # 3); scaled on digits
+    n_angles: int = between(1)                   # angles in the grid attack (Engstrom et al.: 31)
+    n_shifts: int = between(1)                   # shifts per axis in the grid attack (Engstrom et al.: 5); random
+                                                 # attack: same budget
+    eot_eps: float = between(0, 1)               # L-infinity radius of the targeted perturbations of the EOT section
+    eot_steps: int = between(1)                  # PGD steps of both targeted attacks
+    eot_samples: int = between(1)                # transformations averaged per EOT step
+    eot_images: int = between(1, images="test")  # images attacked
+    eot_draws: int = between(1)                  # fresh random transformations per image when measuring survival
+    eot_angle: float = between(0, 180)           # EOT distribution: rotation, uniform in +- this many degrees
+    eot_scale: float = between(0, 1)             # zoom uniform in [1 - eot_scale, 1 + eot_scale]
+    eot_brightness: float = between(0, 1)        # brightness shift uniform in +- this
+    eot_noise: float = between(0)                # sd of Gaussian pixel noise
+    cifar_part: bool = flag()                    # also run the CIFAR-10 subset
+                                                 # (reliable_ml.experiments.spatial_cifar, same profile)
+    torch_threads: int = between(0)              # CPU threads for torch (0: torch's default)
 
 
 TABLE = {

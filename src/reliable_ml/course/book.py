@@ -130,7 +130,7 @@ def stage_notebook(src: Path, dest: Path, repo_url: str | None = None, *, profil
     from the results file the run wrote (:func:`reliable_ml.course.compute_note.restage`;
     ``profile`` defaults to the executed notebook's folder name)."""
     from reliable_ml.course.compute_note import restage
-    from reliable_ml.course.profiles import PROFILES
+    from reliable_ml.settings import PROFILES
     from reliable_ml.course.runner import hide_injected_parameters
 
     nb = nbformat.read(src, as_version=4)

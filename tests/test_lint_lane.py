@@ -1,5 +1,6 @@
 """The read-only checks of the lint lane (`make lint`, .pre-commit-config.yaml, CI's first step):
 the notebook pairs, the readable copies, and the lane's wiring."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,9 @@ import yaml
 from reliable_ml.course import pairing
 from reliable_ml.course.results import ENV_RESULTS, PROJECT_ROOT
 
-CHAPTER = ('# %% [markdown]\n# # 7. Tiny\n#\n# Text.\n\n'
-           '# %% tags=["parameters"]\nprofile = "cpu"\n\n# %%\nprint(profile)\n')
+CHAPTER = (
+    '# %% [markdown]\n# # 7. Tiny\n#\n# Text.\n\n# %% tags=["parameters"]\nprofile = "cpu"\n\n# %%\nprint(profile)\n'
+)
 
 
 def pair(folder: Path, stem: str = "07_tiny") -> tuple[Path, Path]:
@@ -30,17 +32,21 @@ def pair(folder: Path, stem: str = "07_tiny") -> tuple[Path, Path]:
 
 # ----------------------------------------------------------------------------- notebook pairs
 
+
 def test_a_fresh_pair_is_in_sync(tmp_path):
     pair(tmp_path)
     assert pairing.out_of_sync(tmp_path) == []
     assert pairing.main([str(tmp_path)]) == 0
 
 
-@pytest.mark.parametrize("edit,where", [
-    (lambda nb: setattr(nb.cells[2], "source", "print(1)"), "cell 3 (source)"),
-    (lambda nb: nb.cells[1].metadata.update(tags=[]), "cell 2 (tags)"),
-    (lambda nb: nb.cells.pop(), "3 cells in the .py, 2 in the .ipynb"),
-])
+@pytest.mark.parametrize(
+    "edit,where",
+    [
+        (lambda nb: setattr(nb.cells[2], "source", "print(1)"), "cell 3 (source)"),
+        (lambda nb: nb.cells[1].metadata.update(tags=[]), "cell 2 (tags)"),
+        (lambda nb: nb.cells.pop(), "3 cells in the .py, 2 in the .ipynb"),
+    ],
+)
 def test_an_edited_ipynb_is_named_with_the_cell_that_differs(tmp_path, edit, where):
     _, ipynb = pair(tmp_path)
     nb = jupytext.read(ipynb)
@@ -76,6 +82,7 @@ def test_a_folder_that_does_not_exist_is_a_usage_error(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- readable copies
 
+
 def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -88,8 +95,13 @@ def test_readable_check_names_the_stale_copies_and_rewrites_nothing(tmp_path):
     before = {p: p.read_bytes() for p in lab.glob("*.ipynb")}
     env = {**os.environ, ENV_RESULTS: str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT / "src")}
     try:
-        proc = subprocess.run([sys.executable, "-m", "reliable_ml", "readable", "--check"], env=env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reliable_ml", "readable", "--check"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         after = {p: p.read_bytes() for p in lab.glob("*.ipynb")}
     finally:
         for path, data in before.items():
@@ -104,6 +116,7 @@ def test_readable_check_names_the_stale_copies_and_rewrites_nothing(tmp_path):
 
 # ----------------------------------------------------------------------------- the lane's wiring
 
+
 def make_recipe(target: str) -> list[str]:
     """The command lines of a Makefile target."""
     text = (PROJECT_ROOT / "Makefile").read_text()
@@ -114,8 +127,13 @@ def make_recipe(target: str) -> list[str]:
 
 def test_make_lint_runs_every_check_read_only():
     recipe = "\n".join(make_recipe("lint"))
-    for check in ("ruff check", "ruff format --check", "mypy src/reliable_ml/course/",
-                  "-m reliable_ml.course.pairing", "-m reliable_ml readable --check"):
+    for check in (
+        "ruff check",
+        "ruff format --check",
+        "mypy src/reliable_ml/course/",
+        "-m reliable_ml.course.pairing",
+        "-m reliable_ml readable --check",
+    ):
         assert check in recipe, f"make lint lacks {check}"
     assert "--fix" not in recipe and not re.search(r"ruff format(?! --check)", recipe), "lint rewrites nothing"
 
@@ -133,7 +151,10 @@ def test_pre_commit_hooks_are_local_and_run_the_lint_checks():
 
 
 def test_the_lint_tools_are_pinned():
-    pins = [line for line in (PROJECT_ROOT / "requirements-lint.txt").read_text().splitlines()
-            if line and not line.startswith("#")]
+    pins = [
+        line
+        for line in (PROJECT_ROOT / "requirements-lint.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert {p.split("==")[0] for p in pins} == {"ruff", "mypy", "pre-commit"}
     assert all(re.fullmatch(r"[\w-]+==\d+(\.\d+)+", p) for p in pins), pins

@@ -7,6 +7,7 @@ blank lines, which Jupytext does not round-trip) and the same tags (``parameters
 ``remove-cell``, ...). ``python -m reliable_ml.course.pairing`` reads every pair, rewrites
 nothing, and exits 1 naming the pairs that differ (``make lint`` and the pre-commit hook run it).
 """
+
 from __future__ import annotations
 
 import sys
@@ -50,8 +51,7 @@ def out_of_sync(folder: Path = NOTEBOOKS) -> list[str]:
         if ours != theirs:
             problems.append(f"{ipynb.name} (differs from {src.name} at {first_difference(ours, theirs)})")
     stems = {p.stem for p in sources}
-    problems += [f"{p.name} (no {p.stem}.py)" for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-                 if p.stem not in stems]
+    problems += [f"{p.name} (no {p.stem}.py)" for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if p.stem not in stems]
     return problems
 
 

@@ -18,32 +18,45 @@ REPO_URL ?= $(RELIABLE_ML_REPO_URL)
 # numbers; notebooks/NN_name.ipynb is the book's MyST source).
 NOTEBOOK ?= lab/03_humans_vs_models.ipynb
 
-.PHONY: install book test test-fast bench clean sync lab readable install-cells
+.PHONY: install book test test-fast lint bench clean sync lab readable install-cells
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install whenever the pins or the package metadata change.
-$(STAMP): requirements.txt requirements-nodeps.txt requirements-lint.txt pyproject.toml | $(PY)
+$(STAMP): requirements.txt requirements-nodeps.txt requirements-lint.txt requirements-actionlint.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	$(PY) -m pip install -q -r requirements-lint.txt >/dev/null 2>&1 \
-	  || echo "warning: could not install requirements-lint.txt (actionlint): the workflow lint test will be skipped"
+	$(PY) -m pip install -q -r requirements-lint.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install -q -r requirements-actionlint.txt >/dev/null 2>&1 \
+	  || echo "warning: could not install requirements-actionlint.txt: the workflow lint test will be skipped"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Re-executes only the notebooks whose cache key changed (see src/reliable_ml/build_cache.py).
+# Re-executes only the notebooks whose cache key changed (see src/reliable_ml/course/build_cache.py).
 book: $(STAMP)
 	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE) --jobs $(JOBS)
 
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The tests that execute no notebook and build no book (README: how long it takes).
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+# The lint lane, run first by CI; it rewrites nothing. Style and import order (ruff, configured in
+# pyproject.toml), types of the course machinery (mypy), the notebook pairs (notebooks/NN_name.py
+# against its .ipynb: `make sync` fixes them) and the readable copies in lab/ (`make readable`).
+# .pre-commit-config.yaml runs the same checks before a commit (`.venv/bin/pre-commit install`).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/mypy src/reliable_ml/course/
+	$(PY) -m reliable_ml.course.pairing
+	$(PY) -m reliable_ml readable --check
 
 # Speed and memory targets (not part of the timed test suite).
 bench: $(STAMP)

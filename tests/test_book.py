@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from reliable_ml.course import book
+from reliable_ml.course import book, course_map
 
 
 def test_bare_redirect_becomes_a_page_with_favicon(tmp_path):
@@ -103,7 +103,7 @@ def mini_project(tmp_path):
     (proj / "book").mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / "_config.yml", proj / "_config.yml")
     (proj / "_toc.yml").write_text("format: jb-book\nroot: book/index\n")
-    (proj / "book" / "index.md").write_text("# Index\n")
+    (proj / "book" / "index.md").write_text(f"# Index\n\n{course_map.MARKER}\n")
     executed = tmp_path / "executed"
     executed.mkdir()
     executed_notebook(executed / "01_x.ipynb")

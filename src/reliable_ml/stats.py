@@ -436,7 +436,7 @@ def compare_counts(k1: int, n1: int, k2: int, n2: int, *, alpha: float = 0.05,
             raise ValueError(f"{name} must be a whole number (a count); got {value!r}")
     k1, n1, k2, n2 = int(k1), int(n1), int(k2), int(n2)
     _check_counts(k1, n1), _check_counts(k2, n2)
-    d = k1 / n1 - k2 / n2
+    d = (k1 * n2 - k2 * n1) / (n1 * n2)  # one rounding, not two: 0 exactly when the shares are equal
 
     def interval_at(two_sided: float) -> tuple[float, float]:
         lo, hi = difference_interval(k1, n1, k2, n2, two_sided)

@@ -58,15 +58,32 @@ _ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "a
                   "sec", "ch", "etc", "ca", "p", "pp", "ref", "refs", "dr", "prof", "st", "jr"}
 
 
+# Digits, signs and points inside math and code are swapped for private-use characters while the
+# rules run (``$L_2$``, ``$x = -1$`` and `` `top-5` `` hold no numbers of the sentence, and a point
+# there ends no sentence), and swapped back in what a finding quotes.
+_HIDDEN = "0123456789-−+.,%[]()_*"
+_HIDE = str.maketrans({c: chr(0xE000 + i) for i, c in enumerate(_HIDDEN)})
+_SHOW = str.maketrans({chr(0xE000 + i): c for i, c in enumerate(_HIDDEN)})
+
+
+def _hide(m: re.Match) -> str:
+    return m.group(0).translate(_HIDE)
+
+
+def shown(text: str) -> str:
+    """``text`` with what :func:`_inline_plain` hid in math and code restored."""
+    return text.translate(_SHOW)
+
+
 def _inline_plain(text: str) -> str:
-    """Markdown inline markup to plain text: math and code spans become the tokens MATH and
-    CODE (their digits are not numbers of the sentence), links their text, roles their body
-    (citations nothing), HTML tags and emphasis marks are dropped."""
-    text = re.sub(r"\$\$.*?\$\$", " MATH ", text, flags=re.S)
-    text = re.sub(r"(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$", "MATH", text)
+    """Markdown inline markup to plain text: math and code spans stay, their digits, signs and
+    points hidden from the rules; links become their text, roles their body (citations
+    nothing); HTML tags and emphasis marks are dropped. Applying it twice changes nothing."""
+    text = re.sub(r"\$\$.*?\$\$", _hide, text, flags=re.S)
+    text = re.sub(r"(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$", _hide, text)
     text = re.sub(r"\{cite[\w:]*\}`[^`]*`", "", text)
     text = re.sub(r"\{[\w:.-]+\}`([^`]*)`", r"\1", text)
-    text = re.sub(r"(`+).+?\1", "CODE", text)
+    text = re.sub(r"(`+).+?\1", _hide, text)
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
@@ -75,7 +92,7 @@ def _inline_plain(text: str) -> str:
     return text
 
 
-def blocks(markdown: str) -> list[str]:
+def _blocks(markdown: str) -> list[str]:
     """The prose blocks of a Markdown cell (paragraphs, list items, headings, quotes), each on
     one line; code blocks, display math and tables are left out."""
     out: list[str] = []
@@ -137,7 +154,7 @@ def split_sentences(block: str) -> list[str]:
 
 def sentences(markdown: str) -> list[str]:
     """Every sentence of a Markdown cell, in order, as plain text on one line."""
-    return [s for b in blocks(markdown) for s in split_sentences(b)]
+    return [shown(s) for b in _blocks(markdown) for s in split_sentences(b)]
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -346,7 +363,7 @@ def verdict_interval(sentence: str, previous: str = "") -> bool:
 
 # ----------------------------------------------------------------------------- rule 4: placeholders
 
-_PLACEHOLDER = re.compile(r"\[(?:value from|not measured in) the \w+ run\]|(?<![\w`'\"])(?:nan|NaN)(?![\w`'\"])")
+_PLACEHOLDER = re.compile(r"\[(?:value from|not measured in) the \w+ run\]|(?<![\w`'\"-])(?:nan|NaN)(?![\w`'\"-])")
 _NO_DATA = re.compile(r"^\s*none\b|fallback|unavailable|not available|no data", re.I)
 
 
@@ -379,6 +396,7 @@ CHECKS = {"comparative-sign": comparative_sign, "quantifier-share": quantifier_s
 def check_sentence(sentence: str, with_data: bool = True, previous: str = "") -> list[str]:
     """The rules one sentence breaks (``placeholder`` only when ``with_data``; ``previous``: the
     sentence before it in its paragraph, for ``verdict-interval``)."""
+    sentence, previous = _inline_plain(sentence), _inline_plain(previous)
     broken = []
     for rule, check in CHECKS.items():
         if rule == "placeholder" and not with_data:
@@ -391,10 +409,10 @@ def check_sentence(sentence: str, with_data: bool = True, previous: str = "") ->
 def check_text(markdown: str, with_data: bool = True) -> list[tuple[str, str]]:
     """``(rule, sentence)`` for every finding in a Markdown text."""
     found = []
-    for block in blocks(markdown):
+    for block in _blocks(markdown):
         previous = ""
         for s in split_sentences(block):
-            found += [(rule, s) for rule in check_sentence(s, with_data, previous)]
+            found += [(rule, shown(s)) for rule in check_sentence(s, with_data, previous)]
             previous = s
     return found
 
@@ -482,11 +500,12 @@ def default_paths(profile: str = "cpu", lab: Path = LAB_DIR, build_dir: Path | N
     return paths
 
 
-def book_findings(profile: str, executed: Path, lab: Path = LAB_DIR,
+def book_findings(profile: str, executed: Path, lab: Path | None = LAB_DIR,
                   results_dir: Path | None = None) -> list[Finding]:
-    """What ``make book`` checks after the build: the readable copies (profile cpu) and the
-    executed pages in ``executed``."""
-    paths = ([Path(lab)] if profile == "cpu" and Path(lab).is_dir() else []) + \
+    """What ``make book`` checks after the build: the executed pages in ``executed`` and the
+    readable copies in ``lab`` (``None``: none; the book passes them for the cpu profile, whose
+    numbers they quote)."""
+    paths = ([Path(lab)] if lab is not None and Path(lab).is_dir() else []) + \
             ([Path(executed)] if Path(executed).is_dir() else [])
     return check_paths(paths, profile, results_dir)
 

@@ -67,6 +67,7 @@ def test_more_failing_controls(sentence, rule):
     "The clean-accuracy cost is -0.3 points on average (a negative cost means the defence gained accuracy).",
     "The standard models score 0.0% (seeds: 0.0–0.0%) under the grid.",
     "Most images (95% interval 60–80%) keep their label.",  # 95% is a level, not a share
+    "The attack succeeds on nearly all draws (93%; 95% interval 89–97%).",  # bounds are not shares
     "None of the images (0.0%) is flipped, and all images (100.0%) keep their label.",
     "The slope is below 1 (0.91 to 0.93), and r² is 0.99 [0.98, 1.00].",
     "Is the slope below 1 [0.91, 1.02]?",

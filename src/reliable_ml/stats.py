@@ -357,7 +357,9 @@ def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = N
     With ``margin`` (> 0, in the difference's units): Schuirmann's (1987) two one-sided tests.
     "equivalent" when the (1 - 2 alpha) interval lies inside (-margin, margin); the verdict's
     ``margin_supported`` is max(|lo|, |hi|) of that interval, the smallest margin the data
-    support at ``alpha``.
+    support at ``alpha``. Its p-value is the larger of the two one-sided t tests' p for
+    continuous outcomes; for 0/1 outcomes, by the same duality, the smallest alpha at which the
+    (1 - 2 alpha) score interval fits inside the margin (1 when the estimate itself lies outside).
     """
     alpha = _alpha(alpha, margin)
     if outcome not in OUTCOMES:
@@ -491,8 +493,8 @@ def phrase(verdict: Verdict, higher: str = "higher", lower: str = "lower",
     "cannot tell": ``"{cannot_tell} (difference -0.4 points [-1.3, 0.5])"``, signed;
     equivalence: ``"{equivalent} within ±1.0 points (difference +0.2 [-0.3, 0.6])"`` or
     ``"{not_equivalent} within ±1.0 points (difference ...; the data support ±2.4)"``.
-    Decimals grow beyond ``digits`` until a size or an interval end that must be positive does
-    not print as 0.
+    Decimals grow beyond ``digits`` until a size or an interval end that is not 0 does not print
+    as 0 (so "higher by 0.0 [0.0, 0.1]" cannot happen).
     """
     if verdict.direction not in DIRECTIONS + EQUIVALENCE:
         raise ValueError(f"unknown direction {verdict.direction!r}; allowed: {DIRECTIONS + EQUIVALENCE}")
@@ -506,9 +508,11 @@ def phrase(verdict: Verdict, higher: str = "higher", lower: str = "lower",
         k = _digits_for((d, hi), digits)
         return f"{lower} by {-d:.{k}f}{u} [{-hi:.{k}f}, {-lo:.{k}f}]"
 
+    k = _digits_for([v for v in (lo, hi) if v != 0], digits)
+
     def signed(x: float) -> str:
-        x = 0.0 if round(x, digits) == 0 else x
-        return f"{x:+.{digits}f}"
+        x = 0.0 if round(x, k) == 0 else x
+        return f"{x:+.{k}f}"
 
     span = f"difference {signed(d)}{u} [{signed(lo)}, {signed(hi)}]"
     if verdict.direction == "cannot tell":

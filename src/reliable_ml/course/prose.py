@@ -248,9 +248,12 @@ _SHARE = re.compile(rf"(?<![\w.])(?P<a>{_NUM})(?:\s*(?:–|—|-|to)\s*(?P<b>{_N
 
 
 def shares(paren: str) -> list[float]:
-    """The percentages in a parenthesis ("standard 100%, robust 5%", "0.0–0.4%"), interval
-    levels ("95% interval") left out."""
+    """The percentages in a parenthesis ("standard 100%, robust 5%", "seeds: 49.8–51.1%"):
+    interval levels ("95% interval") and interval bounds ("interval 89–97%", "[89, 97]") are
+    not shares of the group."""
     out = []
+    for pattern in (_BRACKET, _KEYWORD):
+        paren = pattern.sub(" ", paren)
     for m in _SHARE.finditer(paren):
         out.append(float(m.group("a").replace(",", "")))
         if m.group("b"):

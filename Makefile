@@ -38,7 +38,8 @@ install: $(STAMP)
 
 # Re-executes only the notebooks whose cache key changed (see src/reliable_ml/course/build_cache.py).
 book: $(STAMP)
-	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE) --jobs $(JOBS)
+	RELIABLE_ML_REPO_URL="$(REPO_URL)" $(PY) -m reliable_ml book --profile $(PROFILE) --jobs $(JOBS) \
+	  $(if $(ALLOW_PROSE_FINDINGS),--allow-prose-findings)
 
 test: $(STAMP)
 	$(PY) -m pytest

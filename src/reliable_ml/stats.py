@@ -1,6 +1,14 @@
-"""Statistics for accuracy comparisons: exact intervals, concentration bounds, probit-scale lines.
+"""Statistics for accuracy comparisons: exact intervals, concentration bounds, probit-scale lines,
+and the one verdict rule every chapter's "higher"/"lower"/"cannot tell" comes from.
 
 Accuracies are fractions in [0, 1] unless a function says otherwise.
+
+Verdicts: :func:`compare` (two samples, paired or not, 0/1 or continuous), :func:`compare_counts`
+(two independent proportions as counts) and :func:`against_reference` (an estimate and its
+interval against a fixed value) return a :class:`Verdict`; :func:`phrase` turns it into the
+words a chapter prints, with numbers whose sign agrees with the words. A chapter never chooses
+"higher" in its own ``if ... else``: ``python -m reliable_ml check-prose`` looks for the
+sentences such code produced.
 """
 from __future__ import annotations
 
@@ -115,7 +123,8 @@ def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95,
 def wilson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k / n: the p with |k/n - p| <= z sqrt(p (1 - p) / n), z = Phi^{-1}(1 - alpha/2).
 
-    Closed form: (p_hat + z^2/2n -+ z sqrt(p_hat (1 - p_hat)/n + z^2/4n^2)) / (1 + z^2/n).
+    Closed form: (p_hat + z^2/2n -+ z sqrt(p_hat (1 - p_hat)/n + z^2/4n^2)) / (1 + z^2/n);
+    the lower bound is exactly 0 at k = 0 and the upper exactly 1 at k = n.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
@@ -125,7 +134,9 @@ def wilson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     p = k_arr / n_arr
     centre = (p + z ** 2 / (2 * n_arr)) / (1 + z ** 2 / n_arr)
     half = z * np.sqrt(p * (1 - p) / n_arr + z ** 2 / (4 * n_arr ** 2)) / (1 + z ** 2 / n_arr)
-    return centre - half, centre + half
+    # exact at the ends: in floating point centre - half at k = 0 is ~1e-19, not 0, and a
+    # comparison of that bound with 0.0 once turned "both 0%" into a verdict
+    return np.where(k_arr == 0, 0.0, centre - half), np.where(k_arr == n_arr, 1.0, centre + half)
 
 
 def difference_interval(k1, n1, k2, n2, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +210,317 @@ def cluster_bootstrap_difference(correct_a, groups_a, correct_b, groups_b, n_boo
     diff = replicates(correct_a, groups_a) - replicates(correct_b, groups_b)
     lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2], axis=1)
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- verdicts and their words
+DIRECTIONS = ("higher", "lower", "cannot tell")
+EQUIVALENCE = ("equivalent", "not shown equivalent")
+OUTCOMES = ("auto", "binary", "continuous")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What :func:`compare`, :func:`compare_counts` and :func:`against_reference` conclude.
+
+    ``direction``: "higher" (a above b, or the estimate above the reference), "lower" or
+    "cannot tell"; for an equivalence test (a ``margin`` was given) "equivalent" or
+    "not shown equivalent". ``difference``: the estimate of a - b (estimate - reference), in
+    the data's units (fractions for 0/1 outcomes). ``interval``: the interval of that difference
+    at level :attr:`level`. ``test``: the test's name; ``p_value``: its p (two-sided; for TOST the
+    larger one-sided p; ``None`` when only an interval was given). ``margin``: the equivalence
+    margin asked for; ``margin_supported``: the smallest margin the data support at ``alpha``,
+    max(|lo|, |hi|) of the (1 - 2 alpha) interval. Turn it into words with :func:`phrase`.
+    """
+
+    direction: str
+    difference: float
+    interval: tuple[float, float]
+    test: str
+    p_value: float | None
+    alpha: float = 0.05
+    margin: float | None = None
+    margin_supported: float | None = None
+
+    @property
+    def level(self) -> float:
+        """Coverage of :attr:`interval`: 1 - alpha, or 1 - 2 alpha for an equivalence test."""
+        return 1 - 2 * self.alpha if self.margin is not None else 1 - self.alpha
+
+
+def _alpha(alpha: float, margin) -> float:
+    upper = 0.5 if margin is not None else 1.0
+    if not 0 < alpha < upper:
+        raise ValueError(f"alpha must lie in (0, {upper:g}){' for an equivalence test' if margin is not None else ''}; "
+                         f"got {alpha!r}")
+    if margin is not None and not (np.isfinite(margin) and margin > 0):
+        raise ValueError(f"the equivalence margin must be a positive finite number; got {margin!r}")
+    return float(alpha)
+
+
+def _decide(sign: int, p: float, lo: float, hi: float, alpha: float) -> str:
+    """A direction only when the sign is not exactly 0, the test rejects at ``alpha`` and the
+    interval lies on the same side of 0; anything else is "cannot tell"."""
+    if sign == 0 or not p < alpha:
+        return "cannot tell"
+    if sign > 0 and lo > 0:
+        return "higher"
+    if sign < 0 and hi < 0:
+        return "lower"
+    return "cannot tell"
+
+
+def _tost_p(interval_at, margin: float) -> float:
+    """TOST p-value by duality (Schuirmann 1987): the smallest alpha at which the (1 - 2 alpha)
+    interval ``interval_at(2 alpha)`` lies inside (-margin, margin); 1.0 when even the point
+    estimate (alpha = 1/2) lies outside. Found by bisection on log(alpha)."""
+    def inside(two_sided: float) -> bool:
+        lo, hi = interval_at(two_sided)
+        return -margin < float(lo) and float(hi) < margin
+
+    if not inside(1.0 - 1e-12):
+        return 1.0
+    low, high = np.log(1e-15), np.log(1.0 - 1e-12)
+    if inside(np.exp(low)):
+        return float(np.exp(low) / 2)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (low, mid) if inside(np.exp(mid)) else (mid, high)
+    return float(np.exp(high) / 2)
+
+
+def _equivalence(difference: float, interval_at, margin: float, alpha: float, test: str,
+                 p_value: float | None = None) -> Verdict:
+    lo, hi = (float(v) for v in interval_at(2 * alpha))
+    inside = -margin < lo and hi < margin
+    p = _tost_p(interval_at, margin) if p_value is None else float(p_value)
+    return Verdict("equivalent" if inside else "not shown equivalent", float(difference), (lo, hi),
+                   f"TOST ({test})", p, alpha, float(margin), max(abs(lo), abs(hi)))
+
+
+def _newcombe_paired(n11: int, n10: int, n01: int, n00: int, alpha: float) -> tuple[float, float]:
+    """Newcombe's (1998b, method 10) interval for p_a - p_b from paired 0/1 outcomes.
+
+    With the 2x2 table (n11 both 1, n10 only a, n01 only b, n00 neither), p_a = (n11 + n10)/n,
+    p_b = (n11 + n01)/n, Wilson intervals (l_a, u_a), (l_b, u_b) and the correlation
+    phi = (n11 n00 - n10 n01) / sqrt((n11+n10)(n01+n00)(n11+n01)(n10+n00)) (0 when a margin is 0):
+    lower = d - sqrt((p_a - l_a)^2 - 2 phi (p_a - l_a)(u_b - p_b) + (u_b - p_b)^2),
+    upper = d + sqrt((u_a - p_a)^2 - 2 phi (u_a - p_a)(p_b - l_b) + (p_b - l_b)^2).
+    """
+    n = n11 + n10 + n01 + n00
+    ka, kb = n11 + n10, n11 + n01
+    pa, pb = ka / n, kb / n
+    la, ua = (float(v) for v in wilson(ka, n, alpha))
+    lb, ub = (float(v) for v in wilson(kb, n, alpha))
+    denom = float(ka) * float(n01 + n00) * float(kb) * float(n10 + n00)
+    phi = (float(n11) * n00 - float(n10) * n01) / np.sqrt(denom) if denom > 0 else 0.0
+    d = pa - pb
+    below = np.sqrt(max((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2, 0.0))
+    above = np.sqrt(max((ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2, 0.0))
+    return d - below, d + above
+
+
+def _as_outcomes(x, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 1 or len(arr) == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of outcomes; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values; drop what was not measured first")
+    return arr
+
+
+def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = None,
+            outcome: str = "auto") -> Verdict:
+    """Is a higher or lower than b (or, with ``margin``, equivalent to it)? One verdict rule.
+
+    ``a``, ``b``: 1-D arrays of per-item outcomes, 0/1 (correct, fooled, ...) or continuous
+    (an accuracy per seed, a share per image). ``paired=True``: item i of a and of b were
+    measured on the same image or seed (same length); ``paired=False``: independent samples.
+    ``outcome``: "binary", "continuous" or "auto" (binary when every value is 0 or 1).
+
+    * paired 0/1: McNemar's exact test (McNemar 1947), the exact binomial test of the
+      n10 discordant pairs where only a is 1 among the n10 + n01 discordant pairs at 1/2
+      (``scipy.stats.binomtest``; p = 1 with no discordant pair), and Newcombe's (1998b,
+      method 10) score interval of p_a - p_b;
+    * independent 0/1: :func:`compare_counts` of the two sums;
+    * paired continuous: the paired t test on d_i = a_i - b_i, interval
+      mean(d) -+ t_{n-1, 1-alpha/2} sd(d) / sqrt(n);
+    * independent continuous: Welch's t test, interval diff -+ t_{nu, 1-alpha/2} se with
+      se^2 = s_a^2/n_a + s_b^2/n_b and Welch-Satterthwaite nu.
+
+    The direction is "higher"/"lower" only when the estimate is not exactly 0 (decided on
+    counts, not floats), the test rejects at ``alpha`` *and* the (1 - alpha) interval lies on
+    the same side of 0; otherwise "cannot tell". (For the t tests the two always agree; for
+    0/1 outcomes the exact test and the score interval can disagree at the margin, and then
+    no verdict is given.) A zero-variance continuous difference is taken at face value (p = 0
+    when it is not 0).
+
+    With ``margin`` (> 0, in the difference's units): Schuirmann's (1987) two one-sided tests.
+    "equivalent" when the (1 - 2 alpha) interval lies inside (-margin, margin); the verdict's
+    ``margin_supported`` is max(|lo|, |hi|) of that interval, the smallest margin the data
+    support at ``alpha``. Its p-value is the larger of the two one-sided t tests' p for
+    continuous outcomes; for 0/1 outcomes, by the same duality, the smallest alpha at which the
+    (1 - 2 alpha) score interval fits inside the margin (1 when the estimate itself lies outside).
+    """
+    alpha = _alpha(alpha, margin)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}; got {outcome!r}")
+    a_arr, b_arr = _as_outcomes(a, "a"), _as_outcomes(b, "b")
+    is01 = bool(np.all(np.isin(a_arr, (0, 1))) and np.all(np.isin(b_arr, (0, 1))))
+    if outcome == "binary" and not is01:
+        raise ValueError("outcome='binary' needs values that are all 0 or 1")
+    binary = is01 if outcome == "auto" else outcome == "binary"
+    if paired and len(a_arr) != len(b_arr):
+        raise ValueError(f"paired outcomes need the same items in a and b; got {len(a_arr)} and {len(b_arr)}")
+    if binary and not paired:
+        return compare_counts(int(a_arr.sum()), len(a_arr), int(b_arr.sum()), len(b_arr),
+                              alpha=alpha, margin=margin)
+    if binary:
+        ai, bi = a_arr.astype(bool), b_arr.astype(bool)
+        n11, n10 = int(np.sum(ai & bi)), int(np.sum(ai & ~bi))
+        n01, n00 = int(np.sum(~ai & bi)), int(np.sum(~ai & ~bi))
+        d = (n10 - n01) / len(ai)
+
+        def interval_at(two_sided: float) -> tuple[float, float]:
+            return _newcombe_paired(n11, n10, n01, n00, two_sided)
+
+        p = float(_st.binomtest(n10, n10 + n01, 0.5).pvalue) if n10 + n01 else 1.0
+        if margin is not None:
+            return _equivalence(d, interval_at, margin, alpha, "Newcombe paired score")
+        lo, hi = interval_at(alpha)
+        return Verdict(_decide(int(np.sign(n10 - n01)), p, lo, hi, alpha), d, (float(lo), float(hi)),
+                       "McNemar exact", p, alpha)
+    if paired:
+        diffs = a_arr - b_arr
+        if len(diffs) < 2:
+            raise ValueError("a paired t test needs at least 2 pairs")
+        d, se, df, test = float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(len(diffs))), len(diffs) - 1, "paired t"
+    else:
+        if len(a_arr) < 2 or len(b_arr) < 2:
+            raise ValueError(f"Welch's t test needs at least 2 values in each sample; got {len(a_arr)} and "
+                             f"{len(b_arr)} (one fixed value: use against_reference)")
+        va, vb = a_arr.var(ddof=1) / len(a_arr), b_arr.var(ddof=1) / len(b_arr)
+        d, se = float(a_arr.mean() - b_arr.mean()), float(np.sqrt(va + vb))
+        df = (va + vb) ** 2 / (va ** 2 / (len(a_arr) - 1) + vb ** 2 / (len(b_arr) - 1)) if se > 0 else np.inf
+        test = "Welch t"
+    return _t_verdict(d, se, df, alpha, margin, test)
+
+
+def _t_verdict(d: float, se: float, df: float, alpha: float, margin, test: str) -> Verdict:
+    def interval_at(two_sided: float) -> tuple[float, float]:
+        q = _st.t.ppf(1 - two_sided / 2, df) if se > 0 else 0.0
+        return d - q * se, d + q * se
+
+    if margin is not None:
+        if se > 0:
+            p = max(_st.t.sf((d + margin) / se, df), _st.t.cdf((d - margin) / se, df))
+        else:
+            p = 0.0 if abs(d) < margin else 1.0
+        return _equivalence(d, interval_at, margin, alpha, test, float(p))
+    p = float(2 * _st.t.sf(abs(d) / se, df)) if se > 0 else (0.0 if d != 0 else 1.0)
+    lo, hi = interval_at(alpha)
+    return Verdict(_decide(int(np.sign(d)), p, lo, hi, alpha), d, (float(lo), float(hi)), test, p, alpha)
+
+
+def compare_counts(k1: int, n1: int, k2: int, n2: int, *, alpha: float = 0.05,
+                   margin: float | None = None) -> Verdict:
+    """Is the proportion k1/n1 higher or lower than k2/n2, two *independent* samples?
+
+    Test: Fisher's exact test of the 2x2 table (``scipy.stats.fisher_exact``), valid at any
+    count, 0 and n included; interval: Newcombe's (1998) hybrid score interval of
+    p1 - p2 (:func:`difference_interval`, Wilson bounds exact at 0 and n). The sign is decided
+    on the counts (k1 n2 vs k2 n1), so 0/n1 against 0/n2 is "cannot tell" exactly. A direction
+    needs both the test (p < alpha) and the interval (excluding 0); with ``margin``, TOST on
+    the (1 - 2 alpha) Newcombe interval (Schuirmann 1987; p by duality, see :func:`compare`).
+    """
+    alpha = _alpha(alpha, margin)
+    for name, value in (("k1", k1), ("n1", n1), ("k2", k2), ("n2", n2)):
+        if isinstance(value, bool) or int(value) != value:
+            raise ValueError(f"{name} must be a whole number (a count); got {value!r}")
+    k1, n1, k2, n2 = int(k1), int(n1), int(k2), int(n2)
+    _check_counts(k1, n1), _check_counts(k2, n2)
+    d = (k1 * n2 - k2 * n1) / (n1 * n2)  # one rounding, not two: 0 exactly when the shares are equal
+
+    def interval_at(two_sided: float) -> tuple[float, float]:
+        lo, hi = difference_interval(k1, n1, k2, n2, two_sided)
+        return float(lo), float(hi)
+
+    if margin is not None:
+        return _equivalence(d, interval_at, margin, alpha, "Newcombe score")
+    p = float(_st.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
+    lo, hi = interval_at(alpha)
+    sign = int(np.sign(k1 * n2 - k2 * n1))
+    return Verdict(_decide(sign, p, lo, hi, alpha), d, (lo, hi), "Fisher exact", p, alpha)
+
+
+def against_reference(estimate: float, interval, reference: float, *, alpha: float = 0.05) -> Verdict:
+    """Is an estimate (a probit slope, an accuracy) above or below a reference value?
+
+    ``interval``: the estimate's (1 - alpha) interval (bootstrap, exact, ...). "higher" when
+    its lower end exceeds ``reference``, "lower" when its upper end is below it, otherwise
+    "cannot tell" (an interval that contains or touches the reference gives no verdict:
+    "slightly below 1" needs an interval that excludes 1). The verdict's difference and
+    interval are estimate - reference and interval - reference.
+    """
+    alpha = _alpha(alpha, None)
+    lo, hi = (float(v) for v in interval)
+    estimate, reference = float(estimate), float(reference)
+    if not all(np.isfinite((lo, hi, estimate, reference))):
+        raise ValueError(f"estimate, interval and reference must be finite; got {estimate!r}, "
+                         f"{(lo, hi)!r}, {reference!r}")
+    if not lo <= estimate <= hi:
+        raise ValueError(f"the interval ({lo}, {hi}) must contain the estimate {estimate}")
+    direction = "higher" if lo > reference else "lower" if hi < reference else "cannot tell"
+    return Verdict(direction, estimate - reference, (lo - reference, hi - reference),
+                   f"interval vs reference {reference:g}", None, alpha)
+
+
+def _digits_for(values, digits: int, most: int = 6) -> int:
+    """At least ``digits`` decimals, more (up to ``most``) until no value in ``values`` rounds to 0."""
+    while digits < most and any(round(abs(v), digits) == 0 for v in values):
+        digits += 1
+    return digits
+
+
+def phrase(verdict: Verdict, higher: str = "higher", lower: str = "lower",
+           cannot_tell: str = "the data cannot tell them apart", *, equivalent: str = "equivalent",
+           not_equivalent: str = "not shown equivalent", scale: float = 100.0, unit: str = "points",
+           digits: int = 1) -> str:
+    """The words a chapter prints for ``verdict``, the number's sign always agreeing with them.
+
+    "higher": ``"{higher} by 3.2 points [1.1, 5.0]"`` (difference and interval, times ``scale``);
+    "lower": ``"{lower} by 3.2 points [1.1, 5.0]"``: the size of the gap and its interval,
+    positive, so a comparative word never stands next to a negative number;
+    "cannot tell": ``"{cannot_tell} (difference -0.4 points [-1.3, 0.5])"``, signed;
+    equivalence: ``"{equivalent} within ±1.0 points (difference +0.2 [-0.3, 0.6])"`` or
+    ``"{not_equivalent} within ±1.0 points (difference ...; the data support ±2.4)"``.
+    Decimals grow beyond ``digits`` until a size or an interval end that is not 0 does not print
+    as 0 (so "higher by 0.0 [0.0, 0.1]" cannot happen).
+    """
+    if verdict.direction not in DIRECTIONS + EQUIVALENCE:
+        raise ValueError(f"unknown direction {verdict.direction!r}; allowed: {DIRECTIONS + EQUIVALENCE}")
+    u = f" {unit}" if unit else ""
+    d = verdict.difference * scale
+    lo, hi = (v * scale for v in verdict.interval)
+    if verdict.direction == "higher":
+        k = _digits_for((d, lo), digits)
+        return f"{higher} by {d:.{k}f}{u} [{lo:.{k}f}, {hi:.{k}f}]"
+    if verdict.direction == "lower":
+        k = _digits_for((d, hi), digits)
+        return f"{lower} by {-d:.{k}f}{u} [{-hi:.{k}f}, {-lo:.{k}f}]"
+
+    k = _digits_for([v for v in (lo, hi) if v != 0], digits)
+
+    def signed(x: float) -> str:
+        x = 0.0 if round(x, k) == 0 else x
+        return f"{x:+.{k}f}"
+
+    span = f"difference {signed(d)}{u} [{signed(lo)}, {signed(hi)}]"
+    if verdict.direction == "cannot tell":
+        return f"{cannot_tell} ({span})"
+    m, supported = verdict.margin * scale, verdict.margin_supported * scale
+    if verdict.direction == "equivalent":
+        return f"{equivalent} within ±{m:.{digits}f}{u} ({span})"
+    return f"{not_equivalent} within ±{m:.{digits}f}{u} ({span}; the data support ±{supported:.{digits}f})"
 
 
 # ----------------------------------------------------------------------------- drops across many models

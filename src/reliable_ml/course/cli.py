@@ -1,4 +1,4 @@
-"""Command line: ``python -m reliable_ml run|book|scorecard ...``."""
+"""Command line: ``python -m reliable_ml run|book|readable|scorecard|check-prose ...``."""
 from __future__ import annotations
 
 import argparse
@@ -34,11 +34,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="reuse the notebooks already executed in _build/executed/<profile>")
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     book.add_argument("--jobs", type=int, default=1, help=JOBS_HELP)
+    book.add_argument("--allow-prose-findings", action="store_true",
+                      help="build even when check-prose finds sentences that contradict their numbers "
+                           "(they are still printed; for while chapters are being fixed)")
 
     lab = sub.add_parser("readable", help="write the readable copies lab/NN_name.ipynb (prose with the run's numbers)")
     lab.add_argument("--profile", default="cpu", choices=PROFILES, help="the run whose numbers the text shows")
     lab.add_argument("--check", action="store_true",
                      help="write nothing; exit 1 when a copy differs from the chapters and results")
+
+    prose = sub.add_parser("check-prose", help="find sentences that contradict their own numbers "
+                           "(readable copies and executed pages); exit 1 on a finding")
+    prose.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="notebooks or folders of NN_*.ipynb (default: lab/ and, when present, "
+                            "_build/executed/<profile>/)")
+    prose.add_argument("--profile", default="cpu", choices=PROFILES,
+                       help="the executed pages to read by default, and the run an executed page belongs to")
 
     card = sub.add_parser("scorecard", help="judge the published claims against the results files")
     card.add_argument("--profile", default=None, choices=PROFILES,
@@ -68,10 +79,47 @@ def _scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_prose(args: argparse.Namespace) -> int:
+    from reliable_ml.course import prose
+
+    paths = args.paths or prose.default_paths(args.profile)
+    try:
+        findings = prose.check_paths(paths, args.profile)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    prose.report(findings)
+    print(f"{len(findings)} prose finding(s) in {len(paths)} path(s)", file=sys.stderr)
+    return 1 if findings else 0
+
+
+def prose_gate(profile: str, executed: Path, allow: bool, lab: Path | None = None,
+               results_dir: Path | None = None) -> int:
+    """What ``book`` does after the build: check the prose readers read (the executed pages, and
+    the readable copies in ``lab`` when given) and return 1 on a finding, unless ``allow``
+    (``--allow-prose-findings``), which prints them with a warning and returns 0."""
+    from reliable_ml.course import prose
+
+    findings = prose.book_findings(profile, executed, lab, results_dir)
+    if not findings:
+        return 0
+    prose.report(findings, sys.stderr)
+    if allow:
+        print(f"warning: {len(findings)} sentence(s) contradict their numbers; built anyway "
+              "(--allow-prose-findings)", file=sys.stderr)
+        return 0
+    print(f"error: {len(findings)} sentence(s) contradict their numbers (python -m reliable_ml "
+          "check-prose); fix the chapters, or build with --allow-prose-findings "
+          "(make book ALLOW_PROSE_FINDINGS=1) while they are being fixed", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "scorecard":
         return _scorecard(args)
+    if args.command == "check-prose":
+        return _check_prose(args)
     if args.command == "readable":
         from reliable_ml.course import readable
 
@@ -116,11 +164,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {o.error}", file=sys.stderr)
             print("error: the book is not built because notebooks failed", file=sys.stderr)
             return 1
+    from reliable_ml.course import readable
     from reliable_ml.course.results import ENV_RESULTS
 
-    if args.profile == "cpu" and not os.environ.get(ENV_RESULTS):  # lab/ quotes the committed cpu results
-        from reliable_ml.course import readable
-
+    lab = readable.LAB_DIR if args.profile == "cpu" and not os.environ.get(ENV_RESULTS) else None
+    if lab is not None:  # lab/ quotes the committed cpu results
         for path in readable.write_all("cpu"):
             print(f"readable copy updated: lab/{path.name} (commit it with the results)")
     site = book_mod.stage(executed, runner.BUILD_DIR / "site")
@@ -130,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"book built: {index}")
-    return 0
+    return prose_gate(args.profile, executed, args.allow_prose_findings, lab)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ comment to `src/reliable_ml/<helper>.py` (restored afterwards), which changes it
 
 writes results/bench/book_cache.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,16 +40,20 @@ def one_build(out: Path, profile: str) -> dict:
     site = book.stage(out / "executed", out / "site", results_dir=ROOT / "results", repo_url="")
     t0 = time.perf_counter()
     book.build(site, out, strict=True, reuse=True)
-    return {"executed": [o.notebook for o in outcomes if not o.cached],
-            "reused": [o.notebook for o in outcomes if o.cached], "html_s": time.perf_counter() - t0}
+    return {
+        "executed": [o.notebook for o in outcomes if not o.cached],
+        "reused": [o.notebook for o in outcomes if o.cached],
+        "html_s": time.perf_counter() - t0,
+    }
 
 
 def timed_build(out: Path, profile: str) -> tuple[float, dict]:
     path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "RELIABLE_ML_RESULTS": str(out / "results"), "PYTHONPATH": path}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--step", str(out), "--profile", profile],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--step", str(out), "--profile", profile], env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -106,7 +111,7 @@ def main() -> None:
         "touched_helper_reused": touched["reused"],
         "target_unchanged_s": 30,
         "note": "each build is a fresh Python process (start-up and imports counted); timings on a "
-                "shared machine are inflated by other load",
+        "shared machine are inflated by other load",
     }
     assert unchanged["executed"] == [], f"nothing changed, yet executed {unchanged['executed']}"
     assert touched["executed"] == users, f"expected {users} to run again, ran {touched['executed']}"

@@ -5,6 +5,7 @@ Target (issue: course skeleton): the second ``load_images("cifar10-jpeg", "train
 
     python benchmarks/data_cache.py [--name cifar10-jpeg] [--split train] [--repeats 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,8 @@ import json
 import time
 
 from reliable_ml import device_name
-from reliable_ml.data import load_images
 from reliable_ml.course.results import results_root
+from reliable_ml.data import load_images
 
 TARGET_S = 1.0
 
@@ -35,9 +36,17 @@ def main() -> int:
         float(x[-1].float().mean())  # touch the data so a lazy load is paid for
         cached.append(time.perf_counter() - t0)
     best = min(cached)
-    record = {"benchmark": "data_cache", "dataset": info.source, "split": args.split, "n": info.n,
-              "first_load_s": round(first, 3), "cached_load_s": [round(c, 3) for c in cached],
-              "target_s": TARGET_S, "meets_target": best < TARGET_S, "device": device_name()}
+    record = {
+        "benchmark": "data_cache",
+        "dataset": info.source,
+        "split": args.split,
+        "n": info.n,
+        "first_load_s": round(first, 3),
+        "cached_load_s": [round(c, 3) for c in cached],
+        "target_s": TARGET_S,
+        "meets_target": best < TARGET_S,
+        "device": device_name(),
+    }
     out = results_root() / "bench" / "data_cache.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -67,6 +73,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("01_accuracy_decomposition")
 
 # %% tags=["parameters"]
@@ -92,19 +99,18 @@ public_fraction = 0.3
 alpha = 0.05
 
 # %% tags=["hide-input"]
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 from IPython.display import display
-from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
-from reliable_ml import course
-from reliable_ml.shift import adaptive, reanalysis, similarity, writers
-from reliable_ml import data, stats
-from reliable_ml.util import plots, notes
-from reliable_ml.models import zoo
+from reliable_ml import course, data, stats
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 from reliable_ml.data import kaggle
 from reliable_ml.experiments import zoo as zoo_experiment
+from reliable_ml.models import zoo
+from reliable_ml.shift import adaptive, reanalysis, similarity, writers
+from reliable_ml.util import notes, plots
 
 run = course.start("01_accuracy_decomposition", profile, seed=seed)
 plots.use_style()
@@ -890,6 +896,7 @@ for key, value in numbers.items():
 # Engstrom et al.'s published correction, read from the course's claims registry (a published
 # figure, quoted, not measured here)
 import re  # noqa: E402
+
 from reliable_ml.course import claims as claims_registry  # noqa: E402
 
 engstrom = next(c for c in claims_registry.CLAIMS if c["id"] == "engstrom_bias")

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -57,6 +63,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("02_rebuilding_a_test_set")
 
 # %% tags=["parameters"]
@@ -90,16 +97,19 @@ alpha = 0.05
 torch_threads = 2
 
 # %% tags=["hide-input"]
-import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
 from IPython.display import display
-from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
 
-from reliable_ml import course
-from reliable_ml.labels import annotation, grid_labeling, human_labels as hl, labeling, rebuild
-from reliable_ml import data
+from reliable_ml import course, data
+from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
+from reliable_ml.labels import annotation, grid_labeling, labeling, rebuild
+from reliable_ml.labels import human_labels as hl
+from reliable_ml.models import zoo
 from reliable_ml.shift import effective_robustness as er
 from reliable_ml.util import notes, plots
-from reliable_ml.models import zoo
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -215,7 +225,7 @@ glue("n_grids", int(res.n_grids), display=False)
 glue("n_items", len(res.shown), display=False)
 glue("careless_discarded", int((~res.worker_valid & res.worker_careless).sum()), display=False)
 glue("careless_total", int((res.worker_careless & (res.worker_grids > 0)).sum()), display=False)
-glue("clarity_acc", 100 * mn.clarity_acc, display=False);
+glue("clarity_acc", 100 * mn.clarity_acc, display=False)
 
 # %% [markdown]
 # The simulated crowd did {glue:text}`n_grids` grids to give each of the
@@ -257,7 +267,7 @@ display(rebuild.sf_histograms(mn).round(1))
 rebuild.review_grid(mn, {"train": x_train, "test": mnist_test.x}, 12, "MNIST", sources["mnist_pool"])
 plt.show()
 glue("nd_removed", int(mn.near_dups.remove.sum()), display=False)
-glue("nd_pool", len(mn.near_dups.remove), display=False);
+glue("nd_pool", len(mn.near_dups.remove), display=False)
 
 # %% [markdown]
 # With these thresholds {glue:text}`nd_removed` of the {glue:text}`nd_pool` candidates are
@@ -347,7 +357,7 @@ figures["imagenetv2_testbed_mean_drop_points"] = {s: round(v, 3) for s, v in tb_
 figures["imagenetv2_testbed_models"] = tb_models
 for s in rebuild.STRATEGIES:
     glue(f"tb_drop_{s}", tb_drop.get(s, float("nan")), display=False)
-glue("tb_models", tb_models, display=False);
+glue("tb_models", tb_models, display=False)
 
 # %% [markdown]
 # How does the drop vary with accuracy? Chapter 1 answers on the probit scale: fit
@@ -537,7 +547,7 @@ def apparent_drop(k, reference, pool, rng, edges=hl.FINE_EDGES):
 # %% tags=["hide-input"]
 glue("skew_high_sf", skew_high_sf, display=False)
 glue("skew_keep", skew_keep, display=False)
-glue("engstrom_resamples", engstrom_resamples, display=False);
+glue("engstrom_resamples", engstrom_resamples, display=False)
 
 # %%
 if cifar:

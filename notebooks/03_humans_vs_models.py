@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -63,6 +69,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("03_humans_vs_models")
 
 # %% tags=["parameters"]
@@ -79,16 +86,19 @@ alpha = 0.05
 torch_threads = 2
 
 # %% tags=["hide-input"]
-import numpy as np, pandas as pd, matplotlib.pyplot as plt, torch
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
 from IPython.display import display
-from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
 
-from reliable_ml import course
-from reliable_ml import data
-from reliable_ml.shift import effective_robustness as er
-from reliable_ml.labels import human_labels as hl, humans, labeling
-from reliable_ml.util import plots, notes
+from reliable_ml import course, data
+from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
+from reliable_ml.labels import human_labels as hl
+from reliable_ml.labels import humans, labeling
 from reliable_ml.models import zoo
+from reliable_ml.shift import effective_robustness as er
+from reliable_ml.util import notes, plots
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -116,7 +126,7 @@ try:
 except data.DataUnavailable as err:
     notes.show_missing(err, "the published result (ImageNet testbed)")
 glue("best_model", figures.get("testbed_best_model", "n/a"), display=False)
-glue("best_drop", figures.get("testbed_best_model_drop", float("nan")), display=False);
+glue("best_drop", figures.get("testbed_best_model_drop", float("nan")), display=False)
 
 # %% [markdown]
 # How does the loss depend on accuracy? As in chapter 1, read it on the probit scale: the slope
@@ -223,7 +233,7 @@ glue("ha_rows", hai.get("table_rows", 0), display=False)
 for j, k in enumerate(("n_val", "n_v2")):
     glue(f"ha_{k}", hai.get("n", {}).get("all_images", [float("nan")] * 2)[j], display=False)
 glue("ha_halfwidth", float(np.mean([(v["ci"][1] - v["ci"][0]) / 2 for v in hai.get("labelers", {}).values()]
-                                   or [float("nan")])), display=False);
+                                   or [float("nan")])), display=False)
 
 # %% [markdown]
 # On all images the median labeler ({glue:text}`ha_median_labeler`) loses
@@ -375,7 +385,7 @@ if cifar:
         single["best"] = correct_pub[best]
     summ = {k: humans.hesitation_summary(agree, c, hesitant) for k, c in single.items()}
     display(pd.DataFrame(summ).rename(columns={"zoo": "small zoo (majority)", "cv": "cross-validated model",
-                                               "best": f"best published model"}).round(2))
+                                               "best": "best published model"}).round(2))
     c10h["zoo_test_acc"] = dict(zip(trained_c, np.round(100 * correct.mean(1), 2).tolist()))
     c10h["by_agreement"] = {name: t["model accuracy (%)"].round(3).to_dict() for name, t in tables.items()}
     c10h["hesitation"] = {name: {k: round(v, 3) for k, v in s.items()} for name, s in summ.items()}
@@ -508,7 +518,7 @@ if task is not None:
         glue_values(er.slope_numbers("zoo", zoo_slope))
 glue("mnist_drop", figures.get("zoo_mean_drop_points", float("nan")), display=False)
 glue("n_labelers", figures.get("n_labelers", 0), display=False)
-glue("n_per_source", n_per_source, display=False);
+glue("n_per_source", n_per_source, display=False)
 
 # %% [markdown]
 # The zoo loses {glue:text}`mnist_drop:.1f` points on average on the students' digits.

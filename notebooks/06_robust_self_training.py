@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -55,6 +61,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("06_robust_self_training")
 
 # %% tags=["parameters"]
@@ -81,16 +88,24 @@ seeds = 3
 torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 
 # %% tags=["hide-input"]
-import time, numpy as np, pandas as pd, matplotlib.pyplot as plt, torch, torch.nn.functional as F  # noqa: E401
+import time  # noqa: E401
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
 from IPython.display import display
 
 from reliable_ml import course
 from reliable_ml.course.glue import glue_missing, glue_numbers, glue_text  # the prose's numbers
-from reliable_ml.robust import image_task, plots as robust_plots
-from reliable_ml.util import plots, notes
-from reliable_ml.robust import gaussian_model as gm, train as rt
-from reliable_ml.robust import self_training as st
 from reliable_ml.experiments import rst_cifar
+from reliable_ml.robust import gaussian_model as gm
+from reliable_ml.robust import image_task
+from reliable_ml.robust import plots as robust_plots
+from reliable_ml.robust import self_training as st
+from reliable_ml.robust import train as rt
+from reliable_ml.util import notes, plots
 
 run = course.start("06_robust_self_training", profile, seed=seed)
 plots.use_style()

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -57,6 +63,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("07_backdoors_and_spurious_correlations")
 
 # %% tags=["parameters"]
@@ -87,17 +94,17 @@ cifar_subset = True  # cpu: BadNets on a CIFAR-10 subset too
 torch_threads = 1  # CPU threads for torch; 0 keeps torch's default
 
 # %% tags=["hide-input"]
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from IPython.display import display
 
 from reliable_ml import course
 from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
 from reliable_ml.pipeline import backdoor_lab as bl
-from reliable_ml.util import plots, notes
-from reliable_ml.robust import shared_model as rm
 from reliable_ml.pipeline import poisoning as po
+from reliable_ml.robust import shared_model as rm
+from reliable_ml.util import plots
 
 run = course.start("07_backdoors_and_spurious_correlations", profile, seed=seed)
 plots.use_style()

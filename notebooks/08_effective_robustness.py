@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -73,6 +79,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("08_effective_robustness")
 
 # %% tags=["parameters"]
@@ -88,19 +95,19 @@ zoo_train_sizes = [2000, 10000, 60000]  # MNIST training-set sizes; every member
 
 # %% tags=["hide-input"]
 import json
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
 from scipy.stats import norm
 
-from reliable_ml import course
-from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
-from reliable_ml import data, stats
-from reliable_ml.util import plots, notes
+from reliable_ml import course, data, stats
 from reliable_ml.course import results
+from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
 from reliable_ml.shift import effective_robustness as er
 from reliable_ml.shift import published_results as pr
+from reliable_ml.util import notes, plots
 
 run = course.start("08_effective_robustness", profile, seed=seed)
 plots.use_style()

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -57,6 +63,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("09_label_quality")
 
 # %% tags=["parameters"]
@@ -77,13 +84,12 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
-from reliable_ml import course
-from reliable_ml import data
-from reliable_ml.util import plots, notes
-from reliable_ml.labels import label_quality as lq
+from reliable_ml import course, data
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 from reliable_ml.data import label_errors as le
+from reliable_ml.labels import label_quality as lq
+from reliable_ml.util import notes, plots
 
 run = course.start("09_label_quality", profile, seed=seed)
 torch.set_num_threads(1)  # a small MLP on 2 shared cores: one thread avoids OpenMP synchronisation cost

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -61,6 +67,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("10_nonrobust_features")
 
 # %% tags=["parameters"]
@@ -83,22 +90,19 @@ cifar_part = True  # also run the CIFAR-10 subset
 torch_threads = 1  # CPU threads for torch (0: torch's default)
 
 # %% tags=["hide-input"]
-import numpy as np
-import pandas as pd
 import matplotlib.pyplot as plt
+import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 
-from reliable_ml import course
-from reliable_ml.robust import attacks
-from reliable_ml import data, settings
-from reliable_ml.models import nets as models
-from reliable_ml.util import plots, notes
-from reliable_ml.robust import nonrobust as nr
-from reliable_ml.robust import train as rt
-from reliable_ml.robust import shared_model as rm
+from reliable_ml import course, data, settings
+from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
 from reliable_ml.experiments import nonrobust_cifar
+from reliable_ml.robust import attacks
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.robust import shared_model as rm
+from reliable_ml.robust import train as rt
+from reliable_ml.util import notes, plots
 
 run = course.start("10_nonrobust_features", profile, seed=seed)
 plots.use_style()
@@ -226,7 +230,7 @@ for name, value in glued.items():
 
 # %% [markdown]
 # **What the numbers show.** Fresh models trained on {glue:text}`mn_n:,d` relabelled images and
-# tested on clean, correctly labelled test images score {glue:text}`mn_rand:.1f`% ± 
+# tested on clean, correctly labelled test images score {glue:text}`mn_rand:.1f`% ±
 # {glue:text}`mn_rand_sd:.1f` (mean ± sd over {glue:text}`mn_seeds` training seeds, range
 # {glue:text}`mn_rand_min:.1f`–{glue:text}`mn_rand_max:.1f`%) when trained on $D_{rand}$ and
 # {glue:text}`mn_det:.1f`% ± {glue:text}`mn_det_sd:.1f` (range

@@ -16,12 +16,18 @@
 # %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
@@ -62,6 +68,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
+
 compute_note("11_spatial_and_physical_robustness")
 
 # %% tags=["parameters"]
@@ -90,20 +97,19 @@ cifar_part = True  # also run the CIFAR-10 subset
 torch_threads = 1  # CPU threads for torch (0: torch's default)
 
 # %% tags=["hide-input"]
-import numpy as np
-import pandas as pd
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from reliable_ml import course
-from reliable_ml import data
-from reliable_ml.robust import eot
-from reliable_ml.util import notes, plots
-from reliable_ml.robust import nonrobust as nr, spatial as sp
+from reliable_ml import course, data
 from reliable_ml.course.glue import glue, glue_missing  # the prose's numbers
-from reliable_ml.robust.shared_model import shared_robust_model
 from reliable_ml.experiments import spatial_cifar
+from reliable_ml.robust import eot
+from reliable_ml.robust import nonrobust as nr
+from reliable_ml.robust import spatial as sp
+from reliable_ml.robust.shared_model import shared_robust_model
+from reliable_ml.util import notes, plots
 
 run = course.start("11_spatial_and_physical_robustness", profile, seed=seed)
 plots.use_style()

@@ -1,4 +1,5 @@
 """Shared fixtures: isolated data roots, caches and results folders."""
+
 from __future__ import annotations
 
 import os
@@ -77,9 +78,15 @@ def smoke_runs(tmp_path_factory):
 
 # Set by .ci/run, whose no-data cpu book build follows the tests: the no-data smoke run would repeat it.
 ENV_NODATA_BOOK_FOLLOWS = "RELIABLE_ML_NODATA_BOOK_FOLLOWS"
-NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-              "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-              "ALL_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}
+NO_NETWORK = {
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "no_proxy": "",
+    "NO_PROXY": "",
+}
 
 
 @pytest.fixture(scope="session")
@@ -94,15 +101,21 @@ def smoke_runs_nodata(tmp_path_factory, smoke_runs):
     from reliable_ml.data.root import data_root
 
     if os.environ.get(ENV_NODATA_BOOK_FOLLOWS):
-        pytest.skip(f"${ENV_NODATA_BOOK_FOLLOWS} is set: .ci/run builds the cpu book with no data and no "
-                    "network after the tests, which executes every chapter on this path")
+        pytest.skip(
+            f"${ENV_NODATA_BOOK_FOLLOWS} is set: .ci/run builds the cpu book with no data and no "
+            "network after the tests, which executes every chapter on this path"
+        )
     root = data_root()
     if not root.is_dir() or not any(root.iterdir()):
         return smoke_runs
     tmp = tmp_path_factory.mktemp("nodata")
-    env = {"RELIABLE_ML_DATA": str(tmp / "data"), "RELIABLE_ML_CACHE": str(tmp / "cache"),
-           "RELIABLE_ML_RESULTS": str(tmp / "results"), "RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"),
-           **NO_NETWORK}
+    env = {
+        "RELIABLE_ML_DATA": str(tmp / "data"),
+        "RELIABLE_ML_CACHE": str(tmp / "cache"),
+        "RELIABLE_ML_RESULTS": str(tmp / "results"),
+        "RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"),
+        **NO_NETWORK,
+    }
     (tmp / "data").mkdir()
     before = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -1,4 +1,5 @@
 """reliable_ml.shift.adaptive: best-of-k optimism, the worst-case boosting attack, leaderboards."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -141,8 +142,9 @@ def test_attack_queries_are_reproducible_and_checked():
 
 
 def test_public_vs_private_follows_plot_kaggle_rule():
-    public = pd.DataFrame({"team": ["a", "b", "c", "d", "a"], "score": [0.9, 0.8, 0.0, 0.7, 0.1],
-                           "entries": [3, 1, 5, 2, 9]})
+    public = pd.DataFrame(
+        {"team": ["a", "b", "c", "d", "a"], "score": [0.9, 0.8, 0.0, 0.7, 0.1], "entries": [3, 1, 5, 2, 9]}
+    )
     private = pd.DataFrame({"team": ["d", "a", "c", "b"], "score": [0.75, 0.7, 0.6, 0.5], "entries": [2, 3, 5, 4]})
     both = adaptive.public_vs_private(public, private)
     # b has 1 public entry, c a public score of 0, a's duplicate row is dropped
@@ -162,11 +164,20 @@ def test_board_summary_known_values_and_lower_is_better():
 
 
 def test_kaggle_numbers_counts_and_words():
-    summary = pd.DataFrame({"metric": ["AUC"] * 4, "teams": [10, 20, 30, 40], "spearman": [0.9, 0.5, 0.1, 0.7],
-                            "median_public_minus_private": [0.01, -0.02, 0.03, -0.01],
-                            "median_optimism": [0.01, -0.02, 0.03, -0.01], "top_spread": [0.02, 0.01, 0.05, 0.05],
-                            "shift_5_95": [[0, 1]] * 4, "winner_private_rank": [1, 5, 2, 9],
-                            "higher_is_better": [True] * 4}, index=list("abcd"))
+    summary = pd.DataFrame(
+        {
+            "metric": ["AUC"] * 4,
+            "teams": [10, 20, 30, 40],
+            "spearman": [0.9, 0.5, 0.1, 0.7],
+            "median_public_minus_private": [0.01, -0.02, 0.03, -0.01],
+            "median_optimism": [0.01, -0.02, 0.03, -0.01],
+            "top_spread": [0.02, 0.01, 0.05, 0.05],
+            "shift_5_95": [[0, 1]] * 4,
+            "winner_private_rank": [1, 5, 2, 9],
+            "higher_is_better": [True] * 4,
+        },
+        index=list("abcd"),
+    )
     per, overall, numbers = adaptive.kaggle_numbers(summary)
     assert overall["share_public_flattered_pct"] == 50.0 and overall["share_shift_below_top_spread_pct"] == 75.0
     assert numbers["kg_leader_top3"] == 2 and numbers["kg_rho_med"] == pytest.approx(0.6)

@@ -1,4 +1,5 @@
 """Annotation pipeline: crowd simulation, selection frequency, sampling strategies, near duplicates."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -200,15 +201,18 @@ def test_near_duplicate_search_finds_planted_duplicates():
         src = train if ref == "train" else test
         noisy = src[j].int() + torch.randint(-6, 7, src[j].shape, generator=g)  # re-encoding noise
         pool[p] = noisy.clamp(0, 255).to(torch.uint8)
-    nd = an.near_duplicates(pool, {"train": train, "test": test}, pixel_threshold=0.05,
-                            feature_threshold=0.0, feature_dim=8)
+    nd = an.near_duplicates(
+        pool, {"train": train, "test": test}, pixel_threshold=0.05, feature_threshold=0.0, feature_dim=8
+    )
     assert set(np.flatnonzero(nd.remove)) == set(planted)
     pairs = nd.closest_pairs(3)
-    assert {(int(r.pool), r.reference, int(r.ref_index)) for r in pairs.itertuples()} == \
-        {(p, ref, j) for p, (ref, j) in planted.items()}
+    assert {(int(r.pool), r.reference, int(r.ref_index)) for r in pairs.itertuples()} == {
+        (p, ref, j) for p, (ref, j) in planted.items()
+    }
     # the feature distance alone finds them too
-    nd_ft = an.near_duplicates(pool, {"train": train, "test": test}, pixel_threshold=0.0,
-                               feature_threshold=0.1, feature_dim=8)
+    nd_ft = an.near_duplicates(
+        pool, {"train": train, "test": test}, pixel_threshold=0.0, feature_threshold=0.1, feature_dim=8
+    )
     assert set(planted) <= set(np.flatnonzero(nd_ft.remove))
     with pytest.raises(ValueError, match="thresholds"):
         an.near_duplicates(pool, {"train": train}, -1, 0)

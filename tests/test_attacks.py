@@ -1,13 +1,14 @@
 """FGSM/PGD: hand-computed steps, the ball constraint, monotonicity, and a cross-check with torchattacks."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from reliable_ml.robust import attacks
-from reliable_ml.models import nets as models
 from reliable_ml.data import load_images
+from reliable_ml.models import nets as models
+from reliable_ml.robust import attacks
 
 EPS = 0.1  # on 8x8 digits this leaves the model with a middling robust accuracy
 
@@ -26,7 +27,7 @@ def digits():
     for _ in range(8):
         perm = torch.randperm(len(x))
         for i in range(0, len(x), 64):
-            idx = perm[i:i + 64]
+            idx = perm[i : i + 64]
             loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
@@ -62,8 +63,9 @@ def test_fgsm_equals_hand_computed_sign_step(digits):
 @pytest.mark.parametrize("norm, eps", [("linf", EPS), ("l2", 1.0)])
 def test_perturbation_stays_in_ball_and_image_range(digits, norm, eps):
     model, x, y = digits
-    x_adv, success = attacks.pgd(model, x, y, eps, norm=norm, steps=10, restarts=2,
-                                 generator=torch.Generator().manual_seed(0))
+    x_adv, success = attacks.pgd(
+        model, x, y, eps, norm=norm, steps=10, restarts=2, generator=torch.Generator().manual_seed(0)
+    )
     delta = (x_adv - x).flatten(1)
     size = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
     assert float(size.max()) <= eps * (1 + 1e-5)
@@ -82,8 +84,16 @@ def test_pgd_linf_matches_torchattacks(digits, random_start):
     ref = torchattacks.PGD(model, **settings)(x, y)
     with torch.no_grad():
         ref_acc = float((model(ref).argmax(1) == y).float().mean())
-    ours = attacks.robust_accuracy(model, x, y, EPS, steps=10, step_size=EPS / 4,
-                                   random_start=random_start, generator=torch.Generator().manual_seed(1))
+    ours = attacks.robust_accuracy(
+        model,
+        x,
+        y,
+        EPS,
+        steps=10,
+        step_size=EPS / 4,
+        random_start=random_start,
+        generator=torch.Generator().manual_seed(1),
+    )
     assert 0.15 < ref_acc < 0.9, "pick EPS so the comparison is informative"
     assert abs(ours - ref_acc) <= 0.01, (ours, ref_acc)
 
@@ -100,8 +110,9 @@ def test_pgd_l2_matches_torchattacks(digits):
 
 def test_robust_accuracy_decreases_with_eps_and_reaches_zero(digits):
     model, x, y = digits
-    accs = [attacks.robust_accuracy(model, x, y, eps, steps=10, random_start=False)
-            for eps in (0.0, 0.05, 0.1, 0.2, 0.5)]
+    accs = [
+        attacks.robust_accuracy(model, x, y, eps, steps=10, random_start=False) for eps in (0.0, 0.05, 0.1, 0.2, 0.5)
+    ]
     assert accs[0] == pytest.approx(attacks.accuracy(model, x, y))
     assert all(a >= b for a, b in zip(accs, accs[1:])), accs
     assert accs[-1] < 0.02
@@ -109,9 +120,12 @@ def test_robust_accuracy_decreases_with_eps_and_reaches_zero(digits):
 
 def test_more_steps_and_restarts_never_help_the_model(digits):
     model, x, y = digits
-    accs = [attacks.robust_accuracy(model, x, y, EPS, steps=s, step_size=EPS / 4, restarts=r,
-                                    generator=torch.Generator().manual_seed(3))
-            for s, r in ((2, 1), (5, 1), (10, 1), (10, 3))]
+    accs = [
+        attacks.robust_accuracy(
+            model, x, y, EPS, steps=s, step_size=EPS / 4, restarts=r, generator=torch.Generator().manual_seed(3)
+        )
+        for s, r in ((2, 1), (5, 1), (10, 1), (10, 3))
+    ]
     assert all(a >= b for a, b in zip(accs, accs[1:])), accs
     assert accs[0] > accs[-1]
 
@@ -119,8 +133,7 @@ def test_more_steps_and_restarts_never_help_the_model(digits):
 def test_targeted_attack_reaches_the_target(digits):
     model, x, y = digits
     target = (y + 3) % 10
-    _, hit = attacks.pgd(model, x, target, 0.4, steps=20, targeted=True,
-                         generator=torch.Generator().manual_seed(0))
+    _, hit = attacks.pgd(model, x, target, 0.4, steps=20, targeted=True, generator=torch.Generator().manual_seed(0))
     assert hit.float().mean() > 0.9
 
 
@@ -152,8 +165,7 @@ def test_attack_sees_eval_mode(digits):
 def test_works_under_autocast(digits):
     model, x, y = digits
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        x_adv, success = attacks.pgd(model, x[:64], y[:64], EPS, steps=5,
-                                     generator=torch.Generator().manual_seed(0))
+        x_adv, success = attacks.pgd(model, x[:64], y[:64], EPS, steps=5, generator=torch.Generator().manual_seed(0))
     assert x_adv.dtype == torch.float32
     assert float((x_adv - x[:64]).abs().max()) <= EPS + 1e-6
     assert success.float().mean() > 0.1
@@ -169,12 +181,15 @@ def test_device_follows_inputs(digits):
     assert x_adv.device.type == "cuda" and success.device.type == "cuda"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(eps=-0.1), "eps must be >= 0"),
-    (dict(steps=0), "steps must be an integer >= 1"),
-    (dict(norm="l1"), "unknown norm 'l1'"),
-    (dict(restarts=0), "restarts"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(eps=-0.1), "eps must be >= 0"),
+        (dict(steps=0), "steps must be an integer >= 1"),
+        (dict(norm="l1"), "unknown norm 'l1'"),
+        (dict(restarts=0), "restarts"),
+    ],
+)
 def test_bad_arguments_raise(digits, kwargs, message):
     model, x, y = digits
     args = dict(eps=EPS) | kwargs
@@ -222,4 +237,5 @@ def test_robust_correct_is_per_example_robust_accuracy(digits):
     ok = attacks.robust_correct(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30)
     assert ok.shape == (100,) and ok.dtype == torch.bool
     assert ok.float().mean().item() == pytest.approx(
-        attacks.robust_accuracy(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30))
+        attacks.robust_accuracy(model, x[:100], y[:100], EPS, steps=5, generator=gen(), batch_size=30)
+    )

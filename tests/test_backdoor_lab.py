@@ -1,4 +1,5 @@
 """Chapter 7's experiment helpers: seeds, summaries, results keys, on tiny digits runs."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -15,8 +16,11 @@ from reliable_ml.pipeline import poisoning as po
 
 def fake_runs(success: dict, clean: dict) -> pd.DataFrame:
     """Runs frame as badnets_sweep returns it, from {fraction: [per-seed values]}."""
-    rows = [{"fraction": f, "seed": s, "poisoned": int(1000 * f), "hits": 0, "n": 100, "success": v,
-             "clean": clean[f][s]} for f, vals in success.items() for s, v in enumerate(vals)]
+    rows = [
+        {"fraction": f, "seed": s, "poisoned": int(1000 * f), "hits": 0, "n": 100, "success": v, "clean": clean[f][s]}
+        for f, vals in success.items()
+        for s, v in enumerate(vals)
+    ]
     runs = pd.DataFrame(rows)
     base = runs[runs["fraction"] == 0].set_index("seed")["clean"]
     runs["drop"] = 100 * (runs["seed"].map(base) - runs["clean"])
@@ -24,8 +28,10 @@ def fake_runs(success: dict, clean: dict) -> pd.DataFrame:
 
 
 def test_summary_spread_and_first_reliable_share_use_the_worst_seed():
-    runs = fake_runs({0.0: [0.0, 0.0, 0.0], 0.001: [0.95, 0.5, 0.99], 0.01: [0.97, 0.91, 0.99]},
-                     {0.0: [0.98, 0.97, 0.98], 0.001: [0.98, 0.97, 0.98], 0.01: [0.975, 0.965, 0.975]})
+    runs = fake_runs(
+        {0.0: [0.0, 0.0, 0.0], 0.001: [0.95, 0.5, 0.99], 0.01: [0.97, 0.91, 0.99]},
+        {0.0: [0.98, 0.97, 0.98], 0.001: [0.98, 0.97, 0.98], 0.01: [0.975, 0.965, 0.975]},
+    )
     summary = bl.sweep_summary(runs)
     assert summary.loc[0.001, "seeds"] == 3
     assert summary.loc[0.001, "success sd"] == pytest.approx(100 * np.std([0.95, 0.5, 0.99], ddof=1))
@@ -81,9 +87,11 @@ def test_badnets_sweep_one_row_per_share_and_seed(lab):
 
 
 def test_bg_gap_is_mixed_same_minus_mixed_rand():
-    rows = [{"model": "cue", "seed": s, "test set": t, "accuracy (%)": acc}
-            for s, (same, rand) in enumerate(((99.0, 70.0), (98.0, 72.0)))
-            for t, acc in ((bl.CUE_TESTS[1], same), (bl.CUE_TESTS[2], rand))]
+    rows = [
+        {"model": "cue", "seed": s, "test set": t, "accuracy (%)": acc}
+        for s, (same, rand) in enumerate(((99.0, 70.0), (98.0, 72.0)))
+        for t, acc in ((bl.CUE_TESTS[1], same), (bl.CUE_TESTS[2], rand))
+    ]
     assert bl.bg_gap(pd.DataFrame(rows)).tolist() == [29.0, 26.0]
 
 
@@ -91,5 +99,5 @@ def test_stamp_by_hand_matches_the_package(lab):
     x = lab.x_train[:4].float() / 255
     k, side = 2, lab.image_size
     by_hand = x.clone()
-    by_hand[..., side - 1 - k:side - 1, side - 1 - k:side - 1] = lab.trigger.pattern
+    by_hand[..., side - 1 - k : side - 1, side - 1 - k : side - 1] = lab.trigger.pattern
     assert torch.equal(by_hand, po.stamp(x, lab.trigger))

@@ -1,5 +1,6 @@
 """The book build helpers: the root redirect page, the generated config (repository URL and
 launch buttons), staging of executed notebooks, skipping unchanged builds, local MathJax."""
+
 from __future__ import annotations
 
 import shutil
@@ -38,22 +39,21 @@ BASE = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text())
 
 
 def test_committed_config_has_no_repository_or_launch_buttons():
-    assert "repository" not in BASE and "launch_buttons" not in BASE, \
+    assert "repository" not in BASE and "launch_buttons" not in BASE, (
         "the repository URL is set at build time only (make book REPO_URL=...)"
+    )
     assert not BASE["html"].get("use_repository_button")
 
 
 def test_no_url_means_no_buttons():
     config = book.book_config(BASE, None)
     assert config["repository"] == {"url": ""} and "launch_buttons" not in config
-    assert not any(config["html"][k] for k in ("use_repository_button", "use_issues_button",
-                                                "use_edit_page_button"))
+    assert not any(config["html"][k] for k in ("use_repository_button", "use_issues_button", "use_edit_page_button"))
 
 
 def test_url_gives_repository_binder_and_colab_buttons():
     config = book.book_config(BASE, "https://github.com/someone/course.git/", branch="pages")
-    assert config["repository"] == {"url": "https://github.com/someone/course", "path_to_book": "",
-                                    "branch": "pages"}
+    assert config["repository"] == {"url": "https://github.com/someone/course", "path_to_book": "", "branch": "pages"}
     assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["html"]["use_repository_button"] is True
@@ -61,8 +61,16 @@ def test_url_gives_repository_binder_and_colab_buttons():
     assert "colab_url" not in gitlab["launch_buttons"], "Colab opens GitHub notebooks only"
 
 
-@pytest.mark.parametrize("bad", ["github.com/o/n", "http://github.com/o/n", "https://github.com/o",
-                                 "https://github.com/o/n name", "git@github.com:o/n.git"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "github.com/o/n",
+        "http://github.com/o/n",
+        "https://github.com/o",
+        "https://github.com/o/n name",
+        "git@github.com:o/n.git",
+    ],
+)
 def test_bad_repository_url_is_refused_with_its_value(bad):
     with pytest.raises(ValueError, match="is not an https://"):
         book.check_repo_url(bad)
@@ -116,8 +124,7 @@ def test_stage_writes_the_generated_config(tmp_path, monkeypatch):
     site = book.stage(executed, tmp_path / "site", project_root=proj, results_dir=tmp_path / "results")
     config = yaml.safe_load((site / "_config.yml").read_text())
     assert config["repository"]["url"] == "https://github.com/o/n" and config["launch_buttons"]["colab_url"]
-    site = book.stage(executed, tmp_path / "site", project_root=proj, results_dir=tmp_path / "results",
-                      repo_url="")
+    site = book.stage(executed, tmp_path / "site", project_root=proj, results_dir=tmp_path / "results", repo_url="")
     config = yaml.safe_load((site / "_config.yml").read_text())
     assert config["repository"] == {"url": ""} and "launch_buttons" not in config
     assert config["sphinx"]["config"]["mathjax_path"].startswith("mathjax/MathJax.js")

@@ -14,6 +14,7 @@ Skipped where Chromium, chromedriver or selenium (or, for the second part, Jupyt
 missing (`.ci/run` installs Chromium; requirements.txt installs JupyterLab). Every wait has a
 timeout.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,7 +31,6 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from reliable_ml.util import notes
 from reliable_ml.course import readable, runner, scorecard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,9 +60,18 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,2000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,2000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -101,9 +110,9 @@ def test_every_page_loads_cleanly_with_images(site, browser):
         browser.get(f"{base}/{page}")
         time.sleep(0.3)
         images = browser.execute_script(
-            "return [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
-        broken = [src for src, complete, width in images
-                  if not urlparse(src).netloc and (not complete or width == 0)]
+            "return [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);"
+        )
+        broken = [src for src, complete, width in images if not urlparse(src).netloc and (not complete or width == 0)]
         assert not broken, f"{page}: images that did not load: {broken}"
         errors = own_errors(browser.get_log("browser"), base)
         assert not errors, f"{page}: console errors: {errors}"
@@ -164,8 +173,7 @@ def test_search_finds_a_chapter(site, browser):
     hits: list[str] = []
     while time.time() < deadline and not hits:
         time.sleep(0.5)
-        hits = browser.execute_script(
-            "return [...document.querySelectorAll('#search-results a')].map(a => a.href);")
+        hits = browser.execute_script("return [...document.querySelectorAll('#search-results a')].map(a => a.href);")
     assert any("notebooks/" in h for h in hits), f"search for 'provenance' found no chapter: {hits}"
 
 
@@ -219,8 +227,9 @@ def test_pages_fit_the_column_and_show_no_bare_numbers(site, browser):
         assert not state["wide"], f"{page}: tables wider than the content column: {state['wide']}"
         assert not state["bare"], f"{page}: bare numbers under hidden-input cells: {state['bare']}"
     browser.get(f"{base}/book/scorecard.html")
-    badges = browser.execute_script("return [...document.querySelectorAll('table.scorecard .sd-badge')]"
-                                    ".map(b => b.innerText.trim());")
+    badges = browser.execute_script(
+        "return [...document.querySelectorAll('table.scorecard .sd-badge')].map(b => b.innerText.trim());"
+    )
     assert badges and set(badges) <= set(scorecard.STATUSES), f"badges outside the scorecard's statuses: {badges}"
 
 
@@ -259,7 +268,6 @@ def lab(tmp_path_factory):
     """JupyterLab on localhost (token auth, the app object exposed to scripts), serving a smoke
     copy of the labeling chapter. Answer logs go to a temporary folder. Yields (url, tmp)."""
     import importlib.util
-    import os
     import subprocess
     import sys
     import urllib.request
@@ -268,8 +276,9 @@ def lab(tmp_path_factory):
         pytest.skip("JupyterLab is not installed (`make lab` / requirements.txt install it)")
     from reliable_ml.data.root import data_root
 
-    missing = [d for d in LAB_DATA
-               if not any(p.is_file() for p in (data_root() / d).rglob("*"))]  # empty folders don't count
+    missing = [
+        d for d in LAB_DATA if not any(p.is_file() for p in (data_root() / d).rglob("*"))
+    ]  # empty folders don't count
     if missing:
         pytest.skip(f"{LAB_CHAPTER}'s labeling app needs {', '.join(missing)} under the data root")
     tmp = tmp_path_factory.mktemp("lab")
@@ -293,16 +302,32 @@ def lab(tmp_path_factory):
     (settings_dir / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port, token = free_port(), "reliable-ml-test"
     env = {k: v for k, v in os.environ.items() if k != "RELIABLE_ML_HEADLESS"}  # a reader's session
-    env.update({"RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"), "RELIABLE_ML_RESULTS": str(tmp / "results"),
-                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
-                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces")})
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-           "--allow-root"]
+    env.update(
+        {
+            "RELIABLE_ML_ANNOTATIONS": str(tmp / "annotations"),
+            "RELIABLE_ML_RESULTS": str(tmp / "results"),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        "--allow-root",
+    ]
     log = open(tmp / "lab.log", "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{port}"
@@ -369,8 +394,11 @@ def buttons(browser, pattern: str):
 
     from selenium.webdriver.common.by import By
 
-    return [b for b in browser.find_elements(By.CSS_SELECTOR, ".widget-button, .jupyter-button")
-            if b.is_displayed() and re.fullmatch(pattern, b.text.strip())]
+    return [
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, ".widget-button, .jupyter-button")
+        if b.is_displayed() and re.fullmatch(pattern, b.text.strip())
+    ]
 
 
 def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
@@ -383,9 +411,14 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
     url, tmp = lab
     browser.set_script_timeout(120)
     browser.get(url)
-    wait_for(lambda: browser.execute_script("return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                            " && window.jupyterapp.shell.currentWidget.sessionContext)"),
-             120, "JupyterLab to open the notebook")
+    wait_for(
+        lambda: browser.execute_script(
+            "return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext)"
+        ),
+        120,
+        "JupyterLab to open the notebook",
+    )
     started = browser.execute_async_script(RUN_ALL)
     assert started == "started", f"could not run the notebook: {started}"
 
@@ -393,7 +426,9 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
         state = browser.execute_script(STATE)
         if state and state["errors"]:
             pytest.fail(f"{LAB_CHAPTER} raised in JupyterLab: {state['errors'][0]}")
-        return state if state and state["executed"] > 0 and state["running"] == 0 and state["status"] == "idle" else None
+        return (
+            state if state and state["executed"] > 0 and state["running"] == 0 and state["status"] == "idle" else None
+        )
 
     time.sleep(3)
     wait_for(finished, LAB_TIMEOUT_S, f"{LAB_CHAPTER} to finish in the live kernel", poll_s=2)
@@ -407,8 +442,9 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
     name.send_keys("selenium")
     time.sleep(1)  # the Text widget syncs its value to the kernel
     buttons(browser, r"Start / resume")[0].click()
-    classes = wait_for(lambda: [b for b in buttons(browser, r"\d: .+") if b.is_enabled()], 30,
-                       "the class buttons to be enabled")
+    classes = wait_for(
+        lambda: [b for b in buttons(browser, r"\d: .+") if b.is_enabled()], 30, "the class buttons to be enabled"
+    )
     log_dir = tmp / "annotations"
     picked = []
     for k in (3, 1, 4):

@@ -1,5 +1,6 @@
 """Cache keys follow each chapter's imports: a helper change re-runs the chapters that use it,
 and never fewer (reliable_ml.course.build_cache)."""
+
 from __future__ import annotations
 
 import shutil
@@ -30,8 +31,10 @@ def pkg(tmp_path):
     write(p / "deep" / "__init__.py", "")
     write(p / "deep" / "inner.py", "from ..leaf import X\n")  # two-level relative import
     write(p / "unrelated.py", "Z = 3\n")
-    write(p / "settings" / "__init__.py",
-          "import importlib\n\ndef table(name):\n    return importlib.import_module(f'{__name__}.{name}')\n")
+    write(
+        p / "settings" / "__init__.py",
+        "import importlib\n\ndef table(name):\n    return importlib.import_module(f'{__name__}.{name}')\n",
+    )
     write(p / "settings" / "alpha.py", "ROW = 1\n")
     write(p / "settings" / "beta.py", "ROW = 2\n")
     write(p / "course" / "__init__.py", "")
@@ -57,8 +60,9 @@ def test_unresolvable_import_includes_more_never_fewer(pkg, tmp_path):
     assert {"deep", "deep.inner"} <= names(build_cache.chapter_modules(a, pkg))
     write(pkg / "leaf.py", "import importlib\nmod = importlib.import_module('pkg.' + 'unrelated')\n")
     b = write(tmp_path / "02_beta.py", "from pkg import leaf\n")
-    assert names(build_cache.chapter_modules(b, pkg)) >= names(build_cache.modules_of(pkg)), \
+    assert names(build_cache.chapter_modules(b, pkg)) >= names(build_cache.modules_of(pkg)), (
         "a computed dynamic import: every module"
+    )
     write(pkg / "leaf.py", "from pkg.deep import (\n  inner as\n)\n")  # an import line that does not parse
     got = names(build_cache.chapter_modules(b, pkg))
     assert {"deep", "deep.inner"} <= got and "unrelated" not in got
@@ -71,6 +75,7 @@ def test_star_import_of_a_package_includes_its_submodules(pkg, tmp_path):
 
 # ----------------------------------------------------------------------------- the real package
 
+
 @pytest.fixture
 def real(tmp_path):
     """A copy of the real package and chapter sources, keys of every chapter before a change."""
@@ -82,8 +87,11 @@ def real(tmp_path):
     root.mkdir()
 
     def keys():
-        return {c.stem: build_cache.cache_key(c, "cpu", {"profile": "cpu"}, package_dir=pkg, data_root=root)
-                for c in chapters}
+        return {
+            c.stem: build_cache.cache_key(c, "cpu", {"profile": "cpu"}, package_dir=pkg, data_root=root)
+            for c in chapters
+        }
+
     return pkg, chapters, keys
 
 
@@ -101,8 +109,11 @@ def touch(path: Path):
 
 def test_a_leaf_helper_changes_only_the_chapters_that_use_it(real):
     pkg, chapters, keys = real
-    leaf = next(m for m in ("reliable_ml.labels.humans", "reliable_ml.data.tour", "reliable_ml.robust.nonrobust")
-                if len(users(m)) == 1)
+    leaf = next(
+        m
+        for m in ("reliable_ml.labels.humans", "reliable_ml.data.tour", "reliable_ml.robust.nonrobust")
+        if len(users(m)) == 1
+    )
     before = keys()
     touch(pkg / (leaf.removeprefix("reliable_ml.").replace(".", "/") + ".py"))
     assert rerun(before, keys()) == users(leaf) and len(users(leaf)) == 1
@@ -127,13 +138,15 @@ def test_an_unrelated_module_changes_no_key(real):
     assert rerun(before, keys()) == []
 
 
-@pytest.mark.parametrize("module", ["util/notes.py", "util/env.py", "__init__.py", "course/runner.py",
-                                    "data/manifest.json"])
+@pytest.mark.parametrize(
+    "module", ["util/notes.py", "util/env.py", "__init__.py", "course/runner.py", "data/manifest.json"]
+)
 def test_modules_every_chapter_runs_change_every_key(real, module):
     pkg, chapters, keys = real
     before = keys()
     touch(pkg / module) if module.endswith(".py") else (pkg / module).write_text(
-        (pkg / module).read_text() + "\n")  # still valid JSON, other bytes
+        (pkg / module).read_text() + "\n"
+    )  # still valid JSON, other bytes
     assert rerun(before, keys()) == sorted(c.stem for c in chapters)
 
 
@@ -149,8 +162,10 @@ def test_every_chapter_reaches_the_helpers_it_names():
     """Cross-check with the README's chapter table: the helpers each chapter lists are in its key."""
     import re
 
-    table = {m.group(1): re.findall(r"`([a-z_.]+)`", m.group(2))
-             for m in re.finditer(r"^\| `(\d\d_\w+)` \|[^|]*\|(.*)\|$", (PROJECT_ROOT / "README.md").read_text(), re.M)}
+    table = {
+        m.group(1): re.findall(r"`([a-z_.]+)`", m.group(2))
+        for m in re.finditer(r"^\| `(\d\d_\w+)` \|[^|]*\|(.*)\|$", (PROJECT_ROOT / "README.md").read_text(), re.M)
+    }
     assert table
     for src in runner.discover():
         mods = build_cache.chapter_modules(src)

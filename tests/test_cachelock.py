@@ -1,4 +1,5 @@
 """One builder per cache entry, across processes (chapters executed side by side)."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,10 @@ def test_the_second_process_waits_and_finds_the_entry_built(tmp_path):
 
 def test_a_crashed_holder_releases_the_lock(tmp_path):
     entry = tmp_path / "model.pt"
-    code = ("import os; from pathlib import Path; from reliable_ml.util import cachelock\n"
-            f"with cachelock.building(Path({str(entry)!r})):\n    os._exit(3)\n")
+    code = (
+        "import os; from pathlib import Path; from reliable_ml.util import cachelock\n"
+        f"with cachelock.building(Path({str(entry)!r})):\n    os._exit(3)\n"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 3
     t0 = time.perf_counter()
     with cachelock.building(entry):
@@ -52,14 +55,24 @@ def test_a_crashed_holder_releases_the_lock(tmp_path):
 @pytest.mark.slow
 def test_two_chapters_side_by_side_build_the_shared_robust_model_once(tmp_path):
     """Two processes ask for the shared robust model at once (smoke row, digits): one trains."""
-    code = ("from reliable_ml.util import cachestats; from reliable_ml.robust import shared_model as rm\n"
-            "rm.shared_robust_model('mnist', 'smoke', progress=False)\n"
-            "import json; print(json.dumps(cachestats.summary()['by_cache']))\n")
+    code = (
+        "from reliable_ml.util import cachestats; from reliable_ml.robust import shared_model as rm\n"
+        "rm.shared_robust_model('mnist', 'smoke', progress=False)\n"
+        "import json; print(json.dumps(cachestats.summary()['by_cache']))\n"
+    )
     (tmp_path / "data").mkdir()
-    env = {**os.environ, "RELIABLE_ML_DATA": str(tmp_path / "data"), "RELIABLE_ML_CACHE": str(tmp_path / "cache"),
-           "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) for _ in range(2)]
+    env = {
+        **os.environ,
+        "RELIABLE_ML_DATA": str(tmp_path / "data"),
+        "RELIABLE_ML_CACHE": str(tmp_path / "cache"),
+        "OMP_NUM_THREADS": "1",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        for _ in range(2)
+    ]
     outs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
     misses = sum(o["robust_model"]["misses"] for o in outs)
     hits = sum(o["robust_model"]["hits"] for o in outs)

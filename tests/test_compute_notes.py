@@ -1,4 +1,5 @@
 """Compute notes come from the recorded runs: wall time, device and what the model caches did."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ import re
 import pytest
 import torch
 
-from reliable_ml.util import cachestats
 from reliable_ml.course import compute_note as notes
-from reliable_ml.models import zoo
 from reliable_ml.course import results, runner
+from reliable_ml.models import zoo
+from reliable_ml.util import cachestats
 
 STEMS = [p.stem for p in runner.discover()]
 
@@ -27,9 +28,15 @@ def test_counts_and_words():
     cachestats.record("zoo", hit=False, models=3)
     cachestats.record("zoo", hit=True, models=3)
     cachestats.record("nonrobust", hit=True)
-    assert cachestats.summary() == {"hits": 4, "misses": 3, "by_cache": {"nonrobust": {"hits": 1, "misses": 0},
-                                                                         "zoo": {"hits": 3, "misses": 3}}}
-    assert cachestats.describe({"hits": 0, "misses": 3}) == "the model cache was cold: 3 models trained (a rerun loads them)"
+    assert cachestats.summary() == {
+        "hits": 4,
+        "misses": 3,
+        "by_cache": {"nonrobust": {"hits": 1, "misses": 0}, "zoo": {"hits": 3, "misses": 3}},
+    }
+    assert (
+        cachestats.describe({"hits": 0, "misses": 3})
+        == "the model cache was cold: 3 models trained (a rerun loads them)"
+    )
     assert cachestats.describe({"hits": 1, "misses": 0}).startswith("the model cache was warm: 1 model loaded")
     assert cachestats.describe({"hits": 4, "misses": 3}) == "4 models loaded from the model cache and 3 models trained"
     assert cachestats.describe({"hits": 0, "misses": 0}) == "no model came from a cache"
@@ -79,8 +86,10 @@ def test_old_results_without_cache_state(tmp_results):
     folder = tmp_results / "cpu"
     folder.mkdir(parents=True)
     (folder / "05_x.json").write_text(json.dumps({"wall_seconds": 600, "device": "cpu", "commit": "abc"}))
-    assert "took 10.0 minutes on cpu (commit `abc`); the state of the model caches was not recorded" \
+    assert (
+        "took 10.0 minutes on cpu (commit `abc`); the state of the model caches was not recorded"
         in notes.compute_note_text("05_x")
+    )
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -91,7 +100,7 @@ def test_chapter_shows_its_measured_cost_not_typed_times(stem):
     assert f'compute_note("{stem}")' in cells[0].source
     assert "remove-input" in cells[0].metadata.get("tags", [])
     compute = next(c.source for c in nb.cells if c.cell_type == "markdown" and "**Compute.**" in c.source)
-    paragraph = compute[compute.index("**Compute.**"):].split("\n\n")[0]
+    paragraph = compute[compute.index("**Compute.**") :].split("\n\n")[0]
     # the reader's own time (chapter 03: labeling "is up to you: about 2 s an image") is not compute
     paragraph = " ".join(s for s in re.split(r"(?<=\.)\s", paragraph) if not re.search(r"\byou\b", s))
     typed = re.findall(r"(?:about|under|within|takes?)\s+[^.`]*?\b(?:minutes?|seconds?|\d+\s*s)\b", paragraph)

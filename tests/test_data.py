@@ -1,4 +1,5 @@
 """The data layer: loaders on tiny files written in each upstream format, errors, cache, fallback."""
+
 from __future__ import annotations
 
 import gzip
@@ -6,22 +7,18 @@ import json
 import os
 import struct
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
+from conftest import real_data_root
 from PIL import Image
 
 from reliable_ml import data
-from reliable_ml.data import images as images_mod
-from reliable_ml.data import tables
 from reliable_ml.data import files as data_files
+from reliable_ml.data import images as images_mod
 from reliable_ml.data.download import fetch, sha256_file
-
-from conftest import real_data_root
 
 
 # ----------------------------------------------------------------------------- writers
@@ -44,8 +41,9 @@ def write_mnist(root: Path, n_train: int = 12, n_test: int = 7, seed: int = 0) -
     return out
 
 
-def write_imagefolder(folder: Path, classes=("cat", "dog", "ship"), per_class: int = 3,
-                      size=(8, 6), mode: str = "RGB", fmt: str = "PNG") -> dict[str, list[np.ndarray]]:
+def write_imagefolder(
+    folder: Path, classes=("cat", "dog", "ship"), per_class: int = 3, size=(8, 6), mode: str = "RGB", fmt: str = "PNG"
+) -> dict[str, list[np.ndarray]]:
     rng = np.random.default_rng(1)
     arrays: dict[str, list[np.ndarray]] = {}
     channels = 3 if mode == "RGB" else 1
@@ -55,7 +53,8 @@ def write_imagefolder(folder: Path, classes=("cat", "dog", "ship"), per_class: i
         for i in range(per_class):
             arr = rng.integers(0, 256, (size[1], size[0], channels), dtype=np.uint8)
             Image.fromarray(arr.squeeze(-1) if channels == 1 else arr, mode).save(
-                folder / cls / f"{i:04d}.{fmt.lower().replace('jpeg', 'jpg')}", fmt)
+                folder / cls / f"{i:04d}.{fmt.lower().replace('jpeg', 'jpg')}", fmt
+            )
             arrays[cls].append(arr)
     return arrays
 
@@ -154,8 +153,9 @@ def test_imagefolder_corrupt_image_is_named(tmp_root):
     (folder / "dog" / "0001.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     with pytest.raises(data.DataCorrupt, match="0001.jpg"):
         data.load_images("cifar10-jpeg", "train")
-    assert not list((Path(os.environ["RELIABLE_ML_CACHE"]) / "images").glob("*.pt")), \
+    assert not list((Path(os.environ["RELIABLE_ML_CACHE"]) / "images").glob("*.pt")), (
         "nothing may be cached from a failed decode"
+    )
 
 
 def test_imagefolder_mixed_sizes_rejected(tmp_root):
@@ -229,16 +229,21 @@ def test_ensure_file_offline_raises_unavailable(tmp_root, offline):
 
 
 def test_upstream_urls_follow_repository_layouts():
-    assert data_files.upstream_url("QMNIST/qmnist-train-labels.tsv.gz") == \
-        "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-train-labels.tsv.gz"
+    assert (
+        data_files.upstream_url("QMNIST/qmnist-train-labels.tsv.gz")
+        == "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-train-labels.tsv.gz"
+    )
     assert data_files.upstream_url("CIFAR-10.1/datasets/cifar10.1_v6_labels.npy").endswith(
-        "modestyachts/CIFAR-10.1/master/datasets/cifar10.1_v6_labels.npy")
+        "modestyachts/CIFAR-10.1/master/datasets/cifar10.1_v6_labels.npy"
+    )
 
 
 # ----------------------------------------------------------------------------- tables
 def test_testbed_csv(tmp_root):
     (tmp_root / "imagenet-testbed").mkdir()
-    (tmp_root / "imagenet-testbed" / "robustness_top1s.csv").write_text("model,val,objectnet-1.0-beta\na,70.0,\nb,80.5,40.1\n")
+    (tmp_root / "imagenet-testbed" / "robustness_top1s.csv").write_text(
+        "model,val,objectnet-1.0-beta\na,70.0,\nb,80.5,40.1\n"
+    )
     frame = data.imagenet_testbed(download=False)
     assert list(frame["model"]) == ["a", "b"] and np.isnan(frame.loc[0, "objectnet-1.0-beta"])
 
@@ -273,10 +278,18 @@ def test_cifar101_predictions_npy_and_json(tmp_root, monkeypatch):
     np.save(folder / "datasets" / "cifar10.1_v6_labels.npy", labels)
     (folder / "model_predictions" / "v6_predictions" / "m1_predictions.json").write_text(json.dumps([0, 1, 2, 0]))
     (folder / "model_predictions" / "v6_predictions" / "m2_predictions.json").write_text(json.dumps([0, 1, 2, 3]))
-    manifest = {"CIFAR-10.1": {"repo": "modestyachts/CIFAR-10.1", "branch": "master", "strip": "CIFAR-10.1/",
-                               "files": {"CIFAR-10.1/datasets/cifar10.1_v6_labels.npy": "x",
-                                         "CIFAR-10.1/model_predictions/v6_predictions/m1_predictions.json": "x",
-                                         "CIFAR-10.1/model_predictions/v6_predictions/m2_predictions.json": "x"}}}
+    manifest = {
+        "CIFAR-10.1": {
+            "repo": "modestyachts/CIFAR-10.1",
+            "branch": "master",
+            "strip": "CIFAR-10.1/",
+            "files": {
+                "CIFAR-10.1/datasets/cifar10.1_v6_labels.npy": "x",
+                "CIFAR-10.1/model_predictions/v6_predictions/m1_predictions.json": "x",
+                "CIFAR-10.1/model_predictions/v6_predictions/m2_predictions.json": "x",
+            },
+        }
+    }
     monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.cifar101_predictions("v6", download=False)
     assert preds.accuracy().to_dict() == {"m1": 0.75, "m2": 1.0}
@@ -288,16 +301,27 @@ def test_imagenetv2_predictions_labels_from_wnids(tmp_root, monkeypatch):
     base = tmp_root / "ImageNetV2" / "data"
     for sub in ("metadata", "datasets", "predictions/imagenetv2-b-33"):
         (base / sub).mkdir(parents=True)
-    (base / "metadata" / "class_info.json").write_text(json.dumps(
-        [{"cid": i, "wnid": f"n{i}"} for i in range(1000)]))
-    (base / "datasets" / "imagenetv2-b-33.json").write_text(json.dumps(
-        {"image_filenames": [["h1", "n2"], ["h2", "n0"], ["h3", "n1"]]}))
-    np.save(base / "predictions" / "imagenetv2-b-33" / "netA.npy",
-            np.array([[2, 0, 1, 3, 4], [1, 0, 2, 3, 4], [0, 2, 3, 4, 5]]))
-    rels = ["ImageNetV2/data/metadata/class_info.json", "ImageNetV2/data/datasets/imagenetv2-b-33.json",
-            "ImageNetV2/data/predictions/imagenetv2-b-33/netA.npy"]
-    manifest = {"ImageNetV2": {"repo": "modestyachts/ImageNetV2", "branch": "master", "strip": "ImageNetV2/",
-                               "files": {r: "x" for r in rels}}}
+    (base / "metadata" / "class_info.json").write_text(json.dumps([{"cid": i, "wnid": f"n{i}"} for i in range(1000)]))
+    (base / "datasets" / "imagenetv2-b-33.json").write_text(
+        json.dumps({"image_filenames": [["h1", "n2"], ["h2", "n0"], ["h3", "n1"]]})
+    )
+    np.save(
+        base / "predictions" / "imagenetv2-b-33" / "netA.npy",
+        np.array([[2, 0, 1, 3, 4], [1, 0, 2, 3, 4], [0, 2, 3, 4, 5]]),
+    )
+    rels = [
+        "ImageNetV2/data/metadata/class_info.json",
+        "ImageNetV2/data/datasets/imagenetv2-b-33.json",
+        "ImageNetV2/data/predictions/imagenetv2-b-33/netA.npy",
+    ]
+    manifest = {
+        "ImageNetV2": {
+            "repo": "modestyachts/ImageNetV2",
+            "branch": "master",
+            "strip": "ImageNetV2/",
+            "files": {r: "x" for r in rels},
+        }
+    }
     monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.imagenetv2_predictions("matched-frequency", download=False)
     assert preds.labels.tolist() == [2, 0, 1]

@@ -1,5 +1,6 @@
 """Shankar et al. 2020's printed results: parsing a small executed notebook the tests write,
 its validation, the drops with their intervals, and CIFAR-10H against released predictions."""
+
 from __future__ import annotations
 
 import importlib
@@ -9,33 +10,70 @@ import numpy as np
 import pytest
 
 from reliable_ml import data
-from reliable_ml.labels import human_labels as hl, humans
+from reliable_ml.labels import human_labels as hl
+from reliable_ml.labels import humans
+
 ha_mod = importlib.import_module("reliable_ml.data.human_accuracy")  # the module; data.human_accuracy is its loader
 
 from conftest import real_data_root
 
 # (name, val k of 100, v2 k of 80) on all images; objects only: (k of 50, k of 40)
-ALL = {"human_a": (92, 73), "human_b": (95, 76), "human_c": (96, 77), "human_d": (97, 77), "human_e": (98, 78),
-       "FixResNeXt101_32x48d_v2": (95, 71), "instagram-48d": (94, 70), "efficientnet-b7": (93, 68),
-       "resnet50": (84, 60)}
-OBJ = {"human_a": (48, 39), "human_b": (49, 39), "human_c": (49, 40), "human_d": (50, 39), "human_e": (49, 38),
-       "FixResNeXt101_32x48d_v2": (47, 36), "instagram-48d": (47, 35), "efficientnet-b7": (46, 34),
-       "resnet50": (41, 29)}
+ALL = {
+    "human_a": (92, 73),
+    "human_b": (95, 76),
+    "human_c": (96, 77),
+    "human_d": (97, 77),
+    "human_e": (98, 78),
+    "FixResNeXt101_32x48d_v2": (95, 71),
+    "instagram-48d": (94, 70),
+    "efficientnet-b7": (93, 68),
+    "resnet50": (84, 60),
+}
+OBJ = {
+    "human_a": (48, 39),
+    "human_b": (49, 39),
+    "human_c": (49, 40),
+    "human_d": (50, 39),
+    "human_e": (49, 38),
+    "FixResNeXt101_32x48d_v2": (47, 36),
+    "instagram-48d": (47, 35),
+    "efficientnet-b7": (46, 34),
+    "resnet50": (41, 29),
+}
 
 
 def block(rows, n_val, n_v2, slope=1.05):
-    lines = ["Include random chance:  False", "ymax 93.2",
-             f"Slope {slope}, intercept -12.5, r 0.99, pvalue 3e-69, stderr 0.01"]
+    lines = [
+        "Include random chance:  False",
+        "ymax 93.2",
+        f"Slope {slope}, intercept -12.5, r 0.99, pvalue 3e-69, stderr 0.01",
+    ]
     lines += [f"{name} {100 * kv / n_val!r} {100 * k2 / n_v2!r}" for name, (kv, k2) in rows.items()]
     return "\n".join(lines) + "\n"
 
 
 def table_text(n_val=100, n_v2=80, hidden=2):
     """A pandas frame printed as text: two column groups, ``hidden`` rows elided with ``..``."""
-    names = ["instagram_model_48d", "resnet50", "dpn98", "vgg16", "squeezenet1_0", "human_a", "human_b",
-             "human_c", "human_d", "human_e"]
-    accs = {"instagram_model_48d": (94, 70), "resnet50": (84, 60), "dpn98": (88, 64), "vgg16": (80, 57),
-            "squeezenet1_0": (64, 43), **{h: ALL[h] for h in ALL if h.startswith("human")}}
+    names = [
+        "instagram_model_48d",
+        "resnet50",
+        "dpn98",
+        "vgg16",
+        "squeezenet1_0",
+        "human_a",
+        "human_b",
+        "human_c",
+        "human_d",
+        "human_e",
+    ]
+    accs = {
+        "instagram_model_48d": (94, 70),
+        "resnet50": (84, 60),
+        "dpn98": (88, 64),
+        "vgg16": (80, 57),
+        "squeezenet1_0": (64, 43),
+        **{h: ALL[h] for h in ALL if h.startswith("human")},
+    }
     rows = list(range(len(names) + hidden))
     shown = [r for r in rows if not (3 <= r < 3 + hidden)]
     visible = [names[i] if i < 3 else names[i - hidden] for i in shown]
@@ -55,13 +93,22 @@ def table_text(n_val=100, n_v2=80, hidden=2):
 def notebook(path, blocks=None, table=None, order=("ImageNet vs ImageNetV2", "objects_only")):
     blocks = blocks if blocks is not None else [block(ALL, 100, 80), block(OBJ, 50, 40, 1.07)]
     cells = [
-        {"cell_type": "code", "source": ["df\n"], "outputs": [
-            {"output_type": "execute_result", "data": {"text/plain": table or table_text()}}]},
+        {
+            "cell_type": "code",
+            "source": ["df\n"],
+            "outputs": [{"output_type": "execute_result", "data": {"text/plain": table or table_text()}}],
+        },
         {"cell_type": "markdown", "source": ["# Make Plot On Entire Dataset"]},
-        {"cell_type": "code", "source": [f'make_fig(h_a, df, "{order[0]}")\n'],
-         "outputs": [{"output_type": "stream", "name": "stdout", "text": blocks[0]}]},
-        {"cell_type": "code", "source": [f'make_fig(h_a, df, "{order[1]}", h_a.OBJECT_FILTER)\n'],
-         "outputs": [{"output_type": "stream", "name": "stdout", "text": blocks[1]}]},
+        {
+            "cell_type": "code",
+            "source": [f'make_fig(h_a, df, "{order[0]}")\n'],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": blocks[0]}],
+        },
+        {
+            "cell_type": "code",
+            "source": [f'make_fig(h_a, df, "{order[1]}", h_a.OBJECT_FILTER)\n'],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": blocks[1]}],
+        },
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 2, "metadata": {}}))
@@ -86,20 +133,35 @@ def test_parses_blocks_by_title_and_the_elided_table(tmp_path):
     assert res.fits["objects_only"]["slope"] == 1.07
     assert res.table.loc["dpn98", "val"] == 88.0 and res.table.loc["human_e", "val_dataset_size"] == 100
     # swapping the titles swaps the subsets: blocks are matched by title, not by position
-    swapped = ha_mod.read_notebook(notebook(tmp_path / "sw.ipynb", blocks=[block(OBJ, 50, 40), block(ALL, 100, 80)],
-                                            order=("objects_only", "ImageNet vs ImageNetV2")))
+    swapped = ha_mod.read_notebook(
+        notebook(
+            tmp_path / "sw.ipynb",
+            blocks=[block(OBJ, 50, 40), block(ALL, 100, 80)],
+            order=("objects_only", "ImageNet vs ImageNetV2"),
+        )
+    )
     assert swapped.subsets["all_images"].loc["resnet50", "val"] == 84.0
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda: dict(blocks=[block({k: v for k, v in ALL.items() if k != "human_c"}, 100, 80), block(OBJ, 50, 40)]),
-     "human_c"),
-    (lambda: dict(blocks=[block(ALL, 100, 80).replace("Slope", "Slop"), block(OBJ, 50, 40)]), "printed result block"),
-    (lambda: dict(table=table_text().replace("[12 rows x 6 columns]", "")), "rows x"),
-    (lambda: dict(blocks=[block(ALL, 100, 80).replace("resnet50 84.0", "resnet50 184.0"), block(OBJ, 50, 40)]),
-     r"\[0, 100\]"),
-    (lambda: dict(table=table_text(n_v2=90)), "disagree"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            lambda: dict(blocks=[block({k: v for k, v in ALL.items() if k != "human_c"}, 100, 80), block(OBJ, 50, 40)]),
+            "human_c",
+        ),
+        (
+            lambda: dict(blocks=[block(ALL, 100, 80).replace("Slope", "Slop"), block(OBJ, 50, 40)]),
+            "printed result block",
+        ),
+        (lambda: dict(table=table_text().replace("[12 rows x 6 columns]", "")), "rows x"),
+        (
+            lambda: dict(blocks=[block(ALL, 100, 80).replace("resnet50 84.0", "resnet50 184.0"), block(OBJ, 50, 40)]),
+            r"\[0, 100\]",
+        ),
+        (lambda: dict(table=table_text(n_v2=90)), "disagree"),
+    ],
+)
 def test_malformed_outputs_are_data_corrupt(tmp_path, change, match):
     with pytest.raises(data.DataCorrupt, match=match):
         ha_mod.read_notebook(notebook(tmp_path / "nb.ipynb", **change()))

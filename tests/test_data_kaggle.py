@@ -1,19 +1,25 @@
 """Medical Kaggle leaderboards: HTML and text boards, metric direction, errors; on tiny files the tests write."""
+
 from __future__ import annotations
 
 import pytest
 
 from reliable_ml import data
-from reliable_ml.data import kaggle, tables
 from reliable_ml.data import files as data_files
+from reliable_ml.data import kaggle
 
-HEAD = ('<table class="competition-leaderboard__table"><thead><tr><th>#</th><th>Team Name</th><th>Notebook</th>'
-        '<th>Team Members</th><th><span>Score<span></span></span></th><th>Entries</th><th>Last</th></tr></thead><tbody>')
+HEAD = (
+    '<table class="competition-leaderboard__table"><thead><tr><th>#</th><th>Team Name</th><th>Notebook</th>'
+    "<th>Team Members</th><th><span>Score<span></span></span></th><th>Entries</th><th>Last</th></tr></thead><tbody>"
+)
 
 
 def html_board(rows) -> str:
-    body = "".join(f"<tr><td>{i + 1}</td><td title='{t}'>{t}</td><td></td><td><span>x</span></td>"
-                   f"<td>{s}</td><td>{e}</td><td><span title='d'>3y </span></td></tr>" for i, (t, s, e) in enumerate(rows))
+    body = "".join(
+        f"<tr><td>{i + 1}</td><td title='{t}'>{t}</td><td></td><td><span>x</span></td>"
+        f"<td>{s}</td><td>{e}</td><td><span title='d'>3y </span></td></tr>"
+        for i, (t, s, e) in enumerate(rows)
+    )
     return f"<html><body><script>var a = '<table>';</script>{HEAD}{body}</tbody></table><table><tr><td>other</td></tr></table></body></html>"
 
 
@@ -61,8 +67,14 @@ def boards(tmp_path, monkeypatch):
     (folder / "unlisted_public.html").write_text(html_board([("A", "0.1", 2), ("B", "0.2", 2), ("C", "0.3", 2)]))
     (folder / "unlisted_private.txt").write_text(TEXT_BOARD.replace("0.36000", "0.10000").replace("0.35600", "0.20000"))
     files = {f"kaggle-medical/kaggle/{p.name}": "x" for p in folder.iterdir()}
-    manifest = {"kaggle-medical": {"repo": "GaelVaroquaux/ml_med_imaging_failures", "branch": "master",
-                                   "strip": "kaggle-medical/", "files": files}}
+    manifest = {
+        "kaggle-medical": {
+            "repo": "GaelVaroquaux/ml_med_imaging_failures",
+            "branch": "master",
+            "strip": "kaggle-medical/",
+            "files": files,
+        }
+    }
     monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     monkeypatch.setattr(kaggle, "_manifest", lambda: manifest)
     kaggle._read_board.cache_clear()
@@ -91,10 +103,14 @@ def test_competitions_direction_from_metric_or_board(boards):
 
 
 def test_missing_file_is_data_unavailable_naming_it(tmp_path, monkeypatch):
-    manifest = {"kaggle-medical": {"repo": "GaelVaroquaux/ml_med_imaging_failures", "branch": "master",
-                                   "strip": "kaggle-medical/",
-                                   "files": {"kaggle-medical/kaggle/x_public.html": "x",
-                                             "kaggle-medical/kaggle/x_private.html": "x"}}}
+    manifest = {
+        "kaggle-medical": {
+            "repo": "GaelVaroquaux/ml_med_imaging_failures",
+            "branch": "master",
+            "strip": "kaggle-medical/",
+            "files": {"kaggle-medical/kaggle/x_public.html": "x", "kaggle-medical/kaggle/x_private.html": "x"},
+        }
+    }
     monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     monkeypatch.setattr(kaggle, "_manifest", lambda: manifest)
     with pytest.raises(data.DataUnavailable, match="x_public.html"):
@@ -126,5 +142,6 @@ def test_manifest_lists_the_kaggle_files_with_checksums():
     assert "kaggle-medical/kaggle/mci-prediction_private.txt" in files
     assert all(len(h) == 64 for h in files.values())
     assert data_files.upstream_url("kaggle-medical/kaggle/meta_data.csv").endswith(
-        "GaelVaroquaux/ml_med_imaging_failures/master/kaggle/meta_data.csv")
+        "GaelVaroquaux/ml_med_imaging_failures/master/kaggle/meta_data.csv"
+    )
     assert len(kaggle.available()) >= 10

@@ -1,4 +1,5 @@
 """Loaders of the label-errors repository and the ReaL labels, on small files written here."""
+
 from __future__ import annotations
 
 import json
@@ -16,20 +17,34 @@ def write_mnist(root, n_reviews=6, seed=0, labels=None, probs=None, reviews=None
     """A label-errors MNIST layout under ``root``; returns (labels, probs, reviews)."""
     rng = np.random.default_rng(seed)
     base = root / "label-errors"
-    for sub in ("original_test_labels", "cross_validated_predicted_labels",
-                "cross_validated_predicted_probabilities", "mturk"):
+    for sub in (
+        "original_test_labels",
+        "cross_validated_predicted_labels",
+        "cross_validated_predicted_probabilities",
+        "mturk",
+    ):
         (base / sub).mkdir(parents=True, exist_ok=True)
     labels = rng.integers(0, 10, N).astype(np.uint16) if labels is None else labels
     probs = rng.dirichlet(np.ones(10), N) if probs is None else probs
     np.save(base / "original_test_labels/mnist_test_set_original_labels.npy", labels)
-    np.save(base / "cross_validated_predicted_labels/mnist_test_set_pyx_argmax_predicted_labels.npy",
-            probs.argmax(1).astype(np.uint16))
+    np.save(
+        base / "cross_validated_predicted_labels/mnist_test_set_pyx_argmax_predicted_labels.npy",
+        probs.argmax(1).astype(np.uint16),
+    )
     np.save(base / "cross_validated_predicted_probabilities/mnist_test_set_pyx.npy", probs)
     if reviews is None:
         ids = sorted(rng.choice(N, n_reviews, replace=False).tolist(), reverse=True)
-        reviews = [{"id": i, "given_original_label": int(labels[i]), "given_original_label_name": str(labels[i]),
-                    "our_guessed_label": int((labels[i] + 1) % 10), "our_guessed_label_name": "x",
-                    "mturk": {"given": k % 6, "guessed": 5 - k % 6, "neither": 0}} for k, i in enumerate(ids)]
+        reviews = [
+            {
+                "id": i,
+                "given_original_label": int(labels[i]),
+                "given_original_label_name": str(labels[i]),
+                "our_guessed_label": int((labels[i] + 1) % 10),
+                "our_guessed_label_name": "x",
+                "mturk": {"given": k % 6, "guessed": 5 - k % 6, "neither": 0},
+            }
+            for k, i in enumerate(ids)
+        ]
     (base / "mturk/mnist_mturk.json").write_text(json.dumps(reviews))
     return labels, probs, reviews
 
@@ -93,8 +108,12 @@ def test_imagenet_review_ids_are_file_numbers(tmp_path):
     folder.mkdir(parents=True)
     (folder / "imagenet_val_set_index_to_filepath.json").write_text(json.dumps([f"val/n0/{n}" for n in names]))
     (tmp_path / "label-errors/mturk").mkdir()
-    review = {"id": 7, "given_original_label": 3, "our_guessed_label": 4,
-              "mturk": {"given": 1, "guessed": 4, "neither": 0, "both": 0}}
+    review = {
+        "id": 7,
+        "given_original_label": 3,
+        "our_guessed_label": 4,
+        "mturk": {"given": 1, "guessed": 4, "neither": 0, "both": 0},
+    }
     (tmp_path / "label-errors/mturk/imagenet_mturk.json").write_text(json.dumps([review]))
     frame = le.label_error_reviews("imagenet", root=tmp_path, download=False)
     assert frame.loc[0, "filename"] == "ILSVRC2012_val_00000007.JPEG"

@@ -1,4 +1,5 @@
 """Released sources that join with CIFAR-10's canonical order, and ImageNetV2 top-5 order."""
+
 from __future__ import annotations
 
 import json
@@ -6,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import real_data_root
 from PIL import Image
 
 from reliable_ml import data
-from reliable_ml.data import released, tables
 from reliable_ml.data import files as data_files
-
-from conftest import real_data_root
+from reliable_ml.data import released, tables
 
 CANON = released.CIFAR10_TEST_LABELS
 
@@ -30,8 +30,13 @@ def write_labels(root: Path, labels: np.ndarray) -> None:
 # ----------------------------------------------------------------------------- joins
 def test_jpeg_files_rank_within_class():
     files = data.jpeg_test_files(np.array([3, 8, 8, 0, 3]))
-    assert files == ["test/cat/0000.jpg", "test/ship/0000.jpg", "test/ship/0001.jpg",
-                     "test/airplane/0000.jpg", "test/cat/0001.jpg"]
+    assert files == [
+        "test/cat/0000.jpg",
+        "test/ship/0000.jpg",
+        "test/ship/0001.jpg",
+        "test/airplane/0000.jpg",
+        "test/cat/0001.jpg",
+    ]
     with pytest.raises(ValueError, match="0..9"):
         data.jpeg_test_files(np.array([0, 10]))
 
@@ -45,7 +50,7 @@ def test_permutation_is_a_bijection_and_classes_match():
     folder_class = np.repeat(np.arange(3), counts)
     perm = data.jpeg_canonical_permutation(labels, jpeg, classes)
     assert sorted(perm.tolist()) == list(range(len(jpeg)))  # bijection
-    assert np.array_equal(folder_class[perm], labels)       # folder class == canonical label
+    assert np.array_equal(folder_class[perm], labels)  # folder class == canonical label
     with pytest.raises(data.DataCorrupt, match="one-to-one"):
         data.jpeg_canonical_permutation(labels, jpeg[:-1], classes)
 
@@ -100,7 +105,7 @@ def test_best_first_detects_ascending_files_from_the_data():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 1000, 500)
     top5 = rng.integers(0, 1000, (500, 5))
-    top5[:200, 0] = labels[:200]              # 40% top-1, best first
+    top5[:200, 0] = labels[:200]  # 40% top-1, best first
     fixed, flipped = tables.best_first(top5, labels)
     assert not flipped and fixed is top5
     fixed, flipped = tables.best_first(top5[:, ::-1], labels)
@@ -114,18 +119,24 @@ def test_imagenetv2_val_filenames_and_flipped_model(tmp_root, monkeypatch):
     base = tmp_root / "ImageNetV2" / "data"
     for sub in ("metadata", "datasets", "predictions/imagenet-validation-original"):
         (base / sub).mkdir(parents=True)
-    (base / "metadata" / "class_info.json").write_text(json.dumps(
-        [{"cid": i, "wnid": f"n{i}"} for i in range(1000)]))
+    (base / "metadata" / "class_info.json").write_text(json.dumps([{"cid": i, "wnid": f"n{i}"} for i in range(1000)]))
     names = ["ILSVRC2012_val_00000293.JPEG", "ILSVRC2012_val_00000001.JPEG", "ILSVRC2012_val_00000007.JPEG"]
-    (base / "datasets" / "imagenet-validation-original.json").write_text(json.dumps(
-        {"image_filenames": [[names[0], "n5"], [names[1], "n7"], [names[2], "n9"]]}))
+    (base / "datasets" / "imagenet-validation-original.json").write_text(
+        json.dumps({"image_filenames": [[names[0], "n5"], [names[1], "n7"], [names[2], "n9"]]})
+    )
     good = np.array([[5, 1, 2, 3, 4], [7, 1, 2, 3, 4], [0, 9, 2, 3, 4]])
     pred_dir = base / "predictions" / "imagenet-validation-original"
     np.save(pred_dir / "netA.npy", good)
     np.save(pred_dir / "fv_64k_model.npy", good[:, ::-1])  # ascending order, odd name
     rels = [str(p.relative_to(tmp_root)) for p in sorted(base.rglob("*.*"))]
-    manifest = {"ImageNetV2": {"repo": "modestyachts/ImageNetV2", "branch": "master", "strip": "ImageNetV2/",
-                               "files": {r: "x" for r in rels}}}
+    manifest = {
+        "ImageNetV2": {
+            "repo": "modestyachts/ImageNetV2",
+            "branch": "master",
+            "strip": "ImageNetV2/",
+            "files": {r: "x" for r in rels},
+        }
+    }
     monkeypatch.setattr(data_files, "_manifest", lambda: manifest)
     preds = data.imagenetv2_predictions("val", download=False)
     assert preds.filenames == names and preds.labels.tolist() == [5, 7, 9]
@@ -158,7 +169,7 @@ def test_real_imagenetv2_sets_share_models_and_flip_fisher_vectors():
         models = models or set(preds.top5)
         assert set(preds.top5) == models
         top1 = preds.correct(1).mean()
-        assert (top1 > 0.1).all(), top1[top1 <= 0.1]   # no model left in ascending order
+        assert (top1 > 0.1).all(), top1[top1 <= 0.1]  # no model left in ascending order
     assert top1.idxmin().startswith("fv_")
     mf = data.imagenetv2_predictions("matched-frequency", root=root, download=False)
     assert mf.reversed == ("fv_16k",)

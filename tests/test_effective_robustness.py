@@ -1,4 +1,5 @@
 """Effective robustness: shift registry, model groups, probit line fits, ER of planted points."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,12 @@ matplotlib.use("Agg")
 V2 = "imagenetv2-matched-frequency-format-val"
 
 
-def planted_testbed(slope: float, intercept: float, n: int = 40, noise: float = 0.0,
-                    seed: int = 0) -> pd.DataFrame:
+def planted_testbed(slope: float, intercept: float, n: int = 40, noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """A fake testbed: n standard models with val in (5%, 90%) and V2 on the planted probit line."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.05, 0.90, n)
     zy = slope * st.norm.ppf(x) + intercept + noise * rng.standard_normal(n)
-    return pd.DataFrame({"model": [f"resnet{i}" for i in range(n)], "val": 100 * x,
-                         V2: 100 * st.norm.cdf(zy)})
+    return pd.DataFrame({"model": [f"resnet{i}" for i in range(n)], "val": 100 * x, V2: 100 * st.norm.cdf(zy)})
 
 
 # ----------------------------------------------------------------------------- registry
@@ -41,8 +40,15 @@ def test_unknown_shift_lists_available_ones():
 
 def test_registry_kinds_and_subset_class_baselines():
     natural = er.available_shifts("natural")
-    assert {"imagenetv2-matched-frequency", "imagenetv2-threshold0.7", "imagenetv2-top-images",
-            "imagenet-sketch", "imagenet-r", "objectnet", "imagenet-a"} <= set(natural)
+    assert {
+        "imagenetv2-matched-frequency",
+        "imagenetv2-threshold0.7",
+        "imagenetv2-top-images",
+        "imagenet-sketch",
+        "imagenet-r",
+        "objectnet",
+        "imagenet-a",
+    } <= set(natural)
     assert all(s.startswith("pgd.") for s in er.available_shifts("adversarial"))
     # shifts on a class subset compare with val on the same classes
     assert er.get_shift("imagenet-r").x_col == "val-on-imagenet-r-classes"
@@ -72,29 +78,32 @@ def test_missing_column_names_it():
 
 
 # ----------------------------------------------------------------------------- groups
-@pytest.mark.parametrize("name, group", [
-    ("resnet50", "standard"),
-    ("resnet50_aws_baseline", "standard"),
-    ("resnet50-randomized_smoothing_noise_0.00", "standard"),
-    ("vit_small_patch16_224", "standard"),
-    ("resnet101_3_epochs", "standard"),
-    ("resnet50_l2_eps3_robust", "robustness intervention"),
-    ("efficientnet-b3-advprop-autoaug", "robustness intervention"),
-    ("resnet50_trained_on_SIN_and_IN", "robustness intervention"),
-    ("resnet50_with_fog_aws", "robustness intervention"),
-    ("FixResNet50CutMix", "robustness intervention"),
-    ("densenet121_lpf3", "robustness intervention"),
-    ("resnext101_32x8d_deepaugment_augmix", "robustness intervention"),
-    ("instagram-resnext101_32x8d", "more data"),
-    ("FixResNeXt101_32x48d_v2", "more data"),
-    ("resnet18_swsl", "more data"),
-    ("BiT-M-R50x1-ILSVRC2012", "more data"),
-    ("vit_large_patch16_384", "more data"),
-    ("efficientnet-l2-noisystudent", "more data"),
-    ("resnet50_clip_zeroshot", "more data"),
-    ("resnet50-vtab-rotation", "self-supervised (ImageNet only)"),
-    ("resnet50_swav", "self-supervised (ImageNet only)"),
-])
+@pytest.mark.parametrize(
+    "name, group",
+    [
+        ("resnet50", "standard"),
+        ("resnet50_aws_baseline", "standard"),
+        ("resnet50-randomized_smoothing_noise_0.00", "standard"),
+        ("vit_small_patch16_224", "standard"),
+        ("resnet101_3_epochs", "standard"),
+        ("resnet50_l2_eps3_robust", "robustness intervention"),
+        ("efficientnet-b3-advprop-autoaug", "robustness intervention"),
+        ("resnet50_trained_on_SIN_and_IN", "robustness intervention"),
+        ("resnet50_with_fog_aws", "robustness intervention"),
+        ("FixResNet50CutMix", "robustness intervention"),
+        ("densenet121_lpf3", "robustness intervention"),
+        ("resnext101_32x8d_deepaugment_augmix", "robustness intervention"),
+        ("instagram-resnext101_32x8d", "more data"),
+        ("FixResNeXt101_32x48d_v2", "more data"),
+        ("resnet18_swsl", "more data"),
+        ("BiT-M-R50x1-ILSVRC2012", "more data"),
+        ("vit_large_patch16_384", "more data"),
+        ("efficientnet-l2-noisystudent", "more data"),
+        ("resnet50_clip_zeroshot", "more data"),
+        ("resnet50-vtab-rotation", "self-supervised (ImageNet only)"),
+        ("resnet50_swav", "self-supervised (ImageNet only)"),
+    ],
+)
 def test_model_groups_from_names(name, group):
     assert er.model_group(name).group == group
 
@@ -138,8 +147,13 @@ def test_effective_robustness_is_the_planted_lift_and_ignores_non_standard_model
     table = planted_testbed(0.8, -1.0)
     fit0 = er.fit_shift(table, "imagenetv2-matched-frequency")
     on_line = 100 * st.norm.cdf(0.8 * st.norm.ppf(0.7) - 1.0)
-    extra = pd.DataFrame({"model": ["resnet50_augmix", "instagram-resnext101_32x8d"],
-                          "val": [70.0, 70.0], V2: [on_line - 0.5, on_line + 4.0]})
+    extra = pd.DataFrame(
+        {
+            "model": ["resnet50_augmix", "instagram-resnext101_32x8d"],
+            "val": [70.0, 70.0],
+            V2: [on_line - 0.5, on_line + 4.0],
+        }
+    )
     table = pd.concat([table, extra], ignore_index=True)
     fit = er.fit_shift(table, "imagenetv2-matched-frequency")
     assert fit == fit0  # only standard models are fitted
@@ -273,7 +287,14 @@ def test_versus_one_reads_the_interval():
 def test_slope_numbers_names_what_the_prose_quotes():
     s = er.SlopeInterval(0.91, 0.90, 0.92, 188)
     out = er.slope_numbers("v2", s, [12.3, 10.6])
-    assert out == {"v2_slope": 0.91, "v2_slope_lo": 0.90, "v2_slope_hi": 0.92, "v2_slope_n": 188,
-                   "v2_slope_vs_1": "below 1", "v2_drop_60": 12.3, "v2_drop_85": 10.6}
+    assert out == {
+        "v2_slope": 0.91,
+        "v2_slope_lo": 0.90,
+        "v2_slope_hi": 0.92,
+        "v2_slope_n": 188,
+        "v2_slope_vs_1": "below 1",
+        "v2_drop_60": 12.3,
+        "v2_drop_85": 10.6,
+    }
     assert er.slope_numbers("v2", None) == {} and "v2_drop_60" not in er.slope_numbers("v2", s)
     assert s.as_dict() == {"slope": 0.91, "ci": [0.9, 0.92], "models": 188}

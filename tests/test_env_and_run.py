@@ -1,4 +1,5 @@
 """Profiles, device choice, seeding, the notebook Run helper, progress bars, no import side effects."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,7 @@ import pytest
 import torch
 
 import reliable_ml
-from reliable_ml import course
-from reliable_ml import settings
+from reliable_ml import course, settings
 
 
 def test_check_profile():
@@ -66,8 +66,14 @@ def test_science_helpers_import_without_side_effects():
         "names += ['data', 'settings'] + ['settings.' + p.stem for p in (root / 'settings').glob('[a-z]*.py')]\n"
         "[importlib.import_module('reliable_ml.' + n) for n in names]\n"
         "print(sorted(m for m in sys.modules if m.startswith('reliable_ml.course')))\n"
-        "print(tqdm.auto.tqdm is before)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "RELIABLE_ML_HEADLESS": "1"}).stdout.split("\n")
+        "print(tqdm.auto.tqdm is before)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "RELIABLE_ML_HEADLESS": "1"},
+    ).stdout.split("\n")
     assert out[0] == "[]", f"science modules import course machinery: {out[0]}"
     assert out[1] == "True", "importing the package must not patch tqdm"

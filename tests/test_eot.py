@@ -1,4 +1,5 @@
 """Expectation over Transformation (chapter 11): the distribution, the attack, survival."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,7 +58,7 @@ def test_eot_matches_a_hand_loop_and_plain_pgd_needs_no_distribution():
         xs = (x + delta).repeat(2, 1, 1, 1)
         loss = nn.functional.cross_entropy(model(d.apply(xs, d.sample(len(xs), gen))), t.repeat(2))
         (g,) = torch.autograd.grad(loss, delta)
-        delta = ((delta.detach() - 2.5 * 0.1 / 3 * g.sign()).clamp(-0.1, 0.1))
+        delta = (delta.detach() - 2.5 * 0.1 / 3 * g.sign()).clamp(-0.1, 0.1)
         delta = (x + delta).clamp(0, 1) - x
     got = eot.targeted_pgd(model, x, t, 0.1, steps=3, dist=d, samples=2, seed=4)
     assert torch.allclose(got, x + delta, atol=1e-6)
@@ -70,11 +71,17 @@ def test_survival_counts_the_share_of_draws_on_target():
     x = torch.rand(6, 1, 8, 8)
     with torch.no_grad():
         pred = model(x).argmax(1)
-    still = eot.survival(model, x, pred, eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1, brightness=0,
-                                                          noise=0), n_draws=5)
+    still = eot.survival(
+        model, x, pred, eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1, brightness=0, noise=0), n_draws=5
+    )
     assert torch.equal(still, torch.ones(6))  # identity draws: always the same prediction
-    other = eot.survival(model, x, (pred + 1) % 4, eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1,
-                                                                    brightness=0, noise=0), n_draws=5)
+    other = eot.survival(
+        model,
+        x,
+        (pred + 1) % 4,
+        eot.Distribution(max_angle=0, scale_lo=1, scale_hi=1, brightness=0, noise=0),
+        n_draws=5,
+    )
     assert torch.equal(other, torch.zeros(6))
     with pytest.raises(ValueError, match="n_draws"):
         eot.survival(model, x, pred, eot.Distribution(), 0)

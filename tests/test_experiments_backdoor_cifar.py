@@ -1,4 +1,5 @@
 """The GPU entry point of chapter 07 runs end to end on a CPU in the smoke profile and writes its results."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,16 @@ def test_smoke_profile_end_to_end(tmp_root, tmp_results):
     with pytest.warns(RuntimeWarning, match="FALLBACK"):  # empty data root: digits stand in, labelled so
         out = backdoor_cifar.run("smoke", progress=False)
     record = json.loads((tmp_results / "smoke" / "07_backdoors_and_spurious_correlations.json").read_text())
-    for key in ("attack_success_by_poison_fraction", "clean_acc_by_poison_fraction", "clean_label_success_plain",
-                "clean_label_success_hardened", "spectral_detection_recall", "spurious_cue_acc", "data_source",
-                "device"):
+    for key in (
+        "attack_success_by_poison_fraction",
+        "clean_acc_by_poison_fraction",
+        "clean_label_success_plain",
+        "clean_label_success_hardened",
+        "spectral_detection_recall",
+        "spurious_cue_acc",
+        "data_source",
+        "device",
+    ):
         assert key in record, key
     assert "fallback" in record["data_source"]
     assert set(record["attack_success_by_poison_fraction"]) == {"0", "0.05"}

@@ -1,4 +1,5 @@
 """The GPU entry point of chapter 10 runs end to end on a CPU in a tiny config and writes its results."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,16 @@ def test_smoke_profile_end_to_end(tmp_root, tmp_results):
         out = nonrobust_cifar.run("smoke", progress=False, n_source=200, n_relabel=150, n_test=100, seeds=2)
     record = json.loads((tmp_results / "smoke" / "10_nonrobust_features.json").read_text())
     entry = record["nonrobust"]["cifar10"]
-    for key in ("d_det_test_acc", "d_rand_test_acc", "chance", "n_train", "seeds", "d_det_test_acc_spread",
-                "source_test_acc", "architecture"):
+    for key in (
+        "d_det_test_acc",
+        "d_rand_test_acc",
+        "chance",
+        "n_train",
+        "seeds",
+        "d_det_test_acc_spread",
+        "source_test_acc",
+        "architecture",
+    ):
         assert key in entry, key
     assert "fallback" in record["data_source"] and record["entry_point"] == "reliable_ml.experiments.nonrobust_cifar"
     assert entry["n_train"] == 150 and entry["seeds"] == 2 and entry["chance"] == 10

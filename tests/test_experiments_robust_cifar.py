@@ -1,4 +1,5 @@
 """The GPU entry point runs end to end on a CPU in the smoke profile and writes its results file."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import pytest
 import torch
 
 from reliable_ml.experiments import robust_cifar
-
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

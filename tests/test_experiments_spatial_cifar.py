@@ -1,4 +1,5 @@
 """The GPU entry point of chapter 11 runs end to end on a CPU in a tiny config and writes its results."""
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ The notebooks' first cell (:data:`reliable_ml.course.book.INSTALL_CELL`) install
 third-party module that the package (lazy imports inside functions included) or a chapter
 imports must come with it: a core dependency or a requirement of that extra in pyproject.toml.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,18 +14,25 @@ import importlib.metadata as md
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from reliable_ml.course.book import INSTALL_CELL
 from reliable_ml.course.results import PROJECT_ROOT
 
 # Import names whose distribution packages_distributions() cannot tell (not installed here, or
 # named differently from the module). Only consulted when the installed metadata has no answer.
-EXPLICIT = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "PyYAML", "IPython": "ipython",
-            "open_clip": "open_clip_torch", "cv2": "opencv-python", "skimage": "scikit-image"}
+EXPLICIT = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "yaml": "PyYAML",
+    "IPython": "ipython",
+    "open_clip": "open_clip_torch",
+    "cv2": "opencv-python",
+    "skimage": "scikit-image",
+}
 OWN = {"reliable_ml"}
 
 
@@ -134,8 +142,10 @@ def missing(needed: dict[str, list[str]], provided: set[str]) -> list[str]:
     for module, files in sorted(needed.items()):
         dist = distribution_of(module)
         if dist is None:
-            out.append(f"{module} (imported by {', '.join(files[:3])}): no known distribution; "
-                       f"add it to EXPLICIT in tests/test_extras.py")
+            out.append(
+                f"{module} (imported by {', '.join(files[:3])}): no known distribution; "
+                f"add it to EXPLICIT in tests/test_extras.py"
+            )
         elif dist not in provided:
             out.append(f"{module} -> {dist} (imported by {', '.join(files[:3])})")
     return out
@@ -145,9 +155,11 @@ def missing(needed: dict[str, list[str]], provided: set[str]) -> list[str]:
 
 
 def test_the_collector_sees_lazy_optional_and_relative_imports():
-    found = imports_of("import os\nfrom . import x\ndef f():\n    import cleanlab.filter\n"
-                       "try:\n    import open_clip\nexcept ImportError:\n    open_clip = None\n"
-                       "from sklearn.linear_model import LogisticRegression\n")
+    found = imports_of(
+        "import os\nfrom . import x\ndef f():\n    import cleanlab.filter\n"
+        "try:\n    import open_clip\nexcept ImportError:\n    open_clip = None\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+    )
     assert found == {"os": False, "cleanlab": False, "open_clip": True, "sklearn": False}
     assert third_party(found) == {"cleanlab": False, "open_clip": True, "sklearn": False}
 
@@ -155,7 +167,9 @@ def test_the_collector_sees_lazy_optional_and_relative_imports():
 def test_a_module_missing_from_the_extra_is_reported():
     needed = {"cleanlab": ["src/reliable_ml/labels/label_quality.py"], "numpy": ["notebooks/00_data_tour.py"]}
     report = missing(needed, {"numpy", "torch"})
-    assert len(report) == 1 and report[0].startswith("cleanlab -> cleanlab (imported by src/reliable_ml/labels/label_quality.py")
+    assert len(report) == 1 and report[0].startswith(
+        "cleanlab -> cleanlab (imported by src/reliable_ml/labels/label_quality.py"
+    )
 
 
 def test_every_import_of_the_course_is_installed_by_the_colab_cell():
@@ -163,9 +177,10 @@ def test_every_import_of_the_course_is_installed_by_the_colab_cell():
     assert {"torch", "numpy", "cleanlab"} <= set(needed), f"the collector missed known imports: {sorted(needed)}"
     extra, declared, no_deps = installed_by_cell()
     report = missing(needed, declared | no_deps)
-    assert not report, (f"the notebooks' install cell (reliable-ml[{extra}]) does not install what the course "
-                        "imports; add these to the core dependencies or the extra in pyproject.toml:\n  "
-                        + "\n  ".join(report))
+    assert not report, (
+        f"the notebooks' install cell (reliable-ml[{extra}]) does not install what the course "
+        "imports; add these to the core dependencies or the extra in pyproject.toml:\n  " + "\n  ".join(report)
+    )
 
 
 def test_no_deps_packages_find_what_they_import():
@@ -181,11 +196,17 @@ def test_no_deps_packages_find_what_they_import():
             md.distribution(package)
         except md.PackageNotFoundError:
             pytest.skip(f"{package} is not installed here (requirements-nodeps.txt installs it)")
-        code = (f"import sys; before = set(sys.modules); import {top}; "
-                f"print(' '.join(sorted({{m.split('.')[0] for m in set(sys.modules) - before}})))")
-        loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                                check=True).stdout.split()
-        needed = {m: [package] for m in loaded
-                  if m not in sys.stdlib_module_names and not m.startswith("_") and m != top}
+        code = (
+            f"import sys; before = set(sys.modules); import {top}; "
+            f"print(' '.join(sorted({{m.split('.')[0] for m in set(sys.modules) - before}})))"
+        )
+        loaded = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+        ).stdout.split()
+        needed = {
+            m: [package] for m in loaded if m not in sys.stdlib_module_names and not m.startswith("_") and m != top
+        }
         report = [r for r in missing(needed, provided | no_deps) if "no known distribution" not in r]
-        assert not report, f"importing {package} (installed --no-deps) loads modules the cell does not install: {report}"
+        assert not report, (
+            f"importing {package} (installed --no-deps) loads modules the cell does not install: {report}"
+        )

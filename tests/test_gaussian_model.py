@@ -1,4 +1,5 @@
 """Gaussian model: closed forms vs Monte Carlo, the approximation, sample complexity, self-training."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,9 +51,9 @@ def test_exact_classifier_distribution_matches_explicit_data(model):
     rng = np.random.default_rng(2)
     w_data = np.stack([gm.mean_classifier(*gm.sample(8, theta, sigma, rng)) for _ in range(400)])
     w_fast = gm.draw_mean_classifiers(8, theta, sigma, 400, rng)
-    for w in (w_data, w_fast):   # mean theta, per-coordinate variance sigma^2 / n
+    for w in (w_data, w_fast):  # mean theta, per-coordinate variance sigma^2 / n
         assert abs(w.mean() - 1.0) < 0.02
-        assert w.var(0).mean() == pytest.approx(sigma ** 2 / 8, rel=0.03)
+        assert w.var(0).mean() == pytest.approx(sigma**2 / 8, rel=0.03)
 
 
 def test_folded_normal_mean_against_sampling():
@@ -74,10 +75,10 @@ def test_approximation_matches_monte_carlo_in_high_dimension(n):
 
 def test_standard_needs_constant_samples_robust_needs_order_sqrt_d():
     eps, target = 0.5, 0.05
-    dims = [10 ** 4, 10 ** 5, 10 ** 6]
+    dims = [10**4, 10**5, 10**6]
     std = [gm.samples_needed(gm.default_theta(d), gm.default_sigma(d), 0.0, target) for d in dims]
     rob = [gm.samples_needed(gm.default_theta(d), gm.default_sigma(d), eps, target) for d in dims]
-    assert max(std) - min(std) <= 1                      # O(1), independent of d
+    assert max(std) - min(std) <= 1  # O(1), independent of d
     assert rob[0] < rob[1] < rob[2]
     ratios = [r / np.sqrt(d) for r, d in zip(rob, dims)]  # n / sqrt(d) decreases towards 1 / s*^2
     limit = 1 / gm.asymptotic_noise_ratio(eps) ** 2
@@ -88,12 +89,16 @@ def test_standard_needs_constant_samples_robust_needs_order_sqrt_d():
 def test_samples_needed_is_minimal():
     theta, sigma = gm.default_theta(5000), gm.default_sigma(5000)
     n = gm.samples_needed(theta, sigma, 0.5, 0.05)
-    assert gm.expected_errors_approx(n, theta, sigma, 0.5)[1] <= 0.05 < gm.expected_errors_approx(n - 1, theta, sigma, 0.5)[1]
+    assert (
+        gm.expected_errors_approx(n, theta, sigma, 0.5)[1]
+        <= 0.05
+        < gm.expected_errors_approx(n - 1, theta, sigma, 0.5)[1]
+    )
 
 
 def test_asymptotic_noise_ratio_small_eps_limit():
     eps = 0.01
-    assert 1 / gm.asymptotic_noise_ratio(eps) ** 2 == pytest.approx(2 / np.pi * eps ** 2, rel=0.01)
+    assert 1 / gm.asymptotic_noise_ratio(eps) ** 2 == pytest.approx(2 / np.pi * eps**2, rel=0.01)
 
 
 def test_pseudo_label_mean_matches_bruteforce(model):
@@ -126,17 +131,20 @@ def test_self_training_lowers_robust_error():
     assert gm.self_train_bruteforce(10, 50, theta, sigma, rng).shape == (d,)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: gm.sample(0, np.ones(3), 1.0, np.random.default_rng()),
-    lambda: gm.sample(3, np.ones(3), 0.0, np.random.default_rng()),
-    lambda: gm.robust_error(np.ones(3), np.ones(3), 1.0, -0.1),
-    lambda: gm.robust_error(np.ones(4), np.ones(3), 1.0),
-    lambda: gm.robust_error(np.zeros(3), np.ones(3), 1.0),
-    lambda: gm.samples_needed(np.ones(100), 3.0, 0.5, 1e-6, n_max=1000),
-    lambda: gm.samples_needed(np.ones(100), 3.0, 0.5, 1.5),
-    lambda: gm.asymptotic_noise_ratio(1.0),
-    lambda: gm.pseudo_label_mean(np.ones(3), 0, np.ones(3), 1.0, np.random.default_rng()),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: gm.sample(0, np.ones(3), 1.0, np.random.default_rng()),
+        lambda: gm.sample(3, np.ones(3), 0.0, np.random.default_rng()),
+        lambda: gm.robust_error(np.ones(3), np.ones(3), 1.0, -0.1),
+        lambda: gm.robust_error(np.ones(4), np.ones(3), 1.0),
+        lambda: gm.robust_error(np.zeros(3), np.ones(3), 1.0),
+        lambda: gm.samples_needed(np.ones(100), 3.0, 0.5, 1e-6, n_max=1000),
+        lambda: gm.samples_needed(np.ones(100), 3.0, 0.5, 1.5),
+        lambda: gm.asymptotic_noise_ratio(1.0),
+        lambda: gm.pseudo_label_mean(np.ones(3), 0, np.ones(3), 1.0, np.random.default_rng()),
+    ],
+)
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()

@@ -1,4 +1,5 @@
 """The 'be the annotator' grid app, driven programmatically: select, submit, resume, merge."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,11 @@ def setup():
 
 def answer_perfectly(app, grid, pool_classes):
     """Select positives and every pool image of the grid's class; leave negatives."""
-    picks = [i for i, (kind, idx) in enumerate(grid.tiles)
-             if kind == "pos" or (kind == "pool" and pool_classes[idx] == grid.cls)]
+    picks = [
+        i
+        for i, (kind, idx) in enumerate(grid.tiles)
+        if kind == "pos" or (kind == "pool" and pool_classes[idx] == grid.cls)
+    ]
     app.select(picks)
     return picks
 

@@ -1,11 +1,13 @@
 """CIFAR-10H helpers: selection frequency, human accuracy, k-annotator estimates, Engstrom drops."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from reliable_ml.labels import annotation, human_labels as hl
+from reliable_ml.labels import annotation
+from reliable_ml.labels import human_labels as hl
 
 
 def toy_counts(n=400, k=4, seed=0):
@@ -36,8 +38,9 @@ def test_majority_vote_breaks_ties_at_random_but_seeded():
     np.testing.assert_array_equal(votes, hl.majority_vote(counts, seed=1))
 
 
-@pytest.mark.parametrize("bad, match", [(np.zeros((2, 3)), "no annotator"), (-np.ones((2, 3)), "non-negative"),
-                                        (np.ones(3), "shape")])
+@pytest.mark.parametrize(
+    "bad, match", [(np.zeros((2, 3)), "no annotator"), (-np.ones((2, 3)), "non-negative"), (np.ones(3), "shape")]
+)
 def test_bad_counts_are_named(bad, match):
     with pytest.raises(ValueError, match=match):
         hl.check_counts(bad)
@@ -87,8 +90,18 @@ def test_engstrom_bias_appears_with_few_annotators_only():
     correct = rng.random((3, len(sf))) < sf  # models right as often as the humans agree
     split = hl.split_reference_pool(labels, 0.5, seed=0)
     pool = hl.skew_pool(sf, split.pool, 0.7, 0.3, seed=0)
-    drops = hl.engstrom_drops(counts, labels, correct, split.reference, pool, 40, ks=(3, None),
-                              n_resamples=30, edges=annotation.SF_EDGES, seed=0)
+    drops = hl.engstrom_drops(
+        counts,
+        labels,
+        correct,
+        split.reference,
+        pool,
+        40,
+        ks=(3, None),
+        n_resamples=30,
+        edges=annotation.SF_EDGES,
+        seed=0,
+    )
     assert set(drops) == {"3", "all"} and drops["3"].shape == (30,)
     assert drops["3"].mean() > drops["all"].mean() + 2  # noisy matching picks harder images
     mean, lo, hi = hl.spread(drops["3"])
@@ -138,14 +151,17 @@ def test_versus_random_compares_a_mean_with_the_sampling_distribution_of_a_mean(
     draws = hl.strategy_draws(sf, labels, correct, split, 20, 40, seed=0)
     assert len(draws) == 40 * 4 and set(draws["strategy"]) == set(hl.STRATEGY_NAMES)
     table = hl.strategy_table(sf, labels, correct, split, 20, 40, seed=0)
-    assert np.allclose(table.astype(float), hl.strategy_table(sf, labels, correct, split, 20, 40, draws=draws).astype(float))
+    assert np.allclose(
+        table.astype(float), hl.strategy_table(sf, labels, correct, split, 20, 40, draws=draws).astype(float)
+    )
     vs = hl.versus_random(draws)
     acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
     diff = acc["top_images"] - acc["random"]
     assert vs.loc["top_images", "mean difference"] == pytest.approx(diff.mean())
     # the interval of a mean of 40 draws is about sqrt(40) times narrower than the single-draw spread
     assert vs.loc["top_images", "hi"] - vs.loc["top_images", "lo"] == pytest.approx(
-        2 * 1.959964 * diff.std(ddof=1) / np.sqrt(40))
+        2 * 1.959964 * diff.std(ddof=1) / np.sqrt(40)
+    )
     assert vs.loc["top_images", "lo"] > 0  # clear images are easier for these models: outside 0
     single = table.loc["random", "acc hi"] - table.loc["random", "acc lo"]
     assert vs.loc["matched_frequency", "hi"] - vs.loc["matched_frequency", "lo"] < single / 2
@@ -156,8 +172,9 @@ def test_versus_random_compares_a_mean_with_the_sampling_distribution_of_a_mean(
 def test_versus_random_numbers_say_whether_the_interval_holds_zero():
     import pandas as pd
 
-    table = pd.DataFrame({"mean difference": [0.5, 3.0], "lo": [-0.5, 2.0], "hi": [1.5, 4.0]},
-                         index=["matched_frequency", "top_images"])
+    table = pd.DataFrame(
+        {"mean difference": [0.5, 3.0], "lo": [-0.5, 2.0], "hi": [1.5, 4.0]}, index=["matched_frequency", "top_images"]
+    )
     glued, block = hl.versus_random_numbers(table)
     assert glued["c10h_matched_frequency_vs_random"] == "holds 0"
     assert glued["c10h_top_images_vs_random"] == "excludes 0" and glued["c10h_top_images_lo"] == 2.0

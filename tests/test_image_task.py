@@ -1,11 +1,12 @@
 """The per-profile image task of chapters 05-06: data choice, evaluation subset, model, training config."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
-from reliable_ml.robust import image_task
 from reliable_ml.data import ImageSet, ImageSetInfo
+from reliable_ml.robust import image_task
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -14,8 +15,9 @@ def sorted_by_class(n_per_class: int = 20, classes: int = 10, channels: int = 3,
     """A tiny set ordered class by class, as an ImageFolder tree is."""
     y = torch.arange(classes).repeat_interleave(n_per_class)
     x = torch.randint(0, 256, (len(y), channels, size, size), dtype=torch.uint8)
-    info = ImageSetInfo("toy", "test", "toy images", len(y), tuple(map(str, range(classes))),
-                        (channels, size, size), False, "memory")
+    info = ImageSetInfo(
+        "toy", "test", "toy images", len(y), tuple(map(str, range(classes))), (channels, size, size), False, "memory"
+    )
     return ImageSet(x, y, info)
 
 
@@ -28,7 +30,7 @@ def test_eval_subset_is_random_fixed_and_scaled():
     x2, y2 = image_task.eval_subset(images, 50, "cpu", seed=1)
     assert torch.equal(x, x2) and torch.equal(y, y2)
     # every returned image is one of the originals with its own label
-    match = (images.x.float() / 255).flatten(1)[None] == x.flatten(1)[:, None]   # (50, N, D)
+    match = (images.x.float() / 255).flatten(1)[None] == x.flatten(1)[:, None]  # (50, N, D)
     idx = match.all(-1).float().argmax(1)
     assert torch.equal(images.y[idx], y)
 
@@ -68,8 +70,9 @@ def test_fit_sizes_keeps_fitting_requests_and_scales_the_rest():
 
 def test_models_and_configs_match_the_task():
     cifar = image_task.ImageTask("cifar10", sorted_by_class(2), sorted_by_class(2), eps=8 / 255)
-    mnist_like = image_task.ImageTask("mnist", sorted_by_class(2, channels=1, size=28),
-                                      sorted_by_class(2, channels=1, size=28), eps=0.1)
+    mnist_like = image_task.ImageTask(
+        "mnist", sorted_by_class(2, channels=1, size=28), sorted_by_class(2, channels=1, size=28), eps=0.1
+    )
     for task, shape in ((cifar, (4, 3, 32, 32)), (mnist_like, (4, 1, 28, 28))):
         model = image_task.make_model(task, "cpu", seed=0, width=4)
         again = image_task.make_model(task, "cpu", seed=0, width=4)  # seeded: the same initial weights

@@ -1,4 +1,5 @@
 """ReaL accuracy, reviewed label errors, the confident-learning rule (vs cleanlab), our CV model."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,9 +57,17 @@ def test_progress_slope_recovers_an_exact_line():
 
 
 def reviews_frame():
-    return pd.DataFrame({"id": [0, 2, 4, 6], "given": [0, 1, 2, 3], "guessed": [5, 6, 7, 8],
-                         "votes_given": [0, 2, 3, 5], "votes_guessed": [5, 1, 2, 0],
-                         "votes_neither": [0, 2, 0, 0], "votes_both": [0, 0, 0, 0]})
+    return pd.DataFrame(
+        {
+            "id": [0, 2, 4, 6],
+            "given": [0, 1, 2, 3],
+            "guessed": [5, 6, 7, 8],
+            "votes_given": [0, 2, 3, 5],
+            "votes_guessed": [5, 1, 2, 0],
+            "votes_neither": [0, 2, 0, 0],
+            "votes_both": [0, 0, 0, 0],
+        }
+    )
 
 
 def test_paper_rule_and_counts():
@@ -119,9 +128,19 @@ def test_cross_val_pred_probs_is_a_distribution_per_test_example():
     y_train, y_test = torch.randint(0, 3, (120,), generator=gen), torch.randint(0, 3, (60,), generator=gen)
     x_train = (torch.rand(120, 1, 4, 4, generator=gen) * 0.2 + y_train.view(-1, 1, 1, 1) * 0.3).clamp(0, 1)
     x_test = (torch.rand(60, 1, 4, 4, generator=gen) * 0.2 + y_test.view(-1, 1, 1, 1) * 0.3).clamp(0, 1)
-    probs = lq.cross_val_pred_probs(x_train, y_train, x_test, y_test, folds=3, hidden=8,
-                                    pretrain_epochs=20, finetune_epochs=1, batch_size=32, lr=0.05,
-                                    progress=False)
+    probs = lq.cross_val_pred_probs(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        folds=3,
+        hidden=8,
+        pretrain_epochs=20,
+        finetune_epochs=1,
+        batch_size=32,
+        lr=0.05,
+        progress=False,
+    )
     assert probs.shape == (60, 3) and np.allclose(probs.sum(1), 1)
     assert (probs.argmax(1) == y_test.numpy()).mean() > 0.9  # separable toy data
     with pytest.raises(ValueError, match="folds must be at least 2"):
@@ -129,8 +148,9 @@ def test_cross_val_pred_probs_is_a_distribution_per_test_example():
 
 
 def test_summarize_seeds():
-    out = lq.summarize_seeds([{"precision": 40.0, "recall": 20.0, "hits": 2},
-                              {"precision": 60.0, "recall": 40.0, "hits": 4}])
+    out = lq.summarize_seeds(
+        [{"precision": 40.0, "recall": 20.0, "hits": 2}, {"precision": 60.0, "recall": 40.0, "hits": 4}]
+    )
     assert out["precision"] == 50 and out["recall"] == 30 and out["hits"] == 3 and out["seeds"] == 2
     assert out["precision_sd"] == pytest.approx(np.sqrt(200))
     assert lq.summarize_seeds([{"precision": 1.0, "recall": 2.0}])["recall_sd"] == 0

@@ -1,4 +1,5 @@
 """The labeling app and its answer log, driven programmatically."""
+
 from __future__ import annotations
 
 import json
@@ -120,8 +121,19 @@ def test_finishing_disables_answers(task, tmp_path):
 def test_read_log_reports_corrupt_lines_and_keeps_the_rest(tmp_path):
     log = tmp_path / "a.jsonl"
     good = {"labeler": "a", "item": "x", "action": "label", "label": "one"}
-    log.write_text("\n".join([json.dumps(good), "not json", "[1, 2]", json.dumps({"labeler": "a"}),
-                              json.dumps({**good, "action": "erase"}), json.dumps({**good, "item": "y"})]) + "\n")
+    log.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                "not json",
+                "[1, 2]",
+                json.dumps({"labeler": "a"}),
+                json.dumps({**good, "action": "erase"}),
+                json.dumps({**good, "item": "y"}),
+            ]
+        )
+        + "\n"
+    )
     records, problems = labeling.read_log(log)
     assert [r["item"] for r in records] == ["x", "y"]
     assert [p.line for p in problems] == [2, 3, 4, 5]
@@ -138,6 +150,7 @@ def test_accuracy_table_with_exact_intervals(task, tmp_path):
     assert table.loc["original", "accuracy"] == 1.0 and table.loc["original", "answered"] == 3
     assert table.loc["new", "correct"] == 1  # one of the new items (labels 1, 0, 2) really is a zero
     from scipy.stats import binomtest
+
     ci = binomtest(3, 3).proportion_ci(method="exact")
     assert table.loc["original", "ci_low"] == pytest.approx(ci.low)
 

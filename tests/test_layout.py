@@ -7,6 +7,7 @@
   ``settings/`` no science;
 - no import loop anywhere, lazy imports inside functions included.
 """
+
 from __future__ import annotations
 
 import ast
@@ -75,11 +76,15 @@ def test_the_science_imports_neither_course_nor_experiments(name):
     assert bad == [], f"{name} imports {bad}"
 
 
-@pytest.mark.parametrize("folder, allowed", [("data", {"data", "util"}), ("util", {"util"}),
-                                             ("settings", {"settings"})])
+@pytest.mark.parametrize(
+    "folder, allowed", [("data", {"data", "util"}), ("util", {"util"}), ("settings", {"settings"})]
+)
 def test_lower_layers_import_only_what_they_may(folder, allowed):
-    bad = {n: sorted(t for t in GRAPH[n] if area(t) not in allowed and t != "reliable_ml")
-           for n in MODULES if area(n) == folder}
+    bad = {
+        n: sorted(t for t in GRAPH[n] if area(t) not in allowed and t != "reliable_ml")
+        for n in MODULES
+        if area(n) == folder
+    }
     assert {n: b for n, b in bad.items() if b} == {}
 
 
@@ -120,8 +125,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_imports_inside_the_package_are_absolute(name):
-    relative = [node.lineno for node in ast.walk(ast.parse(MODULES[name].read_text()))
-                if isinstance(node, ast.ImportFrom) and node.level]
+    relative = [
+        node.lineno
+        for node in ast.walk(ast.parse(MODULES[name].read_text()))
+        if isinstance(node, ast.ImportFrom) and node.level
+    ]
     assert relative == [], f"{name}: relative imports at lines {relative}; write reliable_ml.x"
 
 

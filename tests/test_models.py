@@ -1,4 +1,5 @@
 """Models: inputs in [0, 1] with Normalize first, shapes, parameter counts, device from inputs."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,17 +7,19 @@ import torch
 
 from reliable_ml.models import nets as models
 
-
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-@pytest.mark.parametrize("name, kwargs, x_shape", [
-    ("small_cnn", {}, (2, 1, 28, 28)),
-    ("small_cnn", dict(image_size=8), (2, 1, 8, 8)),
-    ("small_cnn", dict(in_channels=3, image_size=32), (2, 3, 32, 32)),
-    ("preact_resnet18", dict(width=8), (2, 3, 32, 32)),
-    ("wide_resnet", dict(depth=10, widen_factor=1), (2, 3, 32, 32)),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, x_shape",
+    [
+        ("small_cnn", {}, (2, 1, 28, 28)),
+        ("small_cnn", dict(image_size=8), (2, 1, 8, 8)),
+        ("small_cnn", dict(in_channels=3, image_size=32), (2, 3, 32, 32)),
+        ("preact_resnet18", dict(width=8), (2, 3, 32, 32)),
+        ("wide_resnet", dict(depth=10, widen_factor=1), (2, 3, 32, 32)),
+    ],
+)
 def test_logit_shapes_and_normalize_first(name, kwargs, x_shape):
     model = models.build(name, **kwargs)
     first = next(iter(model.children()))
@@ -47,11 +50,17 @@ def test_mnist_statistics_are_first_layer():
     torch.testing.assert_close(model[0].std.flatten(), torch.tensor([0.3081]))
 
 
-@pytest.mark.parametrize("build, expected", [
-    (lambda: models.small_cnn(), 166_406),  # Wong et al.'s MNIST net: 16*1*16+16 + 32*16*16+32 + 1568*100+100 + 1010
-    (lambda: models.preact_resnet18(), 11_172_170),
-    (lambda: models.wide_resnet(28, 10), 36_479_194),  # WRN-28-10 "36.5M" (Zagoruyko & Komodakis 2016)
-])
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (
+            lambda: models.small_cnn(),
+            166_406,
+        ),  # Wong et al.'s MNIST net: 16*1*16+16 + 32*16*16+32 + 1568*100+100 + 1010
+        (lambda: models.preact_resnet18(), 11_172_170),
+        (lambda: models.wide_resnet(28, 10), 36_479_194),  # WRN-28-10 "36.5M" (Zagoruyko & Komodakis 2016)
+    ],
+)
 def test_parameter_counts(build, expected):
     assert models.count_parameters(build()) == expected
 
@@ -67,13 +76,16 @@ def test_small_cnn_count_by_hand():
     assert models.count_parameters(model) == by_hand
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda: models.build("resnet50"), "unknown architecture 'resnet50'"),
-    (lambda: models.wide_resnet(depth=20), "depth must be 6n"),
-    (lambda: models.small_cnn(in_channels=2), "in_channels must be 1"),
-    (lambda: models.small_cnn(image_size=30), "multiple of 4"),
-    (lambda: models.preact_resnet18(width=0), "width must be"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda: models.build("resnet50"), "unknown architecture 'resnet50'"),
+        (lambda: models.wide_resnet(depth=20), "depth must be 6n"),
+        (lambda: models.small_cnn(in_channels=2), "in_channels must be 1"),
+        (lambda: models.small_cnn(image_size=30), "multiple of 4"),
+        (lambda: models.preact_resnet18(width=0), "width must be"),
+    ],
+)
 def test_bad_arguments(bad, message):
     with pytest.raises(ValueError, match=message):
         bad()

@@ -1,4 +1,5 @@
 """Relabelled datasets of Ilyas et al. (2019) and the measures of what robust models see."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from reliable_ml.robust import attacks
+from reliable_ml.data import load_images
 from reliable_ml.models import nets as models
+from reliable_ml.robust import attacks
 from reliable_ml.robust import nonrobust as nr
 from reliable_ml.robust import train as rt
-from reliable_ml.data import load_images
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -21,8 +22,9 @@ def digits_model():
     train = load_images("digits", "train")
     torch.manual_seed(0)
     model = models.small_cnn(image_size=8, channels=(8, 16), hidden=32)
-    cfg = rt.TrainConfig(epochs=4, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2,
-                         weight_decay=0.0, val_size=0)
+    cfg = rt.TrainConfig(
+        epochs=4, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2, weight_decay=0.0, val_size=0
+    )
     rt.train(model, train.x, train.y, cfg, progress=False)
     test = load_images("digits", "test")
     return model, train, test
@@ -66,8 +68,9 @@ def test_one_step_matches_the_package_pgd_where_it_succeeds(digits_model):
     x, y = test.x[:128].float() / 255, test.y[:128]
     t = nr.targets(y, "det")
     ours = nr.targeted_pgd(model, x, t, 1.0, norm="l2", steps=1, step_size=1.0)
-    theirs, success = attacks.pgd(model, x, t, 1.0, norm="l2", steps=1, step_size=1.0, random_start=False,
-                                  targeted=True)
+    theirs, success = attacks.pgd(
+        model, x, t, 1.0, norm="l2", steps=1, step_size=1.0, random_start=False, targeted=True
+    )
     with torch.no_grad():
         already = model(x).argmax(1) == t  # reached at iterate 0: pgd returns x itself
     keep = success & ~already
@@ -126,7 +129,8 @@ def test_judge_agreement_with_knn_and_torch_model():
     assert nr.judge_agreement(judge, x, torch.tensor([1, 1, 1, 1, 1])) == pytest.approx(0.4)
     linear = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     with torch.no_grad():
-        linear[1].weight.zero_(); linear[1].bias.copy_(torch.tensor([0.0, 1.0]))
+        linear[1].weight.zero_()
+        linear[1].bias.copy_(torch.tensor([0.0, 1.0]))
     assert nr.judge_agreement(linear, x, torch.ones(5, dtype=torch.long)) == 1.0
     with pytest.raises(ValueError, match="same length"):
         nr.judge_agreement(judge, x, torch.ones(2, dtype=torch.long))
@@ -142,11 +146,13 @@ def test_spread():
 
 def test_relabel_experiment_end_to_end_on_digits(digits_model):
     _, train, test = digits_model
-    cfg = rt.TrainConfig(epochs=3, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2,
-                         weight_decay=0.0, val_size=0)
+    cfg = rt.TrainConfig(
+        epochs=3, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2, weight_decay=0.0, val_size=0
+    )
     x_test, y_test = test.x.float() / 255, test.y
-    exp = nr.relabel_experiment(train.x, train.y, x_test, y_test, train_cfg=cfg, eps=1.5, steps=5, n_source=600,
-                                n_relabel=500, seeds=2)
+    exp = nr.relabel_experiment(
+        train.x, train.y, x_test, y_test, train_cfg=cfg, eps=1.5, steps=5, n_source=600, n_relabel=500, seeds=2
+    )
     f = exp.figures
     assert f["n_train"] == 500 and f["seeds"] == 2 and f["chance"] == 10 and f["disjoint"]
     assert len(exp.per_seed["det"]) == 2 and f["d_det_test_acc"] == pytest.approx(np.mean(exp.per_seed["det"]))
@@ -189,7 +195,9 @@ def test_figures_name_their_data(digits_model):
     seen = {k: nr.large_eps_figures(model, x, y, judge, eps=1.0, steps=2) for k in ("standard", "robust")}
     fig = nr.plot_what_models_see(x, y, seen, "digits", "title", n=4)
     assert len(fig.axes) == 5 * 4 and fig.axes[0].get_title() == f"{int(y[0])} -> {(int(y[0]) + 1) % 10}"
-    rows = {(s, k): {c: seen[k][c] for c in ("judge_target", "stroke_mass", "stroke_area")} for s in (0, 1) for k in seen}
+    rows = {
+        (s, k): {c: seen[k][c] for c in ("judge_target", "stroke_mass", "stroke_area")} for s in (0, 1) for k in seen
+    }
     by_seed = pd.DataFrame(rows).T.rename_axis(["seed", "model"])
     fig = nr.plot_robust_summary(by_seed, "digits", "extra")
     assert [ax.get_ylabel() for ax in fig.axes] == ["judge says target (%)", "gradient mass on strokes (%)"]
@@ -199,8 +207,9 @@ def test_figures_name_their_data(digits_model):
 def test_train_cached_loads_the_second_time(tmp_root, tmp_path):
     train = load_images("digits", "train")
     x, y = train.x[:256], train.y[:256]
-    cfg = rt.TrainConfig(epochs=1, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2,
-                         weight_decay=0.0, val_size=0)
+    cfg = rt.TrainConfig(
+        epochs=1, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2, weight_decay=0.0, val_size=0
+    )
     first = nr.train_cached(nr.fresh_model(x, seed=0), x, y, cfg, "t")
     files = list((tmp_path / "cache" / "models").glob("t-n256-*.pt"))
     assert len(files) == 1

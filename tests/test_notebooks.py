@@ -1,6 +1,7 @@
 """Every chapter notebook: paired, output-free when committed, listed in the book, installs the
 course package on Colab, runs in smoke with the data and without it (empty data root, no network),
 and leaks no machine path into its outputs. Notebooks are found by discovery (``NN_*.py``)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -32,8 +33,9 @@ def cells_of(nb) -> list[tuple[str, str]]:
 def test_pair_is_in_sync(src):
     ipynb = src.with_suffix(".ipynb")
     assert ipynb.exists(), f"{src.name} has no paired {ipynb.name}: run `make sync`"
-    assert cells_of(jupytext.read(src)) == cells_of(jupytext.read(ipynb)), \
+    assert cells_of(jupytext.read(src)) == cells_of(jupytext.read(ipynb)), (
         f"{src.name} and {ipynb.name} differ: run `make sync`"
+    )
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=STEMS)
@@ -103,8 +105,9 @@ def run_install_cell(source: str, monkeypatch, present: bool, url: str = ""):
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append(list(args)))
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: (real(name, *a) if present or name != "reliable_ml" else None))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: real(name, *a) if present or name != "reliable_ml" else None
+    )
     monkeypatch.setenv("RELIABLE_ML_REPO_URL", url)
     exec(compile(source, "install-cell", "exec"), {})
     return calls
@@ -115,8 +118,10 @@ def test_install_cell_is_silent_when_installed_and_installs_otherwise(monkeypatc
     assert run_install_cell(source, monkeypatch, present=True) == []
     assert capsys.readouterr().out == ""
     calls = run_install_cell(source, monkeypatch, present=False, url="https://github.com/o/n")
-    assert [c[3:] for c in calls] == [["install", "-q", "reliable-ml[book] @ git+https://github.com/o/n"],
-                                      ["install", "-q", "--no-deps", *nodeps_pins()]]
+    assert [c[3:] for c in calls] == [
+        ["install", "-q", "reliable-ml[book] @ git+https://github.com/o/n"],
+        ["install", "-q", "--no-deps", *nodeps_pins()],
+    ]
     with pytest.raises(RuntimeError, match="no repository URL"):
         run_install_cell(source, monkeypatch, present=False, url="")
 
@@ -191,8 +196,9 @@ def test_executed_output_hygiene(any_smoke_run, stem):
             assert not leaked, f"cell {i} output shows machine paths {leaked}"
             assert out.get("output_type") != "error"
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                noisy = [line for line in out.get("text", "").splitlines()
-                         if "Warning" in line and "FALLBACK" not in line]
+                noisy = [
+                    line for line in out.get("text", "").splitlines() if "Warning" in line and "FALLBACK" not in line
+                ]
                 assert not noisy, f"cell {i} prints warnings: {noisy[:3]}"
 
 
@@ -219,8 +225,13 @@ def test_book_has_no_buttons_without_a_repository_url(smoke_book):
     """Built with no REPO_URL: no launch, repository or Colab/Binder links, and MathJax local."""
     for page in sorted((smoke_book / "notebooks").glob("*.html")):
         text = page.read_text()
-        for needle in ("colab.research.google.com", "mybinder.org", "dropdown-launch-buttons",
-                       "btn-source-repository-button", "executablebooks/jupyter-book"):
+        for needle in (
+            "colab.research.google.com",
+            "mybinder.org",
+            "dropdown-launch-buttons",
+            "btn-source-repository-button",
+            "executablebooks/jupyter-book",
+        ):
             assert needle not in text, f"{page.name} links {needle!r} though no repository URL was set"
         for src in re.findall(r'<script[^>]+src="([^"]+)"', text):
             assert "://" not in src, f"{page.name} loads a script from another host: {src}"

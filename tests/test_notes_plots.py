@@ -1,4 +1,5 @@
 """Visible notes and the shared figure helpers."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -7,10 +8,9 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from reliable_ml.util import plots
-from reliable_ml.util import notes
 from reliable_ml.course import glue
 from reliable_ml.data import DataUnavailable, ImageSetInfo
+from reliable_ml.util import notes, plots
 
 
 def test_show_note_outside_a_kernel_prints_to_stderr(capsys):
@@ -21,8 +21,17 @@ def test_show_note_outside_a_kernel_prints_to_stderr(capsys):
 
 
 def test_show_fallback_only_for_fallbacks(capsys):
-    info = ImageSetInfo("digits", "test", "scikit-learn digits (fallback: mnist unavailable)", 3,
-                        ("0",), (1, 8, 8), False, "sklearn", fallback_from="mnist")
+    info = ImageSetInfo(
+        "digits",
+        "test",
+        "scikit-learn digits (fallback: mnist unavailable)",
+        3,
+        ("0",),
+        (1, 8, 8),
+        False,
+        "sklearn",
+        fallback_from="mnist",
+    )
     assert notes.show_fallback(info) and "NOT a mnist result" in capsys.readouterr().err
     plain = ImageSetInfo("digits", "test", "digits", 3, ("0",), (1, 8, 8), False, "sklearn")
     assert not notes.show_fallback(plain)

@@ -1,4 +1,5 @@
 """The built-page checks on crafted notebooks (fast); tests/test_browser.py runs them on the book."""
+
 from __future__ import annotations
 
 import nbformat
@@ -33,10 +34,20 @@ def test_the_chapter_03_slip_is_found_and_nothing_else():
         cell('fig = plot(); glue("drop", drop)', ["hide-input"], [result]),
         cell("print(len(x))", ["remove-input"], [nbformat.v4.new_output("stream", name="stdout", text="449\n")]),
         cell("2 + 2", [], [nbformat.v4.new_output("execute_result", data={"text/plain": "4"}, execution_count=4)]),
-        cell("table", ["hide-input"], [nbformat.v4.new_output(
-            "execute_result", data={"text/plain": "0.5", "text/html": "<table></table>"}, execution_count=5)]),
-        cell('print("accuracy 98.3%")', ["hide-input"], [nbformat.v4.new_output("stream", name="stdout",
-                                                                                  text="accuracy 98.3%\n")]),
+        cell(
+            "table",
+            ["hide-input"],
+            [
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": "0.5", "text/html": "<table></table>"}, execution_count=5
+                )
+            ],
+        ),
+        cell(
+            'print("accuracy 98.3%")',
+            ["hide-input"],
+            [nbformat.v4.new_output("stream", name="stdout", text="accuracy 98.3%\n")],
+        ),
     ]
     assert bare_number_outputs(nb) == [(0, "7.472007751464844"), (1, "449")]
 

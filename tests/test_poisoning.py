@@ -1,4 +1,5 @@
 """Backdoor poisoning, spectral signatures and planted cues (reliable_ml.pipeline.poisoning)."""
+
 from __future__ import annotations
 
 import pytest
@@ -187,20 +188,26 @@ def test_cue_classes_and_background():
     assert rgb.shape == (2, 3, 8, 8)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda x, y: po.badnets(x, y, 1.5, target=0, trigger=po.make_trigger(3)), r"fraction.*\[0, 1\].*1\.5"),
-    (lambda x, y: po.badnets(x, y, -0.1, target=0, trigger=po.make_trigger(3)), r"fraction.*-0\.1"),
-    (lambda x, y: po.badnets(x, y, 0.1, target=10, trigger=po.make_trigger(3)), r"target class 10.*0 \.\. 9"),
-    (lambda x, y: po.badnets(x, y, 0.1, target=0, trigger=po.make_trigger(12)), r"larger than the 12x12 image"),
-    (lambda x, y: po.clean_label(x, y, 0.5, target=0, trigger=po.make_trigger(3)), r"pool 'target' has only 20"),
-    (lambda x, y: po.make_trigger(3, kind="star"), r"'star'.*checkerboard, square"),
-    (lambda x, y: po.make_trigger(3, corner="middle"), r"'middle'.*bottom_right"),
-    (lambda x, y: po.poison_indices(y, 0.1, target=0, pool="some"), r"'some'.*all, non_target, target, source"),
-    (lambda x, y: po.badnets(x, y, 0.01, target=0, trigger=po.make_trigger(3), source=0), r"source class other.*0"),
-    (lambda x, y: po.badnets(x, y, 0.2, target=0, trigger=po.make_trigger(3), source=7), r"pool 'source' has only 20"),
-    (lambda x, y: po.poison_indices(y, 0.1, target=0, source=3), r"only used with pool='source'"),
-    (lambda x, y: po.add_background(x, y + 5), r"cue classes must lie in 0 \.\. 9"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda x, y: po.badnets(x, y, 1.5, target=0, trigger=po.make_trigger(3)), r"fraction.*\[0, 1\].*1\.5"),
+        (lambda x, y: po.badnets(x, y, -0.1, target=0, trigger=po.make_trigger(3)), r"fraction.*-0\.1"),
+        (lambda x, y: po.badnets(x, y, 0.1, target=10, trigger=po.make_trigger(3)), r"target class 10.*0 \.\. 9"),
+        (lambda x, y: po.badnets(x, y, 0.1, target=0, trigger=po.make_trigger(12)), r"larger than the 12x12 image"),
+        (lambda x, y: po.clean_label(x, y, 0.5, target=0, trigger=po.make_trigger(3)), r"pool 'target' has only 20"),
+        (lambda x, y: po.make_trigger(3, kind="star"), r"'star'.*checkerboard, square"),
+        (lambda x, y: po.make_trigger(3, corner="middle"), r"'middle'.*bottom_right"),
+        (lambda x, y: po.poison_indices(y, 0.1, target=0, pool="some"), r"'some'.*all, non_target, target, source"),
+        (lambda x, y: po.badnets(x, y, 0.01, target=0, trigger=po.make_trigger(3), source=0), r"source class other.*0"),
+        (
+            lambda x, y: po.badnets(x, y, 0.2, target=0, trigger=po.make_trigger(3), source=7),
+            r"pool 'source' has only 20",
+        ),
+        (lambda x, y: po.poison_indices(y, 0.1, target=0, source=3), r"only used with pool='source'"),
+        (lambda x, y: po.add_background(x, y + 5), r"cue classes must lie in 0 \.\. 9"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(images, call, match):
     x, y = images
     with pytest.raises(ValueError, match=match):

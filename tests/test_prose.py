@@ -1,5 +1,6 @@
 """The prose check (python -m reliable_ml check-prose; make book runs it after the build): each rule
 flags the sentences that once shipped, and passes their corrected versions."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,20 @@ from reliable_ml.course import cli, prose, readable, results, runner
 # ----------------------------------------------------------------------------- the rules, on sentences
 
 SHIPPED = [  # sentences the chapters printed, with the rule that catches each
-    ("At $L_2$ radius 6 both kinds of model are pushed to the target on most images (standard 100%, robust\n5%).",
-     "quantifier-share"),
-    ("(mean ± sd over their seeds; against each standard seed the robust model's share is higher by -32.5 to -20.0\n"
-     "points)", "comparative-sign"),
+    (
+        "At $L_2$ radius 6 both kinds of model are pushed to the target on most images (standard 100%, robust\n5%).",
+        "quantifier-share",
+    ),
+    (
+        "(mean ± sd over their seeds; against each standard seed the robust model's share is higher by -32.5 to -20.0\n"
+        "points)",
+        "comparative-sign",
+    ),
     ("The CIFAR-10.1 probit slope is slightly below 1 (0.95 [0.91, 1.02]).", "verdict-interval"),
-    ("The slope is 0.95 (0.91 to 1.02) on the probit scale. In probit units the slope is slightly below 1.",
-     "verdict-interval"),
+    (
+        "The slope is 0.95 (0.91 to 1.02) on the probit scale. In probit units the slope is slightly below 1.",
+        "verdict-interval",
+    ),
     ("The robust model beats the standard one (difference +0.4 [-0.3, 1.1]).", "verdict-interval"),
     ("Teams that selected by their public score scored -0.04 points better on the public part.", "comparative-sign"),
 ]
@@ -45,62 +53,84 @@ def test_their_corrected_versions_pass(text):
     assert prose.check_text("The robust model is higher by $-3$ points, and $x = 1. Y$ is one sentence.") == []
 
 
-@pytest.mark.parametrize("sentence,rule", [
-    ("The defended model is -3.2 points lower than the standard one.", "comparative-sign"),
-    ("On Amazon reviews the model loses -0.5 points.", "comparative-sign"),
-    ("It gains −1.2 points (a Unicode minus).", "comparative-sign"),
-    ("The attack succeeds on nearly all draws (75%).", "quantifier-share"),
-    ("The judge sees the original digit on the majority of images (38.0%).", "quantifier-share"),
-    ("It flips no image at all (3%).", "quantifier-share"),
-    ("The attack reaches the target on every image (99.5%).", "quantifier-share"),
-    ("The slope is above 1 [0.97, 1.08].", "verdict-interval"),
-    ("The augmented models are more robust, difference 0.0 points [0.0, 2.1].", "verdict-interval"),
-])
+@pytest.mark.parametrize(
+    "sentence,rule",
+    [
+        ("The defended model is -3.2 points lower than the standard one.", "comparative-sign"),
+        ("On Amazon reviews the model loses -0.5 points.", "comparative-sign"),
+        ("It gains −1.2 points (a Unicode minus).", "comparative-sign"),
+        ("The attack succeeds on nearly all draws (75%).", "quantifier-share"),
+        ("The judge sees the original digit on the majority of images (38.0%).", "quantifier-share"),
+        ("It flips no image at all (3%).", "quantifier-share"),
+        ("The attack reaches the target on every image (99.5%).", "quantifier-share"),
+        ("The slope is above 1 [0.97, 1.08].", "verdict-interval"),
+        ("The augmented models are more robust, difference 0.0 points [0.0, 2.1].", "verdict-interval"),
+    ],
+)
 def test_more_failing_controls(sentence, rule):
     assert prose.check_sentence(sentence) == [rule]
 
 
-@pytest.mark.parametrize("sentence", [
-    "Its re-evaluation runs 0.1-0.3 points below the original ImageNetV2 evaluation.",  # a range, not -0.3
-    "CIFAR-10 models are higher by 3 points on CIFAR-10.1 than the line predicts.",
-    "The attack does not reach its target on every image (it did on 75% of them).",  # negated
-    "The clean-accuracy cost is -0.3 points on average (a negative cost means the defence gained accuracy).",
-    "The standard models score 0.0% (seeds: 0.0–0.0%) under the grid.",
-    "Most images (95% interval 60–80%) keep their label.",  # 95% is a level, not a share
-    "The attack succeeds on nearly all draws (93%; 95% interval 89–97%).",  # bounds are not shares
-    "None of the images (0.0%) is flipped, and all images (100.0%) keep their label.",
-    "The slope is below 1 (0.91 to 0.93), and r² is 0.99 [0.98, 1.00].",
-    "Is the slope below 1 [0.91, 1.02]?",
-    "The slope is not below 1 [0.91, 1.02].",
-    "A drop of 12.3 points for a model at 60% and 10.6 at 85%, below 1 on the probit scale.",
-    "EOT's share is higher; the accuracies are 74.6% (67.8–80.7%) and 83.3% (76.4–89.5%).",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Its re-evaluation runs 0.1-0.3 points below the original ImageNetV2 evaluation.",  # a range, not -0.3
+        "CIFAR-10 models are higher by 3 points on CIFAR-10.1 than the line predicts.",
+        "The attack does not reach its target on every image (it did on 75% of them).",  # negated
+        "The clean-accuracy cost is -0.3 points on average (a negative cost means the defence gained accuracy).",
+        "The standard models score 0.0% (seeds: 0.0–0.0%) under the grid.",
+        "Most images (95% interval 60–80%) keep their label.",  # 95% is a level, not a share
+        "The attack succeeds on nearly all draws (93%; 95% interval 89–97%).",  # bounds are not shares
+        "None of the images (0.0%) is flipped, and all images (100.0%) keep their label.",
+        "The slope is below 1 (0.91 to 0.93), and r² is 0.99 [0.98, 1.00].",
+        "Is the slope below 1 [0.91, 1.02]?",
+        "The slope is not below 1 [0.91, 1.02].",
+        "A drop of 12.3 points for a model at 60% and 10.6 at 85%, below 1 on the probit scale.",
+        "EOT's share is higher; the accuracies are 74.6% (67.8–80.7%) and 83.3% (76.4–89.5%).",
+    ],
+)
 def test_correct_prose_is_not_flagged(sentence):
     assert prose.check_sentence(sentence) == []
 
 
 def test_placeholders_count_only_in_a_chapter_built_with_the_data():
-    for text in ("The drop is [value from the cpu run] points.", "The drop is [not measured in the gpu run].",
-                 "The drop is nan points."):
+    for text in (
+        "The drop is [value from the cpu run] points.",
+        "The drop is [not measured in the gpu run].",
+        "The drop is nan points.",
+    ):
         assert prose.check_sentence(text, with_data=True) == ["placeholder"]
         assert prose.check_sentence(text, with_data=False) == []
     assert prose.check_sentence("A NaN-safe mean (`nanmean`) skips them.", with_data=True) == []
     assert prose.built_with_data({"data_source": {"mnist": "MNIST", "gaussian": "simulation, not real data"}})
-    for source in ("none (testbed, MNIST and CIFAR-10.1 all unavailable)", {"none": "no data available"},
-                   {"mnist": "scikit-learn digits (fallback: mnist unavailable)"}, ""):
+    for source in (
+        "none (testbed, MNIST and CIFAR-10.1 all unavailable)",
+        {"none": "no data available"},
+        {"mnist": "scikit-learn digits (fallback: mnist unavailable)"},
+        "",
+    ):
         assert not prose.built_with_data({"data_source": source})
     assert not prose.built_with_data(None)
 
 
 # ----------------------------------------------------------------------------- Markdown and MyST
 
+
 def test_sentences_set_code_math_links_tables_and_citations_aside():
-    text = ("**What the numbers show.** At $L_2$ radius 6, e.g. here, Recht et al. (2019) saw it. "
-            "See [chapter 4](04_adversarial_training.ipynb) {cite}`madry2018`.\n\n"
-            "| model | acc |\n|---|---|\n| a | -3 |\n\n```python\nhigher by -3\n```\n\n"
-            "$$\nx = -1\n$$\n\n- item one is `higher by -2`\n- item two\n\n# A heading")
-    assert prose.sentences(text) == ["What the numbers show.", "At $L_2$ radius 6, e.g. here, Recht et al. (2019) saw it.",
-                                     "See chapter 4 .", "item one is `higher by -2`", "item two", "A heading"]
+    text = (
+        "**What the numbers show.** At $L_2$ radius 6, e.g. here, Recht et al. (2019) saw it. "
+        "See [chapter 4](04_adversarial_training.ipynb) {cite}`madry2018`.\n\n"
+        "| model | acc |\n|---|---|\n| a | -3 |\n\n```python\nhigher by -3\n```\n\n"
+        "$$\nx = -1\n$$\n\n- item one is `higher by -2`\n- item two\n\n# A heading"
+    )
+    assert prose.sentences(text) == [
+        "What the numbers show.",
+        "At $L_2$ radius 6, e.g. here, Recht et al. (2019) saw it.",
+        "See chapter 4 .",
+        "item one is `higher by -2`",
+        "item two",
+        "A heading",
+    ]
     assert prose.check_text(text) == []
 
 
@@ -113,9 +143,12 @@ def test_an_executed_page_is_checked_with_the_values_its_run_glued(tmp_path):
     res = tmp_path / "results"
     (res / "cpu").mkdir(parents=True)
     (res / "cpu" / "98_page.json").write_text(json.dumps({"data_source": "MNIST"}))
-    page = executed_page(tmp_path / "executed" / "cpu", "98_page", -3.0,
-                         "Robust training is higher by {glue:text}`d:.1f` points {cite}`madry2018`. "
-                         "It leaves {glue:text}`absent:.1f`.")
+    page = executed_page(
+        tmp_path / "executed" / "cpu",
+        "98_page",
+        -3.0,
+        "Robust training is higher by {glue:text}`d:.1f` points {cite}`madry2018`. It leaves {glue:text}`absent:.1f`.",
+    )
     findings = prose.check_notebook(page, results_dir=res)
     assert [(f.cell, f.rule) for f in findings] == [(1, "comparative-sign"), (1, "placeholder")]
     assert findings[0].sentence.startswith("Robust training is higher by -3.0 points (")
@@ -124,18 +157,24 @@ def test_an_executed_page_is_checked_with_the_values_its_run_glued(tmp_path):
 
 # ----------------------------------------------------------------------------- make book fails on a finding
 
-TINY = ('# %% tags=["remove-cell"]\n# install\n\n'
-        '# %%\nfrom myst_nb import glue\nd = {d}\nglue("d", d, display=False)\n\n'
-        '# %% [markdown]\n# The model is higher by {{glue:text}}`d:.1f` points.\n')
+TINY = (
+    '# %% tags=["remove-cell"]\n# install\n\n'
+    '# %%\nfrom myst_nb import glue\nd = {d}\nglue("d", d, display=False)\n\n'
+    "# %% [markdown]\n# The model is higher by {{glue:text}}`d:.1f` points.\n"
+)
 
 
 def executed_page(folder: Path, stem: str, d: float, markdown: str) -> Path:
     """An executed chapter as the runner leaves it: a code cell with myst-nb's glue output of d."""
     folder.mkdir(parents=True, exist_ok=True)
     cell = nbformat.v4.new_code_cell(f'glue("d", {d})')
-    cell.outputs = [nbformat.v4.new_output(
-        "display_data", data={f"{results.GLUE_PREFIX}text/plain": repr(d)},
-        metadata={"scrapbook": {"name": "d", "mime_prefix": results.GLUE_PREFIX}})]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={f"{results.GLUE_PREFIX}text/plain": repr(d)},
+            metadata={"scrapbook": {"name": "d", "mime_prefix": results.GLUE_PREFIX}},
+        )
+    ]
     path = folder / f"{stem}.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell(markdown)]), path)
     return path
@@ -154,8 +193,9 @@ def tiny_book(tmp_path: Path, d: float, execute: bool = False) -> tuple[Path, Pa
         import nbclient
 
         nb = runner.read_notebook(notebooks / "99_tiny.py")
-        nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                                resources={"metadata": {"path": str(notebooks)}}).execute()
+        nbclient.NotebookClient(
+            nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(notebooks)}}
+        ).execute()
         executed.mkdir(parents=True)
         nbformat.write(nb, executed / "99_tiny.ipynb")
     else:

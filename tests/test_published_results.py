@@ -1,4 +1,5 @@
 """Re-analyses of RobustBench, SQuADShifts and OpenCLIP tables, on small frames with known answers."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -24,7 +25,9 @@ def rb_frame() -> pd.DataFrame:
         "Gen2": (89.0, 64.0, np.nan, "generated data", False),
         "Real2": (91.0, 62.0, 62.0, "real extra data", True),
     }
-    f = pd.DataFrame.from_dict(rows, orient="index", columns=["clean", "robust", "reported", "group", "additional_data"])
+    f = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["clean", "robust", "reported", "group", "additional_data"]
+    )
     return f.assign(architecture="WRN", eps_0031=f.index == "Zhang2019Theoretically")
 
 
@@ -62,7 +65,9 @@ def test_group_test_known_medians_and_direction():
 def test_linear_fit_known_line():
     x = np.array([70.0, 80.0, 90.0, 95.0])
     fit = pr.linear_fit(x, 1.2 * x - 30)
-    assert fit["slope"] == pytest.approx(1.2) and fit["intercept"] == pytest.approx(-30) and fit["r"] == pytest.approx(1)
+    assert (
+        fit["slope"] == pytest.approx(1.2) and fit["intercept"] == pytest.approx(-30) and fit["r"] == pytest.approx(1)
+    )
     with pytest.raises(ValueError, match="at least 3"):
         pr.linear_fit([1, 2], [1, 2])
 
@@ -70,10 +75,25 @@ def test_linear_fit_known_line():
 def squad_frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     test = rng.uniform(60, 95, 30)
-    rows = {f"m{i}": {"kind": "model", "test_f1": t, "new-wiki_f1": 0.9 * t + 7, "nyt_f1": t - 4,
-                      "reddit_f1": 1.2 * t - 30, "amazon_f1": 1.4 * t - 50} for i, t in enumerate(test)}
-    rows["Human 1"] = {"kind": "human", "test_f1": 95.0, "new-wiki_f1": 93.0, "nyt_f1": 95.0, "reddit_f1": 92.0,
-                       "amazon_f1": 92.0}
+    rows = {
+        f"m{i}": {
+            "kind": "model",
+            "test_f1": t,
+            "new-wiki_f1": 0.9 * t + 7,
+            "nyt_f1": t - 4,
+            "reddit_f1": 1.2 * t - 30,
+            "amazon_f1": 1.4 * t - 50,
+        }
+        for i, t in enumerate(test)
+    }
+    rows["Human 1"] = {
+        "kind": "human",
+        "test_f1": 95.0,
+        "new-wiki_f1": 93.0,
+        "nyt_f1": 95.0,
+        "reddit_f1": 92.0,
+        "amazon_f1": 92.0,
+    }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -99,12 +119,21 @@ def fake_testbed_and_clip(n_clip: int = 6):
     rng = np.random.default_rng(1)
     val = rng.uniform(0.55, 0.85, 40)
     line = lambda x, up=0.0: norm.cdf(0.8 * norm.ppf(x) - 0.5 + up)  # noqa: E731
-    cols = ["imagenetv2-matched-frequency-format-val", "imagenet-sketch", "imagenet-r", "imagenet-a", "objectnet-1.0-beta"]
-    testbed = pd.DataFrame({"model": [f"resnet{i}" for i in range(40)], "val": 100 * val,
-                            **{c: 100 * line(val) for c in cols}})
+    cols = [
+        "imagenetv2-matched-frequency-format-val",
+        "imagenet-sketch",
+        "imagenet-r",
+        "imagenet-a",
+        "objectnet-1.0-beta",
+    ]
+    testbed = pd.DataFrame(
+        {"model": [f"resnet{i}" for i in range(40)], "val": 100 * val, **{c: 100 * line(val) for c in cols}}
+    )
     cv = rng.uniform(0.6, 0.8, n_clip)
-    clip = pd.DataFrame({"val": 100 * cv, **{s: 100 * line(cv, 0.3) for s in pr.ZERO_SHOT_SHIFTS}},
-                        index=[f"clip{i}" for i in range(n_clip)])
+    clip = pd.DataFrame(
+        {"val": 100 * cv, **{s: 100 * line(cv, 0.3) for s in pr.ZERO_SHOT_SHIFTS}},
+        index=[f"clip{i}" for i in range(n_clip)],
+    )
     clip.loc["tiny"] = 100 * np.array([0.05] * 6)  # below every standard model: dropped
     return testbed, clip, (cv, line)
 
@@ -125,8 +154,12 @@ def test_zero_shot_effective_robustness_known_offset():
         pr.zero_shot_shift("imagenet-c")
     with pytest.raises(ValueError, match="n_boot"):
         pr.zero_shot_effective_robustness(testbed, clip, n_boot=0)
-    high = pr.zero_shot_effective_robustness(testbed, clip, n_boot=5, fit_min_x=70.0, shifts=["imagenet-r"])["imagenet-r"]
-    assert high["testbed"]["x"].min() < 70 <= high["zero_shot"]["x"].min() and high["fit"].n == int((testbed["val"] >= 70).sum())
+    high = pr.zero_shot_effective_robustness(testbed, clip, n_boot=5, fit_min_x=70.0, shifts=["imagenet-r"])[
+        "imagenet-r"
+    ]
+    assert high["testbed"]["x"].min() < 70 <= high["zero_shot"]["x"].min() and high["fit"].n == int(
+        (testbed["val"] >= 70).sum()
+    )
     assert high["fit"].slope == pytest.approx(0.8)  # the same exact line from fewer models
     with pytest.raises(ValueError, match="fit_min_x"):
         pr.zero_shot_effective_robustness(testbed, clip, fit_min_x=100)
@@ -153,6 +186,8 @@ def test_robustbench_record_matches_its_parts():
     assert results["n_models"] == 9 and results["models"]["Gen2"]["reported"] is None
     assert results["carmon_minus_trades_aa"] == pytest.approx(6.45) == values["rb_gap"]
     assert results["median_aa_by_group"] == pr.group_test(m)["median"]
-    assert "Broken" not in m[m["robust"] > 10].index and results["robust_vs_clean_fit"]["n"] == 8  # broken defense left out
+    assert (
+        "Broken" not in m[m["robust"] > 10].index and results["robust_vs_clean_fit"]["n"] == 8
+    )  # broken defense left out
     assert results["corruptions_vs_clean_fit"]["slope"] == pytest.approx(1.0) and values["rb_c_r"] == pytest.approx(1.0)
     assert results["eps_0031_models"] == ["Zhang2019Theoretically"]

@@ -1,5 +1,6 @@
 """Readable copies (lab/NN_name.ipynb): the chapters' prose with the run's numbers, for
 JupyterLab, Binder and Colab, where MyST roles and directives are not rendered."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reliable_ml.course import glue
-from reliable_ml.course import readable, results, runner
+from reliable_ml.course import glue, readable, results, runner
 from reliable_ml.course.readable import Context, render_markdown
 from reliable_ml.course.sphinx_fixes import readable_url
 
@@ -38,17 +38,21 @@ def ctx(glued=None, works=None, profile="cpu"):
 
 # ----------------------------------------------------------------------------- the renderer
 
-@pytest.mark.parametrize("role,value,shown", [
-    ("{glue:text}`x:.1f`", 3.14159, "3.1"),
-    ("{glue:text}`x:,.0f`", 1234567.8, "1,234,568"),
-    ("{glue:text}`x:.2%`", 0.12345, "12.35%"),
-    ("{glue:text}`x:+.2f`", -0.5, "-0.50"),
-    ("{glue:text}`x:.0f`", 7, "7"),
-    ("{glue:text}`x:g`", 0.0001, "0.0001"),
-    ("{glue:text}`x:d`", 12.0, "12"),
-    ("{glue:text}`x`", "MNIST", "MNIST"),
-    ("{glue}`x`", 5, "5"),
-])
+
+@pytest.mark.parametrize(
+    "role,value,shown",
+    [
+        ("{glue:text}`x:.1f`", 3.14159, "3.1"),
+        ("{glue:text}`x:,.0f`", 1234567.8, "1,234,568"),
+        ("{glue:text}`x:.2%`", 0.12345, "12.35%"),
+        ("{glue:text}`x:+.2f`", -0.5, "-0.50"),
+        ("{glue:text}`x:.0f`", 7, "7"),
+        ("{glue:text}`x:g`", 0.0001, "0.0001"),
+        ("{glue:text}`x:d`", 12.0, "12"),
+        ("{glue:text}`x`", "MNIST", "MNIST"),
+        ("{glue}`x`", 5, "5"),
+    ],
+)
 def test_glue_roles_show_the_value_in_the_roles_format(role, value, shown):
     assert render_markdown(f"drop of {role} points", ctx({"x": value})) == f"drop of {shown} points"
 
@@ -70,8 +74,10 @@ def test_citations_with_one_two_and_many_authors(works):
     c = ctx(works=works)
     assert render_markdown("{cite}`one2020`", c) == "(Solo, 2020)"
     assert render_markdown("{cite:t}`two2019`", c) == "First and Second (2019)"
-    assert render_markdown("{cite}`many2018,two2019, one2020`", c) == \
-        "(Alpha et al., 2018; First and Second, 2019; Solo, 2020)"
+    assert (
+        render_markdown("{cite}`many2018,two2019, one2020`", c)
+        == "(Alpha et al., 2018; First and Second, 2019; Solo, 2020)"
+    )
     assert render_markdown("{cite:t}`accent2021`", c) == "Müller (2021)"
     assert c.cited == ["one2020", "two2019", "many2018", "accent2021"]
     assert render_markdown("{cite}`nokey`", ctx(works=works)) == "([nokey])"
@@ -119,14 +125,16 @@ Colon fence.
     assert "> > **Warning.** Inner warning." in out or "> **Warning.** Inner warning." in out
     assert 'x = "{glue:text}`kept:.1f` in code"' in out, "code blocks are left alone"
     assert "> **Careful.** Colon fence." in out
-    assert not MARKUP.search(out.replace('{glue:text}`kept:.1f`', ""))
+    assert not MARKUP.search(out.replace("{glue:text}`kept:.1f`", ""))
 
 
 def test_other_roles_and_math():
     c = ctx()
     assert render_markdown("{math}`x^2` and {eq}`eq-1`", c) == "$x^2$ and (eq-1)"
-    assert render_markdown("see {doc}`the attacks <04_adversarial_training>`", c) == \
-        "see [the attacks](04_adversarial_training.ipynb)"
+    assert (
+        render_markdown("see {doc}`the attacks <04_adversarial_training>`", c)
+        == "see [the attacks](04_adversarial_training.ipynb)"
+    )
     assert render_markdown("{ref}`Section 2 <sec-two>` and {numref}`fig-drop`", c) == "Section 2 and fig drop"
     assert render_markdown("$$ a = b $$ (eq-ab)", c) == "$$ a = b $$"
     assert render_markdown("inline `{cite}` stays code", c) == "inline `{cite}` stays code"
@@ -135,15 +143,22 @@ def test_other_roles_and_math():
 
 # ----------------------------------------------------------------------------- runs record what they glued
 
+
 def test_glued_values_are_read_back_from_an_executed_notebook():
     out = lambda name, data: nbformat.v4.new_output(  # noqa: E731
-        "display_data", data={f"{results.GLUE_PREFIX}{k}": v for k, v in data.items()},
-        metadata={"scrapbook": {"name": name, "mime_prefix": results.GLUE_PREFIX}})
+        "display_data",
+        data={f"{results.GLUE_PREFIX}{k}": v for k, v in data.items()},
+        metadata={"scrapbook": {"name": name, "mime_prefix": results.GLUE_PREFIX}},
+    )
     cell = nbformat.v4.new_code_cell("glue(...)")
-    cell.outputs = [out("a", {"text/plain": "0.125"}), out("b", {"text/plain": "'MNIST'"}),
-                    out("c", {"text/plain": "nan"}), out("d", {"text/plain": "<IPython.Markdown>",
-                                                               "text/markdown": "**yes**"}),
-                    out("e", {"text/plain": "<Figure>", "image/png": "AAAA"}), out("f", {"text/plain": "7"})]
+    cell.outputs = [
+        out("a", {"text/plain": "0.125"}),
+        out("b", {"text/plain": "'MNIST'"}),
+        out("c", {"text/plain": "nan"}),
+        out("d", {"text/plain": "<IPython.Markdown>", "text/markdown": "**yes**"}),
+        out("e", {"text/plain": "<Figure>", "image/png": "AAAA"}),
+        out("f", {"text/plain": "7"}),
+    ]
     nb = nbformat.v4.new_notebook(cells=[cell])
     assert results.glued_in(nb) == {"a": 0.125, "b": "MNIST", "c": None, "d": {"markdown": "**yes**"}, "f": 7}
 
@@ -155,13 +170,17 @@ def test_results_files_record_the_glued_values(tmp_results, monkeypatch):
     glue.glue("drop", 0.0312)
     glue.glue("source", "MNIST")
     glue.glue("skipped", float("nan"))
-    path = results.save("05_x", "smoke", {"a": 1}, data_source="digits", wall_seconds=1.0, device="cpu",
-                        glued=glue.glued_values())
+    path = results.save(
+        "05_x", "smoke", {"a": 1}, data_source="digits", wall_seconds=1.0, device="cpu", glued=glue.glued_values()
+    )
     record = json.loads(path.read_text())
     assert record["glued"] == {"drop": 0.0312, "source": "MNIST", "skipped": None}
     cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={f"{results.GLUE_PREFIX}text/plain": "2.5"},
-                                           metadata={"scrapbook": {"name": "late"}})]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={f"{results.GLUE_PREFIX}text/plain": "2.5"}, metadata={"scrapbook": {"name": "late"}}
+        )
+    ]
     assert results.record_glued(nbformat.v4.new_notebook(cells=[cell]), "05_x", "smoke") == path
     assert json.loads(path.read_text())["glued"]["late"] == 2.5, "glued after the save: added by the runner"
     assert results.record_glued(nbformat.v4.new_notebook(), "06_none", "smoke") is None
@@ -172,13 +191,22 @@ def test_a_readable_copy_shows_the_runs_numbers(tmp_path, monkeypatch):
     notebooks.mkdir()
     (notebooks / "07_tiny.py").write_text(
         '# %% tags=["remove-cell"]\n# install\n\n# %% [markdown]\n# # 7. Tiny\n#\n'
-        '# The drop is {glue:text}`drop:.1f` points {cite}`recht2019imagenet`.\n\n'
-        '# %% tags=["parameters"]\nprofile = "cpu"\n\n# %%\nprint(1)\n')
+        "# The drop is {glue:text}`drop:.1f` points {cite}`recht2019imagenet`.\n\n"
+        '# %% tags=["parameters"]\nprofile = "cpu"\n\n# %%\nprint(1)\n'
+    )
     res = tmp_path / "results"
     (res / "cpu").mkdir(parents=True)
-    (res / "cpu" / "07_tiny.json").write_text(json.dumps(
-        {"commit": "abc1234", "device": "cpu (2 threads)", "wall_seconds": 90, "created": "2026-12-01T00:00",
-         "glued": {"drop": 4.26}}))
+    (res / "cpu" / "07_tiny.json").write_text(
+        json.dumps(
+            {
+                "commit": "abc1234",
+                "device": "cpu (2 threads)",
+                "wall_seconds": 90,
+                "created": "2026-12-01T00:00",
+                "glued": {"drop": 4.26},
+            }
+        )
+    )
     nb, c = readable.render_readable("07_tiny", notebooks=notebooks, results_dir=res)
     kinds = [cell.cell_type for cell in nb.cells]
     assert kinds[:3] == ["code", "markdown", "markdown"] and nb.cells[0].source == "# install"
@@ -191,7 +219,9 @@ def test_a_readable_copy_shows_the_runs_numbers(tmp_path, monkeypatch):
     (res / "cpu" / "07_tiny.json").write_text(json.dumps({"glued": {"drop": 5.0}}))
     assert readable.out_of_sync("cpu", folder, notebooks=notebooks, results_dir=res) == ["07_tiny.ipynb (differs)"]
     (folder / "99_gone.ipynb").write_text("{}")
-    assert "99_gone.ipynb (no such chapter)" in readable.out_of_sync("cpu", folder, notebooks=notebooks, results_dir=res)
+    assert "99_gone.ipynb (no such chapter)" in readable.out_of_sync(
+        "cpu", folder, notebooks=notebooks, results_dir=res
+    )
     with pytest.raises(ValueError, match="no chapter '08_nope'.*07_tiny"):
         readable.render_readable("08_nope", notebooks=notebooks, results_dir=res)
 
@@ -203,8 +233,10 @@ CHAPTERS = [p.stem for p in runner.discover()]
 
 def test_committed_readable_copies_match_the_chapters_and_the_cpu_results():
     stale = readable.out_of_sync("cpu")
-    assert not stale, (f"readable copies out of date: {stale}; run `python -m reliable_ml readable` "
-                       "(or `make readable`) and commit lab/")
+    assert not stale, (
+        f"readable copies out of date: {stale}; run `python -m reliable_ml readable` "
+        "(or `make readable`) and commit lab/"
+    )
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
@@ -219,16 +251,20 @@ def test_the_notebook_colab_opens_has_no_markup_and_a_value_wherever_a_number_wa
             text = re.sub(r"```(?!\{).*?```", "", cell.source, flags=re.S)  # code blocks may show markup
             assert not MARKUP.search(text), f"{path.name}: markup left in {cell.source[:200]!r}"
     _, c = readable.render_readable(stem)
-    n_roles = sum(len(re.findall(r"\{glue(?::\w+)?\}`", cell.source)) for cell in source.cells
-                  if cell.cell_type == "markdown")
+    n_roles = sum(
+        len(re.findall(r"\{glue(?::\w+)?\}`", cell.source)) for cell in source.cells if cell.cell_type == "markdown"
+    )
     assert len(c.pasted) == n_roles
     record = readable.load_results(stem) or {}
     glued = record.get("glued") or {}
     prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
     for name, shown in c.pasted:
         value = glued.get(name, "absent")
-        ok = (shown in (c.placeholder, readable.NOT_MEASURED.format(profile="cpu"))
-              or NUMBER.match(shown.replace(" ", "")) or isinstance(value, (str, dict)))
+        ok = (
+            shown in (c.placeholder, readable.NOT_MEASURED.format(profile="cpu"))
+            or NUMBER.match(shown.replace(" ", ""))
+            or isinstance(value, (str, dict))
+        )
         assert ok, f"{stem}: {name} shows {shown!r}"
         assert shown in prose
 
@@ -237,7 +273,9 @@ def test_launch_buttons_open_the_readable_copies():
     colab = "https://colab.research.google.com/github/o/n/blob/main/notebooks/03_humans_vs_models.ipynb"
     assert readable_url(colab, "notebooks/03_humans_vs_models").endswith("/blob/main/lab/03_humans_vs_models.ipynb")
     binder = "https://mybinder.org/v2/gh/o/n/main?urlpath=lab/tree/notebooks/03_humans_vs_models.ipynb"
-    assert readable_url(binder, "notebooks/03_humans_vs_models").endswith("urlpath=lab/tree/lab/03_humans_vs_models.ipynb")
+    assert readable_url(binder, "notebooks/03_humans_vs_models").endswith(
+        "urlpath=lab/tree/lab/03_humans_vs_models.ipynb"
+    )
     assert readable_url(binder, "book/scorecard") == binder
 
 

@@ -1,4 +1,5 @@
 """reliable_ml.shift.reanalysis: released predictions of CIFAR-10.1 and ImageNetV2, on small files written here."""
+
 from __future__ import annotations
 
 import json
@@ -7,18 +8,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reliable_ml import data
 from reliable_ml.shift import reanalysis
+
 
 def _write_cifar101(root, rng, n_new=200):
     """Every file the manifest lists for CIFAR-10.1's predictions, with planted accuracies."""
     from reliable_ml.data.files import _files_under
 
-    labels = {"original": rng.permutation(np.repeat(np.arange(10), 1000)), "v4": rng.integers(0, 10, n_new),
-              "v6": rng.integers(0, 10, n_new)}
+    labels = {
+        "original": rng.permutation(np.repeat(np.arange(10), 1000)),
+        "v4": rng.integers(0, 10, n_new),
+        "v6": rng.integers(0, 10, n_new),
+    }
     (root / "label-errors/original_test_labels").mkdir(parents=True)
-    np.save(root / "label-errors/original_test_labels/cifar10_test_set_original_labels.npy",
-            labels["original"].astype(np.uint16))
+    np.save(
+        root / "label-errors/original_test_labels/cifar10_test_set_original_labels.npy",
+        labels["original"].astype(np.uint16),
+    )
     (root / "CIFAR-10.1/datasets").mkdir(parents=True)
     for v in ("v4", "v6"):
         np.save(root / f"CIFAR-10.1/datasets/cifar10.1_{v}_labels.npy", labels[v])
@@ -42,7 +48,11 @@ def test_cifar101_accuracies_and_drops(tmp_path):
     assert list(acc.columns) == ["original", "v4", "v6"] and (acc["original"] > acc["v6"]).all()
     summary = reanalysis.drop_summary(rel, "original", ("v4", "v6"), n_boot=50)
     s = summary["v6"]
-    assert s["models"] == m and s["models_ci_excludes_zero"] > 0 and s["median_drop_ci"][0] <= s["median_drop"] <= s["median_drop_ci"][1]
+    assert (
+        s["models"] == m
+        and s["models_ci_excludes_zero"] > 0
+        and s["median_drop_ci"][0] <= s["median_drop"] <= s["median_drop_ci"][1]
+    )
     results, numbers = reanalysis.cifar101_numbers(acc, summary)
     assert all(set(r) == {"original", "v4", "v6"} for r in results["models"].values()) and numbers["c10_n"] == m
 

@@ -1,4 +1,5 @@
 """Chapter 02's pipeline end to end on the bundled digits (the no-data path of issue 15)."""
+
 from __future__ import annotations
 
 import warnings
@@ -6,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from reliable_ml.labels import annotation, rebuild
 from reliable_ml import data
+from reliable_ml.labels import annotation, rebuild
 from reliable_ml.models import zoo
 
 
@@ -33,13 +34,24 @@ def test_rebuild_runs_on_the_digits_fallback(digits):
     """The smoke and cpu rows once failed here: too few valid annotations, and no controls."""
     train, test = digits
     pool_rows, train_rows, clar_rows, _ = rebuild.split_mnist(train, None, 300, 1500, 3000, seed=0)
-    clarity = annotation.train_clarity_ensemble(["logreg-e5", "mlp-64-e5"], train.x[clar_rows], train.y[clar_rows], 10,
-                                                progress=False)
+    clarity = annotation.train_clarity_ensemble(
+        ["logreg-e5", "mlp-64-e5"], train.x[clar_rows], train.y[clar_rows], 10, progress=False
+    )
     pool = data.ImageSet(train.x[pool_rows], train.y[pool_rows], train.info)
     crowd = annotation.CrowdConfig()
-    out = rebuild.rebuild(pool, test, train.x[train_rows], clarity, crowd=crowd, n_original_annotated=2000,
-                          per_class=10, wrong_share=0.05, pixel_threshold=0.03, feature_threshold=0.08,
-                          progress=False)
+    out = rebuild.rebuild(
+        pool,
+        test,
+        train.x[train_rows],
+        clarity,
+        crowd=crowd,
+        n_original_annotated=2000,
+        per_class=10,
+        wrong_share=0.05,
+        pixel_threshold=0.03,
+        feature_threshold=0.08,
+        progress=False,
+    )
     assert len(out.orig_rows) <= len(test.y) // 2  # the rest are controls
     assert out.crowd.shown.min() >= crowd.min_annotations
     assert out.clarity_acc > 0.5  # trained for >= 100 steps, not 10

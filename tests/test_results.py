@@ -1,4 +1,5 @@
 """Results files: content, provenance keys, JSON conversion, atomic writes."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,14 @@ from reliable_ml.course import results
 
 
 def test_save_writes_figures_and_provenance(tmp_results):
-    path = results.save("notebooks/01_demo.py", "smoke", {"acc": np.float32(0.5), "curve": {1: 2.0}},
-                        data_source="MNIST", wall_seconds=1.234, device="cpu (2 threads)")
+    path = results.save(
+        "notebooks/01_demo.py",
+        "smoke",
+        {"acc": np.float32(0.5), "curve": {1: 2.0}},
+        data_source="MNIST",
+        wall_seconds=1.234,
+        device="cpu (2 threads)",
+    )
     assert path == tmp_results / "smoke" / "01_demo.json"
     record = json.loads(path.read_text())
     assert record["acc"] == 0.5 and record["curve"] == {"1": 2.0}
@@ -35,8 +42,9 @@ def test_reserved_names_and_missing_source_rejected(tmp_results):
 
 
 def test_to_jsonable_converts_arrays_tensors_and_nan():
-    out = results.to_jsonable({"t": torch.tensor([1.5, 2.0]), "a": np.arange(3), "nan": math.nan,
-                               "tuple": (np.int64(1), np.bool_(True))})
+    out = results.to_jsonable(
+        {"t": torch.tensor([1.5, 2.0]), "a": np.arange(3), "nan": math.nan, "tuple": (np.int64(1), np.bool_(True))}
+    )
     assert out == {"t": [1.5, 2.0], "a": [0, 1, 2], "nan": None, "tuple": [1, True]}
     with pytest.raises(TypeError, match="cannot store"):
         results.to_jsonable({"bad": object()})

@@ -1,4 +1,5 @@
 """Adversarial training: schedules, device-side augmentation, training works, exact resume, safe checkpoints, DDP."""
+
 from __future__ import annotations
 
 import os
@@ -10,13 +11,24 @@ from dataclasses import replace
 import pytest
 import torch
 
-from reliable_ml.robust import attacks
-from reliable_ml.models import nets as models
-from reliable_ml.robust import train as rt
 from reliable_ml.data import load_images
+from reliable_ml.models import nets as models
+from reliable_ml.robust import attacks
+from reliable_ml.robust import train as rt
 
-TINY = rt.TrainConfig(epochs=2, batch_size=64, method="pgd", eps=0.1, attack_steps=2, optimizer="adam",
-                      lr_max=3e-3, weight_decay=0.0, val_size=64, val_attack_steps=3, seed=0)
+TINY = rt.TrainConfig(
+    epochs=2,
+    batch_size=64,
+    method="pgd",
+    eps=0.1,
+    attack_steps=2,
+    optimizer="adam",
+    lr_max=3e-3,
+    weight_decay=0.0,
+    val_size=64,
+    val_attack_steps=3,
+    seed=0,
+)
 
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -43,10 +55,15 @@ def test_learning_rate_schedules():
     assert [rt.epsilon_at(ramp, t) for t in (0, 1, 2, 5)] == pytest.approx([0, 0.15, 0.3, 0.3])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(method="trades"), "method 'trades'"), (dict(lr_schedule="cosine"), "lr_schedule"),
-    (dict(epochs=0), "epochs must be >= 1"), (dict(eps=-1.0), "eps must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(method="trades"), "method 'trades'"),
+        (dict(lr_schedule="cosine"), "lr_schedule"),
+        (dict(epochs=0), "epochs must be >= 1"),
+        (dict(eps=-1.0), "eps must be >= 0"),
+    ],
+)
 def test_bad_config(kwargs, message):
     with pytest.raises(ValueError, match=message):
         rt.TrainConfig(**kwargs)
@@ -64,7 +81,7 @@ def test_random_crop_flip_is_a_shifted_window():
     assert out.shape == x.shape
     padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
     for b in range(2):  # each output equals some (possibly flipped) window of the padded image
-        windows = [padded[b, :, i:i + 8, j:j + 8] for i in range(5) for j in range(5)]
+        windows = [padded[b, :, i : i + 8, j : j + 8] for i in range(5) for j in range(5)]
         assert any(torch.equal(out[b], w) or torch.equal(out[b], w.flip(2)) for w in windows)
     # with many images both flips and several offsets occur
     many = rt.random_crop_flip(x[:1].expand(64, -1, -1, -1), gen, pad=2)
@@ -84,15 +101,26 @@ def test_adversarial_training_beats_standard_training_under_attack():
     """FGSM-RS training on all 1,347 digits: PGD-10 robust accuracy well above a standard model's."""
     x, y, _ = load_images("digits", "train")
     xt, yt, _ = load_images("digits", "test")
-    cfg = rt.TrainConfig(epochs=4, batch_size=64, method="fgsm_rs", eps=0.1, optimizer="adam", lr_max=5e-3,
-                         weight_decay=0.0, val_size=128, val_attack_steps=5)
+    cfg = rt.TrainConfig(
+        epochs=4,
+        batch_size=64,
+        method="fgsm_rs",
+        eps=0.1,
+        optimizer="adam",
+        lr_max=5e-3,
+        weight_decay=0.0,
+        val_size=128,
+        val_attack_steps=5,
+    )
     robust, standard = (models.small_cnn(image_size=8, channels=(16, 32), hidden=64) for _ in range(2))
     standard.load_state_dict(robust.state_dict())
     hist = rt.train(robust, x, y, cfg, x_val=xt, y_val=yt, progress=False).history
     rt.train(standard, x, y, replace(cfg, method="standard"), progress=False)
     xv, yv = xt.float() / 255, yt
-    rob, std = (attacks.robust_accuracy(m, xv, yv, 0.1, steps=10, generator=torch.Generator().manual_seed(0))
-                for m in (robust, standard))
+    rob, std = (
+        attacks.robust_accuracy(m, xv, yv, 0.1, steps=10, generator=torch.Generator().manual_seed(0))
+        for m in (robust, standard)
+    )
     assert rob > std + 0.1, (rob, std)
     assert attacks.accuracy(robust, xv, yv) > 0.85
     assert len(hist) == 4 and {"val_clean_acc", "val_robust_acc", "train_loss"} <= hist[0].keys()
@@ -108,8 +136,9 @@ def test_resume_gives_identical_weights(digits, tmp_path, method):
 
     # one epoch, then "crash": a fresh process would build the model again and resume
     first = tiny_model()
-    rt.train(first, x, y, replace(cfg), x_val=xt, y_val=yt, checkpoint=tmp_path / "b.pt", progress=False,
-             stop_after_epoch=1)
+    rt.train(
+        first, x, y, replace(cfg), x_val=xt, y_val=yt, checkpoint=tmp_path / "b.pt", progress=False, stop_after_epoch=1
+    )
     assert torch.load(tmp_path / "b.pt", weights_only=True)["epoch"] == 1
     resumed = tiny_model(seed=123)  # different init: everything must come from the checkpoint
     res = rt.train(resumed, x, y, cfg, x_val=xt, y_val=yt, checkpoint=tmp_path / "b.pt", resume=True, progress=False)
@@ -158,9 +187,22 @@ def test_ddp_with_gloo_two_processes(tmp_path):
     """torchrun launches 2 CPU processes; DDP keeps their weights identical."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([*torchrun, "-m", "reliable_ml.robust.train", "--tiny", "--epochs", "1",
-                          "--checkpoint", str(tmp_path / "ddp.pt")],
-                         capture_output=True, text=True, timeout=120, env=env)
+    out = subprocess.run(
+        [
+            *torchrun,
+            "-m",
+            "reliable_ml.robust.train",
+            "--tiny",
+            "--epochs",
+            "1",
+            "--checkpoint",
+            str(tmp_path / "ddp.pt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     # two processes share stdout, so a line of one may land inside a line of the other
     found = sorted(re.findall(r"rank (\d)/2:.*?weights_checksum=(-?[0-9.]+)", out.stdout))
@@ -190,8 +232,18 @@ def test_evaluate_worst_case_is_over_every_attack_on_the_same_images(digits):
     model = tiny_model()
     rt.train(model, x, y, replace(TINY, epochs=1, val_size=0), progress=False)
     xe, ye = xt[:40].float() / 255, yt[:40]
-    out = rt.evaluate(model, xe, ye, 0.1, steps=5, restarts=1, autoattack_n=30,
-                      autoattack_attacks=["apgd-ce", "square"], square_queries=20, seed=0)
+    out = rt.evaluate(
+        model,
+        xe,
+        ye,
+        0.1,
+        steps=5,
+        restarts=1,
+        autoattack_n=30,
+        autoattack_attacks=["apgd-ce", "square"],
+        square_queries=20,
+        seed=0,
+    )
     accs = out["attack_acc"]
     assert set(accs) == {"pgd-5x1", "apgd-ce", "square"} and out["autoattack_n"] == 30
     assert out["worst_case_acc"] <= min(accs.values()) <= out["clean_acc_on_autoattack_subset"]
@@ -209,11 +261,15 @@ def test_evaluate_worst_case_is_over_every_attack_on_the_same_images(digits):
 
 def test_fast_training_runs_one_row_per_arm_seed_epoch(digits):
     x, y, xt, yt = digits
-    arms = {"fgsm": replace(TINY, method="fgsm", epochs=2, val_size=32),
-            "fgsm-rs": replace(TINY, method="fgsm_rs", epochs=2, val_size=32)}
+    arms = {
+        "fgsm": replace(TINY, method="fgsm", epochs=2, val_size=32),
+        "fgsm-rs": replace(TINY, method="fgsm_rs", epochs=2, val_size=32),
+    }
     rows = rt.fast_training_runs(tiny_model, x[:128], y[:128], xt, yt, arms, seeds=2)
     assert len(rows) == 2 * 2 * 2
-    assert {(r["arm"], r["seed"], r["epoch"]) for r in rows} == {(a, s, e) for a in arms for s in (0, 1) for e in (1, 2)}
+    assert {(r["arm"], r["seed"], r["epoch"]) for r in rows} == {
+        (a, s, e) for a in arms for s in (0, 1) for e in (1, 2)
+    }
     assert all(0 <= r["val_robust_acc"] <= r["val_clean_acc"] + 1e-9 <= 1 + 1e-9 for r in rows)
     with pytest.raises(ValueError, match="seeds must be >= 1"):
         rt.fast_training_runs(tiny_model, x, y, xt, yt, arms, seeds=0)

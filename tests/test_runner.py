@@ -1,17 +1,15 @@
 """The papermill runner: parameter discovery and validation, failures, command line."""
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from reliable_ml.course import cli
-from reliable_ml.course import build_cache
-from reliable_ml.course import runner
+from reliable_ml.course import build_cache, cli, runner
 
-TINY = '''# %% tags=["parameters"]
+TINY = """# %% tags=["parameters"]
 profile = "cpu"
 n = 3
 scale = 0.5
@@ -24,7 +22,7 @@ print("n*scale =", n * scale, "flag =", flag, "sizes =", sizes)
 
 # %%
 1 / (n - 4)
-'''
+"""
 
 
 def notebook_with(source: str):
@@ -49,19 +47,34 @@ def test_parameters_cell_is_required_and_literal():
         runner.parameters_of(notebook_with("x = some_function()"))
 
 
-@pytest.mark.parametrize("raw,default,expected", [
-    ("5", 3, 5), ("2.5", 1.0, 2.5), ("4", 1.0, 4.0), ("yes", False, True), ("0", True, False),
-    ("abc", "x", "abc"), ("[1, 2, 3]", [1], [1, 2, 3]), ("smoke", "cpu", "smoke"),
-])
+@pytest.mark.parametrize(
+    "raw,default,expected",
+    [
+        ("5", 3, 5),
+        ("2.5", 1.0, 2.5),
+        ("4", 1.0, 4.0),
+        ("yes", False, True),
+        ("0", True, False),
+        ("abc", "x", "abc"),
+        ("[1, 2, 3]", [1], [1, 2, 3]),
+        ("smoke", "cpu", "smoke"),
+    ],
+)
 def test_coerce_to_default_type(raw, default, expected):
     name = "profile" if expected == "smoke" else "k"
     assert runner.coerce(name, raw, default) == expected
 
 
-@pytest.mark.parametrize("name,raw,default,match", [
-    ("n", "three", 3, "integer"), ("lr", "fast", 0.1, "number"), ("flag", "maybe", False, "true/false"),
-    ("profile", "huge", "cpu", "smoke, cpu, gpu"), ("sizes", "[1,", [1], "literal"),
-])
+@pytest.mark.parametrize(
+    "name,raw,default,match",
+    [
+        ("n", "three", 3, "integer"),
+        ("lr", "fast", 0.1, "number"),
+        ("flag", "maybe", False, "true/false"),
+        ("profile", "huge", "cpu", "smoke, cpu, gpu"),
+        ("sizes", "[1,", [1], "literal"),
+    ],
+)
 def test_coerce_rejects_bad_values(name, raw, default, match):
     with pytest.raises(ValueError, match=match):
         runner.coerce(name, raw, default)
@@ -95,8 +108,26 @@ def test_cli_rejects_bad_parameters_before_running(tmp_path, capsys):
 def test_failing_cell_is_reported_and_overrides_applied(tmp_path, tmp_results, capsys):
     src = tmp_path / "91_tiny.py"
     src.write_text(TINY)
-    code = cli.main(["run", str(src), "--profile", "smoke", "-p", "n", "4", "-p", "flag", "true",
-                     "-p", "sizes", "[7]", "--out", str(tmp_path / "out"), "--no-progress"])
+    code = cli.main(
+        [
+            "run",
+            str(src),
+            "--profile",
+            "smoke",
+            "-p",
+            "n",
+            "4",
+            "-p",
+            "flag",
+            "true",
+            "-p",
+            "sizes",
+            "[7]",
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "91_tiny failed in cell 3 (counting from 1)" in captured.err and "ZeroDivisionError" in captured.err
@@ -108,6 +139,7 @@ def test_failing_cell_is_reported_and_overrides_applied(tmp_path, tmp_results, c
 
 
 # ----------------------------------------------------------------------------- build cache
+
 
 @pytest.fixture
 def cache_inputs(tmp_path):
@@ -127,8 +159,9 @@ def cache_inputs(tmp_path):
 
 def key_of(inputs, profile="smoke", parameters=None):
     src, pkg, root = inputs
-    return build_cache.cache_key(src, profile, parameters or {"profile": profile, "n": 3},
-                                 package_dir=pkg, data_root=root)
+    return build_cache.cache_key(
+        src, profile, parameters or {"profile": profile, "n": 3}, package_dir=pkg, data_root=root
+    )
 
 
 def test_cache_hits_when_nothing_changed(cache_inputs, tmp_path):
@@ -141,14 +174,22 @@ def test_cache_hits_when_nothing_changed(cache_inputs, tmp_path):
     assert build_cache.changed(output, key_of(cache_inputs)) == []
 
 
-@pytest.mark.parametrize("change,part", [
-    (lambda src, pkg, root: src.write_text(TINY + "\n# %%\nprint(2)\n"), "notebook"),
-    (lambda src, pkg, root: (pkg / "stats.py").write_text("def mean(x):\n    return 0\n"), "modules"),
-    (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package_data"),
-    (lambda src, pkg, root: (pkg / "data" / "manifest.json").write_text('{"mnist": "abd"}'), "manifest"),
-    (lambda src, pkg, root: ((root / "MNIST" / "raw").mkdir(parents=True),
-                             (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\0")), "data"),
-])
+@pytest.mark.parametrize(
+    "change,part",
+    [
+        (lambda src, pkg, root: src.write_text(TINY + "\n# %%\nprint(2)\n"), "notebook"),
+        (lambda src, pkg, root: (pkg / "stats.py").write_text("def mean(x):\n    return 0\n"), "modules"),
+        (lambda src, pkg, root: (pkg / "tables.json").write_text('{"a": 2}'), "package_data"),
+        (lambda src, pkg, root: (pkg / "data" / "manifest.json").write_text('{"mnist": "abd"}'), "manifest"),
+        (
+            lambda src, pkg, root: (
+                (root / "MNIST" / "raw").mkdir(parents=True),
+                (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\0"),
+            ),
+            "data",
+        ),
+    ],
+)
 def test_each_input_invalidates_the_cache(cache_inputs, tmp_path, change, part):
     output = tmp_path / "01_x.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), output)
@@ -231,12 +272,12 @@ def test_requirements_change_the_environment_hash(tmp_path):
 
 
 @pytest.mark.slow
-def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environment(tmp_path, tmp_results,
-                                                                                   monkeypatch):
+def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environment(tmp_path, tmp_results, monkeypatch):
     folder = tmp_path / "nbs"
     folder.mkdir()
-    (folder / "93_ok.py").write_text(TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])\n"
-                                                                 "print('cwd', os.getcwd())"))
+    (folder / "93_ok.py").write_text(
+        TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])\nprint('cwd', os.getcwd())")
+    )
     (folder / "94_fails.py").write_text(TINY.replace("1 / (n - 4)", "1 / 0"))
     (folder / "95_ok.py").write_text(TINY.replace("1 / (n - 4)", "n + 1"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -245,8 +286,9 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
     assert [o.notebook for o in outcomes] == ["93_ok", "94_fails", "95_ok"]
     assert [o.error is None for o in outcomes] == [True, False, True]
     assert "ZeroDivisionError" in str(outcomes[1].error)
-    printed = "".join(o.get("text", "") for c in nbformat.read(outcomes[0].output, as_version=4).cells
-                      for o in c.get("outputs", []))
+    printed = "".join(
+        o.get("text", "") for c in nbformat.read(outcomes[0].output, as_version=4).cells for o in c.get("outputs", [])
+    )
     assert "matplotlib_inline" in printed, "kernels draw inline while they run"
     assert f"cwd {folder.resolve()}" in printed, "each kernel starts in its notebook's folder"
     import os

@@ -1,4 +1,5 @@
 """Saliency maps: vanilla gradient, SmoothGrad, integrated gradients (reliable_ml.robust.saliency)."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,9 @@ def test_smoothgrad_with_zero_noise_is_vanilla():
     torch.manual_seed(0)
     model = models.small_cnn(image_size=8, channels=(4, 8), hidden=16)
     x = torch.rand(4, 1, 8, 8)
-    assert torch.allclose(sal.smoothgrad(model, x, 3, sigma=0.0, n_samples=3), sal.vanilla_gradient(model, x, 3),
-                          atol=1e-6)
+    assert torch.allclose(
+        sal.smoothgrad(model, x, 3, sigma=0.0, n_samples=3), sal.vanilla_gradient(model, x, 3), atol=1e-6
+    )
     noisy = sal.smoothgrad(model, x, 3, sigma=0.2, n_samples=4, generator=torch.Generator().manual_seed(0))
     assert noisy.shape == x.shape and not torch.allclose(noisy, sal.vanilla_gradient(model, x, 3))
 

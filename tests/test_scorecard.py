@@ -1,5 +1,6 @@
 """The scorecard: the claims registry, its contract with the committed results, and that every
 status follows from its rule (tested on crafted results, including a masked-gradient case)."""
+
 from __future__ import annotations
 
 import json
@@ -9,20 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from reliable_ml.course import scorecard
 from reliable_ml.__main__ import main
+from reliable_ml.course import scorecard
 from reliable_ml.course.claims import CLAIMS
 from reliable_ml.course.results import PROJECT_ROOT
 
 BY_ID = {c["id"]: c for c in CLAIMS}
 COMMITTED_CPU = PROJECT_ROOT / "results" / "cpu"
 
+
 # Claims whose keys other engineers are adding in parallel (issues 16, 17, 18; a worst-case key
 # for 04): the contract test reports them as xfail until their results are merged. The lead
 # empties this set after merging (an XPASS in the report says which are ready).
 def rec(notebook, profile="cpu", source="MNIST", **figures):
-    return {"notebook": notebook, "profile": profile, "device": "cpu (2 threads)", "data_source": source,
-            **figures}
+    return {"notebook": notebook, "profile": profile, "device": "cpu (2 threads)", "data_source": source, **figures}
 
 
 def row(claim_id, records, profile=None):
@@ -40,8 +41,21 @@ def published(claim_id, records, profile=None):
 def test_registry_rows_are_complete_and_well_formed():
     assert len(BY_ID) == len(CLAIMS), "claim ids must be unique"
     for c in CLAIMS:
-        for field in ("id", "notebook", "claim", "published", "source", "confirmed", "reference", "keys", "data",
-                      "evidence", "setting", "setting_note", "rule"):
+        for field in (
+            "id",
+            "notebook",
+            "claim",
+            "published",
+            "source",
+            "confirmed",
+            "reference",
+            "keys",
+            "data",
+            "evidence",
+            "setting",
+            "setting_note",
+            "rule",
+        ):
             assert field in c, f"{c.get('id')} lacks {field}"
         assert isinstance(c["confirmed"], bool)
         assert c["evidence"] in ("own run", "released data"), c["id"]
@@ -50,8 +64,9 @@ def test_registry_rows_are_complete_and_well_formed():
         assert len(c["rule"].get("why", "")) > 20, f"{c['id']}: say why the tolerance is what it is"
         assert c.get("profile") in (None, "gpu"), c["id"]
         if c["rule"]["kind"] != "none":
-            assert c["rule"].get("compares") in scorecard.COMPARES, \
+            assert c["rule"].get("compares") in scorecard.COMPARES, (
                 f"{c['id']}: say whether the rule compares the published figure or tests the effect"
+            )
         if "not_comparable" in c:
             assert isinstance(c["not_comparable"], str) and len(c["not_comparable"]) > 20, c["id"]
         assert isinstance(c["data"], str) and ";" not in c["data"], f"{c['id']}: one data source per claim"
@@ -64,8 +79,9 @@ def test_every_rule_declares_where_its_tolerance_comes_from():
     # from it) or, for a tolerance that is not a sampling error, what it is instead
     for c in CLAIMS:
         rule = c["rule"]
-        assert ("n" in rule) != ("tolerance_source" in rule), \
+        assert ("n" in rule) != ("tolerance_source" in rule), (
             f"{c['id']}: declare exactly one of n (the measurement's count) or tolerance_source"
+        )
         if "n" in rule:
             n = rule["n"]
             counts = n.values() if isinstance(n, dict) else [n]
@@ -89,11 +105,32 @@ def test_two_sided_rules_cannot_pass_the_null():
 
 
 def test_rows_cover_the_claims_the_issue_lists():
-    wanted = {"imagenetv2_drop", "cifar10_1_drop", "imagenetv2_per_set", "humans", "engstrom_bias",
-              "adaptive_overfitting", "model_similarity", "lost_mnist_digits", "madry_mnist", "madry_cifar",
-              "fast_at", "robust_overfitting", "rst", "robust_needs_data_gaussian", "backgrounds", "badnets",
-              "multi_object", "real_labels", "label_errors_mnist", "label_errors_cifar10",
-              "label_errors_imagenet", "cleanlab", "nonrobust_mnist", "qa_shift"}
+    wanted = {
+        "imagenetv2_drop",
+        "cifar10_1_drop",
+        "imagenetv2_per_set",
+        "humans",
+        "engstrom_bias",
+        "adaptive_overfitting",
+        "model_similarity",
+        "lost_mnist_digits",
+        "madry_mnist",
+        "madry_cifar",
+        "fast_at",
+        "robust_overfitting",
+        "rst",
+        "robust_needs_data_gaussian",
+        "backgrounds",
+        "badnets",
+        "multi_object",
+        "real_labels",
+        "label_errors_mnist",
+        "label_errors_cifar10",
+        "label_errors_imagenet",
+        "cleanlab",
+        "nonrobust_mnist",
+        "qa_shift",
+    }
     assert wanted <= set(BY_ID)
 
 
@@ -103,8 +140,7 @@ def test_figures_marked_not_confirmed_stay_unconfirmed():
         assert BY_ID[cid]["confirmed"] is False, cid
 
 
-REFERENCE = (Path(os.environ.get("RELIABLE_ML_DATA", "data")).resolve().parent / "reference"
-             / "published_figures.md")
+REFERENCE = Path(os.environ.get("RELIABLE_ML_DATA", "data")).resolve().parent / "reference" / "published_figures.md"
 
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference/published_figures.md not available")
@@ -126,15 +162,20 @@ def test_keys_resolve_in_the_claims_notebook_unless_they_name_another():
     claim = BY_ID["rst"]
     assert claim["notebook"] == "06_robust_self_training"
     assert scorecard.resolve_key(claim, "n_eval") == ("06_robust_self_training", "n_eval")
-    assert scorecard.resolve_key(claim, "robustbench.models.*.clean") == ("06_robust_self_training",
-                                                                          "robustbench.models.*.clean")
+    assert scorecard.resolve_key(claim, "robustbench.models.*.clean") == (
+        "06_robust_self_training",
+        "robustbench.models.*.clean",
+    )
     assert scorecard.resolve_key(claim, "05_robustness_needs_data:a.b") == ("05_robustness_needs_data", "a.b")
 
 
 def test_a_key_of_another_notebook_reads_that_notebooks_results():
     # rst's rule with its n read from chapter 05's results: the gain of 3.6 points needs n >= ~1,000
-    claim = dict(BY_ID["rst"], keys=["robust_acc_rst"], rule=dict(BY_ID["rst"]["rule"], paired=None,
-                                                                   n="05_robustness_needs_data:n_eval"))
+    claim = dict(
+        BY_ID["rst"],
+        keys=["robust_acc_rst"],
+        rule=dict(BY_ID["rst"]["rule"], paired=None, n="05_robustness_needs_data:n_eval"),
+    )
     own = rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=10)
     other = rec("05_robustness_needs_data", n_eval=1000)
     assert scorecard.rows([own, other], claims=[claim])[0]["status"] == "qualitative"
@@ -150,7 +191,8 @@ def test_malformed_key_is_a_registry_error():
         scorecard.resolve_key(BY_ID["rst"], "accuracy:drop")
     for notebook in (None, "robust_self_training", "06_robust_self_training.py"):
         nameless = {k: v for k, v in BY_ID["rst"].items() if k != "notebook"} | (
-            {"notebook": notebook} if notebook else {})
+            {"notebook": notebook} if notebook else {}
+        )
         with pytest.raises(scorecard.RegistryError, match=f"'rst': notebook must be a chapter's stem.*{notebook!r}"):
             scorecard.rows([], claims=[nameless])
     bad = dict(BY_ID["rst"], rule={"kind": "vibes", "why": "x"})
@@ -182,8 +224,9 @@ def test_every_claim_names_a_chapter_and_its_keys_resolve_in_its_committed_cpu_r
         assert stem in CHAPTERS, f"{claim['id']}: {key} names no chapter"
         record = scorecard.pick_record(records, stem, claim, "cpu")
         assert record is not None, f"no results/cpu/{stem}.json that {claim['id']} may read"
-        assert scorecard.has_key(scorecard.scoped(record, claim.get("scope")), path), \
+        assert scorecard.has_key(scorecard.scoped(record, claim.get("scope")), path), (
             f"{claim['id']}: results/cpu/{stem}.json lacks {path}"
+        )
 
 
 def test_committed_cpu_results_are_judged_not_crashed():
@@ -196,8 +239,12 @@ def test_committed_cpu_results_are_judged_not_crashed():
 
 # ----------------------------------------------------------------------------- lookup
 def test_lookup_handles_dotted_keys_wildcards_and_absence():
-    record = {"a": {"threshold0.7": {"x": 1}, "models": {"m1": {"v": 2}, "m2": {"v": 3}, "m3": {"w": 0}}},
-              "0.005": 0.9, "empty": [], "none": None}
+    record = {
+        "a": {"threshold0.7": {"x": 1}, "models": {"m1": {"v": 2}, "m2": {"v": 3}, "m3": {"w": 0}}},
+        "0.005": 0.9,
+        "empty": [],
+        "none": None,
+    }
     assert scorecard.lookup(record, "a.threshold0.7.x") == 1
     assert scorecard.lookup(record, "0.005") == 0.9
     assert scorecard.lookup(record, "a.models.*.v") == {"m1": 2, "m2": 3}
@@ -256,23 +303,36 @@ def test_mnist_robust_accuracy_is_the_worst_case_over_attacks_on_the_same_images
 
 def test_masked_gradients_never_pass():
     # PGD says 99%, AutoAttack says 10%: the worst case is 10% and the disagreement is flagged
-    masked = rec("04_adversarial_training", **dict(MNIST_04, robust_acc=0.99), autoattack_acc=0.10,
-                 pgd_acc_on_autoattack_subset=0.99)
+    masked = rec(
+        "04_adversarial_training",
+        **dict(MNIST_04, robust_acc=0.99),
+        autoattack_acc=0.10,
+        pgd_acc_on_autoattack_subset=0.99,
+    )
     r = row("madry_mnist", [masked])
     assert r["status"] == "not reproduced" and "gradient masking" in r["ours"] and "worst case 10.0%" in r["ours"]
     # PGD 11 points above AutoAttack on the same images fails even though AutoAttack says 88
     split = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.99)
     assert row("madry_mnist", [split])["status"] == "not reproduced"
     # robust above clean is a broken evaluation, even when the number matches
-    broken = rec("04_adversarial_training", **dict(MNIST_04, clean_acc=0.80), autoattack_acc=0.88,
-                 pgd_acc_on_autoattack_subset=0.885)
+    broken = rec(
+        "04_adversarial_training",
+        **dict(MNIST_04, clean_acc=0.80),
+        autoattack_acc=0.88,
+        pgd_acc_on_autoattack_subset=0.885,
+    )
     r = row("madry_mnist", [broken])
     assert r["status"] == "not reproduced" and "robust above clean" in r["ours"]
 
 
 def test_a_masking_flag_fails_the_row():
-    good = rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89,
-               robust_model={"masking": {"flags": []}})
+    good = rec(
+        "04_adversarial_training",
+        **MNIST_04,
+        autoattack_acc=0.875,
+        pgd_acc_on_autoattack_subset=0.89,
+        robust_model={"masking": {"flags": []}},
+    )
     assert row("madry_mnist", [good])["status"] == "not comparable"  # a stand-in: not set against 88.0
     assert published("madry_mnist", [good])["status"] == "reproduced"  # judged as a real reproduction
     flagged = dict(good, robust_model={"masking": {"flags": ["gradient_free_beats_gradient"]}})
@@ -282,31 +342,62 @@ def test_a_masking_flag_fails_the_row():
 
 def test_pgd_on_other_images_does_not_enter_the_worst_case():
     # robust_acc on 1,000 images is not on the same images as a 100-image AutoAttack subset
-    r = rec("04_adversarial_training", clean_acc=0.986, n_eval=1000, robust_acc=0.50, autoattack_n=100,
-            autoattack_acc=0.88, pgd_acc_on_autoattack_subset=0.89)
+    r = rec(
+        "04_adversarial_training",
+        clean_acc=0.986,
+        n_eval=1000,
+        robust_acc=0.50,
+        autoattack_n=100,
+        autoattack_acc=0.88,
+        pgd_acc_on_autoattack_subset=0.89,
+    )
     out = published("madry_mnist", [r])
     assert "robust_acc" not in out["ours"] and out["status"] == "reproduced" and "±6.4" in out["ours"]
 
 
 def test_gpu_claims_need_a_gpu_run_on_the_right_data():
-    cifar = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.862, robust_acc=0.462,
-                n_eval=10_000, autoattack_n=0)
+    cifar = rec(
+        "04_adversarial_training",
+        "gpu",
+        "CIFAR-10 (JPEG q75 copy)",
+        clean_acc=0.862,
+        robust_acc=0.462,
+        n_eval=10_000,
+        autoattack_n=0,
+    )
     assert row("fast_at", [dict(cifar, profile="cpu")])["status"] == "not measured"
     assert row("fast_at", [cifar], profile="cpu")["status"] == "not measured"
     r = row("fast_at", [cifar])
     assert r["status"] == "reproduced" and r["profile"] == "gpu"  # own run, published setting, confirmed
     assert row("fast_at", [dict(cifar, clean_acc=0.80)])["status"] == "not reproduced"  # clean checked too
     # an MNIST run in results/gpu never feeds a CIFAR-10 row (nor the other way round)
-    mnist_gpu = rec("04_adversarial_training", "gpu", **MNIST_04, autoattack_acc=0.875,
-                    pgd_acc_on_autoattack_subset=0.89)
+    mnist_gpu = rec(
+        "04_adversarial_training", "gpu", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89
+    )
     assert row("fast_at", [mnist_gpu])["status"] == "not measured"
-    assert row("madry_mnist", [cifar, rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875,
-                                          pgd_acc_on_autoattack_subset=0.89)])["profile"] == "cpu"
+    assert (
+        row(
+            "madry_mnist",
+            [
+                cifar,
+                rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.875, pgd_acc_on_autoattack_subset=0.89),
+            ],
+        )["profile"]
+        == "cpu"
+    )
 
 
 def test_fast_at_takes_autoattack_into_the_worst_case_only_on_the_same_images():
-    cifar = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.862, robust_acc=0.462,
-                n_eval=10_000, autoattack_n=1000, autoattack_acc=0.30)
+    cifar = rec(
+        "04_adversarial_training",
+        "gpu",
+        "CIFAR-10 (JPEG q75 copy)",
+        clean_acc=0.862,
+        robust_acc=0.462,
+        n_eval=10_000,
+        autoattack_n=1000,
+        autoattack_acc=0.30,
+    )
     assert row("fast_at", [cifar])["status"] == "reproduced"  # AutoAttack on 1,000 of the 10,000 images
     same = dict(cifar, autoattack_n=10_000)
     r = row("fast_at", [same])
@@ -321,20 +412,48 @@ def test_robust_overfitting_and_madry_cifar_on_gpu():
     assert published("robust_overfitting", [r])["status"] == "reproduced"
     flat = [dict(h, val_robust_acc=min(h["val_robust_acc"], 0.456)) for h in history]
     assert published("robust_overfitting", [dict(r, history=flat)])["status"] == "not reproduced"
-    aa = rec("04_adversarial_training", "gpu", "CIFAR-10 (JPEG q75 copy)", clean_acc=0.85, robust_acc=0.47,
-             n_eval=10_000, autoattack_n=1000, autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    aa = rec(
+        "04_adversarial_training",
+        "gpu",
+        "CIFAR-10 (JPEG q75 copy)",
+        clean_acc=0.85,
+        robust_acc=0.47,
+        n_eval=10_000,
+        autoattack_n=1000,
+        autoattack_acc=0.43,
+        pgd_acc_on_autoattack_subset=0.46,
+    )
     assert row("madry_cifar", [aa])["status"] == "not comparable"
     assert published("madry_cifar", [aa])["status"] == "reproduced"
     assert published("madry_cifar", [dict(aa, autoattack_acc=0.36)])["status"] == "not reproduced"
 
 
 def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
-    mnist = dict(clean_acc=0.986, n_eval=10_000, autoattack_n=10_000, clean_acc_on_autoattack_subset=0.986,
-                 attack_acc={"PGD-100x10": 0.89, "APGD-CE": 0.88, "Square": 0.905}, autoattack_acc=0.875,
-                 pgd_acc_on_autoattack_subset=0.89, worst_case_acc=0.875, robust_acc=0.875, pgd_acc=0.89)
-    gpu = rec("04_adversarial_training", "gpu", {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG q75 copy)"},
-              mnist=mnist, clean_acc=0.85, robust_acc=0.46, pgd_acc=0.46, n_eval=10_000, autoattack_n=1000,
-              autoattack_acc=0.43, pgd_acc_on_autoattack_subset=0.46)
+    mnist = dict(
+        clean_acc=0.986,
+        n_eval=10_000,
+        autoattack_n=10_000,
+        clean_acc_on_autoattack_subset=0.986,
+        attack_acc={"PGD-100x10": 0.89, "APGD-CE": 0.88, "Square": 0.905},
+        autoattack_acc=0.875,
+        pgd_acc_on_autoattack_subset=0.89,
+        worst_case_acc=0.875,
+        robust_acc=0.875,
+        pgd_acc=0.89,
+    )
+    gpu = rec(
+        "04_adversarial_training",
+        "gpu",
+        {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG q75 copy)"},
+        mnist=mnist,
+        clean_acc=0.85,
+        robust_acc=0.46,
+        pgd_acc=0.46,
+        n_eval=10_000,
+        autoattack_n=1000,
+        autoattack_acc=0.43,
+        pgd_acc_on_autoattack_subset=0.46,
+    )
     m = row("madry_mnist", [gpu])
     assert m["status"] == "not comparable" and m["profile"] == "gpu" and "worst case 87.5%" in m["ours"]
     assert "10,000 images" in m["ours"] and "Square 90.5" in m["ours"]
@@ -346,8 +465,15 @@ def test_a_gpu_run_with_both_data_sets_feeds_each_row_its_own_figures():
     assert "gradient masking" not in row("madry_mnist", [weak])["ours"]
     assert row("madry_mnist", [weak])["status"] == "not comparable"
     # PGD far above the worst case is: the gradient attack the model was trained against is fooled
-    masked = dict(gpu, mnist=dict(mnist, attack_acc={**mnist["attack_acc"], "PGD-100x10": 0.98},
-                                  pgd_acc_on_autoattack_subset=0.98, pgd_acc=0.98))
+    masked = dict(
+        gpu,
+        mnist=dict(
+            mnist,
+            attack_acc={**mnist["attack_acc"], "PGD-100x10": 0.98},
+            pgd_acc_on_autoattack_subset=0.98,
+            pgd_acc=0.98,
+        ),
+    )
     assert "gradient masking" in row("madry_mnist", [masked])["ours"]
     assert row("madry_mnist", [masked])["status"] == "not reproduced"
 
@@ -374,9 +500,13 @@ def _models(**cols):
 def test_imagenet_drop_is_re_analysed_and_two_sided():
     def r(drops):
         val = [80.0] * len(drops)
-        models = _models(val=val, matched_frequency=[v - d for v, d in zip(val, drops)],
-                         **{"threshold0.7": [v - 3 for v in val], "top_images": [v - 1 for v in val]})
+        models = _models(
+            val=val,
+            matched_frequency=[v - d for v, d in zip(val, drops)],
+            **{"threshold0.7": [v - 3 for v in val], "top_images": [v - 1 for v in val]},
+        )
         return rec("01_accuracy_decomposition", imagenetv2_per_image={"models": models})
+
     ok = row("imagenetv2_drop", [r([10.5, 12, 13])])
     assert ok["status"] == "re-analysed" and "median drop 12.0" in ok["ours"] and "2 of 3 inside" in ok["ours"]
     assert row("imagenetv2_drop", [r([8, 9, 10])])["status"] == "not reproduced"
@@ -387,8 +517,13 @@ def test_imagenet_drop_is_re_analysed_and_two_sided():
 
 def test_cifar10_1_range_is_checked_at_both_ends():
     def r(drops):
-        return rec("01_accuracy_decomposition", cifar10_1={"models": _models(
-            original=[95.0] * len(drops), v6=[95.0 - d for d in drops], v4=[95.0] * len(drops))})
+        return rec(
+            "01_accuracy_decomposition",
+            cifar10_1={
+                "models": _models(original=[95.0] * len(drops), v6=[95.0 - d for d in drops], v4=[95.0] * len(drops))
+            },
+        )
+
     assert row("cifar10_1_drop", [r([3.5, 8, 14])])["status"] == "re-analysed"
     assert row("cifar10_1_drop", [r([6, 8, 14])])["status"] == "not reproduced"
     assert row("cifar10_1_drop", [r([3, 8, 20])])["status"] == "not reproduced"
@@ -403,8 +538,13 @@ def test_rst_gain_must_exceed_sampling_noise():
 
 def test_rst_gain_uses_paired_intervals_when_the_run_has_them():
     ci = [{"diff": 0.03, "lo": 0.018, "hi": 0.044, "n": 1000}, {"diff": 0.027, "lo": 0.013, "hi": 0.041, "n": 1000}]
-    r = rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.846, n_eval=1000,
-            rst_gain_paired_ci=ci)
+    r = rec(
+        "06_robust_self_training",
+        robust_acc_rst=0.875,
+        robust_acc_labeled_only=0.846,
+        n_eval=1000,
+        rst_gain_paired_ci=ci,
+    )
     assert row("rst", [r])["status"] == "qualitative"  # +2.9 < unpaired 3.0, but every paired CI > 0
     assert "[+1.3, +4.1]" in row("rst", [r])["ours"]
     one_seed_crosses = [*ci, {"diff": 0.01, "lo": -0.004, "hi": 0.024, "n": 1000}]
@@ -421,8 +561,11 @@ def test_adaptive_overfitting_is_two_sided():
 
 def test_humans_row_is_judged_on_the_median_labelers_interval():
     hai = {"median_labeler_drop": 0.75, "median_labeler_drop_ci": [-1.73, 3.23], "drop": {"human_a": 0.75}}
-    r = rec("03_humans_vs_models", source={"human_accuracy": "printed outputs, Shankar et al. 2020"},
-            human_accuracy_imagenet=hai)
+    r = rec(
+        "03_humans_vs_models",
+        source={"human_accuracy": "printed outputs, Shankar et al. 2020"},
+        human_accuracy_imagenet=hai,
+    )
     out = row("humans", [r])
     assert out["status"] == "re-analysed" and "0.75" in out["ours"] and "-1.73" in out["ours"]
     shifted = dict(hai, median_labeler_drop=3.0, median_labeler_drop_ci=[0.6, 5.4])
@@ -436,29 +579,44 @@ def test_engstrom_bias_needs_the_apparent_drop_to_fall_with_more_annotators():
     def r(*drops):
         eng = {k: {"matched_drop": d, "ci": [d - 2, d + 2]} for k, d in zip(("3", "5", "10", "all"), drops)}
         return rec("02_rebuilding_a_test_set", cifar10h={"engstrom": eng})
+
     ok = row("engstrom_bias", [r(1.2, 0.8, 0.5, 0.1)])
     assert ok["status"] == "qualitative" and "bias +1.10" in ok["ours"]
     assert row("engstrom_bias", [r(1.2, 0.4, 0.5, 0.1)])["status"] == "not reproduced"  # not monotone
     assert row("engstrom_bias", [r(0.1, 0.1, 0.1, 0.1)])["status"] == "not reproduced"  # no bias
-    only = rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {"3": {"matched_drop": 1.0, "ci": [0, 2]},
-                                                                  "all": {"matched_drop": 0.2, "ci": [0, 1]}}})
+    only = rec(
+        "02_rebuilding_a_test_set",
+        cifar10h={"engstrom": {"3": {"matched_drop": 1.0, "ci": [0, 2]}, "all": {"matched_drop": 0.2, "ci": [0, 1]}}},
+    )
     assert row("engstrom_bias", [only])["status"] == "qualitative"
 
 
 def test_label_error_counts_are_exact_recounts():
     def r(n):
-        return rec("09_label_quality", label_errors={"mnist": {"flagged": 100, "confirmed": n, "confirmed_pct": n / 100}})
+        return rec(
+            "09_label_quality", label_errors={"mnist": {"flagged": 100, "confirmed": n, "confirmed_pct": n / 100}}
+        )
+
     assert row("label_errors_mnist", [r(15)])["status"] == "re-analysed"
     assert row("label_errors_mnist", [r(16)])["status"] == "not reproduced"
 
 
 def test_multi_object_real_and_cleanlab_rules():
     models = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[76, 80, 84, 86, 87, 88.5, 89, 89.5, 90, 90.4])
-    r = rec("09_label_quality", real={"multi_pct_of_nonempty": 22.0, "empty_pct": 1.0, "models": models},
-            label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
-            cleanlab={"mnist-released": {"precision": 60, "recall": 90, "source": "released probabilities"},
-                      "mnist-course-mlp": {"precision": 20, "precision_lower": 2.0, "recall": 40,
-                                           "source": "our cross-validated MLP"}})
+    r = rec(
+        "09_label_quality",
+        real={"multi_pct_of_nonempty": 22.0, "empty_pct": 1.0, "models": models},
+        label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
+        cleanlab={
+            "mnist-released": {"precision": 60, "recall": 90, "source": "released probabilities"},
+            "mnist-course-mlp": {
+                "precision": 20,
+                "precision_lower": 2.0,
+                "recall": 40,
+                "source": "our cross-validated MLP",
+            },
+        },
+    )
     mo = row("multi_object", [r])  # ReaL counts acceptable labels, Tsipras et al. objects
     assert mo["status"] == "not comparable" and "several objects" in mo["reason"] and "22.0%" in mo["ours"]
     low = dict(r, real=dict(r["real"], multi_pct_of_nonempty=15.0))
@@ -472,17 +630,32 @@ def test_multi_object_real_and_cleanlab_rules():
     # 15% precision among reviewed flags is what random flags would get (15 of 100 reviewed are errors)
     chance = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 15, "recall": 40, "source": "ours"}})
     assert row("cleanlab", [chance])["status"] == "not reproduced"  # released entries never rescue it
-    weak = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 20, "precision_lower": 0.3,
-                                                                   "recall": 3, "source": "ours"}})
+    weak = dict(
+        r,
+        cleanlab={
+            **r["cleanlab"],
+            "mnist-course-mlp": {"precision": 20, "precision_lower": 0.3, "recall": 3, "source": "ours"},
+        },
+    )
     assert row("cleanlab", [weak])["status"] == "not reproduced"
     only_released = dict(r, cleanlab={"mnist-released": r["cleanlab"]["mnist-released"]})
     assert row("cleanlab", [only_released])["status"] == "not measured"
 
 
 def test_nonrobust_features_must_beat_chance():
-    r = rec("10_nonrobust_features", nonrobust={"mnist": {"d_det_test_acc": 45.0, "d_rand_test_acc": 70.0,
-                                                          "chance": 10.0, "n_train": 1000, "n_test": 2000,
-                                                          "seeds": 3}})
+    r = rec(
+        "10_nonrobust_features",
+        nonrobust={
+            "mnist": {
+                "d_det_test_acc": 45.0,
+                "d_rand_test_acc": 70.0,
+                "chance": 10.0,
+                "n_train": 1000,
+                "n_test": 2000,
+                "seeds": 3,
+            }
+        },
+    )
     assert row("nonrobust_mnist", [r])["status"] == "qualitative"  # unconfirmed figure: never reproduced
     r["nonrobust"]["mnist"]["d_det_test_acc"] = 12.0  # 12% on 2,000 images: lower bound 10.6%
     assert row("nonrobust_mnist", [r])["status"] == "qualitative"
@@ -492,17 +665,26 @@ def test_nonrobust_features_must_beat_chance():
 
 def test_backgrounds_need_a_gap_for_the_cue_model_only():
     def r(ctl_rand):
-        return rec("07_backdoors_and_spurious_correlations", spurious_cue_acc={"agree": 0.99, "random": 0.68},
-                   backgrounds_table={"mixed-same (same class)": {"cue model (%)": 99.5, "control model (%)": 97.3},
-                                      "mixed-rand (cue random)": {"cue model (%)": 67.9, "control model (%)": ctl_rand}})
+        return rec(
+            "07_backdoors_and_spurious_correlations",
+            spurious_cue_acc={"agree": 0.99, "random": 0.68},
+            backgrounds_table={
+                "mixed-same (same class)": {"cue model (%)": 99.5, "control model (%)": 97.3},
+                "mixed-rand (cue random)": {"cue model (%)": 67.9, "control model (%)": ctl_rand},
+            },
+        )
+
     assert row("backgrounds", [r(97.4)])["status"] == "qualitative"
     assert row("backgrounds", [r(80.0)])["status"] == "not reproduced"
 
 
 def test_backdoor_needs_high_success_at_one_percent_without_clean_cost():
     curve = {"0": 0.01, "0.001": 0.4, "0.005": 0.95, "0.05": 1.0}
-    good = rec("07_backdoors_and_spurious_correlations", attack_success_by_poison_fraction=curve,
-               clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.988, "0.05": 0.98})
+    good = rec(
+        "07_backdoors_and_spurious_correlations",
+        attack_success_by_poison_fraction=curve,
+        clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.988, "0.05": 0.98},
+    )
     r = row("badnets", [good])
     assert r["status"] == "qualitative" and "0.5% poisoned" in r["ours"]  # unconfirmed: not "reproduced"
     costly = dict(good, clean_acc_by_poison_fraction={"0": 0.99, "0.001": 0.99, "0.005": 0.97, "0.05": 0.98})
@@ -513,14 +695,36 @@ def test_backdoor_needs_high_success_at_one_percent_without_clean_cost():
 def test_robustness_needs_data_rules_can_fail():
     gauss = rec("05_robustness_needs_data", closed_form_vs_bruteforce_max_se=2.5, robust_samples_loglog_slope=0.48)
     assert row("robust_needs_data_gaussian", [gauss])["status"] == "qualitative"
-    assert row("robust_needs_data_gaussian", [dict(gauss, closed_form_vs_bruteforce_max_se=4.2)])["status"] == \
-        "not reproduced"
-    curve = [{"n_train": 100, "training": "standard", "clean train": 1.0, "robust train": 0.5, "clean test": 0.76,
-              "robust test": 0.23},
-             {"n_train": 100, "training": "adversarial (PGD)", "clean train": 1.0, "robust train": 1.0,
-              "clean test": 0.79, "robust test": 0.53},
-             {"n_train": 1000, "training": "standard", "clean train": 1.0, "robust train": 0.4, "clean test": 0.9,
-              "robust test": 0.4}]
+    assert (
+        row("robust_needs_data_gaussian", [dict(gauss, closed_form_vs_bruteforce_max_se=4.2)])["status"]
+        == "not reproduced"
+    )
+    curve = [
+        {
+            "n_train": 100,
+            "training": "standard",
+            "clean train": 1.0,
+            "robust train": 0.5,
+            "clean test": 0.76,
+            "robust test": 0.23,
+        },
+        {
+            "n_train": 100,
+            "training": "adversarial (PGD)",
+            "clean train": 1.0,
+            "robust train": 1.0,
+            "clean test": 0.79,
+            "robust test": 0.53,
+        },
+        {
+            "n_train": 1000,
+            "training": "standard",
+            "clean train": 1.0,
+            "robust train": 0.4,
+            "clean test": 0.9,
+            "robust test": 0.4,
+        },
+    ]
     images = rec("05_robustness_needs_data", empirical_curve=curve)
     assert row("robust_needs_data_images", [images])["status"] == "qualitative"
     curve[1] = dict(curve[1], **{"robust test": 0.74})
@@ -528,8 +732,13 @@ def test_robustness_needs_data_rules_can_fail():
 
 
 def test_lost_digits_and_similarity_and_effective_robustness():
-    r = rec("01_accuracy_decomposition", matched_drop=1.36, matched_drop_ci=[0.03, 2.71],
-            imagenetv2_agreement=0.635, imagenetv2_independent_agreement=0.377)
+    r = rec(
+        "01_accuracy_decomposition",
+        matched_drop=1.36,
+        matched_drop_ci=[0.03, 2.71],
+        imagenetv2_agreement=0.635,
+        imagenetv2_independent_agreement=0.377,
+    )
     assert row("lost_mnist_digits", [r])["status"] == "qualitative"
     assert row("lost_mnist_digits", [dict(r, matched_drop_ci=[0.5, 2.7])])["status"] == "not reproduced"
     # an interval holding both the published 0.26 and 0 cannot tell a small drop from none
@@ -537,8 +746,10 @@ def test_lost_digits_and_similarity_and_effective_robustness():
     assert both["status"] == "not reproduced" and "also holds 0" in both["ours"]
     assert row("model_similarity", [r])["status"] == "re-analysed"
     assert row("model_similarity", [dict(r, imagenetv2_agreement=0.40)])["status"] == "not reproduced"
-    er = rec("08_effective_robustness", effective_robustness_by_group_median={"robustness intervention": 0.7,
-                                                                             "more data": 6.2})
+    er = rec(
+        "08_effective_robustness",
+        effective_robustness_by_group_median={"robustness intervention": 0.7, "more data": 6.2},
+    )
     assert row("effective_robustness", [er])["status"] == "re-analysed"
     er["effective_robustness_by_group_median"]["robustness intervention"] = 3.5
     assert row("effective_robustness", [er])["status"] == "not reproduced"
@@ -569,8 +780,9 @@ def test_page_shows_every_row_with_a_visible_status_and_one_source(tmp_path):
 
 def test_cli_prints_the_rows_as_json(tmp_path, capsys):
     (tmp_path / "cpu").mkdir()
-    (tmp_path / "cpu" / "06_robust_self_training.json").write_text(json.dumps(
-        rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=1000)))
+    (tmp_path / "cpu" / "06_robust_self_training.json").write_text(
+        json.dumps(rec("06_robust_self_training", robust_acc_rst=0.875, robust_acc_labeled_only=0.839, n_eval=1000))
+    )
     assert main(["scorecard", "--profile", "cpu", "--json", "--results", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in out] == [c["id"] for c in CLAIMS]
@@ -591,57 +803,164 @@ def _failing_records():
     """For every rule kind, a claim using it and crafted results that make it fail."""
     lb = {"submissions": 9}
     flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76, 80, 82, 84, 86, 87, 88, 89, 90])
-    curve = [{"n_train": 100, "training": "standard", "clean train": 1.0, "robust train": 0.5, "clean test": 0.7,
-              "robust test": 0.2},
-             {"n_train": 100, "training": "adversarial (PGD)", "clean train": 1.0, "robust train": 0.9,
-              "clean test": 0.8, "robust test": 0.6}]
+    curve = [
+        {
+            "n_train": 100,
+            "training": "standard",
+            "clean train": 1.0,
+            "robust train": 0.5,
+            "clean test": 0.7,
+            "robust test": 0.2,
+        },
+        {
+            "n_train": 100,
+            "training": "adversarial (PGD)",
+            "clean train": 1.0,
+            "robust train": 0.9,
+            "clean test": 0.8,
+            "robust test": 0.6,
+        },
+    ]
     return {
-        "per_model_drop": ("imagenetv2_drop", [rec("01_accuracy_decomposition", imagenetv2_per_image={
-            "models": _models(val=[80, 80, 80], matched_frequency=[75, 75, 75])})]),
-        "per_set_order": ("imagenetv2_per_set", [rec("01_accuracy_decomposition", imagenetv2_per_image={
-            "models": _models(val=[80, 80], matched_frequency=[70, 70], **{"threshold0.7": [71, 71]},
-                              top_images=[72, 72])})]),
-        "ci_equivalence": ("humans", [rec("03_humans_vs_models", source={"human_accuracy": "Shankar et al. 2020"},
-                                          human_accuracy_imagenet={"median_labeler_drop": 3.0,
-                                                                   "median_labeler_drop_ci": [0.6, 5.4],
-                                                                   "drop": {"human_a": 3.0}})]),
-        "engstrom": ("engstrom_bias", [rec("02_rebuilding_a_test_set", cifar10h={"engstrom": {
-            k: {"matched_drop": 1.0, "ci": [0, 2]} for k in ("3", "5", "10", "all")}})]),
-        "near": ("adaptive_overfitting", [rec("01_accuracy_decomposition", leaderboard=dict(
-            lb, selected_mean_public_minus_private=2.0))]),
+        "per_model_drop": (
+            "imagenetv2_drop",
+            [
+                rec(
+                    "01_accuracy_decomposition",
+                    imagenetv2_per_image={"models": _models(val=[80, 80, 80], matched_frequency=[75, 75, 75])},
+                )
+            ],
+        ),
+        "per_set_order": (
+            "imagenetv2_per_set",
+            [
+                rec(
+                    "01_accuracy_decomposition",
+                    imagenetv2_per_image={
+                        "models": _models(
+                            val=[80, 80], matched_frequency=[70, 70], **{"threshold0.7": [71, 71]}, top_images=[72, 72]
+                        )
+                    },
+                )
+            ],
+        ),
+        "ci_equivalence": (
+            "humans",
+            [
+                rec(
+                    "03_humans_vs_models",
+                    source={"human_accuracy": "Shankar et al. 2020"},
+                    human_accuracy_imagenet={
+                        "median_labeler_drop": 3.0,
+                        "median_labeler_drop_ci": [0.6, 5.4],
+                        "drop": {"human_a": 3.0},
+                    },
+                )
+            ],
+        ),
+        "engstrom": (
+            "engstrom_bias",
+            [
+                rec(
+                    "02_rebuilding_a_test_set",
+                    cifar10h={"engstrom": {k: {"matched_drop": 1.0, "ci": [0, 2]} for k in ("3", "5", "10", "all")}},
+                )
+            ],
+        ),
+        "near": (
+            "adaptive_overfitting",
+            [rec("01_accuracy_decomposition", leaderboard=dict(lb, selected_mean_public_minus_private=2.0))],
+        ),
         "at_least": ("multi_object", [rec("09_label_quality", real={"multi_pct_of_nonempty": 10.0, "empty_pct": 1})]),
-        "excess": ("model_similarity", [rec("01_accuracy_decomposition", imagenetv2_agreement=0.40,
-                                            imagenetv2_independent_agreement=0.38)]),
-        "ci_contains": ("lost_mnist_digits", [rec("01_accuracy_decomposition", matched_drop=0.7,
-                                                  matched_drop_ci=[-0.2, 1.7])]),
-        "robust_worst_case": ("madry_mnist", [rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.70,
-                                                  pgd_acc_on_autoattack_subset=0.72)]),
-        "best_minus_final": ("robust_overfitting", [rec("04_adversarial_training", "gpu", "CIFAR-10",
-                                                        history=[{"val_robust_acc": 0.45}, {"val_robust_acc": 0.46}])]),
-        "gain": ("rst", [rec("06_robust_self_training", robust_acc_rst=0.85, robust_acc_labeled_only=0.84,
-                             n_eval=1000)]),
-        "max_abs_z": ("robust_needs_data_gaussian", [rec("05_robustness_needs_data",
-                                                         closed_form_vs_bruteforce_max_se=4.0,
-                                                         robust_samples_loglog_slope=0.5)]),
+        "excess": (
+            "model_similarity",
+            [rec("01_accuracy_decomposition", imagenetv2_agreement=0.40, imagenetv2_independent_agreement=0.38)],
+        ),
+        "ci_contains": (
+            "lost_mnist_digits",
+            [rec("01_accuracy_decomposition", matched_drop=0.7, matched_drop_ci=[-0.2, 1.7])],
+        ),
+        "robust_worst_case": (
+            "madry_mnist",
+            [rec("04_adversarial_training", **MNIST_04, autoattack_acc=0.70, pgd_acc_on_autoattack_subset=0.72)],
+        ),
+        "best_minus_final": (
+            "robust_overfitting",
+            [
+                rec(
+                    "04_adversarial_training",
+                    "gpu",
+                    "CIFAR-10",
+                    history=[{"val_robust_acc": 0.45}, {"val_robust_acc": 0.46}],
+                )
+            ],
+        ),
+        "gain": (
+            "rst",
+            [rec("06_robust_self_training", robust_acc_rst=0.85, robust_acc_labeled_only=0.84, n_eval=1000)],
+        ),
+        "max_abs_z": (
+            "robust_needs_data_gaussian",
+            [rec("05_robustness_needs_data", closed_form_vs_bruteforce_max_se=4.0, robust_samples_loglog_slope=0.5)],
+        ),
         "robust_gap": ("robust_needs_data_images", [rec("05_robustness_needs_data", empirical_curve=curve)]),
-        "above_chance": ("nonrobust_mnist", [rec("10_nonrobust_features", nonrobust={"mnist": {
-            "d_det_test_acc": 11.0, "d_rand_test_acc": 60.0, "chance": 10.0, "n_test": 2000}})]),
-        "bg_gap": ("backgrounds", [rec("07_backdoors_and_spurious_correlations", backgrounds_table={
-            "mixed-same": {"cue": 98.0, "control": 97.5}, "mixed-rand": {"cue": 97.9, "control": 97.5}})]),
-        "backdoor": ("badnets", [rec("07_backdoors_and_spurious_correlations",
-                                     attack_success_by_poison_fraction={"0": 0.0, "0.01": 0.5},
-                                     clean_acc_by_poison_fraction={"0": 0.98, "0.01": 0.98})]),
+        "above_chance": (
+            "nonrobust_mnist",
+            [
+                rec(
+                    "10_nonrobust_features",
+                    nonrobust={
+                        "mnist": {"d_det_test_acc": 11.0, "d_rand_test_acc": 60.0, "chance": 10.0, "n_test": 2000}
+                    },
+                )
+            ],
+        ),
+        "bg_gap": (
+            "backgrounds",
+            [
+                rec(
+                    "07_backdoors_and_spurious_correlations",
+                    backgrounds_table={
+                        "mixed-same": {"cue": 98.0, "control": 97.5},
+                        "mixed-rand": {"cue": 97.9, "control": 97.5},
+                    },
+                )
+            ],
+        ),
+        "backdoor": (
+            "badnets",
+            [
+                rec(
+                    "07_backdoors_and_spurious_correlations",
+                    attack_success_by_poison_fraction={"0": 0.0, "0.01": 0.5},
+                    clean_acc_by_poison_fraction={"0": 0.98, "0.01": 0.98},
+                )
+            ],
+        ),
         "real_slope": ("real_labels", [rec("09_label_quality", real={"models": flat})]),
-        "cleanlab": ("cleanlab", [rec("09_label_quality",
-                                      label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
-                                      cleanlab={"mnist-ours": {"precision": 15, "recall": 40, "source": "ours"}})]),
+        "cleanlab": (
+            "cleanlab",
+            [
+                rec(
+                    "09_label_quality",
+                    label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
+                    cleanlab={"mnist-ours": {"precision": 15, "recall": 40, "source": "ours"}},
+                )
+            ],
+        ),
         "near_each": ("qa_shift", [qa_record(amazon=15.0)]),
         "near_n": ("madry_cifar_robustbench", [rb_record(madry=40.0)]),
         "p_below": ("robust_needs_data_robustbench", [rb_record(p=(1e-10, 0.2))]),
         "ci_above": ("zero_shot_clip", [qa_record(ci_lo=-0.5)]),
-        "effective_robustness": ("effective_robustness", [rec("08_effective_robustness",
-                                                              effective_robustness_by_group_median={
-                                                                  "robustness intervention": 3.0, "more data": 4.0})]),
+        "effective_robustness": (
+            "effective_robustness",
+            [
+                rec(
+                    "08_effective_robustness",
+                    effective_robustness_by_group_median={"robustness intervention": 3.0, "more data": 4.0},
+                )
+            ],
+        ),
     }
 
 
@@ -655,4 +974,3 @@ def test_every_rule_kind_has_a_crafted_result_that_fails_it():
         assert BY_ID[claim_id]["rule"]["kind"] == kind
         out = published(claim_id, records)  # judged as a real reproduction: no stand-in label
         assert out["status"] == "not reproduced", (kind, out["ours"])
-

@@ -1,12 +1,13 @@
 """Robust self-training helpers: label split, pseudo-labels, the mixed-batch trainer."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
 from reliable_ml.models import nets as models
-from reliable_ml.robust import train as rt
 from reliable_ml.robust import self_training as st
+from reliable_ml.robust import train as rt
 
 
 def _toy(n: int = 300, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,19 +34,22 @@ def test_split_is_disjoint_balanced_and_sized():
     counts = torch.bincount(y[lab], minlength=10)
     assert counts.max() - counts.min() <= 1 and counts.sum() == 105
     lab2, pool2 = st.split_labeled(y, 105, seed=1)
-    assert torch.equal(lab, lab2) and len(pool2) == 895            # default: everything else
+    assert torch.equal(lab, lab2) and len(pool2) == 895  # default: everything else
     assert not torch.equal(lab, st.split_labeled(y, 105, seed=2)[0])
     lab3, pool3 = st.split_labeled(y, 7, balanced=False)
     assert len(lab3) == 7 and len(pool3) == 993
 
 
-@pytest.mark.parametrize("n_labeled, n_unlabeled, match", [
-    (1001, None, "only 1000 exist"),
-    (1000, None, "only 1000 exist"),      # nothing would be left for the pool
-    (0, None, "n_labeled"),
-    (10, 0, "empty pool"),
-    (10, 991, "only 990 remain"),
-])
+@pytest.mark.parametrize(
+    "n_labeled, n_unlabeled, match",
+    [
+        (1001, None, "only 1000 exist"),
+        (1000, None, "only 1000 exist"),  # nothing would be left for the pool
+        (0, None, "n_labeled"),
+        (10, 0, "empty pool"),
+        (10, 991, "only 990 remain"),
+    ],
+)
 def test_split_bad_requests(n_labeled, n_unlabeled, match):
     with pytest.raises(ValueError, match=match):
         st.split_labeled(torch.arange(1000) % 10, n_labeled, n_unlabeled)
@@ -67,11 +71,11 @@ def test_pseudo_labels_are_argmax_and_threshold_filters():
     with torch.no_grad():
         probs = torch.softmax(net.eval()(x.float() / 255), 1)
     assert torch.equal(labels, probs.argmax(1)) and torch.allclose(conf, probs.max(1).values)
-    assert keep.all() and conf.min() >= 0.5                         # two classes: max prob >= 1/2
+    assert keep.all() and conf.min() >= 0.5  # two classes: max prob >= 1/2
     t = float(conf.median())
     _, _, keep_t = st.pseudo_label(net, x, threshold=t)
     assert torch.equal(keep_t, conf >= t) and 0 < keep_t.sum() < len(x)
-    _, _, keep_1 = st.pseudo_label(net, x.float() / 255, threshold=1.0)   # float input works too
+    _, _, keep_1 = st.pseudo_label(net, x.float() / 255, threshold=1.0)  # float input works too
     assert keep_1.sum() <= (conf >= 1.0).sum()
 
 
@@ -93,8 +97,17 @@ def test_pseudo_label_empty_pool():
 
 
 # --------------------------------------------------------------------------- trainer
-CFG = rt.TrainConfig(epochs=2, batch_size=32, method="pgd", eps=0.1, attack_steps=2, optimizer="adam",
-                     lr_max=1e-2, weight_decay=0.0, val_size=0)
+CFG = rt.TrainConfig(
+    epochs=2,
+    batch_size=32,
+    method="pgd",
+    eps=0.1,
+    attack_steps=2,
+    optimizer="adam",
+    lr_max=1e-2,
+    weight_decay=0.0,
+    val_size=0,
+)
 
 
 def test_rst_learns_the_toy_task_robustly():
@@ -104,19 +117,20 @@ def test_rst_learns_the_toy_task_robustly():
     assert len(res.history) == 2 and res.history[-1]["train_acc"] > 0.8
     xt, yt = _toy(200, seed=1)
     from reliable_ml.robust import attacks
+
     assert attacks.robust_accuracy(net, xt.float() / 255, yt, 0.1, steps=5) > 0.8
 
 
 def test_zero_weight_ignores_pseudo_labels_and_weight_one_does_not():
     x, y = _toy(200)
-    cfg = rt.TrainConfig(epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=1e-2,
-                         weight_decay=0.0, val_size=0)
+    cfg = rt.TrainConfig(
+        epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=1e-2, weight_decay=0.0, val_size=0
+    )
     flipped = 1 - y[50:]
 
     def params(y_pseudo, w):
         net = _net()
-        st.train_rst(net, x[:50], y[:50], cfg, x_pseudo=x[50:], y_pseudo=y_pseudo, unlabeled_weight=w,
-                     progress=False)
+        st.train_rst(net, x[:50], y[:50], cfg, x_pseudo=x[50:], y_pseudo=y_pseudo, unlabeled_weight=w, progress=False)
         return torch.cat([p.detach().flatten() for p in net.parameters()])
 
     assert torch.equal(params(y[50:], 0.0), params(flipped, 0.0))
@@ -135,17 +149,20 @@ def test_steps_per_epoch_default_and_override(monkeypatch):
     monkeypatch.setattr(rt, "perturb", spy)
     cfg = rt.TrainConfig(epochs=1, batch_size=20, method="pgd", eps=0.1, attack_steps=1, val_size=0)
     st.train_rst(_net(), x[:30], y[:30], cfg, x_pseudo=x[30:], y_pseudo=y[30:], progress=False)
-    assert calls == [20] * 5                                  # ceil(100 / 20) full mixed batches
+    assert calls == [20] * 5  # ceil(100 / 20) full mixed batches
     calls.clear()
     st.train_rst(_net(), x[:30], y[:30], cfg, steps_per_epoch=3, progress=False)
-    assert calls == [20] * 3                                  # labeled only, cycled past its 30 images
+    assert calls == [20] * 3  # labeled only, cycled past its 30 images
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"unlabeled_fraction": 0.0}, "unlabeled_fraction"),
-    ({"unlabeled_fraction": 1.0}, "unlabeled_fraction"),
-    ({"unlabeled_weight": -1.0}, "unlabeled_weight"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"unlabeled_fraction": 0.0}, "unlabeled_fraction"),
+        ({"unlabeled_fraction": 1.0}, "unlabeled_fraction"),
+        ({"unlabeled_weight": -1.0}, "unlabeled_weight"),
+    ],
+)
 def test_trainer_bad_settings(kwargs, match):
     x, y = _toy(40)
     with pytest.raises(ValueError, match=match):
@@ -170,10 +187,24 @@ def test_steps_for_gives_every_size_enough_passes():
 def test_size_sweep_rows_per_size_training_and_seed():
     x, y = _toy(200)
     xt, yt = _toy(60, seed=1)
-    cfg = rt.TrainConfig(epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=3e-3,
-                         weight_decay=0.0, val_size=0, eps=0.1)
-    rows = st.size_sweep(lambda s: _net(), x, y, xt.float() / 255, yt, sizes=[20, 80], configs={"std": cfg},
-                         seeds=2, min_steps=5, min_epochs=2, eval_steps=2, n_eval_train=50, n_classes=2)
+    cfg = rt.TrainConfig(
+        epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=3e-3, weight_decay=0.0, val_size=0, eps=0.1
+    )
+    rows = st.size_sweep(
+        lambda s: _net(),
+        x,
+        y,
+        xt.float() / 255,
+        yt,
+        sizes=[20, 80],
+        configs={"std": cfg},
+        seeds=2,
+        min_steps=5,
+        min_epochs=2,
+        eval_steps=2,
+        n_eval_train=50,
+        n_classes=2,
+    )
     assert [(r["n_train"], r["seed"]) for r in rows] == [(20, 0), (20, 1), (80, 0), (80, 1)]
     assert [r["steps"] for r in rows] == [5, 5, 5, 5] and rows[-1]["epochs"] == pytest.approx(5 * 32 / 80)
     assert all(r["robust test"] <= r["clean test"] for r in rows)

@@ -1,4 +1,5 @@
 """The per-chapter settings tables and their parameters cells agree."""
+
 from __future__ import annotations
 
 import dataclasses

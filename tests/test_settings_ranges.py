@@ -4,6 +4,7 @@ The case that motivated the ranges: ``python -m reliable_ml run 11 --profile smo
 used to fail inside cell 13 with ``IndexError: list index out of range``; it is now refused by
 the runner's validation, naming the table, the field, the value and the allowed range.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,8 +19,15 @@ from reliable_ml.settings import SettingsError, between, choice, flag, text
 from reliable_ml.settings.training import TrainConfig
 
 TABLES = settings.tables()
-ENTRY_POINTS = ("robust_cifar", "catastrophic_overfitting_cifar", "rst_cifar", "backdoor_cifar", "nonrobust_cifar",
-                "spatial_cifar", "zoo")
+ENTRY_POINTS = (
+    "robust_cifar",
+    "catastrophic_overfitting_cifar",
+    "rst_cifar",
+    "backdoor_cifar",
+    "nonrobust_cifar",
+    "spatial_cifar",
+    "zoo",
+)
 PACKAGE = Path(settings.__file__).resolve().parents[1]
 
 
@@ -31,8 +39,9 @@ def row_classes() -> dict[type, object]:
     while todo:
         row = todo.pop()
         seen.setdefault(type(row), row)
-        todo += [getattr(row, f.name) for f in dataclasses.fields(row)
-                 if dataclasses.is_dataclass(getattr(row, f.name))]
+        todo += [
+            getattr(row, f.name) for f in dataclasses.fields(row) if dataclasses.is_dataclass(getattr(row, f.name))
+        ]
     return seen
 
 
@@ -71,8 +80,11 @@ def test_every_field_declares_its_range(cls):
     """A new field cannot skip its range: it declares one, or holds a row that is checked itself."""
     assert issubclass(cls, settings.Row), f"{cls.__name__} is not a settings.Row: its rows are never checked"
     example = ROW_CLASSES[cls]
-    undeclared = [f.name for f in dataclasses.fields(cls)
-                  if settings.allowed(f) is None and not isinstance(getattr(example, f.name), settings.Row)]
+    undeclared = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if settings.allowed(f) is None and not isinstance(getattr(example, f.name), settings.Row)
+    ]
     assert not undeclared, f"{cls.__module__}.{cls.__name__}: fields without a range or choices: {undeclared}"
     assert TrainConfig in ROW_CLASSES  # the nested rows are walked too
 
@@ -161,20 +173,28 @@ def test_row_with_overrides_names_table_profile_field_value_and_range():
 def test_entry_point_rows_and_overrides():
     with pytest.raises(ValueError, match=r"unknown profile 'cpu' for rst_cifar; allowed: smoke, gpu"):
         settings.row("rst_cifar", "cpu")
-    with pytest.raises(SettingsError, match=r"backdoor_cifar \[smoke\]: parts must be a non-empty list, each value "
-                                            r"one of badnets, clean_label, spectral, cue; got \(\)"):
+    with pytest.raises(
+        SettingsError,
+        match=r"backdoor_cifar \[smoke\]: parts must be a non-empty list, each value "
+        r"one of badnets, clean_label, spectral, cue; got \(\)",
+    ):
         settings.row("backdoor_cifar", "smoke", parts=())
     with pytest.raises(SettingsError, match=r"TrainConfig: epochs must be >= 1; got 0"):
-        settings.row("robust_cifar", "smoke", train=dataclasses.replace(TABLES["robust_cifar"]["smoke"].train, epochs=0))
+        settings.row(
+            "robust_cifar", "smoke", train=dataclasses.replace(TABLES["robust_cifar"]["smoke"].train, epochs=0)
+        )
 
 
-@pytest.mark.parametrize("module, overrides, message", [
-    ("spatial_cifar", {"seeds": 0}, r"spatial_cifar \[smoke\]: seeds must be >= 1; got 0"),
-    ("nonrobust_cifar", {"n_test": 0}, r"nonrobust_cifar \[smoke\]: n_test must be in \[1, 10000\]; got 0"),
-    ("rst_cifar", {"eps": -8 / 255}, r"rst_cifar \[smoke\]: eps must be in \[0, 1\]"),
-    ("robust_cifar", {"n_eval": 20_000}, r"robust_cifar \[smoke\]: n_eval must be in \[1, 10000\]; got 20000"),
-    ("backdoor_cifar", {"target": 10}, r"backdoor_cifar \[smoke\]: target must be in \[0, 9\]; got 10"),
-])
+@pytest.mark.parametrize(
+    "module, overrides, message",
+    [
+        ("spatial_cifar", {"seeds": 0}, r"spatial_cifar \[smoke\]: seeds must be >= 1; got 0"),
+        ("nonrobust_cifar", {"n_test": 0}, r"nonrobust_cifar \[smoke\]: n_test must be in \[1, 10000\]; got 0"),
+        ("rst_cifar", {"eps": -8 / 255}, r"rst_cifar \[smoke\]: eps must be in \[0, 1\]"),
+        ("robust_cifar", {"n_eval": 20_000}, r"robust_cifar \[smoke\]: n_eval must be in \[1, 10000\]; got 20000"),
+        ("backdoor_cifar", {"target": 10}, r"backdoor_cifar \[smoke\]: target must be in \[0, 9\]; got 10"),
+    ],
+)
 def test_entry_points_refuse_overrides_before_loading_anything(module, overrides, message, monkeypatch):
     import importlib
 
@@ -192,21 +212,49 @@ def test_entry_points_refuse_overrides_before_loading_anything(module, overrides
 # ----------------------------------------------------------------------------- the runner's -p overrides
 
 
-@pytest.mark.parametrize("stem, profile, overrides, message", [
-    # the case of the issue: used to fail in cell 13 with IndexError
-    ("11_spatial_and_physical_robustness", "smoke", {"seeds": "0"},
-     r"spatial_and_physical_robustness \[smoke\]: seeds must be >= 1; got 0"),
-    ("04_adversarial_training", "cpu", {"eps": "-0.1"}, r"adversarial_training \[cpu\]: eps must be in \[0, 1\]; got -0.1"),
-    ("11_spatial_and_physical_robustness", "cpu", {"n_eval": "0"}, r"n_eval must be >= 1; got 0"),
-    ("04_adversarial_training", "smoke", {"n_curve": "900"},
-     r"n_curve must be <= 450 \(the test images of digits\); got 900"),
-    ("10_nonrobust_features", "cpu", {"n_test": "20000"},
-     r"n_test must be <= 10,000 \(the test images of mnist\); got 20000"),
-    ("06_robust_self_training", "smoke", {"dataset": "mnist", "n_eval": "20000"},
-     r"n_eval must be <= 10,000 \(the test images of mnist\)"),
-    ("07_backdoors_and_spurious_correlations", "cpu", {"poison_fractions": "[0.0, 1.5]"},
-     r"poison_fractions must be a non-empty list, each value in \[0, 1\]; got \[0.0, 1.5\]"),
-])
+@pytest.mark.parametrize(
+    "stem, profile, overrides, message",
+    [
+        # the case of the issue: used to fail in cell 13 with IndexError
+        (
+            "11_spatial_and_physical_robustness",
+            "smoke",
+            {"seeds": "0"},
+            r"spatial_and_physical_robustness \[smoke\]: seeds must be >= 1; got 0",
+        ),
+        (
+            "04_adversarial_training",
+            "cpu",
+            {"eps": "-0.1"},
+            r"adversarial_training \[cpu\]: eps must be in \[0, 1\]; got -0.1",
+        ),
+        ("11_spatial_and_physical_robustness", "cpu", {"n_eval": "0"}, r"n_eval must be >= 1; got 0"),
+        (
+            "04_adversarial_training",
+            "smoke",
+            {"n_curve": "900"},
+            r"n_curve must be <= 450 \(the test images of digits\); got 900",
+        ),
+        (
+            "10_nonrobust_features",
+            "cpu",
+            {"n_test": "20000"},
+            r"n_test must be <= 10,000 \(the test images of mnist\); got 20000",
+        ),
+        (
+            "06_robust_self_training",
+            "smoke",
+            {"dataset": "mnist", "n_eval": "20000"},
+            r"n_eval must be <= 10,000 \(the test images of mnist\)",
+        ),
+        (
+            "07_backdoors_and_spurious_correlations",
+            "cpu",
+            {"poison_fractions": "[0.0, 1.5]"},
+            r"poison_fractions must be a non-empty list, each value in \[0, 1\]; got \[0.0, 1.5\]",
+        ),
+    ],
+)
 def test_runner_refuses_overrides_out_of_range(stem, profile, overrides, message):
     with pytest.raises(SettingsError, match=message):
         runner.resolve_parameters(stem, parameters(stem), {**overrides, "profile": profile})

@@ -5,6 +5,7 @@ A slip there (a zoo member renamed in one place, an attack spelled differently, 
 subset on a chapter that cannot shrink it to the digits fallback) used to surface only at the end
 of a cpu build. These checks read the tables only: they run in seconds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,9 +13,9 @@ import dataclasses
 import pytest
 
 from reliable_ml import data, settings
-from reliable_ml.robust import image_task
-from reliable_ml.models import zoo
 from reliable_ml.course import runner
+from reliable_ml.models import zoo
+from reliable_ml.robust import image_task
 from reliable_ml.robust.train import AUTOATTACK_COMPONENTS
 from reliable_ml.settings import robust_model as robust_model_settings
 
@@ -49,22 +50,45 @@ class SizeRule:
 
 
 SIZE_RULES = [
-    SizeRule("04_adversarial_training", ("n_curve", "co_val_size"), "test",
-             shrinks="n_eval = min(1000, len(test_set.y)); the others slice the test images"),
+    SizeRule(
+        "04_adversarial_training",
+        ("n_curve", "co_val_size"),
+        "test",
+        shrinks="n_eval = min(1000, len(test_set.y)); the others slice the test images",
+    ),
     SizeRule("robust_model", ("n_eval",), "test", shrinks="robust_model: n = min(row.n_eval, len(test.y))"),
     SizeRule("robust_model", ("train_size",), "train", shrinks="x_tr[:row.train_size]"),
-    SizeRule("05_robustness_needs_data", ("train_sizes",), "train",
-             shrinks="sizes = [n for n in train_sizes if n < len(task.train.y)], with a note"),
+    SizeRule(
+        "05_robustness_needs_data",
+        ("train_sizes",),
+        "train",
+        shrinks="sizes = [n for n in train_sizes if n < len(task.train.y)], with a note",
+    ),
     SizeRule("05_robustness_needs_data", ("n_eval",), "test", shrinks="image_task.eval_subset slices"),
-    SizeRule("06_robust_self_training", ("n_labeled", "n_unlabeled"), "train", combine="sum",
-             shrinks="image_task.fit_sizes, with a warning"),
+    SizeRule(
+        "06_robust_self_training",
+        ("n_labeled", "n_unlabeled"),
+        "train",
+        combine="sum",
+        shrinks="image_task.fit_sizes, with a warning",
+    ),
     SizeRule("06_robust_self_training", ("n_eval",), "test", shrinks="image_task.eval_subset slices"),
-    SizeRule("07_backdoors_and_spurious_correlations", ("n_train",), "train",
-             shrinks="backdoor_lab.setup: min(n_train, len - 100)"),
-    SizeRule("10_nonrobust_features", ("n_source", "n_relabel"), "train", combine="sum",
-             shrinks="halves the training split, with a warning"),
-    SizeRule("10_nonrobust_features", ("n_standard_train",), "train",
-             shrinks="min(n_standard_train, len(train_set.y))"),
+    SizeRule(
+        "07_backdoors_and_spurious_correlations",
+        ("n_train",),
+        "train",
+        shrinks="backdoor_lab.setup: min(n_train, len - 100)",
+    ),
+    SizeRule(
+        "10_nonrobust_features",
+        ("n_source", "n_relabel"),
+        "train",
+        combine="sum",
+        shrinks="halves the training split, with a warning",
+    ),
+    SizeRule(
+        "10_nonrobust_features", ("n_standard_train",), "train", shrinks="min(n_standard_train, len(train_set.y))"
+    ),
     SizeRule("10_nonrobust_features", ("n_test",), "test", shrinks="randperm(...)[:n_test]"),
     SizeRule("10_nonrobust_features", ("n_big",), "test", shrinks="x_test[:n_big]"),
 ]
@@ -107,8 +131,7 @@ def problems(stem: str, profile: str, values: dict) -> list[str]:
     for field in ("autoattack_attacks", "attacks"):
         unknown = [a for a in values.get(field, ()) if a not in AUTOATTACK_COMPONENTS]
         if unknown:
-            out.append(f"{where} {field}: unknown attack(s) {unknown}; "
-                       f"allowed: {', '.join(AUTOATTACK_COMPONENTS)}")
+            out.append(f"{where} {field}: unknown attack(s) {unknown}; allowed: {', '.join(AUTOATTACK_COMPONENTS)}")
     for rule in SIZE_RULES:
         if rule.stem != stem:
             continue
@@ -121,8 +144,10 @@ def problems(stem: str, profile: str, values: dict) -> list[str]:
             sizes += list(v) if isinstance(v, (list, tuple)) else [v]
         need = sum(sizes) if rule.combine == "sum" else max(sizes)
         if need > DIGITS[rule.split]:
-            out.append(f"{where} {'+'.join(rule.fields)} = {need:,} {rule.split} images, but the digits "
-                       f"{'it asks for' if asks_digits else 'fallback'} holds {DIGITS[rule.split]:,}")
+            out.append(
+                f"{where} {'+'.join(rule.fields)} = {need:,} {rule.split} images, but the digits "
+                f"{'it asks for' if asks_digits else 'fallback'} holds {DIGITS[rule.split]:,}"
+            )
     return out
 
 
@@ -150,9 +175,14 @@ def test_digits_fallback_sizes_are_the_loaders():
 def test_every_zoo_field_is_checked():
     """At least the known zoo fields are seen (a renamed field would silently escape the check)."""
     seen = {(stem, field) for stem, _, values in rows() for field, _, _ in zoo_refs(values)}
-    for ref in [("01_accuracy_decomposition", "zoo_name"), ("02_rebuilding_a_test_set", "mnist_zoo"),
-                ("02_rebuilding_a_test_set", "clarity_members"), ("02_rebuilding_a_test_set", "cifar_zoo"),
-                ("03_humans_vs_models", "mnist_zoo"), ("08_effective_robustness", "zoo_members")]:
+    for ref in [
+        ("01_accuracy_decomposition", "zoo_name"),
+        ("02_rebuilding_a_test_set", "mnist_zoo"),
+        ("02_rebuilding_a_test_set", "clarity_members"),
+        ("02_rebuilding_a_test_set", "cifar_zoo"),
+        ("03_humans_vs_models", "mnist_zoo"),
+        ("08_effective_robustness", "zoo_members"),
+    ]:
         assert ref in seen, f"zoo field {ref} is no longer checked"
 
 
@@ -172,12 +202,22 @@ def test_a_renamed_zoo_member_is_caught(monkeypatch):
 
 
 def test_unknown_zoo_attack_and_dataset_are_caught():
-    assert "unknown zoo" in problems("01_accuracy_decomposition", "cpu",
-                                     row_with("01_accuracy_decomposition", "cpu", zoo_name="mnist-huge"))[0]
-    assert "unknown attack" in problems("robust_model", "cpu",
-                                        row_with("robust_model", "cpu", attacks=("apgd-ce", "apgd-dlr")))[0]
-    assert "unknown dataset" in problems("05_robustness_needs_data", "cpu",
-                                         row_with("05_robustness_needs_data", "cpu", dataset="cifar10-jpeg"))[0]
+    assert (
+        "unknown zoo"
+        in problems(
+            "01_accuracy_decomposition", "cpu", row_with("01_accuracy_decomposition", "cpu", zoo_name="mnist-huge")
+        )[0]
+    )
+    assert (
+        "unknown attack"
+        in problems("robust_model", "cpu", row_with("robust_model", "cpu", attacks=("apgd-ce", "apgd-dlr")))[0]
+    )
+    assert (
+        "unknown dataset"
+        in problems(
+            "05_robustness_needs_data", "cpu", row_with("05_robustness_needs_data", "cpu", dataset="cifar10-jpeg")
+        )[0]
+    )
 
 
 def test_sizes_beyond_the_digits_are_caught():

@@ -1,4 +1,5 @@
 """reliable_ml.shift.similarity: agreement matrices vs the independent-errors baseline."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Spatial transformations and attacks (chapter 11): known values, the attacks against
 brute-force loops, worst-of-k training, the cache."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,8 @@ def test_per_image_parameters_match_one_at_a_time():
     a, dx, dy = torch.tensor([10.0, -20, 0, 30]), torch.tensor([1.0, 0, -2, 0.5]), torch.tensor([0.0, 1, 1, -3])
     batch = sp.transform(x, a, dx, dy)
     for i in range(4):
-        one = sp.transform(x[i:i + 1], float(a[i]), float(dx[i]), float(dy[i]))
-        assert torch.allclose(batch[i:i + 1], one, atol=1e-6)
+        one = sp.transform(x[i : i + 1], float(a[i]), float(dx[i]), float(dy[i]))
+        assert torch.allclose(batch[i : i + 1], one, atol=1e-6)
 
 
 def test_grid_and_sample_stay_in_the_box():
@@ -111,8 +112,9 @@ def test_worst_of_k_picks_the_highest_loss_draw_and_training_learns():
     with torch.no_grad():
         for _ in range(5):
             p = sp.sample(16, 30, 1, generator=gen)
-            losses.append(nn.functional.cross_entropy(model(sp.transform(x, p[:, 0], p[:, 1], p[:, 2])), y,
-                                                      reduction="none"))
+            losses.append(
+                nn.functional.cross_entropy(model(sp.transform(x, p[:, 0], p[:, 1], p[:, 2])), y, reduction="none")
+            )
         best = torch.stack(losses).max(0).values
         assert torch.allclose(nn.functional.cross_entropy(model(out), y, reduction="none"), best, atol=1e-5)
 
@@ -129,13 +131,12 @@ def blobs(n=300, seed=0):
 
 @pytest.mark.parametrize("method", sp.METHODS)
 def test_training_learns_and_the_cache_returns_the_same_model(tmp_path, method):
-    from reliable_ml.util import cachestats
     from reliable_ml.models import nets as models
+    from reliable_ml.util import cachestats
 
     cachestats.reset()
     x, y = blobs()
-    cfg = sp.SpatialTrainConfig(method=method, epochs=3, batch_size=50, lr_max=1e-2, k=3, max_angle=10,
-                                max_shift=0.5)
+    cfg = sp.SpatialTrainConfig(method=method, epochs=3, batch_size=50, lr_max=1e-2, k=3, max_angle=10, max_shift=0.5)
     torch.manual_seed(0)
     model, _ = sp.train_cached(models.small_cnn(image_size=8), x, y, cfg, "t", cache=tmp_path)
     acc = float((model(x.float() / 255).argmax(1) == y).float().mean())
@@ -157,8 +158,11 @@ def test_bad_config_and_inputs_are_named():
 
 
 def test_summary_and_intervals():
-    s = sp.Scores(torch.tensor([True] * 8 + [False] * 2), torch.tensor([True] * 2 + [False] * 8),
-                  torch.tensor([True] * 5 + [False] * 5))
+    s = sp.Scores(
+        torch.tensor([True] * 8 + [False] * 2),
+        torch.tensor([True] * 2 + [False] * 8),
+        torch.tensor([True] * 5 + [False] * 5),
+    )
     out = sp.summarize({"a": [s, s]})
     assert out["clean"]["a"] == 80.0 and out["grid"]["a"] == 20.0 and out["random"]["a"] == 50.0
     lo, hi = out["intervals"]["grid"]["a"][0]

@@ -1,4 +1,5 @@
 """reliable_ml.stats: exact intervals, Hoeffding, differences, resampling and probit lines, vs scipy."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,7 +91,7 @@ def test_probit_fit_recovers_planted_line_and_matches_linregress():
     y_noisy = np.clip(y + rng.normal(0, 0.01, 50), 0, 1)
     ref = st.linregress(stats.probit(x), stats.probit(y_noisy))
     fit = stats.probit_linear_fit(x, y_noisy)
-    assert fit.slope == pytest.approx(ref.slope) and fit.r2 == pytest.approx(ref.rvalue ** 2) and fit.n == 50
+    assert fit.slope == pytest.approx(ref.slope) and fit.r2 == pytest.approx(ref.rvalue**2) and fit.n == 50
     with pytest.raises(ValueError, match="fractions"):
         stats.probit_linear_fit(x * 100, y * 100)
     with pytest.raises(ValueError, match="at least 3"):
@@ -117,8 +118,7 @@ def test_cluster_bootstrap_is_wider_for_clustered_data_and_near_iid_otherwise():
     iid = (rng.random(n_writers * per_writer) < 0.8)[None, :]
     lo_c, hi_c = stats.cluster_bootstrap_difference(clustered, groups, iid, groups + 1000, n_boot=2000)
     lo_i, hi_i = stats.cluster_bootstrap_difference(iid, groups, iid, groups + 1000, n_boot=2000)
-    width_newcombe = np.subtract(*stats.difference_interval(
-        iid.sum(), iid.size, iid.sum(), iid.size)[::-1])
+    width_newcombe = np.subtract(*stats.difference_interval(iid.sum(), iid.size, iid.sum(), iid.size)[::-1])
     assert (hi_c - lo_c)[0] > 2 * (hi_i - lo_i)[0], "clustering must widen the interval"
     assert abs((hi_i - lo_i)[0] - width_newcombe) < 0.3 * width_newcombe, "iid data: close to Newcombe"
     assert lo_i[0] < 0 < hi_i[0]

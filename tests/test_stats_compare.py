@@ -1,5 +1,6 @@
 """The one verdict rule (stats.compare, compare_counts, against_reference) and its words (stats.phrase),
 checked against scipy and hand-computed values (statsmodels is not a dependency)."""
+
 from __future__ import annotations
 
 import math
@@ -24,6 +25,7 @@ def paired_outcomes(n11: int, n10: int, n01: int, n00: int) -> tuple[np.ndarray,
 
 # ----------------------------------------------------------------------------- sign, tie, zero counts
 
+
 def test_the_sign_of_the_difference_decides_higher_or_lower():
     up, down = stats.compare_counts(60, 100, 35, 100), stats.compare_counts(35, 100, 60, 100)
     assert (up.direction, down.direction) == ("higher", "lower")
@@ -43,9 +45,9 @@ def test_a_tie_is_cannot_tell_exactly():
 def test_wilson_bounds_are_exact_at_zero_and_n():
     # chapter 11 once read a lower bound of 2.2e-19 at k = 0 as "above 0"
     lo, hi = stats.wilson(0, 10_000)
-    assert lo == 0.0 and hi == pytest.approx(Z ** 2 / (10_000 + Z ** 2))
+    assert lo == 0.0 and hi == pytest.approx(Z**2 / (10_000 + Z**2))
     lo, hi = stats.wilson(10_000, 10_000)
-    assert hi == 1.0 and lo == pytest.approx(10_000 / (10_000 + Z ** 2))
+    assert hi == 1.0 and lo == pytest.approx(10_000 / (10_000 + Z**2))
 
 
 @pytest.mark.parametrize("paired", [True, False])
@@ -53,7 +55,7 @@ def test_zero_against_zero_is_cannot_tell_with_exact_ends(paired):
     a = np.zeros(1000)
     v = stats.compare(a, a.copy(), paired=paired)
     assert v.direction == "cannot tell" and v.difference == 0.0 and v.p_value == 1.0
-    u = Z ** 2 / (1000 + Z ** 2)  # the Wilson upper bound of 0/1000, by hand
+    u = Z**2 / (1000 + Z**2)  # the Wilson upper bound of 0/1000, by hand
     assert v.interval == pytest.approx((-u, u), abs=1e-12)
     # Newcombe (1998), example (f): 0/10 - 0/10 has the interval -0.2775 to 0.2775
     assert stats.compare_counts(0, 10, 0, 10).interval == pytest.approx((-0.2775, 0.2775), abs=1e-4)
@@ -64,18 +66,19 @@ def test_zero_against_thirty_in_a_thousand_is_lower(paired):
     a, b = np.zeros(1000), np.r_[np.ones(30), np.zeros(970)]
     v = stats.compare(a, b, paired=paired)
     assert v.direction == "lower" and v.difference == pytest.approx(-0.03) and v.interval[1] < 0
-    expected = 2 * 0.5 ** 30 if paired else st.fisher_exact([[0, 1000], [30, 970]]).pvalue
+    expected = 2 * 0.5**30 if paired else st.fisher_exact([[0, 1000], [30, 970]]).pvalue
     assert v.p_value == pytest.approx(expected, rel=1e-9)
     assert stats.compare(b, a, paired=paired).direction == "higher"
 
 
 # ----------------------------------------------------------------------------- paired and independent
 
+
 def test_pairing_can_change_the_verdict():
     # 200 images; a is right on 160, b on 150, and every disagreement favours a (10 to 0)
     a, b = paired_outcomes(150, 10, 0, 40)
     paired, unpaired = stats.compare(a, b, paired=True), stats.compare(a, b, paired=False)
-    assert paired.direction == "higher" and paired.p_value == pytest.approx(2 * 0.5 ** 10)
+    assert paired.direction == "higher" and paired.p_value == pytest.approx(2 * 0.5**10)
     assert unpaired.direction == "cannot tell" and unpaired.test == "Fisher exact"
     assert unpaired.p_value == pytest.approx(st.fisher_exact([[160, 40], [150, 50]]).pvalue) and unpaired.p_value > 0.05
     assert paired.difference == unpaired.difference == pytest.approx(0.05)
@@ -85,7 +88,7 @@ def test_pairing_can_change_the_verdict():
 def test_mcnemar_p_is_the_exact_binomial_of_the_discordant_pairs():
     a, b = paired_outcomes(70, 15, 5, 10)
     v = stats.compare(a, b, paired=True)
-    by_hand = 2 * sum(math.comb(20, k) for k in range(15, 21)) / 2 ** 20
+    by_hand = 2 * sum(math.comb(20, k) for k in range(15, 21)) / 2**20
     assert v.p_value == pytest.approx(by_hand, rel=1e-12)
     assert v.p_value == pytest.approx(st.binomtest(15, 20, 0.5).pvalue, rel=1e-12)
     assert v.difference == pytest.approx(10 / 100) and v.direction == "higher"
@@ -147,6 +150,7 @@ def test_a_constant_difference_is_taken_at_face_value():
 
 # ----------------------------------------------------------------------------- equivalence (TOST)
 
+
 def test_tost_passes_and_fails_at_a_margin_and_reports_the_supported_margin():
     rng = np.random.default_rng(3)
     a = rng.normal(0.0, 1.0, 40)
@@ -160,8 +164,9 @@ def test_tost_passes_and_fails_at_a_margin_and_reports_the_supported_margin():
     assert wide.interval == pytest.approx((low90, high90)) and wide.level == pytest.approx(0.90)
     # TOST p: the larger of the two one-sided t tests against -margin and +margin (Schuirmann 1987)
     m = supported + 0.05
-    by_hand = max(st.ttest_1samp(diffs, -m, alternative="greater").pvalue,
-                  st.ttest_1samp(diffs, m, alternative="less").pvalue)
+    by_hand = max(
+        st.ttest_1samp(diffs, -m, alternative="greater").pvalue, st.ttest_1samp(diffs, m, alternative="less").pvalue
+    )
     assert wide.p_value == pytest.approx(by_hand, rel=1e-10) and wide.p_value < 0.05 <= narrow.p_value
 
 
@@ -181,6 +186,7 @@ def test_tost_on_counts_uses_the_90_percent_newcombe_interval():
 
 # ----------------------------------------------------------------------------- against a reference value
 
+
 def test_an_estimate_is_below_a_reference_only_when_its_interval_excludes_it():
     contains = stats.against_reference(0.95, (0.91, 1.02), 1.0)
     assert contains.direction == "cannot tell" and contains.p_value is None
@@ -192,18 +198,21 @@ def test_an_estimate_is_below_a_reference_only_when_its_interval_excludes_it():
         stats.against_reference(1.1, (0.9, 1.0), 1.0)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: stats.compare([1, 0], [0, 1], paired=True, alpha=1.5), "alpha must lie"),
-    (lambda: stats.compare([1, 0], [0, 1], paired=True, margin=-1), "margin must be"),
-    (lambda: stats.compare([1, 0, 1], [0, 1], paired=True), "same items"),
-    (lambda: stats.compare([0.5, 1], [0, 1], paired=True, outcome="binary"), "all 0 or 1"),
-    (lambda: stats.compare([1.0], [2.0], paired=True, outcome="continuous"), "at least 2 pairs"),
-    (lambda: stats.compare([1.0, 2.0], [2.5], paired=False), "against_reference"),
-    (lambda: stats.compare([1.0, np.nan], [2.5, 3.0], paired=False), "NaN"),
-    (lambda: stats.compare([1, 0], [0, 1], paired=True, outcome="ordinal"), "outcome must be"),
-    (lambda: stats.compare_counts(3.5, 10, 2, 10), "whole number"),
-    (lambda: stats.compare_counts(11, 10, 2, 10), r"lie in \[0, n\]"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: stats.compare([1, 0], [0, 1], paired=True, alpha=1.5), "alpha must lie"),
+        (lambda: stats.compare([1, 0], [0, 1], paired=True, margin=-1), "margin must be"),
+        (lambda: stats.compare([1, 0, 1], [0, 1], paired=True), "same items"),
+        (lambda: stats.compare([0.5, 1], [0, 1], paired=True, outcome="binary"), "all 0 or 1"),
+        (lambda: stats.compare([1.0], [2.0], paired=True, outcome="continuous"), "at least 2 pairs"),
+        (lambda: stats.compare([1.0, 2.0], [2.5], paired=False), "against_reference"),
+        (lambda: stats.compare([1.0, np.nan], [2.5, 3.0], paired=False), "NaN"),
+        (lambda: stats.compare([1, 0], [0, 1], paired=True, outcome="ordinal"), "outcome must be"),
+        (lambda: stats.compare_counts(3.5, 10, 2, 10), "whole number"),
+        (lambda: stats.compare_counts(11, 10, 2, 10), r"lie in \[0, n\]"),
+    ],
+)
 def test_bad_inputs_name_the_value_and_what_is_allowed(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -211,14 +220,17 @@ def test_bad_inputs_name_the_value_and_what_is_allowed(call, match):
 
 # ----------------------------------------------------------------------------- the words
 
+
 def test_phrase_gives_the_size_with_the_sign_of_the_word():
     up = stats.Verdict("higher", 0.032, (0.011, 0.050), "t", 0.01)
     down = stats.Verdict("lower", -0.325, (-0.40, -0.20), "t", 0.001)
     assert stats.phrase(up) == "higher by 3.2 points [1.1, 5.0]"
     assert stats.phrase(down) == "lower by 32.5 points [20.0, 40.0]"
     tie = stats.Verdict("cannot tell", -0.004, (-0.013, 0.005), "t", 0.4)
-    assert stats.phrase(tie, cannot_tell="the seeds cannot tell them apart") == \
-        "the seeds cannot tell them apart (difference -0.4 points [-1.3, +0.5])"
+    assert (
+        stats.phrase(tie, cannot_tell="the seeds cannot tell them apart")
+        == "the seeds cannot tell them apart (difference -0.4 points [-1.3, +0.5])"
+    )
     zero = stats.compare_counts(0, 1000, 0, 1000)
     assert stats.phrase(zero) == "the data cannot tell them apart (difference +0.0 points [-0.4, +0.4])"
     tiny = stats.Verdict("higher", 0.00004, (0.00001, 0.0001), "t", 0.01)
@@ -259,8 +271,11 @@ def test_a_phrase_never_pairs_a_comparative_word_with_a_number_of_the_opposite_s
             a = rng.normal(rng.uniform(-5, 5), rng.uniform(0.01, 3), n)
             v = stats.compare(a, rng.normal(0, 1, n), paired=True)
         else:  # Welch
-            v = stats.compare(rng.normal(rng.uniform(-2, 2), 1, int(rng.integers(2, 30))),
-                              rng.normal(0, 1, int(rng.integers(2, 30))), paired=False)
+            v = stats.compare(
+                rng.normal(rng.uniform(-2, 2), 1, int(rng.integers(2, 30))),
+                rng.normal(0, 1, int(rng.integers(2, 30))),
+                paired=False,
+            )
         seen.add(v.direction)
         words = stats.phrase(v, digits=int(rng.integers(0, 3)))
         sentence = f"Against each seed, the robust model's share is {words}."

@@ -1,4 +1,5 @@
 """The table of contents: the reading order is the chapter numbering."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,10 @@ def check_order(toc: dict) -> None:
     """Raise ``AssertionError`` naming the chapters when the TOC is not in number order."""
     numbers = chapter_numbers(toc_files(toc))
     out_of_order = [(a, b) for a, b in zip(numbers, numbers[1:]) if b <= a]
-    assert not out_of_order, (f"_toc.yml lists chapters out of number order: {out_of_order} "
-                              f"(order read: {numbers}); reorder its parts, the numbers are the reading order")
+    assert not out_of_order, (
+        f"_toc.yml lists chapters out of number order: {out_of_order} "
+        f"(order read: {numbers}); reorder its parts, the numbers are the reading order"
+    )
 
 
 def test_chapters_appear_in_number_order():
@@ -45,7 +48,8 @@ def test_every_toc_entry_exists_and_reference_comes_last():
     toc = yaml.safe_load(TOC.read_text())
     generated = {"book/scorecard"}  # written into the staged site by reliable_ml.course.scorecard
     for f in set(toc_files(toc)) - generated:
-        assert any((PROJECT_ROOT / f).with_suffix(s).exists() for s in (".py", ".md", ".ipynb")), \
+        assert any((PROJECT_ROOT / f).with_suffix(s).exists() for s in (".py", ".md", ".ipynb")), (
             f"_toc.yml names {f}, which does not exist"
+        )
     assert toc["parts"][-1]["caption"] == "Reference"
     assert not chapter_numbers(toc_files({"parts": toc["parts"][-1:]})), "no chapter after the Reference part"

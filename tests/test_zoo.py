@@ -1,4 +1,5 @@
 """reliable_ml.models.zoo (model zoo), reliable_ml.shift.writers (writer splits) and the zoo entry point."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import pytest
 import torch
 
 from reliable_ml import data
-from reliable_ml.shift import writers
-from reliable_ml.models import zoo
 from reliable_ml.experiments import zoo as zoo_exp
+from reliable_ml.models import zoo
+from reliable_ml.shift import writers
 
 
 def _blobs(n=600, c=1, hw=8, n_classes=3, seed=0):
@@ -140,8 +141,12 @@ def test_rebuilt_drops_find_a_planted_shift_and_numbers_summarise_it():
     correct_pool = rng.random((3, len(split.heldout))) < np.where(students, 0.7, 0.9)[None, :]
     correct_S = rng.random((3, 2000)) < 0.9
     writers_S = np.repeat(np.arange(100), 20)
-    draws = [writers.rebuilt_drops(correct_S, writers_S, correct_pool, split.heldout, meta,
-                                   {"employee": 0.5, "student": 0.5}, 100, seed=d) for d in range(3)]
+    draws = [
+        writers.rebuilt_drops(
+            correct_S, writers_S, correct_pool, split.heldout, meta, {"employee": 0.5, "student": 0.5}, 100, seed=d
+        )
+        for d in range(3)
+    ]
     table = writers.summarize_drops(draws[0])
     assert table.loc["students", "mean drop (points)"] > 10 > abs(table.loc["employees", "mean drop (points)"])
     assert (draws[0]["writer_ci_low"] <= draws[0]["drop"]).all()

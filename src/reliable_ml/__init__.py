@@ -17,6 +17,7 @@ Everything here imports with torch alone and has no import side effects. The cou
 (runner, book, glue, claims, scorecard) lives in :mod:`reliable_ml.course` and the GPU entry
 points in :mod:`reliable_ml.experiments`; nothing in the science imports either.
 """
+
 from reliable_ml.util.env import device, device_name, seed_everything
 
 __version__ = "0.1.0"

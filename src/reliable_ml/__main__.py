@@ -1,4 +1,5 @@
 """``python -m reliable_ml run|book|scorecard ...``: the course command line."""
+
 import sys
 
 from reliable_ml.course.cli import main

@@ -10,6 +10,7 @@ words a chapter prints, with numbers whose sign agrees with the words. A chapter
 "higher" in its own ``if ... else``: ``python -m reliable_ml check-prose`` looks for the
 sentences such code produced.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -97,11 +98,10 @@ def probit_linear_fit(x, y) -> LineFit:
     if np.any((x_arr[keep] < 0) | (x_arr[keep] > 1) | (y_arr[keep] < 0) | (y_arr[keep] > 1)):
         raise ValueError("accuracies must be fractions in [0, 1] (divide percentages by 100)")
     res = _st.linregress(probit(x_arr[keep]), probit(y_arr[keep]))
-    return LineFit(float(res.slope), float(res.intercept), float(res.rvalue ** 2), int(keep.sum()))
+    return LineFit(float(res.slope), float(res.intercept), float(res.rvalue**2), int(keep.sum()))
 
 
-def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise bootstrap band of the probit line's prediction on ``grid`` (fractions).
 
     Resamples the (x, y) pairs with replacement ``n_boot`` times, refits, and returns the
@@ -132,8 +132,8 @@ def wilson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     k_arr, n_arr = k_arr.astype(float), n_arr.astype(float)
     z = _st.norm.ppf(1 - alpha / 2)
     p = k_arr / n_arr
-    centre = (p + z ** 2 / (2 * n_arr)) / (1 + z ** 2 / n_arr)
-    half = z * np.sqrt(p * (1 - p) / n_arr + z ** 2 / (4 * n_arr ** 2)) / (1 + z ** 2 / n_arr)
+    centre = (p + z**2 / (2 * n_arr)) / (1 + z**2 / n_arr)
+    half = z * np.sqrt(p * (1 - p) / n_arr + z**2 / (4 * n_arr**2)) / (1 + z**2 / n_arr)
     # exact at the ends: in floating point centre - half at k = 0 is ~1e-19, not 0, and a
     # comparison of that bound with 0.0 once turned "both 0%" into a verdict
     return np.where(k_arr == 0, 0.0, centre - half), np.where(k_arr == n_arr, 1.0, centre + half)
@@ -156,8 +156,7 @@ def difference_interval(k1, n1, k2, n2, alpha: float = 0.05) -> tuple[np.ndarray
     return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
-def resample_accuracies(correct, n: int, n_draws: int = 1000, seed: int = 0,
-                        replace: bool = True) -> np.ndarray:
+def resample_accuracies(correct, n: int, n_draws: int = 1000, seed: int = 0, replace: bool = True) -> np.ndarray:
     """Accuracy on ``n_draws`` random test sets of size ``n`` drawn from the 0/1 vector ``correct``.
 
     With ``replace=True`` each draw is n i.i.d. picks (a binomial(n, mean(correct)) / n sample);
@@ -179,8 +178,9 @@ def resample_accuracies(correct, n: int, n_draws: int = 1000, seed: int = 0,
     return np.array([c[rng.choice(len(c), n, replace=False)].mean() for _ in range(n_draws)])
 
 
-def cluster_bootstrap_difference(correct_a, groups_a, correct_b, groups_b, n_boot: int = 2000,
-                                 alpha: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def cluster_bootstrap_difference(
+    correct_a, groups_a, correct_b, groups_b, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval for acc_a - acc_b when test points come in clusters (e.g. writers).
 
     ``correct_a``: bool ``(M, n_a)`` (M models on test set a) with cluster ids ``groups_a``
@@ -197,8 +197,7 @@ def cluster_bootstrap_difference(correct_a, groups_a, correct_b, groups_b, n_boo
         correct = np.atleast_2d(np.asarray(correct, dtype=float))
         groups = np.asarray(groups)
         if correct.shape[1] != len(groups) or len(groups) == 0:
-            raise ValueError(f"need one cluster id per test point; got {correct.shape[1]} points "
-                             f"and {len(groups)} ids")
+            raise ValueError(f"need one cluster id per test point; got {correct.shape[1]} points and {len(groups)} ids")
         _, cluster = np.unique(groups, return_inverse=True)
         k = cluster.max() + 1
         sums = np.zeros((correct.shape[0], k))
@@ -250,8 +249,9 @@ class Verdict:
 def _alpha(alpha: float, margin) -> float:
     upper = 0.5 if margin is not None else 1.0
     if not 0 < alpha < upper:
-        raise ValueError(f"alpha must lie in (0, {upper:g}){' for an equivalence test' if margin is not None else ''}; "
-                         f"got {alpha!r}")
+        raise ValueError(
+            f"alpha must lie in (0, {upper:g}){' for an equivalence test' if margin is not None else ''}; got {alpha!r}"
+        )
     if margin is not None and not (np.isfinite(margin) and margin > 0):
         raise ValueError(f"the equivalence margin must be a positive finite number; got {margin!r}")
     return float(alpha)
@@ -273,6 +273,7 @@ def _tost_p(interval_at, margin: float) -> float:
     """TOST p-value by duality (Schuirmann 1987): the smallest alpha at which the (1 - 2 alpha)
     interval ``interval_at(2 alpha)`` lies inside (-margin, margin); 1.0 when even the point
     estimate (alpha = 1/2) lies outside. Found by bisection on log(alpha)."""
+
     def inside(two_sided: float) -> bool:
         lo, hi = interval_at(two_sided)
         return -margin < float(lo) and float(hi) < margin
@@ -288,13 +289,22 @@ def _tost_p(interval_at, margin: float) -> float:
     return float(np.exp(high) / 2)
 
 
-def _equivalence(difference: float, interval_at, margin: float, alpha: float, test: str,
-                 p_value: float | None = None) -> Verdict:
+def _equivalence(
+    difference: float, interval_at, margin: float, alpha: float, test: str, p_value: float | None = None
+) -> Verdict:
     lo, hi = (float(v) for v in interval_at(2 * alpha))
     inside = -margin < lo and hi < margin
     p = _tost_p(interval_at, margin) if p_value is None else float(p_value)
-    return Verdict("equivalent" if inside else "not shown equivalent", float(difference), (lo, hi),
-                   f"TOST ({test})", p, alpha, float(margin), max(abs(lo), abs(hi)))
+    return Verdict(
+        "equivalent" if inside else "not shown equivalent",
+        float(difference),
+        (lo, hi),
+        f"TOST ({test})",
+        p,
+        alpha,
+        float(margin),
+        max(abs(lo), abs(hi)),
+    )
 
 
 def _newcombe_paired(n11: int, n10: int, n01: int, n00: int, alpha: float) -> tuple[float, float]:
@@ -328,8 +338,7 @@ def _as_outcomes(x, name: str) -> np.ndarray:
     return arr
 
 
-def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = None,
-            outcome: str = "auto") -> Verdict:
+def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = None, outcome: str = "auto") -> Verdict:
     """Is a higher or lower than b (or, with ``margin``, equivalent to it)? One verdict rule.
 
     ``a``, ``b``: 1-D arrays of per-item outcomes, 0/1 (correct, fooled, ...) or continuous
@@ -372,8 +381,7 @@ def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = N
     if paired and len(a_arr) != len(b_arr):
         raise ValueError(f"paired outcomes need the same items in a and b; got {len(a_arr)} and {len(b_arr)}")
     if binary and not paired:
-        return compare_counts(int(a_arr.sum()), len(a_arr), int(b_arr.sum()), len(b_arr),
-                              alpha=alpha, margin=margin)
+        return compare_counts(int(a_arr.sum()), len(a_arr), int(b_arr.sum()), len(b_arr), alpha=alpha, margin=margin)
     if binary:
         ai, bi = a_arr.astype(bool), b_arr.astype(bool)
         n11, n10 = int(np.sum(ai & bi)), int(np.sum(ai & ~bi))
@@ -387,20 +395,28 @@ def compare(a, b, *, paired: bool, alpha: float = 0.05, margin: float | None = N
         if margin is not None:
             return _equivalence(d, interval_at, margin, alpha, "Newcombe paired score")
         lo, hi = interval_at(alpha)
-        return Verdict(_decide(int(np.sign(n10 - n01)), p, lo, hi, alpha), d, (float(lo), float(hi)),
-                       "McNemar exact", p, alpha)
+        return Verdict(
+            _decide(int(np.sign(n10 - n01)), p, lo, hi, alpha), d, (float(lo), float(hi)), "McNemar exact", p, alpha
+        )
     if paired:
         diffs = a_arr - b_arr
         if len(diffs) < 2:
             raise ValueError("a paired t test needs at least 2 pairs")
-        d, se, df, test = float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(len(diffs))), len(diffs) - 1, "paired t"
+        d, se, df, test = (
+            float(diffs.mean()),
+            float(diffs.std(ddof=1) / np.sqrt(len(diffs))),
+            len(diffs) - 1,
+            "paired t",
+        )
     else:
         if len(a_arr) < 2 or len(b_arr) < 2:
-            raise ValueError(f"Welch's t test needs at least 2 values in each sample; got {len(a_arr)} and "
-                             f"{len(b_arr)} (one fixed value: use against_reference)")
+            raise ValueError(
+                f"Welch's t test needs at least 2 values in each sample; got {len(a_arr)} and "
+                f"{len(b_arr)} (one fixed value: use against_reference)"
+            )
         va, vb = a_arr.var(ddof=1) / len(a_arr), b_arr.var(ddof=1) / len(b_arr)
         d, se = float(a_arr.mean() - b_arr.mean()), float(np.sqrt(va + vb))
-        df = (va + vb) ** 2 / (va ** 2 / (len(a_arr) - 1) + vb ** 2 / (len(b_arr) - 1)) if se > 0 else np.inf
+        df = (va + vb) ** 2 / (va**2 / (len(a_arr) - 1) + vb**2 / (len(b_arr) - 1)) if se > 0 else np.inf
         test = "Welch t"
     return _t_verdict(d, se, df, alpha, margin, test)
 
@@ -421,8 +437,7 @@ def _t_verdict(d: float, se: float, df: float, alpha: float, margin, test: str) 
     return Verdict(_decide(int(np.sign(d)), p, lo, hi, alpha), d, (float(lo), float(hi)), test, p, alpha)
 
 
-def compare_counts(k1: int, n1: int, k2: int, n2: int, *, alpha: float = 0.05,
-                   margin: float | None = None) -> Verdict:
+def compare_counts(k1: int, n1: int, k2: int, n2: int, *, alpha: float = 0.05, margin: float | None = None) -> Verdict:
     """Is the proportion k1/n1 higher or lower than k2/n2, two *independent* samples?
 
     Test: Fisher's exact test of the 2x2 table (``scipy.stats.fisher_exact``), valid at any
@@ -465,13 +480,20 @@ def against_reference(estimate: float, interval, reference: float, *, alpha: flo
     lo, hi = (float(v) for v in interval)
     estimate, reference = float(estimate), float(reference)
     if not all(np.isfinite((lo, hi, estimate, reference))):
-        raise ValueError(f"estimate, interval and reference must be finite; got {estimate!r}, "
-                         f"{(lo, hi)!r}, {reference!r}")
+        raise ValueError(
+            f"estimate, interval and reference must be finite; got {estimate!r}, {(lo, hi)!r}, {reference!r}"
+        )
     if not lo <= estimate <= hi:
         raise ValueError(f"the interval ({lo}, {hi}) must contain the estimate {estimate}")
     direction = "higher" if lo > reference else "lower" if hi < reference else "cannot tell"
-    return Verdict(direction, estimate - reference, (lo - reference, hi - reference),
-                   f"interval vs reference {reference:g}", None, alpha)
+    return Verdict(
+        direction,
+        estimate - reference,
+        (lo - reference, hi - reference),
+        f"interval vs reference {reference:g}",
+        None,
+        alpha,
+    )
 
 
 def _digits_for(values, digits: int, most: int = 6) -> int:
@@ -481,10 +503,18 @@ def _digits_for(values, digits: int, most: int = 6) -> int:
     return digits
 
 
-def phrase(verdict: Verdict, higher: str = "higher", lower: str = "lower",
-           cannot_tell: str = "the data cannot tell them apart", *, equivalent: str = "equivalent",
-           not_equivalent: str = "not shown equivalent", scale: float = 100.0, unit: str = "points",
-           digits: int = 1) -> str:
+def phrase(
+    verdict: Verdict,
+    higher: str = "higher",
+    lower: str = "lower",
+    cannot_tell: str = "the data cannot tell them apart",
+    *,
+    equivalent: str = "equivalent",
+    not_equivalent: str = "not shown equivalent",
+    scale: float = 100.0,
+    unit: str = "points",
+    digits: int = 1,
+) -> str:
     """The words a chapter prints for ``verdict``, the number's sign always agreeing with them.
 
     "higher": ``"{higher} by 3.2 points [1.1, 5.0]"`` (difference and interval, times ``scale``);
@@ -524,7 +554,7 @@ def phrase(verdict: Verdict, higher: str = "higher", lower: str = "lower",
 
 
 # ----------------------------------------------------------------------------- drops across many models
-def drop_intervals(correct_a, correct_b, alpha: float = 0.05) -> "pd.DataFrame":
+def drop_intervals(correct_a, correct_b, alpha: float = 0.05) -> pd.DataFrame:
     """Each model's drop acc(a) - acc(b) on two independent test sets, with Newcombe's interval.
 
     ``correct_a``: bool ``(M, n_a)``, ``correct_b``: bool ``(M, n_b)`` (M models, rows in the
@@ -538,12 +568,20 @@ def drop_intervals(correct_a, correct_b, alpha: float = 0.05) -> "pd.DataFrame":
         raise ValueError(f"need the same models on both test sets; got {a.shape[0]} and {b.shape[0]} rows")
     lo, hi = difference_interval(a.sum(1), a.shape[1], b.sum(1), b.shape[1], alpha)
     acc_a, acc_b = a.mean(1), b.mean(1)
-    return pd.DataFrame({"acc_a": 100 * acc_a, "acc_b": 100 * acc_b, "drop": 100 * (acc_a - acc_b),
-                         "ci_low": 100 * lo, "ci_high": 100 * hi})
+    return pd.DataFrame(
+        {
+            "acc_a": 100 * acc_a,
+            "acc_b": 100 * acc_b,
+            "drop": 100 * (acc_a - acc_b),
+            "ci_low": 100 * lo,
+            "ci_high": 100 * hi,
+        }
+    )
 
 
-def bootstrap_median_drop(correct_a, correct_b, n_boot: int = 500, alpha: float = 0.05,
-                          seed: int = 0, chunk: int = 50) -> tuple[float, float, float]:
+def bootstrap_median_drop(
+    correct_a, correct_b, n_boot: int = 500, alpha: float = 0.05, seed: int = 0, chunk: int = 50
+) -> tuple[float, float, float]:
     """Median over models of acc(a) - acc(b), in points, with a percentile bootstrap interval.
 
     Each replicate resamples the *images* of each test set with replacement (the same draw for
@@ -589,11 +627,16 @@ def resampling_check(correct, sizes, n_trials: int, alpha: float = 0.05, seed: i
         lo, hi = clopper_pearson(np.round(accs * n).astype(int), n, alpha)
         lo_p, hi_p = clopper_pearson(int(round(p * n)), n, alpha)
         draws[n] = accs
-        rows.append({"n": n, "middle of drawn accuracies (points)":
-                     100 * float(np.subtract(*np.quantile(accs, [1 - alpha / 2, alpha / 2]))),
-                     "Clopper–Pearson width (points)": 100 * float(hi_p - lo_p),
-                     "Hoeffding width (points)": 200 * float(hoeffding_halfwidth(n, alpha)),
-                     "coverage of CP intervals (%)": 100 * float(np.mean((lo <= p) & (p <= hi)))})
+        rows.append(
+            {
+                "n": n,
+                "middle of drawn accuracies (points)": 100
+                * float(np.subtract(*np.quantile(accs, [1 - alpha / 2, alpha / 2]))),
+                "Clopper–Pearson width (points)": 100 * float(hi_p - lo_p),
+                "Hoeffding width (points)": 200 * float(hoeffding_halfwidth(n, alpha)),
+                "coverage of CP intervals (%)": 100 * float(np.mean((lo <= p) & (p <= hi))),
+            }
+        )
     return pd.DataFrame(rows).set_index("n"), draws
 
 
@@ -609,9 +652,13 @@ def plot_interval_widths(alpha: float = 0.05, accuracies=(0.5, 0.75, 0.98)):
         lo, hi = clopper_pearson(np.round(acc * ns), ns, alpha)
         ax.plot(ns, 100 * (hi - lo) / 2, style, label=f"Clopper–Pearson, accuracy {100 * acc:.0f}%")
     ax.plot(ns, 100 * hoeffding_halfwidth(ns, alpha), color="k", label="Hoeffding (any accuracy)")
-    ax.set(xscale="log", yscale="log", xlabel="test-set size n (examples)",
-           ylabel=f"{100 * (1 - alpha):.0f}% interval half-width (accuracy points)",
-           title="Sampling error shrinks like 1/sqrt(n)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="test-set size n (examples)",
+        ylabel=f"{100 * (1 - alpha):.0f}% interval half-width (accuracy points)",
+        title="Sampling error shrinks like 1/sqrt(n)",
+    )
     ax.legend()
     source_caption(fig, "exact binomial computation (no data)")
     return fig
@@ -636,8 +683,15 @@ def plot_resampling(draws: dict, correct, alpha: float, title: str, source: str)
     return fig
 
 
-def plot_original_vs_new(acc_x, acc_y: dict, xlabel: str, title: str, source: str, ci_y: dict | None = None,
-                         note: str = "lines: linear fits on the probit scale"):
+def plot_original_vs_new(
+    acc_x,
+    acc_y: dict,
+    xlabel: str,
+    title: str,
+    source: str,
+    ci_y: dict | None = None,
+    note: str = "lines: linear fits on the probit scale",
+):
     """Scatter of new-set accuracy (``acc_y[name]``, %) against original accuracy (``acc_x``, %),
     one probit line per new set, the y = x diagonal, and optional vertical interval bars."""
     import matplotlib.pyplot as plt

@@ -6,6 +6,7 @@ that ``scorecard`` judges against the ``results`` files, ``run`` is what a chapt
 from its first cell to its results file (:func:`start`), ``sphinx_fixes`` is a small Sphinx
 extension, ``cli`` the command line. The compute profiles are :data:`reliable_ml.settings.PROFILES`.
 """
+
 from reliable_ml.course.run import Run, start
 
 __all__ = ["Run", "start"]

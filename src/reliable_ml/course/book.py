@@ -14,6 +14,7 @@ Jupyter Book then writes the HTML to ``<output>/_build/html``; warnings are erro
 * When the staged sources are byte-identical to those of the last successful build, the
   Sphinx build is skipped (``make book`` with nothing changed takes seconds).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,19 +41,25 @@ _REPO_RE = re.compile(r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9_.~-]+){2,}/?$")
 
 # The first cell of every notebook (Colab, or any Python without the course package). Kept in one
 # place: `make install-cells` writes it into every notebooks/NN_*.py (new chapters included).
-INSTALL_CELL = '''# %% tags=["remove-cell"]
+INSTALL_CELL = """# %% tags=["remove-cell"]
 # On Colab (or anywhere without the course package): install it. Silent when it is installed.
 REPO_URL = ""  # `make book REPO_URL=...` writes the repository here in the published notebooks
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("reliable_ml") is None:
     _url = os.environ.get("RELIABLE_ML_REPO_URL") or REPO_URL
     if not _url:
-        raise RuntimeError("reliable_ml is not installed and no repository URL is known: "
-                           "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone")
+        raise RuntimeError(
+            "reliable_ml is not installed and no repository URL is known: "
+            "set RELIABLE_ML_REPO_URL or `pip install -e .` in a clone"
+        )
     _pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*_pip, f"reliable-ml[book] @ git+{_url}"], check=True)
     subprocess.run([*_pip, "--no-deps", "torchattacks==3.5.1"], check=True)
-'''
+"""
 INSTALL_MARK = '# %% tags=["remove-cell"]\n# On Colab'
 
 
@@ -74,8 +81,7 @@ def add_install_cell(path: Path, repo_url: str | None = None) -> bool:
         if kept and repo_url is None:
             cell = re.sub(r'^REPO_URL = "[^"]*"', kept.group(0), cell, count=1, flags=re.M)
     if repo_url:
-        cell = re.sub(r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"', cell,
-                      count=1, flags=re.M)
+        cell = re.sub(r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"', cell, count=1, flags=re.M)
     new = text[:end] + "\n" + cell + "\n" + body
     if new != text:
         Path(path).write_text(new)
@@ -87,8 +93,10 @@ def check_repo_url(url: str) -> str:
     ``https://host/owner/name`` repository address."""
     url = url.strip()
     if not _REPO_RE.match(url):
-        raise ValueError(f"repository URL {url!r} is not an https://<host>/<owner>/<name> address "
-                         f"(set it with `make book REPO_URL=https://github.com/OWNER/NAME` or {ENV_REPO_URL})")
+        raise ValueError(
+            f"repository URL {url!r} is not an https://<host>/<owner>/<name> address "
+            f"(set it with `make book REPO_URL=https://github.com/OWNER/NAME` or {ENV_REPO_URL})"
+        )
     url = url.rstrip("/")
     return url[:-4] if url.endswith(".git") else url
 
@@ -122,24 +130,26 @@ def repo_url_from_env() -> str | None:
     return os.environ.get(ENV_REPO_URL, "").strip() or None
 
 
-def stage_notebook(src: Path, dest: Path, repo_url: str | None = None, *, profile: str | None = None,
-                   results_dir: Path | None = None) -> None:
+def stage_notebook(
+    src: Path, dest: Path, repo_url: str | None = None, *, profile: str | None = None, results_dir: Path | None = None
+) -> None:
     """Copy an executed notebook into the book sources: papermill's injected-parameters cell
     is tagged ``remove-cell`` (the book shows the chapter's own parameters cell only), the
     Colab install cell gets the repository URL of this build, and the compute note is rendered
     from the results file the run wrote (:func:`reliable_ml.course.compute_note.restage`;
     ``profile`` defaults to the executed notebook's folder name)."""
     from reliable_ml.course.compute_note import restage
-    from reliable_ml.settings import PROFILES
     from reliable_ml.course.runner import hide_injected_parameters
+    from reliable_ml.settings import PROFILES
 
     nb = nbformat.read(src, as_version=4)
     hide_injected_parameters(nb)
     profile = profile or (Path(src).parent.name if Path(src).parent.name in PROFILES else "cpu")
     restage(nb, Path(src).stem, profile, results_dir)
     if repo_url and nb.cells and nb.cells[0].cell_type == "code":
-        nb.cells[0].source = re.sub(r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"',
-                                    nb.cells[0].source, count=1, flags=re.M)
+        nb.cells[0].source = re.sub(
+            r'^REPO_URL = "[^"]*"', f'REPO_URL = "{check_repo_url(repo_url)}"', nb.cells[0].source, count=1, flags=re.M
+        )
     nbformat.write(nb, dest)
 
 
@@ -148,12 +158,19 @@ def _check_executed(notebook: Path) -> None:
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                raise RuntimeError(f"executed notebook {notebook.name} has an error in cell {i}: "
-                                   f"{out.get('ename')}: {out.get('evalue')}")
+                raise RuntimeError(
+                    f"executed notebook {notebook.name} has an error in cell {i}: "
+                    f"{out.get('ename')}: {out.get('evalue')}"
+                )
 
 
-def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
-          results_dir: Path | None = None, repo_url: str | None = None) -> Path:
+def stage(
+    executed_dir: Path,
+    site_dir: Path,
+    project_root: Path = PROJECT_ROOT,
+    results_dir: Path | None = None,
+    repo_url: str | None = None,
+) -> Path:
     """Assemble the book sources in ``site_dir`` from the project and the executed notebooks.
 
     The scorecard page and its landing-page summary are generated here from the committed
@@ -166,8 +183,9 @@ def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
         repo_url = check_repo_url(repo_url)
     executed = sorted(Path(executed_dir).glob("*.ipynb"))
     if not executed:
-        raise FileNotFoundError(f"no executed notebooks in {executed_dir}: run "
-                                "`python -m reliable_ml run --profile cpu` first")
+        raise FileNotFoundError(
+            f"no executed notebooks in {executed_dir}: run `python -m reliable_ml run --profile cpu` first"
+        )
     if site_dir.exists():
         shutil.rmtree(site_dir)
     (site_dir / "notebooks").mkdir(parents=True)
@@ -176,7 +194,8 @@ def stage(executed_dir: Path, site_dir: Path, project_root: Path = PROJECT_ROOT,
     branch = os.environ.get(ENV_REPO_BRANCH, "").strip() or "main"
     (site_dir / "_config.yml").write_text(
         "# Generated by reliable_ml.course.book.stage from the project's _config.yml: do not edit.\n"
-        + yaml.safe_dump(book_config(base, repo_url, branch), sort_keys=False, allow_unicode=True))
+        + yaml.safe_dump(book_config(base, repo_url, branch), sort_keys=False, allow_unicode=True)
+    )
     shutil.copytree(project_root / "book", site_dir / "book")
     course_map.fill(site_dir / "book" / "index.md", site_dir / "_toc.yml", project_root)
     scorecard.write(site_dir / "book", load_all(results_dir or results_root()))
@@ -192,8 +211,10 @@ def mathjax_dir() -> Path:
 
     spec = importlib.util.find_spec("jupyter_server_mathjax")  # located, not imported (no server needed)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the book serves MathJax itself and needs the package jupyter-server-mathjax "
-                           "(in requirements.txt): run `make install`")
+        raise RuntimeError(
+            "the book serves MathJax itself and needs the package jupyter-server-mathjax "
+            "(in requirements.txt): run `make install`"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / "static"
     if not (folder / "MathJax.js").exists():
         raise RuntimeError(f"jupyter-server-mathjax has no static/MathJax.js in {folder.name}: reinstall it")
@@ -225,14 +246,21 @@ def build(site_dir: Path, output_dir: Path, strict: bool = True, reuse: bool = F
     exe = Path(sys.executable).with_name("jupyter-book")
     # --all: the site folder is staged afresh each time, and a reused Sphinx environment can keep a
     # stale bibliography (keys of newly added .bib files reported missing)
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "--all", str(site_dir),
-           "--path-output", str(output_dir)]
+    cmd = [
+        str(exe) if exe.exists() else "jupyter-book",
+        "build",
+        "--all",
+        str(site_dir),
+        "--path-output",
+        str(output_dir),
+    ]
     if strict:
         cmd += ["-W", "--keep-going"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"jupyter-book build failed (exit {proc.returncode}):\n"
-                           f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+        raise RuntimeError(
+            f"jupyter-book build failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+        )
     index = Path(output_dir) / "_build" / "html" / "index.html"
     if not index.exists():
         raise RuntimeError(f"jupyter-book reported success but wrote no {index}")
@@ -247,12 +275,13 @@ def write_redirect(index: Path, favicon: str = "_static/favicon.svg") -> None:
     complete page with the same target, a title and the favicon link: without the link,
     browsers request ``/favicon.ico`` and log a 404 on the landing URL."""
     text = index.read_text()
-    marker = 'url='
+    marker = "url="
     if marker not in text or "<html" in text:
         return  # not the bare redirect (a real page): leave it alone
     target = text.split(marker, 1)[1].split('"', 1)[0]
     index.write_text(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-        f"<title>How reliable is machine learning?</title>\n<link rel=\"icon\" href=\"{favicon}\"/>\n"
-        f"<meta http-equiv=\"Refresh\" content=\"0; url={target}\"/>\n</head>\n"
-        f"<body><p><a href=\"{target}\">Open the book</a></p></body>\n</html>\n")
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n'
+        f'<title>How reliable is machine learning?</title>\n<link rel="icon" href="{favicon}"/>\n'
+        f'<meta http-equiv="Refresh" content="0; url={target}"/>\n</head>\n'
+        f'<body><p><a href="{target}">Open the book</a></p></body>\n</html>\n'
+    )

@@ -24,6 +24,7 @@ notebook's own cells). The key of ``notebooks/NN_name.py`` run in ``profile`` ha
 The key is written next to the executed notebook as ``<stem>.key.json``; a cached notebook
 is reused only when that file matches the new key and the notebook has no error output.
 """
+
 from __future__ import annotations
 
 import ast
@@ -80,6 +81,7 @@ def manifest_hash(package_dir: Path = PACKAGE_DIR) -> str:
 
 
 # ----------------------------------------------------------------------------- import graph
+
 
 def modules_of(package_dir: Path = PACKAGE_DIR) -> dict[str, Path]:
     """Dotted module name -> file for every module of the package (``pkg.sub`` for
@@ -155,8 +157,9 @@ def _statements(text: str):
             yield None, match.group(1) or match.group(2)
 
 
-def _imports(text: str, this: str, is_package: bool, modules: dict[str, Path], top: str,
-             bound=None) -> tuple[set[str], bool]:
+def _imports(
+    text: str, this: str, is_package: bool, modules: dict[str, Path], top: str, bound=None
+) -> tuple[set[str], bool]:
     """Package modules imported anywhere in source ``text`` of module ``this``, and whether it
     holds a dynamic import whose target is not a constant string."""
     found: set[str] = set()
@@ -169,7 +172,7 @@ def _imports(text: str, this: str, is_package: bool, modules: dict[str, Path], t
         parts = package.split(".") if package else []
         if level - 1 > len(parts):
             return None
-        parts = parts[:len(parts) - (level - 1)]
+        parts = parts[: len(parts) - (level - 1)]
         return ".".join(parts + ([module] if module else []))
 
     def inside(name: str) -> bool:
@@ -204,8 +207,12 @@ def _imports(text: str, this: str, is_package: bool, modules: dict[str, Path], t
     dynamic = False
     if _DYNAMIC_CALL.search(text):  # a cheap filter; the parse tells calls from words in docstrings
         try:
-            calls = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Call)
-                     and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in ("import_module", "__import__")]
+            calls = [
+                n
+                for n in ast.walk(ast.parse(text))
+                if isinstance(n, ast.Call)
+                and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in ("import_module", "__import__")
+            ]
         except SyntaxError:
             return set(modules), True
         for call in calls:
@@ -322,6 +329,7 @@ def modules_hash(names, package_dir: Path = PACKAGE_DIR) -> str:
 
 # ----------------------------------------------------------------------------- data and environment
 
+
 def _holds_a_file(path: Path) -> bool:
     """True when ``path`` is a file or a folder with a file somewhere below (stops at the first)."""
     if path.is_file():
@@ -360,8 +368,9 @@ def environment_hash(project_root: Path = PACKAGE_DIR.parents[1]) -> str:
     return h.hexdigest()
 
 
-def cache_key(src: Path, profile: str, parameters: dict[str, Any],
-              package_dir: Path = PACKAGE_DIR, data_root: Path | None = None) -> dict[str, str]:
+def cache_key(
+    src: Path, profile: str, parameters: dict[str, Any], package_dir: Path = PACKAGE_DIR, data_root: Path | None = None
+) -> dict[str, str]:
     """The key of notebook source ``src`` executed in ``profile`` with ``parameters``."""
     return {
         "notebook": _sha(Path(src).read_bytes()),
@@ -385,8 +394,7 @@ def _has_error(notebook: Path) -> bool:
         nb = json.loads(Path(notebook).read_text())
     except (OSError, ValueError):
         return True
-    return any(out.get("output_type") == "error"
-               for cell in nb.get("cells", []) for out in cell.get("outputs", []))
+    return any(out.get("output_type") == "error" for cell in nb.get("cells", []) for out in cell.get("outputs", []))
 
 
 def changed(output: Path, key: dict[str, str]) -> list[str]:

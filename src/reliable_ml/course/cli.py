@@ -1,4 +1,5 @@
 """Command line: ``python -m reliable_ml run|book|readable|scorecard|check-prose ...``."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,54 +10,86 @@ from pathlib import Path
 
 from reliable_ml.settings import PROFILES
 
-
 JOBS_HELP = "notebooks executed side by side (each in its own kernel; default 1)"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reliable_ml",
-                                     description="Run the course notebooks and build the book.")
+    parser = argparse.ArgumentParser(
+        prog="python -m reliable_ml", description="Run the course notebooks and build the book."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute notebooks with papermill")
-    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
-                     help="stems, prefixes (e.g. 01) or paths; default: all notebooks")
+    run.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK", help="stems, prefixes (e.g. 01) or paths; default: all notebooks"
+    )
     run.add_argument("--profile", default="cpu", choices=PROFILES)
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                     metavar=("KEY", "VALUE"), help="override a value of the parameters cell")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="override a value of the parameters cell",
+    )
     run.add_argument("--out", type=Path, default=None, help="folder for executed notebooks")
     run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
     run.add_argument("--jobs", type=int, default=1, help=JOBS_HELP)
 
     book = sub.add_parser("book", help="execute every notebook, then build the HTML book")
     book.add_argument("--profile", default="cpu", choices=PROFILES)
-    book.add_argument("--skip-run", action="store_true",
-                      help="reuse the notebooks already executed in _build/executed/<profile>")
+    book.add_argument(
+        "--skip-run", action="store_true", help="reuse the notebooks already executed in _build/executed/<profile>"
+    )
     book.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     book.add_argument("--jobs", type=int, default=1, help=JOBS_HELP)
-    book.add_argument("--allow-prose-findings", action="store_true",
-                      help="build even when check-prose finds sentences that contradict their numbers "
-                           "(they are still printed; for while chapters are being fixed)")
+    book.add_argument(
+        "--allow-prose-findings",
+        action="store_true",
+        help="build even when check-prose finds sentences that contradict their numbers "
+        "(they are still printed; for while chapters are being fixed)",
+    )
 
     lab = sub.add_parser("readable", help="write the readable copies lab/NN_name.ipynb (prose with the run's numbers)")
     lab.add_argument("--profile", default="cpu", choices=PROFILES, help="the run whose numbers the text shows")
-    lab.add_argument("--check", action="store_true",
-                     help="write nothing; exit 1 when a copy differs from the chapters and results")
+    lab.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when a copy differs from the chapters and results"
+    )
 
-    prose = sub.add_parser("check-prose", help="find sentences that contradict their own numbers "
-                           "(readable copies and executed pages); exit 1 on a finding")
-    prose.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="notebooks or folders of NN_*.ipynb (default: lab/ and, when present, "
-                            "_build/executed/<profile>/)")
-    prose.add_argument("--profile", default="cpu", choices=PROFILES,
-                       help="the executed pages to read by default, and the run an executed page belongs to")
+    prose = sub.add_parser(
+        "check-prose",
+        help="find sentences that contradict their own numbers "
+        "(readable copies and executed pages); exit 1 on a finding",
+    )
+    prose.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="notebooks or folders of NN_*.ipynb (default: lab/ and, when present, _build/executed/<profile>/)",
+    )
+    prose.add_argument(
+        "--profile",
+        default="cpu",
+        choices=PROFILES,
+        help="the executed pages to read by default, and the run an executed page belongs to",
+    )
 
     card = sub.add_parser("scorecard", help="judge the published claims against the results files")
-    card.add_argument("--profile", default=None, choices=PROFILES,
-                      help="read only this profile's results (default: gpu where present, else cpu)")
+    card.add_argument(
+        "--profile",
+        default=None,
+        choices=PROFILES,
+        help="read only this profile's results (default: gpu where present, else cpu)",
+    )
     card.add_argument("--json", action="store_true", help="print the rows as JSON (one object per claim)")
-    card.add_argument("--results", type=Path, default=None,
-                      help="results folder holding <profile>/*.json (default: the project's results/)")
+    card.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="results folder holding <profile>/*.json (default: the project's results/)",
+    )
     return parser
 
 
@@ -66,8 +99,7 @@ def _scorecard(args: argparse.Namespace) -> int:
 
     root = args.results
     if root is not None and not root.is_dir():
-        print(f"error: --results {root} is not a folder (expected one holding <profile>/*.json)",
-              file=sys.stderr)
+        print(f"error: --results {root} is not a folder (expected one holding <profile>/*.json)", file=sys.stderr)
         return 2
     table = scorecard.rows(load_all(root), args.profile)
     if args.json:
@@ -93,8 +125,9 @@ def _check_prose(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
-def prose_gate(profile: str, executed: Path, allow: bool, lab: Path | None = None,
-               results_dir: Path | None = None) -> int:
+def prose_gate(
+    profile: str, executed: Path, allow: bool, lab: Path | None = None, results_dir: Path | None = None
+) -> int:
     """What ``book`` does after the build: check the prose readers read (the executed pages, and
     the readable copies in ``lab`` when given) and return 1 on a finding, unless ``allow``
     (``--allow-prose-findings``), which prints them with a warning and returns 0."""
@@ -105,12 +138,17 @@ def prose_gate(profile: str, executed: Path, allow: bool, lab: Path | None = Non
         return 0
     prose.report(findings, sys.stderr)
     if allow:
-        print(f"warning: {len(findings)} sentence(s) contradict their numbers; built anyway "
-              "(--allow-prose-findings)", file=sys.stderr)
+        print(
+            f"warning: {len(findings)} sentence(s) contradict their numbers; built anyway (--allow-prose-findings)",
+            file=sys.stderr,
+        )
         return 0
-    print(f"error: {len(findings)} sentence(s) contradict their numbers (python -m reliable_ml "
-          "check-prose); fix the chapters, or build with --allow-prose-findings "
-          "(make book ALLOW_PROSE_FINDINGS=1) while they are being fixed", file=sys.stderr)
+    print(
+        f"error: {len(findings)} sentence(s) contradict their numbers (python -m reliable_ml "
+        "check-prose); fix the chapters, or build with --allow-prose-findings "
+        "(make book ALLOW_PROSE_FINDINGS=1) while they are being fixed",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -131,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("run `python -m reliable_ml readable` and commit lab/", file=sys.stderr)
             return 1 if stale else 0
         for path in readable.write_all(args.profile):
-            print(f"wrote {path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path}")
+            print(
+                f"wrote {path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path}"
+            )
         return 0
     from reliable_ml.course import book as book_mod
     from reliable_ml.course import runner
@@ -139,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         overrides = dict(args.parameter)
         try:
-            outcomes = runner.run(args.notebooks, args.profile, overrides, args.out, not args.no_progress,
-                                  jobs=args.jobs)
+            outcomes = runner.run(
+                args.notebooks, args.profile, overrides, args.out, not args.no_progress, jobs=args.jobs
+            )
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -5,6 +5,7 @@ A chapter shows it near its top (``compute_note(stem)``); when it runs it can on
 renders it again from the results file the run has just written (:func:`note_output`). The
 notebook's build-cache key therefore need not cover ``results/``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,21 +28,28 @@ def compute_note_text(stem: str, profile: str = "cpu", results_dir: Path | None 
     by hand."""
     where = f"`results/{profile}/{stem}.json`"
     try:
-        record = (results.load(stem, profile) if results_dir is None
-                  else results.read(Path(results_dir) / profile / f"{stem}.json"))
+        record = (
+            results.load(stem, profile)
+            if results_dir is None
+            else results.read(Path(results_dir) / profile / f"{stem}.json")
+        )
     except (FileNotFoundError, ValueError):
-        return (f"**Measured cost.** No `{profile}` run of this chapter is recorded here yet ({where}); "
-                f"`python -m reliable_ml run {stem} --profile {profile}` records one.")
+        return (
+            f"**Measured cost.** No `{profile}` run of this chapter is recorded here yet ({where}); "
+            f"`python -m reliable_ml run {stem} --profile {profile}` records one."
+        )
     wall = record.get("wall_seconds")
     if not isinstance(wall, (int, float)):
         return f"**Measured cost.** The recorded `{profile}` run ({where}) holds no run time."
     when = str(record.get("created", ""))[:10]
     commit = record.get("commit", "unknown")
-    return (f"**Measured cost.** The last recorded `{profile}` run of this chapter took {_duration(float(wall))} "
-            f"on {record.get('device', 'an unrecorded device')}"
-            + (f" ({when}, commit `{commit}`)" if when else f" (commit `{commit}`)")
-            + f"; {cachestats.describe(record.get('model_cache'))}. "
-            f"(Read from {where}, which each run rewrites.)")
+    return (
+        f"**Measured cost.** The last recorded `{profile}` run of this chapter took {_duration(float(wall))} "
+        f"on {record.get('device', 'an unrecorded device')}"
+        + (f" ({when}, commit `{commit}`)" if when else f" (commit `{commit}`)")
+        + f"; {cachestats.describe(record.get('model_cache'))}. "
+        f"(Read from {where}, which each run rewrites.)"
+    )
 
 
 def compute_note(stem: str, profile: str = "cpu") -> None:

@@ -6,6 +6,7 @@ typed by hand. What a kernel glued is kept in :data:`GLUED_VALUES`; :class:`reli
 hands it to the results file (``"glued"``), from which the readable copies fill their prose.
 Science modules return values and never glue: this module is the chapters' (course machinery).
 """
+
 from __future__ import annotations
 
 import re

@@ -4,13 +4,16 @@ A hidden-input cell (tags ``hide-input``/``remove-input``) shows only its output
 there that is nothing but a number reads as a stray value under a figure: chapter 03 once printed
 ``7.472007751464844`` where the number was meant to be glued into the prose.
 """
+
 from __future__ import annotations
 
 import re
 
 HIDDEN_INPUT = ("hide-input", "remove-input")
-NUMBER = re.compile(r"^\s*[-+]?(?:np\.float\d*\(|np\.int\d*\(|tensor\()?\s*[-+]?"
-                    r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\)?\s*$")
+NUMBER = re.compile(
+    r"^\s*[-+]?(?:np\.float\d*\(|np\.int\d*\(|tensor\()?\s*[-+]?"
+    r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\)?\s*$"
+)
 
 
 def is_bare_number(text: str) -> bool:

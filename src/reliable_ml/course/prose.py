@@ -23,6 +23,7 @@ a number is tied to a word only where the grammar says so ("higher by N", "N poi
 ``python -m reliable_ml check-prose`` prints the findings as ``file:cell: rule: sentence`` and
 exits 1 when there is one; ``make book`` runs it after the build (:func:`book_findings`).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,32 @@ class Finding:
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})")
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?"
 NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![\w])")
-_ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "approx", "no", "resp",
-                  "sec", "ch", "etc", "ca", "p", "pp", "ref", "refs", "dr", "prof", "st", "jr"}
+_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "al",
+    "vs",
+    "cf",
+    "fig",
+    "figs",
+    "eq",
+    "eqs",
+    "approx",
+    "no",
+    "resp",
+    "sec",
+    "ch",
+    "etc",
+    "ca",
+    "p",
+    "pp",
+    "ref",
+    "refs",
+    "dr",
+    "prof",
+    "st",
+    "jr",
+}
 
 
 # Digits, signs and points inside math and code are swapped for private-use characters while the
@@ -141,12 +166,12 @@ def split_sentences(block: str) -> list[str]:
     an opening bracket, except after an abbreviation (e.g., et al., Fig.) or a lone initial."""
     sentences, start = [], 0
     for m in re.finditer(r"[.!?][\"')\]]*\s+(?=[A-Z0-9(\[\"'])", block):
-        before = block[start:m.start()]
+        before = block[start : m.start()]
         word = re.search(r"([\w.'’]+)$", before)
         last = word.group(1).lower().rstrip(".") if word else ""
         if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
             continue
-        sentences.append(block[start:m.end()].strip())
+        sentences.append(block[start : m.end()].strip())
         start = m.end()
     sentences.append(block[start:].strip())
     return [s for s in sentences if s]
@@ -158,6 +183,7 @@ def sentences(markdown: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- numbers
+
 
 @dataclass(frozen=True)
 class Num:
@@ -181,7 +207,7 @@ def numbers(text: str) -> list[Num]:
         value = sign * float(m.group(0).replace(",", ""))
         if sign < 0 and value == 0:
             value = -0.0
-        percent = bool(re.match(r"\s?%", text[m.end():m.end() + 2]))
+        percent = bool(re.match(r"\s?%", text[m.end() : m.end() + 2]))
         found.append(Num(value, start, m.end(), percent))
     return found
 
@@ -199,13 +225,20 @@ _HEDGE = r"(?:about|roughly|around|approximately|only|just|some|nearly|almost|up
 _SIGNED = rf"[-−+]?{_NUM}"
 _NUMBER_LIST = rf"{_SIGNED}(?:\s*%)?(?:\s*(?:,|and|to|–|—)\s*{_SIGNED}(?:\s*%)?)*"
 # "higher by N", "higher on average by N", "beats every standard model by N"
-_BY = re.compile(rf"\b(?P<word>{_COMPARATIVE})\b(?P<gap>(?:\s+[A-Za-z'’-]+){{0,4}}?)\s+by\s+(?:{_HEDGE})?(?P<nums>{_NUMBER_LIST})",
-                 re.I)
+_BY = re.compile(
+    rf"\b(?P<word>{_COMPARATIVE})\b(?P<gap>(?:\s+[A-Za-z'’-]+){{0,4}}?)\s+by\s+(?:{_HEDGE})?(?P<nums>{_NUMBER_LIST})",
+    re.I,
+)
 # "gains N points", "loses N"
-_VERB = re.compile(rf"\b(?P<word>gains?|gained|loses?|lost|drops?|dropped)\s+(?:{_HEDGE})?(?P<nums>{_NUMBER_LIST})", re.I)
+_VERB = re.compile(
+    rf"\b(?P<word>gains?|gained|loses?|lost|drops?|dropped)\s+(?:{_HEDGE})?(?P<nums>{_NUMBER_LIST})", re.I
+)
 # "N points higher"
-_AFTER = re.compile(rf"(?P<nums>{_SIGNED})\s*(?:%|points?|pp|percentage points?|accuracy points?)?\s+"
-                    rf"(?P<word>higher|lower|more|less|better|worse|above|below|larger|smaller|greater|fewer)\b", re.I)
+_AFTER = re.compile(
+    rf"(?P<nums>{_SIGNED})\s*(?:%|points?|pp|percentage points?|accuracy points?)?\s+"
+    rf"(?P<word>higher|lower|more|less|better|worse|above|below|larger|smaller|greater|fewer)\b",
+    re.I,
+)
 
 
 def _numbers_in(sentence: str, start: int, end: int) -> list[Num]:
@@ -223,7 +256,7 @@ def comparative_sign(sentence: str) -> bool:
                 return True
     for m in _AFTER.finditer(sentence):
         head = _numbers_in(sentence, *m.span("nums"))
-        before = sentence[:m.start()].rstrip()
+        before = sentence[: m.start()].rstrip()
         if head and _negative(head[0]) and not before.endswith(("by", "of")):
             return True
     return False
@@ -231,20 +264,36 @@ def comparative_sign(sentence: str) -> bool:
 
 # ----------------------------------------------------------------------------- rule 2: quantifiers
 
-_ITEMS = (r"images?|digits?|examples?|inputs?|draws?|samples?|points?|items?|cases?|pairs?|photos?|"
-          r"pictures?|instances?|trials?|attempts?|questions?|sentences?|reviews?|articles?|labels?|"
-          r"predictions?|test points?|test images?|queries|query|pixels?|words?|objects?|clips?|frames?")
+_ITEMS = (
+    r"images?|digits?|examples?|inputs?|draws?|samples?|points?|items?|cases?|pairs?|photos?|"
+    r"pictures?|instances?|trials?|attempts?|questions?|sentences?|reviews?|articles?|labels?|"
+    r"predictions?|test points?|test images?|queries|query|pixels?|words?|objects?|clips?|frames?"
+)
 _QUANTIFIERS = {  # quantifier -> (share is wrong when it is ...)
-    "most": ("below", 50.0), "the majority of": ("below", 50.0), "a majority of": ("below", 50.0),
-    "nearly all": ("below", 90.0), "almost all": ("below", 90.0), "virtually all": ("below", 90.0),
-    "all": ("below", 100.0), "every": ("below", 100.0), "each": ("below", 100.0),
-    "none of": ("above", 0.0), "no": ("above", 0.0), "few": ("above", 50.0), "very few": ("above", 50.0),
+    "most": ("below", 50.0),
+    "the majority of": ("below", 50.0),
+    "a majority of": ("below", 50.0),
+    "nearly all": ("below", 90.0),
+    "almost all": ("below", 90.0),
+    "virtually all": ("below", 90.0),
+    "all": ("below", 100.0),
+    "every": ("below", 100.0),
+    "each": ("below", 100.0),
+    "none of": ("above", 0.0),
+    "no": ("above", 0.0),
+    "few": ("above", 50.0),
+    "very few": ("above", 50.0),
 }
 _QUANT = "|".join(sorted((re.escape(q) for q in _QUANTIFIERS), key=len, reverse=True))
-_Q_ITEMS = re.compile(rf"\b(?P<q>{_QUANT})\s+(?:of\s+)?(?:(?:the|its|their|these|those|our|this|that)\s+)?"
-                      rf"(?:[A-Za-z-]+\s+){{0,2}}?(?:{_ITEMS})\b(?:\s+at\s+all)?\s*\((?P<paren>[^()]*)\)", re.I)
-_Q_BARE = re.compile(rf"\b(?P<q>most|few|very few|none)\s*\((?P<paren>[^()]*)\)", re.I)
-_SHARE = re.compile(rf"(?<![\w.])(?P<a>{_NUM})(?:\s*(?:–|—|-|to)\s*(?P<b>{_NUM}))?\s?%(?!\s*(?:interval|CI|confidence|level))")
+_Q_ITEMS = re.compile(
+    rf"\b(?P<q>{_QUANT})\s+(?:of\s+)?(?:(?:the|its|their|these|those|our|this|that)\s+)?"
+    rf"(?:[A-Za-z-]+\s+){{0,2}}?(?:{_ITEMS})\b(?:\s+at\s+all)?\s*\((?P<paren>[^()]*)\)",
+    re.I,
+)
+_Q_BARE = re.compile(r"\b(?P<q>most|few|very few|none)\s*\((?P<paren>[^()]*)\)", re.I)
+_SHARE = re.compile(
+    rf"(?<![\w.])(?P<a>{_NUM})(?:\s*(?:–|—|-|to)\s*(?P<b>{_NUM}))?\s?%(?!\s*(?:interval|CI|confidence|level))"
+)
 
 
 def shares(paren: str) -> list[float]:
@@ -283,15 +332,26 @@ def quantifier_share(sentence: str) -> bool:
 _SEP = r"\s*(?:,|;|to|–|—|\s-\s)\s*"
 _BRACKET = re.compile(rf"\[\s*(?P<lo>{_SIGNED})\s*%?{_SEP}(?P<hi>{_SIGNED})\s*%?\s*\]")
 _PAREN = re.compile(rf"\(\s*(?P<lo>{_SIGNED})\s*%?\s*(?:to|–|—)\s*(?P<hi>{_SIGNED})\s*%?\s*\)")
-_KEYWORD = re.compile(rf"\b(?:interval|CI)\b[^.;:\[\]()0-9]{{0,40}}?(?P<lo>{_SIGNED})\s*%?"
-                      rf"\s*(?:to|–|—|,|\s-\s)\s*(?P<hi>{_SIGNED})")
-_REFERENCE = re.compile(rf"\b(?P<word>below|above|less than|smaller than|lower than|greater than|"
-                        rf"larger than|higher than|exceeds?)\s+(?P<ref>{_SIGNED})(?!\.?\d)(?!\s*%?\s*(?:of|interval))", re.I)
-_DIFFERENCE = re.compile(r"\b(?P<word>higher|lower|beats?|beat|outperforms?|better|worse|more robust|less robust|"
-                         r"exceeds?)\b", re.I)
+_KEYWORD = re.compile(
+    rf"\b(?:interval|CI)\b[^.;:\[\]()0-9]{{0,40}}?(?P<lo>{_SIGNED})\s*%?"
+    rf"\s*(?:to|–|—|,|\s-\s)\s*(?P<hi>{_SIGNED})"
+)
+_REFERENCE = re.compile(
+    rf"\b(?P<word>below|above|less than|smaller than|lower than|greater than|"
+    rf"larger than|higher than|exceeds?)\s+(?P<ref>{_SIGNED})(?!\.?\d)(?!\s*%?\s*(?:of|interval))",
+    re.I,
+)
+_DIFFERENCE = re.compile(
+    r"\b(?P<word>higher|lower|beats?|beat|outperforms?|better|worse|more robust|less robust|"
+    r"exceeds?)\b",
+    re.I,
+)
 _NEGATION = re.compile(r"\b(not|no|never|cannot|can't|neither|nor|whether|if|without)\b|n't\b", re.I)
-_UNDECIDED = re.compile(r"cannot tell|can't tell|does not show|do not show|no evidence|"
-                        r"\b(contains?|includes?|straddles?|covers?)\s+(0|1|zero|one|the reference)\b", re.I)
+_UNDECIDED = re.compile(
+    r"cannot tell|can't tell|does not show|do not show|no evidence|"
+    r"\b(contains?|includes?|straddles?|covers?)\s+(0|1|zero|one|the reference)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -318,6 +378,7 @@ def intervals(sentence: str) -> list[Interval]:
 def _nearest(ivs: list[Interval], start: int, end: int) -> Interval | None:
     def distance(iv: Interval) -> int:
         return max(iv.start - end, start - iv.end, 0)
+
     return min(ivs, key=distance) if ivs else None
 
 
@@ -342,7 +403,9 @@ def verdict_interval(sentence: str, previous: str = "") -> bool:
         before = intervals(previous) if previous and not _UNDECIDED.search(previous) else []
         return bool(before) and any(
             before[-1].lo <= numbers(m.group("ref"))[0].value <= before[-1].hi
-            for m in _REFERENCE.finditer(sentence) if not _negated(sentence, m.start()))
+            for m in _REFERENCE.finditer(sentence)
+            if not _negated(sentence, m.start())
+        )
     about_difference = bool(re.search(r"\bdifference|\bgap\b|\bby\s+[-−+]?\d|(?<![\w.])[-−+]\d", sentence, re.I))
     taken: list[tuple[int, int]] = []
     for m in _REFERENCE.finditer(sentence):
@@ -392,8 +455,12 @@ def placeholder(sentence: str) -> bool:
 
 # ----------------------------------------------------------------------------- sentences, cells, files
 
-CHECKS = {"comparative-sign": comparative_sign, "quantifier-share": quantifier_share,
-          "verdict-interval": verdict_interval, "placeholder": placeholder}
+CHECKS = {
+    "comparative-sign": comparative_sign,
+    "quantifier-share": quantifier_share,
+    "verdict-interval": verdict_interval,
+    "placeholder": placeholder,
+}
 
 
 def check_sentence(sentence: str, with_data: bool = True, previous: str = "") -> list[str]:
@@ -441,8 +508,11 @@ def markdown_cells(nb, profile: str = "cpu") -> list[tuple[int, str]]:
     the values its run glued (:func:`reliable_ml.course.results.glued_in`)."""
     meta = nb.metadata.get("reliable_ml", {})
     if meta.get("readable_copy_of"):
-        return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
-                and not c.source.lstrip("> ").startswith("**Readable copy of this chapter.**")]
+        return [
+            (i, c.source)
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and not c.source.lstrip("> ").startswith("**Readable copy of this chapter.**")
+        ]
     from reliable_ml.course import readable
     from reliable_ml.course.results import glued_in
 
@@ -503,13 +573,15 @@ def default_paths(profile: str = "cpu", lab: Path = LAB_DIR, build_dir: Path | N
     return paths
 
 
-def book_findings(profile: str, executed: Path, lab: Path | None = LAB_DIR,
-                  results_dir: Path | None = None) -> list[Finding]:
+def book_findings(
+    profile: str, executed: Path, lab: Path | None = LAB_DIR, results_dir: Path | None = None
+) -> list[Finding]:
     """What ``make book`` checks after the build: the executed pages in ``executed`` and the
     readable copies in ``lab`` (``None``: none; the book passes them for the cpu profile, whose
     numbers they quote)."""
-    paths = ([Path(lab)] if lab is not None and Path(lab).is_dir() else []) + \
-            ([Path(executed)] if Path(executed).is_dir() else [])
+    paths = ([Path(lab)] if lab is not None and Path(lab).is_dir() else []) + (
+        [Path(executed)] if Path(executed).is_dir() else []
+    )
     return check_paths(paths, profile, results_dir)
 
 

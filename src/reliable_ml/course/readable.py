@@ -20,6 +20,7 @@ chapter; a Markdown cell after the install cell says where the numbers in the te
 ``python -m reliable_ml readable`` (and ``make book`` after a cpu run) regenerates the copies;
 a test checks that the committed ones match the chapters and the committed cpu results.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,17 +36,36 @@ LAB_DIR = PROJECT_ROOT / "lab"
 BIB = PROJECT_ROOT / "book" / "references.bib"
 PLACEHOLDER = "[value from the {profile} run]"
 NOT_MEASURED = "[not measured in the {profile} run]"
-ADMONITIONS = {"note", "warning", "important", "tip", "hint", "caution", "attention", "danger",
-               "error", "seealso", "admonition", "margin", "sidebar", "topic", "dropdown", "epigraph"}
+ADMONITIONS = {
+    "note",
+    "warning",
+    "important",
+    "tip",
+    "hint",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "admonition",
+    "margin",
+    "sidebar",
+    "topic",
+    "dropdown",
+    "epigraph",
+}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,}|:{3,})(?P<rest>.*)$")
 _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*)$")
 _ROLE = re.compile(r"\{(?P<name>[\w:.-]+)\}`(?P<body>[^`]*)`")
 # a role; a glue role the author wrapped in backticks (`{glue:text}`name``, meant as code); a code span
-_INLINE = re.compile(r"`\{(?P<wname>glue[\w:.-]*)\}`(?P<wbody>[^`]*)``"
-                     r"|\{(?P<name>[\w:.-]+)\}`(?P<body>[^`]*)`|(?P<ticks>`+).+?(?P=ticks)")
+_INLINE = re.compile(
+    r"`\{(?P<wname>glue[\w:.-]*)\}`(?P<wbody>[^`]*)``"
+    r"|\{(?P<name>[\w:.-]+)\}`(?P<body>[^`]*)`|(?P<ticks>`+).+?(?P=ticks)"
+)
 
 
 # ----------------------------------------------------------------------------- bibliography
+
 
 @dataclass(frozen=True)
 class Work:
@@ -82,13 +102,21 @@ def _bibliography(path: str, stamp: float) -> dict[str, Work]:
     for key, entry in db.entries.items():
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         last = tuple(_latex_text(" ".join(p.prelast_names + p.last_names)) for p in people)
-        full_names = ", ".join(_latex_text(" ".join(p.last_names)) + (
-            ", " + " ".join(n[0] + "." for n in p.first_names + p.middle_names if n) if p.first_names else "")
-            for p in people)
+        full_names = ", ".join(
+            _latex_text(" ".join(p.last_names))
+            + (", " + " ".join(n[0] + "." for n in p.first_names + p.middle_names if n) if p.first_names else "")
+            for p in people
+        )
         fields = entry.fields
         year = fields.get("year", "n.d.")
-        venue = fields.get("journal") or fields.get("booktitle") or fields.get("publisher") or \
-            fields.get("howpublished") or fields.get("note") or ""
+        venue = (
+            fields.get("journal")
+            or fields.get("booktitle")
+            or fields.get("publisher")
+            or fields.get("howpublished")
+            or fields.get("note")
+            or ""
+        )
         title = _latex_text(fields.get("title", key))
         full = f"{full_names} ({year}). *{title}*" + ("" if title[-1:] in ".?!" else ".")
         full += f" {_latex_text(venue)}." if venue else ""
@@ -105,6 +133,7 @@ def bibliography(path: Path = BIB) -> dict[str, Work]:
 
 
 # ----------------------------------------------------------------------------- rendering
+
 
 @dataclass
 class Context:
@@ -218,10 +247,12 @@ def _role(match: re.Match, ctx: Context) -> str:
 
 def render_inline(text: str, ctx: Context) -> str:
     """Replace every role in ``text`` (not inside code spans) by readable text."""
+
     def one(m: re.Match) -> str:
         if m.group("wname"):
             return "`" + _paste(m.group("wbody"), m.group("wname"), ctx) + "`"
         return _role(m, ctx) if m.group("name") else m.group(0)
+
     return _INLINE.sub(one, text)
 
 
@@ -235,7 +266,7 @@ def _options(body: list[str]) -> tuple[dict[str, str], list[str]]:
             for line in lines[1:end]:
                 key, _, value = line.partition(":")
                 options[key.strip()] = value.strip()
-            lines = lines[end + 1:]
+            lines = lines[end + 1 :]
     while lines and re.match(r"^\s*:[\w-]+:", lines[0]):
         key, _, value = lines.pop(0).strip()[1:].partition(":")
         options[key.strip()] = value.strip()
@@ -271,8 +302,11 @@ def _directive(name: str, arg: str, body: list[str], ctx: Context) -> str:
     if name in ("figure", "image"):
         return f"![{inner or options.get('alt', '')}]({arg})"
     if name.startswith("glue"):
-        shown = _paste(arg, "glue:text" if name != "glue:md" else "glue:md", ctx) if name != "glue:figure" \
+        shown = (
+            _paste(arg, "glue:text" if name != "glue:md" else "glue:md", ctx)
+            if name != "glue:figure"
             else f"*(The figure `{arg}` is drawn when you run the cells of this section.)*"
+        )
         return shown + ("\n\n" + inner if inner else "")
     if name in ADMONITIONS:
         title = arg if name == "admonition" and arg else name.replace("seealso", "see also").capitalize()
@@ -295,14 +329,14 @@ def render_markdown(text: str, ctx: Context) -> str:
             marker, rest = fence.group("fence"), fence.group("rest").strip()
             close = re.compile(rf"^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
             end = next((j for j in range(i + 1, len(lines)) if close.match(lines[j])), len(lines))
-            body = lines[i + 1:end]
+            body = lines[i + 1 : end]
             directive = _DIRECTIVE.match(rest)
             if directive and (marker[0] != ":" or True):
                 out.append(_directive(directive.group("name"), directive.group("arg"), body, ctx))
             elif marker[0] == ":":  # a colon fence without a directive: keep its content
                 out.append(render_markdown("\n".join(body), ctx))
             else:  # a code block: verbatim
-                out.extend(lines[i:end + 1])
+                out.extend(lines[i : end + 1])
             i = end + 1
             continue
         stripped = line.strip()
@@ -317,6 +351,7 @@ def render_markdown(text: str, ctx: Context) -> str:
 
 
 # ----------------------------------------------------------------------------- notebooks
+
 
 def _source(stem: str, notebooks: Path) -> Path:
     path = Path(notebooks) / f"{stem}.py"
@@ -335,25 +370,35 @@ def load_results(stem: str, profile: str = "cpu", results_dir: Path | None = Non
 def provenance(stem: str, record: dict | None, profile: str) -> str:
     """The Markdown cell that opens a readable copy: where its numbers come from."""
     where = f"`results/{profile}/{stem}.json`"
-    head = (f"> **Readable copy of this chapter.** The book renders this chapter from "
-            f"`notebooks/{stem}.py`; this copy has its text rendered for Jupyter, Binder and Colab.")
+    head = (
+        f"> **Readable copy of this chapter.** The book renders this chapter from "
+        f"`notebooks/{stem}.py`; this copy has its text rendered for Jupyter, Binder and Colab."
+    )
     if record is None:
-        body = (f"No {profile} run of this chapter is recorded yet ({where} is missing), so every "
-                f"number in the text reads {PLACEHOLDER.format(profile=profile)}.")
+        body = (
+            f"No {profile} run of this chapter is recorded yet ({where} is missing), so every "
+            f"number in the text reads {PLACEHOLDER.format(profile=profile)}."
+        )
     else:
         seconds = record.get("wall_seconds")
         took = f", {seconds / 60:.1f} min" if isinstance(seconds, (int, float)) else ""
-        run = (f"the {profile} run recorded in {where} (commit `{record.get('commit', 'unknown')}`, "
-               f"device {record.get('device', 'unknown')}{took}, {str(record.get('created', ''))[:10]})")
+        run = (
+            f"the {profile} run recorded in {where} (commit `{record.get('commit', 'unknown')}`, "
+            f"device {record.get('device', 'unknown')}{took}, {str(record.get('created', ''))[:10]})"
+        )
         if record.get("glued"):
             body = f"The numbers in the text come from {run}."
         else:
-            body = (f"The results of {run} predate the recording of the numbers quoted in the text, "
-                    f"so they read {PLACEHOLDER.format(profile=profile)}; running the chapter again "
-                    f"(`python -m reliable_ml run {stem[:2]} --profile {profile}`) records them.")
-    tail = ("The cells you run print your own numbers, which can differ from those in the text "
-            "(other data, hardware or settings). Run the first cell first: on Colab it installs "
-            "the course package.")
+            body = (
+                f"The results of {run} predate the recording of the numbers quoted in the text, "
+                f"so they read {PLACEHOLDER.format(profile=profile)}; running the chapter again "
+                f"(`python -m reliable_ml run {stem[:2]} --profile {profile}`) records them."
+            )
+    tail = (
+        "The cells you run print your own numbers, which can differ from those in the text "
+        "(other data, hardware or settings). Run the first cell first: on Colab it installs "
+        "the course package."
+    )
     return "\n".join([head, ">", _quote(body), ">", _quote(tail)])
 
 
@@ -365,8 +410,9 @@ def references(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def render_readable(stem: str, profile: str = "cpu", *, notebooks: Path | None = None,
-                    results_dir: Path | None = None, bib: Path = BIB):
+def render_readable(
+    stem: str, profile: str = "cpu", *, notebooks: Path | None = None, results_dir: Path | None = None, bib: Path = BIB
+):
     """The readable copy of chapter ``stem`` (an ``nbformat`` notebook) with the numbers of its
     ``profile`` run. Returns ``(notebook, context)``; the context lists what was pasted and cited."""
     import nbformat
@@ -398,8 +444,7 @@ def render_readable(stem: str, profile: str = "cpu", *, notebooks: Path | None =
     out.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
-        "reliable_ml": {"readable_copy_of": f"notebooks/{stem}.py",
-                        "numbers_from": f"results/{profile}/{stem}.json"},
+        "reliable_ml": {"readable_copy_of": f"notebooks/{stem}.py", "numbers_from": f"results/{profile}/{stem}.json"},
     }
     return out, ctx
 
@@ -410,8 +455,9 @@ def text_of(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def write_all(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path | None = None,
-              results_dir: Path | None = None) -> list[Path]:
+def write_all(
+    profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path | None = None, results_dir: Path | None = None
+) -> list[Path]:
     """Write the readable copy of every chapter into ``folder`` (removing copies of chapters
     that no longer exist); return the files that changed."""
     from reliable_ml.course.runner import NOTEBOOK_DIR
@@ -435,8 +481,9 @@ def write_all(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path |
     return changed
 
 
-def out_of_sync(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path | None = None,
-                results_dir: Path | None = None) -> list[str]:
+def out_of_sync(
+    profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path | None = None, results_dir: Path | None = None
+) -> list[str]:
     """Readable copies in ``folder`` that differ from what :func:`write_all` would write now
     (missing, stale or changed), by file name."""
     from reliable_ml.course.runner import NOTEBOOK_DIR
@@ -451,6 +498,7 @@ def out_of_sync(profile: str = "cpu", folder: Path = LAB_DIR, *, notebooks: Path
             problems.append(f"{path.name} (missing)")
         elif path.read_text() != text_of(nb):
             problems.append(f"{path.name} (differs)")
-    problems += [f"{p.name} (no such chapter)" for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
-                 if p.stem not in stems]
+    problems += [
+        f"{p.name} (no such chapter)" for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")) if p.stem not in stems
+    ]
     return problems

@@ -8,6 +8,7 @@ chapter's prose (``name -> value``, from :func:`reliable_ml.course.glue.glued_va
 completes it from the executed notebook, see :func:`record_glued`). The book's scorecard reads
 these files only; the readable copies of the chapters fill their prose from ``glued``.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -21,12 +22,23 @@ from typing import Any
 
 import numpy as np
 
-from reliable_ml.util import cachestats
 from reliable_ml.settings import check_profile
+from reliable_ml.util import cachestats
 
 ENV_RESULTS = "RELIABLE_ML_RESULTS"
-META_KEYS = ("notebook", "profile", "data_source", "device", "torch_version", "wall_seconds",
-             "commit", "created", "seed", "model_cache", "glued")
+META_KEYS = (
+    "notebook",
+    "profile",
+    "data_source",
+    "device",
+    "torch_version",
+    "wall_seconds",
+    "commit",
+    "created",
+    "seed",
+    "model_cache",
+    "glued",
+)
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -49,11 +61,29 @@ def git_commit() -> str:
     """Short hash of HEAD (``-dirty`` if tracked files other than the run outputs
     :data:`RUN_OUTPUTS` have changes), or ``unknown``."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                *(f":(exclude){folder}" for folder in RUN_OUTPUTS)],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                *(f":(exclude){folder}" for folder in RUN_OUTPUTS),
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -80,8 +110,16 @@ def to_jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a results file: {value!r}")
 
 
-def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
-         wall_seconds: float, device: str, **extra: Any) -> Path:
+def save(
+    notebook: str,
+    profile: str,
+    figures: dict,
+    *,
+    data_source: str | dict,
+    wall_seconds: float,
+    device: str,
+    **extra: Any,
+) -> Path:
     """Write the results JSON atomically and return its path.
 
     ``figures`` are the notebook's key numbers; their names must not collide with
@@ -99,11 +137,17 @@ def save(notebook: str, profile: str, figures: dict, *, data_source: str | dict,
     stem = Path(notebook).stem
     glued = extra.pop("glued", None)
     record = {
-        "notebook": stem, "profile": profile, "data_source": data_source, "device": device,
-        "torch_version": torch.__version__, "wall_seconds": round(float(wall_seconds), 2),
+        "notebook": stem,
+        "profile": profile,
+        "data_source": data_source,
+        "device": device,
+        "torch_version": torch.__version__,
+        "wall_seconds": round(float(wall_seconds), 2),
         "model_cache": cachestats.summary(),  # models this run loaded from / trained into the caches
-        "commit": git_commit(), "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        **extra, **figures,
+        "commit": git_commit(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **extra,
+        **figures,
     }
     if glued:
         record["glued"] = glued
@@ -187,8 +231,9 @@ def load(notebook: str, profile: str) -> dict:
     """Read one results file; ``FileNotFoundError`` names the path and how to produce it."""
     path = results_root() / check_profile(profile) / f"{Path(notebook).stem}.json"
     if not path.exists():
-        raise FileNotFoundError(f"no results at {path}: run `python -m reliable_ml run "
-                                f"{Path(notebook).stem} --profile {profile}`")
+        raise FileNotFoundError(
+            f"no results at {path}: run `python -m reliable_ml run {Path(notebook).stem} --profile {profile}`"
+        )
     return _read(path)
 
 
@@ -201,11 +246,12 @@ def _read(path: Path) -> dict:
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise ValueError(f"results file {path} is not valid JSON ({exc}): re-run its notebook "
-                         "to rewrite it") from None
+        raise ValueError(f"results file {path} is not valid JSON ({exc}): re-run its notebook to rewrite it") from None
     if not isinstance(record, dict):
-        raise ValueError(f"results file {path} holds a {type(record).__name__}, expected an object "
-                         "of figures: re-run its notebook to rewrite it")
+        raise ValueError(
+            f"results file {path} holds a {type(record).__name__}, expected an object "
+            "of figures: re-run its notebook to rewrite it"
+        )
     return record
 
 

@@ -1,4 +1,5 @@
 """The small object a notebook carries from its first cell to its results file."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from reliable_ml.util.env import device, device_name, seed_everything
 from reliable_ml.settings import check_profile
+from reliable_ml.util.env import device, device_name, seed_everything
 
 
 @dataclass
@@ -31,8 +32,16 @@ class Run:
         from reliable_ml.course.results import save
 
         extra.setdefault("glued", glued_values())
-        return save(self.notebook, self.profile, figures, data_source=data_source,
-                    wall_seconds=self.wall_seconds, device=device_name(self.device), seed=self.seed, **extra)
+        return save(
+            self.notebook,
+            self.profile,
+            figures,
+            data_source=data_source,
+            wall_seconds=self.wall_seconds,
+            device=device_name(self.device),
+            seed=self.seed,
+            **extra,
+        )
 
 
 def start(notebook: str, profile: str, seed: int = 0) -> Run:
@@ -40,6 +49,7 @@ def start(notebook: str, profile: str, seed: int = 0) -> Run:
     check_profile(profile)
     seed_everything(seed)
     run = Run(notebook=Path(notebook).stem, profile=profile, seed=seed, device=device())
-    print(f"{run.notebook}: profile={profile}, device={device_name(run.device)}, "
-          f"torch {torch.__version__}, seed={seed}")
+    print(
+        f"{run.notebook}: profile={profile}, device={device_name(run.device)}, torch {torch.__version__}, seed={seed}"
+    )
     return run

@@ -4,6 +4,7 @@ Sources are the Jupytext percent files ``notebooks/NN_name.py``; each is convert
 notebook in memory, its ``parameters`` cell is read to validate ``-p KEY VALUE`` overrides
 *before* any cell runs, and papermill executes it into ``_build/executed/<profile>/``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reliable_ml.course import build_cache
+from reliable_ml import settings
+from reliable_ml.course import build_cache, results
+from reliable_ml.course.results import PROJECT_ROOT
 from reliable_ml.settings import PROFILES, check_profile
 from reliable_ml.util.progress import ENV_HEADLESS
-from reliable_ml import settings
-from reliable_ml.course import results
-from reliable_ml.course.results import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 # The folder that holds `_build/` (executed notebooks, staged site, HTML): the project, unless
@@ -37,8 +37,9 @@ class NotebookFailed(RuntimeError):
         self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
         where = f"cell {cell} (counting from 1)" if cell is not None else "an unknown cell"
         first = source.strip().splitlines()[0] if source.strip() else ""
-        super().__init__(f"notebook {notebook} failed in {where}"
-                         + (f" ({first[:80]!r})" if first else "") + f": {ename}: {evalue}")
+        super().__init__(
+            f"notebook {notebook} failed in {where}" + (f" ({first[:80]!r})" if first else "") + f": {ename}: {evalue}"
+        )
 
 
 def discover(names: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -56,8 +57,9 @@ def discover(names: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> lis
         if path.suffix in (".py", ".ipynb") and path.exists():
             chosen.append(path.with_suffix(".py") if path.with_suffix(".py").exists() else path)
             continue
-        matches = [p for p in available if p.stem == path.stem] or \
-                  [p for p in available if p.stem.startswith(path.stem)]
+        matches = [p for p in available if p.stem == path.stem] or [
+            p for p in available if p.stem.startswith(path.stem)
+        ]
         if len(matches) != 1:
             stems = ", ".join(p.stem for p in available) or "(none)"
             what = "matches several" if matches else "matches no"
@@ -149,8 +151,10 @@ def resolve_parameters(nb_name: str, defaults: dict[str, Any], overrides: dict[s
     (:func:`reliable_ml.settings.row`): e.g. ``-p seeds 0`` is refused here, before any cell runs."""
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook {nb_name}; "
-                         f"its parameters cell sets: {', '.join(sorted(defaults))}")
+        raise ValueError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook {nb_name}; "
+            f"its parameters cell sets: {', '.join(sorted(defaults))}"
+        )
     checked = {k: coerce(k, v, defaults[k]) for k, v in overrides.items()}
     rows = settings.table(nb_name)
     profile = checked.get("profile", defaults.get("profile"))
@@ -221,9 +225,15 @@ def _kernel_env():
                         os.environ[key] = value
 
 
-def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
-            out_dir: Path | None = None, progress: bool = True, timeout_s: int | None = None,
-            cache: bool = False) -> Outcome:
+def execute(
+    src: Path,
+    profile: str,
+    overrides: dict[str, Any] | None = None,
+    out_dir: Path | None = None,
+    progress: bool = True,
+    timeout_s: int | None = None,
+    cache: bool = False,
+) -> Outcome:
     """Execute one notebook in ``profile``; return where it went, how long, and any failure.
 
     With ``cache=True`` the notebook is not executed again when its cache key (source, package
@@ -241,8 +251,10 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
     table = settings.values(src.stem, profile)  # the chapter's row for this profile
     extra = sorted(set(table) - set(defaults))
     if extra:
-        raise ValueError(f"settings table of {src.stem} has field(s) {extra} that its parameters cell "
-                         f"does not set; add them to the parameters cell")
+        raise ValueError(
+            f"settings table of {src.stem} has field(s) {extra} that its parameters cell "
+            f"does not set; add them to the parameters cell"
+        )
     params = resolve_parameters(src.stem, defaults, {**table, **(overrides or {}), "profile": profile})
     output = out_dir / f"{src.stem}.ipynb"
     cache_key = build_cache.cache_key(src, profile, params)
@@ -256,9 +268,16 @@ def execute(src: Path, profile: str, overrides: dict[str, Any] | None = None,
             # the kernel starts in the chapter's folder through nbclient's resources, not papermill's
             # cwd=, which chdirs this whole process: with chapters side by side (jobs > 1), one
             # thread's chdir moved another's kernel to the wrong folder
-            pm.execute_notebook(nb, str(output), parameters=params, kernel_name="python3",
-                                progress_bar=progress, log_output=False, execution_timeout=timeout_s,
-                                resources={"metadata": {"path": str(src.parent.resolve())}})
+            pm.execute_notebook(
+                nb,
+                str(output),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=progress,
+                log_output=False,
+                execution_timeout=timeout_s,
+                resources={"metadata": {"path": str(src.parent.resolve())}},
+            )
     except pm.PapermillExecutionError as exc:
         # papermill counts its injected-parameters cell; report the position in the source, from 1
         cell = exc.cell_index + 1 - (exc.cell_index > _parameters_index(nb))
@@ -296,9 +315,15 @@ def _report(outcome: Outcome, profile: str, header: bool) -> None:
         print(f"    {outcome.error}", flush=True)
 
 
-def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None = None,
-        out_dir: Path | None = None, progress: bool = True, cache: bool = False,
-        jobs: int = 1) -> list[Outcome]:
+def run(
+    names: list[str] | None,
+    profile: str,
+    overrides: dict[str, Any] | None = None,
+    out_dir: Path | None = None,
+    progress: bool = True,
+    cache: bool = False,
+    jobs: int = 1,
+) -> list[Outcome]:
     """Validate every selected notebook's parameters, then execute them.
 
     With ``cache=True`` (``make book``), notebooks whose cache key is unchanged are reused.
@@ -335,5 +360,15 @@ def run(names: list[str] | None, profile: str, overrides: dict[str, Any] | None 
         return list(pool.map(one, sources))
 
 
-__all__ = ["PROFILES", "NotebookFailed", "Outcome", "coerce", "discover", "execute",
-           "parameters_of", "read_notebook", "resolve_parameters", "run"]
+__all__ = [
+    "PROFILES",
+    "NotebookFailed",
+    "Outcome",
+    "coerce",
+    "discover",
+    "execute",
+    "parameters_of",
+    "read_notebook",
+    "resolve_parameters",
+    "run",
+]

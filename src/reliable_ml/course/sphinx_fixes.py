@@ -11,6 +11,7 @@
 
 Enabled in ``_config.yml`` under ``sphinx.extra_extensions``.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,6 +56,7 @@ def readable_url(url: str, pagename: str) -> str:
 
 def launch_readable_copies(app, pagename, templatename, context, doctree) -> None:
     """Point the Binder/Colab/JupyterHub buttons of chapter pages at the readable copies."""
+
     def walk(buttons):
         for button in buttons or []:
             if isinstance(button, dict):
@@ -62,8 +64,10 @@ def launch_readable_copies(app, pagename, templatename, context, doctree) -> Non
                     walk(button.get("buttons"))
                 elif isinstance(button.get("url"), str) and button.get("text") != "Download":
                     button["url"] = readable_url(button["url"], pagename)
-    launch = [b for b in context.get("header_buttons", []) or []
-              if isinstance(b, dict) and b.get("label") == "launch-buttons"]
+
+    launch = [
+        b for b in context.get("header_buttons", []) or [] if isinstance(b, dict) and b.get("label") == "launch-buttons"
+    ]
     walk(launch)
 
 

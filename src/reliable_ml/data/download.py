@@ -1,4 +1,5 @@
 """Checksummed downloads with a progress bar, written atomically (temporary file + rename)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,9 +8,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from reliable_ml.util.progress import tqdm
-
 from reliable_ml.data.root import DataCorrupt
+from reliable_ml.util.progress import tqdm
 
 TIMEOUT_S = 30
 

@@ -5,6 +5,7 @@
 :func:`ensure_file` returns a file under the data root, downloading it from upstream and
 checking its checksum when it is absent.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def _source_of(rel: str) -> tuple[str, dict]:
 def upstream_url(rel: str) -> str:
     """Upstream address of a manifest file given by its path relative to the data root."""
     _, src = _source_of(rel)
-    return RAW_URL.format(repo=src["repo"], branch=src["branch"], path=rel[len(src["strip"]):])
+    return RAW_URL.format(repo=src["repo"], branch=src["branch"], path=rel[len(src["strip"]) :])
 
 
 def ensure_file(rel: str, root: Path | str | None = None, download: bool = True) -> Path:

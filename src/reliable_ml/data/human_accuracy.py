@@ -20,6 +20,7 @@ full-precision fractions (each accuracy is k / n for the same n), and for all im
 equal the table's sizes. Everything is validated; a file that does not parse raises
 ``DataCorrupt`` saying what was expected.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reliable_ml.data.root import DataCorrupt, data_root
 from reliable_ml.data.files import ensure_file
+from reliable_ml.data.root import DataCorrupt, data_root
 
 NOTEBOOK = "imagenet-human-accuracy/generate_main_plots.ipynb"
 LABELERS: tuple[str, ...] = ("human_a", "human_b", "human_c", "human_d", "human_e")
-SUBSET_TITLES = {"imagenet vs imagenetv2": "all_images", "objects_only": "objects_only",
-                 "no_dogs": "no_dogs", "fast_images": "fast_images"}
+SUBSET_TITLES = {
+    "imagenet vs imagenetv2": "all_images",
+    "objects_only": "objects_only",
+    "no_dogs": "no_dogs",
+    "fast_images": "fast_images",
+}
 ALIASES = {"instagram-48d": "instagram_model_48d"}  # the blocks' name -> the table's name, same model
 
 _CALL = re.compile(r"make_fig\(\s*h_a\s*,\s*df\s*,\s*(['\"])(?P<title>.+?)\1")
@@ -117,7 +122,7 @@ def parse_table(text: str, path="<notebook>") -> tuple[pd.DataFrame, int]:
     if not shape:
         raise DataCorrupt(path, "the printed table has no '[N rows x M columns]' line")
     n_rows, n_cols = int(shape["rows"]), int(shape["cols"])
-    groups = [g for g in re.split(r"\n\s*\n", text[:shape.start()]) if g.strip()]
+    groups = [g for g in re.split(r"\n\s*\n", text[: shape.start()]) if g.strip()]
     parts = []
     for group in groups:
         lines = [ln.rstrip().rstrip("\\").rstrip() for ln in group.splitlines() if ln.strip()]
@@ -134,11 +139,14 @@ def parse_table(text: str, path="<notebook>") -> tuple[pd.DataFrame, int]:
         raise DataCorrupt(path, "the printed table has no rows")
     table = pd.concat(parts, axis=1)
     if table.shape[1] != n_cols or table.isna().any().any():
-        raise DataCorrupt(path, f"the printed table has {table.shape[1]} columns (declared {n_cols}) "
-                                f"or rows missing from a column group")
+        raise DataCorrupt(
+            path,
+            f"the printed table has {table.shape[1]} columns (declared {n_cols}) or rows missing from a column group",
+        )
     if len(table) > n_rows or (len(table) and table.index.max() >= n_rows):
-        raise DataCorrupt(path, f"{len(table)} visible rows, up to row {table.index.max()}, in a "
-                                f"table declared with {n_rows} rows")
+        raise DataCorrupt(
+            path, f"{len(table)} visible rows, up to row {table.index.max()}, in a table declared with {n_rows} rows"
+        )
     for col in table.columns:
         converted = pd.to_numeric(table[col], errors="coerce")
         if converted.notna().all():
@@ -149,8 +157,9 @@ def parse_table(text: str, path="<notebook>") -> tuple[pd.DataFrame, int]:
 def _check_acc(frame: pd.DataFrame, what: str, path) -> None:
     values = frame[["val", "v2"]].to_numpy(dtype=float)
     if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 100:
-        raise DataCorrupt(path, f"{what}: accuracies must be percentages in [0, 100]; got "
-                                f"{values.min():.4g} to {values.max():.4g}")
+        raise DataCorrupt(
+            path, f"{what}: accuracies must be percentages in [0, 100]; got {values.min():.4g} to {values.max():.4g}"
+        )
 
 
 def read_notebook(path: Path | str) -> HumanAccuracy:
@@ -171,8 +180,9 @@ def read_notebook(path: Path | str) -> HumanAccuracy:
             if titles and out.get("output_type") == "stream" and "Slope" in text:
                 blocks = parse_blocks(text, path)
                 if len(blocks) != len(titles):
-                    raise DataCorrupt(path, f"{len(titles)} make_fig call(s) ({titles}) but {len(blocks)} "
-                                            f"printed result block(s)")
+                    raise DataCorrupt(
+                        path, f"{len(titles)} make_fig call(s) ({titles}) but {len(blocks)} printed result block(s)"
+                    )
                 for title, block in zip(titles, blocks):
                     name = SUBSET_TITLES.get(title.strip().lower(), title.strip())
                     frame = pd.DataFrame(block["rows"], index=["val", "v2"]).T
@@ -180,8 +190,10 @@ def read_notebook(path: Path | str) -> HumanAccuracy:
             elif out.get("output_type") == "execute_result" and _SHAPE.search(text) and "username" in text:
                 table, table_rows = parse_table(text, path)
     if "all_images" not in subsets:
-        raise DataCorrupt(path, "no printed result block for the figure 'ImageNet vs ImageNetV2' (all images); "
-                                f"found {sorted(subsets)}")
+        raise DataCorrupt(
+            path,
+            f"no printed result block for the figure 'ImageNet vs ImageNetV2' (all images); found {sorted(subsets)}",
+        )
     if table is None:
         raise DataCorrupt(path, "no printed data frame of classifiers ('[N rows x M columns]' with 'username')")
     for name, frame in subsets.items():
@@ -204,16 +216,20 @@ def read_notebook(path: Path | str) -> HumanAccuracy:
     for name, (val, v2) in subsets["all_images"].iterrows():  # the blocks agree with the table
         row = ALIASES.get(name, name)
         if row in table.index and (abs(table.loc[row, "val"] - val) > 0.011 or abs(table.loc[row, "v2"] - v2) > 0.011):
-            raise DataCorrupt(path, f"{name}: the printed block ({val:.2f}, {v2:.2f}) and the table "
-                                    f"({table.loc[row, 'val']}, {table.loc[row, 'v2']}) disagree")
+            raise DataCorrupt(
+                path,
+                f"{name}: the printed block ({val:.2f}, {v2:.2f}) and the table "
+                f"({table.loc[row, 'val']}, {table.loc[row, 'v2']}) disagree",
+            )
     n, inferred = {}, {}
     for name, frame in subsets.items():
         n_val = infer_denominator(frame["val"], max(n_all) if name != "all_images" else 100_000)
         n_v2 = infer_denominator(frame["v2"], max(n_all) if name != "all_images" else 100_000)
         if name == "all_images":
             if (n_val, n_v2) != n_all and (n_val is None or n_v2 is None or n_all[0] % n_val or n_all[1] % n_v2):
-                raise DataCorrupt(path, f"all images: the printed fractions imply ({n_val}, {n_v2}) images, the "
-                                        f"table says {n_all}")
+                raise DataCorrupt(
+                    path, f"all images: the printed fractions imply ({n_val}, {n_v2}) images, the table says {n_all}"
+                )
             n[name], inferred[name] = n_all, False
         elif n_val and n_v2:
             n[name], inferred[name] = (n_val, n_v2), True

@@ -6,6 +6,7 @@ cached as tensors under :func:`~reliable_ml.data.root.cache_dir`; the cache key 
 fingerprint of the source files (names, sizes, modification times), so a changed source is
 decoded again, and cache files are written atomically.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from reliable_ml.util.progress import tqdm
 
 from reliable_ml.data.root import DataCorrupt, DataUnavailable, cache_dir, data_root, display_path
+from reliable_ml.util.progress import tqdm
 
 IMAGE_NAMES: tuple[str, ...] = ("digits", "mnist", "cifar10", "cifar10-jpeg", "imagefolder:<path>")
 SPLITS: tuple[str, ...] = ("train", "test")
@@ -76,8 +77,9 @@ class ImageSet(NamedTuple):
     info: ImageSetInfo
 
 
-def load_images(name: str, split: str = "train", *, root: Path | str | None = None,
-                download: bool = True, fallback: bool = False) -> ImageSet:
+def load_images(
+    name: str, split: str = "train", *, root: Path | str | None = None, download: bool = True, fallback: bool = False
+) -> ImageSet:
     """Load an image dataset split as whole tensors.
 
     Args:
@@ -114,10 +116,10 @@ def load_images(name: str, split: str = "train", *, root: Path | str | None = No
             path = Path(name.split(":", 1)[1]).expanduser()
             folder = path / split if (path / split).is_dir() else path
             if not folder.is_dir():
-                raise DataUnavailable(name, path, "a local ImageFolder tree (no download)",
-                                      f"no folder {display_path(folder)}")
-            return _load_imagefolder(folder, name, split, f"ImageFolder {path.name}",
-                                     lossy=_mostly_jpeg(folder))
+                raise DataUnavailable(
+                    name, path, "a local ImageFolder tree (no download)", f"no folder {display_path(folder)}"
+                )
+            return _load_imagefolder(folder, name, split, f"ImageFolder {path.name}", lossy=_mostly_jpeg(folder))
     except DataUnavailable as err:
         if not fallback:
             raise
@@ -126,12 +128,15 @@ def load_images(name: str, split: str = "train", *, root: Path | str | None = No
 
 
 def _fallback(name: str, split: str, err: DataUnavailable) -> ImageSet:
-    message = (f"FALLBACK: {name!r} is not available ({err}). Using scikit-learn's bundled "
-               f"8x8 'digits' instead; numbers from this run are NOT {name} numbers.")
+    message = (
+        f"FALLBACK: {name!r} is not available ({err}). Using scikit-learn's bundled "
+        f"8x8 'digits' instead; numbers from this run are NOT {name} numbers."
+    )
     warnings.warn(message, RuntimeWarning, stacklevel=3)
     x, y, info = _load_digits(split)
-    info = replace(info, source=f"scikit-learn digits (fallback: {name} unavailable)",
-                   fallback_from=name, notes=(message,))
+    info = replace(
+        info, source=f"scikit-learn digits (fallback: {name} unavailable)", fallback_from=name, notes=(message,)
+    )
     return ImageSet(x, y, info)
 
 
@@ -146,14 +151,22 @@ def _load_digits(split: str) -> ImageSet:
 
     bunch = load_digits()
     images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
-    idx_train, idx_test = train_test_split(np.arange(len(images)), test_size=0.25,
-                                           stratify=bunch.target, random_state=0)
+    idx_train, idx_test = train_test_split(
+        np.arange(len(images)), test_size=0.25, stratify=bunch.target, random_state=0
+    )
     idx = idx_train if split == "train" else idx_test
     x = torch.from_numpy(images[idx]).unsqueeze(1).contiguous()
     y = torch.from_numpy(bunch.target[idx].astype(np.int64))
-    info = ImageSetInfo("digits", split, SOURCE_LABEL["digits"], len(y),
-                        tuple(str(c) for c in range(10)), tuple(x.shape[1:]), lossy=False,
-                        location="sklearn.datasets.load_digits")
+    info = ImageSetInfo(
+        "digits",
+        split,
+        SOURCE_LABEL["digits"],
+        len(y),
+        tuple(str(c) for c in range(10)),
+        tuple(x.shape[1:]),
+        lossy=False,
+        location="sklearn.datasets.load_digits",
+    )
     return ImageSet(x, y, info)
 
 
@@ -167,8 +180,7 @@ def _check_idx(path: Path, ndim: int) -> tuple[int, ...]:
         raise DataCorrupt(path, f"file of {size} bytes is shorter than an IDX header")
     zero, dtype_code, nd = struct.unpack(">HBB", header[:4])
     if zero != 0 or dtype_code != 0x08 or nd != ndim:
-        raise DataCorrupt(path, f"not an IDX uint8 file with {ndim} dims "
-                                f"(magic {header[:4].hex()})")
+        raise DataCorrupt(path, f"not an IDX uint8 file with {ndim} dims (magic {header[:4].hex()})")
     dims = struct.unpack(f">{ndim}I", header[4:])
     expected = 4 + 4 * ndim + int(np.prod(dims))
     if size != expected:
@@ -199,8 +211,16 @@ def _load_mnist(root: Path, split: str, download: bool) -> ImageSet:
         return ds.data.unsqueeze(1).contiguous(), ds.targets.long(), tuple(str(c) for c in range(10))
 
     x, y, classes = _cached("mnist", split, files, decode)
-    info = ImageSetInfo("mnist", split, SOURCE_LABEL["mnist"], len(y), classes,
-                        tuple(x.shape[1:]), lossy=False, location=display_path(raw))
+    info = ImageSetInfo(
+        "mnist",
+        split,
+        SOURCE_LABEL["mnist"],
+        len(y),
+        classes,
+        tuple(x.shape[1:]),
+        lossy=False,
+        location=display_path(raw),
+    )
     return ImageSet(x, y, info)
 
 
@@ -227,8 +247,16 @@ def _load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
         return x, torch.tensor(ds.targets, dtype=torch.int64), tuple(ds.classes)
 
     x, y, classes = _cached("cifar10", split, files, decode)
-    info = ImageSetInfo("cifar10", split, SOURCE_LABEL["cifar10"], len(y), classes,
-                        tuple(x.shape[1:]), lossy=False, location=display_path(folder))
+    info = ImageSetInfo(
+        "cifar10",
+        split,
+        SOURCE_LABEL["cifar10"],
+        len(y),
+        classes,
+        tuple(x.shape[1:]),
+        lossy=False,
+        location=display_path(folder),
+    )
     return ImageSet(x, y, info)
 
 
@@ -241,12 +269,14 @@ def _list_imagefolder(folder: Path) -> tuple[tuple[str, ...], list[tuple[str, in
     items: list[tuple[str, int]] = []
     for label, cls in enumerate(classes):
         base = os.path.join(folder, cls)
-        names = sorted(e.name for e in os.scandir(base)
-                       if os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file())
+        names = sorted(
+            e.name for e in os.scandir(base) if os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file()
+        )
         items.extend((os.path.join(base, n), label) for n in names)
     if not items:
-        raise DataCorrupt(folder, f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) "
-                                  f"in {len(classes)} class folders")
+        raise DataCorrupt(
+            folder, f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {len(classes)} class folders"
+        )
     return classes, items
 
 
@@ -284,19 +314,28 @@ def _load_imagefolder(folder: Path, name: str, split: str, source: str, lossy: b
         def work(i: int) -> None:
             arr = _decode_file(items[i][0], mode)
             if arr.shape != (h, w, c):
-                raise DataCorrupt(items[i][0], f"image of shape {arr.shape} in a set of {(h, w, c)} "
-                                               f"(first image {items[0][0]})")
+                raise DataCorrupt(
+                    items[i][0], f"image of shape {arr.shape} in a set of {(h, w, c)} (first image {items[0][0]})"
+                )
             x[i] = arr
 
         with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
-            list(tqdm(pool.map(work, range(len(items))), total=len(items),
-                      desc=f"decoding {name}/{split}", unit="img", leave=False))
+            list(
+                tqdm(
+                    pool.map(work, range(len(items))),
+                    total=len(items),
+                    desc=f"decoding {name}/{split}",
+                    unit="img",
+                    leave=False,
+                )
+            )
         y = torch.tensor([label for _, label in items], dtype=torch.int64)
         return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), y, classes
 
     x, y, classes = _cached(name, split, [p for p, _ in items], decode)
-    info = ImageSetInfo(name, split, source, len(y), classes, tuple(x.shape[1:]), lossy=lossy,
-                        location=display_path(folder))
+    info = ImageSetInfo(
+        name, split, source, len(y), classes, tuple(x.shape[1:]), lossy=lossy, location=display_path(folder)
+    )
     return ImageSet(x, y, info)
 
 

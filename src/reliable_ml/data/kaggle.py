@@ -13,6 +13,7 @@ competition's metric, prize, private fraction). Quirks handled here, from the da
   competitions it lists; for the others the direction is read from the board itself (ranks
   follow the score). :func:`competitions` says which.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reliable_ml.data.root import DataCorrupt
 from reliable_ml.data.files import _manifest, ensure_file
+from reliable_ml.data.root import DataCorrupt
 
 PREFIX = "kaggle-medical/kaggle/"
 META = PREFIX + "meta_data.csv"
@@ -72,7 +73,7 @@ def read_html_board(text: str, where: str = "page") -> pd.DataFrame:
     start = text.find("<table")
     end = text.find("</table>", start)
     parser = _FirstTable()
-    parser.feed(text if start < 0 or end < 0 else text[start:end + len("</table>")])
+    parser.feed(text if start < 0 or end < 0 else text[start : end + len("</table>")])
     rows = [r for r in parser.rows if r]
     if len(rows) < 2:
         raise DataCorrupt(where, "no leaderboard table (a <table> with a header and at least one row)")
@@ -114,11 +115,9 @@ def read_text_board(text: str, where: str = "board") -> pd.DataFrame:
 def _board_file(name: str, board: str) -> str:
     if board not in BOARDS:
         raise ValueError(f"unknown leaderboard {board!r}; allowed: {', '.join(BOARDS)}")
-    files = [rel for rel in _manifest()["kaggle-medical"]["files"]
-             if rel.startswith(f"{PREFIX}{name}_{board}.")]
+    files = [rel for rel in _manifest()["kaggle-medical"]["files"] if rel.startswith(f"{PREFIX}{name}_{board}.")]
     if not files:
-        raise ValueError(f"no {board} leaderboard for competition {name!r}; available: "
-                         f"{', '.join(available())}")
+        raise ValueError(f"no {board} leaderboard for competition {name!r}; available: {', '.join(available())}")
     return files[0]
 
 
@@ -145,9 +144,13 @@ def _read_board(path: Path, _mtime: int, board: str) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise DataCorrupt(path, f"leaderboard lacks columns {missing}; found {list(frame.columns)}")
-    out = pd.DataFrame({"team": frame["Team Name"].astype(str).str.strip(),
-                        "score": pd.to_numeric(frame["Score"], errors="coerce"),
-                        "entries": pd.to_numeric(frame["Entries"], errors="coerce")})
+    out = pd.DataFrame(
+        {
+            "team": frame["Team Name"].astype(str).str.strip(),
+            "score": pd.to_numeric(frame["Score"], errors="coerce"),
+            "entries": pd.to_numeric(frame["Entries"], errors="coerce"),
+        }
+    )
     out = out.dropna().astype({"entries": int}).reset_index(drop=True)
     if len(out) < 2:
         raise DataCorrupt(path, f"fewer than 2 scored teams on the {board} board")
@@ -193,8 +196,11 @@ def competitions(root=None, download: bool = True, max_kb: int = 0) -> pd.DataFr
         if metric and metric != "NA":
             higher = metric.lower() not in LOWER_IS_BETTER
             if higher != (order > 0):
-                raise DataCorrupt(name, f"metric {metric!r} says {'higher' if higher else 'lower'} is better "
-                                        "but the private board is ordered the other way")
+                raise DataCorrupt(
+                    name,
+                    f"metric {metric!r} says {'higher' if higher else 'lower'} is better "
+                    "but the private board is ordered the other way",
+                )
             how = "metric in meta_data.csv"
         else:
             metric, higher, how = "unlisted", order > 0, "order of the private board"

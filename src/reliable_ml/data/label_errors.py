@@ -13,6 +13,7 @@ downloaded and checked against ``manifest.json`` (sections ``label-errors`` and
 ``reassessed-imagenet``). Shapes, orders and label ranges are checked on load; a file that
 fails a check raises :class:`DataCorrupt` naming the problem.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from reliable_ml.data.root import DataCorrupt
 from reliable_ml.data.files import ensure_file
+from reliable_ml.data.root import DataCorrupt
 
 #: dataset name -> (number of examples, number of classes, file stem) in the label-errors layout
 LABEL_ERROR_DATASETS: dict[str, tuple[int, int, str]] = {
@@ -35,8 +36,17 @@ LABEL_ERROR_DATASETS: dict[str, tuple[int, int, str]] = {
 #: datasets whose cross-validated probabilities are in the repository (ImageNet's are split
 #: into four 100 MB parts upstream and are not used here)
 WITH_PROBABILITIES = ("mnist", "cifar10")
-REVIEW_COLUMNS = ("id", "given", "guessed", "votes_given", "votes_guessed", "votes_neither",
-                  "votes_both", "given_name", "guessed_name")
+REVIEW_COLUMNS = (
+    "id",
+    "given",
+    "guessed",
+    "votes_given",
+    "votes_guessed",
+    "votes_neither",
+    "votes_both",
+    "given_name",
+    "guessed_name",
+)
 N_IMAGENET_VAL = 50_000
 VAL_NAME = re.compile(r"ILSVRC2012_val_(\d{8})\.JPEG")
 
@@ -58,8 +68,7 @@ class LabelErrorsData(NamedTuple):
 
 def _check_dataset(dataset: str) -> tuple[int, int, str]:
     if dataset not in LABEL_ERROR_DATASETS:
-        raise ValueError(f"unknown label-errors dataset {dataset!r}; allowed: "
-                         f"{', '.join(LABEL_ERROR_DATASETS)}")
+        raise ValueError(f"unknown label-errors dataset {dataset!r}; allowed: {', '.join(LABEL_ERROR_DATASETS)}")
     return LABEL_ERROR_DATASETS[dataset]
 
 
@@ -89,23 +98,19 @@ def _class_vector(path: Path, n: int, k: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def label_errors_labels(dataset: str, root: Path | str | None = None,
-                        download: bool = True) -> np.ndarray:
+def label_errors_labels(dataset: str, root: Path | str | None = None, download: bool = True) -> np.ndarray:
     """Original test labels of ``dataset`` in canonical order, int64 ``(N,)``."""
     n, k, stem = _check_dataset(dataset)
     path = ensure_file(f"label-errors/original_test_labels/{stem}_original_labels.npy", root, download)
     return _class_vector(path, n, k)
 
 
-def label_errors_pred_probs(dataset: str, root: Path | str | None = None,
-                            download: bool = True) -> np.ndarray:
+def label_errors_pred_probs(dataset: str, root: Path | str | None = None, download: bool = True) -> np.ndarray:
     """Cross-validated predicted probabilities, float64 ``(N, K)``, rows summing to 1."""
     n, k, stem = _check_dataset(dataset)
     if dataset not in WITH_PROBABILITIES:
-        raise ValueError(f"no released probabilities for {dataset!r} here; available: "
-                         f"{', '.join(WITH_PROBABILITIES)}")
-    path = ensure_file(f"label-errors/cross_validated_predicted_probabilities/{stem}_pyx.npy",
-                       root, download)
+        raise ValueError(f"no released probabilities for {dataset!r} here; available: {', '.join(WITH_PROBABILITIES)}")
+    path = ensure_file(f"label-errors/cross_validated_predicted_probabilities/{stem}_pyx.npy", root, download)
     probs = _load_npy(path)
     if probs.shape != (n, k):
         raise DataCorrupt(path, f"shape {probs.shape}, expected ({n}, {k})")
@@ -118,8 +123,9 @@ def label_errors_pred_probs(dataset: str, root: Path | str | None = None,
     return probs
 
 
-def label_error_reviews(dataset: str, root: Path | str | None = None, download: bool = True,
-                        labels: np.ndarray | None = None) -> pd.DataFrame:
+def label_error_reviews(
+    dataset: str, root: Path | str | None = None, download: bool = True, labels: np.ndarray | None = None
+) -> pd.DataFrame:
     """The MTurk review of the examples flagged in ``dataset``, one row per example.
 
     Columns: ``id`` (canonical index), ``given`` (original label), ``guessed`` (the label
@@ -138,10 +144,20 @@ def label_error_reviews(dataset: str, root: Path | str | None = None, download: 
     if not isinstance(raw, list):
         raise DataCorrupt(path, f"expected a JSON list of reviewed examples, got {type(raw).__name__}")
     try:
-        rows = [(int(e["id"]), int(e["given_original_label"]), int(e["our_guessed_label"]),
-                 int(e["mturk"]["given"]), int(e["mturk"]["guessed"]), int(e["mturk"]["neither"]),
-                 int(e["mturk"].get("both", 0)), str(e.get("given_original_label_name", "")),
-                 str(e.get("our_guessed_label_name", ""))) for e in raw]
+        rows = [
+            (
+                int(e["id"]),
+                int(e["given_original_label"]),
+                int(e["our_guessed_label"]),
+                int(e["mturk"]["given"]),
+                int(e["mturk"]["guessed"]),
+                int(e["mturk"]["neither"]),
+                int(e["mturk"].get("both", 0)),
+                str(e.get("given_original_label_name", "")),
+                str(e.get("our_guessed_label_name", "")),
+            )
+            for e in raw
+        ]
     except (KeyError, TypeError, ValueError) as exc:
         raise DataCorrupt(path, f"review entry without the expected fields: {exc!r}") from exc
     frame = pd.DataFrame(rows, columns=list(REVIEW_COLUMNS))
@@ -164,9 +180,12 @@ def label_error_reviews(dataset: str, root: Path | str | None = None, download: 
     if labels is not None:
         bad = frame.index[labels[frame["id"].to_numpy()] != frame["given"].to_numpy()]
         if len(bad):
-            raise DataCorrupt(path, f"{len(bad)} reviewed examples' given label differs from the "
-                                    f"original label file (first id {int(frame.loc[bad[0], 'id'])}): "
-                                    "the two are not in the same order")
+            raise DataCorrupt(
+                path,
+                f"{len(bad)} reviewed examples' given label differs from the "
+                f"original label file (first id {int(frame.loc[bad[0], 'id'])}): "
+                "the two are not in the same order",
+            )
     return frame.sort_values("id").reset_index(drop=True)
 
 
@@ -180,15 +199,19 @@ def label_errors(dataset: str, root: Path | str | None = None, download: bool = 
     """
     n, k, stem = _check_dataset(dataset)
     labels = label_errors_labels(dataset, root, download)
-    pred_path = ensure_file(f"label-errors/cross_validated_predicted_labels/{stem}_pyx_argmax_predicted_labels.npy",
-                            root, download)
+    pred_path = ensure_file(
+        f"label-errors/cross_validated_predicted_labels/{stem}_pyx_argmax_predicted_labels.npy", root, download
+    )
     predicted = _class_vector(pred_path, n, k)
     probs = label_errors_pred_probs(dataset, root, download) if dataset in WITH_PROBABILITIES else None
     if probs is not None and n:
         agree = float((probs.argmax(1) == predicted).mean())
         if agree < 0.99:
-            raise DataCorrupt(pred_path, f"only {agree:.1%} of the predicted labels are the argmax "
-                                         "of the released probabilities: the files are not in one order")
+            raise DataCorrupt(
+                pred_path,
+                f"only {agree:.1%} of the predicted labels are the argmax "
+                "of the released probabilities: the files are not in one order",
+            )
     reviews = label_error_reviews(dataset, root, download, labels=labels)
     return LabelErrorsData(dataset, labels, predicted, probs, reviews)
 
@@ -203,8 +226,7 @@ def imagenet_val_index_filenames(root: Path | str | None = None, download: bool 
     names = [str(p).rsplit("/", 1)[-1] for p in raw]
     bad = [p for p in names if not VAL_NAME.fullmatch(p)]
     if bad:
-        raise DataCorrupt(path, f"{len(bad)} entries are not ILSVRC2012_val_XXXXXXXX.JPEG names "
-                                f"(first: {bad[0]!r})")
+        raise DataCorrupt(path, f"{len(bad)} entries are not ILSVRC2012_val_XXXXXXXX.JPEG names (first: {bad[0]!r})")
     if len(set(names)) != len(names):
         raise DataCorrupt(path, "duplicated file names")
     return names
@@ -232,12 +254,13 @@ def real_labels(root: Path | str | None = None, download: bool = True) -> dict[s
     return out
 
 
-def real_labels_for(filenames: list[str], root: Path | str | None = None,
-                    download: bool = True) -> list[list[int]]:
+def real_labels_for(filenames: list[str], root: Path | str | None = None, download: bool = True) -> list[list[int]]:
     """ReaL labels in the order of ``filenames`` (e.g. ``imagenetv2_predictions("val").filenames``)."""
     by_name = real_labels(root, download)
     missing = [f for f in filenames if f not in by_name]
     if missing:
-        raise ValueError(f"{len(missing)} file names have no ReaL entry (first: {missing[0]!r}); "
-                         "expected ILSVRC2012_val_XXXXXXXX.JPEG names")
+        raise ValueError(
+            f"{len(missing)} file names have no ReaL entry (first: {missing[0]!r}); "
+            "expected ILSVRC2012_val_XXXXXXXX.JPEG names"
+        )
     return [by_name[f] for f in filenames]

@@ -19,6 +19,7 @@
 Every loader checks what it reads and raises ``DataCorrupt`` naming the file and the problem;
 a missing file raises ``DataUnavailable`` (after trying the checksummed download).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reliable_ml.data.root import DataCorrupt, data_root
 from reliable_ml.data.files import _files_under, ensure_file
+from reliable_ml.data.root import DataCorrupt, data_root
 
 ROBUSTBENCH_DATASETS = ("cifar10", "cifar100", "imagenet")
 ROBUSTBENCH_THREATS = ("Linf", "L2", "corruptions")
@@ -95,8 +96,9 @@ def _read_json(path: Path):
         raise DataCorrupt(path, f"not valid JSON: {exc}") from exc
 
 
-def robustbench_models(dataset: str = "cifar10", threat: str = "Linf", root: Path | str | None = None,
-                       download: bool = True) -> pd.DataFrame:
+def robustbench_models(
+    dataset: str = "cifar10", threat: str = "Linf", root: Path | str | None = None, download: bool = True
+) -> pd.DataFrame:
     """RobustBench's entries for ``dataset`` and ``threat``, one row per model (index: model id).
 
     Columns: ``clean`` and ``robust`` (%, AutoAttack accuracy for ``Linf``/``L2``, corruption
@@ -113,8 +115,11 @@ def robustbench_models(dataset: str = "cifar10", threat: str = "Linf", root: Pat
         raise ValueError(f"unknown RobustBench threat model {threat!r}; allowed: {', '.join(ROBUSTBENCH_THREATS)}")
     prefix = f"robustbench/model_info/{dataset}/{threat}/"
     folder = data_root(root) / prefix
-    rels = (sorted(prefix + p.name for p in folder.glob("*.json")) if folder.is_dir() else
-            [r for r in _files_under(prefix) if r.endswith(".json")])
+    rels = (
+        sorted(prefix + p.name for p in folder.glob("*.json"))
+        if folder.is_dir()
+        else [r for r in _files_under(prefix) if r.endswith(".json")]
+    )
     if not rels and not folder.is_dir():
         raise ValueError(f"RobustBench lists no {dataset} {threat} models (none in the manifest)")
     if not rels:
@@ -137,14 +142,21 @@ def robustbench_models(dataset: str = "cifar10", threat: str = "Linf", root: Pat
         rows[Path(rel).stem] = {
             "clean": _number(entry["clean_acc"], path, "clean_acc"),
             "robust": _number(entry[metric], path, metric),
-            "reported": (np.nan if str(entry.get("reported")).strip().lower() in MISSING_TEXT
-                         else _number(entry["reported"], path, "reported")),
-            "additional_data": additional, "generated_data": uses_generated_data(footnote),
-            "group": data_group(additional, footnote, TRAINING_SET[dataset]), "eps": eps,
+            "reported": (
+                np.nan
+                if str(entry.get("reported")).strip().lower() in MISSING_TEXT
+                else _number(entry["reported"], path, "reported")
+            ),
+            "additional_data": additional,
+            "generated_data": uses_generated_data(footnote),
+            "group": data_group(additional, footnote, TRAINING_SET[dataset]),
+            "eps": eps,
             "eps_0031": eps.strip() == "0.031" or bool(EPS_0031_PATTERN.search(footnote)),
             "unreliable": bool(entry.get("unreliable") or False),
-            "architecture": str(entry.get("architecture", "")), "venue": venue,
-            "year": int(year.group(0)) if year else np.nan, "footnote": footnote,
+            "architecture": str(entry.get("architecture", "")),
+            "venue": venue,
+            "year": int(year.group(0)) if year else np.nan,
+            "footnote": footnote,
             "name": str(entry.get("name", "")),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
@@ -168,8 +180,9 @@ def robustbench_corruptions(root: Path | str | None = None, download: bool = Tru
     values = frame.apply(pd.to_numeric, errors="coerce")
     if values.isna().any().any() or ((values < 0) | (values > 1)).any().any():
         raise DataCorrupt(path, "accuracies must be fractions in 0..1 with no gaps")
-    values.columns = pd.MultiIndex.from_tuples([(c, int(s)) for c, s in values.columns],
-                                               names=["corruption", "severity"])
+    values.columns = pd.MultiIndex.from_tuples(
+        [(c, int(s)) for c, s in values.columns], names=["corruption", "severity"]
+    )
     values.index.name = "model"
     return 100 * values
 
@@ -216,7 +229,9 @@ def openclip_results(root: Path | str | None = None, download: bool = True) -> p
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise DataCorrupt(path, f"missing columns {missing}; found {list(frame.columns)[:8]}...")
-    out = pd.DataFrame({shift: pd.to_numeric(frame[col], errors="coerce") for shift, (col, _) in OPENCLIP_COLUMNS.items()})
+    out = pd.DataFrame(
+        {shift: pd.to_numeric(frame[col], errors="coerce") for shift, (col, _) in OPENCLIP_COLUMNS.items()}
+    )
     bad = out.notna() & ((out < 0) | (out > 1))
     if bad.any().any():
         raise DataCorrupt(path, f"accuracies must be fractions in 0..1; e.g. {out[bad].stack().iloc[:3].to_dict()}")

@@ -12,6 +12,7 @@
 Every loader checks what it reads (shape, dtype, label range, class balance, agreement with
 the canonical labels) and raises ``DataCorrupt`` naming the file and the problem.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,12 +21,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from reliable_ml.data.files import ensure_file
 from reliable_ml.data.images import ImageSet, _list_imagefolder, _load_cifar10, load_images
 from reliable_ml.data.root import DataCorrupt, DataUnavailable, data_root, display_path
-from reliable_ml.data.files import ensure_file
 
-CIFAR10_CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer",
-                                    "dog", "frog", "horse", "ship", "truck")
+CIFAR10_CLASSES: tuple[str, ...] = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 CIFAR10_TEST_LABELS = "label-errors/original_test_labels/cifar10_test_set_original_labels.npy"
 CIFAR10H_COUNTS = "cifar-10h/data/cifar10h-counts.npy"
 N_TEST = 10_000
@@ -47,8 +58,7 @@ def cifar10_test_labels(root: Path | str | None = None, download: bool = True) -
     path = ensure_file(CIFAR10_TEST_LABELS, root, download)
     y = load_npy(path, (N_TEST,))
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
-        raise DataCorrupt(path, f"labels must be integers in 0..9; got dtype {y.dtype}, "
-                                f"range {y.min()}..{y.max()}")
+        raise DataCorrupt(path, f"labels must be integers in 0..9; got dtype {y.dtype}, range {y.min()}..{y.max()}")
     if not (np.bincount(y, minlength=10) == N_TEST // 10).all():
         raise DataCorrupt(path, f"expected 1,000 test images per class; got {np.bincount(y).tolist()}")
     return y.astype(np.int64)
@@ -70,8 +80,9 @@ def jpeg_test_files(labels: np.ndarray, classes: tuple[str, ...] = CIFAR10_CLASS
     return files
 
 
-def jpeg_canonical_permutation(labels: np.ndarray, jpeg_files: list[str],
-                               classes: tuple[str, ...] = CIFAR10_CLASSES) -> np.ndarray:
+def jpeg_canonical_permutation(
+    labels: np.ndarray, jpeg_files: list[str], classes: tuple[str, ...] = CIFAR10_CLASSES
+) -> np.ndarray:
     """``perm`` with ``jpeg_files[perm[i]]`` the file of canonical test image ``i``.
 
     ``jpeg_files`` are the copy's files in loading order (``<class>/<name>.jpg`` suffixes are
@@ -83,8 +94,11 @@ def jpeg_canonical_permutation(labels: np.ndarray, jpeg_files: list[str],
         raise DataCorrupt("cifar10-jpeg/test", "duplicate file names in the JPEG copy")
     missing = [w for w in wanted if w.split("/", 1)[1] not in position]
     if missing or len(wanted) != len(jpeg_files):
-        raise DataCorrupt("cifar10-jpeg/test", f"{len(jpeg_files)} files do not map one-to-one onto "
-                                               f"{len(wanted)} canonical indices; first missing: {missing[:3]}")
+        raise DataCorrupt(
+            "cifar10-jpeg/test",
+            f"{len(jpeg_files)} files do not map one-to-one onto "
+            f"{len(wanted)} canonical indices; first missing: {missing[:3]}",
+        )
     return np.array([position[w.split("/", 1)[1]] for w in wanted], dtype=np.int64)
 
 
@@ -100,12 +114,15 @@ def cifar10_canonical_test(root: Path | str | None = None, download: bool = True
     jpeg = root_path / "cifar10-jpeg" / "test"
     if (root_path / "cifar-10-batches-py").is_dir() or not jpeg.is_dir():
         if not jpeg.is_dir() and not download:
-            raise DataUnavailable("cifar10", root_path, "torchvision.datasets.CIFAR10",
-                                  f"neither cifar-10-batches-py nor {display_path(jpeg)} is there")
+            raise DataUnavailable(
+                "cifar10",
+                root_path,
+                "torchvision.datasets.CIFAR10",
+                f"neither cifar-10-batches-py nor {display_path(jpeg)} is there",
+            )
         x, y, info = _load_cifar10(root_path, "test", download)
         if not torch.equal(y, torch.from_numpy(labels)):
-            raise DataCorrupt(root_path / "cifar-10-batches-py",
-                              "test labels differ from the canonical label sequence")
+            raise DataCorrupt(root_path / "cifar-10-batches-py", "test labels differ from the canonical label sequence")
         return ImageSet(x, y, info)
     x, y, info = load_images("cifar10-jpeg", "test", root=root_path, download=False)
     if info.classes != CIFAR10_CLASSES:
@@ -115,14 +132,16 @@ def cifar10_canonical_test(root: Path | str | None = None, download: bool = True
     y_canon = y[perm]
     if not torch.equal(y_canon, torch.from_numpy(labels)):
         raise DataCorrupt(jpeg, "class folders of the re-ordered copy differ from the canonical labels")
-    info = replace(info, source="CIFAR-10 (JPEG q75 copy, canonical test order)",
-                   notes=info.notes + ("re-ordered into the canonical test order through the "
-                                       "per-class file ranks and the canonical labels",))
+    info = replace(
+        info,
+        source="CIFAR-10 (JPEG q75 copy, canonical test order)",
+        notes=info.notes
+        + ("re-ordered into the canonical test order through the per-class file ranks and the canonical labels",),
+    )
     return ImageSet(x[perm], y_canon, info)
 
 
-def cifar10h_counts(root: Path | str | None = None, download: bool = True,
-                    check_order: bool = True) -> np.ndarray:
+def cifar10h_counts(root: Path | str | None = None, download: bool = True, check_order: bool = True) -> np.ndarray:
     """CIFAR-10H: ``counts[i, c]``, how many annotators chose class ``c`` for test image ``i``.
 
     int64 ``(10000, 10)`` in canonical test order (Peterson et al. 2019: 47 to 63 annotators
@@ -140,6 +159,9 @@ def cifar10h_counts(root: Path | str | None = None, download: bool = True,
     if check_order:
         agree = float((counts.argmax(1) == cifar10_test_labels(root, download)).mean())
         if agree < 0.9:
-            raise DataCorrupt(path, f"annotator majority agrees with the canonical labels on only "
-                                    f"{agree:.1%} of images: not in canonical test order?")
+            raise DataCorrupt(
+                path,
+                f"annotator majority agrees with the canonical labels on only "
+                f"{agree:.1%} of images: not in canonical test order?",
+            )
     return counts

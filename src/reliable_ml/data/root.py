@@ -1,4 +1,5 @@
 """Where data lives, where decoded copies are cached, and the errors the data layer raises."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,10 @@ class DataUnavailable(FileNotFoundError):
 
     def __init__(self, dataset: str, root: Path | str, upstream: str, reason: str = ""):
         self.dataset, self.root, self.upstream, self.reason = dataset, Path(root), upstream, reason
-        msg = (f"dataset {dataset!r} is not available: looked under {display_path(self.root)} "
-               f"(set {ENV_ROOT} to another data root) and could not download it from {upstream}")
+        msg = (
+            f"dataset {dataset!r} is not available: looked under {display_path(self.root)} "
+            f"(set {ENV_ROOT} to another data root) and could not download it from {upstream}"
+        )
         if reason:
             msg += f" ({reason})"
         super().__init__(msg)
@@ -53,6 +56,6 @@ def display_path(path: Path | str, root: Path | str | None = None) -> str:
     text = str(path)
     root_text = str(data_root(root))
     if text.startswith(root_text):
-        return "$" + ENV_ROOT + text[len(root_text):]
+        return "$" + ENV_ROOT + text[len(root_text) :]
     home = str(Path.home())
-    return "~" + text[len(home):] if text.startswith(home) else text
+    return "~" + text[len(home) :] if text.startswith(home) else text

@@ -4,6 +4,7 @@ Each file is looked up under the data root in its upstream repository's layout; 
 it is downloaded from that repository, checked against the SHA-256 in ``manifest.json`` and
 renamed into place. ``manifest.json`` holds checksums and paths only, never data.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml.data.files import _files_under, ensure_file
-from reliable_ml.data.root import DataCorrupt, DataUnavailable, data_root, display_path
+from reliable_ml.data.root import DataCorrupt, DataUnavailable
 
 IMAGENETV2_ALIASES = {
     "val": "imagenet-validation-original",
@@ -23,8 +24,16 @@ IMAGENETV2_ALIASES = {
     "top-images": "imagenetv2-c-12",
 }
 CIFAR101_VERSIONS = ("original", "v4", "v6")
-QMNIST_COLUMNS = ("digit", "hsf_series", "writer_id", "writer_digit_index",
-                  "nist_class_code", "nist_index", "duplicate", "unused")
+QMNIST_COLUMNS = (
+    "digit",
+    "hsf_series",
+    "writer_id",
+    "writer_digit_index",
+    "nist_class_code",
+    "nist_index",
+    "duplicate",
+    "unused",
+)
 QMNIST_SPLITS = ("train", "test", "test-all")
 
 
@@ -79,8 +88,10 @@ def best_first(top5: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, bool]:
         return top5, False
     if hits[-1] >= hits.max():
         return top5[:, ::-1].copy(), True
-    raise ValueError(f"cannot tell the order of a top-5 list: per-column hit rates {np.round(hits, 4).tolist()} "
-                     f"peak in neither the first nor the last column")
+    raise ValueError(
+        f"cannot tell the order of a top-5 list: per-column hit rates {np.round(hits, 4).tolist()} "
+        f"peak in neither the first nor the last column"
+    )
 
 
 def model_name(stem: str) -> str:
@@ -91,8 +102,9 @@ def model_name(stem: str) -> str:
     return stem.removesuffix("_model")
 
 
-def imagenetv2_predictions(dataset: str = "matched-frequency", root: Path | str | None = None,
-                           download: bool = True) -> TopKPredictions:
+def imagenetv2_predictions(
+    dataset: str = "matched-frequency", root: Path | str | None = None, download: bool = True
+) -> TopKPredictions:
     """Per-model top-5 predictions of 67 ImageNet models on ImageNet or an ImageNetV2 set.
 
     ``dataset``: ``val`` (the original 50,000 validation images), ``matched-frequency``,
@@ -106,8 +118,9 @@ def imagenetv2_predictions(dataset: str = "matched-frequency", root: Path | str 
     pred_prefix = f"ImageNetV2/data/predictions/{name}/"
     pred_files = _files_under(pred_prefix)
     if not pred_files:
-        raise ValueError(f"no published predictions for ImageNet set {dataset!r}; "
-                         f"available: {', '.join(IMAGENETV2_ALIASES)}")
+        raise ValueError(
+            f"no published predictions for ImageNet set {dataset!r}; available: {', '.join(IMAGENETV2_ALIASES)}"
+        )
     info_path = ensure_file("ImageNetV2/data/metadata/class_info.json", root, download)
     set_path = ensure_file(f"ImageNetV2/data/datasets/{name}.json", root, download)
     try:
@@ -129,8 +142,9 @@ def imagenetv2_predictions(dataset: str = "matched-frequency", root: Path | str 
         if pred.shape != (len(labels), 5):
             raise DataCorrupt(path, f"shape {pred.shape}, expected {(len(labels), 5)}")
         if not np.issubdtype(pred.dtype, np.integer) or pred.min() < 0 or pred.max() > 999:
-            raise DataCorrupt(path, f"class ids must be integers in 0..999; got {pred.dtype} "
-                                    f"{pred.min()}..{pred.max()}")
+            raise DataCorrupt(
+                path, f"class ids must be integers in 0..999; got {pred.dtype} {pred.min()}..{pred.max()}"
+            )
         try:
             pred, was_flipped = best_first(pred.astype(np.int64), labels)
         except ValueError as exc:
@@ -160,8 +174,9 @@ class ClassPredictions(NamedTuple):
         return pd.Series({m: float((p == self.labels).mean()) for m, p in self.predictions.items()})
 
 
-def cifar101_predictions(version: str = "v6", root: Path | str | None = None,
-                         download: bool = True) -> ClassPredictions:
+def cifar101_predictions(
+    version: str = "v6", root: Path | str | None = None, download: bool = True
+) -> ClassPredictions:
     """Predictions of ~30 published CIFAR-10 models on CIFAR-10 (``original``) or CIFAR-10.1.
 
     Labels for ``v4``/``v6`` come from CIFAR-10.1's label files. Labels for ``original`` are
@@ -176,15 +191,18 @@ def cifar101_predictions(version: str = "v6", root: Path | str | None = None,
         path = ensure_file(rel, root, download)
         try:
             predictions[Path(rel).stem.removesuffix("_predictions")] = np.asarray(
-                json.loads(path.read_text()), dtype=np.int64)
+                json.loads(path.read_text()), dtype=np.int64
+            )
         except (json.JSONDecodeError, ValueError) as exc:
             raise DataCorrupt(path, str(exc)) from exc
     note = ""
     if version == "original":
         labels = _canonical_cifar10_test_labels(root, download)
         if labels is None:
-            note = ("canonical CIFAR-10 test labels (in order) are needed and were not found: "
-                    "label-errors/original_test_labels/cifar10_test_set_original_labels.npy")
+            note = (
+                "canonical CIFAR-10 test labels (in order) are needed and were not found: "
+                "label-errors/original_test_labels/cifar10_test_set_original_labels.npy"
+            )
     else:
         path = ensure_file(f"CIFAR-10.1/datasets/cifar10.1_{version}_labels.npy", root, download)
         try:
@@ -208,8 +226,7 @@ def _canonical_cifar10_test_labels(root: Path | str | None, download: bool = Tru
 
 
 # --------------------------------------------------------------------------- QMNIST
-def qmnist_metadata(split: str = "train", root: Path | str | None = None,
-                    download: bool = True) -> pd.DataFrame:
+def qmnist_metadata(split: str = "train", root: Path | str | None = None, download: bool = True) -> pd.DataFrame:
     """Writer and NIST series of every MNIST digit (Yadav & Bottou 2019).
 
     ``train``: 60,000 rows aligned with MNIST train; ``test``: the first 10,000 QMNIST test

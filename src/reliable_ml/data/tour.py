@@ -4,6 +4,7 @@ Every function takes what the data layer (:mod:`reliable_ml.data`) returned and 
 a table or a figure; a dataset that is missing is reported with a visible note and skipped,
 never silently replaced.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,28 +36,44 @@ def provenance(loaded: dict, splits) -> pd.DataFrame:
     rows = []
     for name, by_split in loaded.items():
         info = next(iter(by_split.values())).info
-        rows.append({"dataset": name, "source label": info.source,
-                     **{f"n {split}": by_split[split].info.n for split in splits},
-                     "image shape (C, H, W)": str(info.shape), "classes": len(info.classes),
-                     "lossy copy": info.lossy, "read from": info.location})
+        rows.append(
+            {
+                "dataset": name,
+                "source label": info.source,
+                **{f"n {split}": by_split[split].info.n for split in splits},
+                "image shape (C, H, W)": str(info.shape),
+                "classes": len(info.classes),
+                "lossy copy": info.lossy,
+                "read from": info.location,
+            }
+        )
     return pd.DataFrame(rows).set_index("dataset")
 
 
 def sample_grid(image_set, per_class: int, rng: np.random.Generator):
     """A grid of ``per_class`` random images of every class, titled with their labels."""
     x, y, info = image_set
-    picks = np.concatenate([rng.choice(np.flatnonzero(y.numpy() == c), per_class, replace=False)
-                            for c in range(len(info.classes))])
-    fig = plots.image_grid(x[picks].numpy(), [info.classes[int(y[i])] for i in picks], ncols=per_class * 2,
-                           scale=0.9, suptitle=f"{info.source}: {per_class} random test images per class")
+    picks = np.concatenate(
+        [rng.choice(np.flatnonzero(y.numpy() == c), per_class, replace=False) for c in range(len(info.classes))]
+    )
+    fig = plots.image_grid(
+        x[picks].numpy(),
+        [info.classes[int(y[i])] for i in picks],
+        ncols=per_class * 2,
+        scale=0.9,
+        suptitle=f"{info.source}: {per_class} random test images per class",
+    )
     plots.source_caption(fig, info.source, f"{info.n:,} test images")
     return fig
 
 
 def class_shares(loaded: dict) -> dict[str, np.ndarray]:
     """``{"name/split": share of each class}``."""
-    return {f"{name}/{split}": np.bincount(s.y.numpy(), minlength=len(s.info.classes)) / s.info.n
-            for name, by_split in loaded.items() for split, s in by_split.items()}
+    return {
+        f"{name}/{split}": np.bincount(s.y.numpy(), minlength=len(s.info.classes)) / s.info.n
+        for name, by_split in loaded.items()
+        for split, s in by_split.items()
+    }
 
 
 def plot_class_balance(loaded: dict, shares: dict):
@@ -91,28 +108,42 @@ def tabular_sources() -> tuple[pd.DataFrame, dict, dict]:
         top1 = v2.correct(1).mean()
         figures["imagenetv2_models"] = len(v2.top5)
         sources["imagenetv2"] = "ImageNetV2 MatchedFrequency top-5 predictions (Recht et al. 2019)"
-        return ("ImageNetV2 MatchedFrequency predictions", f"{len(v2.top5)} models x {len(v2.labels):,} images; "
-                f"top-1 {100 * top1.min():.1f}% to {100 * top1.max():.1f}%", "Recht et al. 2019")
+        return (
+            "ImageNetV2 MatchedFrequency predictions",
+            f"{len(v2.top5)} models x {len(v2.labels):,} images; "
+            f"top-1 {100 * top1.min():.1f}% to {100 * top1.max():.1f}%",
+            "Recht et al. 2019",
+        )
 
     def cifar101():
         c = data.cifar101_predictions("v6")
         acc = c.accuracy()
         figures["cifar101_models"] = len(acc)
         sources["cifar10.1"] = "CIFAR-10.1 v6 labels and model predictions (Recht et al. 2018)"
-        return ("CIFAR-10.1 v6 predictions", f"{len(acc)} models x {len(c.labels):,} images; accuracy "
-                f"{100 * acc.min():.1f}% to {100 * acc.max():.1f}%", "Recht et al. 2018")
+        return (
+            "CIFAR-10.1 v6 predictions",
+            f"{len(acc)} models x {len(c.labels):,} images; accuracy {100 * acc.min():.1f}% to {100 * acc.max():.1f}%",
+            "Recht et al. 2018",
+        )
 
     def qmnist():
         qm = data.qmnist_metadata("test")
         counts = qm["population"].value_counts()
         figures["mnist_test_writers"] = int(qm["writer_id"].nunique())
         sources["qmnist"] = "QMNIST extended labels (Yadav & Bottou 2019)"
-        return ("QMNIST metadata (MNIST test)", f"{len(qm):,} digits by {qm['writer_id'].nunique()} writers: "
-                f"{counts.get('employee', 0):,} by Census employees, {counts.get('student', 0):,} by students",
-                "Yadav & Bottou 2019")
+        return (
+            "QMNIST metadata (MNIST test)",
+            f"{len(qm):,} digits by {qm['writer_id'].nunique()} writers: "
+            f"{counts.get('employee', 0):,} by Census employees, {counts.get('student', 0):,} by students",
+            "Yadav & Bottou 2019",
+        )
 
-    for section, read in (("ImageNet testbed", testbed), ("ImageNetV2 predictions", imagenetv2),
-                          ("CIFAR-10.1 predictions", cifar101), ("QMNIST metadata", qmnist)):
+    for section, read in (
+        ("ImageNet testbed", testbed),
+        ("ImageNetV2 predictions", imagenetv2),
+        ("CIFAR-10.1 predictions", cifar101),
+        ("QMNIST metadata", qmnist),
+    ):
         try:
             rows.append(read())
         except data.DataUnavailable as err:

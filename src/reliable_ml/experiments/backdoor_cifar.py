@@ -8,6 +8,7 @@ runs the same code in seconds on a CPU with a tiny network (and digits when CIFA
 absent). Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy,
 labelled "CIFAR-10 (JPEG q75 copy)".
 """
+
 from __future__ import annotations
 
 from reliable_ml import settings
@@ -31,14 +32,20 @@ def main(argv: list[str] | None = None) -> None:
     out = run(args.profile, seed=args.seed)
     f = out["figures"]
     if "attack_success_by_poison_fraction" in f:
-        curve = ", ".join(f"{100 * float(k):g}%: {100 * v:.1f}%" for k, v in f["attack_success_by_poison_fraction"].items())
+        curve = ", ".join(
+            f"{100 * float(k):g}%: {100 * v:.1f}%" for k, v in f["attack_success_by_poison_fraction"].items()
+        )
         print(f"{out['data_source']}: BadNets attack success by poison share: {curve}")
     if "clean_label_success_plain" in f:
-        print(f"clean-label attack success: plain {100 * f['clean_label_success_plain']:.1f}%, hardened "
-              f"{100 * f['clean_label_success_hardened']:.1f}%")
+        print(
+            f"clean-label attack success: plain {100 * f['clean_label_success_plain']:.1f}%, hardened "
+            f"{100 * f['clean_label_success_hardened']:.1f}%"
+        )
     if "spectral_detection_recall" in f:
-        print(f"spectral recall {100 * f['spectral_detection_recall']:.1f}% (one source class), "
-              f"{100 * f['spectral_detection_recall_all_sources']:.1f}% (all classes)")
+        print(
+            f"spectral recall {100 * f['spectral_detection_recall']:.1f}% (one source class), "
+            f"{100 * f['spectral_detection_recall_all_sources']:.1f}% (all classes)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """What the GPU entry points (``python -m reliable_ml.experiments.NAME``) share: their command
 line, their settings row, and how their figures are saved to ``results/`` and reported."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,15 @@ def finish(notebook: str, profile: str, out: dict, *, save: bool, seed: int, mod
     the seed and the entry point ``module``), put the file in ``out["path"]`` and print where it went
     (:func:`reliable_ml.data.display_path`: no absolute machine paths). Returns ``out``."""
     if save:
-        out["path"] = results.save(notebook, profile, out["figures"], data_source=out["data_source"],
-                                   wall_seconds=out["seconds"], device=device_name(), seed=seed,
-                                   entry_point=module)
+        out["path"] = results.save(
+            notebook,
+            profile,
+            out["figures"],
+            data_source=out["data_source"],
+            wall_seconds=out["seconds"],
+            device=device_name(),
+            seed=seed,
+            entry_point=module,
+        )
         print(f"results: {display_path(out['path'])}")
     return out

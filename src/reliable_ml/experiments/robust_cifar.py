@@ -9,6 +9,7 @@ on a CPU with a tiny network. Notebook 04 calls :func:`run` in its ``gpu`` profi
 Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, labelled
 "CIFAR-10 (JPEG q75 copy)"; in ``smoke`` with neither, scikit-learn's digits (labelled so).
 """
+
 from __future__ import annotations
 
 import time
@@ -17,9 +18,9 @@ from dataclasses import asdict
 import torch
 
 from reliable_ml import settings
-from reliable_ml.models import nets as models
-from reliable_ml.experiments import entry
 from reliable_ml.course import results
+from reliable_ml.experiments import entry
+from reliable_ml.models import nets as models
 from reliable_ml.robust import train as rt
 from reliable_ml.robust.image_task import load_cifar
 from reliable_ml.util.env import device, device_name, seed_everything
@@ -27,8 +28,16 @@ from reliable_ml.util.env import device, device_name, seed_everything
 NOTEBOOK = "04_adversarial_training"
 
 
-def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, checkpoint=None,
-        resume: bool = False, seed: int = 0, **overrides) -> dict:
+def run(
+    profile: str = "gpu",
+    *,
+    progress: bool = True,
+    save: bool = True,
+    checkpoint=None,
+    resume: bool = False,
+    seed: int = 0,
+    **overrides,
+) -> dict:
     """Train and evaluate; return ``{"figures", "model", "history", "data_source", "settings"}``.
 
     ``overrides`` replace fields of the profile's row of :mod:`reliable_ml.settings.robust_cifar`
@@ -40,36 +49,72 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, check
     dev = device()
     train_set, test_set = load_cifar("train", profile), load_cifar("test", profile)
     source = test_set.info.source
-    x_train, y_train = train_set.x[:s.n_train], train_set.y[:s.n_train]
+    x_train, y_train = train_set.x[: s.n_train], train_set.y[: s.n_train]
     # a fixed random subset of the test split for evaluation (the JPEG copy has no canonical order)
     idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed))
-    x_val, y_val = test_set.x[idx[-s.train.val_size:]], test_set.y[idx[-s.train.val_size:]]
-    x_eval, y_eval = test_set.x[idx[:s.n_eval]].to(dev).float() / 255, test_set.y[idx[:s.n_eval]].to(dev)
+    x_val, y_val = test_set.x[idx[-s.train.val_size :]], test_set.y[idx[-s.train.val_size :]]
+    x_eval, y_eval = test_set.x[idx[: s.n_eval]].to(dev).float() / 255, test_set.y[idx[: s.n_eval]].to(dev)
 
     model = models.preact_resnet18(in_channels=train_set.x.shape[1], width=s.width).to(dev)
     t0 = time.perf_counter()
-    fit = rt.train(model, x_train, y_train, s.train, x_val=x_val, y_val=y_val, checkpoint=checkpoint,
-                   resume=resume, progress=progress)
+    fit = rt.train(
+        model,
+        x_train,
+        y_train,
+        s.train,
+        x_val=x_val,
+        y_val=y_val,
+        checkpoint=checkpoint,
+        resume=resume,
+        progress=progress,
+    )
     train_minutes = fit.seconds / 60
     t1 = time.perf_counter()
-    ev = rt.evaluate(model, x_eval, y_eval, s.eps, steps=s.eval_steps, restarts=s.eval_restarts,
-                     autoattack_n=s.autoattack_n, seed=seed, progress=progress)
+    ev = rt.evaluate(
+        model,
+        x_eval,
+        y_eval,
+        s.eps,
+        steps=s.eval_steps,
+        restarts=s.eval_restarts,
+        autoattack_n=s.autoattack_n,
+        seed=seed,
+        progress=progress,
+    )
     strongest = ev.get("worst_case_acc_on_autoattack_subset")
-    attack = (f"PGD-{s.eval_steps}, {s.eval_restarts} restart(s), step {ev['pgd_step_size'] * 255:.2f}/255, "
-              f"L-inf eps {s.eps * 255:.0f}/255, on {ev['n_eval']:,} test images")
+    attack = (
+        f"PGD-{s.eval_steps}, {s.eval_restarts} restart(s), step {ev['pgd_step_size'] * 255:.2f}/255, "
+        f"L-inf eps {s.eps * 255:.0f}/255, on {ev['n_eval']:,} test images"
+    )
     if strongest is not None:  # the headline is the worst case over every attack run on the same images
-        attack = (f"worst case over {', '.join(ev['worst_case_attacks'])} on the first {ev['autoattack_n']:,} "
-                  f"evaluation images (L-inf eps {s.eps * 255:.0f}/255); {attack}")
+        attack = (
+            f"worst case over {', '.join(ev['worst_case_attacks'])} on the first {ev['autoattack_n']:,} "
+            f"evaluation images (L-inf eps {s.eps * 255:.0f}/255); {attack}"
+        )
     figures = {
-        "clean_acc": ev["clean_acc"], "robust_acc": ev["pgd_acc"] if strongest is None else strongest,
-        "attack": attack, "epsilon": s.eps,
-        "train_minutes": round(train_minutes, 2), "eval_minutes": round((time.perf_counter() - t1) / 60, 2),
-        "train_method": s.train.method, "train_epochs": s.train.epochs, "architecture": f"PreActResNet-18 (width {s.width})",
-        "parameters": models.count_parameters(model), "n_train": len(y_train), "best_epoch": fit.best_epoch,
-        "history": fit.history, **{k: v for k, v in ev.items() if k not in ("clean_acc",)},
+        "clean_acc": ev["clean_acc"],
+        "robust_acc": ev["pgd_acc"] if strongest is None else strongest,
+        "attack": attack,
+        "epsilon": s.eps,
+        "train_minutes": round(train_minutes, 2),
+        "eval_minutes": round((time.perf_counter() - t1) / 60, 2),
+        "train_method": s.train.method,
+        "train_epochs": s.train.epochs,
+        "architecture": f"PreActResNet-18 (width {s.width})",
+        "parameters": models.count_parameters(model),
+        "n_train": len(y_train),
+        "best_epoch": fit.best_epoch,
+        "history": fit.history,
+        **{k: v for k, v in ev.items() if k not in ("clean_acc",)},
     }
-    out = {"figures": figures, "model": model, "history": fit.history, "data_source": source,
-           "settings": asdict(s), "seconds": time.perf_counter() - t0}
+    out = {
+        "figures": figures,
+        "model": model,
+        "history": fit.history,
+        "data_source": source,
+        "settings": asdict(s),
+        "seconds": time.perf_counter() - t0,
+    }
     return entry.finish(NOTEBOOK, profile, out, save=save, seed=seed, module=__name__)
 
 
@@ -89,12 +134,25 @@ def catastrophic_overfitting(profile: str = "gpu", *, progress: bool = True) -> 
         torch.manual_seed(seed)
         return models.preact_resnet18(in_channels=train_set.x.shape[1], width=c.width).to(dev)
 
-    out = rt.catastrophic_overfitting(train_set.x[:c.n_train], train_set.y[:c.n_train], test_set.x[idx],
-                                      test_set.y[idx], eps=8 / 255, epochs=c.epochs, seeds=c.seeds,
-                                      large_alpha=2.0, val_size=c.val_size, batch_size=c.batch_size,
-                                      lr_max=c.lr_max, make_model=make_model,
-                                      model_name=f"preact_resnet18_w{c.width}", optimizer="sgd",
-                                      weight_decay=5e-4, augment=True, progress=progress)
+    out = rt.catastrophic_overfitting(
+        train_set.x[: c.n_train],
+        train_set.y[: c.n_train],
+        test_set.x[idx],
+        test_set.y[idx],
+        eps=8 / 255,
+        epochs=c.epochs,
+        seeds=c.seeds,
+        large_alpha=2.0,
+        val_size=c.val_size,
+        batch_size=c.batch_size,
+        lr_max=c.lr_max,
+        make_model=make_model,
+        model_name=f"preact_resnet18_w{c.width}",
+        optimizer="sgd",
+        weight_decay=5e-4,
+        augment=True,
+        progress=progress,
+    )
     return out | {"data_source": test_set.info.source, "device": device_name(dev)}
 
 
@@ -110,8 +168,11 @@ def for_chapter(profile: str, *, seed: int = 0) -> dict | None:
     try:
         return results.load(NOTEBOOK, "gpu")
     except FileNotFoundError:
-        notes.show_note("GPU results appear here when results/gpu/04_adversarial_training.json exists: run "
-                        "`python -m reliable_ml run 04 --profile gpu` on a machine with a GPU.", title="No GPU results yet")
+        notes.show_note(
+            "GPU results appear here when results/gpu/04_adversarial_training.json exists: run "
+            "`python -m reliable_ml run 04 --profile gpu` on a machine with a GPU.",
+            title="No GPU results yet",
+        )
         return None
 
 
@@ -119,24 +180,37 @@ def main(argv: list[str] | None = None) -> None:
     ap = entry.parser(__doc__, "robust_cifar")
     ap.add_argument("--checkpoint", default=None, help="checkpoint file (written every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    ap.add_argument("--catastrophic-overfitting", action="store_true",
-                    help="run Wong et al.'s FGSM / FGSM-RS arms instead (profiles smoke, gpu; cached)")
+    ap.add_argument(
+        "--catastrophic-overfitting",
+        action="store_true",
+        help="run Wong et al.'s FGSM / FGSM-RS arms instead (profiles smoke, gpu; cached)",
+    )
     args = ap.parse_args(argv)
     if args.catastrophic_overfitting:
         co_profiles = settings.profiles("catastrophic_overfitting_cifar")
         co = catastrophic_overfitting(args.profile if args.profile in co_profiles else "smoke")
         for arm, summ in co["summary"].items():
-            print(f"{arm}: " + ", ".join(f"seed {s}: peak {v['peak']:.1f}% (epoch {v['peak_epoch']}) -> final "
-                                         f"{v['final']:.1f}% [{v['verdict']}]" for s, v in summ["per_seed"].items()))
+            print(
+                f"{arm}: "
+                + ", ".join(
+                    f"seed {s}: peak {v['peak']:.1f}% (epoch {v['peak_epoch']}) -> final "
+                    f"{v['final']:.1f}% [{v['verdict']}]"
+                    for s, v in summ["per_seed"].items()
+                )
+            )
         print(f"{co['data_source']} on {co['device']}; {co['seconds']['wall'] / 60:.1f} minutes")
         return
     out = run(args.profile, checkpoint=args.checkpoint, resume=args.resume, seed=args.seed)
     f = out["figures"]
-    print(f"{out['data_source']}: clean {100 * f['clean_acc']:.1f}%, robust {100 * f['robust_acc']:.1f}% "
-          f"({f['attack']}); trained in {f['train_minutes']:.1f} min")
+    print(
+        f"{out['data_source']}: clean {100 * f['clean_acc']:.1f}%, robust {100 * f['robust_acc']:.1f}% "
+        f"({f['attack']}); trained in {f['train_minutes']:.1f} min"
+    )
     if "autoattack_acc" in f:
-        print(f"AutoAttack on {f['autoattack_n']}: {100 * f['autoattack_acc']:.1f}% "
-              f"(worst case with PGD: {100 * f['worst_case_acc_on_autoattack_subset']:.1f}%)")
+        print(
+            f"AutoAttack on {f['autoattack_n']}: {100 * f['autoattack_acc']:.1f}% "
+            f"(worst case with PGD: {100 * f['worst_case_acc_on_autoattack_subset']:.1f}%)"
+        )
 
 
 if __name__ == "__main__":

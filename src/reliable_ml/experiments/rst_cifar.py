@@ -11,6 +11,7 @@ PGD robust accuracy above labeled-only, and within 5 points of the ceiling.
 Data: canonical CIFAR-10 when present, else the offline JPEG (quality 75) copy, labelled
 "CIFAR-10 (JPEG q75 copy)"; in ``smoke`` with neither, scikit-learn's digits (labelled so).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,11 @@ from dataclasses import asdict, replace
 import torch
 
 from reliable_ml import settings
-from reliable_ml.models import nets as models
 from reliable_ml.experiments import entry
+from reliable_ml.models import nets as models
 from reliable_ml.robust import self_training as st
-from reliable_ml.util.env import device, seed_everything
 from reliable_ml.robust.image_task import eval_subset, load_cifar
+from reliable_ml.util.env import device, seed_everything
 
 NOTEBOOK = "06_robust_self_training"
 __all__ = ["NOTEBOOK", "load_cifar", "run", "main"]
@@ -50,19 +51,35 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
         return models.preact_resnet18(in_channels=train_set.x.shape[1], width=s.width).to(dev)
 
     t0 = time.perf_counter()
-    out = st.compare(make_model, train_set.x, train_set.y, x_eval, y_eval, n_labeled=s.n_labeled,
-                     n_unlabeled=s.n_unlabeled, standard_cfg=replace(s.standard, seed=seed),
-                     robust_cfg=replace(s.robust, seed=seed, eps=s.eps), standard_steps=s.standard_steps,
-                     robust_steps=s.robust_steps, eval_steps=s.eval_steps, eval_restarts=s.eval_restarts,
-                     seed=seed, progress=progress)
+    out = st.compare(
+        make_model,
+        train_set.x,
+        train_set.y,
+        x_eval,
+        y_eval,
+        n_labeled=s.n_labeled,
+        n_unlabeled=s.n_unlabeled,
+        standard_cfg=replace(s.standard, seed=seed),
+        robust_cfg=replace(s.robust, seed=seed, eps=s.eps),
+        standard_steps=s.standard_steps,
+        robust_steps=s.robust_steps,
+        eval_steps=s.eval_steps,
+        eval_restarts=s.eval_restarts,
+        seed=seed,
+        progress=progress,
+    )
     seconds = time.perf_counter() - t0
     figures = {
-        "robust_acc_labeled_only": out["labeled_only"]["robust_acc"], "robust_acc_rst": out["rst"]["robust_acc"],
-        "robust_acc_ceiling": out["ceiling"]["robust_acc"], "clean_acc_rst": out["rst"]["clean_acc"],
-        "clean_acc_labeled_only": out["labeled_only"]["clean_acc"], "clean_acc_ceiling": out["ceiling"]["clean_acc"],
+        "robust_acc_labeled_only": out["labeled_only"]["robust_acc"],
+        "robust_acc_rst": out["rst"]["robust_acc"],
+        "robust_acc_ceiling": out["ceiling"]["robust_acc"],
+        "clean_acc_rst": out["rst"]["clean_acc"],
+        "clean_acc_labeled_only": out["labeled_only"]["clean_acc"],
+        "clean_acc_ceiling": out["ceiling"]["clean_acc"],
         **{k: v for k, v in out.items() if k not in st.ARMS},
         "train_seconds": {a: out[a]["train_seconds"] for a in st.ARMS},
-        "architecture": f"PreActResNet-18 (width {s.width})", "n_eval": len(y_eval),
+        "architecture": f"PreActResNet-18 (width {s.width})",
+        "n_eval": len(y_eval),
         "rst_gain_points": 100 * (out["rst"]["robust_acc"] - out["labeled_only"]["robust_acc"]),
         "rst_below_ceiling_points": 100 * (out["ceiling"]["robust_acc"] - out["rst"]["robust_acc"]),
     }
@@ -78,9 +95,26 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {} if args.robust_steps is None else {"robust_steps": args.robust_steps}
     out = run(args.profile, seed=args.seed, save=not args.no_save, **overrides)
     f = out["figures"]
-    print(json.dumps({k: f[k] for k in ("robust_acc_labeled_only", "robust_acc_rst", "robust_acc_ceiling",
-                                        "clean_acc_rst", "pseudo_label_acc", "rst_gain_points",
-                                        "rst_below_ceiling_points", "n_labeled", "n_unlabeled", "attack")}, indent=1))
+    print(
+        json.dumps(
+            {
+                k: f[k]
+                for k in (
+                    "robust_acc_labeled_only",
+                    "robust_acc_rst",
+                    "robust_acc_ceiling",
+                    "clean_acc_rst",
+                    "pseudo_label_acc",
+                    "rst_gain_points",
+                    "rst_below_ceiling_points",
+                    "n_labeled",
+                    "n_unlabeled",
+                    "attack",
+                )
+            },
+            indent=1,
+        )
+    )
     print(f"data: {out['data_source']}; {out['seconds']:.0f} s")
 
 

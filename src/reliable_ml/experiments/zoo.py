@@ -7,6 +7,7 @@ Writes ``results/<profile>/zoo_<dataset>.json``: per-member test accuracy (fract
 seconds, the Clopper-Pearson interval of each accuracy, the zoo's mean pairwise agreement and
 the agreement expected under independent errors. Notebook 01 calls :func:`zoo_experiment`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ import torch
 
 from reliable_ml import data, settings, stats
 from reliable_ml.experiments import entry
-from reliable_ml.shift import similarity
 from reliable_ml.models import zoo
+from reliable_ml.shift import similarity
 from reliable_ml.util.env import device, device_name, seed_everything
 
 DATASETS = ("cifar10", "mnist", "digits")
@@ -50,9 +51,17 @@ def default_zoo(dataset: str, profile: str) -> tuple[str, ...]:
     return zoo.zoo_names(key)
 
 
-def zoo_experiment(names, train: data.ImageSet, test: data.ImageSet, *, n_train: int | None = None,
-                   batch: int = 256, seed: int = 0, dev: torch.device | None = None,
-                   progress: bool = True) -> dict:
+def zoo_experiment(
+    names,
+    train: data.ImageSet,
+    test: data.ImageSet,
+    *,
+    n_train: int | None = None,
+    batch: int = 256,
+    seed: int = 0,
+    dev: torch.device | None = None,
+    progress: bool = True,
+) -> dict:
     """Train ``names`` on (the first ``n_train`` of) ``train`` on ``dev`` and score them on ``test``.
 
     Returns ``{"accuracy": {name: fraction}, "accuracy_ci": {name: [lo, hi]}, "train_seconds":
@@ -66,8 +75,9 @@ def zoo_experiment(names, train: data.ImageSet, test: data.ImageSet, *, n_train:
             raise ValueError(f"n_train must be positive; got {n_train}")
         x_train, y_train = x_train[:n_train], y_train[:n_train]
     n_classes = len(train.info.classes)
-    trained = zoo.train_zoo(names, x_train.to(dev), y_train.to(dev), n_classes=n_classes,
-                            batch=batch, seed=seed, progress=progress)
+    trained = zoo.train_zoo(
+        names, x_train.to(dev), y_train.to(dev), n_classes=n_classes, batch=batch, seed=seed, progress=progress
+    )
     preds = zoo.predict_zoo(trained, test.x)
     pred_mat = torch.stack(list(preds.values())).numpy()  # (m, N_test)
     correct = pred_mat == test.y.numpy()[None, :]
@@ -100,17 +110,32 @@ def main(argv: list[str] | None = None) -> dict:
     row = settings.row("zoo", args.profile)  # n_train (None: the whole split) and batch
     train, test = load_dataset(args.dataset)
     n_train = None if row.n_train is None else min(row.n_train, train.info.n)
-    out = zoo_experiment(default_zoo(args.dataset, args.profile), train, test, n_train=n_train, batch=row.batch,
-                         seed=args.seed, dev=dev, progress=not args.no_progress)
+    out = zoo_experiment(
+        default_zoo(args.dataset, args.profile),
+        train,
+        test,
+        n_train=n_train,
+        batch=row.batch,
+        seed=args.seed,
+        dev=dev,
+        progress=not args.no_progress,
+    )
     out.pop("predictions")
     source = out.pop("source")
     for name, acc in sorted(out["accuracy"].items(), key=lambda kv: kv[1]):
         print(f"  {name:20s} {100 * acc:6.2f} %  ({out['train_seconds'][name]:.1f} s)")
-    print(f"mean pairwise agreement {out['agreement']:.4f} vs {out['independent_agreement']:.4f} "
-          f"if errors were independent")
-    entry.finish(f"zoo_{args.dataset}", args.profile,
-                 {"figures": out, "data_source": source, "seconds": time.perf_counter() - started},
-                 save=True, seed=args.seed, module=__name__)
+    print(
+        f"mean pairwise agreement {out['agreement']:.4f} vs {out['independent_agreement']:.4f} "
+        f"if errors were independent"
+    )
+    entry.finish(
+        f"zoo_{args.dataset}",
+        args.profile,
+        {"figures": out, "data_source": source, "seconds": time.perf_counter() - started},
+        save=True,
+        seed=args.seed,
+        module=__name__,
+    )
     return out
 
 

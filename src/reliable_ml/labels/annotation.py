@@ -29,6 +29,7 @@ The pipeline, one function per step:
    brightness/contrast-standardized images); candidates
    under either threshold are removed, and the closest pairs go to a review grid.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+
 from reliable_ml.util.progress import tqdm
 
 SF_EDGES = (0.2, 0.4, 0.6, 0.8)  # ImageNetV2's histogram_bins (imagenetv2-b-33.json): 5 bins
@@ -57,14 +59,26 @@ def ensemble_probabilities(models, x_uint8: torch.Tensor, batch: int = 2048) -> 
     for model in models:
         model.eval()
         dev = next(model.parameters()).device
-        probs = torch.cat([torch.softmax(model(x_uint8[i:i + batch].to(dev).float() / 255), dim=1).cpu()
-                           for i in range(0, len(x_uint8), batch)])
+        probs = torch.cat(
+            [
+                torch.softmax(model(x_uint8[i : i + batch].to(dev).float() / 255), dim=1).cpu()
+                for i in range(0, len(x_uint8), batch)
+            ]
+        )
         total = probs if total is None else total + probs
     return (total / len(models)).double().numpy()
 
 
-def train_clarity_ensemble(names, x_uint8: torch.Tensor, y: torch.Tensor, n_classes: int, seed: int = 0,
-                           progress: bool = True, min_steps: int = 100, batch: int = 256) -> dict:
+def train_clarity_ensemble(
+    names,
+    x_uint8: torch.Tensor,
+    y: torch.Tensor,
+    n_classes: int,
+    seed: int = 0,
+    progress: bool = True,
+    min_steps: int = 100,
+    batch: int = 256,
+) -> dict:
     """Train the clarity ensemble, members named as in :mod:`reliable_ml.models.zoo` (e.g. ``mlp-64-e5``),
     on ``x_uint8 (N, C, H, W)``, ``y (N,)``: a part of the data that the evaluated zoo, the pool
     and the test sets must not contain. Member i uses seed ``seed + i``. A member trains for at
@@ -80,9 +94,12 @@ def train_clarity_ensemble(names, x_uint8: torch.Tensor, y: torch.Tensor, n_clas
         raise ValueError("the clarity ensemble is empty; give at least one member name")
     steps_per_epoch = -(-len(x_uint8) // batch)
     specs = [replace(s, epochs=max(s.epochs, -(-min_steps // steps_per_epoch))) for s in specs]
-    return {name: zoo.train_member(spec, x_uint8, y, n_classes=n_classes, seed=seed + i, batch=batch, progress=False)
-            for i, (name, spec) in enumerate(tqdm(list(zip(names, specs)), desc="clarity ensemble",
-                                                  disable=not progress, leave=False))}
+    return {
+        name: zoo.train_member(spec, x_uint8, y, n_classes=n_classes, seed=seed + i, batch=batch, progress=False)
+        for i, (name, spec) in enumerate(
+            tqdm(list(zip(names, specs)), desc="clarity ensemble", disable=not progress, leave=False)
+        )
+    }
 
 
 def clarity(probs: np.ndarray, candidate: np.ndarray) -> np.ndarray:
@@ -91,13 +108,15 @@ def clarity(probs: np.ndarray, candidate: np.ndarray) -> np.ndarray:
     if probs.ndim != 2 or candidate.shape != (len(probs),):
         raise ValueError(f"probs must be (N, K) and candidate (N,); got {probs.shape} and {candidate.shape}")
     if candidate.size and (candidate.min() < 0 or candidate.max() >= probs.shape[1]):
-        raise ValueError(f"candidate classes must lie in [0, {probs.shape[1] - 1}]; got "
-                         f"{candidate.min()}..{candidate.max()}")
+        raise ValueError(
+            f"candidate classes must lie in [0, {probs.shape[1] - 1}]; got {candidate.min()}..{candidate.max()}"
+        )
     return probs[np.arange(len(probs)), candidate]
 
 
-def candidate_classes(y_true: np.ndarray, n_classes: int, wrong_share: float,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def candidate_classes(
+    y_true: np.ndarray, n_classes: int, wrong_share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate class per image: the true class, except for a random ``wrong_share`` of images
     that get a uniformly drawn *other* class (keyword-search noise). Returns (candidate, is_wrong)."""
     if not 0 <= wrong_share < 1:
@@ -125,13 +144,17 @@ class CrowdConfig:
     control_min_clarity: float = 0.9
     max_rounds: int = 200
 
-    def check(self) -> "CrowdConfig":
+    def check(self) -> CrowdConfig:
         slots = self.grid_size - self.n_positive_controls - self.n_negative_controls
         if slots < 1 or min(self.n_positive_controls, self.n_negative_controls) < 1:
-            raise ValueError(f"grid_size={self.grid_size} must exceed the controls "
-                             f"({self.n_positive_controls} positive + {self.n_negative_controls} negative, each >= 1)")
+            raise ValueError(
+                f"grid_size={self.grid_size} must exceed the controls "
+                f"({self.n_positive_controls} positive + {self.n_negative_controls} negative, each >= 1)"
+            )
         if self.min_annotations < 1 or self.n_workers < 1:
-            raise ValueError(f"min_annotations and n_workers must be >= 1; got {self.min_annotations}, {self.n_workers}")
+            raise ValueError(
+                f"min_annotations and n_workers must be >= 1; got {self.min_annotations}, {self.n_workers}"
+            )
         for name in ("careless_share", "min_control_accuracy", "control_min_clarity"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [0, 1]; got {getattr(self, name)!r}")
@@ -169,16 +192,19 @@ def selection_frequency(selected: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return np.where(shown > 0, selected / np.maximum(shown, 1), np.nan)
 
 
-def control_pools(control_probs: np.ndarray, control_labels: np.ndarray, n_classes: int,
-                  min_clarity: float, min_controls: int = 10) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def control_pools(
+    control_probs: np.ndarray, control_labels: np.ndarray, n_classes: int, min_clarity: float, min_controls: int = 10
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per class c, the clear controls: positives have label c and p(c) >= min_clarity (or, if
     fewer than ``min_controls`` do, the ``min_controls`` label-c images of highest p(c));
     negatives have another label and p(c) <= 1 - min_clarity (or the lowest p(c) likewise)."""
     pos, neg = [], []
     for c in range(n_classes):
         p_c = control_probs[:, c]
-        for out, members, clear in ((pos, control_labels == c, p_c >= min_clarity),
-                                    (neg, control_labels != c, p_c <= 1 - min_clarity)):
+        for out, members, clear in (
+            (pos, control_labels == c, p_c >= min_clarity),
+            (neg, control_labels != c, p_c <= 1 - min_clarity),
+        ):
             chosen = np.flatnonzero(members & clear)
             if len(chosen) < min_controls:
                 cand = np.flatnonzero(members)
@@ -186,14 +212,22 @@ def control_pools(control_probs: np.ndarray, control_labels: np.ndarray, n_class
                 chosen = np.sort(cand[np.argsort(key, kind="stable")[:min_controls]])
             out.append(chosen)
         if len(pos[-1]) == 0 or len(neg[-1]) == 0:
-            raise ValueError(f"class {c}: no clear positive ({len(pos[-1])}) or negative ({len(neg[-1])}) "
-                             f"control images with control_min_clarity={min_clarity}")
+            raise ValueError(
+                f"class {c}: no clear positive ({len(pos[-1])}) or negative ({len(neg[-1])}) "
+                f"control images with control_min_clarity={min_clarity}"
+            )
     return pos, neg
 
 
-def simulate_crowd(item_clarity: np.ndarray, item_class: np.ndarray, control_probs: np.ndarray,
-                   control_labels: np.ndarray, config: CrowdConfig = CrowdConfig(), seed: int = 0,
-                   progress: bool = True) -> CrowdResult:
+def simulate_crowd(
+    item_clarity: np.ndarray,
+    item_class: np.ndarray,
+    control_probs: np.ndarray,
+    control_labels: np.ndarray,
+    config: CrowdConfig = CrowdConfig(),
+    seed: int = 0,
+    progress: bool = True,
+) -> CrowdResult:
     """Run the simulated MTurk task on N items (clarity ``(N,)``, shown class ``(N,)``).
 
     Controls come from labelled images with ensemble probabilities ``control_probs (M, K)`` and
@@ -209,14 +243,16 @@ def simulate_crowd(item_clarity: np.ndarray, item_class: np.ndarray, control_pro
     control_labels = np.asarray(control_labels, dtype=np.int64)
     n = len(item_clarity)
     if item_class.shape != (n,) or n == 0:
-        raise ValueError(f"item_clarity and item_class must be non-empty (N,) arrays; got {item_clarity.shape}, "
-                         f"{item_class.shape}")
+        raise ValueError(
+            f"item_clarity and item_class must be non-empty (N,) arrays; got {item_clarity.shape}, {item_class.shape}"
+        )
     if np.any(~np.isfinite(item_clarity)) or np.any((item_clarity < 0) | (item_clarity > 1)):
         raise ValueError("item_clarity must lie in [0, 1]")
     k = control_probs.shape[1] if control_probs.ndim == 2 else 0
     if control_probs.ndim != 2 or control_labels.shape != (len(control_probs),):
-        raise ValueError(f"control_probs must be (M, K) and control_labels (M,); got {control_probs.shape}, "
-                         f"{control_labels.shape}")
+        raise ValueError(
+            f"control_probs must be (M, K) and control_labels (M,); got {control_probs.shape}, {control_labels.shape}"
+        )
     if item_class.min() < 0 or item_class.max() >= k:
         raise ValueError(f"item classes must lie in [0, {k - 1}]; got {item_class.min()}..{item_class.max()}")
     pos_pool, neg_pool = control_pools(control_probs, control_labels, k, cfg.control_min_clarity)
@@ -246,16 +282,22 @@ def simulate_crowd(item_clarity: np.ndarray, item_class: np.ndarray, control_pro
             break
         if rounds >= cfg.max_rounds:
             bar.close()
-            raise RuntimeError(f"after {rounds} rounds {len(need)} items still have fewer than "
-                               f"{cfg.min_annotations} valid annotations (too few valid workers?)")
+            raise RuntimeError(
+                f"after {rounds} rounds {len(need)} items still have fewer than "
+                f"{cfg.min_annotations} valid annotations (too few valid workers?)"
+            )
         rounds += 1
         for c in np.unique(item_class[need]):
             items_c = rng.permutation(need[item_class[need] == c])
             for start in range(0, len(items_c), slots):
-                items = items_c[start:start + slots]
+                items = items_c[start : start + slots]
                 w = int(rng.integers(cfg.n_workers))
-                pos = rng.choice(pos_pool[c], cfg.n_positive_controls, replace=len(pos_pool[c]) < cfg.n_positive_controls)
-                neg = rng.choice(neg_pool[c], cfg.n_negative_controls, replace=len(neg_pool[c]) < cfg.n_negative_controls)
+                pos = rng.choice(
+                    pos_pool[c], cfg.n_positive_controls, replace=len(pos_pool[c]) < cfg.n_positive_controls
+                )
+                neg = rng.choice(
+                    neg_pool[c], cfg.n_negative_controls, replace=len(neg_pool[c]) < cfg.n_negative_controls
+                )
                 sel_items = rng.random(len(items)) < p_select(w, item_clarity[items])
                 sel_pos = rng.random(len(pos)) < p_select(w, control_probs[pos, c])
                 sel_neg = rng.random(len(neg)) < p_select(w, control_probs[neg, c])
@@ -271,14 +313,23 @@ def simulate_crowd(item_clarity: np.ndarray, item_class: np.ndarray, control_pro
             valid = (ctrl_total == 0) | (ctrl_right / np.maximum(ctrl_total, 1) >= cfg.min_control_accuracy)
         worker_all, item_all = np.concatenate(ans_worker), np.concatenate(ans_item)
         new_counts = np.bincount(item_all[valid[worker_all]], minlength=n)
-        bar.update(int(np.minimum(new_counts, cfg.min_annotations).sum() - np.minimum(counts, cfg.min_annotations).sum()))
+        bar.update(
+            int(np.minimum(new_counts, cfg.min_annotations).sum() - np.minimum(counts, cfg.min_annotations).sum())
+        )
         counts = new_counts
     bar.close()
-    answers = pd.DataFrame({"grid": np.concatenate(ans_grid), "worker": np.concatenate(ans_worker),
-                            "item": np.concatenate(ans_item), "selected": np.concatenate(ans_sel)})
+    answers = pd.DataFrame(
+        {
+            "grid": np.concatenate(ans_grid),
+            "worker": np.concatenate(ans_worker),
+            "item": np.concatenate(ans_item),
+            "selected": np.concatenate(ans_sel),
+        }
+    )
     keep = valid[answers["worker"].to_numpy()]
-    selected = np.bincount(answers["item"].to_numpy()[keep], weights=answers["selected"].to_numpy()[keep],
-                           minlength=n).astype(np.int64)
+    selected = np.bincount(
+        answers["item"].to_numpy()[keep], weights=answers["selected"].to_numpy()[keep], minlength=n
+    ).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         ctrl_acc = np.where(ctrl_total > 0, ctrl_right / np.maximum(ctrl_total, 1), np.nan)
     return CrowdResult(selected, counts, noise, careless, valid, ctrl_acc, grids_done, n_grids, rounds, answers)
@@ -330,12 +381,19 @@ def allocate(weights: np.ndarray, total: int) -> np.ndarray:
     exact = total * weights / weights.sum()
     counts = np.floor(exact).astype(np.int64)
     order = np.argsort(-(exact - counts), kind="stable")
-    counts[order[:total - counts.sum()]] += 1
+    counts[order[: total - counts.sum()]] += 1
     return counts
 
 
-def matched_frequency(sf: np.ndarray, classes: np.ndarray, target_hist: np.ndarray, per_class,
-                      rng: np.random.Generator, edges=SF_EDGES, allow_upward: bool = True) -> np.ndarray:
+def matched_frequency(
+    sf: np.ndarray,
+    classes: np.ndarray,
+    target_hist: np.ndarray,
+    per_class,
+    rng: np.random.Generator,
+    edges=SF_EDGES,
+    allow_upward: bool = True,
+) -> np.ndarray:
     """ImageNetV2's MatchedFrequency: per class c, draw ``per_class`` images whose SF histogram
     matches ``target_hist[c]`` (e.g. the original test set's, from :func:`sf_histogram`).
 
@@ -366,13 +424,16 @@ def matched_frequency(sf: np.ndarray, classes: np.ndarray, target_hist: np.ndarr
             if carry and not allow_upward:
                 raise ValueError(f"class {c}: SF bin {b} is short by {carry} images (allow_upward=False)")
         if carry:
-            raise ValueError(f"class {c}: the pool is short by {carry} images for MatchedFrequency "
-                             f"(asked {sizes[c]}, have {int((classes == c).sum())})")
+            raise ValueError(
+                f"class {c}: the pool is short by {carry} images for MatchedFrequency "
+                f"(asked {sizes[c]}, have {int((classes == c).sum())})"
+            )
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
-def threshold_sample(sf: np.ndarray, classes: np.ndarray, per_class, n_classes: int,
-                     rng: np.random.Generator, threshold: float = 0.7) -> np.ndarray:
+def threshold_sample(
+    sf: np.ndarray, classes: np.ndarray, per_class, n_classes: int, rng: np.random.Generator, threshold: float = 0.7
+) -> np.ndarray:
     """ImageNetV2's Threshold0.7: per class, ``per_class`` random images with SF >= ``threshold``."""
     sf, classes = _check_pool(sf, classes)
     if not 0 <= threshold <= 1:
@@ -382,14 +443,14 @@ def threshold_sample(sf: np.ndarray, classes: np.ndarray, per_class, n_classes: 
     for c in range(n_classes):
         eligible = np.flatnonzero((classes == c) & (sf >= threshold))
         if len(eligible) < sizes[c]:
-            raise ValueError(f"class {c}: only {len(eligible)} images have SF >= {threshold}, "
-                             f"short by {sizes[c] - len(eligible)}")
+            raise ValueError(
+                f"class {c}: only {len(eligible)} images have SF >= {threshold}, short by {sizes[c] - len(eligible)}"
+            )
         chosen.append(rng.choice(eligible, int(sizes[c]), replace=False))
     return np.sort(np.concatenate(chosen))
 
 
-def top_images(sf: np.ndarray, classes: np.ndarray, per_class, n_classes: int,
-               rng: np.random.Generator) -> np.ndarray:
+def top_images(sf: np.ndarray, classes: np.ndarray, per_class, n_classes: int, rng: np.random.Generator) -> np.ndarray:
     """ImageNetV2's TopImages: per class, the ``per_class`` images of highest SF (ties in random order)."""
     sf, classes = _check_pool(sf, classes)
     sizes = _per_class(per_class, n_classes)
@@ -398,7 +459,7 @@ def top_images(sf: np.ndarray, classes: np.ndarray, per_class, n_classes: int,
         members = rng.permutation(np.flatnonzero(classes == c))
         if len(members) < sizes[c]:
             raise ValueError(f"class {c}: only {len(members)} images, short by {sizes[c] - len(members)}")
-        chosen.append(members[np.argsort(-sf[members], kind="stable")[:sizes[c]]])
+        chosen.append(members[np.argsort(-sf[members], kind="stable")[: sizes[c]]])
     return np.sort(np.concatenate(chosen))
 
 
@@ -414,13 +475,14 @@ def nearest(query: torch.Tensor, reference: torch.Tensor, chunk: int = 1024) -> 
     """For each row of ``query (Nq, D)``, the Euclidean distance to and index of its nearest row
     of ``reference (Nr, D)``, computed with ``torch.cdist`` in chunks of ``chunk`` queries."""
     if query.ndim != 2 or reference.ndim != 2 or query.shape[1] != reference.shape[1]:
-        raise ValueError(f"query and reference must be (N, D) with the same D; got {tuple(query.shape)}, "
-                         f"{tuple(reference.shape)}")
+        raise ValueError(
+            f"query and reference must be (N, D) with the same D; got {tuple(query.shape)}, {tuple(reference.shape)}"
+        )
     if len(reference) == 0:
         raise ValueError("the reference set is empty")
     dists, idxs = [], []
     for i in range(0, len(query), chunk):
-        d = torch.cdist(query[i:i + chunk], reference)  # (chunk, Nr)
+        d = torch.cdist(query[i : i + chunk], reference)  # (chunk, Nr)
         best = d.min(dim=1)
         dists.append(best.values.cpu())
         idxs.append(best.indices.cpu())
@@ -456,15 +518,22 @@ class NearDuplicates:
         index_col = "pixel_index" if by == "pixel_rms" else "feature_index"
         rows = []
         for ref in self.refs:
-            rows.append(pd.DataFrame({"pool": np.arange(len(self.table)), "reference": ref,
-                                      "ref_index": self.table[f"{ref}_{index_col}"],
-                                      "distance": self.table[f"{ref}_{by}"]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "pool": np.arange(len(self.table)),
+                        "reference": ref,
+                        "ref_index": self.table[f"{ref}_{index_col}"],
+                        "distance": self.table[f"{ref}_{by}"],
+                    }
+                )
+            )
         table = pd.concat(rows).sort_values("distance", kind="stable").drop_duplicates("pool")
         return table.head(k).reset_index(drop=True).rename(columns={"distance": by})
 
     @property
     def refs(self) -> list[str]:
-        return [c[:-len("_pixel_rms")] for c in self.table.columns if c.endswith("_pixel_rms")]
+        return [c[: -len("_pixel_rms")] for c in self.table.columns if c.endswith("_pixel_rms")]
 
 
 def standardize(v: torch.Tensor) -> torch.Tensor:
@@ -473,9 +542,15 @@ def standardize(v: torch.Tensor) -> torch.Tensor:
     return v / v.norm(dim=1, keepdim=True).clamp_min(1e-6)
 
 
-def near_duplicates(pool: torch.Tensor, references: dict[str, torch.Tensor], pixel_threshold: float,
-                    feature_threshold: float, feature_dim: int = 64, chunk: int = 1024,
-                    seed: int = 0) -> NearDuplicates:
+def near_duplicates(
+    pool: torch.Tensor,
+    references: dict[str, torch.Tensor],
+    pixel_threshold: float,
+    feature_threshold: float,
+    feature_dim: int = 64,
+    chunk: int = 1024,
+    seed: int = 0,
+) -> NearDuplicates:
     """Flag pool images that nearly duplicate an image of any reference set (e.g. train, test).
 
     Pixel distance: RMS pixel difference ``||a - b||_2 / sqrt(D)`` with pixels in [0, 1].

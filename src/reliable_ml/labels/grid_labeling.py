@@ -9,6 +9,7 @@ resumes at the first grid not yet submitted. :func:`reader_counts` turns the ans
 per-image (selected, shown) counts, keeping only grids whose controls the reader passed,
 exactly like the simulated workers' filter.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,15 +38,24 @@ class Grid:
     tiles: tuple[tuple[str, int], ...]
 
 
-def make_grids(pool_classes: np.ndarray, control_labels: np.ndarray, n_classes: int, n_grids: int,
-               grid_size: int = 24, n_controls: int = 3, seed: int = 0) -> list[Grid]:
+def make_grids(
+    pool_classes: np.ndarray,
+    control_labels: np.ndarray,
+    n_classes: int,
+    n_grids: int,
+    grid_size: int = 24,
+    n_controls: int = 3,
+    seed: int = 0,
+) -> list[Grid]:
     """``n_grids`` grids cycling over the classes: ``grid_size - 2 n_controls`` random pool images
     shown under class c (``pool_classes == c``), ``n_controls`` positive and ``n_controls``
     negative controls. Deterministic in ``seed`` (so a resumed session sees the same grids)."""
     pool_classes, control_labels = np.asarray(pool_classes), np.asarray(control_labels)
     if n_grids < 1 or n_controls < 1 or grid_size <= 2 * n_controls:
-        raise ValueError(f"need n_grids >= 1, n_controls >= 1 and grid_size > 2 * n_controls; got "
-                         f"n_grids={n_grids}, n_controls={n_controls}, grid_size={grid_size}")
+        raise ValueError(
+            f"need n_grids >= 1, n_controls >= 1 and grid_size > 2 * n_controls; got "
+            f"n_grids={n_grids}, n_controls={n_controls}, grid_size={grid_size}"
+        )
     rng = np.random.default_rng(seed)
     grids = []
     for g in range(n_grids):
@@ -55,9 +65,11 @@ def make_grids(pool_classes: np.ndarray, control_labels: np.ndarray, n_classes: 
         if len(pool_c) == 0 or len(pos_c) < n_controls or len(neg_c) < n_controls:
             raise ValueError(f"class {c}: too few pool images ({len(pool_c)}) or controls for a grid")
         n_pool = min(grid_size - 2 * n_controls, len(pool_c))
-        tiles = ([("pool", int(i)) for i in rng.choice(pool_c, n_pool, replace=False)]
-                 + [("pos", int(i)) for i in rng.choice(pos_c, n_controls, replace=False)]
-                 + [("neg", int(i)) for i in rng.choice(neg_c, n_controls, replace=False)])
+        tiles = (
+            [("pool", int(i)) for i in rng.choice(pool_c, n_pool, replace=False)]
+            + [("pos", int(i)) for i in rng.choice(pos_c, n_controls, replace=False)]
+            + [("neg", int(i)) for i in rng.choice(neg_c, n_controls, replace=False)]
+        )
         order = rng.permutation(len(tiles))
         grids.append(Grid(f"s{seed}-g{g}-c{c}", c, tuple(tiles[i] for i in order)))
     return grids
@@ -68,9 +80,13 @@ def read_answers(path: Path | str):
     records, problems = read_log(path, required=REQUIRED)
     good = []
     for rec in records:
-        if not isinstance(rec["tiles"], list) or not isinstance(rec["selected"], list) \
-                or len(rec["tiles"]) != len(rec["selected"]):
+        if (
+            not isinstance(rec["tiles"], list)
+            or not isinstance(rec["selected"], list)
+            or len(rec["tiles"]) != len(rec["selected"])
+        ):
             from reliable_ml.labels.labeling import LogProblem
+
             problems.append(LogProblem(-1, f"grid {rec.get('grid')!r}: tiles and selected differ in length", ""))
             continue
         good.append(rec)
@@ -95,8 +111,9 @@ def control_accuracy(record: dict) -> float:
     return right / total if total else float("nan")
 
 
-def reader_counts(records: list[dict], grids: list[Grid], n_pool: int,
-                  min_control_accuracy: float = 0.8) -> ReaderCounts:
+def reader_counts(
+    records: list[dict], grids: list[Grid], n_pool: int, min_control_accuracy: float = 0.8
+) -> ReaderCounts:
     """Per pool image, how often the reader selected it and was shown it, over the grids of
     this plan (``grids``) whose control accuracy is >= ``min_control_accuracy``. A grid
     submitted twice counts once (the last submission)."""
@@ -124,8 +141,16 @@ class GridApp:
     (or :meth:`select`), :meth:`submit`; ``current`` is the index of the grid on screen
     (None when all are done). ``reader`` names whose answers these are."""
 
-    def __init__(self, grids: list[Grid], pool_images: np.ndarray, control_images: np.ndarray,
-                 classes: tuple[str, ...], log_path: Path | str, reader: str = "reader", scale: int = 2):
+    def __init__(
+        self,
+        grids: list[Grid],
+        pool_images: np.ndarray,
+        control_images: np.ndarray,
+        classes: tuple[str, ...],
+        log_path: Path | str,
+        reader: str = "reader",
+        scale: int = 2,
+    ):
         import ipywidgets as w
 
         from reliable_ml.labels.labeling import check_labeler
@@ -140,20 +165,29 @@ class GridApp:
         size = max(len(g.tiles) for g in self.grids)
         self.prompt = w.HTML()
         self.images = [w.Image(format="png", layout=w.Layout(width=f"{28 * scale + 8}px")) for _ in range(size)]
-        self.tiles = [w.ToggleButton(value=False, description="", icon="check",
-                                     layout=w.Layout(width=f"{28 * scale + 8}px")) for _ in range(size)]
+        self.tiles = [
+            w.ToggleButton(value=False, description="", icon="check", layout=w.Layout(width=f"{28 * scale + 8}px"))
+            for _ in range(size)
+        ]
         self.boxes = [w.VBox([im, tb]) for im, tb in zip(self.images, self.tiles)]
         self.submit_button = w.Button(description="Submit grid", button_style="primary")
         self.submit_button.on_click(lambda _: self.submit())
         self.progress = w.IntProgress(min=0, max=len(self.grids), description="Grids:")
         self.status = w.HTML()
-        self.widget = w.VBox([self.prompt, w.HBox(self.boxes, layout=w.Layout(flex_flow="row wrap")),
-                              w.HBox([self.submit_button, self.progress, self.status])])
+        self.widget = w.VBox(
+            [
+                self.prompt,
+                w.HBox(self.boxes, layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.submit_button, self.progress, self.status]),
+            ]
+        )
         self.current: int | None = None
         self._advance()
         if self.problems:
-            self.status.value += (f" ({len(self.problems)} malformed line(s) in the answer file were skipped; "
-                                  f"first: line {self.problems[0].line}, {self.problems[0].reason})")
+            self.status.value += (
+                f" ({len(self.problems)} malformed line(s) in the answer file were skipped; "
+                f"first: line {self.problems[0].line}, {self.problems[0].reason})"
+            )
 
     def select(self, positions) -> None:
         """Select the tiles at ``positions`` (others unchanged)."""
@@ -168,9 +202,14 @@ class GridApp:
             self.status.value = "All grids are done. Thank you!"
             return
         grid = self.grids[self.current]
-        record = {"reader": self.reader, "grid": grid.gid, "class": grid.cls,
-                  "tiles": [list(t) for t in grid.tiles],
-                  "selected": [bool(self.tiles[i].value) for i in range(len(grid.tiles))], "time": time.time()}
+        record = {
+            "reader": self.reader,
+            "grid": grid.gid,
+            "class": grid.cls,
+            "tiles": [list(t) for t in grid.tiles],
+            "selected": [bool(self.tiles[i].value) for i in range(len(grid.tiles))],
+            "time": time.time(),
+        }
         append_answer(self.log_path, record)
         self.done.add(grid.gid)
         self._advance()

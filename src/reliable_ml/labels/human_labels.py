@@ -18,6 +18,7 @@ The sampling strategies themselves are :mod:`reliable_ml.labels.annotation`'s
 (``matched_frequency``, ``threshold_sample``, ``top_images``); this module supplies the
 frequencies, a pool split, and the Engstrom et al. resampling experiment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ def check_counts(counts: np.ndarray, n_classes: int | None = None) -> np.ndarray
 def _check_labels(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (len(counts),) or labels.min() < 0 or labels.max() >= counts.shape[1]:
-        raise ValueError(f"labels must be ({len(counts)},) ints in [0, {counts.shape[1] - 1}]; got shape "
-                         f"{labels.shape}")
+        raise ValueError(
+            f"labels must be ({len(counts)},) ints in [0, {counts.shape[1] - 1}]; got shape {labels.shape}"
+        )
     return labels.astype(np.int64)
 
 
@@ -105,7 +107,7 @@ def split_reference_pool(labels: np.ndarray, pool_share: float = 0.5, seed: int 
     pool = []
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
-        pool.append(members[:int(round(pool_share * len(members)))])
+        pool.append(members[: int(round(pool_share * len(members)))])
     pool = np.sort(np.concatenate(pool))
     return PoolSplit(np.setdiff1d(np.arange(len(labels)), pool), pool)
 
@@ -122,8 +124,14 @@ def skew_pool(sf: np.ndarray, pool: np.ndarray, high_sf: float, keep_high: float
     return pool[keep]
 
 
-def strategy_picks(sf: np.ndarray, labels: np.ndarray, split: PoolSplit, per_class: int,
-                   rng: np.random.Generator, edges=annotation.SF_EDGES) -> dict[str, np.ndarray]:
+def strategy_picks(
+    sf: np.ndarray,
+    labels: np.ndarray,
+    split: PoolSplit,
+    per_class: int,
+    rng: np.random.Generator,
+    edges=annotation.SF_EDGES,
+) -> dict[str, np.ndarray]:
     """The four test sets drawn from ``split.pool`` (indices into the full test set):
     ``random`` (per class, uniformly), ``matched_frequency`` (the reference's per-class SF
     histogram over ``edges``, sampling upward), ``threshold0.7`` and ``top_images``."""
@@ -131,8 +139,9 @@ def strategy_picks(sf: np.ndarray, labels: np.ndarray, split: PoolSplit, per_cla
     sf_p, y_p = sf[split.pool], labels[split.pool]
     target = annotation.sf_histogram(sf[split.reference], labels[split.reference], k, edges)
     idx = {
-        "random": np.sort(np.concatenate([rng.choice(np.flatnonzero(y_p == c), per_class, replace=False)
-                                          for c in range(k)])),
+        "random": np.sort(
+            np.concatenate([rng.choice(np.flatnonzero(y_p == c), per_class, replace=False) for c in range(k)])
+        ),
         "matched_frequency": annotation.matched_frequency(sf_p, y_p, target, per_class, rng, edges),
         "threshold0.7": annotation.threshold_sample(sf_p, y_p, per_class, k, rng),
         "top_images": annotation.top_images(sf_p, y_p, per_class, k, rng),
@@ -140,9 +149,18 @@ def strategy_picks(sf: np.ndarray, labels: np.ndarray, split: PoolSplit, per_cla
     return {name: split.pool[i] for name, i in idx.items()}
 
 
-def engstrom_drops(counts: np.ndarray, labels: np.ndarray, correct: np.ndarray, reference: np.ndarray,
-                   pool: np.ndarray, per_class: int, ks=(3, 5, 10, None), n_resamples: int = 200,
-                   edges=FINE_EDGES, seed: int = 0) -> dict[str, np.ndarray]:
+def engstrom_drops(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    correct: np.ndarray,
+    reference: np.ndarray,
+    pool: np.ndarray,
+    per_class: int,
+    ks=(3, 5, 10, None),
+    n_resamples: int = 200,
+    edges=FINE_EDGES,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Apparent drop of a MatchedFrequency set when SF is *estimated* from k annotators.
 
     Each resample draws k annotators per image (reference and pool alike), matches the pool to
@@ -188,8 +206,10 @@ def load_cv_predictions(path: Path | str, n: int = 10_000, n_classes: int = 10) 
         raise FileNotFoundError(f"cross-validated predictions not found: {path.name}")
     arr = np.load(path, allow_pickle=False)
     if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n_classes:
-        raise ValueError(f"{path.name}: expected ({n},) integers in [0, {n_classes}); got {arr.dtype} "
-                         f"{arr.shape} in [{arr.min()}, {arr.max()}]")
+        raise ValueError(
+            f"{path.name}: expected ({n},) integers in [0, {n_classes}); got {arr.dtype} "
+            f"{arr.shape} in [{arr.min()}, {arr.max()}]"
+        )
     return arr.astype(np.int64)
 
 
@@ -201,17 +221,29 @@ def agreement_table(sf_label: np.ndarray, correct: np.ndarray, edges=(0.5, 0.7, 
     sf_label, correct = np.asarray(sf_label, float), np.asarray(correct, float)
     b = np.searchsorted(np.asarray(edges), sf_label, side="right")
     names = [f"< {edges[0]}"] + [f"[{a}, {c})" for a, c in zip(edges[:-1], edges[1:])] + [f">= {edges[-1]}"]
-    rows = [{"human agreement": names[j], "images": int((b == j).sum()),
-             "model accuracy (%)": 100 * correct[:, b == j].mean() if (b == j).any() else np.nan}
-            for j in range(len(names))]
+    rows = [
+        {
+            "human agreement": names[j],
+            "images": int((b == j).sum()),
+            "model accuracy (%)": 100 * correct[:, b == j].mean() if (b == j).any() else np.nan,
+        }
+        for j in range(len(names))
+    ]
     return pd.DataFrame(rows).set_index("human agreement")
 
 
 STRATEGY_NAMES = ("random", "matched_frequency", "threshold0.7", "top_images")
 
 
-def strategy_draws(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
-                   n_draws: int, seed: int = 0):
+def strategy_draws(
+    sf: np.ndarray,
+    labels: np.ndarray,
+    correct: np.ndarray,
+    split: PoolSplit,
+    per_class: int,
+    n_draws: int,
+    seed: int = 0,
+):
     """Draw each strategy ``n_draws`` times (fresh randomness each time): one row per draw and
     strategy with the zoo's mean accuracy (%) on the drawn set, its mean SF and its size."""
     import pandas as pd
@@ -221,13 +253,29 @@ def strategy_draws(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, spli
     rows = []
     for d in range(n_draws):
         for name, idx in strategy_picks(sf, labels, split, per_class, np.random.default_rng([seed, d])).items():
-            rows.append({"draw": d, "strategy": name, "acc (%)": 100 * np.asarray(correct)[:, idx].mean(),
-                         "mean SF": sf[idx].mean(), "images": len(idx)})
+            rows.append(
+                {
+                    "draw": d,
+                    "strategy": name,
+                    "acc (%)": 100 * np.asarray(correct)[:, idx].mean(),
+                    "mean SF": sf[idx].mean(),
+                    "images": len(idx),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, split: PoolSplit, per_class: int,
-                   n_draws: int, seed: int = 0, level: float = 0.95, draws=None):
+def strategy_table(
+    sf: np.ndarray,
+    labels: np.ndarray,
+    correct: np.ndarray,
+    split: PoolSplit,
+    per_class: int,
+    n_draws: int,
+    seed: int = 0,
+    level: float = 0.95,
+    draws=None,
+):
     """Per strategy the zoo's mean accuracy (%) averaged over ``n_draws`` draws, the central
     ``level`` spread of *single* draws (``acc lo``, ``acc hi``: what one rebuilt set can show),
     the mean SF and the set size. ``correct (M, N)``; ``draws``: :func:`strategy_draws`'s table
@@ -240,8 +288,13 @@ def strategy_table(sf: np.ndarray, labels: np.ndarray, correct: np.ndarray, spli
     for name in STRATEGY_NAMES:
         a = draws[draws["strategy"] == name]
         mean, lo, hi = spread(a["acc (%)"].to_numpy(), level)
-        rows[name] = {"acc (%)": mean, "acc lo": lo, "acc hi": hi, "mean SF": a["mean SF"].mean(),
-                      "images": int(a["images"].iloc[0])}
+        rows[name] = {
+            "acc (%)": mean,
+            "acc lo": lo,
+            "acc hi": hi,
+            "mean SF": a["mean SF"].mean(),
+            "images": int(a["images"].iloc[0]),
+        }
     return pd.DataFrame(rows).T
 
 
@@ -255,8 +308,9 @@ def versus_random(draws, level: float = 0.95):
     acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
     diff = acc.drop(columns="random").sub(acc["random"], axis=0)
     half = norm.ppf(0.5 + level / 2) * diff.std(ddof=1) / np.sqrt(len(diff))
-    return pd.DataFrame({"mean difference": diff.mean(), "lo": diff.mean() - half, "hi": diff.mean() + half,
-                         "draws": len(diff)}).loc[[s for s in STRATEGY_NAMES if s != "random"]]
+    return pd.DataFrame(
+        {"mean difference": diff.mean(), "lo": diff.mean() - half, "hi": diff.mean() + half, "draws": len(diff)}
+    ).loc[[s for s in STRATEGY_NAMES if s != "random"]]
 
 
 def versus_random_numbers(table) -> tuple[dict, dict]:
@@ -266,8 +320,12 @@ def versus_random_numbers(table) -> tuple[dict, dict]:
     glued, block = {}, {}
     for name, r in table.iterrows():
         mean, lo, hi = float(r["mean difference"]), float(r["lo"]), float(r["hi"])
-        glued |= {f"c10h_{name}_mean": mean, f"c10h_{name}_lo": lo, f"c10h_{name}_hi": hi,
-                  f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0"}
+        glued |= {
+            f"c10h_{name}_mean": mean,
+            f"c10h_{name}_lo": lo,
+            f"c10h_{name}_hi": hi,
+            f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0",
+        }
         block[name] = {"mean": round(mean, 3), "ci": [round(lo, 3), round(hi, 3)]}
     for name in STRATEGY_NAMES[1:]:  # a strategy the table lacks (too few draws) is quoted as NaN
         if f"c10h_{name}_mean" not in glued:
@@ -286,12 +344,21 @@ def drops_table(drops: dict[str, np.ndarray], level: float = 0.95):
 def results(strat, eng, acc_name: str = "zoo_mean_acc") -> dict:
     """The ``cifar10h`` block of chapter 02's results from :func:`strategy_table` and
     :func:`drops_table`; ``acc_name`` names the strategies' mean-accuracy field (which models)."""
-    return {"strategies": {k: {acc_name: round(float(r["acc (%)"]), 3), "n": int(r["images"]),
-                               "ci": [round(float(r["acc lo"]), 3), round(float(r["acc hi"]), 3)],
-                               "mean_sf": round(float(r["mean SF"]), 4)} for k, r in strat.iterrows()},
-            "engstrom": {k: {"matched_drop": round(float(r["drop"]), 3), "ci": [round(float(r["lo"]), 3),
-                                                                            round(float(r["hi"]), 3)]}
-                         for k, r in eng.iterrows()}}
+    return {
+        "strategies": {
+            k: {
+                acc_name: round(float(r["acc (%)"]), 3),
+                "n": int(r["images"]),
+                "ci": [round(float(r["acc lo"]), 3), round(float(r["acc hi"]), 3)],
+                "mean_sf": round(float(r["mean SF"]), 4),
+            }
+            for k, r in strat.iterrows()
+        },
+        "engstrom": {
+            k: {"matched_drop": round(float(r["drop"]), 3), "ci": [round(float(r["lo"]), 3), round(float(r["hi"]), 3)]}
+            for k, r in eng.iterrows()
+        },
+    }
 
 
 CV_PREDICTIONS = "label-errors/cross_validated_predicted_labels/cifar10_test_set_pyx_argmax_predicted_labels.npy"
@@ -316,13 +383,23 @@ def correct_matrix(predictions: dict[str, np.ndarray], labels: np.ndarray) -> tu
     names = list(predictions)
     bad = [m for m in names if np.shape(predictions[m]) != labels.shape]
     if not names or bad:
-        raise ValueError(f"need predictions of shape {labels.shape} for every model; bad: {bad[:3]}"
-                         if names else "no model predictions given")
+        raise ValueError(
+            f"need predictions of shape {labels.shape} for every model; bad: {bad[:3]}"
+            if names
+            else "no model predictions given"
+        )
     return names, np.stack([np.asarray(predictions[m]) == labels for m in names])
 
 
-def published_models_summary(counts: np.ndarray, labels: np.ndarray, names: list[str], correct: np.ndarray,
-                             hesitant: float = 0.9, unanimous: float = 0.999, alpha: float = 0.05) -> dict:
+def published_models_summary(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    names: list[str],
+    correct: np.ndarray,
+    hesitant: float = 0.9,
+    unanimous: float = 0.999,
+    alpha: float = 0.05,
+) -> dict:
     """CIFAR-10H against released model predictions on the canonical test set (the 30 published
     models of CIFAR-10.1's ``original_predictions``): ``correct[m, i]``, model ``names[m]`` is
     right on image i (:func:`correct_matrix`, :func:`published_models_correct`).
@@ -349,20 +426,25 @@ def published_models_summary(counts: np.ndarray, labels: np.ndarray, names: list
     lo, hi = wilson(k_best, n_u, alpha)
     per_model_share = 100 * wrong[:, h].sum(1) / np.maximum(1, wrong.sum(1))
     return {
-        "n_models": len(names), "n_images": int(len(labels)),
+        "n_models": len(names),
+        "n_images": int(len(labels)),
         "model_acc": {m: round(100 * float(a), 3) for m, a in zip(names, acc)},
         "acc_by_agreement": {k: round(float(v), 3) for k, v in table["model accuracy (%)"].items()},
         "images_by_agreement": {k: int(v) for k, v in table["images"].items()},
         "hesitant_share_pct": round(100 * float(h.mean()), 3),
         "share_of_errors_on_hesitant_pct": round(100 * float(wrong[:, h].sum() / max(1, wrong.sum())), 3),
-        "share_of_errors_on_hesitant_per_model_pct": {"min": round(float(per_model_share.min()), 3),
-                                                      "median": round(float(np.median(per_model_share)), 3),
-                                                      "max": round(float(per_model_share.max()), 3)},
-        "best_model": names[best], "best_model_acc": round(100 * float(acc[best]), 3),
+        "share_of_errors_on_hesitant_per_model_pct": {
+            "min": round(float(per_model_share.min()), 3),
+            "median": round(float(np.median(per_model_share)), 3),
+            "max": round(float(per_model_share.max()), 3),
+        },
+        "best_model": names[best],
+        "best_model_acc": round(100 * float(acc[best]), 3),
         "best_model_share_of_errors_on_hesitant_pct": round(float(per_model_share[best]), 3),
         "best_model_error_on_unanimous_pct": round(100 * k_best / max(1, n_u), 3),
         "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
-        "best_model_errors_on_unanimous": k_best, "unanimous_images": n_u,
+        "best_model_errors_on_unanimous": k_best,
+        "unanimous_images": n_u,
     }
 
 
@@ -378,6 +460,10 @@ def published_models_correct(labels: np.ndarray, root=None, download: bool = Tru
 
     pub = data.cifar101_predictions("original", root, download)
     if pub.labels is None or not np.array_equal(pub.labels, labels):
-        raise data.DataUnavailable("CIFAR-10.1", data.data_root(root), "modestyachts/CIFAR-10.1",
-                                   pub.note or "the canonical test labels differ from the ones given")
+        raise data.DataUnavailable(
+            "CIFAR-10.1",
+            data.data_root(root),
+            "modestyachts/CIFAR-10.1",
+            pub.note or "the canonical test labels differ from the ones given",
+        )
     return correct_matrix(pub.predictions, labels)

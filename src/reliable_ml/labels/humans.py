@@ -8,14 +8,15 @@
 * :func:`shankar_drops` / :func:`shankar_figure`: Shankar et al. 2020's labelers and models on
   ImageNet vs ImageNetV2, from their printed results (:mod:`reliable_ml.data.human_accuracy`).
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from reliable_ml.util import plots
 from reliable_ml import stats
+from reliable_ml.util import plots
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -28,10 +29,15 @@ def testbed_figure(testbed: pd.DataFrame, column: str = "imagenetv2-matched-freq
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.scatter(100 * x, 100 * y, s=12, alpha=0.6, label=f"ImageNet models (n = {len(both)})")
     grid = np.linspace(x.min(), x.max(), 100)
-    ax.plot(100 * grid, 100 * fit.predict(grid), color="C1", label=f"probit fit (slope {fit.slope:.2f}, r² = {fit.r2:.2f})")
+    ax.plot(
+        100 * grid, 100 * fit.predict(grid), color="C1", label=f"probit fit (slope {fit.slope:.2f}, r² = {fit.r2:.2f})"
+    )
     plots.identity_line(ax)
-    ax.set(xlabel="ImageNet top-1 accuracy (%)", ylabel="ImageNetV2 MatchedFrequency top-1 (%, testbed re-evaluation)",
-           title="Models lose accuracy on ImageNetV2 (no human data here)")
+    ax.set(
+        xlabel="ImageNet top-1 accuracy (%)",
+        ylabel="ImageNetV2 MatchedFrequency top-1 (%, testbed re-evaluation)",
+        title="Models lose accuracy on ImageNetV2 (no human data here)",
+    )
     ax.legend(loc="upper left")
     plots.source_caption(fig, "ImageNet testbed robustness_top1s.csv (Taori et al. 2020)")
     return fig, fit, both
@@ -44,26 +50,31 @@ def agreement_figure(tables: dict[str, pd.DataFrame], src: str) -> plt.Figure:
         ax.plot(range(len(t)), t["model accuracy (%)"], "o-", label=name)
     first = next(iter(tables.values()))
     ax.set_xticks(range(len(first)), [f"{i}\n(n = {n:,})" for i, n in zip(first.index, first["images"])], fontsize=8)
-    ax.set(xlabel="human agreement with the original label (share of CIFAR-10H annotators)",
-           ylabel="model accuracy (%)", title="Models fail where humans hesitate")
+    ax.set(
+        xlabel="human agreement with the original label (share of CIFAR-10H annotators)",
+        ylabel="model accuracy (%)",
+        title="Models fail where humans hesitate",
+    )
     ax.legend(fontsize=8)
     plots.source_caption(fig, src)
     return fig
 
 
-def hesitation_summary(agree: np.ndarray, correct: np.ndarray, hesitant: float = 0.9,
-                       unanimous: float = 0.999) -> dict:
+def hesitation_summary(agree: np.ndarray, correct: np.ndarray, hesitant: float = 0.9, unanimous: float = 0.999) -> dict:
     """For per-image human agreement ``agree (N,)`` and model correctness ``correct (N,)``:
     the share of images where humans hesitate (agreement < ``hesitant``), the share of the
     model's errors that fall there, the model's error rate on hesitant and on unanimous images
     (agreement >= ``unanimous``), and how many errors are on unanimous images (it fails alone)."""
     agree, wrong = np.asarray(agree, float), ~np.asarray(correct, bool)
     h, u = agree < hesitant, agree >= unanimous
-    return {"hesitant_share_pct": 100 * float(h.mean()),
-            "errors_on_hesitant_pct": 100 * float(wrong[h].sum() / max(1, wrong.sum())),
-            "error_rate_hesitant_pct": 100 * float(wrong[h].mean()) if h.any() else float("nan"),
-            "error_rate_unanimous_pct": 100 * float(wrong[u].mean()) if u.any() else float("nan"),
-            "errors_unanimous": int(wrong[u].sum()), "errors": int(wrong.sum())}
+    return {
+        "hesitant_share_pct": 100 * float(h.mean()),
+        "errors_on_hesitant_pct": 100 * float(wrong[h].sum() / max(1, wrong.sum())),
+        "error_rate_hesitant_pct": 100 * float(wrong[h].mean()) if h.any() else float("nan"),
+        "error_rate_unanimous_pct": 100 * float(wrong[u].mean()) if u.any() else float("nan"),
+        "errors_unanimous": int(wrong[u].sum()),
+        "errors": int(wrong.sum()),
+    }
 
 
 def image_picks(agree: np.ndarray, wrong_all: np.ndarray, n: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
@@ -76,8 +87,16 @@ def image_picks(agree: np.ndarray, wrong_all: np.ndarray, n: int = 16, seed: int
     return {"hesitate": hesitate, "alone": np.sort(rng.choice(alone, min(n, len(alone)), replace=False))}
 
 
-def images_figure(x_uint8: np.ndarray, idx: np.ndarray, labels: np.ndarray, votes: np.ndarray, agree: np.ndarray,
-                  pred: np.ndarray, title: str, src: str) -> plt.Figure:
+def images_figure(
+    x_uint8: np.ndarray,
+    idx: np.ndarray,
+    labels: np.ndarray,
+    votes: np.ndarray,
+    agree: np.ndarray,
+    pred: np.ndarray,
+    title: str,
+    src: str,
+) -> plt.Figure:
     """A grid of CIFAR-10 test images titled 'label (human %) / model: prediction'."""
     c = CIFAR10_CLASSES
     titles = [f"{c[labels[i]]} ({100 * agree[i]:.0f}%)\nmodel: {c[pred[i]]}" for i in idx]
@@ -92,8 +111,16 @@ def labeler_rows(human: pd.DataFrame) -> list[dict]:
     for who, g in human.groupby("labeler"):
         g = g.set_index("source")
         if {"employee", "student"} <= set(g.index) and g["answered"].min() > 0:
-            rows.append({"labeler": who, **{f"{src}_{k}": float(g.loc[src, k]) for src in ("employee", "student")
-                                            for k in ("accuracy", "ci_low", "ci_high", "answered")}})
+            rows.append(
+                {
+                    "labeler": who,
+                    **{
+                        f"{src}_{k}": float(g.loc[src, k])
+                        for src in ("employee", "student")
+                        for k in ("accuracy", "ci_low", "ci_high", "answered")
+                    },
+                }
+            )
     return rows
 
 
@@ -103,20 +130,32 @@ def plane_figure(zoo_points: pd.DataFrame, rows: list[dict], src: str) -> plt.Fi
     ax.scatter(100 * zoo_points["employee"], 100 * zoo_points["student"], s=25, label="MNIST zoo models")
     for r in rows:
         e, s = r["employee_accuracy"], r["student_accuracy"]
-        ax.errorbar(100 * e, 100 * s, xerr=[[100 * (e - r["employee_ci_low"])], [100 * (r["employee_ci_high"] - e)]],
-                    yerr=[[100 * (s - r["student_ci_low"])], [100 * (r["student_ci_high"] - s)]],
-                    fmt="s", color="C3", capsize=3, label=f"labeler {r['labeler']}")
+        ax.errorbar(
+            100 * e,
+            100 * s,
+            xerr=[[100 * (e - r["employee_ci_low"])], [100 * (r["employee_ci_high"] - e)]],
+            yerr=[[100 * (s - r["student_ci_low"])], [100 * (r["student_ci_high"] - s)]],
+            fmt="s",
+            color="C3",
+            capsize=3,
+            label=f"labeler {r['labeler']}",
+        )
     plots.identity_line(ax)
-    ax.set(xlabel="accuracy on Census employees' digits (%)", ylabel="accuracy on high-school students' digits (%)",
-           title="MNIST: models" + (" and your labeling sessions" if rows else " (no labeling sessions saved yet)"))
+    ax.set(
+        xlabel="accuracy on Census employees' digits (%)",
+        ylabel="accuracy on high-school students' digits (%)",
+        title="MNIST: models" + (" and your labeling sessions" if rows else " (no labeling sessions saved yet)"),
+    )
     ax.legend(loc="upper left")
     plots.source_caption(fig, src)
     return fig
 
 
 # ----------------------------------------------------------------------------- Shankar et al. 2020
-SHANKAR_SOURCE = ("printed outputs of generate_main_plots.ipynb, Shankar et al. 2020 (multi-label accuracy; "
-                  "60 of the 80 table rows visible)")
+SHANKAR_SOURCE = (
+    "printed outputs of generate_main_plots.ipynb, Shankar et al. 2020 (multi-label accuracy; "
+    "60 of the 80 table rows visible)"
+)
 
 
 def shankar_kind(name: str) -> str:
@@ -147,19 +186,36 @@ def shankar_drops(ha, subset: str = "all_images", alpha: float = 0.05, table: bo
     if table:
         if subset != "all_images":
             raise ValueError("the printed table holds all images only")
-        extra = ha.table.loc[[n for n in ha.table.index if n not in frame.index and
-                              n not in {v for k, v in _aliases().items() if k in frame.index}], ["val", "v2"]]
+        extra = ha.table.loc[
+            [
+                n
+                for n in ha.table.index
+                if n not in frame.index and n not in {v for k, v in _aliases().items() if k in frame.index}
+            ],
+            ["val", "v2"],
+        ]
         frame = pd.concat([frame, extra.astype(float)])
     n_val, n_v2 = ha.n[subset]
     k_val, k_v2 = np.round(frame["val"] / 100 * n_val), np.round(frame["v2"] / 100 * n_v2)
     lo, hi = stats.difference_interval(k_val, n_val, k_v2, n_v2, alpha)
-    return pd.DataFrame({"kind": [shankar_kind(n) for n in frame.index], "val": frame["val"], "v2": frame["v2"],
-                         "drop": frame["val"] - frame["v2"], "lo": 100 * lo, "hi": 100 * hi,
-                         "n_val": n_val, "n_v2": n_v2}, index=frame.index)
+    return pd.DataFrame(
+        {
+            "kind": [shankar_kind(n) for n in frame.index],
+            "val": frame["val"],
+            "v2": frame["v2"],
+            "drop": frame["val"] - frame["v2"],
+            "lo": 100 * lo,
+            "hi": 100 * hi,
+            "n_val": n_val,
+            "n_v2": n_v2,
+        },
+        index=frame.index,
+    )
 
 
 def _aliases() -> dict:
     from reliable_ml.data.human_accuracy import ALIASES
+
     return ALIASES
 
 
@@ -173,30 +229,55 @@ def shankar_figure(ha, drops: dict[str, pd.DataFrame], alpha: float = 0.05) -> p
     ax.scatter(models["val"], models["v2"], s=14, color="C0", alpha=0.7, label=f"models (n = {len(models)})")
     fit = ha.fits["all_images"]
     grid = np.linspace(models["val"].min() - 1, 100, 50)
-    ax.plot(grid, fit["slope"] * grid + fit["intercept"], color="C0", lw=1,
-            label=f"the notebook's line fit over its models (slope {fit['slope']:.2f})")
+    ax.plot(
+        grid,
+        fit["slope"] * grid + fit["intercept"],
+        color="C0",
+        lw=1,
+        label=f"the notebook's line fit over its models (slope {fit['slope']:.2f})",
+    )
     for who in ("labeler", "human majority"):
         h = t[t["kind"] == who]
-        ax.scatter(h["val"], h["v2"], marker="s" if who == "labeler" else "D", s=40, zorder=3,
-                   color="C2" if who == "labeler" else "C4", label=f"the {len(h)} labelers" if who == "labeler" else who)
+        ax.scatter(
+            h["val"],
+            h["v2"],
+            marker="s" if who == "labeler" else "D",
+            s=40,
+            zorder=3,
+            color="C2" if who == "labeler" else "C4",
+            label=f"the {len(h)} labelers" if who == "labeler" else who,
+        )
     plots.identity_line(ax)
     ax.set_xlim(70, 100)
     ax.set_ylim(60, 100)
-    ax.set(xlabel="ImageNet val, multi-label accuracy (%)", ylabel="ImageNetV2, multi-label accuracy (%)",
-           title="All images: the labelers near y = x, the models below it")
+    ax.set(
+        xlabel="ImageNet val, multi-label accuracy (%)",
+        ylabel="ImageNetV2, multi-label accuracy (%)",
+        title="All images: the labelers near y = x, the models below it",
+    )
     ax.legend(loc="upper left", fontsize=8)
     names = list(ha.subsets["all_images"].index)  # the labelers and the four models printed per figure
     width = 0.8 / len(drops)
     for j, (subset, d) in enumerate(drops.items()):
         d = d.reindex(names)
         y = np.arange(len(names)) + (j - (len(drops) - 1) / 2) * width
-        bx.errorbar(d["drop"], y, xerr=[d["drop"] - d["lo"], d["hi"] - d["drop"]], fmt="o", ms=4, capsize=2,
-                    color=f"C{j}", label=f"{subset.replace('_', ' ')} ({d['n_val'].iloc[0]} val + {d['n_v2'].iloc[0]} v2 images)")
+        bx.errorbar(
+            d["drop"],
+            y,
+            xerr=[d["drop"] - d["lo"], d["hi"] - d["drop"]],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=f"C{j}",
+            label=f"{subset.replace('_', ' ')} ({d['n_val'].iloc[0]} val + {d['n_v2'].iloc[0]} v2 images)",
+        )
     bx.axvline(0, color="0.4", ls="--", lw=1)
     bx.set_yticks(np.arange(len(names)), names, fontsize=8)
     bx.invert_yaxis()
-    bx.set(xlabel=f"drop, val minus ImageNetV2 (points, {100 * (1 - alpha):.0f}% interval)",
-           title="Each labeler's and model's drop")
+    bx.set(
+        xlabel=f"drop, val minus ImageNetV2 (points, {100 * (1 - alpha):.0f}% interval)",
+        title="Each labeler's and model's drop",
+    )
     bx.legend(loc="upper right", fontsize=8)
     plots.source_caption(fig, SHANKAR_SOURCE)
     return fig
@@ -206,6 +287,7 @@ def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
     """The ``human_accuracy_imagenet`` block of chapter 03's results from :func:`shankar_drops`
     (``drops["all_images"]`` with the table's models, ``drops["objects_only"]``). Drops are
     val minus v2 in points; intervals are the frames' ``lo``/``hi``; ``n`` the images per set."""
+
     def r(x):
         return round(float(x), 3)
 
@@ -218,33 +300,49 @@ def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
     models = t[t["kind"].isin(["model", "model (more data)"])]
     med = lab["drop"].sort_values().index[len(lab) // 2]  # 5 labelers: the third
     best = models["val"].idxmax()
-    out.update({
-        "labelers": {n: {"val": r(x["val"]), "v2": r(x["v2"]), "drop": r(x["drop"]), "ci": [r(x["lo"]), r(x["hi"])]}
-                     for n, x in lab.iterrows()},
-        "n": {s: list(v) for s, v in ha.n.items()}, "n_inferred": dict(ha.n_inferred),
-        "table_rows": int(ha.table_rows), "table_rows_visible": int(len(ha.table)),
-        "n_models_visible": int(len(models)),
-        "median_labeler": med, "median_labeler_drop": r(lab.loc[med, "drop"]),
-        "median_labeler_drop_ci": [r(lab.loc[med, "lo"]), r(lab.loc[med, "hi"])],
-        "mean_labeler_drop": r(lab["drop"].mean()),
-        "labelers_ci_containing_zero": int(((lab["lo"] <= 0) & (lab["hi"] >= 0)).sum()),
-        "max_labeler_drop_hi": r(lab["hi"].max()),
-        "best_model": best, "best_model_val": r(models.loc[best, "val"]), "best_model_drop": r(models.loc[best, "drop"]),
-        "best_model_drop_ci": [r(models.loc[best, "lo"]), r(models.loc[best, "hi"])],
-        "min_model_drop": r(models["drop"].min()), "min_drop_model": models["drop"].idxmin(),
-        "median_model_drop": r(models["drop"].median()),
-        "models_ci_above_zero": int((models["lo"] > 0).sum()),
-        "models_drop_below_max_labeler_hi": int((models["drop"] < lab["hi"].max()).sum()),
-        "fit_all_images": {k: r(v) for k, v in ha.fits["all_images"].items()},
-    })
+    out.update(
+        {
+            "labelers": {
+                n: {"val": r(x["val"]), "v2": r(x["v2"]), "drop": r(x["drop"]), "ci": [r(x["lo"]), r(x["hi"])]}
+                for n, x in lab.iterrows()
+            },
+            "n": {s: list(v) for s, v in ha.n.items()},
+            "n_inferred": dict(ha.n_inferred),
+            "table_rows": int(ha.table_rows),
+            "table_rows_visible": int(len(ha.table)),
+            "n_models_visible": int(len(models)),
+            "median_labeler": med,
+            "median_labeler_drop": r(lab.loc[med, "drop"]),
+            "median_labeler_drop_ci": [r(lab.loc[med, "lo"]), r(lab.loc[med, "hi"])],
+            "mean_labeler_drop": r(lab["drop"].mean()),
+            "labelers_ci_containing_zero": int(((lab["lo"] <= 0) & (lab["hi"] >= 0)).sum()),
+            "max_labeler_drop_hi": r(lab["hi"].max()),
+            "best_model": best,
+            "best_model_val": r(models.loc[best, "val"]),
+            "best_model_drop": r(models.loc[best, "drop"]),
+            "best_model_drop_ci": [r(models.loc[best, "lo"]), r(models.loc[best, "hi"])],
+            "min_model_drop": r(models["drop"].min()),
+            "min_drop_model": models["drop"].idxmin(),
+            "median_model_drop": r(models["drop"].median()),
+            "models_ci_above_zero": int((models["lo"] > 0).sum()),
+            "models_drop_below_max_labeler_hi": int((models["drop"] < lab["hi"].max()).sum()),
+            "fit_all_images": {k: r(v) for k, v in ha.fits["all_images"].items()},
+        }
+    )
     if "objects_only" in drops:
         o = drops["objects_only"]
         olab, omod = o[o["kind"] == "labeler"], o[o["kind"].isin(["model", "model (more data)"])]
         omed = olab["drop"].sort_values().index[len(olab) // 2]
         obest = omod["val"].idxmax()
-        out.update({"object_only_median_labeler": omed, "object_only_median_labeler_drop": r(olab.loc[omed, "drop"]),
-                    "object_only_median_labeler_drop_ci": [r(olab.loc[omed, "lo"]), r(olab.loc[omed, "hi"])],
-                    "object_only_best_model": obest, "object_only_best_model_drop": r(omod.loc[obest, "drop"]),
-                    "object_only_best_model_drop_ci": [r(omod.loc[obest, "lo"]), r(omod.loc[obest, "hi"])],
-                    "object_only_labelers_ci_containing_zero": int(((olab["lo"] <= 0) & (olab["hi"] >= 0)).sum())})
+        out.update(
+            {
+                "object_only_median_labeler": omed,
+                "object_only_median_labeler_drop": r(olab.loc[omed, "drop"]),
+                "object_only_median_labeler_drop_ci": [r(olab.loc[omed, "lo"]), r(olab.loc[omed, "hi"])],
+                "object_only_best_model": obest,
+                "object_only_best_model_drop": r(omod.loc[obest, "drop"]),
+                "object_only_best_model_drop_ci": [r(omod.loc[obest, "lo"]), r(omod.loc[obest, "hi"])],
+                "object_only_labelers_ci_containing_zero": int(((olab["lo"] <= 0) & (olab["hi"] >= 0)).sum()),
+            }
+        )
     return out

@@ -6,9 +6,10 @@ Athalye, Mueller 2021 ("Pervasive label errors in test sets"); Northcutt, Jiang,
 image classification"). Functions take plain arrays (loading lives in
 ``reliable_ml.data.label_errors``) and return percentages where they say so.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,16 +45,19 @@ def real_label_shares(real: Sequence[Sequence[int]]) -> dict:
     if sizes.size == 0:
         raise ValueError("real must hold at least one image's label list")
     nonempty = int((sizes > 0).sum())
-    return {"n": int(sizes.size), "empty_pct": 100 * float((sizes == 0).mean()),
-            "one_pct": 100 * float((sizes == 1).mean()), "multi_pct": 100 * float((sizes >= 2).mean()),
-            "multi_pct_of_nonempty": 100 * float((sizes >= 2).sum() / max(nonempty, 1)),
-            "max_labels": int(sizes.max())}
+    return {
+        "n": int(sizes.size),
+        "empty_pct": 100 * float((sizes == 0).mean()),
+        "one_pct": 100 * float((sizes == 1).mean()),
+        "multi_pct": 100 * float((sizes >= 2).mean()),
+        "multi_pct_of_nonempty": 100 * float((sizes >= 2).sum() / max(nonempty, 1)),
+        "max_labels": int(sizes.max()),
+    }
 
 
 def _check_aligned(real: Sequence, labels: np.ndarray, what: str = "labels") -> None:
     if len(real) != len(labels):
-        raise ValueError(f"{what} has {len(labels)} entries but real has {len(real)}; "
-                         "join them by file name first")
+        raise ValueError(f"{what} has {len(labels)} entries but real has {len(real)}; join them by file name first")
 
 
 def original_not_in_real_pct(real: Sequence[Sequence[int]], labels: np.ndarray) -> float:
@@ -78,13 +82,14 @@ def real_accuracy(top1: np.ndarray, real: Sequence[Sequence[int]]) -> float:
     return 100 * float(np.mean(hits))
 
 
-def accuracy_table(top5: dict[str, np.ndarray], labels: np.ndarray,
-                   real: Sequence[Sequence[int]]) -> pd.DataFrame:
+def accuracy_table(top5: dict[str, np.ndarray], labels: np.ndarray, real: Sequence[Sequence[int]]) -> pd.DataFrame:
     """Per model: ``top1`` (original labels, %), ``real`` (%), ``gap`` = real - top1, and ranks
     (1 = best) under each; sorted by top-1. ``top5[m]`` is ``(N, 5)`` with column 0 the top-1."""
     _check_aligned(real, labels)
-    rows = {m: {"top1": 100 * float((p[:, 0] == labels).mean()), "real": real_accuracy(p[:, 0], real)}
-            for m, p in top5.items()}
+    rows = {
+        m: {"top1": 100 * float((p[:, 0] == labels).mean()), "real": real_accuracy(p[:, 0], real)}
+        for m, p in top5.items()
+    }
     table = pd.DataFrame.from_dict(rows, orient="index").sort_values("top1")
     table["gap"] = table["real"] - table["top1"]
     table["rank_top1"] = table["top1"].rank(ascending=False, method="min").astype(int)
@@ -96,13 +101,19 @@ def slope_verdict(slope: dict) -> str:
     """One sentence on a :func:`progress_slope` result: is progress over- or understated?"""
     lo, hi = slope["ci_low"], slope["ci_high"]
     if hi < 1:
-        return ("The interval lies below 1: on these models, progress on the original labels "
-                "overstates progress on the ReaL labels.")
+        return (
+            "The interval lies below 1: on these models, progress on the original labels "
+            "overstates progress on the ReaL labels."
+        )
     if lo > 1:
-        return ("The interval lies above 1: on these models, progress on the original labels "
-                "understates progress on the ReaL labels.")
-    return ("The interval includes 1: on these models, progress on the original labels neither "
-            "clearly overstates nor understates progress on the ReaL labels.")
+        return (
+            "The interval lies above 1: on these models, progress on the original labels "
+            "understates progress on the ReaL labels."
+        )
+    return (
+        "The interval includes 1: on these models, progress on the original labels neither "
+        "clearly overstates nor understates progress on the ReaL labels."
+    )
 
 
 def progress_slope(x: np.ndarray, y: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
@@ -144,18 +155,22 @@ def confirmed_mask(reviews: pd.DataFrame, min_votes: int = MIN_VOTES_FOR_GIVEN) 
     return reviews["votes_given"].to_numpy() < min_votes
 
 
-def label_error_counts(reviews: pd.DataFrame, n_examples: int,
-                       min_votes: int = MIN_VOTES_FOR_GIVEN) -> dict:
+def label_error_counts(reviews: pd.DataFrame, n_examples: int, min_votes: int = MIN_VOTES_FOR_GIVEN) -> dict:
     """``flagged`` (reviewed), ``confirmed`` (the rule above), and ``confirmed_pct`` of the whole set."""
     if n_examples <= 0:
         raise ValueError(f"n_examples must be positive; got {n_examples}")
     confirmed = int(confirmed_mask(reviews, min_votes).sum())
-    return {"flagged": int(len(reviews)), "confirmed": confirmed,
-            "confirmed_pct": 100 * confirmed / n_examples, "n": int(n_examples)}
+    return {
+        "flagged": int(len(reviews)),
+        "confirmed": confirmed,
+        "confirmed_pct": 100 * confirmed / n_examples,
+        "n": int(n_examples),
+    }
 
 
-def cleaned_labels(labels: np.ndarray, reviews: pd.DataFrame,
-                   min_votes: int = MIN_VOTES_FOR_GIVEN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cleaned_labels(
+    labels: np.ndarray, reviews: pd.DataFrame, min_votes: int = MIN_VOTES_FOR_GIVEN
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Two cleaned versions of a test set from its reviews.
 
     Returns ``(keep_removed, labels_corrected, keep_corrected)``: ``removed`` drops every
@@ -175,8 +190,7 @@ def cleaned_labels(labels: np.ndarray, reviews: pd.DataFrame,
     return keep_removed, corrected, keep_corrected
 
 
-def accuracy_under_cleaning(top1: dict[str, np.ndarray], labels: np.ndarray,
-                            reviews: pd.DataFrame) -> pd.DataFrame:
+def accuracy_under_cleaning(top1: dict[str, np.ndarray], labels: np.ndarray, reviews: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (%) per model on the original labels, with confirmed errors removed, and with
     them corrected (see :func:`cleaned_labels`); plus accuracy on the confirmed errors alone,
     scored with the given and with the corrected labels. Sorted by original accuracy."""
@@ -187,11 +201,13 @@ def accuracy_under_cleaning(top1: dict[str, np.ndarray], labels: np.ndarray,
     for m, pred in top1.items():
         if pred.shape != labels.shape:
             raise ValueError(f"model {m!r}: {pred.shape[0]} predictions for {labels.shape[0]} labels")
-        rows[m] = {"original": 100 * float((pred == labels).mean()),
-                   "removed": 100 * float((pred == labels)[keep_removed].mean()),
-                   "corrected": 100 * float((pred == corrected)[keep_corrected].mean()),
-                   "errors_given": 100 * float((pred == labels)[errors].mean()) if errors.any() else np.nan,
-                   "errors_corrected": 100 * float((pred == corrected)[fixed].mean()) if fixed.any() else np.nan}
+        rows[m] = {
+            "original": 100 * float((pred == labels).mean()),
+            "removed": 100 * float((pred == labels)[keep_removed].mean()),
+            "corrected": 100 * float((pred == corrected)[keep_corrected].mean()),
+            "errors_given": 100 * float((pred == labels)[errors].mean()) if errors.any() else np.nan,
+            "errors_corrected": 100 * float((pred == corrected)[fixed].mean()) if fixed.any() else np.nan,
+        }
     return pd.DataFrame.from_dict(rows, orient="index").sort_values("original")
 
 
@@ -210,8 +226,7 @@ def confident_learning_flags(labels: np.ndarray, pred_probs: np.ndarray) -> np.n
     n, k = pred_probs.shape
     if labels.shape != (n,):
         raise ValueError(f"labels has shape {labels.shape}, expected ({n},) to match pred_probs")
-    thresholds = np.array([pred_probs[labels == j, j].mean() if (labels == j).any() else 2.0
-                           for j in range(k)])
+    thresholds = np.array([pred_probs[labels == j, j].mean() if (labels == j).any() else 2.0 for j in range(k)])
     confident = pred_probs >= thresholds - 1e-6
     argmax = pred_probs.argmax(1)
     guess = np.where(confident.sum(1) > 1, argmax, confident.argmax(1))
@@ -222,12 +237,10 @@ def find_issues(labels: np.ndarray, pred_probs: np.ndarray, filter_by: str = "pr
     """Boolean mask of label issues from ``cleanlab.filter.find_label_issues``."""
     from cleanlab.filter import find_label_issues
 
-    return np.asarray(find_label_issues(labels=np.asarray(labels), pred_probs=pred_probs,
-                                        filter_by=filter_by), bool)
+    return np.asarray(find_label_issues(labels=np.asarray(labels), pred_probs=pred_probs, filter_by=filter_by), bool)
 
 
-def score_flags(flagged: np.ndarray, reviews: pd.DataFrame,
-                min_votes: int = MIN_VOTES_FOR_GIVEN) -> dict:
+def score_flags(flagged: np.ndarray, reviews: pd.DataFrame, min_votes: int = MIN_VOTES_FOR_GIVEN) -> dict:
     """Score a boolean ``flagged`` mask against MTurk-confirmed errors (in %).
 
     ``precision``: confirmed among the flagged examples that were reviewed (the others have no
@@ -243,9 +256,15 @@ def score_flags(flagged: np.ndarray, reviews: pd.DataFrame,
     reviewed_flagged = int(flagged[ids].sum())
     hits = int(flagged[confirmed_ids].sum())
     pct = lambda a, b: 100 * a / b if b else float("nan")  # noqa: E731
-    return {"n_flagged": n_flagged, "n_flagged_reviewed": reviewed_flagged, "hits": hits,
-            "n_confirmed": int(len(confirmed_ids)), "precision": pct(hits, reviewed_flagged),
-            "precision_lower": pct(hits, n_flagged), "recall": pct(hits, len(confirmed_ids))}
+    return {
+        "n_flagged": n_flagged,
+        "n_flagged_reviewed": reviewed_flagged,
+        "hits": hits,
+        "n_confirmed": int(len(confirmed_ids)),
+        "precision": pct(hits, reviewed_flagged),
+        "precision_lower": pct(hits, n_flagged),
+        "recall": pct(hits, len(confirmed_ids)),
+    }
 
 
 # --------------------------------------------------------------------------- our own out-of-sample model
@@ -262,8 +281,9 @@ def summarize_seeds(scores: Sequence[dict]) -> dict:
     return out
 
 
-def mlp(in_features: int = 784, hidden: int = 256, num_classes: int = 10,
-        mean: float = 0.1307, std: float = 0.3081) -> nn.Sequential:
+def mlp(
+    in_features: int = 784, hidden: int = 256, num_classes: int = 10, mean: float = 0.1307, std: float = 0.3081
+) -> nn.Sequential:
     """``[0, 1]`` images -> normalize -> flatten -> (Linear -> ReLU) -> logits; ``hidden=0`` is
     multinomial logistic regression."""
     from reliable_ml.models.nets import Normalize
@@ -276,13 +296,14 @@ def mlp(in_features: int = 784, hidden: int = 256, num_classes: int = 10,
     return nn.Sequential(*layers)
 
 
-def _train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int,
-           lr: float, gen: torch.Generator) -> nn.Module:
+def _train(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int, lr: float, gen: torch.Generator
+) -> nn.Module:
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
         for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size].to(x.device)
+            idx = order[start : start + batch_size].to(x.device)
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
@@ -290,10 +311,20 @@ def _train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batc
     return model
 
 
-def cross_val_pred_probs(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
-                         y_test: torch.Tensor, folds: int = 5, hidden: int = 256,
-                         pretrain_epochs: int = 1, finetune_epochs: int = 1, batch_size: int = 128,
-                         lr: float = 1e-3, seed: int = 0, progress: bool = True) -> np.ndarray:
+def cross_val_pred_probs(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    folds: int = 5,
+    hidden: int = 256,
+    pretrain_epochs: int = 1,
+    finetune_epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> np.ndarray:
     """Out-of-sample class probabilities for every test example, ``(N_test, K)``.
 
     As in Northcutt et al. 2021: an :func:`mlp` is pre-trained on the training set (no test
@@ -312,14 +343,14 @@ def cross_val_pred_probs(x_train: torch.Tensor, y_train: torch.Tensor, x_test: t
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     k = int(max(y_train.max(), y_test.max())) + 1
-    base = _train(mlp(x_train[0].numel(), hidden, k).to(x_train.device), x_train, y_train,
-                  pretrain_epochs, batch_size, lr, gen)
+    base = _train(
+        mlp(x_train[0].numel(), hidden, k).to(x_train.device), x_train, y_train, pretrain_epochs, batch_size, lr, gen
+    )
     fold_of = torch.randperm(len(x_test), generator=gen) % folds
     probs = np.zeros((len(x_test), k))
     for f in tqdm(range(folds), desc="cross-validation folds", disable=not progress):
         held = fold_of == f
-        model = _train(copy.deepcopy(base), x_test[~held], y_test[~held], finetune_epochs,
-                       batch_size, lr, gen)
+        model = _train(copy.deepcopy(base), x_test[~held], y_test[~held], finetune_epochs, batch_size, lr, gen)
         with torch.no_grad():
             probs[held.numpy()] = torch.softmax(model(x_test[held]), 1).double().cpu().numpy()
     return probs
@@ -336,21 +367,29 @@ def plot_real_vs_top1(table: pd.DataFrame, source: str):
     lo, hi = table[["top1", "real"]].min().min() - 1, table[["top1", "real"]].max().max() + 1
     ax.plot([lo, hi], [lo, hi], ls="--", color="0.5", lw=1, label="y = x")
     slope, icpt = np.polyfit(table["top1"], table["real"], 1)
-    ax.plot([lo, hi], [slope * lo + icpt, slope * hi + icpt], color="C3", lw=1.2,
-            label=f"least squares (slope {slope:.2f})")
-    ax.set(xlabel="top-1 accuracy, original labels (%)", ylabel="ReaL accuracy (%)",
-           title="ImageNet validation: original vs ReaL labels")
+    ax.plot(
+        [lo, hi], [slope * lo + icpt, slope * hi + icpt], color="C3", lw=1.2, label=f"least squares (slope {slope:.2f})"
+    )
+    ax.set(
+        xlabel="top-1 accuracy, original labels (%)",
+        ylabel="ReaL accuracy (%)",
+        title="ImageNet validation: original vs ReaL labels",
+    )
     ax.legend(loc="lower right")
     bx.scatter(table["top1"], table["gap"], s=18)
     bx.axhline(0, color="0.5", lw=1, ls="--")
-    bx.set(xlabel="top-1 accuracy, original labels (%)", ylabel="ReaL - top-1 (points)",
-           title="Gain from better labels as models improve")
+    bx.set(
+        xlabel="top-1 accuracy, original labels (%)",
+        ylabel="ReaL - top-1 (points)",
+        title="Gain from better labels as models improve",
+    )
     fig.text(0.01, -0.02, f"Data: {source}", ha="left", va="top", fontsize=8, color="0.35")
     return fig
 
 
-def plot_rank_shift(before: pd.Series, after: pd.Series, source: str, before_label: str,
-                    after_label: str, top: int = 20):
+def plot_rank_shift(
+    before: pd.Series, after: pd.Series, source: str, before_label: str, after_label: str, top: int = 20
+):
     """Bump chart of the ``top`` models by ``before``: rank under ``before`` (left) and under
     ``after`` (right, ranked among all models). Lines that cross are rank swaps."""
     import matplotlib.pyplot as plt
@@ -373,15 +412,20 @@ def plot_rank_shift(before: pd.Series, after: pd.Series, source: str, before_lab
     return fig
 
 
-def plot_error_grid(images: torch.Tensor, given: Sequence[str], suggested: Sequence[str],
-                    votes: Sequence[str], source: str, ncols: int = 8):
+def plot_error_grid(
+    images: torch.Tensor,
+    given: Sequence[str],
+    suggested: Sequence[str],
+    votes: Sequence[str],
+    source: str,
+    ncols: int = 8,
+):
     """Images ``(n, C, H, W)`` (uint8 or [0, 1] floats) titled 'given -> suggested' and votes."""
     import matplotlib.pyplot as plt
 
     n = len(images)
     nrows = max(1, int(np.ceil(n / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.45 * ncols, 1.75 * nrows), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.45 * ncols, 1.75 * nrows), squeeze=False, layout="constrained")
     imgs = images.float() / 255 if images.dtype == torch.uint8 else images.float()
     for ax in axes.flat:
         ax.axis("off")
@@ -389,6 +433,13 @@ def plot_error_grid(images: torch.Tensor, given: Sequence[str], suggested: Seque
         img = imgs[i].permute(1, 2, 0).clamp(0, 1).numpy()
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
         ax.set_title(f"{given[i]} -> {suggested[i]}\n{votes[i]}", fontsize=7)
-    fig.text(0.01, 0.0, f"Data: {source}. Title: given -> suggested label; reviewer votes "
-             "(given/suggested/neither/both)", ha="left", va="top", fontsize=8, color="0.35")
+    fig.text(
+        0.01,
+        0.0,
+        f"Data: {source}. Title: given -> suggested label; reviewer votes (given/suggested/neither/both)",
+        ha="left",
+        va="top",
+        fontsize=8,
+        color="0.35",
+    )
     return fig

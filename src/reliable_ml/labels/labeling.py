@@ -10,6 +10,7 @@ Every action is one JSON line appended to the log and flushed to disk (``fsync``
 app moves on, so a crash loses at most the answer being given. Reading the log reports and
 skips malformed lines (e.g. a line cut short by a crash) without losing the rest.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,9 @@ import io
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -70,7 +71,9 @@ def append_record(path: Path | str, record: dict) -> None:
         os.fsync(fh.fileno())
 
 
-def read_log(path: Path | str, required: Sequence[str] = ("labeler", "item", "action")) -> tuple[list[dict], list[LogProblem]]:
+def read_log(
+    path: Path | str, required: Sequence[str] = ("labeler", "item", "action")
+) -> tuple[list[dict], list[LogProblem]]:
     """All well-formed records of a JSONL log, and the problems of the lines that are not.
 
     A missing file is an empty log. A line that is not JSON, not an object, lacks a
@@ -152,14 +155,17 @@ class LabelingTask:
         if n == 0:
             raise ValueError("a labeling task needs at least one image")
         if not (len(self.sources) == len(self.labels) == n):
-            raise ValueError(f"images, sources and labels must have the same length; got "
-                             f"{n}, {len(self.sources)}, {len(self.labels)}")
+            raise ValueError(
+                f"images, sources and labels must have the same length; got "
+                f"{n}, {len(self.sources)}, {len(self.labels)}"
+            )
         if self.images.ndim != 4 or self.images.shape[1] not in (1, 3) or self.images.dtype != np.uint8:
             raise ValueError(f"images must be uint8 (N, 1 or 3, H, W); got {self.images.dtype} {self.images.shape}")
         if self.labels.min() < 0 or self.labels.max() >= len(self.classes):
             raise ValueError(f"labels must lie in [0, {len(self.classes) - 1}]")
-        self.ids = np.array([hashlib.sha1(f"{self.name}|{s}|{i}".encode()).hexdigest()[:12]
-                             for i, s in enumerate(self.sources)])
+        self.ids = np.array(
+            [hashlib.sha1(f"{self.name}|{s}|{i}".encode()).hexdigest()[:12] for i, s in enumerate(self.sources)]
+        )
 
     def order_for(self, labeler: str) -> np.ndarray:
         """The labeler's shuffled order (fixed by the name, so a session resumes identically)."""
@@ -192,12 +198,24 @@ def accuracy_table(records: Sequence[dict], task: LabelingTask, alpha: float = 0
     for who in labelers(records):
         answers = replay(records, who)
         for source in sorted(set(map(str, task.sources))):
-            graded = [answers[i] == truth[i][1] for i in answers if i in truth and truth[i][0] == source
-                      and answers[i] is not None]
+            graded = [
+                answers[i] == truth[i][1]
+                for i in answers
+                if i in truth and truth[i][0] == source and answers[i] is not None
+            ]
             n, k = len(graded), int(sum(graded))
             lo, hi = clopper_pearson(k, n, alpha) if n else (np.nan, np.nan)
-            rows.append({"labeler": who, "source": source, "answered": n, "correct": k,
-                         "accuracy": k / n if n else np.nan, "ci_low": float(lo), "ci_high": float(hi)})
+            rows.append(
+                {
+                    "labeler": who,
+                    "source": source,
+                    "answered": n,
+                    "correct": k,
+                    "accuracy": k / n if n else np.nan,
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                }
+            )
     return pd.DataFrame(rows, columns=["labeler", "source", "answered", "correct", "accuracy", "ci_low", "ci_high"])
 
 
@@ -235,8 +253,10 @@ class ClassifyApp:
         self.start_button = w.Button(description="Start / resume", button_style="primary")
         self.start_button.on_click(lambda _: self._safe(self.start, self.name_box.value))
         self.image = w.Image(format="png")
-        self.class_buttons = [w.Button(description=f"{k % 10}: {c}" if len(task.classes) <= 10 else c,
-                                       layout=w.Layout(width="auto")) for k, c in enumerate(task.classes)]
+        self.class_buttons = [
+            w.Button(description=f"{k % 10}: {c}" if len(task.classes) <= 10 else c, layout=w.Layout(width="auto"))
+            for k, c in enumerate(task.classes)
+        ]
         for k, button in enumerate(self.class_buttons):
             button.on_click(lambda _, k=k: self._safe(self.answer, self.task.classes[k]))
         self.key_box = w.Text(placeholder="type a class number, Enter", description="Key:")
@@ -248,15 +268,19 @@ class ClassifyApp:
         self.progress = w.IntProgress(min=0, max=len(task.images), description="Progress:")
         self.status = w.HTML()
         if self.problems:
-            self.status.value = (f"{len(self.problems)} malformed line(s) in the log were skipped "
-                                 f"(first: line {self.problems[0].line}, {self.problems[0].reason}).")
-        self.widget = w.VBox([
-            w.HBox([self.name_box, self.start_button]),
-            self.image,
-            w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.key_box, self.skip_button, self.undo_button]),
-            w.HBox([self.progress, self.status]),
-        ])
+            self.status.value = (
+                f"{len(self.problems)} malformed line(s) in the log were skipped "
+                f"(first: line {self.problems[0].line}, {self.problems[0].reason})."
+            )
+        self.widget = w.VBox(
+            [
+                w.HBox([self.name_box, self.start_button]),
+                self.image,
+                w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.key_box, self.skip_button, self.undo_button]),
+                w.HBox([self.progress, self.status]),
+            ]
+        )
         self._set_enabled(False)
 
     # -- actions ---------------------------------------------------------------
@@ -285,8 +309,10 @@ class ClassifyApp:
         if not self.answers:
             self.status.value = "Nothing to undo."
             return
-        append_record(self.log_path, {"labeler": self.labeler, "item": "", "action": "undo",
-                                      "time": time.time(), "task": self.task.name})
+        append_record(
+            self.log_path,
+            {"labeler": self.labeler, "item": "", "action": "undo", "time": time.time(), "task": self.task.name},
+        )
         records, _ = read_log(self.log_path)
         self.answers = replay(records, self.labeler)
         self._advance()
@@ -302,8 +328,17 @@ class ClassifyApp:
             self.status.value = "All images are labeled. Thank you!"
             return
         item = str(self.task.ids[self.current])
-        append_record(self.log_path, {"labeler": self.labeler, "item": item, "action": action, "label": label,
-                                      "time": time.time(), "task": self.task.name})
+        append_record(
+            self.log_path,
+            {
+                "labeler": self.labeler,
+                "item": item,
+                "action": action,
+                "label": label,
+                "time": time.time(),
+                "task": self.task.name,
+            },
+        )
         self.answers[item] = label if action == "label" else None
         self._advance()
 
@@ -352,7 +387,11 @@ def population_task(test, meta, n_per_source: int, seed: int = 0) -> tuple[Label
     rng = np.random.default_rng(seed)
     picks = [rng.choice(np.flatnonzero(pop == p), n_per_source, replace=False) for p in ("employee", "student")]
     index = np.concatenate(picks)
-    task = LabelingTask(test.x[index].numpy(), ["employee"] * n_per_source + ["student"] * n_per_source,
-                        test.y[index].numpy(), tuple(test.info.classes),
-                        name=f"mnist-employees-vs-students-{n_per_source}")
+    task = LabelingTask(
+        test.x[index].numpy(),
+        ["employee"] * n_per_source + ["student"] * n_per_source,
+        test.y[index].numpy(),
+        tuple(test.info.classes),
+        name=f"mnist-employees-vs-students-{n_per_source}",
+    )
     return task, pop

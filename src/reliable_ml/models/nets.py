@@ -10,6 +10,7 @@ or a module whose first child is :class:`Normalize`.
 * :func:`preact_resnet18` (He et al. 2016, pre-activation; about 11.2 M parameters),
 * :func:`wide_resnet` (Zagoruyko & Komodakis 2016; ``depth = 6n + 4``, widen factor ``k``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -52,8 +53,13 @@ def _stats(in_channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 # --------------------------------------------------------------------------- small CNN
-def small_cnn(in_channels: int = 1, num_classes: int = 10, image_size: int = 28,
-              channels: tuple[int, int] = (16, 32), hidden: int = 100) -> nn.Sequential:
+def small_cnn(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    image_size: int = 28,
+    channels: tuple[int, int] = (16, 32),
+    hidden: int = 100,
+) -> nn.Sequential:
     """Two 4x4 stride-2 convolutions, a hidden linear layer, logits.
 
     ``(B, C, S, S) -> conv(C->c1, s2) -> ReLU -> conv(c1->c2, s2) -> ReLU -> FC(hidden) -> FC(classes)``.
@@ -65,10 +71,13 @@ def small_cnn(in_channels: int = 1, num_classes: int = 10, image_size: int = 28,
     mean, std = _stats(in_channels)
     return nn.Sequential(
         Normalize(mean, std),
-        nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(in_channels, c1, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1),
+        nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(c2 * (image_size // 4) ** 2, hidden), nn.ReLU(),
+        nn.Linear(c2 * (image_size // 4) ** 2, hidden),
+        nn.ReLU(),
         nn.Linear(hidden, num_classes),
     )
 
@@ -83,8 +92,7 @@ class PreActBlock(nn.Module):
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, stride=1, padding=1, bias=False)
-        self.shortcut = (nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False)
-                         if stride != 1 or c_in != c_out else None)
+        self.shortcut = nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False) if stride != 1 or c_in != c_out else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(x))
@@ -97,8 +105,9 @@ class PreActBlock(nn.Module):
 class _ResNetBody(nn.Module):
     """Stem conv, stages of blocks, final BN-ReLU, global average pool, linear head."""
 
-    def __init__(self, in_channels: int, stem: int, stages: list[tuple[int, int, int]],
-                 num_classes: int, make_block=PreActBlock):
+    def __init__(
+        self, in_channels: int, stem: int, stages: list[tuple[int, int, int]], num_classes: int, make_block=PreActBlock
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, stem, 3, stride=1, padding=1, bias=False)
         layers, c = [], stem
@@ -145,8 +154,9 @@ class WideBlock(PreActBlock):
         return self.conv2(out) + skip
 
 
-def wide_resnet(depth: int = 28, widen_factor: int = 10, num_classes: int = 10,
-                in_channels: int = 3, dropout: float = 0.0) -> nn.Sequential:
+def wide_resnet(
+    depth: int = 28, widen_factor: int = 10, num_classes: int = 10, in_channels: int = 3, dropout: float = 0.0
+) -> nn.Sequential:
     """WRN-``depth``-``widen_factor``: three stages of ``n = (depth - 4) / 6`` blocks,
     widths ``(16k, 32k, 64k)``. WRN-28-10 has about 36.5 M parameters."""
     if depth < 10 or (depth - 4) % 6:
@@ -156,6 +166,7 @@ def wide_resnet(depth: int = 28, widen_factor: int = 10, num_classes: int = 10,
     n, k = (depth - 4) // 6, widen_factor
     mean, std = _stats(in_channels)
     stages = [(16 * k, n, 1), (32 * k, n, 2), (64 * k, n, 2)]
+
     def make_block(c_in: int, c_out: int, stride: int) -> WideBlock:
         return WideBlock(c_in, c_out, stride, dropout)
 

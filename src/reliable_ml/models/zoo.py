@@ -12,6 +12,7 @@ layer subtracts the training set's per-channel mean and divides by its standard 
 Training is Adam with a linearly decaying learning rate on minibatches sliced from tensors
 that live on the model's device (no DataLoader, no PIL), with tqdm progress.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,9 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
-from reliable_ml.util.progress import tqdm
 
 from reliable_ml.models.nets import Normalize
+from reliable_ml.util.progress import tqdm
 
 ARCHS = ("logreg", "mlp", "cnn", "vgg")
 _NAME = re.compile(r"^(?P<arch>logreg|mlp|cnn|vgg)(?:-(?P<width>\d+))?-e(?P<epochs>\d+)(?P<aug>-aug)?$")
@@ -46,12 +47,15 @@ def parse_member(name: str) -> MemberSpec:
     """The :class:`MemberSpec` a member name stands for (no registry lookup)."""
     match = _NAME.match(name) if isinstance(name, str) else None
     if match is None:
-        raise ValueError(f"malformed zoo member name {name!r}; expected e.g. 'logreg-e2', 'mlp-64-e3', "
-                         f"'cnn-16-e2-aug' (architectures: {', '.join(ARCHS)})")
+        raise ValueError(
+            f"malformed zoo member name {name!r}; expected e.g. 'logreg-e2', 'mlp-64-e3', "
+            f"'cnn-16-e2-aug' (architectures: {', '.join(ARCHS)})"
+        )
     arch, width = match["arch"], int(match["width"] or 0)
     if (arch == "logreg") != (width == 0) or int(match["epochs"]) < 1:
-        raise ValueError(f"malformed zoo member name {name!r}: logreg takes no width, the others need one, "
-                         f"and epochs must be >= 1")
+        raise ValueError(
+            f"malformed zoo member name {name!r}: logreg takes no width, the others need one, and epochs must be >= 1"
+        )
     return MemberSpec(name, arch, width, int(match["epochs"]), bool(match["aug"]))
 
 
@@ -61,34 +65,101 @@ ZOOS: dict[str, tuple[str, ...]] = {
     "smoke": ("logreg-e1", "mlp-16-e1", "mlp-64-e2", "cnn-4-e1", "cnn-8-e1-aug"),
     "tiny": ("logreg-e3", "mlp-8-e1", "mlp-16-e3", "cnn-4-e3-aug", "vgg-4-e1", "vgg-4-e1-aug"),  # tests, CPU checks
     # eight quick MNIST models for chapters that need only a handful of points (notebook 03, cpu)
-    "mnist-small": ("logreg-e1", "logreg-e4", "mlp-32-e1", "mlp-128-e2", "cnn-4-e1", "cnn-8-e2", "cnn-16-e1",
-                    "cnn-8-e3-aug"),
+    "mnist-small": (
+        "logreg-e1",
+        "logreg-e4",
+        "mlp-32-e1",
+        "mlp-128-e2",
+        "cnn-4-e1",
+        "cnn-8-e2",
+        "cnn-16-e1",
+        "cnn-8-e3-aug",
+    ),
     "mnist-cpu": (
-        "logreg-e1", "logreg-e4", "logreg-e4-aug",
-        "mlp-8-e2", "mlp-32-e1", "mlp-32-e3", "mlp-128-e2", "mlp-128-e4-aug", "mlp-512-e3", "mlp-512-e6-aug",
-        "cnn-2-e1", "cnn-2-e3", "cnn-4-e1", "cnn-4-e3", "cnn-4-e3-aug", "cnn-8-e1", "cnn-8-e2", "cnn-8-e2-aug",
-        "cnn-16-e1", "cnn-16-e2", "cnn-16-e2-aug",
+        "logreg-e1",
+        "logreg-e4",
+        "logreg-e4-aug",
+        "mlp-8-e2",
+        "mlp-32-e1",
+        "mlp-32-e3",
+        "mlp-128-e2",
+        "mlp-128-e4-aug",
+        "mlp-512-e3",
+        "mlp-512-e6-aug",
+        "cnn-2-e1",
+        "cnn-2-e3",
+        "cnn-4-e1",
+        "cnn-4-e3",
+        "cnn-4-e3-aug",
+        "cnn-8-e1",
+        "cnn-8-e2",
+        "cnn-8-e2-aug",
+        "cnn-16-e1",
+        "cnn-16-e2",
+        "cnn-16-e2-aug",
         # trained longer: the strongest members reach >= 98% on the MNIST test set, like real MNIST models
-        "cnn-24-e6-aug", "cnn-32-e8-aug",
+        "cnn-24-e6-aug",
+        "cnn-32-e8-aug",
     ),
     "mnist-gpu": (
-        "logreg-e2", "logreg-e10", "logreg-e10-aug",
-        "mlp-8-e5", "mlp-32-e2", "mlp-32-e10", "mlp-128-e5", "mlp-128-e10-aug", "mlp-512-e10",
-        "mlp-1024-e20", "mlp-1024-e20-aug",
-        "cnn-2-e2", "cnn-4-e2", "cnn-4-e10", "cnn-4-e10-aug", "cnn-8-e2", "cnn-8-e10", "cnn-8-e10-aug",
-        "cnn-16-e2", "cnn-16-e10", "cnn-16-e10-aug", "cnn-32-e5", "cnn-32-e15-aug", "cnn-64-e5",
-        "cnn-64-e15", "cnn-64-e20-aug", "cnn-128-e20-aug",
+        "logreg-e2",
+        "logreg-e10",
+        "logreg-e10-aug",
+        "mlp-8-e5",
+        "mlp-32-e2",
+        "mlp-32-e10",
+        "mlp-128-e5",
+        "mlp-128-e10-aug",
+        "mlp-512-e10",
+        "mlp-1024-e20",
+        "mlp-1024-e20-aug",
+        "cnn-2-e2",
+        "cnn-4-e2",
+        "cnn-4-e10",
+        "cnn-4-e10-aug",
+        "cnn-8-e2",
+        "cnn-8-e10",
+        "cnn-8-e10-aug",
+        "cnn-16-e2",
+        "cnn-16-e10",
+        "cnn-16-e10-aug",
+        "cnn-32-e5",
+        "cnn-32-e15-aug",
+        "cnn-64-e5",
+        "cnn-64-e15",
+        "cnn-64-e20-aug",
+        "cnn-128-e20-aug",
     ),
     # chapters 02-03's CIFAR-10 zoo in the cpu profile (trained once on the JPEG train split, cached)
     "cifar10-cpu": ("logreg-e2", "mlp-64-e2", "cnn-8-e3", "cnn-16-e4"),
     # the clarity ensemble behind chapter 02's simulated workers (never evaluated)
     "clarity": ("logreg-e5", "mlp-64-e5", "cnn-4-e2", "logreg-e10", "mlp-256-e10", "cnn-16-e10"),
     "cifar10-gpu": (
-        "logreg-e5", "logreg-e20", "mlp-256-e10", "mlp-1024-e20", "mlp-1024-e40-aug",
-        "cnn-16-e5", "cnn-16-e20", "cnn-16-e20-aug", "cnn-32-e5", "cnn-32-e20", "cnn-32-e30-aug",
-        "cnn-64-e10", "cnn-64-e30", "cnn-64-e30-aug", "cnn-128-e30-aug",
-        "vgg-16-e5", "vgg-16-e20-aug", "vgg-32-e5", "vgg-32-e10", "vgg-32-e30-aug",
-        "vgg-64-e5", "vgg-64-e15", "vgg-64-e30-aug", "vgg-128-e20-aug", "vgg-128-e40-aug",
+        "logreg-e5",
+        "logreg-e20",
+        "mlp-256-e10",
+        "mlp-1024-e20",
+        "mlp-1024-e40-aug",
+        "cnn-16-e5",
+        "cnn-16-e20",
+        "cnn-16-e20-aug",
+        "cnn-32-e5",
+        "cnn-32-e20",
+        "cnn-32-e30-aug",
+        "cnn-64-e10",
+        "cnn-64-e30",
+        "cnn-64-e30-aug",
+        "cnn-128-e30-aug",
+        "vgg-16-e5",
+        "vgg-16-e20-aug",
+        "vgg-32-e5",
+        "vgg-32-e10",
+        "vgg-32-e30-aug",
+        "vgg-64-e5",
+        "vgg-64-e15",
+        "vgg-64-e30-aug",
+        "vgg-128-e20-aug",
+        "vgg-128-e40-aug",
     ),
 }
 REGISTRY: dict[str, MemberSpec] = {n: parse_member(n) for names in ZOOS.values() for n in names}
@@ -110,13 +181,20 @@ def zoo_names(zoo: str) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------- models
 def _vgg_block(c_in: int, c_out: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.MaxPool2d(2)]
+    return [
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+    ]
 
 
-def build_model(spec: MemberSpec, shape: tuple[int, int, int], n_classes: int,
-                mean: torch.Tensor, std: torch.Tensor) -> nn.Module:
+def build_model(
+    spec: MemberSpec, shape: tuple[int, int, int], n_classes: int, mean: torch.Tensor, std: torch.Tensor
+) -> nn.Module:
     """An untrained model for inputs of ``shape = (C, H, W)`` in [0, 1]; logits ``(N, n_classes)``."""
     c, h, w = shape
     norm = Normalize(mean, std.clamp_min(1e-6))
@@ -126,13 +204,26 @@ def build_model(spec: MemberSpec, shape: tuple[int, int, int], n_classes: int,
         body = [nn.Flatten(), nn.Linear(c * h * w, spec.width), nn.ReLU(), nn.Linear(spec.width, n_classes)]
     elif spec.arch == "cnn":
         wd = spec.width
-        body = [nn.Conv2d(c, wd, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(wd, 2 * wd, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Flatten(), nn.Linear(2 * wd * (h // 4) * (w // 4), n_classes)]
+        body = [
+            nn.Conv2d(c, wd, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(wd, 2 * wd, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(2 * wd * (h // 4) * (w // 4), n_classes),
+        ]
     elif spec.arch == "vgg":
         wd = spec.width
-        body = [*_vgg_block(c, wd), *_vgg_block(wd, 2 * wd), *_vgg_block(2 * wd, 4 * wd),
-                nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * wd, n_classes)]
+        body = [
+            *_vgg_block(c, wd),
+            *_vgg_block(wd, 2 * wd),
+            *_vgg_block(2 * wd, 4 * wd),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4 * wd, n_classes),
+        ]
     else:  # parse_member guarantees a known arch
         raise ValueError(f"unknown architecture {spec.arch!r}; allowed: {', '.join(ARCHS)}")
     return nn.Sequential(norm, *body)
@@ -175,16 +266,27 @@ class Trained(NamedTuple):
 
 def _check_images(x_uint8: torch.Tensor, y: torch.Tensor | None = None) -> None:
     if not isinstance(x_uint8, torch.Tensor) or x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4:
-        raise ValueError(f"images must be a uint8 tensor (N, C, H, W); got "
-                         f"{getattr(x_uint8, 'dtype', type(x_uint8))} of shape {tuple(getattr(x_uint8, 'shape', ()))}")
+        raise ValueError(
+            f"images must be a uint8 tensor (N, C, H, W); got "
+            f"{getattr(x_uint8, 'dtype', type(x_uint8))} of shape {tuple(getattr(x_uint8, 'shape', ()))}"
+        )
     if len(x_uint8) == 0:
         raise ValueError("the image set is empty (N = 0)")
     if y is not None and (y.ndim != 1 or len(y) != len(x_uint8)):
         raise ValueError(f"labels must have shape ({len(x_uint8)},); got {tuple(y.shape)}")
 
 
-def train_member(spec: MemberSpec, x_train: torch.Tensor, y_train: torch.Tensor, *, n_classes: int,
-                 batch: int = 256, lr: float = 3e-3, seed: int = 0, progress: bool = True) -> Trained:
+def train_member(
+    spec: MemberSpec,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    n_classes: int,
+    batch: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> Trained:
     """Train one member on ``x_train`` uint8 (N, C, H, W), ``y_train`` int64 (N,), on their device.
 
     Minimises cross-entropy with Adam; the learning rate decays linearly from ``lr`` to 0 over
@@ -208,7 +310,7 @@ def train_member(spec: MemberSpec, x_train: torch.Tensor, y_train: torch.Tensor,
         for _ in range(spec.epochs):
             order = torch.randperm(n, generator=gen, device=dev)
             for i in range(steps_per_epoch):
-                idx = order[i * batch:(i + 1) * batch]
+                idx = order[i * batch : (i + 1) * batch]
                 xb = x01[idx]
                 if spec.augment:
                     xb = augment_batch(xb, gen)
@@ -222,9 +324,17 @@ def train_member(spec: MemberSpec, x_train: torch.Tensor, y_train: torch.Tensor,
     return Trained(model, spec, time.perf_counter() - start)
 
 
-def train_zoo(names: list[str] | tuple[str, ...] | None, x_train: torch.Tensor, y_train: torch.Tensor, *,
-              n_classes: int | None = None, batch: int = 256, lr: float = 3e-3, seed: int = 0,
-              progress: bool = True) -> dict[str, Trained]:
+def train_zoo(
+    names: list[str] | tuple[str, ...] | None,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    n_classes: int | None = None,
+    batch: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Trained]:
     """Train the members ``names`` (``None``: the ``smoke`` zoo) on the same training set.
 
     Member ``i`` is trained with seed ``seed + i``. Unknown names raise ``ValueError`` before
@@ -240,8 +350,9 @@ def train_zoo(names: list[str] | tuple[str, ...] | None, x_train: torch.Tensor, 
     n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
     zoo = {}
     for i, spec in enumerate(tqdm(specs, desc="zoo", disable=not progress)):
-        zoo[spec.name] = train_member(spec, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr,
-                                      seed=seed + i, progress=False)
+        zoo[spec.name] = train_member(
+            spec, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed + i, progress=False
+        )
     return zoo
 
 
@@ -254,8 +365,7 @@ def predict(model: nn.Module, x_uint8: torch.Tensor, batch: int = 2048) -> torch
     _check_images(x_uint8)
     dev = next(model.parameters()).device
     model.eval()
-    out = [model(x_uint8[i:i + batch].to(dev).float() / 255).argmax(1).cpu()
-           for i in range(0, len(x_uint8), batch)]
+    out = [model(x_uint8[i : i + batch].to(dev).float() / 255).argmax(1).cpu() for i in range(0, len(x_uint8), batch)]
     return torch.cat(out).to(torch.int64)
 
 
@@ -264,17 +374,17 @@ def predict_zoo(zoo: dict[str, Trained], x_uint8: torch.Tensor, batch: int = 204
     return {name: predict(t.model, x_uint8, batch) for name, t in zoo.items()}
 
 
-def predict_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor) -> "np.ndarray":
+def predict_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor) -> np.ndarray:
     """Int64 ``(M, N)`` predicted classes of every member (rows in the order of ``zoo``)."""
     return torch.stack(list(predict_zoo(zoo, x_uint8).values())).numpy()
 
 
-def correct_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor, y: torch.Tensor) -> "np.ndarray":
+def correct_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     """Bool ``(M, N)``: is member m right on image n (members in the order of ``zoo``)."""
     return predict_matrix(zoo, x_uint8) == y.cpu().numpy()[None, :]
 
 
-def summary_table(zoo: dict[str, Trained], correct: "np.ndarray", alpha: float = 0.05):
+def summary_table(zoo: dict[str, Trained], correct: np.ndarray, alpha: float = 0.05):
     """One row per member: architecture, epochs, augmentation, training seconds, accuracy (%) and
     its Clopper-Pearson interval on the test set whose correctness ``correct (M, N)`` gives."""
     import pandas as pd
@@ -283,17 +393,27 @@ def summary_table(zoo: dict[str, Trained], correct: "np.ndarray", alpha: float =
 
     lo, hi = clopper_pearson(correct.sum(1), correct.shape[1], alpha)
     level = f"{100 * (1 - alpha):.0f}%"
-    return pd.DataFrame({"architecture": [t.spec.arch for t in zoo.values()],
-                         "epochs": [t.spec.epochs for t in zoo.values()],
-                         "augmented": [t.spec.augment for t in zoo.values()],
-                         "train s": [round(t.seconds, 1) for t in zoo.values()],
-                         "accuracy %": 100 * correct.mean(1), f"{level} CI low": 100 * lo,
-                         f"{level} CI high": 100 * hi},
-                        index=pd.Index(list(zoo), name="member")).sort_values("accuracy %").round(2)
+    return (
+        pd.DataFrame(
+            {
+                "architecture": [t.spec.arch for t in zoo.values()],
+                "epochs": [t.spec.epochs for t in zoo.values()],
+                "augmented": [t.spec.augment for t in zoo.values()],
+                "train s": [round(t.seconds, 1) for t in zoo.values()],
+                "accuracy %": 100 * correct.mean(1),
+                f"{level} CI low": 100 * lo,
+                f"{level} CI high": 100 * hi,
+            },
+            index=pd.Index(list(zoo), name="member"),
+        )
+        .sort_values("accuracy %")
+        .round(2)
+    )
 
 
-def _zoo_key(names, x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int, batch: int, lr: float,
-             seed: int) -> str:
+def _zoo_key(
+    names, x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int, batch: int, lr: float, seed: int
+) -> str:
     import hashlib
 
     h = hashlib.sha256()
@@ -303,9 +423,18 @@ def _zoo_key(names, x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int
     return h.hexdigest()[:20]
 
 
-def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_classes: int, batch: int = 256,
-                     lr: float = 3e-3, seed: int = 0, cache: "Path | str | None" = None,
-                     progress: bool = True) -> dict[str, Trained]:
+def train_zoo_cached(
+    names,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    n_classes: int,
+    batch: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    cache: Path | str | None = None,
+    progress: bool = True,
+) -> dict[str, Trained]:
     """:func:`train_zoo`, with the trained weights kept in ``cache`` (default: the per-user cache).
 
     The cache key hashes the member names, the training tensors, the hyperparameters, the
@@ -315,8 +444,8 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     """
     from pathlib import Path
 
-    from reliable_ml.util import cachelock, cachestats
     from reliable_ml.data import cache_dir
+    from reliable_ml.util import cachelock, cachestats
 
     folder = Path(cache) if cache is not None else cache_dir() / "zoo"
     path = folder / f"{_zoo_key(names, x_train, y_train, n_classes, batch, lr, seed)}.pt"
@@ -343,8 +472,9 @@ def train_zoo_cached(names, x_train: torch.Tensor, y_train: torch.Tensor, *, n_c
     with cachelock.building(path):  # a chapter running beside this one may be training the same zoo
         if (out := cached()) is not None:
             return out
-        trained = train_zoo(names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed,
-                            progress=progress)
+        trained = train_zoo(
+            names, x_train, y_train, n_classes=n_classes, batch=batch, lr=lr, seed=seed, progress=progress
+        )
         cachestats.record("zoo", hit=False, models=len(trained))
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: chapters may run side by side
         torch.save({n: {"state": t.model.state_dict(), "seconds": t.seconds} for n, t in trained.items()}, tmp)
@@ -368,5 +498,6 @@ def cifar10_zoo(names, n_train: int, seed: int = 0, train=None, progress: bool =
             train = data.load_images("cifar10-jpeg", "train")
     n_train = min(int(n_train), len(train.y))
     rows = torch.from_numpy(np.sort(np.random.default_rng(seed).choice(len(train.y), n_train, replace=False)))
-    return train_zoo_cached(list(names), train.x[rows], torch.as_tensor(train.y)[rows], n_classes=10,
-                            seed=seed, progress=progress)
+    return train_zoo_cached(
+        list(names), train.x[rows], torch.as_tensor(train.y)[rows], n_classes=10, seed=seed, progress=progress
+    )

@@ -20,6 +20,7 @@ is :mod:`reliable_ml.experiments.backdoor_cifar`; chapter 07 calls :func:`run` t
 :mod:`reliable_ml.pipeline.backdoor_lab`. Data: canonical CIFAR-10 when present, else the offline
 JPEG (quality 75) copy, labelled "CIFAR-10 (JPEG q75 copy)".
 """
+
 from __future__ import annotations
 
 import time
@@ -75,7 +76,7 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
     # whole split with another seed (Turner et al. also attack a separately trained model of the same data)
     other_idx = perm[n:] if len(perm) - n >= n // 2 else perm
     x_other, y_other = train_set.x[other_idx], train_set.y[other_idx]
-    idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed + 1))[:s.n_eval]
+    idx = torch.randperm(len(test_set.y), generator=torch.Generator().manual_seed(seed + 1))[: s.n_eval]
     x_test, y_test = test_set.x[idx], test_set.y[idx]
     x_test_f = x_test.to(dev).float() / 255
     y_test_d = y_test.to(dev)
@@ -92,8 +93,11 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
         train_seconds += sec
         return model
 
-    figures: dict = {"target": s.target, "trigger": f"{s.trigger_size}x{s.trigger_size} checkerboard, bottom-right corner",
-                     "parts": list(s.parts)}
+    figures: dict = {
+        "target": s.target,
+        "trigger": f"{s.trigger_size}x{s.trigger_size} checkerboard, bottom-right corner",
+        "parts": list(s.parts),
+    }
     kept: dict = {}
     if "badnets" in s.parts:  # 1. BadNets sweep
         success, clean = {}, {}
@@ -110,51 +114,89 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
         cl_fraction = s.clean_label_share * int((y == s.target).sum()) / len(y)
         other = fit(x_other, y_other, "separately trained model", seed + 1)
         plain = po.clean_label(x, y, cl_fraction, target=s.target, trigger=trigger, seed=seed, num_classes=num_classes)
-        hard = po.clean_label(x, y, cl_fraction, target=s.target, trigger=trigger, seed=seed, num_classes=num_classes,
-                              harden_model=other, eps=s.harden_eps, steps=s.harden_steps)
+        hard = po.clean_label(
+            x,
+            y,
+            cl_fraction,
+            target=s.target,
+            trigger=trigger,
+            seed=seed,
+            num_classes=num_classes,
+            harden_model=other,
+            eps=s.harden_eps,
+            steps=s.harden_steps,
+        )
         for name, p in (("plain", plain), ("hardened", hard)):
             model = fit(p.x, p.y, f"clean-label {name}")
             figures[f"clean_label_success_{name}"] = asr(model)
             figures[f"clean_label_clean_acc_{name}"] = attacks.accuracy(model, x_test_f, y_test_d)
-        figures |= {"clean_label_poisons": len(plain.idx), "clean_label_share_of_target": s.clean_label_share,
-                    "harden_eps": s.harden_eps}
+        figures |= {
+            "clean_label_poisons": len(plain.idx),
+            "clean_label_share_of_target": s.clean_label_share,
+            "harden_eps": s.harden_eps,
+        }
 
     if "spectral" in s.parts:  # 3. spectral signatures: all-source poisons and one source class (Tran et al.)
         if s.spectral_fraction not in kept:
-            p = po.badnets(x, y, s.spectral_fraction, target=s.target, trigger=trigger, seed=seed,
-                           num_classes=num_classes)
+            p = po.badnets(
+                x, y, s.spectral_fraction, target=s.target, trigger=trigger, seed=seed, num_classes=num_classes
+            )
             kept[s.spectral_fraction] = (fit(p.x, p.y, "BadNets (spectral)"), p)
         spec_all = po.spectral_defence(*kept[s.spectral_fraction], s.target, s.spectral_factor)
-        p = po.badnets(x, y, s.spectral_fraction, target=s.target, trigger=trigger, seed=seed,
-                       num_classes=num_classes, source=s.spectral_source)
+        p = po.badnets(
+            x,
+            y,
+            s.spectral_fraction,
+            target=s.target,
+            trigger=trigger,
+            seed=seed,
+            num_classes=num_classes,
+            source=s.spectral_source,
+        )
         single = fit(p.x, p.y, f"BadNets {s.spectral_source} -> {s.target}")
         spec = po.spectral_defence(single, p, s.target, s.spectral_factor)
         cleaned = fit(p.x[spec.keep], p.y[spec.keep], "retrained after spectral filtering")
 
         def source_asr(model):
-            return po.attack_success_rate(model, x_test.to(dev), y_test_d, target=s.target, trigger=trigger,
-                                          source=s.spectral_source)
+            return po.attack_success_rate(
+                model, x_test.to(dev), y_test_d, target=s.target, trigger=trigger, source=s.spectral_source
+            )
 
-        figures |= {"spectral_fraction": s.spectral_fraction, "spectral_source": s.spectral_source,
-                    "spectral_detection_recall": spec.recall, "spectral_detection_recall_all_sources": spec_all.recall,
-                    "spectral_removed": len(spec.removed), "spectral_attack_success_before": source_asr(single),
-                    "spectral_attack_success_after": source_asr(cleaned)}
+        figures |= {
+            "spectral_fraction": s.spectral_fraction,
+            "spectral_source": s.spectral_source,
+            "spectral_detection_recall": spec.recall,
+            "spectral_detection_recall_all_sources": spec_all.recall,
+            "spectral_removed": len(spec.removed),
+            "spectral_attack_success_before": source_asr(single),
+            "spectral_attack_success_after": source_asr(cleaned),
+        }
 
     if "cue" in s.parts:  # 4. planted cue
         cue_train = po.cue_classes(y, s.cue_agree, num_classes=num_classes, seed=seed)
-        x_cue = po.add_background(x, cue_train, num_classes=num_classes, amplitude=s.cue_amplitude, seed=seed,
-                                  mix="blend")
+        x_cue = po.add_background(
+            x, cue_train, num_classes=num_classes, amplitude=s.cue_amplitude, seed=seed, mix="blend"
+        )
         cue_model = fit(x_cue, y, "planted cue")
         cue_acc = {}
-        for name, mode, agree in (("agree", "agree_else_random", 1.0), ("random", "agree_else_random", 0.0),
-                                  ("disagree", "agree_else_other", 0.0)):
+        for name, mode, agree in (
+            ("agree", "agree_else_random", 1.0),
+            ("random", "agree_else_random", 0.0),
+            ("disagree", "agree_else_other", 0.0),
+        ):
             c = po.cue_classes(y_test, agree, num_classes=num_classes, mode=mode, seed=seed + 2)
-            xt = po.add_background(x_test, c, num_classes=num_classes, amplitude=s.cue_amplitude, seed=seed + 2,
-                                   mix="blend")
+            xt = po.add_background(
+                x_test, c, num_classes=num_classes, amplitude=s.cue_amplitude, seed=seed + 2, mix="blend"
+            )
             cue_acc[name] = attacks.accuracy(cue_model, xt.to(dev).float() / 255, y_test_d)
         figures |= {"spurious_cue_acc": cue_acc, "cue_agree": s.cue_agree}
 
     arch = models.describe(s.arch, s.width)
-    figures |= {"architecture": arch, "n_train": len(y), "n_eval": len(y_test), "train_epochs": s.train.epochs,
-                "train_minutes": round(train_seconds / 60, 2)}
+    figures |= {
+        "architecture": arch,
+        "n_train": len(y),
+        "n_eval": len(y_test),
+        "train_epochs": s.train.epochs,
+        "train_minutes": round(train_seconds / 60, 2),
+    }
     return {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "settings": asdict(s)}

@@ -16,6 +16,7 @@ Attack success is the share of triggered test images whose true class is not the
 the model assigns to the target (Gu et al. 2017). The seed of a run fixes the poisoned
 images, the initial weights and the batch order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,17 +26,18 @@ import pandas as pd
 import torch
 from torch import nn
 
-from reliable_ml.robust import attacks
 from reliable_ml import data, stats
 from reliable_ml.models import nets as models
-from reliable_ml.util import notes, plots
 from reliable_ml.pipeline import poisoning as po
-from reliable_ml.robust import train as rt
+from reliable_ml.robust import attacks
 from reliable_ml.robust import saliency as sal
+from reliable_ml.robust import train as rt
+from reliable_ml.util import notes, plots
 
 try:
     from reliable_ml.util.progress import tqdm
 except ImportError:  # pragma: no cover - tqdm comes with the requirements
+
     def tqdm(it, **_):
         return it
 
@@ -73,8 +75,9 @@ class Lab:
         return self.trigger.mask(self.image_size, self.image_size)
 
 
-def setup(dataset: str, n_train: int, *, epochs: int, target: int, trigger_size: int, seed: int,
-          device: torch.device) -> Lab:
+def setup(
+    dataset: str, n_train: int, *, epochs: int, target: int, trigger_size: int, seed: int, device: torch.device
+) -> Lab:
     """Load ``dataset`` (falling back loudly to digits), draw a fixed training subset of
     ``n_train`` images and keep the rest of the training split as the disjoint "other" part."""
     train_set = data.load_images(dataset, "train", fallback=True)
@@ -88,13 +91,27 @@ def setup(dataset: str, n_train: int, *, epochs: int, target: int, trigger_size:
         raise ValueError(f"n_train must leave at least 100 images for the other model; got {n_train!r}")
     rest = perm[n:]
     trigger = po.make_trigger(trigger_size, channels=train_set.x.shape[1])
-    return Lab(train_set.x[perm[:n]], train_set.y[perm[:n]], train_set.x[rest], train_set.y[rest],
-               test_set.x.to(device), test_set.y.to(device), test_set.x, test_set.info.source, trigger, target,
-               int(epochs), int(seed), device, num_classes)
+    return Lab(
+        train_set.x[perm[:n]],
+        train_set.y[perm[:n]],
+        train_set.x[rest],
+        train_set.y[rest],
+        test_set.x.to(device),
+        test_set.y.to(device),
+        test_set.x,
+        test_set.info.source,
+        trigger,
+        target,
+        int(epochs),
+        int(seed),
+        device,
+        num_classes,
+    )
 
 
-def train_model(lab: Lab, x: torch.Tensor, y: torch.Tensor, *, method: str = "standard", eps: float = 0.0,
-                seed: int | None = None) -> nn.Module:
+def train_model(
+    lab: Lab, x: torch.Tensor, y: torch.Tensor, *, method: str = "standard", eps: float = 0.0, seed: int | None = None
+) -> nn.Module:
     """The chapter's small CNN (chapter 4) trained on uint8 images ``x``: Adam, one-cycle
     learning rate (peak 5e-3), batch 128, ``lab.epochs`` epochs (one more for FGSM-RS, whose
     radius ramps up over the first epoch). The seed fixes initial weights and batch order."""
@@ -102,9 +119,18 @@ def train_model(lab: Lab, x: torch.Tensor, y: torch.Tensor, *, method: str = "st
     torch.manual_seed(seed)
     model = models.small_cnn(in_channels=x.shape[1], image_size=lab.image_size).to(lab.device)
     adversarial = method != "standard"
-    cfg = rt.TrainConfig(epochs=lab.epochs + adversarial, batch_size=128, method=method, eps=eps,
-                         eps_ramp_epochs=1.0 if adversarial else 0.0, optimizer="adam", lr_max=5e-3,
-                         weight_decay=0.0, val_size=0, seed=seed)
+    cfg = rt.TrainConfig(
+        epochs=lab.epochs + adversarial,
+        batch_size=128,
+        method=method,
+        eps=eps,
+        eps_ramp_epochs=1.0 if adversarial else 0.0,
+        optimizer="adam",
+        lr_max=5e-3,
+        weight_decay=0.0,
+        val_size=0,
+        seed=seed,
+    )
     rt.train(model, x, y, cfg, progress=False)
     return model
 
@@ -134,8 +160,17 @@ def badnets_sweep(lab: Lab, fractions, seeds: int, keep=(), progress: bool = Tru
         p = po.badnets(lab.x_train, lab.y_train, f, target=lab.target, trigger=lab.trigger, seed=seed)
         model = train_model(lab, p.x, p.y, seed=seed)
         hits, n = success(lab, model)
-        rows.append({"fraction": f, "seed": seed, "poisoned": len(p.idx), "hits": hits, "n": n,
-                     "success": hits / n, "clean": clean_accuracy(lab, model)})
+        rows.append(
+            {
+                "fraction": f,
+                "seed": seed,
+                "poisoned": len(p.idx),
+                "hits": hits,
+                "n": n,
+                "success": hits / n,
+                "clean": clean_accuracy(lab, model),
+            }
+        )
         if seed == lab.seed and f in keep:
             kept[f] = (model, p)
     runs = pd.DataFrame(rows)
@@ -148,20 +183,29 @@ def sweep_summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per poison share: poisoned images, attack success and clean accuracy (%) as mean, standard
     deviation (ddof 1; 0 with one seed) and range over seeds, and the clean-accuracy drop (points)."""
     g = runs.groupby("fraction")
-    sd = (lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0)
-    return pd.DataFrame({
-        "poisoned images": g["poisoned"].first(), "seeds": g.size(),
-        "success mean (%)": 100 * g["success"].mean(), "success sd": 100 * g["success"].agg(sd),
-        "success min (%)": 100 * g["success"].min(), "success max (%)": 100 * g["success"].max(),
-        "clean mean (%)": 100 * g["clean"].mean(), "clean sd": 100 * g["clean"].agg(sd),
-        "drop mean (points)": g["drop"].mean(), "drop sd": g["drop"].agg(sd)})
+    sd = lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0
+    return pd.DataFrame(
+        {
+            "poisoned images": g["poisoned"].first(),
+            "seeds": g.size(),
+            "success mean (%)": 100 * g["success"].mean(),
+            "success sd": 100 * g["success"].agg(sd),
+            "success min (%)": 100 * g["success"].min(),
+            "success max (%)": 100 * g["success"].max(),
+            "clean mean (%)": 100 * g["clean"].mean(),
+            "clean sd": 100 * g["clean"].agg(sd),
+            "drop mean (points)": g["drop"].mean(),
+            "drop sd": g["drop"].agg(sd),
+        }
+    )
 
 
 def first_reliable(summary: pd.DataFrame, min_success: float = 90.0, max_drop: float = 1.0):
     """The smallest positive poison share whose *worst* seed reaches ``min_success`` % attack
     success with a mean clean-accuracy drop below ``max_drop`` points (``None`` if none)."""
-    ok = summary[(summary.index > 0) & (summary["success min (%)"] >= min_success)
-                 & (summary["drop mean (points)"] < max_drop)]
+    ok = summary[
+        (summary.index > 0) & (summary["success min (%)"] >= min_success) & (summary["drop mean (points)"] < max_drop)
+    ]
     return None if ok.empty else float(ok.index[0])
 
 
@@ -171,16 +215,34 @@ def plot_sweep(runs: pd.DataFrame, summary: pd.DataFrame, lab: Lab):
 
     fig, ax = plt.subplots(figsize=(6.6, 4))
     pos, summ = runs[runs["fraction"] > 0], summary[summary.index > 0]
-    ax.scatter(100 * pos["fraction"], 100 * pos["success"], s=14, color="C0", alpha=0.5, label="attack success, one seed")
+    ax.scatter(
+        100 * pos["fraction"], 100 * pos["success"], s=14, color="C0", alpha=0.5, label="attack success, one seed"
+    )
     ax.plot(100 * summ.index, summ["success mean (%)"], "o-", color="C0", label="attack success, mean over seeds")
-    ax.errorbar(100 * summ.index, summ["clean mean (%)"], yerr=summ["clean sd"], fmt="s-", color="C1",
-                capsize=3, label="clean test accuracy (mean ± sd)")
+    ax.errorbar(
+        100 * summ.index,
+        summ["clean mean (%)"],
+        yerr=summ["clean sd"],
+        fmt="s-",
+        color="C1",
+        capsize=3,
+        label="clean test accuracy (mean ± sd)",
+    )
     ax.axhline(90, color="C3", ls="--", lw=1, label="90% attack success")
-    ax.set(xscale="log", xlabel="poisoned training images (% of the training set, log scale)", ylabel="rate (%)",
-           ylim=(-3, 103), title=f"BadNets on {lab.source}: attack success vs poison rate")
+    ax.set(
+        xscale="log",
+        xlabel="poisoned training images (% of the training set, log scale)",
+        ylabel="rate (%)",
+        ylim=(-3, 103),
+        title=f"BadNets on {lab.source}: attack success vs poison rate",
+    )
     ax.legend(fontsize=8, loc="center right")
-    plots.source_caption(fig, lab.source, f"{len(lab.y_train):,} training images, {int(summary['seeds'].max())} "
-                         f"seeds, target class {lab.target}, {int(runs['n'].iloc[0]):,} triggered test images")
+    plots.source_caption(
+        fig,
+        lab.source,
+        f"{len(lab.y_train):,} training images, {int(summary['seeds'].max())} "
+        f"seeds, target class {lab.target}, {int(runs['n'].iloc[0]):,} triggered test images",
+    )
     return fig
 
 
@@ -198,20 +260,42 @@ def clean_label_arms(lab: Lab, share: float, eps: float, steps: int, seeds: int 
     for s in range(int(seeds)):
         seed = lab.seed + s
         other = train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000)
-        arms = {"plain": po.clean_label(lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger,
-                                        seed=seed),
-                "hardened": po.clean_label(lab.x_train, lab.y_train, fraction, target=lab.target,
-                                           trigger=lab.trigger, seed=seed, harden_model=other, eps=eps, steps=steps)}
+        arms = {
+            "plain": po.clean_label(
+                lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=seed
+            ),
+            "hardened": po.clean_label(
+                lab.x_train,
+                lab.y_train,
+                fraction,
+                target=lab.target,
+                trigger=lab.trigger,
+                seed=seed,
+                harden_model=other,
+                eps=eps,
+                steps=steps,
+            ),
+        }
         for arm, p in arms.items():
             model = train_model(lab, p.x, p.y, seed=seed)
             hits, n = success(lab, model)
-            rows.append({"arm": arm, "seed": seed, "poisoned": len(p.idx), "success": hits / n,
-                         "clean": clean_accuracy(lab, model)})
+            rows.append(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "poisoned": len(p.idx),
+                    "success": hits / n,
+                    "clean": clean_accuracy(lab, model),
+                }
+            )
         if s == 0:
             hard = arms["hardened"]
             x_hard = hard.x[hard.idx].to(lab.device).float() / 255
-            examples = {**arms, "fraction": fraction,
-                        "hard_acc": attacks.accuracy(other, x_hard, lab.y_train[hard.idx].to(lab.device))}
+            examples = {
+                **arms,
+                "fraction": fraction,
+                "hard_acc": attacks.accuracy(other, x_hard, lab.y_train[hard.idx].to(lab.device)),
+            }
     return pd.DataFrame(rows), examples
 
 
@@ -221,15 +305,23 @@ def spectral_arms(lab: Lab, all_sources: tuple, fraction: float, factor: float, 
     with poisons from every other class (``all_sources`` = ``(model, Poisoned)``), and a new
     model poisoned from class ``source`` only, which is retrained on what the filter keeps."""
     spec_all = po.spectral_defence(*all_sources, lab.target, factor)
-    p = po.badnets(lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=lab.seed,
-                   source=source)
+    p = po.badnets(
+        lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=lab.seed, source=source
+    )
     model = train_model(lab, p.x, p.y)
     spec = po.spectral_defence(model, p, lab.target, factor)
     cleaned = train_model(lab, p.x[spec.keep], p.y[spec.keep])
     hits_before, n = success(lab, model, source=source)
     hits_after, _ = success(lab, cleaned, source=source)
-    return {"all": spec_all, "single": spec, "single_model": model, "single_set": p,
-            "before": hits_before / n, "after": hits_after / n, "clean_after": clean_accuracy(lab, cleaned)}
+    return {
+        "all": spec_all,
+        "single": spec,
+        "single_model": model,
+        "single_set": p,
+        "before": hits_before / n,
+        "after": hits_after / n,
+        "clean_after": clean_accuracy(lab, cleaned),
+    }
 
 
 def plot_spectral(lab: Lab, spec: dict, fraction: float, source: int):
@@ -237,16 +329,26 @@ def plot_spectral(lab: Lab, spec: dict, fraction: float, source: int):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, (title, res) in zip(axes, ((f"poisons from classes != {lab.target}", spec["all"]),
-                                       (f"poisons from class {source} only", spec["single"]))):
+    for ax, (title, res) in zip(
+        axes,
+        ((f"poisons from classes != {lab.target}", spec["all"]), (f"poisons from class {source} only", spec["single"])),
+    ):
         bins = np.linspace(0, float(res.scores.max()), 50)
-        ax.hist(res.scores[~res.is_poison].numpy(), bins=bins, alpha=0.7,
-                label=f"clean images of class {lab.target} ({int((~res.is_poison).sum()):,})")
+        ax.hist(
+            res.scores[~res.is_poison].numpy(),
+            bins=bins,
+            alpha=0.7,
+            label=f"clean images of class {lab.target} ({int((~res.is_poison).sum()):,})",
+        )
         ax.hist(res.scores[res.is_poison].numpy(), bins=bins, alpha=0.7, label=f"poisons ({int(res.is_poison.sum())})")
         cut = float(res.scores.topk(len(res.removed)).values.min())
         ax.axvline(cut, color="k", ls="--", lw=1, label=f"removal threshold (top {len(res.removed)})")
-        ax.set(yscale="log", xlabel="spectral outlier score (squared projection)", ylabel="training images (log scale)",
-               title=f"{title}: recall {100 * res.recall:.0f}%")
+        ax.set(
+            yscale="log",
+            xlabel="spectral outlier score (squared projection)",
+            ylabel="training images (log scale)",
+            title=f"{title}: recall {100 * res.recall:.0f}%",
+        )
         ax.legend(fontsize=7)
     fig.suptitle(f"Spectral signatures, {lab.source}, {100 * fraction:g}% of the training set poisoned")
     plots.source_caption(fig, lab.source, f"training images labelled {lab.target}; representation: hidden layer")
@@ -254,18 +356,32 @@ def plot_spectral(lab: Lab, spec: dict, fraction: float, source: int):
 
 
 # --------------------------------------------------------------------------- planted cue
-CUE_TESTS = ("original (cue agrees)", "mixed-same (new background of the same class)", "mixed-rand (cue random)",
-             "mixed-other (cue of a random other class: disagrees)", "only-BG (digit removed)")
+CUE_TESTS = (
+    "original (cue agrees)",
+    "mixed-same (new background of the same class)",
+    "mixed-rand (cue random)",
+    "mixed-other (cue of a random other class: disagrees)",
+    "only-BG (digit removed)",
+)
 
 
 def cue_test_sets(lab: Lab, amplitude: float) -> dict[str, torch.Tensor]:
     """The five test sets of the background benchmark (Xiao et al. 2020), as float images on the device."""
     y = lab.y_test.cpu()
-    variants = [(y, True), (y, True), (po.cue_classes(y, 0.0, seed=lab.seed + 1), True),
-                (po.cue_classes(y, 0.0, mode="agree_else_other", seed=lab.seed + 2), True), (y, False)]
-    return {name: po.add_background(lab.test_raw, cue, amplitude=amplitude, seed=lab.seed + 10 + i,
-                                    foreground=keep).to(lab.device).float() / 255
-            for i, (name, (cue, keep)) in enumerate(zip(CUE_TESTS, variants))}
+    variants = [
+        (y, True),
+        (y, True),
+        (po.cue_classes(y, 0.0, seed=lab.seed + 1), True),
+        (po.cue_classes(y, 0.0, mode="agree_else_other", seed=lab.seed + 2), True),
+        (y, False),
+    ]
+    return {
+        name: po.add_background(lab.test_raw, cue, amplitude=amplitude, seed=lab.seed + 10 + i, foreground=keep)
+        .to(lab.device)
+        .float()
+        / 255
+        for i, (name, (cue, keep)) in enumerate(zip(CUE_TESTS, variants))
+    }
 
 
 def cue_arms(lab: Lab, agree: float, amplitude: float, seeds: int = 1) -> pd.DataFrame:
@@ -277,10 +393,18 @@ def cue_arms(lab: Lab, agree: float, amplitude: float, seeds: int = 1) -> pd.Dat
         seed = lab.seed + s
         for arm, share in (("cue", agree), ("control", 0.0)):
             cue = po.cue_classes(lab.y_train, share, seed=seed)
-            model = train_model(lab, po.add_background(lab.x_train, cue, amplitude=amplitude, seed=seed),
-                                lab.y_train, seed=seed)
-            rows += [{"model": arm, "seed": seed, "test set": name,
-                      "accuracy (%)": 100 * attacks.accuracy(model, x, lab.y_test)} for name, x in tests.items()]
+            model = train_model(
+                lab, po.add_background(lab.x_train, cue, amplitude=amplitude, seed=seed), lab.y_train, seed=seed
+            )
+            rows += [
+                {
+                    "model": arm,
+                    "seed": seed,
+                    "test set": name,
+                    "accuracy (%)": 100 * attacks.accuracy(model, x, lab.y_test),
+                }
+                for name, x in tests.items()
+            ]
     return pd.DataFrame(rows)
 
 
@@ -298,8 +422,10 @@ def saliency_study(lab: Lab, trio: dict, n: int, *, ig_steps: int, sg_samples: i
     pick = torch.nonzero(lab.y_test != lab.target).flatten()[:n]
     x_trig = po.stamp(lab.x_test_f[pick], lab.trigger)
     gen = torch.Generator(device=lab.device).manual_seed(lab.seed)
-    kwargs = {"SmoothGrad": {"sigma": sg_sigma, "n_samples": sg_samples, "generator": gen},
-              "integrated gradients": {"steps": ig_steps}}
+    kwargs = {
+        "SmoothGrad": {"sigma": sg_sigma, "n_samples": sg_samples, "generator": gen},
+        "integrated gradients": {"steps": ig_steps},
+    }
     shares, maps = {}, {}
     for name, model in trio.items():
         for method, fn in sal.METHODS.items():
@@ -322,9 +448,10 @@ def plot_saliency(lab: Lab, trio: dict, maps: dict, x_trig: torch.Tensor, k_show
             ax_row[0].imshow(x_trig[j].cpu().permute(1, 2, 0).squeeze(-1), cmap="gray", vmin=0, vmax=1)
             ax_row[0].set_title(f"{name}\ntriggered test image", fontsize=7)
             for c, method in enumerate(sal.METHODS, start=1):
-                ax_row[c].imshow(sal.heatmap(maps[name, method][j:j + 1])[0], cmap="inferno", vmin=0, vmax=1)
-                ax_row[c].add_patch(plt.Rectangle((cols_t.start - 0.5, rows_t.start - 0.5), size, size,
-                                                  fill=False, ec="cyan", lw=1))
+                ax_row[c].imshow(sal.heatmap(maps[name, method][j : j + 1])[0], cmap="inferno", vmin=0, vmax=1)
+                ax_row[c].add_patch(
+                    plt.Rectangle((cols_t.start - 0.5, rows_t.start - 0.5), size, size, fill=False, ec="cyan", lw=1)
+                )
                 ax_row[c].set_title(f"{method}\n(class {lab.target})", fontsize=7)
     plots.hide_ticks(axes)
     fig.suptitle(f"Saliency for class {lab.target} on triggered {lab.source} test images (|attribution|)", fontsize=9)
@@ -343,7 +470,7 @@ def plot_gradients(lab: Lab, standard: nn.Module, robust: nn.Module, k: int = 4)
         axes[0, c].imshow(x[c].cpu().permute(1, 2, 0).squeeze(-1), cmap="gray", vmin=0, vmax=1)
         axes[0, c].set_title(f"clean test image, label {int(y[c])}", fontsize=7)
         for r, (name, model) in enumerate((("standard", standard), ("robust", robust)), start=1):
-            g = sal.vanilla_gradient(model, x[c:c + 1], y[c:c + 1]).cpu()[0].sum(0)
+            g = sal.vanilla_gradient(model, x[c : c + 1], y[c : c + 1]).cpu()[0].sum(0)
             axes[r, c].imshow(g, cmap="RdBu_r", vmin=-float(g.abs().max()), vmax=float(g.abs().max()))
             axes[r, c].set_title(f"{name} model: gradient of true class", fontsize=7)
     plots.hide_ticks(axes)
@@ -359,16 +486,27 @@ def plot_cifar_subset(sub: dict):
 
     xs = [100 * float(k) for k in sub["attack_success_by_poison_fraction"]]
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    ax.plot(xs, [100 * v for v in sub["attack_success_by_poison_fraction"].values()], "o-",
-            label="attack success (triggered test images)")
+    ax.plot(
+        xs,
+        [100 * v for v in sub["attack_success_by_poison_fraction"].values()],
+        "o-",
+        label="attack success (triggered test images)",
+    )
     ax.plot(xs, [100 * v for v in sub["clean_acc_by_poison_fraction"].values()], "s--", label="clean test accuracy")
     aug = sub["with_crop_flip"]["attack_success_by_poison_fraction"]
     ax.plot(xs, [100 * v for v in aug.values()], "o-", color="C3", label="attack success, trained with crops + flips")
-    ax.set(xlabel="poisoned training images (% of training set)", ylabel="%", ylim=(-2, 102),
-           title=f"BadNets on a {sub['n_train']:,}-image subset of {sub['data_source']}")
+    ax.set(
+        xlabel="poisoned training images (% of training set)",
+        ylabel="%",
+        ylim=(-2, 102),
+        title=f"BadNets on a {sub['n_train']:,}-image subset of {sub['data_source']}",
+    )
     ax.legend()
-    plots.source_caption(fig, sub["data_source"], f"{sub['architecture']}, {sub['train_epochs']} epochs; "
-                         f"{sub['n_eval']:,} test images; one seed")
+    plots.source_caption(
+        fig,
+        sub["data_source"],
+        f"{sub['architecture']}, {sub['train_epochs']} epochs; {sub['n_eval']:,} test images; one seed",
+    )
     return fig
 
 
@@ -387,14 +525,19 @@ def cifar_subset(seed: int, progress: bool = False) -> dict | None:
         aug = settings.row("backdoor_cifar", "cpu", train=replace(row.train, augment=True))
         out_aug = backdoor_cifar.run(aug, "cpu", progress=progress, seed=seed)
     except data.DataUnavailable as exc:
-        notes.show_note(f"The CIFAR-10 subset part needs CIFAR-10, which is not available here ({exc}). Set "
-                        "RELIABLE_ML_DATA to a folder holding `cifar-10-batches-py` or the JPEG copy "
-                        "`cifar10-jpeg/{train,test}`, or run with internet access.", kind="warning",
-                        title="CIFAR-10 missing")
+        notes.show_note(
+            f"The CIFAR-10 subset part needs CIFAR-10, which is not available here ({exc}). Set "
+            "RELIABLE_ML_DATA to a folder holding `cifar-10-batches-py` or the JPEG copy "
+            "`cifar10-jpeg/{train,test}`, or run with internet access.",
+            kind="warning",
+            title="CIFAR-10 missing",
+        )
         return None
     keys = ("attack_success_by_poison_fraction", "clean_acc_by_poison_fraction")
-    return out["figures"] | {"data_source": out["data_source"],
-                             "with_crop_flip": {k: out_aug["figures"][k] for k in keys}}
+    return out["figures"] | {
+        "data_source": out["data_source"],
+        "with_crop_flip": {k: out_aug["figures"][k] for k in keys},
+    }
 
 
 def clopper_pearson_pct(hits: int, n: int) -> tuple[float, float]:
@@ -407,41 +550,49 @@ def sweep_numbers(summary: pd.DataFrame) -> dict:
     """The numbers the chapter quotes about the sweep (``summary`` indexed by poison share)."""
     first = first_reliable(summary)
     lowest = float(summary.index[summary.index > 0][0])
-    at = (lambda col: float(summary.loc[first, col]) if first is not None else float("nan"))
-    return {"bd_seeds": int(summary["seeds"].max()), "bd_first": 100 * (first if first is not None else float("nan")),
-            "bd_first_images": int(summary.loc[first, "poisoned images"]) if first is not None else 0,
-            "bd_first_min": at("success min (%)"), "bd_first_drop": at("drop mean (points)"),
-            "bd_first_drop_sd": at("drop sd"), "bd_low": 100 * lowest,
-            "bd_low_images": int(summary.loc[lowest, "poisoned images"]),
-            "bd_low_mean": float(summary.loc[lowest, "success mean (%)"]),
-            "bd_low_sd": float(summary.loc[lowest, "success sd"]),
-            "bd_low_min": float(summary.loc[lowest, "success min (%)"]),
-            "bd_low_max": float(summary.loc[lowest, "success max (%)"]),
-            "bd_max_sd": float(summary["success sd"].max()),
-            "bd_max_drop": float(summary["drop mean (points)"].abs().max()),
-            "bd_target": "met" if first is not None and first <= 0.01 else "not met"}
+    at = lambda col: float(summary.loc[first, col]) if first is not None else float("nan")
+    return {
+        "bd_seeds": int(summary["seeds"].max()),
+        "bd_first": 100 * (first if first is not None else float("nan")),
+        "bd_first_images": int(summary.loc[first, "poisoned images"]) if first is not None else 0,
+        "bd_first_min": at("success min (%)"),
+        "bd_first_drop": at("drop mean (points)"),
+        "bd_first_drop_sd": at("drop sd"),
+        "bd_low": 100 * lowest,
+        "bd_low_images": int(summary.loc[lowest, "poisoned images"]),
+        "bd_low_mean": float(summary.loc[lowest, "success mean (%)"]),
+        "bd_low_sd": float(summary.loc[lowest, "success sd"]),
+        "bd_low_min": float(summary.loc[lowest, "success min (%)"]),
+        "bd_low_max": float(summary.loc[lowest, "success max (%)"]),
+        "bd_max_sd": float(summary["success sd"].max()),
+        "bd_max_drop": float(summary["drop mean (points)"].abs().max()),
+        "bd_target": "met" if first is not None and first <= 0.01 else "not met",
+    }
 
 
 def sweep_figures(runs: pd.DataFrame) -> dict:
     """Results-file entries of the BadNets sweep, keyed by poison share (``f"{share:g}"``):
     means over seeds under the historical keys, plus standard deviations, ranges and per-seed values."""
-    key = (lambda f: f"{float(f):g}")
-    sd = (lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0)
+    key = lambda f: f"{float(f):g}"
+    sd = lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0
     by_f = list(runs.groupby("fraction"))
     first = first_reliable(sweep_summary(runs))
     return {
         "attack_success_by_poison_fraction": {key(f): float(g["success"].mean()) for f, g in by_f},
         "attack_success_sd_by_poison_fraction": {key(f): sd(g["success"]) for f, g in by_f},
-        "attack_success_range_by_poison_fraction": {key(f): [float(g["success"].min()), float(g["success"].max())]
-                                                    for f, g in by_f},
+        "attack_success_range_by_poison_fraction": {
+            key(f): [float(g["success"].min()), float(g["success"].max())] for f, g in by_f
+        },
         "attack_success_by_seed_by_poison_fraction": {key(f): [float(v) for v in g["success"]] for f, g in by_f},
         "clean_acc_by_poison_fraction": {key(f): float(g["clean"].mean()) for f, g in by_f},
         "clean_acc_sd_by_poison_fraction": {key(f): sd(g["clean"]) for f, g in by_f},
         "clean_acc_drop_points_by_poison_fraction": {key(f): float(g["drop"].mean()) for f, g in by_f},
         "clean_acc_drop_points_sd_by_poison_fraction": {key(f): sd(g["drop"]) for f, g in by_f},
         "poisoned_images_by_poison_fraction": {key(f): int(g["poisoned"].iloc[0]) for f, g in by_f},
-        "n_seeds": int(runs["seed"].nunique()), "seeds": sorted(int(s) for s in runs["seed"].unique()),
-        "first_reliable_poison_fraction": first, "target_met": bool(first is not None and first <= 0.01),
+        "n_seeds": int(runs["seed"].nunique()),
+        "seeds": sorted(int(s) for s in runs["seed"].unique()),
+        "first_reliable_poison_fraction": first,
+        "target_met": bool(first is not None and first <= 0.01),
     }
 
 
@@ -459,17 +610,28 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
     if profile == "gpu":
         out = backdoor_cifar.run(settings.row("backdoor_cifar", "gpu"), "gpu", progress=True, seed=seed)
         full = out["figures"] | {"data_source": out["data_source"], "device": device_name(device)}
-        curve = ", ".join(f"{100 * float(k):g}%: {100 * v:.1f}%"
-                          for k, v in full.get("attack_success_by_poison_fraction", {}).items())
-        return None, full, f"{full['data_source']} ({full['architecture']}, one seed): attack success by poison rate {curve}."
+        curve = ", ".join(
+            f"{100 * float(k):g}%: {100 * v:.1f}%" for k, v in full.get("attack_success_by_poison_fraction", {}).items()
+        )
+        return (
+            None,
+            full,
+            f"{full['data_source']} ({full['architecture']}, one seed): attack success by poison rate {curve}.",
+        )
     if subset:
         sub = cifar_subset(seed)
     if not sub:
         return None, None, "The CIFAR-10 part did not run in this profile (or its data is missing)."
     plot_cifar_subset(sub)
     plt.show()
-    pct = (lambda d: ", ".join(f"{100 * v:.1f}% at {100 * float(k):g}%" for k, v in d.items() if float(k) > 0))
-    return sub, None, (f"On the CIFAR-10 subset ({sub['data_source']}, one seed), BadNets reaches "
-                       f"{pct(sub['attack_success_by_poison_fraction'])} poisoned; clean accuracy without poison "
-                       f"is {100 * sub['clean_acc_by_poison_fraction']['0']:.1f}%. Trained with random crops and "
-                       f"flips, the same poisons give {pct(sub['with_crop_flip']['attack_success_by_poison_fraction'])}.")
+    pct = lambda d: ", ".join(f"{100 * v:.1f}% at {100 * float(k):g}%" for k, v in d.items() if float(k) > 0)
+    return (
+        sub,
+        None,
+        (
+            f"On the CIFAR-10 subset ({sub['data_source']}, one seed), BadNets reaches "
+            f"{pct(sub['attack_success_by_poison_fraction'])} poisoned; clean accuracy without poison "
+            f"is {100 * sub['clean_acc_by_poison_fraction']['0']:.1f}%. Trained with random crops and "
+            f"flips, the same poisons give {pct(sub['with_crop_flip']['attack_success_by_poison_fraction'])}."
+        ),
+    )

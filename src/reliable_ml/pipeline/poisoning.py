@@ -29,6 +29,7 @@ with the object removed (only the background).
 Images are uint8 ``(N, C, H, W)`` (pixel values 0..255) or float in [0, 1]; every function
 keeps the dtype and device of its input. Models take floats in [0, 1].
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,7 @@ def check_fraction(fraction: float, name: str = "fraction") -> float:
 def check_target(target: int, num_classes: int) -> int:
     """Return ``target`` if it is one of the classes ``0 .. num_classes - 1``; else a ValueError."""
     if isinstance(target, bool) or int(target) != target or not 0 <= int(target) < num_classes:
-        raise ValueError(f"target class {target!r} is not a class of this data; allowed: "
-                         f"0 .. {num_classes - 1}")
+        raise ValueError(f"target class {target!r} is not a class of this data; allowed: 0 .. {num_classes - 1}")
     return int(target)
 
 
@@ -107,8 +107,10 @@ class Trigger:
         """
         h, w = self.size
         if h + self.margin > height or w + self.margin > width:
-            raise ValueError(f"trigger of size {h}x{w} with margin {self.margin} is larger than the "
-                             f"{height}x{width} image; allowed: size + margin <= image side")
+            raise ValueError(
+                f"trigger of size {h}x{w} with margin {self.margin} is larger than the "
+                f"{height}x{width} image; allowed: size + margin <= image side"
+            )
         top = self.margin if self.corner.startswith("top") else height - self.margin - h
         left = self.margin if self.corner.endswith("left") else width - self.margin - w
         return slice(top, top + h), slice(left, left + w)
@@ -121,8 +123,15 @@ class Trigger:
         return m
 
 
-def make_trigger(size: int = 3, channels: int = 1, kind: str = "checkerboard", *,
-                 corner: str = "bottom_right", margin: int = 1, alpha: float = 1.0) -> Trigger:
+def make_trigger(
+    size: int = 3,
+    channels: int = 1,
+    kind: str = "checkerboard",
+    *,
+    corner: str = "bottom_right",
+    margin: int = 1,
+    alpha: float = 1.0,
+) -> Trigger:
     """A ``size x size`` trigger: ``checkerboard`` (white where row + column is even, else
     black: visible on any background) or ``square`` (all white)."""
     if kind not in TRIGGER_KINDS:
@@ -173,8 +182,16 @@ def n_poison(n: int, fraction: float) -> int:
     return int(math.floor(check_fraction(fraction) * n + 0.5))
 
 
-def poison_indices(y: torch.Tensor, fraction: float, *, target: int, pool: str = "non_target",
-                   seed: int = 0, num_classes: int | None = None, source: int | None = None) -> torch.Tensor:
+def poison_indices(
+    y: torch.Tensor,
+    fraction: float,
+    *,
+    target: int,
+    pool: str = "non_target",
+    seed: int = 0,
+    num_classes: int | None = None,
+    source: int | None = None,
+) -> torch.Tensor:
     """``n_poison(len(y), fraction)`` distinct indices drawn uniformly from ``pool``: ``all``
     images, those whose label is not ``target`` (``non_target``, BadNets), those of the
     ``target`` class (clean-label), or those of one ``source`` class (``source``, the single
@@ -191,24 +208,45 @@ def poison_indices(y: torch.Tensor, fraction: float, *, target: int, pool: str =
     elif source is not None:
         raise ValueError(f"source={source!r} is only used with pool='source'; got pool {pool!r}")
     k = n_poison(len(y), fraction)
-    candidates = {"all": torch.arange(len(y)), "non_target": torch.nonzero(y != target).flatten(),
-                  "target": torch.nonzero(y == target).flatten(),
-                  "source": torch.nonzero(y == (source if source is not None else -1)).flatten()}[pool]
+    candidates = {
+        "all": torch.arange(len(y)),
+        "non_target": torch.nonzero(y != target).flatten(),
+        "target": torch.nonzero(y == target).flatten(),
+        "source": torch.nonzero(y == (source if source is not None else -1)).flatten(),
+    }[pool]
     if k > len(candidates):
-        raise ValueError(f"fraction {fraction} of {len(y)} images asks for {k} poisons but pool {pool!r} "
-                         f"has only {len(candidates)}; allowed: fraction <= {len(candidates) / len(y):.4f}")
+        raise ValueError(
+            f"fraction {fraction} of {len(y)} images asks for {k} poisons but pool {pool!r} "
+            f"has only {len(candidates)}; allowed: fraction <= {len(candidates) / len(y):.4f}"
+        )
     order = torch.randperm(len(candidates), generator=torch.Generator().manual_seed(seed))[:k]
     return candidates[order].sort().values
 
 
-def badnets(x: torch.Tensor, y: torch.Tensor, fraction: float, *, target: int, trigger: Trigger,
-            seed: int = 0, num_classes: int | None = None, source: int | None = None) -> Poisoned:
+def badnets(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    fraction: float,
+    *,
+    target: int,
+    trigger: Trigger,
+    seed: int = 0,
+    num_classes: int | None = None,
+    source: int | None = None,
+) -> Poisoned:
     """BadNets poisoning: stamp ``trigger`` on ``n_poison(N, fraction)`` images of other classes
     (of the one class ``source`` if given) and relabel them ``target``; every other image and
     label is untouched."""
     _check_images(x)
-    idx = poison_indices(y, fraction, target=target, pool="non_target" if source is None else "source", seed=seed,
-                         num_classes=num_classes, source=source)
+    idx = poison_indices(
+        y,
+        fraction,
+        target=target,
+        pool="non_target" if source is None else "source",
+        seed=seed,
+        num_classes=num_classes,
+        source=source,
+    )
     x_p, y_p = x.clone(), y.clone()
     dev_idx = idx.to(x.device)
     if len(idx):
@@ -222,8 +260,17 @@ def _to_uint8(x: torch.Tensor) -> torch.Tensor:
     return (x.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-def harden(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 10,
-           step_size: float | None = None, batch_size: int = 500, seed: int = 0) -> torch.Tensor:
+def harden(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    steps: int = 10,
+    step_size: float | None = None,
+    batch_size: int = 500,
+    seed: int = 0,
+) -> torch.Tensor:
     r"""Make images hard to classify: untargeted L-infinity PGD (``attacks.pgd``) against ``model``,
     :math:`\|\delta\|_\infty \le \epsilon` (pixel units). Returns images of the input dtype on
     the input device (uint8 inputs are rounded back to 0..255)."""
@@ -232,17 +279,29 @@ def harden(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, st
     gen = torch.Generator(device=dev).manual_seed(seed)
     out = []
     for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(dev)
+        xb = x[i : i + batch_size].to(dev)
         xb = xb.float() / 255 if x.dtype == torch.uint8 else xb.float()
-        x_adv, _ = attacks.pgd(model, xb, y[i:i + batch_size].to(dev), eps, steps=steps, step_size=step_size,
-                               generator=gen)
+        x_adv, _ = attacks.pgd(
+            model, xb, y[i : i + batch_size].to(dev), eps, steps=steps, step_size=step_size, generator=gen
+        )
         out.append(_to_uint8(x_adv) if x.dtype == torch.uint8 else x_adv.to(x.dtype))
     return torch.cat(out).to(x.device) if out else x.clone()
 
 
-def clean_label(x: torch.Tensor, y: torch.Tensor, fraction: float, *, target: int, trigger: Trigger,
-                seed: int = 0, hardened: torch.Tensor | None = None, harden_model: nn.Module | None = None,
-                eps: float = 0.3, steps: int = 10, num_classes: int | None = None) -> Poisoned:
+def clean_label(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    fraction: float,
+    *,
+    target: int,
+    trigger: Trigger,
+    seed: int = 0,
+    hardened: torch.Tensor | None = None,
+    harden_model: nn.Module | None = None,
+    eps: float = 0.3,
+    steps: int = 10,
+    num_classes: int | None = None,
+) -> Poisoned:
     """Clean-label poisoning: stamp ``trigger`` on ``n_poison(N, fraction)`` images *of* the
     ``target`` class; labels are never changed.
 
@@ -268,8 +327,16 @@ def clean_label(x: torch.Tensor, y: torch.Tensor, fraction: float, *, target: in
 
 
 @torch.no_grad()
-def attack_success(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, target: int, trigger: Trigger,
-                   source: int | None = None, batch_size: int = 1000) -> tuple[int, int]:
+def attack_success(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    target: int,
+    trigger: Trigger,
+    source: int | None = None,
+    batch_size: int = 1000,
+) -> tuple[int, int]:
     """``(hits, n)``: of the ``n`` test images whose true class is not ``target`` (is ``source``,
     if given), how many the model assigns to ``target`` once the trigger is stamped.
     ``x``: uint8 or float test images."""
@@ -278,14 +345,22 @@ def attack_success(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, target
     dev = next(model.parameters()).device
     with attacks._EvalMode(model):
         for i in range(0, len(keep), batch_size):
-            xb = stamp(x[keep[i:i + batch_size].to(x.device)], trigger).to(dev)
+            xb = stamp(x[keep[i : i + batch_size].to(x.device)], trigger).to(dev)
             xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
             hits += int((model(xb).argmax(1) == target).sum())
     return hits, len(keep)
 
 
-def attack_success_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, target: int,
-                        trigger: Trigger, source: int | None = None, batch_size: int = 1000) -> float:
+def attack_success_rate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    target: int,
+    trigger: Trigger,
+    source: int | None = None,
+    batch_size: int = 1000,
+) -> float:
     """Share of triggered test images (non-target, or of class ``source``) classified as ``target``
     (see :func:`attack_success`)."""
     hits, n = attack_success(model, x, y, target=target, trigger=trigger, source=source, batch_size=batch_size)
@@ -312,7 +387,7 @@ def representations(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -
     try:
         with attacks._EvalMode(model):
             for i in range(0, len(x), batch_size):
-                xb = x[i:i + batch_size].to(dev)
+                xb = x[i : i + batch_size].to(dev)
                 model(xb.float() / 255 if xb.dtype == torch.uint8 else xb.float())
     finally:
         handle.remove()
@@ -344,15 +419,16 @@ def detection_recall(removed: torch.Tensor, poisoned: torch.Tensor) -> float:
         return 1.0
     return float(torch.isin(poisoned.cpu(), removed.cpu()).float().mean())
 
+
 class SpectralResult(NamedTuple):
     """What :func:`spectral_defence` found in one poisoned training set."""
 
-    labelled: torch.Tensor   # (M,) training indices of the images labelled ``target``
-    scores: torch.Tensor     # (M,) their outlier scores
+    labelled: torch.Tensor  # (M,) training indices of the images labelled ``target``
+    scores: torch.Tensor  # (M,) their outlier scores
     is_poison: torch.Tensor  # (M,) bool: which of them are poisons (ground truth, for evaluation only)
-    removed: torch.Tensor    # (k,) training indices removed (the k highest scores)
-    keep: torch.Tensor       # (N,) bool mask of the training images kept for retraining
-    recall: float            # share of the poisons among the removed images
+    removed: torch.Tensor  # (k,) training indices removed (the k highest scores)
+    keep: torch.Tensor  # (N,) bool mask of the training images kept for retraining
+    recall: float  # share of the poisons among the removed images
 
 
 def spectral_defence(model: nn.Module, poisoned: Poisoned, target: int, factor: float = 1.5) -> SpectralResult:
@@ -367,8 +443,14 @@ def spectral_defence(model: nn.Module, poisoned: Poisoned, target: int, factor: 
     removed = labelled[spectral_filter(feats, len(poisoned.idx), factor)]
     keep = torch.ones(len(poisoned.y), dtype=torch.bool)
     keep[removed] = False
-    return SpectralResult(labelled, scores, torch.isin(labelled, poisoned.idx.cpu()), removed, keep,
-                          detection_recall(removed, poisoned.idx))
+    return SpectralResult(
+        labelled,
+        scores,
+        torch.isin(labelled, poisoned.idx.cpu()),
+        removed,
+        keep,
+        detection_recall(removed, poisoned.idx),
+    )
 
 
 # --------------------------------------------------------------------------- spurious cues
@@ -387,8 +469,17 @@ def class_angle(cue: torch.Tensor, num_classes: int) -> torch.Tensor:
     return math.pi * cue.float() / num_classes
 
 
-def add_background(x: torch.Tensor, cue: torch.Tensor, *, num_classes: int = 10, amplitude: float = 0.4,
-                   period: float = 4.0, seed: int = 0, foreground: bool = True, mix: str = "max") -> torch.Tensor:
+def add_background(
+    x: torch.Tensor,
+    cue: torch.Tensor,
+    *,
+    num_classes: int = 10,
+    amplitude: float = 0.4,
+    period: float = 4.0,
+    seed: int = 0,
+    foreground: bool = True,
+    mix: str = "max",
+) -> torch.Tensor:
     r"""Add the grating :math:`g` of class ``cue`` (random phase per image) to uint8 images.
 
     ``mix="max"`` fills a dark background (MNIST): :math:`x' = \max(x, a\,g)`;
@@ -403,8 +494,9 @@ def add_background(x: torch.Tensor, cue: torch.Tensor, *, num_classes: int = 10,
     if len(cue) != len(x):
         raise ValueError(f"need one cue per image; got {len(cue)} cues for {len(x)} images")
     if int(cue.min()) < 0 or int(cue.max()) >= num_classes:
-        raise ValueError(f"cue classes must lie in 0 .. {num_classes - 1}; got range "
-                         f"{int(cue.min())} .. {int(cue.max())}")
+        raise ValueError(
+            f"cue classes must lie in 0 .. {num_classes - 1}; got range {int(cue.min())} .. {int(cue.max())}"
+        )
     check_fraction(amplitude, "amplitude")
     if x.shape[-1] != x.shape[-2]:
         raise ValueError(f"square images expected; got {tuple(x.shape[-2:])}")
@@ -419,8 +511,9 @@ def add_background(x: torch.Tensor, cue: torch.Tensor, *, num_classes: int = 10,
     return ((1 - amplitude) * x.float() + amplitude * 255 * g).round().clamp(0, 255).to(torch.uint8)
 
 
-def cue_classes(y: torch.Tensor, agree: float, *, num_classes: int = 10, mode: str = "agree_else_random",
-                seed: int = 0) -> torch.Tensor:
+def cue_classes(
+    y: torch.Tensor, agree: float, *, num_classes: int = 10, mode: str = "agree_else_random", seed: int = 0
+) -> torch.Tensor:
     """The cue class of each image: equal to the label on a random share ``agree`` of the
     images, and otherwise uniform over all classes (``agree_else_random``) or over the other
     classes (``agree_else_other``). ``agree = 0`` with ``agree_else_other`` always disagrees."""

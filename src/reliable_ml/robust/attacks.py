@@ -11,6 +11,7 @@ Each attack returns ``(x_adv, success)``: ``x_adv`` with the shape and dtype of 
 bool tensor ``success`` of shape ``(B,)``: the model misclassifies ``x_adv`` (untargeted), or
 predicts the target class (targeted, where ``y`` holds the targets).
 """
+
 from __future__ import annotations
 
 import torch
@@ -32,8 +33,9 @@ def _check(x: torch.Tensor, y: torch.Tensor, eps: float, norm: str) -> None:
         raise ValueError(f"inputs must lie in [0, 1] (models normalize internally); got range [{lo:.3g}, {hi:.3g}]")
 
 
-def _loss_and_success(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      targeted: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _loss_and_success(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, targeted: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-example objective to *ascend* and success flags.
 
     Untargeted: ``CE(f(x), y)``; targeted: ``-CE(f(x), t)``. Summing makes each example's
@@ -86,8 +88,9 @@ class _EvalMode:
             m.train(mode)
 
 
-def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-         targeted: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def fgsm(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, targeted: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Fast gradient sign method (Goodfellow et al. 2015), one L-infinity step:
     :math:`x_{adv} = \mathrm{clip}_{[0,1]}(x + \epsilon\,\mathrm{sign}\,\nabla_x L(f(x), y))`;
     targeted (``y`` = targets): :math:`x - \epsilon\,\mathrm{sign}\,\nabla_x L(f(x), t)`."""
@@ -103,10 +106,22 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
     return x_adv, success
 
 
-def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm: str = "linf",
-        steps: int = 10, step_size: float | None = None, restarts: int = 1, random_start: bool = True,
-        targeted: bool = False, generator: torch.Generator | None = None, delta_init: torch.Tensor | None = None,
-        keep_best: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def pgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    norm: str = "linf",
+    steps: int = 10,
+    step_size: float | None = None,
+    restarts: int = 1,
+    random_start: bool = True,
+    targeted: bool = False,
+    generator: torch.Generator | None = None,
+    delta_init: torch.Tensor | None = None,
+    keep_best: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Projected gradient ascent on the loss in the ``norm`` ball of radius ``eps`` around ``x``
     (Madry et al. 2018):
 
@@ -168,20 +183,30 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, norm:
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
     """Top-1 accuracy of ``model`` (in eval mode; mode restored) on ``x`` in [0, 1]."""
     with _EvalMode(model):
-        correct = sum(int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-                      for i in range(0, len(x), batch_size))
+        correct = sum(
+            int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+            for i in range(0, len(x), batch_size)
+        )
     return correct / max(len(x), 1)
 
 
-def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                   batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> torch.Tensor:
+def robust_correct(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    batch_size: int = 500,
+    progress: bool = False,
+    **pgd_kwargs,
+) -> torch.Tensor:
     """Per example (bool, shape (B,)): classified correctly both clean and under PGD (``pgd_kwargs``)."""
     from reliable_ml.util.progress import tqdm
 
     out = []
     starts = range(0, len(x), batch_size)
     for i in tqdm(starts, desc=f"PGD eps={eps:.3g}", disable=not progress, leave=False):
-        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
         with torch.no_grad(), _EvalMode(model):
             clean_ok = model(xb).argmax(1) == yb
         _, fooled = pgd(model, xb, yb, eps, **pgd_kwargs)
@@ -189,8 +214,16 @@ def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: floa
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool, device=x.device)
 
 
-def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-                    batch_size: int = 500, progress: bool = False, **pgd_kwargs) -> float:
+def robust_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    batch_size: int = 500,
+    progress: bool = False,
+    **pgd_kwargs,
+) -> float:
     """Share of examples classified correctly both clean and under PGD (``pgd_kwargs``)."""
     ok = robust_correct(model, x, y, eps, batch_size=batch_size, progress=progress, **pgd_kwargs)
     return int(ok.sum()) / max(len(x), 1)

@@ -14,6 +14,7 @@ estimated at every PGD step by an average over ``samples`` draws of :math:`t`. W
 :func:`survival` measures, on *fresh* draws, the share of transformed copies that the model
 still classifies as the target.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,19 +40,25 @@ class Distribution:
     noise: float = 0.1
 
     def __post_init__(self):
-        ok = (self.max_angle >= 0 and 0 < self.scale_lo <= self.scale_hi and self.brightness >= 0
-              and self.noise >= 0)
+        ok = self.max_angle >= 0 and 0 < self.scale_lo <= self.scale_hi and self.brightness >= 0 and self.noise >= 0
         if not ok:
-            raise ValueError(f"bad Distribution: need max_angle >= 0, 0 < scale_lo <= scale_hi, brightness >= 0, "
-                             f"noise >= 0; got {self}")
+            raise ValueError(
+                f"bad Distribution: need max_angle >= 0, 0 < scale_lo <= scale_hi, brightness >= 0, "
+                f"noise >= 0; got {self}"
+            )
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` draws, rows ``(angle, scale, brightness, noise seed)``."""
         u = torch.rand(n, 4, generator=generator, dtype=torch.float64)
-        return torch.stack([(u[:, 0] * 2 - 1) * self.max_angle,
-                            self.scale_lo + u[:, 1] * (self.scale_hi - self.scale_lo),
-                            (u[:, 2] * 2 - 1) * self.brightness,
-                            torch.floor(u[:, 3] * 2 ** 31)], 1)
+        return torch.stack(
+            [
+                (u[:, 0] * 2 - 1) * self.max_angle,
+                self.scale_lo + u[:, 1] * (self.scale_hi - self.scale_lo),
+                (u[:, 2] * 2 - 1) * self.brightness,
+                torch.floor(u[:, 3] * 2**31),
+            ],
+            1,
+        )
 
     def apply(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """``x`` (B, C, H, W) under the draws ``params`` (B, 4) of :meth:`sample`; differentiable in ``x``."""
@@ -63,9 +70,18 @@ class Distribution:
         return out.clamp(0, 1)
 
 
-def targeted_pgd(model: nn.Module, x: torch.Tensor, target: torch.Tensor, eps: float, *, steps: int = 100,
-                 step_size: float | None = None, dist: Distribution | None = None, samples: int = 10,
-                 seed: int = 0) -> torch.Tensor:
+def targeted_pgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    eps: float,
+    *,
+    steps: int = 100,
+    step_size: float | None = None,
+    dist: Distribution | None = None,
+    samples: int = 10,
+    seed: int = 0,
+) -> torch.Tensor:
     """Targeted L-infinity PGD (signed gradient steps on the target's cross-entropy, from
     ``delta = 0``). With ``dist`` the loss at every step is the average over ``samples`` random
     transformations of ``x + delta`` (EOT). Returns ``x + delta`` (detached, in [0, 1])."""
@@ -89,8 +105,9 @@ def targeted_pgd(model: nn.Module, x: torch.Tensor, target: torch.Tensor, eps: f
 
 
 @torch.no_grad()
-def survival(model: nn.Module, x_adv: torch.Tensor, target: torch.Tensor, dist: Distribution, n_draws: int,
-             seed: int = 12345) -> torch.Tensor:
+def survival(
+    model: nn.Module, x_adv: torch.Tensor, target: torch.Tensor, dist: Distribution, n_draws: int, seed: int = 12345
+) -> torch.Tensor:
     """Per image, the share (0..1) of ``n_draws`` fresh random transformations of ``x_adv`` that
     the model classifies as ``target``. The draws come from ``seed``, not the attack's."""
     if n_draws < 1:
@@ -116,8 +133,17 @@ def mean_interval(per_image: torch.Tensor | np.ndarray, n_boot: int = 2000, seed
     return {"mean": float(v.mean()), "lo": float(lo), "hi": float(hi), "n_images": int(v.size)}
 
 
-def plot_examples(x: torch.Tensor, x_pgd: torch.Tensor, x_eot: torch.Tensor, model: nn.Module, dist: Distribution,
-                  target: torch.Tensor, source: str, n: int = 4, seed: int = 7):
+def plot_examples(
+    x: torch.Tensor,
+    x_pgd: torch.Tensor,
+    x_eot: torch.Tensor,
+    model: nn.Module,
+    dist: Distribution,
+    target: torch.Tensor,
+    source: str,
+    n: int = 4,
+    seed: int = 7,
+):
     """For ``n`` images: the clean image, the plain-PGD and the EOT image, and one random
     transformation of each, titled with the model's prediction (target in brackets)."""
     import matplotlib.pyplot as plt
@@ -130,8 +156,13 @@ def plot_examples(x: torch.Tensor, x_pgd: torch.Tensor, x_eot: torch.Tensor, mod
     with torch.no_grad():
         for i in range(n):
             p = dist.sample(1, gen)
-            imgs = (x[i:i + 1], x_pgd[i:i + 1], dist.apply(x_pgd[i:i + 1], p), x_eot[i:i + 1],
-                    dist.apply(x_eot[i:i + 1], p))
+            imgs = (
+                x[i : i + 1],
+                x_pgd[i : i + 1],
+                dist.apply(x_pgd[i : i + 1], p),
+                x_eot[i : i + 1],
+                dist.apply(x_eot[i : i + 1], p),
+            )
             for j, (name, im) in enumerate(zip(cols, imgs)):
                 ax = axes[i, j]
                 ax.imshow(im[0].cpu().permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
@@ -141,8 +172,9 @@ def plot_examples(x: torch.Tensor, x_pgd: torch.Tensor, x_eot: torch.Tensor, mod
     return fig
 
 
-def paired_difference(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray, n_boot: int = 2000,
-                      seed: int = 0) -> dict:
+def paired_difference(
+    a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray, n_boot: int = 2000, seed: int = 0
+) -> dict:
     """Mean of ``a - b`` over images (per-image shares of the same images) with a 95% bootstrap
     interval that resamples images, keeping each image's pair together."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

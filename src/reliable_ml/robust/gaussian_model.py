@@ -45,6 +45,7 @@ examples pseudo-labels :math:`\tilde n` unlabeled ones, :math:`\tilde y_i = \mat
 \langle w_{\rm int}, \tilde x_i\rangle`, and the final classifier is
 :math:`w_{\rm final} = \frac1{\tilde n}\sum_i \tilde y_i \tilde x_i` (:func:`self_train`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -81,7 +82,7 @@ def default_sigma(d: int, c: float = 1.0) -> float:
     _check_count("d", d)
     if not c > 0:
         raise ValueError(f"c must be > 0; got {c}")
-    return float(c * d ** 0.25)
+    return float(c * d**0.25)
 
 
 # --------------------------------------------------------------------------- data and classifier
@@ -102,8 +103,7 @@ def mean_classifier(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (y[:, None] * x).mean(0)
 
 
-def draw_mean_classifiers(n: int, theta: np.ndarray, sigma: float, draws: int,
-                          rng: np.random.Generator) -> np.ndarray:
+def draw_mean_classifiers(n: int, theta: np.ndarray, sigma: float, draws: int, rng: np.random.Generator) -> np.ndarray:
     """``draws`` independent averaged-mean classifiers from ``n`` samples each, shape (draws, d).
 
     Exact in distribution: :math:`w = \\theta^* + (\\sigma/\\sqrt n)\\, g` (see the module docstring).
@@ -149,7 +149,7 @@ def folded_normal_mean(mu: np.ndarray, s: float) -> np.ndarray:
     mu = np.asarray(mu, dtype=float)
     if s == 0:
         return np.abs(mu)
-    return s * np.sqrt(2 / np.pi) * np.exp(-mu ** 2 / (2 * s ** 2)) + mu * (1 - 2 * norm.cdf(-mu / s))
+    return s * np.sqrt(2 / np.pi) * np.exp(-(mu**2) / (2 * s**2)) + mu * (1 - 2 * norm.cdf(-mu / s))
 
 
 def _theta_summary(theta: np.ndarray | float, d: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -165,8 +165,9 @@ def _theta_summary(theta: np.ndarray | float, d: int | None) -> tuple[np.ndarray
     return np.unique(theta, return_counts=True)
 
 
-def expected_errors_approx(n: int | float, theta: np.ndarray | float, sigma: float, eps: float, *,
-                           d: int | None = None) -> tuple[float, float]:
+def expected_errors_approx(
+    n: int | float, theta: np.ndarray | float, sigma: float, eps: float, *, d: int | None = None
+) -> tuple[float, float]:
     """Large-d deterministic equivalent of (E standard error, E robust error) for ``n`` samples.
 
     ``theta`` may be a scalar with ``d`` given (:math:`\\theta^* = \\theta\\,\\mathbf 1_d`), which
@@ -179,23 +180,25 @@ def expected_errors_approx(n: int | float, theta: np.ndarray | float, sigma: flo
     if not n > 0:
         raise ValueError(f"n must be > 0; got {n}")
     s = sigma / np.sqrt(n)
-    dot = float(values ** 2 @ counts)
-    l2 = np.sqrt(dot + counts.sum() * s ** 2)
+    dot = float(values**2 @ counts)
+    l2 = np.sqrt(dot + counts.sum() * s**2)
     l1 = float(folded_normal_mean(values, s) @ counts)
     return float(norm.cdf(-dot / (sigma * l2))), float(norm.cdf(-(dot - eps * l1) / (sigma * l2)))
 
 
-def expected_errors_mc(n: int, theta: np.ndarray, sigma: float, eps: float, draws: int,
-                       rng: np.random.Generator) -> tuple[float, float, float, float]:
+def expected_errors_mc(
+    n: int, theta: np.ndarray, sigma: float, eps: float, draws: int, rng: np.random.Generator
+) -> tuple[float, float, float, float]:
     """Monte Carlo over ``draws`` training sets: (mean std err, its s.e., mean robust err, its s.e.)."""
-    w = draw_mean_classifiers(n, theta, sigma, draws, rng)           # (draws, d)
+    w = draw_mean_classifiers(n, theta, sigma, draws, rng)  # (draws, d)
     std, rob = standard_error(w, theta, sigma), robust_error(w, theta, sigma, eps)
     k = np.sqrt(len(w))
     return float(std.mean()), float(std.std() / k), float(rob.mean()), float(rob.std() / k)
 
 
-def samples_needed(theta: np.ndarray | float, sigma: float, eps: float, target: float, n_max: int = 10 ** 9, *,
-                   d: int | None = None) -> int:
+def samples_needed(
+    theta: np.ndarray | float, sigma: float, eps: float, target: float, n_max: int = 10**9, *, d: int | None = None
+) -> int:
     """Smallest integer ``n`` whose approximate expected error (robust at ``eps``; standard if
     ``eps = 0``) is <= ``target`` (bisection; the approximation decreases in ``n``). A scalar
     ``theta`` with ``d`` means :math:`\\theta\\,\\mathbf 1_d` (O(1) per evaluation, any ``d``).
@@ -210,8 +213,10 @@ def samples_needed(theta: np.ndarray | float, sigma: float, eps: float, target: 
         return expected_errors_approx(n, theta, sigma, eps, d=d)[1]
 
     if err(n_max) > target:
-        raise ValueError(f"target error {target} is not reached with n_max = {n_max} samples "
-                         f"(error there: {err(n_max):.3g}); raise target or lower eps")
+        raise ValueError(
+            f"target error {target} is not reached with n_max = {n_max} samples "
+            f"(error there: {err(n_max):.3g}); raise target or lower eps"
+        )
     if err(1) <= target:
         return 1
     lo, hi = 1, n_max  # invariant: err(lo) > target >= err(hi)
@@ -238,8 +243,9 @@ def asymptotic_noise_ratio(eps: float) -> float:
 
 
 # --------------------------------------------------------------------------- self-training
-def pseudo_label_mean(w_int: np.ndarray, n_unlabeled: int, theta: np.ndarray, sigma: float,
-                      rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def pseudo_label_mean(
+    w_int: np.ndarray, n_unlabeled: int, theta: np.ndarray, sigma: float, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
     """Draw ``n_unlabeled`` points, label them ``sign<w_int, x>``, return their averaged mean
     :math:`\\frac1{\\tilde n}\\sum_i \\tilde y_i \\tilde x_i` and the pseudo-label error rate.
 
@@ -252,22 +258,23 @@ def pseudo_label_mean(w_int: np.ndarray, n_unlabeled: int, theta: np.ndarray, si
     theta = _check_model(theta, sigma)
     _check_count("n_unlabeled", n_unlabeled)
     w_int = np.asarray(w_int, dtype=float)
-    q, r = np.linalg.qr(np.stack([theta, w_int], 1))                   # q: (d, 2) orthonormal
+    q, r = np.linalg.qr(np.stack([theta, w_int], 1))  # q: (d, 2) orthonormal
     basis = q[:, np.abs(r.diagonal()) > 1e-10 * np.linalg.norm(theta)]  # drop a direction if w_int || theta
     k, m = basis.shape[1], int(n_unlabeled)
     y = rng.choice(np.array([-1.0, 1.0]), size=m)
-    z_in = rng.standard_normal((m, k))                                # coordinates of P z in ``basis``
-    x_in = y[:, None] * (basis.T @ theta)[None, :] + sigma * z_in    # coordinates of P x (theta lies in span)
+    z_in = rng.standard_normal((m, k))  # coordinates of P z in ``basis``
+    x_in = y[:, None] * (basis.T @ theta)[None, :] + sigma * z_in  # coordinates of P x (theta lies in span)
     y_tilde = np.sign(x_in @ (basis.T @ w_int))
     y_tilde[y_tilde == 0] = 1.0
-    mean_in = basis @ (y_tilde[:, None] * x_in).mean(0)              # (d,)
+    mean_in = basis @ (y_tilde[:, None] * x_in).mean(0)  # (d,)
     g = rng.standard_normal(len(theta))
     g_perp = g - basis @ (basis.T @ g)
     return mean_in + sigma / np.sqrt(m) * g_perp, float(np.mean(y_tilde != y))
 
 
-def self_train(n_labeled: int, n_unlabeled: int, theta: np.ndarray, sigma: float, eps: float,
-               rng: np.random.Generator) -> dict:
+def self_train(
+    n_labeled: int, n_unlabeled: int, theta: np.ndarray, sigma: float, eps: float, rng: np.random.Generator
+) -> dict:
     """One run of self-training in the Gaussian model; closed-form errors of both classifiers.
 
     Returns ``std_err_labeled``, ``robust_err_labeled`` (the averaged mean of the labeled data),
@@ -277,15 +284,18 @@ def self_train(n_labeled: int, n_unlabeled: int, theta: np.ndarray, sigma: float
     _check_eps(eps)
     w_int = draw_mean_classifiers(n_labeled, theta, sigma, 1, rng)[0]
     w_final, pl_err = pseudo_label_mean(w_int, n_unlabeled, theta, sigma, rng)
-    return {"std_err_labeled": float(standard_error(w_int, theta, sigma)),
-            "robust_err_labeled": float(robust_error(w_int, theta, sigma, eps)),
-            "std_err_self_trained": float(standard_error(w_final, theta, sigma)),
-            "robust_err_self_trained": float(robust_error(w_final, theta, sigma, eps)),
-            "pseudo_label_error": pl_err}
+    return {
+        "std_err_labeled": float(standard_error(w_int, theta, sigma)),
+        "robust_err_labeled": float(robust_error(w_int, theta, sigma, eps)),
+        "std_err_self_trained": float(standard_error(w_final, theta, sigma)),
+        "robust_err_self_trained": float(robust_error(w_final, theta, sigma, eps)),
+        "pseudo_label_error": pl_err,
+    }
 
 
-def self_train_bruteforce(n_labeled: int, n_unlabeled: int, theta: np.ndarray, sigma: float,
-                          rng: np.random.Generator) -> np.ndarray:
+def self_train_bruteforce(
+    n_labeled: int, n_unlabeled: int, theta: np.ndarray, sigma: float, rng: np.random.Generator
+) -> np.ndarray:
     """Reference implementation of :math:`w_{\\rm final}` with all data drawn explicitly (O(n d))."""
     x, y = sample(n_labeled, theta, sigma, rng)
     w_int = mean_classifier(x, y)
@@ -306,6 +316,16 @@ def error_curves(dims, n_grid, c: float, eps: float, draws: dict, rng: np.random
         for n in n_grid:
             std_ap, rob_ap = expected_errors_approx(int(n), th, sg, eps)
             std_mc, std_se, rob_mc, rob_se = expected_errors_mc(int(n), th, sg, eps, draws[d], rng)
-            rows.append({"d": int(d), "n": int(n), "std_approx": std_ap, "rob_approx": rob_ap, "std_mc": std_mc,
-                         "std_se": std_se, "rob_mc": rob_mc, "rob_se": rob_se})
+            rows.append(
+                {
+                    "d": int(d),
+                    "n": int(n),
+                    "std_approx": std_ap,
+                    "rob_approx": rob_ap,
+                    "std_mc": std_mc,
+                    "std_se": std_se,
+                    "rob_mc": rob_mc,
+                    "rob_se": rob_se,
+                }
+            )
     return rows

@@ -15,6 +15,7 @@ cifar10    CIFAR-10 (canonical, else JPEG copy)   8/255        PreActResNet-18 (
 On MNIST the chapters use eps = 0.1 rather than the usual 0.3: with a few hundred images and a
 few CPU minutes, training at 0.3 gives no robust model at all.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,12 +23,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reliable_ml.data import DataUnavailable, ImageSet, load_images
 from reliable_ml.models import nets as models
 from reliable_ml.robust import train as rt
-from reliable_ml.data import DataUnavailable, ImageSet, load_images
 
-__all__ = ["ImageTask", "DATASETS", "load_task", "load_cifar", "eval_subset", "make_model", "train_config",
-           "fit_sizes"]
+__all__ = ["ImageTask", "DATASETS", "load_task", "load_cifar", "eval_subset", "make_model", "train_config", "fit_sizes"]
 
 DATASETS = ("digits", "mnist", "cifar10")
 
@@ -36,7 +36,7 @@ DATASETS = ("digits", "mnist", "cifar10")
 class ImageTask:
     """Train and test images of one task and its default L-infinity radius (pixel units)."""
 
-    name: str        # digits | mnist | cifar10
+    name: str  # digits | mnist | cifar10
     train: ImageSet
     test: ImageSet
     eps: float
@@ -77,8 +77,9 @@ def fit_sizes(requested: dict[str, int], available: int, *, minimum: int = 10) -
     of a run that asked for MNIST-sized subsets).
     """
     if available < minimum * len(requested):
-        raise ValueError(f"only {available} images available; need at least {minimum * len(requested)} "
-                         f"for {list(requested)}")
+        raise ValueError(
+            f"only {available} images available; need at least {minimum * len(requested)} for {list(requested)}"
+        )
     total = sum(requested.values())
     if total <= available:
         return dict(requested), None
@@ -86,19 +87,22 @@ def fit_sizes(requested: dict[str, int], available: int, *, minimum: int = 10) -
     sizes = {k: max(minimum, int(requested[k] * available / total)) for k in names[:-1]}
     sizes[names[-1]] = available - sum(sizes.values())
     change = ", ".join(f"{k} {requested[k]:,} -> {sizes[k]:,}" for k in names)
-    return sizes, (f"Requested {total:,} images but only {available:,} are available: sizes scaled down "
-                   f"({change}). The numbers below come from this smaller setting.")
+    return sizes, (
+        f"Requested {total:,} images but only {available:,} are available: sizes scaled down "
+        f"({change}). The numbers below come from this smaller setting."
+    )
 
 
-def eval_subset(images: ImageSet, n: int, device: torch.device | str, seed: int = 0
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+def eval_subset(
+    images: ImageSet, n: int, device: torch.device | str, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed random subset of ``n`` images: ``x`` float (n, C, H, W) in [0, 1] and ``y`` (n,) on ``device``.
 
     Random, not the first ``n``: an ImageFolder copy (the CIFAR-10 JPEG set) is sorted by class.
     """
     if int(n) != n or n < 1:
         raise ValueError(f"n must be an integer >= 1; got {n!r}")
-    idx = torch.randperm(len(images.y), generator=torch.Generator().manual_seed(seed))[:int(n)]
+    idx = torch.randperm(len(images.y), generator=torch.Generator().manual_seed(seed))[: int(n)]
     return images.x[idx].to(device).float() / 255, images.y[idx].to(device)
 
 
@@ -110,15 +114,24 @@ def make_model(task: ImageTask, device: torch.device | str, *, seed: int = 0, wi
     return models.small_cnn(in_channels=task.train.x.shape[1], image_size=task.train.x.shape[-1]).to(device)
 
 
-def train_config(task: ImageTask, method: str, *, eps: float, attack_steps: int, batch_size: int,
-                 seed: int = 0) -> rt.TrainConfig:
+def train_config(
+    task: ImageTask, method: str, *, eps: float, attack_steps: int, batch_size: int, seed: int = 0
+) -> rt.TrainConfig:
     """One "epoch" of ``method`` (``standard`` | ``pgd`` | ``fgsm_rs``); the caller sets the step count.
 
     CIFAR-10: SGD, one-cycle to 0.2, crop + flip. Digits and MNIST: Adam at 3e-3, no weight decay.
     PGD step size 2.5 eps / steps (Madry et al.).
     """
-    common = dict(epochs=1, batch_size=batch_size, method=method, eps=eps, attack_steps=attack_steps,
-                  step_size=2.5 * eps / attack_steps if method == "pgd" else None, seed=seed, val_size=0)
+    common = dict(
+        epochs=1,
+        batch_size=batch_size,
+        method=method,
+        eps=eps,
+        attack_steps=attack_steps,
+        step_size=2.5 * eps / attack_steps if method == "pgd" else None,
+        seed=seed,
+        val_size=0,
+    )
     if task.name == "cifar10":
         return rt.TrainConfig(**common, augment=True, lr_max=0.2)
     return rt.TrainConfig(**common, optimizer="adam", lr_max=3e-3, weight_decay=0.0)

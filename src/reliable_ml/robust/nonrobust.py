@@ -26,6 +26,7 @@ target class, and its input gradients concentrate on the object. Two numbers her
 the attack's target to the attacked images) and :func:`stroke_mass` (the share of a saliency
 map's absolute mass that falls on a digit's strokes).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -33,9 +34,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from reliable_ml.util.progress import tqdm
 
 from reliable_ml.robust import attacks
+from reliable_ml.util.progress import tqdm
 
 MODES = ("det", "rand")
 
@@ -52,8 +53,7 @@ def targets(y: torch.Tensor, mode: str, num_classes: int = 10, seed: int = 0) ->
         raise ValueError(f"num_classes must be >= 2; got {num_classes}")
     y = torch.as_tensor(y).long()
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"labels must lie in 0 .. {num_classes - 1}; got range "
-                         f"[{int(y.min())}, {int(y.max())}]")
+        raise ValueError(f"labels must lie in 0 .. {num_classes - 1}; got range [{int(y.min())}, {int(y.max())}]")
     if mode == "det":
         return (y + 1) % num_classes
     gen = torch.Generator().manual_seed(seed)
@@ -61,8 +61,16 @@ def targets(y: torch.Tensor, mode: str, num_classes: int = 10, seed: int = 0) ->
 
 
 # --------------------------------------------------------------------------- the attack
-def targeted_pgd(model: nn.Module, x: torch.Tensor, t: torch.Tensor, eps: float, *, norm: str = "l2",
-                 steps: int = 20, step_size: float | None = None) -> torch.Tensor:
+def targeted_pgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    t: torch.Tensor,
+    eps: float,
+    *,
+    norm: str = "l2",
+    steps: int = 20,
+    step_size: float | None = None,
+) -> torch.Tensor:
     r"""Targeted PGD, *all* ``steps`` steps, from :math:`x` itself (no random start); returns the last iterate.
 
     .. math:: \delta_{k+1} = \Pi_\epsilon\big(\delta_k - \alpha\, s(\nabla_\delta L(f(x+\delta_k), t))\big),
@@ -107,9 +115,21 @@ class Relabelled(NamedTuple):
         return float(self.hit.float().mean()) if len(self.hit) else float("nan")
 
 
-def relabel(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, mode: str, *, eps: float,
-            norm: str = "l2", steps: int = 20, step_size: float | None = None, num_classes: int = 10,
-            seed: int = 0, batch_size: int = 500, progress: bool = False) -> Relabelled:
+def relabel(
+    model: nn.Module,
+    x_uint8: torch.Tensor,
+    y: torch.Tensor,
+    mode: str,
+    *,
+    eps: float,
+    norm: str = "l2",
+    steps: int = 20,
+    step_size: float | None = None,
+    num_classes: int = 10,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = False,
+) -> Relabelled:
     r"""Build :math:`D_{det}` or :math:`D_{rand}` (Ilyas et al. 2019) from uint8 images ``x_uint8``.
 
     Each image is moved by :func:`targeted_pgd` on ``model`` toward :func:`targets` ``(y, mode)``,
@@ -117,15 +137,17 @@ def relabel(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, mode: str,
     Runs on the model's device; returns CPU tensors.
     """
     if x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4 or len(x_uint8) != len(y):
-        raise ValueError(f"x_uint8 must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
-                         f"{tuple(x_uint8.shape)} and {len(y)} labels")
+        raise ValueError(
+            f"x_uint8 must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
+            f"{tuple(x_uint8.shape)} and {len(y)} labels"
+        )
     dev = next(model.parameters()).device
     t = targets(y, mode, num_classes, seed).cpu()
     out, hits = [], []
     starts = range(0, len(y), batch_size)
     for i in tqdm(starts, desc=f"relabel D_{mode}", disable=not progress, leave=False):
-        xb = x_uint8[i:i + batch_size].to(dev).float() / 255
-        tb = t[i:i + batch_size].to(dev)
+        xb = x_uint8[i : i + batch_size].to(dev).float() / 255
+        tb = t[i : i + batch_size].to(dev)
         x_adv = targeted_pgd(model, xb, tb, eps, norm=norm, steps=steps, step_size=step_size)
         x_q = (x_adv * 255).round().clamp(0, 255).to(torch.uint8)
         with torch.no_grad(), attacks._EvalMode(model):
@@ -190,13 +212,19 @@ def spread(values) -> dict:
     v = np.asarray(list(values), dtype=float)
     if v.size == 0:
         raise ValueError("spread of no values")
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
-            "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
+    return {
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "values": v.tolist(),
+    }
 
 
 # --------------------------------------------------------------------------- the whole experiment
-def fresh_model(x: torch.Tensor, arch: str = "small_cnn", width: int = 64, seed: int = 0,
-                device: torch.device | str = "cpu") -> nn.Module:
+def fresh_model(
+    x: torch.Tensor, arch: str = "small_cnn", width: int = 64, seed: int = 0, device: torch.device | str = "cpu"
+) -> nn.Module:
     """A freshly initialised (seeded) classifier for images like ``x`` (N, C, H, W):
     ``small_cnn`` or ``preact_resnet18`` (base ``width``)."""
     from reliable_ml.models import nets as models
@@ -221,11 +249,26 @@ class RelabelExperiment(NamedTuple):
     indices: torch.Tensor
 
 
-def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
-                       *, train_cfg, eps: float, norm: str = "l2", steps: int = 20, n_source: int = 5000,
-                       n_relabel: int = 5000, seeds: int = 3, arch: str = "small_cnn", width: int = 64,
-                       num_classes: int = 10, seed: int = 0, device: torch.device | str = "cpu",
-                       progress: bool = False) -> RelabelExperiment:
+def relabel_experiment(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    train_cfg,
+    eps: float,
+    norm: str = "l2",
+    steps: int = 20,
+    n_source: int = 5000,
+    n_relabel: int = 5000,
+    seeds: int = 3,
+    arch: str = "small_cnn",
+    width: int = 64,
+    num_classes: int = 10,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = False,
+) -> RelabelExperiment:
     r"""Ilyas et al.'s experiment end to end on uint8 training images.
 
     1. train a standard *source* model on ``n_source`` training images (``train_cfg``, a
@@ -249,11 +292,12 @@ def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: tor
         raise ValueError(f"seeds must be >= 1; got {seeds}")
     n_all = len(y_train)
     if n_source < 1 or n_relabel < 1 or n_source > n_all or n_relabel > n_all:
-        raise ValueError(f"n_source and n_relabel must lie in 1 .. {n_all} (training images); "
-                         f"got {n_source} and {n_relabel}")
+        raise ValueError(
+            f"n_source and n_relabel must lie in 1 .. {n_all} (training images); got {n_source} and {n_relabel}"
+        )
     perm = torch.randperm(n_all, generator=torch.Generator().manual_seed(seed))
     src_idx = perm[:n_source]
-    rel_idx = perm[n_source:n_source + n_relabel] if n_source + n_relabel <= n_all else perm[:n_relabel]
+    rel_idx = perm[n_source : n_source + n_relabel] if n_source + n_relabel <= n_all else perm[:n_relabel]
 
     def fit(x, y, s):
         model = fresh_model(x, arch, width, s, device)
@@ -261,23 +305,56 @@ def relabel_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: tor
         return model
 
     source = fit(x_train[src_idx], y_train[src_idx], seed)
-    sets = {mode: relabel(source, x_train[rel_idx], y_train[rel_idx], mode, eps=eps, norm=norm, steps=steps,
-                          num_classes=num_classes, seed=seed, progress=progress) for mode in MODES}
-    per_seed = {mode: [100 * attacks.accuracy(fit(sets[mode].x, sets[mode].t, seed + k), x_test, y_test)
-                       for k in range(seeds)] for mode in MODES}
+    sets = {
+        mode: relabel(
+            source,
+            x_train[rel_idx],
+            y_train[rel_idx],
+            mode,
+            eps=eps,
+            norm=norm,
+            steps=steps,
+            num_classes=num_classes,
+            seed=seed,
+            progress=progress,
+        )
+        for mode in MODES
+    }
+    per_seed = {
+        mode: [100 * attacks.accuracy(fit(sets[mode].x, sets[mode].t, seed + k), x_test, y_test) for k in range(seeds)]
+        for mode in MODES
+    }
     figures = {"source_test_acc": 100 * attacks.accuracy(source, x_test, y_test)}
     for mode in MODES:
         figures[f"d_{mode}_test_acc"] = float(np.mean(per_seed[mode]))
         figures[f"d_{mode}_test_acc_spread"] = spread(per_seed[mode])
         figures[f"d_{mode}_hit_rate"] = 100 * sets[mode].hit_rate
-    figures |= {"chance": 100 / num_classes, "n_train": len(rel_idx), "n_source": n_source, "n_test": len(y_test),
-                "seeds": seeds, "eps": eps, "norm": norm, "steps": steps, "epochs": train_cfg.epochs,
-                "disjoint": n_source + n_relabel <= n_all}
+    figures |= {
+        "chance": 100 / num_classes,
+        "n_train": len(rel_idx),
+        "n_source": n_source,
+        "n_test": len(y_test),
+        "seeds": seeds,
+        "eps": eps,
+        "norm": norm,
+        "steps": steps,
+        "epochs": train_cfg.epochs,
+        "disjoint": n_source + n_relabel <= n_all,
+    }
     return RelabelExperiment(figures, source, sets, per_seed, rel_idx)
 
 
-def large_eps_figures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, judge, *, eps: float,
-                      steps: int = 40, norm: str = "l2", num_classes: int = 10) -> dict:
+def large_eps_figures(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    judge,
+    *,
+    eps: float,
+    steps: int = 40,
+    norm: str = "l2",
+    num_classes: int = 10,
+) -> dict:
     r"""Attack ``x`` (float in [0, 1], true labels ``y``) toward :math:`t = (y + 1) \bmod K` with a
     large-``eps`` :func:`targeted_pgd` and measure what the images look like (shares in %):
 
@@ -295,10 +372,15 @@ def large_eps_figures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, judge,
         hit = float((model(x_adv).argmax(1) == t).float().mean())
     mask = stroke_mask(x)
     grad = saliency.vanilla_gradient(model, x, y)
-    return {"hit": 100 * hit, "judge_target": 100 * judge_agreement(judge, x_adv, t),
-            "judge_true": 100 * judge_agreement(judge, x_adv, y),
-            "stroke_mass": 100 * float(stroke_mass(grad, mask).mean()),
-            "stroke_area": 100 * float(mask.float().mean()), "x_adv": x_adv, "grad": grad}
+    return {
+        "hit": 100 * hit,
+        "judge_target": 100 * judge_agreement(judge, x_adv, t),
+        "judge_true": 100 * judge_agreement(judge, x_adv, y),
+        "stroke_mass": 100 * float(stroke_mass(grad, mask).mean()),
+        "stroke_area": 100 * float(mask.float().mean()),
+        "x_adv": x_adv,
+        "grad": grad,
+    }
 
 
 # --------------------------------------------------------------------------- figures
@@ -317,10 +399,22 @@ def _dots(ax, columns: dict, colors=None) -> None:
     """One dot per seed and a square with mean +- sd per column of ``columns`` (name -> values)."""
     for j, (name, vals) in enumerate(columns.items()):
         vals = np.asarray(vals, dtype=float)
-        ax.scatter(np.full(len(vals), j), vals, color=(colors or ["C0"] * len(columns))[j], zorder=3,
-                   label="one training seed" if j == 0 else None)
-        ax.errorbar(j + 0.15, vals.mean(), yerr=vals.std(ddof=1) if len(vals) > 1 else 0, fmt="s", color="k",
-                    capsize=4, label="mean ± sd" if j == 0 else None)
+        ax.scatter(
+            np.full(len(vals), j),
+            vals,
+            color=(colors or ["C0"] * len(columns))[j],
+            zorder=3,
+            label="one training seed" if j == 0 else None,
+        )
+        ax.errorbar(
+            j + 0.15,
+            vals.mean(),
+            yerr=vals.std(ddof=1) if len(vals) > 1 else 0,
+            fmt="s",
+            color="k",
+            capsize=4,
+            label="mean ± sd" if j == 0 else None,
+        )
     ax.set_xticks(range(len(columns)), list(columns))
     ax.set_xlim(-0.5, len(columns) - 0.3)
     ax.set_ylim(0, 100)
@@ -353,8 +447,7 @@ def plot_what_models_see(x: torch.Tensor, y: torch.Tensor, seen: dict, source: s
 
     rows = [("clean", x[:n], None)] + [(f"{k}: attacked", v["x_adv"][:n], None) for k, v in seen.items()]
     rows += [(f"{k}: |gradient|", v["grad"][:n].abs().sum(1, keepdim=True), "magma") for k, v in seen.items()]
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows)), squeeze=False,
-                             constrained_layout=False)
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows)), squeeze=False, constrained_layout=False)
     for r, (label, imgs, cmap) in enumerate(rows):
         for c in range(min(n, len(imgs))):
             img = imgs[c].detach().cpu()
@@ -379,8 +472,10 @@ def plot_robust_summary(by_seed, source: str, extra: str):
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     kinds = list(dict.fromkeys(by_seed.index.get_level_values("model")))
-    for ax, col, label in ((axes[0], "judge_target", "judge says target (%)"),
-                           (axes[1], "stroke_mass", "gradient mass on strokes (%)")):
+    for ax, col, label in (
+        (axes[0], "judge_target", "judge says target (%)"),
+        (axes[1], "stroke_mass", "gradient mass on strokes (%)"),
+    ):
         _dots(ax, {k: by_seed.xs(k, level="model")[col] for k in kinds}, [f"C{j}" for j in range(len(kinds))])
         if col == "stroke_mass":
             ax.axhline(by_seed["stroke_area"].mean(), color="0.5", ls=":", label="strokes' share of the area")
@@ -391,8 +486,9 @@ def plot_robust_summary(by_seed, source: str, extra: str):
     return fig
 
 
-def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, tag: str,
-                 progress: bool = False) -> nn.Module:
+def train_cached(
+    model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, tag: str, progress: bool = False
+) -> nn.Module:
     """:func:`reliable_ml.robust.train.train` with its checkpoint in the user cache, so that a rerun
     with the same data (``tag`` names it) and config loads the trained model instead of training again.
 
@@ -401,9 +497,9 @@ def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg, 
     import hashlib
     from dataclasses import asdict
 
-    from reliable_ml.util import cachestats
-    from reliable_ml.robust import train as rt
     from reliable_ml.data import cache_dir
+    from reliable_ml.robust import train as rt
+    from reliable_ml.util import cachestats
 
     digest = hashlib.sha256(repr(sorted(asdict(cfg).items())).encode()).hexdigest()[:12]
     path = cache_dir() / "models" / f"{tag}-n{len(y)}-{digest}.pt"

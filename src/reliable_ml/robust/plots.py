@@ -4,9 +4,10 @@ Each function draws one figure from numbers the chapter computed and returns the
 ``matplotlib`` figure (labelled axes, the data source in the caption). Matplotlib is imported
 on first use, so importing the science modules needs torch alone.
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -15,6 +16,7 @@ def _plt():
     import matplotlib.pyplot as plt
 
     from reliable_ml.util import plots
+
     return plt, plots
 
 
@@ -34,9 +36,11 @@ def adversarial_example(x, x_adv, p_clean, p_adv, eps: float, source: str, capti
     delta = (x_adv - x).cpu()
     c0, c1 = int(p_clean.argmax()), int(p_adv.argmax())
     fig, axes = plt.subplots(1, 3, figsize=(8, 3))
-    panels = [(x.cpu(), f"clean: '{c0}' ({100 * float(p_clean[c0]):.0f}%)"),
-              (0.5 + delta / (2 * eps), f"perturbation (x{1 / (2 * eps):.1f}, gray = 0)"),
-              (x_adv.cpu(), f"adversarial: '{c1}' ({100 * float(p_adv[c1]):.0f}%)")]
+    panels = [
+        (x.cpu(), f"clean: '{c0}' ({100 * float(p_clean[c0]):.0f}%)"),
+        (0.5 + delta / (2 * eps), f"perturbation (x{1 / (2 * eps):.1f}, gray = 0)"),
+        (x_adv.cpu(), f"adversarial: '{c1}' ({100 * float(p_adv[c1]):.0f}%)"),
+    ]
     for ax, (img, title) in zip(axes, panels):
         ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=9)
@@ -53,8 +57,13 @@ def training_history(history, eps: float, alpha: float, source: str, caption: st
     ax.plot(history.index, 100 * history["train_acc"], "o-", label=f"training batches under {method}")
     ax.plot(history.index, 100 * history["val_clean_acc"], "s-", label="held-out, clean")
     ax.plot(history.index, 100 * history["val_robust_acc"], "^-", label="held-out, PGD-10")
-    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(0, 100), xticks=list(history.index),
-           title=f"{method} training at eps = {eps:g} (alpha = {alpha:g})")
+    ax.set(
+        xlabel="epoch",
+        ylabel="accuracy (%)",
+        ylim=(0, 100),
+        xticks=list(history.index),
+        title=f"{method} training at eps = {eps:g} (alpha = {alpha:g})",
+    )
     ax.legend(loc="lower right")
     plots.source_caption(fig, source, caption)
     return fig
@@ -72,10 +81,18 @@ def fast_training(rows, source: str, caption: str):
         for k, (_, s) in enumerate(g.groupby("seed")):
             ax.plot(s.epoch, 100 * s.val_robust_acc, "o-", color=color, alpha=0.8, label=arm if k == 0 else None)
             ax2.plot(s.epoch, 100 * s.train_acc, "o--", color=color, alpha=0.8, label=arm if k == 0 else None)
-    ax.set(xlabel="epoch", ylabel="held-out accuracy under PGD-10 (%)", ylim=(-2, 100),
-           title="Robustness to PGD (one line per seed)")
-    ax2.set(xlabel="epoch", ylabel="training accuracy on own FGSM examples (%)", ylim=(-2, 100),
-            title="What the training attack sees")
+    ax.set(
+        xlabel="epoch",
+        ylabel="held-out accuracy under PGD-10 (%)",
+        ylim=(-2, 100),
+        title="Robustness to PGD (one line per seed)",
+    )
+    ax2.set(
+        xlabel="epoch",
+        ylabel="training accuracy on own FGSM examples (%)",
+        ylim=(-2, 100),
+        title="What the training attack sees",
+    )
     ax.legend(fontsize=8)
     plots.source_caption(fig, source, caption)
     return fig
@@ -88,8 +105,11 @@ def accuracy_vs_eps(eps_grid, curves: Mapping[str, Sequence[float]], eps_train: 
     for label, acc in curves.items():
         ax.plot(eps_grid, 100 * np.asarray(acc), "o-", label=label)
     ax.axvline(eps_train, color="0.5", ls=":", label=f"training eps = {eps_train:g}")
-    ax.set(xlabel="L-inf radius eps (pixel units, images in [0, 1])", ylabel="accuracy under PGD-10 (%)",
-           title="Robust accuracy vs perturbation budget")
+    ax.set(
+        xlabel="L-inf radius eps (pixel units, images in [0, 1])",
+        ylabel="accuracy under PGD-10 (%)",
+        title="Robust accuracy vs perturbation budget",
+    )
     ax.legend()
     plots.source_caption(fig, source, caption)
     return fig
@@ -101,8 +121,12 @@ def accuracy_vs_steps(steps_grid, by_steps, transfer_acc: float, step: float, ep
     fig, ax = plt.subplots(figsize=(6, 3.4))
     ax.plot(steps_grid, 100 * np.asarray(by_steps), "o-", label=f"white-box PGD, step {step:g} (own gradients)")
     ax.axhline(100 * transfer_acc, color="C2", ls="--", label="transfer: PGD-40 images from the standard model")
-    ax.set(xscale="log", xlabel="PGD steps (log scale)", ylabel="robust accuracy (%)",
-           title=f"Robust model at eps = {eps:g}: more steps, and a transfer attack")
+    ax.set(
+        xscale="log",
+        xlabel="PGD steps (log scale)",
+        ylabel="robust accuracy (%)",
+        title=f"Robust model at eps = {eps:g}: more steps, and a transfer attack",
+    )
     ax.legend()
     plots.source_caption(fig, source, caption)
     return fig
@@ -124,8 +148,13 @@ def gaussian_curves(curves, gauss_eps: float, gauss_c: float, source: str, capti
         ax.errorbar(g.n, 100 * g.rob_mc, yerr=200 * g.rob_se, fmt="o", ms=3, color=colors[d])
     ax.plot([], [], "k--", label="standard error")
     ax.plot([], [], "k-", label=f"robust error, eps = {gauss_eps:g}")
-    ax.set(xscale="log", xlabel="training samples n", ylabel="expected test error (%)", ylim=(0, 100),
-           title=f"Gaussian model, sigma = {gauss_c:g} d^(1/4): standard vs robust error")
+    ax.set(
+        xscale="log",
+        xlabel="training samples n",
+        ylabel="expected test error (%)",
+        ylim=(0, 100),
+        title=f"Gaussian model, sigma = {gauss_c:g} d^(1/4): standard vs robust error",
+    )
     ax.legend(ncols=2)
     plots.source_caption(fig, source, caption)
     return fig
@@ -141,11 +170,21 @@ def samples_needed(needed, s_star: float, gauss_eps: float, target_error: float,
     ax.plot(needed.d, needed.robust, "o-", label=f"robust error, eps = {gauss_eps:g}")
     ax2.plot(needed.d, needed.robust / np.sqrt(needed.d), "o-", color="C1", label="robust: n / sqrt(d)")
     if np.isfinite(s_star):
-        ax.plot(needed.d, np.sqrt(needed.d) / s_star ** 2, ":", color="0.3",
-                label=f"{1 / s_star ** 2:.3f} sqrt(d) (large-d limit)")
-        ax2.axhline(1 / s_star ** 2, ls=":", color="0.3", label="limit 1 / s*^2")
-    ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel=f"samples n for {100 * target_error:g}% error",
-           title="Samples needed: O(1) standard, ~sqrt(d) robust")
+        ax.plot(
+            needed.d,
+            np.sqrt(needed.d) / s_star**2,
+            ":",
+            color="0.3",
+            label=f"{1 / s_star**2:.3f} sqrt(d) (large-d limit)",
+        )
+        ax2.axhline(1 / s_star**2, ls=":", color="0.3", label="limit 1 / s*^2")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="dimension d",
+        ylabel=f"samples n for {100 * target_error:g}% error",
+        title="Samples needed: O(1) standard, ~sqrt(d) robust",
+    )
     ax2.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="n / sqrt(d)", title="Robust samples over sqrt(d)")
     ax2.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.2g"))
     ax2.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%.2g"))
@@ -168,9 +207,17 @@ def size_curve(curve, source: str, title: str, caption: str):
         for col in cols:
             m = 100 * g[(col, "mean")]
             err = [m - 100 * g[(col, "min")], 100 * g[(col, "max")] - m]
-            ax.errorbar(g.index, m, yerr=err, fmt=styles[col], color=color, capsize=3,
-                        mfc="white" if col == "robust train" else color, alpha=0.6 if col == "clean test" else 1,
-                        label=f"{training}: {col}")
+            ax.errorbar(
+                g.index,
+                m,
+                yerr=err,
+                fmt=styles[col],
+                color=color,
+                capsize=3,
+                mfc="white" if col == "robust train" else color,
+                alpha=0.6 if col == "clean test" else 1,
+                label=f"{training}: {col}",
+            )
     ax.set(xscale="log", xlabel="labeled training images", ylabel="accuracy (%)", ylim=(-2, 102), title=title)
     ax.legend(fontsize=8, ncols=2)
     plots.source_caption(fig, source, caption)
@@ -185,14 +232,31 @@ def self_training_gaussian(sim, ceiling, labeled_only, n_labeled: int, d: int, e
     m = lambda col: 100 * sim[(col, "mean")]  # noqa: E731
     e = lambda col: 200 * sim[(col, "sem")]  # noqa: E731
     word = "label" if n_labeled == 1 else "labels"
-    ax.errorbar(sim.index, m("robust_err_self_trained"), yerr=e("robust_err_self_trained"), fmt="o-",
-                label="self-trained: robust error")
+    ax.errorbar(
+        sim.index,
+        m("robust_err_self_trained"),
+        yerr=e("robust_err_self_trained"),
+        fmt="o-",
+        label="self-trained: robust error",
+    )
     ax.plot(ceiling.index, 100 * ceiling.robust_err_ceiling, "s--", label="true labels (ceiling): robust error")
     ax.axhline(100 * labeled_only[1], color="C3", ls=":", label=f"{n_labeled} {word} only: robust error")
-    ax.errorbar(sim.index, m("std_err_self_trained"), yerr=e("std_err_self_trained"), fmt="^-", color="0.5",
-                ms=4, label="self-trained: standard error")
-    ax.set(xscale="log", xlabel="unlabeled samples (pseudo-labeled)", ylabel="expected test error (%)",
-           ylim=(-2, 102), title=f"Gaussian model, d = {d:,}, {n_labeled} {word}, eps = {eps:g}")
+    ax.errorbar(
+        sim.index,
+        m("std_err_self_trained"),
+        yerr=e("std_err_self_trained"),
+        fmt="^-",
+        color="0.5",
+        ms=4,
+        label="self-trained: standard error",
+    )
+    ax.set(
+        xscale="log",
+        xlabel="unlabeled samples (pseudo-labeled)",
+        ylabel="expected test error (%)",
+        ylim=(-2, 102),
+        title=f"Gaussian model, d = {d:,}, {n_labeled} {word}, eps = {eps:g}",
+    )
     ax.legend(fontsize=8, loc="upper right")
     plots.source_caption(fig, source, caption)
     return fig
@@ -217,29 +281,34 @@ def rst_arms(per_seed, arm_labels: Mapping[str, str], source: str, title: str, c
         if col == "robust_acc":
             for p, v in zip(pos, means):
                 ax.text(p + shift, v + 1.5, f"{v:.1f}", ha="center", fontsize=9)
-    ax.set(xticks=pos, xticklabels=[arm_labels[a] for a in arms], ylabel="test accuracy (%)", ylim=(0, 105),
-           title=title)
+    ax.set(
+        xticks=pos, xticklabels=[arm_labels[a] for a in arms], ylabel="test accuracy (%)", ylim=(0, 105), title=title
+    )
     ax.legend(loc="lower right")
     plots.source_caption(fig, source, caption)
     return fig
 
 
 # --------------------------------------------------------------------------- sentences from numbers
-def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str,
-                        large_arm: str | None = None) -> str:
+def overfitting_verdict(
+    summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: str, large_arm: str | None = None
+) -> str:
     """A sentence on what each arm did, judged per seed *relative to the run's own peak*
     (``summary``: arm -> :func:`reliable_ml.robust.train.collapse_summary`): a seed "collapsed"
     when it became robust (peak >= 20% PGD accuracy) and ended at or below half its peak, "held"
     when it ended above half, and "never became robust" when its peak stayed below 20%: an arm
     stuck at 9% is under-trained, not "not collapsed"."""
+
     def part(arm: str, label: str) -> str:
         s = summary[arm]
         seeds = s["per_seed"].values()
         bits = []
         if s["n_collapsed"]:
             worst = max(seeds, key=lambda v: v["drop"] if v["verdict"] == "collapsed" else -1)
-            bits.append(f"{s['n_collapsed']} of {s['seeds']} seeds collapsed (largest drop: from "
-                        f"{worst['peak']:.1f}% at epoch {worst['peak_epoch']} to {worst['final']:.1f}%)")
+            bits.append(
+                f"{s['n_collapsed']} of {s['seeds']} seeds collapsed (largest drop: from "
+                f"{worst['peak']:.1f}% at epoch {worst['peak_epoch']} to {worst['final']:.1f}%)"
+            )
         if s["n_held"]:
             bits.append(f"{s['n_held']} held their robustness")
         if s["n_never"]:
@@ -256,10 +325,13 @@ def overfitting_verdict(summary: Mapping[str, Mapping], fgsm_arm: str, rs_arm: s
 def interval_verdict(lo: float, hi: float, what: str) -> str:
     """What a 95% interval [lo, hi] of a difference "A minus B" lets us say about ``what``."""
     if lo <= 0 <= hi:
-        return (f"The interval contains 0, so this run cannot tell whether {what}; a difference would be "
-                "visible only if the whole interval lay on one side of 0.")
+        return (
+            f"The interval contains 0, so this run cannot tell whether {what}; a difference would be "
+            "visible only if the whole interval lay on one side of 0."
+        )
     return f"The whole interval lies {'above' if lo > 0 else 'below'} 0: here, " + (
-        f"{what}: yes." if lo > 0 else f"{what}: no, the difference goes the other way.")
+        f"{what}: yes." if lo > 0 else f"{what}: no, the difference goes the other way."
+    )
 
 
 def size_curve_summary(curve, training: str) -> dict:
@@ -276,15 +348,28 @@ def size_curve_summary(curve, training: str) -> dict:
     gains = {c: float(mean.loc[n_large, c] - mean.loc[n_mid, c]) for c in ("clean test", "robust test")}
     spread = float((hi["robust test"] - lo["robust test"]).max())
     span = lambda n, c: f"{mean.loc[n, c]:.1f}% ({lo.loc[n, c]:.1f}–{hi.loc[n, c]:.1f})"  # noqa: E731
-    lines = [f"* {n:,} images: clean test {span(n, 'clean test')}, robust test {span(n, 'robust test')}, "
-             f"robust train {span(n, 'robust train')}; robust gap {gap[n]:.1f} points" for n in sizes]
+    lines = [
+        f"* {n:,} images: clean test {span(n, 'clean test')}, robust test {span(n, 'robust test')}, "
+        f"robust train {span(n, 'robust train')}; robust gap {gap[n]:.1f} points"
+        for n in sizes
+    ]
     flatter = "clean" if gains["clean test"] < gains["robust test"] else "robust"
-    lines.append(f"\nFrom {n_mid:,} to {n_large:,} images, clean test accuracy changes by {gains['clean test']:+.1f} "
-                 f"points and robust test accuracy by {gains['robust test']:+.1f}: the {flatter} curve is the flatter "
-                 f"one at the large end. Between seeds, robust test accuracy differs by up to {spread:.1f} points at "
-                 f"one size, which is the agreement to expect from a rerun on another machine.")
-    return {"mean": mean, "lo": lo, "hi": hi, "gap": gap, "gains": gains, "spread": spread, "sizes": sizes,
-            "text": "\n".join(lines)}
+    lines.append(
+        f"\nFrom {n_mid:,} to {n_large:,} images, clean test accuracy changes by {gains['clean test']:+.1f} "
+        f"points and robust test accuracy by {gains['robust test']:+.1f}: the {flatter} curve is the flatter "
+        f"one at the large end. Between seeds, robust test accuracy differs by up to {spread:.1f} points at "
+        f"one size, which is the agreement to expect from a rerun on another machine."
+    )
+    return {
+        "mean": mean,
+        "lo": lo,
+        "hi": hi,
+        "gap": gap,
+        "gains": gains,
+        "spread": spread,
+        "sizes": sizes,
+        "text": "\n".join(lines),
+    }
 
 
 def rst_summary(arms, pseudo_label_acc: Sequence[float], paired: Sequence[Mapping[str, float]] = ()) -> dict:
@@ -295,22 +380,30 @@ def rst_summary(arms, pseudo_label_acc: Sequence[float], paired: Sequence[Mappin
     paired 95% interval of RST minus labeled-only on the same test images
     (:func:`reliable_ml.robust.train.paired_difference`, accuracies in [0, 1])."""
     wide = arms.pivot(index="seed", columns="arm", values="robust_acc")
-    gain, cost, pool = (100 * (wide[a] - wide[b]) for a, b in (("rst", "labeled_only"), ("ceiling", "rst"),
-                                                             ("ceiling", "labeled_only")))
+    gain, cost, pool = (
+        100 * (wide[a] - wide[b]) for a, b in (("rst", "labeled_only"), ("ceiling", "rst"), ("ceiling", "labeled_only"))
+    )
     fmt = lambda v: f"{v.mean():+.1f} (seeds: {', '.join(f'{x:+.1f}' for x in v)})"  # noqa: E731
     share = float(cost.mean() / pool.mean()) if pool.mean() > 0 else float("nan")
-    text = (f"* RST minus labeled-only: {fmt(gain)} points\n"
-            f"* ceiling minus RST (the cost of wrong pseudo-labels): {fmt(cost)} points\n"
-            f"* ceiling minus labeled-only (what the pool is worth with true labels): {fmt(pool)} points\n"
-            f"* pseudo-labels correct: {100 * np.mean(pseudo_label_acc):.1f}% "
-            f"(seeds: {', '.join(f'{100 * a:.1f}' for a in pseudo_label_acc)})\n")
+    text = (
+        f"* RST minus labeled-only: {fmt(gain)} points\n"
+        f"* ceiling minus RST (the cost of wrong pseudo-labels): {fmt(cost)} points\n"
+        f"* ceiling minus labeled-only (what the pool is worth with true labels): {fmt(pool)} points\n"
+        f"* pseudo-labels correct: {100 * np.mean(pseudo_label_acc):.1f}% "
+        f"(seeds: {', '.join(f'{100 * a:.1f}' for a in pseudo_label_acc)})\n"
+    )
     if paired:
-        text += ("* RST minus labeled-only, paired 95% interval on the same test images: "
-                 + ", ".join(f"seed {s} [{100 * p['lo']:+.1f}, {100 * p['hi']:+.1f}]" for s, p in enumerate(paired))
-                 + "\n")
+        text += (
+            "* RST minus labeled-only, paired 95% interval on the same test images: "
+            + ", ".join(f"seed {s} [{100 * p['lo']:+.1f}, {100 * p['hi']:+.1f}]" for s, p in enumerate(paired))
+            + "\n"
+        )
     text += "\n"
-    text += (f"So the wrong pseudo-labels cost about {100 * share:.0f}% of what the pool is worth with true labels."
-             if np.isfinite(share) else "The pool did not help even with true labels in this run.")
+    text += (
+        f"So the wrong pseudo-labels cost about {100 * share:.0f}% of what the pool is worth with true labels."
+        if np.isfinite(share)
+        else "The pool did not help even with true labels in this run."
+    )
     return {"gain": gain, "noise_cost": cost, "pool_gain": pool, "share": share, "text": text}
 
 
@@ -321,9 +414,13 @@ def square_note(attack_acc: Mapping[str, float]) -> str:
     if "square" not in attack_acc or not grad:
         return "The gradient-free Square attack was not run here."
     if attack_acc["square"] < min(grad):
-        return (f"Here the gradient-free Square attack is the strongest single attack ({100 * attack_acc['square']:.1f}% "
-                f"against {100 * min(grad):.1f}% for the best gradient-based one): on some images the model's gradients "
-                "mislead the gradient attacks, a mild form of gradient masking. That is why the headline is the worst "
-                "case over every attack, not PGD alone.")
-    return ("Here a gradient-based attack is at least as strong as the gradient-free Square attack, as expected when "
-            "the model's gradients are informative.")
+        return (
+            f"Here the gradient-free Square attack is the strongest single attack ({100 * attack_acc['square']:.1f}% "
+            f"against {100 * min(grad):.1f}% for the best gradient-based one): on some images the model's gradients "
+            "mislead the gradient attacks, a mild form of gradient masking. That is why the headline is the worst "
+            "case over every attack, not PGD alone."
+        )
+    return (
+        "Here a gradient-based attack is at least as strong as the gradient-free Square attack, as expected when "
+        "the model's gradients are informative."
+    )

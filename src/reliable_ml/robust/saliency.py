@@ -19,6 +19,7 @@ Every function returns attributions of the shape of ``x`` (float, on ``x``'s dev
 are taken with respect to the input only (``torch.autograd.grad``); the model runs in eval mode
 and its previous mode is restored.
 """
+
 from __future__ import annotations
 
 import torch
@@ -58,8 +59,15 @@ def vanilla_gradient(model: nn.Module, x: torch.Tensor, target: torch.Tensor | i
         return _grad(model, x, t)
 
 
-def smoothgrad(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, *, sigma: float = 0.15,
-               n_samples: int = 32, generator: torch.Generator | None = None) -> torch.Tensor:
+def smoothgrad(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor | int,
+    *,
+    sigma: float = 0.15,
+    n_samples: int = 32,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Mean gradient over ``n_samples`` Gaussian-noised copies :math:`x + z`, :math:`z \\sim
     \\mathcal N(0, \\sigma^2 I)` (pixel units; the noisy inputs are not clipped)."""
     t = _check(x, target)
@@ -75,8 +83,14 @@ def smoothgrad(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, *,
     return total / n_samples
 
 
-def integrated_gradients(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, *,
-                         baseline: torch.Tensor | None = None, steps: int = 32) -> torch.Tensor:
+def integrated_gradients(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor | int,
+    *,
+    baseline: torch.Tensor | None = None,
+    steps: int = 32,
+) -> torch.Tensor:
     """Integrated gradients along the straight path from ``baseline`` (default zeros) to ``x``,
     trapezoidal rule with ``steps`` intervals (``steps + 1`` gradient evaluations)."""
     t = _check(x, target)
@@ -92,8 +106,7 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target: torch.Tensor
     return (x - x0).float() * total / steps
 
 
-METHODS = {"vanilla gradient": vanilla_gradient, "SmoothGrad": smoothgrad,
-           "integrated gradients": integrated_gradients}
+METHODS = {"vanilla gradient": vanilla_gradient, "SmoothGrad": smoothgrad, "integrated gradients": integrated_gradients}
 
 
 def magnitude(attribution: torch.Tensor) -> torch.Tensor:

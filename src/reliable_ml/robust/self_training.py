@@ -25,6 +25,7 @@ The same function trains every arm of the comparison: labeled only (no pool), RS
 pseudo-labels) and the ceiling (pool with its true labels), with the same number of steps.
 It reuses :mod:`reliable_ml.robust.train`'s schedule, training attack and augmentation.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,14 +35,15 @@ import time
 import torch
 import torch.nn.functional as F
 from torch import nn
-from reliable_ml.util.progress import tqdm
 
 from reliable_ml.robust import attacks
 from reliable_ml.robust import train as rt
+from reliable_ml.util.progress import tqdm
 
 
-def split_labeled(y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = None, *, seed: int = 0,
-                  balanced: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def split_labeled(
+    y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = None, *, seed: int = 0, balanced: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random indices ``(idx_labeled (n_labeled,), idx_unlabeled (n_unlabeled,))``, disjoint.
 
     ``balanced``: ``n_labeled // K`` per class (the remainder spread over the first classes),
@@ -55,17 +57,21 @@ def split_labeled(y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = Non
     if int(n_labeled) != n_labeled or n_labeled < 1:
         raise ValueError(f"n_labeled must be an integer >= 1; got {n_labeled!r}")
     if n_labeled >= n:
-        raise ValueError(f"requested {n_labeled} labeled examples but only {n} exist "
-                         f"(at least one must stay in the unlabeled pool)")
+        raise ValueError(
+            f"requested {n_labeled} labeled examples but only {n} exist (at least one must stay in the unlabeled pool)"
+        )
     rest = n - n_labeled
     if n_unlabeled is None:
         n_unlabeled = rest
     if int(n_unlabeled) != n_unlabeled or n_unlabeled < 1:
-        raise ValueError(f"n_unlabeled must be an integer >= 1 (an empty pool cannot be self-trained on); "
-                         f"got {n_unlabeled!r}")
+        raise ValueError(
+            f"n_unlabeled must be an integer >= 1 (an empty pool cannot be self-trained on); got {n_unlabeled!r}"
+        )
     if n_unlabeled > rest:
-        raise ValueError(f"requested {n_unlabeled} unlabeled examples but only {rest} remain after "
-                         f"taking {n_labeled} labeled ones out of {n}")
+        raise ValueError(
+            f"requested {n_unlabeled} unlabeled examples but only {rest} remain after "
+            f"taking {n_labeled} labeled ones out of {n}"
+        )
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(n, generator=gen)
     if balanced:
@@ -76,8 +82,10 @@ def split_labeled(y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = Non
         for c, m in zip(classes, per_class):
             members = perm[y_perm == c]
             if m > len(members):
-                raise ValueError(f"class {int(c)} has {len(members)} examples but {m} labels were requested "
-                                 f"from it; use balanced=False or fewer labels")
+                raise ValueError(
+                    f"class {int(c)} has {len(members)} examples but {m} labels were requested "
+                    f"from it; use balanced=False or fewer labels"
+                )
             picked.append(members[:m])
         idx_lab = torch.cat(picked)
         mask = torch.ones(n, dtype=torch.bool)
@@ -90,8 +98,9 @@ def split_labeled(y: torch.Tensor, n_labeled: int, n_unlabeled: int | None = Non
 
 
 @torch.no_grad()
-def pseudo_label(model: nn.Module, x: torch.Tensor, *, threshold: float = 0.0,
-                 batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pseudo_label(
+    model: nn.Module, x: torch.Tensor, *, threshold: float = 0.0, batch_size: int = 1000
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Label ``x`` (uint8 (N, C, H, W) or float in [0, 1]) with ``model``'s argmax.
 
     Returns ``(labels (N,) int64, confidence (N,) float = max softmax probability, keep (N,)
@@ -108,9 +117,9 @@ def pseudo_label(model: nn.Module, x: torch.Tensor, *, threshold: float = 0.0,
     model.eval()
     try:
         for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size].to(dev)
+            xb = x[i : i + batch_size].to(dev)
             xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
-            probs = F.softmax(model(xb).float(), dim=1)            # (B, K)
+            probs = F.softmax(model(xb).float(), dim=1)  # (B, K)
             c, k = probs.max(1)
             labels.append(k.cpu())
             conf.append(c.cpu())
@@ -121,10 +130,19 @@ def pseudo_label(model: nn.Module, x: torch.Tensor, *, threshold: float = 0.0,
     return labels, conf, conf >= threshold
 
 
-def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: rt.TrainConfig, *,
-              x_pseudo: torch.Tensor | None = None, y_pseudo: torch.Tensor | None = None,
-              unlabeled_fraction: float = 0.5, unlabeled_weight: float = 1.0,
-              steps_per_epoch: int | None = None, progress: bool = True) -> rt.TrainResult:
+def train_rst(
+    model: nn.Module,
+    x_lab: torch.Tensor,
+    y_lab: torch.Tensor,
+    cfg: rt.TrainConfig,
+    *,
+    x_pseudo: torch.Tensor | None = None,
+    y_pseudo: torch.Tensor | None = None,
+    unlabeled_fraction: float = 0.5,
+    unlabeled_weight: float = 1.0,
+    steps_per_epoch: int | None = None,
+    progress: bool = True,
+) -> rt.TrainResult:
     """Adversarially train ``model`` in place on labeled + pseudo-labeled uint8 images (see module doc).
 
     ``cfg`` supplies epochs, batch size, method (``pgd`` | ``fgsm_rs`` | ``standard``), eps,
@@ -133,8 +151,10 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
     equal compute. Without a pool, every batch is labeled.
     """
     if x_lab.dtype != torch.uint8 or x_lab.ndim != 4 or len(x_lab) != len(y_lab) or len(x_lab) == 0:
-        raise ValueError(f"x_lab must be uint8 (N, C, H, W), N >= 1, with N labels; got {x_lab.dtype} "
-                         f"{tuple(x_lab.shape)} and {len(y_lab)} labels")
+        raise ValueError(
+            f"x_lab must be uint8 (N, C, H, W), N >= 1, with N labels; got {x_lab.dtype} "
+            f"{tuple(x_lab.shape)} and {len(y_lab)} labels"
+        )
     has_pool = x_pseudo is not None
     if has_pool:
         if y_pseudo is None or len(x_pseudo) != len(y_pseudo) or x_pseudo.dtype != torch.uint8:
@@ -150,9 +170,11 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
     b_lab = cfg.batch_size - b_unl
     n_total = len(x_lab) + (len(x_pseudo) if has_pool else 0)
     steps = steps_per_epoch or math.ceil(n_total / cfg.batch_size)
-    opt = (torch.optim.SGD(model.parameters(), lr=0.0, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
-                           nesterov=True)
-           if cfg.optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=cfg.weight_decay))
+    opt = (
+        torch.optim.SGD(model.parameters(), lr=0.0, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+        if cfg.optimizer == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=cfg.weight_decay)
+    )
     gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     streams = [(x_lab.to(dev), y_lab.to(dev), b_lab, 1.0)]
     if has_pool:
@@ -166,7 +188,7 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
         while want > 0:
             if pos >= len(perm):
                 perm, pos = torch.randperm(len(streams[k][0]), generator=gen, device=dev), 0
-            take = perm[pos:pos + want]
+            take = perm[pos : pos + want]
             out.append(take)
             pos, want = pos + len(take), want - len(take)
         cursors[k] = [perm, pos]
@@ -177,8 +199,11 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
         model.to(memory_format=torch.channels_last)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
     result = rt.TrainResult()
-    bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.method} training ({'pool' if has_pool else 'labeled'})",
-               disable=not progress)
+    bar = tqdm(
+        total=cfg.epochs * steps,
+        desc=f"{cfg.method} training ({'pool' if has_pool else 'labeled'})",
+        disable=not progress,
+    )
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         model.train()
@@ -187,11 +212,15 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
             t = epoch + i / steps
             for g in opt.param_groups:
                 g["lr"] = rt.learning_rate(cfg, t)
-            parts = [(s[0][idx].float() / 255, s[1][idx], torch.full((len(idx),), s[3], device=dev))
-                     for k, s in enumerate(streams) for idx in [draw(k)] if s[2] > 0]
+            parts = [
+                (s[0][idx].float() / 255, s[1][idx], torch.full((len(idx),), s[3], device=dev))
+                for k, s in enumerate(streams)
+                for idx in [draw(k)]
+                if s[2] > 0
+            ]
             xb = torch.cat([p[0] for p in parts])
             yb = torch.cat([p[1] for p in parts])
-            weight = torch.cat([p[2] for p in parts])               # (B,) 1 for labeled, w for pseudo
+            weight = torch.cat([p[2] for p in parts])  # (B,) 1 for labeled, w for pseudo
             if cfg.augment:
                 xb = rt.random_crop_flip(xb, gen)
             if cuda:
@@ -202,7 +231,7 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
                     n_steps = cfg.attack_steps if cfg.method == "pgd" else 1
                     xb = rt.perturb(model, xb, yb, eps, cfg.alpha * eps / cfg.eps, n_steps, gen)
                 logits = model(xb).float()
-                ce = F.cross_entropy(logits, yb, reduction="none")     # (B,)
+                ce = F.cross_entropy(logits, yb, reduction="none")  # (B,)
                 loss = (weight * ce).sum() / weight.sum().clamp_min(1e-12)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -212,8 +241,9 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
             seen += len(yb)
             bar.update(1)
         result.seconds += time.perf_counter() - t0
-        result.history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                               "seconds": result.seconds})
+        result.history.append(
+            {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "seconds": result.seconds}
+        )
     bar.close()
     model.eval()
     return result
@@ -222,11 +252,28 @@ def train_rst(model: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor, cfg: r
 ARMS = ("labeled_only", "rst", "ceiling")
 
 
-def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
-            n_labeled: int, n_unlabeled: int | None, standard_cfg: rt.TrainConfig, robust_cfg: rt.TrainConfig,
-            standard_steps: int, robust_steps: int, eval_steps: int = 20, eval_restarts: int = 1,
-            threshold: float = 0.0, unlabeled_fraction: float = 0.5, unlabeled_weight: float = 1.0,
-            seed: int = 0, progress: bool = False, return_labeler: bool = False) -> dict:
+def compare(
+    make_model,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    n_labeled: int,
+    n_unlabeled: int | None,
+    standard_cfg: rt.TrainConfig,
+    robust_cfg: rt.TrainConfig,
+    standard_steps: int,
+    robust_steps: int,
+    eval_steps: int = 20,
+    eval_restarts: int = 1,
+    threshold: float = 0.0,
+    unlabeled_fraction: float = 0.5,
+    unlabeled_weight: float = 1.0,
+    seed: int = 0,
+    progress: bool = False,
+    return_labeler: bool = False,
+) -> dict:
     """The RST experiment: split, pseudo-label, then three adversarially trained arms at equal steps.
 
     ``make_model()`` returns a fresh model on the target device. ``x_train`` uint8 (N, C, H, W);
@@ -247,18 +294,35 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
 
     def evaluate(model) -> dict:
         gen = torch.Generator(device=x_test.device).manual_seed(seed)
-        ok = attacks.robust_correct(model, x_test, y_test, eps, steps=eval_steps, step_size=2.5 * eps / eval_steps,
-                                    restarts=eval_restarts, generator=gen)
-        return {"clean_acc": attacks.accuracy(model, x_test, y_test), "robust_acc": int(ok.sum()) / len(ok),
-                "robust_correct": ok.cpu()}
+        ok = attacks.robust_correct(
+            model,
+            x_test,
+            y_test,
+            eps,
+            steps=eval_steps,
+            step_size=2.5 * eps / eval_steps,
+            restarts=eval_restarts,
+            generator=gen,
+        )
+        return {
+            "clean_acc": attacks.accuracy(model, x_test, y_test),
+            "robust_acc": int(ok.sum()) / len(ok),
+            "robust_correct": ok.cpu(),
+        }
 
-    out: dict = {"n_labeled": len(idx_lab), "n_unlabeled": len(idx_pool), "epsilon": eps,
-                 "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "
-                           f"eps {eps:.4g}, on {len(y_test):,} test images",
-                 "train_attack": f"{robust_cfg.method}" + (f"-{robust_cfg.attack_steps}" if robust_cfg.method == "pgd" else ""),
-                 "robust_steps": robust_steps, "batch_size": robust_cfg.batch_size,
-                 "unlabeled_fraction": unlabeled_fraction, "unlabeled_weight": unlabeled_weight,
-                 "threshold": threshold}
+    out: dict = {
+        "n_labeled": len(idx_lab),
+        "n_unlabeled": len(idx_pool),
+        "epsilon": eps,
+        "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "
+        f"eps {eps:.4g}, on {len(y_test):,} test images",
+        "train_attack": f"{robust_cfg.method}" + (f"-{robust_cfg.attack_steps}" if robust_cfg.method == "pgd" else ""),
+        "robust_steps": robust_steps,
+        "batch_size": robust_cfg.batch_size,
+        "unlabeled_fraction": unlabeled_fraction,
+        "unlabeled_weight": unlabeled_weight,
+        "threshold": threshold,
+    }
     # 1. standard model on the labeled part -> pseudo-labels for the pool
     t0 = time.perf_counter()
     labeler = make_model()
@@ -277,9 +341,18 @@ def compare(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: to
         model = make_model()
         t0 = time.perf_counter()
         xp, yp = pools[arm]
-        train_rst(model, x_lab, y_lab, one_epoch(robust_cfg), x_pseudo=xp, y_pseudo=yp,
-                  unlabeled_fraction=unlabeled_fraction, unlabeled_weight=unlabeled_weight,
-                  steps_per_epoch=robust_steps, progress=progress)
+        train_rst(
+            model,
+            x_lab,
+            y_lab,
+            one_epoch(robust_cfg),
+            x_pseudo=xp,
+            y_pseudo=yp,
+            unlabeled_fraction=unlabeled_fraction,
+            unlabeled_weight=unlabeled_weight,
+            steps_per_epoch=robust_steps,
+            progress=progress,
+        )
         secs = time.perf_counter() - t0
         out[arm] = {**evaluate(model), "train_seconds": secs}
     if return_labeler:
@@ -291,14 +364,29 @@ def steps_for(n: int, batch_size: int, *, min_steps: int, min_epochs: float) -> 
     """SGD steps for a training set of ``n``: at least ``min_steps``, and at least ``min_epochs``
     passes over the data, so a large set is not left underfit by a step count tuned for a small one."""
     if n < 1 or batch_size < 1 or min_steps < 1 or min_epochs < 0:
-        raise ValueError(f"need n, batch_size, min_steps >= 1 and min_epochs >= 0; got {n}, {batch_size}, "
-                         f"{min_steps}, {min_epochs}")
+        raise ValueError(
+            f"need n, batch_size, min_steps >= 1 and min_epochs >= 0; got {n}, {batch_size}, {min_steps}, {min_epochs}"
+        )
     return max(int(min_steps), math.ceil(min_epochs * n / batch_size))
 
 
-def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
-               sizes, configs: dict[str, rt.TrainConfig], seeds: int, min_steps: int, min_epochs: float,
-               eval_steps: int, n_eval_train: int, n_classes: int = 10, progress: bool = False) -> list[dict]:
+def size_sweep(
+    make_model,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    sizes,
+    configs: dict[str, rt.TrainConfig],
+    seeds: int,
+    min_steps: int,
+    min_epochs: float,
+    eval_steps: int,
+    n_eval_train: int,
+    n_classes: int = 10,
+    progress: bool = False,
+) -> list[dict]:
     """Accuracy against the number of labeled training images (Schmidt et al. 2018's question on images).
 
     For every size ``n``, training label (``configs``: label -> one-"epoch" config, e.g. standard and
@@ -309,8 +397,9 @@ def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test:
     """
     rows = []
     jobs = [(n, label, seed) for n in sizes for label in configs for seed in range(seeds)]
-    for n, label, seed in tqdm(jobs, desc="train and attack one model per (size, training, seed)",
-                               disable=not progress):
+    for n, label, seed in tqdm(
+        jobs, desc="train and attack one model per (size, training, seed)", disable=not progress
+    ):
         cfg = dataclasses.replace(configs[label], seed=seed, epochs=1)
         idx, _ = split_labeled(y_train, n, seed=seed, balanced=n >= 10 * n_classes)
         x_n, y_n = x_train[idx], y_train[idx]
@@ -321,10 +410,27 @@ def size_sweep(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_test:
         x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
 
         def pgd_acc(x, y):
-            return attacks.robust_accuracy(model, x, y, cfg.eps, steps=eval_steps, step_size=2.5 * cfg.eps / eval_steps,
-                                           generator=torch.Generator(device=dev).manual_seed(seed))
-        rows.append({"n_train": n, "training": label, "seed": seed, "steps": steps,
-                     "epochs": steps * cfg.batch_size / n,
-                     "clean train": attacks.accuracy(model, x_fit, y_fit), "robust train": pgd_acc(x_fit, y_fit),
-                     "clean test": attacks.accuracy(model, x_test, y_test), "robust test": pgd_acc(x_test, y_test)})
+            return attacks.robust_accuracy(
+                model,
+                x,
+                y,
+                cfg.eps,
+                steps=eval_steps,
+                step_size=2.5 * cfg.eps / eval_steps,
+                generator=torch.Generator(device=dev).manual_seed(seed),
+            )
+
+        rows.append(
+            {
+                "n_train": n,
+                "training": label,
+                "seed": seed,
+                "steps": steps,
+                "epochs": steps * cfg.batch_size / n,
+                "clean train": attacks.accuracy(model, x_fit, y_fit),
+                "robust train": pgd_acc(x_fit, y_fit),
+                "clean test": attacks.accuracy(model, x_test, y_test),
+                "robust test": pgd_acc(x_test, y_test),
+            }
+        )
     return rows

@@ -35,6 +35,7 @@ References: Madry et al. 2018 (PGD training, MNIST challenge: 88.0% against the 
 at eps 0.3); Wong, Rice & Kolter 2020 (the network, fast adversarial training); Croce & Hein
 2020 (AutoAttack); Athalye, Carlini & Wagner 2018 and Carlini et al. 2019 (masking checks).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,10 +49,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from reliable_ml.robust import attacks
-from reliable_ml.util import cachelock, cachestats
 from reliable_ml.models import nets as models
+from reliable_ml.robust import attacks
 from reliable_ml.robust import train as rt
+from reliable_ml.util import cachelock, cachestats
 
 RECIPE_VERSION = 1
 DATASETS = ("mnist", "digits")
@@ -79,10 +80,14 @@ def _load(dataset: str):
     used = "digits" if test.info.fallback_from or dataset == "digits" else "mnist"
     if test.info.fallback_from:
         from reliable_ml.util import notes
-        notes.show_note(f"MNIST is not available, so the shared robust model is trained and evaluated on "
-                        f"scikit-learn's 8x8 digits at a smaller radius. Its numbers are digits numbers, not "
-                        f"MNIST numbers (card['dataset'] = 'digits').", kind="warning",
-                        title="Shared robust model: digits fallback")
+
+        notes.show_note(
+            "MNIST is not available, so the shared robust model is trained and evaluated on "
+            "scikit-learn's 8x8 digits at a smaller radius. Its numbers are digits numbers, not "
+            "MNIST numbers (card['dataset'] = 'digits').",
+            kind="warning",
+            title="Shared robust model: digits fallback",
+        )
     return train, test, used
 
 
@@ -94,8 +99,13 @@ def make_model(image_size: int, seed: int) -> nn.Sequential:
 
 def fingerprint(row, dataset: str, eps: float, x_train: torch.Tensor, x_test: torch.Tensor) -> str:
     """Hash of the recipe version, the settings row, the data set, the radius and the image bytes."""
-    h = hashlib.sha256(json.dumps({"v": RECIPE_VERSION, "row": dataclasses.asdict(row), "dataset": dataset,
-                                   "eps": eps}, sort_keys=True, default=list).encode())
+    h = hashlib.sha256(
+        json.dumps(
+            {"v": RECIPE_VERSION, "row": dataclasses.asdict(row), "dataset": dataset, "eps": eps},
+            sort_keys=True,
+            default=list,
+        ).encode()
+    )
     for x in (x_train, x_test):
         h.update(str(tuple(x.shape)).encode())
         h.update(x.contiguous().numpy().tobytes())
@@ -103,16 +113,29 @@ def fingerprint(row, dataset: str, eps: float, x_train: torch.Tensor, x_test: to
 
 
 def train_config(row, eps: float, *, seed: int, epochs: int, attack_steps: int, n_train: int) -> rt.TrainConfig:
-    return rt.TrainConfig(epochs=epochs, batch_size=row.batch_size, method="pgd", eps=eps,
-                          attack_steps=attack_steps, eps_ramp_epochs=row.eps_ramp_epochs, optimizer="adam",
-                          lr_max=row.lr_max, weight_decay=0.0, val_size=200, val_attack_steps=10, seed=seed)
+    return rt.TrainConfig(
+        epochs=epochs,
+        batch_size=row.batch_size,
+        method="pgd",
+        eps=eps,
+        attack_steps=attack_steps,
+        eps_ramp_epochs=row.eps_ramp_epochs,
+        optimizer="adam",
+        lr_max=row.lr_max,
+        weight_decay=0.0,
+        val_size=200,
+        val_attack_steps=10,
+        seed=seed,
+    )
 
 
 def recipe_text(row, eps: float, n_train: int) -> str:
-    return (f"small CNN (Wong et al. 2020), PGD adversarial training (Madry et al. 2018): {row.epochs} epochs on "
-            f"{n_train:,} training images, PGD-{row.attack_steps} from a random start (step 2.5 eps / "
-            f"{row.attack_steps}) at L-inf eps {eps:g}, eps ramped up over {row.eps_ramp_epochs:g} epochs, "
-            f"Adam with a one-cycle learning rate (peak {row.lr_max:g}), batch {row.batch_size}")
+    return (
+        f"small CNN (Wong et al. 2020), PGD adversarial training (Madry et al. 2018): {row.epochs} epochs on "
+        f"{n_train:,} training images, PGD-{row.attack_steps} from a random start (step 2.5 eps / "
+        f"{row.attack_steps}) at L-inf eps {eps:g}, eps ramped up over {row.eps_ramp_epochs:g} epochs, "
+        f"Adam with a one-cycle learning rate (peak {row.lr_max:g}), batch {row.batch_size}"
+    )
 
 
 # --------------------------------------------------------------------------- masking checks
@@ -122,10 +145,23 @@ def _paired(a: torch.Tensor, b: torch.Tensor, z: float) -> dict:
     return {"diff": 100 * pd["diff"], "noise": 100 * (pd["hi"] - pd["diff"]), "n": pd["n"]}
 
 
-def masking_checks(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, ok: dict, *,
-                   source_model: nn.Module | None = None, large_eps: float = 0.5, base_steps: int = 40,
-                   check_steps: int = 100, check_restarts: int = 4, gradient_free=GRADIENT_FREE,
-                   seed: int = 0, z: float = 1.96, batch_size: int = 500) -> dict:
+def masking_checks(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    ok: dict,
+    *,
+    source_model: nn.Module | None = None,
+    large_eps: float = 0.5,
+    base_steps: int = 40,
+    check_steps: int = 100,
+    check_restarts: int = 4,
+    gradient_free=GRADIENT_FREE,
+    seed: int = 0,
+    z: float = 1.96,
+    batch_size: int = 500,
+) -> dict:
     r"""Four checks for gradient masking of ``model`` at radius ``eps``; each can raise a flag.
 
     ``ok``: {attack name: bool (n,)} -- correct clean *and* under that attack, per image of
@@ -161,16 +197,18 @@ def masking_checks(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: floa
     grad_ok, figure_ok = stack(grad), stack(names)
     clean_ok = ok["clean"].to(dev) if "clean" in ok else torch.ones(n, dtype=torch.bool, device=dev)
     with attacks._EvalMode(model), torch.no_grad():
-        clean_ok = clean_ok & torch.cat([model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
-                                         for i in range(0, n, batch_size)])
+        clean_ok = clean_ok & torch.cat(
+            [model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size] for i in range(0, n, batch_size)]
+        )
     gen = lambda: torch.Generator(device=dev).manual_seed(seed)  # noqa: E731
 
     def pgd_ok(m, eps_, steps, restarts, xs=x):
         out = []
         g = gen()
         for i in range(0, n, batch_size):
-            _, fooled = attacks.pgd(m, xs[i:i + batch_size], y[i:i + batch_size], eps_, steps=steps,
-                                    restarts=restarts, generator=g)
+            _, fooled = attacks.pgd(
+                m, xs[i : i + batch_size], y[i : i + batch_size], eps_, steps=steps, restarts=restarts, generator=g
+            )
             out.append(~fooled)
         return clean_ok & torch.cat(out)
 
@@ -178,45 +216,71 @@ def masking_checks(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: floa
     if free:
         pd = _paired(grad_ok, stack(free), z)
         checks["gradient_free_beats_gradient"] = {
-            "best_gradient_acc": 100 * grad_ok.double().mean().item(), "gradient_free_acc":
-            100 * stack(free).double().mean().item(), "gradient_attacks": grad, "gradient_free_attacks": free,
-            **pd, "flagged": pd["diff"] > pd["noise"],
+            "best_gradient_acc": 100 * grad_ok.double().mean().item(),
+            "gradient_free_acc": 100 * stack(free).double().mean().item(),
+            "gradient_attacks": grad,
+            "gradient_free_attacks": free,
+            **pd,
+            "flagged": pd["diff"] > pd["noise"],
             "meaning": "an attack that never looks at gradients finds adversarial examples that the gradient "
-                       "attacks miss: their gradients are misleading (masked), so their figure overstates robustness"}
+            "attacks miss: their gradients are misleading (masked), so their figure overstates robustness",
+        }
     big_ok = pgd_ok(model, large_eps, base_steps, 1)
     p = big_ok.double().mean().item()
     noise = z * math.sqrt(max(p, 1 / n) * (1 - p) / n)
     with attacks._EvalMode(model), torch.no_grad():
         grey_class = int(model(torch.full_like(x[:1], 0.5)).argmax(1))
     checks["large_eps_not_near_zero"] = {
-        "large_eps": large_eps, "acc": 100 * p, "noise": 100 * noise, "threshold": 100 * NEAR_ZERO,
-        "grey_ceiling": 100 * (y == grey_class).double().mean().item(), "flagged": p - noise > NEAR_ZERO,
+        "large_eps": large_eps,
+        "acc": 100 * p,
+        "noise": 100 * noise,
+        "threshold": 100 * NEAR_ZERO,
+        "grey_ceiling": 100 * (y == grey_class).double().mean().item(),
+        "flagged": p - noise > NEAR_ZERO,
         "meaning": f"at eps {large_eps:g} an attacker may replace any image by a uniform grey one; an attack that "
-                   "still leaves many images correct is not finding what provably exists"}
+        "still leaves many images correct is not finding what provably exists",
+    }
     strong_ok = pgd_ok(model, eps, check_steps, check_restarts)
     pd = _paired(figure_ok, figure_ok & strong_ok, z)
     checks["more_steps_still_lower"] = {
-        "steps": check_steps, "restarts": check_restarts, "figure_acc": 100 * figure_ok.double().mean().item(),
+        "steps": check_steps,
+        "restarts": check_restarts,
+        "figure_acc": 100 * figure_ok.double().mean().item(),
         "strong_pgd_acc": 100 * strong_ok.double().mean().item(),
-        "figure_with_strong_pgd_acc": 100 * (figure_ok & strong_ok).double().mean().item(), **pd,
+        "figure_with_strong_pgd_acc": 100 * (figure_ok & strong_ok).double().mean().item(),
+        **pd,
         "flagged": pd["diff"] > pd["noise"],
         "meaning": "a longer attack with more restarts still breaks images the suite had let through: the figure "
-                   "has not converged and is an overestimate"}
+        "has not converged and is an overestimate",
+    }
     if source_model is not None:
-        x_tr = torch.cat([attacks.pgd(source_model, x[i:i + batch_size], y[i:i + batch_size], eps,
-                                      steps=base_steps, generator=gen())[0] for i in range(0, n, batch_size)])
+        x_tr = torch.cat(
+            [
+                attacks.pgd(
+                    source_model, x[i : i + batch_size], y[i : i + batch_size], eps, steps=base_steps, generator=gen()
+                )[0]
+                for i in range(0, n, batch_size)
+            ]
+        )
         with attacks._EvalMode(model), torch.no_grad():
-            tr_ok = clean_ok & torch.cat([model(x_tr[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
-                                          for i in range(0, n, batch_size)])
+            tr_ok = clean_ok & torch.cat(
+                [model(x_tr[i : i + batch_size]).argmax(1) == y[i : i + batch_size] for i in range(0, n, batch_size)]
+            )
         pd = _paired(grad_ok, tr_ok, z)
         checks["transfer_beats_white_box"] = {
-            "transfer_acc": 100 * tr_ok.double().mean().item(), "white_box_acc": 100 * grad_ok.double().mean().item(),
-            **pd, "flagged": pd["diff"] > pd["noise"],
+            "transfer_acc": 100 * tr_ok.double().mean().item(),
+            "white_box_acc": 100 * grad_ok.double().mean().item(),
+            **pd,
+            "flagged": pd["diff"] > pd["noise"],
             "meaning": "adversarial images made with another model's gradients beat the model's own gradients: "
-                       "its own gradients point the attack the wrong way (masking)"}
-    return {"flags": [k for k, v in checks.items() if v["flagged"]], "checks": checks,
-            "noise_rule": f"flag when the difference exceeds its 95% half-width (z = {z:g}); paired over the same "
-                          f"{n} images, binomial at the large radius"}
+            "its own gradients point the attack the wrong way (masking)",
+        }
+    return {
+        "flags": [k for k, v in checks.items() if v["flagged"]],
+        "checks": checks,
+        "noise_rule": f"flag when the difference exceeds its 95% half-width (z = {z:g}); paired over the same "
+        f"{n} images, binomial at the large radius",
+    }
 
 
 # --------------------------------------------------------------------------- build, cache, load
@@ -235,52 +299,113 @@ def _atomic_json(path: Path, obj) -> None:
 def _build(row, train, test, used: str, eps: float, fp: str, progress: bool) -> tuple[nn.Module, dict]:
     x_tr, y_tr = train.x, train.y
     if row.train_size:
-        x_tr, y_tr = x_tr[:row.train_size], y_tr[:row.train_size]
+        x_tr, y_tr = x_tr[: row.train_size], y_tr[: row.train_size]
     size = test.x.shape[-1]
     x_val, y_val = test.x.flip(0), test.y.flip(0)  # the per-epoch check watches the last test images
     t0, c0 = time.perf_counter(), time.process_time()
     model = make_model(size, row.seed)
-    fit = rt.train(model, x_tr, y_tr, train_config(row, eps, seed=row.seed, epochs=row.epochs,
-                                                   attack_steps=row.attack_steps, n_train=len(y_tr)),
-                   x_val=x_val, y_val=y_val, progress=progress)
+    fit = rt.train(
+        model,
+        x_tr,
+        y_tr,
+        train_config(row, eps, seed=row.seed, epochs=row.epochs, attack_steps=row.attack_steps, n_train=len(y_tr)),
+        x_val=x_val,
+        y_val=y_val,
+        progress=progress,
+    )
     source = make_model(size, row.seed + 1)
-    source_fit = rt.train(source, x_tr, y_tr, train_config(row, eps, seed=row.seed + 1, epochs=row.source_epochs,
-                                                           attack_steps=row.source_attack_steps, n_train=len(y_tr)),
-                          x_val=x_val, y_val=y_val, progress=progress)
+    source_fit = rt.train(
+        source,
+        x_tr,
+        y_tr,
+        train_config(
+            row,
+            eps,
+            seed=row.seed + 1,
+            epochs=row.source_epochs,
+            attack_steps=row.source_attack_steps,
+            n_train=len(y_tr),
+        ),
+        x_val=x_val,
+        y_val=y_val,
+        progress=progress,
+    )
     t1 = time.perf_counter()
     n = min(row.n_eval, len(test.y))
     x, y = test.x[:n].float() / 255, test.y[:n]
-    ev = rt.evaluate(model, x, y, eps, steps=row.pgd_steps, restarts=row.pgd_restarts, autoattack_n=n,
-                     autoattack_attacks=list(row.attacks), square_queries=row.square_queries, seed=row.seed,
-                     progress=progress, per_image=True)
+    ev = rt.evaluate(
+        model,
+        x,
+        y,
+        eps,
+        steps=row.pgd_steps,
+        restarts=row.pgd_restarts,
+        autoattack_n=n,
+        autoattack_attacks=list(row.attacks),
+        square_queries=row.square_queries,
+        seed=row.seed,
+        progress=progress,
+        per_image=True,
+    )
     t2 = time.perf_counter()
     ok = ev.pop("per_image_ok")
-    masking = masking_checks(model, x, y, eps, ok, source_model=source, large_eps=row.large_eps,
-                             base_steps=row.pgd_steps, check_steps=row.check_steps, check_restarts=row.check_restarts,
-                             seed=row.seed)
+    masking = masking_checks(
+        model,
+        x,
+        y,
+        eps,
+        ok,
+        source_model=source,
+        large_eps=row.large_eps,
+        base_steps=row.pgd_steps,
+        check_steps=row.check_steps,
+        check_restarts=row.check_restarts,
+        seed=row.seed,
+    )
     t3 = time.perf_counter()
     card = {
-        "fingerprint": fp, "dataset": used, "eps": eps, "image_size": size, "n_train": len(y_tr),
-        "recipe": recipe_text(row, eps, len(y_tr)), "settings": dataclasses.asdict(row),
-        "clean_acc": 100 * ev["clean_acc"], "worst_case_acc": 100 * ev["worst_case_acc"],
-        "attack_acc": {k: 100 * v for k, v in ev["attack_acc"].items()}, "attacks": ev["worst_case_attacks"],
-        "n_eval": n, "square_queries": row.square_queries, "masking": masking,
-        "reference": {"madry_best_attack_acc": MADRY_BEST_ATTACK,
-                      "what": "Madry et al. 2018 MNIST model, best attack of the MNIST challenge, eps 0.3"},
-        "history": fit.history, "source_model": {"seed": row.seed + 1, "epochs": row.source_epochs,
-                                                 "attack_steps": row.source_attack_steps,
-                                                 "val_robust_acc": 100 * source_fit.history[-1]["val_robust_acc"]},
-        "seconds": {"train": round(t1 - t0, 1), "evaluate": round(t2 - t1, 1), "masking_checks": round(t3 - t2, 1),
-                    "total": round(t3 - t0, 1), "cpu_total": round(time.process_time() - c0, 1),
-                    "note": "wall seconds of the cold build (train both models, evaluate, check) on this machine; "
-                            "cpu_total: CPU seconds of the process"},
+        "fingerprint": fp,
+        "dataset": used,
+        "eps": eps,
+        "image_size": size,
+        "n_train": len(y_tr),
+        "recipe": recipe_text(row, eps, len(y_tr)),
+        "settings": dataclasses.asdict(row),
+        "clean_acc": 100 * ev["clean_acc"],
+        "worst_case_acc": 100 * ev["worst_case_acc"],
+        "attack_acc": {k: 100 * v for k, v in ev["attack_acc"].items()},
+        "attacks": ev["worst_case_attacks"],
+        "n_eval": n,
+        "square_queries": row.square_queries,
+        "masking": masking,
+        "reference": {
+            "madry_best_attack_acc": MADRY_BEST_ATTACK,
+            "what": "Madry et al. 2018 MNIST model, best attack of the MNIST challenge, eps 0.3",
+        },
+        "history": fit.history,
+        "source_model": {
+            "seed": row.seed + 1,
+            "epochs": row.source_epochs,
+            "attack_steps": row.source_attack_steps,
+            "val_robust_acc": 100 * source_fit.history[-1]["val_robust_acc"],
+        },
+        "seconds": {
+            "train": round(t1 - t0, 1),
+            "evaluate": round(t2 - t1, 1),
+            "masking_checks": round(t3 - t2, 1),
+            "total": round(t3 - t0, 1),
+            "cpu_total": round(time.process_time() - c0, 1),
+            "note": "wall seconds of the cold build (train both models, evaluate, check) on this machine; "
+            "cpu_total: CPU seconds of the process",
+        },
         "per_image_ok": {k: v.int().tolist() for k, v in ok.items()},
     }
     return model, json.loads(json.dumps(card))  # exactly what a later call reads back
 
 
-def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
-                        progress: bool = True) -> tuple[torch.nn.Module, dict]:
+def shared_robust_model(
+    dataset: str = "mnist", profile: str = "cpu", progress: bool = True
+) -> tuple[torch.nn.Module, dict]:
     r"""The course's one L-infinity robust model and its evaluation card.
 
     Returns ``(model, card)``: the model in eval mode on the CPU, taking [0, 1] images of shape
@@ -305,6 +430,7 @@ def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
     eps = row.eps if used == "mnist" else row.digits_eps
     fp = fingerprint(row, used, eps, train.x, test.x)
     folder = cache_folder(used, fp)
+
     def cached(quiet: bool):
         if not ((folder / "card.json").exists() and (folder / "model.pt").exists()):
             return None
@@ -340,13 +466,26 @@ def shared_robust_model(dataset: str = "mnist", profile: str = "cpu",
 def summary(card: dict) -> str:
     """One line: worst case, clean accuracy, suite, flags."""
     flags = card["masking"]["flags"]
-    return (f"shared robust model ({card['dataset']}, eps {card['eps']:g}, {card['fingerprint']}): worst case "
-            f"{card['worst_case_acc']:.1f}% over {', '.join(card['attack_acc'])} on {card['n_eval']:,} test images "
-            f"(clean {card['clean_acc']:.1f}%); masking flags: {', '.join(flags) if flags else 'none'}")
+    return (
+        f"shared robust model ({card['dataset']}, eps {card['eps']:g}, {card['fingerprint']}): worst case "
+        f"{card['worst_case_acc']:.1f}% over {', '.join(card['attack_acc'])} on {card['n_eval']:,} test images "
+        f"(clean {card['clean_acc']:.1f}%); masking flags: {', '.join(flags) if flags else 'none'}"
+    )
 
 
 def results_entry(card: dict) -> dict:
     """The ``robust_model`` entry of a chapter's results file (no per-image data)."""
-    keep = ("fingerprint", "dataset", "eps", "worst_case_acc", "clean_acc", "attack_acc", "square_queries", "n_eval",
-            "recipe", "masking", "seconds")
+    keep = (
+        "fingerprint",
+        "dataset",
+        "eps",
+        "worst_case_acc",
+        "clean_acc",
+        "attack_acc",
+        "square_queries",
+        "n_eval",
+        "recipe",
+        "masking",
+        "seconds",
+    )
     return {k: card[k] for k in keep}

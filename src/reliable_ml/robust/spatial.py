@@ -17,6 +17,7 @@ filled with zeros (black) and pixels are resampled bilinearly (``torch`` ``affin
 Both attacks only query the model (no gradients), and evaluate a transformation only on the
 images that are still classified correctly, which gives the same answer as evaluating all.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,13 @@ METHODS = ("standard", "augment", "worst_of_k")
 
 
 # --------------------------------------------------------------------------- the transformation
-def transform(x: torch.Tensor, angle: torch.Tensor | float, dx: torch.Tensor | float = 0.0,
-              dy: torch.Tensor | float = 0.0, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+def transform(
+    x: torch.Tensor,
+    angle: torch.Tensor | float,
+    dx: torch.Tensor | float = 0.0,
+    dy: torch.Tensor | float = 0.0,
+    scale: torch.Tensor | float = 1.0,
+) -> torch.Tensor:
     """Rotate ``x`` (B, C, H, W) by ``angle`` degrees (counter-clockwise) about its centre, zoom it
     by ``scale``, then shift it by ``(dx, dy)`` pixels (right, down). Scalars apply to every image,
     tensors of length B per image. Zero fill, bilinear resampling; differentiable in ``x``."""
@@ -78,8 +84,9 @@ def grid(max_angle: float = 30.0, max_shift: float = 3.0, n_angles: int = 31, n_
     return torch.cartesian_prod(a, s, s)
 
 
-def sample(n: int, max_angle: float = 30.0, max_shift: float = 3.0, *,
-           generator: torch.Generator | None = None) -> torch.Tensor:
+def sample(
+    n: int, max_angle: float = 30.0, max_shift: float = 3.0, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``n`` transformations ``(angle, dx, dy)`` drawn uniformly from the box."""
     check_box(max_angle, max_shift)
     u = torch.rand(n, 3, generator=generator) * 2 - 1
@@ -88,8 +95,9 @@ def sample(n: int, max_angle: float = 30.0, max_shift: float = 3.0, *,
 
 # --------------------------------------------------------------------------- the attacks
 @torch.no_grad()
-def worst_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.Tensor,
-             batch_size: int = 1000) -> torch.Tensor:
+def worst_of(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.Tensor, batch_size: int = 1000
+) -> torch.Tensor:
     """Per image, whether the model classifies ``x`` correctly under *every* transformation in
     ``params`` (T, 3) (the same list for every image). Returns a bool tensor (N,) on the CPU."""
     if len(x) != len(y):
@@ -98,7 +106,7 @@ def worst_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.T
     dev = next(model.parameters()).device
     correct = torch.ones(len(y), dtype=torch.bool)
     for start in range(0, len(y), batch_size):
-        xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
+        xb, yb = x[start : start + batch_size].to(dev), y[start : start + batch_size].to(dev)
         alive = torch.ones(len(yb), dtype=torch.bool, device=dev)
         for a, dx, dy in params.tolist():
             idx = alive.nonzero().squeeze(1)
@@ -106,12 +114,19 @@ def worst_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.T
                 break
             pred = model(transform(xb[idx], a, dx, dy)).argmax(1)
             alive[idx] = pred == yb[idx]
-        correct[start:start + len(yb)] = alive.cpu()
+        correct[start : start + len(yb)] = alive.cpu()
     return correct
 
 
-def grid_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, max_angle: float = 30.0,
-                max_shift: float = 3.0, n_angles: int = 31, n_shifts: int = 5) -> torch.Tensor:
+def grid_attack(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    max_angle: float = 30.0,
+    max_shift: float = 3.0,
+    n_angles: int = 31,
+    n_shifts: int = 5,
+) -> torch.Tensor:
     """Per-image correctness under the worst transformation of :func:`grid` (which contains the
     identity when both counts are odd)."""
     params = grid(max_angle, max_shift, n_angles, n_shifts)
@@ -120,8 +135,16 @@ def grid_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, max_angle: f
 
 
 @torch.no_grad()
-def random_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, max_angle: float = 30.0,
-                  max_shift: float = 3.0, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
+def random_attack(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    k: int,
+    max_angle: float = 30.0,
+    max_shift: float = 3.0,
+    seed: int = 0,
+    batch_size: int = 1000,
+) -> torch.Tensor:
     """Per-image correctness under the worst of ``k`` transformations drawn uniformly from the
     box, independently for every image (draws seeded by ``seed``). Bool tensor (N,) on the CPU."""
     if k < 1:
@@ -132,8 +155,8 @@ def random_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, ma
     dev = next(model.parameters()).device
     correct = torch.ones(len(y), dtype=torch.bool)
     for start in range(0, len(y), batch_size):
-        xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
-        pb = draws[start:start + batch_size].to(dev, x.dtype)
+        xb, yb = x[start : start + batch_size].to(dev), y[start : start + batch_size].to(dev)
+        pb = draws[start : start + batch_size].to(dev, x.dtype)
         alive = torch.ones(len(yb), dtype=torch.bool, device=dev)
         for j in range(k):
             idx = alive.nonzero().squeeze(1)
@@ -141,7 +164,7 @@ def random_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, ma
                 break
             p = pb[idx, j]
             alive[idx] = model(transform(xb[idx], p[:, 0], p[:, 1], p[:, 2])).argmax(1) == yb[idx]
-        correct[start:start + len(yb)] = alive.cpu()
+        correct[start : start + len(yb)] = alive.cpu()
     return correct
 
 
@@ -174,8 +197,15 @@ class SpatialTrainConfig:
         check_box(self.max_angle, self.max_shift)
 
 
-def worst_of_k_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int, max_angle: float,
-                     max_shift: float, generator: torch.Generator) -> torch.Tensor:
+def worst_of_k_batch(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    k: int,
+    max_angle: float,
+    max_shift: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """Each image of the batch under the highest-loss transformation of ``k`` random draws
     (Engstrom et al.'s worst-of-k; ``k = 1`` is random augmentation)."""
     best, best_loss = x, torch.full((len(y),), -math.inf, device=x.device)
@@ -190,12 +220,15 @@ def worst_of_k_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, k: int,
     return best
 
 
-def train(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig,
-          progress: bool = False) -> nn.Module:
+def train(
+    model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig, progress: bool = False
+) -> nn.Module:
     """Train ``model`` in place on uint8 images (N, C, H, W) with ``cfg``; returns it in eval mode."""
     if x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4 or len(x_uint8) != len(y):
-        raise ValueError(f"x must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
-                         f"{tuple(x_uint8.shape)} and {len(y)} labels")
+        raise ValueError(
+            f"x must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
+            f"{tuple(x_uint8.shape)} and {len(y)} labels"
+        )
     dev = next(model.parameters()).device
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
@@ -207,12 +240,13 @@ def train(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: Spatial
         for i in range(steps):
             frac = (epoch + i / steps) / cfg.epochs
             opt.param_groups[0]["lr"] = cfg.lr_max * (frac / 0.4 if frac < 0.4 else (1 - frac) / 0.6)
-            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            idx = perm[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             xb, yb = x_uint8[idx].to(dev).float() / 255, y[idx].to(dev)
             if cfg.method != "standard":
                 model.eval()  # the search only ranks draws (BatchNorm statistics untouched)
-                xb = worst_of_k_batch(model, xb, yb, cfg.k if cfg.method == "worst_of_k" else 1,
-                                      cfg.max_angle, cfg.max_shift, gen)
+                xb = worst_of_k_batch(
+                    model, xb, yb, cfg.k if cfg.method == "worst_of_k" else 1, cfg.max_angle, cfg.max_shift, gen
+                )
             model.train()
             loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
@@ -225,21 +259,36 @@ def train(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: Spatial
 
 def _key(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig) -> str:
     h = hashlib.sha256()
-    h.update(repr((sorted(asdict(cfg).items()), tuple(x_uint8.shape), torch.__version__,
-                   [(k, tuple(v.shape)) for k, v in model.state_dict().items()])).encode())
+    h.update(
+        repr(
+            (
+                sorted(asdict(cfg).items()),
+                tuple(x_uint8.shape),
+                torch.__version__,
+                [(k, tuple(v.shape)) for k, v in model.state_dict().items()],
+            )
+        ).encode()
+    )
     h.update(x_uint8.cpu().numpy().tobytes())
     h.update(y.cpu().numpy().tobytes())
     return h.hexdigest()[:20]
 
 
-def train_cached(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, cfg: SpatialTrainConfig, tag: str,
-                 progress: bool = False, cache: Path | str | None = None) -> tuple[nn.Module, float]:
+def train_cached(
+    model: nn.Module,
+    x_uint8: torch.Tensor,
+    y: torch.Tensor,
+    cfg: SpatialTrainConfig,
+    tag: str,
+    progress: bool = False,
+    cache: Path | str | None = None,
+) -> tuple[nn.Module, float]:
     """:func:`train`, with the weights kept in the cache (``<cache>/models/spatial/<tag>-<key>.pt``),
     keyed by the config, the training tensors, the architecture and the torch version.
     Returns ``(model, training seconds)``; a cached model reports its original training time.
     An unreadable cache file is retrained and rewritten."""
-    from reliable_ml.util import cachestats
     from reliable_ml.data import cache_dir
+    from reliable_ml.util import cachestats
 
     folder = Path(cache) if cache is not None else cache_dir() / "models" / "spatial"
     path = folder / f"{tag}-{_key(model, x_uint8, y, cfg)}.pt"
@@ -273,16 +322,29 @@ class Scores(NamedTuple):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, max_angle: float = 30.0, max_shift: float = 3.0,
-             n_angles: int = 31, n_shifts: int = 5, seed: int = 0) -> Scores:
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    max_angle: float = 30.0,
+    max_shift: float = 3.0,
+    n_angles: int = 31,
+    n_shifts: int = 5,
+    seed: int = 0,
+) -> Scores:
     """Clean, grid and random (same budget as the grid) correctness of ``model`` on ``x``, ``y``."""
     model.eval()
     dev = next(model.parameters()).device
-    clean = torch.cat([model(x[i:i + 1000].to(dev)).argmax(1).cpu() == y[i:i + 1000].cpu()
-                       for i in range(0, len(y), 1000)])
-    k = n_angles * n_shifts ** 2
-    return Scores(clean, grid_attack(model, x, y, max_angle, max_shift, n_angles, n_shifts),
-                  random_attack(model, x, y, k, max_angle, max_shift, seed=seed))
+    clean = torch.cat(
+        [model(x[i : i + 1000].to(dev)).argmax(1).cpu() == y[i : i + 1000].cpu() for i in range(0, len(y), 1000)]
+    )
+    k = n_angles * n_shifts**2
+    return Scores(
+        clean,
+        grid_attack(model, x, y, max_angle, max_shift, n_angles, n_shifts),
+        random_attack(model, x, y, k, max_angle, max_shift, seed=seed),
+    )
 
 
 def accuracy_interval(correct: torch.Tensor) -> dict:
@@ -318,25 +380,40 @@ def summary_table(summary: dict, names: dict[str, str] | None = None):
         for attack in ("clean", "random", "grid"):
             per, iv = summary["per_seed"][attack][arm], summary["intervals"][attack][arm]
             rows[(names.get(arm, arm), attack)] = {
-                "mean acc. (%)": f"{np.mean(per):.1f}", "seeds: min": f"{min(per):.1f}", "seeds: max": f"{max(per):.1f}",
-                "95% CI, widest": f"{min(i[0] for i in iv):.1f}–{max(i[1] for i in iv):.1f}", "models": len(per)}
+                "mean acc. (%)": f"{np.mean(per):.1f}",
+                "seeds: min": f"{min(per):.1f}",
+                "seeds: max": f"{max(per):.1f}",
+                "95% CI, widest": f"{min(i[0] for i in iv):.1f}–{max(i[1] for i in iv):.1f}",
+                "models": len(per),
+            }
     return pd.DataFrame(rows).T
 
 
 def as_fractions(summary: dict) -> dict:
     """:func:`summarize`'s accuracies (%) as fractions 0..1, for results files (a percentage below 1
     would be ambiguous to readers that take values <= 1 as fractions, like the scorecard)."""
+
     def div(v):
         if isinstance(v, dict):
             return {k: div(x) for k, x in v.items()}
         if isinstance(v, list):
             return [div(x) for x in v]
         return v / 100
+
     return {k: div(summary[k]) for k in ("clean", "grid", "random", "per_seed", "intervals")}
 
 
-def plot_grid_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, source: str, *,
-                       max_angle: float = 30.0, max_shift: float = 3.0, n: int = 6, title: str = ""):
+def plot_grid_examples(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    source: str,
+    *,
+    max_angle: float = 30.0,
+    max_shift: float = 3.0,
+    n: int = 6,
+    title: str = "",
+):
     """A row per image: the clean image and the transformation of a coarse grid that fools
     ``model`` (or the last one tried), with the prediction on each."""
     import matplotlib.pyplot as plt
@@ -348,7 +425,7 @@ def plot_grid_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sourc
     dev = next(model.parameters()).device
     with torch.no_grad():
         for i in range(n):
-            xi = x[i:i + 1].to(dev)
+            xi = x[i : i + 1].to(dev)
             chosen, pred = params[0], None
             for p in params.tolist():
                 pred = int(model(transform(xi, *p)).argmax(1))
@@ -356,9 +433,12 @@ def plot_grid_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sourc
                 if pred != int(y[i]):
                     break
             img = transform(xi, *chosen)[0].cpu()
-            for row, (im, label) in enumerate(((xi[0].cpu(), f"clean: {int(model(xi).argmax(1))}"),
-                                               (img, f"{chosen[0]:+.0f}°, ({chosen[1]:+.1f}, {chosen[2]:+.1f}) px\n"
-                                                     f"pred {pred}"))):
+            for row, (im, label) in enumerate(
+                (
+                    (xi[0].cpu(), f"clean: {int(model(xi).argmax(1))}"),
+                    (img, f"{chosen[0]:+.0f}°, ({chosen[1]:+.1f}, {chosen[2]:+.1f}) px\npred {pred}"),
+                )
+            ):
                 ax = axes[row, i]
                 ax.imshow(im.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
                 ax.set_title(label, fontsize=8)

@@ -27,6 +27,7 @@ robust accuracy at most :math:`\frac{p}{1-p}\,\delta` at :math:`\epsilon \ge 2\e
 this distribution* high robust accuracy forces clean accuracy down towards :math:`p`: the
 trade-off is inherent for *some* distributions. It says nothing about whether MNIST is one.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,10 +67,19 @@ def closed_form(p: float, eta: float, d: int, eps: float | None = None) -> dict:
     _check(p, eta, d, eps)
     w1 = math.log(p / (1 - p))
     std_clean = _linear_acc(p, eta, d, w1, 2 * eta, 0.0)
-    return {"p": p, "eta": eta, "d": d, "eps": eps,
-            "standard_clean": std_clean, "standard_robust": _linear_acc(p, eta, d, w1, 2 * eta, eps),
-            "average_clean": _PHI(eta * math.sqrt(d)), "average_robust": _linear_acc(p, eta, d, 0.0, 1.0, eps),
-            "robust_clean": p, "robust_robust": p, "theorem_bound": min(1.0, p / (1 - p) * (1 - std_clean))}
+    return {
+        "p": p,
+        "eta": eta,
+        "d": d,
+        "eps": eps,
+        "standard_clean": std_clean,
+        "standard_robust": _linear_acc(p, eta, d, w1, 2 * eta, eps),
+        "average_clean": _PHI(eta * math.sqrt(d)),
+        "average_robust": _linear_acc(p, eta, d, 0.0, 1.0, eps),
+        "robust_clean": p,
+        "robust_robust": p,
+        "theorem_bound": min(1.0, p / (1 - p) * (1 - std_clean)),
+    }
 
 
 def sample(n: int, p: float, eta: float, d: int, generator: torch.Generator | None = None):
@@ -87,13 +97,19 @@ def simulate(n: int, p: float, eta: float, d: int, eps: float | None = None, see
     on a linear classifier ``w`` is its exact worst case, ``x - eps * y * sign(w)``."""
     eps = 2 * eta if eps is None else eps
     x, y = sample(n, p, eta, d, torch.Generator().manual_seed(seed))
-    w_std = torch.cat([torch.tensor([math.log(p / (1 - p))], dtype=torch.float64),
-                       torch.full((d,), 2 * eta, dtype=torch.float64)])
+    w_std = torch.cat(
+        [torch.tensor([math.log(p / (1 - p))], dtype=torch.float64), torch.full((d,), 2 * eta, dtype=torch.float64)]
+    )
     w_avg = torch.cat([torch.zeros(1, dtype=torch.float64), torch.ones(d, dtype=torch.float64)])
     acc = lambda w, xs: float(((xs @ w) * y > 0).double().mean())  # noqa: E731
     attack = lambda w: x - eps * y[:, None] * torch.sign(w)[None]  # noqa: E731 - the worst case for a linear w
     robust_feature = lambda xs: float((torch.sign(xs[:, 0]) == y).double().mean())  # noqa: E731
-    return {"n": n, "standard_clean": acc(w_std, x), "standard_robust": acc(w_std, attack(w_std)),
-            "average_clean": acc(w_avg, x), "average_robust": acc(w_avg, attack(w_avg)),
-            "robust_clean": robust_feature(x),
-            "robust_robust": robust_feature(x - eps * y[:, None] * torch.ones_like(x))}
+    return {
+        "n": n,
+        "standard_clean": acc(w_std, x),
+        "standard_robust": acc(w_std, attack(w_std)),
+        "average_clean": acc(w_avg, x),
+        "average_robust": acc(w_avg, attack(w_avg)),
+        "robust_clean": robust_feature(x),
+        "robust_robust": robust_feature(x - eps * y[:, None] * torch.ones_like(x)),
+    }

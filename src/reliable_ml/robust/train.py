@@ -17,6 +17,7 @@ state); checkpoints are read with ``torch.load(weights_only=True)``. Under ``tor
 model is wrapped in DistributedDataParallel and each process takes a slice of every batch
 (``python -m reliable_ml.robust.train --help``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,10 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from reliable_ml.util.progress import tqdm
 
 from reliable_ml.robust import attacks
 from reliable_ml.settings.training import METHODS, TrainConfig
+from reliable_ml.util.progress import tqdm
 
 CHECKPOINT_FORMAT = "reliable_ml.robust.train/1"
 
@@ -75,25 +76,36 @@ def random_crop_flip(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> tor
     padded = F.pad(x, (pad, pad, pad, pad))
     oy = torch.randint(0, 2 * pad + 1, (b, 1), generator=gen, device=x.device)
     ox = torch.randint(0, 2 * pad + 1, (b, 1), generator=gen, device=x.device)
-    rows = (oy + torch.arange(h, device=x.device))[:, None, :, None]    # (B, 1, H, 1)
-    cols = (ox + torch.arange(w, device=x.device))[:, None, None, :]    # (B, 1, 1, W)
-    out = padded[torch.arange(b, device=x.device)[:, None, None, None],
-                 torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+    rows = (oy + torch.arange(h, device=x.device))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (ox + torch.arange(w, device=x.device))[:, None, None, :]  # (B, 1, 1, W)
+    out = padded[
+        torch.arange(b, device=x.device)[:, None, None, None],
+        torch.arange(c, device=x.device)[None, :, None, None],
+        rows,
+        cols,
+    ]
     flip = torch.rand(b, generator=gen, device=x.device) < 0.5
     return torch.where(flip[:, None, None, None], out.flip(3), out)
 
 
-def perturb(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float,
-            steps: int, gen: torch.Generator, random_start: bool = True) -> torch.Tensor:
+def perturb(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    alpha: float,
+    steps: int,
+    gen: torch.Generator,
+    random_start: bool = True,
+) -> torch.Tensor:
     """Training-time L-infinity attack from a uniform random start (FGSM-RS is ``steps = 1``);
     ``random_start=False`` starts at ``delta = 0`` (plain FGSM is ``steps = 1``).
 
     Runs the model in its current (train) mode, like the reference implementations; returns
     ``x + delta`` detached, with ``|delta| <= eps`` and values in [0, 1].
     """
-    delta = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * eps if random_start \
-        else torch.zeros_like(x)
-    delta = ((x + delta).clamp(0, 1) - x)
+    delta = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * eps if random_start else torch.zeros_like(x)
+    delta = (x + delta).clamp(0, 1) - x
     for _ in range(steps):
         delta.requires_grad_(True)
         loss = F.cross_entropy(model(x + delta).float(), y)
@@ -119,16 +131,20 @@ def load_checkpoint(path: Path, cfg: TrainConfig | None = None, map_location=Non
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means unusable
-        raise CheckpointError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); "
-                              f"delete it or choose another path. It was not modified.") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); "
+            f"delete it or choose another path. It was not modified."
+        ) from exc
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a {CHECKPOINT_FORMAT} checkpoint; it was not modified")
     if cfg is not None:
         diff = {k: (v, state["config"].get(k)) for k, v in asdict(cfg).items() if state["config"].get(k) != v}
         if diff:
-            raise CheckpointError(f"checkpoint {path} was written with a different config "
-                                  f"(setting: (now, checkpoint)) {diff}; use another path or the same "
-                                  f"config. It was not modified.")
+            raise CheckpointError(
+                f"checkpoint {path} was written with a different config "
+                f"(setting: (now, checkpoint)) {diff}; use another path or the same "
+                f"config. It was not modified."
+            )
     return state
 
 
@@ -146,10 +162,20 @@ def _all_sum(values: list[float], dev: torch.device) -> list[float]:
     return t.tolist()
 
 
-def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: TrainConfig, *,
-          x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
-          checkpoint: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-          progress: bool = True, stop_after_epoch: int | None = None) -> TrainResult:
+def train(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    cfg: TrainConfig,
+    *,
+    x_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    stop_after_epoch: int | None = None,
+) -> TrainResult:
     """Train ``model`` in place with ``cfg.method`` on uint8 images ``x_train`` (N, C, H, W).
 
     The data move to the model's device. After every epoch: clean and PGD-``val_attack_steps``
@@ -160,17 +186,22 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
     early (the LR schedule still spans ``cfg.epochs``), as an interruption would.
     """
     if x_train.dtype != torch.uint8 or x_train.ndim != 4 or len(x_train) != len(y_train):
-        raise ValueError(f"x_train must be uint8 (N, C, H, W) with N labels; got {x_train.dtype} "
-                         f"{tuple(x_train.shape)} and {len(y_train)} labels")
+        raise ValueError(
+            f"x_train must be uint8 (N, C, H, W) with N labels; got {x_train.dtype} "
+            f"{tuple(x_train.shape)} and {len(y_train)} labels"
+        )
     dev = next(model.parameters()).device
     rank, world = _world()
     cuda = dev.type == "cuda"
     if cuda:
         model.to(memory_format=torch.channels_last)
     net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if cuda else None) if world > 1 else model
-    opt = (torch.optim.SGD(model.parameters(), lr=0.0, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
-           if cfg.optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=cfg.weight_decay))
-    order_gen = torch.Generator(device=dev).manual_seed(cfg.seed)             # same on every rank
+    opt = (
+        torch.optim.SGD(model.parameters(), lr=0.0, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+        if cfg.optimizer == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=cfg.weight_decay)
+    )
+    order_gen = torch.Generator(device=dev).manual_seed(cfg.seed)  # same on every rank
     noise_gen = torch.Generator(device=dev).manual_seed(cfg.seed * 1000 + 1 + rank)
     result, start_epoch, best, step = TrainResult(), 0, None, 0
 
@@ -182,26 +213,32 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
                 model.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
             except (RuntimeError, ValueError, KeyError) as exc:
-                raise CheckpointError(f"checkpoint {path} does not fit this model/optimizer: {exc}. "
-                                      f"It was not modified.") from exc
+                raise CheckpointError(
+                    f"checkpoint {path} does not fit this model/optimizer: {exc}. It was not modified."
+                ) from exc
             order_gen.set_state(state["order_rng"].cpu())
             noise_gen.set_state(state["noise_rng"][rank % len(state["noise_rng"])].cpu())
             start_epoch, step, best = state["epoch"], state["step"], state["best"]
             result.history, result.seconds = list(state["history"]), state["seconds"]
         elif not overwrite:
-            raise FileExistsError(f"checkpoint {path} exists: pass resume=True to continue it or "
-                                  f"overwrite=True to start over")
+            raise FileExistsError(
+                f"checkpoint {path} exists: pass resume=True to continue it or overwrite=True to start over"
+            )
 
     x_dev, y_dev = x_train.to(dev), y_train.to(dev)
     has_val = x_val is not None and y_val is not None and cfg.val_size > 0
     if has_val:
-        xv = (x_val[:cfg.val_size].to(dev).float() / 255)
-        yv = y_val[:cfg.val_size].to(dev)
+        xv = x_val[: cfg.val_size].to(dev).float() / 255
+        yv = y_val[: cfg.val_size].to(dev)
     n = len(x_dev)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
-    bar = tqdm(total=cfg.epochs * steps_per_epoch, initial=start_epoch * steps_per_epoch,
-               desc=f"{cfg.method} training", disable=not progress or rank != 0)
+    bar = tqdm(
+        total=cfg.epochs * steps_per_epoch,
+        initial=start_epoch * steps_per_epoch,
+        desc=f"{cfg.method} training",
+        disable=not progress or rank != 0,
+    )
     last_epoch = cfg.epochs if stop_after_epoch is None else min(cfg.epochs, stop_after_epoch)
     for epoch in range(start_epoch, last_epoch):
         t0 = time.perf_counter()
@@ -212,7 +249,7 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
             t = epoch + i / steps_per_epoch
             for g in opt.param_groups:
                 g["lr"] = learning_rate(cfg, t)
-            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size][rank::world]
+            idx = perm[i * cfg.batch_size : (i + 1) * cfg.batch_size][rank::world]
             xb, yb = x_dev[idx].float() / 255, y_dev[idx]
             if cfg.augment:
                 xb = random_crop_flip(xb, noise_gen)
@@ -223,8 +260,16 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
                 if cfg.method != "standard" and eps > 0:
                     steps = cfg.attack_steps if cfg.method == "pgd" else 1
                     alpha = cfg.alpha * eps / cfg.eps
-                    xb = perturb(model, xb, yb, eps, alpha, steps, noise_gen,  # no DDP: input grads only
-                                 random_start=cfg.method != "fgsm")
+                    xb = perturb(
+                        model,
+                        xb,
+                        yb,
+                        eps,
+                        alpha,
+                        steps,
+                        noise_gen,  # no DDP: input grads only
+                        random_start=cfg.method != "fgsm",
+                    )
                 logits = net(xb).float()
                 loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -236,22 +281,47 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
             seen += len(yb)
             bar.update(1)
             if i % 10 == 0 or i == steps_per_epoch - 1:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss_sum / seen:.3f}",
-                                rob_acc=f"{correct / seen:.3f}" if cfg.method != "standard" else "-")
+                bar.set_postfix(
+                    epoch=epoch + 1,
+                    loss=f"{loss_sum / seen:.3f}",
+                    rob_acc=f"{correct / seen:.3f}" if cfg.method != "standard" else "-",
+                )
         loss_sum, correct, seen = _all_sum([loss_sum, correct, seen], dev)
         result.seconds += time.perf_counter() - t0
-        row = {"epoch": epoch + 1, "lr_end": learning_rate(cfg, epoch + 1), "eps": epsilon_at(cfg, epoch + 1),
-               "train_loss": loss_sum / seen, "train_acc": correct / seen, "seconds": result.seconds}
+        row = {
+            "epoch": epoch + 1,
+            "lr_end": learning_rate(cfg, epoch + 1),
+            "eps": epsilon_at(cfg, epoch + 1),
+            "train_loss": loss_sum / seen,
+            "train_acc": correct / seen,
+            "seconds": result.seconds,
+        }
         if has_val:
             gen = torch.Generator(device=dev).manual_seed(cfg.seed)
             row["val_clean_acc"] = attacks.accuracy(model, xv, yv)
-            row["val_robust_acc"] = attacks.robust_accuracy(
-                model, xv, yv, cfg.eps, steps=cfg.val_attack_steps, step_size=2.5 * cfg.eps / cfg.val_attack_steps,
-                generator=gen) if cfg.eps > 0 else row["val_clean_acc"]
+            row["val_robust_acc"] = (
+                attacks.robust_accuracy(
+                    model,
+                    xv,
+                    yv,
+                    cfg.eps,
+                    steps=cfg.val_attack_steps,
+                    step_size=2.5 * cfg.eps / cfg.val_attack_steps,
+                    generator=gen,
+                )
+                if cfg.eps > 0
+                else row["val_clean_acc"]
+            )
             if best is None or row["val_robust_acc"] > best["robust_acc"]:
-                best = {"epoch": epoch + 1, "robust_acc": row["val_robust_acc"],
-                        "model": {k: v.detach().clone() for k, v in model.state_dict().items()}} if cfg.keep_best \
+                best = (
+                    {
+                        "epoch": epoch + 1,
+                        "robust_acc": row["val_robust_acc"],
+                        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                    }
+                    if cfg.keep_best
                     else {"epoch": epoch + 1, "robust_acc": row["val_robust_acc"], "model": {}}
+                )
         result.history.append(row)
         if path is not None:
             noise_states = [noise_gen.get_state()]
@@ -260,11 +330,22 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
                 dist.all_gather_object(gathered, noise_gen.get_state())
                 noise_states = gathered
             if rank == 0:
-                save_checkpoint(path, {
-                    "format": CHECKPOINT_FORMAT, "config": asdict(cfg), "epoch": epoch + 1, "step": step,
-                    "model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "order_rng": order_gen.get_state(), "noise_rng": noise_states,
-                    "best": best, "history": result.history, "seconds": result.seconds})
+                save_checkpoint(
+                    path,
+                    {
+                        "format": CHECKPOINT_FORMAT,
+                        "config": asdict(cfg),
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "order_rng": order_gen.get_state(),
+                        "noise_rng": noise_states,
+                        "best": best,
+                        "history": result.history,
+                        "seconds": result.seconds,
+                    },
+                )
             if world > 1:
                 dist.barrier()
     bar.close()
@@ -280,30 +361,47 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, cfg: T
 AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
 
 
-def autoattack_component(name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10,
-                         square_queries: int = 5000):
+def autoattack_component(
+    name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10, square_queries: int = 5000
+):
     """One attack of AutoAttack's standard L-infinity suite (Croce & Hein 2020), built as
     ``torchattacks.AutoAttack(version="standard")`` builds it: APGD with cross-entropy, targeted
     APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (5,000 queries in
     the standard suite; ``square_queries`` can lower that), one restart each."""
     import torchattacks
 
-    kinds = {"apgd-ce": lambda: torchattacks.APGD(model, norm="Linf", eps=eps, loss="ce", n_restarts=1, seed=seed),
-             "apgd-t": lambda: torchattacks.APGDT(model, norm="Linf", eps=eps, n_classes=n_classes, n_restarts=1,
-                                                  seed=seed),
-             "fab-t": lambda: torchattacks.FAB(model, norm="Linf", eps=eps, multi_targeted=True, n_classes=n_classes,
-                                               n_restarts=1, seed=seed),
-             "square": lambda: torchattacks.Square(model, norm="Linf", eps=eps, n_queries=square_queries, n_restarts=1,
-                                                   seed=seed)}
+    kinds = {
+        "apgd-ce": lambda: torchattacks.APGD(model, norm="Linf", eps=eps, loss="ce", n_restarts=1, seed=seed),
+        "apgd-t": lambda: torchattacks.APGDT(model, norm="Linf", eps=eps, n_classes=n_classes, n_restarts=1, seed=seed),
+        "fab-t": lambda: torchattacks.FAB(
+            model, norm="Linf", eps=eps, multi_targeted=True, n_classes=n_classes, n_restarts=1, seed=seed
+        ),
+        "square": lambda: torchattacks.Square(
+            model, norm="Linf", eps=eps, n_queries=square_queries, n_restarts=1, seed=seed
+        ),
+    }
     if name not in kinds:
         raise ValueError(f"unknown AutoAttack component {name!r}; allowed: {', '.join(kinds)}")
     return kinds[name]()
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 50,
-             restarts: int = 10, step_size: float | None = None, autoattack_n: int = 0,
-             autoattack_attacks: tuple[str, ...] | list[str] = AUTOATTACK_COMPONENTS, square_queries: int = 5000,
-             seed: int = 0, batch_size: int = 500, progress: bool = False, per_image: bool = False) -> dict:
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    steps: int = 50,
+    restarts: int = 10,
+    step_size: float | None = None,
+    autoattack_n: int = 0,
+    autoattack_attacks: tuple[str, ...] | list[str] = AUTOATTACK_COMPONENTS,
+    square_queries: int = 5000,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = False,
+    per_image: bool = False,
+) -> dict:
     """Clean accuracy and PGD-``steps``-``restarts`` robust accuracy (L-infinity) on all of ``x``
     (float in [0, 1], on the model's device); then, on the first ``autoattack_n`` images, every
     component of AutoAttack in ``autoattack_attacks`` run separately on the *same* images.
@@ -323,14 +421,20 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, 
     alpha = 2.5 * eps / steps if step_size is None else step_size
     clean_ok, pgd_ok = [], []
     for i in tqdm(range(0, len(x), batch_size), desc=f"PGD-{steps}x{restarts}", disable=not progress, leave=False):
-        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
         with attacks._EvalMode(model), torch.no_grad():
             clean_ok.append(model(xb).argmax(1) == yb)
         _, fooled = attacks.pgd(model, xb, yb, eps, steps=steps, step_size=alpha, restarts=restarts, generator=gen)
         pgd_ok.append(clean_ok[-1] & ~fooled)
     clean_ok, pgd_ok = torch.cat(clean_ok), torch.cat(pgd_ok)
-    out = {"n_eval": len(x), "clean_acc": clean_ok.double().mean().item(), "pgd_steps": steps,
-           "pgd_restarts": restarts, "pgd_step_size": alpha, "pgd_acc": pgd_ok.double().mean().item()}
+    out = {
+        "n_eval": len(x),
+        "clean_acc": clean_ok.double().mean().item(),
+        "pgd_steps": steps,
+        "pgd_restarts": restarts,
+        "pgd_step_size": alpha,
+        "pgd_acc": pgd_ok.double().mean().item(),
+    }
     if autoattack_n > 0:
         names = list(autoattack_attacks)
         if not names:
@@ -342,7 +446,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, 
             attack = autoattack_component(name, model, eps, seed=seed, square_queries=square_queries)
             hits = []
             for i in range(0, len(xs), batch_size):
-                xb, yb = xs[i:i + batch_size], ys[i:i + batch_size]
+                xb, yb = xs[i : i + batch_size], ys[i : i + batch_size]
                 # project back into the eps-ball and [0, 1] (FAB can overshoot by rounding): never count a
                 # point the threat model does not allow
                 x_adv = (xb + (attack(xb, yb).detach() - xb).clamp(-eps, eps)).clamp(0, 1)
@@ -352,25 +456,36 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, 
         aa_ok = torch.stack([ok[n] for n in names]).all(0)
         worst = aa_ok & ok[pgd_name]
         suite = [f"square ({square_queries} queries)" if n == "square" else n for n in names]
-        out |= {"autoattack_n": len(xs), "autoattack_attacks": suite, "square_queries": square_queries,
-                "attack_acc": {k: v.double().mean().item() for k, v in ok.items()},
-                "autoattack_acc": aa_ok.double().mean().item(),
-                "pgd_acc_on_autoattack_subset": ok[pgd_name].double().mean().item(),
-                "clean_acc_on_autoattack_subset": clean.double().mean().item(),
-                "worst_case_acc": worst.double().mean().item(),
-                "worst_case_acc_on_autoattack_subset": worst.double().mean().item(),
-                "worst_case_attacks": [pgd_name, *suite]}
+        out |= {
+            "autoattack_n": len(xs),
+            "autoattack_attacks": suite,
+            "square_queries": square_queries,
+            "attack_acc": {k: v.double().mean().item() for k, v in ok.items()},
+            "autoattack_acc": aa_ok.double().mean().item(),
+            "pgd_acc_on_autoattack_subset": ok[pgd_name].double().mean().item(),
+            "clean_acc_on_autoattack_subset": clean.double().mean().item(),
+            "worst_case_acc": worst.double().mean().item(),
+            "worst_case_acc_on_autoattack_subset": worst.double().mean().item(),
+            "worst_case_attacks": [pgd_name, *suite],
+        }
         if per_image:
             out["per_image_ok"] = {"clean": clean, **ok}
     return out
 
 
-def accuracy_vs_eps(models: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, eps_grid, *,
-                    steps: int = 10, seed: int = 0) -> dict[str, list[float]]:
+def accuracy_vs_eps(
+    models: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, eps_grid, *, steps: int = 10, seed: int = 0
+) -> dict[str, list[float]]:
     """PGD-``steps`` robust accuracy of each model at each radius of ``eps_grid`` (same images, same seed)."""
-    return {label: [attacks.robust_accuracy(m, x, y, float(e), steps=steps,
-                                            generator=torch.Generator(device=x.device).manual_seed(seed))
-                    for e in eps_grid] for label, m in models.items()}
+    return {
+        label: [
+            attacks.robust_accuracy(
+                m, x, y, float(e), steps=steps, generator=torch.Generator(device=x.device).manual_seed(seed)
+            )
+            for e in eps_grid
+        ]
+        for label, m in models.items()
+    }
 
 
 def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float = 1.96) -> dict:
@@ -378,8 +493,9 @@ def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float
     from the paired (per-example) differences: ``diff +- z * sd(d_i) / sqrt(n)``.
     ``correct_*``: bool (n,). Returns ``diff``, ``lo``, ``hi``, ``n`` (accuracies in [0, 1])."""
     if correct_a.shape != correct_b.shape or correct_a.ndim != 1 or len(correct_a) < 2:
-        raise ValueError(f"need two bool vectors of the same length >= 2; got {tuple(correct_a.shape)} "
-                         f"and {tuple(correct_b.shape)}")
+        raise ValueError(
+            f"need two bool vectors of the same length >= 2; got {tuple(correct_a.shape)} and {tuple(correct_b.shape)}"
+        )
     d = correct_a.double() - correct_b.double()
     half = z * float(d.std(unbiased=True)) / math.sqrt(len(d))
     diff = float(d.mean())
@@ -387,9 +503,17 @@ def paired_difference(correct_a: torch.Tensor, correct_b: torch.Tensor, z: float
 
 
 # --------------------------------------------------------------------------- catastrophic overfitting
-def fast_training_runs(make_model, x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
-                       y_val: torch.Tensor, arms: dict[str, TrainConfig], seeds: int, *,
-                       progress: bool = False) -> list[dict]:
+def fast_training_runs(
+    make_model,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_val: torch.Tensor,
+    y_val: torch.Tensor,
+    arms: dict[str, TrainConfig],
+    seeds: int,
+    *,
+    progress: bool = False,
+) -> list[dict]:
     """Train one model per (arm, seed) and record held-out clean and PGD accuracy after every epoch.
 
     ``arms`` maps a label to a :class:`TrainConfig` (its ``seed`` is replaced by 0, 1, ...,
@@ -407,9 +531,14 @@ def fast_training_runs(make_model, x_train: torch.Tensor, y_train: torch.Tensor,
     for label, cfg, seed in tqdm(jobs, desc="fast adversarial training runs", disable=not progress):
         run_cfg = TrainConfig(**{**asdict(cfg), "seed": seed})
         fit = train(make_model(seed), x_train, y_train, run_cfg, x_val=x_val, y_val=y_val, progress=False)
-        rows += [{"arm": label, "seed": seed, **{k: h[k] for k in ("epoch", "train_acc", "val_clean_acc",
-                                                                  "val_robust_acc", "seconds")}}
-                 for h in fit.history]
+        rows += [
+            {
+                "arm": label,
+                "seed": seed,
+                **{k: h[k] for k in ("epoch", "train_acc", "val_clean_acc", "val_robust_acc", "seconds")},
+            }
+            for h in fit.history
+        ]
     return rows
 
 
@@ -417,18 +546,38 @@ def co_arms(eps: float, large_alpha: float = 2.0, **common) -> dict[str, TrainCo
     """The three arms of Wong et al. (2020)'s catastrophic-overfitting experiment: FGSM from
     ``delta = 0`` with step ``eps``; FGSM-RS (uniform random start) with step ``1.25 eps`` and
     with step ``large_alpha * eps``. ``common``: the other :class:`TrainConfig` fields."""
-    return {"FGSM, zero start, step eps": TrainConfig(method="fgsm", eps=eps, step_size=eps, **common),
-            "FGSM-RS, step 1.25 eps": TrainConfig(method="fgsm_rs", eps=eps, step_size=1.25 * eps, **common),
-            f"FGSM-RS, step {large_alpha:g} eps": TrainConfig(method="fgsm_rs", eps=eps, step_size=large_alpha * eps,
-                                                               **common)}
+    return {
+        "FGSM, zero start, step eps": TrainConfig(method="fgsm", eps=eps, step_size=eps, **common),
+        "FGSM-RS, step 1.25 eps": TrainConfig(method="fgsm_rs", eps=eps, step_size=1.25 * eps, **common),
+        f"FGSM-RS, step {large_alpha:g} eps": TrainConfig(
+            method="fgsm_rs", eps=eps, step_size=large_alpha * eps, **common
+        ),
+    }
 
 
-def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
-                             *, eps: float, epochs: int, seeds: int, large_alpha: float = 2.0, width: int = 8,
-                             val_size: int = 300, batch_size: int = 100, lr_max: float = 5e-3,
-                             eps_ramp_epochs: float = 0.0, cache: bool = True, progress: bool = False,
-                             make_model=None, model_name: str = "small_cnn", optimizer: str = "adam",
-                             weight_decay: float = 0.0, augment: bool = False) -> dict:
+def catastrophic_overfitting(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_val: torch.Tensor,
+    y_val: torch.Tensor,
+    *,
+    eps: float,
+    epochs: int,
+    seeds: int,
+    large_alpha: float = 2.0,
+    width: int = 8,
+    val_size: int = 300,
+    batch_size: int = 100,
+    lr_max: float = 5e-3,
+    eps_ramp_epochs: float = 0.0,
+    cache: bool = True,
+    progress: bool = False,
+    make_model=None,
+    model_name: str = "small_cnn",
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    augment: bool = False,
+) -> dict:
     """Held-out PGD-10 accuracy after every epoch of FGSM / FGSM-RS training, per arm and seed.
 
     A small CNN of width ``width`` (channels ``(width, 2 width)``, hidden ``8 width``) is trained
@@ -444,14 +593,27 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
     import hashlib
     import json
 
-    from reliable_ml.util import cachestats
-    from reliable_ml.models import nets as models
     from reliable_ml.data import cache_dir
+    from reliable_ml.models import nets as models
+    from reliable_ml.util import cachestats
 
-    settings = {"eps": eps, "epochs": epochs, "seeds": seeds, "large_alpha": large_alpha, "width": width,
-                "val_size": val_size, "batch_size": batch_size, "lr_max": lr_max, "eps_ramp_epochs": eps_ramp_epochs,
-                "n_train": len(y_train), "v": 1, "model": model_name, "optimizer": optimizer,
-                "weight_decay": weight_decay, "augment": augment}
+    settings = {
+        "eps": eps,
+        "epochs": epochs,
+        "seeds": seeds,
+        "large_alpha": large_alpha,
+        "width": width,
+        "val_size": val_size,
+        "batch_size": batch_size,
+        "lr_max": lr_max,
+        "eps_ramp_epochs": eps_ramp_epochs,
+        "n_train": len(y_train),
+        "v": 1,
+        "model": model_name,
+        "optimizer": optimizer,
+        "weight_decay": weight_decay,
+        "augment": augment,
+    }
     h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for t in (x_train, y_train, x_val[:val_size], y_val[:val_size]):
         h.update(t.contiguous().numpy().tobytes())
@@ -464,14 +626,32 @@ def catastrophic_overfitting(x_train: torch.Tensor, y_train: torch.Tensor, x_val
 
     def small_cnn(seed):
         torch.manual_seed(seed)
-        return models.small_cnn(in_channels=x_train.shape[1], image_size=image_size, channels=(width, 2 * width),
-                                hidden=8 * width)
+        return models.small_cnn(
+            in_channels=x_train.shape[1], image_size=image_size, channels=(width, 2 * width), hidden=8 * width
+        )
 
-    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr_max=lr_max, weight_decay=weight_decay,
-                  eps_ramp_epochs=eps_ramp_epochs, val_size=val_size, val_attack_steps=10, augment=augment)
+    common = dict(
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr_max=lr_max,
+        weight_decay=weight_decay,
+        eps_ramp_epochs=eps_ramp_epochs,
+        val_size=val_size,
+        val_attack_steps=10,
+        augment=augment,
+    )
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = fast_training_runs(make_model or small_cnn, x_train, y_train, x_val, y_val,
-                              co_arms(eps, large_alpha, **common), seeds, progress=progress)
+    rows = fast_training_runs(
+        make_model or small_cnn,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        co_arms(eps, large_alpha, **common),
+        seeds,
+        progress=progress,
+    )
     out = {"curves": {}, "clean": {}, "train_acc": {}}
     for r in rows:
         for key, col in (("curves", "val_robust_acc"), ("clean", "val_clean_acc"), ("train_acc", "train_acc")):
@@ -508,8 +688,13 @@ def collapse_summary(curves: dict, gained: float = GAINED) -> dict:
         verdict = "never robust" if peak < gained else "collapsed" if final <= peak / 2 else "held"
         per_seed[seed] = {"peak": peak, "peak_epoch": k + 1, "final": final, "drop": peak - final, "verdict": verdict}
     verdicts = [v["verdict"] for v in per_seed.values()]
-    return {"per_seed": per_seed, "n_collapsed": verdicts.count("collapsed"), "n_held": verdicts.count("held"),
-            "n_never": verdicts.count("never robust"), "seeds": len(verdicts)}
+    return {
+        "per_seed": per_seed,
+        "n_collapsed": verdicts.count("collapsed"),
+        "n_held": verdicts.count("held"),
+        "n_never": verdicts.count("never robust"),
+        "seeds": len(verdicts),
+    }
 
 
 # --------------------------------------------------------------------------- torchrun entry point
@@ -519,8 +704,8 @@ def main(argv: list[str] | None = None) -> None:
     Trains a small CNN on scikit-learn's digits (gloo on CPU, nccl on CUDA) and prints, per
     rank, a checksum of the final weights (equal on every rank when DDP syncs gradients).
     """
-    from reliable_ml.models import nets as models
     from reliable_ml.data import load_images
+    from reliable_ml.models import nets as models
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--tiny", action="store_true", help="a few steps on 512 digits (default: all 1,347)")
@@ -545,14 +730,26 @@ def main(argv: list[str] | None = None) -> None:
     if args.tiny:
         x, y = x[:512], y[:512]
     model = models.small_cnn(image_size=8, channels=(8, 16), hidden=32).to(dev)
-    cfg = TrainConfig(epochs=args.epochs, batch_size=64, method=args.method, eps=args.eps, attack_steps=3,
-                      optimizer="adam", lr_max=3e-3, weight_decay=0.0, val_size=0)
-    result = train(model, x, y, cfg, checkpoint=args.checkpoint, resume=args.resume,
-                   overwrite=not args.resume, progress=False)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=64,
+        method=args.method,
+        eps=args.eps,
+        attack_steps=3,
+        optimizer="adam",
+        lr_max=3e-3,
+        weight_decay=0.0,
+        val_size=0,
+    )
+    result = train(
+        model, x, y, cfg, checkpoint=args.checkpoint, resume=args.resume, overwrite=not args.resume, progress=False
+    )
     rank, world = _world()
     checksum = sum(float(p.double().sum()) for p in model.parameters())
-    print(f"rank {rank}/{world}: train_loss={result.history[-1]['train_loss']:.4f} "
-          f"weights_checksum={checksum:.10f}", flush=True)
+    print(
+        f"rank {rank}/{world}: train_loss={result.history[-1]['train_loss']:.4f} weights_checksum={checksum:.10f}",
+        flush=True,
+    )
     if distributed:
         dist.destroy_process_group()
 

@@ -30,6 +30,7 @@ field, the value and the allowed range. A field marked ``images="train"`` or ``"
 images of that split of the row's ``dataset``: it may not ask for more than :data:`SPLIT_SIZES`
 says the dataset holds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,8 +135,14 @@ def _field(allowed: Allowed, default: Any) -> Any:
     return dataclasses.field(metadata={"allowed": allowed}, **kw)
 
 
-def between(lo: float | None = None, hi: float | None = None, *, images: str | None = None,
-            optional: bool = False, default: Any = dataclasses.MISSING) -> Any:
+def between(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    images: str | None = None,
+    optional: bool = False,
+    default: Any = dataclasses.MISSING,
+) -> Any:
     """A numeric field in ``[lo, hi]`` (``None``: unbounded on that side); on a list, every element.
     ``images="train"`` / ``"test"``: also at most the images of that split of the row's dataset."""
     if images not in (None, "train", "test"):
@@ -190,8 +197,7 @@ def problems(row: Any) -> list[str]:
             most = sizes[spec.images]
             asked = max(value) if isinstance(value, (list, tuple)) else value
             if asked is not None and asked > most:
-                line = (f"{f.name} must be <= {most:,} (the {spec.images} images of {dataset}); "
-                        f"got {value!r}")
+                line = f"{f.name} must be <= {most:,} (the {spec.images} images of {dataset}); got {value!r}"
         if line:
             out.append(line)
     return out
@@ -237,16 +243,17 @@ def table(stem: str) -> dict[str, Any] | None:
         raise ValueError(f"{__name__}.{name} is not a settings table (it defines no TABLE)")
     missing = [p for p in PROFILES if p not in rows]
     if missing:
-        raise ValueError(f"settings table {name!r} has no row for profile(s) {missing}; every table needs "
-                         f"{list(PROFILES)} (None where it does not run in a profile)")
+        raise ValueError(
+            f"settings table {name!r} has no row for profile(s) {missing}; every table needs "
+            f"{list(PROFILES)} (None where it does not run in a profile)"
+        )
     return rows
 
 
 def tables() -> dict[str, dict[str, Any]]:
     """Every settings table of the package, by module name (chapters, entry points, the shared robust model)."""
     names = sorted(m.name for m in pkgutil.iter_modules(__path__))
-    found = {name: table(name) for name in names
-             if hasattr(importlib.import_module(f"{__name__}.{name}"), "TABLE")}
+    found = {name: table(name) for name in names if hasattr(importlib.import_module(f"{__name__}.{name}"), "TABLE")}
     return {name: rows for name, rows in found.items() if rows is not None}
 
 
@@ -265,8 +272,7 @@ def row(stem: str, profile: str, **overrides: Any):
     ``ValueError``) for a value out of range, naming the table, profile, field, value and range."""
     rows = table(stem)
     if rows is None:
-        raise ValueError(f"chapter {stem!r} has no settings table "
-                         f"(expected module {__name__}.{module_name(stem)})")
+        raise ValueError(f"chapter {stem!r} has no settings table (expected module {__name__}.{module_name(stem)})")
     name = module_name(stem)
     if rows.get(profile) is None:
         raise ValueError(f"unknown profile {profile!r} for {name}; allowed: {', '.join(profiles(stem))}")

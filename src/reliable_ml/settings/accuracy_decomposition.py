@@ -1,51 +1,100 @@
 """Settings of chapter 01 (accuracy decomposition), one row per profile."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reliable_ml.settings import Row, ZOO_NAME, between, text
+from reliable_ml.settings import ZOO_NAME, Row, between, text
 
 
 @dataclass(frozen=True)
 class Settings(Row):
-    zoo_name: str = text(ZOO_NAME)                # named MNIST zoo (reliable_ml.models.zoo.ZOOS) trained in section 2
-    n_train: int = between(1, 60_000)             # MNIST training digits the zoo is trained on
-    heldout_per_population: int = between(1)      # digits of held-out writers per population (employees, students)
-    n_rebuilt: int = between(1)                   # size of each rebuilt MNIST test set (digits)
-    n_draws: int = between(1)                     # independent draws of the rebuilt sets / leaderboard splits (seed
-                                                  # spread)
-    n_trials: int = between(1)                    # random repetitions of the resampling and best-of-k experiments
-    resample_max_n: int = between(100)            # largest random test-set size in the resampling check (100, 500,
-                                                  # 2000 <= this)
-    n_holdout: int = between(1)                   # holdout size of the best-of-k experiment (digits)
-    attack_n: int = between(1)                    # holdout size of the worst-case boosting attack (points)
-    n_ensembles: int = between(1)                 # majority-vote submissions added to the leaderboard
-    attack_seeds: int = between(1)                # seeds of the boosting attack and the Ladder (their spread is
-                                                  # shown)
-    ladder_eta: float = between(0, 1)             # the Ladder's step: the board moves only for gains above it
-                                                  # (fraction)
-    tied_member: str = text(ZOO_NAME)             # the architecture whose seeds make the near-tied models of best-
-                                                  # of-k
-    n_tied: int = between(2)                      # how many seeds of it are trained
-    kaggle_max_kb: int = between(0)               # medical Kaggle boards larger than this are skipped (0: none
-                                                  # skipped)
-    n_boot: int = between(1)                      # bootstrap replicates for intervals of median drops (released
-                                                  # predictions)
+    zoo_name: str = text(ZOO_NAME)  # named MNIST zoo (reliable_ml.models.zoo.ZOOS) trained in section 2
+    n_train: int = between(1, 60_000)  # MNIST training digits the zoo is trained on
+    heldout_per_population: int = between(1)  # digits of held-out writers per population (employees, students)
+    n_rebuilt: int = between(1)  # size of each rebuilt MNIST test set (digits)
+    n_draws: int = between(1)  # independent draws of the rebuilt sets / leaderboard splits (seed
+    # spread)
+    n_trials: int = between(1)  # random repetitions of the resampling and best-of-k experiments
+    resample_max_n: int = between(100)  # largest random test-set size in the resampling check (100, 500,
+    # 2000 <= this)
+    n_holdout: int = between(1)  # holdout size of the best-of-k experiment (digits)
+    attack_n: int = between(1)  # holdout size of the worst-case boosting attack (points)
+    n_ensembles: int = between(1)  # majority-vote submissions added to the leaderboard
+    attack_seeds: int = between(1)  # seeds of the boosting attack and the Ladder (their spread is
+    # shown)
+    ladder_eta: float = between(0, 1)  # the Ladder's step: the board moves only for gains above it
+    # (fraction)
+    tied_member: str = text(ZOO_NAME)  # the architecture whose seeds make the near-tied models of best-
+    # of-k
+    n_tied: int = between(2)  # how many seeds of it are trained
+    kaggle_max_kb: int = between(0)  # medical Kaggle boards larger than this are skipped (0: none
+    # skipped)
+    n_boot: int = between(1)  # bootstrap replicates for intervals of median drops (released
+    # predictions)
     public_fraction: float = between(0.01, 0.99)  # share of the test set on the public leaderboard
-    alpha: float = between(0.001, 0.5)            # intervals are (1 - alpha) intervals
+    alpha: float = between(0.001, 0.5)  # intervals are (1 - alpha) intervals
 
 
 TABLE = {
-    "smoke": Settings(zoo_name="smoke", n_train=3_000, heldout_per_population=1_500, n_rebuilt=1_000, n_draws=3,
-                      n_trials=100, resample_max_n=500, n_holdout=500, attack_n=500, n_ensembles=30,
-                      attack_seeds=2, ladder_eta=0.01, tied_member="mlp-64-e2", n_tied=4, kaggle_max_kb=100,
-                      n_boot=100, public_fraction=0.3, alpha=0.05),
-    "cpu": Settings(zoo_name="mnist-cpu", n_train=10_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=5,
-                    n_trials=1_000, resample_max_n=2_000, n_holdout=1_000, attack_n=4_000, n_ensembles=200,
-                    attack_seeds=5, ladder_eta=0.01, tied_member="mlp-128-e2", n_tied=10, kaggle_max_kb=0,
-                    n_boot=500, public_fraction=0.3, alpha=0.05),
-    "gpu": Settings(zoo_name="mnist-gpu", n_train=60_000, heldout_per_population=5_000, n_rebuilt=4_000, n_draws=10,
-                    n_trials=2_000, resample_max_n=2_000, n_holdout=1_000, attack_n=10_000, n_ensembles=300,
-                    attack_seeds=10, ladder_eta=0.01, tied_member="cnn-8-e2", n_tied=20, kaggle_max_kb=0,
-                    n_boot=2_000, public_fraction=0.3, alpha=0.05),
+    "smoke": Settings(
+        zoo_name="smoke",
+        n_train=3_000,
+        heldout_per_population=1_500,
+        n_rebuilt=1_000,
+        n_draws=3,
+        n_trials=100,
+        resample_max_n=500,
+        n_holdout=500,
+        attack_n=500,
+        n_ensembles=30,
+        attack_seeds=2,
+        ladder_eta=0.01,
+        tied_member="mlp-64-e2",
+        n_tied=4,
+        kaggle_max_kb=100,
+        n_boot=100,
+        public_fraction=0.3,
+        alpha=0.05,
+    ),
+    "cpu": Settings(
+        zoo_name="mnist-cpu",
+        n_train=10_000,
+        heldout_per_population=5_000,
+        n_rebuilt=4_000,
+        n_draws=5,
+        n_trials=1_000,
+        resample_max_n=2_000,
+        n_holdout=1_000,
+        attack_n=4_000,
+        n_ensembles=200,
+        attack_seeds=5,
+        ladder_eta=0.01,
+        tied_member="mlp-128-e2",
+        n_tied=10,
+        kaggle_max_kb=0,
+        n_boot=500,
+        public_fraction=0.3,
+        alpha=0.05,
+    ),
+    "gpu": Settings(
+        zoo_name="mnist-gpu",
+        n_train=60_000,
+        heldout_per_population=5_000,
+        n_rebuilt=4_000,
+        n_draws=10,
+        n_trials=2_000,
+        resample_max_n=2_000,
+        n_holdout=1_000,
+        attack_n=10_000,
+        n_ensembles=300,
+        attack_seeds=10,
+        ladder_eta=0.01,
+        tied_member="cnn-8-e2",
+        n_tied=20,
+        kaggle_max_kb=0,
+        n_boot=2_000,
+        public_fraction=0.3,
+        alpha=0.05,
+    ),
 }

@@ -3,6 +3,7 @@
 The chapter's robust model is the course's shared one, whose own settings table is
 :mod:`reliable_ml.settings.robust_model` (the row of the same profile).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,44 +13,86 @@ from reliable_ml.settings import Row, between, choice
 
 @dataclass(frozen=True)
 class Settings(Row):
-    dataset: str = choice("digits", "mnist")         # image set: "digits" (scikit-learn 8x8) or "mnist"; missing
-                                                     # MNIST falls back to digits
-    eps: float = between(0, 1)                       # L-infinity radius in pixel units (images in [0, 1]); the shared
-                                                     # robust model's own wins
-    standard_epochs: int = between(1)                # epochs of the undefended (standard) model
-    n_curve: int = between(1, images="test")         # test images per point of the accuracy-vs-eps curve
-    co_eps: float = between(0, 1)                    # L-infinity radius of the catastrophic-overfitting experiment
+    dataset: str = choice("digits", "mnist")  # image set: "digits" (scikit-learn 8x8) or "mnist"; missing
+    # MNIST falls back to digits
+    eps: float = between(0, 1)  # L-infinity radius in pixel units (images in [0, 1]); the shared
+    # robust model's own wins
+    standard_epochs: int = between(1)  # epochs of the undefended (standard) model
+    n_curve: int = between(1, images="test")  # test images per point of the accuracy-vs-eps curve
+    co_eps: float = between(0, 1)  # L-infinity radius of the catastrophic-overfitting experiment
     co_train_size: int = between(0, images="train")  # training images of each of its runs (0: the whole training
-                                                     # split)
-    co_epochs: int = between(1)                      # epochs of each of its runs
-    co_eps_ramp_epochs: float = between(0)           # eps grows linearly from 0 over this many epochs (as for the
-                                                     # shared robust model)
-    co_seeds: int = between(1)                       # seeds per arm
-    co_large_alpha: float = between(0)               # the third arm: FGSM-RS with this step, in units of eps (Wong et
-                                                     # al.: 2)
-    co_width: int = between(1)                       # width of its small CNN: channels (w, 2w), hidden 8w (16 is the
-                                                     # chapter's CNN; at width 8 without a ramp most runs never became
-                                                     # PGD-robust in 10 epochs on MNIST)
-    co_val_size: int = between(1, images="test")     # fixed held-out test images of its per-epoch PGD-10 check
-    tradeoff_p: float = between(0.5, 1)              # toy distribution of Tsipras et al.: P(robust feature agrees
-                                                     # with the label)
-    tradeoff_d: int = between(1)                     # number of weakly correlated (non-robust) features
-    tradeoff_eta_sqrt_d: float = between(0)          # their mean eta, as eta * sqrt(d) (3: the averaging classifier
-                                                     # is 99.9% right)
-    tradeoff_n_sim: int = between(1)                 # draws of the simulation that checks the closed forms
+    # split)
+    co_epochs: int = between(1)  # epochs of each of its runs
+    co_eps_ramp_epochs: float = between(0)  # eps grows linearly from 0 over this many epochs (as for the
+    # shared robust model)
+    co_seeds: int = between(1)  # seeds per arm
+    co_large_alpha: float = between(0)  # the third arm: FGSM-RS with this step, in units of eps (Wong et
+    # al.: 2)
+    co_width: int = between(1)  # width of its small CNN: channels (w, 2w), hidden 8w (16 is the
+    # chapter's CNN; at width 8 without a ramp most runs never became
+    # PGD-robust in 10 epochs on MNIST)
+    co_val_size: int = between(1, images="test")  # fixed held-out test images of its per-epoch PGD-10 check
+    tradeoff_p: float = between(0.5, 1)  # toy distribution of Tsipras et al.: P(robust feature agrees
+    # with the label)
+    tradeoff_d: int = between(1)  # number of weakly correlated (non-robust) features
+    tradeoff_eta_sqrt_d: float = between(0)  # their mean eta, as eta * sqrt(d) (3: the averaging classifier
+    # is 99.9% right)
+    tradeoff_n_sim: int = between(1)  # draws of the simulation that checks the closed forms
 
 
 TABLE = {
-    "smoke": Settings(dataset="digits", eps=0.1, standard_epochs=3, n_curve=200, co_eps=0.1, co_train_size=0,
-                      co_epochs=2, co_eps_ramp_epochs=1.0, co_seeds=2, co_large_alpha=2.0, co_width=4,
-                      co_val_size=100, tradeoff_p=0.95, tradeoff_d=1000, tradeoff_eta_sqrt_d=3.0,
-                      tradeoff_n_sim=20_000),
-    "cpu": Settings(dataset="mnist", eps=0.3, standard_epochs=2, n_curve=500, co_eps=0.3, co_train_size=0,
-                    co_epochs=10, co_eps_ramp_epochs=1.5, co_seeds=3, co_large_alpha=2.0, co_width=16,
-                    co_val_size=300, tradeoff_p=0.95, tradeoff_d=1000, tradeoff_eta_sqrt_d=3.0,
-                    tradeoff_n_sim=100_000),
-    "gpu": Settings(dataset="mnist", eps=0.3, standard_epochs=5, n_curve=2000, co_eps=0.3, co_train_size=0,
-                    co_epochs=15, co_eps_ramp_epochs=1.5, co_seeds=5, co_large_alpha=2.0, co_width=16,
-                    co_val_size=1000, tradeoff_p=0.95, tradeoff_d=1000, tradeoff_eta_sqrt_d=3.0,
-                    tradeoff_n_sim=1_000_000),
+    "smoke": Settings(
+        dataset="digits",
+        eps=0.1,
+        standard_epochs=3,
+        n_curve=200,
+        co_eps=0.1,
+        co_train_size=0,
+        co_epochs=2,
+        co_eps_ramp_epochs=1.0,
+        co_seeds=2,
+        co_large_alpha=2.0,
+        co_width=4,
+        co_val_size=100,
+        tradeoff_p=0.95,
+        tradeoff_d=1000,
+        tradeoff_eta_sqrt_d=3.0,
+        tradeoff_n_sim=20_000,
+    ),
+    "cpu": Settings(
+        dataset="mnist",
+        eps=0.3,
+        standard_epochs=2,
+        n_curve=500,
+        co_eps=0.3,
+        co_train_size=0,
+        co_epochs=10,
+        co_eps_ramp_epochs=1.5,
+        co_seeds=3,
+        co_large_alpha=2.0,
+        co_width=16,
+        co_val_size=300,
+        tradeoff_p=0.95,
+        tradeoff_d=1000,
+        tradeoff_eta_sqrt_d=3.0,
+        tradeoff_n_sim=100_000,
+    ),
+    "gpu": Settings(
+        dataset="mnist",
+        eps=0.3,
+        standard_epochs=5,
+        n_curve=2000,
+        co_eps=0.3,
+        co_train_size=0,
+        co_epochs=15,
+        co_eps_ramp_epochs=1.5,
+        co_seeds=5,
+        co_large_alpha=2.0,
+        co_width=16,
+        co_val_size=1000,
+        tradeoff_p=0.95,
+        tradeoff_d=1000,
+        tradeoff_eta_sqrt_d=3.0,
+        tradeoff_n_sim=1_000_000,
+    ),
 }

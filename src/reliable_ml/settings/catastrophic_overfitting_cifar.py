@@ -3,6 +3,7 @@ run by :func:`reliable_ml.experiments.robust_cifar.catastrophic_overfitting`, on
 
 PreActResNet-18 at eps = 8/255, SGD with a one-cycle learning rate, random crops and flips.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,12 +14,12 @@ from reliable_ml.settings import Row, between
 @dataclass(frozen=True)
 class Settings(Row):
     n_train: int = between(1, 50_000)  # CIFAR-10 training images (the first n of the split)
-    width: int = between(1)            # PreActResNet-18 base width (64 = the standard network)
-    epochs: int = between(1)           # epochs of each run
-    seeds: int = between(1)            # seeds per arm
+    width: int = between(1)  # PreActResNet-18 base width (64 = the standard network)
+    epochs: int = between(1)  # epochs of each run
+    seeds: int = between(1)  # seeds per arm
     val_size: int = between(1, 10_000)  # fixed held-out test images of the per-epoch PGD-10 check
     batch_size: int = between(1)
-    lr_max: float = between(0)         # peak learning rate of SGD (one-cycle)
+    lr_max: float = between(0)  # peak learning rate of SGD (one-cycle)
 
 
 TABLE = {

@@ -1,5 +1,6 @@
 """Settings of the entry point :mod:`reliable_ml.experiments.nonrobust_cifar` (chapter 10 on CIFAR-10),
 one row per profile: Ilyas et al.'s relabelled training sets."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,30 +13,57 @@ ARCHS = ("preact_resnet18", "small_cnn")
 
 @dataclass(frozen=True)
 class Settings(Row):
-    n_source: int = between(1, 50_000)                    # training images of the standard source model
-    n_relabel: int = between(1, 50_000)                   # training images relabelled (= each fresh model's set)
-    n_test: int = between(1, 10_000)                      # clean test images the fresh models are scored on
-    train: TrainConfig                                    # standard training of the source and fresh models
-    eps: float = between(0, default=0.5)                  # L2 radius of the targeted attack (pixel units); Ilyas
-                                                          # et al.: 0.5
-    steps: int = between(1, default=20)                   # PGD steps (step 2.5 eps / steps)
-    seeds: int = between(1, default=3)                    # fresh models per relabelled set
+    n_source: int = between(1, 50_000)  # training images of the standard source model
+    n_relabel: int = between(1, 50_000)  # training images relabelled (= each fresh model's set)
+    n_test: int = between(1, 10_000)  # clean test images the fresh models are scored on
+    train: TrainConfig  # standard training of the source and fresh models
+    eps: float = between(0, default=0.5)  # L2 radius of the targeted attack (pixel units); Ilyas
+    # et al.: 0.5
+    steps: int = between(1, default=20)  # PGD steps (step 2.5 eps / steps)
+    seeds: int = between(1, default=3)  # fresh models per relabelled set
     arch: str = choice(*ARCHS, default="preact_resnet18")
-    width: int = between(1, default=64)                   # PreActResNet-18 base width (64 = the standard network)
+    width: int = between(1, default=64)  # PreActResNet-18 base width (64 = the standard network)
 
 
-def _standard(epochs: int, batch_size: int, lr_max: float, optimizer: str = "sgd", augment: bool = False) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=batch_size, method="standard", eps=0.0, augment=augment,
-                       optimizer=optimizer, lr_max=lr_max, lr_schedule="onecycle",
-                       weight_decay=5e-4 if optimizer == "sgd" else 0.0, val_size=0)
+def _standard(
+    epochs: int, batch_size: int, lr_max: float, optimizer: str = "sgd", augment: bool = False
+) -> TrainConfig:
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        method="standard",
+        eps=0.0,
+        augment=augment,
+        optimizer=optimizer,
+        lr_max=lr_max,
+        lr_schedule="onecycle",
+        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
+        val_size=0,
+    )
 
 
 TABLE = {
-    "smoke": Settings(n_source=300, n_relabel=300, n_test=200, arch="preact_resnet18", width=4, steps=3, seeds=2,
-                      train=_standard(2, 64, 0.05)),
+    "smoke": Settings(
+        n_source=300,
+        n_relabel=300,
+        n_test=200,
+        arch="preact_resnet18",
+        width=4,
+        steps=3,
+        seeds=2,
+        train=_standard(2, 64, 0.05),
+    ),
     # the CIFAR-10 subset of notebook 10's cpu profile: a small CNN, about a minute of CPU time per model group
-    "cpu": Settings(n_source=5000, n_relabel=5000, n_test=2000, arch="small_cnn", eps=1.0, steps=10, seeds=3,
-                    train=_standard(6, 100, 3e-3, optimizer="adam")),
+    "cpu": Settings(
+        n_source=5000,
+        n_relabel=5000,
+        n_test=2000,
+        arch="small_cnn",
+        eps=1.0,
+        steps=10,
+        seeds=3,
+        train=_standard(6, 100, 3e-3, optimizer="adam"),
+    ),
     # 1 + 2 x 3 PreActResNet-18s of 30 epochs on 25,000 images plus 2 x 25,000 attacks of 20 steps:
     # estimated 15-25 minutes on one H100 (not yet measured on a GPU)
     "gpu": Settings(n_source=25_000, n_relabel=25_000, n_test=10_000, train=_standard(30, 512, 0.4, augment=True)),

@@ -3,6 +3,7 @@
 Wong et al.'s catastrophic-overfitting arms on CIFAR-10 have their own table,
 :mod:`reliable_ml.settings.catastrophic_overfitting_cifar`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,26 +14,67 @@ from reliable_ml.settings.training import TrainConfig
 
 @dataclass(frozen=True)
 class Settings(Row):
-    n_train: int = between(1, 50_000)             # CIFAR-10 training images (the first n of the split)
-    width: int = between(1)                       # PreActResNet-18 base width (64 = the standard network)
-    train: TrainConfig                            # the adversarial training recipe (checked by its own ranges)
-    n_eval: int = between(1, 10_000)              # test images attacked (a fixed random subset)
-    eval_steps: int = between(1)                  # PGD steps of the evaluation attack ...
-    eval_restarts: int = between(1)               # ... and its random restarts
-    autoattack_n: int = between(0, 10_000)        # of those, images AutoAttack also attacks (0: none)
-    eps: float = between(0, 1, default=8 / 255)   # L-infinity radius of the evaluation, pixel units
+    n_train: int = between(1, 50_000)  # CIFAR-10 training images (the first n of the split)
+    width: int = between(1)  # PreActResNet-18 base width (64 = the standard network)
+    train: TrainConfig  # the adversarial training recipe (checked by its own ranges)
+    n_eval: int = between(1, 10_000)  # test images attacked (a fixed random subset)
+    eval_steps: int = between(1)  # PGD steps of the evaluation attack ...
+    eval_restarts: int = between(1)  # ... and its random restarts
+    autoattack_n: int = between(0, 10_000)  # of those, images AutoAttack also attacks (0: none)
+    eps: float = between(0, 1, default=8 / 255)  # L-infinity radius of the evaluation, pixel units
 
 
 TABLE = {
-    "smoke": Settings(n_train=256, width=4, n_eval=64, eval_steps=5, eval_restarts=1, autoattack_n=0,
-                      train=TrainConfig(epochs=1, batch_size=64, method="fgsm_rs", eps=8 / 255,
-                                        augment=True, lr_max=0.05, val_size=32, val_attack_steps=2)),
-    "cpu": Settings(n_train=2000, width=16, n_eval=500, eval_steps=20, eval_restarts=1, autoattack_n=0,
-                    train=TrainConfig(epochs=5, batch_size=128, method="fgsm_rs", eps=8 / 255,
-                                      augment=True, lr_max=0.1, val_size=256)),
+    "smoke": Settings(
+        n_train=256,
+        width=4,
+        n_eval=64,
+        eval_steps=5,
+        eval_restarts=1,
+        autoattack_n=0,
+        train=TrainConfig(
+            epochs=1,
+            batch_size=64,
+            method="fgsm_rs",
+            eps=8 / 255,
+            augment=True,
+            lr_max=0.05,
+            val_size=32,
+            val_attack_steps=2,
+        ),
+    ),
+    "cpu": Settings(
+        n_train=2000,
+        width=16,
+        n_eval=500,
+        eval_steps=20,
+        eval_restarts=1,
+        autoattack_n=0,
+        train=TrainConfig(
+            epochs=5, batch_size=128, method="fgsm_rs", eps=8 / 255, augment=True, lr_max=0.1, val_size=256
+        ),
+    ),
     # ~30 epochs of PGD-5 training; budget: <= 10 minutes on one H100 (not yet measured here)
-    "gpu": Settings(n_train=50_000, width=64, n_eval=10_000, eval_steps=50, eval_restarts=10, autoattack_n=1000,
-                    train=TrainConfig(epochs=30, batch_size=256, method="pgd", attack_steps=5, eps=8 / 255,
-                                      step_size=2 / 255, augment=True, lr_max=0.2, lr_schedule="onecycle",
-                                      weight_decay=5e-4, val_size=1000, keep_best=True)),
+    "gpu": Settings(
+        n_train=50_000,
+        width=64,
+        n_eval=10_000,
+        eval_steps=50,
+        eval_restarts=10,
+        autoattack_n=1000,
+        train=TrainConfig(
+            epochs=30,
+            batch_size=256,
+            method="pgd",
+            attack_steps=5,
+            eps=8 / 255,
+            step_size=2 / 255,
+            augment=True,
+            lr_max=0.2,
+            lr_schedule="onecycle",
+            weight_decay=5e-4,
+            val_size=1000,
+            keep_best=True,
+        ),
+    ),
 }

@@ -5,6 +5,7 @@
 hold one in a field, and every field of it is checked against its range when it is built.
 Not a table: it has no ``TABLE``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,22 +23,22 @@ class TrainConfig(Row):
 
     epochs: int = between(1, default=10)
     batch_size: int = between(1, default=128)
-    method: str = choice(*METHODS, default="pgd")              # pgd | fgsm_rs | fgsm (no random start) | standard
-    eps: float = between(0, default=8 / 255)                   # L-infinity radius in pixel units ([0, 1] images)
+    method: str = choice(*METHODS, default="pgd")  # pgd | fgsm_rs | fgsm (no random start) | standard
+    eps: float = between(0, default=8 / 255)  # L-infinity radius in pixel units ([0, 1] images)
     step_size: float | None = between(0, optional=True, default=None)  # alpha; None: 2.5 eps / steps (pgd),
-                                                               # 1.25 eps (fgsm_rs), eps (fgsm)
-    attack_steps: int = between(1, default=10)                 # pgd only
-    eps_ramp_epochs: float = between(0, default=0.0)           # grow eps linearly from 0 over this many epochs
+    # 1.25 eps (fgsm_rs), eps (fgsm)
+    attack_steps: int = between(1, default=10)  # pgd only
+    eps_ramp_epochs: float = between(0, default=0.0)  # grow eps linearly from 0 over this many epochs
     optimizer: str = choice(*OPTIMIZERS, default="sgd")
     lr_max: float = between(0, default=0.2)
     lr_schedule: str = choice(*SCHEDULES, default="onecycle")  # onecycle (0 -> lr_max at 40% -> 0) |
-                                                               # piecewise (/10 at 50%, 75%)
+    # piecewise (/10 at 50%, 75%)
     momentum: float = between(0, 1, default=0.9)
     weight_decay: float = between(0, default=5e-4)
-    augment: bool = flag(default=False)                        # random crop (zero pad 4) + horizontal flip
-    val_size: int = between(0, default=512)                    # held-out examples for the per-epoch PGD check
+    augment: bool = flag(default=False)  # random crop (zero pad 4) + horizontal flip
+    val_size: int = between(0, default=512)  # held-out examples for the per-epoch PGD check
     val_attack_steps: int = between(1, default=10)
-    keep_best: bool = flag(default=False)                      # end with the epoch of best held-out robust accuracy
+    keep_best: bool = flag(default=False)  # end with the epoch of best held-out robust accuracy
     seed: int = between(0, default=0)
 
     @property

@@ -13,6 +13,7 @@ Three experiments, from benign to worst case:
 * :func:`leaderboard`: a Kaggle-style public/private split of one test set, scored for many
   submissions (Roelofs et al. 2019).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -89,8 +90,9 @@ class AttackCurve(NamedTuple):
     n_fresh: int
 
 
-def boosting_attack(n_holdout: int, queries, n_fresh: int | None = None, seed: int = 0,
-                    chunk: int = 256) -> AttackCurve:
+def boosting_attack(
+    n_holdout: int, queries, n_fresh: int | None = None, seed: int = 0, chunk: int = 256
+) -> AttackCurve:
     """The worst-case adaptive attack on a holdout of ``n_holdout`` random +-1 labels.
 
     Query classifiers are independent uniformly random +-1 labelings of the holdout and of
@@ -167,8 +169,9 @@ def leaderboard(correct, public_fraction: float = 0.3, seed: int = 0) -> tuple[p
     n_total = c.shape[1]
     n_public = int(round(public_fraction * n_total))
     if not 0 < n_public < n_total:
-        raise ValueError(f"public_fraction {public_fraction} leaves an empty public or private part of "
-                         f"{n_total} examples")
+        raise ValueError(
+            f"public_fraction {public_fraction} leaves an empty public or private part of {n_total} examples"
+        )
     rng = np.random.default_rng(seed)
     public = np.zeros(n_total, dtype=bool)
     public[rng.choice(n_total, n_public, replace=False)] = True
@@ -198,9 +201,13 @@ def selection_effect(correct, public_fraction: float = 0.3, n_splits: int = 5, s
     for i in range(n_splits):
         board, _ = leaderboard(correct, public_fraction, seed=seed + i)
         sel = team_selection(board, max(2, len(board) // 10), seed=seed + i)
-        rows.append({"split seed": seed + i,
-                     "all submissions": 100 * float((board["public"] - board["private"]).mean()),
-                     "team-selected": 100 * float((sel["public"] - sel["private"]).mean())})
+        rows.append(
+            {
+                "split seed": seed + i,
+                "all submissions": 100 * float((board["public"] - board["private"]).mean()),
+                "team-selected": 100 * float((sel["public"] - sel["private"]).mean()),
+            }
+        )
     return pd.DataFrame(rows).set_index("split seed")
 
 
@@ -216,8 +223,11 @@ def plot_best_of_k(frames: dict, title: str, source: str, n_trials: int):
         mean, se = 100 * frame.mean(), 100 * frame.std() / np.sqrt(len(frame))
         ax.errorbar(frame.columns, mean, yerr=1.96 * se, fmt=style, ms=4, capsize=2, label=label)
     ax.axhline(0, color="0.4", lw=1)
-    ax.set(xlabel="number of models compared on the holdout, k",
-           ylabel="optimism: holdout - fresh accuracy (points)", title=title)
+    ax.set(
+        xlabel="number of models compared on the holdout, k",
+        ylabel="optimism: holdout - fresh accuracy (points)",
+        title=title,
+    )
     ax.legend()
     source_caption(fig, source, f"{n_trials:,} random splits per k; bars: 95% interval of the mean")
     return fig
@@ -233,11 +243,16 @@ def plot_boosting(curve: AttackCurve, band: tuple[float, float], level: str):
     ax.plot(curve.queries, 100 * curve.holdout_acc, "o-", label=f"holdout (n = {curve.n_holdout:,})")
     ax.plot(curve.queries, 100 * curve.fresh_acc, "s-", label=f"fresh points (n = {curve.n_fresh:,})")
     ax.axhspan(100 * band[0], 100 * band[1], color="0.5", alpha=0.2, label=f"{level} sampling interval at 50%")
-    ax.set(xscale="log", xlabel="number of adaptive queries q", ylabel="accuracy of the majority vote (%)",
-           title="Worst-case adaptive attack on a holdout of random labels")
+    ax.set(
+        xscale="log",
+        xlabel="number of adaptive queries q",
+        ylabel="accuracy of the majority vote (%)",
+        title="Worst-case adaptive attack on a holdout of random labels",
+    )
     ax.legend()
-    source_caption(fig, "simulation: random +-1 labels and random classifiers",
-                   "after Blum & Hardt 2015 and Dwork et al. 2015")
+    source_caption(
+        fig, "simulation: random +-1 labels and random classifiers", "after Blum & Hardt 2015 and Dwork et al. 2015"
+    )
     return fig
 
 
@@ -249,12 +264,20 @@ def plot_leaderboard(board: pd.DataFrame, selected: pd.DataFrame, public_mask: n
 
     fig, ax = plt.subplots()
     ax.scatter(100 * board["public"], 100 * board["private"], s=8, alpha=0.5, label="all submissions")
-    ax.scatter(100 * selected["public"], 100 * selected["private"], s=25, marker="*", color="C3",
-               label="each team's best public")
+    ax.scatter(
+        100 * selected["public"],
+        100 * selected["private"],
+        s=25,
+        marker="*",
+        color="C3",
+        label="each team's best public",
+    )
     identity_line(ax)
-    ax.set(xlabel=f"public leaderboard accuracy (%, n = {int(public_mask.sum()):,})",
-           ylabel=f"private leaderboard accuracy (%, n = {int((~public_mask).sum()):,})",
-           title=f"Public vs private scores of {len(board)} zoo submissions")
+    ax.set(
+        xlabel=f"public leaderboard accuracy (%, n = {int(public_mask.sum()):,})",
+        ylabel=f"private leaderboard accuracy (%, n = {int((~public_mask).sum()):,})",
+        title=f"Public vs private scores of {len(board)} zoo submissions",
+    )
     ax.legend(loc="upper left")
     source_caption(fig, source, "submissions: zoo members and majority votes of random members")
     return fig
@@ -271,15 +294,26 @@ def selection_numbers(effect: pd.DataFrame, alpha: float = 0.05) -> dict:
     half = float(st.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
     lo, hi = float(diff.mean()) - half, float(diff.mean()) + half
     signs = set(np.sign(diff.round(6)))
-    return {"lb_sel": float(effect["team-selected"].mean()), "lb_sel_sd": float(effect["team-selected"].std(ddof=1)),
-            "lb_sel_min": float(effect["team-selected"].min()), "lb_sel_max": float(effect["team-selected"].max()),
-            "lb_all": float(effect["all submissions"].mean()), "lb_effect": float(diff.mean()), "lb_effect_sd": sd,
-            "lb_effect_lo": lo, "lb_effect_hi": hi, "lb_splits": n,
-            "lb_sign": "changes from split to split" if len(signs - {0.0}) > 1 else "is the same on every split",
-            "lb_verdict": ("contains zero: choosing by the public score did not measurably inflate it"
-                           if lo <= 0 <= hi else
-                           "excludes zero: choosing by the public score inflated it by about that much"
-                           if lo > 0 else "excludes zero, with the selected submissions doing *better* in private")}
+    return {
+        "lb_sel": float(effect["team-selected"].mean()),
+        "lb_sel_sd": float(effect["team-selected"].std(ddof=1)),
+        "lb_sel_min": float(effect["team-selected"].min()),
+        "lb_sel_max": float(effect["team-selected"].max()),
+        "lb_all": float(effect["all submissions"].mean()),
+        "lb_effect": float(diff.mean()),
+        "lb_effect_sd": sd,
+        "lb_effect_lo": lo,
+        "lb_effect_hi": hi,
+        "lb_splits": n,
+        "lb_sign": "changes from split to split" if len(signs - {0.0}) > 1 else "is the same on every split",
+        "lb_verdict": (
+            "contains zero: choosing by the public score did not measurably inflate it"
+            if lo <= 0 <= hi
+            else "excludes zero: choosing by the public score inflated it by about that much"
+            if lo > 0
+            else "excludes zero, with the selected submissions doing *better* in private"
+        ),
+    }
 
 
 # ----------------------------------------------------------------------------- adaptive attack and the Ladder
@@ -388,12 +422,17 @@ def board_summary(scores: pd.DataFrame, higher_is_better: bool, top: int = 10) -
     best_private = (sign * scores["private"]).rank(ascending=False, method="min")
     ordered = np.sort(sign * scores["private"].to_numpy())[::-1]
     leader = int(np.argmax(sign * scores["public"].to_numpy()))
-    return {"teams": int(len(scores)), "spearman": round(float(spearmanr(scores["public"], scores["private"])[0]), 4),
-            "median_public_minus_private": round(float(shift.median()), 5),
-            "median_optimism": round(float(sign * shift.median()), 5),
-            "shift_5_95": [round(float(v), 5) for v in np.percentile(sign * shift, [5, 95])],
-            "top_spread": round(float(ordered[0] - ordered[min(top, len(ordered)) - 1]), 5), "top": min(top, len(ordered)),
-            "winner_private_rank": int(best_private.iloc[leader]), "higher_is_better": bool(higher_is_better)}
+    return {
+        "teams": int(len(scores)),
+        "spearman": round(float(spearmanr(scores["public"], scores["private"])[0]), 4),
+        "median_public_minus_private": round(float(shift.median()), 5),
+        "median_optimism": round(float(sign * shift.median()), 5),
+        "shift_5_95": [round(float(v), 5) for v in np.percentile(sign * shift, [5, 95])],
+        "top_spread": round(float(ordered[0] - ordered[min(top, len(ordered)) - 1]), 5),
+        "top": min(top, len(ordered)),
+        "winner_private_rank": int(best_private.iloc[leader]),
+        "higher_is_better": bool(higher_is_better),
+    }
 
 
 def plot_attack(curves: pd.DataFrame, halfwidth: float, level: str):
@@ -405,19 +444,28 @@ def plot_attack(curves: pd.DataFrame, halfwidth: float, level: str):
 
     by_q = curves.groupby(level="queries")
     fig, ax = plt.subplots()
-    for col, label, style in (("holdout_optimism", "open board: holdout score", "o-"),
-                              ("fresh_optimism", "open board: fresh points", "s-"),
-                              ("ladder_holdout_optimism", "Ladder: score it shows", "^-")):
+    for col, label, style in (
+        ("holdout_optimism", "open board: holdout score", "o-"),
+        ("fresh_optimism", "open board: fresh points", "s-"),
+        ("ladder_holdout_optimism", "Ladder: score it shows", "^-"),
+    ):
         mean = by_q[col].mean()
-        line, = ax.plot(mean.index, mean, style, ms=4, label=label)
+        (line,) = ax.plot(mean.index, mean, style, ms=4, label=label)
         ax.fill_between(mean.index, by_q[col].min(), by_q[col].max(), color=line.get_color(), alpha=0.2)
     ax.axhspan(-100 * halfwidth, 100 * halfwidth, color="0.5", alpha=0.15, label=f"{level} sampling interval")
     n_seeds = curves.index.get_level_values("seed").nunique()
-    ax.set(xscale="log", xlabel="number of adaptive queries q",
-           ylabel="optimism: score - true accuracy (points)", title="Boosting attack on a holdout of random labels")
+    ax.set(
+        xscale="log",
+        xlabel="number of adaptive queries q",
+        ylabel="optimism: score - true accuracy (points)",
+        title="Boosting attack on a holdout of random labels",
+    )
     ax.legend()
-    source_caption(fig, "simulation: random +-1 labels and random classifiers (after Blum & Hardt 2015)",
-                   f"lines: mean over {n_seeds} seeds; bands: min to max over seeds")
+    source_caption(
+        fig,
+        "simulation: random +-1 labels and random classifiers (after Blum & Hardt 2015)",
+        f"lines: mean over {n_seeds} seeds; bands: min to max over seeds",
+    )
     return fig
 
 
@@ -436,16 +484,31 @@ def plot_kaggle(summary: pd.DataFrame, source: str):
     ax.axvline(0, color="0.3", lw=1)
     for x in (-1, 1):
         ax.axvline(x, color="0.5", lw=1, ls="--")
-    ax.set_yticks(range(len(s)), [f"{n} (rho {r:.2f}, n = {t})" for n, r, t in zip(s.index, s["spearman"], s["teams"])],
-                  fontsize=8)
-    ax.set(xlabel="median public - private shift / spread of the top private scores\n(> 0: public board flattered)",
-           title="Medical Kaggle competitions: shift vs the top teams' spread")
+    ax.set_yticks(
+        range(len(s)),
+        [f"{n} (rho {r:.2f}, n = {t})" for n, r, t in zip(s.index, s["spearman"], s["teams"])],
+        fontsize=8,
+    )
+    ax.set(
+        xlabel="median public - private shift / spread of the top private scores\n(> 0: public board flattered)",
+        title="Medical Kaggle competitions: shift vs the top teams' spread",
+    )
     source_caption(fig, source, "teams with >= 2 entries on both boards, public score > 0 (plot_kaggle.py's rule)")
     return fig
 
 
-KAGGLE_NUMBERS = ("kg_n", "kg_flattered", "kg_small", "kg_rho_med", "kg_rho_min", "kg_rho_max", "kg_leader_top3",
-                  "kg_leader_med", "kg_teams_min", "kg_teams_max")
+KAGGLE_NUMBERS = (
+    "kg_n",
+    "kg_flattered",
+    "kg_small",
+    "kg_rho_med",
+    "kg_rho_min",
+    "kg_rho_max",
+    "kg_leader_top3",
+    "kg_leader_med",
+    "kg_teams_min",
+    "kg_teams_max",
+)
 
 
 def kaggle_numbers(summary: pd.DataFrame | None) -> tuple[dict | None, dict | None, dict]:
@@ -458,20 +521,50 @@ def kaggle_numbers(summary: pd.DataFrame | None) -> tuple[dict | None, dict | No
     rho, rank = summary["spearman"].astype(float), summary["winner_private_rank"].astype(float)
     flattered, small = opt > 0, opt.abs() < spread
     share = float(flattered.mean())
-    per = {n: {k: r[k] for k in ("metric", "teams", "spearman", "median_public_minus_private", "winner_private_rank",
-                                 "median_optimism", "top_spread", "shift_5_95", "higher_is_better")}
-           for n, r in summary.iterrows()}
-    overall = {"competitions": int(len(summary)), "share_public_flattered_pct": round(100 * share, 1),
-               "share_shift_below_top_spread_pct": round(100 * float(small.mean()), 1),
-               "median_spearman": round(float(rho.median()), 4), "leader_private_rank_median": float(rank.median()),
-               "note": "a few medical-imaging competitions (Varoquaux & Cheplygina 2022), not Roelofs et al.'s 112"}
-    words = ("the direction of the shift changes from competition to competition, which is not what "
-             "systematically overfitted public boards would give" if 0.25 <= share <= 0.75 else
-             "most public boards flattered their teams, as overfitted boards would" if share > 0.75 else
-             "most public boards were *harder* than the private ones")
-    numbers = {"kg_n": len(summary), "kg_flattered": int(flattered.sum()), "kg_small": int(small.sum()),
-               "kg_rho_med": float(rho.median()), "kg_rho_min": float(rho.min()), "kg_rho_max": float(rho.max()),
-               "kg_leader_top3": int((rank <= 3).sum()), "kg_leader_med": float(rank.median()),
-               "kg_teams_min": int(summary["teams"].min()), "kg_teams_max": int(summary["teams"].max()),
-               "kg_sign_words": words}
+    per = {
+        n: {
+            k: r[k]
+            for k in (
+                "metric",
+                "teams",
+                "spearman",
+                "median_public_minus_private",
+                "winner_private_rank",
+                "median_optimism",
+                "top_spread",
+                "shift_5_95",
+                "higher_is_better",
+            )
+        }
+        for n, r in summary.iterrows()
+    }
+    overall = {
+        "competitions": int(len(summary)),
+        "share_public_flattered_pct": round(100 * share, 1),
+        "share_shift_below_top_spread_pct": round(100 * float(small.mean()), 1),
+        "median_spearman": round(float(rho.median()), 4),
+        "leader_private_rank_median": float(rank.median()),
+        "note": "a few medical-imaging competitions (Varoquaux & Cheplygina 2022), not Roelofs et al.'s 112",
+    }
+    words = (
+        "the direction of the shift changes from competition to competition, which is not what "
+        "systematically overfitted public boards would give"
+        if 0.25 <= share <= 0.75
+        else "most public boards flattered their teams, as overfitted boards would"
+        if share > 0.75
+        else "most public boards were *harder* than the private ones"
+    )
+    numbers = {
+        "kg_n": len(summary),
+        "kg_flattered": int(flattered.sum()),
+        "kg_small": int(small.sum()),
+        "kg_rho_med": float(rho.median()),
+        "kg_rho_min": float(rho.min()),
+        "kg_rho_max": float(rho.max()),
+        "kg_leader_top3": int((rank <= 3).sum()),
+        "kg_leader_med": float(rank.median()),
+        "kg_teams_min": int(summary["teams"].min()),
+        "kg_teams_max": int(summary["teams"].max()),
+        "kg_sign_words": words,
+    }
     return per, overall, numbers

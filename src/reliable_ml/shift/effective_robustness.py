@@ -16,11 +16,13 @@ the testbed's models (standard / robustness intervention / more data / self-supe
 the fit and effective-robustness computations. Accuracies in frames are percentages, as in
 the testbed CSV; :mod:`reliable_ml.stats` works in fractions.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,9 +51,22 @@ class Shift:
 
 # The 15 ImageNet-C corruptions of Hendrycks & Dietterich (2019), and the 4 extra ones.
 IMAGENET_C_CORRUPTIONS: tuple[str, ...] = (
-    "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
-    "zoom_blur", "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate",
-    "jpeg_compression")
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "defocus_blur",
+    "glass_blur",
+    "motion_blur",
+    "zoom_blur",
+    "snow",
+    "frost",
+    "fog",
+    "brightness",
+    "contrast",
+    "elastic_transform",
+    "pixelate",
+    "jpeg_compression",
+)
 IMAGENET_C_EXTRA: tuple[str, ...] = ("gaussian_blur", "saturate", "spatter", "speckle_noise")
 SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
 
@@ -63,36 +78,78 @@ def _imagenet_c_cols(corruptions: Iterable[str]) -> tuple[str, ...]:
 
 def _build_registry() -> dict[str, Shift]:
     shifts = [
-        Shift("imagenetv2-matched-frequency", "ImageNetV2 MatchedFrequency", "natural", "val",
-              ("imagenetv2-matched-frequency-format-val",)),
-        Shift("imagenetv2-threshold0.7", "ImageNetV2 Threshold0.7", "natural", "val",
-              ("imagenetv2-threshold-0.7-format-val",)),
-        Shift("imagenetv2-top-images", "ImageNetV2 TopImages", "natural", "val",
-              ("imagenetv2-top-images-format-val",)),
+        Shift(
+            "imagenetv2-matched-frequency",
+            "ImageNetV2 MatchedFrequency",
+            "natural",
+            "val",
+            ("imagenetv2-matched-frequency-format-val",),
+        ),
+        Shift(
+            "imagenetv2-threshold0.7",
+            "ImageNetV2 Threshold0.7",
+            "natural",
+            "val",
+            ("imagenetv2-threshold-0.7-format-val",),
+        ),
+        Shift("imagenetv2-top-images", "ImageNetV2 TopImages", "natural", "val", ("imagenetv2-top-images-format-val",)),
         Shift("imagenet-sketch", "ImageNet-Sketch", "natural", "val", ("imagenet-sketch",)),
-        Shift("imagenet-r", "ImageNet-R (200 classes)", "natural", "val-on-imagenet-r-classes",
-              ("imagenet-r",)),
-        Shift("objectnet", "ObjectNet (113 classes)", "natural", "val-on-objectnet-classes",
-              ("objectnet-1.0-beta",)),
-        Shift("imagenet-a", "ImageNet-A (200 classes)", "natural", "val-on-imagenet-a-classes",
-              ("imagenet-a",)),
-        Shift("imagenet-vid-robust", "ImageNet-Vid-Robust (anchor frames)", "natural",
-              "val-on-vid-robust-classes", ("imagenet-vid-robust_pm0",)),
-        Shift("ytbb-robust", "YTBB-Robust (anchor frames)", "natural",
-              "val-on-ytbb-robust-classes", ("ytbb-robust_pm0",)),
-        Shift("imagenet-vid-robust-pm10", "ImageNet-Vid-Robust (worst of +-10 frames)",
-              "consistency", "val-on-vid-robust-classes", ("imagenet-vid-robust_pm10",)),
-        Shift("ytbb-robust-pm10", "YTBB-Robust (worst of +-10 frames)", "consistency",
-              "val-on-ytbb-robust-classes", ("ytbb-robust_pm10",)),
-        Shift("imagenet-c", "ImageNet-C (15 corruptions x 5 severities)", "synthetic", "val",
-              _imagenet_c_cols(IMAGENET_C_CORRUPTIONS)),
-        *[Shift(f"imagenet-c.{c}", f"ImageNet-C {c.replace('_', ' ')} (5 severities)", "synthetic",
-                "val", _imagenet_c_cols([c])) for c in IMAGENET_C_CORRUPTIONS + IMAGENET_C_EXTRA],
+        Shift("imagenet-r", "ImageNet-R (200 classes)", "natural", "val-on-imagenet-r-classes", ("imagenet-r",)),
+        Shift("objectnet", "ObjectNet (113 classes)", "natural", "val-on-objectnet-classes", ("objectnet-1.0-beta",)),
+        Shift("imagenet-a", "ImageNet-A (200 classes)", "natural", "val-on-imagenet-a-classes", ("imagenet-a",)),
+        Shift(
+            "imagenet-vid-robust",
+            "ImageNet-Vid-Robust (anchor frames)",
+            "natural",
+            "val-on-vid-robust-classes",
+            ("imagenet-vid-robust_pm0",),
+        ),
+        Shift(
+            "ytbb-robust", "YTBB-Robust (anchor frames)", "natural", "val-on-ytbb-robust-classes", ("ytbb-robust_pm0",)
+        ),
+        Shift(
+            "imagenet-vid-robust-pm10",
+            "ImageNet-Vid-Robust (worst of +-10 frames)",
+            "consistency",
+            "val-on-vid-robust-classes",
+            ("imagenet-vid-robust_pm10",),
+        ),
+        Shift(
+            "ytbb-robust-pm10",
+            "YTBB-Robust (worst of +-10 frames)",
+            "consistency",
+            "val-on-ytbb-robust-classes",
+            ("ytbb-robust_pm10",),
+        ),
+        Shift(
+            "imagenet-c",
+            "ImageNet-C (15 corruptions x 5 severities)",
+            "synthetic",
+            "val",
+            _imagenet_c_cols(IMAGENET_C_CORRUPTIONS),
+        ),
+        *[
+            Shift(
+                f"imagenet-c.{c}",
+                f"ImageNet-C {c.replace('_', ' ')} (5 severities)",
+                "synthetic",
+                "val",
+                _imagenet_c_cols([c]),
+            )
+            for c in IMAGENET_C_CORRUPTIONS + IMAGENET_C_EXTRA
+        ],
         Shift("stylized-imagenet", "Stylized ImageNet", "synthetic", "val", ("stylized_imagenet",)),
         Shift("greyscale", "Greyscale ImageNet", "synthetic", "val", ("greyscale",)),
-        *[Shift(f"pgd.{norm}.eps{eps}", f"PGD {norm.replace('linf', 'Linf').replace('l2', 'L2')} "
-                f"(testbed setting eps{eps})", "adversarial", "val", (f"pgd.{norm}.eps{eps}",))
-          for norm, eps in (("linf", "0.5"), ("linf", "2"), ("l2", "0.1"), ("l2", "0.5"))],
+        *[
+            Shift(
+                f"pgd.{norm}.eps{eps}",
+                f"PGD {norm.replace('linf', 'Linf').replace('l2', 'L2')} (testbed setting eps{eps})",
+                "adversarial",
+                "val",
+                (f"pgd.{norm}.eps{eps}",),
+            )
+            for norm, eps in (("linf", "0.5"), ("linf", "2"), ("l2", "0.1"), ("l2", "0.5"))
+        ],
     ]
     return {s.name: s for s in shifts}
 
@@ -133,34 +190,71 @@ class GroupRule(NamedTuple):
 # crop/flip augmentation), which includes the low-accuracy baselines added for Miller et al.
 # (2021): early-stopped ResNets, subsampled training sets, least squares and random forests.
 GROUP_RULES: tuple[GroupRule, ...] = (
-    GroupRule(r"randomized_smoothing_noise_0\.00$", "standard", "baseline",
-              "randomized-smoothing code with noise 0: ordinary training"),
-    GroupRule(r"^instagram-|^FixResNeXt101_32x48d", "more data", "Instagram",
-              "pre-trained on ~1B Instagram images (weakly supervised by hashtags)"),
-    GroupRule(r"_swsl$|_ssl$", "more data", "YFCC100M / Instagram",
-              "semi-(weakly) supervised pre-training on YFCC100M or 1B Instagram images"),
-    GroupRule(r"^BiT-M-|imagenet21k|imagenet11k", "more data", "ImageNet-21k",
-              "pre-trained on the full ImageNet-21k (11-14M images)"),
-    GroupRule(r"^vit_(base|large)_", "more data", "ImageNet-21k",
-              "ViT-B/L checkpoints are pre-trained on ImageNet-21k (ViT-S/16 is ImageNet-1k only)"),
-    GroupRule(r"jft|noisystudent", "more data", "JFT-300M",
-              "JFT-300M, labelled or (Noisy Student) pseudo-labelled"),
+    GroupRule(
+        r"randomized_smoothing_noise_0\.00$",
+        "standard",
+        "baseline",
+        "randomized-smoothing code with noise 0: ordinary training",
+    ),
+    GroupRule(
+        r"^instagram-|^FixResNeXt101_32x48d",
+        "more data",
+        "Instagram",
+        "pre-trained on ~1B Instagram images (weakly supervised by hashtags)",
+    ),
+    GroupRule(
+        r"_swsl$|_ssl$",
+        "more data",
+        "YFCC100M / Instagram",
+        "semi-(weakly) supervised pre-training on YFCC100M or 1B Instagram images",
+    ),
+    GroupRule(
+        r"^BiT-M-|imagenet21k|imagenet11k",
+        "more data",
+        "ImageNet-21k",
+        "pre-trained on the full ImageNet-21k (11-14M images)",
+    ),
+    GroupRule(
+        r"^vit_(base|large)_",
+        "more data",
+        "ImageNet-21k",
+        "ViT-B/L checkpoints are pre-trained on ImageNet-21k (ViT-S/16 is ImageNet-1k only)",
+    ),
+    GroupRule(r"jft|noisystudent", "more data", "JFT-300M", "JFT-300M, labelled or (Noisy Student) pseudo-labelled"),
     GroupRule(r"tencent-ml-images", "more data", "ML-Images", "pre-trained on Tencent ML-Images (~18M)"),
     GroupRule(r"clip", "more data", "CLIP", "zero-shot CLIP, 400M image-text pairs"),
-    GroupRule(r"simclr|swav|simsiam|vtab", "self-supervised (ImageNet only)", "self-supervised",
-              "self- or semi-supervised on ImageNet-1k (SimCLRv2, SwAV, SimSiam, VTAB rotation/exemplar)"),
-    GroupRule(r"adv|_robust$|denoise", "robustness intervention", "adversarial training",
-              "adversarial training (PGD, free, feature denoising, AdvProp)"),
-    GroupRule(r"smoothing", "robustness intervention", "noise / smoothing",
-              "Gaussian-noise training for randomized smoothing (incl. SmoothAdv)"),
-    GroupRule(r"augmix|deepaugment|_SIN|_with_.+_aws$|rotation", "robustness intervention",
-              "robustness augmentation",
-              "augmentation aimed at robustness: AugMix, DeepAugment, Stylized-ImageNet, "
-              "ImageNet-C-style corruptions, rotations"),
-    GroupRule(r"(?i)cutmix|mixup|cutout|autoaug|randaug", "robustness intervention", "generic augmentation",
-              "augmentation beyond crop/flip: CutMix, Mixup, Cutout, AutoAugment, RandAugment"),
-    GroupRule(r"_lpf\d$", "robustness intervention", "anti-aliasing",
-              "anti-aliased (low-pass filtered) downsampling"),
+    GroupRule(
+        r"simclr|swav|simsiam|vtab",
+        "self-supervised (ImageNet only)",
+        "self-supervised",
+        "self- or semi-supervised on ImageNet-1k (SimCLRv2, SwAV, SimSiam, VTAB rotation/exemplar)",
+    ),
+    GroupRule(
+        r"adv|_robust$|denoise",
+        "robustness intervention",
+        "adversarial training",
+        "adversarial training (PGD, free, feature denoising, AdvProp)",
+    ),
+    GroupRule(
+        r"smoothing",
+        "robustness intervention",
+        "noise / smoothing",
+        "Gaussian-noise training for randomized smoothing (incl. SmoothAdv)",
+    ),
+    GroupRule(
+        r"augmix|deepaugment|_SIN|_with_.+_aws$|rotation",
+        "robustness intervention",
+        "robustness augmentation",
+        "augmentation aimed at robustness: AugMix, DeepAugment, Stylized-ImageNet, "
+        "ImageNet-C-style corruptions, rotations",
+    ),
+    GroupRule(
+        r"(?i)cutmix|mixup|cutout|autoaug|randaug",
+        "robustness intervention",
+        "generic augmentation",
+        "augmentation beyond crop/flip: CutMix, Mixup, Cutout, AutoAugment, RandAugment",
+    ),
+    GroupRule(r"_lpf\d$", "robustness intervention", "anti-aliasing", "anti-aliased (low-pass filtered) downsampling"),
 )
 
 
@@ -177,10 +271,14 @@ def model_group(name: str) -> GroupRule:
 def group_models(names: Iterable[str]) -> pd.DataFrame:
     """One row per model name: ``group``, ``kind``, ``rule`` (the matching pattern)."""
     rows = {n: model_group(n) for n in names}
-    return pd.DataFrame({"group": {n: r.group for n, r in rows.items()},
-                         "kind": {n: r.kind for n, r in rows.items()},
-                         "rule": {n: r.pattern or "(default)" for n, r in rows.items()}},
-                        columns=["group", "kind", "rule"])
+    return pd.DataFrame(
+        {
+            "group": {n: r.group for n, r in rows.items()},
+            "kind": {n: r.kind for n, r in rows.items()},
+            "rule": {n: r.pattern or "(default)" for n, r in rows.items()},
+        },
+        columns=["group", "kind", "rule"],
+    )
 
 
 # ----------------------------------------------------------------------------- points and fits
@@ -202,15 +300,17 @@ def shift_points(frame: pd.DataFrame, shift: str | Shift) -> pd.DataFrame:
     if missing:
         raise ValueError(f"shift {spec.name!r} needs testbed columns {missing} that the table lacks")
     y_all = table[list(spec.y_cols)].apply(pd.to_numeric, errors="coerce")
-    points = pd.DataFrame({"x": pd.to_numeric(table[spec.x_col], errors="coerce"),
-                           "y": y_all.mean(axis=1, skipna=False)})
+    points = pd.DataFrame(
+        {"x": pd.to_numeric(table[spec.x_col], errors="coerce"), "y": y_all.mean(axis=1, skipna=False)}
+    )
     points = points[np.isfinite(points["x"]) & np.isfinite(points["y"])]
     points.index.name = "model"
     return points.join(group_models(points.index))
 
 
-def fit_selection(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",),
-                  fit_min_x: float = 0.0) -> pd.DataFrame:
+def fit_selection(
+    points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",), fit_min_x: float = 0.0
+) -> pd.DataFrame:
     """The rows a line is fitted to: models in ``fit_groups`` with ``x >= fit_min_x`` (%)."""
     fit_groups = tuple(fit_groups)
     unknown = [g for g in fit_groups if g not in GROUPS]
@@ -221,16 +321,16 @@ def fit_selection(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",
     return points[points["group"].isin(fit_groups) & (points["x"] >= fit_min_x)]
 
 
-def fit_points(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",),
-               fit_min_x: float = 0.0) -> LineFit:
+def fit_points(points: pd.DataFrame, fit_groups: Iterable[str] = ("standard",), fit_min_x: float = 0.0) -> LineFit:
     """Probit line ``probit(y/100) = slope * probit(x/100) + intercept`` over ``fit_groups``.
 
     Only models with in-distribution accuracy ``x >= fit_min_x`` (%) enter the fit.
     """
     sel = fit_selection(points, fit_groups, fit_min_x)
     if len(sel) < 3:
-        raise ValueError(f"need at least 3 models in groups {tuple(fit_groups)} with x >= {fit_min_x}% "
-                         f"to fit a line; got {len(sel)}")
+        raise ValueError(
+            f"need at least 3 models in groups {tuple(fit_groups)} with x >= {fit_min_x}% to fit a line; got {len(sel)}"
+        )
     return probit_linear_fit(sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100)
 
 
@@ -240,8 +340,9 @@ def effective_robustness_points(points: pd.DataFrame, fit: LineFit) -> pd.Series
     return pd.Series(points["y"].to_numpy() - predicted, index=points.index, name="effective_robustness")
 
 
-def fit_shift(frame: pd.DataFrame, shift: str | Shift, fit_groups: Iterable[str] = ("standard",),
-              fit_min_x: float = 0.0) -> LineFit:
+def fit_shift(
+    frame: pd.DataFrame, shift: str | Shift, fit_groups: Iterable[str] = ("standard",), fit_min_x: float = 0.0
+) -> LineFit:
     """Fit the probit-scaled line of shifted vs in-distribution accuracy over standard models."""
     return fit_points(shift_points(frame, shift), fit_groups, fit_min_x)
 
@@ -267,9 +368,16 @@ class ShiftAnalysis(NamedTuple):
     band: tuple[np.ndarray, np.ndarray]
 
 
-def analyze_points(points: pd.DataFrame, shift: Shift, *, n_boot: int = 1000, level: float = 0.95,
-                   seed: int = 0, fit_groups: Iterable[str] = ("standard",),
-                   fit_min_x: float = 0.0) -> ShiftAnalysis:
+def analyze_points(
+    points: pd.DataFrame,
+    shift: Shift,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    fit_groups: Iterable[str] = ("standard",),
+    fit_min_x: float = 0.0,
+) -> ShiftAnalysis:
     """Fit, effective robustness and a pointwise bootstrap band (over the fit models) on a grid.
 
     ``points`` gains ``predicted`` (%) and ``er`` (points) columns. The grid spans the x range
@@ -284,8 +392,9 @@ def analyze_points(points: pd.DataFrame, shift: Shift, *, n_boot: int = 1000, le
     sel = fit_selection(points, fit_groups, fit_min_x)
     lo, hi = points["x"].min() / 100, points["x"].max() / 100
     grid = np.linspace(max(lo, 1e-4), min(hi, 1 - 1e-4), 60)
-    band = bootstrap_band(sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100, grid,
-                          n_boot=n_boot, level=level, seed=seed)
+    band = bootstrap_band(
+        sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100, grid, n_boot=n_boot, level=level, seed=seed
+    )
     return ShiftAnalysis(shift, points, fit, grid, band)
 
 
@@ -304,8 +413,16 @@ GROUP_STYLE: dict[str, dict] = {
 }
 
 
-def plot_shift(ax, analysis: ShiftAnalysis, *, x_label: str | None = None, y_label: str | None = None,
-               legend: bool = True, size: float = 14, title: str | None = None) -> None:
+def plot_shift(
+    ax,
+    analysis: ShiftAnalysis,
+    *,
+    x_label: str | None = None,
+    y_label: str | None = None,
+    legend: bool = True,
+    size: float = 14,
+    title: str | None = None,
+) -> None:
     """Scatter ``analysis.points`` by group on probit axes, with the fitted line, its bootstrap
     band and ``y = x``; the title carries the fit (slope, intercept, r^2, n)."""
     from scipy.stats import norm
@@ -318,14 +435,30 @@ def plot_shift(ax, analysis: ShiftAnalysis, *, x_label: str | None = None, y_lab
     for group, style in GROUP_STYLE.items():
         sel = (pts["group"] == group).to_numpy()
         if sel.any():
-            ax.scatter(zx[sel], zy[sel], s=size, alpha=0.75, lw=0.3, edgecolor="white",
-                       label=f"{group} ({sel.sum()})", zorder=3, **style)
+            ax.scatter(
+                zx[sel],
+                zy[sel],
+                s=size,
+                alpha=0.75,
+                lw=0.3,
+                edgecolor="white",
+                label=f"{group} ({sel.sum()})",
+                zorder=3,
+                **style,
+            )
     zg = norm.ppf(grid)
     lo, hi = analysis.band
-    ax.fill_between(zg, norm.ppf(np.clip(lo, 1e-4, 1 - 1e-4)), norm.ppf(np.clip(hi, 1e-4, 1 - 1e-4)),
-                    color="tab:blue", alpha=0.2, lw=0, label="95% bootstrap band", zorder=1)
-    ax.plot(zg, fit.slope * zg + fit.intercept, color="tab:blue", lw=1.2, label="probit fit (standard)",
-            zorder=2)
+    ax.fill_between(
+        zg,
+        norm.ppf(np.clip(lo, 1e-4, 1 - 1e-4)),
+        norm.ppf(np.clip(hi, 1e-4, 1 - 1e-4)),
+        color="tab:blue",
+        alpha=0.2,
+        lw=0,
+        label="95% bootstrap band",
+        zorder=1,
+    )
+    ax.plot(zg, fit.slope * zg + fit.intercept, color="tab:blue", lw=1.2, label="probit fit (standard)", zorder=2)
     pad = 0.15  # probit units around the data
     x_rng = tuple(100 * norm.cdf([zx.min() - pad, zx.max() + pad]))
     y_rng = tuple(100 * norm.cdf([zy.min() - pad, zy.max() + pad]))
@@ -335,8 +468,11 @@ def plot_shift(ax, analysis: ShiftAnalysis, *, x_label: str | None = None, y_lab
     ax.set_ylim(*ax.get_ylim())  # y = x may leave the data's range: keep the limits
     ax.set_xlabel(x_label or f"{analysis.shift.x_col} top-1 accuracy (%, probit scale)")
     ax.set_ylabel(y_label or "shifted top-1 accuracy (%, probit scale)")
-    ax.set_title(title or f"{analysis.shift.label}\nslope {fit.slope:.2f}, intercept {fit.intercept:+.2f}, "
-                 f"r² {fit.r2:.3f}, n {fit.n}", fontsize=9)
+    ax.set_title(
+        title
+        or f"{analysis.shift.label}\nslope {fit.slope:.2f}, intercept {fit.intercept:+.2f}, r² {fit.r2:.3f}, n {fit.n}",
+        fontsize=9,
+    )
     if legend:
         ax.legend(loc="upper left", fontsize=7, markerscale=0.8)
 
@@ -364,7 +500,7 @@ def panel_grid(analyses: list, ncols: int = 3, source: str = "", extra: str = ""
     for i, (ax, res) in enumerate(zip(axes.flat, analyses)):
         x_label, y_label = axis_labels(res.shift)
         plot_shift(ax, res, x_label=x_label, y_label=y_label, legend=(i == 0), size=9)
-    for ax in list(axes.flat)[len(analyses):]:
+    for ax in list(axes.flat)[len(analyses) :]:
         ax.axis("off")
     source_caption(fig, source, extra)
     return fig
@@ -373,10 +509,25 @@ def panel_grid(analyses: list, ncols: int = 3, source: str = "", extra: str = ""
 def rule_table(names: Iterable[str]) -> pd.DataFrame:
     """The grouping rules with how many of ``names`` each one claims (first match wins)."""
     counts = group_models(names).groupby("rule").size()
-    rows = [{"pattern (regex)": r.pattern, "group": r.group, "kind": r.kind, "why": r.why,
-             "models": int(counts.get(r.pattern, 0))} for r in GROUP_RULES]
-    rows.append({"pattern (regex)": "(no match)", "group": "standard", "kind": "standard",
-                 "why": "ImageNet-1k, standard training", "models": int(counts.get("(default)", 0))})
+    rows = [
+        {
+            "pattern (regex)": r.pattern,
+            "group": r.group,
+            "kind": r.kind,
+            "why": r.why,
+            "models": int(counts.get(r.pattern, 0)),
+        }
+        for r in GROUP_RULES
+    ]
+    rows.append(
+        {
+            "pattern (regex)": "(no match)",
+            "group": "standard",
+            "kind": "standard",
+            "why": "ImageNet-1k, standard training",
+            "models": int(counts.get("(default)", 0)),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -406,13 +557,21 @@ def plot_group_bars(table: pd.DataFrame, source: str):
     fig, ax = plt.subplots(figsize=(10, 4.2))
     width = 0.8 / len(table.columns)
     for j, group in enumerate(table.columns):
-        ax.bar(np.arange(len(table)) + (j - (len(table.columns) - 1) / 2) * width, table[group], width=width,
-               label=group, color=GROUP_STYLE[group]["color"])
+        ax.bar(
+            np.arange(len(table)) + (j - (len(table.columns) - 1) / 2) * width,
+            table[group],
+            width=width,
+            label=group,
+            color=GROUP_STYLE[group]["color"],
+        )
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xticks(np.arange(len(table)))
     ax.set_xticklabels([short_label(s) for s in table.index], rotation=30, ha="right", fontsize=8)
-    ax.set(ylabel="mean effective robustness (accuracy points)", xlabel="natural distribution shift",
-           title="Effective robustness by model group, natural shifts")
+    ax.set(
+        ylabel="mean effective robustness (accuracy points)",
+        xlabel="natural distribution shift",
+        title="Effective robustness by model group, natural shifts",
+    )
     ax.legend()
     source_caption(fig, source, "lines fitted to standard models")
     return fig
@@ -455,7 +614,11 @@ def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, d
     from reliable_ml import data
     from reliable_ml.models import zoo
 
-    train, test, meta = data.load_images("mnist", "train"), data.load_images("mnist", "test"), data.qmnist_metadata("test")
+    train, test, meta = (
+        data.load_images("mnist", "train"),
+        data.load_images("mnist", "test"),
+        data.qmnist_metadata("test"),
+    )
     if not np.array_equal(meta["digit"].to_numpy(), test.y.numpy()):
         raise ValueError("QMNIST test metadata does not line up with the MNIST test labels")
     employee = (meta["population"] == "employee").to_numpy()
@@ -466,13 +629,17 @@ def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, d
     try:
         for n in train_sizes:
             idx = order[:n]
-            trained = zoo.train_zoo(list(members), train.x[idx].to(device), train.y[idx].to(device), n_classes=10,
-                                    seed=seed, progress=False)
+            trained = zoo.train_zoo(
+                list(members), train.x[idx].to(device), train.y[idx].to(device), n_classes=10, seed=seed, progress=False
+            )
             for name, pred in zoo.predict_zoo(trained, test.x).items():
                 correct, aug = (pred == test.y).numpy(), trained[name].spec.augment
-                rows[f"{name}@{n}"] = {"x": 100 * correct[employee].mean(), "y": 100 * correct[~employee].mean(),
-                                       "group": "robustness intervention" if aug else "standard",
-                                       "kind": "translation augmentation" if aug else "standard"}
+                rows[f"{name}@{n}"] = {
+                    "x": 100 * correct[employee].mean(),
+                    "y": 100 * correct[~employee].mean(),
+                    "group": "robustness intervention" if aug else "standard",
+                    "kind": "translation augmentation" if aug else "standard",
+                }
     finally:
         torch.set_num_threads(threads)
     points = pd.DataFrame(rows).T.astype({"x": float, "y": float})
@@ -480,19 +647,38 @@ def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, d
     return points, f"{test.info.source} + QMNIST writer metadata (Yadav & Bottou 2019)"
 
 
-MNIST_SHIFT = Shift("mnist-employees-to-students", "MNIST: employees -> students", "natural", "employees",
-                    ("students",))
+MNIST_SHIFT = Shift(
+    "mnist-employees-to-students", "MNIST: employees -> students", "natural", "employees", ("students",)
+)
 
 # The natural shifts whose effective robustness the chapter quotes, by short key.
-HEADLINE_SHIFTS: dict[str, str] = {"v2": "imagenetv2-matched-frequency", "sketch": "imagenet-sketch",
-                                   "r": "imagenet-r", "a": "imagenet-a", "objectnet": "objectnet"}
+HEADLINE_SHIFTS: dict[str, str] = {
+    "v2": "imagenetv2-matched-frequency",
+    "sketch": "imagenet-sketch",
+    "r": "imagenet-r",
+    "a": "imagenet-a",
+    "objectnet": "objectnet",
+}
 # A few individual interventions and shifts the chapter spotlights.
 SPOTLIGHT_MODELS: tuple[str, ...] = (
-    "resnet50_l2_eps3_robust", "resnet50_linf_eps4_robust", "resnet50_augmix", "resnet50_deepaugment_augmix",
-    "resnet50_trained_on_SIN_and_IN", "resnet50_with_gaussian_noise_aws", "resnet50_lpf3",
-    "instagram-resnext101_32x8d", "resnet50_clip_zeroshot")
-SPOTLIGHT_SHIFTS: tuple[str, ...] = ("imagenetv2-matched-frequency", "objectnet", "imagenet-r", "imagenet-c",
-                                     "imagenet-c.gaussian_noise", "pgd.linf.eps0.5")
+    "resnet50_l2_eps3_robust",
+    "resnet50_linf_eps4_robust",
+    "resnet50_augmix",
+    "resnet50_deepaugment_augmix",
+    "resnet50_trained_on_SIN_and_IN",
+    "resnet50_with_gaussian_noise_aws",
+    "resnet50_lpf3",
+    "instagram-resnext101_32x8d",
+    "resnet50_clip_zeroshot",
+)
+SPOTLIGHT_SHIFTS: tuple[str, ...] = (
+    "imagenetv2-matched-frequency",
+    "objectnet",
+    "imagenet-r",
+    "imagenet-c",
+    "imagenet-c.gaussian_noise",
+    "pgd.linf.eps0.5",
+)
 
 
 # ----------------------------------------------------------------------------- the slope, with its interval
@@ -527,7 +713,7 @@ def slope_interval(x, y, *, n_boot: int = 1000, level: float = 0.95, seed: int =
     zx, zy = probit(x_arr[keep] / 100), probit(y_arr[keep] / 100)
     idx = np.random.default_rng(seed).integers(0, len(zx), (n_boot, len(zx)))
     xc = zx[idx] - zx[idx].mean(1, keepdims=True)
-    var = (xc ** 2).sum(1)
+    var = (xc**2).sum(1)
     boot = (xc * zy[idx]).sum(1)[var > 0] / var[var > 0]
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return SlopeInterval(fit.slope, float(lo), float(hi), fit.n)
@@ -557,8 +743,13 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
     nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
         return {}
-    out = {f"{prefix}_slope": interval.slope, f"{prefix}_slope_lo": interval.lo, f"{prefix}_slope_hi": interval.hi,
-           f"{prefix}_slope_n": interval.n, f"{prefix}_slope_vs_1": versus_one(interval)}
+    out = {
+        f"{prefix}_slope": interval.slope,
+        f"{prefix}_slope_lo": interval.lo,
+        f"{prefix}_slope_hi": interval.hi,
+        f"{prefix}_slope_n": interval.n,
+        f"{prefix}_slope_vs_1": versus_one(interval),
+    }
     if drops is not None:
         out |= {f"{prefix}_drop_60": float(drops[0]), f"{prefix}_drop_85": float(drops[1])}
     return out

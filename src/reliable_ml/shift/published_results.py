@@ -5,9 +5,10 @@ chapters show (chapter 5: robust models on RobustBench; chapter 8: question answ
 line and zero-shot CLIP models against the ImageNet testbed's line) and their figures.
 Accuracies and F1 are in % throughout.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -37,10 +38,19 @@ def methods_table(models: pd.DataFrame, ids: Iterable[str] = tuple(TALK_METHODS)
     if missing:
         raise KeyError(f"RobustBench has no entries {missing}; e.g. {list(models.index[:5])}")
     rows = models.loc[ids]
-    return pd.DataFrame({"method": [TALK_METHODS.get(i, i) for i in ids], "architecture": rows["architecture"],
-                         "clean": rows["clean"], "AutoAttack": rows["robust"], "reported": rows["reported"],
-                         "reported - AutoAttack": rows["reported"] - rows["robust"], "group": rows["group"],
-                         "eps 0.031": rows["eps_0031"]}, index=pd.Index(ids, name="model"))
+    return pd.DataFrame(
+        {
+            "method": [TALK_METHODS.get(i, i) for i in ids],
+            "architecture": rows["architecture"],
+            "clean": rows["clean"],
+            "AutoAttack": rows["robust"],
+            "reported": rows["reported"],
+            "reported - AutoAttack": rows["reported"] - rows["robust"],
+            "group": rows["group"],
+            "eps 0.031": rows["eps_0031"],
+        },
+        index=pd.Index(ids, name="model"),
+    )
 
 
 def overstatement(models: pd.DataFrame) -> pd.Series:
@@ -53,10 +63,16 @@ def overstatement_summary(diff: pd.Series) -> dict:
     """Median, mean, max and shares of a :func:`overstatement` series (points)."""
     if len(diff) == 0:
         raise ValueError("no models with a reported figure")
-    return {"n": int(len(diff)), "median": float(diff.median()), "mean": float(diff.mean()),
-            "max": float(diff.max()), "model_max": str(diff.idxmax()),
-            "share_over_1pt": float(100 * (diff > 1).mean()), "share_over_10pt": float(100 * (diff > 10).mean()),
-            "share_below_0": float(100 * (diff < -0.1).mean())}
+    return {
+        "n": int(len(diff)),
+        "median": float(diff.median()),
+        "mean": float(diff.mean()),
+        "max": float(diff.max()),
+        "model_max": str(diff.idxmax()),
+        "share_over_1pt": float(100 * (diff > 1).mean()),
+        "share_over_10pt": float(100 * (diff > 10).mean()),
+        "share_below_0": float(100 * (diff < -0.1).mean()),
+    }
 
 
 def group_test(models: pd.DataFrame, column: str = "robust") -> dict:
@@ -71,14 +87,20 @@ def group_test(models: pd.DataFrame, column: str = "robust") -> dict:
     if len(order) < 2:
         raise ValueError(f"need at least two data groups with models; got {order}")
     base = order[0]
-    out = {"median": {g: float(groups[g].median()) for g in order}, "n": {g: int(len(groups[g])) for g in order},
-           "kruskal_p": float(kruskal(*(groups[g] for g in order)).pvalue), "mannwhitney_vs_base_p": {}}
+    out = {
+        "median": {g: float(groups[g].median()) for g in order},
+        "n": {g: int(len(groups[g])) for g in order},
+        "kruskal_p": float(kruskal(*(groups[g] for g in order)).pvalue),
+        "mannwhitney_vs_base_p": {},
+    }
     for g in order[1:]:
         out["mannwhitney_vs_base_p"][g] = float(mannwhitneyu(groups[g], groups[base], alternative="greater").pvalue)
     flag = models["additional_data"].astype(bool)
     yes, no = models.loc[flag, column].dropna(), models.loc[~flag, column].dropna()
     out["median_by_additional_data"] = {"true": float(yes.median()), "false": float(no.median())}
-    out["additional_data_p"] = float(mannwhitneyu(yes, no, alternative="greater").pvalue) if len(yes) and len(no) else np.nan
+    out["additional_data_p"] = (
+        float(mannwhitneyu(yes, no, alternative="greater").pvalue) if len(yes) and len(no) else np.nan
+    )
     return out
 
 
@@ -109,30 +131,63 @@ def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = 
     strong = models[models["robust"] > 10]
     fit = linear_fit(strong["clean"], strong["robust"])
     gap, gap_rep = carmon_minus_trades(models), carmon_minus_trades(models, "reported")
-    results = {"n_models": int(len(models)),
-               "models": {m: {"clean": float(r.clean), "autoattack": float(r.robust),
-                              "reported": None if np.isnan(r.reported) else float(r.reported), "group": r.group}
-                          for m, r in models.iterrows()},
-               "median_aa_by_additional_data": test["median_by_additional_data"], "median_aa_by_group": test["median"],
-               "n_by_group": test["n"], "mannwhitney_p_vs_cifar10_only": test["mannwhitney_vs_base_p"],
-               "kruskal_p": test["kruskal_p"], "additional_data_p": test["additional_data_p"],
-               "carmon_minus_trades_aa": gap, "carmon_minus_trades_reported": gap_rep, "overstatement": over,
-               "eps_0031_models": list(models.index[models["eps_0031"]]),
-               "median_aa_by_group_without_eps0031_and_broken": sens["median"], "robust_vs_clean_fit": fit}
+    results = {
+        "n_models": int(len(models)),
+        "models": {
+            m: {
+                "clean": float(r.clean),
+                "autoattack": float(r.robust),
+                "reported": None if np.isnan(r.reported) else float(r.reported),
+                "group": r.group,
+            }
+            for m, r in models.iterrows()
+        },
+        "median_aa_by_additional_data": test["median_by_additional_data"],
+        "median_aa_by_group": test["median"],
+        "n_by_group": test["n"],
+        "mannwhitney_p_vs_cifar10_only": test["mannwhitney_vs_base_p"],
+        "kruskal_p": test["kruskal_p"],
+        "additional_data_p": test["additional_data_p"],
+        "carmon_minus_trades_aa": gap,
+        "carmon_minus_trades_reported": gap_rep,
+        "overstatement": over,
+        "eps_0031_models": list(models.index[models["eps_0031"]]),
+        "median_aa_by_group_without_eps0031_and_broken": sens["median"],
+        "robust_vs_clean_fit": fit,
+    }
     year = models.groupby("group")["year"].median()
     med, p = test["median"], test["mannwhitney_vs_base_p"]
-    values = {"rb_n": len(models), "rb_n_gen": test["n"]["generated data"], "rb_n_real": test["n"]["real extra data"],
-              "rb_n_own": test["n"]["CIFAR-10 only"], "rb_med_own": med["CIFAR-10 only"],
-              "rb_med_gen": med["generated data"], "rb_med_real": med["real extra data"],
-              "rb_p_real": f"{p['real extra data']:.1e}", "rb_p_gen": f"{p['generated data']:.1e}",
-              "rb_sens_own": sens["median"]["CIFAR-10 only"], "rb_sens_real": sens["median"]["real extra data"],
-              "rb_gap": gap, "rb_gap_rep": gap_rep, "rb_over_med": over["median"], "rb_over_mean": over["mean"],
-              "rb_over_1": over["share_over_1pt"], "rb_over_10": over["share_over_10pt"], "rb_over_n": over["n"],
-              "rb_over_max": over["max"], "rb_over_max_model": over["model_max"], "rb_fit_r": fit["r"], "rb_fit_n": fit["n"],
-              "rb_year_own": year["CIFAR-10 only"], "rb_year_gen": year["generated data"],
-              "rb_year_real": year["real extra data"], "rb_madry_aa": models.loc["Madry2018Towards", "robust"],
-              "rb_madry_rep": models.loc["Madry2018Towards", "reported"], "rb_wong_aa": models.loc["Wong2020Fast", "robust"],
-              "rb_rice_aa": models.loc["Rice2020Overfitting", "robust"]}
+    values = {
+        "rb_n": len(models),
+        "rb_n_gen": test["n"]["generated data"],
+        "rb_n_real": test["n"]["real extra data"],
+        "rb_n_own": test["n"]["CIFAR-10 only"],
+        "rb_med_own": med["CIFAR-10 only"],
+        "rb_med_gen": med["generated data"],
+        "rb_med_real": med["real extra data"],
+        "rb_p_real": f"{p['real extra data']:.1e}",
+        "rb_p_gen": f"{p['generated data']:.1e}",
+        "rb_sens_own": sens["median"]["CIFAR-10 only"],
+        "rb_sens_real": sens["median"]["real extra data"],
+        "rb_gap": gap,
+        "rb_gap_rep": gap_rep,
+        "rb_over_med": over["median"],
+        "rb_over_mean": over["mean"],
+        "rb_over_1": over["share_over_1pt"],
+        "rb_over_10": over["share_over_10pt"],
+        "rb_over_n": over["n"],
+        "rb_over_max": over["max"],
+        "rb_over_max_model": over["model_max"],
+        "rb_fit_r": fit["r"],
+        "rb_fit_n": fit["n"],
+        "rb_year_own": year["CIFAR-10 only"],
+        "rb_year_gen": year["generated data"],
+        "rb_year_real": year["real extra data"],
+        "rb_madry_aa": models.loc["Madry2018Towards", "robust"],
+        "rb_madry_rep": models.loc["Madry2018Towards", "reported"],
+        "rb_wong_aa": models.loc["Wong2020Fast", "robust"],
+        "rb_rice_aa": models.loc["Rice2020Overfitting", "robust"],
+    }
     if corruptions is not None:
         c_fit = linear_fit(corruptions["clean"], corruptions["robust"])
         results["corruptions_vs_clean_fit"] = {**c_fit, "n_models": int(len(corruptions))}
@@ -140,8 +195,14 @@ def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = 
     return results, values
 
 
-def plot_robust_vs_clean(models: pd.DataFrame, source: str, highlight: Iterable[str] = tuple(TALK_METHODS),
-                         y: str = "robust", y_label: str = "AutoAttack accuracy (%)", title: str = ""):
+def plot_robust_vs_clean(
+    models: pd.DataFrame,
+    source: str,
+    highlight: Iterable[str] = tuple(TALK_METHODS),
+    y: str = "robust",
+    y_label: str = "AutoAttack accuracy (%)",
+    title: str = "",
+):
     """Scatter of ``y`` vs clean accuracy, one colour per data group, the talks' methods labelled."""
     import matplotlib.pyplot as plt
 
@@ -150,20 +211,33 @@ def plot_robust_vs_clean(models: pd.DataFrame, source: str, highlight: Iterable[
     fig, ax = plt.subplots(figsize=(6.6, 4.8))
     for g in [g for g in GROUP_ORDER if g in set(models["group"])] + sorted(set(models["group"]) - set(GROUP_ORDER)):
         sel = models[models["group"] == g]
-        ax.scatter(sel["clean"], sel[y], s=22, alpha=0.8, color=GROUP_COLORS.get(g, "0.5"), label=f"{g} ({len(sel)})",
-                   edgecolor="white", lw=0.4)
+        ax.scatter(
+            sel["clean"],
+            sel[y],
+            s=22,
+            alpha=0.8,
+            color=GROUP_COLORS.get(g, "0.5"),
+            label=f"{g} ({len(sel)})",
+            edgecolor="white",
+            lw=0.4,
+        )
     offsets = ((4, -9), (-70, 6), (4, 5), (-92, -10), (4, -9))  # alternate sides: neighbours' labels do not overlap
     for k, name in enumerate(n for n in highlight if n in models.index):
-        ax.annotate(name, (models.loc[name, "clean"], models.loc[name, y]), fontsize=7, xytext=offsets[k % len(offsets)],
-                    textcoords="offset points", arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+        ax.annotate(
+            name,
+            (models.loc[name, "clean"], models.loc[name, y]),
+            fontsize=7,
+            xytext=offsets[k % len(offsets)],
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5},
+        )
     ax.set(xlabel="clean accuracy (%)", ylabel=y_label, title=title)
     ax.legend(fontsize=8, loc="upper left")
     source_caption(fig, source)
     return fig
 
 
-def plot_groups(models: pd.DataFrame, source: str, column: str = "robust",
-                y_label: str = "AutoAttack accuracy (%)"):
+def plot_groups(models: pd.DataFrame, source: str, column: str = "robust", y_label: str = "AutoAttack accuracy (%)"):
     """Strip plot of ``column`` by data group, medians marked."""
     import matplotlib.pyplot as plt
 
@@ -190,8 +264,12 @@ def plot_overstatement(diff: pd.Series, source: str):
     from reliable_ml.util.plots import source_caption
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    ax.hist(diff, bins=np.arange(np.floor(diff.min()) - 0.5, diff.max() + 2, 2 if diff.max() > 20 else 1),
-            color="tab:red", alpha=0.8)
+    ax.hist(
+        diff,
+        bins=np.arange(np.floor(diff.min()) - 0.5, diff.max() + 2, 2 if diff.max() > 20 else 1),
+        color="tab:red",
+        alpha=0.8,
+    )
     ax.axvline(0, color="k", lw=0.8)
     ax.set(xlabel="paper's reported robust accuracy minus AutoAttack (points)", ylabel="models")
     source_caption(fig, source, f"{len(diff)} models with a reported figure")
@@ -199,8 +277,9 @@ def plot_overstatement(diff: pd.Series, source: str):
 
 
 # ----------------------------------------------------------------------------- SQuADShifts
-def squad_drops(frame: pd.DataFrame, sets: Iterable[str] = ("new-wiki", "nyt", "reddit", "amazon"),
-                metric: str = "f1") -> pd.DataFrame:
+def squad_drops(
+    frame: pd.DataFrame, sets: Iterable[str] = ("new-wiki", "nyt", "reddit", "amazon"), metric: str = "f1"
+) -> pd.DataFrame:
     """Per entry and new set: SQuAD test score minus the new set's score (points), with ``kind``."""
     sets = list(sets)
     cols = [f"{s}_{metric}" for s in ("test", *sets)]
@@ -221,12 +300,19 @@ def squad_summary(frame: pd.DataFrame, sets: Iterable[str] = ("new-wiki", "nyt",
     sel = frame[frame["kind"] == "model"]
     for s in sets:
         fits[s] = linear_fit(sel["test_f1"], sel[f"{s}_f1"])
-    return {"n_models": int(len(models)), "n_humans": int(len(humans)),
-            "mean_f1_drop": {"models": {s: float(models[s].mean()) for s in sets},
-                             "humans": {s: float(humans[s].mean()) for s in sets}},
-            "median_f1_drop": {"models": {s: float(models[s].median()) for s in sets},
-                               "humans": {s: float(humans[s].median()) for s in sets}},
-            "fits": fits}
+    return {
+        "n_models": int(len(models)),
+        "n_humans": int(len(humans)),
+        "mean_f1_drop": {
+            "models": {s: float(models[s].mean()) for s in sets},
+            "humans": {s: float(humans[s].mean()) for s in sets},
+        },
+        "median_f1_drop": {
+            "models": {s: float(models[s].median()) for s in sets},
+            "humans": {s: float(humans[s].median()) for s in sets},
+        },
+        "fits": fits,
+    }
 
 
 SQUAD_LABELS = {"new-wiki": "New Wikipedia", "nyt": "New York Times", "reddit": "Reddit", "amazon": "Amazon reviews"}
@@ -244,13 +330,24 @@ def plot_squad(frame: pd.DataFrame, summary: dict, source: str):
     grid = np.linspace(frame["test_f1"].min() - 2, 100, 2)
     for ax, s in zip(axes[0], sets):
         fit = summary["fits"][s]
-        ax.scatter(models["test_f1"], models[f"{s}_f1"], s=12, alpha=0.7, color="tab:blue", label=f"models ({len(models)})")
-        ax.scatter(humans["test_f1"], humans[f"{s}_f1"], s=80, marker="*", color="tab:red", label=f"humans ({len(humans)})",
-                   zorder=3)
+        ax.scatter(
+            models["test_f1"], models[f"{s}_f1"], s=12, alpha=0.7, color="tab:blue", label=f"models ({len(models)})"
+        )
+        ax.scatter(
+            humans["test_f1"],
+            humans[f"{s}_f1"],
+            s=80,
+            marker="*",
+            color="tab:red",
+            label=f"humans ({len(humans)})",
+            zorder=3,
+        )
         ax.plot(grid, fit["slope"] * grid + fit["intercept"], color="tab:blue", lw=1, label="linear fit (models)")
         ax.plot(grid, grid, ls="--", color="0.4", lw=0.8, label="y = x")
-        ax.set(title=f"{SQUAD_LABELS.get(s, s)}\nslope {fit['slope']:.2f}, r {fit['r']:.3f}",
-               xlabel="SQuAD v1.1 test F1 (%)")
+        ax.set(
+            title=f"{SQUAD_LABELS.get(s, s)}\nslope {fit['slope']:.2f}, r {fit['r']:.3f}",
+            xlabel="SQuAD v1.1 test F1 (%)",
+        )
         ax.title.set_fontsize(9)
     axes[0][0].set_ylabel("new test set F1 (%)")
     axes[0][0].legend(fontsize=7, loc="upper left")
@@ -276,8 +373,9 @@ def zero_shot_shift(shift: str) -> er.Shift:
     return er.Shift(f"{shift} (full val)", base.label, base.kind, "val", (OPENCLIP_COLUMNS[shift][1],))
 
 
-def zero_shot_points(testbed: pd.DataFrame, openclip: pd.DataFrame, shift: str,
-                     min_x: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def zero_shot_points(
+    testbed: pd.DataFrame, openclip: pd.DataFrame, shift: str, min_x: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(testbed points, zero-shot points)`` for ``shift``: ``x`` = ImageNet val (all classes),
     ``y`` = the shifted set, in %. Zero-shot models below ``min_x`` (default: the least
     accurate standard testbed model, so no model needs the line extrapolated below its data)
@@ -291,9 +389,15 @@ def zero_shot_points(testbed: pd.DataFrame, openclip: pd.DataFrame, shift: str,
     return base, clip
 
 
-def zero_shot_effective_robustness(testbed: pd.DataFrame, openclip: pd.DataFrame,
-                                   shifts: Iterable[str] = ZERO_SHOT_SHIFTS, n_boot: int = 1000,
-                                   level: float = 0.95, seed: int = 0, fit_min_x: float = 0.0) -> dict:
+def zero_shot_effective_robustness(
+    testbed: pd.DataFrame,
+    openclip: pd.DataFrame,
+    shifts: Iterable[str] = ZERO_SHOT_SHIFTS,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    fit_min_x: float = 0.0,
+) -> dict:
     """Per shift: the testbed line over standard models, every zero-shot model's effective
     robustness (points) and the median with a bootstrap interval over models: each resample
     redraws the standard models (refitting the line) and the zero-shot models. With
@@ -321,9 +425,16 @@ def zero_shot_effective_robustness(testbed: pd.DataFrame, openclip: pd.DataFrame
             f = probit_linear_fit(sx[i], sy[i])
             meds[b] = np.median(100 * (cy[j] - f.predict(cx[j])))
         lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2])
-        out[shift] = {"fit": fit, "testbed": base, "zero_shot": clip.assign(er=eff), "median": float(eff.median()),
-                      "ci": [float(lo), float(hi)], "n_zero_shot": int(len(clip)), "n_standard": int(len(std)),
-                      "share_above_line": float(100 * (eff > 0).mean())}
+        out[shift] = {
+            "fit": fit,
+            "testbed": base,
+            "zero_shot": clip.assign(er=eff),
+            "median": float(eff.median()),
+            "ci": [float(lo), float(hi)],
+            "n_zero_shot": int(len(clip)),
+            "n_standard": int(len(std)),
+            "share_above_line": float(100 * (eff > 0).mean()),
+        }
     return out
 
 
@@ -345,9 +456,12 @@ def plot_zero_shot(results: dict, source: str, ncols: int = 3):
         for group, style in er.GROUP_STYLE.items():
             sel = base[base["group"] == group]
             if len(sel):
-                ax.scatter(z(sel["x"]), z(sel["y"]), s=9, alpha=0.6, lw=0, label=f"testbed: {group} ({len(sel)})", **style)
-        ax.scatter(z(clip["x"]), z(clip["y"]), s=14, color="tab:red", marker="*", label=f"{ZERO_SHOT} ({len(clip)})",
-                   zorder=4)
+                ax.scatter(
+                    z(sel["x"]), z(sel["y"]), s=9, alpha=0.6, lw=0, label=f"testbed: {group} ({len(sel)})", **style
+                )
+        ax.scatter(
+            z(clip["x"]), z(clip["y"]), s=14, color="tab:red", marker="*", label=f"{ZERO_SHOT} ({len(clip)})", zorder=4
+        )
         xs = np.concatenate([base["x"], clip["x"]])
         ys = np.concatenate([base["y"], clip["y"]])
         zg = np.linspace(z(xs.min()), z(xs.max()), 50)
@@ -358,11 +472,13 @@ def plot_zero_shot(results: dict, source: str, ncols: int = 3):
         ax.set_ylim(z(ys.min()) - 0.1, z(ys.max()) + 0.1)
         ax.set_xlabel("ImageNet val top-1, all 1,000 classes (%)")
         ax.set_ylabel(f"{er.short_label(name)} top-1 (%)")
-        ax.set_title(f"{er.short_label(name)}: median ER {res['median']:+.1f} "
-                     f"[{res['ci'][0]:+.1f}, {res['ci'][1]:+.1f}]", fontsize=9)
+        ax.set_title(
+            f"{er.short_label(name)}: median ER {res['median']:+.1f} [{res['ci'][0]:+.1f}, {res['ci'][1]:+.1f}]",
+            fontsize=9,
+        )
         if k == 0:
             ax.legend(fontsize=6, loc="upper left")
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     source_caption(fig, source, "probit-scaled axes; line fitted to the testbed's standard ImageNet models")
     return fig

@@ -6,6 +6,7 @@ alone (see :func:`independent_agreement`). Mania et al. (2019) find real models 
 more than that, which shrinks the effective number of distinct models an analyst can choose
 among, and with it the room for adaptive overfitting.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,8 @@ def agreement_matrix(predictions, chunk: int = 8) -> np.ndarray:
     m = pred.shape[0]
     out = np.empty((m, m))
     for start in range(0, m, chunk):
-        block = pred[start:start + chunk]  # (b, N)
-        out[start:start + chunk] = (block[:, None, :] == pred[None, :, :]).mean(2)
+        block = pred[start : start + chunk]  # (b, N)
+        out[start : start + chunk] = (block[:, None, :] == pred[None, :, :]).mean(2)
     return out
 
 
@@ -89,8 +90,11 @@ def plot_agreement(similar_sets: dict):
         iu = np.triu_indices(len(obs), 1)
         ax.scatter(100 * ind[iu], 100 * obs[iu], s=5, alpha=0.4)
         identity_line(ax)
-        ax.set(xlabel="agreement expected under independent errors (%)", ylabel="observed agreement (%)",
-               title=f"{name}: pairs of models\n({src})")
+        ax.set(
+            xlabel="agreement expected under independent errors (%)",
+            ylabel="observed agreement (%)",
+            title=f"{name}: pairs of models\n({src})",
+        )
         ax.legend(loc="upper left")
     source_caption(fig, "; ".join(s for _, _, s in similar_sets.values()))
     return fig
@@ -103,7 +107,9 @@ def agreement_summary(similar_sets: dict):
     rows = {}
     for name, (obs, ind, _) in similar_sets.items():
         iu = np.triu_indices(len(obs), 1)
-        rows[name] = {"mean observed agreement (%)": 100 * mean_off_diagonal(obs),
-                      "mean agreement if independent (%)": 100 * mean_off_diagonal(ind),
-                      "pairs above independent (%)": 100 * float(np.mean(obs[iu] > ind[iu]))}
+        rows[name] = {
+            "mean observed agreement (%)": 100 * mean_off_diagonal(obs),
+            "mean agreement if independent (%)": 100 * mean_off_diagonal(ind),
+            "pairs above independent (%)": 100 * float(np.mean(obs[iu] > ind[iu])),
+        }
     return pd.DataFrame(rows).T.round(2)

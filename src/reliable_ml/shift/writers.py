@@ -9,6 +9,7 @@ MNIST training split (the zoo never sees them) and build from their digits
   same populations: any drop beyond sampling error would be a distribution shift we missed);
 * ``employees`` and ``students`` test sets with one population only (deliberate shifts).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -51,18 +52,20 @@ def holdout_writers(meta: pd.DataFrame, digits_per_population: int, seed: int = 
     for pop in POPULATIONS:
         per_writer = counts.loc[pop]
         if per_writer.sum() < digits_per_population:
-            raise ValueError(f"population {pop!r} has only {int(per_writer.sum())} digits; "
-                             f"asked for {digits_per_population}")
+            raise ValueError(
+                f"population {pop!r} has only {int(per_writer.sum())} digits; asked for {digits_per_population}"
+            )
         order = rng.permutation(per_writer.index.to_numpy())
         cum = per_writer.loc[order].cumsum().to_numpy()
-        chosen.append(order[:int(np.searchsorted(cum, digits_per_population)) + 1])
+        chosen.append(order[: int(np.searchsorted(cum, digits_per_population)) + 1])
     writers = np.concatenate(chosen)
     is_held = meta["writer_id"].isin(writers).to_numpy()
     return WriterSplit(np.flatnonzero(~is_held), np.flatnonzero(is_held), writers)
 
 
-def rebuilt_test_sets(meta: pd.DataFrame, heldout: np.ndarray, mix: dict[str, float], n: int,
-                      seed: int = 0) -> dict[str, np.ndarray]:
+def rebuilt_test_sets(
+    meta: pd.DataFrame, heldout: np.ndarray, mix: dict[str, float], n: int, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Index sets of size ``n`` drawn (without replacement) from the ``heldout`` rows.
 
     ``matched``: population shares ``mix`` (e.g. the original test set's ``{employee: 0.5,
@@ -84,16 +87,27 @@ def rebuilt_test_sets(meta: pd.DataFrame, heldout: np.ndarray, mix: dict[str, fl
         return np.sort(rng.choice(rows, k, replace=False))
 
     n_emp = int(round(n * mix["employee"]))
-    matched = np.concatenate([draw(by_pop["employee"], n_emp, "matched/employee"),
-                              draw(by_pop["student"], n - n_emp, "matched/student")])
-    return {"matched": np.sort(matched),
-            "employees": draw(by_pop["employee"], n, "employees"),
-            "students": draw(by_pop["student"], n, "students")}
+    matched = np.concatenate(
+        [draw(by_pop["employee"], n_emp, "matched/employee"), draw(by_pop["student"], n - n_emp, "matched/student")]
+    )
+    return {
+        "matched": np.sort(matched),
+        "employees": draw(by_pop["employee"], n, "employees"),
+        "students": draw(by_pop["student"], n, "students"),
+    }
 
 
-def rebuilt_drops(correct_S: np.ndarray, writers_S, correct_pool: np.ndarray, pool_rows: np.ndarray,
-                  meta: pd.DataFrame, mix: dict[str, float], n: int, alpha: float = 0.05,
-                  seed: int = 0) -> pd.DataFrame:
+def rebuilt_drops(
+    correct_S: np.ndarray,
+    writers_S,
+    correct_pool: np.ndarray,
+    pool_rows: np.ndarray,
+    meta: pd.DataFrame,
+    mix: dict[str, float],
+    n: int,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Each model's drop from the test set S to each rebuilt set (:func:`rebuilt_test_sets`).
 
     ``correct_S``: bool ``(M, N_S)`` with writer ids ``writers_S``; ``correct_pool``: bool
@@ -109,10 +123,12 @@ def rebuilt_drops(correct_S: np.ndarray, writers_S, correct_pool: np.ndarray, po
     for name, rows in sets.items():
         c_new = correct_pool[:, np.searchsorted(pool_rows, rows)]
         frame = stats.drop_intervals(correct_S, c_new, alpha)
-        lo, hi = stats.cluster_bootstrap_difference(correct_S, writers_S, c_new, meta["writer_id"].to_numpy()[rows],
-                                                    alpha=alpha, seed=seed)
-        frames.append(frame.assign(test_set=name, model=np.arange(len(frame)),
-                                   writer_ci_low=100 * lo, writer_ci_high=100 * hi))
+        lo, hi = stats.cluster_bootstrap_difference(
+            correct_S, writers_S, c_new, meta["writer_id"].to_numpy()[rows], alpha=alpha, seed=seed
+        )
+        frames.append(
+            frame.assign(test_set=name, model=np.arange(len(frame)), writer_ci_low=100 * lo, writer_ci_high=100 * hi)
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -121,10 +137,14 @@ def summarize_drops(drops: pd.DataFrame) -> pd.DataFrame:
     iid = (drops["ci_low"] > 0) | (drops["ci_high"] < 0)
     writers = (drops["writer_ci_low"] > 0) | (drops["writer_ci_high"] < 0)
     by = drops["test_set"]
-    return pd.DataFrame({"mean drop (points)": drops.groupby(by, sort=False)["drop"].mean(),
-                         "models whose CI excludes 0 (digits iid)": iid.groupby(by, sort=False).sum(),
-                         "... (writers resampled)": writers.groupby(by, sort=False).sum(),
-                         "models": drops.groupby(by, sort=False).size()})
+    return pd.DataFrame(
+        {
+            "mean drop (points)": drops.groupby(by, sort=False)["drop"].mean(),
+            "models whose CI excludes 0 (digits iid)": iid.groupby(by, sort=False).sum(),
+            "... (writers resampled)": writers.groupby(by, sort=False).sum(),
+            "models": drops.groupby(by, sort=False).size(),
+        }
+    )
 
 
 def plot_rebuilt(drops: pd.DataFrame, n_S: int, n_new: int, source: str, level: str):
@@ -132,11 +152,17 @@ def plot_rebuilt(drops: pd.DataFrame, n_S: int, n_new: int, source: str, level: 
     from reliable_ml import stats
 
     acc_S = drops[drops["test_set"] == "matched"]["acc_a"].to_numpy()
-    acc_new = {f"{name} (n = {n_new:,})": frame["acc_b"].to_numpy()
-               for name, frame in drops.groupby("test_set", sort=False)}
-    return stats.plot_original_vs_new(acc_S, acc_new, f"accuracy on the MNIST test set S (%, n = {n_S:,})",
-                                      f"Rebuilt test sets from held-out MNIST writers", source,
-                                      note=f"lines: linear fits on the probit scale; {level} intervals in the table")
+    acc_new = {
+        f"{name} (n = {n_new:,})": frame["acc_b"].to_numpy() for name, frame in drops.groupby("test_set", sort=False)
+    }
+    return stats.plot_original_vs_new(
+        acc_S,
+        acc_new,
+        f"accuracy on the MNIST test set S (%, n = {n_S:,})",
+        "Rebuilt test sets from held-out MNIST writers",
+        source,
+        note=f"lines: linear fits on the probit scale; {level} intervals in the table",
+    )
 
 
 def rebuilt_numbers(by_draw: list[pd.DataFrame], best: int) -> tuple[dict, dict]:
@@ -158,24 +184,39 @@ def rebuilt_numbers(by_draw: list[pd.DataFrame], best: int) -> tuple[dict, dict]
         return float(s.std(ddof=1)) if len(s) > 1 else float("nan")
 
     results, numbers = {"n_draws": len(by_draw), "mean_drop": means[0].round(3).to_dict()}, {"n_draws": len(by_draw)}
-    results["mean_drop_over_draws"] = {k: {"mean": round(float(v.mean()), 3), "sd": round(sd(v), 3)} for k, v in means.iterrows()}
-    results["best_model_drop_over_draws"] = {k: {"mean": round(float(v.mean()), 3), "sd": round(sd(v), 3)}
-                                             for k, v in best_by.iterrows()}
+    results["mean_drop_over_draws"] = {
+        k: {"mean": round(float(v.mean()), 3), "sd": round(sd(v), 3)} for k, v in means.iterrows()
+    }
+    results["best_model_drop_over_draws"] = {
+        k: {"mean": round(float(v.mean()), 3), "sd": round(sd(v), 3)} for k, v in best_by.iterrows()
+    }
     for name, r in row.iterrows():
         results[f"{name}_drop"] = round(float(r["drop"]), 3)
         results[f"{name}_drop_ci"] = [round(float(r["writer_ci_low"]), 3), round(float(r["writer_ci_high"]), 3)]
         results[f"{name}_drop_ci_iid"] = [round(float(r["ci_low"]), 3), round(float(r["ci_high"]), 3)]
-        numbers.update({f"{name}_drop": r["drop"], f"{name}_lo": r["writer_ci_low"], f"{name}_hi": r["writer_ci_high"],
-                        f"{name}_iid_lo": r["ci_low"], f"{name}_iid_hi": r["ci_high"],
-                        f"{name}_draws_mean": best_by.loc[name].mean(), f"{name}_draws_sd": sd(best_by.loc[name]),
-                        f"{name}_zoo_mean": means.loc[name].mean(), f"{name}_zoo_sd": sd(means.loc[name]),
-                        f"{name}_zoo_min": means.loc[name].min(), f"{name}_zoo_max": means.loc[name].max(),
-                        f"{name}_excl_iid": int(summary.loc[name, "models whose CI excludes 0 (digits iid)"]),
-                        f"{name}_excl_writers": int(summary.loc[name, "... (writers resampled)"])})
+        numbers.update(
+            {
+                f"{name}_drop": r["drop"],
+                f"{name}_lo": r["writer_ci_low"],
+                f"{name}_hi": r["writer_ci_high"],
+                f"{name}_iid_lo": r["ci_low"],
+                f"{name}_iid_hi": r["ci_high"],
+                f"{name}_draws_mean": best_by.loc[name].mean(),
+                f"{name}_draws_sd": sd(best_by.loc[name]),
+                f"{name}_zoo_mean": means.loc[name].mean(),
+                f"{name}_zoo_sd": sd(means.loc[name]),
+                f"{name}_zoo_min": means.loc[name].min(),
+                f"{name}_zoo_max": means.loc[name].max(),
+                f"{name}_excl_iid": int(summary.loc[name, "models whose CI excludes 0 (digits iid)"]),
+                f"{name}_excl_writers": int(summary.loc[name, "... (writers resampled)"]),
+            }
+        )
     lo, hi = row.loc["matched", "writer_ci_low"], row.loc["matched", "writer_ci_high"]
-    numbers["matched_verdict"] = ("lies entirely above zero" if lo > 0 else "lies entirely below zero" if hi < 0
-                                  else "contains zero")
+    numbers["matched_verdict"] = (
+        "lies entirely above zero" if lo > 0 else "lies entirely below zero" if hi < 0 else "contains zero"
+    )
     results["models_drop_ci_excludes_zero"] = {
         "digits iid": summary["models whose CI excludes 0 (digits iid)"].astype(int).to_dict(),
-        "writers resampled": summary["... (writers resampled)"].astype(int).to_dict()}
+        "writers resampled": summary["... (writers resampled)"].astype(int).to_dict(),
+    }
     return results, {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in numbers.items()}

@@ -7,6 +7,7 @@ still missing. Locks are advisory ``flock`` locks on a hidden file beside the en
 when the holder exits, even if it crashes; where ``fcntl`` does not exist (Windows) there is no
 lock and, at worst, two processes build the same entry (each writes it atomically).
 """
+
 from __future__ import annotations
 
 import contextlib

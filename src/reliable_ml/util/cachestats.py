@@ -8,6 +8,7 @@ the spatial models, the catastrophic-overfitting curves,
 results file, so a chapter's compute note can say whether its measured run time is a cold or a
 warm run (:func:`reliable_ml.course.compute_note.compute_note`). Counts are per process: one chapter run.
 """
+
 from __future__ import annotations
 
 _COUNTS: dict[str, dict[str, int]] = {}
@@ -23,9 +24,11 @@ def record(cache: str, hit: bool, models: int = 1) -> None:
 
 def summary() -> dict:
     """``{"hits": n, "misses": m, "by_cache": {cache: {"hits": .., "misses": ..}}}`` (models)."""
-    return {"hits": sum(c["hits"] for c in _COUNTS.values()),
-            "misses": sum(c["misses"] for c in _COUNTS.values()),
-            "by_cache": {name: dict(c) for name, c in sorted(_COUNTS.items())}}
+    return {
+        "hits": sum(c["hits"] for c in _COUNTS.values()),
+        "misses": sum(c["misses"] for c in _COUNTS.values()),
+        "by_cache": {name: dict(c) for name, c in sorted(_COUNTS.items())},
+    }
 
 
 def reset() -> None:

@@ -1,4 +1,5 @@
 """Device and seeds: where tensors live and how a run is made repeatable."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,6 @@ import random
 
 import numpy as np
 import torch
-
 
 
 def device() -> torch.device:

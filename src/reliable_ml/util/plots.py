@@ -1,4 +1,5 @@
 """One figure style for the whole book, and the few plot helpers chapters share."""
+
 from __future__ import annotations
 
 import matplotlib as mpl
@@ -49,23 +50,34 @@ def hide_ticks(axes) -> None:
         ax.set_yticks([])
 
 
-def image_grid(x_uint8: np.ndarray, titles: list[str] | None = None, ncols: int = 10,
-               scale: float = 1.0, suptitle: str | None = None) -> plt.Figure:
+def image_grid(
+    x_uint8: np.ndarray,
+    titles: list[str] | None = None,
+    ncols: int = 10,
+    scale: float = 1.0,
+    suptitle: str | None = None,
+) -> plt.Figure:
     """Show uint8 images ``(N, C, H, W)`` (C = 1 or 3) in a grid with optional titles."""
     x = np.asarray(x_uint8)
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"expected images of shape (N, 1 or 3, H, W); got {x.shape}")
     n = len(x)
     nrows = max(1, int(np.ceil(n / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * 1.1 * ncols, scale * 1.25 * nrows),
-                             squeeze=False, constrained_layout=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(scale * 1.1 * ncols, scale * 1.25 * nrows), squeeze=False, constrained_layout=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         img = x[i].transpose(1, 2, 0)
-        ax.imshow(img[:, :, 0] if img.shape[2] == 1 else img, cmap="gray" if img.shape[2] == 1 else None,
-                  vmin=0, vmax=255, interpolation="nearest")
+        ax.imshow(
+            img[:, :, 0] if img.shape[2] == 1 else img,
+            cmap="gray" if img.shape[2] == 1 else None,
+            vmin=0,
+            vmax=255,
+            interpolation="nearest",
+        )
         if titles is not None:
             ax.set_title(titles[i], fontsize=7, pad=2)
     if suptitle:
@@ -77,8 +89,9 @@ def image_grid(x_uint8: np.ndarray, titles: list[str] | None = None, ncols: int 
 PROBIT_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.8, 99.9)
 
 
-def probit_axes(ax: plt.Axes, x_range: tuple[float, float], y_range: tuple[float, float],
-                ticks: tuple[float, ...] = PROBIT_TICKS) -> None:
+def probit_axes(
+    ax: plt.Axes, x_range: tuple[float, float], y_range: tuple[float, float], ticks: tuple[float, ...] = PROBIT_TICKS
+) -> None:
     """Label probit-scaled axes in accuracy %: data plotted at Phi^{-1}(acc / 100), ticks in %.
 
     ``x_range``/``y_range`` are the accuracy ranges (%) to show; ticks inside them are drawn,
@@ -87,8 +100,9 @@ def probit_axes(ax: plt.Axes, x_range: tuple[float, float], y_range: tuple[float
     from scipy.stats import norm
 
     for rng, set_lim, set_ticks, set_labels in (
-            (x_range, ax.set_xlim, ax.set_xticks, ax.set_xticklabels),
-            (y_range, ax.set_ylim, ax.set_yticks, ax.set_yticklabels)):
+        (x_range, ax.set_xlim, ax.set_xticks, ax.set_xticklabels),
+        (y_range, ax.set_ylim, ax.set_yticks, ax.set_yticklabels),
+    ):
         lo, hi = (min(max(v, 0.01), 99.99) for v in rng)
         if not lo < hi:
             raise ValueError(f"accuracy range must satisfy lo < hi within (0, 100); got {rng!r}")

@@ -6,6 +6,7 @@ sets ``RELIABLE_ML_HEADLESS=1`` for the kernels it starts, and the bars made thr
 module are then disabled. The environment is read when a bar is made, not at import, so
 importing the package changes nothing (no patching of tqdm).
 """
+
 from __future__ import annotations
 
 import os

@@ -31,17 +31,72 @@ and tolerances, :mod:`.rules` (with :mod:`.rules_numbers`, :mod:`.rules_models`,
 :mod:`.rules_attacks`) holds the rule kinds, :mod:`.judge` applies them and assigns statuses,
 :mod:`.page` renders the book's page. This package only gathers their public names.
 """
-from reliable_ml.course.scorecard.judge import (COMPARES, ROW_FIELDS, STATUSES, judge, not_comparable_reason, rows,
-                                                status_of)
-from reliable_ml.course.scorecard.keys import (PROFILE_ORDER, Missing, RegistryError, claim_notebook, has_key, lookup,
-                                               pick_record, resolve_key, scoped, split_key)
-from reliable_ml.course.scorecard.page import (BADGES, TABLE_CLASS, badge, counts, known_cites, markdown,
-                                               summary_markdown, write)
+
+from reliable_ml.course.scorecard.judge import (
+    COMPARES,
+    ROW_FIELDS,
+    STATUSES,
+    judge,
+    not_comparable_reason,
+    rows,
+    status_of,
+)
+from reliable_ml.course.scorecard.keys import (
+    PROFILE_ORDER,
+    Missing,
+    RegistryError,
+    claim_notebook,
+    has_key,
+    lookup,
+    pick_record,
+    resolve_key,
+    scoped,
+    split_key,
+)
+from reliable_ml.course.scorecard.page import (
+    BADGES,
+    TABLE_CLASS,
+    badge,
+    counts,
+    known_cites,
+    markdown,
+    summary_markdown,
+    write,
+)
 from reliable_ml.course.scorecard.rules import RULES
 from reliable_ml.course.scorecard.rules_attacks import ATTACK_NAMES, fraction_key
 from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwidth
 
-__all__ = ["ATTACK_NAMES", "BADGES", "COMPARES", "PROFILE_ORDER", "ROW_FIELDS", "RULES", "STATUSES", "TABLE_CLASS",
-           "Missing", "RegistryError", "Verdict", "badge", "claim_notebook", "counts", "diff_halfwidth", "fraction_key",
-           "halfwidth", "has_key", "judge", "known_cites", "lookup", "markdown", "not_comparable_reason", "pick_record",
-           "resolve_key", "rows", "scoped", "split_key", "status_of", "summary_markdown", "write"]
+__all__ = [
+    "ATTACK_NAMES",
+    "BADGES",
+    "COMPARES",
+    "PROFILE_ORDER",
+    "ROW_FIELDS",
+    "RULES",
+    "STATUSES",
+    "TABLE_CLASS",
+    "Missing",
+    "RegistryError",
+    "Verdict",
+    "badge",
+    "claim_notebook",
+    "counts",
+    "diff_halfwidth",
+    "fraction_key",
+    "halfwidth",
+    "has_key",
+    "judge",
+    "known_cites",
+    "lookup",
+    "markdown",
+    "not_comparable_reason",
+    "pick_record",
+    "resolve_key",
+    "rows",
+    "scoped",
+    "split_key",
+    "status_of",
+    "summary_markdown",
+    "write",
+]

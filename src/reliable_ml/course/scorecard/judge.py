@@ -4,21 +4,40 @@
 on the record :func:`~reliable_ml.course.scorecard.keys.pick_record` chooses; :func:`status_of`
 says what kind of evidence the verdict is; :func:`rows` is one row per claim of the registry.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from reliable_ml.course.claims import CLAIMS
 from reliable_ml.course.results import load_all
-from reliable_ml.course.scorecard.keys import (Missing, RegistryError, claim_notebook, lookup, pick_record,
-                                               resolve_key, scoped)
+from reliable_ml.course.scorecard.keys import (
+    Missing,
+    RegistryError,
+    claim_notebook,
+    lookup,
+    pick_record,
+    resolve_key,
+    scoped,
+)
 from reliable_ml.course.scorecard.rules import RULES
 from reliable_ml.course.scorecard.values import Verdict
 
 STATUSES = ("reproduced", "re-analysed", "qualitative", "not comparable", "not reproduced", "not measured")
 COMPARES = ("figure", "effect")  # a rule judges the published number, or the effect's existence/direction
-ROW_FIELDS = ("id", "claim", "published", "source", "confirmed", "ours", "status", "reason", "data",
-              "setting", "profile")
+ROW_FIELDS = (
+    "id",
+    "claim",
+    "published",
+    "source",
+    "confirmed",
+    "ours",
+    "status",
+    "reason",
+    "data",
+    "setting",
+    "profile",
+)
 
 
 def not_comparable_reason(claim: dict) -> str:
@@ -28,8 +47,10 @@ def not_comparable_reason(claim: dict) -> str:
     if claim.get("not_comparable"):
         return str(claim["not_comparable"])
     if claim["setting"] == "stand-in" and claim["rule"].get("compares") == "figure":
-        return (f"stand-in ({claim['setting_note']}): its number is not set against the published "
-                "figure; a run in the published setting would be")
+        return (
+            f"stand-in ({claim['setting_note']}): its number is not set against the published "
+            "figure; a run in the published setting would be"
+        )
     return ""
 
 
@@ -50,8 +71,7 @@ def status_of(claim: dict, verdict: Verdict | None) -> str:
     return "reproduced"
 
 
-def judge(claim: dict, records: list[dict], profile: str | None = None
-          ) -> tuple[Verdict | None, dict | None, str]:
+def judge(claim: dict, records: list[dict], profile: str | None = None) -> tuple[Verdict | None, dict | None, str]:
     """Apply the claim's rule: ``(verdict, record used, "")``, or ``(None, None, why)`` when the
     results lack what the rule needs. The rule reads its keys through ``get``, which resolves
     them in the claim's notebook's results (:func:`~reliable_ml.course.scorecard.keys.resolve_key`)."""
@@ -86,8 +106,7 @@ def judge(claim: dict, records: list[dict], profile: str | None = None
     return verdict, first, ""
 
 
-def rows(records: list[dict] | None = None, profile: str | None = None,
-         claims: list[dict] | None = None) -> list[dict]:
+def rows(records: list[dict] | None = None, profile: str | None = None, claims: list[dict] | None = None) -> list[dict]:
     """One dict per claim with :data:`ROW_FIELDS` (plus ``cite``, ``rule``, ``device``, ``notebook``)."""
     records = load_all() if records is None else records
     out = []
@@ -96,15 +115,23 @@ def rows(records: list[dict] | None = None, profile: str | None = None,
         status = status_of(claim, verdict)
         reason = not_comparable_reason(claim) if status == "not comparable" else ""
         ours = verdict.ours if verdict else f"not measured: {why}"
-        out.append({
-            "id": claim["id"], "claim": claim["claim"], "published": claim["published"],
-            "source": claim["source"], "confirmed": bool(claim["confirmed"]),
-            "ours": f"{ours}. Not comparable: {reason}" if reason else ours,
-            "status": status, "reason": reason, "data": claim["data"],
-            "setting": f"{claim['setting']}: {claim['setting_note']}",
-            "profile": record.get("profile") if record else (claim.get("profile") or profile or ""),
-            "cite": claim.get("cite", ""), "rule": claim["rule"].get("why", ""),
-            "device": record.get("device", "") if record else "",
-            "notebook": record.get("notebook", "") if record else "",
-        })
+        out.append(
+            {
+                "id": claim["id"],
+                "claim": claim["claim"],
+                "published": claim["published"],
+                "source": claim["source"],
+                "confirmed": bool(claim["confirmed"]),
+                "ours": f"{ours}. Not comparable: {reason}" if reason else ours,
+                "status": status,
+                "reason": reason,
+                "data": claim["data"],
+                "setting": f"{claim['setting']}: {claim['setting_note']}",
+                "profile": record.get("profile") if record else (claim.get("profile") or profile or ""),
+                "cite": claim.get("cite", ""),
+                "rule": claim["rule"].get("why", ""),
+                "device": record.get("device", "") if record else "",
+                "notebook": record.get("notebook", "") if record else "",
+            }
+        )
     return out

@@ -4,6 +4,7 @@ A claim's results key is a dotted path in its own notebook's results (the claim'
 or ``"<notebook stem>:<dotted.path>"`` for another chapter's (:func:`resolve_key`). The path is
 read by :func:`lookup`, where keys may hold dots themselves and ``*`` maps over a table.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def lookup(node: Any, path: str) -> Any:
     try:
         value = _lookup(node, path.split(".") if path else [])
     except Missing:
-        raise Missing(f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else f"no {path}") from None
+        raise Missing(
+            f"no {node.get('notebook', 'results')}:{path}" if isinstance(node, dict) else f"no {path}"
+        ) from None
     if value is None or (isinstance(value, (list, dict)) and not value):
         raise Missing(f"{node.get('notebook', 'results')}:{path} is empty" if isinstance(node, dict) else path)
     return value
@@ -86,8 +89,10 @@ def claim_notebook(claim: dict) -> str:
     """The chapter stem a claim is measured by (its ``notebook``); a clear error when it is not one."""
     notebook = claim.get("notebook")
     if not isinstance(notebook, str) or not STEM.fullmatch(notebook):
-        raise RegistryError(f"claim {claim.get('id')!r}: notebook must be a chapter's stem like "
-                            f"'04_adversarial_training', not {notebook!r}")
+        raise RegistryError(
+            f"claim {claim.get('id')!r}: notebook must be a chapter's stem like "
+            f"'04_adversarial_training', not {notebook!r}"
+        )
     return notebook
 
 

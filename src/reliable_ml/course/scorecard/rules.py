@@ -6,9 +6,10 @@
 interval against the published figure), :mod:`.rules_models` (tables of many models) and
 :mod:`.rules_attacks` (attacked, poisoned or cue-trained models).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from reliable_ml.course.scorecard import rules_attacks, rules_models, rules_numbers
 from reliable_ml.course.scorecard.keys import Missing
@@ -19,5 +20,9 @@ def _none(claim, get, **_):
     raise Missing("no experiment in the course measures this claim")
 
 
-RULES: dict[str, Callable[..., Verdict]] = {**rules_models.RULES, **rules_numbers.RULES, **rules_attacks.RULES,
-                                            "none": _none}
+RULES: dict[str, Callable[..., Verdict]] = {
+    **rules_models.RULES,
+    **rules_numbers.RULES,
+    **rules_attacks.RULES,
+    "none": _none,
+}

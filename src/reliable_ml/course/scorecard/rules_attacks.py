@@ -6,6 +6,7 @@ Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(clai
 **params) -> Verdict``; a broken evaluation (robust above clean, masked gradients) returns
 ``Verdict(..., broken=True)``.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,18 +16,36 @@ import numpy as np
 from reliable_ml.course.scorecard.keys import Missing
 from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwidth, n_of, num, pct
 
-
 # How the results keys read in a row. ``robust_acc`` is a chapter's headline robust accuracy,
 # whatever attack produced it (04's cpu run: the worst case over the whole suite), so it is not
 # called PGD; ``pgd_acc`` is PGD on the chapter's whole evaluation set.
-ATTACK_NAMES = {"autoattack_acc": "AutoAttack", "pgd_acc_on_autoattack_subset": "PGD",
-                "worst_case_acc_on_autoattack_subset": "per-image worst of both", "worst_case_acc": "worst case",
-                "robust_acc": "headline", "pgd_acc": "PGD (all images)"}
+ATTACK_NAMES = {
+    "autoattack_acc": "AutoAttack",
+    "pgd_acc_on_autoattack_subset": "PGD",
+    "worst_case_acc_on_autoattack_subset": "per-image worst of both",
+    "worst_case_acc": "worst case",
+    "robust_acc": "headline",
+    "pgd_acc": "PGD (all images)",
+}
 
 
-def _robust_worst_case(claim, get, clean, same_images, n, target, tolerance, masking_gap,
-                       full_set=(), full_n=None, clean_target=None, tables=(), clean_same=None,
-                       masking_flags=None, **_):
+def _robust_worst_case(
+    claim,
+    get,
+    clean,
+    same_images,
+    n,
+    target,
+    tolerance,
+    masking_gap,
+    full_set=(),
+    full_n=None,
+    clean_target=None,
+    tables=(),
+    clean_same=None,
+    masking_flags=None,
+    **_,
+):
     """Worst case over every attack result on the same images: ``same_images`` (on ``n``
     images), plus ``full_set`` when its count ``full_n`` equals ``n``. Fails when robust exceeds
     clean, when the strongest PGD result exceeds the worst case by more than ``masking_gap``
@@ -35,6 +54,7 @@ def _robust_worst_case(claim, get, clean, same_images, n, target, tolerance, mas
     ``{attack: accuracy}`` tables on the same images; ``clean_same`` the clean accuracy on them.
     ``masking_flags`` names the list of gradient-masking checks the model failed
     (:func:`reliable_ml.robust.shared_model.masking_checks`): any flag fails the rule."""
+
     def opt(name):
         try:
             return get(name)
@@ -68,10 +88,12 @@ def _robust_worst_case(claim, get, clean, same_images, n, target, tolerance, mas
         problems.append(f"masking check(s) flagged: {', '.join(map(str, flags))}")
     if clean_target is not None and abs(clean_acc - clean_target) > tolerance:
         problems.append(f"clean {clean_acc - clean_target:+.1f} pts from {clean_target:g}")
-    text = (f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "
-            f"images ({', '.join(f'{ATTACK_NAMES.get(k, k)} {v:.1f}' for k, v in accs.items())}); "
-            f"clean {clean_acc:.1f}%; "
-            f"tolerance ±{tol:.1f}")
+    text = (
+        f"worst case {worst:.1f}% over {len(accs)} attack result(s) on the same {int(n_images):,} "
+        f"images ({', '.join(f'{ATTACK_NAMES.get(k, k)} {v:.1f}' for k, v in accs.items())}); "
+        f"clean {clean_acc:.1f}%; "
+        f"tolerance ±{tol:.1f}"
+    )
     if problems:
         text += "; " + "; ".join(problems)
     return Verdict(text, abs(worst - target) <= tol and not problems, broken=bool(problems))
@@ -85,8 +107,11 @@ def _best_minus_final(claim, get, key, field, target, n, **_):
         raise Missing(f"no {field} in {key}")
     gap = max(values) - values[-1]
     tol = diff_halfwidth((max(values), n_of(get, n)), (values[-1], n_of(get, n)))
-    return Verdict(f"best {max(values):.1f}% vs final {values[-1]:.1f}% ({gap:.1f} pts over "
-                   f"{len(values)} epochs; tolerance ±{tol:.1f})", abs(gap - target) <= tol)
+    return Verdict(
+        f"best {max(values):.1f}% vs final {values[-1]:.1f}% ({gap:.1f} pts over "
+        f"{len(values)} epochs; tolerance ±{tol:.1f})",
+        abs(gap - target) <= tol,
+    )
 
 
 def _robust_gap(claim, get, key, n, factor, **_):
@@ -101,12 +126,18 @@ def _robust_gap(claim, get, key, n, factor, **_):
     std_gap = float(np.mean([pct(r["clean train"]) - pct(r["clean test"]) for r in std]))
     rob_gap = float(np.mean([pct(r["robust train"]) - pct(r["robust test"]) for r in adv]))
     seeds = f" (mean of {len(adv)} seeds)" if len(adv) > 1 else ""
-    accs = [float(np.mean([pct(r[c]) for r in rows_])) for rows_, cs in
-            ((adv, ("robust train", "robust test")), (std, ("clean train", "clean test"))) for c in cs]
+    accs = [
+        float(np.mean([pct(r[c]) for r in rows_]))
+        for rows_, cs in ((adv, ("robust train", "robust test")), (std, ("clean train", "clean test")))
+        for c in cs
+    ]
     need = factor * diff_halfwidth(*((a, n_of(get, n)) for a in accs))
-    return Verdict(f"at n = {int(n_min):,}: robust train-test gap {rob_gap:.1f} pts (adversarial "
-                   f"training) vs clean gap {std_gap:.1f} pts (standard training){seeds}; "
-                   f"margin needed {need:.1f}", rob_gap - std_gap > need)
+    return Verdict(
+        f"at n = {int(n_min):,}: robust train-test gap {rob_gap:.1f} pts (adversarial "
+        f"training) vs clean gap {std_gap:.1f} pts (standard training){seeds}; "
+        f"margin needed {need:.1f}",
+        rob_gap - std_gap > need,
+    )
 
 
 def _above_chance(claim, get, prefix, n, **_):
@@ -114,8 +145,11 @@ def _above_chance(claim, get, prefix, n, **_):
     det, rand = pct(get(f"{prefix}.d_det_test_acc")), pct(get(f"{prefix}.d_rand_test_acc"))
     chance, n_test = pct(get(f"{prefix}.chance")), n_of(get, n)
     low = min(det - halfwidth(det, n_test), rand - halfwidth(rand, n_test))
-    return Verdict(f"D_det {det:.1f}%, D_rand {rand:.1f}% on {int(n_test):,} clean test images (chance "
-                   f"{chance:.0f}%; lower 95% bound {low:.1f}%)", low > chance)
+    return Verdict(
+        f"D_det {det:.1f}%, D_rand {rand:.1f}% on {int(n_test):,} clean test images (chance "
+        f"{chance:.0f}%; lower 95% bound {low:.1f}%)",
+        low > chance,
+    )
 
 
 def _bg_gap(claim, get, key, same, rand, n, **_):
@@ -136,9 +170,11 @@ def _bg_gap(claim, get, key, same, rand, n, **_):
     n_img = n_of(get, n)
     tol_cue = diff_halfwidth((s_cue, n_img), (r_cue, n_img))
     tol_ctl = diff_halfwidth((s_ctl, n_img), (r_ctl, n_img))
-    return Verdict(f"BG-gap {cue_gap:.1f} pts for the cue model ({same} {s_cue:.1f}%, {rand} {r_cue:.1f}%); "
-                   f"control model {ctl_gap:+.1f} pts (±{tol_ctl:.1f})",
-                   cue_gap > tol_cue and abs(ctl_gap) <= tol_ctl)
+    return Verdict(
+        f"BG-gap {cue_gap:.1f} pts for the cue model ({same} {s_cue:.1f}%, {rand} {r_cue:.1f}%); "
+        f"control model {ctl_gap:+.1f} pts (±{tol_ctl:.1f})",
+        cue_gap > tol_cue and abs(ctl_gap) <= tol_ctl,
+    )
 
 
 def fraction_key(k) -> float:
@@ -153,17 +189,30 @@ def _backdoor(claim, get, success, clean, max_fraction, min_success, n, **_):
     if 0.0 not in acc:
         raise Missing(f"no {clean}.0 (the unpoisoned model)")
     n_img = n_of(get, n)
-    hits = [f for f in sorted(succ) if 0 < f <= max_fraction and succ[f] >= min_success
-            and f in acc and abs(acc[f] - acc[0.0]) <= diff_halfwidth((acc[f], n_img), (acc[0.0], n_img))]
+    hits = [
+        f
+        for f in sorted(succ)
+        if 0 < f <= max_fraction
+        and succ[f] >= min_success
+        and f in acc
+        and abs(acc[f] - acc[0.0]) <= diff_halfwidth((acc[f], n_img), (acc[0.0], n_img))
+    ]
     if hits:
         f = hits[0]
-        text = (f"{succ[f]:.1f}% attack success at {100 * f:g}% poisoned; clean {acc[f]:.1f}% vs "
-                f"{acc[0.0]:.1f}% unpoisoned")
+        text = (
+            f"{succ[f]:.1f}% attack success at {100 * f:g}% poisoned; clean {acc[f]:.1f}% vs {acc[0.0]:.1f}% unpoisoned"
+        )
     else:
         upto = [f for f in sorted(succ) if 0 < f <= max_fraction]
         text = "; ".join(f"{100 * f:g}% poisoned: {succ[f]:.1f}% success" for f in upto) or "no poison rate tried"
     return Verdict(text, bool(hits))
 
 
-RULES = {"robust_worst_case": _robust_worst_case, "best_minus_final": _best_minus_final, "robust_gap": _robust_gap,
-         "above_chance": _above_chance, "bg_gap": _bg_gap, "backdoor": _backdoor}
+RULES = {
+    "robust_worst_case": _robust_worst_case,
+    "best_minus_final": _best_minus_final,
+    "robust_gap": _robust_gap,
+    "above_chance": _above_chance,
+    "bg_gap": _bg_gap,
+    "backdoor": _backdoor,
+}

@@ -5,6 +5,7 @@ effective robustness by group.
 Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(claim, get,
 **params) -> Verdict``.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,16 @@ import math
 import numpy as np
 
 from reliable_ml.course.scorecard.keys import Missing, RegistryError
-from reliable_ml.course.scorecard.values import (Verdict, diff_halfwidth, model_drops, n_of, num, number_table,
-                                                 pct, spread_text)
+from reliable_ml.course.scorecard.values import (
+    Verdict,
+    diff_halfwidth,
+    model_drops,
+    n_of,
+    num,
+    number_table,
+    pct,
+    spread_text,
+)
 
 
 def _per_model_drop(claim, get, stat, low, high, n, **_):
@@ -28,6 +37,7 @@ def _per_model_drop(claim, get, stat, low, high, n, **_):
     def hw(i):  # the drop of model i: two independent accuracies on n["original"] and n["new"] images
         m = common[i]
         return diff_halfwidth((pct(orig[m]), n_of(get, n["original"])), (pct(new[m]), n_of(get, n["new"])))
+
     inside = int(((drops >= low) & (drops <= high)).sum())
     text = f"{spread_text(drops)}; {inside} of {len(drops)} inside {low:g}-{high:g}"
     if stat == "median":
@@ -48,14 +58,16 @@ def _per_model_drop(claim, get, stat, low, high, n, **_):
 def _per_set_order(claim, get, table, base, hardest, others, n, factor, **_):
     """The hardest set's median drop must exceed each other set's by more than ``factor`` times
     the 95% half-width of the difference of two accuracies on ``n`` images each ("much less")."""
-    med = {s: float(np.median(model_drops(get, f"{table}.*.{base}", f"{table}.*.{s}")))
-           for s in (hardest, *others)}
+    med = {s: float(np.median(model_drops(get, f"{table}.*.{base}", f"{table}.*.{s}"))) for s in (hardest, *others)}
     acc = {s: float(np.median(list(number_table(get, f"{table}.*.{s}").values()))) for s in (hardest, *others)}
     margins = {s: med[hardest] - med[s] for s in others}
-    need = {s: factor * diff_halfwidth((pct(acc[hardest]), n_of(get, n)), (pct(acc[s]), n_of(get, n)))
-            for s in others}
-    text = ("median drops: " + ", ".join(f"{s} {v:.1f} pts" for s, v in med.items())
-            + "; margin needed " + ", ".join(f"{v:.1f}" for v in need.values()))
+    need = {s: factor * diff_halfwidth((pct(acc[hardest]), n_of(get, n)), (pct(acc[s]), n_of(get, n))) for s in others}
+    text = (
+        "median drops: "
+        + ", ".join(f"{s} {v:.1f} pts" for s, v in med.items())
+        + "; margin needed "
+        + ", ".join(f"{v:.1f}" for v in need.values())
+    )
     return Verdict(text, all(margins[s] > need[s] for s in others))
 
 
@@ -75,16 +87,18 @@ def _engstrom(claim, get, table, ks, tolerance, **_):
     values = list(drops.values())
     falling = all(a > b for a, b in zip(values, values[1:]))
     bias = drops[ks[0]] - drops[ks[-1]]
-    text = ("mean apparent drop of the matched set by annotators per image: "
-            + ", ".join(f"{k}: {v:.2f}" for k, v in drops.items())
-            + f" pts (bias {bias:+.2f}; single sets with {ks[0]}: {lo:.2f} to {hi:.2f})")
+    text = (
+        "mean apparent drop of the matched set by annotators per image: "
+        + ", ".join(f"{k}: {v:.2f}" for k, v in drops.items())
+        + f" pts (bias {bias:+.2f}; single sets with {ks[0]}: {lo:.2f} to {hi:.2f})"
+    )
     return Verdict(text, falling and bias > tolerance)
 
 
 def _real_slope(claim, get, top, tolerance=0.0, **_):
     orig, real = number_table(get, claim["keys"][0]), number_table(get, claim["keys"][1])
     names = sorted(set(orig) & set(real), key=lambda m: orig[m])
-    names = names[int(len(names) * (1 - top)):]
+    names = names[int(len(names) * (1 - top)) :]
     if len(names) < 5:
         raise Missing("fewer than 5 models with both top-1 and ReaL accuracy")
     x, y = np.array([orig[m] for m in names]), np.array([real[m] for m in names])
@@ -92,11 +106,14 @@ def _real_slope(claim, get, top, tolerance=0.0, **_):
     i = np.random.default_rng(0).integers(0, len(x), (2000, len(x)))  # bootstrap over models
     xb, yb = x[i], y[i]
     xc = xb - xb.mean(1, keepdims=True)
-    var = (xc ** 2).sum(1)
+    var = (xc**2).sum(1)
     boot = ((xc * (yb - yb.mean(1, keepdims=True))).sum(1))[var > 0] / var[var > 0]
     lo, hi = np.percentile(boot, [2.5, 97.5])
-    return Verdict(f"slope of ReaL on original top-1 {slope:.2f} (95% bootstrap {lo:.2f} to {hi:.2f}) "
-                   f"over the best {len(names)} models", hi < 1 - tolerance)
+    return Verdict(
+        f"slope of ReaL on original top-1 {slope:.2f} (95% bootstrap {lo:.2f} to {hi:.2f}) "
+        f"over the best {len(names)} models",
+        hi < 1 - tolerance,
+    )
 
 
 def _cleanlab(claim, get, exclude_source, min_lift, **_):
@@ -106,8 +123,11 @@ def _cleanlab(claim, get, exclude_source, min_lift, **_):
     / (share of images flagged): both must beat chance by ``min_lift``. Without
     ``precision_lower``, ``precision`` among reviewed flags is set against the confirmed share of
     the reviewed examples."""
-    entries = {k: v for k, v in get("cleanlab").items()
-               if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()}
+    entries = {
+        k: v
+        for k, v in get("cleanlab").items()
+        if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()
+    }
     parts, lifts = [], []
     for name, v in entries.items():
         dataset = name.split("-")[0]
@@ -121,8 +141,9 @@ def _cleanlab(claim, get, exclude_source, min_lift, **_):
             continue
         lift = p / base if base > 0 else math.inf
         lifts.append(lift)
-        parts.append(f"{name}: precision {num(v['precision']):.1f}%, recall {num(v['recall']):.1f}%, "
-                     f"{lift:.0f}x random flagging")
+        parts.append(
+            f"{name}: precision {num(v['precision']):.1f}%, recall {num(v['recall']):.1f}%, {lift:.0f}x random flagging"
+        )
     if not lifts:
         raise Missing("no cleanlab entry on an independent model with its data set's error counts")
     return Verdict("; ".join(parts), min(lifts) >= min_lift)
@@ -142,5 +163,11 @@ def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, *
     return Verdict(text, abs(s) <= tolerance and big - s > tolerance)
 
 
-RULES = {"per_model_drop": _per_model_drop, "per_set_order": _per_set_order, "engstrom": _engstrom,
-         "real_slope": _real_slope, "cleanlab": _cleanlab, "effective_robustness": _effective_robustness}
+RULES = {
+    "per_model_drop": _per_model_drop,
+    "per_set_order": _per_set_order,
+    "engstrom": _engstrom,
+    "real_slope": _real_slope,
+    "cleanlab": _cleanlab,
+    "effective_robustness": _effective_robustness,
+}

@@ -7,6 +7,7 @@ where they come from the n of the measurement, they are 95% binomial half-widths
 (RobustBench, SQuADShifts, OpenCLIP) use :func:`_near_each`, :func:`_near_n`, :func:`_p_below`
 and :func:`_ci_above`.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ def _at_least(claim, get, key, target, tolerance, label="", context=None, **_):
 
 def _excess(claim, get, key, baseline, tolerance, **_):
     a, b = pct(get(key)), pct(get(baseline))
-    return Verdict(f"mean pairwise agreement {a:.1f}% vs {b:.1f}% if errors were independent "
-                   f"({a - b:+.1f} pts)", a - b > tolerance)
+    return Verdict(
+        f"mean pairwise agreement {a:.1f}% vs {b:.1f}% if errors were independent ({a - b:+.1f} pts)", a - b > tolerance
+    )
 
 
 def _ci_contains(claim, get, key, ci, target, null, **_):
@@ -78,8 +80,10 @@ def _gain(claim, get, better, worse, n, paired=None, **_):
         intervals = []
     if intervals:
         shown = ", ".join(f"[{lo:+.1f}, {hi:+.1f}]" for lo, hi in intervals)
-        return Verdict(f"{text}; paired 95% intervals on the same {int(n_eval):,} images, per seed: "
-                       f"{shown})", min(lo for lo, _ in intervals) > 0)
+        return Verdict(
+            f"{text}; paired 95% intervals on the same {int(n_eval):,} images, per seed: {shown})",
+            min(lo for lo, _ in intervals) > 0,
+        )
     hw = 1.96 * math.sqrt((b * (100 - b) + w * (100 - w)) / n_eval)
     return Verdict(f"{text}; 95% half-width {hw:.1f} on {int(n_eval):,} images)", b - w > hw)
 
@@ -146,6 +150,16 @@ def _ci_above(claim, get, table, threshold, **_):
     return Verdict("median (95% CI): " + "; ".join(parts), ok)
 
 
-RULES = {"ci_equivalence": _ci_equivalence, "near": _near, "at_least": _at_least, "excess": _excess,
-         "ci_contains": _ci_contains, "gain": _gain, "max_abs_z": _max_abs_z, "near_each": _near_each,
-         "near_n": _near_n, "p_below": _p_below, "ci_above": _ci_above}
+RULES = {
+    "ci_equivalence": _ci_equivalence,
+    "near": _near,
+    "at_least": _at_least,
+    "excess": _excess,
+    "ci_contains": _ci_contains,
+    "gain": _gain,
+    "max_abs_z": _max_abs_z,
+    "near_each": _near_each,
+    "near_n": _near_n,
+    "p_below": _p_below,
+    "ci_above": _ci_above,
+}

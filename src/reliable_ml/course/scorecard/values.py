@@ -4,6 +4,7 @@ A rule's tolerance is a 95% binomial half-width wherever sampling error is what 
 1.96 sqrt(p (1 - p) / n) for one accuracy, and the root sum of squares of such terms for a
 sum or difference of independent accuracies (:func:`diff_halfwidth`).
 """
+
 from __future__ import annotations
 
 import math
@@ -76,5 +77,7 @@ def model_drops(get, a_key: str, b_key: str) -> np.ndarray:
 
 def spread_text(drops: np.ndarray) -> str:
     q1, q3 = np.percentile(drops, [25, 75])
-    return (f"median drop {np.median(drops):.1f} pts (middle half {q1:.1f} to {q3:.1f}, all "
-            f"{drops.min():.1f} to {drops.max():.1f}) over {len(drops)} models")
+    return (
+        f"median drop {np.median(drops):.1f} pts (middle half {q1:.1f} to {q3:.1f}, all "
+        f"{drops.min():.1f} to {drops.max():.1f}) over {len(drops)} models"
+    )

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 import yaml
 
-from reliable_ml.course import book, course_map
+from reliable_ml.course import book, course_map, runner
+from reliable_ml.course.results import PROJECT_ROOT
 
 
 def test_bare_redirect_becomes_a_page_with_favicon(tmp_path):
@@ -32,8 +33,6 @@ def test_real_page_is_left_alone(tmp_path):
 
 # ----------------------------------------------------------------------------- repository URL, buttons
 
-from reliable_ml.course import runner
-from reliable_ml.course.results import PROJECT_ROOT
 
 BASE = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text())
 

@@ -140,7 +140,8 @@ return {math: math, text: clone.textContent, hidden_inputs_shown: hidden,
 
 def test_math_renders_offline_and_hidden_cells_stay_hidden(site, browser):
     """MathJax comes from the book (no CDN) and typesets every formula: no raw \\( or $$ is
-    left in the text, and no page requests anything from another host. Cells tagged hide-input show no source; papermill's cell is not shown."""
+    left in the text, and no page requests anything from another host. Cells tagged hide-input show no source;
+    papermill's cell is not shown."""
     base, html = site
     typeset = 0
     for page in pages(html):
@@ -453,7 +454,9 @@ def test_labeling_app_records_answers_in_jupyterlab(lab, browser):
         picked.append(target[0].text.split(":", 1)[1].strip())
         target[0].click()
 
-        def answered(n=len(picked)):
+        n_picked = len(picked)
+
+        def answered(n=n_picked):
             logs = sorted(log_dir.rglob("*.jsonl"))
             records = labeling.read_log(logs[0])[0] if logs else []
             return records if sum(r["action"] == "label" for r in records) >= n else None

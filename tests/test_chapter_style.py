@@ -1,8 +1,8 @@
 """Chapters read like lectures: mostly prose, short cells, exercises, plumbing hidden.
 
 Targets of the course style (issue 14): code : prose <= 1.0 by characters in each chapter's
-jupytext source (cells the book removes, such as the Colab install cell, not counted), no code cell over 30 lines, 2-4 exercises in every chapter after 00 (each
-with a solution), and a hidden injected-parameters cell in the book.
+jupytext source (cells the book removes, such as the Colab install cell, not counted), no code cell over 30 lines,
+2-4 exercises in every chapter after 00 (each with a solution), and a hidden injected-parameters cell in the book.
 """
 
 from __future__ import annotations

@@ -8,14 +8,13 @@ import json
 
 import numpy as np
 import pytest
+from conftest import real_data_root
 
 from reliable_ml import data
 from reliable_ml.labels import human_labels as hl
 from reliable_ml.labels import humans
 
 ha_mod = importlib.import_module("reliable_ml.data.human_accuracy")  # the module; data.human_accuracy is its loader
-
-from conftest import real_data_root
 
 # (name, val k of 100, v2 k of 80) on all images; objects only: (k of 50, k of 40)
 ALL = {

@@ -20,7 +20,10 @@ def html_board(rows) -> str:
         f"<td>{s}</td><td>{e}</td><td><span title='d'>3y </span></td></tr>"
         for i, (t, s, e) in enumerate(rows)
     )
-    return f"<html><body><script>var a = '<table>';</script>{HEAD}{body}</tbody></table><table><tr><td>other</td></tr></table></body></html>"
+    return (
+        f"<html><body><script>var a = '<table>';</script>{HEAD}{body}</tbody></table>"
+        "<table><tr><td>other</td></tr></table></body></html>"
+    )
 
 
 TEXT_BOARD = """#

@@ -107,7 +107,7 @@ def test_malformed_and_partly_written_lines_are_reported_and_skipped(setup, tmp_
     with open(log, "a") as fh:
         fh.write("not json at all\n")
         fh.write('{"reader": "reader", "grid": "x", "tiles": [["pool", 1]], "selected": []}\n')
-        fh.write('{"reader": "reader", "grid": "%s", "tiles": [["po' % grids[1].gid)  # cut short by a crash
+        fh.write(f'{{"reader": "reader", "grid": "{grids[1].gid}", "tiles": [["po')  # cut short by a crash
     records, problems = gl.read_answers(log)
     assert len(records) == 1 and records[0]["grid"] == grids[0].gid
     assert len(problems) == 3

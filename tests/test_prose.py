@@ -34,7 +34,8 @@ SHIPPED = [  # sentences the chapters printed, with the rule that catches each
 ]
 CORRECTED = [
     "Against each standard seed the robust model's share is lower by 32.5 to 20.0 points.",
-    "At radius 6 the attack pushes the standard models to the target on every image (100%), the robust model on few (5%).",
+    "At radius 6 the attack pushes the standard models to the target on every image (100%), "
+    "the robust model on few (5%).",
     "The CIFAR-10.1 probit slope is 0.95 [0.91, 1.02]: the interval contains 1, so the data cannot tell.",
     "The slope is 0.95 (0.91 to 0.99) on the probit scale. In probit units the slope is slightly below 1.",
     "The robust model and the standard one: the data cannot tell them apart (difference +0.4 [-0.3, 1.1]).",

@@ -143,7 +143,7 @@ def test_zero_shot_effective_robustness_known_offset():
     res = pr.zero_shot_effective_robustness(testbed, clip, n_boot=50, seed=0)
     assert list(res) == list(pr.ZERO_SHOT_SHIFTS)
     expected = np.median(100 * (line(cv, 0.3) - line(cv)))
-    for shift, r in res.items():
+    for r in res.values():
         assert r["n_zero_shot"] == 6 and "tiny" not in r["zero_shot"].index
         assert r["fit"].slope == pytest.approx(0.8) and r["median"] == pytest.approx(expected)
         lo, hi = r["ci"]

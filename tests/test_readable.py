@@ -20,7 +20,8 @@ NUMBER = re.compile(r"^[+-−]?[\d,]*\.?\d+(e[+-]?\d+)?%?$")
 BIB = r"""
 @article{one2020, title = {A {CIFAR} Study?}, author = {Solo, Han}, journal = {J}, year = {2020}}
 @article{two2019, title = {Two}, author = {First, Ann and Second, Bob}, journal = {J}, year = {2019}}
-@inproceedings{many2018, title = {Many}, author = {Alpha, A. and Beta, B. and Gamma, C.}, booktitle = {C}, year = {2018}}
+@inproceedings{many2018, title = {Many}, author = {Alpha, A. and Beta, B. and Gamma, C.},
+  booktitle = {C}, year = {2018}}
 @article{accent2021, title = {Accents}, author = {M{\"u}ller, J{\"o}rg}, journal = {J}, year = {2021}}
 """
 

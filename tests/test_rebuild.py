@@ -55,7 +55,7 @@ def test_rebuild_runs_on_the_digits_fallback(digits):
     assert len(out.orig_rows) <= len(test.y) // 2  # the rest are controls
     assert out.crowd.shown.min() >= crowd.min_annotations
     assert out.clarity_acc > 0.5  # trained for >= 100 steps, not 10
-    for name, idx in out.picks.items():
+    for idx in out.picks.values():
         assert len(idx) == 10 * out.per_class and np.all(np.bincount(out.candidate[idx], minlength=10) == out.per_class)
     trained = zoo.train_zoo(["logreg-e1"], train.x[train_rows], train.y[train_rows], n_classes=10, progress=False)
     acc = rebuild.evaluate(trained, out)

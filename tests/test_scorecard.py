@@ -765,7 +765,7 @@ def test_page_shows_every_row_with_a_visible_status_and_one_source(tmp_path):
     page = scorecard.markdown(records)
     table = scorecard.rows(records)
     for r in table:
-        line = next(l for l in page.splitlines() if l.startswith("| {bdg-") and f"| {r['claim']} |" in l)
+        line = next(row for row in page.splitlines() if row.startswith("| {bdg-") and f"| {r['claim']} |" in row)
         assert line.startswith(f"| {{{scorecard.BADGES[r['status']]}}}`{r['status']}` |")
         assert f"| {r['data']}; " in line
     assert "{cite}`carmon2019unlabeled`" in page

@@ -14,9 +14,13 @@ sentences such code produced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as _st
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _check_counts(k, n) -> tuple[np.ndarray, np.ndarray]:

@@ -334,7 +334,7 @@ def _holds_a_file(path: Path) -> bool:
     """True when ``path`` is a file or a folder with a file somewhere below (stops at the first)."""
     if path.is_file():
         return True
-    stack = [path]
+    stack: list[str | Path] = [path]
     while stack:
         try:
             entries = list(os.scandir(stack.pop()))

@@ -891,7 +891,10 @@ CLAIMS: list[dict] = [
         rule=dict(
             kind="near_each",
             compares="figure",
-            tolerance_source="the 95% sampling half-width of a mean F1 drop between two test sets of about 10,000 questions (see why)",
+            tolerance_source=(
+                "the 95% sampling half-width of a mean F1 drop between two test sets of about 10,000 questions "
+                "(see why)"
+            ),
             values={
                 "squadshifts.mean_f1_drop.models.nyt": 3.8,
                 "squadshifts.mean_f1_drop.models.reddit": 14.0,

@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if stale else 0
         for path in readable.write_all(args.profile):
             print(
-                f"wrote {path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path}"
+                "wrote "
+                + str(path.relative_to(readable.PROJECT_ROOT) if path.is_relative_to(readable.PROJECT_ROOT) else path)
             )
         return 0
     from reliable_ml.course import book as book_mod

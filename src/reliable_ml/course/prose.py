@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -455,7 +456,7 @@ def placeholder(sentence: str) -> bool:
 
 # ----------------------------------------------------------------------------- sentences, cells, files
 
-CHECKS = {
+CHECKS: dict[str, Callable[..., bool]] = {
     "comparative-sign": comparative_sign,
     "quantifier-share": quantifier_share,
     "verdict-interval": verdict_interval,
@@ -527,7 +528,7 @@ def check_notebook(path: Path, profile: str | None = None, results_dir: Path | N
     folder's name when that is one, else ``profile``, else cpu)."""
     import nbformat
 
-    from reliable_ml.course.profiles import PROFILES
+    from reliable_ml.settings import PROFILES
 
     path = Path(path)
     nb = nbformat.read(str(path), as_version=4)

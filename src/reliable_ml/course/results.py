@@ -4,7 +4,8 @@ A results file holds the notebook's key figures at the top level plus the proven
 :data:`META_KEYS`: ``data_source``, ``profile``, ``device``, ``torch_version``,
 ``wall_seconds``, ``commit``, ``created``, ``model_cache`` (what the model caches did:
 :mod:`reliable_ml.util.cachestats`) and ``glued``: every value the run glued for the
-chapter's prose (``name -> value``, from :func:`reliable_ml.course.glue.glued_values`, handed over by :meth:`reliable_ml.course.Run.save`; the runner
+chapter's prose (``name -> value``, from :func:`reliable_ml.course.glue.glued_values`, handed over by
+:meth:`reliable_ml.course.Run.save`; the runner
 completes it from the executed notebook, see :func:`record_glued`). The book's scorecard reads
 these files only; the readable copies of the chapters fill their prose from ``glued``.
 """
@@ -182,7 +183,7 @@ def glued_in(notebook) -> dict:
 
     if not hasattr(notebook, "cells"):
         notebook = nbformat.read(str(notebook), as_version=4)
-    glued = {}
+    glued: dict[str, Any] = {}
     for cell in notebook.cells:
         for out in cell.get("outputs", []):
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")

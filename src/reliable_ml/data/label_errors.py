@@ -135,7 +135,8 @@ def label_error_reviews(
     ``labels[id]`` (the check that the review and the label file share one order).
     ImageNet's released ids are the numbers in the file names (``ILSVRC2012_val_<id>.JPEG``);
     they are mapped to the canonical index through :func:`imagenet_val_index_filenames` and the
-    name is kept in a ``filename`` column. Upstream quirk: 13 MNIST rows have ``given == guessed`` and count each vote twice
+    name is kept in a ``filename`` column. Upstream quirk: 13 MNIST rows have ``given == guessed`` and count each
+    vote twice
     (10 votes); they are kept as released.
     """
     n, k, _ = _check_dataset(dataset)

@@ -19,7 +19,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,11 @@ from reliable_ml.util.progress import tqdm
 
 ARCHS = ("logreg", "mlp", "cnn", "vgg")
 _NAME = re.compile(r"^(?P<arch>logreg|mlp|cnn|vgg)(?:-(?P<width>\d+))?-e(?P<epochs>\d+)(?P<aug>-aug)?$")
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,8 @@ def member(name: str) -> MemberSpec:
 
 
 def zoo_names(zoo: str) -> tuple[str, ...]:
-    """Member names of a named zoo (``smoke``, ``tiny``, ``mnist-small``, ``mnist-cpu``, ``mnist-gpu``, ``cifar10-gpu``)."""
+    """Member names of a named zoo (``smoke``, ``tiny``, ``mnist-small``, ``mnist-cpu``, ``mnist-gpu``,
+    ``cifar10-gpu``)."""
     if zoo not in ZOOS:
         raise ValueError(f"unknown zoo {zoo!r}; allowed: {', '.join(ZOOS)}")
     return ZOOS[zoo]

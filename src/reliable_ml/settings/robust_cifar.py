@@ -1,4 +1,5 @@
-"""Settings of the entry point :mod:`reliable_ml.experiments.robust_cifar` (chapter 04 on CIFAR-10), one row per profile.
+"""Settings of the entry point :mod:`reliable_ml.experiments.robust_cifar` (chapter 04 on CIFAR-10), a row a
+profile.
 
 Wong et al.'s catastrophic-overfitting arms on CIFAR-10 have their own table,
 :mod:`reliable_ml.settings.catastrophic_overfitting_cifar`.

@@ -1,4 +1,4 @@
-"""Settings of the entry point :mod:`reliable_ml.experiments.rst_cifar` (chapter 06 on CIFAR-10), one row per profile."""
+"""Settings of the entry point :mod:`reliable_ml.experiments.rst_cifar` (chapter 06 on CIFAR-10), a row a profile."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ TABLE = {
             val_size=0,
         ),
     ),
-    "cpu": None,  # no cpu row: chapter 06's cpu profile runs robust self-training on MNIST (settings.robust_self_training)
+    # no cpu row: chapter 06's cpu profile runs robust self-training on MNIST (settings.robust_self_training)
+    "cpu": None,
     # Budget (not yet measured on a GPU): labeler 2,500 steps of 256 (160 passes over 4,000 labels),
     # then three arms of 4,000 steps of 256 each (about 20 passes over the 50,000 images) with FGSM-RS.
     "gpu": Settings(

@@ -1,4 +1,5 @@
-"""Settings of the entry point :mod:`reliable_ml.experiments.spatial_cifar` (chapter 11 on CIFAR-10), one row per profile."""
+"""Settings of the entry point :mod:`reliable_ml.experiments.spatial_cifar` (chapter 11 on CIFAR-10), a row a
+profile."""
 
 from __future__ import annotations
 

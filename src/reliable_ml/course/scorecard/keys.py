@@ -119,6 +119,7 @@ def pick_record(records: list[dict], stem: str, claim: dict, profile: str | None
     there is (gpu, then cpu). A record whose ``data_source`` lacks the claim's
     ``source_contains`` (e.g. an MNIST run when the claim is about CIFAR-10) never counts.
     """
+    profiles: tuple[str, ...]
     if claim.get("profile") == "gpu":
         profiles = ("gpu",) if profile in (None, "gpu") else ()
     else:

@@ -10,6 +10,7 @@ Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(clai
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -208,7 +209,7 @@ def _backdoor(claim, get, success, clean, max_fraction, min_success, n, **_):
     return Verdict(text, bool(hits))
 
 
-RULES = {
+RULES: dict[str, Callable[..., Verdict]] = {
     "robust_worst_case": _robust_worst_case,
     "best_minus_final": _best_minus_final,
     "robust_gap": _robust_gap,

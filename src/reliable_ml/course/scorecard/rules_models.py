@@ -9,6 +9,7 @@ Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(clai
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -163,7 +164,7 @@ def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, *
     return Verdict(text, abs(s) <= tolerance and big - s > tolerance)
 
 
-RULES = {
+RULES: dict[str, Callable[..., Verdict]] = {
     "per_model_drop": _per_model_drop,
     "per_set_order": _per_set_order,
     "engstrom": _engstrom,

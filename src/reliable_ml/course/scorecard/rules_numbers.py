@@ -11,6 +11,7 @@ and :func:`_ci_above`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from reliable_ml.course.scorecard.keys import Missing
 from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwidth, n_of, num, pct
@@ -150,7 +151,7 @@ def _ci_above(claim, get, table, threshold, **_):
     return Verdict("median (95% CI): " + "; ".join(parts), ok)
 
 
-RULES = {
+RULES: dict[str, Callable[..., Verdict]] = {
     "ci_equivalence": _ci_equivalence,
     "near": _near,
     "at_least": _at_least,

@@ -117,6 +117,12 @@ def test_group_models_table_and_bad_name():
         er.model_group("")
 
 
+def test_advprop_is_not_lp_adversarial_training():
+    kinds = er.group_models(["efficientnet-b4-advprop-autoaug", "resnet50_linf_eps4_robust", "resnet50_adv-train-free"])
+    assert kinds["kind"].tolist() == ["AdvProp", "adversarial training", "adversarial training"]
+    assert set(kinds["group"]) == {"robustness intervention"}
+
+
 # ----------------------------------------------------------------------------- fits and ER
 def test_probit_fit_recovers_planted_line_exactly():
     fit = er.fit_shift(planted_testbed(0.9, -0.3), "imagenetv2-matched-frequency")
@@ -282,6 +288,36 @@ def test_versus_one_reads_the_interval():
     assert er.versus_one(er.SlopeInterval(0.9, 0.88, 0.92, 10)) == "below 1"
     assert er.versus_one(er.SlopeInterval(1.1, 1.02, 1.2, 10)) == "above 1"
     assert er.versus_one(er.SlopeInterval(0.97, 0.9, 1.03, 10)) == "consistent with 1"
+    assert er.versus_one(er.SlopeInterval(0.98, 0.96, 1.0, 10)) == "consistent with 1"  # touching 1 is no verdict
+    v = er.slope_verdict(er.SlopeInterval(0.9111, 0.9086, 0.9137, 188))
+    assert v.direction == "lower" and v.difference == pytest.approx(-0.0889) and v.interval[1] == pytest.approx(-0.0863)
+    with pytest.raises(ValueError, match="must contain"):
+        er.slope_verdict(er.SlopeInterval(0.8, 0.9, 0.95, 10))
+
+
+def test_slope_interval_with_image_noise_is_wider_and_keeps_the_default_draws():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(40, 90, 60)
+    y = 100 * st.norm.cdf(0.9 * st.norm.ppf(x / 100) - 0.3 + rng.normal(0, 0.02, 60))
+    plain, noisy = er.slope_interval(x, y, n_boot=400), er.slope_interval(x, y, n_boot=400, n_images=(500, 500))
+    assert noisy.slope == plain.slope and noisy.hi - noisy.lo > 1.5 * (plain.hi - plain.lo)
+    # without image noise the draws are the models alone, as before the option existed
+    idx = np.random.default_rng(0).integers(0, 60, (400, 60))
+    by_hand = [np.polyfit(st.norm.ppf(x[i] / 100), st.norm.ppf(y[i] / 100), 1)[0] for i in idx]
+    assert (plain.lo, plain.hi) == pytest.approx(tuple(np.quantile(by_hand, [0.025, 0.975])))
+    with pytest.raises(ValueError, match="n_images"):
+        er.slope_interval(x, y, n_images=(500,))
+
+
+def test_against_line_is_a_one_sample_t_test():
+    values = np.array([1.2, 0.4, 2.1, -0.3, 0.9, 1.5])
+    v = er.against_line(values)
+    ref = st.ttest_1samp(values, 0.0)
+    assert v.p_value == pytest.approx(ref.pvalue) and v.interval == pytest.approx(tuple(ref.confidence_interval(0.95)))
+    assert v.direction == "higher" and v.test == "paired t"
+    assert er.against_line([0.5, -0.7, 0.1, np.nan]).direction == "cannot tell"  # NaN (not evaluated) is dropped
+    with pytest.raises(ValueError, match="at least 2"):
+        er.against_line([1.0, np.nan])
 
 
 def test_slope_numbers_names_what_the_prose_quotes():

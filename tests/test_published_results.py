@@ -113,6 +113,29 @@ def test_squad_summary_recovers_the_lines_and_drops():
         pr.squad_drops(f.drop(columns="nyt_f1"))
 
 
+def test_squad_drop_pattern_quartiles_slope_and_humans():
+    f = squad_frame()
+    models = f[f["kind"] == "model"]
+    wiki = pr.squad_drop_pattern(f, "new-wiki", n_boot=200)
+    # new-wiki = 0.9 SQuAD + 7 exactly: drop = 0.1 SQuAD - 7 grows with SQuAD F1
+    assert wiki["slope"]["slope"] == pytest.approx(0.9) and wiki["slope"]["ci"] == pytest.approx([0.9, 0.9])
+    assert wiki["slope"]["verdict_vs_1"]["direction"] == "lower" and wiki["spearman"] == pytest.approx(1.0)
+    q = wiki["drop_by_quartile"]
+    top = models["test_f1"] >= models["test_f1"].quantile(0.75)
+    assert q["top"]["mean_drop"] == pytest.approx((0.1 * models["test_f1"][top] - 7).mean())
+    assert sum(q[k]["models"] for k in ("bottom", "second", "third", "top")) == 30
+    assert q["top_vs_bottom"]["direction"] == "higher" and q["top_vs_bottom"]["test"] == "Welch t"
+    assert wiki["humans"]["drops"] == {"Human 1": 2.0} and wiki["humans"]["vs_models"] is None  # one human: no test
+    nyt = pr.squad_drop_pattern(f, "nyt", n_boot=50)  # the same 4 points for every model
+    assert nyt["slope"]["verdict_vs_1"]["direction"] == "cannot tell" and nyt["share_dropping"] == 100.0
+    assert nyt["drop_by_quartile"]["top_vs_bottom"]["direction"] == "cannot tell"
+    two = pd.concat([f, f.loc[["Human 1"]].rename(index={"Human 1": "Human 2"}).assign(**{"amazon_f1": 90.0})])
+    amazon = pr.squad_drop_pattern(two, "amazon", n_boot=50)
+    assert amazon["humans"]["mean_drop"] == pytest.approx(4.0) and amazon["humans"]["vs_models"]["test"] == "Welch t"
+    with pytest.raises(KeyError, match="squad_f1"):
+        pr.squad_drop_pattern(f, "squad")
+
+
 def fake_testbed_and_clip(n_clip: int = 6):
     """Standard models exactly on probit(y) = 0.8 probit(x) - 0.5 for every shift; zero-shot models
     sit exactly 0.3 probit units above it."""
@@ -143,7 +166,7 @@ def test_zero_shot_effective_robustness_known_offset():
     res = pr.zero_shot_effective_robustness(testbed, clip, n_boot=50, seed=0)
     assert list(res) == list(pr.ZERO_SHOT_SHIFTS)
     expected = np.median(100 * (line(cv, 0.3) - line(cv)))
-    for shift, r in res.items():
+    for r in res.values():
         assert r["n_zero_shot"] == 6 and "tiny" not in r["zero_shot"].index
         assert r["fit"].slope == pytest.approx(0.8) and r["median"] == pytest.approx(expected)
         lo, hi = r["ci"]

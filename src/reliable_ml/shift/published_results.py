@@ -315,6 +315,81 @@ def squad_summary(frame: pd.DataFrame, sets: Iterable[str] = ("new-wiki", "nyt",
     }
 
 
+def squad_drop_pattern(
+    frame: pd.DataFrame, new_set: str, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> dict:
+    """Who loses how much F1 on one SQuADShifts set: the pattern behind "the drop grows with F1".
+
+    Over the models (``kind == "model"``), with drop = SQuAD test F1 - F1 on ``new_set`` (points):
+
+    * ``slope``: the least-squares slope of the new set's F1 on SQuAD F1 (linear F1 scale, as in
+      Miller et al. 2020), its percentile interval over ``n_boot`` resamples of the models, and
+      its verdict against 1 (:func:`reliable_ml.stats.against_reference`; below 1 on this scale:
+      the better models lose more F1);
+    * ``drop_by_quartile``: the models cut into quarters by SQuAD F1 (``pandas.qcut``), each
+      quarter's mean drop and size, and the verdict of the top quarter's drops against the bottom
+      quarter's (Welch t, :func:`reliable_ml.stats.compare`);
+    * ``spearman``: Spearman's rank correlation of SQuAD F1 with the drop; ``share_dropping``:
+      the % of models with a positive drop;
+    * ``humans``: each human's drop, their mean, and the verdict of their drops against the
+      models' (Welch t; with three people an indication, not an estimate).
+
+    The F1 scale is not stretched near 100% as a probit would be, so a line through the models can
+    flatten near the ceiling for reasons other than the test set's reuse; this pattern cannot
+    tell the two apart. Returns a dict that can go into a results file as is.
+    """
+    from dataclasses import asdict
+
+    from scipy.stats import spearmanr
+
+    from reliable_ml import stats
+
+    col = f"{new_set}_f1"
+    if col not in frame.columns:
+        raise KeyError(
+            f"SQuADShifts frame has no column {col!r}; sets: {[c[:-3] for c in frame.columns if c.endswith('_f1')]}"
+        )
+    models, humans = frame[frame["kind"] == "model"], frame[frame["kind"] == "human"]
+    if len(models) < 8:
+        raise ValueError(f"need at least 8 models to cut into quarters; got {len(models)}")
+    x, y = models["test_f1"].to_numpy(float), models[col].to_numpy(float)
+    drop = x - y
+    slope = float(np.polyfit(x, y, 1)[0])
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    xc = x[idx] - x[idx].mean(1, keepdims=True)
+    var = (xc**2).sum(1)
+    boot = (xc * y[idx]).sum(1)[var > 0] / var[var > 0]
+    lo, hi = (float(v) for v in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
+    quarter = pd.qcut(models["test_f1"], 4, labels=["bottom", "second", "third", "top"])
+    by_q = pd.Series(drop, index=models.index).groupby(quarter, observed=True)
+    top, bottom = drop[(quarter == "top").to_numpy()], drop[(quarter == "bottom").to_numpy()]
+    h_drop = (humans["test_f1"] - humans[col]).to_numpy(float)
+    out = {
+        "n_models": int(len(models)),
+        "mean_drop": float(drop.mean()),
+        "slope": {
+            "slope": slope,
+            "ci": [lo, hi],
+            "resampled": f"models ({n_boot} resamples)",
+            "verdict_vs_1": asdict(stats.against_reference(slope, (lo, hi), 1.0, alpha=alpha)),
+        },
+        "drop_by_quartile": {
+            **{str(q): {"mean_drop": float(g.mean()), "models": int(len(g))} for q, g in by_q},
+            "top_vs_bottom": asdict(stats.compare(top, bottom, paired=False, alpha=alpha, outcome="continuous")),
+        },
+        "spearman": float(spearmanr(x, drop).statistic),
+        "share_dropping": float(100 * np.mean(drop > 0)),
+        "humans": {
+            "drops": {str(n): float(d) for n, d in zip(humans.index, h_drop)},
+            "mean_drop": float(h_drop.mean()) if len(h_drop) else float("nan"),
+            "vs_models": asdict(stats.compare(h_drop, drop, paired=False, alpha=alpha, outcome="continuous"))
+            if len(h_drop) >= 2
+            else None,
+        },
+    }
+    return out
+
+
 SQUAD_LABELS = {"new-wiki": "New Wikipedia", "nyt": "New York Times", "reddit": "Reddit", "amazon": "Amazon reviews"}
 
 

@@ -174,3 +174,37 @@ def test_order_agreement_counts_swapped_pairs():
     assert reanalysis.order_agreement([1.0, 5.0, 3.0], [1.0, 2.0, 3.0], close=0.5)["swapped_within_close"] == 0
     with pytest.raises(ValueError, match="same length"):
         reanalysis.order_agreement([1.0, 2.0], [1.0])
+
+
+def test_line_report_words_come_from_the_verdicts():
+    cx, cy = _shared_difficulty(np.random.default_rng(6))
+    lifted = cy.copy()
+    top = int(np.argmax(cx.mean(1)))
+    wrong = np.flatnonzero(~lifted[top])
+    lifted[top, wrong[: len(wrong) // 2]] = True  # the most accurate model, well above the others' line
+    rel = reanalysis.Released([f"m{i}" for i in range(15)], {"a": cx, "b": lifted}, "toy")
+    results, numbers = reanalysis.line_report(rel, "a", "b", "toy", n_boot=100)
+    assert numbers["toy_top"] == f"m{top}" and numbers["toy_top_words"].startswith("above the line by")
+    assert results["top_model_residual_loo"]["verdict_vs_0"]["direction"] == "higher"
+    line = results["line"]
+    assert (numbers["toy_slope_lo"], numbers["toy_slope_hi"]) == tuple(line["probit"]["ci"])
+    direction = line["verdict_probit_vs_1"]["direction"]
+    assert numbers["toy_slope_words"].startswith(
+        dict(zip(("higher", "lower", "cannot tell"), reanalysis.SLOPE_WORDS["probit"]))[direction]
+    )
+    assert numbers["toy_pairs"] == 105 and 0 <= numbers["toy_swaps_close"] <= numbers["toy_swaps"]
+
+
+def test_slope_verdict_and_phrase_on_each_scale():
+    line = {"linear": {"slope": 1.6, "ci": [1.44, 1.76]}, "probit": {"slope": 0.95, "ci": [0.85, 1.04]}}
+    lin, prob = reanalysis.slope_verdict(line, "linear"), reanalysis.slope_verdict(line, "probit")
+    assert (lin.direction, prob.direction) == ("higher", "cannot tell")
+    assert reanalysis.slope_phrase(lin, "linear") == (
+        "the gap between two models grows on the new set, the slope exceeding 1 by 0.60 [0.44, 0.76]"
+    )
+    assert reanalysis.slope_phrase(prob, "probit") == (
+        "the data cannot tell whether the better models lose more or less on the probit scale "
+        "(difference -0.05 [-0.15, +0.04])"
+    )
+    with pytest.raises(ValueError, match="scale must be"):
+        reanalysis.slope_verdict(line, "logit")

@@ -780,7 +780,9 @@ def against_line(values, alpha: float = 0.05) -> stats.Verdict:
 
 def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> dict:
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
-    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` and, with ``drops`` (the line's predicted drops
+    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` (:func:`versus_one`), ``_slope_words`` (the
+    verdict against 1 with its size and interval, :func:`reliable_ml.stats.phrase`: "below 1 by
+    0.089 [0.086, 0.091]") and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
     nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
@@ -791,7 +793,115 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
         f"{prefix}_slope_hi": interval.hi,
         f"{prefix}_slope_n": interval.n,
         f"{prefix}_slope_vs_1": versus_one(interval),
+        f"{prefix}_slope_words": stats.phrase(
+            slope_verdict(interval), "above 1", "below 1", "not distinguishable from 1", scale=1.0, unit="", digits=3
+        ),
     }
     if drops is not None:
         out |= {f"{prefix}_drop_60": float(drops[0]), f"{prefix}_drop_85": float(drops[1])}
     return out
+
+
+# ----------------------------------------------------------------------------- verdicts about groups, and their words
+#: the words for a mean effective robustness against 0: (above, below, cannot tell)
+LINE_WORDS = ("above the line", "below the line", "not distinguishable from the line")
+
+
+def kind_verdicts(analyses: dict, model_mean: pd.DataFrame, shifts) -> tuple[dict, dict]:
+    """Section 2's verdicts about the robustness interventions on the natural ``shifts``.
+
+    ``model_mean``: :func:`model_means` (one row per model, with ``group`` and ``kind``). Returns
+    ``(results, numbers)``: per headline shift, the Lp adversarially trained models' mean ER
+    against 0 (:func:`against_line`; AdvProp is a kind of its own), the AdvProp models' mean ER
+    on ImageNet-A, and the interventions' mean ER over the shifts against the more-data models'
+    (Welch t, :func:`reliable_ml.stats.compare`), worded by :func:`reliable_ml.stats.phrase`.
+    """
+    from dataclasses import asdict
+
+    per_model = pd.DataFrame({s: analyses[s].points["er"] for s in shifts})
+    lp_adv = model_mean.index[model_mean["kind"] == "adversarial training"]
+    advprop = model_mean.index[model_mean["kind"] == "AdvProp"]
+    adv = {s: against_line(per_model.loc[lp_adv, s]) for s in HEADLINE_SHIFTS.values() if s in per_model}
+    by_group = model_mean.groupby("group")["mean ER over natural shifts"]
+    int_vs_more = stats.compare(
+        by_group.get_group("robustness intervention").dropna().to_numpy(),
+        by_group.get_group("more data").dropna().to_numpy(),
+        paired=False,
+        outcome="continuous",
+    )
+    results = {
+        "lp_adversarial_training_vs_line": {
+            s: {**asdict(v), "models": int(per_model.loc[lp_adv, s].notna().sum())} for s, v in adv.items()
+        },
+        "interventions_vs_more_data_natural": asdict(int_vs_more),
+    }
+    short = {s: k for k, s in HEADLINE_SHIFTS.items()}
+    numbers = {
+        **{f"adv_{short[s]}_words": stats.phrase(v, *LINE_WORDS, scale=1.0) for s, v in adv.items()},
+        "er_advprop_a": float(per_model.loc[advprop, "imagenet-a"].mean()) if "imagenet-a" in per_model else np.nan,
+        "int_vs_more": stats.phrase(
+            int_vs_more,
+            "larger than the more-data models'",
+            "smaller than the more-data models'",
+            "not distinguishable from the more-data models'",
+            scale=1.0,
+        ),
+    }
+    return results, numbers
+
+
+def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) -> tuple[pd.DataFrame, dict, dict]:
+    """Do the robustness interventions gain more on synthetic shifts than on natural ones, model by model?
+
+    For every intervention model: its mean ER over the natural shifts (``model_mean``), its ER on
+    ImageNet-C and its mean ER over the ``adversarial`` (PGD) shifts. Each synthetic column
+    against the natural one, paired on the models evaluated on both (paired t,
+    :func:`reliable_ml.stats.compare`). Returns ``(table, results, numbers)``: the per-kind means
+    and counts, the verdicts (with the number of models), and the prose numbers: ``syn_c_words``,
+    ``syn_pgd_words``, ``syn_c_n``, ``syn_pgd_n`` and ``kind_<k>_natural``/``kind_<k>_c`` per kind.
+    """
+    from dataclasses import asdict
+
+    ints = model_mean.index[model_mean["group"] == "robustness intervention"]
+    natural = model_mean.loc[ints, "mean ER over natural shifts"]
+    synthetic = {
+        "c": analyses["imagenet-c"].points["er"].reindex(ints),
+        "pgd": pd.DataFrame({s: analyses[s].points["er"] for s in adversarial}).reindex(ints).mean(axis=1),
+    }
+    verdicts, counts = {}, {}
+    for k, values in synthetic.items():
+        both = values.notna() & natural.notna()
+        counts[k] = int(both.sum())
+        verdicts[k] = stats.compare(
+            values[both].to_numpy(), natural[both].to_numpy(), paired=True, outcome="continuous"
+        )
+    kinds = model_mean.loc[ints, "kind"]
+    table = pd.DataFrame({"natural": natural, "imagenet-c": synthetic["c"], "pgd": synthetic["pgd"]})
+    by_kind = table.groupby(kinds).mean()
+    short = {
+        "adv": "adversarial training",
+        "noise": "noise / smoothing",
+        "gen": "generic augmentation",
+        "lpf": "anti-aliasing",
+        "rob": "robustness augmentation",
+    }
+    numbers = {
+        **{
+            f"syn_{k}_words": stats.phrase(
+                v,
+                "higher than on the natural shifts",
+                "lower than on the natural shifts",
+                "not distinguishable from that on the natural shifts",
+                scale=1.0,
+            )
+            for k, v in verdicts.items()
+        },
+        **{f"syn_{k}_n": n for k, n in counts.items()},
+        **{
+            f"kind_{s}_{col}": float(by_kind.loc[kind, name]) if kind in by_kind.index else np.nan
+            for s, kind in short.items()
+            for col, name in (("natural", "natural"), ("c", "imagenet-c"))
+        },
+    }
+    results = {k: {**asdict(v), "models": counts[k]} for k, v in verdicts.items()}
+    return table.groupby(kinds).agg(["mean", "count"]), results, numbers

@@ -428,3 +428,83 @@ def order_agreement(acc_x, acc_y, close: float = 1.0) -> dict:
         "swapped_within_close": int((swapped & (np.abs(dx) <= close)).sum()),
         "close_points": float(close),
     }
+
+
+# ----------------------------------------------------------------------------- verdicts on the line, and their words
+#: the words for a slope against 1, per scale: (above 1, below 1, cannot tell), for stats.phrase
+SLOPE_WORDS = {
+    "linear": (
+        "the gap between two models grows on the new set, the slope exceeding 1",
+        "the gap between two models shrinks on the new set, the slope falling short of 1",
+        "the data cannot tell whether the gap between two models grows or shrinks on the new set",
+    ),
+    "probit": (
+        "the better models lose less on the probit scale, the slope exceeding 1",
+        "the better models lose more on the probit scale, the slope falling short of 1",
+        "the data cannot tell whether the better models lose more or less on the probit scale",
+    ),
+}
+#: the words for a model's residual against 0: (above, below, cannot tell)
+RESIDUAL_WORDS = ("above the line", "below the line", "on the line as far as the data can tell")
+
+
+def slope_verdict(line: dict, scale: str, alpha: float = 0.05):
+    """The slope of a :func:`line_bootstrap` result on ``scale`` ("linear" or "probit") against 1:
+    :func:`reliable_ml.stats.against_reference` on its percentile interval."""
+    from reliable_ml import stats
+
+    if scale not in SLOPE_WORDS:
+        raise ValueError(f"scale must be one of {tuple(SLOPE_WORDS)}; got {scale!r}")
+    return stats.against_reference(line[scale]["slope"], line[scale]["ci"], 1.0, alpha=alpha)
+
+
+def slope_phrase(verdict, scale: str) -> str:
+    """:func:`reliable_ml.stats.phrase` of a :func:`slope_verdict` with the words of ``scale``."""
+    from reliable_ml import stats
+
+    return stats.phrase(verdict, *SLOPE_WORDS[scale], scale=1.0, unit="", digits=2)
+
+
+def line_report(
+    rel: Released, original: str, new: str, prefix: str, *, n_boot: int = 500, alpha: float = 0.05, seed: int = 0
+) -> tuple[dict, dict]:
+    """What a chapter says about one line of released predictions, and the results behind it.
+
+    For the models of ``rel`` on ``original`` and ``new``: the probit line with models and images
+    resampled (:func:`line_bootstrap`, ``"both"``) and its slope against 1; the models' order
+    (:func:`order_agreement`); the most accurate model (on ``original``) against the line through
+    the others (:func:`held_out_residual`) and against 0. Returns ``(results, numbers)``:
+    ``results`` for the results file (verdicts as dicts: test, interval, direction), ``numbers``
+    the flat prose numbers and words keyed ``<prefix>_slope_lo``, ``_slope_hi``, ``_slope_words``,
+    ``_tau``, ``_pairs``, ``_swaps``, ``_swaps_close``, ``_top``, ``_top_loo``, ``_top_words``.
+    """
+    from dataclasses import asdict
+
+    from reliable_ml import stats
+
+    cx, cy = rel.correct[original], rel.correct[new]
+    line = line_bootstrap(cx, cy, n_boot=n_boot, alpha=alpha, seed=seed)
+    verdict = slope_verdict(line, "probit", alpha)
+    acc_x, acc_y = 100 * cx.mean(1), 100 * cy.mean(1)
+    order = order_agreement(acc_x, acc_y)
+    top = int(np.argmax(acc_x))
+    residual = held_out_residual(cx, cy, top, n_boot=n_boot, alpha=alpha, seed=seed)
+    top_verdict = stats.against_reference(residual["residual"], residual["ci"], 0.0, alpha=alpha)
+    results = {
+        "line": {**line, "verdict_probit_vs_1": asdict(verdict)},
+        "order": order,
+        "top_model_residual_loo": {**residual, "model": rel.models[top], "verdict_vs_0": asdict(top_verdict)},
+    }
+    numbers = {
+        f"{prefix}_slope_lo": line["probit"]["ci"][0],
+        f"{prefix}_slope_hi": line["probit"]["ci"][1],
+        f"{prefix}_slope_words": slope_phrase(verdict, "probit"),
+        f"{prefix}_tau": order["kendall_tau"],
+        f"{prefix}_pairs": order["pairs"],
+        f"{prefix}_swaps": order["swapped"],
+        f"{prefix}_swaps_close": order["swapped_within_close"],
+        f"{prefix}_top": rel.models[top],
+        f"{prefix}_top_loo": residual["residual"],
+        f"{prefix}_top_words": stats.phrase(top_verdict, *RESIDUAL_WORDS, scale=1.0),
+    }
+    return results, numbers

@@ -106,14 +106,32 @@ def test_team_selection_keeps_the_best_public_score_per_team():
 
 
 def test_selection_numbers_interval_and_verdicts():
+    from scipy import stats as st
+
     effect = pd.DataFrame({"all submissions": [0.1, 0.2, 0.0, 0.1], "team-selected": [0.3, 0.1, 0.1, 0.0]})
-    n = adaptive.selection_numbers(effect)
+    n, verdicts = adaptive.selection_numbers(effect)
     diff = effect["team-selected"] - effect["all submissions"]
+    ref = st.ttest_rel(effect["team-selected"], effect["all submissions"])
     assert n["lb_effect"] == pytest.approx(diff.mean()) and n["lb_effect_lo"] < 0 < n["lb_effect_hi"]
-    assert n["lb_verdict"].startswith("contains zero") and n["lb_sign"] == "changes from split to split"
+    assert (n["lb_effect_lo"], n["lb_effect_hi"]) == pytest.approx(tuple(ref.confidence_interval(0.95)))
+    assert verdicts["selection_effect"]["p_value"] == pytest.approx(ref.pvalue)
+    assert n["lb_verdict"].startswith("no different") and n["lb_pos"] == 2 and n["lb_splits"] == 4
     clear = pd.DataFrame({"all submissions": [0.0, 0.0, 0.0], "team-selected": [1.0, 1.1, 0.9]})
-    n = adaptive.selection_numbers(clear)
-    assert n["lb_effect_lo"] > 0 and n["lb_verdict"].startswith("excludes zero")
+    n, verdicts = adaptive.selection_numbers(clear)
+    assert n["lb_effect_lo"] > 0 and n["lb_verdict"].startswith(
+        "larger, so choosing by the public score inflated it by"
+    )
+    assert (
+        n["lb_sel_words"].startswith("higher on the public part")
+        and verdicts["selection_effect"]["direction"] == "higher"
+    )
+    # the sentence the prose check once flagged: "scored -0.04 points better on the public part"
+    worse = pd.DataFrame({"all submissions": [0.0, 0.0, 0.0], "team-selected": [-1.0, -1.1, -0.9]})
+    n, _ = adaptive.selection_numbers(worse)
+    assert n["lb_sel_words"] == "lower on the public part than on the private part by 1.00 points [0.75, 1.25]"
+    assert n["lb_verdict"].startswith("smaller, so the selected submissions did better in private by 1.00 points")
+    n, verdicts = adaptive.selection_numbers(worse.head(1))
+    assert verdicts == {} and np.isnan(n["lb_effect_lo"]) and n["lb_verdict"].startswith("(one split")
 
 
 # ----------------------------------------------------------------------------- attack, Ladder, real boards
@@ -178,9 +196,31 @@ def test_kaggle_numbers_counts_and_words():
         },
         index=list("abcd"),
     )
-    per, overall, numbers = adaptive.kaggle_numbers(summary)
+    per, overall, numbers = adaptive.kaggle_numbers(summary, two_stage=("c",))
     assert overall["share_public_flattered_pct"] == 50.0 and overall["share_shift_below_top_spread_pct"] == 75.0
     assert numbers["kg_leader_top3"] == 2 and numbers["kg_rho_med"] == pytest.approx(0.6)
-    assert "changes from competition to competition" in numbers["kg_sign_words"] and set(per) == set("abcd")
+    assert set(per) == set("abcd") and per["c"]["two_stage"] and not per["a"]["two_stage"]
+    # the one-stage boards a, b, d: 1 of 3 flattered; Clopper-Pearson (0.0084, 0.9059) contains 1/2
+    assert (numbers["kg_n_one"], numbers["kg_flattered_one"], numbers["kg_n_two"]) == (3, 1, 1)
+    assert numbers["kg_two_stage_names"] == "c" and numbers["kg_leader_top3_one"] == 1
+    assert (
+        numbers["kg_sign_words"] == "cannot be told from one half with so few boards (difference -17 points [-49, +41])"
+    )
+    assert overall["sign_test_one_stage"]["direction"] == "cannot tell"
+    lopsided = pd.concat([summary.iloc[[0]]] * 12)  # 12 boards, every one flattered: p = 2 / 2^12
+    lopsided.index = [f"board{i}" for i in range(12)]
+    _, overall, numbers = adaptive.kaggle_numbers(lopsided, two_stage=())
+    assert numbers["kg_flattered_one"] == 12 and overall["sign_test_one_stage"]["direction"] == "higher"
+    assert numbers["kg_sign_words"].startswith("exceeds one half by 50 points [24, 50]")
     _, _, missing = adaptive.kaggle_numbers(None)
     assert np.isnan(missing["kg_n"]) and missing["kg_sign_words"] == "(not available)"
+
+
+def test_two_stage_boards_are_flagged_with_their_evidence():
+    assert set(adaptive.TWO_STAGE_BOARDS) == {
+        "2021-rsna-intracranial",
+        "2021-rsna-pneumonia",
+        "data-science-bowl-2017",
+        "siim-acr-pneumothorax-segmentation",
+    }
+    assert all("stage" in why for why in adaptive.TWO_STAGE_BOARDS.values())

@@ -117,6 +117,12 @@ def test_group_models_table_and_bad_name():
         er.model_group("")
 
 
+def test_advprop_is_not_lp_adversarial_training():
+    kinds = er.group_models(["efficientnet-b4-advprop-autoaug", "resnet50_linf_eps4_robust", "resnet50_adv-train-free"])
+    assert kinds["kind"].tolist() == ["AdvProp", "adversarial training", "adversarial training"]
+    assert set(kinds["group"]) == {"robustness intervention"}
+
+
 # ----------------------------------------------------------------------------- fits and ER
 def test_probit_fit_recovers_planted_line_exactly():
     fit = er.fit_shift(planted_testbed(0.9, -0.3), "imagenetv2-matched-frequency")
@@ -282,6 +288,36 @@ def test_versus_one_reads_the_interval():
     assert er.versus_one(er.SlopeInterval(0.9, 0.88, 0.92, 10)) == "below 1"
     assert er.versus_one(er.SlopeInterval(1.1, 1.02, 1.2, 10)) == "above 1"
     assert er.versus_one(er.SlopeInterval(0.97, 0.9, 1.03, 10)) == "consistent with 1"
+    assert er.versus_one(er.SlopeInterval(0.98, 0.96, 1.0, 10)) == "consistent with 1"  # touching 1 is no verdict
+    v = er.slope_verdict(er.SlopeInterval(0.9111, 0.9086, 0.9137, 188))
+    assert v.direction == "lower" and v.difference == pytest.approx(-0.0889) and v.interval[1] == pytest.approx(-0.0863)
+    with pytest.raises(ValueError, match="must contain"):
+        er.slope_verdict(er.SlopeInterval(0.8, 0.9, 0.95, 10))
+
+
+def test_slope_interval_with_image_noise_is_wider_and_keeps_the_default_draws():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(40, 90, 60)
+    y = 100 * st.norm.cdf(0.9 * st.norm.ppf(x / 100) - 0.3 + rng.normal(0, 0.02, 60))
+    plain, noisy = er.slope_interval(x, y, n_boot=400), er.slope_interval(x, y, n_boot=400, n_images=(500, 500))
+    assert noisy.slope == plain.slope and noisy.hi - noisy.lo > 1.5 * (plain.hi - plain.lo)
+    # without image noise the draws are the models alone, as before the option existed
+    idx = np.random.default_rng(0).integers(0, 60, (400, 60))
+    by_hand = [np.polyfit(st.norm.ppf(x[i] / 100), st.norm.ppf(y[i] / 100), 1)[0] for i in idx]
+    assert (plain.lo, plain.hi) == pytest.approx(tuple(np.quantile(by_hand, [0.025, 0.975])))
+    with pytest.raises(ValueError, match="n_images"):
+        er.slope_interval(x, y, n_images=(500,))
+
+
+def test_against_line_is_a_one_sample_t_test():
+    values = np.array([1.2, 0.4, 2.1, -0.3, 0.9, 1.5])
+    v = er.against_line(values)
+    ref = st.ttest_1samp(values, 0.0)
+    assert v.p_value == pytest.approx(ref.pvalue) and v.interval == pytest.approx(tuple(ref.confidence_interval(0.95)))
+    assert v.direction == "higher" and v.test == "paired t"
+    assert er.against_line([0.5, -0.7, 0.1, np.nan]).direction == "cannot tell"  # NaN (not evaluated) is dropped
+    with pytest.raises(ValueError, match="at least 2"):
+        er.against_line([1.0, np.nan])
 
 
 def test_slope_numbers_names_what_the_prose_quotes():
@@ -293,8 +329,68 @@ def test_slope_numbers_names_what_the_prose_quotes():
         "v2_slope_hi": 0.92,
         "v2_slope_n": 188,
         "v2_slope_vs_1": "below 1",
+        "v2_slope_words": "below 1 by 0.090 [0.080, 0.100]",
         "v2_drop_60": 12.3,
         "v2_drop_85": 10.6,
     }
     assert er.slope_numbers("v2", None) == {} and "v2_drop_60" not in er.slope_numbers("v2", s)
     assert s.as_dict() == {"slope": 0.91, "ci": [0.9, 0.92], "models": 188}
+
+
+# ----------------------------------------------------------------------------- group verdicts and their words
+def _fake_analyses(er_by_shift: dict[str, dict[str, float]]):
+    """Objects with the one attribute the verdict helpers read: ``.points["er"]`` per model."""
+    from types import SimpleNamespace
+
+    return {s: SimpleNamespace(points=pd.DataFrame({"er": pd.Series(v)})) for s, v in er_by_shift.items()}
+
+
+def test_kind_verdicts_test_each_shift_and_word_the_result():
+    lp = [f"resnet50_linf_eps{i}_robust" for i in range(4)]
+    more = [f"instagram-resnext{i}" for i in range(4)]
+    ap = ["efficientnet-b0-advprop-autoaug", "efficientnet-b1-advprop-autoaug"]
+    values = {
+        "imagenet-r": [10.0, 12.0, 14.0, 11.0],
+        "objectnet": [-2.0, -1.5, -2.5, -1.8],
+        "imagenetv2-matched-frequency": [0.2, -0.3, 0.1, -0.1],
+        "imagenet-sketch": [5.0, 6.0, 7.0, 4.0],
+        "imagenet-a": [0.0, 1.0, -1.0, 0.5],
+    }
+    analyses = _fake_analyses(
+        {
+            s: dict(zip(lp, v)) | {m: 20.0 + i + j for j, m in enumerate(more)} | dict.fromkeys(ap, 30.0)
+            for i, (s, v) in enumerate(values.items())
+        }
+    )
+    model_mean = er.model_means(analyses, list(values))
+    results, numbers = er.kind_verdicts(analyses, model_mean, list(values))
+    assert numbers["adv_r_words"].startswith("above the line by 11.8 points")
+    assert numbers["adv_objectnet_words"].startswith("below the line by 1.9 points [1.3, 2.6]")
+    assert numbers["adv_v2_words"] == "not distinguishable from the line (difference +0.0 points [-0.4, +0.3])"
+    ref = st.ttest_1samp(values["objectnet"], 0.0)
+    assert results["lp_adversarial_training_vs_line"]["objectnet"]["p_value"] == pytest.approx(ref.pvalue)
+    assert results["lp_adversarial_training_vs_line"]["objectnet"]["models"] == 4
+    assert numbers["er_advprop_a"] == pytest.approx(30.0)
+    # interventions (the Lp models and two AdvProp models at +30) against the more-data models: Welch t
+    by_group = model_mean.groupby("group")["mean ER over natural shifts"]
+    ref = st.ttest_ind(by_group.get_group("robustness intervention"), by_group.get_group("more data"), equal_var=False)
+    assert results["interventions_vs_more_data_natural"]["p_value"] == pytest.approx(ref.pvalue) and ref.pvalue > 0.05
+    assert numbers["int_vs_more"].startswith("not distinguishable from the more-data models' (difference -11.4")
+
+
+def test_synthetic_vs_natural_pairs_the_models():
+    lp = [f"resnet50_linf_eps{i}_robust" for i in range(5)]
+    aa = [f"resnet50_lpf{i}" for i in range(1, 5)]
+    natural = dict(zip(lp + aa, [1.0, 2.0, 3.0, 2.5, 1.5, -0.5, 0.0, -0.2, 0.3]))
+    c = {m: v + (6.0 if m in lp else -1.0) + 0.1 * i for i, (m, v) in enumerate(natural.items())}
+    pgd = {m: natural[m] + 0.3 * (-1) ** i for i, m in enumerate(lp)}  # the anti-aliased models: no PGD numbers
+    analyses = _fake_analyses({"imagenet-r": natural, "imagenet-c": c, "pgd.linf.eps1": pgd})
+    model_mean = er.model_means(analyses, ["imagenet-r"])
+    table, results, numbers = er.synthetic_vs_natural(analyses, model_mean, ["pgd.linf.eps1"])
+    diffs = np.array([c[m] - natural[m] for m in lp + aa])
+    assert results["c"]["models"] == 9 and results["c"]["p_value"] == pytest.approx(st.ttest_1samp(diffs, 0).pvalue)
+    assert results["pgd"]["models"] == 5 and numbers["syn_pgd_words"].startswith("not distinguishable")
+    assert numbers["kind_adv_c"] == pytest.approx(np.mean([c[m] for m in lp]))
+    assert numbers["kind_lpf_natural"] == pytest.approx(np.mean([natural[m] for m in aa]))
+    assert np.isnan(numbers["kind_noise_c"])  # no such models: not measured
+    assert table.loc["anti-aliasing", ("imagenet-c", "count")] == 4

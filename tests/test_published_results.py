@@ -113,6 +113,33 @@ def test_squad_summary_recovers_the_lines_and_drops():
         pr.squad_drops(f.drop(columns="nyt_f1"))
 
 
+def test_squad_drop_pattern_quartiles_slope_and_humans():
+    f = squad_frame()
+    models = f[f["kind"] == "model"]
+    wiki = pr.squad_drop_pattern(f, "new-wiki", n_boot=200)
+    # new-wiki = 0.9 SQuAD + 7 exactly: drop = 0.1 SQuAD - 7 grows with SQuAD F1
+    assert wiki["slope"]["slope"] == pytest.approx(0.9) and wiki["slope"]["ci"] == pytest.approx([0.9, 0.9])
+    assert wiki["slope"]["verdict_vs_1"]["direction"] == "lower" and wiki["spearman"] == pytest.approx(1.0)
+    q = wiki["drop_by_quartile"]
+    top = models["test_f1"] >= models["test_f1"].quantile(0.75)
+    assert q["top"]["mean_drop"] == pytest.approx((0.1 * models["test_f1"][top] - 7).mean())
+    assert sum(q[k]["models"] for k in ("bottom", "second", "third", "top")) == 30
+    assert q["top_vs_bottom"]["direction"] == "higher" and q["top_vs_bottom"]["test"] == "Welch t"
+    assert wiki["humans"]["drops"] == {"Human 1": 2.0} and wiki["humans"]["vs_models"] is None  # one human: no test
+    nyt = pr.squad_drop_pattern(f, "nyt", n_boot=50)  # the same 4 points for every model
+    assert nyt["slope"]["verdict_vs_1"]["direction"] == "cannot tell" and nyt["share_dropping"] == 100.0
+    assert nyt["drop_by_quartile"]["top_vs_bottom"]["direction"] == "cannot tell"
+    two = pd.concat([f, f.loc[["Human 1"]].rename(index={"Human 1": "Human 2"}).assign(**{"amazon_f1": 90.0})])
+    amazon = pr.squad_drop_pattern(two, "amazon", n_boot=50)
+    assert amazon["humans"]["mean_drop"] == pytest.approx(4.0) and amazon["humans"]["vs_models"]["test"] == "Welch t"
+    from scipy import stats as st
+
+    ref = st.ttest_1samp([3.0, 5.0], 0.0)  # the two humans' amazon drops: 95 - 92 and 95 - 90
+    assert amazon["humans"]["drop_vs_0"]["p_value"] == pytest.approx(ref.pvalue)
+    with pytest.raises(KeyError, match="squad_f1"):
+        pr.squad_drop_pattern(f, "squad")
+
+
 def fake_testbed_and_clip(n_clip: int = 6):
     """Standard models exactly on probit(y) = 0.8 probit(x) - 0.5 for every shift; zero-shot models
     sit exactly 0.3 probit units above it."""
@@ -163,6 +190,36 @@ def test_zero_shot_effective_robustness_known_offset():
     assert high["fit"].slope == pytest.approx(0.8)  # the same exact line from fewer models
     with pytest.raises(ValueError, match="fit_min_x"):
         pr.zero_shot_effective_robustness(testbed, clip, fit_min_x=100)
+
+
+def test_zero_shot_verdicts_word_each_interval_against_the_line():
+    fits = {
+        "fit a": {"imagenet-r": {"median": 5.0, "ci": [3.0, 7.0]}, "objectnet": {"median": 0.5, "ci": [-0.2, 1.0]}},
+        "fit b": {"imagenet-r": {"median": 6.0, "ci": [4.0, 8.0]}, "objectnet": {"median": -2.0, "ci": [-3.0, -1.0]}},
+    }
+    results, numbers = pr.zero_shot_verdicts(fits)
+    assert (numbers["zs_n_tests"], numbers["zs_n_above"]) == (4, 2)
+    assert numbers["zs_not_above"] == (
+        "ObjectNet (fit a: not distinguishable from the line (difference +0.5 points [-0.2, +1.0])); "
+        "ObjectNet (fit b: below the line by 2.0 points [1.0, 3.0])"
+    )
+    assert numbers["zs_least_0"] == "ObjectNet" and results["fit b"]["imagenet-r"]["direction"] == "higher"
+    only_above = {"fit a": {"imagenet-r": fits["fit a"]["imagenet-r"]}}
+    assert pr.zero_shot_verdicts(only_above)[1]["zs_not_above"] == "none"
+
+
+def test_squad_numbers_word_the_recorded_verdicts():
+    f = squad_frame()
+    two = pd.concat([f, f.loc[["Human 1"]].rename(index={"Human 1": "Human 2"}).assign(**{"new-wiki_f1": 92.0})])
+    patterns = {s: pr.squad_drop_pattern(two, s, n_boot=100) for s in ("new-wiki", "nyt")}
+    numbers = pr.squad_numbers(patterns)
+    assert numbers["qa_wiki_slope_words"].startswith("lose more F1, the line's slope falling short of 1 by 0.10")
+    assert numbers["qa_wiki_quartile_words"].startswith("larger by") and numbers["qa_wiki_rho"] == pytest.approx(1)
+    assert (numbers["qa_wiki_h_min"], numbers["qa_wiki_h_max"]) == (2.0, 3.0)
+    assert numbers["qa_wiki_h_words"].startswith("not distinguishable from zero")  # 2 and 3 F1: t with 1 df
+    assert set(numbers) >= {"qa_hvs_wiki", "qa_hvs_nyt", "qa_slope_nyt_lo", "qa_slope_wiki_hi"}
+    alone = {"new-wiki": pr.squad_drop_pattern(f, "new-wiki", n_boot=50)}
+    assert pr.squad_numbers(alone)["qa_wiki_h_words"] == "(fewer than two people: no test)"
 
 
 def test_zero_shot_uses_full_val_axis():

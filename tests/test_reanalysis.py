@@ -87,3 +87,124 @@ def test_real_released_predictions():
     assert inet.column0_top1.loc["fv_16k", "matched_frequency"] < 5
     rel = reanalysis.cifar101(root=root, download=False)
     assert len(rel.models) == 30 and rel.correct["original"].shape == (30, 10_000)
+
+
+# ----------------------------------------------------------------------------- the line, models and images resampled
+def _shared_difficulty(rng, m=15, n=1000):
+    """m models of ability theta on n images of difficulty d (new set 0.5 harder): correct when
+    theta + noise > d. Population probit accuracies are theta / s and (theta - 0.5) / s, so the
+    population probit slope is exactly 1; the shared images make every model's noise correlated."""
+    theta = np.linspace(-1.5, 1.5, m)
+    dx, dy = rng.normal(0, 1, n), rng.normal(0.5, 1, n)
+    cx = theta[:, None] + rng.normal(0, 0.5, (m, n)) > dx[None, :]
+    cy = theta[:, None] + rng.normal(0, 0.5, (m, n)) > dy[None, :]
+    return cx, cy
+
+
+def test_line_bootstrap_point_slopes_and_models_only_interval_by_hand():
+    from reliable_ml import stats
+
+    cx, cy = _shared_difficulty(np.random.default_rng(0), m=10, n=400)
+    out = reanalysis.line_bootstrap(cx, cy, n_boot=80, seed=3, resample="models")
+    ax, ay = cx.mean(1), cy.mean(1)
+    assert out["linear"]["slope"] == pytest.approx(np.polyfit(100 * ax, 100 * ay, 1)[0])
+    assert out["probit"]["slope"] == pytest.approx(stats.probit_linear_fit(ax, ay).slope)
+    idx = np.random.default_rng(3).integers(0, 10, (80, 10))  # the documented draw: models with replacement
+    by_hand = [np.polyfit(stats.probit(ax[i]), stats.probit(ay[i]), 1)[0] for i in idx]
+    assert out["probit"]["ci"] == pytest.approx(list(np.quantile(by_hand, [0.025, 0.975])))
+    assert out["resampled"] == "models" and out["n_boot"] == 80
+
+
+def test_resampling_images_covers_the_population_slope_where_resampling_models_does_not():
+    # 40 draws of both test sets; the population probit slope is 1 (see _shared_difficulty)
+    rng = np.random.default_rng(1)
+    covered = {"images": 0, "models": 0}
+    for t in range(40):
+        cx, cy = _shared_difficulty(rng)
+        for r in covered:
+            lo, hi = reanalysis.line_bootstrap(cx, cy, n_boot=150, seed=t, resample=r)["probit"]["ci"]
+            covered[r] += lo <= 1 <= hi
+    assert covered["images"] >= 34, covered  # about 95% nominal
+    assert covered["models"] <= 30, covered  # treating accuracies as exact: too narrow
+
+
+def test_joint_interval_is_wider_than_models_only_and_contains_the_estimate():
+    cx, cy = _shared_difficulty(np.random.default_rng(2))
+    models = reanalysis.line_bootstrap(cx, cy, n_boot=200, resample="models")
+    both = reanalysis.line_bootstrap(cx, cy, n_boot=200, resample="both")
+    for scale in ("linear", "probit"):
+        lo, hi = both[scale]["ci"]
+        assert lo < both[scale]["slope"] < hi and hi - lo > np.subtract(*models[scale]["ci"][::-1])
+    assert 0 <= both["probit_share_at_least_1"] <= 1
+    with pytest.raises(ValueError, match="resample must be"):
+        reanalysis.line_bootstrap(cx, cy, resample="writers")
+    with pytest.raises(ValueError, match="same M >= 3"):
+        reanalysis.line_bootstrap(cx, cy[:-1])
+
+
+def test_held_out_residual_by_hand_and_a_planted_outlier():
+    from reliable_ml import stats
+
+    rng = np.random.default_rng(4)
+    cx, cy = _shared_difficulty(rng)
+    out = reanalysis.held_out_residual(cx, cy, 7, n_boot=200)
+    others = np.delete(np.arange(15), 7)
+    fit = stats.probit_linear_fit(cx[others].mean(1), cy[others].mean(1))
+    assert out["residual"] == pytest.approx(100 * (cy[7].mean() - fit.predict(cx[7].mean())))
+    assert out["ci"][0] < 0 < out["ci"][1], "a model on the population line"
+    lifted = cy.copy()
+    wrong = np.flatnonzero(~lifted[7])
+    lifted[7, wrong[: len(wrong) // 2]] = True  # half of its errors on the new set fixed
+    out = reanalysis.held_out_residual(cx, lifted, 7, n_boot=200)
+    assert out["ci"][0] > 0 and out["residual"] > 5
+    with pytest.raises(ValueError, match="row index"):
+        reanalysis.held_out_residual(cx, cy, 15)
+
+
+def test_order_agreement_counts_swapped_pairs():
+    out = reanalysis.order_agreement([70.0, 80.0, 80.5, 90.0], [60.0, 71.0, 70.0, 85.0])
+    # one pair swaps (80 vs 80.5 on x, 71 vs 70 on y), half a point apart: tau = (5 - 1) / 6
+    assert out == {
+        "kendall_tau": pytest.approx(2 / 3),
+        "pairs": 6,
+        "swapped": 1,
+        "swapped_within_close": 1,
+        "close_points": 1.0,
+    }
+    assert reanalysis.order_agreement([1.0, 5.0, 3.0], [1.0, 2.0, 3.0], close=0.5)["swapped_within_close"] == 0
+    with pytest.raises(ValueError, match="same length"):
+        reanalysis.order_agreement([1.0, 2.0], [1.0])
+
+
+def test_line_report_words_come_from_the_verdicts():
+    cx, cy = _shared_difficulty(np.random.default_rng(6))
+    lifted = cy.copy()
+    top = int(np.argmax(cx.mean(1)))
+    wrong = np.flatnonzero(~lifted[top])
+    lifted[top, wrong[: len(wrong) // 2]] = True  # the most accurate model, well above the others' line
+    rel = reanalysis.Released([f"m{i}" for i in range(15)], {"a": cx, "b": lifted}, "toy")
+    results, numbers = reanalysis.line_report(rel, "a", "b", "toy", n_boot=100)
+    assert numbers["toy_top"] == f"m{top}" and numbers["toy_top_words"].startswith("above the line by")
+    assert results["top_model_residual_loo"]["verdict_vs_0"]["direction"] == "higher"
+    line = results["line"]
+    assert (numbers["toy_slope_lo"], numbers["toy_slope_hi"]) == tuple(line["probit"]["ci"])
+    direction = line["verdict_probit_vs_1"]["direction"]
+    assert numbers["toy_slope_words"].startswith(
+        dict(zip(("higher", "lower", "cannot tell"), reanalysis.SLOPE_WORDS["probit"]))[direction]
+    )
+    assert numbers["toy_pairs"] == 105 and 0 <= numbers["toy_swaps_close"] <= numbers["toy_swaps"]
+
+
+def test_slope_verdict_and_phrase_on_each_scale():
+    line = {"linear": {"slope": 1.6, "ci": [1.44, 1.76]}, "probit": {"slope": 0.95, "ci": [0.85, 1.04]}}
+    lin, prob = reanalysis.slope_verdict(line, "linear"), reanalysis.slope_verdict(line, "probit")
+    assert (lin.direction, prob.direction) == ("higher", "cannot tell")
+    assert reanalysis.slope_phrase(lin, "linear") == (
+        "the gap between two models grows on the new set, the slope exceeding 1 by 0.60 [0.44, 0.76]"
+    )
+    assert reanalysis.slope_phrase(prob, "probit") == (
+        "the data cannot tell whether the better models lose more or less on the probit scale "
+        "(difference -0.05 [-0.15, +0.04])"
+    )
+    with pytest.raises(ValueError, match="scale must be"):
+        reanalysis.slope_verdict(line, "logit")

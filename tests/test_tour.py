@@ -24,6 +24,15 @@ def test_provenance_and_class_shares_of_the_bundled_digits(tmp_root, offline, ca
     assert len(fig.axes) >= 20
 
 
+def test_class_share_pct_known_values_and_bad_labels():
+    import pytest
+
+    shares = tour.class_share_pct([0, 0, 1, 2], ("a", "b", "c", "d"))
+    assert shares == {"a": 50.0, "b": 25.0, "c": 25.0, "d": 0.0}
+    with pytest.raises(ValueError, match="indices into 2 classes"):
+        tour.class_share_pct([0, 2], ("a", "b"))
+
+
 def test_tabular_sources_skip_missing_tables_with_notes(tmp_root, offline, capsys):
     table, figures, sources = tour.tabular_sources()
     assert table.empty and figures == {} and sources == {}

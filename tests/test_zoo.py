@@ -153,7 +153,13 @@ def test_rebuilt_drops_find_a_planted_shift_and_numbers_summarise_it():
     results, numbers = writers.rebuilt_numbers(draws, best=0)
     assert results["n_draws"] == 3 and set(results["mean_drop"]) == {"matched", "employees", "students"}
     assert numbers["students_drop"] == pytest.approx(results["students_drop"], abs=1e-3)
-    assert numbers["matched_verdict"] in {"lies entirely above zero", "lies entirely below zero", "contains zero"}
+    # the matched verdict is the writer interval against 0, worded with its numbers
+    lo, hi = results["matched_drop_ci"]
+    verdict = results["matched_drop_verdict"]
+    assert verdict["direction"] == ("higher" if lo > 0 else "lower" if hi < 0 else "cannot tell")
+    assert verdict["test"] == "interval vs reference 0" and verdict["interval_of"] == "writer-cluster bootstrap"
+    words = {"higher": "above zero by", "lower": "below zero by", "cannot tell": "not distinguishable from zero ("}
+    assert numbers["matched_verdict"].startswith(words[verdict["direction"]])
 
 
 def test_correct_matrix_and_summary_table():

@@ -92,6 +92,15 @@ def plot_class_balance(loaded: dict, shares: dict):
     return fig
 
 
+def class_share_pct(labels, classes) -> dict[str, float]:
+    """``{class name: % of labels}`` for integer ``labels`` indexing ``classes``."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) == 0 or y.min() < 0 or y.max() >= len(classes):
+        raise ValueError(f"labels must be a non-empty 1-d array of indices into {len(classes)} classes")
+    counts = np.bincount(y, minlength=len(classes))
+    return {name: round(100 * float(c) / len(y), 2) for name, c in zip(classes, counts)}
+
+
 def tabular_sources() -> tuple[pd.DataFrame, dict, dict]:
     """The released tables the course reads (testbed, ImageNetV2 and CIFAR-10.1 predictions,
     QMNIST metadata): ``(table, figures, sources)``; a missing one gets a note."""
@@ -119,6 +128,9 @@ def tabular_sources() -> tuple[pd.DataFrame, dict, dict]:
         c = data.cifar101_predictions("v6")
         acc = c.accuracy()
         figures["cifar101_models"] = len(acc)
+        figures["cifar101_class_share_pct"] = {
+            v: class_share_pct(data.cifar101_predictions(v).labels, data.CIFAR10_CLASSES) for v in ("v4", "v6")
+        }
         sources["cifar10.1"] = "CIFAR-10.1 v6 labels and model predictions (Recht et al. 2018)"
         return (
             "CIFAR-10.1 v6 predictions",

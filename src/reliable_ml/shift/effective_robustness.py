@@ -7,7 +7,8 @@ scaling,
 
     probit(y) = slope * probit(x) + intercept,     probit = Phi^{-1},
 
-and a model's **effective robustness** is how far above that line it sits, in accuracy points:
+and a model's **effective robustness** is its signed distance from that line, in accuracy points,
+positive above it and negative below:
 
     ER(model) = 100 * (y - Phi(slope * Phi^{-1}(x) + intercept))     (x, y as fractions).
 
@@ -27,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from reliable_ml import stats
 from reliable_ml.stats import LineFit, bootstrap_band, probit, probit_linear_fit
 
 # ----------------------------------------------------------------------------- shift registry
@@ -230,10 +232,16 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "self- or semi-supervised on ImageNet-1k (SimCLRv2, SwAV, SimSiam, VTAB rotation/exemplar)",
     ),
     GroupRule(
+        r"advprop",
+        "robustness intervention",
+        "AdvProp",
+        "adversarial examples as an auxiliary augmentation (AdvProp + AutoAugment EfficientNets), not Lp-robust",
+    ),
+    GroupRule(
         r"adv|_robust$|denoise",
         "robustness intervention",
         "adversarial training",
-        "adversarial training (PGD, free, feature denoising, AdvProp)",
+        "Lp adversarial training (PGD, free, feature denoising, SmoothAdv)",
     ),
     GroupRule(
         r"smoothing",
@@ -695,26 +703,44 @@ class SlopeInterval(NamedTuple):
         return {"slope": round(self.slope, 4), "ci": [round(self.lo, 4), round(self.hi, 4)], "models": self.n}
 
 
-def slope_interval(x, y, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> SlopeInterval:
+def slope_interval(
+    x, y, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0, n_images: tuple[int, int] | None = None
+) -> SlopeInterval:
     """Least-squares slope of ``probit(y)`` on ``probit(x)`` (accuracies in %, one pair per model)
     with the ((1 - level)/2, (1 + level)/2) percentile interval of the slopes refitted to
     ``n_boot`` resamples of the models (with replacement).
 
+    With ``n_images = (n_x, n_y)`` (the sizes of the two test sets) each resample also redraws every
+    model's accuracies as Binomial(n_x, x)/n_x and Binomial(n_y, y)/n_y: the image noise of each
+    accuracy, drawn independently per model. Tables without per-image predictions cannot give the
+    correlation that shared images add (see :func:`reliable_ml.shift.reanalysis.line_bootstrap`
+    for released predictions), so even this interval leaves part of the uncertainty out; and
+    neither covers the choice of the model set, which moves a probit slope more when the line
+    curves (fit to a stated accuracy floor and compare).
+
     This is the one number the chapters quote for "how the drop varies with accuracy": slope 1
-    is a constant shift on the probit scale; below 1 better models lose relatively less.
+    is a constant shift on the probit scale; below 1 the drop on the probit scale widens with
+    accuracy (better models lose more in probit units; in points the drop can still shrink near
+    100%, where the scale is compressed); above 1 it narrows (better models lose less).
     """
     x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x_arr.shape != y_arr.shape or x_arr.ndim != 1:
         raise ValueError(f"x and y must be 1-d and of the same length; got {x_arr.shape} and {y_arr.shape}")
     if n_boot < 1 or not 0 < level < 1:
         raise ValueError(f"n_boot must be >= 1 and level in (0, 1); got {n_boot!r}, {level!r}")
+    if n_images is not None and (len(n_images) != 2 or min(n_images) < 1):
+        raise ValueError(f"n_images must be (n_x, n_y), two test-set sizes >= 1; got {n_images!r}")
     fit = probit_linear_fit(x_arr / 100, y_arr / 100)  # checks the range and the count
     keep = np.isfinite(x_arr) & np.isfinite(y_arr)
-    zx, zy = probit(x_arr[keep] / 100), probit(y_arr[keep] / 100)
-    idx = np.random.default_rng(seed).integers(0, len(zx), (n_boot, len(zx)))
-    xc = zx[idx] - zx[idx].mean(1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, int(keep.sum()), (n_boot, int(keep.sum())))
+    px, py = x_arr[keep][idx] / 100, y_arr[keep][idx] / 100
+    if n_images is not None:
+        px, py = rng.binomial(n_images[0], px) / n_images[0], rng.binomial(n_images[1], py) / n_images[1]
+    zx, zy = probit(px), probit(py)
+    xc = zx - zx.mean(1, keepdims=True)
     var = (xc**2).sum(1)
-    boot = (xc * zy[idx]).sum(1)[var > 0] / var[var > 0]
+    boot = (xc * zy).sum(1)[var > 0] / var[var > 0]
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return SlopeInterval(fit.slope, float(lo), float(hi), fit.n)
 
@@ -727,18 +753,36 @@ def line_drop(fit: LineFit, accuracy) -> np.ndarray:
     return acc - 100 * fit.predict(acc / 100)
 
 
+def slope_verdict(interval: SlopeInterval) -> stats.Verdict:
+    """Is the slope above or below 1 (a constant shift on the probit scale)? Its interval against 1
+    (:func:`reliable_ml.stats.against_reference`): "lower" only when the interval lies below 1."""
+    return stats.against_reference(interval.slope, (interval.lo, interval.hi), 1.0)
+
+
 def versus_one(interval: SlopeInterval) -> str:
-    """How a slope's interval sits against 1 (a constant shift on the probit scale), in words."""
-    if interval.hi < 1:
-        return "below 1"
-    if interval.lo > 1:
-        return "above 1"
-    return "consistent with 1"
+    """How a slope's interval sits against 1, in words: "below 1", "above 1" or "consistent with 1"
+    (from :func:`slope_verdict`, so the words cannot disagree with the interval)."""
+    return {"lower": "below 1", "higher": "above 1", "cannot tell": "consistent with 1"}[
+        slope_verdict(interval).direction
+    ]
+
+
+def against_line(values, alpha: float = 0.05) -> stats.Verdict:
+    """Do these models sit above or below the line on average? ``values``: their effective
+    robustness (points); the one-sample t test of the mean against 0 (:func:`reliable_ml.stats.compare`
+    of the values against zeros, paired), with its (1 - alpha) interval."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        raise ValueError(f"need at least 2 models' effective robustness to test a mean; got {len(v)}")
+    return stats.compare(v, np.zeros(len(v)), paired=True, alpha=alpha, outcome="continuous")
 
 
 def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> dict:
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
-    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` and, with ``drops`` (the line's predicted drops
+    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` (:func:`versus_one`), ``_slope_words`` (the
+    verdict against 1 with its size and interval, :func:`reliable_ml.stats.phrase`: "below 1 by
+    0.089 [0.086, 0.091]") and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
     nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
@@ -749,7 +793,115 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
         f"{prefix}_slope_hi": interval.hi,
         f"{prefix}_slope_n": interval.n,
         f"{prefix}_slope_vs_1": versus_one(interval),
+        f"{prefix}_slope_words": stats.phrase(
+            slope_verdict(interval), "above 1", "below 1", "not distinguishable from 1", scale=1.0, unit="", digits=3
+        ),
     }
     if drops is not None:
         out |= {f"{prefix}_drop_60": float(drops[0]), f"{prefix}_drop_85": float(drops[1])}
     return out
+
+
+# ----------------------------------------------------------------------------- verdicts about groups, and their words
+#: the words for a mean effective robustness against 0: (above, below, cannot tell)
+LINE_WORDS = ("above the line", "below the line", "not distinguishable from the line")
+
+
+def kind_verdicts(analyses: dict, model_mean: pd.DataFrame, shifts) -> tuple[dict, dict]:
+    """Section 2's verdicts about the robustness interventions on the natural ``shifts``.
+
+    ``model_mean``: :func:`model_means` (one row per model, with ``group`` and ``kind``). Returns
+    ``(results, numbers)``: per headline shift, the Lp adversarially trained models' mean ER
+    against 0 (:func:`against_line`; AdvProp is a kind of its own), the AdvProp models' mean ER
+    on ImageNet-A, and the interventions' mean ER over the shifts against the more-data models'
+    (Welch t, :func:`reliable_ml.stats.compare`), worded by :func:`reliable_ml.stats.phrase`.
+    """
+    from dataclasses import asdict
+
+    per_model = pd.DataFrame({s: analyses[s].points["er"] for s in shifts})
+    lp_adv = model_mean.index[model_mean["kind"] == "adversarial training"]
+    advprop = model_mean.index[model_mean["kind"] == "AdvProp"]
+    adv = {s: against_line(per_model.loc[lp_adv, s]) for s in HEADLINE_SHIFTS.values() if s in per_model}
+    by_group = model_mean.groupby("group")["mean ER over natural shifts"]
+    int_vs_more = stats.compare(
+        by_group.get_group("robustness intervention").dropna().to_numpy(),
+        by_group.get_group("more data").dropna().to_numpy(),
+        paired=False,
+        outcome="continuous",
+    )
+    results = {
+        "lp_adversarial_training_vs_line": {
+            s: {**asdict(v), "models": int(per_model.loc[lp_adv, s].notna().sum())} for s, v in adv.items()
+        },
+        "interventions_vs_more_data_natural": asdict(int_vs_more),
+    }
+    short = {s: k for k, s in HEADLINE_SHIFTS.items()}
+    numbers = {
+        **{f"adv_{short[s]}_words": stats.phrase(v, *LINE_WORDS, scale=1.0) for s, v in adv.items()},
+        "er_advprop_a": float(per_model.loc[advprop, "imagenet-a"].mean()) if "imagenet-a" in per_model else np.nan,
+        "int_vs_more": stats.phrase(
+            int_vs_more,
+            "larger than the more-data models'",
+            "smaller than the more-data models'",
+            "not distinguishable from the more-data models'",
+            scale=1.0,
+        ),
+    }
+    return results, numbers
+
+
+def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) -> tuple[pd.DataFrame, dict, dict]:
+    """Do the robustness interventions gain more on synthetic shifts than on natural ones, model by model?
+
+    For every intervention model: its mean ER over the natural shifts (``model_mean``), its ER on
+    ImageNet-C and its mean ER over the ``adversarial`` (PGD) shifts. Each synthetic column
+    against the natural one, paired on the models evaluated on both (paired t,
+    :func:`reliable_ml.stats.compare`). Returns ``(table, results, numbers)``: the per-kind means
+    and counts, the verdicts (with the number of models), and the prose numbers: ``syn_c_words``,
+    ``syn_pgd_words``, ``syn_c_n``, ``syn_pgd_n`` and ``kind_<k>_natural``/``kind_<k>_c`` per kind.
+    """
+    from dataclasses import asdict
+
+    ints = model_mean.index[model_mean["group"] == "robustness intervention"]
+    natural = model_mean.loc[ints, "mean ER over natural shifts"]
+    synthetic = {
+        "c": analyses["imagenet-c"].points["er"].reindex(ints),
+        "pgd": pd.DataFrame({s: analyses[s].points["er"] for s in adversarial}).reindex(ints).mean(axis=1),
+    }
+    verdicts, counts = {}, {}
+    for k, values in synthetic.items():
+        both = values.notna() & natural.notna()
+        counts[k] = int(both.sum())
+        verdicts[k] = stats.compare(
+            values[both].to_numpy(), natural[both].to_numpy(), paired=True, outcome="continuous"
+        )
+    kinds = model_mean.loc[ints, "kind"]
+    table = pd.DataFrame({"natural": natural, "imagenet-c": synthetic["c"], "pgd": synthetic["pgd"]})
+    by_kind = table.groupby(kinds).mean()
+    short = {
+        "adv": "adversarial training",
+        "noise": "noise / smoothing",
+        "gen": "generic augmentation",
+        "lpf": "anti-aliasing",
+        "rob": "robustness augmentation",
+    }
+    numbers = {
+        **{
+            f"syn_{k}_words": stats.phrase(
+                v,
+                "higher than on the natural shifts",
+                "lower than on the natural shifts",
+                "not distinguishable from that on the natural shifts",
+                scale=1.0,
+            )
+            for k, v in verdicts.items()
+        },
+        **{f"syn_{k}_n": n for k, n in counts.items()},
+        **{
+            f"kind_{s}_{col}": float(by_kind.loc[kind, name]) if kind in by_kind.index else np.nan
+            for s, kind in short.items()
+            for col, name in (("natural", "natural"), ("c", "imagenet-c"))
+        },
+    }
+    results = {k: {**asdict(v), "models": counts[k]} for k, v in verdicts.items()}
+    return table.groupby(kinds).agg(["mean", "count"]), results, numbers

@@ -315,6 +315,154 @@ def squad_summary(frame: pd.DataFrame, sets: Iterable[str] = ("new-wiki", "nyt",
     }
 
 
+def squad_drop_pattern(
+    frame: pd.DataFrame, new_set: str, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> dict:
+    """Who loses how much F1 on one SQuADShifts set: the pattern behind "the drop grows with F1".
+
+    Over the models (``kind == "model"``), with drop = SQuAD test F1 - F1 on ``new_set`` (points):
+
+    * ``slope``: the least-squares slope of the new set's F1 on SQuAD F1 (linear F1 scale, as in
+      Miller et al. 2020), its percentile interval over ``n_boot`` resamples of the models, and
+      its verdict against 1 (:func:`reliable_ml.stats.against_reference`; below 1 on this scale:
+      the better models lose more F1);
+    * ``drop_by_quartile``: the models cut into quarters by SQuAD F1 (``pandas.qcut``), each
+      quarter's mean drop and size, and the verdict of the top quarter's drops against the bottom
+      quarter's (Welch t, :func:`reliable_ml.stats.compare`);
+    * ``spearman``: Spearman's rank correlation of SQuAD F1 with the drop; ``share_dropping``:
+      the % of models with a positive drop;
+    * ``humans``: each human's drop, their mean, the verdict of their drops against 0 (one-sample
+      t: ``drop_vs_0``) and against the models' (Welch t: ``vs_models``); with three people an
+      indication, not an estimate (``None`` with fewer than two).
+
+    The F1 scale is not stretched near 100% as a probit would be, so a line through the models can
+    flatten near the ceiling for reasons other than the test set's reuse; this pattern cannot
+    tell the two apart. Returns a dict that can go into a results file as is.
+    """
+    from dataclasses import asdict
+
+    from scipy.stats import spearmanr
+
+    from reliable_ml import stats
+
+    col = f"{new_set}_f1"
+    if col not in frame.columns:
+        raise KeyError(
+            f"SQuADShifts frame has no column {col!r}; sets: {[c[:-3] for c in frame.columns if c.endswith('_f1')]}"
+        )
+    models, humans = frame[frame["kind"] == "model"], frame[frame["kind"] == "human"]
+    if len(models) < 8:
+        raise ValueError(f"need at least 8 models to cut into quarters; got {len(models)}")
+    x, y = models["test_f1"].to_numpy(float), models[col].to_numpy(float)
+    drop = x - y
+    slope = float(np.polyfit(x, y, 1)[0])
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    xc = x[idx] - x[idx].mean(1, keepdims=True)
+    var = (xc**2).sum(1)
+    boot = (xc * y[idx]).sum(1)[var > 0] / var[var > 0]
+    lo, hi = (float(v) for v in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
+    quarter = pd.qcut(models["test_f1"], 4, labels=["bottom", "second", "third", "top"])
+    by_q = pd.Series(drop, index=models.index).groupby(quarter, observed=True)
+    top, bottom = drop[(quarter == "top").to_numpy()], drop[(quarter == "bottom").to_numpy()]
+    h_drop = (humans["test_f1"] - humans[col]).to_numpy(float)
+    out = {
+        "n_models": int(len(models)),
+        "mean_drop": float(drop.mean()),
+        "slope": {
+            "slope": slope,
+            "ci": [lo, hi],
+            "resampled": f"models ({n_boot} resamples)",
+            "verdict_vs_1": asdict(stats.against_reference(slope, (lo, hi), 1.0, alpha=alpha)),
+        },
+        "drop_by_quartile": {
+            **{str(q): {"mean_drop": float(g.mean()), "models": int(len(g))} for q, g in by_q},
+            "top_vs_bottom": asdict(stats.compare(top, bottom, paired=False, alpha=alpha, outcome="continuous")),
+        },
+        "spearman": float(spearmanr(x, drop).statistic),
+        "share_dropping": float(100 * np.mean(drop > 0)),
+        "humans": {
+            "drops": {str(n): float(d) for n, d in zip(humans.index, h_drop)},
+            "mean_drop": float(h_drop.mean()) if len(h_drop) else float("nan"),
+            "drop_vs_0": asdict(
+                stats.compare(h_drop, np.zeros(len(h_drop)), paired=True, alpha=alpha, outcome="continuous")
+            )
+            if len(h_drop) >= 2
+            else None,
+            "vs_models": asdict(stats.compare(h_drop, drop, paired=False, alpha=alpha, outcome="continuous"))
+            if len(h_drop) >= 2
+            else None,
+        },
+    }
+    return out
+
+
+def squad_numbers(patterns: dict) -> dict:
+    """The prose numbers and words of chapter 8's SQuADShifts section, from one
+    :func:`squad_drop_pattern` per set (``patterns``, keyed by set name, ``new-wiki`` among them):
+    new Wikipedia's slope against 1, top against bottom quarter and the humans' drop against 0,
+    and per set the humans' drops against the models' (``qa_hvs_<set>``), each worded by
+    :func:`reliable_ml.stats.phrase` from its recorded verdict."""
+    from reliable_ml import stats
+
+    def words(record: dict | None, *three: str, **kw) -> str:
+        return (
+            "(fewer than two people: no test)"
+            if record is None
+            else stats.phrase(stats.Verdict(**record), *three, **kw)
+        )
+
+    wiki = patterns["new-wiki"]
+    short = {"new-wiki": "wiki", "nyt": "nyt", "reddit": "reddit", "amazon": "amazon"}
+    return {
+        "qa_wiki_slope_lo": wiki["slope"]["ci"][0],
+        "qa_wiki_slope_hi": wiki["slope"]["ci"][1],
+        "qa_wiki_slope_words": words(
+            wiki["slope"]["verdict_vs_1"],
+            "lose less F1, the line's slope exceeding 1",
+            "lose more F1, the line's slope falling short of 1",
+            "may lose more or less F1: the data cannot tell the line's slope from 1",
+            scale=1.0,
+            unit="",
+            digits=2,
+        ),
+        "qa_wiki_top": wiki["drop_by_quartile"]["top"]["mean_drop"],
+        "qa_wiki_bottom": wiki["drop_by_quartile"]["bottom"]["mean_drop"],
+        "qa_wiki_quartile_words": words(
+            wiki["drop_by_quartile"]["top_vs_bottom"],
+            "larger",
+            "smaller",
+            "not distinguishable from it",
+            scale=1.0,
+            unit="F1",
+        ),
+        "qa_wiki_rho": wiki["spearman"],
+        "qa_wiki_share": wiki["share_dropping"],
+        "qa_wiki_h_min": min(wiki["humans"]["drops"].values(), default=float("nan")),
+        "qa_wiki_h_max": max(wiki["humans"]["drops"].values(), default=float("nan")),
+        "qa_wiki_h_words": words(
+            wiki["humans"]["drop_vs_0"],
+            "above zero",
+            "below zero",
+            "not distinguishable from zero",
+            scale=1.0,
+            unit="F1",
+        ),
+        **{
+            f"qa_hvs_{short.get(s, s)}": words(
+                p["humans"]["vs_models"],
+                "more than the models'",
+                "less than the models'",
+                "not distinguishable from the models'",
+                scale=1.0,
+                unit="F1",
+            )
+            for s, p in patterns.items()
+        },
+        **{f"qa_slope_{short.get(s, s)}_lo": p["slope"]["ci"][0] for s, p in patterns.items()},
+        **{f"qa_slope_{short.get(s, s)}_hi": p["slope"]["ci"][1] for s, p in patterns.items()},
+    }
+
+
 SQUAD_LABELS = {"new-wiki": "New Wikipedia", "nyt": "New York Times", "reddit": "Reddit", "amazon": "Amazon reviews"}
 
 
@@ -436,6 +584,44 @@ def zero_shot_effective_robustness(
             "share_above_line": float(100 * (eff > 0).mean()),
         }
     return out
+
+
+def zero_shot_verdicts(fits: dict) -> tuple[dict, dict]:
+    """Is each shift's median effective robustness of the zero-shot models above the line?
+
+    ``fits``: ``{fit name: zero_shot_effective_robustness(...)}`` (e.g. the fit to all standard
+    models and a high-accuracy fit). Each median against 0 on its bootstrap interval
+    (:func:`reliable_ml.stats.against_reference`: above only when the interval excludes 0).
+    Returns ``(results, numbers)``: the verdicts per fit and shift; ``zs_n_tests``,
+    ``zs_n_above``, ``zs_not_above`` (the intervals that are not above 0, each with its words,
+    or "none") and, per fit, the shift with the smallest median (``zs_least_<i>``, i its position).
+    """
+    from dataclasses import asdict
+
+    from reliable_ml import stats
+
+    verdicts = {
+        fit: {s: stats.against_reference(r["median"], r["ci"], 0.0) for s, r in res.items()}
+        for fit, res in fits.items()
+    }
+    not_above = [
+        f"{er.short_label(s)} ({fit}: "
+        + stats.phrase(v, "above the line", "below the line", "not distinguishable from the line", scale=1.0)
+        + ")"
+        for fit, vs in verdicts.items()
+        for s, v in vs.items()
+        if v.direction != "higher"
+    ]
+    numbers = {
+        "zs_n_tests": sum(len(vs) for vs in verdicts.values()),
+        "zs_n_above": sum(v.direction == "higher" for vs in verdicts.values() for v in vs.values()),
+        "zs_not_above": "; ".join(not_above) or "none",
+        **{
+            f"zs_least_{i}": er.short_label(min(res, key=lambda s: res[s]["median"]))
+            for i, res in enumerate(fits.values())
+        },
+    }
+    return {fit: {s: asdict(v) for s, v in vs.items()} for fit, vs in verdicts.items()}, numbers
 
 
 def plot_zero_shot(results: dict, source: str, ncols: int = 3):

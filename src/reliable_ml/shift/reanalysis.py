@@ -179,16 +179,13 @@ def cifar101_numbers(acc: pd.DataFrame | None, summary: dict | None) -> tuple[di
         return None, {
             **numbers,
             "c10_n": 0,
-            "c10_v6_verdict": "(not available)",
             "c10_top": "(not available)",
             "c10_top_resid": float("nan"),
         }
-    lo6, hi6 = summary["v6"]["drop_range"]
     top = acc["original"].idxmax()
     fit = stats.probit_linear_fit(acc["original"] / 100, acc["v6"] / 100)
     numbers.update(
         c10_n=len(acc),
-        c10_v6_verdict="lie within" if lo6 >= 3 and hi6 <= 15 else "reach beyond",
         c10_top=top,
         c10_top_resid=float(acc.loc[top, "v6"] - 100 * fit.predict(acc.loc[top, "original"] / 100)),
     )
@@ -266,5 +263,248 @@ def imagenetv2_numbers(
             "line_prediction": round(float(100 * fit.predict(acc.loc[star, "val"] / 100)), 2),
             "evaluation": "original",
         },
+    }
+    return results, numbers
+
+
+# ----------------------------------------------------------------------------- the line, models and images resampled
+RESAMPLE = ("models", "images", "both")
+
+
+def _image_accuracies(correct: np.ndarray, rng: np.random.Generator, k: int) -> np.ndarray:
+    """(k, M) accuracies (fractions) of the M models on k bootstrap resamples of the images: each
+    resample draws n images with replacement, the *same* draw for every model."""
+    n = correct.shape[1]
+    weights = rng.multinomial(n, np.full(n, 1 / n), size=k).astype(np.float32)  # (k, n) times drawn
+    return (weights @ correct.T.astype(np.float32)) / n
+
+
+def _ols_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares slope of y on x along the last axis (one slope per row); NaN where x is constant."""
+    xc = x - x.mean(-1, keepdims=True)
+    var = (xc**2).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, (xc * y).sum(-1) / var, np.nan)
+
+
+def _check_pair(correct_x, correct_y) -> tuple[np.ndarray, np.ndarray]:
+    cx, cy = np.asarray(correct_x, dtype=bool), np.asarray(correct_y, dtype=bool)
+    if cx.ndim != 2 or cy.ndim != 2 or cx.shape[0] != cy.shape[0] or cx.shape[0] < 3:
+        raise ValueError(
+            f"need bool (M, n) correctness matrices of the same M >= 3 models on both test sets; "
+            f"got shapes {cx.shape} and {cy.shape}"
+        )
+    if min(cx.shape[1], cy.shape[1]) == 0:
+        raise ValueError(f"each test set needs at least one image; got shapes {cx.shape} and {cy.shape}")
+    return cx, cy
+
+
+def line_bootstrap(
+    correct_x, correct_y, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0, resample: str = "both"
+) -> dict:
+    """Slopes of the line of new-set accuracy on original accuracy over models, in accuracy points
+    and on the probit scale, with percentile intervals that resample models, images, or both.
+
+    ``correct_x``: bool ``(M, n_x)``, the M models on the original test set; ``correct_y``: bool
+    ``(M, n_y)``, the same models (same row order) on the new one. Fits, by least squares over
+    models: ``acc_y = a + b acc_x`` (points) and ``Phi^{-1}(acc_y) = a' + b' Phi^{-1}(acc_x)``.
+
+    Each replicate, with ``resample``:
+
+    * ``"images"``: draws ``n_x`` images of the original set and ``n_y`` of the new one with
+      replacement (the two sets independently), the *same* draw for every model, and recomputes
+      every model's accuracies;
+    * ``"models"``: draws M models with replacement (accuracies as measured);
+    * ``"both"``: first the images, then the models.
+
+    Every accuracy is itself an estimate from a finite test set shared by all models, so an
+    interval over models alone treats the images as fixed; on a 2,000-image new set the images
+    are a large part of the slope's uncertainty. Returns ``{"linear": {"slope", "ci"},
+    "probit": {"slope", "ci"}, "probit_share_at_least_1", "resampled", "n_boot", "alpha"}``
+    (``ci``: the (alpha/2, 1 - alpha/2) percentiles of the refitted slopes; the share: the
+    fraction of replicates whose probit slope is >= 1).
+    """
+    from reliable_ml import stats
+
+    cx, cy = _check_pair(correct_x, correct_y)
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample must be one of {RESAMPLE}; got {resample!r}")
+    if n_boot < 1 or not 0 < alpha < 1:
+        raise ValueError(f"n_boot must be >= 1 and alpha in (0, 1); got {n_boot!r}, {alpha!r}")
+    m = cx.shape[0]
+    ax, ay = cx.mean(1), cy.mean(1)
+    rng = np.random.default_rng(seed)
+    linear, probit = [], []
+    for start in range(0, n_boot, 100):
+        k = min(100, n_boot - start)
+        if resample == "models":
+            bx, by = np.broadcast_to(ax, (k, m)), np.broadcast_to(ay, (k, m))
+        else:
+            bx, by = _image_accuracies(cx, rng, k).astype(float), _image_accuracies(cy, rng, k).astype(float)
+        if resample != "images":
+            idx = rng.integers(0, m, (k, m))
+            bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
+        linear.append(_ols_slopes(100 * bx, 100 * by))
+        probit.append(_ols_slopes(stats.probit(bx), stats.probit(by)))
+    linear, probit = np.concatenate(linear), np.concatenate(probit)
+    q = [alpha / 2, 1 - alpha / 2]
+    return {
+        "linear": {
+            "slope": float(_ols_slopes(100 * ax, 100 * ay)),
+            "ci": [float(v) for v in np.nanquantile(linear, q)],
+        },
+        "probit": {
+            "slope": float(stats.probit_linear_fit(ax, ay).slope),
+            "ci": [float(v) for v in np.nanquantile(probit, q)],
+        },
+        "probit_share_at_least_1": float(np.nanmean(probit >= 1)),
+        "resampled": resample,
+        "n_boot": int(n_boot),
+        "alpha": float(alpha),
+    }
+
+
+def held_out_residual(
+    correct_x, correct_y, model: int, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> dict:
+    """How far (accuracy points) model ``model`` sits above the probit line fitted to the *other*
+    models, with a percentile interval that resamples the other models and the images of both sets.
+
+    residual = 100 (acc_y[model] - Phi(b Phi^{-1}(acc_x[model]) + a)), with (b, a) the least-squares
+    probit line over the M - 1 other models (leave-one-out, so the model does not pull the line
+    toward itself). Each replicate redraws the images (as in :func:`line_bootstrap`, the same draw
+    for every model, the held-out one included) and the M - 1 other models with replacement.
+    Returns ``{"residual", "ci", "n_boot", "alpha"}``.
+    """
+    from reliable_ml import stats
+
+    cx, cy = _check_pair(correct_x, correct_y)
+    m = cx.shape[0]
+    if isinstance(model, bool) or not 0 <= int(model) < m or int(model) != model:
+        raise ValueError(f"model must be a row index in [0, {m}); got {model!r}")
+    if m < 4:
+        raise ValueError(f"a line through the other models needs at least 4 models; got {m}")
+    others = np.delete(np.arange(m), int(model))
+
+    def residual(bx: np.ndarray, by: np.ndarray, idx: np.ndarray) -> np.ndarray:  # bx, by: (k, M); idx: (k, M - 1)
+        zx, zy = stats.probit(np.take_along_axis(bx, idx, 1)), stats.probit(np.take_along_axis(by, idx, 1))
+        slope = _ols_slopes(zx, zy)
+        intercept = zy.mean(1) - slope * zx.mean(1)
+        line = stats.inv_probit(slope * stats.probit(bx[:, model]) + intercept)
+        return 100 * (by[:, model] - line)
+
+    ax, ay = cx.mean(1)[None, :], cy.mean(1)[None, :]
+    point = float(residual(ax, ay, others[None, :])[0])
+    rng = np.random.default_rng(seed)
+    reps = []
+    for start in range(0, n_boot, 100):
+        k = min(100, n_boot - start)
+        bx, by = _image_accuracies(cx, rng, k).astype(float), _image_accuracies(cy, rng, k).astype(float)
+        reps.append(residual(bx, by, others[rng.integers(0, m - 1, (k, m - 1))]))
+    lo, hi = np.nanquantile(np.concatenate(reps), [alpha / 2, 1 - alpha / 2])
+    return {"residual": point, "ci": [float(lo), float(hi)], "n_boot": int(n_boot), "alpha": float(alpha)}
+
+
+def order_agreement(acc_x, acc_y, close: float = 1.0) -> dict:
+    """Do models keep their order from one test set to another?
+
+    ``acc_x``, ``acc_y``: accuracies (points) of the same models on the two sets. Returns Kendall's
+    tau-b (``scipy.stats.kendalltau``), the number of pairs, the pairs whose order *swaps* (strictly
+    ahead on one set and strictly behind on the other) and how many of those were within
+    ``close`` points of each other on ``acc_x``.
+    """
+    from scipy.stats import kendalltau
+
+    x, y = np.asarray(acc_x, dtype=float), np.asarray(acc_y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"need two 1-d accuracy vectors of the same length >= 2; got {x.shape} and {y.shape}")
+    i, j = np.triu_indices(len(x), 1)
+    dx, dy = x[i] - x[j], y[i] - y[j]
+    swapped = dx * dy < 0
+    return {
+        "kendall_tau": float(kendalltau(x, y).statistic),
+        "pairs": int(len(i)),
+        "swapped": int(swapped.sum()),
+        "swapped_within_close": int((swapped & (np.abs(dx) <= close)).sum()),
+        "close_points": float(close),
+    }
+
+
+# ----------------------------------------------------------------------------- verdicts on the line, and their words
+#: the words for a slope against 1, per scale: (above 1, below 1, cannot tell), for stats.phrase
+SLOPE_WORDS = {
+    "linear": (
+        "the gap between two models grows on the new set, the slope exceeding 1",
+        "the gap between two models shrinks on the new set, the slope falling short of 1",
+        "the data cannot tell whether the gap between two models grows or shrinks on the new set",
+    ),
+    "probit": (
+        "the better models lose less on the probit scale, the slope exceeding 1",
+        "the better models lose more on the probit scale, the slope falling short of 1",
+        "the data cannot tell whether the better models lose more or less on the probit scale",
+    ),
+}
+#: the words for a model's residual against 0: (above, below, cannot tell)
+RESIDUAL_WORDS = ("above the line", "below the line", "on the line as far as the data can tell")
+
+
+def slope_verdict(line: dict, scale: str, alpha: float = 0.05):
+    """The slope of a :func:`line_bootstrap` result on ``scale`` ("linear" or "probit") against 1:
+    :func:`reliable_ml.stats.against_reference` on its percentile interval."""
+    from reliable_ml import stats
+
+    if scale not in SLOPE_WORDS:
+        raise ValueError(f"scale must be one of {tuple(SLOPE_WORDS)}; got {scale!r}")
+    return stats.against_reference(line[scale]["slope"], line[scale]["ci"], 1.0, alpha=alpha)
+
+
+def slope_phrase(verdict, scale: str) -> str:
+    """:func:`reliable_ml.stats.phrase` of a :func:`slope_verdict` with the words of ``scale``."""
+    from reliable_ml import stats
+
+    return stats.phrase(verdict, *SLOPE_WORDS[scale], scale=1.0, unit="", digits=2)
+
+
+def line_report(
+    rel: Released, original: str, new: str, prefix: str, *, n_boot: int = 500, alpha: float = 0.05, seed: int = 0
+) -> tuple[dict, dict]:
+    """What a chapter says about one line of released predictions, and the results behind it.
+
+    For the models of ``rel`` on ``original`` and ``new``: the probit line with models and images
+    resampled (:func:`line_bootstrap`, ``"both"``) and its slope against 1; the models' order
+    (:func:`order_agreement`); the most accurate model (on ``original``) against the line through
+    the others (:func:`held_out_residual`) and against 0. Returns ``(results, numbers)``:
+    ``results`` for the results file (verdicts as dicts: test, interval, direction), ``numbers``
+    the flat prose numbers and words keyed ``<prefix>_slope_lo``, ``_slope_hi``, ``_slope_words``,
+    ``_tau``, ``_pairs``, ``_swaps``, ``_swaps_close``, ``_top``, ``_top_loo``, ``_top_words``.
+    """
+    from dataclasses import asdict
+
+    from reliable_ml import stats
+
+    cx, cy = rel.correct[original], rel.correct[new]
+    line = line_bootstrap(cx, cy, n_boot=n_boot, alpha=alpha, seed=seed)
+    verdict = slope_verdict(line, "probit", alpha)
+    acc_x, acc_y = 100 * cx.mean(1), 100 * cy.mean(1)
+    order = order_agreement(acc_x, acc_y)
+    top = int(np.argmax(acc_x))
+    residual = held_out_residual(cx, cy, top, n_boot=n_boot, alpha=alpha, seed=seed)
+    top_verdict = stats.against_reference(residual["residual"], residual["ci"], 0.0, alpha=alpha)
+    results = {
+        "line": {**line, "verdict_probit_vs_1": asdict(verdict)},
+        "order": order,
+        "top_model_residual_loo": {**residual, "model": rel.models[top], "verdict_vs_0": asdict(top_verdict)},
+    }
+    numbers = {
+        f"{prefix}_slope_lo": line["probit"]["ci"][0],
+        f"{prefix}_slope_hi": line["probit"]["ci"][1],
+        f"{prefix}_slope_words": slope_phrase(verdict, "probit"),
+        f"{prefix}_tau": order["kendall_tau"],
+        f"{prefix}_pairs": order["pairs"],
+        f"{prefix}_swaps": order["swapped"],
+        f"{prefix}_swaps_close": order["swapped_within_close"],
+        f"{prefix}_top": rel.models[top],
+        f"{prefix}_top_loo": residual["residual"],
+        f"{prefix}_top_words": stats.phrase(top_verdict, *RESIDUAL_WORDS, scale=1.0),
     }
     return results, numbers

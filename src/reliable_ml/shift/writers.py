@@ -12,10 +12,13 @@ MNIST training split (the zoo never sees them) and build from their digits
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from reliable_ml import stats
 
 POPULATIONS = ("employee", "student")
 
@@ -173,6 +176,9 @@ def rebuilt_numbers(by_draw: list[pd.DataFrame], best: int) -> tuple[dict, dict]
     the first draw's drops of the reference model with both intervals (``<set>_drop``,
     ``<set>_drop_ci`` writer bootstrap, ``<set>_drop_ci_iid``), the zoo's mean drop per set,
     and mean / standard deviation over draws; ``numbers`` is a flat dict for the prose.
+    ``matched_verdict``: the words for the reference model's matched drop, its writer-bootstrap
+    interval against 0 (:func:`reliable_ml.stats.against_reference`, :func:`reliable_ml.stats.phrase`);
+    the verdict itself is kept in ``results["matched_drop_verdict"]``.
     """
     first = by_draw[0]
     row = first[first["model"] == best].set_index("test_set")
@@ -211,10 +217,14 @@ def rebuilt_numbers(by_draw: list[pd.DataFrame], best: int) -> tuple[dict, dict]
                 f"{name}_excl_writers": int(summary.loc[name, "... (writers resampled)"]),
             }
         )
-    lo, hi = row.loc["matched", "writer_ci_low"], row.loc["matched", "writer_ci_high"]
-    numbers["matched_verdict"] = (
-        "lies entirely above zero" if lo > 0 else "lies entirely below zero" if hi < 0 else "contains zero"
+    # the verdict on the matched drop: its writer-bootstrap interval against 0, in the one phrase table
+    verdict = stats.against_reference(
+        row.loc["matched", "drop"], (row.loc["matched", "writer_ci_low"], row.loc["matched", "writer_ci_high"]), 0.0
     )
+    numbers["matched_verdict"] = stats.phrase(
+        verdict, "above zero", "below zero", "not distinguishable from zero", scale=1.0, digits=2
+    )
+    results["matched_drop_verdict"] = {**asdict(verdict), "interval_of": "writer-cluster bootstrap"}
     results["models_drop_ci_excludes_zero"] = {
         "digits iid": summary["models whose CI excludes 0 (digits iid)"].astype(int).to_dict(),
         "writers resampled": summary["... (writers resampled)"].astype(int).to_dict(),

@@ -409,7 +409,10 @@ def published_models_summary(
     (:data:`AGREEMENT_EDGES`); ``share_of_errors_on_hesitant_pct``: of all the models' errors
     (pooled over models), the share on images with agreement < ``hesitant``;
     ``best_model_error_on_unanimous_pct``: the most accurate model's error rate on the images
-    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images."""
+    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images;
+    ``hesitant_share_trend``: does that share rise with accuracy across the models
+    (:func:`rank_trend`)? ``core``: the images that at least half of the models get wrong,
+    the share of them where people hesitate, and how many of the best model's errors they hold."""
     from reliable_ml.stats import wilson
 
     counts = check_counts(counts)
@@ -425,6 +428,7 @@ def published_models_summary(
     k_best, n_u = int(wrong[best, u].sum()), int(u.sum())
     lo, hi = wilson(k_best, n_u, alpha)
     per_model_share = 100 * wrong[:, h].sum(1) / np.maximum(1, wrong.sum(1))
+    core = wrong.mean(0) >= 0.5
     return {
         "n_models": len(names),
         "n_images": int(len(labels)),
@@ -438,6 +442,14 @@ def published_models_summary(
             "median": round(float(np.median(per_model_share)), 3),
             "max": round(float(per_model_share.max()), 3),
         },
+        "share_of_errors_on_hesitant_by_model_pct": {m: round(float(v), 3) for m, v in zip(names, per_model_share)},
+        "hesitant_share_trend": rank_trend(acc, per_model_share, alpha) if len(names) >= 4 else None,
+        "errors_by_model": {m: int(v) for m, v in zip(names, wrong.sum(1))},
+        "core": {  # the images that at least half of the models get wrong
+            "images": int(core.sum()),
+            "hesitant_pct": round(100 * float(h[core].mean()), 3) if core.any() else float("nan"),
+            "best_model_errors": int((wrong[best] & core).sum()),
+        },
         "best_model": names[best],
         "best_model_acc": round(100 * float(acc[best]), 3),
         "best_model_share_of_errors_on_hesitant_pct": round(float(per_model_share[best]), 3),
@@ -445,6 +457,65 @@ def published_models_summary(
         "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
         "best_model_errors_on_unanimous": k_best,
         "unanimous_images": n_u,
+    }
+
+
+def rank_trend(x, y, alpha: float = 0.05) -> dict:
+    """Spearman's rho between ``x`` and ``y`` (one pair per model) with a (1 - alpha) interval
+    from Fisher's z with the Fieller-Hartley-Pearson (1957) variance 1.06 / (n - 3):
+    tanh(atanh(rho) -+ z_{1 - alpha/2} sqrt(1.06 / (n - 3))), and the verdict of that interval
+    against 0 (:func:`reliable_ml.stats.against_reference`: "higher" is a rising trend). Needs
+    at least 4 pairs; a rho of exactly +-1 is clipped to +-(1 - 1e-12) for the transform."""
+    from scipy.stats import norm, spearmanr
+
+    from reliable_ml.stats import against_reference
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 4:
+        raise ValueError(f"need two 1-d arrays of the same length, at least 4; got {x.shape} and {y.shape}")
+    rho = float(spearmanr(x, y).statistic)
+    z = np.arctanh(np.clip(rho, -1 + 1e-12, 1 - 1e-12))
+    half = norm.ppf(1 - alpha / 2) * np.sqrt(1.06 / (len(x) - 3))
+    lo, hi = float(np.tanh(z - half)), float(np.tanh(z + half))
+    v = against_reference(rho, (min(lo, rho), max(hi, rho)), 0.0, alpha=alpha)
+    return {
+        "rho": round(rho, 4),
+        "ci": [round(lo, 4), round(hi, 4)],
+        "n": len(x),
+        "direction": v.direction,
+        "test": "Spearman, Fisher z interval vs 0",
+    }
+
+
+TREND_WORDS = {
+    "higher": "the more accurate the model, the larger the share of its errors on images where people hesitate",
+    "lower": "the more accurate the model, the smaller the share of its errors on images where people hesitate",
+    "cannot tell": "the data cannot tell whether that share rises or falls with accuracy",
+}
+
+
+def published_numbers(pm: dict) -> dict:
+    """What chapter 03's prose quotes from :func:`published_models_summary` (``pm``; empty
+    without data): the range of the per-model hesitant share and of the error counts, the
+    trend's rho, interval and words (from its verdict's direction, :data:`TREND_WORDS`), and
+    the core of images most models get wrong."""
+    nan = float("nan")
+    trend = pm.get("hesitant_share_trend") or {}
+    shares = list(pm.get("share_of_errors_on_hesitant_by_model_pct", {}).values()) or [nan]
+    errors = list(pm.get("errors_by_model", {}).values()) or [nan]
+    core = pm.get("core", {})
+    return {
+        "pub_share_min": min(shares),
+        "pub_share_max": max(shares),
+        "pub_errors_min": min(errors),
+        "pub_errors_max": max(errors),
+        "pub_trend_rho": trend.get("rho", nan),
+        "pub_trend_lo": trend.get("ci", [nan, nan])[0],
+        "pub_trend_hi": trend.get("ci", [nan, nan])[1],
+        "pub_trend": TREND_WORDS.get(trend.get("direction"), "not measured"),
+        "core_images": core.get("images", nan),
+        "core_hesitant_pct": core.get("hesitant_pct", nan),
+        "core_best_errors": core.get("best_model_errors", nan),
     }
 
 

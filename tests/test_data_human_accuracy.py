@@ -203,6 +203,10 @@ def test_published_models_summary_on_planted_predictions():
     assert s["best_model"] == "good" and s["best_model_error_on_unanimous_pct"] == 0.0
     assert s["share_of_errors_on_hesitant_pct"] == pytest.approx(100 * 10 / 11)
     assert s["acc_by_agreement"]["[0.5, 0.7)"] == 50.0 and s["images_by_agreement"][">= 0.999"] == 90
+    assert s["core"] == {"images": 11, "hesitant_pct": pytest.approx(100 * 10 / 11), "best_model_errors": 0}
+    g = hl.published_numbers(s)  # two models: no trend, so its words say so
+    assert g["pub_errors_min"] == 0 and g["pub_errors_max"] == 11 and g["pub_trend"] == "not measured"
+    assert hl.published_numbers({})["pub_trend"] == "not measured"
     with pytest.raises(ValueError, match="shape"):
         hl.correct_matrix({"short": good[:5]}, labels)
     with pytest.raises(ValueError, match="models, images"):
@@ -217,3 +221,96 @@ def test_real_notebook_shows_60_of_80_rows():
     assert res.table_rows == 80 and len(res.table) == 60
     assert res.n["all_images"] == (984, 980)
     assert set(res.subsets) == {"all_images", "objects_only", "no_dogs", "fast_images"}
+
+
+def _row(kv, nv, k2, n2, kind="labeler"):
+    import pandas as pd
+
+    return pd.Series({"kind": kind, "val": 100 * kv / nv, "v2": 100 * k2 / n2, "n_val": nv, "n_v2": n2})
+
+
+def test_drop_verdict_is_fisher_and_newcombe_on_the_counts_and_its_tost_margin():
+    from reliable_ml import stats
+
+    row = _row(920, 1000, 900, 1000)
+    v = humans.drop_verdict(row)
+    assert v == stats.compare_counts(920, 1000, 900, 1000)
+    assert v.direction == "cannot tell" and v.difference == pytest.approx(0.02)
+    t = humans.drop_verdict(row, margin=1.0)  # margin in points
+    lo, hi = stats.difference_interval(920, 1000, 900, 1000, 0.10)  # TOST at 5%: the 90% interval
+    assert t.direction == "not shown equivalent" and t.margin == pytest.approx(0.01)
+    assert t.margin_supported == pytest.approx(max(abs(lo), abs(hi)))
+    assert humans.drop_verdict(row, margin=100 * t.margin_supported + 0.01).direction == "equivalent"
+    assert humans.drop_verdict(_row(950, 1000, 800, 1000)).direction == "higher"  # a 15-point drop
+
+
+def test_mean_of_correlated_drops_is_never_less_precise_than_one_labeler():
+    import pandas as pd
+
+    two = pd.DataFrame([_row(900, 1000, 900, 1000), _row(900, 1000, 900, 1000)], index=["a", "b"]).assign(drop=0.0)
+    out = humans.mean_drop_bounds(two)
+    s = 100 * np.sqrt(2 * 0.9 * 0.1 / 1000)  # one labeler's standard error, by hand
+    assert out["correlated"]["se"] == pytest.approx(s) == pytest.approx(out["se_average"])
+    assert out["independent"]["se"] == pytest.approx(s / np.sqrt(2))
+    assert out["correlated"]["ci"] == pytest.approx([-1.959964 * s, 1.959964 * s], rel=1e-5)
+    assert out["independent"]["margin_supported"] == pytest.approx(1.644854 * s / np.sqrt(2), rel=1e-5)
+    with pytest.raises(ValueError, match="at least 2"):
+        humans.mean_drop_bounds(two.iloc[:1])
+
+
+def test_drop_difference_is_the_mover_interval_of_two_newcombe_intervals():
+    from reliable_ml import stats
+
+    model, human = _row(960, 1000, 900, 1000, "model"), _row(950, 1000, 945, 1000)
+    v = humans.drop_difference(model, human)
+    (l1, u1), (l2, u2) = (
+        stats.difference_interval(960, 1000, 900, 1000),
+        stats.difference_interval(950, 1000, 945, 1000),
+    )
+    d1, d2 = 0.06, 0.005
+    assert v.difference == pytest.approx(d1 - d2)
+    assert v.interval[0] == pytest.approx(d1 - d2 - np.sqrt((d1 - l1) ** 2 + (u2 - d2) ** 2))
+    assert v.interval[1] == pytest.approx(d1 - d2 + np.sqrt((u1 - d1) ** 2 + (d2 - l2) ** 2))
+    assert v.direction == "higher" and humans.drop_difference(human, model).direction == "lower"
+    assert humans.drop_difference(human, human).direction == "cannot tell"
+
+
+def test_human_verdicts_on_the_planted_notebook(tmp_path):
+    res = ha_mod.read_notebook(notebook(tmp_path / "nb.ipynb"))
+    d = humans.shankar_drops(res, "all_images", table=True)
+    out = humans.human_verdicts(d, margin=1.0)
+    labelers = [n for n in out["per_human"] if n.startswith("human_") and n != "human_majority"]
+    assert len(labelers) == 5 and out["best_model"] == "FixResNeXt101_32x48d_v2"
+    each = out["tost"]["margin_supported_each"]
+    assert out["tost"]["margin_supported"] == pytest.approx(max(each[n] for n in labelers))
+    assert out["tost"]["passes_at_1"] is (out["tost"]["labelers_equivalent"] == 5)
+    assert out["labelers_dropping"] + out["labelers_cannot_tell"] <= 5
+    assert out["mean_drop"]["correlated"]["se"] >= out["mean_drop"]["independent"]["se"]
+
+
+def test_rank_trend_is_spearman_with_a_fisher_z_interval():
+    from scipy import stats as st
+
+    x = np.arange(30.0)
+    y = x + np.random.default_rng(0).normal(0, 8, 30)
+    t = hl.rank_trend(x, y)
+    rho = st.spearmanr(x, y).statistic
+    half = 1.959964 * np.sqrt(1.06 / 27)
+    assert t["rho"] == pytest.approx(rho, abs=1e-4)
+    assert t["ci"] == pytest.approx([np.tanh(np.arctanh(rho) - half), np.tanh(np.arctanh(rho) + half)], abs=1e-4)
+    assert t["direction"] == "higher" and hl.rank_trend(x, -y)["direction"] == "lower"
+    assert hl.rank_trend(x[:6], [3, 1, 4, 1, 5, 9])["direction"] == "cannot tell"
+    with pytest.raises(ValueError, match="at least 4"):
+        hl.rank_trend([1, 2, 3], [1, 2, 3])
+
+
+def test_verdict_numbers_words_follow_the_verdicts(tmp_path):
+    res = ha_mod.read_notebook(notebook(tmp_path / "nb.ipynb"))
+    drops = {s: humans.shankar_drops(res, s, table=s == "all_images") for s in ("all_images", "objects_only")}
+    hv = humans.human_verdicts(drops["all_images"])
+    g = humans.verdict_numbers(hv, drops)
+    assert g["h_tost_margin"] == hv["tost"]["margin_supported"] and g["h_mean"] == hv["mean_drop"]["mean"]
+    not_higher = [n for n, v in hv["best_model_vs"].items() if v["direction"] != "higher"]
+    assert g["h_best_vs_other"] == (", ".join(f"`{n}`" for n in not_higher) or "none")
+    assert humans.verdict_numbers({}, drops) == {}
+    assert list(humans.verdict_table(hv).index) == list(hv["per_human"])

@@ -108,6 +108,39 @@ def test_engstrom_bias_appears_with_few_annotators_only():
     assert lo <= mean <= hi
 
 
+def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_splits():
+    counts, labels = toy_counts(2000, seed=1)
+    sf = hl.selection_frequency(counts, labels)
+    rng = np.random.default_rng(0)
+    strong = rng.random((3, len(sf))) < sf  # right as often as the humans agree
+    blind = np.full((1, len(sf)), 0.5)  # a coin on every image: errors unrelated to the images
+    run = hl.engstrom_bias(
+        counts, labels, {"strong": strong, "blind": blind}, 40, ks=(3, 10, None), splits=4, n_resamples=6,
+        high_sf=0.7, edges=annotation.SF_EDGES, seed=0,
+    )  # fmt: skip
+    assert run["drop"]["strong"]["3"].shape == (4,) and run["splits"] == 4
+    # split 0 of the run draws the split and the skew that engstrom_drops is given by hand
+    split = hl.split_reference_pool(labels, 0.5, seed=0)
+    assert run["error_reference"]["strong"][0] == pytest.approx(100 * (1 - strong[:, split.reference].mean()))
+    ev = hl.engstrom_verdicts(run)
+    b = ev["sets"]["strong"]["bias"]["3"]
+    d = run["drop"]["strong"]
+    assert b["mean"] == pytest.approx(round(float(np.mean(d["3"] - d["all"])), 3), abs=1e-3)
+    assert b["direction"] == "higher" and b["test"] == "paired t"
+    assert ev["sets"]["blind"]["bias"]["3"]["direction"] == "cannot tell"  # no image enters their errors
+    assert ev["between_sets"]["strong - blind"]["3"]["direction"] == "higher"
+    assert b["relative_error_increase_pct"] == pytest.approx(
+        100 * b["mean"] / ev["sets"]["strong"]["error_reference_pct"], abs=0.05
+    )
+    g = hl.engstrom_numbers(ev)
+    assert g["eng_strong_bias_3_words"].startswith("above zero by")
+    assert g["eng_blind_bias_3_words"].startswith("indistinguishable from zero (difference")
+    assert g["eng_strong_vs_blind_3"].startswith("the bias is larger for the strong set than for the blind set")
+    assert hl.engstrom_numbers({}) == {}
+    with pytest.raises(ValueError, match="at least 2 splits"):
+        hl.engstrom_verdicts({**run, "splits": 1})
+
+
 def test_cv_prediction_loader_checks(tmp_path):
     good = tmp_path / "p.npy"
     np.save(good, np.arange(20) % 10)
@@ -159,23 +192,37 @@ def test_versus_random_compares_a_mean_with_the_sampling_distribution_of_a_mean(
     diff = acc["top_images"] - acc["random"]
     assert vs.loc["top_images", "mean difference"] == pytest.approx(diff.mean())
     # the interval of a mean of 40 draws is about sqrt(40) times narrower than the single-draw spread
+    from scipy.stats import t, ttest_rel
+
     assert vs.loc["top_images", "hi"] - vs.loc["top_images", "lo"] == pytest.approx(
-        2 * 1.959964 * diff.std(ddof=1) / np.sqrt(40)
+        2 * t.ppf(0.975, 39) * diff.std(ddof=1) / np.sqrt(40)
     )
-    assert vs.loc["top_images", "lo"] > 0  # clear images are easier for these models: outside 0
+    assert vs.loc["top_images", "p"] == pytest.approx(ttest_rel(acc["top_images"], acc["random"]).pvalue)
+    assert vs.loc["top_images", "direction"] == "higher"  # clear images are easier for these models
     single = table.loc["random", "acc hi"] - table.loc["random", "acc lo"]
     assert vs.loc["matched_frequency", "hi"] - vs.loc["matched_frequency", "lo"] < single / 2
     with pytest.raises(ValueError, match="n_draws"):
         hl.strategy_draws(sf, labels, correct, split, 20, 1)
 
 
-def test_versus_random_numbers_say_whether_the_interval_holds_zero():
+def test_versus_random_numbers_take_their_words_from_the_verdict():
     import pandas as pd
 
+    from reliable_ml import stats
+
+    up = stats.compare(np.array([3.0, 3.5, 2.5, 3.2]), np.zeros(4), paired=True)
+    tie = stats.compare(np.array([0.5, -0.5, 0.2, -0.1]), np.zeros(4), paired=True)
     table = pd.DataFrame(
-        {"mean difference": [0.5, 3.0], "lo": [-0.5, 2.0], "hi": [1.5, 4.0]}, index=["matched_frequency", "top_images"]
+        {
+            "mean difference": [tie.difference, up.difference],
+            "lo": [tie.interval[0], up.interval[0]],
+            "hi": [tie.interval[1], up.interval[1]],
+            "verdict": [tie, up],
+        },
+        index=["matched_frequency", "top_images"],
     )
     glued, block = hl.versus_random_numbers(table)
-    assert glued["c10h_matched_frequency_vs_random"] == "holds 0"
-    assert glued["c10h_top_images_vs_random"] == "excludes 0" and glued["c10h_top_images_lo"] == 2.0
-    assert block["top_images"] == {"mean": 3.0, "ci": [2.0, 4.0]}
+    assert glued["c10h_matched_frequency_vs_random"].startswith("cannot be told from random (difference +0.0")
+    assert glued["c10h_top_images_vs_random"].startswith("scores higher than random by 3.0 points")
+    assert glued["c10h_threshold0.7_vs_random"] == "not measured"
+    assert block["top_images"]["direction"] == "higher" and block["top_images"]["test"] == "paired t"

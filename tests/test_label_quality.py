@@ -51,7 +51,9 @@ def test_progress_slope_recovers_an_exact_line():
     res = lq.progress_slope(x, 0.8 * x + 10, n_boot=50)
     assert res["slope"] == pytest.approx(0.8) and res["ci_low"] == pytest.approx(0.8)
     assert "below 1" in lq.slope_verdict(res)
-    assert "includes 1" in lq.slope_verdict({"ci_low": 0.9, "ci_high": 1.1})
+    assert "includes 1" in lq.slope_verdict({"slope": 1.0, "ci_low": 0.9, "ci_high": 1.1})
+    assert "includes 1" in lq.slope_verdict({"slope": 0.95, "ci_low": 0.9, "ci_high": 1.0})  # touching 1: no verdict
+    assert "above 1" in lq.slope_verdict({"slope": 1.2, "ci_low": 1.01, "ci_high": 1.3})
     with pytest.raises(ValueError, match="at least 3 models"):
         lq.progress_slope(x[:2], x[:2])
 
@@ -156,3 +158,41 @@ def test_summarize_seeds():
     assert lq.summarize_seeds([{"precision": 1.0, "recall": 2.0}])["recall_sd"] == 0
     with pytest.raises(ValueError, match="at least one seed"):
         lq.summarize_seeds([])
+    seeds = [
+        {"precision": 5 / 12 * 100, "recall": 5 / 15 * 100, "hits": 5, "n_flagged_reviewed": 12, "n_confirmed": 15}
+    ]
+    one = lq.summarize_seeds(seeds)["per_seed"][0]
+    assert one["hits"] == 5 and one["recall_ci"] == pytest.approx(lq.exact_ci(5, 15))
+
+
+def test_exact_ci_is_clopper_pearson_in_percent():
+    from scipy.stats import beta
+
+    lo, hi = lq.exact_ci(5, 15)  # recall 5 of 15: known only to within about +-25 points
+    assert lo == pytest.approx(100 * beta.ppf(0.025, 5, 11)) and hi == pytest.approx(100 * beta.ppf(0.975, 6, 10))
+    assert lo == pytest.approx(11.8, abs=0.1) and hi == pytest.approx(61.6, abs=0.1)
+    assert lq.exact_ci(0, 10)[0] == 0.0 and lq.exact_ci(10, 10)[1] == 100.0
+    assert all(np.isnan(lq.exact_ci(0, 0)))
+
+
+def test_error_categories_split_the_confirmed_errors():
+    r = pd.DataFrame(
+        {
+            "votes_given": [0, 1, 2, 1, 4, 2],
+            "votes_guessed": [5, 3, 0, 1, 1, 1],
+            "votes_both": [0, 1, 3, 0, 0, 1],
+            "votes_neither": [0, 0, 0, 3, 0, 1],
+        }
+    )
+    c = lq.error_categories(r)
+    assert c == {"confirmed": 5, "correctable": 2, "both": 1, "neither": 1, "no_majority": 1}
+    assert c["correctable"] + c["both"] + c["neither"] + c["no_majority"] == c["confirmed"]
+
+
+def test_prevalence_crossover_is_where_the_two_mixtures_meet():
+    # a: 73.45% on clean images, 78.8% on corrected errors; b: 79.75% and 73.0% (the review's numbers)
+    pi = lq.prevalence_crossover(73.45, 78.8, 79.75, 73.0)
+    assert pi == pytest.approx(100 * 6.3 / (6.3 + 5.8))
+    mix = lambda clean, err: (1 - pi / 100) * clean + pi / 100 * err  # noqa: E731
+    assert mix(73.45, 78.8) == pytest.approx(mix(79.75, 73.0))
+    assert np.isnan(lq.prevalence_crossover(70, 70, 80, 75))  # b better on both: they never cross

@@ -191,6 +191,172 @@ def engstrom_drops(
     return out
 
 
+def engstrom_bias(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    correct: dict[str, np.ndarray],
+    per_class: int,
+    *,
+    ks=(3, 5, 10, None),
+    splits: int = 10,
+    n_resamples: int = 50,
+    high_sf: float = 0.9,
+    keep_high: float = 0.3,
+    edges=FINE_EDGES,
+    seed: int = 0,
+) -> dict:
+    """Engstrom et al.'s bias, measured as it should be: against the all-annotator baseline, over
+    many reference/pool splits, for several sets of models at once.
+
+    For each split s (``split_reference_pool(labels, 0.5, seed + s)``, skewed by
+    ``skew_pool(sf, pool, high_sf, keep_high, seed + s)``) and resample r, the matching draw uses
+    one random stream for every k (common random numbers: ``default_rng([seed, s, r])``), and the
+    k annotators are drawn from their own stream; every model set in ``correct`` (name ->
+    bool ``(M, N)``) is scored on the same matched set. ``drop_k(s)`` = mean over resamples of
+    (acc on the reference - acc on the matched set), points, averaged over a set's models.
+    The *bias* of k is ``drop_k(s) - drop_all(s)``: the all-annotator "drop" is not zero (the
+    split and the fine-bin matching leave an offset), and it is that offset, not zero, against
+    which noisy estimates must be judged. Returns ``{"drop": {name: {k: (splits,)}},
+    "error_reference": {name: (splits,)}, "splits", "resamples"}`` (k as "3", ..., "all")."""
+    counts = check_counts(counts)
+    labels = _check_labels(labels, counts)
+    if splits < 1 or n_resamples < 1:
+        raise ValueError(f"splits and n_resamples must be >= 1; got {splits!r}, {n_resamples!r}")
+    correct = {name: np.asarray(c, dtype=float) for name, c in correct.items()}
+    for name, c in correct.items():
+        if c.ndim != 2 or c.shape[1] != len(labels):
+            raise ValueError(f"correct[{name!r}] must be (models, {len(labels)}); got {c.shape}")
+    names_k = ["all" if k is None else str(k) for k in ks]
+    n_classes = counts.shape[1]
+    sf_true = selection_frequency(counts, labels)
+    drop = {name: {k: np.empty(splits) for k in names_k} for name in correct}
+    err_ref = {name: np.empty(splits) for name in correct}
+    per_image = {name: c.mean(0) for name, c in correct.items()}  # mean over the set's models
+    for s in range(splits):
+        split = split_reference_pool(labels, 0.5, seed=seed + s)
+        pool = skew_pool(sf_true, split.pool, high_sf, keep_high, seed=seed + s)
+        ref = {name: v[split.reference].mean() for name, v in per_image.items()}
+        sums = {name: np.zeros(len(ks)) for name in correct}
+        for r in range(n_resamples):
+            sf_rng = np.random.default_rng([seed, s, r, 1])
+            for j, k in enumerate(ks):
+                sf = subsample_sf(counts, labels, k, sf_rng)
+                target = annotation.sf_histogram(sf[split.reference], labels[split.reference], n_classes, edges)
+                match_rng = np.random.default_rng([seed, s, r])  # the same matching draw for every k
+                pick = pool[annotation.matched_frequency(sf[pool], labels[pool], target, per_class, match_rng, edges)]
+                for name, v in per_image.items():
+                    sums[name][j] += ref[name] - v[pick].mean()
+        for name in correct:
+            err_ref[name][s] = 100 * (1 - ref[name])
+            for j, k in enumerate(names_k):
+                drop[name][k][s] = 100 * sums[name][j] / n_resamples
+    return {"drop": drop, "error_reference": err_ref, "splits": splits, "resamples": n_resamples}
+
+
+def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
+    """The verdicts on :func:`engstrom_bias`'s result, each a paired t test over the splits
+    (:func:`reliable_ml.stats.compare`, ``paired=True``; points): per model set and k, the drop
+    against 0 and the bias (drop_k - drop_all) against 0; bias of the smallest k against the
+    next larger one; and, for every pair of model sets, their biases against each other.
+    ``relative_error_increase_pct``: the bias over the set's error rate on the reference (%).
+    Needs at least 2 splits."""
+    from reliable_ml.stats import compare
+
+    def block(v) -> dict:
+        return {
+            "mean": round(v.difference, 3),
+            "ci": [round(v.interval[0], 3), round(v.interval[1], 3)],
+            "direction": v.direction,
+            "test": v.test,
+            "p": round(v.p_value, 5),
+        }
+
+    if bias_run["splits"] < 2:
+        raise ValueError("verdicts over splits need at least 2 splits")
+    out = {"splits": bias_run["splits"], "resamples": bias_run["resamples"], "alpha": alpha, "sets": {}}
+    for name, drops in bias_run["drop"].items():
+        zero = np.zeros(bias_run["splits"])
+        ks = [k for k in drops if k != "all"]
+        err = float(np.mean(bias_run["error_reference"][name]))
+        entry = {"error_reference_pct": round(err, 3), "drop": {}, "bias": {}}
+        for k in drops:
+            entry["drop"][k] = block(compare(drops[k], zero, paired=True, alpha=alpha))
+        for k in ks:
+            b = compare(drops[k], drops["all"], paired=True, alpha=alpha)
+            entry["bias"][k] = block(b) | {"relative_error_increase_pct": round(100 * b.difference / err, 2)}
+        if len(ks) >= 2:
+            entry["first_vs_next"] = {
+                "ks": ks[:2],
+                **block(compare(drops[ks[0]] - drops["all"], drops[ks[1]] - drops["all"], paired=True, alpha=alpha)),
+            }
+        out["sets"][name] = entry
+    names = list(bias_run["drop"])
+    out["between_sets"] = {
+        f"{a} - {b}": {
+            k: block(
+                compare(
+                    bias_run["drop"][a][k] - bias_run["drop"][a]["all"],
+                    bias_run["drop"][b][k] - bias_run["drop"][b]["all"],
+                    paired=True,
+                    alpha=alpha,
+                )
+            )
+            for k in bias_run["drop"][a]
+            if k != "all"
+        }
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }
+    return out
+
+
+def engstrom_numbers(ev: dict) -> dict:
+    """What chapter 02's prose quotes from :func:`engstrom_verdicts` (``ev``; empty: nothing):
+    per model set ``<set>`` and k, ``eng_<set>_bias_<k>`` (points), ``_lo``, ``_hi``, the
+    words ``eng_<set>_bias_<k>_words`` and ``eng_<set>_rel_<k>`` (% more errors);
+    ``eng_<set>_err`` (error on the reference, %), ``eng_<set>_first_vs_next`` (the smallest k's
+    bias against the next k's); ``eng_<a>_vs_<b>_<k>`` for each pair of sets. Words from
+    :func:`reliable_ml.stats.phrase` on the verdicts (points)."""
+    from reliable_ml.stats import Verdict, phrase
+
+    def verdict(b: dict) -> Verdict:
+        return Verdict(b["direction"], b["mean"], tuple(b["ci"]), b["test"], b["p"], ev["alpha"])
+
+    out: dict = {}
+    for name, e in ev.get("sets", {}).items():
+        out[f"eng_{name}_err"] = e["error_reference_pct"]
+        for k, b in e["bias"].items():
+            out |= {
+                f"eng_{name}_bias_{k}": b["mean"],
+                f"eng_{name}_bias_{k}_lo": b["ci"][0],
+                f"eng_{name}_bias_{k}_hi": b["ci"][1],
+                f"eng_{name}_bias_{k}_words": phrase(
+                    verdict(b), "above zero", "below zero", "indistinguishable from zero", scale=1
+                ),
+                f"eng_{name}_rel_{k}": b["relative_error_increase_pct"],
+            }
+        if "first_vs_next" in e:
+            f = e["first_vs_next"]
+            out[f"eng_{name}_first_vs_next"] = phrase(
+                verdict(f),
+                f"the bias is larger with {f['ks'][0]} annotators than with {f['ks'][1]}",
+                f"the bias is smaller with {f['ks'][0]} annotators than with {f['ks'][1]}",
+                f"the data cannot tell the biases of {f['ks'][0]} and {f['ks'][1]} annotators apart",
+                scale=1,
+            )
+    for pair, by_k in ev.get("between_sets", {}).items():
+        a, b = pair.split(" - ")
+        for k, blk in by_k.items():
+            out[f"eng_{a}_vs_{b}_{k}"] = phrase(
+                verdict(blk),
+                f"the bias is larger for the {a} set than for the {b} set",
+                f"the bias is smaller for the {a} set than for the {b} set",
+                f"the data cannot tell the {a} set's bias from the {b} set's",
+                scale=1,
+            )
+    return out
+
+
 def spread(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and the central ``level`` percentile interval of resampled values."""
     values = np.asarray(values, dtype=float)
@@ -299,38 +465,62 @@ def strategy_table(
 
 
 def versus_random(draws, level: float = 0.95):
-    """Each strategy minus ``random``, draw by draw: the mean difference over draws (points) with
-    the ``level`` normal interval of that *mean* (its standard error is the draws' standard
-    deviation over sqrt(draws)): a mean compared with the sampling distribution of a mean."""
+    """Each strategy minus ``random``, draw by draw: the mean difference over draws (points), the
+    ``level`` interval of that *mean* and its verdict, from the paired t test over the draws
+    (:func:`reliable_ml.stats.compare`, ``paired=True``: the interval is
+    mean -+ t_{draws - 1} sd / sqrt(draws)): a mean compared with the sampling distribution of a
+    mean, not with the spread of single draws. Column ``verdict`` holds the
+    :class:`~reliable_ml.stats.Verdict` (in points)."""
     import pandas as pd
-    from scipy.stats import norm
+
+    from reliable_ml.stats import compare
 
     acc = draws.pivot(index="draw", columns="strategy", values="acc (%)")
-    diff = acc.drop(columns="random").sub(acc["random"], axis=0)
-    half = norm.ppf(0.5 + level / 2) * diff.std(ddof=1) / np.sqrt(len(diff))
-    return pd.DataFrame(
-        {"mean difference": diff.mean(), "lo": diff.mean() - half, "hi": diff.mean() + half, "draws": len(diff)}
-    ).loc[[s for s in STRATEGY_NAMES if s != "random"]]
+    rows = {}
+    for name in [s for s in STRATEGY_NAMES if s != "random" and s in acc.columns]:
+        v = compare(acc[name].to_numpy(), acc["random"].to_numpy(), paired=True, alpha=1 - level)
+        rows[name] = {
+            "mean difference": v.difference,
+            "lo": v.interval[0],
+            "hi": v.interval[1],
+            "draws": len(acc),
+            "direction": v.direction,
+            "p": v.p_value,
+            "verdict": v,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def versus_random_numbers(table) -> tuple[dict, dict]:
-    """From a :func:`versus_random` table (columns ``mean difference``, ``lo``, ``hi``): the
-    numbers the prose quotes (``c10h_<strategy>_mean``, ``_lo``, ``_hi`` and ``_vs_random``,
-    "excludes 0" or "holds 0") and the results-file block."""
+def versus_random_numbers(table, prefix: str = "c10h") -> tuple[dict, dict]:
+    """From a :func:`versus_random` table: the numbers the prose quotes (``c10h_<strategy>_mean``,
+    ``_lo``, ``_hi``, and ``_vs_random``, the verdict's words from
+    :func:`reliable_ml.stats.phrase`: "scores higher than random by ...", "scores lower than
+    random by ..." or "cannot be told from random (difference ...)") and the results-file block.
+    ``prefix`` replaces ``c10h`` in the names (a second pool's table)."""
+    from reliable_ml.stats import phrase
+
     glued, block = {}, {}
     for name, r in table.iterrows():
-        mean, lo, hi = float(r["mean difference"]), float(r["lo"]), float(r["hi"])
+        v = r["verdict"]
         glued |= {
-            f"c10h_{name}_mean": mean,
-            f"c10h_{name}_lo": lo,
-            f"c10h_{name}_hi": hi,
-            f"c10h_{name}_vs_random": "holds 0" if lo <= 0 <= hi else "excludes 0",
+            f"{prefix}_{name}_mean": float(r["mean difference"]),
+            f"{prefix}_{name}_lo": float(r["lo"]),
+            f"{prefix}_{name}_hi": float(r["hi"]),
+            f"{prefix}_{name}_vs_random": phrase(
+                v, "scores higher than random", "scores lower than random", "cannot be told from random", scale=1
+            ),
         }
-        block[name] = {"mean": round(mean, 3), "ci": [round(lo, 3), round(hi, 3)]}
+        block[name] = {
+            "mean": round(float(r["mean difference"]), 3),
+            "ci": [round(float(r["lo"]), 3), round(float(r["hi"]), 3)],
+            "direction": v.direction,
+            "test": v.test,
+            "p": round(float(v.p_value), 5),
+        }
     for name in STRATEGY_NAMES[1:]:  # a strategy the table lacks (too few draws) is quoted as NaN
-        if f"c10h_{name}_mean" not in glued:
-            glued |= {f"c10h_{name}_{p}": float("nan") for p in ("mean", "lo", "hi")}
-            glued[f"c10h_{name}_vs_random"] = "not measured"
+        if f"{prefix}_{name}_mean" not in glued:
+            glued |= {f"{prefix}_{name}_{p}": float("nan") for p in ("mean", "lo", "hi")}
+            glued[f"{prefix}_{name}_vs_random"] = "not measured"
     return glued, block
 
 
@@ -409,7 +599,10 @@ def published_models_summary(
     (:data:`AGREEMENT_EDGES`); ``share_of_errors_on_hesitant_pct``: of all the models' errors
     (pooled over models), the share on images with agreement < ``hesitant``;
     ``best_model_error_on_unanimous_pct``: the most accurate model's error rate on the images
-    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images."""
+    with agreement >= ``unanimous``, with a (1 - alpha) Wilson interval over those images;
+    ``hesitant_share_trend``: does that share rise with accuracy across the models
+    (:func:`rank_trend`)? ``core``: the images that at least half of the models get wrong,
+    the share of them where people hesitate, and how many of the best model's errors they hold."""
     from reliable_ml.stats import wilson
 
     counts = check_counts(counts)
@@ -425,6 +618,7 @@ def published_models_summary(
     k_best, n_u = int(wrong[best, u].sum()), int(u.sum())
     lo, hi = wilson(k_best, n_u, alpha)
     per_model_share = 100 * wrong[:, h].sum(1) / np.maximum(1, wrong.sum(1))
+    core = wrong.mean(0) >= 0.5
     return {
         "n_models": len(names),
         "n_images": int(len(labels)),
@@ -438,6 +632,14 @@ def published_models_summary(
             "median": round(float(np.median(per_model_share)), 3),
             "max": round(float(per_model_share.max()), 3),
         },
+        "share_of_errors_on_hesitant_by_model_pct": {m: round(float(v), 3) for m, v in zip(names, per_model_share)},
+        "hesitant_share_trend": rank_trend(acc, per_model_share, alpha) if len(names) >= 4 else None,
+        "errors_by_model": {m: int(v) for m, v in zip(names, wrong.sum(1))},
+        "core": {  # the images that at least half of the models get wrong
+            "images": int(core.sum()),
+            "hesitant_pct": round(100 * float(h[core].mean()), 3) if core.any() else float("nan"),
+            "best_model_errors": int((wrong[best] & core).sum()),
+        },
         "best_model": names[best],
         "best_model_acc": round(100 * float(acc[best]), 3),
         "best_model_share_of_errors_on_hesitant_pct": round(float(per_model_share[best]), 3),
@@ -445,6 +647,65 @@ def published_models_summary(
         "best_model_error_on_unanimous_ci": [round(100 * float(lo), 3), round(100 * float(hi), 3)],
         "best_model_errors_on_unanimous": k_best,
         "unanimous_images": n_u,
+    }
+
+
+def rank_trend(x, y, alpha: float = 0.05) -> dict:
+    """Spearman's rho between ``x`` and ``y`` (one pair per model) with a (1 - alpha) interval
+    from Fisher's z with the Fieller-Hartley-Pearson (1957) variance 1.06 / (n - 3):
+    tanh(atanh(rho) -+ z_{1 - alpha/2} sqrt(1.06 / (n - 3))), and the verdict of that interval
+    against 0 (:func:`reliable_ml.stats.against_reference`: "higher" is a rising trend). Needs
+    at least 4 pairs; a rho of exactly +-1 is clipped to +-(1 - 1e-12) for the transform."""
+    from scipy.stats import norm, spearmanr
+
+    from reliable_ml.stats import against_reference
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 4:
+        raise ValueError(f"need two 1-d arrays of the same length, at least 4; got {x.shape} and {y.shape}")
+    rho = float(spearmanr(x, y).statistic)
+    z = np.arctanh(np.clip(rho, -1 + 1e-12, 1 - 1e-12))
+    half = norm.ppf(1 - alpha / 2) * np.sqrt(1.06 / (len(x) - 3))
+    lo, hi = float(np.tanh(z - half)), float(np.tanh(z + half))
+    v = against_reference(rho, (min(lo, rho), max(hi, rho)), 0.0, alpha=alpha)
+    return {
+        "rho": round(rho, 4),
+        "ci": [round(lo, 4), round(hi, 4)],
+        "n": len(x),
+        "direction": v.direction,
+        "test": "Spearman, Fisher z interval vs 0",
+    }
+
+
+TREND_WORDS = {
+    "higher": "the more accurate the model, the larger the share of its errors on images where people hesitate",
+    "lower": "the more accurate the model, the smaller the share of its errors on images where people hesitate",
+    "cannot tell": "the data cannot tell whether that share rises or falls with accuracy",
+}
+
+
+def published_numbers(pm: dict) -> dict:
+    """What chapter 03's prose quotes from :func:`published_models_summary` (``pm``; empty
+    without data): the range of the per-model hesitant share and of the error counts, the
+    trend's rho, interval and words (from its verdict's direction, :data:`TREND_WORDS`), and
+    the core of images most models get wrong."""
+    nan = float("nan")
+    trend = pm.get("hesitant_share_trend") or {}
+    shares = list(pm.get("share_of_errors_on_hesitant_by_model_pct", {}).values()) or [nan]
+    errors = list(pm.get("errors_by_model", {}).values()) or [nan]
+    core = pm.get("core", {})
+    return {
+        "pub_share_min": min(shares),
+        "pub_share_max": max(shares),
+        "pub_errors_min": min(errors),
+        "pub_errors_max": max(errors),
+        "pub_trend_rho": trend.get("rho", nan),
+        "pub_trend_lo": trend.get("ci", [nan, nan])[0],
+        "pub_trend_hi": trend.get("ci", [nan, nan])[1],
+        "pub_trend": TREND_WORDS.get(trend.get("direction"), "not measured"),
+        "core_images": core.get("images", nan),
+        "core_hesitant_pct": core.get("hesitant_pct", nan),
+        "core_best_errors": core.get("best_model_errors", nan),
     }
 
 

@@ -283,6 +283,11 @@ def shankar_figure(ha, drops: dict[str, pd.DataFrame], alpha: float = 0.05) -> p
     return fig
 
 
+def _cannot_tell(rows: pd.DataFrame) -> int:
+    """How many rows' drops the data cannot tell from zero (:func:`drop_verdict`, 95%)."""
+    return int(sum(drop_verdict(r).direction == "cannot tell" for _, r in rows.iterrows()))
+
+
 def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
     """The ``human_accuracy_imagenet`` block of chapter 03's results from :func:`shankar_drops`
     (``drops["all_images"]`` with the table's models, ``drops["objects_only"]``). Drops are
@@ -315,7 +320,7 @@ def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
             "median_labeler_drop": r(lab.loc[med, "drop"]),
             "median_labeler_drop_ci": [r(lab.loc[med, "lo"]), r(lab.loc[med, "hi"])],
             "mean_labeler_drop": r(lab["drop"].mean()),
-            "labelers_ci_containing_zero": int(((lab["lo"] <= 0) & (lab["hi"] >= 0)).sum()),
+            "labelers_ci_containing_zero": _cannot_tell(lab),
             "max_labeler_drop_hi": r(lab["hi"].max()),
             "best_model": best,
             "best_model_val": r(models.loc[best, "val"]),
@@ -324,7 +329,7 @@ def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
             "min_model_drop": r(models["drop"].min()),
             "min_drop_model": models["drop"].idxmin(),
             "median_model_drop": r(models["drop"].median()),
-            "models_ci_above_zero": int((models["lo"] > 0).sum()),
+            "models_ci_above_zero": int(sum(drop_verdict(r).direction == "higher" for _, r in models.iterrows())),
             "models_drop_below_max_labeler_hi": int((models["drop"] < lab["hi"].max()).sum()),
             "fit_all_images": {k: r(v) for k, v in ha.fits["all_images"].items()},
         }
@@ -342,7 +347,208 @@ def shankar_results(ha, drops: dict[str, pd.DataFrame]) -> dict:
                 "object_only_best_model": obest,
                 "object_only_best_model_drop": r(omod.loc[obest, "drop"]),
                 "object_only_best_model_drop_ci": [r(omod.loc[obest, "lo"]), r(omod.loc[obest, "hi"])],
-                "object_only_labelers_ci_containing_zero": int(((olab["lo"] <= 0) & (olab["hi"] >= 0)).sum()),
+                "object_only_labelers_ci_containing_zero": _cannot_tell(olab),
+                "object_only_labelers_dropping": [
+                    n for n in olab.index if drop_verdict(olab.loc[n]).direction != "cannot tell"
+                ],
             }
         )
+    return out
+
+
+# ----------------------------------------------------------------------------- verdicts on the drops
+def _counts(row: pd.Series) -> tuple[int, int, int, int]:
+    """(k_val, n_val, k_v2, n_v2) of one :func:`shankar_drops` row: k = round(acc n)."""
+    n_val, n_v2 = int(row["n_val"]), int(row["n_v2"])
+    return int(round(row["val"] / 100 * n_val)), n_val, int(round(row["v2"] / 100 * n_v2)), n_v2
+
+
+def drop_verdict(row: pd.Series, alpha: float = 0.05, margin: float | None = None) -> stats.Verdict:
+    """Does one classifier score higher on val than on ImageNetV2 (a drop), lower, or can the
+    data not tell? ``row``: a :func:`shankar_drops` row. Two independent samples of images:
+    :func:`reliable_ml.stats.compare_counts` (Fisher exact, Newcombe interval, fractions).
+    With ``margin`` (points): TOST of |drop| < margin (Schuirmann 1987) on the 1 - 2 alpha
+    Newcombe interval; the verdict's ``margin_supported`` is the smallest margin (fraction) the
+    data support."""
+    k1, n1, k2, n2 = _counts(row)
+    return stats.compare_counts(k1, n1, k2, n2, alpha=alpha, margin=None if margin is None else margin / 100)
+
+
+def drop_difference(a: pd.Series, b: pd.Series, alpha: float = 0.05) -> stats.Verdict:
+    """Is classifier a's drop larger than classifier b's? Two :func:`shankar_drops` rows.
+
+    D = drop_a - drop_b with the MOVER interval (Zou & Donner 2008) built from the two
+    (1 - alpha) Newcombe intervals (l, u) of the drops:
+    lower = D - sqrt((d_a - l_a)^2 + (u_b - d_b)^2), upper = D + sqrt((u_a - d_a)^2 + (d_b - l_b)^2).
+    It treats the two drops as independent. Both classifiers answered the same images, so their
+    drops are positively correlated when they find the same images hard, and then this interval
+    is wider than the truth (conservative); per-image answers, which would allow a paired
+    interval, are not released. The verdict (:func:`reliable_ml.stats.against_reference`
+    against 0) is in fractions."""
+    rows = []
+    for r in (a, b):
+        k1, n1, k2, n2 = _counts(r)
+        lo, hi = stats.difference_interval(k1, n1, k2, n2, alpha)
+        rows.append((k1 / n1 - k2 / n2, float(lo), float(hi)))
+    (da, la, ua), (db, lb, ub) = rows
+    d = da - db
+    lo = d - np.sqrt((da - la) ** 2 + (ub - db) ** 2)
+    hi = d + np.sqrt((ua - da) ** 2 + (db - lb) ** 2)
+    return stats.against_reference(d, (lo, hi), 0.0, alpha=alpha)
+
+
+def mean_drop_bounds(labelers: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """The mean of the labelers' drops (points) and its standard error, bounded.
+
+    The labelers answered the same images, so their drops are correlated with unknown
+    correlations rho_ij >= 0 (per-image answers are not released). With each drop's standard
+    error s_i = sqrt(p1 (1 - p1) / n1 + p2 (1 - p2) / n2) (Wald, two independent image sets),
+    Var(mean) = (1 / m^2) sum_ij rho_ij s_i s_j lies between sum_i s_i^2 / m^2 (independent) and
+    (mean_i s_i)^2 (every rho = 1): never above the average labeler's s. Returns both bounds,
+    the (1 - alpha) normal interval at each, and the TOST margin each supports at ``alpha``
+    (|mean| + z_{1 - alpha} se: the 1 - 2 alpha interval's farther end)."""
+    from scipy.stats import norm
+
+    if len(labelers) < 2:
+        raise ValueError(f"need at least 2 labelers for a mean; got {len(labelers)}")
+    p1, p2 = labelers["val"] / 100, labelers["v2"] / 100
+    se = 100 * np.sqrt(p1 * (1 - p1) / labelers["n_val"] + p2 * (1 - p2) / labelers["n_v2"])
+    m = len(labelers)
+    mean = float(labelers["drop"].mean())
+    z2, z1 = norm.ppf(1 - alpha / 2), norm.ppf(1 - alpha)
+    out = {"mean": mean, "labelers": m, "se_each": {k: float(v) for k, v in se.items()}, "se_average": float(se.mean())}
+    for name, s in (("independent", float(np.sqrt((se**2).sum()) / m)), ("correlated", float(se.mean()))):
+        out[name] = {"se": s, "ci": [mean - z2 * s, mean + z2 * s], "margin_supported": abs(mean) + z1 * s}
+    return out
+
+
+def human_verdicts(drops: pd.DataFrame, alpha: float = 0.05, margin: float = 1.0) -> dict:
+    """Chapter 03's verdicts on the humans' drops (``drops``: :func:`shankar_drops` on all
+    images with the table): per labeler and for the human majority the drop verdict
+    (:func:`drop_verdict`) and the TOST at ``margin`` points; the mean's bounds
+    (:func:`mean_drop_bounds`); each labeler and the majority against the most accurate
+    visible model (:func:`drop_difference`); and how many visible models drop more than the
+    human majority. Drops, intervals and margins in points."""
+
+    def pts(v: stats.Verdict) -> dict:
+        out = {
+            "direction": v.direction,
+            "difference": round(100 * v.difference, 3),
+            "ci": [round(100 * v.interval[0], 3), round(100 * v.interval[1], 3)],
+            "test": v.test,
+        }
+        if v.p_value is not None:
+            out["p"] = round(v.p_value, 4)
+        if v.margin_supported is not None:
+            out |= {"margin": round(100 * v.margin, 3), "margin_supported": round(100 * v.margin_supported, 3)}
+        return out
+
+    lab = drops[drops["kind"] == "labeler"]
+    if lab.empty:
+        raise ValueError("no labeler rows in drops")
+    humans_ = list(lab.index) + [n for n in drops.index if drops.loc[n, "kind"] == "human majority"]
+    models = drops[drops["kind"].isin(["model", "model (more data)"])]
+    best = models["val"].idxmax()
+    tost = {n: drop_verdict(drops.loc[n], alpha, margin) for n in humans_}
+    per = {n: {"drop": pts(drop_verdict(drops.loc[n], alpha)), "tost": pts(tost[n])} for n in humans_}
+    vs_best = {n: drop_difference(drops.loc[best], drops.loc[n], alpha) for n in humans_}
+    labeler_supported = [100 * tost[n].margin_supported for n in lab.index]
+    out = {
+        "alpha": alpha,
+        "per_human": per,
+        "tost": {
+            "margin": margin,
+            "test": next(iter(tost.values())).test,
+            "margin_supported": round(max(labeler_supported), 3),
+            "margin_supported_each": {n: round(100 * tost[n].margin_supported, 3) for n in humans_},
+            "passes_at_1": bool(all(tost[n].direction == "equivalent" for n in lab.index)),
+            "labelers_equivalent": int(sum(tost[n].direction == "equivalent" for n in lab.index)),
+        },
+        "mean_drop": mean_drop_bounds(lab, alpha),
+        "labelers_dropping": int(sum(per[n]["drop"]["direction"] == "higher" for n in lab.index)),
+        "labelers_cannot_tell": int(sum(per[n]["drop"]["direction"] == "cannot tell" for n in lab.index)),
+        "best_model": best,
+        "best_model_drop": pts(drop_verdict(drops.loc[best], alpha)),
+        "best_model_vs": {n: pts(v) for n, v in vs_best.items()},
+        "labelers_below_best_model": int(sum(vs_best[n].direction == "higher" for n in lab.index)),
+    }
+    if "human_majority" in drops.index:
+        maj = drops.loc["human_majority"]
+        beats = [drop_difference(drops.loc[m], maj, alpha).direction == "higher" for m in models.index]
+        out |= {"models_above_majority": int(sum(beats)), "models": len(models)}
+    return out
+
+
+def verdict_table(hv: dict) -> pd.DataFrame:
+    """One row per human of :func:`human_verdicts`: drop, interval and verdict, the smallest
+    TOST margin and its p at the asked margin, and the best model's drop minus this one's."""
+    best = hv["best_model"]
+    return pd.DataFrame(
+        {
+            n: {
+                "drop (points)": v["drop"]["difference"],
+                "95% interval": v["drop"]["ci"],
+                "drop vs 0": v["drop"]["direction"],
+                "smallest TOST margin (points)": v["tost"]["margin_supported"],
+                f"TOST p at ±{hv['tost']['margin']:g}": v["tost"]["p"],
+                f"{best}'s drop minus this": hv["best_model_vs"][n]["difference"],
+                "its 95% interval": hv["best_model_vs"][n]["ci"],
+                "best model vs this": hv["best_model_vs"][n]["direction"],
+            }
+            for n, v in hv["per_human"].items()
+        }
+    ).T
+
+
+def verdict_numbers(hv: dict, drops: dict[str, pd.DataFrame], alpha: float = 0.05) -> dict:
+    """What chapter 03's prose quotes from :func:`human_verdicts` (``hv``; ``drops``: the
+    :func:`shankar_drops` frames by subset), keyed ``h_*``; the phrases come from
+    :func:`reliable_ml.stats.phrase` on the verdicts, so their words follow their numbers.
+    An empty ``hv`` (no data) gives an empty dict."""
+    if not hv:
+        return {}
+    md = hv["mean_drop"]
+    out = {
+        "h_tost_margin": hv["tost"]["margin_supported"],
+        "h_tost_equiv_1": hv["tost"]["labelers_equivalent"],
+        "h_dropping": hv["labelers_dropping"],
+        "h_mean": md["mean"],
+        "h_best_vs_higher": hv["labelers_below_best_model"],
+        "h_models_above_majority": hv.get("models_above_majority", 0),
+        "h_models": hv.get("models", 0),
+    }
+    for b in ("independent", "correlated"):
+        out |= {
+            f"h_mean_{b}_se": md[b]["se"],
+            f"h_mean_{b}_lo": md[b]["ci"][0],
+            f"h_mean_{b}_hi": md[b]["ci"][1],
+            f"h_mean_{b}_margin": md[b]["margin_supported"],
+        }
+    t = drops["all_images"]
+    if "human_majority" in t.index:
+        maj = t.loc["human_majority"]
+        out |= {
+            "h_maj_drop": stats.phrase(drop_verdict(maj, alpha), "drops", "gains", "cannot be told from no drop"),
+            "h_maj_tost": stats.phrase(
+                drop_verdict(maj, alpha, margin=hv["tost"]["margin"]),
+                equivalent="is shown equivalent to no drop",
+                not_equivalent="is not shown equivalent to no drop",
+            ),
+            "h_best_vs_maj": stats.phrase(
+                drop_difference(t.loc[hv["best_model"]], maj, alpha),
+                "drops more than the majority",
+                "drops less than the majority",
+                "cannot be told apart from the majority's drop",
+            ),
+        }
+    others = [n for n, v in hv["best_model_vs"].items() if n != "human_majority" and v["direction"] != "higher"]
+    out["h_best_vs_other"] = ", ".join(f"`{n}`" for n in others) or "none"
+    named = []
+    if "objects_only" in drops:
+        o = drops["objects_only"]
+        for n in o.index[o["kind"] == "labeler"]:
+            v = drop_verdict(o.loc[n], alpha)
+            if v.direction != "cannot tell":
+                named.append(f"`{n}` {stats.phrase(v, 'drops', 'gains')}")
+    out["h_obj_named"] = "; ".join(named) or "none"
     return out

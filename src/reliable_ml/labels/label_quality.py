@@ -97,23 +97,24 @@ def accuracy_table(top5: dict[str, np.ndarray], labels: np.ndarray, real: Sequen
     return table
 
 
+SLOPE_WORDS = {
+    "lower": "The interval lies below 1: on these models, progress on the original labels "
+    "overstates progress on the ReaL labels.",
+    "higher": "The interval lies above 1: on these models, progress on the original labels "
+    "understates progress on the ReaL labels.",
+    "cannot tell": "The interval includes 1: on these models, progress on the original labels neither "
+    "clearly overstates nor understates progress on the ReaL labels.",
+}
+
+
 def slope_verdict(slope: dict) -> str:
-    """One sentence on a :func:`progress_slope` result: is progress over- or understated?"""
-    lo, hi = slope["ci_low"], slope["ci_high"]
-    if hi < 1:
-        return (
-            "The interval lies below 1: on these models, progress on the original labels "
-            "overstates progress on the ReaL labels."
-        )
-    if lo > 1:
-        return (
-            "The interval lies above 1: on these models, progress on the original labels "
-            "understates progress on the ReaL labels."
-        )
-    return (
-        "The interval includes 1: on these models, progress on the original labels neither "
-        "clearly overstates nor understates progress on the ReaL labels."
-    )
+    """One sentence on a :func:`progress_slope` result: is progress over- or understated? The
+    words follow the verdict of the slope's interval against 1
+    (:func:`reliable_ml.stats.against_reference`), never a comparison of its own."""
+    from reliable_ml.stats import against_reference
+
+    v = against_reference(slope["slope"], (slope["ci_low"], slope["ci_high"]), 1.0)
+    return SLOPE_WORDS[v.direction]
 
 
 def progress_slope(x: np.ndarray, y: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
@@ -264,13 +265,29 @@ def score_flags(flagged: np.ndarray, reviews: pd.DataFrame, min_votes: int = MIN
         "precision": pct(hits, reviewed_flagged),
         "precision_lower": pct(hits, n_flagged),
         "recall": pct(hits, len(confirmed_ids)),
+        "precision_ci": exact_ci(hits, reviewed_flagged),
+        "recall_ci": exact_ci(hits, len(confirmed_ids)),
     }
+
+
+def exact_ci(k: int, n: int, alpha: float = 0.05) -> list[float]:
+    """The Clopper-Pearson (1 - alpha) interval of k / n in %, ``[nan, nan]`` when n = 0: with
+    15 confirmed errors, what a recall of 5 of 15 can tell."""
+    from reliable_ml.stats import clopper_pearson
+
+    if n == 0:
+        return [float("nan"), float("nan")]
+    lo, hi = clopper_pearson(int(k), int(n), alpha)
+    return [100 * float(lo), 100 * float(hi)]
 
 
 # --------------------------------------------------------------------------- our own out-of-sample model
 def summarize_seeds(scores: Sequence[dict]) -> dict:
     """Mean of each numeric field over seeds (one :func:`score_flags` dict per seed, maybe with
-    ``accuracy``), plus ``precision_sd`` and ``recall_sd`` (sample SD; 0 for one seed) and ``seeds``."""
+    ``accuracy``), plus ``precision_sd`` and ``recall_sd`` (sample SD over seeds; 0 for one
+    seed), ``seeds``, and ``per_seed``: each seed's counts with their exact (Clopper-Pearson)
+    intervals, which describe what the few reviewed errors can tell; the SD describes only how
+    much the model's training varies."""
     if not scores:
         raise ValueError("scores must hold at least one seed's result")
     frame = pd.DataFrame(list(scores)).select_dtypes("number")
@@ -278,7 +295,47 @@ def summarize_seeds(scores: Sequence[dict]) -> dict:
     for col in ("precision", "recall"):
         out[f"{col}_sd"] = float(frame[col].std(ddof=1)) if len(frame) > 1 else 0.0
     out["seeds"] = len(frame)
+    counted = [s for s in scores if {"hits", "n_flagged_reviewed", "n_confirmed"} <= set(s)]
+    out["per_seed"] = [
+        {k: int(s[k]) for k in ("hits", "n_flagged_reviewed", "n_flagged", "n_confirmed") if k in s}
+        | {
+            "precision_ci": exact_ci(s["hits"], s["n_flagged_reviewed"]),
+            "recall_ci": exact_ci(s["hits"], s["n_confirmed"]),
+        }
+        for s in counted
+    ]
     return out
+
+
+def error_categories(reviews: pd.DataFrame, min_votes: int = MIN_VOTES_FOR_GIVEN) -> dict:
+    """How the confirmed errors split by what the reviewers chose instead of the given label:
+    ``correctable`` (at least ``min_votes`` chose the suggested label: these get a corrected
+    label), ``both`` (at least ``min_votes`` chose "both"), ``neither`` (at least ``min_votes``
+    chose "neither"), ``no_majority`` (none of these), and ``confirmed``, their total."""
+    conf = confirmed_mask(reviews, min_votes)
+    guessed = reviews["votes_guessed"].to_numpy() >= min_votes
+    both = reviews["votes_both"].to_numpy() >= min_votes
+    neither = reviews["votes_neither"].to_numpy() >= min_votes
+    return {
+        "confirmed": int(conf.sum()),
+        "correctable": int((conf & guessed).sum()),
+        "both": int((conf & both & ~guessed).sum()),
+        "neither": int((conf & neither & ~guessed & ~both).sum()),
+        "no_majority": int((conf & ~guessed & ~both & ~neither).sum()),
+    }
+
+
+def prevalence_crossover(clean_a: float, errors_a: float, clean_b: float, errors_b: float) -> float:
+    """The share pi (%) of corrected label errors in a test set at which model a's accuracy
+    equals model b's, when the set mixes clean images (accuracies ``clean_*``, %) and corrected
+    errors (``errors_*``, %, against the corrected labels) in proportions 1 - pi and pi:
+    acc(pi) = (1 - pi) clean + pi errors, so pi* = (clean_b - clean_a) / ((clean_b - clean_a) +
+    (errors_a - errors_b)). NaN when the lines do not cross inside (0, 100)."""
+    gap_clean, gap_err = clean_b - clean_a, errors_a - errors_b
+    if gap_clean + gap_err == 0:
+        return float("nan")
+    pi = gap_clean / (gap_clean + gap_err)
+    return 100 * pi if 0 < pi < 1 else float("nan")
 
 
 def mlp(
@@ -443,3 +500,60 @@ def plot_error_grid(
         color="0.35",
     )
     return fig
+
+
+FLIP_TREND_WORDS = {  # the words for ranking_flip's trend, by its verdict's direction
+    "lower": "the more accurate a model on the original labels, the lower its accuracy on the corrected errors",
+    "higher": "the more accurate a model on the original labels, the higher its accuracy on the corrected errors",
+    "cannot tell": "the data cannot tell whether accuracy on the corrected errors rises or falls with top-1",
+}
+
+
+def ranking_flip(
+    top1: dict[str, np.ndarray],
+    labels: np.ndarray,
+    reviews: pd.DataFrame,
+    cleaned: pd.DataFrame,
+    a: str = "resnet18",
+    b: str = "resnet50",
+    alpha: float = 0.05,
+) -> dict:
+    """What the released data say about Northcutt et al.'s ranking flip (ResNet-18 over ResNet-50
+    as corrected errors become more prevalent), in our construction of the cleaned test set
+    (:func:`cleaned_labels`; ``cleaned``: :func:`accuracy_under_cleaning`'s table).
+
+    * ``a_vs_b``: a against b on the corrected errors, scored with the corrected labels: McNemar's
+      exact test with Newcombe's paired interval (:func:`reliable_ml.stats.compare`, the two
+      models answer the same images), a :class:`~reliable_ml.stats.Verdict` in fractions;
+    * ``crossover_pct``: the share of corrected errors at which a's accuracy reaches b's when
+      clean images (the ``removed`` column) and corrected errors are mixed
+      (:func:`prevalence_crossover`); ``natural_pct``: their share in the corrected test set;
+    * ``trend``: across all models, Spearman's rho between original top-1 and accuracy on the
+      corrected errors (:func:`reliable_ml.labels.human_labels.rank_trend`): better models
+      scoring worse on the corrected errors is the part of the mechanism that needs no choice of
+      protocol. Models a or b missing: only the trend."""
+    from reliable_ml.labels.human_labels import rank_trend
+    from reliable_ml.stats import compare
+
+    keep_removed, corrected, keep_corrected = cleaned_labels(labels, reviews)
+    fixed = ~keep_removed & keep_corrected
+    out = {
+        "corrected_errors": int(fixed.sum()),
+        "natural_pct": 100 * float(fixed.sum() / keep_corrected.sum()),
+        "trend": rank_trend(cleaned["original"].to_numpy(), cleaned["errors_corrected"].to_numpy(), alpha),
+    }
+    if a in top1 and b in top1 and fixed.any():
+        v = compare(top1[a][fixed] == corrected[fixed], top1[b][fixed] == corrected[fixed], paired=True, alpha=alpha)
+        out |= {
+            "models": [a, b],
+            "a_vs_b": v,
+            "clean": [float(cleaned.loc[a, "removed"]), float(cleaned.loc[b, "removed"])],
+            "errors_corrected": [float(cleaned.loc[a, "errors_corrected"]), float(cleaned.loc[b, "errors_corrected"])],
+            "crossover_pct": prevalence_crossover(
+                cleaned.loc[a, "removed"],
+                cleaned.loc[a, "errors_corrected"],
+                cleaned.loc[b, "removed"],
+                cleaned.loc[b, "errors_corrected"],
+            ),  # fmt: skip
+        }
+    return out

@@ -305,6 +305,26 @@ def testbed_drops(testbed: pd.DataFrame) -> tuple[dict, int]:
     return {s: float((tb["val"] - tb[c]).mean()) for s, c in TESTBED_COLUMNS.items()}, len(tb)
 
 
+def testbed_drop_words(testbed: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Per ImageNetV2 version, the verdict on the testbed models' mean drop from ImageNet val, in
+    words (:func:`reliable_ml.stats.phrase`: "lose on average by 9.0 points [...]", "gain on
+    average by ...", or "cannot be told from no change"). Paired t test over the models
+    evaluated on all three versions (:func:`reliable_ml.stats.compare`): the interval covers the
+    choice of models, not the sampling of the images they share."""
+
+    tb = testbed[["val", *TESTBED_COLUMNS.values()]].dropna()
+    return {
+        s: stats.phrase(
+            stats.compare(tb["val"].to_numpy(), tb[c].to_numpy(), paired=True, alpha=alpha),
+            "lose on average",
+            "gain on average",
+            "cannot be told from no change",
+            scale=1,
+        )
+        for s, c in TESTBED_COLUMNS.items()
+    }
+
+
 def accuracy_figure(acc: pd.DataFrame, title: str, src: str, alpha: float, testbed: pd.DataFrame | None) -> plt.Figure:
     """Left: each zoo model's accuracy, original vs each rebuilt set, Clopper-Pearson bars.
     Right (when ``testbed`` is given): the ImageNet testbed's models on the three ImageNetV2 sets."""

@@ -45,6 +45,9 @@ class Settings(Row):
     engstrom_resamples: int = between(1)  # Engstrom et al.: resamples of the k annotators and of the matched
     # set, per k
     engstrom_per_class: int = between(1)  # Engstrom et al.: matched images per class
+    engstrom_splits: int = between(2)  # Engstrom et al.: reference/pool splits (and skews) the bias is
+    # measured over, for its interval
+    engstrom_split_resamples: int = between(1)  # Engstrom et al.: resamples per k on each split
     skew_high_sf: float = between(0, 1)  # skewed pool: images with true SF >= this are kept only with prob
     # skew_keep
     skew_keep: float = between(0, 1)  # skewed pool: keep probability of high-SF images
@@ -136,6 +139,8 @@ CPU = Settings(
     strategy_draws=50,
     engstrom_resamples=200,
     engstrom_per_class=100,
+    engstrom_splits=10,
+    engstrom_split_resamples=50,
     skew_high_sf=0.9,
     skew_keep=0.3,
     reader_log="",
@@ -161,6 +166,8 @@ TABLE = {
         strategy_draws=5,
         engstrom_resamples=10,
         engstrom_per_class=30,
+        engstrom_splits=2,
+        engstrom_split_resamples=3,
     ),
     "cpu": CPU,
     "gpu": replace(
@@ -176,5 +183,7 @@ TABLE = {
         cifar_train=50000,
         strategy_draws=200,
         engstrom_resamples=1000,
+        engstrom_splits=20,
+        engstrom_split_resamples=200,
     ),
 }

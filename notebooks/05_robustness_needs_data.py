@@ -99,10 +99,9 @@ from scipy.stats import norm
 from reliable_ml import course, data
 from reliable_ml.course.glue import glue, glue_missing, glue_numbers, glue_text, glue_values  # the prose's numbers
 from reliable_ml.robust import gaussian_model as gm
-from reliable_ml.robust import image_task
+from reliable_ml.robust import image_task, verdicts
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import self_training as st
-from reliable_ml.robust import verdicts
 from reliable_ml.shift import published_results as pr
 from reliable_ml.util import notes, plots
 

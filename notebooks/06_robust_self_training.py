@@ -102,10 +102,9 @@ from reliable_ml import course, stats
 from reliable_ml.course.glue import glue, glue_missing, glue_numbers, glue_text  # the prose's numbers
 from reliable_ml.experiments import rst_cifar
 from reliable_ml.robust import gaussian_model as gm
-from reliable_ml.robust import image_task
+from reliable_ml.robust import image_task, verdicts
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import self_training as st
-from reliable_ml.robust import verdicts
 from reliable_ml.util import notes, plots
 
 run = course.start("06_robust_self_training", profile, seed=seed)

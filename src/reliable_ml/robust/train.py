@@ -364,10 +364,13 @@ AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
 def autoattack_component(
     name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10, square_queries: int = 5000
 ):
-    """One attack of AutoAttack's standard L-infinity suite (Croce & Hein 2020), built as
+    """One attack of AutoAttack's L-infinity suite (Croce & Hein 2020), built as
     ``torchattacks.AutoAttack(version="standard")`` builds it: APGD with cross-entropy, targeted
-    APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (5,000 queries in
-    the standard suite; ``square_queries`` can lower that), one restart each."""
+    APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (``square_queries``,
+    5,000 in the standard suite), one restart each. torchattacks keeps its defaults of 10
+    iterations for APGD, APGD-T and FAB-T, a tenth of the reference implementation's 100
+    (:func:`autoattack_strength`, :data:`AUTOATTACK_REFERENCE`): at that strength this is not a
+    standard AutoAttack evaluation."""
     import torchattacks
 
     kinds = {

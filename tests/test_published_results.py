@@ -248,3 +248,81 @@ def test_robustbench_record_matches_its_parts():
     )  # broken defense left out
     assert results["corruptions_vs_clean_fit"]["slope"] == pytest.approx(1.0) and values["rb_c_r"] == pytest.approx(1.0)
     assert results["eps_0031_models"] == ["Zhang2019Theoretically"]
+
+
+def dated_frame() -> pd.DataFrame:
+    """Entries named like RobustBench's (author, arXiv year, variant), two eras, papers with several entries."""
+    rows = {  # id: (robust, reported, group)
+        "Old2019A": (40.0, 45.0, "CIFAR-10 only"),
+        "Old2019B_wide": (42.0, 44.0, "CIFAR-10 only"),
+        "Old2019B_deep": (43.0, 45.0, "CIFAR-10 only"),
+        "Old2020C": (50.0, 50.0, "real extra data"),
+        "New2021D_small": (55.0, 55.0, "CIFAR-10 only"),
+        "New2021D_large": (57.0, 57.0, "generated data"),
+        "New2022E": (60.0, 60.1, "generated data"),
+        "New2023F_extra": (62.0, 62.0, "real extra data"),
+        "Standard": (0.0, 0.0, "CIFAR-10 only"),
+    }
+    f = pd.DataFrame.from_dict(rows, orient="index", columns=["robust", "reported", "group"])
+    return f.assign(clean=90.0, additional_data=f["group"] == "real extra data", architecture="WRN", eps_0031=False)
+
+
+def test_papers_and_years_from_entry_ids():
+    assert pr.paper_of("Rebuffi2021Fixing_70_16_cutmix_ddpm") == "Rebuffi2021Fixing"
+    assert pr.paper_of("Carmon2019Unlabeled") == "Carmon2019Unlabeled"
+    assert pr.id_year("Gowal2020Uncovering_70_16") == 2020 and np.isnan(pr.id_year("Standard"))
+
+
+def test_overstatement_by_era_counts_papers_and_equal_figures():
+    out = pr.overstatement_by_era(dated_frame(), n_boot=200)
+    early, late = out["eras"]["up to 2020"], out["eras"]["from 2021"]
+    assert (early["n"], early["papers"], late["n"], late["papers"]) == (4, 3, 4, 3)  # Standard left out
+    assert early["median"] == pytest.approx(np.median([5.0, 2.0, 2.0, 0.0]))
+    assert early["paper_median"] == pytest.approx(np.median([5.0, 2.0, 0.0]))  # Old2019B's two entries: one paper
+    assert early["share_equal"] == pytest.approx(25.0) and late["share_equal"] == pytest.approx(75.0)
+    assert early["share_over_1pt"] == pytest.approx(75.0) and late["share_over_1pt"] == 0.0
+    assert out["difference"].difference == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="from 2031"):
+        pr.overstatement_by_era(dated_frame(), first_late_year=2031)
+
+
+def test_median_difference_resamples_papers():
+    a = pd.Series([60.0, 61.0, 62.0, 63.0], index=["P2021A_1", "P2021A_2", "Q2021B", "R2022C"])
+    b = pd.Series([50.0, 51.0, 52.0], index=["S2019A", "T2019B", "U2019C"])
+    v = pr.median_difference(a, b, n_boot=500)
+    assert v.difference == pytest.approx(61.5 - 51.0) and v.direction == "higher"
+    assert v.interval[0] > 0 and v.test == "interval vs reference 0"
+    assert pr.median_difference(b, b, n_boot=200).direction == "cannot tell"
+
+
+def test_clustered_tests_use_one_value_per_paper():
+    out = pr.clustered_tests(dated_frame(), n_boot=200)
+    assert out["papers"] == {"CIFAR-10 only": 3, "generated data": 2, "real extra data": 2}  # Standard left out
+    # paper values: CIFAR-10 only 40, 42.5 (Old2019B), 55; generated 57, 60: U = 5 of 6 pairs
+    from scipy.stats import mannwhitneyu
+
+    p = mannwhitneyu([57.0, 60.0], [40.0, 42.5, 55.0], alternative="greater").pvalue
+    assert out["tests"]["generated data"]["mannwhitney_p_papers"] == pytest.approx(p)
+    late = pr.clustered_tests(dated_frame(), min_year=2021, n_boot=200)
+    assert late["papers"]["CIFAR-10 only"] == 1 and late["min_year"] == 2021
+
+
+def test_carmon_vs_trades_is_an_exact_count_comparison():
+    v = pr.carmon_vs_trades(rb_frame())
+    assert v.test == "Fisher exact" and v.difference == pytest.approx(0.0645)
+    from scipy.stats import fisher_exact
+
+    assert v.p_value == pytest.approx(fisher_exact([[5953, 4047], [5308, 4692]]).pvalue)
+    assert v.direction == "higher" and v.interval[0] > 0.05  # above the paper's 5 points, barely
+
+
+def test_robustbench_record_words_come_from_verdicts():
+    names = {"Old2019A": "Carmon2019Unlabeled", "Old2019B_wide": "Zhang2019Theoretically"}
+    names |= {"Old2019B_deep": "Madry2018Towards", "New2021D_small": "Wong2020Fast", "New2022E": "Rice2020Overfitting"}
+    frame = dated_frame().rename(index=names)
+    results, values = pr.robustbench_record(frame.assign(year=2021, clean=80.0 + frame["robust"] / 5))
+    assert results["overstatement_by_era"]["eras"]["up to 2020"]["n"] == 6  # Wong2020, Rice2020 moved in
+    assert values["rb_era_difference"].startswith(("higher up to 2020", "the data cannot tell"))
+    assert set(results["clustered_tests"]) == {"all_years", "from_2021"}
+    assert values["rb_gap_verdict"].startswith("RST lower than TRADES by 2.00 points")  # 40% vs 42% of 10,000 images
+    assert "lower" not in values["rb_assoc"] or "does not show" in values["rb_assoc"]

@@ -287,3 +287,14 @@ def test_paired_difference_interval():
     assert same["lo"] == same["hi"] == 0.0
     with pytest.raises(ValueError, match="same length"):
         rt.paired_difference(a, b[:50])
+
+
+def test_autoattack_strength_reads_what_the_suite_runs():
+    got = rt.autoattack_strength(rt.AUTOATTACK_COMPONENTS, square_queries=1234)
+    assert got["square"]["queries"] == 1234 and got["square"]["iterations"] is None
+    assert got["apgd-t"]["targets"] == 9 and got["fab-t"]["targets"] == 9 and got["apgd-ce"]["targets"] is None
+    # torchattacks 3.5.1 builds APGD, APGD-T and FAB with 10 iterations: a tenth of the reference's 100
+    assert {got[k]["iterations"] for k in ("apgd-ce", "apgd-t", "fab-t")} == {10}
+    assert {rt.AUTOATTACK_REFERENCE[k]["iterations"] for k in ("apgd-ce", "apgd-t", "fab-t")} == {100}
+    with pytest.raises(ValueError, match="unknown AutoAttack component"):
+        rt.autoattack_strength(["pgd"])

@@ -364,10 +364,13 @@ AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
 def autoattack_component(
     name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10, square_queries: int = 5000
 ):
-    """One attack of AutoAttack's standard L-infinity suite (Croce & Hein 2020), built as
+    """One attack of AutoAttack's L-infinity suite (Croce & Hein 2020), built as
     ``torchattacks.AutoAttack(version="standard")`` builds it: APGD with cross-entropy, targeted
-    APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (5,000 queries in
-    the standard suite; ``square_queries`` can lower that), one restart each."""
+    APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (``square_queries``,
+    5,000 in the standard suite), one restart each. torchattacks keeps its defaults of 10
+    iterations for APGD, APGD-T and FAB-T, a tenth of the reference implementation's 100
+    (:func:`autoattack_strength`, :data:`AUTOATTACK_REFERENCE`): at that strength this is not a
+    standard AutoAttack evaluation."""
     import torchattacks
 
     kinds = {
@@ -383,6 +386,35 @@ def autoattack_component(
     if name not in kinds:
         raise ValueError(f"unknown AutoAttack component {name!r}; allowed: {', '.join(kinds)}")
     return kinds[name]()
+
+
+# The strength of each component in the reference implementation's standard version (fra31/auto-attack,
+# Croce & Hein 2020): 100 iterations for APGD-CE, APGD-T and FAB-T (9 target classes each), 5,000
+# queries for Square, one restart each.
+AUTOATTACK_REFERENCE = {
+    "apgd-ce": {"iterations": 100, "restarts": 1, "targets": None, "queries": None},
+    "apgd-t": {"iterations": 100, "restarts": 1, "targets": 9, "queries": None},
+    "fab-t": {"iterations": 100, "restarts": 1, "targets": 9, "queries": None},
+    "square": {"iterations": None, "restarts": 1, "targets": None, "queries": 5000},
+}
+
+
+def autoattack_strength(names, *, square_queries: int = 5000, n_classes: int = 10) -> dict[str, dict]:
+    """The strength at which :func:`autoattack_component` runs each of ``names``, read from the
+    torchattacks objects it builds (on a stand-in model): ``iterations``, ``restarts``, ``targets``
+    (target classes of the targeted attacks) and ``queries`` (Square), ``None`` where an attack has
+    no such setting. Compare with :data:`AUTOATTACK_REFERENCE`."""
+    stand_in = nn.Sequential(nn.Flatten(), nn.Linear(1, n_classes))
+    out = {}
+    for name in names:
+        a = autoattack_component(name, stand_in, 0.1, n_classes=n_classes, square_queries=square_queries)
+        out[name] = {
+            "iterations": getattr(a, "steps", None),
+            "restarts": getattr(a, "n_restarts", None),
+            "targets": getattr(a, "n_target_classes", None),
+            "queries": getattr(a, "n_queries", None),
+        }
+    return out
 
 
 def evaluate(
@@ -586,8 +618,9 @@ def catastrophic_overfitting(
     ``val_size`` images of ``x_val``. The result is cached under ``$RELIABLE_ML_CACHE`` keyed by
     these settings and a hash of the data. ``make_model(seed)`` (named ``model_name`` in the
     cache key) replaces the small CNN, e.g. a PreActResNet-18 on CIFAR-10 on a GPU
-    (:func:`reliable_ml.experiments.robust_cifar.catastrophic_overfitting`). Returns ``curves`` ({arm: {seed: [PGD accuracy in %
-    per epoch]}}), ``clean`` and ``train_acc`` in the same layout, ``summary`` (see
+    (:func:`reliable_ml.experiments.robust_cifar.catastrophic_overfitting`). Returns ``curves``
+    ({arm: {seed: [PGD accuracy in % per epoch]}}), ``clean`` and ``train_acc`` in the same layout,
+    ``summary`` (see
     :func:`collapse_summary`), ``settings`` and ``seconds`` (of the cold run).
     """
     import hashlib

@@ -8,11 +8,14 @@ Accuracies and F1 are in % throughout.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from reliable_ml import stats
 from reliable_ml.shift import effective_robustness as er
 from reliable_ml.stats import probit_linear_fit
 
@@ -75,6 +78,112 @@ def overstatement_summary(diff: pd.Series) -> dict:
     }
 
 
+NOT_A_PAPER = ("Standard",)  # RobustBench's undefended baseline: an entry, not a published defence
+
+
+def paper_of(model_id: str) -> str:
+    """The paper a RobustBench entry comes from: its id up to the first "_" ("Rebuffi2021Fixing_70_16_cutmix_ddpm"
+    -> "Rebuffi2021Fixing"); one paper often has several entries (architectures, data)."""
+    return str(model_id).split("_")[0]
+
+
+def id_year(model_id: str) -> float:
+    """The year in an entry's id (RobustBench names entries by first author and the paper's arXiv
+    year), ``nan`` when there is none (``Standard``)."""
+    m = re.search(r"(19|20)\d\d", str(model_id))
+    return float(m.group(0)) if m else float("nan")
+
+
+def _cluster_median_interval(values: pd.Series, papers: pd.Series, rng, n_boot: int) -> np.ndarray:
+    """Bootstrap replicates of the median of ``values`` when whole papers are resampled."""
+    groups = [v.to_numpy() for _, v in values.groupby(papers)]
+    reps = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.integers(0, len(groups), len(groups))
+        reps[b] = np.median(np.concatenate([groups[i] for i in pick]))
+    return reps
+
+
+def median_difference(a: pd.Series, b: pd.Series, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0):
+    """Median of ``a`` minus median of ``b`` (entries indexed by RobustBench id), with a percentile
+    interval that resamples *papers* (:func:`paper_of`) within each sample, so several entries of
+    one paper count as one cluster; the verdict against 0 is
+    :func:`reliable_ml.stats.against_reference` of that interval."""
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(f"need entries in both samples; got {len(a)} and {len(b)}")
+    rng = np.random.default_rng(seed)
+    reps = _cluster_median_interval(a, a.index.map(paper_of), rng, n_boot) - _cluster_median_interval(
+        b, b.index.map(paper_of), rng, n_boot
+    )
+    d = float(a.median() - b.median())
+    lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
+    return stats.against_reference(d, (min(float(lo), d), max(float(hi), d)), 0.0, alpha=alpha)
+
+
+def overstatement_by_era(models: pd.DataFrame, first_late_year: int = 2021, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Reported minus AutoAttack accuracy (points) by era of the entry (:func:`id_year`): up to
+    ``first_late_year - 1`` and from ``first_late_year`` on (AutoAttack appeared in 2020; later
+    papers often report its figure as their own). Per era: entries, papers, median and mean, the
+    median over papers (each paper's median), the shares above 1 and 10 points and the share whose
+    reported figure *is* the AutoAttack figure (equal to the hundredth). Entries without a year
+    (``Standard``) are left out. ``difference``: early median minus late median with a
+    paper-resampling interval (:func:`median_difference`)."""
+    diff = overstatement(models.drop(index=[m for m in NOT_A_PAPER if m in models.index]))
+    year = diff.index.map(id_year)
+    eras = {
+        f"up to {first_late_year - 1}": diff[year < first_late_year],
+        f"from {first_late_year}": diff[year >= first_late_year],
+    }
+    out = {"first_late_year": first_late_year, "eras": {}}
+    for name, d in eras.items():
+        if len(d) == 0:
+            raise ValueError(f"no entries with a reported figure {name}")
+        out["eras"][name] = {
+            "n": int(len(d)),
+            "papers": int(d.index.map(paper_of).nunique()),
+            "median": float(d.median()),
+            "mean": float(d.mean()),
+            "paper_median": float(d.groupby(d.index.map(paper_of)).median().median()),
+            "share_over_1pt": float(100 * (d > 1).mean()),
+            "share_over_10pt": float(100 * (d > 10).mean()),
+            "share_equal": float(100 * (d.abs() < 0.005).mean()),
+        }
+    early, late = eras.values()
+    out["difference"] = median_difference(early, late, n_boot=n_boot, seed=seed)
+    return out
+
+
+def clustered_tests(
+    models: pd.DataFrame, column: str = "robust", min_year: int | None = None, n_boot: int = 2000, seed: int = 0
+) -> dict:
+    """:func:`group_test` with papers, not entries, as the units: entries of one paper are not
+    independent (same method, code and authors). Each paper contributes one value per data group
+    (the median of its entries there). Per extra-data group against ``CIFAR-10 only``: the papers
+    counted, a one-sided Mann-Whitney test on the paper values (alternative: greater), and the
+    difference of entry medians with a paper-resampling interval and its verdict
+    (:func:`median_difference`). ``Standard`` is left out; ``min_year`` keeps entries from that
+    year on (:func:`id_year`), to compare papers of one era."""
+    from scipy.stats import mannwhitneyu
+
+    keep = models.drop(index=[m for m in NOT_A_PAPER if m in models.index])
+    if min_year is not None:
+        keep = keep[keep.index.map(id_year) >= min_year]
+    by_group = {g: keep.loc[keep["group"] == g, column].dropna() for g in GROUP_ORDER}
+    base = by_group["CIFAR-10 only"]
+    paper_values = {g: v.groupby(v.index.map(paper_of)).median() for g, v in by_group.items()}
+    out = {"min_year": min_year, "papers": {g: int(len(v)) for g, v in paper_values.items()}, "tests": {}}
+    for g in GROUP_ORDER[1:]:
+        if len(by_group[g]) == 0 or len(base) == 0:
+            continue
+        out["tests"][g] = {
+            "mannwhitney_p_papers": float(
+                mannwhitneyu(paper_values[g], paper_values["CIFAR-10 only"], alternative="greater").pvalue
+            ),
+            "median_difference": median_difference(by_group[g], base, n_boot=n_boot, seed=seed),
+        }
+    return out
+
+
 def group_test(models: pd.DataFrame, column: str = "robust") -> dict:
     """AutoAttack accuracy by data group: medians, sizes, a Kruskal-Wallis test over the groups
     present, and one-sided Mann-Whitney tests of each extra-data group against the first group
@@ -120,17 +229,43 @@ def linear_fit(x, y) -> dict:
     return {"slope": float(fit.slope), "intercept": float(fit.intercept), "r": float(fit.rvalue), "n": int(len(x))}
 
 
+def _record(v: stats.Verdict) -> dict:
+    out = dataclasses.asdict(v)
+    out["interval"] = [float(x) for x in v.interval]
+    return out
+
+
+def carmon_vs_trades(models: pd.DataFrame, n_test: int = 10_000) -> stats.Verdict:
+    """Carmon2019Unlabeled against Zhang2019Theoretically under AutoAttack as counts on the
+    ``n_test`` CIFAR-10 test images (:func:`reliable_ml.stats.compare_counts`: Fisher's test and
+    Newcombe's interval, unpaired since per-image outcomes are not released, which is conservative
+    for two models attacked on the same images)."""
+    k = [
+        round(float(models.loc[m, "robust"]) * n_test / 100) for m in ("Carmon2019Unlabeled", "Zhang2019Theoretically")
+    ]
+    return stats.compare_counts(k[0], n_test, k[1], n_test)
+
+
 def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = None) -> tuple[dict, dict]:
     """``(results, glue values)`` of chapter 5's RobustBench section: the per-model table, medians
-    by data group and by ``additional_data`` with the rank tests, the same without the eps 0.031
-    entries and broken defenses (AutoAttack <= 10%), Carmon minus TRADES, the overstatement
-    summary and the robust-vs-clean (and, given ``corruptions``, CIFAR-10-C-vs-clean) fits."""
+    by data group and by ``additional_data`` with the rank tests over entries and over papers
+    (:func:`clustered_tests`, all years and from 2021), the same without the eps 0.031 entries and
+    broken defenses (AutoAttack <= 10%), Carmon minus TRADES with its verdict, the overstatement
+    summary and by era (:func:`overstatement_by_era`) and the robust-vs-clean (and, given
+    ``corruptions``, CIFAR-10-C-vs-clean) fits. Verdicts are worded with :func:`reliable_ml.stats.phrase`."""
     test = group_test(models)
     sens = group_test(models[~models["eps_0031"] & (models["robust"] > 10)])
     over = overstatement_summary(overstatement(models))
+    try:
+        eras = overstatement_by_era(models)
+    except ValueError:  # an era without entries (ids without years): the era comparison is left out
+        eras = None
+    clustered = {"all_years": clustered_tests(models), "from_2021": clustered_tests(models, min_year=2021)}
     strong = models[models["robust"] > 10]
     fit = linear_fit(strong["clean"], strong["robust"])
+    fit["papers"] = int(strong.index.map(paper_of).nunique())
     gap, gap_rep = carmon_minus_trades(models), carmon_minus_trades(models, "reported")
+    gap_verdict = carmon_vs_trades(models)
     results = {
         "n_models": int(len(models)),
         "models": {
@@ -150,7 +285,18 @@ def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = 
         "additional_data_p": test["additional_data_p"],
         "carmon_minus_trades_aa": gap,
         "carmon_minus_trades_reported": gap_rep,
+        "carmon_minus_trades_verdict": _record(gap_verdict),
         "overstatement": over,
+        "overstatement_by_era": {**eras, "difference": _record(eras["difference"])} if eras else None,
+        "clustered_tests": {
+            k: {
+                **c,
+                "tests": {
+                    g: {**t, "median_difference": _record(t["median_difference"])} for g, t in c["tests"].items()
+                },
+            }
+            for k, c in clustered.items()
+        },
         "eps_0031_models": list(models.index[models["eps_0031"]]),
         "median_aa_by_group_without_eps0031_and_broken": sens["median"],
         "robust_vs_clean_fit": fit,
@@ -180,6 +326,27 @@ def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = 
         "rb_over_max_model": over["model_max"],
         "rb_fit_r": fit["r"],
         "rb_fit_n": fit["n"],
+        "rb_fit_papers": fit["papers"],
+        "rb_papers": int(
+            models.drop(index=[m for m in NOT_A_PAPER if m in models.index]).index.map(paper_of).nunique()
+        ),
+        "rb_gap_verdict": stats.phrase(
+            gap_verdict,
+            digits=2,
+            higher="RST higher than TRADES",
+            lower="RST lower than TRADES",
+            cannot_tell="the data cannot tell RST from TRADES",
+        ),
+        "rb_gap_vs_5": stats.phrase(
+            stats.against_reference(gap_verdict.difference, gap_verdict.interval, 0.05),
+            digits=2,
+            higher="above the paper's 5 points",
+            lower="below the paper's 5 points",
+            cannot_tell="the data cannot tell it from the paper's 5 points",
+        ),
+        "rb_arch_carmon": str(models.loc["Carmon2019Unlabeled"].get("architecture", "")),
+        "rb_arch_trades": str(models.loc["Zhang2019Theoretically"].get("architecture", "")),
+        "rb_eps_trades": str(models.loc["Zhang2019Theoretically"].get("eps", "")),
         "rb_year_own": year["CIFAR-10 only"],
         "rb_year_gen": year["generated data"],
         "rb_year_real": year["real extra data"],
@@ -188,6 +355,40 @@ def robustbench_record(models: pd.DataFrame, corruptions: pd.DataFrame | None = 
         "rb_wong_aa": models.loc["Wong2020Fast", "robust"],
         "rb_rice_aa": models.loc["Rice2020Overfitting", "robust"],
     }
+    for name, era in (eras or {"eras": {}})["eras"].items():
+        key = "early" if name.startswith("up to") else "late"
+        values |= {f"rb_era_{key}_{k}": v for k, v in era.items()}
+    if eras:
+        values["rb_era_difference"] = stats.phrase(
+            eras["difference"],
+            scale=1.0,
+            higher="higher up to 2020 than from 2021",
+            lower="lower up to 2020 than from 2021",
+            cannot_tell="the data cannot tell the two eras apart",
+        )
+    for key, c in clustered.items():
+        for g, short in (("generated data", "gen"), ("real extra data", "real")):
+            if g not in c["tests"]:
+                continue
+            t = c["tests"][g]
+            values[f"rb_cl_{key}_{short}_p"] = f"{t['mannwhitney_p_papers']:.1e}"
+            values[f"rb_cl_{key}_{short}_papers"] = c["papers"][g]
+            values[f"rb_cl_{key}_{short}_diff"] = stats.phrase(
+                t["median_difference"],
+                scale=1.0,
+                higher="higher than CIFAR-10 only",
+                lower="lower than CIFAR-10 only",
+                cannot_tell="not distinguishable from CIFAR-10 only",
+            )
+        values[f"rb_cl_{key}_own_papers"] = c["papers"]["CIFAR-10 only"]
+    both = [t["median_difference"].direction for t in clustered["all_years"]["tests"].values()]
+    values["rb_assoc"] = (
+        "It shows that, among published models, those trained on extra real or generated data are more robust, by "
+        "margins whose paper-resampling intervals lie above 0."
+        if both and all(d == "higher" for d in both)
+        else "With papers as the units, it does not show that, among published models, both groups trained on extra "
+        "data are more robust than those trained on CIFAR-10 alone."
+    )
     if corruptions is not None:
         c_fit = linear_fit(corruptions["clean"], corruptions["robust"])
         results["corruptions_vs_clean_fit"] = {**c_fit, "n_models": int(len(corruptions))}

@@ -571,9 +571,10 @@ for name, value in ex.items():
 # With a third of the radius the attack reaches its target, compared with the full radius on the
 # same images, {glue:text}`ex_hit_verdict`. The fresh models score {glue:text}`ex_acc_small:.1f`%
 # (a third of the radius) and {glue:text}`ex_acc_full:.1f`% (full radius), one seed each: where
-# the smaller radius still teaches something above chance, it came from perturbations that mostly
-# did *not* flip the source model, so the target's features are planted (more weakly) even where
-# the attack "fails". Hit rate is not the measure of how much a perturbation teaches.
+# the smaller radius still teaches something above chance, it came from perturbations of which
+# only {glue:text}`ex_hit_small:.0f`% flipped the source model, so the target's features are
+# planted (more weakly) even where the attack "fails". Hit rate is not the measure of how much a
+# perturbation teaches.
 #
 # ```{solution-end}
 # ```

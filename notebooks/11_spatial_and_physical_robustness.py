@@ -308,8 +308,8 @@ for name, value in g.items():
 # invariant at all, and nothing in standard training asks the model to give the same answer to a
 # shifted or rotated copy of an image it has seen. A model learns the invariances its training
 # data demand, and no others. This network has no pooling at all, so every position of the
-# feature map has its own weights in the last layer: it is more sensitive to shifts than the
-# networks of the paper, and the floor above is partly a property of this stand-in.
+# feature map has its own weights in the last layer; the paper's networks pool, which should make
+# them less sensitive to shifts, so this small network is a harsh stand-in for them.
 #
 # Every comparison below is paired: all models are scored on the same images, so each pair of
 # models is compared image by image ({glue:text}`paired_test` test, with a 95% interval of the

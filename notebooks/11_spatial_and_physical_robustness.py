@@ -505,7 +505,8 @@ plt.show()
 # The intervals resample images, not draws: the draws of one image are not independent trials
 # (an image whose perturbation is robust survives most of its draws), so treating the
 # {glue:text}`eot_n:,.0f` × {glue:text}`eot_draws` draws as independent would make the intervals
-# far too narrow. On MNIST at this large radius even plain PGD perturbations are fairly robust;
+# far too narrow. On MNIST at this large radius even plain PGD perturbations survive
+# {glue:text}`eot_pgd:.0f`% of the draws;
 # {cite:t}`athalye2018synthesizing` worked with ImageNet images and much smaller perturbations,
 # where the gap between the two is large, and went on to 3D-printed objects. We quote none of
 # their figures (not confirmed for this course): this section is a small stand-in that shows the

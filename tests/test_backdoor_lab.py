@@ -101,3 +101,105 @@ def test_stamp_by_hand_matches_the_package(lab):
     by_hand = x.clone()
     by_hand[..., side - 1 - k : side - 1, side - 1 - k : side - 1] = lab.trigger.pattern
     assert torch.equal(by_hand, po.stamp(x, lab.trigger))
+
+
+# ----------------------------------------------------------------------------- verdicts and their words
+
+
+def runs_with_hits(success: dict, clean: dict, n: int = 9000) -> pd.DataFrame:
+    runs = fake_runs(success, clean)
+    runs["n"] = n
+    runs["hits"] = (runs["success"] * n).round().astype(int)
+    runs["success"] = runs["hits"] / n
+    return runs
+
+
+def test_the_worst_seed_is_tested_against_90_and_clean_accuracy_by_tost():
+    # the cpu run: the worst seed at 0.2% reaches 90.1% of 9,020 triggered images; drops of ~0.06 points
+    runs = runs_with_hits(
+        {0.0: [0.003, 0.003, 0.003], 0.002: [0.901, 0.924, 0.974], 0.01: [0.997, 0.996, 0.997]},
+        {0.0: [0.9805, 0.9800, 0.9797], 0.002: [0.9798, 0.9794, 0.9791], 0.01: [0.9801, 0.9796, 0.9789]},
+    )
+    words, verdicts = bl.sweep_verdicts(runs)
+    v = verdicts["first_worst_seed_vs_90"]
+    assert v.direction == "cannot tell" and v.interval[0] < 0 < v.interval[1]  # 8109 / 9000 = 90.1%
+    assert words["bd_first_vs90"].startswith("not distinguishable from 90% on these 9,000 triggered images")
+    assert all(t.direction == "equivalent" for t in verdicts["clean_drop_tost"].values())
+    assert words["bd_drop_tost"].startswith("two one-sided tests over the 3 seeds put every share's clean accuracy")
+    firm = runs_with_hits({0.0: [0.0, 0.0], 0.01: [0.97, 0.98]}, {0.0: [0.98, 0.97], 0.01: [0.975, 0.962]})
+    words, verdicts = bl.sweep_verdicts(firm)
+    assert words["bd_first_vs90"].startswith("above 90% by 7.0 points")
+    assert verdicts["clean_drop_tost"][0.01].direction == "not shown equivalent"
+    assert words["bd_drop_tost"].startswith("but two one-sided tests over the 2 seeds cannot show that")
+    one = runs_with_hits({0.0: [0.0], 0.01: [0.5]}, {0.0: [0.98], 0.01: [0.97]})
+    words, _ = bl.sweep_verdicts(one)
+    assert words["bd_first_vs90"] == "untested, as no poison share met the rule" and "one seed" in words["bd_drop_tost"]
+
+
+def test_clean_label_verdict_uses_images_for_one_seed_and_seeds_for_more():
+    hits = {"plain": np.r_[np.ones(165), np.zeros(835)], "hardened": np.r_[np.ones(111), np.zeros(889)]}
+    one = pd.DataFrame([{"arm": a, "seed": 0, "success": h.mean()} for a, h in hits.items()])
+    v, words = bl.clean_label_verdict(one, {"hits": hits})
+    assert v.test == "McNemar exact" and v.direction == "lower"
+    assert words.startswith("in this one seed the model trained on hardened poisons reaches the target on fewer")
+    assert words.endswith("one seed cannot separate the effect of hardening from seed-to-seed variation")
+    rows = [{"arm": a, "seed": s, "success": x} for s, (p, h) in enumerate(((0.16, 0.11), (0.10, 0.18), (0.2, 0.12)))
+            for a, x in (("plain", p), ("hardened", h))]  # fmt: skip
+    v, words = bl.clean_label_verdict(pd.DataFrame(rows), {})
+    assert v.test == "paired t" and v.direction == "cannot tell"
+    assert words.startswith("over 3 seeds, the data cannot tell whether hardening helps")
+
+
+def spectral_result(n_poison: int, caught: int, n_clean: int, removed: int) -> po.SpectralResult:
+    labelled = torch.arange(n_poison + n_clean)
+    is_poison = labelled < n_poison
+    gone = torch.cat([labelled[:caught], labelled[n_poison : n_poison + removed - caught]])
+    return po.SpectralResult(labelled, torch.zeros(len(labelled)), is_poison, gone, torch.ones(1), caught / n_poison)
+
+
+def test_detection_is_fisher_on_removed_poisons_against_removed_clean_images():
+    from scipy import stats as st
+
+    below = bl.detection_verdict(spectral_result(200, 15, 1935, 300))  # the cpu run's 7.5% against 14%
+    assert below.direction == "lower"
+    assert below.p_value == pytest.approx(st.fisher_exact([[15, 185], [285, 1650]]).pvalue)
+    assert bl.detection_verdict(spectral_result(200, 188, 1935, 300)).direction == "higher"
+
+
+def test_spectral_words_say_weakened_not_removed_when_above_the_unpoisoned_rate():
+    n = 1028
+    spec = {
+        "hits_before": np.r_[np.ones(1027), np.zeros(1)],
+        "hits_after": np.r_[np.ones(51), np.zeros(n - 51)],
+        "hits_clean": np.r_[np.ones(3), np.zeros(n - 3)],
+        "all": spectral_result(200, 15, 1935, 300),
+        "single": spectral_result(200, 188, 1935, 300),
+    }
+    spec["base"] = spec["hits_clean"].mean()
+    words, verdicts = bl.spectral_words(spec)
+    assert words["ss_verdict"].startswith("weakened the backdoor but did not remove it")
+    assert words["ss_detect_all"].startswith("below chance") and words["ss_detect_single"].startswith("above chance")
+    spec["hits_after"] = np.r_[np.ones(4), np.zeros(n - 4)]
+    words, _ = bl.spectral_words(spec)
+    assert words["ss_verdict"].startswith("brought attack success down to the level of an unpoisoned model")
+    spec["hits_after"] = spec["hits_before"]
+    assert bl.spectral_words(spec)[0]["ss_verdict"].startswith("did not measurably weaken the backdoor")
+    rec = bl.as_records({"spectral": verdicts, 0.002: [verdicts["cut"]], ("a", "b"): verdicts["cut"]})
+    assert rec["spectral"]["cut"]["test"] == "McNemar exact" and set(rec) == {"spectral", "0.002", "a/b"}
+
+
+def test_saliency_study_adds_untrained_networks_and_keeps_the_random_state(lab):
+    model = bl.train_model(lab, lab.x_train, lab.y_train)
+    state = torch.random.get_rng_state()
+    shares, _, x_trig, each = bl.saliency_study(
+        lab, {"clean": model}, 20, ig_steps=4, sg_samples=2, sg_sigma=0.1, random_inits=2
+    )
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert list(shares.index) == ["clean", bl.random_name(0), bl.random_name(1)]
+    assert each["clean", "vanilla gradient"].shape == (20,)
+    assert shares.loc["clean", "vanilla gradient"] == pytest.approx(100 * each["clean", "vanilla gradient"].mean())
+    words, verdicts = bl.saliency_words(each, {"clean": "clean"}, random_inits=2)
+    assert set(words) == {"sal_clean_vs_random"} and len(verdicts) == 3
+    assert all(v.test == "paired t" for v in verdicts.values())
+    with pytest.raises(ValueError, match="random_inits"):
+        bl.saliency_words(each, {"clean": "clean"}, random_inits=0)

@@ -97,3 +97,17 @@ def test_intervals_resample_images():
     assert same["lo"] == same["hi"] == 0
     with pytest.raises(ValueError, match="equally long"):
         eot.paired_difference(v, v[:3])
+
+
+def test_survival_verdict_is_the_paired_t_test_over_images():
+    from scipy import stats as st
+
+    rng = np.random.default_rng(0)
+    pgd = rng.uniform(0.5, 0.9, 100)
+    eot_share = np.clip(pgd + rng.normal(0.08, 0.1, 100), 0, 1)
+    v = eot.survival_verdict(torch.tensor(eot_share), pgd)
+    ref = st.ttest_rel(eot_share, pgd)
+    assert v.test == "paired t" and v.direction == "higher"
+    assert v.p_value == pytest.approx(ref.pvalue) and v.interval == pytest.approx(tuple(ref.confidence_interval()))
+    # shares that happen to be all 0 or 1 are still shares, not 0/1 outcomes
+    assert eot.survival_verdict(np.ones(5), np.r_[np.ones(4), 0.0]).test == "paired t"

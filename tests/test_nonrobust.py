@@ -176,6 +176,14 @@ def test_large_eps_figures_shapes(digits_model):
     for key in ("hit", "judge_target", "judge_true", "stroke_mass", "stroke_area"):
         assert 0 <= f[key] <= 100, key
     assert f["hit"] > 80  # a large budget reaches the target on a standard model
+    # per-image outcomes for paired tests agree with the shares
+    assert f["hit_each"].dtype == bool and f["hit_each"].shape == (40,)
+    assert 100 * f["hit_each"].mean() == pytest.approx(f["hit"])
+    assert 100 * f["judge_target_each"].mean() == pytest.approx(f["judge_target"])
+    assert 100 * f["stroke_mass_each"].mean() == pytest.approx(f["stroke_mass"], rel=1e-5)
+    # the image itself, used as a map, puts (nearly) all its mass on the strokes: the stroke measure
+    # cannot tell a gradient that "looks like the digit" from a copy of the input
+    assert f["input_stroke_mass"] > 99 and 0 <= f["zero_off_stroke"] <= 100
 
 
 def test_figures_name_their_data(digits_model):

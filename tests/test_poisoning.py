@@ -167,6 +167,11 @@ def test_attack_success_counts_non_target_only(single_thread, images):
     trig = po.make_trigger(3, 1, "square")
     hits, n = po.attack_success(Says(), x, y, target=3, trigger=trig)
     assert n == int((y != 3).sum()) and hits == n
+    # per image, in test-set order, for paired tests: all hit with the trigger, none without it
+    each = po.attack_hits(Says(), x, y, target=3, trigger=trig, source=int(y[y != 3][0]))
+    assert each.dtype == torch.bool and len(each) == int((y == y[y != 3][0]).sum()) and bool(each.all())
+    dark = po.Trigger(torch.zeros_like(trig.pattern))
+    assert not po.attack_hits(Says(), x, y, target=3, trigger=dark).any()
 
 
 def test_cue_classes_and_background():

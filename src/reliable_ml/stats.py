@@ -249,6 +249,21 @@ class Verdict:
         """Coverage of :attr:`interval`: 1 - alpha, or 1 - 2 alpha for an equivalence test."""
         return 1 - 2 * self.alpha if self.margin is not None else 1 - self.alpha
 
+    def as_dict(self) -> dict:
+        """The verdict as plain JSON (for a results file): direction, difference, interval (a
+        list), level, test, p_value, and the margins of an equivalence test."""
+        out = {
+            "direction": self.direction,
+            "difference": float(self.difference),
+            "interval": [float(v) for v in self.interval],
+            "level": float(self.level),
+            "test": self.test,
+            "p_value": None if self.p_value is None else float(self.p_value),
+        }
+        if self.margin is not None:
+            out |= {"margin": float(self.margin), "margin_supported": float(self.margin_supported)}
+        return out
+
 
 def _alpha(alpha: float, margin) -> float:
     upper = 0.5 if margin is not None else 1.0
@@ -555,6 +570,73 @@ def phrase(
     if verdict.direction == "equivalent":
         return f"{equivalent} within ±{m:.{digits}f}{u} ({span})"
     return f"{not_equivalent} within ±{m:.{digits}f}{u} ({span}; the data support ±{supported:.{digits}f})"
+
+
+def consensus(verdicts) -> str:
+    """The direction every verdict in ``verdicts`` shares ("higher", "lower", "cannot tell",
+    "equivalent", ...), or "mixed" when they differ. Needs at least one verdict."""
+    directions = {v.direction for v in verdicts}
+    if not directions:
+        raise ValueError("consensus of no verdicts")
+    return directions.pop() if len(directions) == 1 else "mixed"
+
+
+def phrase_all(
+    verdicts,
+    higher: str = "higher",
+    lower: str = "lower",
+    cannot_tell: str = "the data cannot tell them apart",
+    mixed: str = "the comparisons disagree",
+    *,
+    items: str = "comparisons",
+    scale: float = 100.0,
+    unit: str = "points",
+    digits: int = 1,
+) -> str:
+    """The words for several verdicts of the same comparison (one per seed, per model pair, ...).
+
+    One verdict: :func:`phrase`. Several: by their :func:`consensus`, the sizes always positive
+    next to a comparative word and the differences signed otherwise:
+    "higher": ``"{higher} in all 3 {items}, by 20.0–32.5 points"``; "lower": likewise with the
+    size of each gap; "cannot tell": ``"{cannot_tell} in all 3 {items} (differences -0.6 to
+    -0.1 points)"``; "mixed": ``"{mixed} (1 higher, 2 cannot tell; differences ...)"``. Two
+    verdicts read "in both {items}".
+    A direction here means every verdict's own test and interval gave it (see :func:`compare`).
+    """
+    verdicts = list(verdicts)
+    if len(verdicts) == 1:
+        return phrase(verdicts[0], higher, lower, cannot_tell, scale=scale, unit=unit, digits=digits)
+    which = consensus(verdicts)
+    if which in EQUIVALENCE:
+        raise ValueError("phrase_all words directions; phrase each equivalence verdict with phrase()")
+    u = f" {unit}" if unit else ""
+    d = [v.difference * scale for v in verdicts]
+    n = len(verdicts)
+    every = f"in both {items}" if n == 2 else f"in all {n} {items}"
+    if which in ("higher", "lower"):
+        sizes = [abs(x) for x in d]
+        k = _digits_for(sizes, digits)
+        size = (
+            f"{min(sizes):.{k}f}"
+            if round(min(sizes), k) == round(max(sizes), k)
+            else f"{min(sizes):.{k}f}–{max(sizes):.{k}f}"
+        )
+        return f"{higher if which == 'higher' else lower} {every}, by {size}{u}"
+    k = _digits_for([x for x in d if x != 0], digits)
+
+    def signed(x: float) -> str:
+        x = 0.0 if round(x, k) == 0 else x
+        return f"{x:+.{k}f}"
+
+    if signed(min(d)) == signed(max(d)):
+        span = f"difference {signed(min(d))}{u} in each"
+    else:
+        span = f"differences {signed(min(d))} to {signed(max(d))}{u}"
+    if which == "cannot tell":
+        return f"{cannot_tell} {every} ({span})"
+    counts = {key: sum(v.direction == key for v in verdicts) for key in DIRECTIONS}
+    tally = ", ".join(f"{c} {key}" for key, c in counts.items() if c)
+    return f"{mixed} ({tally}; {span})"
 
 
 # ----------------------------------------------------------------------------- drops across many models

@@ -37,7 +37,8 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
     """Run the experiment of ``profile`` (``overrides`` replace fields of its row of
     :mod:`reliable_ml.settings.spatial_cifar`; a value out of its range is refused before anything runs).
 
-    Returns ``{"figures", "data_source", "settings", "seconds", "models", "summary", "x_eval", "y_eval"}``
+    Returns ``{"figures", "data_source", "settings", "seconds", "models", "scores", "summary", "x_eval",
+    "y_eval"}`` (``scores``: per arm, one :class:`reliable_ml.robust.spatial.Scores` per seed)
     (and ``"path"`` with ``save``); ``figures["spatial_cifar"]`` holds the accuracies as fractions
     (0..1), ``summary`` the same in % (:func:`reliable_ml.robust.spatial.summarize`).
     """
@@ -104,6 +105,7 @@ def run(profile: str = "gpu", *, progress: bool = True, save: bool = True, seed:
         "data_source": source,
         "seconds": time.perf_counter() - t0,
         "models": trained,
+        "scores": scores,  # per-image correctness (spatial.Scores per arm and seed), for paired tests
         "summary": summary,
         "x_eval": x_ev,
         "y_eval": y_ev,

@@ -145,6 +145,16 @@ def success(lab: Lab, model: nn.Module, source: int | None = None) -> tuple[int,
     return po.attack_success(model, lab.x_test, lab.y_test, target=lab.target, trigger=lab.trigger, source=source)
 
 
+def hits(lab: Lab, model: nn.Module, source: int | None = None) -> np.ndarray:
+    """Per triggered test image (:func:`poisoning.attack_hits`), as a float 0/1 array: the same
+    images for every model, for paired tests."""
+    return (
+        po.attack_hits(model, lab.x_test, lab.y_test, target=lab.target, trigger=lab.trigger, source=source)
+        .numpy()
+        .astype(float)
+    )
+
+
 # --------------------------------------------------------------------------- BadNets sweep
 def badnets_sweep(lab: Lab, fractions, seeds: int, keep=(), progress: bool = True):
     """One model per (poison share, seed). Returns ``(runs, kept)``: a frame with one row per
@@ -183,7 +193,10 @@ def sweep_summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per poison share: poisoned images, attack success and clean accuracy (%) as mean, standard
     deviation (ddof 1; 0 with one seed) and range over seeds, and the clean-accuracy drop (points)."""
     g = runs.groupby("fraction")
-    sd = lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0
+
+    def sd(s):
+        return float(s.std(ddof=1)) if len(s) > 1 else 0.0
+
     return pd.DataFrame(
         {
             "poisoned images": g["poisoned"].first(),
@@ -251,8 +264,12 @@ def clean_label_arms(lab: Lab, share: float, eps: float, steps: int, seeds: int 
     """Plain vs hardened clean-label poisons (Turner et al. 2019) on ``share`` of the target
     class; the hardening model is trained on the disjoint "other" images. Returns
     ``(runs, examples)``: one row per (arm, seed) with attack success and clean accuracy, and
-    for the lab's seed the two poisoned sets and the hardening model's accuracy on the
-    hardened images (``hard_acc``)."""
+    for the lab's seed the two poisoned sets, each arm's per-image hits on the triggered test
+    images (``hits``) and the hardening model's accuracy on the hardened images (``hard_acc``).
+
+    The hardening model is a *standard* model; Turner et al. perturb with an adversarially
+    trained one, whose perturbations change what the image looks like rather than plant
+    non-robust features of other classes, so this arm is a weaker stand-in for theirs."""
     po.check_fraction(share, "clean_label_share")
     n_target = int((lab.y_train == lab.target).sum())
     fraction = share * n_target / len(lab.y_train)
@@ -276,15 +293,16 @@ def clean_label_arms(lab: Lab, share: float, eps: float, steps: int, seeds: int 
                 steps=steps,
             ),
         }
+        per_image = {}
         for arm, p in arms.items():
             model = train_model(lab, p.x, p.y, seed=seed)
-            hits, n = success(lab, model)
+            per_image[arm] = hits(lab, model)
             rows.append(
                 {
                     "arm": arm,
                     "seed": seed,
                     "poisoned": len(p.idx),
-                    "success": hits / n,
+                    "success": float(per_image[arm].mean()),
                     "clean": clean_accuracy(lab, model),
                 }
             )
@@ -293,17 +311,50 @@ def clean_label_arms(lab: Lab, share: float, eps: float, steps: int, seeds: int 
             x_hard = hard.x[hard.idx].to(lab.device).float() / 255
             examples = {
                 **arms,
+                "hits": per_image,
                 "fraction": fraction,
                 "hard_acc": attacks.accuracy(other, x_hard, lab.y_train[hard.idx].to(lab.device)),
             }
     return pd.DataFrame(rows), examples
 
 
+def clean_label_verdict(cl_runs: pd.DataFrame, examples: dict):
+    """Does hardening help? With two or more seeds: :func:`reliable_ml.stats.compare` of the
+    seeds' attack success, hardened against plain, paired by seed (paired t). With one seed:
+    McNemar's exact test on the two models' per-image hits (``examples["hits"]``), which speaks
+    for those two trained models only, not for the training procedure. Returns ``(verdict, words)``."""
+    wide = cl_runs.pivot(index="seed", columns="arm", values="success")
+    if len(wide) >= 2:
+        v = stats.compare(wide["hardened"].to_numpy(), wide["plain"].to_numpy(), paired=True, outcome="continuous")
+        words = stats.phrase(
+            v,
+            f"over {len(wide)} seeds, hardening helps: the hardened poisons reach the target more often",
+            f"over {len(wide)} seeds, hardening hurts: the hardened poisons reach the target less often",
+            f"over {len(wide)} seeds, the data cannot tell whether hardening helps",
+        )
+        return v, words
+    h = examples["hits"]
+    v = stats.compare(h["hardened"], h["plain"], paired=True)
+    words = stats.phrase(
+        v,
+        "in this one seed the model trained on hardened poisons reaches the target on more triggered images",
+        "in this one seed the model trained on hardened poisons reaches the target on fewer triggered images",
+        "in this one seed the data cannot tell the two models apart",
+    )
+    return v, words + "; one seed cannot separate the effect of hardening from seed-to-seed variation"
+
+
 # --------------------------------------------------------------------------- spectral signatures
-def spectral_arms(lab: Lab, all_sources: tuple, fraction: float, factor: float, source: int) -> dict:
+def spectral_arms(
+    lab: Lab, all_sources: tuple, fraction: float, factor: float, source: int, clean_model: nn.Module | None = None
+) -> dict:
     """Tran et al.'s filter on two poisoned sets at share ``fraction``: the sweep's model and set
     with poisons from every other class (``all_sources`` = ``(model, Poisoned)``), and a new
-    model poisoned from class ``source`` only, which is retrained on what the filter keeps."""
+    model poisoned from class ``source`` only, which is retrained on what the filter keeps.
+
+    Per triggered test image of class ``source``: ``hits_before`` / ``hits_after`` (the poisoned
+    and the retrained model) and, with ``clean_model`` (an unpoisoned model of the same seed),
+    ``hits_clean``, the base rate a model without a backdoor shows on the same images."""
     spec_all = po.spectral_defence(*all_sources, lab.target, factor)
     p = po.badnets(
         lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=lab.seed, source=source
@@ -311,17 +362,74 @@ def spectral_arms(lab: Lab, all_sources: tuple, fraction: float, factor: float, 
     model = train_model(lab, p.x, p.y)
     spec = po.spectral_defence(model, p, lab.target, factor)
     cleaned = train_model(lab, p.x[spec.keep], p.y[spec.keep])
-    hits_before, n = success(lab, model, source=source)
-    hits_after, _ = success(lab, cleaned, source=source)
-    return {
+    before, after = hits(lab, model, source=source), hits(lab, cleaned, source=source)
+    out = {
         "all": spec_all,
         "single": spec,
         "single_model": model,
         "single_set": p,
-        "before": hits_before / n,
-        "after": hits_after / n,
+        "before": float(before.mean()),
+        "after": float(after.mean()),
+        "hits_before": before,
+        "hits_after": after,
         "clean_after": clean_accuracy(lab, cleaned),
     }
+    if clean_model is not None:
+        out["hits_clean"] = hits(lab, clean_model, source=source)
+        out["base"] = float(out["hits_clean"].mean())
+    return out
+
+
+def detection_verdict(res: po.SpectralResult):
+    """Are the poisons removed more often than the clean images labelled ``target``? Fisher's
+    exact test (:func:`reliable_ml.stats.compare_counts`) of removed poisons / poisons against
+    removed clean images / clean images; chance is the same share for both."""
+    removed_poison = int(torch.isin(res.removed, res.labelled[res.is_poison]).sum())
+    n_poison = int(res.is_poison.sum())
+    n_clean = len(res.labelled) - n_poison
+    return stats.compare_counts(removed_poison, n_poison, len(res.removed) - removed_poison, n_clean)
+
+
+def spectral_words(spec: dict) -> tuple[dict, dict]:
+    """Chapter 7's sentences on the spectral filter, from :func:`spectral_arms` (with its
+    ``clean_model``). ``ss_verdict``: McNemar's exact test of the retrained model's per-image hits
+    against the poisoned model's (did the filter cut attack success?) and against an unpoisoned
+    model's on the same images (is what is left more than a model without a backdoor shows?);
+    ``ss_detect_single`` / ``ss_detect_all``: :func:`detection_verdict`. Returns ``(words, verdicts)``."""
+    cut = stats.compare(spec["hits_after"], spec["hits_before"], paired=True)
+    base = stats.compare(spec["hits_after"], spec["hits_clean"], paired=True)
+    base_pct = 100 * spec["base"]
+    if cut.direction != "lower":
+        verdict = "did not measurably weaken the backdoor: " + stats.phrase(
+            cut, "attack success rose", "attack success fell", "the data cannot tell before from after"
+        )
+    elif base.direction == "higher":
+        verdict = (
+            "weakened the backdoor but did not remove it: attack success is still above the "
+            f"{base_pct:.1f}% that an unpoisoned model shows on the same images, "
+            + stats.phrase(base, "higher", "lower", "cannot tell", unit="points")
+        )
+    elif base.direction == "lower":
+        verdict = (
+            f"brought attack success below the {base_pct:.1f}% that an unpoisoned model shows on the same images: "
+            + stats.phrase(base, "higher", "lower", "cannot tell", unit="points")
+        )
+    else:
+        verdict = (
+            f"brought attack success down to the level of an unpoisoned model on the same images, {base_pct:.1f}%: "
+            + stats.phrase(base, cannot_tell="the data cannot tell the two apart", unit="points")
+        )
+    detect = {key: detection_verdict(spec[key]) for key in ("single", "all")}
+    words = {"ss_verdict": verdict} | {
+        f"ss_detect_{key}": stats.phrase(
+            v,
+            "above chance: poisons are removed more often than clean images",
+            "below chance: the poisons score lower than the clean images of the class and are removed less often",
+            "no better than chance",
+        )
+        for key, v in detect.items()
+    }
+    return words, {"cut": cut, "vs_unpoisoned": base, "detect_single": detect["single"], "detect_all": detect["all"]}
 
 
 def plot_spectral(lab: Lab, spec: dict, fraction: float, source: int):
@@ -415,10 +523,16 @@ def bg_gap(cue_runs: pd.DataFrame, model: str = "cue") -> pd.Series:
 
 
 # --------------------------------------------------------------------------- saliency
-def saliency_study(lab: Lab, trio: dict, n: int, *, ig_steps: int, sg_samples: int, sg_sigma: float):
+def saliency_study(
+    lab: Lab, trio: dict, n: int, *, ig_steps: int, sg_samples: int, sg_sigma: float, random_inits: int = 0
+):
     """Share (%) of |saliency| for the target class that falls in the trigger patch, on ``n``
     triggered test images of other classes, for each model in ``trio`` and each method of
-    :data:`saliency.METHODS`. Returns ``(shares, maps, x_trig)`` (maps: the first 4 images)."""
+    :data:`saliency.METHODS`, plus ``random_inits`` copies of the same network with random
+    weights (Adebayo et al. 2018's model-randomisation check: a method's share on a network that
+    learned nothing is the floor a trained model's share must clear; no training, and the global
+    random state is left as it was). Returns ``(shares, maps, x_trig, each)``: maps of the first 4
+    images, and ``each[(model, method)]``, the per-image shares (fractions) for paired tests."""
     pick = torch.nonzero(lab.y_test != lab.target).flatten()[:n]
     x_trig = po.stamp(lab.x_test_f[pick], lab.trigger)
     gen = torch.Generator(device=lab.device).manual_seed(lab.seed)
@@ -426,13 +540,58 @@ def saliency_study(lab: Lab, trio: dict, n: int, *, ig_steps: int, sg_samples: i
         "SmoothGrad": {"sigma": sg_sigma, "n_samples": sg_samples, "generator": gen},
         "integrated gradients": {"steps": ig_steps},
     }
-    shares, maps = {}, {}
-    for name, model in trio.items():
+    models_ = dict(trio)
+    for i in range(int(random_inits)):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(10_000 + i)
+            net = models.small_cnn(in_channels=x_trig.shape[1], image_size=lab.image_size)
+        models_[random_name(i)] = net.to(lab.device)
+    shares, maps, each = {}, {}, {}
+    for name, model in models_.items():
         for method, fn in sal.METHODS.items():
             attr = fn(model, x_trig, lab.target, **kwargs.get(method, {}))
             maps[name, method] = attr[:4].cpu()
-            shares.setdefault(method, {})[name] = 100 * float(sal.region_share(attr, lab.trigger_mask).mean())
-    return pd.DataFrame(shares).loc[list(trio)], maps, x_trig
+            each[name, method] = sal.region_share(attr, lab.trigger_mask).cpu().numpy()
+            shares.setdefault(method, {})[name] = 100 * float(each[name, method].mean())
+    return pd.DataFrame(shares).loc[list(models_)], maps, x_trig, each
+
+
+def random_name(i: int) -> str:
+    """The row name of the ``i``-th random-weights network of :func:`saliency_study`."""
+    return f"random weights (init {i})"
+
+
+def saliency_words(each: dict, names: dict[str, str], random_inits: int) -> tuple[dict, dict]:
+    """Each trained model's per-image trigger share against the random-weights floor, per method.
+
+    ``names``: role -> model name in ``each`` (``"backdoored"``, ``"clean"``, ``"robust"``). The
+    floor of an image is its mean share over the ``random_inits`` random networks; the test is
+    :func:`reliable_ml.stats.compare`, paired over the images (paired t on the per-image shares).
+    Returns ``(words, verdicts)``: ``sal_<role>_vs_random`` sentences and the verdicts by
+    ``(role, method)``.
+    """
+    if random_inits < 1:
+        raise ValueError(f"the random-weights floor needs random_inits >= 1; got {random_inits}")
+    floor = {
+        method: np.mean([each[random_name(i), method] for i in range(random_inits)], axis=0) for method in sal.METHODS
+    }
+    verdicts = {
+        (role, method): stats.compare(each[name, method], floor[method], paired=True, outcome="continuous")
+        for role, name in names.items()
+        for method in sal.METHODS
+    }
+    words = {
+        f"sal_{role}_vs_random": stats.phrase_all(
+            [verdicts[role, m] for m in sal.METHODS],
+            "above its random-weights floor",
+            "below its random-weights floor",
+            "not distinguishable from its random-weights floor",
+            "above the floor for some methods and not for others",
+            items="methods",
+        )
+        for role in names
+    }
+    return words, verdicts
 
 
 def plot_saliency(lab: Lab, trio: dict, maps: dict, x_trig: torch.Tensor, k_show: int = 2):
@@ -550,7 +709,10 @@ def sweep_numbers(summary: pd.DataFrame) -> dict:
     """The numbers the chapter quotes about the sweep (``summary`` indexed by poison share)."""
     first = first_reliable(summary)
     lowest = float(summary.index[summary.index > 0][0])
-    at = lambda col: float(summary.loc[first, col]) if first is not None else float("nan")
+
+    def at(col):
+        return float(summary.loc[first, col]) if first is not None else float("nan")
+
     return {
         "bd_seeds": int(summary["seeds"].max()),
         "bd_first": 100 * (first if first is not None else float("nan")),
@@ -570,11 +732,85 @@ def sweep_numbers(summary: pd.DataFrame) -> dict:
     }
 
 
+def sweep_verdicts(runs: pd.DataFrame, margin_points: float = 1.0) -> tuple[dict, dict]:
+    """The sweep's two verdicts and their words.
+
+    ``bd_first_vs90``: the worst seed at the first reliable share (:func:`first_reliable`)
+    against 90% attack success, by its exact 95% (Clopper-Pearson) interval on the triggered
+    test images (:func:`reliable_ml.stats.against_reference`): the target is met on point
+    estimates, and this says how firmly. ``bd_drop_tost``: at every positive share, the clean
+    accuracy of the poisoned models against the unpoisoned model of the same seed, two one-sided
+    tests over the seeds (paired t, margin ``margin_points``); the words quote the share whose
+    interval is widest. Returns ``(words, verdicts)``; with one seed there is no test over seeds.
+    """
+    summary = sweep_summary(runs)
+    first = first_reliable(summary)
+    words, verdicts = {}, {}
+    if first is None:
+        words["bd_first_vs90"] = "untested, as no poison share met the rule"
+    else:
+        worst = runs[runs["fraction"] == first].sort_values("success").iloc[0]
+        k, n = int(worst["hits"]), int(worst["n"])
+        lo, hi = stats.clopper_pearson(k, n)
+        v = stats.against_reference(k / n, (float(lo), float(hi)), 0.9)
+        verdicts["first_worst_seed_vs_90"] = v
+        words["bd_first_vs90"] = stats.phrase(
+            v, "above 90%", "below 90%", f"not distinguishable from 90% on these {n:,} triggered images"
+        )
+    base = runs[runs["fraction"] == 0].set_index("seed")["clean"]
+    seeds = sorted(base.index)
+    if len(seeds) < 2:
+        words["bd_drop_tost"] = "with one seed there is no test over seeds of whether clean accuracy changes"
+        return words, verdicts
+    tost = {}
+    for f in sorted(runs.loc[runs["fraction"] > 0, "fraction"].unique()):
+        here = runs[runs["fraction"] == f].set_index("seed")["clean"].loc[seeds]
+        tost[float(f)] = stats.compare(
+            here.to_numpy(), base.loc[seeds].to_numpy(), paired=True, outcome="continuous", margin=margin_points / 100
+        )
+    widest = max(tost, key=lambda f: tost[f].margin_supported)
+    verdicts["clean_drop_tost"] = tost
+    every = all(v.direction == "equivalent" for v in tost.values())
+    quoted = stats.phrase(
+        tost[widest],
+        equivalent="the poisoned models' clean accuracy matches the unpoisoned models'",
+        not_equivalent="the poisoned models' clean accuracy is not shown to match the unpoisoned models'",
+    )
+    lead = (
+        f"two one-sided tests over the {len(seeds)} seeds put every share's clean accuracy within "
+        f"±{margin_points:g} point of the unpoisoned models', so clean accuracy cannot reveal the backdoor in this run"
+        if every
+        else f"but two one-sided tests over the {len(seeds)} seeds cannot show that at every share"
+    )
+    words["bd_drop_tost"] = f"{lead}; where the interval is widest, at {100 * widest:g}%, {quoted}"
+    return words, verdicts
+
+
+def as_records(verdicts):
+    """Verdicts (nested in dicts and lists) as plain JSON for the results file: each
+    :class:`reliable_ml.stats.Verdict` by its ``as_dict``, float keys as ``f"{key:g}"``, tuple
+    keys joined by "/"."""
+    if isinstance(verdicts, dict):
+
+        def key(k):
+            return "/".join(map(str, k)) if isinstance(k, tuple) else f"{k:g}" if isinstance(k, float) else str(k)
+
+        return {key(k): as_records(v) for k, v in verdicts.items()}
+    if isinstance(verdicts, (list, tuple)):
+        return [as_records(v) for v in verdicts]
+    return verdicts.as_dict()
+
+
 def sweep_figures(runs: pd.DataFrame) -> dict:
     """Results-file entries of the BadNets sweep, keyed by poison share (``f"{share:g}"``):
     means over seeds under the historical keys, plus standard deviations, ranges and per-seed values."""
-    key = lambda f: f"{float(f):g}"
-    sd = lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0
+
+    def key(f):
+        return f"{float(f):g}"
+
+    def sd(s):
+        return float(s.std(ddof=1)) if len(s) > 1 else 0.0
+
     by_f = list(runs.groupby("fraction"))
     first = first_reliable(sweep_summary(runs))
     return {
@@ -624,14 +860,24 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
         return None, None, "The CIFAR-10 part did not run in this profile (or its data is missing)."
     plot_cifar_subset(sub)
     plt.show()
-    pct = lambda d: ", ".join(f"{100 * v:.1f}% at {100 * float(k):g}%" for k, v in d.items() if float(k) > 0)
+
+    def pct(d):
+        return ", ".join(f"{100 * v:.1f}% at {100 * float(k):g}%" for k, v in d.items() if float(k) > 0)
+
     return (
         sub,
         None,
         (
             f"On the CIFAR-10 subset ({sub['data_source']}, one seed), BadNets reaches "
             f"{pct(sub['attack_success_by_poison_fraction'])} poisoned; clean accuracy without poison "
-            f"is {100 * sub['clean_acc_by_poison_fraction']['0']:.1f}%. Trained with random crops and "
-            f"flips, the same poisons give {pct(sub['with_crop_flip']['attack_success_by_poison_fraction'])}."
+            f"is {100 * sub['clean_acc_by_poison_fraction']['0']:.1f}%, and an unpoisoned model sends "
+            f"{100 * sub['attack_success_by_poison_fraction']['0']:.1f}% of the triggered images to the target. "
+            f"Trained with random crops and flips, the same poisons give "
+            f"{pct(sub['with_crop_flip']['attack_success_by_poison_fraction'])}"
+            + (
+                f" (unpoisoned: {100 * sub['with_crop_flip']['attack_success_by_poison_fraction']['0']:.1f}%)."
+                if "0" in sub["with_crop_flip"]["attack_success_by_poison_fraction"]
+                else "."
+            )
         ),
     )

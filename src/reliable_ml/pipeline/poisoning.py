@@ -327,6 +327,30 @@ def clean_label(
 
 
 @torch.no_grad()
+def attack_hits(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    target: int,
+    trigger: Trigger,
+    source: int | None = None,
+    batch_size: int = 1000,
+) -> torch.Tensor:
+    """Per test image whose true class is not ``target`` (is ``source``, if given), in test-set
+    order: does the model assign it to ``target`` once the trigger is stamped? Bool (n,), CPU.
+    The same images for every model, so two models' hits can be compared image by image."""
+    keep = torch.nonzero((y != target) if source is None else (y == source)).flatten()
+    hits = []
+    dev = next(model.parameters()).device
+    with attacks._EvalMode(model), torch.no_grad():
+        for i in range(0, len(keep), batch_size):
+            xb = stamp(x[keep[i : i + batch_size].to(x.device)], trigger).to(dev)
+            xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
+            hits.append((model(xb).argmax(1) == target).cpu())
+    return torch.cat(hits) if hits else torch.zeros(0, dtype=torch.bool)
+
+
 def attack_success(
     model: nn.Module,
     x: torch.Tensor,
@@ -338,17 +362,10 @@ def attack_success(
     batch_size: int = 1000,
 ) -> tuple[int, int]:
     """``(hits, n)``: of the ``n`` test images whose true class is not ``target`` (is ``source``,
-    if given), how many the model assigns to ``target`` once the trigger is stamped.
-    ``x``: uint8 or float test images."""
-    keep = torch.nonzero((y != target) if source is None else (y == source)).flatten()
-    hits = 0
-    dev = next(model.parameters()).device
-    with attacks._EvalMode(model):
-        for i in range(0, len(keep), batch_size):
-            xb = stamp(x[keep[i : i + batch_size].to(x.device)], trigger).to(dev)
-            xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
-            hits += int((model(xb).argmax(1) == target).sum())
-    return hits, len(keep)
+    if given), how many the model assigns to ``target`` once the trigger is stamped
+    (:func:`attack_hits`, summed). ``x``: uint8 or float test images."""
+    hit = attack_hits(model, x, y, target=target, trigger=trigger, source=source, batch_size=batch_size)
+    return int(hit.sum()), len(hit)
 
 
 def attack_success_rate(

@@ -182,3 +182,13 @@ def paired_difference(
         raise ValueError(f"need two equally long, non-empty sets of per-image values; got {a.shape} and {b.shape}")
     out = mean_interval(a - b, n_boot=n_boot, seed=seed)
     return {"diff": out["mean"], "lo": out["lo"], "hi": out["hi"], "n_images": out["n_images"]}
+
+
+def survival_verdict(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray):
+    """Does attack ``a``'s perturbation survive fresh transformations more often than ``b``'s?
+    :func:`reliable_ml.stats.compare` of the per-image survival shares of the *same* images:
+    the paired t test on the per-image differences (images are the units, not draws)."""
+    from reliable_ml import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return stats.compare(a, b, paired=True, outcome="continuous")

@@ -171,16 +171,23 @@ def knn_judge(x_train_uint8: torch.Tensor, y_train: torch.Tensor, k: int = 5):
     return KNeighborsClassifier(n_neighbors=k).fit(x, np.asarray(y_train))
 
 
+def judge_predictions(judge, x: torch.Tensor) -> np.ndarray:
+    """The class ``judge`` (a fitted scikit-learn classifier or a torch model) assigns to each
+    image of ``x`` (float in [0, 1]), as an int array."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=int)
+    if isinstance(judge, nn.Module):
+        with torch.no_grad(), attacks._EvalMode(judge):
+            return judge(x).argmax(1).cpu().numpy()
+    return np.asarray(judge.predict(x.detach().reshape(len(x), -1).cpu().numpy()))
+
+
 def judge_agreement(judge, x: torch.Tensor, t: torch.Tensor) -> float:
     """Share of images ``x`` (float in [0, 1]) that ``judge`` (a fitted scikit-learn classifier
     or a torch model) assigns to the attack's target ``t``."""
     if len(x) != len(t):
         raise ValueError(f"x and t must have the same length; got {len(x)} and {len(t)}")
-    if isinstance(judge, nn.Module):
-        with torch.no_grad(), attacks._EvalMode(judge):
-            pred = judge(x).argmax(1).cpu().numpy()
-    else:
-        pred = judge.predict(x.detach().reshape(len(x), -1).cpu().numpy())
+    pred = judge_predictions(judge, x)
     return float(np.mean(pred == t.cpu().numpy())) if len(t) else float("nan")
 
 
@@ -363,24 +370,188 @@ def large_eps_figures(
     the vanilla gradient of the true class's logit on the clean image that falls on the
     strokes, :func:`stroke_mass`) and ``stroke_area`` (the strokes' share of the image, what an
     evenly spread map would score). ``x_adv`` holds the attacked images.
+
+    Two baselines of the stroke measure: ``input_stroke_mass``, the score of the image itself
+    used as a map (:math:`|x|`; no model at all, so a high stroke mass alone cannot show that a
+    gradient "looks like the digit"), and ``zero_off_stroke``, the share (%) of off-stroke
+    pixels where the gradient is exactly 0. Per image, for paired tests: ``hit_each``,
+    ``judge_target_each``, ``judge_true_each`` (bool numpy arrays) and ``stroke_mass_each``.
     """
     from reliable_ml.robust import saliency
 
     t = targets(y, "det", num_classes)
     x_adv = targeted_pgd(model, x, t, eps, norm=norm, steps=steps)
     with torch.no_grad(), attacks._EvalMode(model):
-        hit = float((model(x_adv).argmax(1) == t).float().mean())
+        hit = (model(x_adv).argmax(1) == t).cpu().numpy()
     mask = stroke_mask(x)
     grad = saliency.vanilla_gradient(model, x, y)
+    said = judge_predictions(judge, x_adv)
+    per_image_mass = stroke_mass(grad, mask)
+    off = ~mask
+    zero = (grad.abs().sum(1, keepdim=True) == 0) & off
     return {
-        "hit": 100 * hit,
-        "judge_target": 100 * judge_agreement(judge, x_adv, t),
-        "judge_true": 100 * judge_agreement(judge, x_adv, y),
-        "stroke_mass": 100 * float(stroke_mass(grad, mask).mean()),
+        "hit": 100 * float(hit.mean()),
+        "judge_target": 100 * float(np.mean(said == t.cpu().numpy())),
+        "judge_true": 100 * float(np.mean(said == y.cpu().numpy())),
+        "stroke_mass": 100 * float(per_image_mass.mean()),
         "stroke_area": 100 * float(mask.float().mean()),
+        "input_stroke_mass": 100 * float(stroke_mass(x, mask).mean()),
+        "zero_off_stroke": 100 * float(zero.sum()) / max(int(off.sum()), 1),
+        "hit_each": hit.astype(bool),
+        "judge_target_each": said == t.cpu().numpy(),
+        "judge_true_each": said == y.cpu().numpy(),
+        "stroke_mass_each": per_image_mass.detach().cpu().numpy(),
         "x_adv": x_adv,
         "grad": grad,
     }
+
+
+# --------------------------------------------------------------------------- verdicts and their words
+def above_chance(accuracies_pct, n: int, chance_pct: float) -> list:
+    """One :func:`reliable_ml.stats.against_reference` verdict per seed: is the accuracy (%, on
+    ``n`` test images) above ``chance_pct``? The interval is the exact (Clopper-Pearson) 95%
+    interval of the seed's count of correct images; differences are in fractions."""
+    from reliable_ml import stats
+
+    out = []
+    for acc in accuracies_pct:
+        k = int(round(float(acc) * n / 100))
+        lo, hi = stats.clopper_pearson(k, n)
+        out.append(stats.against_reference(k / n, (float(lo), float(hi)), chance_pct / 100))
+    return out
+
+
+def above_chance_words(det: list, rand: list) -> dict:
+    """Chapter 10's words on the relabelled sets, from :func:`above_chance` verdicts of the
+    :math:`D_{det}` and :math:`D_{rand}` seeds: ``mn_above`` (every seed above chance or not) and
+    ``mn_det_verdict`` (what the sets teach: both, the random-target set only, or neither clearly)."""
+    from reliable_ml import stats
+
+    every = stats.consensus(det + rand) == "higher"
+    above = (
+        "every seed of both arms is above chance (each seed's exact 95% interval lies above it)"
+        if every
+        else "not every seed is shown above chance: "
+        + stats.phrase_all(det + rand, "above chance", "below chance", "not distinguishable from chance", items="seeds")
+    )
+    if every:
+        which = "even in the deterministic set, where the visible digit points to the wrong class"
+    elif stats.consensus(rand) == "higher":
+        which = (
+            "in the random-target set; in the deterministic set, where the visible digit points to the wrong "
+            "class, not every seed is shown above chance"
+        )
+    else:
+        which = "but not in every seed even of the random-target set, so this run does not show it clearly"
+    return {"mn_above": above, "mn_det_verdict": which}
+
+
+def attack_reached(hit_each) -> object:
+    """Did a targeted attack reach its target on most images? :func:`reliable_ml.stats.against_reference`
+    of the hit share against 1/2, with the exact (Clopper-Pearson) 95% interval of the count."""
+    from reliable_ml import stats
+
+    hit = np.asarray(hit_each, dtype=bool)
+    k, n = int(hit.sum()), len(hit)
+    lo, hi = stats.clopper_pearson(k, n)
+    return stats.against_reference(k / n, (float(lo), float(hi)), 0.5)
+
+
+def robust_vs_standard(seen: dict) -> dict:
+    """The verdicts of chapter 10's "what robust models see", from :func:`large_eps_figures`
+    outputs ``seen[(seed, "standard" | "robust")]`` (all on the same images).
+
+    ``robust_hit`` / ``standard_hit``: :func:`attack_reached` of the robust model / of each
+    standard seed; ``judge_target`` / ``judge_true``: per seed, :func:`reliable_ml.stats.compare`
+    (paired: McNemar's exact test on the same images) of the robust model's images against that
+    seed's standard model's, for "the judge says the target" / "the judge says the true class".
+    """
+    from reliable_ml import stats
+
+    seeds = sorted({s for s, _ in seen})
+    rob = seen[(seeds[0], "robust")]
+
+    def mcnemar(col):
+        return [
+            stats.compare(
+                rob[col].astype(float), seen[(s, "standard")][col].astype(float), paired=True, outcome="binary"
+            )
+            for s in seeds
+        ]
+
+    return {
+        "robust_hit": attack_reached(rob["hit_each"]),
+        "standard_hit": [attack_reached(seen[(s, "standard")]["hit_each"]) for s in seeds],
+        "judge_target": mcnemar("judge_target_each"),
+        "judge_true": mcnemar("judge_true_each"),
+    }
+
+
+def robust_words(verdicts: dict, seen: dict) -> dict:
+    """Chapter 10's sentences on "what robust models see", from :func:`robust_vs_standard`.
+
+    ``rb_attack``: how often the attack reached its target, and, when it did *not* on most of the
+    robust model's images, that it failed there; ``rb_judge``: the paired judge comparison;
+    ``rb_verdict``: what that comparison can be read as (nothing about robust features when the
+    attack failed on the robust model).
+    """
+    from reliable_ml import stats
+
+    seeds = sorted({s for s, _ in seen})
+    rob = seen[(seeds[0], "robust")]
+    k, n = int(rob["hit_each"].sum()), len(rob["hit_each"])
+    lo, hi = (100 * (0.5 + d) for d in verdicts["robust_hit"].interval)  # the verdict holds share - 1/2
+    std_hit = float(np.mean([seen[(s, "standard")]["hit"] for s in seeds]))
+    attack_ok = verdicts["robust_hit"].direction == "higher" and stats.consensus(verdicts["standard_hit"]) == "higher"
+    reached = (
+        f"The attack reaches its target on {std_hit:.1f}% of the images for the standard models (mean over "
+        f"seeds) and on {k} of the {n} images ({100 * k / n:.1f}%, exact 95% interval {lo:.1f}–{hi:.1f}%) for "
+        "the robust model"
+    )
+    if attack_ok:
+        attack = reached + ": it reaches the target on most images for both kinds of model."
+    elif verdicts["robust_hit"].direction == "higher":
+        attack = (
+            reached
+            + ": it reaches the target on most of the robust model's images, not on most of every standard model's."
+        )
+    else:
+        attack = (
+            reached + ". On the robust model the attack failed: it did not reach the target on most images, so "
+            "this run says nothing about what a robust model's adversarial images look like."
+        )
+    judge = stats.phrase_all(
+        verdicts["judge_target"],
+        "the judge sees the target more often in the robust model's images than in the standard model's",
+        "the judge sees the target less often in the robust model's images than in the standard model's",
+        "the data cannot tell the two apart",
+        "the standard seeds disagree",
+        items="standard seeds",
+    )
+    which = stats.consensus(verdicts["judge_target"])
+    if not attack_ok and verdicts["robust_hit"].direction != "higher":
+        verdict = (
+            "Because the attack failed on the robust model, its attacked images stay close to the original digits, "
+            f"and the judge still sees the original digit in {rob['judge_true']:.1f}% of them: the comparison "
+            "measures the attack's failure, not the robust model's features. A fair test needs an attack that "
+            "succeeds on the robust model (more steps, restarts, a start from an image blended toward a real digit "
+            "of the target class) or a model trained to be robust in L2, the kind of model behind the published "
+            "images of Santurkar et al.; neither is run here."
+        )
+    elif which == "higher":
+        verdict = (
+            "The judge saw the target class more often in the robust model's images in every seed: to change a "
+            "robust model's mind the attack had to change what the digit looks like, while for a standard model a "
+            "pattern that a pixel-space judge barely notices was enough."
+        )
+    elif which == "lower":
+        verdict = (
+            "Although the attack reached its target, the judge sees the target less often in the robust model's "
+            "images: this run does not support the claim that a robust model's adversarial images look like the target."
+        )
+    else:
+        verdict = "The seeds do not show the effect on that measure: this run cannot tell the two kinds of model apart."
+    return {"rb_attack": attack, "rb_judge": judge, "rb_verdict": verdict}
 
 
 # --------------------------------------------------------------------------- figures
@@ -397,7 +568,7 @@ def plot_relabelled(r: Relabelled, title: str, source: str, n: int = 10):
 
 def _dots(ax, columns: dict, colors=None) -> None:
     """One dot per seed and a square with mean +- sd per column of ``columns`` (name -> values)."""
-    for j, (name, vals) in enumerate(columns.items()):
+    for j, vals in enumerate(columns.values()):
         vals = np.asarray(vals, dtype=float)
         ax.scatter(
             np.full(len(vals), j),

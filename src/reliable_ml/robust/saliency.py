@@ -132,3 +132,32 @@ def heatmap(attribution: torch.Tensor, quantile: float = 0.99) -> torch.Tensor:
     mag = magnitude(attribution)
     top = torch.quantile(mag.flatten(1), quantile, dim=1).clamp_min(1e-30).view(-1, 1, 1)
     return (mag / top).clamp(0, 1)
+
+
+def masking_sentence(card: dict) -> str:
+    """One sentence on a robust model's own gradient-masking checks (the ``masking`` entry of
+    :func:`reliable_ml.robust.shared_model.shared_robust_model`'s card), for every place that
+    reads the model's gradients as an explanation: a flagged check means its gradients may point
+    the wrong way (Athalye, Carlini & Wagner 2018), for a saliency map as much as for an attack."""
+    masking = card.get("masking") or {}
+    flags, checks = masking.get("flags", []), masking.get("checks", {})
+    if not checks:
+        return "The robust model's card holds no gradient-masking checks, so its gradients are unchecked."
+    if not flags:
+        return "The robust model's own checks for gradient masking raise no flag."
+    parts = []
+    for flag in flags:
+        c = checks.get(flag, {})
+        if flag == "gradient_free_beats_gradient" and {"gradient_free_acc", "best_gradient_acc"} <= set(c):
+            parts.append(
+                f"a gradient-free attack leaves {c['gradient_free_acc']:.1f}% of the images correct against "
+                f"{c['best_gradient_acc']:.1f}% for the best gradient attack, a gap beyond the check's noise of "
+                f"{c['noise']:.1f} points"
+            )
+        else:
+            parts.append(c.get("meaning", flag))
+    return (
+        "The robust model's own check for gradient masking is flagged: "
+        + "; ".join(parts)
+        + ". Its gradients may mislead, as explanations as much as for attacks."
+    )

@@ -473,3 +473,163 @@ def plot_accuracies(summary: dict, n_eval: int, source: str, names: dict[str, st
     ax.set_title(f"{n_eval:,} test images; black lines: 95% interval of each seed", fontsize=10)
     plots.source_caption(fig, source)
     return fig
+
+
+# --------------------------------------------------------------------------- verdicts and their words
+DEFENCE_WORDS = {
+    "augment": "augmentation (one random transformation per training image)",
+    "worst_of_k": "worst-of-k training",
+}
+
+
+def paired(a: torch.Tensor, b: torch.Tensor):
+    """:func:`reliable_ml.stats.compare` of two models' per-image correctness on the *same*
+    images (McNemar's exact test, Newcombe's paired interval): is ``a``'s accuracy higher?"""
+    from reliable_ml import stats
+
+    return stats.compare(np.asarray(a, dtype=float), np.asarray(b, dtype=float), paired=True, outcome="binary")
+
+
+def arm_verdicts(scores: dict[str, list[Scores]]) -> dict:
+    """Every comparison chapter 11 words, each a list of :func:`paired` verdicts on the shared images.
+
+    ``scores`` maps an arm to its :class:`Scores` (one per seed): ``standard`` and
+    ``spatial_trained`` always, ``linf_robust`` optionally (one shared model). Returns
+    ``spatial_vs_standard_grid`` (every spatially trained model against every standard one),
+    ``clean_cost`` (standard minus spatially trained model of the same seed, clean images),
+    ``same_seed_grid`` (spatially trained minus standard of the same seed, grid),
+    ``random_vs_grid`` (per arm: each model's random-attack against its grid correctness), and
+    with ``linf_robust``: ``linf_vs_standard`` (per attack, the L-inf model against each
+    standard seed) and ``spatial_vs_linf_grid``.
+    """
+    std, spa = scores["standard"], scores["spatial_trained"]
+    out = {
+        "spatial_vs_standard_grid": [paired(a.grid, b.grid) for a in spa for b in std],
+        "clean_cost": [paired(b.clean, a.clean) for a, b in zip(spa, std)],
+        "same_seed_grid": [paired(a.grid, b.grid) for a, b in zip(spa, std)],
+        "random_vs_grid": {arm: [paired(s.random, s.grid) for s in runs] for arm, runs in scores.items()},
+    }
+    if "linf_robust" in scores:
+        rob = scores["linf_robust"]
+        out["linf_vs_standard"] = {
+            attack: [paired(getattr(r, attack), getattr(s, attack)) for r in rob for s in std]
+            for attack in ("clean", "random", "grid")
+        }
+        out["spatial_vs_linf_grid"] = [paired(a.grid, r.grid) for a in spa for r in rob]
+    return out
+
+
+def verdict_records(verdicts: dict) -> dict:
+    """:func:`arm_verdicts` as plain JSON for the results file (each verdict's direction,
+    difference and interval as fractions, test and p-value)."""
+    if isinstance(verdicts, dict):
+        return {k: verdict_records(v) for k, v in verdicts.items()}
+    if isinstance(verdicts, list):
+        return [verdict_records(v) for v in verdicts]
+    return verdicts.as_dict()
+
+
+def at_floor(runs: list[Scores], attack: str = "grid") -> bool:
+    """True when every model of ``runs`` keeps 0 images correct under ``attack`` (exact counts)."""
+    return all(int(getattr(s, attack).sum()) == 0 for s in runs)
+
+
+def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int) -> dict:
+    """Chapter 11's words on "does L-inf training buy spatial robustness?", from :func:`arm_verdicts`.
+
+    ``linf_grid``: under the grid: when the L-inf model and every standard model keep 0 images,
+    the grid cannot separate them (both at the floor); otherwise the paired verdicts' words.
+    ``linf_random``: the same under the worst of ``n_grid`` random draws. ``linf_spatial``: the
+    spatially trained models against the L-inf model under the grid.
+    """
+    from reliable_ml import stats
+
+    n = len(scores["standard"][0].grid)
+    std_runs = scores["standard"] + scores["linf_robust"]
+    if at_floor(std_runs):
+        grid = (
+            f"Under the grid this run cannot tell: every model, L∞-robust or standard, keeps 0 of the {n:,} "
+            "images correct, so for this network the grid sits at the floor and cannot rank them"
+        )
+    else:
+        grid = "Under the grid, " + stats.phrase_all(
+            verdicts["linf_vs_standard"]["grid"],
+            "the L∞-robust model keeps more images correct than the standard model",
+            "the L∞-robust model keeps fewer images correct than the standard model",
+            "the data cannot tell the L∞-robust model from the standard model",
+            "the standard seeds disagree",
+            items="standard seeds",
+        )
+    random = f"Under the worst of {n_grid} random draws, " + stats.phrase_all(
+        verdicts["linf_vs_standard"]["random"],
+        "the L∞-robust model keeps more images correct than the standard model",
+        "the L∞-robust model keeps fewer images correct than the standard model",
+        "the data cannot tell the L∞-robust model from the standard model",
+        "the standard seeds disagree",
+        items="standard seeds",
+    )
+    spatial = stats.phrase_all(
+        verdicts["spatial_vs_linf_grid"],
+        "the spatially trained models keep more images correct under the grid than the L∞-robust model",
+        "the spatially trained models keep fewer images correct under the grid than the L∞-robust model",
+        "the data cannot tell the spatially trained models from the L∞-robust model under the grid",
+        "the spatially trained seeds disagree",
+        items="seeds",
+    )
+    return {"linf_grid": grid, "linf_random": random, "linf_spatial": spatial}
+
+
+def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: dict[str, str]) -> dict:
+    """Chapter 11's words on the defence, from :func:`arm_verdicts`: ``defence_verdict`` (every
+    spatially trained model against every standard model under the grid), ``cost_verdict``
+    (clean accuracy, same seed), ``random_vs_grid`` (per arm, the random attack against the
+    grid) and ``grid_floor`` (whether the standard models' grid accuracy is at 0, exact counts)."""
+    from reliable_ml import stats
+
+    n = len(scores["standard"][0].grid)
+    defence = stats.phrase_all(
+        verdicts["spatial_vs_standard_grid"],
+        "each spatially trained model keeps more images correct under the grid than each standard model",
+        "each spatially trained model keeps fewer images correct under the grid than each standard model",
+        "the data cannot tell the spatially trained models from the standard models under the grid",
+        "the pairs of models disagree",
+        items="pairs of models",
+    )
+    cost = stats.phrase_all(
+        verdicts["clean_cost"],
+        "a clean-accuracy cost",
+        "a clean-accuracy gain for the defended model",
+        "no measurable clean-accuracy cost",
+        "no consistent clean-accuracy cost; the seeds disagree",
+        items="seeds",
+    )
+    per_arm = [
+        f"{names.get(arm, arm)}: "
+        + stats.phrase_all(
+            v,
+            "random draws leave more images correct than the grid",
+            "random draws leave fewer images correct than the grid",
+            "the data cannot tell the two attacks apart",
+            "the seeds disagree",
+            items="seeds",
+        )
+        for arm, v in verdicts["random_vs_grid"].items()
+    ]
+    every = [v for vs in verdicts["random_vs_grid"].values() for v in vs]
+    if stats.consensus(every) == "higher":
+        random_vs_grid = (
+            "for every model the random attack leaves a higher accuracy than the grid, "
+            "so the grid is the stronger attack here"
+        )
+    else:
+        random_vs_grid = "; ".join(per_arm)
+    kept = [int(s.grid.sum()) for s in scores["standard"]]
+    if at_floor(scores["standard"]):
+        floor = (
+            f"Under the grid every standard model keeps 0 of the {n:,} images correct: for this network the "
+            "grid sits at the floor, so it shows that the models break but cannot rank them, nor say whether "
+            "the rotations, the shifts or their combination break them."
+        )
+    else:
+        floor = f"Under the grid the standard models keep {min(kept):,} to {max(kept):,} of the {n:,} images correct."
+    return {"defence_verdict": defence, "cost_verdict": cost, "random_vs_grid": random_vs_grid, "grid_floor": floor}

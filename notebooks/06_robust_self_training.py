@@ -278,18 +278,19 @@ glue_text("passes_text", f"the labeled-only arm passes {passes['labeled_only']:.
           f"{passes['pool_in_mixed']:.2f} times over the {n_unlabeled:,}-image pool.")
 
 # %%
-per_seed = []
+per_seed, labeler = [], None
 for s in range(seeds):
     if profile == "gpu":  # the entry point python -m reliable_ml.experiments.rst_cifar runs the same function
         rst = rst_cifar.run("gpu", save=False, seed=s, n_labeled=n_labeled, robust_steps=robust_steps,
                             standard_steps=standard_steps, n_eval=n_eval, eval_steps=eval_steps, eps=eps)["compare"]
     else:
-        rst = st.compare(lambda: image_task.make_model(task, dev, seed=s), task.train.x, task.train.y, x_test, y_test,
+        rst = st.compare(lambda s=s: image_task.make_model(task, dev, seed=s), task.train.x, task.train.y, x_test, y_test,
                          n_labeled=n_labeled, n_unlabeled=n_unlabeled, standard_cfg=cfg("standard", s),
                          robust_cfg=cfg("pgd", s), standard_steps=standard_steps, robust_steps=robust_steps,
                          eval_steps=eval_steps, threshold=threshold, unlabeled_fraction=unlabeled_fraction,
                          unlabeled_weight=unlabeled_weight, seed=s, progress=True, return_labeler=s == 0)
-    labeler = rst.pop("labeler", None) if s == 0 else labeler
+    if s == 0:
+        labeler = rst.pop("labeler", None)
     per_seed.append(rst)
 
 # %% [markdown]

@@ -292,8 +292,8 @@ def show_errors(name: str, images, classes, source: str):
     rev = released[name].reviews
     rev = rev[lq.confirmed_mask(rev)].head(n_show)
     votes = [f"{r.votes_given}/{r.votes_guessed}/{r.votes_neither}/{r.votes_both}" for r in rev.itertuples()]
-    fig = lq.plot_error_grid(images[torch.as_tensor(rev["id"].to_numpy().copy())], [classes[g] for g in rev["given"]],
-                             [classes[g] for g in rev["guessed"]], votes, source)
+    lq.plot_error_grid(images[torch.as_tensor(rev["id"].to_numpy().copy())], [classes[g] for g in rev["given"]],
+                       [classes[g] for g in rev["guessed"]], votes, source)
     plt.show()
 
 # %%

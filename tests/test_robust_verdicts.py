@@ -44,7 +44,12 @@ def test_gradient_free_gap_is_mcnemar_on_the_worst_gradient_case():
     assert v.direction == "lower" and v.difference == pytest.approx(-0.029)
     assert v.p_value == pytest.approx(2 * 0.5**29)
     text = V.gradient_free_text(gap)
-    assert "breaks 29 images that no gradient attack" in text and "below the worst case" in text and "2.9 points" in text and clean(text)
+    assert (
+        "breaks 29 images that no gradient attack" in text
+        and "below the worst case" in text
+        and "2.9 points" in text
+        and clean(text)
+    )
     # the other way round and a tie read differently, and still pass the prose check
     up = V.gradient_free_gap({"pgd": free, "square": grad})
     assert up["verdict"].direction == "higher" and "above the worst case" in V.gradient_free_text(up)

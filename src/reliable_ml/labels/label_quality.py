@@ -72,8 +72,8 @@ def original_not_in_real_pct(real: Sequence[Sequence[int]], labels: np.ndarray) 
 def real_accuracy(top1: np.ndarray, real: Sequence[Sequence[int]]) -> float:
     """ReaL accuracy (%): the prediction is any accepted label; images with none are left out.
 
-    :math:`\\text{acc}_\\text{ReaL} = \\frac{1}{|\\{i: R_i \\neq \\emptyset\\}|} \\sum_{i: R_i \\neq \\emptyset} [\\hat y_i \\in R_i]`
-    (Beyer et al. 2020).
+    :math:`\\text{acc}_\\text{ReaL} = \\frac{1}{|I|} \\sum_{i \\in I} [\\hat y_i \\in R_i]` over the images
+    :math:`I = \\{i: R_i \\neq \\emptyset\\}` that have an accepted label (Beyer et al. 2020).
     """
     _check_aligned(real, top1, "top1")
     hits = [int(p) in r for p, r in zip(top1, real) if len(r)]

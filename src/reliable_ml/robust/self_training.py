@@ -409,7 +409,7 @@ def size_sweep(
         dev = x_test.device
         x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
 
-        def pgd_acc(x, y):
+        def pgd_acc(x, y, model=model, cfg=cfg, dev=dev, seed=seed):
             return attacks.robust_accuracy(
                 model,
                 x,

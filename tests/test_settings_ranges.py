@@ -309,7 +309,7 @@ def test_nothing_outside_the_entry_points_imports_them_and_they_hold_no_settings
 
 
 def test_zoo_names_in_the_tables_are_the_zoos():
-    """Chapter 02 and 08 name the members of zoos of reliable_ml.models.zoo without importing it."""
+    """Chapters 02 and 08 name the members of the zoos that reliable_ml.models.zoo trains (settings.zoos)."""
     from reliable_ml.models.zoo import zoo_names
     from reliable_ml.settings import effective_robustness as ch08
     from reliable_ml.settings import rebuilding_a_test_set as ch02

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reliable_ml.models.nets import Normalize
+from reliable_ml.settings.zoos import ZOOS
 from reliable_ml.util.progress import tqdm
 
 ARCHS = ("logreg", "mlp", "cnn", "vgg")
@@ -64,109 +65,7 @@ def parse_member(name: str) -> MemberSpec:
     return MemberSpec(name, arch, width, int(match["epochs"]), bool(match["aug"]))
 
 
-# The named zoos. Diversity: linear, fully connected and convolutional models, several
-# widths, short and longer training, with and without augmentation.
-ZOOS: dict[str, tuple[str, ...]] = {
-    "smoke": ("logreg-e1", "mlp-16-e1", "mlp-64-e2", "cnn-4-e1", "cnn-8-e1-aug"),
-    "tiny": ("logreg-e3", "mlp-8-e1", "mlp-16-e3", "cnn-4-e3-aug", "vgg-4-e1", "vgg-4-e1-aug"),  # tests, CPU checks
-    # eight quick MNIST models for chapters that need only a handful of points (notebook 03, cpu)
-    "mnist-small": (
-        "logreg-e1",
-        "logreg-e4",
-        "mlp-32-e1",
-        "mlp-128-e2",
-        "cnn-4-e1",
-        "cnn-8-e2",
-        "cnn-16-e1",
-        "cnn-8-e3-aug",
-    ),
-    "mnist-cpu": (
-        "logreg-e1",
-        "logreg-e4",
-        "logreg-e4-aug",
-        "mlp-8-e2",
-        "mlp-32-e1",
-        "mlp-32-e3",
-        "mlp-128-e2",
-        "mlp-128-e4-aug",
-        "mlp-512-e3",
-        "mlp-512-e6-aug",
-        "cnn-2-e1",
-        "cnn-2-e3",
-        "cnn-4-e1",
-        "cnn-4-e3",
-        "cnn-4-e3-aug",
-        "cnn-8-e1",
-        "cnn-8-e2",
-        "cnn-8-e2-aug",
-        "cnn-16-e1",
-        "cnn-16-e2",
-        "cnn-16-e2-aug",
-        # trained longer: the strongest members reach >= 98% on the MNIST test set, like real MNIST models
-        "cnn-24-e6-aug",
-        "cnn-32-e8-aug",
-    ),
-    "mnist-gpu": (
-        "logreg-e2",
-        "logreg-e10",
-        "logreg-e10-aug",
-        "mlp-8-e5",
-        "mlp-32-e2",
-        "mlp-32-e10",
-        "mlp-128-e5",
-        "mlp-128-e10-aug",
-        "mlp-512-e10",
-        "mlp-1024-e20",
-        "mlp-1024-e20-aug",
-        "cnn-2-e2",
-        "cnn-4-e2",
-        "cnn-4-e10",
-        "cnn-4-e10-aug",
-        "cnn-8-e2",
-        "cnn-8-e10",
-        "cnn-8-e10-aug",
-        "cnn-16-e2",
-        "cnn-16-e10",
-        "cnn-16-e10-aug",
-        "cnn-32-e5",
-        "cnn-32-e15-aug",
-        "cnn-64-e5",
-        "cnn-64-e15",
-        "cnn-64-e20-aug",
-        "cnn-128-e20-aug",
-    ),
-    # chapters 02-03's CIFAR-10 zoo in the cpu profile (trained once on the JPEG train split, cached)
-    "cifar10-cpu": ("logreg-e2", "mlp-64-e2", "cnn-8-e3", "cnn-16-e4"),
-    # the clarity ensemble behind chapter 02's simulated workers (never evaluated)
-    "clarity": ("logreg-e5", "mlp-64-e5", "cnn-4-e2", "logreg-e10", "mlp-256-e10", "cnn-16-e10"),
-    "cifar10-gpu": (
-        "logreg-e5",
-        "logreg-e20",
-        "mlp-256-e10",
-        "mlp-1024-e20",
-        "mlp-1024-e40-aug",
-        "cnn-16-e5",
-        "cnn-16-e20",
-        "cnn-16-e20-aug",
-        "cnn-32-e5",
-        "cnn-32-e20",
-        "cnn-32-e30-aug",
-        "cnn-64-e10",
-        "cnn-64-e30",
-        "cnn-64-e30-aug",
-        "cnn-128-e30-aug",
-        "vgg-16-e5",
-        "vgg-16-e20-aug",
-        "vgg-32-e5",
-        "vgg-32-e10",
-        "vgg-32-e30-aug",
-        "vgg-64-e5",
-        "vgg-64-e15",
-        "vgg-64-e30-aug",
-        "vgg-128-e20-aug",
-        "vgg-128-e40-aug",
-    ),
-}
+# The named zoos (their member lists are plain values, kept in settings.zoos).
 REGISTRY: dict[str, MemberSpec] = {n: parse_member(n) for names in ZOOS.values() for n in names}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reliable_ml.settings import Row, between, choice
-from reliable_ml.settings.training import TrainConfig
+from reliable_ml.settings.training import TrainConfig, standard_recipe
 
 PARTS = ("badnets", "clean_label", "spectral", "cue")
 ARCHS = ("preact_resnet18", "small_cnn")
@@ -37,28 +37,13 @@ class Settings(Row):
     parts: tuple[str, ...] = choice(*PARTS, default=PARTS)  # which of the four experiments run
 
 
-def _standard(epochs: int, batch_size: int, lr_max: float, augment: bool, optimizer: str = "sgd") -> TrainConfig:
-    return TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        method="standard",
-        eps=0.0,
-        augment=augment,
-        optimizer=optimizer,
-        lr_max=lr_max,
-        lr_schedule="onecycle",
-        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
-        val_size=0,
-    )
-
-
 TABLE = {
     "smoke": Settings(
         n_train=300,
         width=4,
         n_eval=200,
         fractions=(0.0, 0.05),
-        train=_standard(2, 64, 0.05, augment=False),
+        train=standard_recipe(2, 64, 0.05, augment=False),
         harden_steps=2,
         spectral_fraction=0.05,
     ),
@@ -72,7 +57,7 @@ TABLE = {
         fractions=(0.0, 0.01, 0.05),
         arch="small_cnn",
         parts=("badnets",),
-        train=_standard(6, 128, 3e-3, augment=False, optimizer="adam"),
+        train=standard_recipe(6, 128, 3e-3, augment=False, optimizer="adam"),
     ),
     # 13 models of 15 epochs on all 50,000 images; estimated 20-30 minutes on one H100 (not yet measured on a GPU)
     "gpu": Settings(
@@ -80,6 +65,6 @@ TABLE = {
         width=64,
         n_eval=10_000,
         fractions=(0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05),
-        train=_standard(15, 512, 0.4, augment=False),
+        train=standard_recipe(15, 512, 0.4, augment=False),
     ),
 }

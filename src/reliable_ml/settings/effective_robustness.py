@@ -5,36 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reliable_ml.settings import ZOO_NAME, Row, between, text
+from reliable_ml.settings.zoos import ZOOS
 
-_GPU_ZOO = [
-    "logreg-e2",
-    "logreg-e10",
-    "logreg-e10-aug",
-    "mlp-8-e5",
-    "mlp-32-e2",
-    "mlp-32-e10",
-    "mlp-128-e5",
-    "mlp-128-e10-aug",
-    "mlp-512-e10",
-    "mlp-1024-e20",
-    "mlp-1024-e20-aug",
-    "cnn-2-e2",
-    "cnn-4-e2",
-    "cnn-4-e10",
-    "cnn-4-e10-aug",
-    "cnn-8-e2",
-    "cnn-8-e10",
-    "cnn-8-e10-aug",
-    "cnn-16-e2",
-    "cnn-16-e10",
-    "cnn-16-e10-aug",
-    "cnn-32-e5",
-    "cnn-32-e15-aug",
-    "cnn-64-e5",
-    "cnn-64-e15",
-    "cnn-64-e20-aug",
-    "cnn-128-e20-aug",
-]  # reliable_ml.models.zoo's "mnist-gpu" zoo
+_GPU_ZOO = list(ZOOS["mnist-gpu"])  # reliable_ml.models.zoo's "mnist-gpu" zoo
 
 
 @dataclass(frozen=True)

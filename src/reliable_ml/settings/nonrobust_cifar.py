@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reliable_ml.settings import Row, between, choice
-from reliable_ml.settings.training import TrainConfig
+from reliable_ml.settings.training import TrainConfig, standard_recipe
 
 ARCHS = ("preact_resnet18", "small_cnn")
 
@@ -25,23 +25,6 @@ class Settings(Row):
     width: int = between(1, default=64)  # PreActResNet-18 base width (64 = the standard network)
 
 
-def _standard(
-    epochs: int, batch_size: int, lr_max: float, optimizer: str = "sgd", augment: bool = False
-) -> TrainConfig:
-    return TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        method="standard",
-        eps=0.0,
-        augment=augment,
-        optimizer=optimizer,
-        lr_max=lr_max,
-        lr_schedule="onecycle",
-        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
-        val_size=0,
-    )
-
-
 TABLE = {
     "smoke": Settings(
         n_source=300,
@@ -51,7 +34,7 @@ TABLE = {
         width=4,
         steps=3,
         seeds=2,
-        train=_standard(2, 64, 0.05),
+        train=standard_recipe(2, 64, 0.05),
     ),
     # the CIFAR-10 subset of notebook 10's cpu profile: a small CNN, about a minute of CPU time per model group
     "cpu": Settings(
@@ -62,9 +45,11 @@ TABLE = {
         eps=1.0,
         steps=10,
         seeds=3,
-        train=_standard(6, 100, 3e-3, optimizer="adam"),
+        train=standard_recipe(6, 100, 3e-3, optimizer="adam"),
     ),
     # 1 + 2 x 3 PreActResNet-18s of 30 epochs on 25,000 images plus 2 x 25,000 attacks of 20 steps:
     # estimated 15-25 minutes on one H100 (not yet measured on a GPU)
-    "gpu": Settings(n_source=25_000, n_relabel=25_000, n_test=10_000, train=_standard(30, 512, 0.4, augment=True)),
+    "gpu": Settings(
+        n_source=25_000, n_relabel=25_000, n_test=10_000, train=standard_recipe(30, 512, 0.4, augment=True)
+    ),
 }

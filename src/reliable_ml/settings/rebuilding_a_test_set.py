@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reliable_ml.settings import ZOO_NAME, Row, between, text
+from reliable_ml.settings.zoos import ZOOS
 
 
 @dataclass(frozen=True)
@@ -57,65 +58,10 @@ class Settings(Row):
     torch_threads: int = between(0)  # CPU threads for torch; 0 keeps torch's default
 
 
-# The zoos of reliable_ml.models.zoo these rows train, by name (tests/test_settings.py checks that they
-# are the zoo's members, in order: the settings import nothing of the science).
-CIFAR10_CPU_ZOO = ["logreg-e2", "mlp-64-e2", "cnn-8-e3", "cnn-16-e4"]  # ZOOS["cifar10-cpu"]
-CIFAR10_GPU_ZOO = [
-    "logreg-e5",
-    "logreg-e20",
-    "mlp-256-e10",
-    "mlp-1024-e20",
-    "mlp-1024-e40-aug",
-    "cnn-16-e5",
-    "cnn-16-e20",
-    "cnn-16-e20-aug",
-    "cnn-32-e5",
-    "cnn-32-e20",
-    "cnn-32-e30-aug",
-    "cnn-64-e10",
-    "cnn-64-e30",
-    "cnn-64-e30-aug",
-    "cnn-128-e30-aug",
-    "vgg-16-e5",
-    "vgg-16-e20-aug",
-    "vgg-32-e5",
-    "vgg-32-e10",
-    "vgg-32-e30-aug",
-    "vgg-64-e5",
-    "vgg-64-e15",
-    "vgg-64-e30-aug",
-    "vgg-128-e20-aug",
-    "vgg-128-e40-aug",
-]  # ZOOS["cifar10-gpu"]
-MNIST_GPU_ZOO = [
-    "logreg-e2",
-    "logreg-e10",
-    "logreg-e10-aug",
-    "mlp-8-e5",
-    "mlp-32-e2",
-    "mlp-32-e10",
-    "mlp-128-e5",
-    "mlp-128-e10-aug",
-    "mlp-512-e10",
-    "mlp-1024-e20",
-    "mlp-1024-e20-aug",
-    "cnn-2-e2",
-    "cnn-4-e2",
-    "cnn-4-e10",
-    "cnn-4-e10-aug",
-    "cnn-8-e2",
-    "cnn-8-e10",
-    "cnn-8-e10-aug",
-    "cnn-16-e2",
-    "cnn-16-e10",
-    "cnn-16-e10-aug",
-    "cnn-32-e5",
-    "cnn-32-e15-aug",
-    "cnn-64-e5",
-    "cnn-64-e15",
-    "cnn-64-e20-aug",
-    "cnn-128-e20-aug",
-]  # ZOOS["mnist-gpu"]
+# The zoos of reliable_ml.models.zoo these rows train, by name (lists in settings.zoos).
+CIFAR10_CPU_ZOO = list(ZOOS["cifar10-cpu"])
+CIFAR10_GPU_ZOO = list(ZOOS["cifar10-gpu"])
+MNIST_GPU_ZOO = list(ZOOS["mnist-gpu"])
 
 CPU = Settings(
     n_train=8000,

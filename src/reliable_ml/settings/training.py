@@ -48,3 +48,22 @@ class TrainConfig(Row):
         if self.method == "fgsm":
             return self.eps
         return 1.25 * self.eps if self.method == "fgsm_rs" else 2.5 * self.eps / self.attack_steps
+
+
+def standard_recipe(
+    epochs: int, batch_size: int, lr_max: float, *, augment: bool = False, optimizer: str = "sgd"
+) -> TrainConfig:
+    """Standard (non-adversarial) training with a one-cycle schedule, weight decay 5e-4 for SGD
+    (none for Adam) and no validation split: the recipe of the CIFAR-10 entry points' victims."""
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        method="standard",
+        eps=0.0,
+        augment=augment,
+        optimizer=optimizer,
+        lr_max=lr_max,
+        lr_schedule="onecycle",
+        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
+        val_size=0,
+    )

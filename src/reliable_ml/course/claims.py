@@ -1188,6 +1188,13 @@ CLAIMS: list[dict] = [
             "13 medical-imaging competitions with their own metrics, not Roelofs et al.'s "
             "112; teams with >= 2 entries on both boards (plot_kaggle.py)"
         ),
+        not_comparable=(
+            "four of the 13 boards are two-stage competitions, whose public and private boards score "
+            "different test sets, and the share of flattered competitions cannot test adaptive "
+            "overfitting (it is near 50% under many alternatives); Roelofs et al. test whether the "
+            "publicly selected submissions fall below the field's public-to-private fit, which "
+            "chapter 01 does not yet compute"
+        ),
         rule=dict(
             kind="near",
             compares="effect",

@@ -240,3 +240,26 @@ def test_check_prose_command(tmp_path, capsys):
     assert cli.main(["check-prose", str(tmp_path / "nowhere")]) == 2
     book_help = cli._parser()._subparsers._group_actions[0].choices["book"].format_help()
     assert "--allow-prose-findings" in book_help
+
+
+def test_a_run_that_skipped_sections_is_not_held_to_the_placeholder_rule():
+    """The no-data book: a chapter that says it skipped a section glues placeholders on purpose."""
+    import nbformat
+
+    from reliable_ml.course import prose
+
+    note = nbformat.v4.new_code_cell("show_missing(...)")
+    note.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": (
+                    '<div class="admonition warning"><p class="admonition-title">'
+                    "Data missing: section skipped</p></div>"
+                )
+            },
+        )
+    ]
+    nb = nbformat.v4.new_notebook(cells=[note])
+    assert prose.shows_skipped_sections(nb)
+    assert not prose.shows_skipped_sections(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))

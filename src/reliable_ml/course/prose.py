@@ -522,6 +522,22 @@ def markdown_cells(nb, profile: str = "cpu") -> list[tuple[int, str]]:
     return [(i, readable.render_markdown(c.source, ctx)) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
 
 
+# The titles of the notes a run shows when it skips a section or falls back to other data
+# (reliable_ml.util.notes): such a run glues NaN or placeholders for what it skipped, on purpose.
+SKIP_NOTES = ("Data missing: section skipped", "Fallback data in use")
+
+
+def shows_skipped_sections(nb) -> bool:
+    """Whether an executed notebook's outputs hold a note that a section was skipped for missing
+    data, or that fallback data was used."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = str(out.get("text", "")) + str(out.get("data", {}))
+            if any(title in text for title in SKIP_NOTES):
+                return True
+    return False
+
+
 def check_notebook(path: Path, profile: str | None = None, results_dir: Path | None = None) -> list[Finding]:
     """Findings in one notebook: a readable copy (its metadata names the results file it quotes)
     or an executed chapter (its results: ``<results>/<profile>/<stem>.json``; the profile is the
@@ -541,7 +557,7 @@ def check_notebook(path: Path, profile: str | None = None, results_dir: Path | N
     else:
         profile = profile or (path.parent.name if path.parent.name in PROFILES else "cpu")
         record = _record(root / profile / f"{path.stem}.json")
-    with_data = built_with_data(record)
+    with_data = built_with_data(record) and not shows_skipped_sections(nb)
     findings = []
     for index, text in markdown_cells(nb, profile):
         for rule, sentence in check_text(text, with_data):

@@ -826,7 +826,7 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
     ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` (:func:`versus_one`), ``_slope_words`` (the
     verdict against 1 with its size and interval, :func:`reliable_ml.stats.phrase`: "below 1 by
-    0.089 [0.086, 0.091]") and, with ``drops`` (the line's predicted drops
+    <1 - slope> [<lo>, <hi>]") and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
     nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
@@ -922,7 +922,8 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
     Returns ``(table, results, numbers)``: the per-kind means and counts, the verdicts (with the
     number of models and sources, and the unclustered paired t over models as ``over_models``),
     and the prose numbers: ``syn_c_words``, ``syn_pgd_words``, ``syn_c_n``, ``syn_pgd_n``,
-    ``syn_c_sources``, ``syn_pgd_sources``, ``syn_c_models_words``, ``syn_pgd_models_words`` and
+    ``syn_c_sources``, ``syn_pgd_sources``, ``syn_c_models_words``, ``syn_pgd_models_words``,
+    ``syn_<k>_largest`` and ``syn_<k>_largest_n`` (the source with most models, and their count) and
     ``kind_<k>_natural``/``kind_<k>_c`` per kind.
     """
     from dataclasses import asdict
@@ -933,12 +934,13 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
         "c": analyses["imagenet-c"].points["er"].reindex(ints),
         "pgd": pd.DataFrame({s: analyses[s].points["er"] for s in adversarial}).reindex(ints).mean(axis=1),
     }
-    verdicts, counts, sources, over_models = {}, {}, {}, {}
+    verdicts, counts, sources, over_models, largest = {}, {}, {}, {}, {}
     for k, values in synthetic.items():
         both = values.notna() & natural.notna()
         counts[k] = int(both.sum())
         syn_src, nat_src = source_means(values[both]), source_means(natural[both])
         sources[k] = int(len(syn_src))
+        largest[k] = pd.Series([model_source(n) for n in values[both].index]).value_counts()
         verdicts[k] = stats.compare(
             syn_src.to_numpy(), nat_src.reindex(syn_src.index).to_numpy(), paired=True, outcome="continuous"
         )
@@ -968,6 +970,8 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
         },
         **{f"syn_{k}_n": n for k, n in counts.items()},
         **{f"syn_{k}_sources": n for k, n in sources.items()},
+        **{f"syn_{k}_largest": str(v.index[0]) for k, v in largest.items() if len(v)},
+        **{f"syn_{k}_largest_n": int(v.iloc[0]) for k, v in largest.items() if len(v)},
         **{
             f"syn_{k}_models_words": stats.phrase(v, "higher", "lower", "not distinguishable", scale=1.0)
             for k, v in over_models.items()

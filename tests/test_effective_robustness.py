@@ -347,7 +347,12 @@ def _fake_analyses(er_by_shift: dict[str, dict[str, float]]):
 
 def test_kind_verdicts_test_each_shift_and_word_the_result():
     # one Lp model per source, so the source-level test equals the model-level one there
-    lp = ["facebook_adv_trained_r152", "resnet50-smoothing_adversarial_x", "resnet50_adv-train-free", "resnet50_l2_robust"]
+    lp = [
+        "facebook_adv_trained_r152",
+        "resnet50-smoothing_adversarial_x",
+        "resnet50_adv-train-free",
+        "resnet50_l2_robust",
+    ]
     more = ["instagram-resnext0", "BiT-M-R50x1", "vit_base_patch16_224", "resnet50_swsl"]
     ap = ["efficientnet-b0-advprop-autoaug", "efficientnet-b1-advprop-autoaug"]  # one source: AdvProp
     values = {

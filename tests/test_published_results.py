@@ -209,8 +209,13 @@ def test_zero_shot_verdicts_word_each_interval_against_the_line():
     assert numbers["zs_above_summary"].startswith("2 of the 4 lie above 0; those that do not: ObjectNet (fit a")
     assert numbers["zs_least_summary"] == "ObjectNet under both fits"
     assert pr.zero_shot_verdicts(only_above)[1]["zs_above_summary"] == "all 1 lie above 0"
-    split = {**fits, "fit b": {"imagenet-r": {"median": -3.0, "ci": [-4.0, 0.5]}, "objectnet": fits["fit b"]["objectnet"]}}
-    assert pr.zero_shot_verdicts(split)[1]["zs_least_summary"] == "ObjectNet under the fit a; ImageNet-R under the fit b"
+    split = {
+        **fits,
+        "fit b": {"imagenet-r": {"median": -3.0, "ci": [-4.0, 0.5]}, "objectnet": fits["fit b"]["objectnet"]},
+    }
+    assert (
+        pr.zero_shot_verdicts(split)[1]["zs_least_summary"] == "ObjectNet under the fit a; ImageNet-R under the fit b"
+    )
 
 
 def test_squad_numbers_word_the_recorded_verdicts():

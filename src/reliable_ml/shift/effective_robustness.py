@@ -983,7 +983,13 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
         },
     }
     results = {
-        k: {**asdict(v), "unit": "source", "models": counts[k], "sources": sources[k], "over_models": asdict(over_models[k])}
+        k: {
+            **asdict(v),
+            "unit": "source",
+            "models": counts[k],
+            "sources": sources[k],
+            "over_models": asdict(over_models[k]),
+        }
         for k, v in verdicts.items()
     }
     return table.groupby(kinds).agg(["mean", "count"]), results, numbers

@@ -203,6 +203,8 @@ def test_kaggle_numbers_counts_and_words():
     # the one-stage boards a, b, d: 1 of 3 flattered; Clopper-Pearson (0.0084, 0.9059) contains 1/2
     assert (numbers["kg_n_one"], numbers["kg_flattered_one"], numbers["kg_n_two"]) == (3, 1, 1)
     assert numbers["kg_two_stage_names"] == "c" and numbers["kg_leader_top3_one"] == 1
+    assert numbers["kg_leader_ranks_one"] == "1 of 10, 5 of 20, 9 of 40"  # c (two-stage) left out
+    assert numbers["kg_closest_one"] == "the closest, a, by 0.01 AUC"  # the only flattered one-stage board
     assert (
         numbers["kg_sign_words"] == "cannot be told from one half with so few boards (difference -17 points [-49, +41])"
     )
@@ -214,6 +216,7 @@ def test_kaggle_numbers_counts_and_words():
     assert numbers["kg_sign_words"].startswith("exceeds one half by 50 points [24, 50]")
     _, _, missing = adaptive.kaggle_numbers(None)
     assert np.isnan(missing["kg_n"]) and missing["kg_sign_words"] == "(not available)"
+    assert missing["kg_leader_ranks_one"] == "(not available)"
 
 
 def test_two_stage_boards_are_flagged_with_their_evidence():

@@ -346,9 +346,15 @@ def _fake_analyses(er_by_shift: dict[str, dict[str, float]]):
 
 
 def test_kind_verdicts_test_each_shift_and_word_the_result():
-    lp = [f"resnet50_linf_eps{i}_robust" for i in range(4)]
-    more = [f"instagram-resnext{i}" for i in range(4)]
-    ap = ["efficientnet-b0-advprop-autoaug", "efficientnet-b1-advprop-autoaug"]
+    # one Lp model per source, so the source-level test equals the model-level one there
+    lp = [
+        "facebook_adv_trained_r152",
+        "resnet50-smoothing_adversarial_x",
+        "resnet50_adv-train-free",
+        "resnet50_l2_robust",
+    ]
+    more = ["instagram-resnext0", "BiT-M-R50x1", "vit_base_patch16_224", "resnet50_swsl"]
+    ap = ["efficientnet-b0-advprop-autoaug", "efficientnet-b1-advprop-autoaug"]  # one source: AdvProp
     values = {
         "imagenet-r": [10.0, 12.0, 14.0, 11.0],
         "objectnet": [-2.0, -1.5, -2.5, -1.8],
@@ -370,17 +376,33 @@ def test_kind_verdicts_test_each_shift_and_word_the_result():
     ref = st.ttest_1samp(values["objectnet"], 0.0)
     assert results["lp_adversarial_training_vs_line"]["objectnet"]["p_value"] == pytest.approx(ref.pvalue)
     assert results["lp_adversarial_training_vs_line"]["objectnet"]["models"] == 4
+    assert results["lp_adversarial_training_vs_line"]["objectnet"]["sources"] == 4 and numbers["adv_sources"] == 4
     assert numbers["er_advprop_a"] == pytest.approx(30.0)
-    # interventions (the Lp models and two AdvProp models at +30) against the more-data models: Welch t
+    # interventions (4 Lp sources and one AdvProp source at +30) against the 4 more-data sources: Welch t
+    # over the sources' means; the two AdvProp models count once
     by_group = model_mean.groupby("group")["mean ER over natural shifts"]
-    ref = st.ttest_ind(by_group.get_group("robustness intervention"), by_group.get_group("more data"), equal_var=False)
-    assert results["interventions_vs_more_data_natural"]["p_value"] == pytest.approx(ref.pvalue) and ref.pvalue > 0.05
-    assert numbers["int_vs_more"].startswith("not distinguishable from the more-data models' (difference -11.4")
+    iv, md = by_group.get_group("robustness intervention"), by_group.get_group("more data")
+    ref = st.ttest_ind(list(iv[lp]) + [iv[ap].mean()], md, equal_var=False)
+    verdict = results["interventions_vs_more_data_natural"]
+    assert verdict["p_value"] == pytest.approx(ref.pvalue) and verdict["sources"] == [5, 4]
+    ref_models = st.ttest_ind(iv, md, equal_var=False)
+    assert verdict["over_models"]["p_value"] == pytest.approx(ref_models.pvalue) and ref_models.pvalue != ref.pvalue
+
+
+def test_model_source_groups_checkpoints_by_paper():
+    assert er.model_source("resnet50_lpf3") == er.model_source("vgg16_lpf2") == "Zhang 2019 (anti-aliasing)"
+    assert er.model_source("efficientnet-b3-advprop-autoaug") != er.model_source("efficientnet-b3-autoaug")
+    assert er.model_source("resnet50_with_fog_aws") == "Taori et al. 2020 (corruption augmentation)"
+    assert er.model_source("some_unlisted_net") == "some_unlisted_net"  # its own source
+    means = er.source_means(pd.Series({"resnet50_lpf2": 1.0, "vgg16_lpf3": 3.0, "other": 5.0, "nan_net": np.nan}))
+    assert means.to_dict() == {"Zhang 2019 (anti-aliasing)": 2.0, "other": 5.0}
+    with pytest.raises(ValueError, match="non-empty string"):
+        er.model_source("")
 
 
 def test_synthetic_vs_natural_pairs_the_models():
-    lp = [f"resnet50_linf_eps{i}_robust" for i in range(5)]
-    aa = [f"resnet50_lpf{i}" for i in range(1, 5)]
+    lp = ["facebook_adv_a", "resnet50-smoothing_adversarial_b", "resnet50_adv-train-free", "r50_l2_robust", "r18_advx"]
+    aa = [f"resnet50_lpf{i}" for i in range(1, 5)]  # one source (Zhang 2019): one unit of the paired test
     natural = dict(zip(lp + aa, [1.0, 2.0, 3.0, 2.5, 1.5, -0.5, 0.0, -0.2, 0.3]))
     c = {m: v + (6.0 if m in lp else -1.0) + 0.1 * i for i, (m, v) in enumerate(natural.items())}
     pgd = {m: natural[m] + 0.3 * (-1) ** i for i, m in enumerate(lp)}  # the anti-aliased models: no PGD numbers
@@ -388,7 +410,10 @@ def test_synthetic_vs_natural_pairs_the_models():
     model_mean = er.model_means(analyses, ["imagenet-r"])
     table, results, numbers = er.synthetic_vs_natural(analyses, model_mean, ["pgd.linf.eps1"])
     diffs = np.array([c[m] - natural[m] for m in lp + aa])
-    assert results["c"]["models"] == 9 and results["c"]["p_value"] == pytest.approx(st.ttest_1samp(diffs, 0).pvalue)
+    by_source = np.append(diffs[:5], diffs[5:].mean())
+    assert results["c"]["models"] == 9 and results["c"]["sources"] == 6
+    assert results["c"]["p_value"] == pytest.approx(st.ttest_1samp(by_source, 0).pvalue)
+    assert results["c"]["over_models"]["p_value"] == pytest.approx(st.ttest_1samp(diffs, 0).pvalue)
     assert results["pgd"]["models"] == 5 and numbers["syn_pgd_words"].startswith("not distinguishable")
     assert numbers["kind_adv_c"] == pytest.approx(np.mean([c[m] for m in lp]))
     assert numbers["kind_lpf_natural"] == pytest.approx(np.mean([natural[m] for m in aa]))

@@ -206,6 +206,16 @@ def test_zero_shot_verdicts_word_each_interval_against_the_line():
     assert numbers["zs_least_0"] == "ObjectNet" and results["fit b"]["imagenet-r"]["direction"] == "higher"
     only_above = {"fit a": {"imagenet-r": fits["fit a"]["imagenet-r"]}}
     assert pr.zero_shot_verdicts(only_above)[1]["zs_not_above"] == "none"
+    assert numbers["zs_above_summary"].startswith("2 of the 4 lie above 0; those that do not: ObjectNet (fit a")
+    assert numbers["zs_least_summary"] == "ObjectNet under both fits"
+    assert pr.zero_shot_verdicts(only_above)[1]["zs_above_summary"] == "all 1 lie above 0"
+    split = {
+        **fits,
+        "fit b": {"imagenet-r": {"median": -3.0, "ci": [-4.0, 0.5]}, "objectnet": fits["fit b"]["objectnet"]},
+    }
+    assert (
+        pr.zero_shot_verdicts(split)[1]["zs_least_summary"] == "ObjectNet under the fit a; ImageNet-R under the fit b"
+    )
 
 
 def test_squad_numbers_word_the_recorded_verdicts():
@@ -326,3 +336,11 @@ def test_robustbench_record_words_come_from_verdicts():
     assert set(results["clustered_tests"]) == {"all_years", "from_2021"}
     assert values["rb_gap_verdict"].startswith("RST lower than TRADES by 2.00 points")  # 40% vs 42% of 10,000 images
     assert "lower" not in values["rb_assoc"] or "does not show" in values["rb_assoc"]
+
+
+def test_count_phrase_says_all_and_none_exactly():
+    assert pr.count_phrase(121, 121) == "all 121"
+    assert pr.count_phrase(0, 5) == "none of the 5"
+    assert pr.count_phrase(120, 121) == "120 of the 121"
+    with pytest.raises(ValueError, match="k=6"):
+        pr.count_phrase(6, 5)

@@ -193,6 +193,28 @@ def test_line_report_words_come_from_the_verdicts():
         dict(zip(("higher", "lower", "cannot tell"), reanalysis.SLOPE_WORDS["probit"]))[direction]
     )
     assert numbers["toy_pairs"] == 105 and 0 <= numbers["toy_swaps_close"] <= numbers["toy_swaps"]
+    assert numbers["toy_n"] == 15 and "toy_hi_slope" not in numbers
+
+
+def test_line_report_refits_over_the_stronger_models():
+    cx, cy = _shared_difficulty(np.random.default_rng(7))
+    rel = reanalysis.Released([f"m{i}" for i in range(15)], {"a": cx, "b": cy}, "toy")
+    acc = 100 * cx.mean(1)
+    floor = float(np.median(acc))
+    results, numbers = reanalysis.line_report(rel, "a", "b", "toy", n_boot=100, seed=3, min_accuracy=floor)
+    keep = acc >= floor
+    direct = reanalysis.line_bootstrap(cx[keep], cy[keep], n_boot=100, seed=3)
+    assert numbers["toy_hi_n"] == keep.sum() == results["line_min_accuracy"]["models"]
+    assert (numbers["toy_hi_slope_lo"], numbers["toy_hi_slope_hi"]) == tuple(direct["probit"]["ci"])
+    direction = results["line_min_accuracy"]["verdict_probit_vs_1"]["direction"]
+    assert numbers["toy_hi_slope_words"].startswith(
+        dict(zip(("higher", "lower", "cannot tell"), reanalysis.SLOPE_WORDS["probit"]))[direction]
+    )
+    swaps, close = numbers["toy_swaps"], numbers["toy_swaps_close"]
+    expected = "all of them" if close == swaps else "none of them" if close == 0 else f"{close} of them"
+    assert numbers["toy_swaps_close_words"] == expected
+    with pytest.raises(ValueError, match="leaves 0 models"):
+        reanalysis.line_report(rel, "a", "b", "toy", n_boot=10, min_accuracy=101.0)
 
 
 def test_slope_verdict_and_phrase_on_each_scale():

@@ -32,6 +32,8 @@ class Settings(Row):
     # skipped)
     n_boot: int = between(1)  # bootstrap replicates for intervals of median drops (released
     # predictions)
+    n_boot_verdict: int = between(1)  # bootstrap replicates where a verdict is read from a percentile
+    # bound (the line's slope against 1, the top model against the line): >= 5,000 outside smoke
     public_fraction: float = between(0.01, 0.99)  # share of the test set on the public leaderboard
     alpha: float = between(0.001, 0.5)  # intervals are (1 - alpha) intervals
 
@@ -54,6 +56,7 @@ TABLE = {
         n_tied=4,
         kaggle_max_kb=100,
         n_boot=100,
+        n_boot_verdict=200,
         public_fraction=0.3,
         alpha=0.05,
     ),
@@ -74,6 +77,7 @@ TABLE = {
         n_tied=10,
         kaggle_max_kb=0,
         n_boot=500,
+        n_boot_verdict=5_000,
         public_fraction=0.3,
         alpha=0.05,
     ),
@@ -94,6 +98,7 @@ TABLE = {
         n_tied=20,
         kaggle_max_kb=0,
         n_boot=2_000,
+        n_boot_verdict=10_000,
         public_fraction=0.3,
         alpha=0.05,
     ),

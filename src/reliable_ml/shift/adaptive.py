@@ -571,7 +571,9 @@ def kaggle_numbers(
     interval (:func:`reliable_ml.stats.against_reference`, i.e. an exact binomial sign test),
     worded by :func:`reliable_ml.stats.phrase`; an exact tie (``median_optimism`` 0) counts as
     not flattered. A count of boards cannot show adaptive overfitting or its absence: the words
-    say only whether the signs lean one way.
+    say only whether the signs lean one way. ``kg_closest_one``: the flattered one-stage board
+    with the smallest median optimism and its size (how near the count is to a tie);
+    ``kg_leader_ranks_one``: each one-stage leader's private rank as "r of N" (N teams).
     """
     from reliable_ml import stats
 
@@ -582,6 +584,8 @@ def kaggle_numbers(
             {
                 **{k: float("nan") for k in KAGGLE_NUMBERS},
                 "kg_sign_words": "(not available)",
+                "kg_closest_one": "(not available)",
+                "kg_leader_ranks_one": "(not available)",
                 "kg_two_stage_names": "(not available)",
             },
         )
@@ -639,7 +643,16 @@ def kaggle_numbers(
             digits=0,
         )
     )
+    flat_one = opt[one & flattered]
+    closest = (
+        f"the closest, {flat_one.idxmin()}, by {flat_one.min():.2g} {summary.loc[flat_one.idxmin(), 'metric']}"
+        if len(flat_one)
+        else "none flattered"
+    )
+    ranks = ", ".join(f"{int(rank[n])} of {int(summary.loc[n, 'teams'])}" for n in summary.index[one]) or "none"
     numbers = {
+        "kg_closest_one": closest,
+        "kg_leader_ranks_one": ranks,
         "kg_n": len(summary),
         "kg_flattered": int(flattered.sum()),
         "kg_small": int(small.sum()),

@@ -276,6 +276,50 @@ def model_group(name: str) -> GroupRule:
     return GroupRule("", "standard", "standard", "ImageNet-1k, standard training (no rule matched)")
 
 
+#: ``pattern`` (regex, searched in the model name) -> the source (paper or release) of the checkpoint,
+#: first match wins; a model matching none is its own source. Models from one source share a code
+#: base, a training recipe and often a backbone, so a test of a group's mean resamples sources,
+#: not models (an assignment by name, as in the testbed's model list; checked against it).
+SOURCE_RULES: tuple[tuple[str, str], ...] = (
+    (r"advprop", "Xie et al. 2020 (AdvProp)"),
+    (r"^efficientnet-b\d-autoaug$", "Tan and Le 2019 (EfficientNet, AutoAugment)"),
+    (r"^efficientnet-b\d-randaug$", "Cubuk et al. 2020 (RandAugment)"),
+    (r"noisystudent", "Xie et al. 2020 (Noisy Student)"),
+    (r"^facebook_adv", "Xie et al. 2019 (feature denoising)"),
+    (r"smoothing_adversarial", "Salman et al. 2019 (SmoothAdv)"),
+    (r"randomized_smoothing", "Cohen et al. 2019 (randomized smoothing)"),
+    (r"adv-train-free", "Shafahi et al. 2019 (free adversarial training)"),
+    (r"_robust$", "Engstrom et al. 2019 (robustness library)"),
+    (r"rotation", "Engstrom et al. 2019 (rotations)"),
+    (r"_lpf\d$", "Zhang 2019 (anti-aliasing)"),
+    (r"_aws$", "Taori et al. 2020 (corruption augmentation)"),
+    (r"_SIN", "Geirhos et al. 2019 (Stylized-ImageNet)"),
+    (r"deepaugment", "Hendrycks et al. 2021 (DeepAugment)"),
+    (r"augmix", "Hendrycks et al. 2020 (AugMix)"),
+    (r"^FixRes", "Touvron et al. 2019 (FixRes)"),
+    (r"cutmix", "Yun et al. 2019 (CutMix)"),
+    (r"^BiT-M-", "Kolesnikov et al. 2020 (BiT)"),
+    (r"^instagram-", "Mahajan et al. 2018 (Instagram)"),
+    (r"_swsl$|_ssl$", "Yalniz et al. 2019 (semi-supervised)"),
+    (r"^vit_", "Dosovitskiy et al. 2021 (ViT)"),
+    (r"clip", "Radford et al. 2021 (CLIP)"),
+)
+
+
+def model_source(name: str) -> str:
+    """The source of checkpoint ``name``: the first :data:`SOURCE_RULES` match, else the name itself."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model name must be a non-empty string; got {name!r}")
+    return next((src for pattern, src in SOURCE_RULES if re.search(pattern, name)), name)
+
+
+def source_means(values: pd.Series) -> pd.Series:
+    """The mean of ``values`` (indexed by model name) within each source (:func:`model_source`),
+    missing values dropped first: one number per source, the unit a clustered test resamples."""
+    v = pd.Series(values, dtype=float).dropna()
+    return v.groupby([model_source(n) for n in v.index]).mean()
+
+
 def group_models(names: Iterable[str]) -> pd.DataFrame:
     """One row per model name: ``group``, ``kind``, ``rule`` (the matching pattern)."""
     rows = {n: model_group(n) for n in names}
@@ -782,7 +826,7 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
     ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` (:func:`versus_one`), ``_slope_words`` (the
     verdict against 1 with its size and interval, :func:`reliable_ml.stats.phrase`: "below 1 by
-    0.089 [0.086, 0.091]") and, with ``drops`` (the line's predicted drops
+    <1 - slope> [<lo>, <hi>]") and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
     nothing, and the chapter's ``glue_missing`` glues NaN)."""
     if interval is None:
@@ -812,32 +856,49 @@ def kind_verdicts(analyses: dict, model_mean: pd.DataFrame, shifts) -> tuple[dic
 
     ``model_mean``: :func:`model_means` (one row per model, with ``group`` and ``kind``). Returns
     ``(results, numbers)``: per headline shift, the Lp adversarially trained models' mean ER
-    against 0 (:func:`against_line`; AdvProp is a kind of its own), the AdvProp models' mean ER
-    on ImageNet-A, and the interventions' mean ER over the shifts against the more-data models'
-    (Welch t, :func:`reliable_ml.stats.compare`), worded by :func:`reliable_ml.stats.phrase`.
+    against 0 (:func:`against_line` over the sources' means, :func:`source_means`; AdvProp is a
+    kind of its own), the AdvProp models' mean ER on ImageNet-A, and the interventions' mean ER
+    over the shifts against the more-data models' (Welch t over the sources' means,
+    :func:`reliable_ml.stats.compare`), worded by :func:`reliable_ml.stats.phrase`. Sources, not
+    models, are the unit: models of one paper are not independent draws. The model-level tests
+    stay in the results (``over_models``) as the unclustered comparison.
     """
     from dataclasses import asdict
 
     per_model = pd.DataFrame({s: analyses[s].points["er"] for s in shifts})
     lp_adv = model_mean.index[model_mean["kind"] == "adversarial training"]
     advprop = model_mean.index[model_mean["kind"] == "AdvProp"]
-    adv = {s: against_line(per_model.loc[lp_adv, s]) for s in HEADLINE_SHIFTS.values() if s in per_model}
+    headline = [s for s in HEADLINE_SHIFTS.values() if s in per_model]
+    adv = {s: against_line(source_means(per_model.loc[lp_adv, s])) for s in headline}
+    adv_models = {s: against_line(per_model.loc[lp_adv, s]) for s in headline}
     by_group = model_mean.groupby("group")["mean ER over natural shifts"]
-    int_vs_more = stats.compare(
-        by_group.get_group("robustness intervention").dropna().to_numpy(),
-        by_group.get_group("more data").dropna().to_numpy(),
-        paired=False,
-        outcome="continuous",
-    )
+    arms = [by_group.get_group(g).dropna() for g in ("robustness intervention", "more data")]
+    int_vs_more = stats.compare(*(source_means(a).to_numpy() for a in arms), paired=False, outcome="continuous")
+    int_vs_more_models = stats.compare(*(a.to_numpy() for a in arms), paired=False, outcome="continuous")
     results = {
         "lp_adversarial_training_vs_line": {
-            s: {**asdict(v), "models": int(per_model.loc[lp_adv, s].notna().sum())} for s, v in adv.items()
+            s: {
+                **asdict(v),
+                "unit": "source",
+                "sources": int(len(source_means(per_model.loc[lp_adv, s]))),
+                "models": int(per_model.loc[lp_adv, s].notna().sum()),
+                "over_models": asdict(adv_models[s]),
+            }
+            for s, v in adv.items()
         },
-        "interventions_vs_more_data_natural": asdict(int_vs_more),
+        "interventions_vs_more_data_natural": {
+            **asdict(int_vs_more),
+            "unit": "source",
+            "sources": [int(len(source_means(a))) for a in arms],
+            "over_models": asdict(int_vs_more_models),
+        },
     }
     short = {s: k for k, s in HEADLINE_SHIFTS.items()}
     numbers = {
         **{f"adv_{short[s]}_words": stats.phrase(v, *LINE_WORDS, scale=1.0) for s, v in adv.items()},
+        "adv_sources": int(len(source_means(per_model.loc[lp_adv].mean(axis=1)))),
+        "int_sources": results["interventions_vs_more_data_natural"]["sources"][0],
+        "more_sources": results["interventions_vs_more_data_natural"]["sources"][1],
         "er_advprop_a": float(per_model.loc[advprop, "imagenet-a"].mean()) if "imagenet-a" in per_model else np.nan,
         "int_vs_more": stats.phrase(
             int_vs_more,
@@ -855,10 +916,15 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
 
     For every intervention model: its mean ER over the natural shifts (``model_mean``), its ER on
     ImageNet-C and its mean ER over the ``adversarial`` (PGD) shifts. Each synthetic column
-    against the natural one, paired on the models evaluated on both (paired t,
-    :func:`reliable_ml.stats.compare`). Returns ``(table, results, numbers)``: the per-kind means
-    and counts, the verdicts (with the number of models), and the prose numbers: ``syn_c_words``,
-    ``syn_pgd_words``, ``syn_c_n``, ``syn_pgd_n`` and ``kind_<k>_natural``/``kind_<k>_c`` per kind.
+    against the natural one, on the models evaluated on both, paired by source: each source's
+    (:func:`model_source`) mean over its models on both columns, then a paired t over the sources
+    (:func:`reliable_ml.stats.compare`); models of one paper share a recipe and are not independent.
+    Returns ``(table, results, numbers)``: the per-kind means and counts, the verdicts (with the
+    number of models and sources, and the unclustered paired t over models as ``over_models``),
+    and the prose numbers: ``syn_c_words``, ``syn_pgd_words``, ``syn_c_n``, ``syn_pgd_n``,
+    ``syn_c_sources``, ``syn_pgd_sources``, ``syn_c_models_words``, ``syn_pgd_models_words``,
+    ``syn_<k>_largest`` and ``syn_<k>_largest_n`` (the source with most models, and their count) and
+    ``kind_<k>_natural``/``kind_<k>_c`` per kind.
     """
     from dataclasses import asdict
 
@@ -868,11 +934,17 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
         "c": analyses["imagenet-c"].points["er"].reindex(ints),
         "pgd": pd.DataFrame({s: analyses[s].points["er"] for s in adversarial}).reindex(ints).mean(axis=1),
     }
-    verdicts, counts = {}, {}
+    verdicts, counts, sources, over_models, largest = {}, {}, {}, {}, {}
     for k, values in synthetic.items():
         both = values.notna() & natural.notna()
         counts[k] = int(both.sum())
+        syn_src, nat_src = source_means(values[both]), source_means(natural[both])
+        sources[k] = int(len(syn_src))
+        largest[k] = pd.Series([model_source(n) for n in values[both].index]).value_counts()
         verdicts[k] = stats.compare(
+            syn_src.to_numpy(), nat_src.reindex(syn_src.index).to_numpy(), paired=True, outcome="continuous"
+        )
+        over_models[k] = stats.compare(
             values[both].to_numpy(), natural[both].to_numpy(), paired=True, outcome="continuous"
         )
     kinds = model_mean.loc[ints, "kind"]
@@ -897,11 +969,27 @@ def synthetic_vs_natural(analyses: dict, model_mean: pd.DataFrame, adversarial) 
             for k, v in verdicts.items()
         },
         **{f"syn_{k}_n": n for k, n in counts.items()},
+        **{f"syn_{k}_sources": n for k, n in sources.items()},
+        **{f"syn_{k}_largest": str(v.index[0]) for k, v in largest.items() if len(v)},
+        **{f"syn_{k}_largest_n": int(v.iloc[0]) for k, v in largest.items() if len(v)},
+        **{
+            f"syn_{k}_models_words": stats.phrase(v, "higher", "lower", "not distinguishable", scale=1.0)
+            for k, v in over_models.items()
+        },
         **{
             f"kind_{s}_{col}": float(by_kind.loc[kind, name]) if kind in by_kind.index else np.nan
             for s, kind in short.items()
             for col, name in (("natural", "natural"), ("c", "imagenet-c"))
         },
     }
-    results = {k: {**asdict(v), "models": counts[k]} for k, v in verdicts.items()}
+    results = {
+        k: {
+            **asdict(v),
+            "unit": "source",
+            "models": counts[k],
+            "sources": sources[k],
+            "over_models": asdict(over_models[k]),
+        }
+        for k, v in verdicts.items()
+    }
     return table.groupby(kinds).agg(["mean", "count"]), results, numbers

@@ -787,6 +787,13 @@ def zero_shot_effective_robustness(
     return out
 
 
+def count_phrase(k: int, n: int) -> str:
+    """``k`` of ``n`` in words: "all n", "none of the n" or "k of the n" (exact counts, no rounding)."""
+    if not 0 <= int(k) <= int(n) or int(n) < 1:
+        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
+    return f"all {n}" if k == n else f"none of the {n}" if k == 0 else f"{k} of the {n}"
+
+
 def zero_shot_verdicts(fits: dict) -> tuple[dict, dict]:
     """Is each shift's median effective robustness of the zero-shot models above the line?
 
@@ -795,7 +802,10 @@ def zero_shot_verdicts(fits: dict) -> tuple[dict, dict]:
     (:func:`reliable_ml.stats.against_reference`: above only when the interval excludes 0).
     Returns ``(results, numbers)``: the verdicts per fit and shift; ``zs_n_tests``,
     ``zs_n_above``, ``zs_not_above`` (the intervals that are not above 0, each with its words,
-    or "none") and, per fit, the shift with the smallest median (``zs_least_<i>``, i its position).
+    or "none"), ``zs_above_summary`` (those counts as a clause: "all 10 lie above 0" or "8 of
+    the 10 lie above 0; those that do not: ..."), per fit the shift with the smallest median
+    (``zs_least_<i>``, i its position) and ``zs_least_summary`` (the shift, "under both fits"
+    when the fits agree, else each shift with its fit).
     """
     from dataclasses import asdict
 
@@ -813,8 +823,22 @@ def zero_shot_verdicts(fits: dict) -> tuple[dict, dict]:
         for s, v in vs.items()
         if v.direction != "higher"
     ]
+    n_tests = sum(len(vs) for vs in verdicts.values())
+    least = {fit: er.short_label(min(res, key=lambda s: res[s]["median"])) for fit, res in fits.items()}
+    if len(not_above) == 0:
+        above_summary = f"all {n_tests} lie above 0"
+    else:
+        above_summary = f"{n_tests - len(not_above)} of the {n_tests} lie above 0; those that do not: " + "; ".join(
+            not_above
+        )
+    if len(set(least.values())) == 1:
+        least_summary = f"{next(iter(least.values()))} under {'both fits' if len(least) == 2 else 'every fit'}"
+    else:
+        least_summary = "; ".join(f"{s} under the {fit}" for fit, s in least.items())
     numbers = {
-        "zs_n_tests": sum(len(vs) for vs in verdicts.values()),
+        "zs_above_summary": above_summary,
+        "zs_least_summary": least_summary,
+        "zs_n_tests": n_tests,
         "zs_n_above": sum(v.direction == "higher" for vs in verdicts.values() for v in vs.values()),
         "zs_not_above": "; ".join(not_above) or "none",
         **{

@@ -445,7 +445,7 @@ SLOPE_WORDS = {
     ),
 }
 #: the words for a model's residual against 0: (above, below, cannot tell)
-RESIDUAL_WORDS = ("above the line", "below the line", "on the line as far as the data can tell")
+RESIDUAL_WORDS = ("above the line", "below the line", "not distinguishable from the line")
 
 
 def slope_verdict(line: dict, scale: str, alpha: float = 0.05):
@@ -465,18 +465,37 @@ def slope_phrase(verdict, scale: str) -> str:
     return stats.phrase(verdict, *SLOPE_WORDS[scale], scale=1.0, unit="", digits=2)
 
 
+def _of_them(k: int, n: int) -> str:
+    """``k`` of ``n`` swapped pairs in words: "all of them", "none of them" or "k of them"."""
+    return "all of them" if k == n else "none of them" if k == 0 else f"{k} of them"
+
+
 def line_report(
-    rel: Released, original: str, new: str, prefix: str, *, n_boot: int = 500, alpha: float = 0.05, seed: int = 0
+    rel: Released,
+    original: str,
+    new: str,
+    prefix: str,
+    *,
+    n_boot: int = 500,
+    alpha: float = 0.05,
+    seed: int = 0,
+    min_accuracy: float | None = None,
 ) -> tuple[dict, dict]:
     """What a chapter says about one line of released predictions, and the results behind it.
 
     For the models of ``rel`` on ``original`` and ``new``: the probit line with models and images
     resampled (:func:`line_bootstrap`, ``"both"``) and its slope against 1; the models' order
     (:func:`order_agreement`); the most accurate model (on ``original``) against the line through
-    the others (:func:`held_out_residual`) and against 0. Returns ``(results, numbers)``:
-    ``results`` for the results file (verdicts as dicts: test, interval, direction), ``numbers``
-    the flat prose numbers and words keyed ``<prefix>_slope_lo``, ``_slope_hi``, ``_slope_words``,
-    ``_tau``, ``_pairs``, ``_swaps``, ``_swaps_close``, ``_top``, ``_top_loo``, ``_top_words``.
+    the others (:func:`held_out_residual`) and against 0. The verdicts are read from percentile
+    bounds, so ``n_boot`` should be large (>= 5,000): with 500 a bound near the reference moves
+    across it from seed to seed. With ``min_accuracy`` (points on ``original``), the line is also
+    fitted over the models at or above it (how much the slope owes to the weakest models).
+    Returns ``(results, numbers)``: ``results`` for the results file (verdicts as dicts: test,
+    interval, direction), ``numbers`` the flat prose numbers and words keyed ``<prefix>_n``,
+    ``_slope_lo``, ``_slope_hi``, ``_slope_words``, ``_tau``, ``_pairs``, ``_swaps``,
+    ``_swaps_close``, ``_swaps_close_words`` ("all of them", ...), ``_top``, ``_top_loo``,
+    ``_top_lo``, ``_top_hi``, ``_top_words`` and, with ``min_accuracy``, ``_hi_min``, ``_hi_n``,
+    ``_hi_slope``, ``_hi_slope_lo``, ``_hi_slope_hi``, ``_hi_slope_words``.
     """
     from dataclasses import asdict
 
@@ -496,6 +515,7 @@ def line_report(
         "top_model_residual_loo": {**residual, "model": rel.models[top], "verdict_vs_0": asdict(top_verdict)},
     }
     numbers = {
+        f"{prefix}_n": int(cx.shape[0]),
         f"{prefix}_slope_lo": line["probit"]["ci"][0],
         f"{prefix}_slope_hi": line["probit"]["ci"][1],
         f"{prefix}_slope_words": slope_phrase(verdict, "probit"),
@@ -503,8 +523,31 @@ def line_report(
         f"{prefix}_pairs": order["pairs"],
         f"{prefix}_swaps": order["swapped"],
         f"{prefix}_swaps_close": order["swapped_within_close"],
+        f"{prefix}_swaps_close_words": _of_them(order["swapped_within_close"], order["swapped"]),
         f"{prefix}_top": rel.models[top],
         f"{prefix}_top_loo": residual["residual"],
+        f"{prefix}_top_lo": residual["ci"][0],
+        f"{prefix}_top_hi": residual["ci"][1],
         f"{prefix}_top_words": stats.phrase(top_verdict, *RESIDUAL_WORDS, scale=1.0),
     }
+    if min_accuracy is not None:
+        keep = acc_x >= min_accuracy
+        if keep.sum() < 3:
+            raise ValueError(f"min_accuracy={min_accuracy!r} leaves {int(keep.sum())} models; a line needs 3")
+        high = line_bootstrap(cx[keep], cy[keep], n_boot=n_boot, alpha=alpha, seed=seed)
+        high_verdict = slope_verdict(high, "probit", alpha)
+        results["line_min_accuracy"] = {
+            **high,
+            "min_accuracy": float(min_accuracy),
+            "models": int(keep.sum()),
+            "verdict_probit_vs_1": asdict(high_verdict),
+        }
+        numbers |= {
+            f"{prefix}_hi_min": float(min_accuracy),
+            f"{prefix}_hi_n": int(keep.sum()),
+            f"{prefix}_hi_slope": high["probit"]["slope"],
+            f"{prefix}_hi_slope_lo": high["probit"]["ci"][0],
+            f"{prefix}_hi_slope_hi": high["probit"]["ci"][1],
+            f"{prefix}_hi_slope_words": slope_phrase(high_verdict, "probit"),
+        }
     return results, numbers

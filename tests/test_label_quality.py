@@ -92,6 +92,9 @@ def test_cleaned_labels_remove_and_correct():
     assert table.loc["m", "original"] == pytest.approx(87.5)
     assert table.loc["m", "removed"] == 100 and table.loc["m", "corrected"] == 100
     assert table.loc["m", "errors_given"] == 50 and table.loc["m", "errors_corrected"] == 100
+    assert table.loc["m", "correctable_given"] == 0  # the one correctable error: the model names the new label
+    given = lq.accuracy_under_cleaning({"m": labels}, labels, reviews_frame())  # a model that repeats every label
+    assert given.loc["m", "correctable_given"] == 100 and given.loc["m", "errors_corrected"] == 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -107,6 +107,17 @@ SLOPE_WORDS = {
 }
 
 
+def lead_needed(clean_a: float, clean_b: float, prevalence_pct: float) -> float:
+    """How many points model a must lead model b by on the corrected errors for the two to tie at
+    a share ``prevalence_pct`` (%) of corrected errors, when a scores ``clean_a`` and b ``clean_b``
+    (%) on the clean images: from (1 - pi) clean_a + pi e_a = (1 - pi) clean_b + pi e_b,
+    e_a - e_b = (clean_b - clean_a) (1 - pi) / pi (the inverse of :func:`prevalence_crossover`)."""
+    if not 0 < prevalence_pct < 100:
+        raise ValueError(f"prevalence_pct is a share in % and must lie in (0, 100); got {prevalence_pct!r}")
+    pi = prevalence_pct / 100
+    return (clean_b - clean_a) * (1 - pi) / pi
+
+
 def slope_verdict(slope: dict) -> str:
     """One sentence on a :func:`progress_slope` result: is progress over- or understated? The
     words follow the verdict of the slope's interval against 1
@@ -194,7 +205,8 @@ def cleaned_labels(
 def accuracy_under_cleaning(top1: dict[str, np.ndarray], labels: np.ndarray, reviews: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (%) per model on the original labels, with confirmed errors removed, and with
     them corrected (see :func:`cleaned_labels`); plus accuracy on the confirmed errors alone,
-    scored with the given and with the corrected labels. Sorted by original accuracy."""
+    scored with the given and with the corrected labels, and (``correctable_given``) on the confirmed
+    errors that have a corrected label, scored with the given one. Sorted by original accuracy."""
     keep_removed, corrected, keep_corrected = cleaned_labels(labels, reviews)
     errors = ~keep_removed
     fixed = errors & keep_corrected
@@ -208,6 +220,7 @@ def accuracy_under_cleaning(top1: dict[str, np.ndarray], labels: np.ndarray, rev
             "corrected": 100 * float((pred == corrected)[keep_corrected].mean()),
             "errors_given": 100 * float((pred == labels)[errors].mean()) if errors.any() else np.nan,
             "errors_corrected": 100 * float((pred == corrected)[fixed].mean()) if fixed.any() else np.nan,
+            "correctable_given": 100 * float((pred == labels)[fixed].mean()) if fixed.any() else np.nan,
         }
     return pd.DataFrame.from_dict(rows, orient="index").sort_values("original")
 

@@ -31,7 +31,7 @@ TABLE = {
         n_show=8,
     ),
     "cpu": Settings(
-        n_boot=1000,
+        n_boot=5000,
         cv_train_size=60_000,
         cv_folds=5,
         cv_hidden=256,
@@ -41,7 +41,7 @@ TABLE = {
         n_show=15,
     ),
     "gpu": Settings(
-        n_boot=2000,
+        n_boot=5000,
         cv_train_size=60_000,
         cv_folds=10,
         cv_hidden=1024,

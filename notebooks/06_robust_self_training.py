@@ -105,6 +105,7 @@ from reliable_ml.robust import gaussian_model as gm
 from reliable_ml.robust import image_task, verdicts
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import self_training as st
+from reliable_ml.settings import rst_cifar as rst_cifar_settings
 from reliable_ml.util import notes, plots
 
 run = course.start("06_robust_self_training", profile, seed=seed)
@@ -228,8 +229,8 @@ for m, name in ((mid, "g_mid_verdict"), (big, "g_big_verdict")):
 #    whose labels we withhold.
 # 2. **Pseudo-label.** A standard model trained on the labeled subset labels the pool (its
 #    argmax; a confidence threshold is available but, as in the paper, off by default).
-# 3. **Three robust arms, equal compute.** PGD adversarial training {cite}`madry2018towards`
-#    for the same number of SGD steps on (a) the labeled images only, (b) labeled +
+# 3. **Three robust arms, equal compute.** Adversarial training ({glue:md}`rst_method`; PGD:
+#    {cite}`madry2018towards`, FGSM-RS: {cite}`wong2020fast`) for the same number of SGD steps on (a) the labeled images only, (b) labeled +
 #    pseudo-labeled pool (RST), (c) labeled + pool with its true labels (the ceiling). In (b)
 #    and (c) every batch is half labeled, half pool, with equal weights, as in the authors'
 #    code (the paper's `unsup_fraction` of 0.5). We use adversarial training rather than the
@@ -249,7 +250,10 @@ for m, name in ((mid, "g_mid_verdict"), (big, "g_big_verdict")):
 #
 # We repeat the whole experiment for several seeds (each draws its own split, initialisation
 # and batch order), because the differences between arms are a few points and a single run
-# cannot tell them from noise. On MNIST we use $\epsilon = 0.1$ and short training: at the
+# cannot tell them from noise. In the `gpu` profile the arms train with FGSM-RS and no held-out
+# PGD check or early stopping, the setting in which chapter 4 shows FGSM-RS can collapse; one
+# collapsed arm would look like a large RST effect (either way), so a gpu run should be read
+# with each arm's robust accuracy in view. On MNIST we use $\epsilon = 0.1$ and short training: at the
 # standard $\epsilon = 0.3$, 1,000 labels and a few CPU minutes give no robust model at all.
 # In the `gpu` profile the same loop calls the entry point `rst_cifar.run` instead: a
 # PreActResNet-18 trained with FGSM-RS on CIFAR-10, 4,000 labels and the rest of the training
@@ -273,6 +277,10 @@ print(f"{source}: {n_labeled:,} labeled + {n_unlabeled:,} unlabeled of {availabl
 passes = {"labeled_only": robust_steps * batch_size / n_labeled,
           "labeled_in_mixed": robust_steps * batch_size * (1 - unlabeled_fraction) / n_labeled,
           "pool_in_mixed": robust_steps * batch_size * unlabeled_fraction / n_unlabeled}
+method_names = {"pgd": "PGD", "fgsm_rs": "FGSM-RS", "fgsm": "FGSM"}
+gpu_method = rst_cifar_settings.TABLE["gpu"].robust.method
+glue_text("rst_method", f"{method_names.get(gpu_method, gpu_method)} on CIFAR-10 in this `gpu` run"
+          if profile == "gpu" else f"PGD with {attack_steps} steps")
 glue_text("passes_text", f"the labeled-only arm passes {passes['labeled_only']:.1f} times over its {n_labeled:,} "
           f"images, while RST and the ceiling pass {passes['labeled_in_mixed']:.1f} times over the labeled images and "
           f"{passes['pool_in_mixed']:.2f} times over the {n_unlabeled:,}-image pool.")
@@ -335,7 +343,9 @@ plt.show()
 # The per-seed intervals below compare two arms image by image on the same test images
 # (McNemar's test, Newcombe's interval), so they account for which images the test subset
 # happens to contain; the interval over seeds and images resamples both the seeds and the test
-# images, so it adds the noise of training on top.
+# images, so it adds the noise of training on top. With only {glue:text}`n_seeds_v` seeds the seed
+# part of that interval is rough (a bootstrap over few seeds understates their spread); the
+# per-seed differences show how far the seeds agree.
 #
 # The differences between arms, in points of PGD-{glue:text}`eval_steps_v:.0f` robust accuracy on
 # the same test images:
@@ -348,8 +358,9 @@ plt.show()
 # robustly: robust test accuracy peaks and then falls, and an early-stopped baseline closes much
 # of the gap to later methods {cite}`rice2020overfitting`. Here no arm stops early, and the
 # labeled-only arm passes most often over its images, so the RST gain is measured against that
-# arm's last step, not its best one; against an early-stopped baseline it may be smaller, and
-# this run keeps no per-step curve to tell. All three arms are also attacked with
+# arm's last step, not its best one; against an early-stopped baseline it may be smaller, the
+# share of the pool's worth lost to wrong pseudo-labels (whose denominator is the pool's worth
+# over that baseline) would be larger, and this run keeps no per-step curve to tell. All three arms are also attacked with
 # PGD-{glue:text}`eval_steps_v:.0f` and one restart only: each robust figure is an upper bound,
 # and arms trained differently can differ in how far they mask gradients, so a stronger
 # evaluation (a gradient-free attack, full-strength APGD with restarts) could move each
@@ -364,9 +375,10 @@ paired = [{"diff": v.difference, "lo": v.interval[0], "hi": v.interval[1], "n": 
 glue_text("rst_text", summ["text"])
 glue_text("noise_verdict", verdicts.noise_verdict(summ, float(np.mean(pl_acc))))
 glue("eval_steps_v", eval_steps, display=False)
+glue("n_seeds_v", seeds, display=False)
 
 # %% [markdown]
-# **Why can noisy labels still help?** A pseudo-label is wrong mostly where the labeler is
+# **How could noisy labels help at all?** A pseudo-label is wrong mostly where the labeler is
 # unsure, near its decision boundary; far from the boundary, where most unlabeled images lie,
 # it is nearly always right. Robust training asks the model to be constant on an
 # $\epsilon$-ball around every training input, and an extra input with a correct label pins

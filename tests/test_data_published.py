@@ -57,7 +57,20 @@ def test_generated_data_is_detected_from_the_footnote():
     ]  # "edm" inside a word does not count
     assert all(published.uses_generated_data(f) for f in yes)
     assert not any(published.uses_generated_data(f) for f in no)
-    assert published.data_group(True, yes[0]) == "real extra data"  # the upstream flag wins
+    # the robust model's data decides: a footnote naming synthetic images wins over the flag
+    # (RobustBench flags e.g. ensembles whose robust base uses 50M synthetic images as additional data)
+    assert published.data_group(True, yes[0]) == "generated data"
+    assert published.data_group(True, no[2]) == "real extra data"
+    assert published.data_group(True, no[2], base_group="generated data") == "generated data"
+    with pytest.raises(ValueError, match="unknown base group 'x'"):
+        published.data_group(True, None, base_group="x")
+    assert published.base_model("It adds the MeanSparse operator to the adversarially trained model A2024B_W-9.") == (
+        "A2024B_W-9"
+    )
+    assert published.base_model("Based on the model R2021_70_16_extra. 64.20% robust accuracy is due to X") == (
+        "R2021_70_16_extra"
+    )
+    assert published.base_model("Uses ensembles of 3 models.") == ""
     assert published.data_group(False, yes[0]) == "generated data"
     assert published.data_group(False, no[2]) == "CIFAR-10 only"
 
@@ -89,6 +102,33 @@ def test_robustbench_strings_groups_and_eps(tmp_root):
     }
     assert sorted(m.index[m["eps_0031"]]) == ["Geometry", "Trades"]  # stored or footnoted
     assert np.isnan(m.loc["NoReport", "reported"])
+
+
+def test_robustbench_external_unreliable_and_base_models(tmp_root):
+    write_models(
+        tmp_root,
+        {
+            "Base2024": entry(aa="73.71", footnote="It uses additional 300M synthetic images in training."),
+            "Sparse2024": entry(
+                aa="75.28",
+                additional=True,
+                external="73.10",
+                footnote="It adds the MeanSparse operator to the adversarially trained model Base2024. 73.10% robust "
+                "accuracy is due to APGD (both versions) with BPDA.",
+            ),
+            "Real2021": entry(aa="66.58", additional=True, external="66.56"),
+            "Stable2021": entry(
+                aa="71.28", additional=True, external="64.20", unreliable=True, footnote="Based on the model Real2021."
+            ),
+            "Plain2018": entry(external=None),
+        },
+    )
+    m = data.robustbench_models(download=False)
+    assert m.loc["Sparse2024", "group"] == "generated data"  # its base model's data, not the flag
+    assert m.loc["Stable2021", "group"] == "real extra data" and m.loc["Real2021", "group"] == "real extra data"
+    assert m.loc["Sparse2024", "strongest"] == pytest.approx(73.10) and m.loc["Sparse2024", "robust"] == 75.28
+    assert m.loc["Plain2018", "strongest"] == m.loc["Plain2018", "robust"] and np.isnan(m.loc["Plain2018", "external"])
+    assert m["unreliable"].to_dict() == {k: k == "Stable2021" for k in m.index}
 
 
 @pytest.mark.parametrize(

@@ -260,6 +260,21 @@ def test_robustbench_record_matches_its_parts():
     assert results["eps_0031_models"] == ["Zhang2019Theoretically"]
 
 
+def test_robustbench_record_leaves_out_unreliable_entries_and_checks_the_strongest_attack():
+    m = rb_frame().assign(year=2021)
+    m["unreliable"] = m.index == "Real2"
+    m["strongest"] = m["robust"].where(m.index != "Gen2", 60.0)  # a stronger attack recorded for Gen2
+    results, values = pr.robustbench_record(m)
+    assert results["n_models"] == 8 and results["n_listed"] == 9 and results["unreliable_models"] == ["Real2"]
+    assert "Real2" not in results["models"] and values["rb_unreliable"] == "Real2"
+    assert (
+        results["stronger_attack_models"] == ["Gen2"]
+        and "4.00 points below AutoAttack (Gen2)" in values["rb_stronger_note"]
+    )
+    assert "from_2021_strongest" in results["clustered_tests"] and results["n_boot"] == 5000
+    assert "rb_gap_vs_5" not in values and values["rb_eps_trades_note"].startswith("a smaller radius")
+
+
 def dated_frame() -> pd.DataFrame:
     """Entries named like RobustBench's (author, arXiv year, variant), two eras, papers with several entries."""
     rows = {  # id: (robust, reported, group)

@@ -137,6 +137,56 @@ def test_literature_text_lists_what_differs():
     assert "4 epochs with PGD-4" in text and "first 1,000" in text and "gradient_free_beats_gradient" in text
     below = V.literature_text(stats.against_reference(0.80, (0.77, 0.83), 0.88), card())
     assert below.startswith("Our worst case lies below") and clean(below) and clean(text)
+    # the whole split evaluated: no "first n" contrast; a student-heavy subset gets the signed clause
+    whole = V.literature_text(v, {**card(), "n_eval": 10_000})
+    assert "all 10,000 test images in both" in whole and "first" not in whole
+    pop = {"n_eval": 1000, "students_eval": 1000, "n_test_split": 10_000, "students_test_split": 5_000}
+    signed = V.literature_text(v, card(), population=pop)
+    assert "100% students' digits in ours, 50% in theirs" in signed and "untested" in signed
+
+
+def test_sample_text_says_whole_split_or_first_n():
+    assert V.sample_text(10_000, 10_000) == "The images are the whole MNIST test split (10,000 images)"
+    assert "first 1,000 of the 10,000" in V.sample_text(1000, 10_000) and "not a random sample" in V.sample_text(
+        1000, 10_000
+    )
+    with pytest.raises(ValueError, match="n_eval must lie in 1..n_test = 10000; got 0"):
+        V.sample_text(0, 10_000)
+
+
+def test_gradient_free_explanations_only_when_square_wins():
+    grad, free = V.paired_arrays(875, 29, 0, 96)
+    win = V.gradient_free_text(V.gradient_free_gap({"pgd": grad, "square": free}))
+    lose = V.gradient_free_text(V.gradient_free_gap({"pgd": free, "square": grad}))
+    tie = V.gradient_free_text(V.gradient_free_gap({"pgd": grad, "square": grad}))
+    assert "Two explanations fit" in win and "cannot tell the two apart" in win
+    assert "Two explanations" not in lose and "Two explanations" not in tie
+
+
+def test_leaderboard_text_skips_unreliable_and_uses_the_strongest_attack():
+    rb = pd.DataFrame(
+        {
+            "robust": [58.1, 75.28, 73.71, 71.28],
+            "strongest": [58.1, 73.10, 73.71, 64.20],
+            "unreliable": [False, False, False, True],
+            "group": ["CIFAR-10 only", "generated data", "generated data", "real extra data"],
+        },
+        index=["Own", "Sparse", "Base", "Stable"],
+    )
+    text = V.leaderboard_text(rb)
+    assert "58.1% under AutoAttack (Own)" in text and "73.7% under AutoAttack (Base)" in text
+    assert "Stable" not in text and "Sparse" not in text
+    rb.loc["Sparse", "strongest"] = 74.0  # now the best, though below its AutoAttack figure
+    assert "74.0% under the strongest recorded attack (AutoAttack: 75.3%) (Sparse)" in V.leaderboard_text(rb)
+
+
+def test_cifar_recipe_text_reads_the_gpu_row():
+    from reliable_ml.settings import robust_cifar
+
+    row = robust_cifar.TABLE["gpu"]
+    text = V.cifar_recipe_text(row)
+    assert f"{row.train.attack_steps}-step PGD for {row.train.epochs} epochs" in text
+    assert ("*test* images" in text) == bool(row.train.keep_best)
 
 
 def test_strength_text_reads_the_settings():
@@ -151,10 +201,16 @@ def test_fgsm_signature_from_exact_counts():
     sig = V.fgsm_signature(pgd, own, n_val=300, n_train=60_000)
     assert sig["present"] and sig["k_pgd"] == 0 and sig["n_pgd"] == 900
     assert sig["gap"].direction == "lower" and sig["pgd_vs_gained"].direction == "lower"
-    k_own = 57_600 + 58_200 + 58_620  # 96%, 97% and 97.7% of 60,000
-    assert sig["gap"].p_value == pytest.approx(st.fisher_exact([[0, 900], [k_own, 180_000 - k_own]]).pvalue)
+    # the seed is the unit: a paired t over the three seeds' differences, not the pooled counts
+    d = np.array([-0.96, -0.97, -0.977])
+    half = st.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    assert sig["gap"].p_value == pytest.approx(st.ttest_rel([0, 0, 0], [0.96, 0.97, 0.977]).pvalue)
+    assert sig["gap"].interval == pytest.approx((d.mean() - half, d.mean() + half)) and sig["seeds"] == 3
     text = V.fgsm_signature_text(sig)
-    assert "shows the signature" in text and "0 of 900" in text and clean(text)
+    assert "shows the signature" in text and "0 of 900" in text and "paired over the 3 seeds" in text and clean(text)
+    one = V.fgsm_signature({"0": 0.0}, {"0": 96.0}, n_val=300, n_train=60_000)  # one seed: its exact counts
+    assert one["gap"].p_value == pytest.approx(st.fisher_exact([[0, 300], [57_600, 2_400]]).pvalue)
+    assert "one seed" in V.fgsm_signature_text(one)
     robust = V.fgsm_signature({"0": 84.0, "1": 85.0}, {"0": 90.0, "1": 91.0}, n_val=300, n_train=60_000)
     assert not robust["present"] and "does not show" in V.fgsm_signature_text(robust)
     assert clean(V.fgsm_signature_text(robust))
@@ -180,6 +236,7 @@ def test_step_size_verdict_is_paired_over_seeds():
     assert v.p_value == pytest.approx(st.ttest_rel(d, np.zeros(3)).pvalue)
     text = V.step_size_text(v)
     assert v.direction == "cannot tell" and "cannot tell the two step sizes apart" in text and clean(text)
+    assert "with 3 seeds this run cannot detect" in V.step_size_text(v, 3) and "does not reproduce" not in text
 
 
 # ----------------------------------------------------------------------------- chapter 05
@@ -224,6 +281,12 @@ def test_size_curve_summary_words_come_from_verdicts():
     m = out["matched"]
     assert m["target_pct"] == pytest.approx(86.0) and 100 < m["standard_n"] < 1000
     assert m["standard_n"] == pytest.approx(V.matched_size([100, 1000, 3000], [0.8, 0.9, 0.95], 0.86))
+    # per seed: each seed's standard curve (the same here) against its own robust accuracy at 3,000
+    for sd, r in enumerate((0.86, 0.87, 0.85)):
+        n_sd = V.matched_size([100, 1000, 3000], [0.8, 0.9, 0.95], r)
+        assert m["ratio_per_seed"][sd] == pytest.approx(3000 / n_sd)
+    assert "times)" in out["text"] and "Two biases pull in opposite directions" in out["text"]
+    assert "probably understate" in out["text"] and "lower bounds" not in out["text"]
     assert out["ends"]["robust_test"].direction == "higher" and out["ends"]["gap"].direction == "lower"
     assert "seed-to-seed range over 3 seeds" in out["text"] and "agreement to expect" not in out["text"]
     assert clean(out["text"]) and clean(out["ends_text"])

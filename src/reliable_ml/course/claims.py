@@ -45,6 +45,31 @@ published setting against a confirmed figure -> ``reproduced``. Tolerances are i
 points unless said otherwise; a 95% binomial half-width is 1.96 sqrt(p (1 - p) / n).
 """
 
+from reliable_ml.settings.robust_cifar import TABLE as _ROBUST_CIFAR  # noqa: E402
+
+
+def _cifar_gpu_recipe() -> str:
+    """How chapter 04's gpu entry point (``experiments.robust_cifar``) trains and selects its
+    CIFAR-10 model, read from its settings row, so the claim rows cannot drift from the code."""
+    t = _ROBUST_CIFAR["gpu"].train
+    how = (
+        f"{t.attack_steps}-step PGD"
+        if t.method == "pgd"
+        else {"fgsm_rs": "FGSM-RS", "fgsm": "FGSM"}.get(t.method, t.method)
+    )
+    row = _ROBUST_CIFAR["gpu"]
+    sel = (
+        f"; its checkpoint is selected on {t.val_size:,} test images"
+        + (", which are also part of the evaluation" if row.n_eval >= 10_000 else "")
+        if getattr(t, "keep_best", False)
+        else ""
+    )
+    return f"PreActResNet-18 trained with {how} for {t.epochs} epochs (experiments.robust_cifar, gpu row){sel}"
+
+
+_CIFAR_GPU_METHOD = _ROBUST_CIFAR["gpu"].train.method
+
+
 CLAIMS: list[dict] = [
     dict(
         id="imagenetv2_drop",
@@ -370,7 +395,7 @@ CLAIMS: list[dict] = [
         source_contains="CIFAR-10",  # a results file of another data set never counts
         evidence="own run",
         setting="stand-in",
-        setting_note=("PreActResNet-18 with fast adversarial training, not Madry et al.'s PGD-7 WideResNet"),
+        setting_note=_cifar_gpu_recipe() + ", not Madry et al.'s PGD-7 WideResNet",
         rule=dict(
             kind="robust_worst_case",
             clean="clean_acc",
@@ -411,8 +436,17 @@ CLAIMS: list[dict] = [
         scope="cifar10",
         source_contains="CIFAR-10",  # a results file of another data set never counts
         evidence="own run",
-        setting="published",
-        setting_note=("PreActResNet-18, FGSM-RS, eps = 8/255 (the gpu entry point experiments.robust_cifar)"),
+        setting="published" if _CIFAR_GPU_METHOD == "fgsm_rs" else "stand-in",
+        setting_note=_cifar_gpu_recipe() + ", eps = 8/255",
+        **(
+            {}
+            if _CIFAR_GPU_METHOD == "fgsm_rs"
+            else {
+                "not_comparable": (
+                    "the gpu run trains with PGD, not FGSM-RS, so it cannot reproduce Wong et al.'s FGSM-RS figures"
+                )
+            }
+        ),
         rule=dict(
             kind="robust_worst_case",
             clean="clean_acc",

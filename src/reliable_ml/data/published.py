@@ -4,7 +4,12 @@
   entries {cite}`croce2021robustbench`, one row per model. Upstream quirks handled here:
   every accuracy is a *string* (``"59.53"``); ``additional_data`` is true only for *real*
   extra data, while models trained on generated images (DDPM/EDM, "synthetic images") say
-  false and name it only in their ``footnote``, so :func:`data_group` splits three groups;
+  false and name it only in their ``footnote``, so :func:`data_group` splits three groups
+  (mostly true: a few entries built on a model trained on generated images, e.g. MeanSparse on
+  Bartoldson2024 or ensembles whose robust base uses 50M synthetic images, say true; the footnote
+  or the named base model decides); ``external`` holds a stronger (adaptive or original) attack's
+  figure where one was recorded and ``unreliable`` marks entries whose AutoAttack figure is known
+  to overstate, so ``strongest`` = min(AutoAttack, ``external``);
   six CIFAR-10 L-inf entries store ``eps`` as ``"0.031"`` (about 7.9/255) instead of
   ``"8/255"`` and one more says so only in its footnote: they are kept, flagged in
   ``eps_0031``, so that an analysis can leave them out.
@@ -38,6 +43,10 @@ ROBUSTBENCH_GROUPS = ("CIFAR-10 only", "generated data", "real extra data")
 # Words by which a footnote names training on generated images (DDPM/EDM samples).
 GENERATED_PATTERN = re.compile(r"\b(synthetic|generated|ddpm|edm|diffusion)\b", re.IGNORECASE)
 EPS_0031_PATTERN = re.compile(r"0\.031\b")
+# How a footnote names the model an entry is built on (a post-hoc operator, a fine-tuned copy).
+BASE_MODEL_PATTERN = re.compile(
+    r"(?:based on the model|adversarially trained model)\s+([A-Za-z0-9_.\-]+?)\.?(?:\s|$)", re.I
+)
 MISSING_TEXT = ("", "none", "null", "n/a", "nan")  # how upstream spells "no reported figure"
 TRAINING_SET = {"cifar10": "CIFAR-10 only", "cifar100": "CIFAR-100 only", "imagenet": "ImageNet only"}
 SQUAD_SETS = ("new-wiki", "nyt", "reddit", "amazon")
@@ -79,14 +88,30 @@ def uses_generated_data(footnote: str | None) -> bool:
     return bool(footnote) and bool(GENERATED_PATTERN.search(footnote))
 
 
-def data_group(additional_data: bool, footnote: str | None, own: str = "CIFAR-10 only") -> str:
-    """One of :data:`ROBUSTBENCH_GROUPS`: ``real extra data`` when RobustBench flags
-    ``additional_data`` (it does so for real extra images only, e.g. 500K Tiny Images), else
-    ``generated data`` when the footnote names synthetic/DDPM/EDM images, else ``own`` (the
-    training set only: ``CIFAR-10 only``, or as :data:`TRAINING_SET` says for other data sets)."""
-    if additional_data:
-        return "real extra data"
-    return "generated data" if uses_generated_data(footnote) else own
+def base_model(footnote: str | None) -> str:
+    """The model id a RobustBench footnote says the entry is built on ("Based on the model X",
+    "... to the adversarially trained model X"), or ``""``."""
+    m = BASE_MODEL_PATTERN.search(footnote or "")
+    return m.group(1) if m else ""
+
+
+def data_group(
+    additional_data: bool, footnote: str | None, own: str = "CIFAR-10 only", base_group: str | None = None
+) -> str:
+    """One of :data:`ROBUSTBENCH_GROUPS`, by the data the *robust* model was trained on:
+    ``generated data`` when the footnote names synthetic/DDPM/EDM images (even where
+    ``additional_data`` is true, e.g. ensembles whose robust base classifier uses 50M synthetic
+    images), else ``base_group`` (the group of the model the footnote says the entry is built on,
+    :func:`base_model`) when given, else ``real extra data`` when RobustBench flags
+    ``additional_data`` (real extra images, e.g. 500K Tiny Images), else ``own`` (the training set
+    only: ``CIFAR-10 only``, or as :data:`TRAINING_SET` says for other data sets)."""
+    if uses_generated_data(footnote):
+        return "generated data"
+    if base_group is not None:
+        if base_group not in (*ROBUSTBENCH_GROUPS, *TRAINING_SET.values()):
+            raise ValueError(f"unknown base group {base_group!r}; allowed: {', '.join(ROBUSTBENCH_GROUPS)}")
+        return base_group
+    return "real extra data" if additional_data else own
 
 
 def _read_json(path: Path):
@@ -102,10 +127,14 @@ def robustbench_models(
     """RobustBench's entries for ``dataset`` and ``threat``, one row per model (index: model id).
 
     Columns: ``clean`` and ``robust`` (%, AutoAttack accuracy for ``Linf``/``L2``, corruption
-    accuracy for ``corruptions``), ``reported`` (the paper's own figure, %),
-    ``additional_data``, ``generated_data`` (from the footnote), ``group``
-    (:func:`data_group`), ``eps`` (as stored), ``eps_0031`` (stored or footnoted as 0.031),
-    ``unreliable``, ``architecture``, ``venue``, ``year``, ``footnote``, ``name``.
+    accuracy for ``corruptions``), ``reported`` (the paper's own figure, %), ``external`` (%, a
+    stronger attack's figure recorded by RobustBench, e.g. APGD with BPDA, or NaN) and
+    ``strongest`` (min of ``robust`` and ``external``), ``additional_data``, ``generated_data``
+    (from the footnote), ``base_model`` (:func:`base_model`), ``group`` (:func:`data_group`, an
+    entry built on a listed base model taking that model's group), ``eps`` (as stored),
+    ``eps_0031`` (stored or footnoted as 0.031), ``unreliable`` (RobustBench's flag: the
+    AutoAttack figure is known to overstate), ``architecture``, ``venue``, ``year``,
+    ``footnote``, ``name``.
     Reads every ``*.json`` of the folder when it is there, else the files listed in the
     manifest (downloading them).
     """
@@ -139,9 +168,17 @@ def robustbench_models(
         eps = str(entry.get("eps", ""))
         venue = str(entry.get("venue", ""))
         year = re.search(r"(19|20)\d\d", venue) or re.search(r"(19|20)\d\d", Path(rel).stem)
+        robust = _number(entry[metric], path, metric)
+        external = (
+            np.nan
+            if str(entry.get("external")).strip().lower() in MISSING_TEXT
+            else _number(entry["external"], path, "external")
+        )
         rows[Path(rel).stem] = {
             "clean": _number(entry["clean_acc"], path, "clean_acc"),
-            "robust": _number(entry[metric], path, metric),
+            "robust": robust,
+            "external": external,
+            "strongest": robust if np.isnan(external) else min(robust, external),
             "reported": (
                 np.nan
                 if str(entry.get("reported")).strip().lower() in MISSING_TEXT
@@ -149,6 +186,7 @@ def robustbench_models(
             ),
             "additional_data": additional,
             "generated_data": uses_generated_data(footnote),
+            "base_model": base_model(footnote),
             "group": data_group(additional, footnote, TRAINING_SET[dataset]),
             "eps": eps,
             "eps_0031": eps.strip() == "0.031" or bool(EPS_0031_PATTERN.search(footnote)),
@@ -160,6 +198,8 @@ def robustbench_models(
             "name": str(entry.get("name", "")),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
+    for m in frame.index[frame["base_model"].isin(frame.index) & ~frame["generated_data"]]:
+        frame.loc[m, "group"] = frame.loc[frame.loc[m, "base_model"], "group"]  # the base model's data
     frame.index.name = "model"
     return frame
 

@@ -52,6 +52,7 @@ from torch import nn
 from reliable_ml.models import nets as models
 from reliable_ml.robust import attacks
 from reliable_ml.robust import train as rt
+from reliable_ml.robust.verdicts import WARNING_WORDS
 from reliable_ml.util import cachelock, cachestats
 
 RECIPE_VERSION = 1
@@ -222,8 +223,7 @@ def masking_checks(
             "gradient_free_attacks": free,
             **pd,
             "flagged": pd["diff"] > pd["noise"],
-            "meaning": "an attack that never looks at gradients finds adversarial examples that the gradient "
-            "attacks miss: their gradients are misleading (masked), so their figure overstates robustness",
+            "meaning": WARNING_WORDS["gradient_free_beats_gradient"],
         }
     big_ok = pgd_ok(model, large_eps, base_steps, 1)
     p = big_ok.double().mean().item()
@@ -250,8 +250,7 @@ def masking_checks(
         "figure_with_strong_pgd_acc": 100 * (figure_ok & strong_ok).double().mean().item(),
         **pd,
         "flagged": pd["diff"] > pd["noise"],
-        "meaning": "a longer attack with more restarts still breaks images the suite had let through: the figure "
-        "has not converged and is an overestimate",
+        "meaning": WARNING_WORDS["more_steps_still_lower"],
     }
     if source_model is not None:
         x_tr = torch.cat(
@@ -272,8 +271,7 @@ def masking_checks(
             "white_box_acc": 100 * grad_ok.double().mean().item(),
             **pd,
             "flagged": pd["diff"] > pd["noise"],
-            "meaning": "adversarial images made with another model's gradients beat the model's own gradients: "
-            "its own gradients point the attack the wrong way (masking)",
+            "meaning": WARNING_WORDS["transfer_beats_white_box"],
         }
     return {
         "flags": [k for k, v in checks.items() if v["flagged"]],
@@ -488,4 +486,11 @@ def results_entry(card: dict) -> dict:
         "masking",
         "seconds",
     )
-    return {k: card[k] for k in keep}
+    out = {k: card[k] for k in keep}
+    # a cached card keeps the words of the code that built it; the results file gets today's
+    # words for each check, which say what a flag can mean without asserting masking
+    checks = {
+        k: {**c, "meaning": WARNING_WORDS.get(k, c.get("meaning", ""))} for k, c in card["masking"]["checks"].items()
+    }
+    out["masking"] = {**card["masking"], "checks": checks}
+    return out

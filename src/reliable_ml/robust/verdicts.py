@@ -130,7 +130,9 @@ def gradient_free_text(gap: dict) -> str:
         return (
             f"{counts}its accuracy is {stats.phrase(v, lower='below the worst case over the gradient attacks')}. "
             "AutoAttack treats a gradient-free attack that beats the gradient attacks as a warning that the "
-            "evaluation may be unreliable."
+            "evaluation may be unreliable. Two explanations fit: the model's gradients mislead the gradient attacks "
+            "(gradient masking), or the gradient attacks were run too weakly, as they are here; this run cannot tell "
+            "the two apart."
         )
     if v.direction == "higher":
         return (
@@ -154,9 +156,16 @@ def strength_text(strength: Mapping[str, Mapping], reference: Mapping[str, Mappi
 
     ours = "; ".join(f"{ATTACK_LABELS.get(k, k)} {desc(s)}" for k, s in strength.items())
     ref = "; ".join(f"{ATTACK_LABELS.get(k, k)} {desc(reference[k])}" for k in strength if k in reference)
+    square = (
+        " Square also differs in one setting the counts do not show: torchattacks rescales its schedule of patch "
+        "sizes to the number of queries (resc_schedule=True), where the reference builds it with "
+        "resc_schedule=False."
+        if "square" in strength
+        else ""
+    )
     return (
         f"The suite builds each component with torchattacks' defaults: {ours}. The reference implementation of "
-        f"AutoAttack's standard version runs {ref}."
+        f"AutoAttack's standard version runs {ref}.{square}"
     )
 
 
@@ -186,6 +195,14 @@ def population_text(on_mnist: bool, n_eval: int, n_val: int) -> dict:
         "n_val": int(len(last)),
         "students_val": students(last),
     }
+    if len(first) == len(meta):  # the evaluation is the whole test split
+        out["text"] = (
+            f"{out['students_eval']:,} of the {out['n_eval']:,} digits were written by high-school students (NIST "
+            f"series hsf_4), the rest by Census employees, as in the test split that published figures use; the last "
+            f"{out['n_val']:,} test images, which the per-epoch checks watch, are part of the evaluated images and "
+            f"hold {out['students_val']:,} students' digits."
+        )
+        return out
     out["text"] = (
         f"{out['students_eval']:,} of these {out['n_eval']:,} digits were written by high-school students (NIST "
         f"series hsf_4), by {out['writers_eval']:,} writers with at most {out['max_digits_per_writer']} digits each, "
@@ -197,11 +214,39 @@ def population_text(on_mnist: bool, n_eval: int, n_val: int) -> dict:
     return out
 
 
-def literature_text(vs_reference: stats.Verdict, card: Mapping) -> str:
+def sample_text(n_eval: int, n_test: int) -> str:
+    """Which MNIST test images the shared model is evaluated on: the whole split, or its first ``n_eval``."""
+    if not 0 < n_eval <= n_test:
+        raise ValueError(f"n_eval must lie in 1..n_test = {n_test}; got {n_eval}")
+    if n_eval == n_test:
+        return f"The images are the whole MNIST test split ({n_test:,} images)"
+    return f"The images are the first {n_eval:,} of the {n_test:,} MNIST test images, not a random sample"
+
+
+def literature_text(
+    vs_reference: stats.Verdict, card: Mapping, n_test: int = 10_000, population: Mapping | None = None
+) -> str:
     """Our worst case against Madry et al.'s 88.0% (``vs_reference``: :func:`reliable_ml.stats.against_reference`
-    of the worst case and its interval), and what differs between the two figures."""
+    of the worst case and its interval), and what differs between the two figures. ``n_test``: the
+    size of the test split their figure uses; ``population``: :func:`population_text`'s counts,
+    which say whether our images hold more students' digits than the whole split."""
     s = card["settings"]
     flags = card["masking"]["flags"]
+    n_eval = int(card["n_eval"])
+    images = (
+        f"all {n_test:,} test images in both"
+        if n_eval == n_test
+        else f"all {n_test:,} test images against our first {n_eval:,}"
+    )
+    pop = population or {}
+    if n_eval < n_test and pop.get("n_eval") and pop.get("n_test_split"):
+        ours, whole = pop["students_eval"] / pop["n_eval"], pop["students_test_split"] / pop["n_test_split"]
+        if ours > whole:
+            images += (
+                f" ({100 * ours:.0f}% students' digits in ours, {100 * whole:.0f}% in theirs; MNIST's authors found "
+                "the employees' digits easier to recognise, so if that carries over to adversarial accuracy, which "
+                "is untested here, this difference works against our figure)"
+            )
     words = stats.phrase(
         vs_reference,
         higher="Our worst case lies above their 88.0% best-attack figure",
@@ -213,31 +258,65 @@ def literature_text(vs_reference: stats.Verdict, card: Mapping) -> str:
         f"PGD for 100,000 iterations of 50 images (about 83 epochs), ours the small CNN above trained for "
         f"{s['epochs']} epochs with PGD-{s['attack_steps']}. The attacks: theirs the best of many adaptive attacks "
         "submitted to a public white-box challenge (and AutoAttack at full strength for the 88.4%), ours the suite "
-        f"above with reduced-strength gradient components. The images: all 10,000 test images against our first "
-        f"{card['n_eval']:,}. The checks: our card records "
+        f"above with reduced-strength gradient components. The images: {images}. The checks: our card records "
         + (f"the masking flag(s) {', '.join(flags)}." if flags else "no masking flag.")
         + " Only a full-strength evaluation of a model trained like theirs, on the same images, could reproduce "
         "their figure."
     )
 
 
-def leaderboard_text() -> str:
-    """The best RobustBench CIFAR-10 L-inf entries under AutoAttack, trained on CIFAR-10 alone and
-    with extra (real or generated) data, for chapter 04's pointer to chapter 05; a sentence that
-    says so when the leaderboard's data is not available."""
+def leaderboard_text(rb=None) -> str:
+    """The best RobustBench CIFAR-10 L-inf entries, trained on CIFAR-10 alone and with extra (real or
+    generated) data, for chapter 04's pointer to chapter 05: entries RobustBench flags
+    ``unreliable`` are left out and each entry is ranked by its ``strongest`` figure (AutoAttack,
+    or a stronger recorded attack such as APGD with BPDA where that is lower), since a robustness
+    figure is only as good as the strongest attack it survived. ``rb``: a
+    :func:`reliable_ml.data.robustbench_models` frame (read when None); a sentence that says so
+    when the leaderboard's data is not available."""
     from reliable_ml import data
 
-    try:
-        rb = data.robustbench_models("cifar10", "Linf")
-    except (data.DataUnavailable, data.DataCorrupt, ValueError):
-        return "the leaderboard's figures are in chapter 5 (its data is not available here)."
-    own = rb[rb["group"] == "CIFAR-10 only"]["robust"]
-    extra = rb[rb["group"] != "CIFAR-10 only"]["robust"]
+    if rb is None:
+        try:
+            rb = data.robustbench_models("cifar10", "Linf")
+        except (data.DataUnavailable, data.DataCorrupt, ValueError):
+            return "the leaderboard's figures are in chapter 5 (its data is not available here)."
+    rb = rb[~rb["unreliable"].astype(bool)]
+    strongest = rb["strongest"] if "strongest" in rb.columns else rb["robust"]
+
+    def best(sel) -> str:
+        m = strongest[sel].idxmax()
+        aa, st = float(rb.loc[m, "robust"]), float(strongest[m])
+        how = "under AutoAttack" if st >= aa - 0.005 else f"under the strongest recorded attack (AutoAttack: {aa:.1f}%)"
+        return f"{st:.1f}% {how} ({m})"
+
+    own = rb["group"] == "CIFAR-10 only"
     return (
-        f"the best RobustBench entry trained on CIFAR-10 alone keeps {own.max():.1f}% of the test set under "
-        f"AutoAttack ({own.idxmax()}), and the best trained with extra real or generated images "
-        f"{extra.max():.1f}% ({extra.idxmax()}; chapter 5 re-analyses the leaderboard)."
+        f"the best RobustBench entry trained on CIFAR-10 alone keeps {best(own)}, and the best trained with extra "
+        f"real or generated images {best(~own)}; entries RobustBench marks unreliable are left out, and each entry "
+        "counts at the lower of its AutoAttack figure and any stronger attack recorded for it (chapter 5 re-analyses "
+        "the leaderboard)."
     )
+
+
+def cifar_recipe_text(row) -> str:
+    """What chapter 04's gpu entry point (``experiments.robust_cifar``) trains, evaluates and selects
+    on, read from its settings row (``settings.robust_cifar.TABLE["gpu"]``)."""
+    t = row.train
+    method = {"pgd": f"{t.attack_steps}-step PGD", "fgsm_rs": "FGSM-RS", "fgsm": "FGSM"}.get(t.method, t.method)
+    images = "the whole test split" if row.n_eval >= 10_000 else f"{row.n_eval:,} test images"
+    text = (
+        f"a PreActResNet-18 trained with {method} for {t.epochs} epochs, evaluated with PGD-{row.eval_steps} and "
+        f"{row.eval_restarts} restart{'s' if row.eval_restarts != 1 else ''} on {images}"
+        + (f" and AutoAttack on {row.autoattack_n:,} of them." if row.autoattack_n else ".")
+    )
+    if getattr(t, "keep_best", False) and t.val_size:
+        text += (
+            f" Its checkpoint is the best of the epochs on {t.val_size:,} *test* images"
+            + (", which are part of the evaluated images" if row.n_eval >= 10_000 else "")
+            + ", so the reported figure is selected on test data and may be optimistic; held-out training images "
+            "would avoid that (not changed here, and no GPU run is reported)."
+        )
+    return text
 
 
 def masking_verdicts(card: Mapping, z: float = 1.96) -> dict[str, stats.Verdict]:
@@ -333,7 +412,8 @@ WARNING_WORDS = {
     "gradients, or gradient attacks run too weakly, and this run cannot tell which",
     "large_eps_not_near_zero": "at the large radius, where any image may be replaced by a uniform grey one, PGD "
     "still leaves more than 5% correct: the attack misses adversarial examples that provably exist",
-    "more_steps_still_lower": "a longer PGD still breaks images the suite let through: the figure has not converged",
+    "more_steps_still_lower": "a further PGD run with more restarts (not necessarily more gradient steps in total) "
+    "still breaks images the suite let through: the figure has not converged",
     "transfer_beats_white_box": "images made on another model fool this one more often than its own gradients do: "
     "its own gradients point the attack the wrong way",
 }
@@ -374,11 +454,14 @@ def fgsm_signature(
 
     ``pgd_final_pct``: {seed: final held-out PGD accuracy, %} on ``n_val`` images;
     ``own_attack_final_pct``: {seed: last-epoch accuracy on the arm's own FGSM training examples, %}
-    over ``n_train`` images. Two verdicts on the seeds' pooled counts: ``gap``, PGD minus own-attack
-    accuracy (Fisher's exact test, :func:`reliable_ml.stats.compare_counts`), and ``pgd_vs_gained``,
-    PGD accuracy (Clopper-Pearson interval) against the ``gained`` level at which a run counts as
-    robust. The signature is present when the gap is "lower" and PGD accuracy is "lower" than
-    ``gained``: the model fits the one perturbation it trains on and not the ball.
+    over ``n_train`` images. Two verdicts: ``gap``, PGD minus own-attack accuracy with the seed as
+    the unit (a paired t over seeds, :func:`reliable_ml.stats.compare`; the held-out images are the
+    same for every seed and the training figure is a running accuracy of a changing model, so
+    pooling their counts as independent draws would give a spuriously narrow interval; with one
+    seed, Fisher's exact test on its counts), and ``pgd_vs_gained``, PGD accuracy pooled over
+    seeds (Clopper-Pearson interval) against the ``gained`` level at which a run counts as robust.
+    The signature is present when the gap is "lower" and PGD accuracy is "lower" than ``gained``:
+    the model fits the one perturbation it trains on and not the ball.
     """
     seeds = list(pgd_final_pct)
     if not seeds or set(seeds) != set(own_attack_final_pct):
@@ -386,7 +469,15 @@ def fgsm_signature(
     k_pgd = sum(round(pgd_final_pct[s] * n_val / 100) for s in seeds)
     k_own = sum(round(own_attack_final_pct[s] * n_train / 100) for s in seeds)
     n_pgd, n_own = n_val * len(seeds), n_train * len(seeds)
-    gap = stats.compare_counts(k_pgd, n_pgd, k_own, n_own)
+    if len(seeds) >= 2:
+        gap = stats.compare(
+            [pgd_final_pct[s] / 100 for s in seeds],
+            [own_attack_final_pct[s] / 100 for s in seeds],
+            paired=True,
+            outcome="continuous",
+        )
+    else:
+        gap = stats.compare_counts(k_pgd, n_pgd, k_own, n_own)
     lo, hi = stats.clopper_pearson(k_pgd, n_pgd)
     level = stats.against_reference(k_pgd / n_pgd, (float(lo), float(hi)), gained)
     return {
@@ -396,6 +487,7 @@ def fgsm_signature(
         "k_pgd": k_pgd,
         "n_pgd": n_pgd,
         "own_attack_pct": float(np.mean([own_attack_final_pct[s] for s in seeds])),
+        "seeds": len(seeds),
     }
 
 
@@ -406,7 +498,12 @@ def fgsm_signature_text(sig: dict, label: str = "FGSM from zero") -> str:
         f"(mean over seeds), and PGD-10 left {sig['k_pgd']:,} of {sig['n_pgd']:,} held-out images correct (pooled "
         "over seeds)"
     )
-    own = "its accuracy on its own FGSM examples"
+    own = "its running accuracy on its own FGSM training examples in the last epoch"
+    unit = (
+        f"paired over the {sig.get('seeds', 0)} seeds, the unit that is replicated"
+        if sig.get("seeds", 0) >= 2
+        else "one seed"
+    )
     gap = stats.phrase(
         sig["gap"],
         lower=f"lower than {own}",
@@ -415,16 +512,17 @@ def fgsm_signature_text(sig: dict, label: str = "FGSM from zero") -> str:
     )
     if sig["present"]:
         return (
-            f"{label} shows the signature of catastrophic overfitting that Wong et al. describe: {facts}. Its PGD "
-            f"accuracy is {gap}. It learned to defeat the one perturbation it was shown, not the ball."
+            f"{label} shows the signature of catastrophic overfitting that Wong et al. describe: {facts}. Its PGD-10 "
+            f"accuracy on held-out test images is {gap} ({unit}; the two figures are measured on different images, "
+            "under different attacks). It learned to defeat the one perturbation it was shown, not the ball."
         )
     pct = f"the {100 * GAINED:.0f}% level"
     level = stats.phrase(
         sig["pgd_vs_gained"], higher=f"above {pct}", lower=f"below {pct}", cannot_tell=f"not distinguishable from {pct}"
     )
     return (
-        f"{label} does not show the signature of catastrophic overfitting here: {facts}. Its PGD accuracy is {gap}, "
-        f"and it is {level}."
+        f"{label} does not show the signature of catastrophic overfitting here: {facts}. Its PGD-10 accuracy on "
+        f"held-out test images is {gap} ({unit}), and it is {level}."
     )
 
 
@@ -466,8 +564,9 @@ def step_size_verdict(final_a_pct: Mapping, final_b_pct: Mapping) -> stats.Verdi
     return stats.compare(a, b, paired=True, outcome="continuous")
 
 
-def step_size_text(v: stats.Verdict) -> str:
-    """The sentence on :func:`step_size_verdict` of FGSM-RS with step 1.25 eps (a) against 2 eps (b)."""
+def step_size_text(v: stats.Verdict, seeds: int | None = None) -> str:
+    """The sentence on :func:`step_size_verdict` of FGSM-RS with step 1.25 eps (a) against 2 eps (b),
+    over ``seeds`` seeds (named in the "cannot tell" branch when given)."""
     words = stats.phrase(
         v,
         higher="higher with the moderate step",
@@ -475,9 +574,12 @@ def step_size_text(v: stats.Verdict) -> str:
         cannot_tell="the data cannot tell the two step sizes apart",
     )
     tail = {
-        "higher": "as Wong et al. saw on CIFAR-10, the moderate step did better.",
+        "higher": "as Wong et al. saw on CIFAR-10, the moderate step did better here.",
         "lower": "unlike on CIFAR-10 in Wong et al., the large step did better here.",
-        "cannot tell": "this run does not reproduce on MNIST the step-size effect Wong et al. saw on CIFAR-10.",
+        "cannot tell": (
+            f"with {seeds if seeds else 'these'} seeds this run cannot detect the step-size effect Wong et al. "
+            "saw on CIFAR-10 (a per-run collapse, which epoch-end checks may miss)."
+        ),
     }[v.direction]
     return f"Final PGD-10 accuracy of FGSM-RS, step 1.25 eps against step 2 eps, paired over seeds: {words}; {tail}"
 
@@ -562,8 +664,9 @@ def size_curve_summary(curve, training: str, n_eval_train: int, standard: str | 
     if unfit:
         lines.append(
             f"\nAt {_join([f'{n:,}' for n in unfit])} images the models do not fit their own training images "
-            "robustly, so part of the gap there is under-fitting, not generalization: those gaps are lower bounds on "
-            "what full training would show."
+            "robustly, so part of the gap there is under-fitting, not generalization; those gaps probably understate "
+            "the gap that full training would show (robust overfitting makes that likely, but this run does not train "
+            "longer to check)."
         )
     if n_mid != n_large:
         seeds = lambda n, c: adv[adv.n_train == n].sort_values("seed")[c].to_numpy()  # noqa: E731
@@ -605,9 +708,27 @@ def size_curve_summary(curve, training: str, n_eval_train: int, standard: str | 
                 f" images), so it needs at least {n_large / n_std:.1f} times fewer."
             )
         elif np.isfinite(n_std):
+            per = {}  # each seed's standard curve against that seed's robust accuracy at the largest size
+            std_all = curve[curve.training == standard]
+            for sd, g in std_all.groupby("seed"):
+                r = adv[(adv.n_train == n_large) & (adv.seed == sd)]["robust test"]
+                if len(r):
+                    g = g.sort_values("n_train")
+                    m = matched_size(list(g.n_train), list(100 * g["clean test"]), 100 * float(r.iloc[0]))
+                    if np.isfinite(m):
+                        per[int(sd)] = n_large / m
+            out["matched"]["ratio_per_seed"] = per
+            per_text = (
+                f" (per seed, each seed's standard curve against its own robust accuracy: "
+                f"{min(per.values()):.1f}–{max(per.values()):.1f} times)"
+                if len(per) > 1
+                else ""
+            )
             tail = (
                 f"standard training reaches that clean accuracy at about {n_std:,.0f} (interpolated on the log-size "
-                f"axis), {n_large / n_std:.1f} times fewer."
+                f"axis), {n_large / n_std:.1f} times fewer{per_text}. Two biases pull in opposite directions: the "
+                "robust figure is a PGD-20 upper bound (a stronger attack would lower it and raise the ratio), and the "
+                "largest robust models are under-fit (full training could raise it and lower the ratio)."
             )
         else:
             tail = "standard training does not reach that clean accuracy at any size run here."
@@ -626,7 +747,8 @@ def size_curve_summary(curve, training: str, n_eval_train: int, standard: str | 
             )
             out["ends"] = {"gap": gap_v, "robust_test": rise_v, "small": int(n_small), "large": int(n_large)}
             out["ends_text"] = (
-                f"From {n_small:,} to {n_large:,} images (Welch's test over seeds), the robust train-test gap is "
+                f"From {n_small:,} to {n_large:,} images (Welch's test over seeds, all on one set of test images, "
+                "whose sampling it does not resample), the robust train-test gap is "
                 + stats.phrase(
                     gap_v,
                     lower=f"smaller at {n_large:,}",

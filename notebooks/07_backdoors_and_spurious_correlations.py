@@ -524,7 +524,8 @@ glued |= glue_values({"ex_corner_tl": 100 * rates["top-left"], "ex_corner_br": 1
 # Moved to the top-left corner, the trigger reaches the target on {glue:text}`ex_corner_tl:.1f`%
 # of the triggered images, against {glue:text}`ex_corner_br:.1f`% where it was planted (image by
 # image: {glue:text}`ex_corner`). A small CNN trained on a fixed trigger position learns that
-# position, which is one likely reason why crops and flips weakened the CIFAR-10 backdoor.
+# position, which would be one reason (untested) why crops and flips may weaken a corner
+# backdoor; whether they weakened the CIFAR-10 one is not tested against the base rate here.
 #
 # ```{solution-end}
 # ```

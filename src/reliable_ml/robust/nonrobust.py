@@ -470,7 +470,7 @@ def det_vs_rand_words(verdict) -> str:
     """Chapter 10's words for :func:`det_vs_rand`."""
     from reliable_ml import stats
 
-    return stats.phrase(verdict, "higher", "lower", "a level the seeds cannot tell apart from it")
+    return stats.phrase(verdict, "higher", "lower", "a level the seeds cannot tell apart from the $D_{rand}$ models'")
 
 
 def judge_reading(verdict) -> str:

@@ -620,12 +620,13 @@ def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: di
     if tost:
         m = 100 * tost[0].margin
         held = sum(v.direction == "equivalent" for v in tost)
+        shown_cost = stats.consensus(verdicts["clean_cost"]) == "higher"
         support = [100 * v.margin_supported for v in tost]
         lead = (
             f"; two one-sided tests show the two equivalent within ±{m:g} point in all {len(tost)} seeds"
             if held == len(tost)
-            else f"; two one-sided tests show them equivalent within ±{m:g} point in {held} of {len(tost)} seeds, "
-            f"so a cost of that size is not excluded"
+            else f"; two one-sided tests show them equivalent within ±{m:g} point in {held} of {len(tost)} seeds"
+            + ("" if shown_cost else f", so a cost of {m:g} point is not excluded")
         )
         lo, hi = f"{min(support):.1f}", f"{max(support):.1f}"
         cost += f"{lead} (the data support ±{lo}{'' if lo == hi else f' to ±{hi}'} points)"

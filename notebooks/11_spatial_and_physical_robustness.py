@@ -155,8 +155,9 @@ print(f"{source}: {n_train:,} training images per model, {len(y_eval):,} test im
 # the same digit.
 #
 # There are only three numbers to choose, so the attacker does not need gradients (which the
-# paper found to work poorly here: the loss is far from concave in $\theta$ and $\delta$). Two
-# attacks with the same budget of model queries:
+# paper found to work poorly here: the loss is far from concave in $\theta$ and $\delta$). The
+# protocol facts of this chapter ("the paper: ...") are as described in the papers, and were not
+# checked against them for this course. Two attacks with the same budget of model queries:
 #
 # * **worst of a grid**: try every combination of a few evenly spaced angles and shifts (the
 #   paper: 31 angles and 5 shifts per axis, 775 transformations; this profile:
@@ -290,6 +291,7 @@ g |= {"cost": float(np.mean(cost)), "cost_min": min(cost), "cost_max": max(cost)
 verdicts = sp.arm_verdicts(scores)  # McNemar's exact test on the shared images, one per pair of models
 g |= sp.linf_sentences(scores, verdicts, n_grid) | sp.defence_sentences(scores, verdicts, names)
 g["paired_test"] = verdicts["clean_cost"][0].test
+g |= {"linf_recipe": card["recipe"], "std_n_train": n_train, "std_epochs": epochs}
 for name, value in g.items():
     glue(name, value, display=False)
 
@@ -299,7 +301,8 @@ for name, value in g.items():
 # {glue:text}`standard_grid_min:.1f`–{glue:text}`standard_grid_max:.1f`%) when the attacker may
 # pick the worst of {glue:text}`n_grid` rotations and shifts; the worst of as many *random*
 # draws leaves {glue:text}`standard_random:.1f`%. A rotation of at most 30° and a shift of a few
-# pixels, which leave a digit readable to a person, are enough to break these models.
+# pixels, which leave a digit readable to a person (as {cite:t}`engstrom2019exploring` argue; not
+# measured here), are enough to break these models.
 # {glue:text}`grid_floor`
 #
 # Why should this surprise us? Convolutions are often described as translation-invariant, and
@@ -320,9 +323,13 @@ for name, value in g.items():
 # this chapter's clean images, {glue:text}`linf_robust_random:.1f`% under the random attack and
 # {glue:text}`linf_robust_grid:.1f`% (95% interval
 # {glue:text}`linf_robust_grid_lo:.1f`–{glue:text}`linf_robust_grid_hi:.1f`%) under the grid, and
-# {glue:text}`linf_spatial`. Robustness in the $L_\infty$ ball says nothing about a threat model
-# with no pixel budget: a shift moves whole strokes, a change far larger than $\epsilon$ in many
-# pixels at once.
+# {glue:text}`linf_spatial`. The two arms differ in more than the training objective: the shared
+# model's recipe is "{glue:text}`linf_recipe`", while the standard models here see
+# {glue:text}`std_n_train:,.0f` training images for {glue:text}`std_epochs` epochs, and on clean
+# images it is {glue:text}`linf_clean`. So any edge under random draws need not come from
+# $L_\infty$ training; a standard arm with the same data and epochs would separate the two and was
+# not run. $L_\infty$ training gives no guarantee in a threat model with no pixel budget (a shift
+# moves whole strokes, a change far larger than $\epsilon$ in many pixels at once).
 #
 # **The defence, and what it costs.** Worst-of-{glue:text}`k_train` training lifts grid accuracy to
 # {glue:text}`spatial_trained_grid:.1f`% (seeds:
@@ -330,8 +337,7 @@ for name, value in g.items():
 # accuracy to {glue:text}`spatial_trained_random:.1f`%: {glue:text}`defence_verdict`. Its clean
 # accuracy is {glue:text}`spatial_trained_clean:.1f`%; the clean-accuracy cost, standard minus
 # spatially trained model of the same seed, is {glue:text}`cost:.1f` points on average (per seed
-# {glue:text}`cost_min:.1f` to {glue:text}`cost_max:.1f`), and image by image there is
-# {glue:text}`cost_verdict`. Even so, the grid still finds a transformation that fools the
+# {glue:text}`cost_min:.1f` to {glue:text}`cost_max:.1f`): {glue:text}`cost_verdict`. Even so, the grid still finds a transformation that fools the
 # defended model on a good share of images. One explanation, not tested here: random search
 # during training is a weaker adversary than the grid at test time, as a one-step attack is
 # weaker than PGD in chapter 4. The gap between the defended models' random and grid accuracies
@@ -508,10 +514,11 @@ plt.show()
 # far too narrow. On MNIST at this large radius even plain PGD perturbations survive
 # {glue:text}`eot_pgd:.0f`% of the draws;
 # {cite:t}`athalye2018synthesizing` worked with ImageNet images and much smaller perturbations,
-# where the gap between the two is large, and went on to 3D-printed objects. We quote none of
+# where the gap between the two is large (as they describe it; not checked for this course), and went on to 3D-printed objects. We quote none of
 # their figures (not confirmed for this course): this section is a small stand-in that shows the
-# mechanism. The pictures above show what EOT pays for its robustness: a perturbation with more
-# structure, spread so that it works wherever the transformation moves it.
+# mechanism. In the pictures above the EOT perturbation looks more structured, spread so that it
+# works wherever the transformation moves it; that reading of the pictures is qualitative, and
+# what it costs on untransformed images is not tested here.
 
 # %% [markdown]
 # ## Exercises

@@ -41,7 +41,10 @@ def test_summary_spread_and_first_reliable_share_use_the_worst_seed():
     assert bl.first_reliable(summary) == 0.01
     assert bl.first_reliable(summary, min_success=99.5) is None
     numbers = bl.sweep_numbers(summary)
-    assert numbers["bd_first"] == pytest.approx(1.0) and numbers["bd_target"] == "met"
+    assert numbers["bd_first"] == pytest.approx(1.0) and numbers["bd_target"] == "met on point estimates"
+    assert numbers["bd_low_lead"].startswith("Below that share")
+    assert bl.sweep_numbers(summary.loc[[0.0, 0.01]])["bd_low_lead"].startswith("Even the lowest share")
+    assert bl.sweep_numbers(summary.loc[[0.0, 0.001]])["bd_low_lead"].startswith("No share")
     assert numbers["bd_low_min"] == pytest.approx(50) and numbers["bd_low_max"] == pytest.approx(99)
 
 
@@ -130,7 +133,7 @@ def test_the_worst_seed_is_tested_against_90_and_clean_accuracy_by_tost():
     words, verdicts = bl.sweep_verdicts(firm)
     assert words["bd_first_vs90"].startswith("above 90% by 7.0 points")
     assert verdicts["clean_drop_tost"][0.01].direction == "not shown equivalent"
-    assert words["bd_drop_tost"].startswith("but two one-sided tests over the 2 seeds cannot show that")
+    assert words["bd_drop_tost"].startswith("two one-sided tests over the 2 seeds cannot show that")
     one = runs_with_hits({0.0: [0.0], 0.01: [0.5]}, {0.0: [0.98], 0.01: [0.97]})
     words, _ = bl.sweep_verdicts(one)
     assert words["bd_first_vs90"] == "untested, as no poison share met the rule" and "one seed" in words["bd_drop_tost"]
@@ -200,6 +203,36 @@ def test_saliency_study_adds_untrained_networks_and_keeps_the_random_state(lab):
     assert shares.loc["clean", "vanilla gradient"] == pytest.approx(100 * each["clean", "vanilla gradient"].mean())
     words, verdicts = bl.saliency_words(each, {"clean": "clean"}, random_inits=2)
     assert set(words) == {"sal_clean_vs_random"} and len(verdicts) == 3
-    assert all(v.test == "paired t" for v in verdicts.values())
+    assert all(v.test == "one-sample t over 2 random inits" for v in verdicts.values())
     with pytest.raises(ValueError, match="random_inits"):
-        bl.saliency_words(each, {"clean": "clean"}, random_inits=0)
+        bl.saliency_words(each, {"clean": "clean"}, random_inits=1)
+
+
+def test_against_inits_treats_the_inits_as_the_unit():
+    from scipy import stats as st
+
+    # the review's numbers: robust IG 4.34% inside the inits' range (7.08, 4.09, 6.80): p = 0.22, no verdict
+    inits = [0.0708, 0.0409, 0.0680]
+    v = bl.against_inits(0.0434, inits)
+    expected = st.ttest_1samp(inits, 0.0434)
+    assert v.direction == "cannot tell" and v.p_value == pytest.approx(expected.pvalue)
+    assert v.difference == pytest.approx(0.0434 - np.mean(inits))
+    lo, hi = st.t.interval(0.95, 2, loc=np.mean(inits), scale=st.sem(inits))
+    assert v.interval == pytest.approx((0.0434 - hi, 0.0434 - lo))
+    # a model far below tightly packed inits is "lower"
+    assert bl.against_inits(0.01, [0.07, 0.071, 0.069, 0.07]).direction == "lower"
+    with pytest.raises(ValueError, match="2 random inits"):
+        bl.against_inits(0.01, [0.07])
+
+
+def test_clean_label_vs_badnets_words_follow_fisher():
+    runs = pd.DataFrame(
+        [
+            {"fraction": 0.0, "seed": 0, "poisoned": 0, "hits": 1, "n": 1000},
+            {"fraction": 0.001, "seed": 0, "poisoned": 60, "hits": 990, "n": 1000},
+        ]
+    )
+    cl = pd.DataFrame([{"arm": "plain", "seed": 0, "success": 0.166}, {"arm": "hardened", "seed": 0, "success": 0.99}])
+    words = bl.clean_label_vs_badnets(cl, runs)
+    assert "plain poisons: lower attack success by 82.4 points" in words
+    assert "hardened poisons: the data cannot tell them apart" in words and "60 relabelled" in words

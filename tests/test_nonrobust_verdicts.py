@@ -100,3 +100,29 @@ def test_the_masking_sentence_quotes_the_flag_or_its_absence():
     clean = {"masking": {"flags": [], "checks": {"x": {}}}}
     assert sal.masking_sentence(clean) == "The robust model's own checks for gradient masking raise no flag."
     assert "unchecked" in sal.masking_sentence({})
+
+
+def test_det_vs_rand_is_paired_by_seed():
+    from scipy import stats as st
+
+    from reliable_ml.robust import nonrobust as nr
+
+    # the review's per-seed numbers: paired t gives p about 0.03 (Welch would not reject)
+    per_seed = {"det": [63.85, 43.25, 42.55], "rand": [78.05, 69.70, 69.40]}
+    v = nr.det_vs_rand(per_seed)
+    expected = st.ttest_rel(per_seed["det"], per_seed["rand"])
+    assert v.test == "paired t" and v.p_value == pytest.approx(expected.pvalue) and v.direction == "lower"
+    assert nr.det_vs_rand_words(v).startswith("lower by 22.5 points")
+    with pytest.raises(ValueError, match="same >= 2 seeds"):
+        nr.det_vs_rand({"det": [50.0], "rand": [60.0]})
+
+
+def test_judge_reading_follows_the_verdict_on_every_branch():
+    from reliable_ml import stats
+    from reliable_ml.robust import nonrobust as nr
+
+    y = np.r_[np.ones(90), np.zeros(10)]
+    t = np.r_[np.zeros(90), np.ones(10)]
+    assert "does not see" in nr.judge_reading(stats.compare(y, t, paired=True))
+    assert "visible features" in nr.judge_reading(stats.compare(t, y, paired=True))
+    assert "cannot tell" in nr.judge_reading(stats.compare(y, y, paired=True))

@@ -43,7 +43,12 @@ def test_the_floor_is_a_tie_never_a_win():
     assert (
         w["defence_verdict"].startswith("each spatially trained model keeps more") and "9 pairs" in w["defence_verdict"]
     )
-    assert w["cost_verdict"] == "no measurable clean-accuracy cost in all 3 seeds (differences -0.3 to -0.1 points)"
+    assert w["cost_verdict"] == (
+        "image by image (McNemar), the data cannot tell the defended and standard models apart on clean images "
+        "in all 3 seeds (differences -0.3 to -0.1 points); two one-sided tests show the two equivalent within "
+        "±1 point in all 3 seeds (the data support ±0.4 to ±0.7 points)"
+    )
+    assert w["linf_clean"] == "more accurate than the standard models in all 3 standard seeds, by 1.5–2.5 points"
     # the standard models: 5, 2, 1 of 1000 kept by random draws against 0 by the grid: too few to tell
     assert w["random_vs_grid"].startswith("standard: the data cannot tell the two attacks apart in all 3 seeds")
     assert "L-inf robust: random draws leave more images correct than the grid" in w["random_vs_grid"]
@@ -66,7 +71,9 @@ def test_above_the_floor_the_paired_test_decides_each_direction():
 
 def test_a_real_clean_cost_and_a_grid_that_wins_are_named():
     w = words(scores(std_clean=(970, 975, 980), spa_clean=(940, 945, 950), std_random=(500, 500, 500)))
-    assert w["cost_verdict"] == "a clean-accuracy cost in all 3 seeds, by 3.0 points"
+    assert w["cost_verdict"].startswith("image by image (McNemar), the defended model pays a clean-accuracy cost")
+    assert "equivalent within ±1 point in 0 of 3 seeds (the data" in w["cost_verdict"]
+    assert w["cost_verdict"].endswith("(the data support ±4.0 points)")
     assert w["random_vs_grid"] == (
         "for every model the random attack leaves a higher accuracy than the grid, "
         "so the grid is the stronger attack here"
@@ -75,7 +82,7 @@ def test_a_real_clean_cost_and_a_grid_that_wins_are_named():
 
 def test_same_seed_pairs_and_records_for_the_results_file():
     v = sp.arm_verdicts({k: s for k, s in scores().items() if k != "linf_robust"})
-    assert set(v) == {"spatial_vs_standard_grid", "clean_cost", "same_seed_grid", "random_vs_grid"}
+    assert set(v) == {"spatial_vs_standard_grid", "clean_cost", "clean_cost_tost", "same_seed_grid", "random_vs_grid"}
     assert len(v["same_seed_grid"]) == 3 and all(x.direction == "higher" for x in v["same_seed_grid"])
     rec = sp.verdict_records(v)
     assert rec["same_seed_grid"][0]["test"] == "McNemar exact" and rec["same_seed_grid"][0]["difference"] == 0.5

@@ -344,6 +344,30 @@ def clean_label_verdict(cl_runs: pd.DataFrame, examples: dict):
     return v, words + "; one seed cannot separate the effect of hardening from seed-to-seed variation"
 
 
+def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """Words for "both clean-label arms against BadNets at the smallest positive share", lab seed.
+
+    Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both models are
+    scored on the same triggered images, so a paired test would be sharper; Fisher, which ignores
+    the pairing, is conservative here (positively correlated outcomes), so a direction it gives holds."""
+    seed = int(cl_runs["seed"].min())
+    low = float(runs.loc[runs["fraction"] > 0, "fraction"].min())
+    bad = runs[(runs["fraction"] == low) & (runs["seed"] == seed)].iloc[0]
+    n = int(bad["n"])
+    parts = []
+    for arm in ("plain", "hardened"):
+        row = cl_runs[(cl_runs["arm"] == arm) & (cl_runs["seed"] == seed)].iloc[0]
+        v = stats.compare_counts(int(round(row["success"] * n)), n, int(bad["hits"]), n)
+        parts.append(
+            f"{arm} poisons: "
+            + stats.phrase(v, "higher attack success", "lower attack success", "the data cannot tell them apart")
+        )
+    return (
+        f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {int(bad['poisoned'])} relabelled images; Fisher's exact "
+        "test on the counts, conservative as both models see the same images)"
+    )
+
+
 # --------------------------------------------------------------------------- spectral signatures
 def spectral_arms(
     lab: Lab, all_sources: tuple, fraction: float, factor: float, source: int, clean_model: nn.Module | None = None
@@ -561,22 +585,43 @@ def random_name(i: int) -> str:
     return f"random weights (init {i})"
 
 
+def against_inits(model_share: float, init_shares) -> stats.Verdict:
+    """Is a trained model's mean share above or below the random-weights floor, the random inits
+    being the unit? One-sample t of the K init-level mean shares r_1..r_K against the model's share
+    m (the images are shared, so image noise is common to both): difference m - mean(r), interval
+    m - (mean(r) -+ t_{K-1, 0.975} sd(r) / sqrt(K)), p = 2 P(T_{K-1} > |m - mean(r)| / se). The
+    model's share is taken as fixed: with the images shared, the spread between inits dominates."""
+    from dataclasses import replace
+
+    from scipy import stats as st
+
+    r = np.asarray(init_shares, dtype=float)
+    if r.ndim != 1 or len(r) < 2:
+        raise ValueError(f"the floor test needs >= 2 random inits; got shape {r.shape}")
+    m, mean, se = float(model_share), float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r)))
+    q = float(st.t.ppf(0.975, len(r) - 1))
+    # m - floor against 0, as m with the floor's t interval mirrored around it, against the reference mean(r)
+    v = stats.against_reference(m, (m - q * se, m + q * se), mean)
+    p = float(2 * st.t.sf(abs(m - mean) / se, len(r) - 1)) if se > 0 else (0.0 if m != mean else 1.0)
+    return replace(v, test=f"one-sample t over {len(r)} random inits", p_value=p)
+
+
 def saliency_words(each: dict, names: dict[str, str], random_inits: int) -> tuple[dict, dict]:
-    """Each trained model's per-image trigger share against the random-weights floor, per method.
+    """Each trained model's trigger share against the random-weights floor, per method.
 
     ``names``: role -> model name in ``each`` (``"backdoored"``, ``"clean"``, ``"robust"``). The
-    floor of an image is its mean share over the ``random_inits`` random networks; the test is
-    :func:`reliable_ml.stats.compare`, paired over the images (paired t on the per-image shares).
+    unit is the random init (the randomness the check is about): :func:`against_inits` of the
+    model's mean share over the images against the ``random_inits`` networks' mean shares.
     Returns ``(words, verdicts)``: ``sal_<role>_vs_random`` sentences and the verdicts by
     ``(role, method)``.
     """
-    if random_inits < 1:
-        raise ValueError(f"the random-weights floor needs random_inits >= 1; got {random_inits}")
-    floor = {
-        method: np.mean([each[random_name(i), method] for i in range(random_inits)], axis=0) for method in sal.METHODS
-    }
+    if random_inits < 2:
+        raise ValueError(f"the random-weights floor needs random_inits >= 2; got {random_inits}")
     verdicts = {
-        (role, method): stats.compare(each[name, method], floor[method], paired=True, outcome="continuous")
+        (role, method): against_inits(
+            float(np.mean(each[name, method])),
+            [float(np.mean(each[random_name(i), method])) for i in range(random_inits)],
+        )
         for role, name in names.items()
         for method in sal.METHODS
     }
@@ -586,7 +631,7 @@ def saliency_words(each: dict, names: dict[str, str], random_inits: int) -> tupl
             "above its random-weights floor",
             "below its random-weights floor",
             "not distinguishable from its random-weights floor",
-            "above the floor for some methods and not for others",
+            "its verdict depends on the method",
             items="methods",
         )
         for role in names
@@ -728,7 +773,14 @@ def sweep_numbers(summary: pd.DataFrame) -> dict:
         "bd_low_max": float(summary.loc[lowest, "success max (%)"]),
         "bd_max_sd": float(summary["success sd"].max()),
         "bd_max_drop": float(summary["drop mean (points)"].abs().max()),
-        "bd_target": "met" if first is not None and first <= 0.01 else "not met",
+        "bd_target": "met on point estimates" if first is not None and first <= 0.01 else "not met on point estimates",
+        "bd_low_lead": (
+            "No share of the sweep met that rule; at the lowest share,"
+            if first is None
+            else "Even the lowest share of the sweep met it:"
+            if first <= lowest
+            else "Below that share the backdoor is unreliable by this rule:"
+        ),
     }
 
 
@@ -780,7 +832,7 @@ def sweep_verdicts(runs: pd.DataFrame, margin_points: float = 1.0) -> tuple[dict
         f"two one-sided tests over the {len(seeds)} seeds put every share's clean accuracy within "
         f"±{margin_points:g} point of the unpoisoned models', so clean accuracy cannot reveal the backdoor in this run"
         if every
-        else f"but two one-sided tests over the {len(seeds)} seeds cannot show that at every share"
+        else f"two one-sided tests over the {len(seeds)} seeds cannot show that at every share"
     )
     words["bd_drop_tost"] = f"{lead}; where the interval is widest, at {100 * widest:g}%, {quoted}"
     return words, verdicts
@@ -879,5 +931,9 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
                 if "0" in sub["with_crop_flip"]["attack_success_by_poison_fraction"]
                 else "."
             )
+            + " No test against the unpoisoned model's rate is run here (the per-image outcomes are not kept), "
+            "so whether a rate is above that base rate is not decided. A flip moves the corner trigger to the "
+            "other side and a crop can cut it off, which may weaken it in short training with augmentation "
+            "(untested here); this is why Turner et al. stamp their trigger in all four corners."
         ),
     )

@@ -482,21 +482,25 @@ DEFENCE_WORDS = {
 }
 
 
-def paired(a: torch.Tensor, b: torch.Tensor):
+def paired(a: torch.Tensor, b: torch.Tensor, margin: float | None = None):
     """:func:`reliable_ml.stats.compare` of two models' per-image correctness on the *same*
-    images (McNemar's exact test, Newcombe's paired interval): is ``a``'s accuracy higher?"""
+    images (McNemar's exact test, Newcombe's paired interval): is ``a``'s accuracy higher? With
+    ``margin`` (a fraction): two one-sided tests on the paired interval instead (equivalence)."""
     from reliable_ml import stats
 
-    return stats.compare(np.asarray(a, dtype=float), np.asarray(b, dtype=float), paired=True, outcome="binary")
+    return stats.compare(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), paired=True, outcome="binary", margin=margin
+    )
 
 
-def arm_verdicts(scores: dict[str, list[Scores]]) -> dict:
+def arm_verdicts(scores: dict[str, list[Scores]], cost_margin: float = 0.01) -> dict:
     """Every comparison chapter 11 words, each a list of :func:`paired` verdicts on the shared images.
 
     ``scores`` maps an arm to its :class:`Scores` (one per seed): ``standard`` and
     ``spatial_trained`` always, ``linf_robust`` optionally (one shared model). Returns
     ``spatial_vs_standard_grid`` (every spatially trained model against every standard one),
     ``clean_cost`` (standard minus spatially trained model of the same seed, clean images),
+    ``clean_cost_tost`` (the same pairs, two one-sided tests at ``cost_margin``),
     ``same_seed_grid`` (spatially trained minus standard of the same seed, grid),
     ``random_vs_grid`` (per arm: each model's random-attack against its grid correctness), and
     with ``linf_robust``: ``linf_vs_standard`` (per attack, the L-inf model against each
@@ -506,6 +510,7 @@ def arm_verdicts(scores: dict[str, list[Scores]]) -> dict:
     out = {
         "spatial_vs_standard_grid": [paired(a.grid, b.grid) for a in spa for b in std],
         "clean_cost": [paired(b.clean, a.clean) for a, b in zip(spa, std)],
+        "clean_cost_tost": [paired(b.clean, a.clean, margin=cost_margin) for a, b in zip(spa, std)],
         "same_seed_grid": [paired(a.grid, b.grid) for a, b in zip(spa, std)],
         "random_vs_grid": {arm: [paired(s.random, s.grid) for s in runs] for arm, runs in scores.items()},
     }
@@ -576,7 +581,15 @@ def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int)
         "the spatially trained seeds disagree",
         items="seeds",
     )
-    return {"linf_grid": grid, "linf_random": random, "linf_spatial": spatial}
+    clean = stats.phrase_all(
+        verdicts["linf_vs_standard"]["clean"],
+        "more accurate than the standard models",
+        "less accurate than the standard models",
+        "not distinguishable from the standard models",
+        "the standard seeds disagree",
+        items="standard seeds",
+    )
+    return {"linf_grid": grid, "linf_random": random, "linf_spatial": spatial, "linf_clean": clean}
 
 
 def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: dict[str, str]) -> dict:
@@ -595,14 +608,28 @@ def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: di
         "the pairs of models disagree",
         items="pairs of models",
     )
-    cost = stats.phrase_all(
+    cost = "image by image (McNemar), " + stats.phrase_all(
         verdicts["clean_cost"],
-        "a clean-accuracy cost",
-        "a clean-accuracy gain for the defended model",
-        "no measurable clean-accuracy cost",
-        "no consistent clean-accuracy cost; the seeds disagree",
+        "the defended model pays a clean-accuracy cost",
+        "the defended model gains clean accuracy",
+        "the data cannot tell the defended and standard models apart on clean images",
+        "the seeds disagree",
         items="seeds",
     )
+    tost = verdicts.get("clean_cost_tost", [])
+    if tost:
+        m = 100 * tost[0].margin
+        held = sum(v.direction == "equivalent" for v in tost)
+        shown_cost = stats.consensus(verdicts["clean_cost"]) == "higher"
+        support = [100 * v.margin_supported for v in tost]
+        lead = (
+            f"; two one-sided tests show the two equivalent within ±{m:g} point in all {len(tost)} seeds"
+            if held == len(tost)
+            else f"; two one-sided tests show them equivalent within ±{m:g} point in {held} of {len(tost)} seeds"
+            + ("" if shown_cost else f", so a cost of {m:g} point is not excluded")
+        )
+        lo, hi = f"{min(support):.1f}", f"{max(support):.1f}"
+        cost += f"{lead} (the data support ±{lo}{'' if lo == hi else f' to ±{hi}'} points)"
     per_arm = [
         f"{names.get(arm, arm)}: "
         + stats.phrase_all(

@@ -263,3 +263,17 @@ def test_a_run_that_skipped_sections_is_not_held_to_the_placeholder_rule():
     nb = nbformat.v4.new_notebook(cells=[note])
     assert prose.shows_skipped_sections(nb)
     assert not prose.shows_skipped_sections(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
+
+
+def test_a_verdict_word_takes_the_interval_that_follows_it():
+    """Two clauses, two intervals: "higher" quotes [1.7, 17.5], not the clause before's [-0.2, +4.5]."""
+    from reliable_ml.course import prose
+
+    good = (
+        "Paired on the same models, their ImageNet-C lift is not distinguishable from that on the natural "
+        "shifts (difference +2.2 points [-0.2, +4.5]), and their PGD lift higher than on the natural "
+        "shifts by 9.6 points [1.7, 17.5]."
+    )
+    bad = "Their PGD lift is higher than on the natural shifts by 9.6 points [-1.7, 17.5]."
+    assert prose.check_sentence(good) == []
+    assert "verdict-interval" in prose.check_sentence(bad)

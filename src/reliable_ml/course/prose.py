@@ -383,6 +383,16 @@ def _nearest(ivs: list[Interval], start: int, end: int) -> Interval | None:
     return min(ivs, key=distance) if ivs else None
 
 
+def _own_interval(ivs: list[Interval], verdicts: list[int], start: int, end: int) -> Interval | None:
+    """The interval a verdict word quotes: the first one after it when no other verdict word
+    stands between them ("..., their PGD lift higher by 9.6 points [1.7, 17.5]" takes the interval
+    after "higher", not the one that closed the clause before); else the nearest one."""
+    after = [iv for iv in ivs if iv.start >= end]
+    if after and not any(end <= v < after[0].start for v in verdicts):
+        return after[0]
+    return _nearest(ivs, start, end)
+
+
 def _negated(sentence: str, start: int, words: int = 3) -> bool:
     """A negation among the ``words`` words before ``start`` (in the same clause)."""
     clause = re.split(r"[;:()\[\]]", sentence[:start])[-1]
@@ -417,10 +427,11 @@ def verdict_interval(sentence: str, previous: str = "") -> bool:
         iv = _nearest([i for i in ivs if not (i.start <= m.start() < i.end)], m.start(), m.end())
         if iv is not None and iv.lo <= ref <= iv.hi:
             return True
+    verdicts = [m.start() for m in _DIFFERENCE.finditer(sentence)]
     for m in _DIFFERENCE.finditer(sentence):
         if _negated(sentence, m.start()) or any(a <= m.start() < b for a, b in taken):
             continue
-        iv = _nearest(ivs, m.start(), m.end())
+        iv = _own_interval(ivs, verdicts, m.start(), m.end())
         if iv is None:
             continue
         if iv.lo < 0 < iv.hi or (about_difference and iv.lo <= 0 <= iv.hi):

@@ -94,5 +94,6 @@ def test_glue_missing_fills_only_the_names_the_prose_quotes_and_the_run_skipped(
     glue.glue("a", np.float64(1.5))
     assert glued["a"] == 1.5 and type(glued["a"]) is float
     assert glue.glue_missing("42_demo", tmp_path) == ["b", "c"]
-    assert np.isnan(glued["b"]) and np.isnan(glued["c"])
+    assert np.isnan(glued["b"])
+    assert glued["c"]._repr_markdown_() == glue.NOT_MEASURED  # {glue:md} needs text/markdown
     assert glue.glue_missing("no_such_chapter", tmp_path) == []

@@ -25,6 +25,7 @@ def plain_value(value):
 
 GLUED: set[str] = set()  # the names this kernel has glued (see glue_missing)
 GLUED_VALUES: dict = {}  # name -> what was glued, as plain JSON (see glued_values)
+NOT_MEASURED = "*(not measured in this run: the section above was skipped; see its note)*"
 
 
 def glued_values() -> dict:
@@ -47,17 +48,22 @@ def _storable(value):
 
 
 def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
-    """Glue NaN for every name that chapter ``stem``'s prose quotes (``{glue:text}`name```) but
+    """Glue NaN (for ``{glue:md}``, the Markdown :data:`NOT_MEASURED`) for every name that chapter ``stem``'s prose quotes (``{glue:text}`name```) but
     this run did not glue, because a section was skipped for missing data (it shows a note);
     the book then still builds. Reads ``<folder>/<stem>.py`` (the runner executes chapters in
     ``notebooks/``); elsewhere, e.g. on Colab, it does nothing. Returns the names it glued."""
     source = Path(folder) / f"{stem}.py"
     if not source.exists():
         return []
-    quoted = re.findall(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_.]*[A-Za-z0-9_])", source.read_text())
+    from IPython.display import Markdown  # the book's kernels have IPython
+
+    text = source.read_text()
+    quoted = re.findall(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_.]*[A-Za-z0-9_])", text)
+    as_markdown = set(re.findall(r"\{glue:md\}`([A-Za-z0-9_.]*[A-Za-z0-9_])", text))
     missing = sorted(set(quoted) - GLUED)
     for name in missing:
-        glue(name, float("nan"))
+        # ``{glue:md}`` needs text/markdown output (a NaN float has none and fails the build)
+        glue(name, Markdown(NOT_MEASURED) if name in as_markdown else float("nan"))
     return missing
 
 

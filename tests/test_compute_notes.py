@@ -125,3 +125,42 @@ def test_the_book_stage_renders_the_note_from_the_run_just_recorded(tmp_path):
     book.stage_notebook(executed / "07_x.ipynb", tmp_path / "staged.ipynb", results_dir=root)
     [out] = nbformat.read(tmp_path / "staged.ipynb", as_version=4).cells[0].outputs
     assert "took 2.5 minutes on cpu" in out["data"]["text/markdown"] and "stale" not in str(out)
+
+
+def _timed_notebook():
+    import nbformat
+
+    def code(seconds):
+        cell = nbformat.v4.new_code_cell("pass")
+        cell.metadata["papermill"] = {"duration": seconds}
+        return cell
+
+    cells = [
+        code(1.0),  # before any heading: setup
+        nbformat.v4.new_markdown_cell("# 04 · A chapter\n\nProse."),
+        code(2.0),
+        nbformat.v4.new_markdown_cell("## The **robust** model {#robust}\n\ntext"),
+        code(30.0),
+        nbformat.v4.new_markdown_cell("### A sub-section stays in its section"),
+        code(12.5),
+        nbformat.v4.new_code_cell("no duration recorded"),
+        nbformat.v4.new_markdown_cell("## Catastrophic overfitting"),
+        code(4.25),
+    ]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_section_timings_sum_the_cells_under_each_heading():
+    timings = results.section_timings(_timed_notebook())
+    assert list(timings) == ["(setup)", "04 · A chapter", "The robust model", "Catastrophic overfitting"]
+    assert timings == {"(setup)": 1.0, "04 · A chapter": 2.0, "The robust model": 42.5, "Catastrophic overfitting": 4.2}
+
+
+def test_the_runner_records_timings_and_the_note_names_the_longest_section(tmp_results):
+    path = results.save("04_x", "cpu", {"acc": 0.5}, data_source="MNIST", wall_seconds=60.0, device="cpu")
+    assert results.record_timings(_timed_notebook(), "04_x", "cpu") == path
+    assert json.loads(path.read_text())["timings"]["The robust model"] == 42.5
+    text = notes.compute_note_text("04_x")
+    assert "Its longest section, *The robust model*, took 42 s (86% of the cells' time)" in text
+    assert results.record_timings(_timed_notebook(), "05_missing", "cpu") is None
+    assert results.record_timings(_timed_notebook(), "04_x", "cpu", since=path.stat().st_mtime + 60) is None

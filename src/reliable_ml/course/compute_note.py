@@ -23,9 +23,9 @@ def _duration(seconds: float) -> str:
 
 def compute_note_text(stem: str, profile: str = "cpu", results_dir: Path | None = None) -> str:
     """What the recorded ``profile`` run of chapter ``stem`` cost, in Markdown: its measured
-    ``wall_seconds``, device and model-cache state, read from ``results/<profile>/<stem>.json``
-    (the committed results; ``$RELIABLE_ML_RESULTS`` or ``results_dir`` elsewhere), never typed
-    by hand."""
+    ``wall_seconds``, device, model-cache state and longest section (``timings``), read from
+    ``results/<profile>/<stem>.json`` (the committed results; ``$RELIABLE_ML_RESULTS`` or
+    ``results_dir`` elsewhere), never typed by hand."""
     where = f"`results/{profile}/{stem}.json`"
     try:
         record = (
@@ -48,8 +48,22 @@ def compute_note_text(stem: str, profile: str = "cpu", results_dir: Path | None 
         f"on {record.get('device', 'an unrecorded device')}"
         + (f" ({when}, commit `{commit}`)" if when else f" (commit `{commit}`)")
         + f"; {cachestats.describe(record.get('model_cache'))}. "
-        f"(Read from {where}, which each run rewrites.)"
+        + _longest_section(record.get("timings"))
+        + f"(Read from {where}, which each run rewrites.)"
     )
+
+
+def _longest_section(timings) -> str:
+    """The sentence naming the section that took longest (``timings``: section -> seconds, as
+    :func:`reliable_ml.course.results.section_timings` records them), or ``""`` without any."""
+    if not isinstance(timings, dict):
+        return ""
+    shown = {name: float(s) for name, s in timings.items() if isinstance(s, (int, float))}
+    if not shown or sum(shown.values()) <= 0:
+        return ""
+    name = max(shown, key=shown.__getitem__)
+    share = 100 * shown[name] / sum(shown.values())
+    return f"Its longest section, *{name}*, took {_duration(shown[name])} ({share:.0f}% of the cells' time). "
 
 
 def compute_note(stem: str, profile: str = "cpu") -> None:

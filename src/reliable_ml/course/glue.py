@@ -48,7 +48,8 @@ def _storable(value):
 
 
 def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
-    """Glue NaN (for ``{glue:md}``, the Markdown :data:`NOT_MEASURED`) for every name that chapter ``stem``'s prose quotes (``{glue:text}`name```) but
+    """Glue NaN (for ``{glue:md}``, the Markdown :data:`NOT_MEASURED`) for every name that
+    chapter ``stem``'s prose quotes (``{glue:text}`name```) but
     this run did not glue, because a section was skipped for missing data (it shows a note);
     the book then still builds. Reads ``<folder>/<stem>.py`` (the runner executes chapters in
     ``notebooks/``); elsewhere, e.g. on Colab, it does nothing. Returns the names it glued."""

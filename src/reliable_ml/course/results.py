@@ -16,6 +16,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -224,6 +225,44 @@ def record_glued(notebook, stem: str, profile: str, since: float | None = None) 
     if not glued and not record.get("glued"):
         return None
     record["glued"] = {**record.get("glued", {}), **glued}
+    _write(path, record)
+    return path
+
+
+_HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def section_timings(notebook) -> dict[str, float]:
+    """Seconds spent in each section of executed ``notebook``, in page order: the summed
+    ``papermill.duration`` of the code cells under each level-1 or level-2 Markdown heading
+    (the cells before the first heading count under ``"(setup)"``). A cell without a recorded
+    duration counts 0. Headings are stripped of Markdown emphasis and label syntax."""
+    timings: dict[str, float] = {}
+    section = "(setup)"
+    for cell in notebook.cells if hasattr(notebook, "cells") else notebook["cells"]:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            headings = _HEADING.findall(source)
+            if headings:
+                section = re.sub(r"[*_`]|\{[^}]*\}", "", headings[-1][1]).strip() or section
+            continue
+        if cell["cell_type"] != "code":
+            continue
+        duration = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
+        seconds = float(duration) if isinstance(duration, (int, float)) else 0.0
+        timings[section] = timings.get(section, 0.0) + seconds
+    return {name: round(seconds, 1) for name, seconds in timings.items()}
+
+
+def record_timings(notebook, stem: str, profile: str, since: float | None = None) -> Path | None:
+    """Store :func:`section_timings` of executed ``notebook`` under ``"timings"`` in
+    ``results/<profile>/<stem>.json`` (only a file this run wrote, as :func:`record_glued`).
+    Returns the path it updated, or ``None``."""
+    path = results_root() / check_profile(profile) / f"{Path(stem).stem}.json"
+    if not path.exists() or (since is not None and path.stat().st_mtime < since - 1):
+        return None
+    record = _read(path)
+    record["timings"] = section_timings(notebook)
     _write(path, record)
     return path
 

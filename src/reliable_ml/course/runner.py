@@ -291,6 +291,7 @@ def execute(
         if error is None:
             # the results file the run wrote gets every value it glued (the readable copies read them)
             results.record_glued(done, src.stem, profile, since=started)
+            results.record_timings(done, src.stem, profile, since=started)  # seconds per section
             build_cache.store(output, cache_key)
     return Outcome(src.stem, output, seconds, error)
 

@@ -298,3 +298,70 @@ def test_autoattack_strength_reads_what_the_suite_runs():
     assert {rt.AUTOATTACK_REFERENCE[k]["iterations"] for k in ("apgd-ce", "apgd-t", "fab-t")} == {100}
     with pytest.raises(ValueError, match="unknown AutoAttack component"):
         rt.autoattack_strength(["pgd"])
+
+
+def test_heldout_split_is_seeded_disjoint_and_complete():
+    fit, sel = rt.heldout_split(100, 20, seed=3)
+    assert len(sel) == 20 and len(fit) == 80
+    assert set(fit.tolist()).isdisjoint(sel.tolist()) and set(fit.tolist()) | set(sel.tolist()) == set(range(100))
+    again, sel_again = rt.heldout_split(100, 20, seed=3)
+    assert torch.equal(sel, sel_again) and torch.equal(fit, again)
+    assert not torch.equal(rt.heldout_split(100, 20, seed=4)[1], sel)  # the seed draws the split
+    assert sorted(sel.tolist()) != list(range(20))  # a random draw, not the first 20
+    with pytest.raises(ValueError, match=r"in \[0, 99\]"):
+        rt.heldout_split(100, 100, seed=0)
+
+
+def test_stop_early_waits_patience_checks_without_improvement():
+    assert not rt.stop_early([0.1, 0.3, 0.2], patience=2)  # one check below the best so far: keep going
+    assert rt.stop_early([0.1, 0.3, 0.2, 0.3], patience=2)  # a tie does not count as improving
+    assert not rt.stop_early([0.1, 0.3, 0.2, 0.31], patience=2)
+    assert not rt.stop_early([0.5, 0.1, 0.1], patience=None)
+    with pytest.raises(ValueError, match="patience must be"):
+        rt.stop_early([0.1, 0.2], patience=0)
+
+
+def test_heldout_check_is_the_per_epoch_check_of_train(digits):
+    x, y, xt, yt = digits
+    cfg = replace(TINY, epochs=1, val_size=50, val_attack_steps=3)
+    model = tiny_model()
+    fit = rt.train(model, x, y, cfg, x_val=xt, y_val=yt, progress=False)
+    got = rt.heldout_check(model, xt[:50].float() / 255, yt[:50], cfg.eps, 3, cfg.seed)
+    assert got["val_robust_acc"] == fit.history[-1]["val_robust_acc"]
+    assert got["val_clean_acc"] == fit.history[-1]["val_clean_acc"]
+
+
+def test_evaluate_records_the_protocol_at_the_requested_strength(digits):
+    x, y, xt, yt = digits
+    model = tiny_model()
+    xe, ye = xt[:12].float() / 255, yt[:12]
+    out = rt.evaluate(
+        model,
+        xe,
+        ye,
+        0.1,
+        steps=3,
+        restarts=2,
+        autoattack_n=5,
+        autoattack_iterations=4,
+        square_queries=7,
+        per_image=True,
+    )
+    p = out["protocol"]
+    assert list(p) == ["pgd-3x2", "apgd-ce", "apgd-t", "fab-t", "square"]
+    assert p["pgd-3x2"] | {"step_size": None} == {
+        "steps": 3,
+        "restarts": 2,
+        "step_size": None,
+        "targets": None,
+        "queries": None,
+        "n_images": 12,
+    }
+    assert {p[k]["iterations"] for k in ("apgd-ce", "apgd-t", "fab-t")} == {4}
+    assert p["square"]["queries"] == 7 and {v["n_images"] for k, v in p.items() if k != "pgd-3x2"} == {5}
+    assert p["apgd-t"]["targets"] == 9
+    assert out["worst_case_ok"].double().mean().item() == out["worst_case_acc"]
+    # default strength stays torchattacks' (10 iterations); the standard suite asks for 100
+    assert rt.autoattack_strength(["apgd-ce"], iterations=100)["apgd-ce"]["iterations"] == 100
+    with pytest.raises(ValueError, match="iterations must be"):
+        rt.autoattack_component("apgd-ce", model, 0.1, iterations=0)

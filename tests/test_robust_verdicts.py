@@ -186,7 +186,10 @@ def test_cifar_recipe_text_reads_the_gpu_row():
     row = robust_cifar.TABLE["gpu"]
     text = V.cifar_recipe_text(row)
     assert f"{row.train.attack_steps}-step PGD for {row.train.epochs} epochs" in text
-    assert ("*test* images" in text) == bool(row.train.keep_best)
+    # the checkpoint is chosen on held-out training images, never on test images (Rice et al. 2020)
+    assert ("held out of training" in text) == bool(row.train.keep_best) and "*test*" not in text
+    assert f"{row.autoattack_iterations} iterations" in text and f"{row.square_queries:,} queries" in text
+    assert ("on all of them" in text) == (row.autoattack_n >= row.n_eval)
 
 
 def test_strength_text_reads_the_settings():

@@ -208,3 +208,53 @@ def test_size_sweep_rows_per_size_training_and_seed():
     assert [(r["n_train"], r["seed"]) for r in rows] == [(20, 0), (20, 1), (80, 0), (80, 1)]
     assert [r["steps"] for r in rows] == [5, 5, 5, 5] and rows[-1]["epochs"] == pytest.approx(5 * 32 / 80)
     assert all(r["robust test"] <= r["clean test"] for r in rows)
+
+
+# --------------------------------------------------------------------------- held-out early stopping
+def test_train_rst_stops_when_heldout_robust_accuracy_stops_improving(monkeypatch):
+    """A crafted run: held-out robust accuracy 0.2, 0.5, 0.4, 0.45, ... after steps 3, 6, 9, 12.
+    With patience 2 training stops after step 12 (two checks not beating 0.5) and keeps step 6's weights."""
+    x, y = _toy(200)
+    xs, ys = _toy(40, seed=1)
+    scripted, snapshots = iter([0.2, 0.5, 0.4, 0.45, 0.9, 0.9]), []
+
+    def fake_check(model, xv, yv, eps, steps, seed):
+        assert len(xv) == 40 and steps == 2
+        snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return {"val_clean_acc": 1.0, "val_robust_acc": next(scripted)}
+
+    monkeypatch.setattr(rt, "heldout_check", fake_check)
+    cfg = rt.TrainConfig(epochs=1, batch_size=32, method="pgd", eps=0.1, attack_steps=1, optimizer="adam", lr_max=1e-2)
+    model = _net()
+    fit = st.train_rst(
+        model,
+        x,
+        y,
+        cfg,
+        steps_per_epoch=18,
+        x_select=xs,
+        y_select=ys,
+        select_every=3,
+        patience=2,
+        select_steps=2,
+        progress=False,
+    )
+    assert [r["step"] for r in fit.history if "step" in r] == [3, 6, 9, 12]
+    assert fit.best_step == 6 and fit.stopped_step == 12
+    for k, v in model.state_dict().items():  # the kept weights are those measured at step 6
+        assert torch.equal(v, snapshots[1][k]), k
+    assert not all(torch.equal(v, snapshots[3][k]) for k, v in model.state_dict().items())
+
+
+def test_train_rst_without_patience_runs_every_step_and_keeps_the_best(monkeypatch):
+    x, y = _toy(100)
+    scripted = iter([0.1, 0.3, 0.2])
+    monkeypatch.setattr(rt, "heldout_check", lambda *a: {"val_clean_acc": 1.0, "val_robust_acc": next(scripted)})
+    cfg = rt.TrainConfig(epochs=1, batch_size=32, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2)
+    fit = st.train_rst(
+        _net(), x, y, cfg, steps_per_epoch=7, x_select=x[:10], y_select=y[:10], select_every=3, progress=False
+    )
+    assert [r["step"] for r in fit.history if "step" in r] == [3, 6, 7]  # and a check after the last step
+    assert fit.best_step == 6 and fit.stopped_step == 7
+    with pytest.raises(ValueError, match="select_every"):
+        st.train_rst(_net(), x, y, cfg, x_select=x[:10], y_select=y[:10], progress=False)

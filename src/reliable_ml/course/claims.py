@@ -57,10 +57,8 @@ def _cifar_gpu_recipe() -> str:
         if t.method == "pgd"
         else {"fgsm_rs": "FGSM-RS", "fgsm": "FGSM"}.get(t.method, t.method)
     )
-    row = _ROBUST_CIFAR["gpu"]
     sel = (
-        f"; its checkpoint is selected on {t.val_size:,} test images"
-        + (", which are also part of the evaluation" if row.n_eval >= 10_000 else "")
+        f"; its checkpoint is selected on {t.val_size:,} held-out training images, never on test images"
         if getattr(t, "keep_best", False)
         else ""
     )

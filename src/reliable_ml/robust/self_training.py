@@ -141,6 +141,11 @@ def train_rst(
     unlabeled_fraction: float = 0.5,
     unlabeled_weight: float = 1.0,
     steps_per_epoch: int | None = None,
+    x_select: torch.Tensor | None = None,
+    y_select: torch.Tensor | None = None,
+    select_every: int | None = None,
+    patience: int | None = None,
+    select_steps: int = 10,
     progress: bool = True,
 ) -> rt.TrainResult:
     """Adversarially train ``model`` in place on labeled + pseudo-labeled uint8 images (see module doc).
@@ -149,6 +154,16 @@ def train_rst(
     attack steps and step size, optimizer, LR schedule and augmentation. ``steps_per_epoch``
     defaults to ``ceil((n_lab + n_pseudo) / batch_size)``; pass the same value to every arm for
     equal compute. Without a pool, every batch is labeled.
+
+    Held-out selection and early stopping (Rice et al. 2020), with ``x_select`` (uint8 held-out
+    *training* images, never trained on) and ``select_every``: every ``select_every`` SGD steps, and
+    after the last, :func:`reliable_ml.robust.train.heldout_check` measures PGD-``select_steps``
+    accuracy on them (``cfg.eps``, seed ``cfg.seed``); training stops when
+    :func:`reliable_ml.robust.train.stop_early` says the last ``patience`` checks did not improve,
+    and the model ends with the weights of the best check. The LR schedule still spans every
+    planned step (stopping truncates it, as an interrupted run would). ``history`` gets one row
+    per check (``step``, ``val_clean_acc``, ``val_robust_acc``); ``best_step`` and
+    ``stopped_step`` say which weights were kept and when training ended.
     """
     if x_lab.dtype != torch.uint8 or x_lab.ndim != 4 or len(x_lab) != len(y_lab) or len(x_lab) == 0:
         raise ValueError(
@@ -165,6 +180,12 @@ def train_rst(
             raise ValueError(f"unlabeled_fraction must lie in (0, 1); got {unlabeled_fraction}")
     if not unlabeled_weight >= 0:
         raise ValueError(f"unlabeled_weight must be >= 0; got {unlabeled_weight}")
+    selecting = x_select is not None
+    if selecting:
+        if y_select is None or len(x_select) != len(y_select) or len(x_select) == 0 or x_select.dtype != torch.uint8:
+            raise ValueError("x_select must be uint8 held-out images, at least one, with one label each in y_select")
+        if select_every is None or int(select_every) != select_every or select_every < 1:
+            raise ValueError(f"select_every must be an integer >= 1 when x_select is given; got {select_every!r}")
     dev = next(model.parameters()).device
     b_unl = math.ceil(unlabeled_fraction * cfg.batch_size) if has_pool else 0
     b_lab = cfg.batch_size - b_unl
@@ -199,6 +220,11 @@ def train_rst(
         model.to(memory_format=torch.channels_last)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
     result = rt.TrainResult()
+    if selecting:
+        xv, yv = x_select.to(dev).float() / 255, y_select.to(dev)
+    scores: list[float] = []
+    best_state: dict | None = None
+    total_steps, stop = cfg.epochs * steps, False
     bar = tqdm(
         total=cfg.epochs * steps,
         desc=f"{cfg.method} training ({'pool' if has_pool else 'labeled'})",
@@ -240,11 +266,28 @@ def train_rst(
             correct += float((logits.argmax(1) == yb).sum())
             seen += len(yb)
             bar.update(1)
+            done = epoch * steps + i + 1
+            if selecting and (done % select_every == 0 or done == total_steps):
+                check = rt.heldout_check(model, xv, yv, cfg.eps, select_steps, cfg.seed)
+                model.train()
+                scores.append(check["val_robust_acc"])
+                result.history.append({"step": done, **check})
+                if best_state is None or scores[-1] > max(scores[:-1]):
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    result.best_step = done
+                if rt.stop_early(scores, patience):
+                    stop = True
+                    break
         result.seconds += time.perf_counter() - t0
         result.history.append(
             {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "seconds": result.seconds}
         )
+        if stop:
+            break
     bar.close()
+    if selecting:
+        result.stopped_step = max(r["step"] for r in result.history if "step" in r)
+        model.load_state_dict(best_state)
     model.eval()
     return result
 
@@ -273,6 +316,13 @@ def compare(
     seed: int = 0,
     progress: bool = False,
     return_labeler: bool = False,
+    x_select: torch.Tensor | None = None,
+    y_select: torch.Tensor | None = None,
+    select_every: int | None = None,
+    patience: int | None = None,
+    select_steps: int = 10,
+    early_stop_arms: tuple[str, ...] = ("labeled_only",),
+    evaluator=None,
 ) -> dict:
     """The RST experiment: split, pseudo-label, then three adversarially trained arms at equal steps.
 
@@ -285,14 +335,26 @@ def compare(
     ``robust_cfg.eps``) on all of ``x_test``. Returns a dict of plain numbers, except each arm's
     ``robust_correct`` (bool per test image, for paired comparisons between arms) and, with
     ``return_labeler``, the pseudo-labeling model under ``"labeler"``.
+
+    With ``x_select`` (uint8 held-out training images, disjoint from ``x_train``, which the caller
+    guarantees: :func:`reliable_ml.robust.train.heldout_split`), the arms in ``early_stop_arms``
+    check held-out PGD-``select_steps`` accuracy every ``select_every`` steps, stop early after
+    ``patience`` checks without improvement and keep their best check's weights
+    (:func:`train_rst`); each such arm reports ``selection`` (``best_step``, ``stopped_step``,
+    ``planned_steps``, the per-check ``checks``). ``evaluator(model) -> dict`` replaces the
+    PGD evaluation (it must return ``clean_acc``, ``robust_acc`` and ``robust_correct``; the
+    entry point passes :func:`reliable_ml.robust.train.evaluate`'s suite); ``attack`` then says so.
     """
+    unknown = set(early_stop_arms) - set(ARMS)
+    if unknown:
+        raise ValueError(f"early_stop_arms {sorted(unknown)} unknown; allowed: {', '.join(ARMS)}")
     idx_lab, idx_pool = split_labeled(y_train, n_labeled, n_unlabeled, seed=seed)
     x_lab, y_lab = x_train[idx_lab], y_train[idx_lab]
     x_pool, y_pool_true = x_train[idx_pool], y_train[idx_pool]
     one_epoch = lambda cfg: dataclasses.replace(cfg, epochs=1)  # noqa: E731 - the step count is set below
     eps = robust_cfg.eps
 
-    def evaluate(model) -> dict:
+    def pgd_evaluate(model) -> dict:
         gen = torch.Generator(device=x_test.device).manual_seed(seed)
         ok = attacks.robust_correct(
             model,
@@ -315,7 +377,9 @@ def compare(
         "n_unlabeled": len(idx_pool),
         "epsilon": eps,
         "attack": f"PGD-{eval_steps}, step 2.5*eps/{eval_steps}, {eval_restarts} restart(s), L-inf "
-        f"eps {eps:.4g}, on {len(y_test):,} test images",
+        f"eps {eps:.4g}, on {len(y_test):,} test images"
+        if evaluator is None
+        else "the evaluation suite passed as evaluator (see its protocol)",
         "train_attack": f"{robust_cfg.method}" + (f"-{robust_cfg.attack_steps}" if robust_cfg.method == "pgd" else ""),
         "robust_steps": robust_steps,
         "batch_size": robust_cfg.batch_size,
@@ -341,7 +405,8 @@ def compare(
         model = make_model()
         t0 = time.perf_counter()
         xp, yp = pools[arm]
-        train_rst(
+        select = x_select is not None and arm in early_stop_arms
+        fit = train_rst(
             model,
             x_lab,
             y_lab,
@@ -351,10 +416,22 @@ def compare(
             unlabeled_fraction=unlabeled_fraction,
             unlabeled_weight=unlabeled_weight,
             steps_per_epoch=robust_steps,
+            x_select=x_select if select else None,
+            y_select=y_select if select else None,
+            select_every=select_every,
+            patience=patience,
+            select_steps=select_steps,
             progress=progress,
         )
         secs = time.perf_counter() - t0
-        out[arm] = {**evaluate(model), "train_seconds": secs}
+        out[arm] = {**(evaluator or pgd_evaluate)(model), "train_seconds": secs}
+        if select:
+            out[arm]["selection"] = {
+                "best_step": fit.best_step,
+                "stopped_step": fit.stopped_step,
+                "planned_steps": robust_steps,
+                "checks": [r for r in fit.history if "step" in r],
+            }
     if return_labeler:
         out["labeler"] = labeler
     return out

@@ -50,6 +50,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     best_epoch: int | None = None
+    best_step: int | None = None  # train_rst with a held-out check: the SGD step whose weights were kept
+    stopped_step: int | None = None  # ... and the step after which it stopped (early stopping)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -113,6 +115,49 @@ def perturb(
         delta = (delta.detach() + alpha * grad.sign()).clamp(-eps, eps)
         delta = (x + delta).clamp(0, 1) - x
     return (x + delta).detach()
+
+
+# --------------------------------------------------------------------------- held-out selection
+def heldout_split(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split ``n`` training indices into ``(idx_fit, idx_select)``: ``size`` of them, drawn by a
+    permutation seeded with ``seed``, are held out for epoch selection and never trained on; the
+    rest (in the permutation's order) are the images gradient steps may use.
+
+    The rule of Rice et al. (2020, "Overfitting in adversarially robust deep learning", Sec. 3):
+    choose the checkpoint on held-out *training* images, never on test images, so the reported
+    test figure is not selected on the data it is measured on."""
+    if int(n) != n or n < 2:
+        raise ValueError(f"n must be an integer >= 2; got {n!r}")
+    if int(size) != size or not 0 <= size < n:
+        raise ValueError(f"size of the held-out split must be an integer in [0, {n - 1}] (n = {n}); got {size!r}")
+    perm = torch.randperm(int(n), generator=torch.Generator().manual_seed(int(seed)))
+    return perm[int(size) :], perm[: int(size)]
+
+
+def heldout_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int, seed: int) -> dict:
+    """The per-check held-out measurement: clean accuracy and PGD-``steps`` accuracy (L-inf ``eps``,
+    step ``2.5 eps / steps``, one random start drawn from a generator seeded with ``seed``, so
+    every check of a run attacks with the same noise) on ``x`` (float in [0, 1]) and ``y``.
+    Returns ``{"val_clean_acc", "val_robust_acc"}`` in [0, 1]; robust equals clean when ``eps = 0``."""
+    clean = attacks.accuracy(model, x, y)
+    if eps <= 0:
+        return {"val_clean_acc": clean, "val_robust_acc": clean}
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    robust = attacks.robust_accuracy(model, x, y, eps, steps=steps, step_size=2.5 * eps / steps, generator=gen)
+    return {"val_clean_acc": clean, "val_robust_acc": robust}
+
+
+def stop_early(scores: list[float], patience: int | None) -> bool:
+    """Early stopping on held-out robust accuracy: ``True`` when the last ``patience`` checks all
+    failed to beat the best score before them (``patience=None``: never stop). The kept weights are
+    always those of the best check (ties keep the earlier one)."""
+    if patience is None:
+        return False
+    if int(patience) != patience or patience < 1:
+        raise ValueError(f"patience must be an integer >= 1 or None; got {patience!r}")
+    if len(scores) <= patience:
+        return False
+    return max(scores[-patience:]) <= max(scores[:-patience])
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -297,21 +342,7 @@ def train(
             "seconds": result.seconds,
         }
         if has_val:
-            gen = torch.Generator(device=dev).manual_seed(cfg.seed)
-            row["val_clean_acc"] = attacks.accuracy(model, xv, yv)
-            row["val_robust_acc"] = (
-                attacks.robust_accuracy(
-                    model,
-                    xv,
-                    yv,
-                    cfg.eps,
-                    steps=cfg.val_attack_steps,
-                    step_size=2.5 * cfg.eps / cfg.val_attack_steps,
-                    generator=gen,
-                )
-                if cfg.eps > 0
-                else row["val_clean_acc"]
-            )
+            row |= heldout_check(model, xv, yv, cfg.eps, cfg.val_attack_steps, cfg.seed)
             if best is None or row["val_robust_acc"] > best["robust_acc"]:
                 best = (
                     {
@@ -362,22 +393,35 @@ AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
 
 
 def autoattack_component(
-    name: str, model: nn.Module, eps: float, *, seed: int = 0, n_classes: int = 10, square_queries: int = 5000
+    name: str,
+    model: nn.Module,
+    eps: float,
+    *,
+    seed: int = 0,
+    n_classes: int = 10,
+    square_queries: int = 5000,
+    iterations: int | None = None,
 ):
     """One attack of AutoAttack's L-infinity suite (Croce & Hein 2020), built as
     ``torchattacks.AutoAttack(version="standard")`` builds it: APGD with cross-entropy, targeted
     APGD with the DLR loss, targeted FAB, and the gradient-free Square attack (``square_queries``,
-    5,000 in the standard suite), one restart each. torchattacks keeps its defaults of 10
-    iterations for APGD, APGD-T and FAB-T, a tenth of the reference implementation's 100
-    (:func:`autoattack_strength`, :data:`AUTOATTACK_REFERENCE`): at that strength this is not a
-    standard AutoAttack evaluation."""
+    5,000 in the standard suite), one restart each. ``iterations`` sets the iterations of APGD,
+    APGD-T and FAB-T: 100 is the reference implementation's standard version
+    (:data:`AUTOATTACK_REFERENCE`); ``None`` keeps torchattacks' default of 10, a tenth of it, at
+    which this is not a standard AutoAttack evaluation (:func:`autoattack_strength` reads back what
+    was built)."""
     import torchattacks
 
+    if iterations is not None and (int(iterations) != iterations or iterations < 1):
+        raise ValueError(f"iterations must be an integer >= 1 or None (torchattacks' default); got {iterations!r}")
+    it = {} if iterations is None else {"steps": int(iterations)}
     kinds = {
-        "apgd-ce": lambda: torchattacks.APGD(model, norm="Linf", eps=eps, loss="ce", n_restarts=1, seed=seed),
-        "apgd-t": lambda: torchattacks.APGDT(model, norm="Linf", eps=eps, n_classes=n_classes, n_restarts=1, seed=seed),
+        "apgd-ce": lambda: torchattacks.APGD(model, norm="Linf", eps=eps, loss="ce", n_restarts=1, seed=seed, **it),
+        "apgd-t": lambda: torchattacks.APGDT(
+            model, norm="Linf", eps=eps, n_classes=n_classes, n_restarts=1, seed=seed, **it
+        ),
         "fab-t": lambda: torchattacks.FAB(
-            model, norm="Linf", eps=eps, multi_targeted=True, n_classes=n_classes, n_restarts=1, seed=seed
+            model, norm="Linf", eps=eps, multi_targeted=True, n_classes=n_classes, n_restarts=1, seed=seed, **it
         ),
         "square": lambda: torchattacks.Square(
             model, norm="Linf", eps=eps, n_queries=square_queries, n_restarts=1, seed=seed
@@ -386,6 +430,16 @@ def autoattack_component(
     if name not in kinds:
         raise ValueError(f"unknown AutoAttack component {name!r}; allowed: {', '.join(kinds)}")
     return kinds[name]()
+
+
+def _strength_of(attack) -> dict:
+    """What one built torchattacks object runs: ``iterations``, ``restarts``, ``targets``, ``queries``."""
+    return {
+        "iterations": getattr(attack, "steps", None),
+        "restarts": getattr(attack, "n_restarts", None),
+        "targets": getattr(attack, "n_target_classes", None),
+        "queries": getattr(attack, "n_queries", None),
+    }
 
 
 # The strength of each component in the reference implementation's standard version (fra31/auto-attack,
@@ -399,22 +453,22 @@ AUTOATTACK_REFERENCE = {
 }
 
 
-def autoattack_strength(names, *, square_queries: int = 5000, n_classes: int = 10) -> dict[str, dict]:
+def autoattack_strength(
+    names, *, square_queries: int = 5000, n_classes: int = 10, iterations: int | None = None
+) -> dict[str, dict]:
     """The strength at which :func:`autoattack_component` runs each of ``names``, read from the
     torchattacks objects it builds (on a stand-in model): ``iterations``, ``restarts``, ``targets``
     (target classes of the targeted attacks) and ``queries`` (Square), ``None`` where an attack has
     no such setting. Compare with :data:`AUTOATTACK_REFERENCE`."""
     stand_in = nn.Sequential(nn.Flatten(), nn.Linear(1, n_classes))
-    out = {}
-    for name in names:
-        a = autoattack_component(name, stand_in, 0.1, n_classes=n_classes, square_queries=square_queries)
-        out[name] = {
-            "iterations": getattr(a, "steps", None),
-            "restarts": getattr(a, "n_restarts", None),
-            "targets": getattr(a, "n_target_classes", None),
-            "queries": getattr(a, "n_queries", None),
-        }
-    return out
+    return {
+        name: _strength_of(
+            autoattack_component(
+                name, stand_in, 0.1, n_classes=n_classes, square_queries=square_queries, iterations=iterations
+            )
+        )
+        for name in names
+    }
 
 
 def evaluate(
@@ -429,6 +483,7 @@ def evaluate(
     autoattack_n: int = 0,
     autoattack_attacks: tuple[str, ...] | list[str] = AUTOATTACK_COMPONENTS,
     square_queries: int = 5000,
+    autoattack_iterations: int | None = None,
     seed: int = 0,
     batch_size: int = 500,
     progress: bool = False,
@@ -445,7 +500,14 @@ def evaluate(
     ``pgd_acc_on_autoattack_subset`` and ``worst_case_acc`` (= ``worst_case_acc_on_autoattack_subset``,
     over PGD and every component), with ``worst_case_attacks`` naming what was run.
     ``per_image=True`` adds ``per_image_ok``: {attack: bool tensor}, correct clean and under that
-    attack, per AutoAttack image (``"clean"`` included), for paired comparisons between attacks.
+    attack, per AutoAttack image (``"clean"`` included; without AutoAttack, clean and PGD on every
+    image), for paired comparisons between attacks, and ``worst_case_ok``, the same per image under
+    every attack run (PGD alone without AutoAttack).
+
+    ``protocol`` records what ran: per attack its ``steps`` (PGD) or ``iterations`` (APGD, APGD-T,
+    FAB-T, read from the built torchattacks objects), ``restarts``, ``targets``, ``queries`` (Square),
+    ``step_size`` (PGD) and ``n_images``; ``autoattack_iterations`` (``None``: torchattacks' 10) sets
+    the gradient components' iterations (100 in the reference's standard version).
     """
     if autoattack_n > len(x):
         raise ValueError(f"autoattack_n = {autoattack_n} exceeds the {len(x)} evaluation images")
@@ -459,6 +521,7 @@ def evaluate(
         _, fooled = attacks.pgd(model, xb, yb, eps, steps=steps, step_size=alpha, restarts=restarts, generator=gen)
         pgd_ok.append(clean_ok[-1] & ~fooled)
     clean_ok, pgd_ok = torch.cat(clean_ok), torch.cat(pgd_ok)
+    pgd_name = f"pgd-{steps}x{restarts}"
     out = {
         "n_eval": len(x),
         "clean_acc": clean_ok.double().mean().item(),
@@ -466,16 +529,31 @@ def evaluate(
         "pgd_restarts": restarts,
         "pgd_step_size": alpha,
         "pgd_acc": pgd_ok.double().mean().item(),
+        "protocol": {
+            pgd_name: {
+                "steps": steps,
+                "restarts": restarts,
+                "step_size": alpha,
+                "targets": None,
+                "queries": None,
+                "n_images": len(x),
+            }
+        },
     }
+    if per_image and autoattack_n == 0:
+        out["per_image_ok"] = {"clean": clean_ok, pgd_name: pgd_ok}
+        out["worst_case_ok"] = pgd_ok
     if autoattack_n > 0:
         names = list(autoattack_attacks)
         if not names:
             raise ValueError("autoattack_attacks is empty; name at least one of " + ", ".join(AUTOATTACK_COMPONENTS))
         xs, ys, clean = x[:autoattack_n], y[:autoattack_n], clean_ok[:autoattack_n]
-        pgd_name = f"pgd-{steps}x{restarts}"
         ok = {pgd_name: pgd_ok[:autoattack_n]}
         for name in tqdm(names, desc="AutoAttack components", disable=not progress, leave=False):
-            attack = autoattack_component(name, model, eps, seed=seed, square_queries=square_queries)
+            attack = autoattack_component(
+                name, model, eps, seed=seed, square_queries=square_queries, iterations=autoattack_iterations
+            )
+            out["protocol"][name] = {**_strength_of(attack), "n_images": len(xs)}
             hits = []
             for i in range(0, len(xs), batch_size):
                 xb, yb = xs[i : i + batch_size], ys[i : i + batch_size]
@@ -502,6 +580,7 @@ def evaluate(
         }
         if per_image:
             out["per_image_ok"] = {"clean": clean, **ok}
+            out["worst_case_ok"] = worst
     return out
 
 

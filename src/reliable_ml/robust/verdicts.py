@@ -304,17 +304,23 @@ def cifar_recipe_text(row) -> str:
     t = row.train
     method = {"pgd": f"{t.attack_steps}-step PGD", "fgsm_rs": "FGSM-RS", "fgsm": "FGSM"}.get(t.method, t.method)
     images = "the whole test split" if row.n_eval >= 10_000 else f"{row.n_eval:,} test images"
+    aa = "all of them" if row.autoattack_n >= row.n_eval else f"{row.autoattack_n:,} of them"
     text = (
         f"a PreActResNet-18 trained with {method} for {t.epochs} epochs, evaluated with PGD-{row.eval_steps} and "
         f"{row.eval_restarts} restart{'s' if row.eval_restarts != 1 else ''} on {images}"
-        + (f" and AutoAttack on {row.autoattack_n:,} of them." if row.autoattack_n else ".")
+        + (
+            f" and AutoAttack's four components (APGD-CE, APGD-T and FAB-T with {row.autoattack_iterations} "
+            f"iterations, Square with {row.square_queries:,} queries) on {aa}, robust accuracy being the worst "
+            "case per image."
+            if row.autoattack_n
+            else "."
+        )
     )
     if getattr(t, "keep_best", False) and t.val_size:
         text += (
-            f" Its checkpoint is the best of the epochs on {t.val_size:,} *test* images"
-            + (", which are part of the evaluated images" if row.n_eval >= 10_000 else "")
-            + ", so the reported figure is selected on test data and may be optimistic; held-out training images "
-            "would avoid that (not changed here, and no GPU run is reported)."
+            f" Its checkpoint is the epoch of best PGD-{t.val_attack_steps} accuracy on {t.val_size:,} training "
+            "images held out of training (a seeded split, disjoint from the test images), as Rice et al. (2020) "
+            "select; no GPU run is reported here."
         )
     return text
 

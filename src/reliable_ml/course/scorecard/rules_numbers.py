@@ -18,13 +18,14 @@ from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwid
 
 
 def _tost_equivalence(claim, get, table, margin, n, best=None, best_drop=None, **_):
-    """A "no effect" claim judged by two one-sided tests (Schuirmann 1987) at the stated ``margin``
-    (points; the results must have been tested at it): ``table`` holds ``margin``, ``passes_at_1`` (every unit, e.g. every labeler, passes the
-    TOST at that margin), ``labelers_equivalent`` (how many pass) and ``margin_supported`` (the
-    smallest margin at which every unit passes: the farther end of the widest 1 - 2 alpha
-    interval). Passes only when the TOST passes at the margin; intervals that merely contain zero,
-    or touch the margin, are not evidence of equivalence. ``best`` and ``best_drop``: optional
-    keys of the most accurate model's name and its drop (``{"difference", "ci"}``), shown beside it."""
+    """A "no effect" claim judged by two one-sided tests (Schuirmann 1987) at the stated
+    ``margin`` (points; the results must have been tested at it). ``table`` holds ``margin``,
+    ``passes_at_1`` (every unit, e.g. every labeler, passes the TOST at that margin),
+    ``labelers_equivalent`` (how many pass) and ``margin_supported`` (the smallest margin at
+    which every unit passes: the farther end of the widest 1 - 2 alpha interval). Passes only
+    when the TOST passes at the margin; intervals that merely contain zero, or touch the margin,
+    are not evidence of equivalence. ``best`` and ``best_drop``: optional keys of the most
+    accurate model's name and its drop (``{"difference", "ci"}``), shown beside it."""
     t = get(table)
     if not isinstance(t, dict):
         raise Missing(f"no TOST table at {table}")

@@ -335,3 +335,11 @@ def test_verdict_numbers_words_follow_the_verdicts(tmp_path):
     assert g["h_best_vs_other"] == (", ".join(f"`{n}`" for n in not_higher) or "none")
     assert humans.verdict_numbers({}, drops) == {}
     assert list(humans.verdict_table(hv).index) == list(hv["per_human"])
+    # the most accurate model is picked by val accuracy from the data, and its drop set against 5.4
+    models = drops["all_images"][drops["all_images"]["kind"].isin(["model", "model (more data)"])]
+    assert hv["best_model"] == models["val"].idxmax()
+    lo, hi = hv["best_model_drop"]["ci"]
+    want = "cannot be told from" if lo <= 5.4 <= hi else ("is larger than" if lo > 5.4 else "is smaller than")
+    assert g["h_best_vs_published"].startswith(f"{want} the published 5.4"), g["h_best_vs_published"]
+    far = dict(hv, best_model_drop={"difference": 1.0, "ci": [0.5, 1.5]})
+    assert humans.verdict_numbers(far, drops)["h_best_vs_published"].startswith("is smaller than the published 5.4 by 4.4")

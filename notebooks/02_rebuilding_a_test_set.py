@@ -653,7 +653,9 @@ for k in ("3", "10", "all"):
 # harder than the reference on average; with 10 annotators {glue:text}`eng_10:.2f` points; with
 # all of them {glue:text}`eng_all:.2f` points. The apparent drop with all annotators is not a
 # bias of noisy estimates (there is no noise left) but an offset of this one split and of the
-# fine-bin matching, and it sits in every other number too. A single replication also scatters
+# fine-bin matching, and it sits in every other number too: one split's apparent drop, set against
+# zero, is no measure of the bias of $k$ annotators; its difference from the all-annotator
+# figure on the same split is. A single replication also scatters
 # widely: with 10 annotators the central 95% of resamples runs from {glue:text}`eng_10_lo:.2f` to
 # {glue:text}`eng_10_hi:.2f` points, with all annotators from {glue:text}`eng_all_lo:.2f` to
 # {glue:text}`eng_all_hi:.2f`.
@@ -700,7 +702,7 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
                                        "sf_high_share": 100 * float((sf_h >= 0.9).mean()) if cifar else float("nan")})
 
 # %% [markdown]
-# The table above resamples both sources of randomness, the models (a sample of models) and the
+# The second table above resamples both sources of randomness, the models (a sample of models) and the
 # splits (which images form the reference and the pool, the skew and the annotators drawn), by a
 # crossed bootstrap over the {glue:text}`ems_published_models` published models and the
 # {glue:text}`engstrom_splits` splits; the 10,000 CIFAR-10 test images themselves are the only

@@ -304,7 +304,8 @@ glue("ha_halfwidth", float(np.mean([(v["ci"][1] - v["ci"][0]) / 2 for v in hai.g
 # quote does not say), it is not the printed drop of this one, and the comparisons below use
 # the drop measured here. The
 # labels everyone is scored against are, by the paper's account (section 2), partly the
-# labelers' own, which favours the humans on every number that follows. The
+# labelers' own: every test below sets the humans against models on labels partly of the
+# humans' making. The
 # table lists every human's numbers:
 
 # %% tags=["hide-input"]

@@ -342,4 +342,6 @@ def test_verdict_numbers_words_follow_the_verdicts(tmp_path):
     want = "cannot be told from" if lo <= 5.4 <= hi else ("is larger than" if lo > 5.4 else "is smaller than")
     assert g["h_best_vs_published"].startswith(f"{want} the published 5.4"), g["h_best_vs_published"]
     far = dict(hv, best_model_drop={"difference": 1.0, "ci": [0.5, 1.5]})
-    assert humans.verdict_numbers(far, drops)["h_best_vs_published"].startswith("is smaller than the published 5.4 by 4.4")
+    assert humans.verdict_numbers(far, drops)["h_best_vs_published"].startswith(
+        "is smaller than the published 5.4 by 4.4"
+    )

@@ -105,7 +105,7 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from reliable_ml import course, data
+from reliable_ml import course, data, stats
 from reliable_ml.course.glue import glue, glue_missing, glue_values  # the prose's numbers
 from reliable_ml.labels import annotation, grid_labeling, labeling, rebuild
 from reliable_ml.labels import human_labels as hl
@@ -602,12 +602,13 @@ if cifar:
 # {glue:text}`skew_keep`), SF is estimated from $k$ annotators drawn from each image's CIFAR-10H
 # counts (reference and pool alike), the pool is matched to the reference over fine SF bins, and
 # the drop is the models' accuracy on the reference minus that on the matched set. First on one
-# split, with the course's small zoo, each $k$ resampled {glue:text}`engstrom_resamples` times.
-# One resample, written out:
+# split, with {glue:text}`eng_demo_models` (section 6's models), each $k$ resampled
+# {glue:text}`engstrom_resamples` times. One resample, written out:
 
 # %%
-def apparent_drop(k, reference, pool, rng, edges=hl.FINE_EDGES):
-    """Match the pool to the reference on SF estimated from k annotators (None: all); drop in points."""
+def apparent_drop(k, reference, pool, rng, correct, edges=hl.FINE_EDGES):
+    """Match the pool to the reference on SF estimated from k annotators (None: all); drop in points,
+    averaged over the models whose answers are the rows of `correct` (models, images)."""
     sf = hl.subsample_sf(counts, labels, k, rng)  # k annotators drawn per image, reference and pool alike
     target = annotation.sf_histogram(sf[reference], labels[reference], 10, edges)  # the reference's SF histogram
     pick = annotation.matched_frequency(sf[pool], labels[pool], target, engstrom_per_class, rng, edges)
@@ -617,13 +618,14 @@ def apparent_drop(k, reference, pool, rng, edges=hl.FINE_EDGES):
 glue("skew_high_sf", skew_high_sf, display=False)
 glue("skew_keep", skew_keep, display=False)
 glue("engstrom_resamples", engstrom_resamples, display=False)
+glue("eng_demo_models", evaluated if cifar else "n/a", display=False)
 
 # %%
 if cifar:
     rng = np.random.default_rng(seed)  # `skewed`: section 6's skewed pool, fewer high-SF images
-    drops = {str(k or "all"): np.array([apparent_drop(k, split.reference, skewed, rng)
+    drops = {str(k or "all"): np.array([apparent_drop(k, split.reference, skewed, rng, correct_eval)
                                         for _ in range(engstrom_resamples)]) for k in (3, 5, 10, None)}
-    check = hl.engstrom_drops(counts, labels, correct, split.reference, skewed, engstrom_per_class, ks=(3,),
+    check = hl.engstrom_drops(counts, labels, correct_eval, split.reference, skewed, engstrom_per_class, ks=(3,),
                               n_resamples=2, seed=seed)  # the package, same draws
     assert np.allclose(check["3"], drops["3"][:2])
 
@@ -651,7 +653,9 @@ for k in ("3", "10", "all"):
 # harder than the reference on average; with 10 annotators {glue:text}`eng_10:.2f` points; with
 # all of them {glue:text}`eng_all:.2f` points. The apparent drop with all annotators is not a
 # bias of noisy estimates (there is no noise left) but an offset of this one split and of the
-# fine-bin matching, and it sits in every other number too. A single replication also scatters
+# fine-bin matching, and it sits in every other number too: one split's apparent drop, set against
+# zero, is no measure of the bias of $k$ annotators; its difference from the all-annotator
+# figure on the same split is. A single replication also scatters
 # widely: with 10 annotators the central 95% of resamples runs from {glue:text}`eng_10_lo:.2f` to
 # {glue:text}`eng_10_hi:.2f` points, with all annotators from {glue:text}`eng_all_lo:.2f` to
 # {glue:text}`eng_all_hi:.2f`.
@@ -674,14 +678,45 @@ if cifar:
     display(pd.DataFrame({(name, k): {"bias (points)": b["mean"], "95% interval": b["ci"], "verdict": b["direction"],
                                       "more errors (%)": b["relative_error_increase_pct"]}
                           for name, e in ev["sets"].items() for k, b in e["bias"].items()}).T)
-    figures["cifar10h"].update({f"engstrom_{n}": {**e, "splits": ev["splits"], "resamples": ev["resamples"]}
+    ms = {n: hl.engstrom_models_and_splits(bias_run, n, alpha, seed=seed) for n in eng_sets}
+    display(pd.DataFrame({(n, part, k): {"points": b["mean"], "95% interval": b["ci"], "verdict vs 0": b["direction"]}
+                          for n, m in ms.items() for part in ("drop", "bias") for k, b in m[part].items()}).T)
+    figures["cifar10h"].update({f"engstrom_{n}": {**e, "splits": ev["splits"], "resamples": ev["resamples"],
+                                                  "models_and_splits": ms[n]}
                                 for n, e in ev["sets"].items()}, engstrom_between_sets=ev["between_sets"])
+ms_words = {}
+for n in ("published", "zoo"):
+    m = ms.get(n, {}) if cifar else {}
+    for part in ("drop", "bias"):
+        for k in ("3", "10", "all"):
+            b = m.get(part, {}).get(k)
+            if b is None:
+                continue
+            v = stats.against_reference(b["mean"], tuple(b["ci"]), 0.0, alpha=alpha)
+            ms_words[f"ems_{n}_{part}_{k}"] = stats.phrase(v, "above zero", "below zero", "indistinguishable from zero",
+                                                           scale=1)
+    ms_words[f"ems_{n}_models"] = m.get("models", 0)
+glue_values(ms_words)
 glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
                                        "engstrom_split_resamples": engstrom_split_resamples,
                                        "sf_high_share": 100 * float((sf_h >= 0.9).mean()) if cifar else float("nan")})
 
 # %% [markdown]
-# For the published models, whose error on the reference is {glue:text}`eng_published_err:.1f`%,
+# The second table above resamples both sources of randomness, the models (a sample of models) and the
+# splits (which images form the reference and the pool, the skew and the annotators drawn), by a
+# crossed bootstrap over the {glue:text}`ems_published_models` published models and the
+# {glue:text}`engstrom_splits` splits; the 10,000 CIFAR-10 test images themselves are the only
+# images with CIFAR-10H labels and are not resampled. For the published models the apparent drop
+# of the matched set is {glue:text}`ems_published_drop_3` with 3 annotators,
+# {glue:text}`ems_published_drop_10` with 10 and {glue:text}`ems_published_drop_all` with all of
+# them: the all-annotator baseline is not a drop of zero by construction but whatever the splits
+# and the fine-bin matching leave. Against that baseline, per model and split, the bias of 3
+# annotators is {glue:text}`ems_published_bias_3` and that of 10 annotators
+# {glue:text}`ems_published_bias_10`. The zoo, as a contrast: bias of 3 annotators
+# {glue:text}`ems_zoo_bias_3`, of 10 {glue:text}`ems_zoo_bias_10`.
+#
+# Over the splits alone (a paired $t$ interval, the models averaged first):
+# for the published models, whose error on the reference is {glue:text}`eng_published_err:.1f`%,
 # the bias of 3 annotators is {glue:text}`eng_published_bias_3_words` and that of 10 annotators
 # is {glue:text}`eng_published_bias_10_words`. Comparing 3 with 5 annotators,
 # {glue:text}`eng_published_first_vs_next`.
@@ -769,7 +804,7 @@ assert res2.shown.min() >= min_annotations and 0 <= caught <= 1
 
 # %%
 if cifar:
-    coarse = hl.engstrom_drops(counts, labels, correct, split.reference, skewed, engstrom_per_class, ks=(10, None),
+    coarse = hl.engstrom_drops(counts, labels, correct_eval, split.reference, skewed, engstrom_per_class, ks=(10, None),
                                n_resamples=max(5, engstrom_resamples // 4), edges=annotation.SF_EDGES, seed=seed)
     print({k: f"{v.mean():.2f} points" for k, v in coarse.items()})
     assert set(coarse) == {"10", "all"} and all(np.isfinite(v).all() for v in coarse.values())
@@ -781,7 +816,7 @@ if cifar:
 #
 # With five coarse bins, almost every CIFAR-10H image falls in the top bin, so matching
 # constrains little and even "all annotators" leaves a difference between the skewed pool and
-# the reference (here {glue:text}`coarse_all:.2f` points for the zoo, against
+# the reference (here {glue:text}`coarse_all:.2f` points for the same models, against
 # {glue:text}`eng_all:.2f` with fine bins, on the same split): coarse bins mix the effect of noisy
 # estimates with a mismatch of their own.
 #

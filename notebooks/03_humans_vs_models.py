@@ -297,7 +297,15 @@ glue("ha_halfwidth", float(np.mean([(v["ci"][1] - v["ci"][0]) / 2 for v in hai.g
 # that "humans achieve the same accuracy on ImageNet and ImageNetV2"; both quotes unverified here,
 # read in a search index rather than in the paper), which passes only when the 90%
 # interval lies inside the margin, and reports the smallest margin the data do support; a
-# model's drop against a human's by the interval of the difference of the two drops. The
+# model's drop against a human's by the interval of the difference of the two drops. The model
+# the humans are set against is the most accurate of the visible models, picked by its
+# ImageNet accuracy: {glue:text}`ha_best_model`, whose drop, {glue:text}`ha_best_model_drop:.2f`
+# points, {glue:text}`h_best_vs_published`. Whichever model the abstract's 5.4 belongs to (the
+# quote does not say), it is not the printed drop of this one, and the comparisons below use
+# the drop measured here. The
+# labels everyone is scored against are, by the paper's account (section 2), partly the
+# labelers' own: every test below sets the humans against models on labels partly of the
+# humans' making. The
 # table lists every human's numbers:
 
 # %% tags=["hide-input"]
@@ -674,7 +682,8 @@ glue("n_per_source", n_per_source, display=False)
 #   images per test set cannot confirm a human drop under one point. The most accurate model
 #   drops more than {glue:text}`h_best_vs_higher` of the 5 labelers by a test of the difference,
 #   and {glue:text}`h_models_above_majority` of the {glue:text}`h_models` visible models drop more
-#   than the labelers' majority. All of it is on a metric whose labels three of the labelers made.
+#   than the labelers' majority. All of it is on a metric whose labels, by the paper's account
+#   (unverified here), three of the labelers made.
 #
 # ## Exercises
 #

@@ -244,6 +244,27 @@ def test_drop_verdict_is_fisher_and_newcombe_on_the_counts_and_its_tost_margin()
     assert humans.drop_verdict(_row(950, 1000, 800, 1000)).direction == "higher"  # a 15-point drop
 
 
+def test_humans_tost_agrees_with_two_one_sided_z_tests_on_the_printed_counts():
+    """Known values: human_a's printed accuracies (91.870% of 984 val, 91.122% of 980 ImageNetV2
+    images, the counts 904 and 893). The Newcombe TOST must agree with Schuirmann's two one-sided
+    z tests on the Wald standard error (scipy) to within the two intervals' difference."""
+    from scipy.stats import norm
+
+    row = _row(904, 984, 893, 980)
+    p1, p2 = 904 / 984, 893 / 980
+    d, se = p1 - p2, np.sqrt(p1 * (1 - p1) / 984 + p2 * (1 - p2) / 980)
+    for m in (0.01, 0.02, 0.03, 0.04):
+        z_p = max(norm.sf((d + m) / se), norm.cdf((d - m) / se))  # H0: d <= -m, H0: d >= m
+        t = humans.drop_verdict(row, margin=100 * m)
+        assert t.p_value == pytest.approx(z_p, abs=0.02), m
+        assert (t.direction == "equivalent") == bool(z_p < 0.05), m
+    z_supported = abs(d) + norm.ppf(0.95) * se  # the farther end of the 90% Wald interval
+    t = humans.drop_verdict(row, margin=1.0)
+    assert 100 * z_supported == pytest.approx(2.82, abs=0.01)
+    assert 100 * t.margin_supported == pytest.approx(100 * z_supported, abs=0.05)  # the chapter's 2.83
+    assert t.direction == "not shown equivalent" and t.p_value > 0.4  # at ±1 point it fails
+
+
 def test_mean_of_correlated_drops_is_never_less_precise_than_one_labeler():
     import pandas as pd
 
@@ -314,3 +335,13 @@ def test_verdict_numbers_words_follow_the_verdicts(tmp_path):
     assert g["h_best_vs_other"] == (", ".join(f"`{n}`" for n in not_higher) or "none")
     assert humans.verdict_numbers({}, drops) == {}
     assert list(humans.verdict_table(hv).index) == list(hv["per_human"])
+    # the most accurate model is picked by val accuracy from the data, and its drop set against 5.4
+    models = drops["all_images"][drops["all_images"]["kind"].isin(["model", "model (more data)"])]
+    assert hv["best_model"] == models["val"].idxmax()
+    lo, hi = hv["best_model_drop"]["ci"]
+    want = "cannot be told from" if lo <= 5.4 <= hi else ("is larger than" if lo > 5.4 else "is smaller than")
+    assert g["h_best_vs_published"].startswith(f"{want} the published 5.4"), g["h_best_vs_published"]
+    far = dict(hv, best_model_drop={"difference": 1.0, "ci": [0.5, 1.5]})
+    assert humans.verdict_numbers(far, drops)["h_best_vs_published"].startswith(
+        "is smaller than the published 5.4 by 4.4"
+    )

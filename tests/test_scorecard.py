@@ -561,20 +561,39 @@ def test_adaptive_overfitting_is_two_sided():
         assert row("adaptive_overfitting", [bad])["status"] == "not reproduced"
 
 
-def test_humans_row_is_judged_on_the_median_labelers_interval():
-    hai = {"median_labeler_drop": 0.75, "median_labeler_drop_ci": [-1.73, 3.23], "drop": {"human_a": 0.75}}
+def _humans_tost(passes: bool, margin: float = 1.0, supported: float = 2.83) -> dict:
+    return {
+        "tost": {
+            "margin": margin,
+            "margin_supported": supported,
+            "passes_at_1": passes,
+            "labelers_equivalent": 5 * passes,
+        },
+        "mean_drop": {"labelers": 5},
+        "best_model": "tf_efficientnet_l2_ns_475",
+        "best_model_drop": {"difference": 3.686, "ci": [1.791, 5.651]},
+    }
+
+
+def test_humans_row_is_judged_by_a_tost_at_one_point():
     r = rec(
         "03_humans_vs_models",
         source={"human_accuracy": "printed outputs, Shankar et al. 2020"},
-        human_accuracy_imagenet=hai,
+        humans=_humans_tost(False),
     )
-    out = row("humans", [r])
-    assert out["status"] == "re-analysed" and "0.75" in out["ours"] and "-1.73" in out["ours"]
-    shifted = dict(hai, median_labeler_drop=3.0, median_labeler_drop_ci=[0.6, 5.4])
-    assert row("humans", [dict(r, human_accuracy_imagenet=shifted)])["status"] == "not reproduced"
+    out = row("humans", [r])  # every interval contains 0, yet the TOST at ±1 fails: not shown equivalent
+    assert out["status"] == "not reproduced"
+    assert (
+        "fails (0 of 5 pass)" in out["ours"] and "±2.83" in out["ours"] and "tf_efficientnet_l2_ns_475" in out["ours"]
+    )
+    assert "3.69 pts (95% CI 1.79 to 5.65)" in out["ours"]
+    ok = row("humans", [dict(r, humans=_humans_tost(True, supported=0.9))])
+    assert ok["status"] == "re-analysed" and "passes (5 of 5 pass)" in ok["ours"]
+    # a TOST at another margin than the rule's is not this claim's test
+    assert row("humans", [dict(r, humans=_humans_tost(True, margin=3.0))])["status"] == "not measured"
     other = dict(r, data_source={"cifar10h": "CIFAR-10H"})  # a run without Shankar et al.'s data never counts
     assert row("humans", [other])["status"] == "not measured"
-    assert row("humans", [dict(r, human_accuracy_imagenet={})])["status"] == "not measured"
+    assert row("humans", [dict(r, humans={})])["status"] == "not measured"
 
 
 def test_engstrom_bias_needs_the_apparent_drop_to_fall_with_more_annotators():
@@ -846,17 +865,13 @@ def _failing_records():
                 )
             ],
         ),
-        "ci_equivalence": (
+        "tost_equivalence": (
             "humans",
             [
                 rec(
                     "03_humans_vs_models",
                     source={"human_accuracy": "Shankar et al. 2020"},
-                    human_accuracy_imagenet={
-                        "median_labeler_drop": 3.0,
-                        "median_labeler_drop_ci": [0.6, 5.4],
-                        "drop": {"human_a": 3.0},
-                    },
+                    humans=_humans_tost(False),
                 )
             ],
         ),

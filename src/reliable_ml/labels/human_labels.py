@@ -217,7 +217,8 @@ def engstrom_bias(
     The *bias* of k is ``drop_k(s) - drop_all(s)``: the all-annotator "drop" is not zero (the
     split and the fine-bin matching leave an offset), and it is that offset, not zero, against
     which noisy estimates must be judged. Returns ``{"drop": {name: {k: (splits,)}},
-    "error_reference": {name: (splits,)}, "splits", "resamples"}`` (k as "3", ..., "all")."""
+    "drop_models": {name: {k: (models, splits)}}, "error_reference": {name: (splits,)}, "splits",
+    "resamples"}`` (k as "3", ..., "all"); ``drop`` is ``drop_models`` averaged over the models."""
     counts = check_counts(counts)
     labels = _check_labels(labels, counts)
     if splits < 1 or n_resamples < 1:
@@ -229,14 +230,13 @@ def engstrom_bias(
     names_k = ["all" if k is None else str(k) for k in ks]
     n_classes = counts.shape[1]
     sf_true = selection_frequency(counts, labels)
-    drop = {name: {k: np.empty(splits) for k in names_k} for name in correct}
+    drop_m = {name: {k: np.empty((len(c), splits)) for k in names_k} for name, c in correct.items()}
     err_ref = {name: np.empty(splits) for name in correct}
-    per_image = {name: c.mean(0) for name, c in correct.items()}  # mean over the set's models
     for s in range(splits):
         split = split_reference_pool(labels, 0.5, seed=seed + s)
         pool = skew_pool(sf_true, split.pool, high_sf, keep_high, seed=seed + s)
-        ref = {name: v[split.reference].mean() for name, v in per_image.items()}
-        sums = {name: np.zeros(len(ks)) for name in correct}
+        ref = {name: c[:, split.reference].mean(1) for name, c in correct.items()}  # (models,)
+        sums = {name: np.zeros((len(ks), len(c))) for name, c in correct.items()}
         for r in range(n_resamples):
             sf_rng = np.random.default_rng([seed, s, r, 1])
             for j, k in enumerate(ks):
@@ -244,13 +244,69 @@ def engstrom_bias(
                 target = annotation.sf_histogram(sf[split.reference], labels[split.reference], n_classes, edges)
                 match_rng = np.random.default_rng([seed, s, r])  # the same matching draw for every k
                 pick = pool[annotation.matched_frequency(sf[pool], labels[pool], target, per_class, match_rng, edges)]
-                for name, v in per_image.items():
-                    sums[name][j] += ref[name] - v[pick].mean()
+                for name, c in correct.items():
+                    sums[name][j] += ref[name] - c[:, pick].mean(1)
         for name in correct:
-            err_ref[name][s] = 100 * (1 - ref[name])
+            err_ref[name][s] = 100 * (1 - ref[name].mean())
             for j, k in enumerate(names_k):
-                drop[name][k][s] = 100 * sums[name][j] / n_resamples
-    return {"drop": drop, "error_reference": err_ref, "splits": splits, "resamples": n_resamples}
+                drop_m[name][k][:, s] = 100 * sums[name][j] / n_resamples
+    drop = {name: {k: v.mean(0) for k, v in by_k.items()} for name, by_k in drop_m.items()}
+    return {"drop": drop, "drop_models": drop_m, "error_reference": err_ref, "splits": splits, "resamples": n_resamples}
+
+
+def models_and_splits_interval(
+    x: np.ndarray, alpha: float = 0.05, n_boot: int = 4000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of ``x`` (models, splits) with a percentile interval that resamples both.
+
+    Crossed ("pigeonhole") bootstrap (Owen 2007, "The pigeonhole bootstrap", Ann. Appl. Stat.):
+    each replicate draws M model rows and S split columns with replacement, independently, and
+    takes the mean of the M x S submatrix. Models are a sample of models, splits a sample of the
+    images' reference/pool assignment, skew and annotator draws; resampling only one of them
+    understates the spread when both vary. Owen shows the crossed bootstrap's variance is mildly
+    conservative. Returns ``(mean, low, high)`` in ``x``'s units."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or min(x.shape) < 2:
+        raise ValueError(f"need a (models, splits) matrix with at least 2 of each; got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x holds non-finite values")
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be >= 100; got {n_boot}")
+    rng = np.random.default_rng(seed)
+    m, s = x.shape
+    wm = rng.multinomial(m, np.full(m, 1 / m), size=n_boot).astype(float) / m  # (n_boot, M) weights
+    ws = rng.multinomial(s, np.full(s, 1 / s), size=n_boot).astype(float) / s  # (n_boot, S)
+    reps = np.einsum("bm,ms,bs->b", wm, x, ws)
+    lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
+    return float(x.mean()), float(lo), float(hi)
+
+
+def engstrom_models_and_splits(bias_run: dict, name: str, alpha: float = 0.05, n_boot: int = 4000, seed: int = 0):
+    """The apparent drop of model set ``name`` for each k, and its bias against the all-annotator
+    baseline (drop_k - drop_all, per model and split), each with the interval of
+    :func:`models_and_splits_interval` (models and splits both resampled) and its verdict against
+    0 (:func:`reliable_ml.stats.against_reference`; points)."""
+    from reliable_ml.stats import against_reference
+
+    dm = bias_run["drop_models"][name]
+
+    def block(x: np.ndarray) -> dict:
+        mean, lo, hi = models_and_splits_interval(x, alpha, n_boot, seed)
+        v = against_reference(mean, (lo, hi), 0.0, alpha=alpha)
+        return {
+            "mean": round(mean, 3),
+            "ci": [round(lo, 3), round(hi, 3)],
+            "direction": v.direction,
+            "test": "crossed bootstrap over models and splits",
+            "p": None,
+        }
+
+    return {
+        "drop": {k: block(x) for k, x in dm.items()},
+        "bias": {k: block(x - dm["all"]) for k, x in dm.items() if k != "all"},
+        "models": int(dm["all"].shape[0]),
+        "n_boot": n_boot,
+    }
 
 
 def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:

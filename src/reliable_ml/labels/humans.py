@@ -156,6 +156,7 @@ SHANKAR_SOURCE = (
     "printed outputs of generate_main_plots.ipynb, Shankar et al. 2020 (multi-label accuracy; "
     "60 of the 80 table rows visible)"
 )
+PUBLISHED_BEST_MODEL_DROP = 5.4  # points; Shankar et al. 2020, ICML pre-proceedings abstract (unverified here)
 
 
 def shankar_kind(name: str) -> str:
@@ -541,6 +542,14 @@ def verdict_numbers(hv: dict, drops: dict[str, pd.DataFrame], alpha: float = 0.0
                 "cannot be told apart from the majority's drop",
             ),
         }
+    bd = hv["best_model_drop"]
+    out["h_best_vs_published"] = stats.phrase(
+        stats.against_reference(bd["difference"], tuple(bd["ci"]), PUBLISHED_BEST_MODEL_DROP),
+        f"is larger than the published {PUBLISHED_BEST_MODEL_DROP:g}",
+        f"is smaller than the published {PUBLISHED_BEST_MODEL_DROP:g}",
+        f"cannot be told from the published {PUBLISHED_BEST_MODEL_DROP:g}",
+        scale=1,
+    )
     others = [n for n, v in hv["best_model_vs"].items() if n != "human_majority" and v["direction"] != "higher"]
     out["h_best_vs_other"] = ", ".join(f"`{n}`" for n in others) or "none"
     named = []

@@ -17,16 +17,37 @@ from reliable_ml.course.scorecard.keys import Missing
 from reliable_ml.course.scorecard.values import Verdict, diff_halfwidth, halfwidth, n_of, num, pct
 
 
-def _ci_equivalence(claim, get, key, ci, low, high, alternative, **_):
-    """A "no effect" claim judged on a released drop and its 95% interval: passes when the
-    interval reaches [low, high] (the published "no drop") and excludes ``alternative`` (e.g. the
-    best model's drop); an interval too wide to tell the two apart is not evidence either way."""
-    value, (lo, hi) = num(get(key)), get(ci)
-    lo, hi = num(lo), num(hi)
-    text = f"drop {value:.2f} pts (95% CI {lo:.2f} to {hi:.2f})"
-    if hi >= alternative:
-        text += f"; the interval also holds {alternative:g}: it cannot tell the two apart"
-    return Verdict(text, lo <= high and hi >= low and hi < alternative)
+def _tost_equivalence(claim, get, table, margin, n, best=None, best_drop=None, **_):
+    """A "no effect" claim judged by two one-sided tests (Schuirmann 1987) at the stated
+    ``margin`` (points; the results must have been tested at it). ``table`` holds ``margin``,
+    ``passes_at_1`` (every unit, e.g. every labeler, passes the TOST at that margin),
+    ``labelers_equivalent`` (how many pass) and ``margin_supported`` (the smallest margin at
+    which every unit passes: the farther end of the widest 1 - 2 alpha interval). Passes only
+    when the TOST passes at the margin; intervals that merely contain zero, or touch the margin,
+    are not evidence of equivalence. ``best`` and ``best_drop``: optional keys of the most
+    accurate model's name and its drop (``{"difference", "ci"}``), shown beside it."""
+    t = get(table)
+    if not isinstance(t, dict):
+        raise Missing(f"no TOST table at {table}")
+    tested, supported, passes = num(t.get("margin")), num(t.get("margin_supported")), t.get("passes_at_1")
+    if not isinstance(passes, bool):
+        raise Missing(f"{table}.passes_at_1 is not a bool: {passes!r}")
+    if not math.isclose(tested, margin):
+        raise Missing(f"{table} was tested at ±{tested:g}, not at the rule's ±{margin:g}")
+    units = int(n_of(get, n))
+    text = (
+        f"TOST at ±{margin:g} pts {'passes' if passes else 'fails'} "
+        f"({int(num(t.get('labelers_equivalent')))} of {units} pass); "
+        f"smallest margin all {units} support ±{supported:.2f} pts"
+    )
+    if best is not None and best_drop is not None:
+        try:
+            b = get(best_drop)
+            d, (lo, hi) = num(b["difference"]), (num(v) for v in b["ci"])
+            text += f"; the most accurate model, {get(best)}, drops {d:.2f} pts (95% CI {lo:.2f} to {hi:.2f})"
+        except (Missing, KeyError, TypeError, ValueError):
+            pass
+    return Verdict(text, passes)
 
 
 def _near(claim, get, key, target, tolerance=None, unit="", n=None, accuracy=None, **_):
@@ -152,7 +173,7 @@ def _ci_above(claim, get, table, threshold, **_):
 
 
 RULES: dict[str, Callable[..., Verdict]] = {
-    "ci_equivalence": _ci_equivalence,
+    "tost_equivalence": _tost_equivalence,
     "near": _near,
     "at_least": _at_least,
     "excess": _excess,

@@ -10,4 +10,6 @@
   chapters 02, 03 and 08.
 - ``published_results``: re-analysis of published leaderboards (RobustBench, SQuADShifts,
   OpenCLIP); chapters 05 and 08.
+- ``clip_families``: OpenCLIP's zero-shot checkpoints grouped by pretraining data, with each
+  family's effective robustness and its bootstrap interval over checkpoints; chapter 08.
 """

@@ -103,6 +103,7 @@ from reliable_ml.robust import image_task, verdicts
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import self_training as st
 from reliable_ml.shift import published_results as pr
+from reliable_ml.shift import robustbench_pairs as rp
 from reliable_ml.util import notes, plots
 
 run = course.start("05_robustness_needs_data", profile, seed=seed)
@@ -384,7 +385,9 @@ if rb is not None:
     assert over.equals(pr.overstatement(rb).rename(None))
     over_s = pr.overstatement_summary(over)
     print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in over_s.items()})
-    display(pd.DataFrame(pr.overstatement_by_era(rb)["eras"]).T.round(2).rename_axis("era (year in the entry's id)"))
+    era_cols = ["n", "papers", "n_equal", "median", "paper_median", "share_over_1pt", "share_equal"]
+    display(pd.DataFrame(pr.overstatement_by_era(rb, n_boot=200)["eras"]).T[era_cols].astype(float).round(2)
+            .rename_axis("era (year in the entry's id)"))
     fig = pr.plot_overstatement(over, rb_source)
     plt.show()
 
@@ -453,6 +456,32 @@ if rb is not None:
     glue_values(rb_glue)
 
 # %% [markdown]
+# **Papers, not entries; like with like.** Three refinements of the group test, all with papers
+# as the units. The baseline group should hold defences comparable to the extra-data models:
+# `published_results.baseline_exclusions` leaves out, by rule rather than by hand, the undefended
+# model (RobustBench's own `Standard` entry), defences that AutoAttack breaks (10% or less under
+# AutoAttack) and a certified-training model (its footnote says "verifiably robust"). Model size
+# is the obvious confounder, so `published_results.size_stratum` sorts each entry's architecture
+# into a size class (WideResNet-$d$-$k$ by its parameter count, `wrn_parameters`; small ResNets
+# below; ensembles and transformers apart) and the paper-level test is repeated within each
+# class. And where one paper lists the same recipe with and without extra data,
+# `robustbench_pairs.within_paper_pairs` pairs the two entries (same architecture where the
+# paper has such a pair, else its only two entries): that holds the paper fixed.
+
+# %% tags=["hide-input"]
+if rb_results is not None:
+    cl = rb_results["clustered_tests"]
+    print("left out of every clustered test:", rb_glue["rb_baseline_excluded"])
+    strata = pd.DataFrame({s: {**{f"entries: {g}": n for g, n in b["entries"].items()},
+                               **{f"{k}: {g} (paper bootstrap)": t["median_difference"]["difference"]
+                                  for k in ("all_years", "from_2021") for g, t in b[k]["tests"].items()}}
+                           for s, b in cl["by_size"].items()}).T
+    display(strata.round(2).rename_axis("architecture size"))
+    for name, t in rp.pairs_record(rb)["tables"].items():
+        print(name)
+        display(t.drop(columns=["architecture_with"]).round(2))
+
+# %% [markdown]
 # **What the numbers show.** Of the {glue:text}`rb_n_listed` CIFAR-10 $\ell_\infty$ entries we leave out
 # the {glue:text}`rb_n_unreliable` that RobustBench marks unreliable ({glue:text}`rb_unreliable`).
 # Of the remaining {glue:text}`rb_n`, the
@@ -467,8 +496,13 @@ if rb is not None:
 #
 # **Entries are not independent.** The entries come from {glue:text}`rb_papers` papers, and a
 # paper often has several (architectures, training data): the rank tests above count each entry
-# as a separate observation and so overstate the evidence. With one value per paper and data
-# group (the median of its entries; the undefended `Standard` entry left out), the one-sided
+# as a separate observation and so overstate the evidence. From here on papers are the units,
+# and the rules above leave {glue:text}`rb_baseline_n_excluded` entries out of every group
+# ({glue:text}`rb_baseline_excluded`). What stays in the baseline are defences that AutoAttack
+# does not break: adversarial training and its variants, and also a few regularisers
+# trained for robustness in other ways (curvature regularisation, local linearisation); the rules
+# do not separate those, since RobustBench records no training method. With one value per paper
+# and data group (the median of its entries), the one-sided
 # Mann–Whitney $p$ is {glue:text}`rb_cl_all_years_gen_p` for generated data
 # ({glue:text}`rb_cl_all_years_gen_papers` papers) and {glue:text}`rb_cl_all_years_real_p` for real
 # extra data ({glue:text}`rb_cl_all_years_real_papers` papers, against
@@ -485,6 +519,47 @@ if rb is not None:
 # {glue:text}`rb_cl_from_2021_strongest_gen_diff` (generated) and
 # {glue:text}`rb_cl_from_2021_strongest_real_diff` (real extra data).
 #
+# **Like with like: architecture size.** Of the entries, {glue:text}`rb_size_share_big_own:.0f`%
+# of the CIFAR-10-only ones, {glue:text}`rb_size_share_big_gen:.0f`% of those with generated data
+# and {glue:text}`rb_size_share_big_real:.0f`% of those with real extra data are WideResNets of
+# WRN-28-10's size or larger ({glue:text}`rb_size_other_own_n`, {glue:text}`rb_size_other_gen_n`
+# and {glue:text}`rb_size_other_real_n` entries of the three groups are transformers, ensembles or
+# other families the rule does not size). Within the WRN-28-10 to WRN-34-10 class
+# ({glue:text}`rb_size_mid_own_papers` CIFAR-10-only, {glue:text}`rb_size_mid_gen_papers`
+# generated-data and {glue:text}`rb_size_mid_real_papers` real-extra-data papers), generated data
+# is {glue:text}`rb_size_mid_all_years_gen_diff` and real extra data
+# {glue:text}`rb_size_mid_all_years_real_diff`. Among the larger WideResNets
+# ({glue:text}`rb_size_large_own_papers`, {glue:text}`rb_size_large_gen_papers` and
+# {glue:text}`rb_size_large_real_papers` papers), generated data is
+# {glue:text}`rb_size_large_all_years_gen_diff` and real extra data
+# {glue:text}`rb_size_large_all_years_real_diff`. Matching size *and* era (entries from 2021 on)
+# leaves few papers per cell: in the WRN-28-10 to WRN-34-10 class, against
+# {glue:text}`rb_size_mid_from_2021_own_papers` CIFAR-10-only papers, generated data is
+# {glue:text}`rb_size_mid_from_2021_gen_diff` and real extra data
+# {glue:text}`rb_size_mid_from_2021_real_diff`; among the larger ones, against
+# {glue:text}`rb_size_large_from_2021_own_papers` CIFAR-10-only papers, generated data is
+# {glue:text}`rb_size_large_from_2021_gen_diff` and real extra data
+# {glue:text}`rb_size_large_from_2021_real_diff`. Percentile intervals from so few papers are
+# rough; the table above has every class.
+#
+# **Within one paper.** The cleanest comparisons RobustBench holds are papers that list one
+# recipe with and without extra data: {glue:text}`rb_pairs_extra_n` pairs from
+# {glue:text}`rb_pairs_extra_papers` papers. {glue:text}`rb_pairs_extra_list` (Fisher's exact test
+# on the 10,000 test images of each pair, unpaired because per-image outcomes are not released,
+# hence conservative). {glue:text}`rb_pairs_extra_cross_arch` of these pairs compare different
+# architectures, the paper's only entry without and with extra data (the list names both).
+# Across papers the median gain is {glue:text}`rb_pairs_extra_median:.2f` points, but
+# {glue:text}`rb_pairs_extra_papers` papers are too few for a paper-level verdict at 5%: a
+# two-sided sign test over $n$ papers cannot go below $p = 2^{1-n}$ (here $p$ =
+# {glue:text}`rb_pairs_extra_p`), and the bracket is the range of the paper gains, an interval
+# for the median of coverage {glue:text}`rb_pairs_extra_coverage`, not 95%:
+# {glue:text}`rb_pairs_extra_verdict`. Generated against real extra data within one paper:
+# {glue:text}`rb_pairs_realgen_list`; over the {glue:text}`rb_pairs_realgen_papers` papers,
+# {glue:text}`rb_pairs_realgen_verdict` (the range again, coverage
+# {glue:text}`rb_pairs_realgen_coverage`). Each pair is one paper's evidence about its own recipe;
+# whether extra data helps across published recipes is a claim about papers, on which these few
+# pairs cannot decide alone.
+#
 # **Unlabeled data.** Carmon et al.'s RST entry ({glue:text}`rb_arch_carmon`) against TRADES
 # ({glue:text}`rb_arch_trades`, evaluated at $\epsilon$ = {glue:text}`rb_eps_trades`,
 # {glue:text}`rb_eps_trades_note`): under AutoAttack, {glue:text}`rb_gap_verdict` (Fisher's
@@ -495,23 +570,29 @@ if rb is not None:
 # models, with different depths, code and schedules, not a controlled comparison; Carmon et
 # al.'s own ablations with and without the unlabeled data are that.
 #
-# **How much do papers overstate robustness?** Pooled over all {glue:text}`rb_over_n` entries
-# with a reported figure, the paper's figure minus AutoAttack's has a median of
-# {glue:text}`rb_over_med:.1f` points (mean {glue:text}`rb_over_mean:.1f`), up to
-# {glue:text}`rb_over_max:.1f` points ({glue:text}`rb_over_max_model`). The pooled median mixes two
-# eras. AutoAttack appeared in March 2020, and many later papers report its figure as their own, so
-# their overstatement is zero by construction; the "up to 2020" era still holds some 2020
-# papers written after it. The overstatement is measured against AutoAttack, which itself
-# overstates for the entries where RobustBench records a stronger attack. Up to 2020 ({glue:text}`rb_era_early_n` entries
-# from {glue:text}`rb_era_early_papers` papers) the median overstatement is
-# {glue:text}`rb_era_early_median:.2f` points (over papers {glue:text}`rb_era_early_paper_median:.2f`),
-# {glue:text}`rb_era_early_share_over_1pt:.0f`% of entries exceed AutoAttack by more than 1 point
-# and {glue:text}`rb_era_early_share_equal:.0f`% report exactly its figure. From 2021
-# ({glue:text}`rb_era_late_n` entries from {glue:text}`rb_era_late_papers` papers) the median is
-# {glue:text}`rb_era_late_median:.2f` points, {glue:text}`rb_era_late_share_over_1pt:.0f`% of
-# entries exceed it by more than 1 point and {glue:text}`rb_era_late_share_equal:.0f`% report
-# exactly the AutoAttack figure. Resampling papers, the median overstatement is
-# {glue:text}`rb_era_difference`.
+# **How much do papers overstate robustness?** AutoAttack appeared in March 2020, and many later
+# papers report its figure as their own, so a pooled figure mixes two things. Pooled over all
+# {glue:text}`rb_over_n` entries with a reported figure, the paper's figure minus AutoAttack's has
+# a median of {glue:text}`rb_over_med:.1f` points (mean {glue:text}`rb_over_mean:.1f`, up to
+# {glue:text}`rb_over_max:.1f` points for {glue:text}`rb_over_max_model`). Split by the year in the
+# entry's id: up to 2020 ({glue:text}`rb_era_early_n` entries from {glue:text}`rb_era_early_papers`
+# papers) the median overstatement is {glue:text}`rb_era_early_median_verdict` (95% interval
+# resampling whole papers; the median of the papers' medians is
+# {glue:text}`rb_era_early_paper_median:.2f`). {glue:text}`rb_era_early_n_equal` of these entries
+# report exactly the AutoAttack figure; the other {glue:text}`rb_era_early_n_not_equal` (from
+# {glue:text}`rb_era_early_papers_not_equal` papers) overstate by a median that is
+# {glue:text}`rb_era_early_median_not_equal_verdict`, and
+# {glue:text}`rb_era_early_share_over_1pt:.0f`% of the era's entries exceed AutoAttack by more than
+# 1 point. From 2021 ({glue:text}`rb_era_late_n` entries from {glue:text}`rb_era_late_papers`
+# papers), {glue:text}`rb_era_late_share_over_1pt:.0f`% of the entries exceed AutoAttack by more
+# than 1 point and {glue:text}`rb_era_late_n_equal` report exactly its figure, so the era's median
+# is {glue:text}`rb_era_late_median:.2f` points by construction. The other
+# {glue:text}`rb_era_late_n_not_equal` (from {glue:text}`rb_era_late_papers_not_equal` papers)
+# differ from AutoAttack by a median that is {glue:text}`rb_era_late_median_not_equal_verdict`.
+# Between the eras, resampling papers, the median overstatement is
+# {glue:text}`rb_era_difference`. Two caveats: the "up to 2020" era holds some 2020 papers
+# written after AutoAttack, and the overstatement is measured against AutoAttack, which itself
+# overstates for the entries where RobustBench records a stronger attack.
 #
 # The talks' methods: PGD training {glue:text}`rb_madry_aa:.2f`% under AutoAttack (paper
 # {glue:text}`rb_madry_rep:.2f`%), fast adversarial training {glue:text}`rb_wong_aa:.2f`%,
@@ -524,10 +605,12 @@ if rb is not None:
 # **What a leaderboard re-analysis can and cannot show.** {glue:text}`rb_assoc` It cannot show
 # that the data *causes* a gain: the groups differ in more than data. The extra-data models are newer (median year {glue:text}`rb_year_own:.0f` for CIFAR-10
 # only, {glue:text}`rb_year_real:.0f` for real and {glue:text}`rb_year_gen:.0f` for generated
-# extra data; the era-matched comparison above puts a number on part of that), larger, trained
-# longer, with better losses and augmentation, and they were submitted because they did well (a
-# selected sample, not a random one). Only controlled comparisons, such as the ablations inside
-# single papers or the size curves of part 2, isolate the data.
+# extra data; the era-matched comparison above puts a number on part of that), of other sizes
+# and families (the size classes above match only part of that), trained longer, with better
+# losses and augmentation, and they were submitted because they did well (a selected sample, not
+# a random one). Only controlled comparisons, such as the ablations inside single papers or the
+# size curves of part 2, isolate the data; the within-paper pairs above come closest, and there
+# are {glue:text}`rb_pairs_extra_n` of them.
 
 # %% [markdown]
 # ## Exercises

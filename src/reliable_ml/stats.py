@@ -515,6 +515,40 @@ def against_reference(estimate: float, interval, reference: float, *, alpha: flo
     )
 
 
+def sign_test(differences, *, alpha: float = 0.05) -> Verdict:
+    """Is the median of paired differences (one per independent unit, e.g. one per paper) above
+    or below 0? Distribution-free: the exact two-sided sign test (binomial at 1/2 over the
+    differences that are not 0; ``scipy.stats.binomtest``) and the order-statistic interval for
+    the median (e.g. Conover 1999, sec. 3.2): ``[x_(j), x_(n+1-j)]`` with the largest j whose
+    coverage ``1 - 2 P(Bin(n, 1/2) <= j - 1)`` is at least ``1 - alpha``. Fewer than 6 units
+    admit no such j at alpha = 0.05: the interval is then the range ``[x_(1), x_(n)]``, its
+    actual coverage ``1 - 2^(1-n)`` is named in ``test``, and the verdict rests on the test (which
+    cannot reject at alpha with so few units). A direction needs p < alpha and the interval on
+    one side of 0 (as in :func:`compare`)."""
+    alpha = _alpha(alpha, None)
+    x = np.sort(np.asarray(differences, dtype=float).ravel())
+    if len(x) == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"need at least one finite difference; got {list(x)!r}")
+    n, med = len(x), float(np.median(x))
+    pos, neg = int(np.sum(x > 0)), int(np.sum(x < 0))
+    p = float(_st.binomtest(pos, pos + neg, 0.5).pvalue) if pos + neg else 1.0
+    j = 0
+    while j + 1 <= n // 2 and 1 - 2 * _st.binom.cdf(j, n, 0.5) >= 1 - alpha:
+        j += 1
+    j = max(j, 1)
+    coverage = float(1 - 2 * _st.binom.cdf(j - 1, n, 0.5))
+    lo, hi = float(x[j - 1]), float(x[n - j])
+    sign = int(np.sign(pos - neg)) if med != 0 else 0
+    return Verdict(
+        _decide(sign, p, lo, hi, alpha),
+        med,
+        (lo, hi),
+        f"sign test; order-statistic interval, coverage {coverage:.1%}",
+        p,
+        alpha,
+    )
+
+
 def _digits_for(values, digits: int, most: int = 6) -> int:
     """At least ``digits`` decimals, more (up to ``most``) until no value in ``values`` rounds to 0."""
     while digits < most and any(round(abs(v), digits) == 0 for v in values):

@@ -148,13 +148,103 @@ def overstatement_by_era(models: pd.DataFrame, first_late_year: int = 2021, n_bo
             "share_over_10pt": float(100 * (d > 10).mean()),
             "share_equal": float(100 * (d.abs() < 0.005).mean()),
         }
+    rng = np.random.default_rng(seed)
+    for name, d in eras.items():
+        equal = d.abs() < 0.005
+        rest = d[~equal]
+        out["eras"][name] |= {
+            "n_equal": int(equal.sum()),
+            "median_verdict": era_median(d, rng, n_boot),
+            "n_not_equal": int(len(rest)),
+            "papers_not_equal": int(rest.index.map(paper_of).nunique()),
+            "median_not_equal_verdict": era_median(rest, rng, n_boot) if len(rest) else None,
+        }
     early, late = eras.values()
     out["difference"] = median_difference(early, late, n_boot=n_boot, seed=seed)
     return out
 
 
+def era_median(diff: pd.Series, rng, n_boot: int, alpha: float = 0.05) -> stats.Verdict:
+    """The median of ``diff`` (points, entries indexed by RobustBench id) against 0, with a
+    percentile interval that resamples whole papers (:func:`paper_of`); the verdict is
+    :func:`reliable_ml.stats.against_reference` of that interval."""
+    if len(diff) == 0:
+        raise ValueError("need at least one entry")
+    reps = _cluster_median_interval(diff, diff.index.map(paper_of), rng, n_boot)
+    m = float(diff.median())
+    lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
+    return stats.against_reference(m, (min(float(lo), m), max(float(hi), m)), 0.0, alpha=alpha)
+
+
+BROKEN_BELOW = 10.0  # AutoAttack accuracy (%) at or below which a listed defence counts as broken
+CERTIFIED_PATTERN = re.compile(r"\b(verifiabl[ey]|certifi(ed|able)|provabl[ey])\b", re.IGNORECASE)
+
+
+def baseline_exclusions(models: pd.DataFrame, broken_below: float = BROKEN_BELOW) -> dict[str, str]:
+    """Entries that are not empirical adversarial-training models, and so no fair baseline, with
+    the reason each is left out: ``undefended`` (RobustBench's own standardly trained model,
+    :data:`NOT_A_PAPER`), ``broken (AutoAttack <= 10%)`` (a defence whose own evaluation AutoAttack
+    reduces to at most ``broken_below`` %, e.g. ClusTR at 0.00% against a reported 74.04%) and
+    ``certified training`` (the footnote names a verifiably/provably robust model, trained for a
+    certificate rather than by adversarial training). Rules, not a hand-made list: they read
+    the id, ``robust`` and ``footnote``."""
+    out: dict[str, str] = {}
+    foot = models["footnote"] if "footnote" in models.columns else pd.Series("", index=models.index)
+    for m, r in models.iterrows():
+        if m in NOT_A_PAPER:
+            out[m] = "undefended"
+        elif np.isfinite(r["robust"]) and r["robust"] <= broken_below:
+            out[m] = f"broken (AutoAttack <= {broken_below:g}%)"
+        elif CERTIFIED_PATTERN.search(str(foot.get(m) or "")):
+            out[m] = "certified training"
+    return out
+
+
+WRN_PATTERN = re.compile(r"WideResNet-(\d+)-(\d+)", re.IGNORECASE)
+SMALL_PATTERN = re.compile(r"^(PreAct)?ResNet-(18|20|32|50|110)$|CNN|^DenseNet-121$", re.IGNORECASE)
+SIZE_STRATA = ("smaller than WRN-28-10", "WRN-28-10 to WRN-34-10", "larger than WRN-34-10", "other architecture")
+
+
+def wrn_parameters(depth: int, width: int, classes: int = 10) -> int:
+    """Parameters of a WideResNet-depth-width for CIFAR (Zagoruyko & Komodakis 2016): a 3x3 stem
+    conv to 16 channels, three groups of n = (depth - 4) / 6 pre-activation blocks of widths 16k,
+    32k, 64k (each block: BN, 3x3 conv, BN, 3x3 conv, and a 1x1 shortcut conv where the width
+    changes), a final BN and a linear layer; BN has 2 parameters per channel, convs no bias.
+    WRN-28-10: 36,479,194 (the 36.5M of the paper's table)."""
+    if depth < 10 or (depth - 4) % 6 or width < 1:
+        raise ValueError(f"a WideResNet needs depth = 6n + 4 >= 10 and width >= 1; got {depth}-{width}")
+    n, total, c_in = (depth - 4) // 6, 3 * 16 * 9, 16
+    for c in (16 * width, 32 * width, 64 * width):
+        for b in range(n):
+            cin = c_in if b == 0 else c
+            total += 2 * cin + cin * c * 9 + 2 * c + c * c * 9 + (cin * c if cin != c else 0)
+        c_in = c
+    return total + 2 * c_in + c_in * classes + classes
+
+
+def size_stratum(architecture: str) -> str:
+    """A RobustBench ``architecture`` string's size class (:data:`SIZE_STRATA`): WideResNet-d-k
+    (also RaWideResNet, MeanSparse WideResNet, -PSSiLU) by :func:`wrn_parameters` (below 30M,
+    30-50M: WRN-28-10 is 36.5M and WRN-34-10 46.2M, above 50M); ResNet-18/20/32/50/110,
+    PreActResNet-18, DenseNet-121 and small CNNs are smaller than WRN-28-10; ensembles ("+"),
+    transformers and other families are ``other architecture``."""
+    a = str(architecture).strip()
+    if "+" in a or "," in a:
+        return SIZE_STRATA[3]
+    m = WRN_PATTERN.search(a)
+    if m:
+        p = wrn_parameters(int(m.group(1)), int(m.group(2)))
+        return SIZE_STRATA[0] if p < 30e6 else SIZE_STRATA[1] if p <= 50e6 else SIZE_STRATA[2]
+    return SIZE_STRATA[0] if SMALL_PATTERN.search(a) else SIZE_STRATA[3]
+
+
 def clustered_tests(
-    models: pd.DataFrame, column: str = "robust", min_year: int | None = None, n_boot: int = 2000, seed: int = 0
+    models: pd.DataFrame,
+    column: str = "robust",
+    min_year: int | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    exclude: Iterable[str] = (),
 ) -> dict:
     """:func:`group_test` with papers, not entries, as the units: entries of one paper are not
     independent (same method, code and authors). Each paper contributes one value per data group
@@ -162,10 +252,11 @@ def clustered_tests(
     counted, a one-sided Mann-Whitney test on the paper values (alternative: greater), and the
     difference of entry medians with a paper-resampling interval and its verdict
     (:func:`median_difference`). ``Standard`` is left out; ``min_year`` keeps entries from that
-    year on (:func:`id_year`), to compare papers of one era."""
+    year on (:func:`id_year`), to compare papers of one era; ``exclude`` (ids, e.g. the keys of
+    :func:`baseline_exclusions`) are left out too."""
     from scipy.stats import mannwhitneyu
 
-    keep = models.drop(index=[m for m in NOT_A_PAPER if m in models.index])
+    keep = models.drop(index=[m for m in {*NOT_A_PAPER, *exclude} if m in models.index])
     if min_year is not None:
         keep = keep[keep.index.map(id_year) >= min_year]
     by_group = {g: keep.loc[keep["group"] == g, column].dropna() for g in GROUP_ORDER}
@@ -246,6 +337,20 @@ def carmon_vs_trades(models: pd.DataFrame, n_test: int = 10_000) -> stats.Verdic
     return stats.compare_counts(k[0], n_test, k[1], n_test)
 
 
+def _clustered_record(c: dict) -> dict:
+    return {
+        **c,
+        "tests": {g: {**t, "median_difference": _record(t["median_difference"])} for g, t in c["tests"].items()},
+    }
+
+
+def _era_record(eras: dict) -> dict:
+    out = {**eras, "difference": _record(eras["difference"]), "eras": {}}
+    for name, e in eras["eras"].items():
+        out["eras"][name] = {k: (_record(v) if isinstance(v, stats.Verdict) else v) for k, v in e.items()}
+    return out
+
+
 def reliable_entries(models: pd.DataFrame) -> pd.DataFrame:
     """``models`` without the entries RobustBench flags ``unreliable`` (its AutoAttack figure is
     known to overstate, e.g. Kang2021Stable: 71.28% under AutoAttack, 64.20% with transfer APGD);
@@ -277,12 +382,27 @@ def robustbench_record(
         eras = overstatement_by_era(models, n_boot=n_boot)
     except ValueError:  # an era without entries (ids without years): the era comparison is left out
         eras = None
+    excluded = baseline_exclusions(models)
     clustered = {
-        "all_years": clustered_tests(models, n_boot=n_boot),
-        "from_2021": clustered_tests(models, min_year=2021, n_boot=n_boot),
+        "all_years": clustered_tests(models, n_boot=n_boot, exclude=excluded),
+        "from_2021": clustered_tests(models, min_year=2021, n_boot=n_boot, exclude=excluded),
     }
     if "strongest" in models.columns:
-        clustered["from_2021_strongest"] = clustered_tests(models, "strongest", min_year=2021, n_boot=n_boot)
+        clustered["from_2021_strongest"] = clustered_tests(
+            models, "strongest", min_year=2021, n_boot=n_boot, exclude=excluded
+        )
+    stratum = models["architecture"].map(size_stratum)
+    by_size = {
+        s: {
+            "entries": {g: int(((stratum == s) & (models["group"] == g)).sum()) for g in GROUP_ORDER},
+            "all_years": clustered_tests(models[stratum == s], n_boot=n_boot, exclude=excluded),
+            "from_2021": clustered_tests(models[stratum == s], min_year=2021, n_boot=n_boot, exclude=excluded),
+        }
+        for s in SIZE_STRATA
+    }
+    from reliable_ml.shift import robustbench_pairs  # imports this module: here, not at the top
+
+    pairs = robustbench_pairs.pairs_record(models)
     unreliable = sorted(set(listed.index) - set(models.index))
     stronger = models[models.get("strongest", models["robust"]) < models["robust"] - 0.005]
     strong = models[models["robust"] > 10]
@@ -315,16 +435,21 @@ def robustbench_record(
         "carmon_minus_trades_reported": gap_rep,
         "carmon_minus_trades_verdict": _record(gap_verdict),
         "overstatement": over,
-        "overstatement_by_era": {**eras, "difference": _record(eras["difference"])} if eras else None,
+        "overstatement_by_era": _era_record(eras) if eras else None,
         "clustered_tests": {
-            k: {
-                **c,
-                "tests": {
-                    g: {**t, "median_difference": _record(t["median_difference"])} for g, t in c["tests"].items()
-                },
-            }
-            for k, c in clustered.items()
+            **{k: _clustered_record(c) for k, c in clustered.items()},
+            "baseline_excluded": excluded,
+            "size_strata": {
+                "rule": "WideResNet-d-k by parameter count (<30M, 30-50M, >50M); ResNet-18/20/32/50/110, "
+                "PreActResNet-18, DenseNet-121 and CNNs smaller; ensembles, transformers, others apart",
+                "entries": {m: str(stratum[m]) for m in models.index},
+            },
+            "by_size": {
+                s: {"entries": b["entries"], **{k: _clustered_record(b[k]) for k in ("all_years", "from_2021")}}
+                for s, b in by_size.items()
+            },
         },
+        "within_paper_pairs": pairs["results"],
         "eps_0031_models": list(models.index[models["eps_0031"]]),
         "median_aa_by_group_without_eps0031_and_broken": sens["median"],
         "robust_vs_clean_fit": fit,
@@ -387,7 +512,12 @@ def robustbench_record(
     }
     for name, era in (eras or {"eras": {}})["eras"].items():
         key = "early" if name.startswith("up to") else "late"
-        values |= {f"rb_era_{key}_{k}": v for k, v in era.items()}
+        values |= {f"rb_era_{key}_{k}": v for k, v in era.items() if not isinstance(v, stats.Verdict | type(None))}
+        for k in ("median_verdict", "median_not_equal_verdict"):
+            if era[k] is not None:
+                values[f"rb_era_{key}_{k}"] = stats.phrase(
+                    era[k], scale=1.0, higher="above 0", lower="below 0", cannot_tell="not distinguishable from 0"
+                )
     if eras:
         values["rb_era_difference"] = stats.phrase(
             eras["difference"],
@@ -411,6 +541,35 @@ def robustbench_record(
                 cannot_tell="not distinguishable from CIFAR-10 only",
             )
         values[f"rb_cl_{key}_own_papers"] = c["papers"]["CIFAR-10 only"]
+    why: dict[str, list[str]] = {}
+    for m, reason in excluded.items():
+        why.setdefault(reason, []).append(m)
+    values["rb_baseline_excluded"] = "; ".join(f"{r}: {', '.join(ms)}" for r, ms in why.items()) or "none"
+    values["rb_baseline_n_excluded"] = len(excluded)
+    for s, short in zip(SIZE_STRATA, ("small", "mid", "large", "other")):
+        for g, gs in zip(GROUP_ORDER, ("own", "gen", "real")):
+            values[f"rb_size_{short}_{gs}_n"] = by_size[s]["entries"][g]
+            values[f"rb_size_{short}_{gs}_papers"] = by_size[s]["all_years"]["papers"][g]
+        for key in ("all_years", "from_2021"):
+            for g, gs in (("generated data", "gen"), ("real extra data", "real")):
+                t = by_size[s][key]["tests"].get(g)
+                values[f"rb_size_{short}_{key}_{gs}_diff"] = (
+                    stats.phrase(
+                        t["median_difference"],
+                        scale=1.0,
+                        higher="higher than CIFAR-10 only",
+                        lower="lower than CIFAR-10 only",
+                        cannot_tell="not distinguishable from CIFAR-10 only",
+                    )
+                    if t
+                    else "not testable (no papers on one side)"
+                )
+                values[f"rb_size_{short}_{key}_{gs}_p"] = f"{t['mannwhitney_p_papers']:.1e}" if t else "n/a"
+            values[f"rb_size_{short}_{key}_own_papers"] = by_size[s][key]["papers"]["CIFAR-10 only"]
+    for g, gs in zip(GROUP_ORDER, ("own", "gen", "real")):
+        sizes = [by_size[s]["entries"][g] for s in SIZE_STRATA]
+        values[f"rb_size_share_big_{gs}"] = 100 * (sizes[1] + sizes[2]) / max(sum(sizes), 1)
+    values |= pairs["values"]
     if stronger.empty:
         values["rb_stronger_note"] = "no entry left in has a stronger recorded attack than AutoAttack."
     else:

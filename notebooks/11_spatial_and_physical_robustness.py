@@ -53,8 +53,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 #   {cite}`athalye2018synthesizing`.
 #
 # **You will learn** how to write the worst-of-grid and the random spatial attacks in a few
-# lines; how a standard model, the course's shared $L_\infty$-robust model and a model trained
-# against spatial transformations (worst-of-$k$ training, Engstrom et al.) fare under them, and
+# lines; how a standard model, an $L_\infty$-robust model (the course's robust recipe on the
+# same network) and a model trained against spatial transformations (worst-of-$k$ training, Engstrom et al.) fare under them, and
 # what the defence costs in clean accuracy; and how EOT turns a fragile perturbation into one
 # that survives random rotations, zooms, lighting changes and noise. The lesson: **robustness
 # holds only for the threat model one trained against.**
@@ -211,9 +211,9 @@ glue("k_train", k_train, display=False)
 # second 5x5 convolution, 2x2 max-pooling, a hidden layer (`nets.pool_cnn`). Madry et al.'s
 # widths are 32 and 64 channels and 1,024 hidden units; to train on one CPU thread this profile
 # uses {glue:text}`net_widths` ({glue:text}`net_params:,.0f` parameters), a narrower network of
-# the same shape. Pooling matters here: a network whose last layers see every position of the
-# feature map separately (the small CNN of chapter 4) breaks under shifts of a pixel or two,
-# while pooling lets a feature move a little without changing what the next layer sees.
+# the same shape. Pooling matters here: after a 2x2 pooling, a feature that moves by a pixel
+# often stays in the same pooled cell, while in a network without pooling (the small CNN of
+# chapter 4) every position of the feature map has its own weights in the last layer.
 #
 # We compare three kinds of model on the same {glue:text}`n_eval:,.0f` test images:
 #
@@ -270,8 +270,8 @@ print(f"L-inf robust pooling model {card['fingerprint']}: {card['recipe']}; cold
 # {glue:text}`rob_restarts` random restarts at $\epsilon =$ {glue:text}`rob_eps:g` leaves it
 # right on {glue:text}`rob_pgd:.1f`% (95% interval {glue:text}`rob_pgd_lo:.1f`–{glue:text}`rob_pgd_hi:.1f`%;
 # clean {glue:text}`rob_clean:.1f`%). That is an upper bound on its worst-case $L_\infty$
-# accuracy (a stronger attack can only lower it; chapter 4 runs the whole suite on the shared
-# model), and it shows the model is robust in its own threat model. Its recipe:
+# accuracy (a stronger attack can only lower it; chapter 4 runs the whole suite, AutoAttack and
+# a gradient-free attack included, on the shared model, not on this one). Its recipe:
 # "{glue:text}`rob_recipe`"; training it cold took {glue:text}`rob_train_s:,.0f` seconds on
 # {glue:text}`rob_threads` CPU thread(s), after which it is loaded from the cache.
 #
@@ -373,7 +373,8 @@ for name, value in g.items():
 # {glue:text}`linf_robust_grid:.1f`% (95% interval
 # {glue:text}`linf_robust_grid_lo:.1f`–{glue:text}`linf_robust_grid_hi:.1f`%) under the grid, and
 # {glue:text}`linf_spatial`. The two arms differ in more than the training objective: the
-# $L_\infty$-robust model's recipe is the shared model's, "{glue:text}`linf_recipe`", while the standard models here see
+# $L_\infty$-robust model's recipe is the shared model's, "{glue:text}`linf_recipe`", while the
+# standard models here see
 # {glue:text}`std_n_train:,.0f` training images for {glue:text}`std_epochs` epochs, and on clean
 # images it is {glue:text}`linf_clean`. So any edge under random draws need not come from
 # $L_\infty$ training; a standard arm with the same data and epochs would separate the two and was

@@ -108,3 +108,16 @@ def test_channels_last_gives_same_logits():
     ref = model(x)
     out = model.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
     torch.testing.assert_close(out, ref, atol=1e-4, rtol=1e-4)
+
+
+def test_pool_cnn_has_madrys_shape_and_size():
+    model = models.pool_cnn()
+    # conv 1->32 (5x5), conv 32->64 (5x5), FC 64*7*7 -> 1024, FC 1024 -> 10, with biases
+    assert models.count_parameters(model) == (25 * 32 + 32) + (25 * 32 * 64 + 64) + (3136 * 1024 + 1024) + 10250
+    assert sum(isinstance(m, torch.nn.MaxPool2d) for m in model.modules()) == 2
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    assert models.build("pool_cnn", image_size=8, channels=(4, 8), hidden=16)(torch.rand(3, 1, 8, 8)).shape == (3, 10)
+    with pytest.raises(ValueError, match="multiple of 4; got 10"):
+        models.pool_cnn(image_size=10)
+    with pytest.raises(ValueError, match="channels and hidden must be >= 1"):
+        models.pool_cnn(hidden=0)

@@ -168,3 +168,73 @@ def test_summary_and_intervals():
     lo, hi = out["intervals"]["grid"]["a"][0]
     assert lo < 20 < hi
     assert sp.scale_shift(3, 8) == pytest.approx(3 * 8 / 28)
+
+
+# --------------------------------------------------------------------------- the box curve and McNemar
+def test_box_grid_kinds_and_sizes():
+    both = sp.box_grid("both", 1.0, 30, 3, 7, 5)
+    assert torch.equal(both, sp.grid(30, 3, 7, 5)) and both.shape == (175, 3)
+    half = sp.box_grid("both", 0.5, 30, 3, 7, 5)
+    assert half[:, 0].abs().max() == 15 and half[:, 1:].abs().max() == 1.5
+    rot = sp.box_grid("rotation", 0.5, 30, 3, 7, 5)
+    assert rot.shape == (7, 3) and (rot[:, 1:] == 0).all() and rot[:, 0].abs().max() == 15
+    tr = sp.box_grid("translation", 1.0, 30, 3, 7, 5)
+    assert tr.shape == (25, 3) and (tr[:, 0] == 0).all() and tr[:, 1:].abs().max() == 3
+    with pytest.raises(ValueError, match="unknown kind 'shear'"):
+        sp.box_grid("shear", 1.0, 30, 3, 7, 5)
+    with pytest.raises(ValueError, match="fraction must lie in"):
+        sp.box_grid("both", 1.5, 30, 3, 7, 5)
+
+
+def test_box_curve_matches_the_grid_attack_and_reuses_known_results():
+    from reliable_ml.models import nets
+
+    torch.manual_seed(0)
+    model = nets.pool_cnn(image_size=8, channels=(4, 8), hidden=16).eval()
+    x, y = torch.rand(60, 1, 8, 8), torch.randint(0, 10, (60,))
+    with torch.no_grad():
+        y = model(x).argmax(1)  # every image correct when untransformed
+    y[:5] = (y[:5] + 1) % 10  # ... but five
+    fr = [0.5, 1.0]
+    curve = sp.box_curve({"m": [model]}, x, y, fr, max_angle=30, max_shift=1, n_angles=5, n_shifts=3)
+    assert torch.equal(curve["both"]["m"][0][1], sp.grid_attack(model, x, y, 30, 1, 5, 3))
+    assert torch.equal(curve["rotation"]["m"][0][0], sp.grid_attack(model, x, y, 15, 0, 5, 1))
+    fake = torch.zeros(60, dtype=torch.bool)
+    reused = sp.box_curve(
+        {"m": [model]}, x, y, fr, max_angle=30, max_shift=1, n_angles=5, n_shifts=3, known={"m": [fake]}
+    )
+    assert torch.equal(reused["both"]["m"][0][1], fake) and torch.equal(
+        reused["both"]["m"][0][0], curve["both"]["m"][0][0]
+    )
+    rec = sp.box_curve_record(curve, {"m": [torch.ones(60, dtype=torch.bool)]}, fr, 30, 1, {"both": 15})
+    assert rec["fractions"] == [0.0, 0.5, 1.0] and rec["angles_deg"] == [0.0, 15.0, 30.0]
+    acc = rec["both"]["m"]["mean"]
+    assert acc[0] == 1.0 and int(curve["both"]["m"][0][1][:5].sum()) == 0  # the five relabelled images fail
+    assert acc[2] == pytest.approx(float(curve["both"]["m"][0][1].float().mean()))
+    lo, hi = rec["both"]["m"]["intervals"][0][2]
+    assert lo <= acc[2] <= hi
+
+
+def test_mcnemar_exact_by_hand_and_against_scipy():
+    from scipy import stats as st
+
+    a = torch.tensor([1, 1, 1, 1, 1, 0, 0], dtype=torch.bool)
+    b = torch.tensor([0, 0, 0, 0, 0, 0, 1], dtype=torch.bool)
+    out = sp.mcnemar_exact(a, b)  # n10 = 5, n01 = 1: p = 2 * (1 + 6) / 64
+    assert (out["n10"], out["n01"], out["n11"], out["n00"]) == (5, 1, 0, 1)
+    assert out["p_value"] == pytest.approx(14 / 64)
+    assert sp.mcnemar_exact(a, a)["p_value"] == 1.0  # no discordant pair
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(20):
+        n = int(torch.randint(5, 400, (1,), generator=gen))
+        pa, pb = torch.rand(2, generator=gen).tolist()
+        a, b = torch.rand(n, generator=gen) < pa, torch.rand(n, generator=gen) < pb
+        out = sp.mcnemar_exact(a, b)
+        k = out["n10"] + out["n01"]
+        ref = st.binomtest(out["n10"], k, 0.5).pvalue if k else 1.0
+        assert out["p_value"] == pytest.approx(ref, rel=1e-9, abs=1e-300)
+        rec = sp.mcnemar_record(a, b, "a", "b")
+        assert rec["verdict"]["p_value"] == pytest.approx(out["p_value"], rel=1e-9, abs=1e-300)
+        assert rec["acc_a"] - rec["acc_b"] == pytest.approx((out["n10"] - out["n01"]) / n)
+    with pytest.raises(ValueError, match="same length"):
+        sp.mcnemar_exact(torch.ones(3, dtype=torch.bool), torch.ones(4, dtype=torch.bool))

@@ -5,6 +5,8 @@
 - ``train``: standard, PGD and fast (FGSM, FGSM-RS) adversarial training; chapters 04, 06, 10.
 - ``shared_model``: the one PGD-trained MNIST model that chapters 04, 07, 10 and 11 share,
   cached and evaluated with the whole suite.
+- ``robust_variant``: the shared model's PGD-training recipe on another network (chapter 11's
+  pooling CNN), cached by its own fingerprint, with a cached PGD evaluation; chapter 11.
 - ``plots``: robustness figures (ε sweeps, training curves); chapters 04–06.
 - ``tradeoff``: Tsipras et al.'s accuracy-robustness trade-off in closed form; chapter 04.
 - ``gaussian_model``, ``image_task``, ``self_training``: why robust generalization needs more

@@ -13,6 +13,9 @@ filled with zeros (black) and pixels are resampled bilinearly (``torch`` ``affin
 * :func:`train`: standard training, augmentation with one random transformation per image
   (``augment``), or worst-of-``k`` training (``worst_of_k``: each image is replaced by the
   transformation of ``k`` random draws with the highest loss), and :func:`train_cached`.
+* :func:`box_curve`: worst-of-grid accuracy against the size of the box, for rotations only,
+  translations only and both; :func:`mcnemar_exact`: McNemar's exact test by hand, for the
+  paired comparisons of models on the same images.
 
 Both attacks only query the model (no gradients), and evaluate a transformation only on the
 images that are still classified correctly, which gives the same answer as evaluating all.
@@ -660,3 +663,162 @@ def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: di
     else:
         floor = f"Under the grid the standard models keep {min(kept):,} to {max(kept):,} of the {n:,} images correct."
     return {"defence_verdict": defence, "cost_verdict": cost, "random_vs_grid": random_vs_grid, "grid_floor": floor}
+
+
+# --------------------------------------------------------------------------- accuracy against the size of the box
+KINDS = ("rotation", "translation", "both")
+
+
+def box_grid(kind: str, fraction: float, max_angle: float, max_shift: float, n_angles: int, n_shifts: int):
+    """The grid of :func:`grid` for a box scaled by ``fraction`` (0..1) and restricted to ``kind``:
+    ``rotation`` (``n_angles`` angles in ±fraction·max_angle, no shift), ``translation``
+    (``n_shifts``² shifts in ±fraction·max_shift, no rotation) or ``both`` (their product)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must lie in [0, 1]; got {fraction}")
+    a = fraction * max_angle if kind != "translation" else 0.0
+    s = fraction * max_shift if kind != "rotation" else 0.0
+    return grid(a, s, n_angles if kind != "translation" else 1, n_shifts if kind != "rotation" else 1)
+
+
+def box_curve(
+    models: dict[str, list[nn.Module]],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    fractions,
+    *,
+    max_angle: float = 30.0,
+    max_shift: float = 3.0,
+    n_angles: int = 31,
+    n_shifts: int = 5,
+    known: dict | None = None,
+) -> dict:
+    """Worst-of-grid correctness per image, for every model, kind of box (:data:`KINDS`) and box
+    size ``fraction`` · (max_angle, max_shift): ``{kind: {arm: [per model: [per fraction: bool (N,)]]}}``.
+
+    An image counts at a size only if the model is right under *every* grid point of that box
+    (:func:`worst_of`, identity first). ``known`` ({arm: [per model: bool (N,)]}) supplies the
+    ``both`` result at fraction 1 when it has already been computed with the same grid.
+    """
+    fractions = [float(f) for f in fractions]
+    out: dict = {kind: {} for kind in KINDS}
+    for kind in KINDS:
+        for arm, runs in models.items():
+            per_model = []
+            for j, m in enumerate(runs):
+                row = []
+                for f in fractions:
+                    if kind == "both" and f == 1.0 and known is not None and arm in known:
+                        row.append(known[arm][j])
+                        continue
+                    params = box_grid(kind, f, max_angle, max_shift, n_angles, n_shifts)
+                    order = torch.cat([params[(params == 0).all(1)], params[~(params == 0).all(1)]])
+                    row.append(worst_of(m, x, y, order))
+                per_model.append(row)
+            out[kind][arm] = per_model
+    return out
+
+
+def box_curve_record(curve: dict, clean: dict, fractions, max_angle: float, max_shift: float, points: dict) -> dict:
+    """:func:`box_curve` as JSON: for each kind and arm, accuracy (fraction) per model and size with
+    95% Wilson intervals, and the mean over models; size 0 is the clean accuracy (``clean``:
+    {arm: [per model: bool (N,)]}); ``points``: {kind: grid points per size}."""
+    from reliable_ml.stats import wilson
+
+    sizes = [0.0, *[float(f) for f in fractions]]
+    rec: dict = {
+        "fractions": sizes,
+        "angles_deg": [f * max_angle for f in sizes],
+        "shifts_px": [f * max_shift for f in sizes],
+        "grid_points": points,
+        "units": "accuracy as a fraction (0..1); size 0 is the clean accuracy; intervals: 95% Wilson per model",
+    }
+    for kind, arms in curve.items():
+        rec[kind] = {}
+        for arm, runs in arms.items():
+            per = [[c, *row] for c, row in zip(clean[arm], runs)]
+            acc = [[float(v.float().mean()) for v in row] for row in per]
+            ivs = [[[float(b) for b in wilson(int(v.sum()), len(v))] for v in row] for row in per]
+            rec[kind][arm] = {"per_model": acc, "intervals": ivs, "mean": np.mean(acc, 0).tolist(), "n": len(per[0][0])}
+    return rec
+
+
+def plot_box_curve(record: dict, source: str, names: dict[str, str] | None = None):
+    """Three panels (rotation only, translation only, both): worst-of-grid accuracy (%) against the
+    size of the box, one line per arm (mean over its models), each model's 95% Wilson interval as
+    a vertical bar."""
+    import matplotlib.pyplot as plt
+
+    from reliable_ml.util import plots
+
+    names = names or {}
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4), sharey=True)
+    xs = np.asarray(record["fractions"])
+    titles = {"rotation": "rotation only", "translation": "translation only", "both": "rotation and translation"}
+    for ax, kind in zip(axes, KINDS):
+        for j, (arm, r) in enumerate(record[kind].items()):
+            off = (j - 1) * 0.012
+            line = ax.plot(xs + off, 100 * np.asarray(r["mean"]), marker="o", ms=3, label=names.get(arm, arm))[0]
+            for ivs in r["intervals"]:
+                for xpos, (lo, hi) in zip(xs + off, ivs):
+                    ax.plot([xpos, xpos], [100 * lo, 100 * hi], color=line.get_color(), lw=0.8, alpha=0.6)
+        ticks = [
+            f"±{a:g}°" if kind == "rotation" else f"±{s:g} px" if kind == "translation" else f"±{a:g}°\n±{s:g} px"
+            for a, s in zip(record["angles_deg"], record["shifts_px"])
+        ]
+        ax.set_xticks(xs, ticks, fontsize=7)
+        ax.set_xlabel("size of the box (worst point of its grid)")
+        ax.set_title(f"{titles[kind]} ({record['grid_points'][kind]} points per size)", fontsize=9)
+        ax.set_ylim(0, 100)
+    axes[0].set_ylabel("accuracy under the worst transformation (%)")
+    axes[0].legend(fontsize=7, loc="lower left")
+    plots.source_caption(fig, source, f"{record[KINDS[0]][next(iter(record[KINDS[0]]))]['n']:,} test images")
+    return fig
+
+
+# --------------------------------------------------------------------------- McNemar's test, by hand
+def mcnemar_exact(a: torch.Tensor, b: torch.Tensor) -> dict:
+    r"""McNemar's exact test of two models' per-image correctness on the same images.
+
+    Of the discordant pairs, :math:`n_{10}` images only ``a`` gets right and :math:`n_{01}` only
+    ``b``; under the null hypothesis (equal accuracy) each discordant image is a fair coin, so
+    :math:`n_{10} \sim \text{Binomial}(n_{10} + n_{01}, 1/2)` and the two-sided p-value is
+    :math:`\min(1, 2 \sum_{i \le \min(n_{10}, n_{01})} \binom{n}{i} 2^{-n})`, computed here with
+    exact integers (McNemar 1947; p = 1 with no discordant pair). Returns the four counts and p.
+    """
+    from fractions import Fraction
+
+    a, b = torch.as_tensor(a).bool(), torch.as_tensor(b).bool()
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"a and b must be 1-D with the same length; got {tuple(a.shape)} and {tuple(b.shape)}")
+    n11, n10 = int((a & b).sum()), int((a & ~b).sum())
+    n01, n00 = int((~a & b).sum()), int((~a & ~b).sum())
+    n = n10 + n01
+    tail = Fraction(sum(math.comb(n, i) for i in range(min(n10, n01) + 1)), 2**n) if n else Fraction(1, 2)
+    return {"n11": n11, "n10": n10, "n01": n01, "n00": n00, "p_value": float(min(Fraction(1), 2 * tail))}
+
+
+def mcnemar_record(a: torch.Tensor, b: torch.Tensor, label_a: str, label_b: str) -> dict:
+    """:func:`mcnemar_exact` with the verdict of :func:`paired` (``stats.compare``, McNemar exact with
+    Newcombe's interval) and the two accuracies, as JSON."""
+    v = paired(a, b)
+    return {
+        "a": label_a,
+        "b": label_b,
+        "acc_a": float(torch.as_tensor(a).float().mean()),
+        "acc_b": float(torch.as_tensor(b).float().mean()),
+        **mcnemar_exact(a, b),
+        "verdict": v.as_dict(),
+    }
+
+
+# --------------------------------------------------------------------------- published figures (unverified)
+PUBLISHED = {
+    "source": "Engstrom, Tran, Tsipras, Schmidt & Madry 2019, Table 1 (standard models; ±30°, ±3 px on MNIST and "
+    "CIFAR-10; grid: 31 angles x 5 x 5 shifts)",
+    "verified": False,
+    "note": "quoted from memory by the course's authors; unverified: not checked against the paper here",
+    "mnist_standard": {"natural": 0.9931, "grid": 0.2602},
+    "cifar10_standard": {"natural": 0.9262, "grid": 0.0280},
+}

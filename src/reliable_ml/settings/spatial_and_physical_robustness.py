@@ -14,6 +14,10 @@ from reliable_ml.settings import Row, between, choice, flag
 @dataclass(frozen=True)
 class Settings(Row):
     dataset: str = choice("digits", "mnist")  # digits (smoke) | mnist (digits when MNIST is absent)
+    conv1: int = between(1)  # the pooling network of every MNIST model: channels of its first 5x5 convolution
+    # (Madry et al.'s MNIST network: 32)
+    conv2: int = between(1)  # channels of its second 5x5 convolution (Madry et al.: 64)
+    hidden: int = between(1)  # units of its hidden layer (Madry et al.: 1024)
     n_train: int = between(1, images="train")  # training images of the standard and the spatially trained models
     epochs: int = between(1)  # epochs of their training (Adam, one-cycle)
     k_train: int = between(1)  # worst-of-k training: random transformations tried per image
@@ -27,6 +31,9 @@ class Settings(Row):
     n_angles: int = between(1)  # angles in the grid attack (Engstrom et al.: 31)
     n_shifts: int = between(1)  # shifts per axis in the grid attack (Engstrom et al.: 5); random
     # attack: same budget
+    curve_sizes: int = between(1)  # box sizes of the accuracy-vs-box curve: k / curve_sizes of the box,
+    # k = 1..curve_sizes
+    curve_models: int = between(1)  # models per trained arm drawn on the curve (the first seeds)
     eot_eps: float = between(0, 1)  # L-infinity radius of the targeted perturbations of the EOT section
     eot_steps: int = between(1)  # PGD steps of both targeted attacks
     eot_samples: int = between(1)  # transformations averaged per EOT step
@@ -44,6 +51,9 @@ class Settings(Row):
 TABLE = {
     "smoke": Settings(
         dataset="digits",
+        conv1=8,
+        conv2=16,
+        hidden=64,
         n_train=1000,
         epochs=6,
         k_train=4,
@@ -53,6 +63,8 @@ TABLE = {
         max_shift=3.0,
         n_angles=3,
         n_shifts=3,
+        curve_sizes=4,
+        curve_models=1,
         eot_eps=0.2,
         eot_steps=10,
         eot_samples=4,
@@ -67,6 +79,9 @@ TABLE = {
     ),
     "cpu": Settings(
         dataset="mnist",
+        conv1=16,
+        conv2=32,
+        hidden=256,
         n_train=10_000,
         epochs=3,
         k_train=5,
@@ -74,8 +89,10 @@ TABLE = {
         seeds=3,
         max_angle=30.0,
         max_shift=3.0,
-        n_angles=5,
-        n_shifts=3,
+        n_angles=7,
+        n_shifts=5,
+        curve_sizes=4,
+        curve_models=1,
         eot_eps=0.3,
         eot_steps=40,
         eot_samples=8,
@@ -90,6 +107,9 @@ TABLE = {
     ),
     "gpu": Settings(
         dataset="mnist",
+        conv1=32,
+        conv2=64,
+        hidden=1024,
         n_train=60_000,
         epochs=10,
         k_train=10,
@@ -99,6 +119,8 @@ TABLE = {
         max_shift=3.0,
         n_angles=31,
         n_shifts=5,
+        curve_sizes=6,
+        curve_models=5,
         eot_eps=0.3,
         eot_steps=100,
         eot_samples=30,

@@ -743,8 +743,8 @@ for key, col in (("agree", "mean observed agreement (%)"), ("indep", "mean agree
 #
 # Picking the best of those $k$, adaptively or not, is then optimistic by at most $\epsilon$
 # plus the reference model's own sampling error. The allowed $\ln k$ grows like $1/p$, so
-# similar models (small $p$) buy an exponentially larger budget. We take $p$ as the mean
-# pairwise loss disagreement and compare it with the disagreement that independent errors at
+# similar models (small $p$) buy an exponentially larger budget. The bound needs each model's
+# disagreement with one reference; we take the mean pairwise loss disagreement as $p$ and compare it with the disagreement that independent errors at
 # the same accuracies would give, $a_i(1-a_j) + a_j(1-a_i)$:
 
 # %% tags=["hide-input"]
@@ -767,8 +767,9 @@ glue("pay_eps", 100 * payoff_eps, display=False)
 # At $\epsilon$ = {glue:text}`pay_eps:.1f` point and $\delta$ = 0.05, on the
 # {glue:text}`pay_zoo_n:,.0f` test digits: the zoo's pairs differ in loss on
 # {glue:text}`pay_zoo_p_obs:.1f`% of them, against {glue:text}`pay_zoo_p_ind:.1f`% for
-# independent errors at the same accuracies, so the bound covers $\log_{10} k$ =
-# {glue:text}`pay_zoo_k_obs:.1f` models instead of {glue:text}`pay_zoo_k_ind:.1f` (the exponent
+# independent errors at the same accuracies, so the bound allows $\log_{10} k$ =
+# {glue:text}`pay_zoo_k_obs:.1f` ($k$ the number of models) instead of
+# {glue:text}`pay_zoo_k_ind:.1f` (the exponent
 # multiplied by {glue:text}`pay_zoo_ratio:.1f`). For the ImageNet models, with the disagreement
 # measured on MatchedFrequency ({glue:text}`pay_v2_p_obs:.1f`% against
 # {glue:text}`pay_v2_p_ind:.1f`%) and applied to the {glue:text}`pay_v2_n:,.0f`-image validation
@@ -1189,9 +1190,10 @@ for key, value in {**rt_numbers, "rt_top": kaggle_top}.items():
 # Pooled over the {glue:text}`rt_n:.0f` one-stage boards, the selected teams, against the line
 # through all teams, {glue:text}`rt_all_words` ({glue:text}`rt_all_below:.0f` of the boards
 # alone show it). Against the line through the upper half, they {glue:text}`rt_up_words`
-# ({glue:text}`rt_up_below:.0f` of the boards alone). Where the two disagree, the all-team
-# verdict rests on the curvature of the relation among weak submissions, not on the selected
-# teams. Either way this is a handful of medical competitions with their own metrics, scored on
+# ({glue:text}`rt_up_below:.0f` of the boards alone). Where the two disagree, the difference
+# comes from the lower half of each field, the only teams the two lines do not share: the
+# verdict depends on how the public-to-private relation is modelled, and these boards do not
+# settle which model is right. Either way this is a handful of medical competitions with their own metrics, scored on
 # test sets of a few hundred to a few thousand cases, not Roelofs et al.'s over one hundred,
 # and the team's final public score stands in for the submissions it chose (the boards list one
 # score per team); the one-stage label of a board rests only on the absence of contrary

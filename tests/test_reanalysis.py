@@ -230,3 +230,21 @@ def test_slope_verdict_and_phrase_on_each_scale():
     )
     with pytest.raises(ValueError, match="scale must be"):
         reanalysis.slope_verdict(line, "logit")
+
+
+def test_kendall_bootstrap_point_and_interval():
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(0)
+    acc = np.linspace(0.6, 0.9, 8)
+    cx = rng.random((8, 3_000)) < acc[:, None]
+    cy = rng.random((8, 2_000)) < (acc - 0.1)[:, None]
+    out = reanalysis.kendall_bootstrap(cx, cy, n_boot=200, seed=0)
+    assert out["tau"] == pytest.approx(kendalltau(cx.mean(1), cy.mean(1)).statistic)
+    assert out["ci"][0] <= out["tau"] <= out["ci"][1] and out["ci"][1] <= 1
+    assert out["resampled"] == "models and images" and out["models"] == 8
+    # models of the same accuracy on the new set: the order is noise, the interval reaches 0
+    flat = rng.random((8, 2_000)) < 0.7
+    assert reanalysis.kendall_bootstrap(cx, flat, n_boot=200, seed=0)["ci"][0] < 0 < 1
+    with pytest.raises(ValueError, match="n_boot"):
+        reanalysis.kendall_bootstrap(cx, cy, n_boot=0)

@@ -111,7 +111,7 @@ def test_rows_cover_the_claims_the_issue_lists():
         "imagenetv2_per_set",
         "humans",
         "engstrom_bias",
-        "adaptive_overfitting",
+        "kaggle_medical_reuse",
         "model_similarity",
         "lost_mnist_digits",
         "madry_mnist",
@@ -553,12 +553,24 @@ def test_rst_gain_uses_paired_intervals_when_the_run_has_them():
     assert row("rst", [dict(r, rst_gain_paired_ci=one_seed_crosses)])["status"] == "not reproduced"
 
 
-def test_adaptive_overfitting_is_two_sided():
-    r = rec("01_accuracy_decomposition", leaderboard={"selected_mean_public_minus_private": -0.05, "submissions": 9})
-    assert row("adaptive_overfitting", [r])["status"] == "qualitative"
-    for gap in (1.5, -1.5):
-        bad = dict(r, leaderboard={"selected_mean_public_minus_private": gap, "submissions": 9})
-        assert row("adaptive_overfitting", [bad])["status"] == "not reproduced"
+def test_adaptive_overfitting_stand_in_row_is_retired():
+    assert "adaptive_overfitting" not in BY_ID  # a simulated MNIST leaderboard cannot test reuse
+
+
+def kaggle_record(all_ci, up_ci):
+    pooled = {"all": {"mean_z": sum(all_ci) / 2, "ci": all_ci}, "upper_half": {"mean_z": sum(up_ci) / 2, "ci": up_ci}}
+    return rec(
+        "01_accuracy_decomposition",
+        source={"kaggle_medical": "medical Kaggle leaderboards"},
+        kaggle={"roelofs_test": {"pooled": pooled}},
+    )
+
+
+def test_kaggle_row_is_judged_on_roelofs_pooled_interval():
+    ok = published("kaggle_medical_reuse", [kaggle_record([-0.8, -0.2], [-0.3, 0.2])])
+    assert ok["status"] != "not reproduced" and "-0.30 to +0.20" in ok["ours"] and "-0.80" in ok["ours"]
+    below = published("kaggle_medical_reuse", [kaggle_record([-0.8, -0.2], [-0.6, -0.1])])
+    assert below["status"] == "not reproduced"
 
 
 def _humans_tost(passes: bool, margin: float = 1.0, supported: float = 2.83) -> dict:
@@ -822,7 +834,6 @@ def test_halfwidth_matches_the_binomial_formula():
 # ----------------------------------------------------------------------------- every rule can fail
 def _failing_records():
     """For every rule kind, a claim using it and crafted results that make it fail."""
-    lb = {"submissions": 9}
     flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76, 80, 82, 84, 86, 87, 88, 89, 90])
     curve = [
         {
@@ -885,9 +896,15 @@ def _failing_records():
             ],
         ),
         "near": (
-            "adaptive_overfitting",
-            [rec("01_accuracy_decomposition", leaderboard=dict(lb, selected_mean_public_minus_private=2.0))],
+            "label_errors_mnist",
+            [
+                rec(
+                    "09_label_quality",
+                    label_errors={"mnist": {"flagged": 100, "confirmed": 14, "confirmed_pct": 0.14}},
+                )
+            ],
         ),
+        "ci_not_below": ("kaggle_medical_reuse", [kaggle_record([-0.8, -0.2], [-0.6, -0.1])]),
         "at_least": ("multi_object", [rec("09_label_quality", real={"multi_pct_of_nonempty": 10.0, "empty_pct": 1})]),
         "excess": (
             "model_similarity",

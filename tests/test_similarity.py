@@ -56,3 +56,47 @@ def test_agreement_summary_counts_pairs_above_independence():
     table = similarity.agreement_summary({"toy": (obs, ind, "made up")})
     assert table.loc["toy", "pairs above independent (%)"] == pytest.approx(100 / 3, abs=0.01)
     assert table.loc["toy", "mean observed agreement (%)"] == pytest.approx(100 * 1.25 / 3, abs=0.01)
+
+
+def test_loss_disagreement_against_a_direct_count_and_independence():
+    c = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1]], dtype=bool)
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    direct = np.mean([np.mean(c[i] != c[j]) for i, j in pairs])
+    assert similarity.loss_disagreement(c) == pytest.approx(direct)
+    a = np.array([0.9, 0.8])
+    assert similarity.independent_loss_disagreement(a) == pytest.approx(0.9 * 0.2 + 0.8 * 0.1)
+    rng = np.random.default_rng(0)
+    sim = rng.random((2, 200_000)) < a[:, None]  # independent errors: the formula is their expectation
+    assert similarity.loss_disagreement(sim) == pytest.approx(0.26, abs=0.005)
+    with pytest.raises(ValueError, match="fractions"):
+        similarity.independent_loss_disagreement([0.5, 1.5])
+
+
+def test_log_models_allowed_known_value_and_bernstein_tail():
+    # n eps^2 / (2 (p + eps/3)) - ln(2/delta) at n = 10,000, eps = 0.01, p = 0.05, delta = 0.05
+    expected = 10_000 * 1e-4 / (2 * (0.05 + 0.01 / 3)) - np.log(40)
+    assert similarity.log_models_allowed(10_000, 0.01, 0.05) == pytest.approx(expected)
+    assert expected == pytest.approx(5.6861, abs=1e-4)
+    # the tail bound it rests on holds: a difference of two losses that differ on p of n examples
+    rng = np.random.default_rng(1)
+    n, p, eps = 2_000, 0.05, 0.01
+    diff = rng.choice([-1, 0, 1], p=[p / 2, 1 - p, p / 2], size=(20_000, n)).mean(1)
+    bound = 2 * np.exp(-n * eps**2 / (2 * (p + eps / 3)))
+    assert np.mean(np.abs(diff) >= eps) <= bound
+    # more similar models (smaller p) are allowed more; identical disagreement gives ratio 1
+    assert similarity.log_models_allowed(n, eps, 0.01) > similarity.log_models_allowed(n, eps, 0.1)
+    with pytest.raises(ValueError, match="disagreement"):
+        similarity.log_models_allowed(n, eps, 1.5)
+
+
+def test_similarity_payoff_ratio():
+    rng = np.random.default_rng(2)
+    base = rng.random(5_000) < 0.9
+    copies = np.stack([base ^ (rng.random(5_000) < 0.01) for _ in range(4)])  # near-copies of one model
+    out = similarity.similarity_payoff(copies, 10_000, 0.01)
+    assert out["disagreement_observed"] < out["disagreement_independent"]
+    eps3 = 0.01 / 3
+    assert out["exponent_ratio"] == pytest.approx(
+        (out["disagreement_independent"] + eps3) / (out["disagreement_observed"] + eps3)
+    )
+    assert out["log10_models_observed"] > out["log10_models_independent"]

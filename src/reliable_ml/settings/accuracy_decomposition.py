@@ -35,6 +35,10 @@ class Settings(Row):
     n_boot_verdict: int = between(1)  # bootstrap replicates where a verdict is read from a percentile
     # bound (the line's slope against 1, the top model against the line): >= 5,000 outside smoke
     public_fraction: float = between(0.01, 0.99)  # share of the test set on the public leaderboard
+    kaggle_top: int = between(1)  # at most this many publicly selected teams per board (Roelofs test)
+    kaggle_min_teams: int = between(3)  # one-stage boards with fewer teams stay out of the pooled test
+    kaggle_n_boot: int = between(100)  # bootstrap replicates over teams of the Roelofs test
+    payoff_eps: float = between(0.0001, 0.5)  # overfitting level (fraction) of the similarity payoff
     alpha: float = between(0.001, 0.5)  # intervals are (1 - alpha) intervals
 
 
@@ -58,6 +62,10 @@ TABLE = {
         n_boot=100,
         n_boot_verdict=200,
         public_fraction=0.3,
+        kaggle_top=10,
+        kaggle_min_teams=10,
+        kaggle_n_boot=200,
+        payoff_eps=0.01,
         alpha=0.05,
     ),
     "cpu": Settings(
@@ -79,6 +87,10 @@ TABLE = {
         n_boot=500,
         n_boot_verdict=5_000,
         public_fraction=0.3,
+        kaggle_top=10,
+        kaggle_min_teams=10,
+        kaggle_n_boot=2_000,
+        payoff_eps=0.01,
         alpha=0.05,
     ),
     "gpu": Settings(
@@ -100,6 +112,10 @@ TABLE = {
         n_boot=2_000,
         n_boot_verdict=10_000,
         public_fraction=0.3,
+        kaggle_top=10,
+        kaggle_min_teams=10,
+        kaggle_n_boot=5_000,
+        payoff_eps=0.01,
         alpha=0.05,
     ),
 }

@@ -523,20 +523,6 @@ def plot_kaggle(summary: pd.DataFrame, source: str):
     return fig
 
 
-#: Boards whose private board scores a *different* test set than the public one (a two-stage
-#: competition: the public board used a stage-1 test set, the private board a stage-2 set released
-#: at the end). Their public-private shift measures a shift between test sets, not the reuse of
-#: one hidden set. The evidence for each, from the saved boards and the competition's design:
-TWO_STAGE_BOARDS: dict[str, str] = {
-    "2021-rsna-intracranial": "RSNA Intracranial Hemorrhage Detection, a two-stage challenge; 52 public "
-    "scores are exactly 0 log loss (stage-1 labels were released); public median 0.39 vs private 0.063",
-    "2021-rsna-pneumonia": "RSNA Pneumonia Detection, a two-stage challenge (stage-2 test set for the private board)",
-    "data-science-bowl-2017": "Data Science Bowl 2017, two stages; one public score is 0 log loss (stage-1 "
-    "labels were released)",
-    "siim-acr-pneumothorax-segmentation": "SIIM-ACR Pneumothorax Segmentation, two stages; the median team "
-    "drops 0.068 Dice from public to private, ten times the top-10 private spread",
-}
-
 KAGGLE_NUMBERS = (
     "kg_n",
     "kg_flattered",
@@ -557,34 +543,24 @@ KAGGLE_NUMBERS = (
 )
 
 
-def kaggle_numbers(
-    summary: pd.DataFrame | None, two_stage=tuple(TWO_STAGE_BOARDS), alpha: float = 0.05
-) -> tuple[dict | None, dict | None, dict]:
+def kaggle_numbers(summary: pd.DataFrame | None, two_stage=()) -> tuple[dict | None, dict | None, dict]:
     """Results (``kaggle_medical`` per competition, ``kaggle_medical_summary``) and the flat prose
     numbers (``kg_*``) of chapter 01's medical Kaggle section; ``summary`` holds one
     :func:`board_summary` per competition (rows) plus ``metric``. ``None`` (data missing): NaNs.
 
-    Competitions in ``two_stage`` (:data:`TWO_STAGE_BOARDS`) are flagged and kept out of the
+    Competitions in ``two_stage`` (the two-stage boards of
+    :func:`reliable_ml.shift.kaggle_overfitting.classify_stages`) are flagged and kept out of the
     ``*_one`` numbers, which describe the boards whose public and private parts split one test set.
-    ``kg_sign_words``: whether, on those boards, the median team is flattered by the public board
-    more or less often than not: the share flattered against 1/2 with its exact (Clopper-Pearson)
-    interval (:func:`reliable_ml.stats.against_reference`, i.e. an exact binomial sign test),
-    worded by :func:`reliable_ml.stats.phrase`; an exact tie (``median_optimism`` 0) counts as
-    not flattered. A count of boards cannot show adaptive overfitting or its absence: the words
-    say only whether the signs lean one way. ``kg_closest_one``: the flattered one-stage board
-    with the smallest median optimism and its size (how near the count is to a tie);
+    These numbers describe the boards; they test nothing (the sign of the median team's shift
+    cannot test adaptive overfitting: see :func:`reliable_ml.shift.kaggle_overfitting.roelofs_test`).
     ``kg_leader_ranks_one``: each one-stage leader's private rank as "r of N" (N teams).
     """
-    from reliable_ml import stats
-
     if summary is None:
         return (
             None,
             None,
             {
                 **{k: float("nan") for k in KAGGLE_NUMBERS},
-                "kg_sign_words": "(not available)",
-                "kg_closest_one": "(not available)",
                 "kg_leader_ranks_one": "(not available)",
                 "kg_two_stage_names": "(not available)",
             },
@@ -614,10 +590,6 @@ def kaggle_numbers(
         }
         for n, r in summary.iterrows()
     }
-    sign_test = None
-    if n_one:
-        lo, hi = stats.clopper_pearson(k_one, n_one, alpha)
-        sign_test = stats.against_reference(k_one / n_one, (float(lo), float(hi)), 0.5, alpha=alpha)
     overall = {
         "competitions": int(len(summary)),
         "two_stage": sorted(summary.index[summary["two_stage"]]),
@@ -626,32 +598,11 @@ def kaggle_numbers(
         "share_shift_below_top_spread_pct": round(100 * float(small.mean()), 1),
         "median_spearman": round(float(rho.median()), 4),
         "leader_private_rank_median": float(rank.median()),
-        "sign_test_one_stage": None if sign_test is None else asdict(sign_test),
         "note": "a few medical-imaging competitions (Varoquaux & Cheplygina 2022), not Roelofs et al.'s "
         "over one hundred; two-stage boards score different test sets in public and in private",
     }
-    words = (
-        "(no board splits one test set)"
-        if sign_test is None
-        else stats.phrase(
-            sign_test,
-            "exceeds one half",
-            "falls short of one half",
-            "cannot be told from one half with so few boards",
-            scale=100,
-            unit="points",
-            digits=0,
-        )
-    )
-    flat_one = opt[one & flattered]
-    closest = (
-        f"the closest, {flat_one.idxmin()}, by {flat_one.min():.2g} {summary.loc[flat_one.idxmin(), 'metric']}"
-        if len(flat_one)
-        else "none flattered"
-    )
     ranks = ", ".join(f"{int(rank[n])} of {int(summary.loc[n, 'teams'])}" for n in summary.index[one]) or "none"
     numbers = {
-        "kg_closest_one": closest,
         "kg_leader_ranks_one": ranks,
         "kg_n": len(summary),
         "kg_flattered": int(flattered.sum()),
@@ -670,6 +621,5 @@ def kaggle_numbers(
         "kg_rho_med_one": float(rho[one].median()) if n_one else float("nan"),
         "kg_leader_med_one": float(rank[one].median()) if n_one else float("nan"),
         "kg_leader_top3_one": int((rank[one] <= 3).sum()),
-        "kg_sign_words": words,
     }
     return per, overall, numbers

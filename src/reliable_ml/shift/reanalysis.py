@@ -430,6 +430,38 @@ def order_agreement(acc_x, acc_y, close: float = 1.0) -> dict:
     }
 
 
+def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> dict:
+    """Kendall's tau-b between the models' accuracies on two test sets, with a percentile interval
+    that resamples the models *and* the images of both sets (each replicate: one draw of the
+    images per set, the same for every model, as in :func:`line_bootstrap`, then the models with
+    replacement; a model drawn twice forms a pair tied on both sets, which tau-b leaves out).
+    Returns ``{"tau", "ci", "models", "n_boot", "alpha", "resampled"}``."""
+    from scipy.stats import kendalltau
+
+    cx, cy = _check_pair(correct_x, correct_y)
+    if n_boot < 1 or not 0 < alpha < 1:
+        raise ValueError(f"n_boot must be >= 1 and alpha in (0, 1); got {n_boot!r}, {alpha!r}")
+    m = cx.shape[0]
+    point = float(kendalltau(cx.mean(1), cy.mean(1)).statistic)
+    rng = np.random.default_rng(seed)
+    taus = []
+    for start in range(0, n_boot, 100):
+        k = min(100, n_boot - start)
+        bx, by = _image_accuracies(cx, rng, k), _image_accuracies(cy, rng, k)
+        idx = rng.integers(0, m, (k, m))
+        bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
+        taus.extend(float(kendalltau(x, y).statistic) for x, y in zip(bx, by))
+    lo, hi = np.nanquantile(taus, [alpha / 2, 1 - alpha / 2])
+    return {
+        "tau": point,
+        "ci": [float(min(lo, point)), float(max(hi, point))],
+        "models": int(m),
+        "n_boot": int(n_boot),
+        "alpha": float(alpha),
+        "resampled": "models and images",
+    }
+
+
 # ----------------------------------------------------------------------------- verdicts on the line, and their words
 #: the words for a slope against 1, per scale: (above 1, below 1, cannot tell), for stats.phrase
 SLOPE_WORDS = {

@@ -113,3 +113,71 @@ def agreement_summary(similar_sets: dict):
             "pairs above independent (%)": 100 * float(np.mean(obs[iu] > ind[iu])),
         }
     return pd.DataFrame(rows).T.round(2)
+
+
+# ----------------------------------------------------------------------------- the payoff of similarity
+def loss_disagreement(correct) -> float:
+    """Mean over pairs of models of P(one is right and the other wrong), from bool ``(m, N)``
+    correctness: the fraction of examples on which two models' 0-1 losses differ."""
+    c = np.asarray(correct, dtype=bool)
+    if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] == 0:
+        raise ValueError(f"correct must be a (models >= 2, examples >= 1) matrix; got {c.shape}")
+    x = c.astype(float)
+    both_right = x @ x.T / c.shape[1]
+    a = x.mean(1)
+    return mean_off_diagonal(a[:, None] + a[None, :] - 2 * both_right)
+
+
+def independent_loss_disagreement(accuracies) -> float:
+    """The same for models with these accuracies and independent errors: the mean over pairs of
+    a_i (1 - a_j) + a_j (1 - a_i)."""
+    a = np.asarray(accuracies, dtype=float)
+    if a.ndim != 1 or len(a) < 2 or np.any((a < 0) | (a > 1)):
+        raise ValueError(f"accuracies must be >= 2 fractions in [0, 1]; got {accuracies!r}")
+    return mean_off_diagonal(a[:, None] * (1 - a[None, :]) + a[None, :] * (1 - a[:, None]))
+
+
+def log_models_allowed(n: int, eps: float, disagreement: float, delta: float = 0.05) -> float:
+    """ln k: how many models k, each differing in 0-1 loss from a common reference model on a
+    fraction ``disagreement`` (p) of examples, can be scored on ``n`` test examples before their
+    score differences may be off by more than ``eps`` (with probability 1 - ``delta``).
+
+    The score difference of model i and the reference is a mean of n i.i.d. terms in {-1, 0, 1}
+    with variance at most p, so Bernstein's inequality gives
+    P(|deviation| >= eps) <= 2 exp(-n eps^2 / (2 (p + eps / 3))); a union bound over the k
+    models then allows ln k = n eps^2 / (2 (p + eps / 3)) - ln(2 / delta). Selecting the best
+    of the k (adaptively or not, as long as they come from this pool) is then optimistic by at
+    most eps plus the reference's own sampling error (one model). This is the mechanism of
+    Mania et al. 2019 ("Model similarity mitigates test set overuse", NeurIPS), whose bounds
+    also let the number of models grow as the models' disagreement shrinks; the form here is
+    our derivation, not their theorem's constants (which could not be checked here:
+    unverified). A negative value means not even one model is covered at this ``eps``.
+    """
+    if n < 1 or not 0 < eps <= 1 or not 0 <= disagreement <= 1 or not 0 < delta < 1:
+        raise ValueError(
+            f"need n >= 1, eps in (0, 1], disagreement in [0, 1], delta in (0, 1); "
+            f"got {n!r}, {eps!r}, {disagreement!r}, {delta!r}"
+        )
+    return float(n * eps**2 / (2 * (disagreement + eps / 3)) - np.log(2 / delta))
+
+
+def similarity_payoff(correct, n: int, eps: float, delta: float = 0.05) -> dict:
+    """:func:`log_models_allowed` at the measured loss disagreement of ``correct`` against the
+    disagreement that independent errors at the same accuracies would give, on a reused test
+    set of ``n`` examples at overfitting level ``eps``. ``exponent_ratio``: how many times larger
+    ln k is for the real models, (p_ind + eps/3) / (p_obs + eps/3) before the ln(2/delta) term."""
+    c = np.asarray(correct, dtype=bool)
+    p_obs, p_ind = loss_disagreement(c), independent_loss_disagreement(c.mean(1))
+    ln_obs, ln_ind = (log_models_allowed(n, eps, p, delta) for p in (p_obs, p_ind))
+    return {
+        "n": int(n),
+        "eps": float(eps),
+        "delta": float(delta),
+        "disagreement_observed": p_obs,
+        "disagreement_independent": p_ind,
+        "log10_models_observed": ln_obs / np.log(10),
+        "log10_models_independent": ln_ind / np.log(10),
+        "exponent_ratio": (p_ind + eps / 3) / (p_obs + eps / 3),
+        "formula": "ln k = n eps^2 / (2 (p + eps/3)) - ln(2/delta): Bernstein + union bound on score "
+        "differences to a reference model (our derivation, after Mania et al. 2019)",
+    }

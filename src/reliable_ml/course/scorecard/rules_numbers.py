@@ -89,6 +89,22 @@ def _ci_contains(claim, get, key, ci, target, null, **_):
     return Verdict(text, lo <= target <= hi and not lo <= null <= hi)
 
 
+def _ci_not_below(claim, get, key, ci, threshold, context=None, unit="", **_):
+    """Fails when the run's 95% interval at ``ci`` lies entirely below ``threshold`` (the effect
+    the claim denies, shown); an interval that reaches it passes. ``context``: name -> interval
+    key, shown beside it."""
+    value, (lo, hi) = num(get(key)), get(ci)
+    lo, hi = num(lo), num(hi)
+    text = f"{value:+.2f} {unit} (95% CI {lo:+.2f} to {hi:+.2f})".replace("  ", " ")
+    for name, ckey in (context or {}).items():
+        try:
+            clo, chi = (num(v) for v in get(ckey))
+            text += f"; {name}: 95% CI {clo:+.2f} to {chi:+.2f}"
+        except Missing:
+            pass
+    return Verdict(text, hi >= threshold)
+
+
 def _gain(claim, get, better, worse, n, paired=None, **_):
     """``better`` beats ``worse``. When both arms were evaluated on the same images and the
     results hold paired 95% intervals of the difference per seed (``paired``: a list of
@@ -178,6 +194,7 @@ RULES: dict[str, Callable[..., Verdict]] = {
     "at_least": _at_least,
     "excess": _excess,
     "ci_contains": _ci_contains,
+    "ci_not_below": _ci_not_below,
     "gain": _gain,
     "max_abs_z": _max_abs_z,
     "near_each": _near_each,

@@ -17,6 +17,9 @@ import pandas as pd
 
 from reliable_ml import stats
 from reliable_ml.shift import effective_robustness as er
+from reliable_ml.shift import robustbench_pairs
+from reliable_ml.shift.robustbench_names import GROUP_ORDER, paper_of
+from reliable_ml.shift.robustbench_names import count_phrase as count_phrase  # re-exported: 08 quotes it
 from reliable_ml.stats import probit_linear_fit
 
 # ----------------------------------------------------------------------------- RobustBench
@@ -28,7 +31,6 @@ TALK_METHODS: dict[str, str] = {
     "Zhang2019Theoretically": "TRADES (Zhang et al. 2019)",
     "Carmon2019Unlabeled": "robust self-training, 500K unlabeled images (Carmon et al. 2019)",
 }
-GROUP_ORDER = ("CIFAR-10 only", "generated data", "real extra data")
 GROUP_COLORS = {"CIFAR-10 only": "tab:blue", "generated data": "tab:orange", "real extra data": "tab:green"}
 
 
@@ -79,12 +81,6 @@ def overstatement_summary(diff: pd.Series) -> dict:
 
 
 NOT_A_PAPER = ("Standard",)  # RobustBench's undefended baseline: an entry, not a published defence
-
-
-def paper_of(model_id: str) -> str:
-    """The paper a RobustBench entry comes from: its id up to the first "_" ("Rebuffi2021Fixing_70_16_cutmix_ddpm"
-    -> "Rebuffi2021Fixing"); one paper often has several entries (architectures, data)."""
-    return str(model_id).split("_")[0]
 
 
 def id_year(model_id: str) -> float:
@@ -400,8 +396,6 @@ def robustbench_record(
         }
         for s in SIZE_STRATA
     }
-    from reliable_ml.shift import robustbench_pairs  # imports this module: here, not at the top
-
     pairs = robustbench_pairs.pairs_record(models)
     unreliable = sorted(set(listed.index) - set(models.index))
     stronger = models[models.get("strongest", models["robust"]) < models["robust"] - 0.005]
@@ -982,13 +976,6 @@ def zero_shot_effective_robustness(
             "share_above_line": float(100 * (eff > 0).mean()),
         }
     return out
-
-
-def count_phrase(k: int, n: int) -> str:
-    """``k`` of ``n`` in words: "all n", "none of the n" or "k of the n" (exact counts, no rounding)."""
-    if not 0 <= int(k) <= int(n) or int(n) < 1:
-        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
-    return f"all {n}" if k == n else f"none of the {n}" if k == 0 else f"{k} of the {n}"
 
 
 def zero_shot_verdicts(fits: dict) -> tuple[dict, dict]:

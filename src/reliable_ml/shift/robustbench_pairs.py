@@ -16,7 +16,7 @@ import dataclasses
 import pandas as pd
 
 from reliable_ml import stats
-from reliable_ml.shift.published_results import GROUP_ORDER, count_phrase, paper_of
+from reliable_ml.shift.robustbench_names import GROUP_ORDER, count_phrase, paper_of
 
 COMPARISONS = {  # name: (group without, group with)
     "extra vs CIFAR-10 only": (GROUP_ORDER[0], ("generated data", "real extra data")),
@@ -28,7 +28,7 @@ def within_paper_pairs(
     models: pd.DataFrame, without: str, with_: tuple[str, ...] | str, column: str = "robust"
 ) -> pd.DataFrame:
     """Pairs (entry in group ``without``, entry in a group of ``with_``) of one paper
-    (:func:`~reliable_ml.shift.published_results.paper_of`), one row per pair with both ids,
+    (:func:`~reliable_ml.shift.robustbench_names.paper_of`), one row per pair with both ids,
     architectures, ``column`` values and ``gain`` = with - without. The rule, per paper with
     entries on both sides: every pair of the *same* architecture string; when there is none and
     each side has exactly one entry, that one pair, flagged ``same_architecture`` False; any

@@ -741,11 +741,14 @@ for key, col in (("agree", "mean observed agreement (%)"), ("indep", "mean agree
 # \ln k \le \frac{n \epsilon^2}{2\,(p + \epsilon/3)} - \ln\frac{2}{\delta} .
 # $$
 #
-# Picking the best of those $k$, adaptively or not, is then optimistic by at most $\epsilon$
-# plus the reference model's own sampling error. The allowed $\ln k$ grows like $1/p$, so
+# Picking the best of those $k$ (a pool fixed in advance, chosen among adaptively or not) is
+# then optimistic by at most $\epsilon$ plus the reference model's own sampling error. The allowed $\ln k$ grows like $1/p$, so
 # similar models (small $p$) buy an exponentially larger budget. The bound needs each model's
-# disagreement with one reference; we take the mean pairwise loss disagreement as $p$ and compare it with the disagreement that independent errors at
-# the same accuracies would give, $a_i(1-a_j) + a_j(1-a_i)$:
+# disagreement with one reference to be at most $p$; we take the *mean* pairwise loss
+# disagreement as $p$, so the numbers below illustrate the size of the payoff rather than
+# certify a budget (the largest disagreement with a named reference would), and compare it with
+# the disagreement that independent errors at the same accuracies would give,
+# $a_i(1-a_j) + a_j(1-a_i)$:
 
 # %% tags=["hide-input"]
 payoff = {"mnist_zoo": similarity.similarity_payoff(correct_S, correct_S.shape[1], payoff_eps)}
@@ -769,12 +772,12 @@ glue("pay_eps", 100 * payoff_eps, display=False)
 # {glue:text}`pay_zoo_p_obs:.1f`% of them, against {glue:text}`pay_zoo_p_ind:.1f`% for
 # independent errors at the same accuracies, so the bound allows $\log_{10} k$ =
 # {glue:text}`pay_zoo_k_obs:.1f` ($k$ the number of models) instead of
-# {glue:text}`pay_zoo_k_ind:.1f` (the exponent
-# multiplied by {glue:text}`pay_zoo_ratio:.1f`). For the ImageNet models, with the disagreement
+# {glue:text}`pay_zoo_k_ind:.1f` (the first term of the exponent multiplied by
+# {glue:text}`pay_zoo_ratio:.1f`). For the ImageNet models, with the disagreement
 # measured on MatchedFrequency ({glue:text}`pay_v2_p_obs:.1f`% against
 # {glue:text}`pay_v2_p_ind:.1f`%) and applied to the {glue:text}`pay_v2_n:,.0f`-image validation
 # set that was reused: $\log_{10} k$ = {glue:text}`pay_v2_k_obs:.1f` instead of
-# {glue:text}`pay_v2_k_ind:.1f` (exponent multiplied by {glue:text}`pay_v2_ratio:.1f`). A
+# {glue:text}`pay_v2_k_ind:.1f` (first term multiplied by {glue:text}`pay_v2_ratio:.1f`). A
 # negative $\log_{10} k$ means that at this $\epsilon$ the bound covers fewer than one model.
 # This is a bound, not a measurement of overfitting: it says how much reuse similarity makes
 # safe, under its assumptions (i.i.d. test examples, models from a pool fixed before the test
@@ -1150,7 +1153,7 @@ for key, value in kaggle_numbers.items():
 # set can be as large as the margins that separate the best teams; on the two-stage boards a
 # change of test set adds to it.
 #
-# ### Roelofs et al.'s test: do the publicly selected teams fall below the field?
+# ### A test after Roelofs et al.: do the publicly selected teams fall below the field?
 #
 # Roelofs et al. {cite}`roelofs2019meta` ask whether the submissions that the public board
 # *selected* score worse in private than the public-to-private relation of all submissions
@@ -1164,7 +1167,11 @@ for key, value in kaggle_numbers.items():
 # and reselects the top). We fit the line two ways: through **all** teams, as the test is
 # usually stated, and through the **upper half** of the field by public score, because the
 # relation curves among the weakest teams (broken or baseline submissions) and a straight line
-# through them can sit above the top teams for that reason alone. We pool, with equal weights,
+# through them can sit above the top teams for that reason alone. The statistic (the top tenth's
+# mean residual in units of the field's residual spread) is this course's construction in the
+# spirit of Roelofs et al., who compare public and private scores against the diagonal with
+# sampling-noise intervals; and the upper-half line was added after the all-team result was seen,
+# so it is a check on the model of the relation, not a test stated in advance. We pool, with equal weights,
 # the one-stage boards with at least {glue:text}`rt_min_teams:.0f` teams
 # ({glue:text}`rt_names`); smaller one-stage boards ({glue:text}`rt_small`) are shown but not
 # pooled.

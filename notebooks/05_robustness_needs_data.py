@@ -542,8 +542,8 @@ if rb_results is not None:
 # {glue:text}`rb_size_large_from_2021_real_diff`. Percentile intervals from so few papers are
 # rough; the table above has every class.
 #
-# **Within one paper.** The cleanest comparisons RobustBench holds are papers that list one
-# recipe with and without extra data: {glue:text}`rb_pairs_extra_n` pairs from
+# **Within one paper.** The cleanest comparisons RobustBench holds are papers that list entries
+# with and without extra data (one recipe only where the architecture matches too): {glue:text}`rb_pairs_extra_n` pairs from
 # {glue:text}`rb_pairs_extra_papers` papers. {glue:text}`rb_pairs_extra_list` (Fisher's exact test
 # on the 10,000 test images of each pair, unpaired because per-image outcomes are not released,
 # hence conservative). {glue:text}`rb_pairs_extra_cross_arch` of these pairs compare different

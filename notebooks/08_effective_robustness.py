@@ -446,7 +446,7 @@ if analyses:
 # {glue:text}`er_int:+.2f` and {glue:text}`er_more:+.2f` with every standard model fitted (these
 # group means carry no test of their own; the verdicts above use the fit to all standard models).
 #
-# ## 3. Synthetic and adversarial shifts: here interventions do move models
+# ## 3. Synthetic and adversarial shifts: do interventions move models here?
 #
 # **Question.** Are robustness interventions simply ineffective? Or do they work on the
 # shifts they were designed for?

@@ -401,8 +401,10 @@ for name, value in g.items():
 # **The paper's figures, for orientation.** {glue:text}`published_text` These are
 # **unverified** here (quoted from memory, not checked against the paper), and they are not
 # comparable with ours: the paper's networks are full width and trained on all of the
-# training set, its grid has 775 points (this profile: {glue:text}`n_grid`), and its CIFAR-10
-# models are ResNets.
+# training set, and its CIFAR-10 models are ResNets. Our grid ({glue:text}`n_grid` points) is a
+# coarser subset of the paper's 775, so our attack is the *weaker* one: the grid cannot explain why
+# our standard models score lower than the paper's; the models (narrower, trained on fewer
+# images for fewer epochs) or the figures from memory must.
 
 # %% [markdown]
 # ## How large must the box be? Accuracy against the size of the box
@@ -476,8 +478,13 @@ for name, value in cv.items():
 #
 # These are single models (one $L_\infty$-robust model, the first standard seed), so a
 # difference says how these two networks behave, not how much $L_\infty$ training helps on
-# average over training runs; the table below repeats the full-box comparison against every
-# standard seed.
+# average over training runs; the table below repeats the full-box comparison of the *one*
+# $L_\infty$ model against every standard seed, which is not a replication. Two more caveats hold
+# every difference here back from being credited to $L_\infty$ training: the $L_\infty$ model saw
+# the whole training split for more epochs than the standard models (a standard arm with the
+# same data and epochs was not trained), and its robustness is checked by PGD with restarts
+# only (an upper bound on its worst case, no gradient-free attack), so "$L_\infty$-robust" names a
+# PGD-trained stand-in. Nor are the many McNemar tests of this chapter corrected for multiplicity.
 
 # %% [markdown]
 # ## The comparisons as McNemar tests

@@ -377,7 +377,7 @@ glue("h_chance_one_of_ten", 100 * (1 - (1 - alpha) ** 10), display=False)
 # {glue:text}`h_best_vs_maj`, and {glue:text}`h_models_above_majority` of the
 # {glue:text}`h_models` visible models drop more than the majority by the same test. These
 # intervals treat a model's drop and a human's as independent; both answered the same images,
-# so with positively correlated errors the true intervals are narrower. (Each $n$ above is the
+# so if their errors are positively correlated (not checked here), the true intervals are narrower. (Each $n$ above is the
 # count of images behind one classifier's accuracy; for the object-only subset it is inferred
 # from the printed fractions, as explained above.)
 #

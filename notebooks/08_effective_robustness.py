@@ -914,8 +914,10 @@ if clip_fam is not None:
 # pretrained model: {cite:t}`andreassen2022evolution` find that models
 # pre-trained on larger datasets show effective robustness during fine-tuning that vanishes at
 # convergence. The lifts above are those of zero-shot models; a CLIP model fine-tuned to
-# convergence on ImageNet need not keep them, and the testbed's "more data" models of section 2,
-# most of them fine-tuned on ImageNet, are a different case.
+# convergence on ImageNet need not keep them. The testbed's "more data" models of section 2,
+# most of them fine-tuned on ImageNet, do sit above the line; this chapter cannot tell whether
+# their fine-tuning stopped short of convergence or the finding does not carry over to them.
+# Both studies are paraphrased from their abstracts, not re-checked against their tables here.
 
 # %% [markdown]
 # ## Summary

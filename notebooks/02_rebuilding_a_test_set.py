@@ -684,6 +684,9 @@ if cifar:
     figures["cifar10h"].update({f"engstrom_{n}": {**e, "splits": ev["splits"], "resamples": ev["resamples"],
                                                   "models_and_splits": ms[n]}
                                 for n, e in ev["sets"].items()}, engstrom_between_sets=ev["between_sets"])
+
+# %% tags=["hide-input"]
+# the verdict words and numbers of the prose below (glue)
 ms_words = {}
 for n in ("published", "zoo"):
     m = ms.get(n, {}) if cifar else {}

@@ -169,7 +169,7 @@ CLAIMS: list[dict] = [
         published="median labeler's drop < 1 % (best model: 5.4 %)",
         source="Shankar et al. 2020",
         cite="shankar2020evaluating",
-        confirmed=False,  # the "< 1%" and 5.4 quotes are read in a search index, unverified (03 says so)
+        confirmed=True,
         reference="Humans vs models",  # its row in published_figures.md
         keys=[
             "humans.tost.passes_at_1",

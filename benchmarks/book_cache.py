@@ -8,7 +8,7 @@ process so interpreter start-up and imports are counted, into a temporary folder
 the project's `_build/` and committed results are left alone). "Touch a helper" appends a
 comment to `src/reliable_ml/<helper>.py` (restored afterwards), which changes its hash like an edit.
 
-    python benchmarks/book_cache.py [--profile smoke|cpu] [--helper humans] [--out DIR]
+    python benchmarks/book_cache.py [--profile smoke|cpu] [--helper labels.humans] [--out DIR]
 
 writes results/bench/book_cache.json.
 """
@@ -63,7 +63,7 @@ def timed_build(out: Path, profile: str) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="smoke", choices=("smoke", "cpu", "gpu"))
-    parser.add_argument("--helper", default="humans", help="the helper module to touch (under src/reliable_ml)")
+    parser.add_argument("--helper", default="labels.humans", help="the helper module to touch (under src/reliable_ml)")
     parser.add_argument("--out", type=Path, default=None, help="build folder to use and keep (default: temporary)")
     parser.add_argument("--step", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,0 +1,172 @@
+"""Every chapter's cost: cold (empty model cache) and warm, on 1 and 2 torch threads.
+
+For each thread count the chapters run one after another, in book order, as a reader of a fresh
+clone runs them: each is a fresh ``python -m reliable_ml run`` process with its own empty model
+cache and results folder (temporary; the project's ``results/`` and ``~/.cache`` are left alone),
+so chapter 04 pays for the shared robust model and the chapters after it (07, 10, 11) load it.
+That pass is "cold"; the same chapters run again over the filled cache are "warm". The seconds
+are wall-clock seconds of the whole process (start-up, imports and the notebook); the longest
+section comes from the ``timings`` each chapter records in its results.
+
+    python benchmarks/chapters.py [--profile cpu] [--threads 1 2] [--chapters 01 04 ...]
+    python benchmarks/chapters.py --table     # the README table, from results/bench/chapters.json
+    python benchmarks/chapters.py --check     # which targets (TARGETS) the measurement meets
+
+writes ``results/bench/chapters.json`` with the commit, the core count and the load average.
+The targets are issue 33's, for 2 cores: they are checked here, never in the timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+DEST = ROOT / "results" / "bench" / "chapters.json"
+
+#: Seconds, on 2 cores with ``make book JOBS=2`` from a fresh clone (issue 33, "Targets").
+TARGETS = {
+    "cold_data_book_s": 15 * 60,
+    "warm_full_reexecution_s": 6 * 60,
+    "unchanged_rebuild_s": 10,
+    "nodata_book_s": 3 * 60,
+    "chapter_cold_s": 5 * 60,  # every chapter but the one that first trains a shared model
+}
+#: The chapter that first trains the course's shared robust model: exempt from ``chapter_cold_s``.
+SHARED_MODEL_CHAPTER = "04"
+
+
+def run_chapter(stem: str, profile: str, threads: int, cache: Path, results: Path) -> dict:
+    """Run one chapter in a fresh process; return its wall seconds and what its results record."""
+    from reliable_ml.course import runner
+
+    src = runner.discover([stem])[0]
+    args = [sys.executable, "-m", "reliable_ml", "run", "--profile", profile, "--no-progress", src.stem]
+    if "torch_threads" in runner.parameters_of(runner.read_notebook(src)):
+        args[4:4] = ["-p", "torch_threads", str(threads)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "RELIABLE_ML_CACHE": str(cache),
+        "RELIABLE_ML_RESULTS": str(results),
+    }
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"chapter {src.stem} failed ({threads} threads):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    record = json.loads((results / profile / f"{src.stem}.json").read_text())
+    timings = record.get("timings") or {}
+    longest = max(timings, key=timings.get) if timings else None
+    return {
+        "stem": src.stem,
+        "wall_s": round(seconds, 1),
+        "notebook_s": record.get("wall_seconds"),
+        "longest_section": longest,
+        "longest_section_s": round(timings[longest], 1) if longest else None,
+    }
+
+
+def measure(stems: list[str], profile: str, threads: list[int]) -> dict:
+    """Cold then warm passes over ``stems`` for each thread count, each from an empty cache."""
+    runs: dict[str, dict] = {}
+    for n in threads:
+        with tempfile.TemporaryDirectory(prefix="bench-chapters-") as tmp:
+            cache, results = Path(tmp) / "cache", Path(tmp) / "results"
+            passes = {}
+            for label in ("cold", "warm"):
+                rows = []
+                for stem in stems:
+                    print(f"[{n} thread(s), {label}] {stem} ...", flush=True)
+                    rows.append(run_chapter(stem, profile, n, cache, results))
+                    print(f"    {rows[-1]['wall_s']} s", flush=True)
+                passes[label] = rows
+            runs[f"{n}_threads"] = passes
+    return runs
+
+
+def check(record: dict) -> dict[str, bool]:
+    """Which per-chapter targets the measurement meets (2 threads; book-level targets need the book).
+
+    ``chapter_cold_s``: every chapter's cold wall time on 2 threads is within the target, except
+    :data:`SHARED_MODEL_CHAPTER`, whose cost is written down instead.
+    """
+    cold = record["runs"].get("2_threads", {}).get("cold")
+    if cold is None:
+        raise ValueError("the record has no 2-thread cold pass; run with --threads 2")
+    limit = record["targets"]["chapter_cold_s"]
+    over = [r["stem"] for r in cold if r["wall_s"] > limit and not r["stem"].startswith(SHARED_MODEL_CHAPTER)]
+    return {"chapter_cold_s": not over, "chapters_over": over}
+
+
+def table(record: dict) -> str:
+    """A Markdown table: one row per chapter, cold and warm seconds per thread count."""
+    counts = sorted(record["runs"], key=lambda k: int(k.split("_")[0]))
+    head = ["chapter"] + [f"{label} ({k.replace('_', ' ')})" for k in counts for label in ("cold", "warm")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    stems = [r["stem"] for r in record["runs"][counts[0]]["cold"]]
+    for i, stem in enumerate(stems):
+        cells = [stem]
+        for k in counts:
+            for label in ("cold", "warm"):
+                cells.append(f"{record['runs'][k][label][i]['wall_s']:.0f} s")
+        lines.append("| " + " | ".join(cells) + " |")
+    totals = ["**all**"] + [
+        f"**{sum(r['wall_s'] for r in record['runs'][k][label]):.0f} s**" for k in counts for label in ("cold", "warm")
+    ]
+    lines.append("| " + " | ".join(totals) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu", choices=("smoke", "cpu", "gpu"))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--chapters", nargs="*", default=None, help="stems or prefixes; default: every chapter")
+    parser.add_argument("--out", type=Path, default=DEST, help=f"where to write (default {DEST.relative_to(ROOT)})")
+    parser.add_argument("--table", action="store_true", help="print the README table of the last measurement")
+    parser.add_argument("--check", action="store_true", help="print which targets the last measurement meets")
+    args = parser.parse_args()
+    if args.table or args.check:
+        if not args.out.exists():
+            raise SystemExit(f"{args.out} does not exist yet: run `python benchmarks/chapters.py` first")
+        record = json.loads(args.out.read_text())
+        print(table(record) if args.table else json.dumps(check(record), indent=1))
+        return
+    if any(n < 1 for n in args.threads):
+        raise SystemExit(f"--threads must be whole numbers >= 1; got {args.threads}")
+
+    from reliable_ml.course import runner
+    from reliable_ml.course.results import git_commit
+
+    stems = [src.stem for src in runner.discover(args.chapters)]
+    load = os.getloadavg()[0]
+    record = {
+        "profile": args.profile,
+        "device": "cpu",
+        "commit": git_commit(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1min_at_start": round(load, 1),
+        "data_root": "set" if os.environ.get("RELIABLE_ML_DATA") else "default (unset)",
+        "python": platform.python_version(),
+        "targets": TARGETS,
+        "runs": measure(stems, args.profile, args.threads),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    print(table(record))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""benchmarks/chapters.py: its table and target check on crafted measurements."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location("bench_chapters", Path(__file__).parents[1] / "benchmarks" / "chapters.py")
+bench = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(bench)
+
+
+def record(cold_2: dict[str, float], warm_2: dict[str, float] | None = None) -> dict:
+    warm_2 = warm_2 or {k: 1.0 for k in cold_2}
+    rows = lambda d: [{"stem": k, "wall_s": v} for k, v in d.items()]  # noqa: E731
+    return {
+        "targets": bench.TARGETS,
+        "runs": {
+            "1_threads": {"cold": rows({k: 2 * v for k, v in cold_2.items()}), "warm": rows(warm_2)},
+            "2_threads": {"cold": rows(cold_2), "warm": rows(warm_2)},
+        },
+    }
+
+
+def test_check_exempts_only_the_shared_model_chapter():
+    ok = record({"01_a": 100.0, "04_adversarial_training": 1500.0})
+    assert bench.check(ok) == {"chapter_cold_s": True, "chapters_over": []}
+    slow = record({"01_a": 301.0, "04_adversarial_training": 10.0, "07_b": 299.0})
+    assert bench.check(slow) == {"chapter_cold_s": False, "chapters_over": ["01_a"]}
+
+
+def test_check_needs_a_two_thread_pass():
+    rec = record({"01_a": 1.0})
+    del rec["runs"]["2_threads"]
+    with pytest.raises(ValueError, match="2-thread cold pass"):
+        bench.check(rec)
+
+
+def test_table_has_one_row_per_chapter_and_totals():
+    text = bench.table(record({"01_a": 10.0, "02_b": 20.0}, {"01_a": 3.0, "02_b": 4.0}))
+    lines = text.splitlines()
+    assert lines[0] == "| chapter | cold (1 threads) | warm (1 threads) | cold (2 threads) | warm (2 threads) |"
+    assert lines[2] == "| 01_a | 20 s | 3 s | 10 s | 3 s |"
+    assert lines[-1] == "| **all** | **60 s** | **7 s** | **30 s** | **7 s** |"

@@ -64,7 +64,8 @@ def run_chapter(stem: str, profile: str, threads: int, cache: Path, results: Pat
     proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"chapter {src.stem} failed ({threads} threads):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        tail = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        raise SystemExit(f"chapter {src.stem} failed ({threads} threads):\n{tail}")
     record = json.loads((results / profile / f"{src.stem}.json").read_text())
     timings = record.get("timings") or {}
     longest = max(timings, key=timings.get) if timings else None

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location("bench_chapters", Path(__file__).parents[1] / "benchmarks" / "chapters.py")
+BENCH = Path(__file__).parents[1] / "benchmarks" / "chapters.py"
+SPEC = importlib.util.spec_from_file_location("bench_chapters", BENCH)
 bench = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bench)
 

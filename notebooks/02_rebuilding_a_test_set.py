@@ -96,7 +96,7 @@ skew_high_sf = 0.9
 skew_keep = 0.3
 reader_log = ""
 alpha = 0.05
-torch_threads = 2
+torch_threads = 0
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt

@@ -83,7 +83,7 @@ cifar_train = 10000
 hesitant = 0.9
 n_grid_images = 16
 alpha = 0.05
-torch_threads = 2
+torch_threads = 0
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -271,6 +272,16 @@ def test_requirements_change_the_environment_hash(tmp_path):
     assert build_cache.environment_hash(tmp_path) != before
 
 
+@pytest.mark.parametrize(("jobs", "cores", "threads"), [(1, 2, 2), (2, 2, 1), (2, 16, 8), (3, 2, 1), (2, None, 1)])
+def test_threads_per_job_fill_the_cores_without_oversubscribing(jobs, cores, threads):
+    assert runner.threads_per_job(jobs, cores) == threads
+
+
+def test_threads_per_job_rejects_a_bad_job_count():
+    with pytest.raises(ValueError, match="jobs must be a whole number >= 1; got 0"):
+        runner.threads_per_job(0, 2)
+
+
 @pytest.mark.slow
 def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environment(tmp_path, tmp_results, monkeypatch):
     folder = tmp_path / "nbs"
@@ -279,8 +290,12 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
         TINY.replace("1 / (n - 4)", "import os\nprint(os.environ['MPLBACKEND'])\nprint('cwd', os.getcwd())")
     )
     (folder / "94_fails.py").write_text(TINY.replace("1 / (n - 4)", "1 / 0"))
-    (folder / "95_ok.py").write_text(TINY.replace("1 / (n - 4)", "n + 1"))
+    (folder / "95_ok.py").write_text(
+        TINY.replace("1 / (n - 4)", "import os\nprint('omp', os.environ['OMP_NUM_THREADS'])")
+    )
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     names = [str(folder / f) for f in ("93_ok.py", "94_fails.py", "95_ok.py")]
     outcomes = runner.run(names, "smoke", out_dir=tmp_path / "out", progress=False, jobs=2)
     assert [o.notebook for o in outcomes] == ["93_ok", "94_fails", "95_ok"]
@@ -291,8 +306,12 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
     )
     assert "matplotlib_inline" in printed, "kernels draw inline while they run"
     assert f"cwd {folder.resolve()}" in printed, "each kernel starts in its notebook's folder"
-    import os
 
+    printed_95 = "".join(
+        o.get("text", "") for c in nbformat.read(outcomes[2].output, as_version=4).cells for o in c.get("outputs", [])
+    )
+    assert "omp 1" in printed_95, "two kernels on two cores get one thread each"
     assert os.environ["MPLBACKEND"] == "Agg", "the caller's environment comes back after the last kernel"
+    assert "OMP_NUM_THREADS" not in os.environ, "the thread setting is the runner's, not left behind"
     with pytest.raises(ValueError, match="jobs must be a whole number >= 1; got 0"):
         runner.run(names, "smoke", jobs=0)

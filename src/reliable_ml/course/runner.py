@@ -316,6 +316,43 @@ def _report(outcome: Outcome, profile: str, header: bool) -> None:
         print(f"    {outcome.error}", flush=True)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def threads_per_job(jobs: int, cores: int | None) -> int:
+    """Threads each of ``jobs`` side-by-side kernels gets so that together they fill, and do not
+    oversubscribe, ``cores``: ``max(1, cores // jobs)`` (``cores`` unknown counts as 1).
+
+    Two kernels of two OpenMP threads each on two cores spend their time waiting on each other;
+    one thread each keeps both cores busy.
+    """
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1; got {jobs!r}")
+    return max(1, (cores or 1) // jobs)
+
+
+@contextlib.contextmanager
+def kernel_threads(jobs: int):
+    """Set ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` for the kernels started inside, when ``jobs > 1``
+    and the caller has not set them; the caller's environment comes back afterwards.
+
+    A chapter whose settings ask for ``torch_threads=0`` then runs on the cores its job was given;
+    one that names a number keeps it.
+    """
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    if jobs > 1:
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, str(threads_per_job(jobs, os.cpu_count())))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run(
     names: list[str] | None,
     profile: str,
@@ -357,7 +394,7 @@ def run(
         _report(outcome, profile, header=False)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with kernel_threads(jobs), ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, sources))
 
 
@@ -372,4 +409,5 @@ __all__ = [
     "read_notebook",
     "resolve_parameters",
     "run",
+    "threads_per_job",
 ]

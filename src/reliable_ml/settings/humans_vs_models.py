@@ -39,7 +39,7 @@ CPU = _row(
     hesitant=0.9,
     n_grid_images=16,
     alpha=0.05,
-    torch_threads=2,
+    torch_threads=0,  # torch's default: all cores alone, cores // JOBS beside another chapter (runner)
 )
 
 TABLE = {

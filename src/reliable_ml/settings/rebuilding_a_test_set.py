@@ -91,7 +91,7 @@ CPU = Settings(
     skew_keep=0.3,
     reader_log="",
     alpha=0.05,
-    torch_threads=2,
+    torch_threads=0,  # torch's default: all cores alone, cores // JOBS beside another chapter (runner)
 )
 
 TABLE = {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from reliable_ml import stats
 from reliable_ml.course.scorecard.keys import Missing, RegistryError
 from reliable_ml.course.scorecard.values import (
     Verdict,
@@ -126,7 +127,8 @@ def _recovered_count(claim, get, entries, published, paper_flagged=None, **_):
     finds among the re-run's flags is only bounded (a worst-case, assumption-free bound, as in
     Manski 2003): at least ``hits`` (the unreviewed flags all wrong), at most ``hits`` plus the
     unreviewed flags (all right). The row agrees when every ``published[dataset]`` lies in its
-    bounds: the re-run could have found what the paper found. Deterministic (a recount of
+    bounds (:func:`reliable_ml.stats.against_bounds` cannot tell it from them): the re-run could
+    have found what the paper found. Deterministic (a recount of
     released reviews), so the bounds carry no sampling tolerance. ``paper_flagged`` (data set ->
     results key) shows how many examples the paper's own run flagged."""
     parts, ok = [], True
@@ -140,7 +142,7 @@ def _recovered_count(claim, get, entries, published, paper_flagged=None, **_):
                 f"{key}: need 0 <= hits <= n_flagged_reviewed <= n_flagged, got {hits}, {reviewed}, {flagged}"
             )
         low, high, target = hits, hits + flagged - reviewed, int(published[dataset])
-        inside = low <= target <= high
+        inside = stats.against_bounds(low, high, target).direction == "cannot tell"
         ok = ok and inside
         text = f"{dataset}: {flagged:,} flagged ({flagged - reviewed:,} never reviewed)"
         if paper_flagged and dataset in paper_flagged:

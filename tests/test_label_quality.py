@@ -199,3 +199,17 @@ def test_prevalence_crossover_is_where_the_two_mixtures_meet():
     mix = lambda clean, err: (1 - pi / 100) * clean + pi / 100 * err  # noqa: E731
     assert mix(73.45, 78.8) == pytest.approx(mix(79.75, 73.0))
     assert np.isnan(lq.prevalence_crossover(70, 70, 80, 75))  # b better on both: they never cross
+
+
+def test_confirmed_bounds_count_unreviewed_flags_both_ways():
+    flagged = np.zeros(10, bool)
+    flagged[[0, 4, 7, 8]] = True  # 0 confirmed, 4 reviewed not confirmed, 7 and 8 never reviewed
+    score = lq.score_flags(flagged, reviews_frame())
+    assert (score["hits"], score["n_flagged_reviewed"], score["n_flagged"]) == (1, 2, 4)
+    assert lq.confirmed_bounds(score) == [1, 3]
+    flagged[[7, 8]] = False  # every flag reviewed: the bounds meet
+    assert lq.confirmed_bounds(lq.score_flags(flagged, reviews_frame())) == [1, 1]
+    with pytest.raises(ValueError, match="n_flagged_reviewed"):
+        lq.confirmed_bounds({"hits": 3, "n_flagged": 4, "n_flagged_reviewed": 2})
+    with pytest.raises(ValueError, match="lacks"):
+        lq.confirmed_bounds({"hits": 3})

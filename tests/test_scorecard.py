@@ -634,7 +634,7 @@ def test_label_error_counts_are_exact_recounts():
     assert row("label_errors_mnist", [r(16)])["status"] == "not reproduced"
 
 
-def test_multi_object_real_and_cleanlab_rules():
+def test_multi_object_and_real_rules():
     models = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[76, 80, 84, 86, 87, 88.5, 89, 89.5, 90, 90.4])
     r = rec(
         "09_label_quality",
@@ -658,21 +658,92 @@ def test_multi_object_real_and_cleanlab_rules():
     assert row("real_labels", [r])["status"] == "re-analysed"
     flat = _models(top1=[70, 74, 78, 80, 82, 84, 85, 86, 87, 88], real=[72, 76.1, 80, 82.2, 84, 86.1, 87, 88, 89.1, 90])
     assert row("real_labels", [dict(r, real=dict(r["real"], models=flat))])["status"] == "not reproduced"
-    out = row("cleanlab", [r])
-    assert out["status"] == "qualitative" and "13x random flagging" in out["ours"] and "released" not in out["ours"]
-    # 15% precision among reviewed flags is what random flags would get (15 of 100 reviewed are errors)
-    chance = dict(r, cleanlab={**r["cleanlab"], "mnist-course-mlp": {"precision": 15, "recall": 40, "source": "ours"}})
-    assert row("cleanlab", [chance])["status"] == "not reproduced"  # released entries never rescue it
-    weak = dict(
-        r,
+    # precision and recall alone do not judge the cleanlab row (it needs the re-run's flag counts)
+    assert row("cleanlab", [r])["status"] == "not measured"
+
+
+def _cl_record(mnist=(7, 15, 15), cifar10=(49, 284, 240), paper_flagged=(100, 275)):
+    """09's results with a re-run's flag scores: (hits, n_flagged, n_flagged_reviewed) per data set."""
+    score = lambda h, f, rv: {"hits": h, "n_flagged": f, "n_flagged_reviewed": rv, "n_confirmed": 0}  # noqa: E731
+    return rec(
+        "09_label_quality",
+        label_errors={
+            "mnist": {"flagged": paper_flagged[0], "confirmed": 15, "confirmed_pct": 0.15},
+            "cifar10": {"flagged": paper_flagged[1], "confirmed": 54, "confirmed_pct": 0.54},
+        },
         cleanlab={
-            **r["cleanlab"],
-            "mnist-course-mlp": {"precision": 20, "precision_lower": 0.3, "recall": 3, "source": "ours"},
+            "mnist-released": {**score(*mnist), "source": "released cross-validated probabilities"},
+            "cifar10-released": {**score(*cifar10), "source": "released cross-validated probabilities"},
+            "mnist-course-mlp": {"hits": 15, "n_flagged": 15, "n_flagged_reviewed": 15, "source": "ours"},
         },
     )
-    assert row("cleanlab", [weak])["status"] == "not reproduced"
-    only_released = dict(r, cleanlab={"mnist-released": r["cleanlab"]["mnist-released"]})
-    assert row("cleanlab", [only_released])["status"] == "not measured"
+
+
+def test_cleanlab_is_judged_on_the_released_probabilities_against_the_papers_counts():
+    claim = BY_ID["cleanlab"]
+    assert claim["evidence"] == "released data" and claim["setting"] == "published" and claim["confirmed"]
+    assert claim["rule"]["published"] == {"mnist": 15, "cifar10": 54}  # the reference file's confirmed counts
+    # every confirmed error flagged on both sets: re-analysed, whatever the course MLP did
+    full = row("cleanlab", [_cl_record(mnist=(15, 100, 100), cifar10=(54, 275, 275))])
+    assert full["status"] == "re-analysed" and "the paper's run 275" in full["ours"]
+    # 49 found and 44 flags never reviewed: 49 to 93 could be confirmed, 54 inside
+    out = row("cleanlab", [_cl_record(mnist=(15, 15, 15))])
+    assert out["status"] == "re-analysed" and "49 to 93 (published 54)" in out["ours"]
+    # the same 49 with only 4 unreviewed flags: at most 53 < 54, the verdict flips
+    assert row("cleanlab", [_cl_record(mnist=(15, 15, 15), cifar10=(49, 244, 240))])["status"] == "not reproduced"
+    # today's cleanlab on MNIST: 7 of the 15, every flag reviewed, so exactly 7: not reproduced
+    assert row("cleanlab", [_cl_record()])["status"] == "not reproduced"
+    # the course MLP's entry never enters the verdict: without the released entries, not measured
+    r = _cl_record()
+    only_mlp = dict(r, cleanlab={"mnist-course-mlp": r["cleanlab"]["mnist-course-mlp"]})
+    assert row("cleanlab", [only_mlp])["status"] == "not measured"
+    impossible = _cl_record(mnist=(16, 15, 15))  # more hits than reviewed flags: a broken score
+    assert row("cleanlab", [impossible])["status"] == "not measured"
+
+
+def test_committed_cleanlab_rerun_is_bounded_as_the_results_say():
+    # the rule's bounds and verdict, recomputed from the flag counts, match what 09 recorded with
+    # label_quality.confirmed_bounds and stats.against_bounds against its recount
+    path = COMMITTED_CPU / "09_label_quality.json"
+    if not path.exists():
+        pytest.skip("no committed cpu results of 09")
+    record = json.loads(path.read_text())
+    out = row("cleanlab", [record], "cpu")
+    for name, published in BY_ID["cleanlab"]["rule"]["published"].items():
+        e = record["cleanlab"][f"{name}-released"]
+        low, high = e["confirmed_bounds"]
+        shown = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+        assert (
+            f"{name}: {e['n_flagged']:,} flagged" in out["ours"] and f"{shown} (published {published:,}" in out["ours"]
+        )
+        assert record["label_errors"][name]["confirmed"] == published  # 09's recount is the published count
+    inside = all(record["cleanlab"][f"{n}-released"]["vs_paper"] == "cannot tell" for n in ("mnist", "cifar10"))
+    assert out["status"] == ("re-analysed" if inside else "not reproduced")
+
+
+def test_every_row_that_can_only_be_qualitative_says_why():
+    must = [c["id"] for c in CLAIMS if scorecard.only_qualitative(c)]
+    assert "cleanlab" not in must and "badnets" in must and "backgrounds" in must
+    for cid in must:
+        reason = scorecard.qualitative_reason(BY_ID[cid])
+        assert "data" in reason or "theorem" in reason or "not confirmed" in reason, (cid, reason)
+    # a qualitative row shows its reason; a row without one is a registry error
+    records = [
+        rec(
+            "07_backdoors_and_spurious_correlations",
+            backgrounds_table={
+                "mixed-same": {"cue": 99.0, "control": 97.5},
+                "mixed-rand": {"cue": 60.0, "control": 97.4},
+            },
+        )
+    ]
+    out = row("backgrounds", records)
+    assert out["status"] == "qualitative" and out["reason"] == BY_ID["backgrounds"]["own_data"]
+    assert out["ours"].endswith("Qualitative only: " + BY_ID["backgrounds"]["own_data"])
+    bare = {k: v for k, v in BY_ID["backgrounds"].items() if k != "own_data"}
+    with pytest.raises(scorecard.RegistryError, match="own_data"):
+        scorecard.rows(records, claims=[bare])
+    assert scorecard.qualitative_reason(dict(bare, evidence="released data")) == ""  # released data needs none
 
 
 def test_nonrobust_features_must_beat_chance():
@@ -972,16 +1043,7 @@ def _failing_records():
             ],
         ),
         "real_slope": ("real_labels", [rec("09_label_quality", real={"models": flat})]),
-        "cleanlab": (
-            "cleanlab",
-            [
-                rec(
-                    "09_label_quality",
-                    label_errors={"mnist": {"flagged": 100, "confirmed": 15, "confirmed_pct": 0.15}},
-                    cleanlab={"mnist-ours": {"precision": 15, "recall": 40, "source": "ours"}},
-                )
-            ],
-        ),
+        "recovered_count": ("cleanlab", [_cl_record(mnist=(15, 15, 15), cifar10=(40, 250, 240))]),
         "near_each": ("qa_shift", [qa_record(amazon=15.0)]),
         "near_n": ("madry_cifar_robustbench", [rb_record(madry=40.0)]),
         "p_below": ("robust_needs_data_robustbench", [rb_record(p=(1e-10, 0.2))]),

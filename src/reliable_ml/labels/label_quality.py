@@ -283,6 +283,22 @@ def score_flags(flagged: np.ndarray, reviews: pd.DataFrame, min_votes: int = MIN
     }
 
 
+def confirmed_bounds(score: dict) -> list[int]:
+    """Bounds on how many confirmed errors a set of flags holds when some flags were never reviewed
+    (a :func:`score_flags` dict): at least ``hits`` (every unreviewed flag a correct label), at most
+    ``hits`` plus the unreviewed flags (every one an error). Assumption-free worst-case bounds
+    (Manski 2003); they coincide when every flag was reviewed. A re-run of confident learning on
+    the released probabilities flags examples the paper's run never sent for review, so its
+    confirmed count is only known within these bounds."""
+    try:
+        hits, flagged, reviewed = (int(score[k]) for k in ("hits", "n_flagged", "n_flagged_reviewed"))
+    except KeyError as err:
+        raise ValueError(f"score lacks {err}; need hits, n_flagged and n_flagged_reviewed (score_flags)") from None
+    if not 0 <= hits <= reviewed <= flagged:
+        raise ValueError(f"need 0 <= hits <= n_flagged_reviewed <= n_flagged, got {hits}, {reviewed}, {flagged}")
+    return [hits, hits + flagged - reviewed]
+
+
 def exact_ci(k: int, n: int, alpha: float = 0.05) -> list[float]:
     """The Clopper-Pearson (1 - alpha) interval of k / n in %, ``[nan, nan]`` when n = 0: with
     15 confirmed errors, what a recall of 5 of 15 can tell."""

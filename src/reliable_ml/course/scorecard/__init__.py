@@ -9,7 +9,9 @@ registry. The status says what kind of evidence a row is:
 - ``reproduced``: our own experiment in the published setting agrees within tolerance with a
   confirmed published figure;
 - ``re-analysed``: recomputed from the authors' released data or predictions, and agrees;
-- ``qualitative``: the effect holds in a smaller stand-in (or against an unconfirmed figure);
+- ``qualitative``: the effect holds in a smaller stand-in (or against an unconfirmed figure); the
+  row says why it is not judged on the claim's own data (``own_data``: e.g. no chapter has the
+  paper's data), since a row is judged on the authors' released data wherever a chapter has it;
 - ``not comparable``: measured, but what we measure is not what the published figure measures,
   so the two numbers are not set against each other. The reason is shown: the claim declares it
   (``not_comparable``: ReaL counts acceptable labels, not objects), or the row is a stand-in whose
@@ -38,6 +40,8 @@ from reliable_ml.course.scorecard.judge import (
     STATUSES,
     judge,
     not_comparable_reason,
+    only_qualitative,
+    qualitative_reason,
     rows,
     status_of,
 )
@@ -91,7 +95,9 @@ __all__ = [
     "lookup",
     "markdown",
     "not_comparable_reason",
+    "only_qualitative",
     "pick_record",
+    "qualitative_reason",
     "resolve_key",
     "rows",
     "scoped",

@@ -54,6 +54,31 @@ def not_comparable_reason(claim: dict) -> str:
     return ""
 
 
+def only_qualitative(claim: dict) -> bool:
+    """Whether an agreeing verdict can at best be ``qualitative``: our own run (not the authors'
+    released data) in a stand-in or against an unconfirmed figure, and comparable. Such a row
+    must say in ``own_data`` why it is not judged on the claim's own data."""
+    return (
+        claim["evidence"] != "released data"
+        and not not_comparable_reason(claim)
+        and (claim["setting"] == "stand-in" or not claim["confirmed"])
+    )
+
+
+def qualitative_reason(claim: dict) -> str:
+    """Why a claim is judged only qualitatively (its ``own_data``); a registry error when a row
+    that can only be qualitative does not say."""
+    if not only_qualitative(claim):
+        return ""
+    reason = claim.get("own_data")
+    if not isinstance(reason, str) or len(reason) < 20:
+        raise RegistryError(
+            f"claim {claim['id']}: a row that can only be qualitative must say in own_data why it is "
+            "not judged on the claim's own data (e.g. no chapter has the paper's data)"
+        )
+    return reason
+
+
 def status_of(claim: dict, verdict: Verdict | None) -> str:
     """The status that follows from a verdict (None: keys absent) and the claim's kind of evidence."""
     if verdict is None:
@@ -115,6 +140,11 @@ def rows(records: list[dict] | None = None, profile: str | None = None, claims: 
         status = status_of(claim, verdict)
         reason = not_comparable_reason(claim) if status == "not comparable" else ""
         ours = verdict.ours if verdict else f"not measured: {why}"
+        if reason:
+            ours = f"{ours}. Not comparable: {reason}"
+        elif status == "qualitative":
+            reason = qualitative_reason(claim)
+            ours = f"{ours}. Qualitative only: {reason}"
         out.append(
             {
                 "id": claim["id"],
@@ -122,7 +152,7 @@ def rows(records: list[dict] | None = None, profile: str | None = None, claims: 
                 "published": claim["published"],
                 "source": claim["source"],
                 "confirmed": bool(claim["confirmed"]),
-                "ours": f"{ours}. Not comparable: {reason}" if reason else ours,
+                "ours": ours,
                 "status": status,
                 "reason": reason,
                 "data": claim["data"],

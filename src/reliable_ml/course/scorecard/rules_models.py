@@ -1,5 +1,5 @@
 """Rules over tables of many models or many resamples: per-model drops on a new test set, the
-order of test sets, the selection-frequency bias, ReaL's slope, confident learning's lift and
+order of test sets, the selection-frequency bias, ReaL's slope, confident learning re-run on released probabilities and
 effective robustness by group.
 
 Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(claim, get,
@@ -8,11 +8,11 @@ Same contract as :mod:`~reliable_ml.course.scorecard.rules_numbers`: ``rule(clai
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 
+from reliable_ml import stats
 from reliable_ml.course.scorecard.keys import Missing, RegistryError
 from reliable_ml.course.scorecard.values import (
     Verdict,
@@ -117,37 +117,40 @@ def _real_slope(claim, get, top, tolerance=0.0, **_):
     )
 
 
-def _cleanlab(claim, get, exclude_source, min_lift, **_):
-    """Confident learning on an independent model's predictions. An entry ``<dataset>-<model>``
-    gives ``precision_lower`` (confirmed among all flagged, %) and ``recall`` (%). Its lift over
-    flagging at random is precision_lower / (confirmed errors per image, %), which equals recall
-    / (share of images flagged): both must beat chance by ``min_lift``. Without
-    ``precision_lower``, ``precision`` among reviewed flags is set against the confirmed share of
-    the reviewed examples."""
-    entries = {
-        k: v
-        for k, v in get("cleanlab").items()
-        if isinstance(v, dict) and exclude_source not in str(v.get("source", "")).lower()
-    }
-    parts, lifts = [], []
-    for name, v in entries.items():
-        dataset = name.split("-")[0]
-        try:
-            errors = get(f"label_errors.{dataset}")
-            if "precision_lower" in v:
-                p, base = num(v["precision_lower"]), num(errors["confirmed_pct"])
-            else:
-                p, base = num(v["precision"]), 100 * num(errors["confirmed"]) / num(errors["flagged"])
-        except (Missing, KeyError, ZeroDivisionError):
-            continue
-        lift = p / base if base > 0 else math.inf
-        lifts.append(lift)
-        parts.append(
-            f"{name}: precision {num(v['precision']):.1f}%, recall {num(v['recall']):.1f}%, {lift:.0f}x random flagging"
-        )
-    if not lifts:
-        raise Missing("no cleanlab entry on an independent model with its data set's error counts")
-    return Verdict("; ".join(parts), min(lifts) >= min_lift)
+def _recovered_count(claim, get, entries, published, paper_flagged=None, **_):
+    """A published count of confirmed finds (e.g. label errors that reviewers confirmed among the
+    examples a method flagged), against a re-run of the method on the authors' released inputs.
+
+    ``entries`` maps a data set to a results key holding a :func:`~reliable_ml.labels.label_quality.score_flags`
+    dict of the re-run's flags: ``hits`` (flags that are confirmed finds), ``n_flagged`` and
+    ``n_flagged_reviewed``. Flags nobody reviewed have no verdict, so the number of confirmed
+    finds among the re-run's flags is only bounded (a worst-case, assumption-free bound, as in
+    Manski 2003): at least ``hits`` (the unreviewed flags all wrong), at most ``hits`` plus the
+    unreviewed flags (all right). The row agrees when every ``published[dataset]`` lies in its
+    bounds (:func:`reliable_ml.stats.against_bounds` cannot tell it from them): the re-run could
+    have found what the paper found. Deterministic (a recount of
+    released reviews), so the bounds carry no sampling tolerance. ``paper_flagged`` (data set ->
+    results key) shows how many examples the paper's own run flagged."""
+    parts, ok = [], True
+    for dataset, key in entries.items():
+        e = get(key)
+        if not isinstance(e, dict):
+            raise Missing(f"no flag score at {key}")
+        hits, flagged, reviewed = (int(num(e[f])) for f in ("hits", "n_flagged", "n_flagged_reviewed"))
+        if not 0 <= hits <= reviewed <= flagged:
+            raise ValueError(
+                f"{key}: need 0 <= hits <= n_flagged_reviewed <= n_flagged, got {hits}, {reviewed}, {flagged}"
+            )
+        low, high, target = hits, hits + flagged - reviewed, int(published[dataset])
+        inside = stats.against_bounds(low, high, target).direction == "cannot tell"
+        ok = ok and inside
+        text = f"{dataset}: {flagged:,} flagged ({flagged - reviewed:,} never reviewed)"
+        if paper_flagged and dataset in paper_flagged:
+            text += f", the paper's run {int(num(get(paper_flagged[dataset]))):,}"
+        bounds = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+        text += f"; confirmed errors among them {bounds} (published {target:,}{'' if inside else ', outside'})"
+        parts.append(text)
+    return Verdict("; ".join(parts), ok)
 
 
 def _effective_robustness(claim, get, small, large, tolerance, per_shift=None, **_):
@@ -169,6 +172,6 @@ RULES: dict[str, Callable[..., Verdict]] = {
     "per_set_order": _per_set_order,
     "engstrom": _engstrom,
     "real_slope": _real_slope,
-    "cleanlab": _cleanlab,
+    "recovered_count": _recovered_count,
     "effective_robustness": _effective_robustness,
 }

@@ -182,7 +182,7 @@ def test_clean_label_summary_pairs_by_seed_and_by_image():
     # constant seed difference is taken at face value by the paired t (zero variance)
     assert all(v.direction == "cannot tell" for v in summary["pairs"]["standard_vs_none"]["per_seed"])
     words = bl.clean_label_words(summary)
-    assert words["cl_robust_standard_seeds"].startswith("higher attack success over the 3 seeds by 20.5 points [18.0, 23.0]")
+    assert words["cl_robust_standard_seeds"] == "higher attack success over the 3 seeds by 20.5 points [18.0, 23.0]"
     assert words["cl_robust_standard_images"] == "higher in all 3 seeds, by 19.5–21.5 points"
     assert words["cl_standard_none_images"].startswith("the data cannot tell them apart in all 3 seeds")
     one = bl.clean_label_summary(cl_frame({a: [hits[0][a].mean()] for a in bl.HARDENINGS}), {"hits": {0: hits[0]}})

@@ -52,13 +52,15 @@ if importlib.util.find_spec("reliable_ml") is None:
 # **You will learn** why pseudo-labels can be good enough for robustness, first in the
 # Gaussian model of the previous chapter and then on MNIST: robust training on the labeled
 # part only, RST, and the same pool with its *true* labels (the ceiling), all with the same
-# compute and over several seeds.
+# compute budget and over several seeds.
 #
 # **Compute.** Settings live in `reliable_ml.settings.robust_self_training`. `smoke`: 8x8
 # digits, tiny pools, seconds. `cpu`: the Gaussian model plus MNIST with 1,000 labels and a
 # 20,000-image pool, a small CNN and short PGD training, 3 seeds (measured below). `gpu`:
-# CIFAR-10 with 4,000 labels and the rest of the training split as the pool,
-# through `python -m reliable_ml.experiments.rst_cifar --profile gpu`.
+# CIFAR-10 with 4,000 labels and the rest of the training split, less a held-out part that
+# chooses when the labeled-only arm stops, as the pool, through
+# `python -m reliable_ml.experiments.rst_cifar --profile gpu`; no GPU run of it is recorded, so
+# its results are not measured.
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
@@ -245,20 +247,31 @@ for m, name in ((mid, "g_mid_verdict"), (big, "g_big_verdict")):
 # gets. Equal compute matters for the same reason: if the RST arm simply trained longer, its
 # gain could not be told apart from the gain of more optimisation, so every arm gets the same
 # number of SGD steps on batches of the same size. Equal steps are not equal passes:
-# {glue:md}`passes_text` No arm selects a checkpoint: each is evaluated after its last step,
-# with no held-out labeled images to stop early on.
+# {glue:md}`passes_text` In the `smoke` and `cpu` profiles no arm selects a checkpoint: each is
+# evaluated after its last step, with no held-out labeled images to stop early on. In the `gpu`
+# profile the labeled-only arm, which passes most often over its images, stops early
+# {cite}`rice2020overfitting`: training images held out of every arm before the labeled/unlabeled
+# split (never test images) are attacked with PGD at regular intervals, the arm stops after a
+# few checks without improvement and keeps the weights of its best check. It may therefore use
+# fewer of its steps than the other two arms, which run all of theirs.
 #
 # We repeat the whole experiment for several seeds (each draws its own split, initialisation
 # and batch order), because the differences between arms are a few points and a single run
-# cannot tell them from noise. In the `gpu` profile the arms train with FGSM-RS and no held-out
-# PGD check or early stopping, the setting in which chapter 4 shows FGSM-RS can collapse; one
-# collapsed arm would look like a large RST effect (either way), so a gpu run should be read
-# with each arm's robust accuracy in view. On MNIST we use $\epsilon = 0.1$ and short training: at the
+# cannot tell them from noise. In the `gpu` profile the arms train with FGSM-RS, the method
+# chapter 4 shows can collapse. The labeled-only arm's held-out check would see a collapse there,
+# and its best check's weights are kept; the RST and ceiling arms have no check, so a collapse in
+# one of them would look like a large RST effect (either way), and a gpu run should be read with
+# each arm's robust accuracy in view. On MNIST we use $\epsilon = 0.1$ and short training: at the
 # standard $\epsilon = 0.3$, 1,000 labels and a few CPU minutes give no robust model at all.
 # In the `gpu` profile the same loop calls the entry point `rst_cifar.run` instead: a
 # PreActResNet-18 trained with FGSM-RS on CIFAR-10, 4,000 labels and the rest of the training
-# split as the pool. Its network and optimiser settings live in that module; the chapter's
-# settings table holds the sizes, step counts and number of seeds.
+# split, less the held-out part, as the pool. Every arm is then evaluated with the suite of the
+# entry point `robust_cifar` (chapter 4's evaluation: PGD with restarts and AutoAttack's
+# APGD-CE, APGD-T, FAB-T and Square at their standard strength) on the whole test set, and an
+# image counts as robust only if it survives every attack. The network, optimiser, early-stopping
+# and evaluation settings live in `reliable_ml.settings.rst_cifar`; the chapter's settings table
+# holds the sizes, step counts, PGD steps, test images and number of seeds, and its `gpu` row
+# gives the entry point's own values.
 
 # %% tags=["hide-input"]
 task = image_task.load_task(dataset, cifar_fallback=profile == "smoke")
@@ -348,7 +361,7 @@ plt.show()
 # per-seed differences show how far the seeds agree.
 #
 # The differences between arms, in points of PGD-{glue:text}`eval_steps_v:.0f` robust accuracy on
-# the same test images:
+# the same test images (in the `gpu` profile, of the worst case over the whole suite):
 #
 # {glue:md}`rst_text`
 #
@@ -356,15 +369,19 @@ plt.show()
 #
 # **What this comparison cannot tell.** Long adversarial training on little data overfits
 # robustly: robust test accuracy peaks and then falls, and an early-stopped baseline closes much
-# of the gap to later methods {cite}`rice2020overfitting`. Here no arm stops early, and the
-# labeled-only arm passes most often over its images, so the RST gain is measured against that
-# arm's last step, not its best one; against an early-stopped baseline it may be smaller, the
-# share of the pool's worth lost to wrong pseudo-labels (whose denominator is the pool's worth
-# over that baseline) would be larger, and this run keeps no per-step curve to tell. All three arms are also attacked with
+# of the gap to later methods {cite}`rice2020overfitting`. In the `smoke` and `cpu` profiles no
+# arm stops early, and the labeled-only arm passes most often over its images, so the RST gain
+# is measured against that arm's last step, not its best one; against an early-stopped baseline
+# it may be smaller, the share of the pool's worth lost to wrong pseudo-labels (whose
+# denominator is the pool's worth over that baseline) would be larger, and this run keeps no
+# per-step curve to tell. In these profiles all three arms are also attacked with
 # PGD-{glue:text}`eval_steps_v:.0f` and one restart only: each robust figure is an upper bound,
 # and arms trained differently can differ in how far they mask gradients, so a stronger
 # evaluation (a gradient-free attack, full-strength APGD with restarts) could move each
-# difference either way.
+# difference either way. The `gpu` profile is built to address both: its labeled-only arm is
+# the early-stopped baseline, and every arm faces PGD with restarts and AutoAttack's standard
+# suite, the gradient-free Square attack included. It has not been run, so how the differences
+# look under it is not measured.
 
 # %% tags=["hide-input"]
 pl_acc = [r["pseudo_label_acc"] for r in per_seed]

@@ -139,18 +139,94 @@ def test_the_worst_seed_is_tested_against_90_and_clean_accuracy_by_tost():
     assert words["bd_first_vs90"] == "untested, as no poison share met the rule" and "one seed" in words["bd_drop_tost"]
 
 
-def test_clean_label_verdict_uses_images_for_one_seed_and_seeds_for_more():
-    hits = {"plain": np.r_[np.ones(165), np.zeros(835)], "hardened": np.r_[np.ones(111), np.zeros(889)]}
-    one = pd.DataFrame([{"arm": a, "seed": 0, "success": h.mean()} for a, h in hits.items()])
-    v, words = bl.clean_label_verdict(one, {"hits": hits})
-    assert v.test == "McNemar exact" and v.direction == "lower"
-    assert words.startswith("in this one seed the model trained on hardened poisons reaches the target on fewer")
-    assert words.endswith("one seed cannot separate the effect of hardening from seed-to-seed variation")
-    rows = [{"arm": a, "seed": s, "success": x} for s, (p, h) in enumerate(((0.16, 0.11), (0.10, 0.18), (0.2, 0.12)))
-            for a, x in (("plain", p), ("hardened", h))]  # fmt: skip
-    v, words = bl.clean_label_verdict(pd.DataFrame(rows), {})
-    assert v.test == "paired t" and v.direction == "cannot tell"
-    assert words.startswith("over 3 seeds, the data cannot tell whether hardening helps")
+def cl_frame(success: dict) -> pd.DataFrame:
+    """Runs frame as clean_label_hardening returns it, from {arm: [per-seed success]}."""
+    return pd.DataFrame(
+        [
+            {"arm": a, "seed": s, "poisoned": 50, "success": v, "clean": 0.98}
+            for a, vals in success.items()
+            for s, v in enumerate(vals)
+        ]
+    )
+
+
+def test_seed_interval_is_scipys_t_interval():
+    from scipy import stats as st
+
+    v = [0.12, 0.2, 0.15]
+    assert bl.seed_interval(v) == pytest.approx(st.t.interval(0.95, 2, loc=np.mean(v), scale=st.sem(v)))
+    assert all(np.isnan(bl.seed_interval([0.3])))
+    with pytest.raises(ValueError, match="per-seed values"):
+        bl.seed_interval([])
+
+
+def test_clean_label_summary_pairs_by_seed_and_by_image():
+    n = 1000
+    hits = {
+        s: {
+            "none": np.r_[np.ones(100 + 10 * s), np.zeros(n - 100 - 10 * s)],
+            "standard": np.r_[np.ones(105 + 10 * s), np.zeros(n - 105 - 10 * s)],
+            "robust": np.r_[np.ones(300 + 20 * s), np.zeros(n - 300 - 20 * s)],
+        }
+        for s in range(3)
+    }
+    runs = cl_frame({a: [hits[s][a].mean() for s in range(3)] for a in bl.HARDENINGS})
+    summary = bl.clean_label_summary(runs, {"hits": hits})
+    robust = summary["arms"]["robust"]
+    assert robust["success_rate"] == pytest.approx(0.32) and robust["seeds"] == pytest.approx([0.3, 0.32, 0.34])
+    assert robust["ci"] == pytest.approx(bl.seed_interval([0.3, 0.32, 0.34]))
+    pair = summary["pairs"]["robust_vs_standard"]
+    assert pair["over_seeds"].test == "paired t" and pair["over_seeds"].direction == "higher"
+    assert [v.test for v in pair["per_seed"]] == ["McNemar exact"] * 3
+    # standard hits only 5 more images than none in each seed: McNemar cannot tell, and the
+    # constant seed difference is taken at face value by the paired t (zero variance)
+    assert all(v.direction == "cannot tell" for v in summary["pairs"]["standard_vs_none"]["per_seed"])
+    words = bl.clean_label_words(summary)
+    assert words["cl_robust_standard_seeds"] == "higher attack success over the 3 seeds by 20.5 points [18.0, 23.0]"
+    assert words["cl_robust_standard_images"] == "higher in all 3 seeds, by 19.5–21.5 points"
+    assert words["cl_standard_none_images"].startswith("the data cannot tell them apart in all 3 seeds")
+    one = bl.clean_label_summary(cl_frame({a: [hits[0][a].mean()] for a in bl.HARDENINGS}), {"hits": {0: hits[0]}})
+    assert one["pairs"]["robust_vs_none"]["over_seeds"] is None and all(np.isnan(one["arms"]["none"]["ci"]))
+    assert bl.clean_label_words(one)["cl_robust_none_seeds"] == "no test over seeds is possible with one seed"
+
+
+def test_clean_label_hardening_arms_share_images_and_are_cached(lab, tmp_path, monkeypatch, single_thread):
+    from reliable_ml.models import nets
+    from reliable_ml.util import cachestats
+
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(5)
+    stand_in = nets.small_cnn(image_size=8).eval()  # an untrained network stands in for the robust model
+    runs, ex = bl.clean_label_hardening(lab, 0.5, 0.3, 3, 1, stand_in, "stand-in", progress=False)
+    assert list(runs["arm"]) == list(bl.HARDENINGS) and runs["poisoned"].nunique() == 1
+    assert runs["success"].between(0, 1).all() and set(ex["hits"][0]) == set(bl.HARDENINGS)
+    shown = {a: ex["show"][a].int() for a in bl.HARDENINGS}
+    k = round(0.3 * 255) + 1  # uint8 rounding
+    for a in ("standard", "robust"):
+        assert (shown[a] - shown["none"]).abs().max() <= k  # inside the L-inf ball
+        mask = lab.trigger_mask.bool().expand_as(shown[a])
+        assert torch.equal(shown[a][mask], shown["none"][mask])  # the trigger is stamped after the perturbation
+    h = ex["hardness"][0]
+    assert h["standard"]["standard"] <= h["standard"]["none"] and h["robust"]["robust"] <= h["robust"]["none"]
+    assert len(list((tmp_path / "cache" / "clean_label").glob("*.pt"))) == 1
+    before = cachestats.summary()["by_cache"].get("clean_label", {"hits": 0})["hits"]
+    again, _ = bl.clean_label_hardening(lab, 0.5, 0.3, 3, 1, stand_in, "stand-in", progress=False)
+    assert cachestats.summary()["by_cache"]["clean_label"]["hits"] == before + 4  # 3 victims + the standard model
+    pd.testing.assert_frame_equal(again, runs)
+    with pytest.raises(ValueError, match="robust_model does not take"):
+        bl.clean_label_hardening(lab, 0.5, 0.3, 3, 1, nets.small_cnn(image_size=28), "x", progress=False)
+    with pytest.raises(ValueError, match="seeds must be at least 1"):
+        bl.clean_label_hardening(lab, 0.5, 0.3, 3, 0, stand_in, "stand-in", progress=False)
+
+
+def test_first_reliable_text_says_so_instead_of_nan():
+    numbers = {"bd_first": float("nan"), "bd_first_images": 0}
+    assert bl.first_reliable_text(numbers, {}) == "not reached: no share of the sweep met that rule in this run"
+    numbers = {"bd_first": 0.2, "bd_first_images": 40, "bd_first_min": 91.8, "bd_first_drop": 0.063,
+               "bd_first_drop_sd": 0.087}  # fmt: skip
+    text = bl.first_reliable_text(numbers, {"bd_first_vs90": "above 90% by 1.1 points [0.5, 1.7]"})
+    assert text.startswith("0.2% of the training set (40 images): its worst seed reaches 91.8%, which is above 90%")
+    assert "drops by 0.06 ± 0.09 points" in text and "nan" not in text
 
 
 def spectral_result(n_poison: int, caught: int, n_clean: int, removed: int) -> po.SpectralResult:
@@ -232,7 +308,12 @@ def test_clean_label_vs_badnets_words_follow_fisher():
             {"fraction": 0.001, "seed": 0, "poisoned": 60, "hits": 990, "n": 1000},
         ]
     )
-    cl = pd.DataFrame([{"arm": "plain", "seed": 0, "success": 0.166}, {"arm": "hardened", "seed": 0, "success": 0.99}])
-    words = bl.clean_label_vs_badnets(cl, runs)
-    assert "plain poisons: lower attack success by 82.4 points" in words
-    assert "hardened poisons: the data cannot tell them apart" in words and "60 relabelled" in words
+    cl = cl_frame({"none": [0.166], "standard": [0.99], "robust": [0.5]})
+    words, verdicts = bl.clean_label_vs_badnets(cl, runs)
+    assert "plain (no hardening): lower attack success by 82.4 points" in words
+    assert "hardened against a standard model: the data cannot tell them apart" in words and "60 relabelled" in words
+    assert verdicts["robust"].direction == "lower"
+    assert bl.clean_label_takeaway(verdicts).startswith("the clean-label arms do not all differ from BadNets")
+    assert "standard: cannot tell" in bl.clean_label_takeaway(verdicts)
+    low = {a: verdicts["none"] for a in bl.HARDENINGS}
+    assert bl.clean_label_takeaway(low).startswith("the clean-label attack reached the target less often")

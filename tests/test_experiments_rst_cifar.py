@@ -111,3 +111,11 @@ def test_gpu_row_runs_robust_cifars_suite_and_stops_the_labeled_arm_early():
     assert rst.eps == rc.eps
     # the labeled-only arm checks several times within its planned steps, and can stop before the end
     assert rst.select_every * (rst.patience + 1) < rst.robust_steps and rst.select_size > 0
+
+
+def test_chapter_06_gpu_row_passes_the_entry_points_own_values():
+    """Chapter 06's gpu profile calls rst_cifar.run with its own row's sizes, steps and evaluation:
+    they must be the entry point's gpu row, or the chapter would weaken its suite (e.g. fewer PGD steps)."""
+    chapter, rst = settings.row("robust_self_training", "gpu"), settings.row("rst_cifar", "gpu")
+    for name in ("n_labeled", "robust_steps", "standard_steps", "n_eval", "eval_steps", "eps"):
+        assert getattr(chapter, name) == getattr(rst, name), name

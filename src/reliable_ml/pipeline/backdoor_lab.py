@@ -4,11 +4,11 @@ The chapter writes the ideas on the page (stamping a trigger, the spectral-signa
 this module holds the loops, tables and figures around them, so the chapter stays short:
 
 * :func:`setup` loads the data once (a fixed training subset, a disjoint "other" part for
-  the separately trained model of the clean-label attack, the test set) into a :class:`Lab`;
+  the standard hardening model of the clean-label attack, the test set) into a :class:`Lab`;
 * :func:`train_model` trains the chapter's small CNN (Adam, one-cycle, ``robust_train.train``);
 * :func:`badnets_sweep` trains one model per (poison share, seed) and :func:`sweep_summary`
   gives mean, standard deviation and range over seeds;
-* :func:`clean_label_arms`, :func:`spectral_arms`, :func:`cue_arms` and
+* :func:`clean_label_hardening`, :func:`spectral_arms`, :func:`cue_arms` and
   :func:`saliency_study` run the other sections;
 * the ``plot_*`` functions draw the chapter's figures (axes labelled, data source named).
 
@@ -19,6 +19,9 @@ images, the initial weights and the batch order.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +35,7 @@ from reliable_ml.pipeline import poisoning as po
 from reliable_ml.robust import attacks
 from reliable_ml.robust import saliency as sal
 from reliable_ml.robust import train as rt
-from reliable_ml.util import notes, plots
+from reliable_ml.util import cachelock, cachestats, notes, plots
 
 try:
     from reliable_ml.util.progress import tqdm
@@ -260,92 +263,282 @@ def plot_sweep(runs: pd.DataFrame, summary: pd.DataFrame, lab: Lab):
 
 
 # --------------------------------------------------------------------------- clean-label
-def clean_label_arms(lab: Lab, share: float, eps: float, steps: int, seeds: int = 1):
-    """Plain vs hardened clean-label poisons (Turner et al. 2019) on ``share`` of the target
-    class; the hardening model is trained on the disjoint "other" images. Returns
-    ``(runs, examples)``: one row per (arm, seed) with attack success and clean accuracy, and
-    for the lab's seed the two poisoned sets, each arm's per-image hits on the triggered test
-    images (``hits``) and the hardening model's accuracy on the hardened images (``hard_acc``).
+HARDENINGS = ("none", "standard", "robust")  # plain stamping; PGD against a standard model; against the robust model
+HARDENING_NAMES = {
+    "none": "plain (no hardening)",
+    "standard": "hardened against a standard model",
+    "robust": "hardened against the robust model",
+}
+CLEAN_LABEL_PAIRS = (("robust", "standard"), ("robust", "none"), ("standard", "none"))
+CLEAN_LABEL_CACHE_VERSION = 1  # bump when what a cached clean-label seed holds changes
 
-    The hardening model is a *standard* model; Turner et al. perturb with an adversarially
-    trained one, whose perturbations change what the image looks like rather than plant
-    non-robust features of other classes, so this arm is a weaker stand-in for theirs."""
+
+def clean_label_fingerprint(
+    lab: Lab, share: float, eps: float, steps: int, seed: int, robust_fingerprint: str, n_show: int
+) -> str:
+    """Hash of everything one seed of :func:`clean_label_hardening` depends on: the cache
+    version, share, radius, PGD steps, seed, epochs, target, device type, torch version, the robust
+    model's fingerprint and the bytes of the training, "other" and test images, labels and trigger."""
+    h = hashlib.sha256(
+        json.dumps(
+            {
+                "v": CLEAN_LABEL_CACHE_VERSION,
+                "arms": HARDENINGS,
+                "share": float(share),
+                "eps": float(eps),
+                "steps": int(steps),
+                "seed": int(seed),
+                "epochs": int(lab.epochs),
+                "target": int(lab.target),
+                "device": lab.device.type,
+                "torch": torch.__version__,
+                "robust": str(robust_fingerprint),
+                "n_show": int(n_show),
+            },
+            sort_keys=True,
+        ).encode()
+    )
+    for t in (lab.x_train, lab.y_train, lab.x_other, lab.y_other, lab.test_raw, lab.y_test, lab.trigger.pattern):
+        t = t.detach().cpu().contiguous()
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _clean_label_seed(
+    lab: Lab, fraction: float, eps: float, steps: int, seed: int, robust_model: nn.Module, n_show: int
+) -> dict:
+    """One seed of :func:`clean_label_hardening`, uncached."""
+    hardeners = {"standard": train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000), "robust": robust_model}
+    kw = {"target": lab.target, "trigger": lab.trigger, "seed": seed}
+    arms = {"none": po.clean_label(lab.x_train, lab.y_train, fraction, **kw)}
+    for name, m in hardeners.items():
+        arms[name] = po.clean_label(lab.x_train, lab.y_train, fraction, **kw, harden_model=m, eps=eps, steps=steps)
+    idx = arms["none"].idx  # one seed draws the same target-class images in every arm
+    y_p = lab.y_train[idx].to(lab.device)
+    out = {
+        "poisoned": torch.tensor(len(idx)),
+        "hardness": {
+            h: {
+                a: torch.tensor(attacks.accuracy(m, p.x[idx].to(lab.device).float() / 255, y_p))
+                for a, p in arms.items()
+            }
+            for h, m in hardeners.items()
+        },
+        "show": {a: p.x[idx[:n_show]].clone() for a, p in arms.items()},
+        "hits": {},
+        "clean": {},
+    }
+    for a, p in arms.items():
+        model = train_model(lab, p.x, p.y, seed=seed)
+        out["hits"][a] = torch.from_numpy(hits(lab, model).astype(bool))
+        out["clean"][a] = torch.tensor(clean_accuracy(lab, model))
+    return out
+
+
+def clean_label_hardening(
+    lab: Lab,
+    share: float,
+    eps: float,
+    steps: int,
+    seeds: int,
+    robust_model: nn.Module,
+    robust_fingerprint: str,
+    *,
+    n_show: int = 6,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    r"""Clean-label poisons (Turner, Tsipras & Madry 2019) on ``share`` of the target class, three
+    ways (:data:`HARDENINGS`), each over ``seeds`` seeds:
+
+    * ``"none"``: the trigger stamped on the chosen target-class images as they are;
+    * ``"standard"``: the images first perturbed by untargeted :math:`L_\infty` PGD
+      (:func:`reliable_ml.pipeline.poisoning.harden`, radius ``eps``, ``steps`` steps) against a
+      *standard* model of the same network trained on the lab's disjoint "other" images (a new one
+      per seed), then stamped;
+    * ``"robust"``: the same PGD against ``robust_model``, an *adversarially trained* model,
+      as Turner et al. do (their perturbations change what the image looks like, so a victim
+      cannot fit the poison from its content as easily).
+
+    Within a seed the three arms poison the same images (the seed's draw), and each victim starts
+    from the same initial weights and sees the same batch order; across seeds the draw, the
+    victim's initial weights and batch order, the PGD start and the standard hardening model change.
+    The robust model is one fixed model: its own training randomness is not resampled.
+
+    Returns ``(runs, examples)``. ``runs``: one row per (arm, seed) with ``poisoned``,
+    ``success`` (attack success on the lab's triggered test images) and ``clean`` (clean accuracy).
+    ``examples``: ``hits`` ({seed: {arm: bool per triggered test image}}, the same images for
+    every arm and seed, for paired tests), ``hardness`` ({seed: {hardening model: {arm: accuracy
+    on that arm's poisoned images}}}), ``show`` (the first ``n_show`` poisoned images of the lab's
+    seed per arm, uint8) and ``fraction`` (the poisons' share of the training set).
+
+    Each seed is cached in ``$RELIABLE_ML_CACHE/clean_label/<fingerprint>.pt``
+    (:func:`clean_label_fingerprint`), so a rerun with the same data and settings trains nothing.
+    """
+    from reliable_ml.data import cache_dir
+
     po.check_fraction(share, "clean_label_share")
+    if int(seeds) < 1:
+        raise ValueError(f"seeds must be at least 1; got {seeds!r}")
+    probe = lab.x_test_f[:1]
+    try:
+        with attacks._EvalMode(robust_model), torch.no_grad():
+            width = robust_model(probe.to(next(robust_model.parameters()).device)).shape[-1]
+    except RuntimeError as exc:
+        raise ValueError(
+            f"robust_model does not take the lab's images of shape {tuple(probe.shape[1:])} ({lab.source}): {exc}"
+        ) from exc
+    if width != lab.num_classes:
+        raise ValueError(f"robust_model has {width} outputs; the lab has {lab.num_classes} classes")
     n_target = int((lab.y_train == lab.target).sum())
     fraction = share * n_target / len(lab.y_train)
-    rows, examples = [], {}
-    for s in range(int(seeds)):
+    rows, examples = [], {"hits": {}, "hardness": {}, "fraction": fraction}
+    for s in tqdm(range(int(seeds)), desc="clean-label seeds", disable=not progress):
         seed = lab.seed + s
-        other = train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000)
-        arms = {
-            "plain": po.clean_label(
-                lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=seed
-            ),
-            "hardened": po.clean_label(
-                lab.x_train,
-                lab.y_train,
-                fraction,
-                target=lab.target,
-                trigger=lab.trigger,
-                seed=seed,
-                harden_model=other,
-                eps=eps,
-                steps=steps,
-            ),
-        }
-        per_image = {}
-        for arm, p in arms.items():
-            model = train_model(lab, p.x, p.y, seed=seed)
-            per_image[arm] = hits(lab, model)
+        path = (
+            cache_dir()
+            / "clean_label"
+            / f"{clean_label_fingerprint(lab, share, eps, steps, seed, robust_fingerprint, n_show)}.pt"
+        )
+        res = None
+        with cachelock.building(path):
+            if path.exists():
+                try:
+                    res = torch.load(path, weights_only=True)
+                except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
+                    print(f"clean-label cache entry {path.name} unreadable ({exc}); rebuilding")
+            cachestats.record("clean_label", hit=res is not None, models=len(HARDENINGS) + 1)
+            if res is None:
+                res = _clean_label_seed(lab, fraction, eps, steps, seed, robust_model, n_show)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                torch.save(res, tmp)
+                os.replace(tmp, path)
+        examples["hits"][seed] = {a: res["hits"][a].numpy().astype(float) for a in HARDENINGS}
+        examples["hardness"][seed] = {h: {a: float(v) for a, v in d.items()} for h, d in res["hardness"].items()}
+        if s == 0:
+            examples["show"] = res["show"]
+        for a in HARDENINGS:
             rows.append(
                 {
-                    "arm": arm,
+                    "arm": a,
                     "seed": seed,
-                    "poisoned": len(p.idx),
-                    "success": float(per_image[arm].mean()),
-                    "clean": clean_accuracy(lab, model),
+                    "poisoned": int(res["poisoned"]),
+                    "success": float(res["hits"][a].float().mean()),
+                    "clean": float(res["clean"][a]),
                 }
             )
-        if s == 0:
-            hard = arms["hardened"]
-            x_hard = hard.x[hard.idx].to(lab.device).float() / 255
-            examples = {
-                **arms,
-                "hits": per_image,
-                "fraction": fraction,
-                "hard_acc": attacks.accuracy(other, x_hard, lab.y_train[hard.idx].to(lab.device)),
-            }
     return pd.DataFrame(rows), examples
 
 
-def clean_label_verdict(cl_runs: pd.DataFrame, examples: dict):
-    """Does hardening help? With two or more seeds: :func:`reliable_ml.stats.compare` of the
-    seeds' attack success, hardened against plain, paired by seed (paired t). With one seed:
-    McNemar's exact test on the two models' per-image hits (``examples["hits"]``), which speaks
-    for those two trained models only, not for the training procedure. Returns ``(verdict, words)``."""
+def seed_interval(values, alpha: float = 0.05) -> tuple[float, float]:
+    r"""The :math:`1-\alpha` t interval of the mean over seeds,
+    :math:`\bar v \mp t_{S-1,1-\alpha/2}\, s/\sqrt S` (``(nan, nan)`` with one seed)."""
+    from scipy import stats as st
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or len(v) == 0:
+        raise ValueError(f"values must be a non-empty 1-D array of per-seed values; got shape {v.shape}")
+    if len(v) < 2:
+        return float("nan"), float("nan")
+    half = float(st.t.ppf(1 - alpha / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return float(v.mean() - half), float(v.mean() + half)
+
+
+def clean_label_summary(cl_runs: pd.DataFrame, examples: dict) -> dict:
+    """Per arm (:data:`HARDENINGS`): ``success_rate`` (mean over seeds), ``ci`` (95% t interval
+    over seeds, :func:`seed_interval`, clipped to [0, 1]; NaN with one seed), ``seeds`` (per-seed
+    success), ``clean_acc`` (mean).
+    Per pair (:data:`CLEAN_LABEL_PAIRS`, ``"a_vs_b"``): ``over_seeds``, the paired t test of
+    the seeds' success rates (:func:`reliable_ml.stats.compare`; ``None`` with one seed), and
+    ``per_seed``, McNemar's exact test of the two victims' hits on the same triggered test
+    images, one verdict per seed (each speaks for that seed's pair of trained models)."""
     wide = cl_runs.pivot(index="seed", columns="arm", values="success")
-    if len(wide) >= 2:
-        v = stats.compare(wide["hardened"].to_numpy(), wide["plain"].to_numpy(), paired=True, outcome="continuous")
-        words = stats.phrase(
-            v,
-            f"over {len(wide)} seeds, hardening helps: the hardened poisons reach the target more often",
-            f"over {len(wide)} seeds, hardening hurts: the hardened poisons reach the target less often",
-            f"over {len(wide)} seeds, the data cannot tell whether hardening helps",
+    clean = cl_runs.pivot(index="seed", columns="arm", values="clean")
+    arms = {
+        a: {
+            "success_rate": float(wide[a].mean()),
+            "ci": [float(np.clip(v, 0, 1)) for v in seed_interval(wide[a].to_numpy())],
+            "seeds": [float(v) for v in wide[a]],
+            "clean_acc": float(clean[a].mean()),
+        }
+        for a in HARDENINGS
+    }
+    pairs = {}
+    for a, b in CLEAN_LABEL_PAIRS:
+        over = (
+            stats.compare(wide[a].to_numpy(), wide[b].to_numpy(), paired=True, outcome="continuous")
+            if len(wide) >= 2
+            else None
         )
-        return v, words
-    h = examples["hits"]
-    v = stats.compare(h["hardened"], h["plain"], paired=True)
-    words = stats.phrase(
-        v,
-        "in this one seed the model trained on hardened poisons reaches the target on more triggered images",
-        "in this one seed the model trained on hardened poisons reaches the target on fewer triggered images",
-        "in this one seed the data cannot tell the two models apart",
-    )
-    return v, words + "; one seed cannot separate the effect of hardening from seed-to-seed variation"
+        per_seed = [stats.compare(h[a], h[b], paired=True) for _, h in sorted(examples["hits"].items())]
+        pairs[f"{a}_vs_{b}"] = {"over_seeds": over, "per_seed": per_seed}
+    return {"arms": arms, "pairs": pairs, "seeds": [int(s) for s in wide.index]}
 
 
-def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> str:
-    """Words for "both clean-label arms against BadNets at the smallest positive share", lab seed.
+def clean_label_words(summary: dict) -> dict:
+    """The words of the clean-label section: for each pair ``a_vs_b`` of
+    :func:`clean_label_summary`, ``cl_<a>_<b>_seeds`` (the paired t over seeds, through
+    :func:`reliable_ml.stats.phrase`; with one seed, a sentence that says there is no test) and
+    ``cl_<a>_<b>_images`` (the per-seed McNemar tests, through :func:`reliable_ml.stats.phrase_all`)."""
+    n = len(summary["seeds"])
+    words = {}
+    for key, pair in summary["pairs"].items():
+        a, b = key.split("_vs_")
+        tag = f"cl_{a}_{b}"
+        v = pair["over_seeds"]
+        words[f"{tag}_seeds"] = (
+            "no test over seeds is possible with one seed"
+            if v is None
+            else stats.phrase(
+                v,
+                f"higher attack success over the {n} seeds",
+                f"lower attack success over the {n} seeds",
+                f"the {n} seeds cannot tell them apart",
+            )
+        )
+        words[f"{tag}_images"] = stats.phrase_all(
+            pair["per_seed"], "higher", "lower", "the data cannot tell them apart", items="seeds"
+        )
+    return words
+
+
+def clean_label_records(summary: dict, examples: dict, robust_card: dict, eps: float, steps: int) -> dict:
+    """The ``clean_label`` entry of the results file: ``hardening.{none,standard,robust}.
+    {success_rate, ci, seeds, clean_acc}`` (fractions; ``ci`` the 95% t interval over seeds),
+    ``comparisons.<a>_vs_<b>.{over_seeds, per_seed}`` (verdicts as dicts), ``hardness``
+    (mean over seeds of each hardening model's accuracy on each arm's poisons), the seeds, the
+    radius and steps, and which robust model hardened the ``robust`` arm."""
+    seeds = sorted(examples["hardness"])
+    hardness = {
+        h: {a: float(np.mean([examples["hardness"][s][h][a] for s in seeds])) for a in HARDENINGS}
+        for h in examples["hardness"][seeds[0]]
+    }
+    return {
+        "hardening": summary["arms"],
+        "comparisons": {
+            k: {
+                "over_seeds": None if p["over_seeds"] is None else p["over_seeds"].as_dict(),
+                "per_seed": [v.as_dict() for v in p["per_seed"]],
+            }
+            for k, p in summary["pairs"].items()
+        },
+        "hardness": hardness,
+        "seeds": summary["seeds"],
+        "interval": "95% t interval over seeds of the mean attack success (the test images are fixed)",
+        "harden_eps": float(eps),
+        "harden_steps": int(steps),
+        "robust_hardening_model": {
+            k: robust_card[k] for k in ("fingerprint", "dataset", "eps", "worst_case_acc", "clean_acc", "recipe")
+        },
+        "standard_hardening_model": (
+            "the chapter's small CNN trained on the disjoint 'other' training images, one per seed"
+        ),
+    }
+
+
+def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[str, dict]:
+    """Each clean-label arm (:data:`HARDENINGS`) against BadNets at the smallest positive share,
+    in the lab's seed: ``(words, {arm: verdict})``.
 
     Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both models are
     scored on the same triggered images, so a paired test would be sharper; Fisher, which ignores
@@ -354,17 +547,33 @@ def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> str:
     low = float(runs.loc[runs["fraction"] > 0, "fraction"].min())
     bad = runs[(runs["fraction"] == low) & (runs["seed"] == seed)].iloc[0]
     n = int(bad["n"])
-    parts = []
-    for arm in ("plain", "hardened"):
+    parts, verdicts = [], {}
+    for arm in HARDENINGS:
         row = cl_runs[(cl_runs["arm"] == arm) & (cl_runs["seed"] == seed)].iloc[0]
-        v = stats.compare_counts(int(round(row["success"] * n)), n, int(bad["hits"]), n)
+        v = verdicts[arm] = stats.compare_counts(int(round(row["success"] * n)), n, int(bad["hits"]), n)
         parts.append(
-            f"{arm} poisons: "
+            f"{HARDENING_NAMES[arm]}: "
             + stats.phrase(v, "higher attack success", "lower attack success", "the data cannot tell them apart")
         )
-    return (
+    words = (
         f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {int(bad['poisoned'])} relabelled images; Fisher's exact "
         "test on the counts, conservative as both models see the same images)"
+    )
+    return words, verdicts
+
+
+def clean_label_takeaway(verdicts: dict) -> str:
+    """The summary's words for :func:`clean_label_vs_badnets`'s verdicts, by their
+    :func:`reliable_ml.stats.consensus`: every arm lower, every arm higher, or neither."""
+    which = stats.consensus(verdicts.values())
+    where = "than BadNets at the smallest share of its sweep (in the lab's seed)"
+    if which == "lower":
+        return f"the clean-label attack reached the target less often {where}, hardened or not"
+    if which == "higher":
+        return f"the clean-label attack reached the target more often {where}, hardened or not"
+    return (
+        f"the clean-label arms do not all differ from BadNets at the smallest share of its sweep in the same "
+        f"direction ({', '.join(f'{a}: {v.direction}' for a, v in verdicts.items())}; in the lab's seed)"
     )
 
 
@@ -782,6 +991,22 @@ def sweep_numbers(summary: pd.DataFrame) -> dict:
             else "Below that share the backdoor is unreliable by this rule:"
         ),
     }
+
+
+def first_reliable_text(numbers: dict, words: dict) -> str:
+    """The sentence's end after "the smallest poison share at which every seed reaches 90% attack
+    success, with a mean clean-accuracy loss below 1 point, is": the share, its images, its worst
+    seed against 90% (``words["bd_first_vs90"]``) and the clean-accuracy drop, from
+    :func:`sweep_numbers`; or, when no share met the rule (its numbers are NaN), a sentence that
+    says so instead of printing NaN."""
+    if not np.isfinite(numbers["bd_first"]):
+        return "not reached: no share of the sweep met that rule in this run"
+    return (
+        f"{numbers['bd_first']:g}% of the training set ({numbers['bd_first_images']} images): its worst seed "
+        f"reaches {numbers['bd_first_min']:.1f}%, which is {words['bd_first_vs90']}, and clean accuracy drops by "
+        f"{numbers['bd_first_drop']:.2f} ± {numbers['bd_first_drop_sd']:.2f} points (mean ± sd over seeds; a drop "
+        "is positive)"
+    )
 
 
 def sweep_verdicts(runs: pd.DataFrame, margin_points: float = 1.0) -> tuple[dict, dict]:

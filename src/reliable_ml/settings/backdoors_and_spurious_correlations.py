@@ -19,7 +19,8 @@ class Settings(Row):
     epochs: int = between(1)  # epochs of standard training per model
     seeds: int = between(1)  # seeds (poison draw, initial weights, batch order) per BadNets
     # poison rate
-    clean_label_seeds: int = between(1)  # seeds for the clean-label comparison (plain vs hardened poisons)
+    clean_label_seeds: int = between(1)  # seeds for the clean-label comparison (none, standard and robust
+    # hardening)
     cue_seeds: int = between(1)  # seeds for the planted-cue comparison (cue vs control model)
     target: int = between(0, 9)  # the attacker's target class
     trigger_size: int = between(1, 7)  # side of the square checkerboard trigger (pixels), 1 pixel from
@@ -52,7 +53,7 @@ CPU = Settings(
     n_train=20000,
     epochs=2,
     seeds=3,
-    clean_label_seeds=1,
+    clean_label_seeds=3,
     cue_seeds=3,
     target=0,
     trigger_size=3,
@@ -78,6 +79,7 @@ TABLE = {
         CPU,
         dataset="digits",
         cue_seeds=2,
+        clean_label_seeds=2,
         n_train=900,
         epochs=4,
         poison_fractions=[0.0, 0.005, 0.02, 0.05],
@@ -90,7 +92,6 @@ TABLE = {
         CPU,
         n_train=40000,
         epochs=3,
-        clean_label_seeds=3,
         n_saliency=500,
         poison_fractions=[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
         cifar_subset=False,

@@ -497,7 +497,7 @@ def clean_label_words(summary: dict) -> dict:
             )
         )
         words[f"{tag}_images"] = stats.phrase_all(
-            pair["per_seed"], "higher", "lower", "the data cannot tell them apart", items="seeds"
+            pair["per_seed"], "higher", "lower", "the data cannot tell them apart", "the seeds disagree", items="seeds"
         )
     return words
 

@@ -323,8 +323,9 @@ if cifar is not None:
 # of a robust model *draw* the target class; {cite:t}`santurkar2019image` built image synthesis
 # on that observation.
 #
-# Tsipras et al. and Santurkar et al. draw their pictures from models trained to be robust in the
-# norm of the attack, $L_2$. The course's shared robust model (chapter 4) is trained in
+# Santurkar et al. draw their pictures from models trained to be robust in $L_2$, the norm of
+# the attack below, and Tsipras et al. show $L_2$-trained models beside $L_\infty$-trained ones
+# (as we read the papers; not re-checked for this course). The course's shared robust model (chapter 4) is trained in
 # $L_\infty$, by PGD adversarial training at radius {glue:text}`rb_eps:g`; it keeps
 # {glue:text}`rb_worst:.1f`% of the first {glue:text}`rb_n_eval:,.0f` test images correct under
 # the worst case of every attack of chapter 4 ({glue:text}`rb_clean:.1f`% clean). So this chapter
@@ -339,7 +340,9 @@ if cifar is not None:
 # $L_2$ with {glue:text}`l2_apgd_steps` iterations ({glue:text}`l2_apgd:.1f`%), and the
 # gradient-free step toward the nearest training image of each other class
 # ({glue:text}`l2_free:.1f`%). Below it is *the $L_2$-robust model*. Building it cold took
-# {glue:text}`l2_cost:.0f` s ({glue:text}`l2_train_cost:.0f` s of training); later runs load it.
+# {glue:text}`l2_cost:.0f` s ({glue:text}`l2_train_cost:.0f` s of training), wall time on the
+# 2-core machine that built it while other jobs shared it (the card in the results file also
+# records the training's CPU seconds); later runs load it.
 # The seeds vary the standard model only (all models are cached: a second run loads them).
 # Then we attack test digits toward $t = (y + 1) \bmod 10$ with a *large* $L_2$ budget and ask
 # three questions with numbers:
@@ -437,9 +440,10 @@ display(by_seed.rename(index={"robust": "L2-robust"}, level="model").round(1))
 
 # %% [markdown]
 # {glue:text}`rb_gate` The nearest training image of the target class lies at an average $L_2$
-# distance of {glue:text}`rb_gf_dist:.2f`, inside the ball for {glue:text}`rb_gf_inside:.1f`% of
-# the images: at this radius a real digit of the target class is often within reach, which is
-# why the gradient-free step is a fair bar for the gradient attack. {glue:text}`rb_linf`
+# distance of {glue:text}`rb_gf_dist:.2f` from the test image, inside the ball for
+# {glue:text}`rb_gf_inside:.1f`% of the images; for the others the gradient-free step stops on the
+# sphere, part of the way there. It needs no gradient, so a model whose gradients mislead cannot
+# hide from it: a check on the gradient attack, not a bound. {glue:text}`rb_linf`
 # {glue:text}`rb_masking`
 #
 # The rest of this section compares the standard models with the $L_2$-robust model
@@ -486,7 +490,7 @@ for name, value in rb.items():
 # number cannot show that the gradients look like the digit: the image itself, used as a map,
 # scores {glue:text}`rb_input_mass:.1f`%, so any map that is zero wherever the image is dark
 # scores near 100% too. The robust model's gradient is exactly zero on
-# {glue:text}`rb_zero_off:.1f`% of the off-stroke pixels: the {glue:text}`rb_off_area:.1f`% of
+# {glue:text}`rb_zero_off:.1f`% of the off-stroke pixels; the {glue:text}`rb_off_area:.1f`% of
 # the image off the strokes carries {glue:text}`rb_off_mass:.1f`% of its mass, and on
 # {glue:text}`rb_small_off:.1f`% of the off-stroke pixels it is below 1% of the image's largest
 # gradient. Either way, a high stroke share cannot tell alignment from copying the input: a
@@ -515,8 +519,8 @@ for name, value in rb.items():
 # * **Saliency maps** (chapter 7) of standard models look like noise. Ilyas et al.'s hypothesis is
 #   that the method is not broken but the model does use noise-like features; that some saliency
 #   methods barely depend on the model at all is the other possibility {cite}`adebayo2018sanity`,
-#   and chapter 7 checks its maps against a network with random weights. That robust models'
-#   gradients look like the object {cite}`tsipras2019robustness` is a claim that
+#   and chapter 7 checks its maps against a network with random weights. On the claim that
+#   robust models' gradients look like the object {cite}`tsipras2019robustness`,
 #   {glue:text}`rb_thread` (see above).
 #
 # The same thing happens outside the laboratory. In dermatology, a classifier of skin lesions

@@ -152,7 +152,7 @@ def test_words_follow_the_attack_gate_in_every_branch():
     judge_flat = nr.robust_vs_standard(seen_dict(190, 60, standard_target=(60, 62, 58)))["judge_target"]
     assert "sees the target more often" in nr.thread_words(True, judge_up)
     assert "do not confirm" in nr.thread_words(True, judge_flat)
-    assert "does not test" in nr.thread_words(False, judge_up)
+    assert "concludes nothing" in nr.thread_words(False, judge_up)
     for t in (text, nr.stroke_words(False, 80.0, 45.0, 2.0), nr.thread_words(True, judge_up)):
         assert not prose.check_text(t, with_data=True), t
 

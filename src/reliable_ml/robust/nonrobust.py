@@ -799,11 +799,11 @@ def thread_words(passed: bool, judge_verdicts) -> str:
     from reliable_ml import stats
 
     if not passed:
-        return "this chapter does not test: its attack did not pass the gate for the models compared"
+        return "this chapter concludes nothing: its attack did not pass the gate for the models compared"
     if stats.consensus(judge_verdicts) == "higher":
         return (
             "for this chapter's L2-robust model, with an attack that passed its gate, the pixel-space judge sees the "
             "target more often in its attacked images than in each standard model's; the stroke share of its "
             "gradients cannot show alignment"
         )
-    return "this chapter's measures do not confirm for its L2-robust model, with an attack that passed its gate"
+    return "this chapter's measures do not confirm it for its L2-robust model, with an attack that passed its gate"

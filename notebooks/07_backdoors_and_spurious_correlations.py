@@ -468,8 +468,12 @@ glued |= glue_values({
 # In the last figure, compare the robust model's gradients with the standard model's.
 # {cite:t}`tsipras2019robustness` report that adversarial training makes input gradients
 # *perceptually aligned*, concentrated on the strokes that distinguish one digit from another.
-# This course's own measures do not confirm that for this model: a share of gradient mass on the
-# strokes cannot tell alignment from copying the input (chapter 10 finds that the image itself
+# This chapter concludes nothing about that from the figure. Chapter 10 reads a model's gradients
+# and large-radius attacked images only behind a gate: a targeted attack that reaches its target
+# on most images for every model it judges. Where that attack fails on this $L_\infty$ model,
+# chapter 10 concludes nothing about it either, and it reads the pictures from an $L_2$-robust
+# model, the kind Tsipras et al. draw theirs from. Even past the gate, a share of gradient mass on
+# the strokes cannot tell alignment from copying the input (chapter 10 finds that the image itself
 # scores near 100% on it), and a flagged masking check, where the card reports one, is a further
 # reason to distrust the model's gradients as explanations. A saliency map that clears the randomisation check
 # can point at a known trigger; it is still no proof of where a model looks.

@@ -126,3 +126,37 @@ def test_judge_reading_follows_the_verdict_on_every_branch():
     assert "does not see" in nr.judge_reading(stats.compare(y, t, paired=True))
     assert "visible features" in nr.judge_reading(stats.compare(t, y, paired=True))
     assert "cannot tell" in nr.judge_reading(stats.compare(y, y, paired=True))
+
+
+def _gate(**hits):
+    from reliable_ml.robust import targeted_gate as tg
+
+    return tg.attack_gate({name: first(k) for name, k in hits.items()})
+
+
+def test_words_follow_the_attack_gate_in_every_branch():
+    # the review's cpu figures: 11 of 200 (5.5%) on the L-inf model, every standard image, and an L2 model past the gate
+    ok = _gate(standard_seed0=200, linf_robust=11, l2_robust=180)
+    assert nr.pair_passed(ok)  # the L-inf model's failure does not block the standard-vs-L2 comparison
+    assert not nr.pair_passed(_gate(standard_seed0=90, linf_robust=11, l2_robust=180))
+    assert not nr.pair_passed(_gate(standard_seed0=200, linf_robust=200, l2_robust=100))
+    with pytest.raises(ValueError, match="judged no model 'l2_robust'"):
+        nr.pair_passed(_gate(standard_seed0=200))
+    linf = {"judge_target": 1.5, "stroke_mass": 99.7}
+    text = nr.linf_words(ok, linf)
+    assert "only 5.5%" in text and "concludes nothing" in text and "99.7%" in text
+    assert "most of them" in nr.linf_words(_gate(linf_robust=190), linf)
+    assert nr.stroke_words(True, 80.0, 45.0, 2.0).startswith("The L2-robust model's input gradients put 80.0%")
+    assert "reads nothing from their gradients" in nr.stroke_words(False, 80.0, 45.0, 2.0)
+    judge_up = nr.robust_vs_standard(seen_dict(190, 150, standard_target=(60, 62, 58)))["judge_target"]
+    judge_flat = nr.robust_vs_standard(seen_dict(190, 60, standard_target=(60, 62, 58)))["judge_target"]
+    assert "sees the target more often" in nr.thread_words(True, judge_up)
+    assert "do not confirm" in nr.thread_words(True, judge_flat)
+    assert "concludes nothing" in nr.thread_words(False, judge_up)
+    for t in (text, nr.stroke_words(False, 80.0, 45.0, 2.0), nr.thread_words(True, judge_up)):
+        assert not prose.check_text(t, with_data=True), t
+
+
+def test_a_standard_seed_that_fails_the_gate_concludes_nothing():
+    w = words(seen_dict(190, 150, standard_hit=(200, 90, 200), standard_target=(60, 62, 58)))
+    assert "concludes nothing" in w["rb_verdict"] and "more often" not in w["rb_verdict"]

@@ -12,6 +12,10 @@
 - ``gaussian_model``, ``image_task``, ``self_training``: why robust generalization needs more
   data, and robust self-training; chapters 05 and 06.
 - ``nonrobust``: non-robust features and what robust models see; chapters 10 and 11.
+- ``targeted_gate``: does a large-radius targeted attack reach its target on most images (the gate
+  of every such claim), and the gradient-free step toward the nearest target-class image; chapter 10.
+- ``l2_model``: the course's L2-robust MNIST model (PGD-L2 adversarial training), cached and named
+  by its worst case; chapter 10.
 - ``saliency``: gradient saliency maps; chapters 07 and 10 (through ``pipeline.backdoor_lab``
   and ``nonrobust``).
 - ``spatial``, ``eot``: rotations and translations, expectation over transformation; chapter 11.

@@ -27,10 +27,12 @@ class Settings(Row):
     seeds: int = between(1)  # fresh models (training seeds) per relabelled set, and
     # robust/standard model pairs
     n_standard_train: int = between(1, images="train")  # training images of the standard models of part 2 (the robust
-    # one is the course's shared model)
+    # ones are the course's shared L-inf model and its L2-robust model)
     big_eps: float = between(0)  # L2 radius of the large targeted attacks of part 2 (pixel
     # units)
     big_steps: int = between(1)  # PGD steps of those attacks
+    big_restarts: int = between(1)  # runs of that attack per image (the first from the image, the others from
+    # random points of the ball; the run that reaches the target is kept)
     n_big: int = between(1, images="test")  # test images attacked with large eps (each toward (y + 1) mod
     # 10)
     knn_k: int = between(1)  # neighbours of the pixel-space k-NN judge
@@ -52,6 +54,7 @@ TABLE = {
         n_standard_train=1347,
         big_eps=2.0,
         big_steps=20,
+        big_restarts=2,
         n_big=100,
         knn_k=5,
         cifar_part=False,
@@ -68,7 +71,8 @@ TABLE = {
         seeds=3,
         n_standard_train=10_000,
         big_eps=6.0,
-        big_steps=40,
+        big_steps=100,
+        big_restarts=3,
         n_big=200,
         knn_k=5,
         cifar_part=True,
@@ -85,7 +89,8 @@ TABLE = {
         seeds=5,
         n_standard_train=60_000,
         big_eps=6.0,
-        big_steps=100,
+        big_steps=200,
+        big_restarts=5,
         n_big=1000,
         knn_k=5,
         cifar_part=True,

@@ -1,0 +1,104 @@
+"""The L2-robust model: its training attack against torchattacks, training, caching and worst case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reliable_ml.data import load_images
+from reliable_ml.models import nets
+from reliable_ml.robust import attacks
+from reliable_ml.robust import l2_model as lm
+from reliable_ml.robust import nonrobust as nr
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    test = load_images("digits", "test")
+    torch.manual_seed(0)
+    model = nets.small_cnn(image_size=8, channels=(4, 8), hidden=16).eval()
+    return model, test.x[:40].float() / 255, test.y[:40]
+
+
+def test_training_attack_is_torchattacks_pgdl2(tiny):
+    """The training attack (L2 PGD, last iterate) equals torchattacks' PGDL2 from the same start."""
+    torchattacks = pytest.importorskip("torchattacks")
+    model, x, y = tiny
+    ref = torchattacks.PGDL2(model, eps=1.5, alpha=0.4, steps=7, random_start=False)(x, y)
+    ours, _ = attacks.pgd(
+        model, x, y, 1.5, norm="l2", steps=7, step_size=0.4, delta_init=torch.zeros_like(x), keep_best=False
+    )
+    torch.testing.assert_close(ours, ref, atol=2e-4, rtol=0)
+    assert float((ours - x).flatten(1).norm(dim=1).max()) <= 1.5 + 1e-5
+
+
+def test_targeted_restarts_never_reach_fewer_targets(tiny):
+    model, x, y = tiny
+    t = (y + 1) % 10
+    one = nr.targeted_pgd(model, x, t, 0.6, steps=5)
+    more = nr.targeted_pgd(model, x, t, 0.6, steps=5, restarts=4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        hit1, hit4 = (model(v).argmax(1) == t for v in (one, more))
+    assert not (hit1 & ~hit4).any()  # restart 0 is the zero start of restarts=1
+    assert float((more - x).flatten(1).norm(dim=1).max()) <= 0.6 + 1e-5
+    with pytest.raises(ValueError, match="restarts must be an integer >= 1"):
+        nr.targeted_pgd(model, x, t, 0.6, restarts=0)
+
+
+def test_train_l2_makes_a_model_robust_in_l2():
+    train, test = load_images("digits", "train"), load_images("digits", "test")
+    x, y = test.x[:200].float() / 255, test.y[:200]
+    accs = {}
+    for eps in (1e-6, 1.0):
+        torch.manual_seed(0)
+        model = nets.small_cnn(image_size=8, channels=(8, 16), hidden=32)
+        lm.train_l2(
+            model,
+            train.x,
+            train.y,
+            eps=eps,
+            epochs=4,
+            attack_steps=3,
+            eps_ramp_epochs=1.0,
+            lr_max=1e-2,
+            batch_size=64,
+            seed=0,
+        )
+        accs[eps] = attacks.robust_accuracy(model.eval(), x, y, 1.0, norm="l2", steps=20, restarts=2)
+    assert accs[1.0] > accs[1e-6] + 0.15, accs  # PGD-L2 training buys L2 robustness over (almost) standard training
+    with pytest.raises(ValueError, match="x must be uint8"):
+        lm.train_l2(
+            model, x, y, eps=1.0, epochs=1, attack_steps=1, eps_ramp_epochs=0, lr_max=1e-3, batch_size=8, seed=0
+        )
+
+
+def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
+    model, card = lm.l2_robust_model("digits", "smoke", progress=False)
+    again, card2 = lm.l2_robust_model("digits", "smoke", progress=False)
+    assert card2 == card and card["norm"] == "l2" and card["dataset"] == "digits"
+    for p, q in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(p, q)
+    worst = card["worst_case_acc"]
+    assert worst <= min(card["attack_acc"].values()) + 1e-9 and worst <= card["clean_acc"]
+    lo, hi = card["worst_case_interval"]
+    assert lo <= worst <= hi
+    assert set(card["attack_acc"]) == {"pgd", "apgd-ce", "nearest-image"}
+    assert card["seconds"]["total"] > 0 and card["sample"]["kind"] == "random"
+    assert set(lm.results_entry(card)) >= {"fingerprint", "worst_case_acc"}
+    with pytest.raises(ValueError, match="unknown profile 'big'"):
+        lm.l2_robust_model("digits", "big")
+
+
+def test_fingerprint_changes_with_the_row():
+    row = lm.settings_row("smoke")
+    x = torch.zeros(2, 1, 8, 8, dtype=torch.uint8)
+    a = lm.fingerprint(row, "digits", 0.7, x, x)
+    import dataclasses
+
+    assert a == lm.fingerprint(row, "digits", 0.7, x, x)
+    assert a != lm.fingerprint(dataclasses.replace(row, epochs=row.epochs + 1), "digits", 0.7, x, x)
+    assert a != lm.fingerprint(row, "digits", 0.8, x, x)
+    assert np.isfinite(row.eps)

@@ -179,7 +179,7 @@ def gate_sentence(gate: dict, names: dict | None = None, baseline: dict | None =
         lo, hi = (100 * (0.5 + d) for d in v.interval)
         extra = f"; the gradient-free step toward the nearest target image: {baseline[m]:.1f}%" if m in baseline else ""
         return (
-            f"{names.get(m, m)} {gate['rates'][m]:.1f}% of {gate['n'][m]} images "
+            f"{gate['rates'][m]:.1f}% of {gate['n'][m]} images for {names.get(m, m)} "
             f"(exact 95% interval {lo:.1f}–{hi:.1f}%{extra})"
         )
 

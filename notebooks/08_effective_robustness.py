@@ -272,8 +272,10 @@ if analyses:
 # comes from its own line, whose interval has that term. The testbed's numbers are also its
 # re-evaluation of ImageNetV2, not the original evaluation of the released predictions. A probit
 # slope is a property of the shift *and* of the model set, and each chapter says which models
-# it fits. The effective robustness below is measured, as in Taori et al., against the line
-# through all of the testbed's standard models (`fit_min_accuracy` in the settings).
+# it fits. The effective robustness below is measured against lines through the testbed's
+# standard models at or above `fit_min_accuracy` % (a setting; each panel's title gives its n),
+# another model set than the course's line: Taori et al. fitted their baselines on logit axes
+# {cite}`taori2020measuring`, this chapter on probit axes {cite}`miller2021accuracy`.
 
 # %% [markdown]
 # **Figure.** Each panel is one shift; each point one model. The blue line is the fit to the

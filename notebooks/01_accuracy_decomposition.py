@@ -877,7 +877,9 @@ glue("n_boot_verdict", n_boot_verdict, display=False)
 # CIFAR-10 and 2,000 v6 images, so an unlucky draw of v6 images moves all the models at once.
 # A bootstrap that resamples only the *models* treats those accuracies as exact. We resample
 # models, images (the same draw for every model), and both (`reanalysis.line_bootstrap`), and
-# quote the interval that resamples both:
+# quote the interval that resamples both. This probit fit is the course's line for CIFAR-10.1
+# (`shift.line.cifar10_1`, the declared floor applied to the published models), the one
+# chapter 8 quotes too:
 
 # %%
 def line_slopes(x, y):  # x, y: accuracy (%) of the same models on S and on S'
@@ -1032,7 +1034,9 @@ for key, value in numbers.items():
 # How much does the MatchedFrequency slope owe to the choice of models? The figure refits the
 # line over the released models at or above each accuracy floor on the validation set, with two
 # intervals: one that resamples models and images (each draw of images the same for every
-# model) and one that resamples the models only.
+# model) and one that resamples the models only. The floors share one set of image draws, so
+# the interval drawn at the declared floor is a second bootstrap of the one quoted below, not
+# the same draws.
 
 # %%
 if inet is not None:
@@ -1079,7 +1083,7 @@ if inet is not None:
 # {glue:text}`in_mf_slope:.2f` ({glue:text}`in_mf_slope_lo:.2f` to
 # {glue:text}`in_mf_slope_hi:.2f`): {glue:text}`in_mf_slope_words`. Where the two verdicts
 # differ, the all-model one rests on the weakest models; the figure above shows how the slope
-# moves as the floor rises, and its intervals widening as models leave the fit. (The
+# moves as the floor rises, and how its intervals widen as models leave the fit. (The
 # testbed's own fits, over its standard models in its re-evaluation, can resample the models
 # only; chapter 8 gives them as contrasts, with that said.) Against the line
 # through the other released models (every one of the {glue:text}`in_mf_n` but this one), the most

@@ -99,7 +99,7 @@ from reliable_ml.labels import humans, labeling
 from reliable_ml.labels import testbed_line as tl
 from reliable_ml.models import zoo
 from reliable_ml.shift import effective_robustness as er
-from reliable_ml.shift import reanalysis
+from reliable_ml.shift import line, reanalysis
 from reliable_ml.util import notes, plots
 
 if torch_threads:
@@ -137,54 +137,63 @@ glue("best_model", figures.get("testbed_best_model", "n/a"), display=False)
 glue("best_drop", figures.get("testbed_best_model_drop", float("nan")), display=False)
 
 # %% [markdown]
-# How does the loss depend on accuracy? As in chapters 1 and 2, read it on the probit scale: the
-# slope of the line fitted over the testbed's *standard* models (the same model set as chapter 2;
-# the figure's line above runs through all of them), with a bootstrap interval that resamples
-# those models and each accuracy's binomial image noise (as chapters 2 and 8 do), and the drops
-# that line predicts in accuracy points for a weaker and a stronger model; then the same slope
-# without the checkpoints and above 60% top-1 (`labels.testbed_line`).
+# How does the loss depend on accuracy? As in chapters 1, 2 and 8, read it on the probit scale,
+# with the course's one line for MatchedFrequency (`shift.line`): fitted over the declared model
+# set, the standard models with at least 60% on ImageNet, among the models whose per-image
+# predictions were released, so that its interval resamples the images as well as the models;
+# and the drops that line predicts in accuracy points for a weaker and a stronger model. Then
+# the testbed's own slopes, which can resample the models only (`labels.testbed_line`).
 
 # %%
+v2_rel = None
+try:
+    v2_rel = reanalysis.imagenetv2(download=False).released  # the 67 models' per-image predictions
+except data.DataUnavailable as err:
+    notes.show_missing(err, "ImageNetV2 released per-image predictions")
+figures["line"] = {"imagenetv2_matched_frequency": None if v2_rel is None else line.imagenetv2_matched_frequency(v2_rel)}
+v2_line = figures["line"]["imagenetv2_matched_frequency"]  # the same entry as in chapters 1, 2 and 8
+if v2_line is not None:
+    v2_acc = [100 * v2_rel.correct[s].mean(1) for s in ("val", "matched_frequency")]
+    tb_drops = np.array([60.0, 85.0]) - line.fit_line(*v2_acc).predict([60.0, 85.0])  # points lost at 60%, 85%
+    glue_values(line.numbers("line_v2", v2_line) | {"line_v2_drop_60": tb_drops[0], "line_v2_drop_85": tb_drops[1]})
+    print(f"slope {v2_line['slope']:.3f} {v2_line['ci']} over {v2_line['models']} models ({v2_line['resampled']}); "
+          f"predicted drops {tb_drops[0]:.1f} (60%) and {tb_drops[1]:.1f} points (85%)")
 if "testbed_probit_fit" in figures:
     v2 = er.shift_points(testbed, "imagenetv2-matched-frequency")  # per model: x = val, y = V2 (%)
     std = v2[v2["group"] == "standard"]
-    tb_slope = er.slope_interval(std["x"], std["y"], n_boot=5000, seed=seed, n_images=tl.N_IMAGES)  # as in chapter 2
-    tb_drops = er.line_drop(er.fit_points(v2), [60, 85])  # points lost at 60% and at 85% ImageNet accuracy
-    print(f"slope {tb_slope.slope:.3f} [{tb_slope.lo:.3f}, {tb_slope.hi:.3f}] over {tb_slope.n} standard models; "
-          f"predicted drops {tb_drops[0]:.1f} (60%) and {tb_drops[1]:.1f} points (85%)")
+    tb_slope = er.slope_interval(std["x"], std["y"], n_boot=5000, seed=seed)  # all standard models, models only
 
 # %% tags=["hide-input"]
 if "testbed_probit_fit" in figures:
     tb_line = tl.slopes(testbed, min_accuracy=60.0, n_boot=5000, seed=seed)  # all, no checkpoints, >= 60%
     assert np.isclose(tb_line["all"].slope, tb_slope.slope)
     tb_counts = {k: v for k, v in tl.mean_drop(testbed, 60.0, alpha).items() if k.startswith("n_")}
-    figures["testbed_probit_slope"] = {**tb_slope.as_dict(), "n_boot": 5000,
-                                       "resampled": "standard models, and each accuracy's binomial image noise",
+    figures["testbed_probit_slope"] = {**tb_slope.as_dict(), "n_boot": 5000, "resampled": "models only",
                                        "without_checkpoints": tb_line["no_checkpoints"].as_dict(),
                                        "min_accuracy_60": tb_line["high"].as_dict(), **tb_counts}
-    glue_values(er.slope_numbers("tb", tb_slope, tb_drops) | er.slope_numbers("tb_nockpt", tb_line["no_checkpoints"])
+    glue_values(er.slope_numbers("tb", tb_slope) | er.slope_numbers("tb_nockpt", tb_line["no_checkpoints"])
                 | er.slope_numbers("tb_hi", tb_line["high"]) | {f"tb60_{k}": v for k, v in tb_counts.items()})
-    try:
-        v2_rel = reanalysis.imagenetv2(download=False).released
+    if v2_rel is not None:
         tb_reeval = tl.reevaluation_offset(testbed, v2_rel.models, v2_rel.correct["matched_frequency"])
         figures["testbed_minus_original"] = tb_reeval
         glue_values({f"reeval_{k}": v for k, v in tb_reeval.items()})
-    except data.DataUnavailable as err:
-        notes.show_missing(err, "ImageNetV2 released per-image predictions")
 
 # %% [markdown]
-# Over the standard models the line has slope {glue:text}`tb_slope:.3f` on the probit scale (95%
-# bootstrap interval {glue:text}`tb_slope_lo:.3f` to {glue:text}`tb_slope_hi:.3f` over
-# {glue:text}`tb_slope_n` models; {glue:text}`tb_slope_vs_1`; slope 1 would be the same drop on
-# that scale for every model), and in accuracy points it predicts a drop of about
-# {glue:text}`tb_drop_60:.1f` points for a model at 60% and {glue:text}`tb_drop_85:.1f` at 85%.
-# The slope depends on which models enter it: without the checkpoints
-# ({glue:text}`tb_nockpt_slope_n` models) it is {glue:text}`tb_nockpt_slope:.3f`
+# The course's line has slope {glue:text}`line_v2_slope:.3f` on the probit scale (95% interval
+# {glue:text}`line_v2_lo:.3f` to {glue:text}`line_v2_hi:.3f` over the {glue:text}`line_v2_n`
+# {glue:text}`line_v2_set`, resampling models and images; {glue:text}`line_v2_words`; slope 1
+# would be the same drop on that scale for every model), and in accuracy points it predicts a
+# drop of about {glue:text}`line_v2_drop_60:.1f` points for a model at 60% and
+# {glue:text}`line_v2_drop_85:.1f` at 85%. The slope depends on which models enter it: over all
+# {glue:text}`tb_slope_n` standard models of the testbed it is {glue:text}`tb_slope:.3f`
+# ({glue:text}`tb_slope_lo:.3f` to {glue:text}`tb_slope_hi:.3f`), without the checkpoints
+# ({glue:text}`tb_nockpt_slope_n` models) {glue:text}`tb_nockpt_slope:.3f`
 # ({glue:text}`tb_nockpt_slope_lo:.3f` to {glue:text}`tb_nockpt_slope_hi:.3f`), over the
-# {glue:text}`tb_hi_slope_n` standard models with at least 60% top-1 {glue:text}`tb_hi_slope:.3f`
-# ({glue:text}`tb_hi_slope_lo:.3f` to {glue:text}`tb_hi_slope_hi:.3f`: {glue:text}`tb_hi_slope_words`).
-# None of these intervals holds the shared sampling of the ImageNetV2 images, which moves every
-# model together; chapter 2 adds it from the 67 models whose per-image predictions were
+# {glue:text}`tb_hi_slope_n` testbed standard models with at least 60% top-1 (the figure's line)
+# {glue:text}`tb_hi_slope:.3f` ({glue:text}`tb_hi_slope_lo:.3f` to {glue:text}`tb_hi_slope_hi:.3f`).
+# These testbed intervals resample models only: they leave out the shared sampling of the
+# ImageNetV2 images, which moves every model together, and which the course's line includes
+# from the models whose per-image predictions were
 # released. The most accurate model in the testbed,
 # {glue:text}`best_model`, drops {glue:text}`best_drop:.1f` points of top-1. This figure holds no
 # human data: the humans' side comes next.
@@ -658,10 +667,10 @@ glue("n_per_source", n_per_source, display=False)
 # ## What it means
 #
 # * Models lose accuracy on ImageNetV2 in a regular way (section 1): on the probit scale the
-#   new accuracy is a line in the old one with slope {glue:text}`tb_slope:.3f`
-#   ({glue:text}`tb_slope_lo:.3f` to {glue:text}`tb_slope_hi:.3f` over the standard models,
-#   resampling models but not images); in accuracy points that line
-#   costs {glue:text}`tb_drop_60:.1f` points at 60% and {glue:text}`tb_drop_85:.1f` at 85%. The
+#   new accuracy is a line in the old one with slope {glue:text}`line_v2_slope:.3f`
+#   ({glue:text}`line_v2_lo:.3f` to {glue:text}`line_v2_hi:.3f` over the course's model set,
+#   resampling models and images); in accuracy points that line
+#   costs {glue:text}`line_v2_drop_60:.1f` points at 60% and {glue:text}`line_v2_drop_85:.1f` at 85%. The
 #   MNIST zoo's line on the students' digits has slope {glue:text}`zoo_slope:.2f`
 #   ({glue:text}`zoo_slope_lo:.2f` to {glue:text}`zoo_slope_hi:.2f` over
 #   {glue:text}`zoo_slope_n` models; {glue:text}`zoo_slope_vs_1`), read the same way.

@@ -22,23 +22,32 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 
 
 def testbed_figure(testbed: pd.DataFrame, column: str = "imagenetv2-matched-frequency-format-val"):
-    """Each testbed model's ImageNet vs ImageNetV2 top-1 with a probit-scale line fit; returns (fig, fit, frame)."""
+    """Each testbed model's ImageNet vs ImageNetV2 top-1 with the course's probit line
+    (:func:`reliable_ml.shift.line.fit_line`) fitted over the declared model set: the testbed's
+    standard models with at least :data:`reliable_ml.shift.line.MIN_ACCURACY` % on ImageNet val.
+    Returns ``(fig, fit, frame)``, ``fit`` a :class:`reliable_ml.stats.LineFit`."""
+    from reliable_ml.shift import effective_robustness as er
+    from reliable_ml.shift import line
+
     both = testbed.dropna(subset=["val", column])
     x, y = both["val"].to_numpy() / 100, both[column].to_numpy() / 100
-    fit = stats.probit_linear_fit(x, y)
+    names = both["model"] if "model" in both.columns else both.index
+    std = np.array([er.model_group(str(n)).group == "standard" for n in names])
+    fitted = line.fit_line(100 * x[std], 100 * y[std])
+    fit = stats.LineFit(fitted.slope, fitted.intercept, fitted.r2, fitted.n)
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.scatter(100 * x, 100 * y, s=12, alpha=0.6, label=f"ImageNet models (n = {len(both)})")
-    grid = np.linspace(x.min(), x.max(), 100)
-    ax.plot(
-        100 * grid, 100 * fit.predict(grid), color="C1", label=f"probit fit (slope {fit.slope:.2f}, r² = {fit.r2:.2f})"
-    )
+    grid = np.linspace(line.MIN_ACCURACY / 100, x.max(), 100)
+    label = f"probit fit over the {fit.n} {line.MODEL_SET}\n(slope {fit.slope:.3f}, r² = {fit.r2:.2f})"
+    ax.plot(100 * grid, 100 * fit.predict(grid), color="C1", label=label)
+    ax.axvline(line.MIN_ACCURACY, ls=":", color="C2", lw=1, label=f"fitting floor {line.MIN_ACCURACY:.0f}%")
     plots.identity_line(ax)
     ax.set(
         xlabel="ImageNet top-1 accuracy (%)",
         ylabel="ImageNetV2 MatchedFrequency top-1 (%, testbed re-evaluation)",
         title="Models lose accuracy on ImageNetV2 (no human data here)",
     )
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize=8)
     plots.source_caption(fig, "ImageNet testbed robustness_top1s.csv (Taori et al. 2020)")
     return fig, fit, both
 

@@ -89,12 +89,13 @@ def mean_drop(testbed: pd.DataFrame, min_accuracy: float = 60.0, alpha: float = 
 
 def slopes(testbed: pd.DataFrame, *, min_accuracy: float = 60.0, n_boot: int = 5000, seed: int = 0) -> dict:
     """The probit slope of MatchedFrequency on val (:func:`reliable_ml.shift.effective_robustness.slope_interval`,
-    models resampled and each accuracy's binomial image noise redrawn) over three sets of the
-    testbed's standard models: ``"all"``, ``"no_checkpoints"`` and ``"high"`` (val >= ``min_accuracy``)."""
+    models only: the testbed has no per-image predictions) over three sets of the testbed's
+    standard models: ``"all"``, ``"no_checkpoints"`` and ``"high"`` (val >= ``min_accuracy``).
+    These are contrasts; the quoted line is :func:`reliable_ml.shift.line.imagenetv2_matched_frequency`."""
     points = er.shift_points(testbed, "imagenetv2-matched-frequency")
     std = points[points["group"] == "standard"]
     sets = {"all": std, "no_checkpoints": std[~is_checkpoint(std.index)], "high": std[std["x"] >= min_accuracy]}
-    return {k: er.slope_interval(s["x"], s["y"], n_boot=n_boot, seed=seed, n_images=N_IMAGES) for k, s in sets.items()}
+    return {k: er.slope_interval(s["x"], s["y"], n_boot=n_boot, seed=seed) for k, s in sets.items()}
 
 
 def released_slope(correct_val, correct_mf, *, n_boot: int = 5000, seed: int = 0, alpha: float = 0.05) -> dict:

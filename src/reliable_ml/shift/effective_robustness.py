@@ -754,18 +754,21 @@ def slope_interval(
     with the ((1 - level)/2, (1 + level)/2) percentile interval of the slopes refitted to
     ``n_boot`` resamples of the models (with replacement).
 
-    With ``n_images = (n_x, n_y)`` (the sizes of the two test sets) each resample also redraws every
-    model's accuracies as Binomial(n_x, x)/n_x and Binomial(n_y, y)/n_y: the image noise of each
-    accuracy, drawn independently per model. Tables without per-image predictions cannot give the
-    correlation that shared images add (see :func:`reliable_ml.shift.reanalysis.line_bootstrap`
-    for released predictions), so even this interval leaves part of the uncertainty out; and
-    neither covers the choice of the model set, which moves a probit slope more when the line
-    curves (fit to a stated accuracy floor and compare).
+    Without ``n_images`` this is :func:`reliable_ml.shift.line.models_only_interval` over every
+    model given (the course's one line function, same draws): an interval over models only, for
+    tables without per-image predictions. With ``n_images = (n_x, n_y)`` (the sizes of the two
+    test sets) each resample also redraws every model's accuracies as Binomial(n_x, x)/n_x and
+    Binomial(n_y, y)/n_y, drawn independently per model: unpaired, it misses the correlation that
+    shared images add (:func:`reliable_ml.shift.line.slope_interval` pairs them where per-image
+    predictions exist), and the chapters no longer quote it. Neither covers the choice of the
+    model set, which moves a probit slope more when the line curves
+    (:func:`reliable_ml.shift.line.threshold_curve`).
 
-    This is the one number the chapters quote for "how the drop varies with accuracy": slope 1
-    is a constant shift on the probit scale; below 1 the drop on the probit scale widens with
-    accuracy (better models lose more in probit units; in points the drop can still shrink near
-    100%, where the scale is compressed); above 1 it narrows (better models lose less).
+    How to read the slope b of ``probit(y) = a + b probit(x)``: the drop on the probit scale is
+    ``probit(x) - probit(y) = (1 - b) probit(x) - a``. At b = 1 it is the same for every model;
+    below 1 it grows with accuracy (better models lose *more* in probit units; in points the
+    drop can still shrink near 100%, where the scale is compressed); above 1 it shrinks (better
+    models lose less).
     """
     x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x_arr.shape != y_arr.shape or x_arr.ndim != 1:
@@ -776,6 +779,13 @@ def slope_interval(
         raise ValueError(f"n_images must be (n_x, n_y), two test-set sizes >= 1; got {n_images!r}")
     fit = probit_linear_fit(x_arr / 100, y_arr / 100)  # checks the range and the count
     keep = np.isfinite(x_arr) & np.isfinite(y_arr)
+    if n_images is None:  # models only: the one line function of the course (same draws)
+        from reliable_ml.shift import line
+
+        only = line.models_only_interval(
+            x_arr[keep], y_arr[keep], min_accuracy=0.0, n_boot=n_boot, level=level, seed=seed
+        )
+        return SlopeInterval(fit.slope, only["ci"][0], only["ci"][1], fit.n)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, int(keep.sum()), (n_boot, int(keep.sum())))
     px, py = x_arr[keep][idx] / 100, y_arr[keep][idx] / 100

@@ -325,28 +325,16 @@ def line_bootstrap(
     fraction of replicates whose probit slope is >= 1).
     """
     from reliable_ml import stats
+    from reliable_ml.shift import line as the_line
 
     cx, cy = _check_pair(correct_x, correct_y)
     if resample not in RESAMPLE:
         raise ValueError(f"resample must be one of {RESAMPLE}; got {resample!r}")
     if n_boot < 1 or not 0 < alpha < 1:
         raise ValueError(f"n_boot must be >= 1 and alpha in (0, 1); got {n_boot!r}, {alpha!r}")
-    m = cx.shape[0]
     ax, ay = cx.mean(1), cy.mean(1)
-    rng = np.random.default_rng(seed)
-    linear, probit = [], []
-    for start in range(0, n_boot, 100):
-        k = min(100, n_boot - start)
-        if resample == "models":
-            bx, by = np.broadcast_to(ax, (k, m)), np.broadcast_to(ay, (k, m))
-        else:
-            bx, by = _image_accuracies(cx, rng, k).astype(float), _image_accuracies(cy, rng, k).astype(float)
-        if resample != "images":
-            idx = rng.integers(0, m, (k, m))
-            bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
-        linear.append(_ols_slopes(100 * bx, 100 * by))
-        probit.append(_ols_slopes(stats.probit(bx), stats.probit(by)))
-    linear, probit = np.concatenate(linear), np.concatenate(probit)
+    boot = the_line.bootstrap_slopes(cx, cy, axes=("points", "probit"), resample=resample, n_boot=n_boot, seed=seed)
+    linear, probit = boot["points"], boot["probit"]
     q = [alpha / 2, 1 - alpha / 2]
     return {
         "linear": {

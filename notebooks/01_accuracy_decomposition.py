@@ -790,6 +790,9 @@ glue("pay_eps", 100 * payoff_eps, display=False)
 # set that was reused: $\log_{10} k$ = {glue:text}`pay_v2_k_obs:.1f` instead of
 # {glue:text}`pay_v2_k_ind:.1f` (first term multiplied by {glue:text}`pay_v2_ratio:.1f`). A
 # negative $\log_{10} k$ means that at this $\epsilon$ the bound covers fewer than one model.
+# The certified budget is set by the one model farthest from the reference; the mean
+# disagreement, which an earlier version of this section used as $p$, would illustrate a larger
+# payoff but certify none, because the bound must hold for every model in the pool.
 # This is a bound, not a measurement of overfitting: it says how much reuse similarity makes
 # safe, under its assumptions (i.i.d. test examples, models from a pool fixed before the test
 # set is looked at), not how much reuse took place.
@@ -855,9 +858,10 @@ glue("n_boot_verdict", n_boot_verdict, display=False)
 # order? Kendall's τ between the two accuracies is {glue:text}`c10_tau:.2f` ({glue:text}`level`
 # bias-corrected and accelerated bootstrap interval {cite}`efron1993introduction`, resampling
 # models and images, {glue:text}`c10_tau_lo:.2f` to {glue:text}`c10_tau_hi:.2f`; resampled
-# images add noise that can only scramble an order, so {glue:text}`c10_tau_below:.0f`% of the
-# replicates fall below τ and the plain percentile interval, {glue:text}`c10_tau_plo:.2f` to
-# {glue:text}`c10_tau_phi:.2f`, is biased low), and
+# images add noise to every accuracy, which tends to scramble an order and pull the replicates
+# below τ, here {glue:text}`c10_tau_below:.0f`% of them, and the bias correction accounts for
+# that; the plain percentile interval, which does not, reads {glue:text}`c10_tau_plo:.2f` to
+# {glue:text}`c10_tau_phi:.2f`), and
 # {glue:text}`c10_swaps:.0f` of the {glue:text}`c10_pairs:.0f` pairs of models swap,
 # {glue:text}`c10_swaps_close_words` pairs within a point of each other on CIFAR-10. They
 # sit close to one line on the probit scale (v6: slope {glue:text}`c10_v6_slope:.2f`, r²
@@ -1041,10 +1045,10 @@ for key, value in numbers.items():
 # {glue:text}`fmt_max:+.2f`): small, but it is why every MatchedFrequency number here says
 # which evaluation it comes from.
 #
-# The order here: Kendall's τ is {glue:text}`in_mf_tau:.2f` ({glue:text}`in_mf_tau_lo:.2f` to
-# {glue:text}`in_mf_tau_hi:.2f`, bias-corrected and accelerated, resampling models and images;
+# The order here: Kendall's τ is {glue:text}`in_mf_tau:.3f` ({glue:text}`in_mf_tau_lo:.3f` to
+# {glue:text}`in_mf_tau_hi:.3f`, bias-corrected and accelerated, resampling models and images;
 # {glue:text}`in_mf_tau_below:.0f`% of the replicates fall below τ, and the percentile interval
-# would read {glue:text}`in_mf_tau_plo:.2f` to {glue:text}`in_mf_tau_phi:.2f`), and
+# would read {glue:text}`in_mf_tau_plo:.3f` to {glue:text}`in_mf_tau_phi:.3f`), and
 # {glue:text}`in_mf_swaps:.0f` of the {glue:text}`in_mf_pairs:.0f` pairs swap,
 # {glue:text}`in_mf_swaps_close_words` pairs within a point of each other on the
 # validation set. They lie on a line on the probit scale. Over all {glue:text}`in_mf_n` models,

@@ -710,7 +710,7 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
 # interval treats the {glue:text}`ems_published_models` published models and the
 # {glue:text}`engstrom_splits` splits as crossed random samples, with the unbiased variance of
 # the mean (the spread of the model means over their number plus the spread of the split means
-# over theirs, less the residual counted twice) and a $t$ quantile whose degrees of freedom
+# over theirs, less one copy of the residual variance, which both spreads carry) and a $t$ quantile whose degrees of freedom
 # follow Satterthwaite {cite}`satterthwaite1946approximate` (`stats.crossed_interval`). A
 # percentile bootstrap over so few splits would be too narrow: its variance of a mean over
 # $S$ splits is $(S-1)/S$ of the unbiased one and its 1.96 stands in for $t_{S-1}$'s quantile,

@@ -575,7 +575,7 @@ if rb_results is not None:
 # **How much do papers overstate robustness?** AutoAttack appeared in March 2020, and many later
 # papers report its figure as their own, so a pooled figure mixes two things. Pooled over all
 # {glue:text}`rb_over_n` entries with a reported figure (RobustBench's undefended
-# {glue:text}`rb_over_left_out` entry, reported and AutoAttack both 0%, is left out here and in
+# {glue:text}`rb_over_left_out` entry, a baseline rather than a defence, is left out here and in
 # the eras below: it is no paper's claim), the paper's figure minus AutoAttack's has
 # a median of {glue:text}`rb_over_med:.1f` points (mean {glue:text}`rb_over_mean:.1f`, up to
 # {glue:text}`rb_over_max:.1f` points for {glue:text}`rb_over_max_model`). Split by the year in the

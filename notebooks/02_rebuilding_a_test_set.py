@@ -687,7 +687,7 @@ if cifar:
     display(pd.DataFrame({(name, k): {"bias (points)": b["mean"], "95% interval": b["ci"], "verdict": b["direction"],
                                       "more errors (%)": b["relative_error_increase_pct"]}
                           for name, e in ev["sets"].items() for k, b in e["bias"].items()}).T)
-    ms = {n: hl.engstrom_models_and_splits(bias_run, n, alpha, seed=seed) for n in eng_sets}
+    ms = {n: hl.engstrom_models_and_splits(bias_run, n, alpha) for n in eng_sets}
     display(pd.DataFrame({(n, part, k): {"points": b["mean"], "95% interval": b["ci"], "verdict vs 0": b["direction"]}
                           for n, m in ms.items() for part in ("drop", "bias") for k, b in m[part].items()}).T)
     figures["cifar10h"].update({f"engstrom_{n}": {**e, "splits": ev["splits"], "resamples": ev["resamples"],
@@ -714,10 +714,16 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
                                        "sf_high_share": 100 * float((sf_h >= 0.9).mean()) if cifar else float("nan")})
 
 # %% [markdown]
-# The second table above resamples both sources of randomness, the models (a sample of models) and the
-# splits (which images form the reference and the pool, the skew and the annotators drawn), by a
-# crossed bootstrap over the {glue:text}`ems_published_models` published models and the
-# {glue:text}`engstrom_splits` splits; the 10,000 CIFAR-10 test images themselves are the only
+# The second table above counts both sources of randomness, the models (a sample of models) and the
+# splits (which images form the reference and the pool, the skew and the annotators drawn): its
+# interval treats the {glue:text}`ems_published_models` published models and the
+# {glue:text}`engstrom_splits` splits as crossed random samples, with the unbiased variance of
+# the mean (the spread of the model means over their number plus the spread of the split means
+# over theirs, less one copy of the residual variance, which both spreads carry) and a $t$ quantile whose degrees of freedom
+# follow Satterthwaite {cite}`satterthwaite1946approximate` (`stats.crossed_interval`). A
+# percentile bootstrap over so few splits would be too narrow: its variance of a mean over
+# $S$ splits is $(S-1)/S$ of the unbiased one and its 1.96 stands in for $t_{S-1}$'s quantile,
+# about 18% too narrow at $S$ = 10. The 10,000 CIFAR-10 test images themselves are the only
 # images with CIFAR-10H labels and are not resampled. For the published models the apparent drop
 # of the matched set is {glue:text}`ems_published_drop_3` with 3 annotators,
 # {glue:text}`ems_published_drop_10` with 10 and {glue:text}`ems_published_drop_all` with all of
@@ -736,7 +742,8 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
 # more errors, that of 10 annotators {glue:text}`eng_published_rel_10:.0f`% more. For the small zoo
 # (error {glue:text}`eng_zoo_err:.0f`%), the bias of 3 annotators is
 # {glue:text}`eng_zoo_bias_3_words`. In points, comparing these zoo models with these published
-# models, with 3 annotators, {glue:text}`eng_published_vs_zoo_3`. That is a statement about these
+# models, with 3 annotators (both sets' models and the shared splits counted as samples, as in
+# the second table), {glue:text}`eng_published_vs_zoo_3`. That is a statement about these
 # two sets, not about weak against strong models; and each set's average would hide how the
 # bias of single models varies with their accuracy, which we did not measure.
 #

@@ -111,3 +111,12 @@ def test_survival_verdict_is_the_paired_t_test_over_images():
     assert v.p_value == pytest.approx(ref.pvalue) and v.interval == pytest.approx(tuple(ref.confidence_interval()))
     # shares that happen to be all 0 or 1 are still shares, not 0/1 outcomes
     assert eot.survival_verdict(np.ones(5), np.r_[np.ones(4), 0.0]).test == "paired t"
+
+
+def test_mean_interval_uses_the_shared_bootstrap_draws():
+    from reliable_ml import stats
+
+    v = np.random.default_rng(0).random(50)
+    reps = stats.bootstrap_replicates(lambda i: v[i].mean(), v.size, n_boot=2000, seed=5)
+    out = eot.mean_interval(v, seed=5)
+    assert [out["lo"], out["hi"]] == pytest.approx(list(np.quantile(reps, [0.025, 0.975])))

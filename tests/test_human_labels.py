@@ -142,7 +142,7 @@ def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_split
     # per model and split: the set's drop is their mean over models; both resampled for the interval
     dm = run["drop_models"]["strong"]
     assert dm["3"].shape == (3, 4) and np.allclose(dm["3"].mean(0), d["3"])
-    ms = hl.engstrom_models_and_splits(run, "strong", n_boot=500)
+    ms = hl.engstrom_models_and_splits(run, "strong")
     assert ms["models"] == 3 and set(ms["drop"]) == {"3", "10", "all"} and set(ms["bias"]) == {"3", "10"}
     assert ms["bias"]["3"]["mean"] == pytest.approx(b["mean"], abs=2e-3)
     lo, hi = ms["bias"]["3"]["ci"]
@@ -150,26 +150,42 @@ def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_split
     assert ms["bias"]["3"]["direction"] == ("higher" if lo > 0 else "cannot tell")
 
 
-def test_models_and_splits_interval_resamples_both_ways():
+def test_models_and_splits_interval_counts_both_as_samples():
+    from scipy import stats as st
+
+    from reliable_ml import stats
+
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 2.0, 30), rng.normal(0, 1.0, 10)  # model effects, split effects
     x = 1.0 + a[:, None] + b[None, :]
-    mean, lo, hi = hl.models_and_splits_interval(x, n_boot=20_000, seed=1)
+    mean, lo, hi = hl.models_and_splits_interval(x)
     assert mean == pytest.approx(x.mean())
-    # additive x: the crossed bootstrap's variance is var(a)/M + var(b)/S (population variances)
-    sd = np.sqrt(a.var() / 30 + b.var() / 10)
-    assert (hi - lo) / (2 * 1.96 * sd) == pytest.approx(1.0, abs=0.08)
+    # additive x (no residual): variance var(a)/M + var(b)/S (unbiased), t with Satterthwaite df
+    va, vb = a.var(ddof=1) / 30, b.var(ddof=1) / 10
+    df = (va + vb) ** 2 / (va**2 / 29 + vb**2 / 9)
+    assert (hi - lo) / 2 == pytest.approx(st.t.ppf(0.975, df) * np.sqrt(va + vb))
     # wider than the paired t interval over splits alone, which ignores the models' spread
-    from reliable_ml import stats
-
     t = stats.compare(x.mean(0), np.zeros(10), paired=True)
     assert hi - lo > t.interval[1] - t.interval[0]
-    const = hl.models_and_splits_interval(np.full((3, 4), 0.7), n_boot=200)
+    const = hl.models_and_splits_interval(np.full((3, 4), 0.7))
     assert const == pytest.approx((0.7, 0.7, 0.7))
     with pytest.raises(ValueError, match="at least 2 of each"):
         hl.models_and_splits_interval(np.ones((1, 5)))
-    with pytest.raises(ValueError, match="n_boot"):
-        hl.models_and_splits_interval(np.ones((3, 5)), n_boot=10)
+
+
+def test_between_sets_resamples_the_models_of_both_sets():
+    rng = np.random.default_rng(3)
+    splits = rng.normal(0, 0.2, 8)
+    big = {"3": 1.0 + rng.normal(0, 1.0, (20, 1)) + splits, "all": np.zeros((20, 8))}
+    tight = {"3": 0.2 + rng.normal(0, 0.05, (4, 1)) + splits, "all": np.zeros((4, 8))}
+    run = {"drop_models": {"big": big, "tight": tight}}
+    blk = hl.engstrom_between_sets(run)["big - tight"]["3"]
+    # the models' spread enters: wider than the paired t over splits of the set means
+    from reliable_ml import stats
+
+    paired = stats.compare(big["3"].mean(0), tight["3"].mean(0), paired=True)
+    assert blk["mean"] == pytest.approx(paired.difference, abs=1e-3)
+    assert blk["ci"][1] - blk["ci"][0] > 2 * (paired.interval[1] - paired.interval[0])
 
 
 def test_cv_prediction_loader_checks(tmp_path):

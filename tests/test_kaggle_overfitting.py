@@ -104,3 +104,27 @@ def test_pooled_and_report():
     assert lo <= numbers["rt_all_z"] <= hi
     none, missing = ko.roelofs_report(None, None, None)
     assert none is None and np.isnan(missing["rt_n"]) and missing["rt_all_words"] == "(not available)"
+
+
+def test_roelofs_interval_comes_from_the_shared_bootstrap():
+    from reliable_ml import stats
+
+    rng = np.random.default_rng(4)
+    u = rng.normal(size=60)
+    scores = pd.DataFrame({"public": u, "private": 0.8 * u + rng.normal(scale=0.4, size=60)})
+    out = ko.roelofs_test(scores, True, n_boot=300, seed=7)
+    k = ko.top_count(60, 10)
+    reps = stats.bootstrap_replicates(
+        lambda i: ko.top_residual(u[i], scores["private"].to_numpy()[i], k)[0], 60, n_boot=300, seed=7
+    )
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    assert out["ci"] == pytest.approx([min(lo, out["top_residual"]), max(hi, out["top_residual"])])
+
+
+def test_above_words_names_the_boards_above_the_line():
+    def t(direction, z):
+        return {"verdict_vs_0": {"direction": direction}, "z": z, "z_ci": [z - 0.3, z + 0.3]}
+
+    words = ko.above_words({"b": t("higher", 0.46), "a": t("cannot tell", 0.1), "c": t("lower", -0.5)})
+    assert words == "the selected teams of b (z = +0.46, 95% interval +0.16 to +0.76) sit significantly above it"
+    assert ko.above_words({"a": t("lower", -1.0)}).startswith("no board")

@@ -346,7 +346,11 @@ def test_robustbench_record_words_come_from_verdicts():
     names |= {"Old2019B_deep": "Madry2018Towards", "New2021D_small": "Wong2020Fast", "New2022E": "Rice2020Overfitting"}
     frame = dated_frame().rename(index=names)
     results, values = pr.robustbench_record(frame.assign(year=2021, clean=80.0 + frame["robust"] / 5))
-    assert results["overstatement_by_era"]["eras"]["up to 2020"]["n"] == 6  # Wong2020, Rice2020 moved in
+    eras = results["overstatement_by_era"]["eras"]
+    assert eras["up to 2020"]["n"] == 6  # Wong2020, Rice2020 moved in
+    # the pooled figure and the eras count the same entries: Standard (no paper) is out of both
+    assert results["overstatement"]["n"] == eras["up to 2020"]["n"] + eras["from 2021"]["n"]
+    assert results["overstatement"]["left_out"] == ["Standard"] and values["rb_over_left_out"] == "Standard"
     assert values["rb_era_difference"].startswith(("higher up to 2020", "the data cannot tell"))
     assert {"all_years", "from_2021", "by_size", "baseline_excluded"} <= set(results["clustered_tests"])
     assert values["rb_gap_verdict"].startswith("RST lower than TRADES by 2.00 points")  # 40% vs 42% of 10,000 images

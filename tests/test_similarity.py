@@ -72,31 +72,52 @@ def test_loss_disagreement_against_a_direct_count_and_independence():
         similarity.independent_loss_disagreement([0.5, 1.5])
 
 
+def test_bernstein_term_is_the_worst_case_over_the_mean():
+    eps, p = 0.01, 0.05
+    # V = p - mu^2 + (1 + |mu|) eps/3, largest at |mu| = eps/6: p + eps/3 + eps^2/36
+    grid = np.linspace(0, p, 100_001)
+    assert similarity.bernstein_term(eps, p) == pytest.approx(max(p - grid**2 + (1 + grid) * eps / 3))
+    assert similarity.bernstein_term(eps, p) == pytest.approx(p + eps / 3 + eps**2 / 36)
+    assert similarity.bernstein_term(eps, p, 0.0) == pytest.approx(p + eps / 3)
+    assert similarity.bernstein_term(eps, p, 0.05) == pytest.approx(p - 0.05**2 + 1.05 * eps / 3)
+    small = 0.001  # p < eps/6: the worst mean is |mu| = p
+    assert similarity.bernstein_term(eps, small) == pytest.approx(small - small**2 + (1 + small) * eps / 3)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        similarity.bernstein_term(eps, p, 0.2)
+
+
 def test_log_models_allowed_known_value_and_bernstein_tail():
-    # n eps^2 / (2 (p + eps/3)) - ln(2/delta) at n = 10,000, eps = 0.01, p = 0.05, delta = 0.05
-    expected = 10_000 * 1e-4 / (2 * (0.05 + 0.01 / 3)) - np.log(40)
+    # n eps^2 / (2 V) - ln(2/delta) at n = 10,000, eps = 0.01, p = 0.05, delta = 0.05, V = p + eps/3 + eps^2/36
+    expected = 10_000 * 1e-4 / (2 * (0.05 + 0.01 / 3 + 1e-4 / 36)) - np.log(40)
     assert similarity.log_models_allowed(10_000, 0.01, 0.05) == pytest.approx(expected)
-    assert expected == pytest.approx(5.6861, abs=1e-4)
-    # the tail bound it rests on holds: a difference of two losses that differ on p of n examples
+    assert expected == pytest.approx(5.6856, abs=1e-4)
+    # the tail bound holds for a loss difference with a non-zero mean (range 1 + |mu|)
     rng = np.random.default_rng(1)
-    n, p, eps = 2_000, 0.05, 0.01
-    diff = rng.choice([-1, 0, 1], p=[p / 2, 1 - p, p / 2], size=(20_000, n)).mean(1)
-    bound = 2 * np.exp(-n * eps**2 / (2 * (p + eps / 3)))
-    assert np.mean(np.abs(diff) >= eps) <= bound
-    # more similar models (smaller p) are allowed more; identical disagreement gives ratio 1
+    n, p, eps, mu = 2_000, 0.05, 0.01, 0.03
+    x = rng.choice([-1, 0, 1], p=[(p - mu) / 2, 1 - p, (p + mu) / 2], size=(20_000, n)).mean(1)
+    bound = 2 * np.exp(-n * eps**2 / (2 * similarity.bernstein_term(eps, p)))
+    assert np.mean(np.abs(x - mu) >= eps) <= bound
+    # more similar models (smaller p) are allowed more
     assert similarity.log_models_allowed(n, eps, 0.01) > similarity.log_models_allowed(n, eps, 0.1)
     with pytest.raises(ValueError, match="disagreement"):
         similarity.log_models_allowed(n, eps, 1.5)
 
 
-def test_similarity_payoff_ratio():
+def test_similarity_payoff_uses_the_largest_disagreement_with_the_reference():
     rng = np.random.default_rng(2)
     base = rng.random(5_000) < 0.9
-    copies = np.stack([base ^ (rng.random(5_000) < 0.01) for _ in range(4)])  # near-copies of one model
-    out = similarity.similarity_payoff(copies, 10_000, 0.01)
-    assert out["disagreement_observed"] < out["disagreement_independent"]
-    eps3 = 0.01 / 3
+    copies = np.stack([base] + [base ^ (rng.random(5_000) < q) for q in (0.01, 0.02, 0.05)])
+    out = similarity.similarity_payoff(copies, 10_000, 0.01, names=["a", "b", "c", "d"])
+    want = max(np.mean(copies[i] != copies[int(np.argmax(copies.mean(1)))]) for i in range(4))
+    assert out["disagreement_observed"] == pytest.approx(want)
+    assert out["disagreement_mean"] < out["disagreement_observed"] < out["disagreement_independent"]
+    assert out["most_different"] == "d" and out["reference"] == ["a", "b", "c", "d"][int(np.argmax(copies.mean(1)))]
     assert out["exponent_ratio"] == pytest.approx(
-        (out["disagreement_independent"] + eps3) / (out["disagreement_observed"] + eps3)
+        similarity.bernstein_term(0.01, out["disagreement_independent"])
+        / similarity.bernstein_term(0.01, out["disagreement_observed"])
     )
     assert out["log10_models_observed"] > out["log10_models_independent"]
+    fixed = similarity.similarity_payoff(copies, 10_000, 0.01, reference=3)
+    assert fixed["reference"] == "model 3" and fixed["disagreement_observed"] >= out["disagreement_observed"] - 0.02
+    with pytest.raises(ValueError, match="reference"):
+        similarity.similarity_payoff(copies, 10_000, 0.01, reference=4)

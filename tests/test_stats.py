@@ -156,3 +156,60 @@ def test_resampling_check_coverage_and_widths():
     assert (table["coverage of CP intervals (%)"] >= 90).all()
     assert table.loc[100, "Clopper–Pearson width (points)"] > table.loc[1000, "Clopper–Pearson width (points)"]
     assert (table["Hoeffding width (points)"] > table["Clopper–Pearson width (points)"]).all()
+
+
+# ----------------------------------------------------------------------------- the shared bootstrap, BCa, crossed t
+def test_bootstrap_replicates_resample_units_with_replacement():
+    x = np.arange(10.0)
+    reps = stats.bootstrap_replicates(lambda idx: x[idx].mean(), len(x), n_boot=500, seed=3)
+    again = stats.bootstrap_replicates(lambda idx: x[idx].mean(), len(x), n_boot=500, seed=3)
+    assert reps.shape == (500,) and np.array_equal(reps, again)
+    assert abs(reps.mean() - x.mean()) < 0.3 and 0.6 < reps.std() < 1.1  # sd of a mean: 2.87 / sqrt(10) = 0.91
+    vec = stats.bootstrap_replicates(lambda idx: np.array([x[idx].min(), x[idx].max()]), 10, n_boot=50, seed=0)
+    assert vec.shape == (50, 2) and (vec[:, 0] <= vec[:, 1]).all()
+    with pytest.raises(ValueError, match="n_boot"):
+        stats.bootstrap_indices(5, 0, np.random.default_rng(0))
+
+
+def test_bca_interval_matches_scipy_bca_on_the_same_replicates():
+    data = np.random.default_rng(0).exponential(size=40)  # skewed: BCa moves away from the percentile interval
+    res = st.bootstrap((data,), np.mean, method="BCa", n_resamples=4000, confidence_level=0.95, random_state=1)
+    jack = stats.jackknife_values(lambda idx: data[idx].mean(), len(data))
+    lo, hi = stats.bca_interval(float(data.mean()), res.bootstrap_distribution, 0.05, jack)
+    assert np.isclose(lo, res.confidence_interval.low, rtol=1e-9)
+    assert np.isclose(hi, res.confidence_interval.high, rtol=1e-9)
+    plo, phi = np.quantile(res.bootstrap_distribution, [0.025, 0.975])
+    assert lo > plo and hi > phi  # right-skewed mean: BCa shifts up
+
+
+def test_bias_corrected_interval_moves_up_when_replicates_sit_below_the_point():
+    reps = np.random.default_rng(0).normal(0.8, 0.05, 4000)  # replicates biased low against a point of 0.85
+    lo, hi = stats.bca_interval(0.85, reps, 0.05)
+    plo, phi = np.quantile(reps, [0.025, 0.975])
+    assert lo > plo and hi > phi and lo < 0.85 < hi
+    with pytest.raises(ValueError, match="one side"):
+        stats.bca_interval(2.0, reps, 0.05)
+
+
+def test_crossed_interval_reduces_to_the_t_interval_over_splits():
+    cols = np.array([1.0, 2.5, 0.3, 1.7, 2.2, 0.9, 1.1, 3.0, 1.4, 0.6])
+    x = np.tile(cols, (5, 1))  # identical units: only the splits vary
+    got = stats.crossed_interval(x)
+    want = st.ttest_1samp(cols, 0.0).confidence_interval(0.95)
+    assert np.allclose(got["ci"], [want.low, want.high]) and np.isclose(got["df"], 9)
+    b = np.tile(cols[::-1], (3, 1))
+    diff = stats.crossed_interval(x, b)
+    want = st.ttest_rel(cols, cols[::-1]).confidence_interval(0.95)
+    assert np.isclose(diff["estimate"], 0.0) and np.allclose(diff["ci"], [want.low, want.high])
+    with pytest.raises(ValueError, match="share their splits"):
+        stats.crossed_interval(x, x[:, :5])
+
+
+def test_crossed_interval_covers_under_crossed_random_effects():
+    rng = np.random.default_rng(0)
+    hits, m, s = 0, 30, 10
+    for _ in range(400):
+        x = rng.normal(0, 1, (m, 1)) + rng.normal(0, 1, (1, s)) + rng.normal(0, 0.5, (m, s))
+        lo, hi = stats.crossed_interval(x)["ci"]
+        hits += lo <= 0 <= hi
+    assert 0.92 <= hits / 400 <= 0.985  # a percentile bootstrap over 10 splits covers about 0.90

@@ -109,19 +109,154 @@ def probit_linear_fit(x, y) -> LineFit:
 def bootstrap_band(x, y, grid, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise bootstrap band of the probit line's prediction on ``grid`` (fractions).
 
-    Resamples the (x, y) pairs with replacement ``n_boot`` times, refits, and returns the
-    ((1 - level)/2, (1 + level)/2) quantiles of the predictions at each grid point.
+    Resamples the (x, y) pairs with replacement ``n_boot`` times (:func:`bootstrap_replicates`),
+    refits, and returns the ((1 - level)/2, (1 + level)/2) quantiles of the predictions at each
+    grid point.
     """
-    x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    rng = np.random.default_rng(seed)
-    preds = np.empty((n_boot, len(grid)))
-    zx, zy, zg = probit(x_arr), probit(y_arr), probit(grid)
-    for b in range(n_boot):
-        idx = rng.integers(0, len(zx), len(zx))
+    zx, zy, zg = probit(np.asarray(x, dtype=float)), probit(np.asarray(y, dtype=float)), probit(grid)
+
+    def predict(idx: np.ndarray) -> np.ndarray:
         slope, intercept = np.polyfit(zx[idx], zy[idx], 1)
-        preds[b] = inv_probit(slope * zg + intercept)
+        return inv_probit(slope * zg + intercept)
+
+    preds = bootstrap_replicates(predict, len(zx), n_boot=n_boot, seed=seed)
     lo, hi = np.quantile(preds, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- the bootstrap, once
+def bootstrap_indices(n: int, n_boot: int, rng) -> np.ndarray:
+    """``(n_boot, n)`` indices drawn uniformly with replacement from ``range(n)`` by ``rng`` (a
+    ``numpy.random.Generator``): row b is the b-th nonparametric bootstrap resample (Efron &
+    Tibshirani 1993, "An Introduction to the Bootstrap", ch. 6)."""
+    if n < 1 or n_boot < 1:
+        raise ValueError(f"need n >= 1 units and n_boot >= 1 resamples; got n={n!r}, n_boot={n_boot!r}")
+    return rng.integers(0, n, (n_boot, n))
+
+
+def bootstrap_replicates(statistic, n: int, *, n_boot: int = 2000, seed=0) -> np.ndarray:
+    """``statistic(idx)`` on ``n_boot`` bootstrap resamples of ``n`` units (:func:`bootstrap_indices`).
+
+    ``statistic`` takes an int array of ``n`` indices into the units (a resample, duplicates
+    allowed) and returns a number or an array; the result stacks its values, shape
+    ``(n_boot, ...)``. ``seed``: an int, a seed sequence or a ``numpy.random.Generator``.
+    The one resampling loop of the package (chapter 01's Kaggle test, the probit line's band).
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return np.asarray([statistic(idx) for idx in bootstrap_indices(n, n_boot, rng)])
+
+
+def jackknife_values(statistic, n: int) -> np.ndarray:
+    """``statistic(idx)`` with each of the ``n`` units left out in turn, ``(n,)`` (the
+    leave-one-out values that :func:`bca_interval`'s acceleration needs)."""
+    if n < 2:
+        raise ValueError(f"the jackknife needs n >= 2 units; got {n!r}")
+    every = np.arange(n)
+    return np.asarray([statistic(np.delete(every, i)) for i in range(n)], dtype=float)
+
+
+def bca_interval(point: float, replicates, alpha: float = 0.05, jackknife=None) -> tuple[float, float]:
+    """Bias-corrected and accelerated (BCa) bootstrap interval (Efron & Tibshirani 1993, ch. 14).
+
+    With theta_hat = ``point``, the B ``replicates`` theta*_b and z_q = Phi^{-1}(q):
+    bias correction z0 = Phi^{-1}((#{theta*_b < theta_hat} + #{theta*_b = theta_hat}/2) / B);
+    acceleration a = sum_i (m - t_i)^3 / (6 (sum_i (m - t_i)^2)^{3/2}) from the jackknife
+    values t_i (``jackknife``; m their mean), a = 0 without them (the bias-corrected percentile
+    interval, BC); the interval is the (alpha_1, alpha_2) quantiles of the replicates with
+    alpha_j = Phi(z0 + (z0 + z_j) / (1 - a (z0 + z_j))), z_1 = z_{alpha/2}, z_2 = z_{1-alpha/2}.
+    When the replicates sit mostly below theta_hat (a statistic that resampling biases low,
+    e.g. Kendall's tau with image noise added to every accuracy), z0 > 0 and the interval moves
+    up; the plain percentile interval would not. Matches ``scipy.stats.bootstrap(method="BCa")``
+    given the same replicates (tests). Non-finite replicates are dropped.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    reps = np.asarray(replicates, dtype=float).ravel()
+    reps = reps[np.isfinite(reps)]
+    if len(reps) < 100:
+        raise ValueError(f"need at least 100 finite replicates for a BCa interval; got {len(reps)}")
+    if not np.isfinite(point):
+        raise ValueError(f"point must be finite; got {point!r}")
+    share = ((reps < point).sum() + (reps <= point).sum()) / (2 * len(reps))
+    z0 = _st.norm.ppf(share)
+    if not np.isfinite(z0):  # every replicate on one side: no bias correction can be estimated
+        raise ValueError(f"all {len(reps)} replicates lie on one side of the point {point!r}: BCa undefined")
+    a = 0.0
+    if jackknife is not None:
+        t = np.asarray(jackknife, dtype=float)
+        d = t.mean() - t
+        den = 6 * ((d**2).sum()) ** 1.5
+        a = float((d**3).sum() / den) if den > 0 else 0.0
+    z = _st.norm.ppf([alpha / 2, 1 - alpha / 2])
+    q = _st.norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
+    lo, hi = np.quantile(reps, q)
+    return float(lo), float(hi)
+
+
+def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
+    """Interval for the grand mean of a (units, splits) table, or for the difference of two
+    tables' grand means that share the splits, when both units (models) and splits are samples.
+
+    Model: x_ms = mu + u_m + v_s + e_ms (crossed random effects). The mean over M units and S
+    splits has variance s_u^2/M + s_v^2/S + s_e^2/(MS). With r the row (unit) means, c the column
+    (split) means and MSE the two-way residual mean square, E[var(r)] = s_u^2 + s_e^2/S,
+    E[var(c)] = s_v^2 + s_e^2/M and E[MSE] = s_e^2, so
+    V = var(r)/M + var(c)/S - MSE/(MS) is unbiased. For a - b (independent units, shared
+    splits): V = var(r_a)/M_a + var(r_b)/M_b + var(c_a - c_b)/S - MSE_a/(M_a S) - MSE_b/(M_b S).
+    The interval is estimate +- t_{df, 1 - alpha/2} sqrt(V), df by Satterthwaite (1946) from the
+    positive terms (df M - 1 and S - 1). Why not a percentile bootstrap: with S = 10 splits the
+    bootstrap's variance of a mean is (S - 1)/S of the unbiased one and its normal quantile 1.96
+    stands in for t_9's 2.26, together about 18% too narrow; the crossed ("pigeonhole")
+    bootstrap (Owen 2007) shares the first defect. A table with identical rows reduces to the
+    one-sample (paired) t interval over the splits (tests); so does a table with a single unit
+    (that unit is then fixed, not a sample: no unit term).
+    Returns ``{"estimate", "ci", "se", "df", "test"}``.
+    """
+
+    def parts(x, name: str):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
+            raise ValueError(f"{name} must be a (units, splits) table with at least 1 unit and 2 splits; got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"{name} holds non-finite values")
+        m, s = x.shape
+        r, c = x.mean(1), x.mean(0)
+        if m == 1:  # one unit is that unit, not a sample of units: no unit term, no residual to separate
+            return x, m, s, r, c, 0.0
+        resid = x - r[:, None] - c[None, :] + x.mean()
+        mse = float((resid**2).sum() / ((m - 1) * (s - 1)))
+        return x, m, s, r, c, mse
+
+    def unit_term(r, m) -> tuple[float, int]:
+        return (float(r.var(ddof=1)) / m, m - 1) if m > 1 else (0.0, 1)
+
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    xa, ma, s, ra, ca, msea = parts(a, "a")
+    terms = [unit_term(ra, ma)]
+    correction = msea / (ma * s)
+    estimate, cols = float(xa.mean()), ca
+    if b is not None:
+        xb, mb, sb, rb, cb, mseb = parts(b, "b")
+        if sb != s:
+            raise ValueError(f"a and b must share their splits; got {s} and {sb} columns")
+        terms.append(unit_term(rb, mb))
+        correction += mseb / (mb * s)
+        estimate, cols = estimate - float(xb.mean()), ca - cb
+    terms.append((cols.var(ddof=1) / s, s - 1))
+    positive = sum(v for v, _ in terms)
+    var = max(positive - correction, 0.0) or positive
+    df_den = sum(v**2 / d for v, d in terms if v > 0)
+    df = positive**2 / df_den if df_den > 0 else float(s - 1)
+    se = float(np.sqrt(var))
+    half = float(_st.t.ppf(1 - alpha / 2, df)) * se
+    return {
+        "estimate": estimate,
+        "ci": [estimate - half, estimate + half],
+        "se": se,
+        "df": float(df),
+        "test": "crossed random-effects t (units and splits; Satterthwaite df)",
+    }
 
 
 # ----------------------------------------------------------------------------- differences, resampling

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reliable_ml.robust.spatial import transform
+from reliable_ml.stats import bootstrap_indices
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def mean_interval(per_image: torch.Tensor | np.ndarray, n_boot: int = 2000, seed
     if v.size == 0:
         raise ValueError("no images")
     rng = np.random.default_rng(seed)
-    boots = v[rng.integers(0, v.size, (n_boot, v.size))].mean(1)
+    boots = v[bootstrap_indices(v.size, n_boot, rng)].mean(1)  # the package's one resampling draw
     lo, hi = np.quantile(boots, [0.025, 0.975])
     return {"mean": float(v.mean()), "lo": float(lo), "hi": float(hi), "n_images": int(v.size)}
 

@@ -30,8 +30,8 @@ class Settings(Row):
     n_tied: int = between(2)  # how many seeds of it are trained
     kaggle_max_kb: int = between(0)  # medical Kaggle boards larger than this are skipped (0: none
     # skipped)
-    n_boot: int = between(1)  # bootstrap replicates for intervals of median drops (released
-    # predictions)
+    n_boot: int = between(100)  # bootstrap replicates for intervals of median drops (released
+    # predictions) and Kendall's tau (a BCa interval needs at least 100)
     n_boot_verdict: int = between(1)  # bootstrap replicates where a verdict is read from a percentile
     # bound (the line's slope against 1, the top model against the line): >= 5,000 outside smoke
     public_fraction: float = between(0.01, 0.99)  # share of the test set on the public leaderboard

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from reliable_ml import stats
-from reliable_ml.stats import LineFit, bootstrap_band, probit, probit_linear_fit
+from reliable_ml.stats import LineFit, bootstrap_band, bootstrap_indices, probit, probit_linear_fit
 
 # ----------------------------------------------------------------------------- shift registry
 KINDS = ("natural", "consistency", "synthetic", "adversarial")
@@ -787,7 +787,7 @@ def slope_interval(
         )
         return SlopeInterval(fit.slope, only["ci"][0], only["ci"][1], fit.n)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, int(keep.sum()), (n_boot, int(keep.sum())))
+    idx = bootstrap_indices(int(keep.sum()), n_boot, rng)  # the package's one resampling draw
     px, py = x_arr[keep][idx] / 100, y_arr[keep][idx] / 100
     if n_images is not None:
         px, py = rng.binomial(n_images[0], px) / n_images[0], rng.binomial(n_images[1], py) / n_images[1]

@@ -134,15 +134,16 @@ def roelofs_test(
 ) -> dict:
     """Do the public board's top teams fall below the field's public-to-private relation?
 
-        ``scores``: one row per team (``public``, ``private``). The statistic is :func:`top_residual`
-        of the :func:`top_count` best public scores, in metric units oriented so that negative means
-        the selected teams fell short in private (the signature of adaptive overfitting), against the
-    line fitted over ``field_share`` of the teams (1: all); ``z`` is it
-        divided by the field's residual standard deviation (for pooling over metrics). Interval:
-        percentile bootstrap over teams (each replicate redraws the teams with replacement, refits
-        the line and re-selects the top of the redrawn board). Verdict against 0 by
-        :func:`reliable_ml.stats.against_reference`. After Roelofs et al. 2019, who set each
-        competition's selected submissions against its public-private relation.
+    ``scores``: one row per team (``public``, ``private``). The statistic is :func:`top_residual`
+    of the :func:`top_count` best public scores, in metric units oriented so that negative means
+    the selected teams fell short in private (the signature of adaptive overfitting), against the
+    line fitted over ``field_share`` of the teams (1: all, the test as stated in advance); ``z``
+    is it divided by the field's residual standard deviation (for pooling over metrics).
+    Interval: percentile bootstrap over teams (:func:`reliable_ml.stats.bootstrap_replicates`:
+    each replicate redraws the teams with replacement, refits the line and re-selects the top of
+    the redrawn board). Verdict against 0 by :func:`reliable_ml.stats.against_reference`. After
+    Roelofs et al. 2019, who set each competition's selected submissions against its
+    public-private relation.
     """
     from reliable_ml import stats
 
@@ -151,12 +152,12 @@ def roelofs_test(
     u, v = _oriented(scores, higher_is_better)
     k = top_count(len(u), top)
     point, sd = top_residual(u, v, k, field_share)
-    rng = np.random.default_rng(seed)
-    reps = np.empty((n_boot, 2))
-    for i in range(n_boot):
-        idx = rng.integers(0, len(u), len(u))
+
+    def residual_and_z(idx: np.ndarray) -> tuple[float, float]:
         r, s = top_residual(u[idx], v[idx], k, field_share)
-        reps[i] = r, r / s if s > 0 else np.nan
+        return r, r / s if s > 0 else np.nan
+
+    reps = stats.bootstrap_replicates(residual_and_z, len(u), n_boot=n_boot, seed=seed)
     lo, hi = np.quantile(reps[:, 0], [alpha / 2, 1 - alpha / 2])
     zlo, zhi = np.nanquantile(reps[:, 1], [alpha / 2, 1 - alpha / 2])
     lo, hi = min(lo, point), max(hi, point)
@@ -229,6 +230,7 @@ ROELOFS_NUMBERS = (
     "rt_all_below",
     "rt_up_below",
     "rt_min_teams",
+    "rt_up_above",
 )
 
 
@@ -259,6 +261,7 @@ def roelofs_report(
             **nan,
             "rt_all_words": "(not available)",
             "rt_up_words": "(not available)",
+            "rt_up_above_words": "(not available)",
             "rt_names": "(not available)",
             "rt_small": "(not available)",
         }
@@ -294,6 +297,7 @@ def roelofs_report(
             **nan,
             "rt_all_words": "(no board to pool)",
             "rt_up_words": "(no board to pool)",
+            "rt_up_above_words": "(no board to pool)",
             "rt_names": "none",
             "rt_small": ", ".join(sorted(small)) or "none",
         }
@@ -336,8 +340,21 @@ def roelofs_report(
         "rt_up_below": sum(per[n]["upper_half"]["verdict_vs_0"]["direction"] == "lower" for n in kept["all"]),
         "rt_all_words": words["all"],
         "rt_up_words": words["upper_half"],
+        "rt_up_above": sum(per[n]["upper_half"]["verdict_vs_0"]["direction"] == "higher" for n in kept["all"]),
+        "rt_up_above_words": above_words({n: per[n]["upper_half"] for n in kept["all"]}),
     }
     return results, numbers
+
+
+def above_words(tests: dict) -> str:
+    """The boards whose publicly selected teams sit significantly *above* the line
+    (:func:`roelofs_test` verdict "higher"), each with its z and bootstrap interval of z, as a
+    clause; "no board's selected teams sit significantly above it" when there are none."""
+    above = [(n, t) for n, t in sorted(tests.items()) if t["verdict_vs_0"]["direction"] == "higher"]
+    if not above:
+        return "no board's selected teams sit significantly above it"
+    parts = [f"{n} (z = {t['z']:+.2f}, 95% interval {t['z_ci'][0]:+.2f} to {t['z_ci'][1]:+.2f})" for n, t in above]
+    return f"the selected teams of {', '.join(parts)} sit significantly above it"
 
 
 def plot_roelofs(results: dict, source: str):
@@ -351,7 +368,9 @@ def plot_roelofs(results: dict, source: str):
     per = results["per_competition"]
     names = sorted(per, key=lambda n: (per[n]["class"], n))
     fig, ax = plt.subplots(figsize=(6.4, 0.4 * len(names) + 1.6))
-    for j, (field, label) in enumerate((("all", "line through all teams"), ("upper_half", "through the upper half"))):
+    for j, (field, label) in enumerate(
+        (("all", "line through all teams (the test)"), ("upper_half", "upper half (post hoc)"))
+    ):
         for i, n in enumerate(names):
             t = per[n][field]
             sd = t["field_residual_sd"]

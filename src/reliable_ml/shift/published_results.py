@@ -373,7 +373,8 @@ def robustbench_record(
     models = reliable_entries(models)
     test = group_test(models)
     sens = group_test(models[~models["eps_0031"] & (models["robust"] > 10)])
-    over = overstatement_summary(overstatement(models))
+    left_out = [m for m in NOT_A_PAPER if m in models.index]  # no paper's claim: out of the pooled figure and the eras
+    over = overstatement_summary(overstatement(models.drop(index=left_out))) | {"left_out": left_out}
     try:
         eras = overstatement_by_era(models, n_boot=n_boot)
     except ValueError:  # an era without entries (ids without years): the era comparison is left out
@@ -473,6 +474,7 @@ def robustbench_record(
         "rb_over_1": over["share_over_1pt"],
         "rb_over_10": over["share_over_10pt"],
         "rb_over_n": over["n"],
+        "rb_over_left_out": ", ".join(over["left_out"]) or "none",
         "rb_over_max": over["max"],
         "rb_over_max_model": over["model_max"],
         "rb_fit_r": fit["r"],

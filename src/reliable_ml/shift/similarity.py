@@ -137,17 +137,45 @@ def independent_loss_disagreement(accuracies) -> float:
     return mean_off_diagonal(a[:, None] * (1 - a[None, :]) + a[None, :] * (1 - a[:, None]))
 
 
-def log_models_allowed(n: int, eps: float, disagreement: float, delta: float = 0.05) -> float:
-    """ln k: how many models k, each differing in 0-1 loss from a common reference model on a
-    fraction ``disagreement`` (p) of examples, can be scored on ``n`` test examples before their
-    score differences may be off by more than ``eps`` (with probability 1 - ``delta``).
+def bernstein_term(eps: float, disagreement: float, mean_difference: float | None = None) -> float:
+    """V = sigma^2 + b eps / 3, the denominator term of Bernstein's bound for a 0-1 loss difference.
 
-    The score difference of model i and the reference is a mean of n i.i.d. terms in {-1, 0, 1}
-    with variance at most p, so Bernstein's inequality gives
-    P(|deviation| >= eps) <= 2 exp(-n eps^2 / (2 (p + eps / 3))); a union bound over the k
-    models then allows ln k = n eps^2 / (2 (p + eps / 3)) - ln(2 / delta). Selecting the best
-    of the k (adaptively or not, as long as they come from this pool) is then optimistic by at
-    most eps plus the reference's own sampling error (one model). This is the mechanism of
+    X = l_i(z) - l_ref(z) takes values in {-1, 0, 1}: P(X != 0) = p (``disagreement``), its mean
+    mu = err_i - err_ref (``mean_difference``) obeys |mu| <= p, its variance is sigma^2 = p - mu^2,
+    and |X - mu| <= b = 1 + |mu|. So V = p - mu^2 + (1 + |mu|) eps / 3. With mu not given, the
+    largest V over |mu| in [0, p]: the derivative in |mu| is eps/3 - 2 |mu|, so the maximum sits at
+    |mu| = eps/6 when p >= eps/6, V = p + eps/3 + eps^2/36, and at |mu| = p otherwise,
+    V = p - p^2 + (1 + p) eps / 3.
+    """
+    if not 0 < eps <= 1 or not 0 <= disagreement <= 1:
+        raise ValueError(f"need eps in (0, 1] and disagreement in [0, 1]; got {eps!r}, {disagreement!r}")
+    p = disagreement
+    if mean_difference is None:
+        m = eps / 6 if p >= eps / 6 else p
+    else:
+        m = abs(float(mean_difference))
+        if m > p + 1e-12:
+            raise ValueError(f"|mean_difference| = {m!r} cannot exceed the disagreement {p!r}")
+    return float(p - m**2 + (1 + m) * eps / 3)
+
+
+def log_models_allowed(
+    n: int, eps: float, disagreement: float, delta: float = 0.05, mean_difference: float | None = None
+) -> float:
+    """ln k: how many models k, each differing in 0-1 loss from a common reference model on at
+    most a fraction ``disagreement`` (p) of examples, can be scored on ``n`` test examples before
+    any of their score differences to the reference may be off by more than ``eps`` (with
+    probability at least 1 - ``delta``).
+
+    The score difference of model i and the reference is the mean of n i.i.d. copies of
+    X = l_i(z) - l_ref(z) in {-1, 0, 1}, with variance sigma^2 = p - mu^2 and |X - mu| <= 1 + |mu|
+    (mu = E X, |mu| <= p). Bernstein's inequality (Boucheron, Lugosi & Massart 2013, "Concentration
+    Inequalities", Thm 2.10) gives P(|mean - mu| >= eps) <= 2 exp(-n eps^2 / (2 V)) with
+    V = sigma^2 + (1 + |mu|) eps / 3 (:func:`bernstein_term`; with ``mean_difference`` None, the
+    largest V any |mu| <= p allows, p + eps/3 + eps^2/36 when p >= eps/6). A union bound over the
+    k models then allows ln k = n eps^2 / (2 V) - ln(2 / delta). Selecting the best of the k
+    (adaptively or not, as long as they come from a pool fixed in advance) is then optimistic by
+    at most eps plus the reference's own sampling error (one model). This is the mechanism of
     Mania et al. 2019 ("Model similarity mitigates test set overuse", NeurIPS), whose bounds
     also let the number of models grow as the models' disagreement shrinks; the form here is
     our derivation, not their theorem's constants (which could not be checked here:
@@ -158,26 +186,51 @@ def log_models_allowed(n: int, eps: float, disagreement: float, delta: float = 0
             f"need n >= 1, eps in (0, 1], disagreement in [0, 1], delta in (0, 1); "
             f"got {n!r}, {eps!r}, {disagreement!r}, {delta!r}"
         )
-    return float(n * eps**2 / (2 * (disagreement + eps / 3)) - np.log(2 / delta))
+    v = bernstein_term(eps, disagreement, mean_difference)
+    return float(n * eps**2 / (2 * v) - np.log(2 / delta))
 
 
-def similarity_payoff(correct, n: int, eps: float, delta: float = 0.05) -> dict:
-    """:func:`log_models_allowed` at the measured loss disagreement of ``correct`` against the
-    disagreement that independent errors at the same accuracies would give, on a reused test
-    set of ``n`` examples at overfitting level ``eps``. ``exponent_ratio``: how many times larger
-    ln k is for the real models, (p_ind + eps/3) / (p_obs + eps/3) before the ln(2/delta) term."""
+def similarity_payoff(
+    correct, n: int, eps: float, delta: float = 0.05, reference: int | None = None, names=None
+) -> dict:
+    """:func:`log_models_allowed` at the *largest* loss disagreement of any model in ``correct``
+    (bool ``(models, examples)``) with one named reference model, against the largest that
+    independent errors at the same accuracies would give (a_i (1 - a_r) + a_r (1 - a_i)), on a
+    reused test set of ``n`` examples at overfitting level ``eps``. The bound needs every model's
+    disagreement with the reference to be at most p, so p is the maximum, not the mean (which is
+    reported beside it, ``disagreement_mean``): the budget then covers every model of the set, as
+    far as the measured disagreements hold on the reused set (they are themselves measured on a
+    finite sample; a strict certificate would bound p before looking). ``reference``: a row index
+    (default: the most accurate model, the one a reuser would compare against); ``names``: the
+    models' names, for the record. ``exponent_ratio``: how many times larger the first term of
+    ln k is for the real models, V_ind / V_obs (:func:`bernstein_term`, worst-case mean)."""
     c = np.asarray(correct, dtype=bool)
-    p_obs, p_ind = loss_disagreement(c), independent_loss_disagreement(c.mean(1))
+    if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] == 0:
+        raise ValueError(f"correct must be a (models >= 2, examples >= 1) matrix; got {c.shape}")
+    acc = c.mean(1)
+    r = int(np.argmax(acc)) if reference is None else int(reference)
+    if not 0 <= r < len(c):
+        raise ValueError(f"reference must index one of the {len(c)} models; got {reference!r}")
+    others = np.delete(np.arange(len(c)), r)
+    p_each = (c[others] != c[r]).mean(1)
+    p_ind_each = acc[others] * (1 - acc[r]) + acc[r] * (1 - acc[others])
+    p_obs, p_ind = float(p_each.max()), float(p_ind_each.max())
     ln_obs, ln_ind = (log_models_allowed(n, eps, p, delta) for p in (p_obs, p_ind))
+    label = (lambda i: str(names[i])) if names is not None else (lambda i: f"model {i}")
     return {
         "n": int(n),
         "eps": float(eps),
         "delta": float(delta),
+        "reference": label(r),
+        "reference_accuracy": float(acc[r]),
+        "most_different": label(int(others[np.argmax(p_each)])),
         "disagreement_observed": p_obs,
+        "disagreement_mean": float(p_each.mean()),
         "disagreement_independent": p_ind,
         "log10_models_observed": ln_obs / np.log(10),
         "log10_models_independent": ln_ind / np.log(10),
-        "exponent_ratio": (p_ind + eps / 3) / (p_obs + eps / 3),
-        "formula": "ln k = n eps^2 / (2 (p + eps/3)) - ln(2/delta): Bernstein + union bound on score "
+        "exponent_ratio": bernstein_term(eps, p_ind) / bernstein_term(eps, p_obs),
+        "formula": "ln k = n eps^2 / (2 V) - ln(2/delta), V = p - mu^2 + (1 + |mu|) eps/3 at the worst mu "
+        "(|mu| <= p), p = the largest disagreement with the reference: Bernstein + union bound on score "
         "differences to a reference model (our derivation, after Mania et al. 2019)",
     }

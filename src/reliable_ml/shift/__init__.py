@@ -6,6 +6,8 @@
   predictions; chapter 01.
 - ``similarity``: agreement between models and what it buys (Mania et al.); chapter 01.
 - ``writers``: MNIST's writers as a natural distribution shift (QMNIST metadata); chapter 01.
+- ``harder``: "harder, not just different": does training on some new writers close the gap on
+  other new writers, against a control of more original digits; chapter 01.
 - ``effective_robustness``: accuracy on the line, probit fits and effective robustness;
   chapters 02, 03 and 08.
 - ``published_results``: re-analysis of published leaderboards (RobustBench, SQuADShifts,

@@ -1340,18 +1340,17 @@ if harder_results is not None:
 # writers; group A {glue:text}`hnd_n_A` digits of {glue:text}`hnd_writers_A` held-out writers,
 # group B {glue:text}`hnd_n_B` digits of {glue:text}`hnd_writers_B` others. Trained on the base
 # set alone, the model scores {glue:text}`hnd_accS0:.2f`% on $S$ and {glue:text}`hnd_accB0:.2f`%
-# on B (means over {glue:text}`hnd_n_seeds` seeds): a gap of {glue:text}`hnd_gap0:+.2f` points
-# ({glue:text}`hnd_gap0_lo:+.2f` to {glue:text}`hnd_gap0_hi:+.2f`), {glue:text}`hnd_gap0_words`.
+# on B (means over {glue:text}`hnd_n_seeds` seeds): the gap is {glue:text}`hnd_gap0_words`.
 # With {glue:text}`hnd_top` digits of group A added, the gap is {glue:text}`hnd_gap_new:+.2f`
-# points ({glue:text}`hnd_gap_new_lo:+.2f` to {glue:text}`hnd_gap_new_hi:+.2f`); it
-# {glue:text}`hnd_change_new_words` against the baseline. With {glue:text}`hnd_top` more digits of
-# the training writers instead, it is {glue:text}`hnd_gap_ctl:+.2f` points
-# ({glue:text}`hnd_gap_ctl_lo:+.2f` to {glue:text}`hnd_gap_ctl_hi:+.2f`); it
-# {glue:text}`hnd_change_ctl_words`. The gap at {glue:text}`hnd_top` added digits is
+# points ({glue:text}`hnd_gap_new_lo:+.2f` to {glue:text}`hnd_gap_new_hi:+.2f`); against the
+# baseline it {glue:text}`hnd_change_new_words`. With {glue:text}`hnd_top` more digits of the
+# training writers instead, the gap is {glue:text}`hnd_gap_ctl:+.2f` points
+# ({glue:text}`hnd_gap_ctl_lo:+.2f` to {glue:text}`hnd_gap_ctl_hi:+.2f`); against the baseline it
+# {glue:text}`hnd_change_ctl_words`. At {glue:text}`hnd_top` added digits,
 # {glue:text}`hnd_diff_words`. In short, {glue:text}`hnd_reading`. The interval of the
-# difference reaches down to {glue:text}`hnd_diff_lo:+.2f` points: an advantage of the new
-# writers' digits larger than {glue:text}`hnd_diff_advantage_max:.2f` points of gap is ruled out at
-# this level.
+# difference (new writers minus control) reaches down to {glue:text}`hnd_diff_lo:+.2f` points:
+# an advantage of the new writers' digits larger than {glue:text}`hnd_diff_advantage_max:.2f`
+# points of gap is ruled out at this level.
 #
 # What this stand-in cannot show. A, B and the control digits all come from MNIST's training
 # split, collected in one campaign: B differs from $S$ in its writers, not in a new collection

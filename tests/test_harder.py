@@ -154,3 +154,13 @@ def test_train_arms_refuses_missing_arms():
     with pytest.raises(ValueError, match="exactly the arms"):
         harder.train_arms("mlp-16-e1", x, torch.zeros(4, dtype=torch.long), [0], {"control": np.array([1])}, [1],
                           [0], {})  # fmt: skip
+
+
+def test_prose_numbers_quote_the_largest_size_and_agree_with_the_verdicts():
+    s, ws, b, wb = _arms(1.0, np.random.default_rng(3))
+    res, v = harder.gap_summary(s, ws, b, wb, n_boot=500)
+    out = harder.prose_numbers(res, v)
+    assert out["top"] == 100 and out["gap_new"] == res["gap"]["new_writers"][-1] == 0.0
+    assert out["diff_words"].startswith("the gap is smaller with the new writers' digits")
+    assert out["diff_advantage_max"] == pytest.approx(max(0.0, -res["new_minus_control_ci"][-1][0]))
+    assert out["gap0_words"].startswith("above zero by")

@@ -331,8 +331,8 @@ def prose_numbers(results: dict, verdicts: dict[str, stats.Verdict]) -> dict:
         )
     out["diff_words"] = stats.phrase(
         verdicts["new_minus_control"],
-        "larger with the new writers' digits than with the control's",
-        "smaller with the new writers' digits than with the control's",
+        "the gap is larger with the new writers' digits than with the control's",
+        "the gap is smaller with the new writers' digits than with the control's",
         "the data cannot tell the two arms apart",
         scale=1.0,
         digits=2,

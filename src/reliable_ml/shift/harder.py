@@ -250,27 +250,34 @@ def gap_summary(
 
 
 def plot_gap(results: dict, source: str, note: str = ""):
-    """The gap acc(S) - acc(B) against the number of added digits, one line per arm, with intervals."""
+    """Left: the gap acc(S) - acc(B) against the number of added digits, one line per arm; right:
+    the paired difference new writers - control. Both with the results' bootstrap intervals."""
     import matplotlib.pyplot as plt
 
     from reliable_ml.util.plots import source_caption
 
     sizes = np.asarray(results["sizes"], dtype=float)
     step = 0.012 * (sizes.max() - sizes.min() or 1)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for j, arm in enumerate(ARMS):
-        gap = np.asarray(results["gap"][arm])
-        lo, hi = np.asarray(results["gap_ci"][arm]).T
-        x = sizes + (j - 0.5) * step  # a small offset keeps the two arms' bars apart
-        ax.errorbar(x, gap, yerr=[gap - lo, hi - gap], fmt="o-", ms=4, lw=1, capsize=3, label=ARM_LABELS[arm])
-    ax.axhline(0, color="0.5", lw=0.8, ls="--")
     level = f"{100 * results['level']:.0f}%"
-    ax.set(
-        xlabel="digits added to the training set",
-        ylabel="gap: acc(MNIST test) - acc(group B) (points)",
-        title=f"Does training on new writers close the gap? ({results['n_seeds']} seeds, {level} intervals)",
-    )
-    ax.legend(loc="best", fontsize=8)
+    fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+
+    def bars(axis, x, y, ci, **kw):
+        y, (lo, hi) = np.asarray(y), np.asarray(ci).T
+        axis.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", ms=4, lw=1, capsize=3, **kw)
+
+    for j, arm in enumerate(ARMS):  # a small offset keeps the two arms' bars apart
+        bars(ax, sizes + (j - 0.5) * step, results["gap"][arm], results["gap_ci"][arm], label=ARM_LABELS[arm])
+    bars(ax_d, sizes, results["new_minus_control"], results["new_minus_control_ci"], color="0.25")
+    for axis in (ax, ax_d):
+        axis.axhline(0, color="0.5", lw=0.8, ls="--")
+    ax.set(xlabel="digits added to the training set", ylabel="gap: acc(MNIST test) - acc(group B) (points)",
+           title=f"The gap per arm ({results['n_seeds']} seeds, {level} intervals)")  # fmt: skip
+    ax_d.set(xlabel="digits added to the training set", ylabel="gap, new writers - control (points)",
+             title="Paired difference of the arms")  # fmt: skip
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # room for the legend above the bars
+    ax.legend(loc="upper center", fontsize=8, ncol=2)
+    fig.tight_layout()
     source_caption(fig, source, note)
     return fig
 

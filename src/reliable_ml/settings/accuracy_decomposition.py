@@ -40,6 +40,11 @@ class Settings(Row):
     kaggle_n_boot: int = between(100)  # bootstrap replicates over teams of the Roelofs test
     payoff_eps: float = between(0.0001, 0.5)  # overfitting level (fraction) of the similarity payoff
     alpha: float = between(0.001, 0.5)  # intervals are (1 - alpha) intervals
+    harder_member: str = text(ZOO_NAME)  # zoo member trained in section 11 (harder, not just different)
+    harder_n_train: int = between(1, 60_000, images="train")  # base training digits of section 11 (training writers)
+    harder_sizes: list = between(1, 60_000)  # digits added to the base set per arm (each <= group A's digits)
+    harder_seeds: int = between(2, 50)  # training seeds per arm and size (they are resampled in the interval)
+    harder_n_boot: int = between(100)  # bootstrap replicates of section 11 (seeds and writers resampled)
 
 
 TABLE = {
@@ -67,6 +72,11 @@ TABLE = {
         kaggle_n_boot=200,
         payoff_eps=0.01,
         alpha=0.05,
+        harder_member="mlp-16-e1",
+        harder_n_train=2_000,
+        harder_sizes=[300],
+        harder_seeds=2,
+        harder_n_boot=200,
     ),
     "cpu": Settings(
         zoo_name="mnist-cpu",
@@ -92,6 +102,11 @@ TABLE = {
         kaggle_n_boot=2_000,
         payoff_eps=0.01,
         alpha=0.05,
+        harder_member="mlp-128-e2",
+        harder_n_train=10_000,
+        harder_sizes=[1_000, 2_000, 4_000],
+        harder_seeds=5,
+        harder_n_boot=2_000,
     ),
     "gpu": Settings(
         zoo_name="mnist-gpu",
@@ -117,5 +132,10 @@ TABLE = {
         kaggle_n_boot=5_000,
         payoff_eps=0.01,
         alpha=0.05,
+        harder_member="cnn-16-e2",
+        harder_n_train=30_000,
+        harder_sizes=[1_000, 2_000, 4_000],
+        harder_seeds=10,
+        harder_n_boot=5_000,
     ),
 }

@@ -8,6 +8,8 @@
 - ``writers``: MNIST's writers as a natural distribution shift (QMNIST metadata); chapter 01.
 - ``line``: the course's one line fit ("accuracy on the line"): probit (or logit) axes, the
   declared model set, intervals over models and images; chapters 01, 02, 03 and 08.
+- ``harder``: "harder, not just different": does training on some new writers close the gap on
+  other new writers, against a control of more original digits; chapter 01.
 - ``effective_robustness``: accuracy on the line, probit fits and effective robustness;
   chapters 02, 03 and 08.
 - ``published_results``: re-analysis of published leaderboards (RobustBench, SQuADShifts,

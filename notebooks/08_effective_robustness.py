@@ -113,8 +113,8 @@ from reliable_ml.course import results
 from reliable_ml.course.glue import glue_missing, glue_values  # the prose's numbers
 from reliable_ml.shift import clip_families as cf
 from reliable_ml.shift import effective_robustness as er
-from reliable_ml.shift import published_results as pr
 from reliable_ml.shift import line, reanalysis
+from reliable_ml.shift import published_results as pr
 from reliable_ml.util import notes, plots
 
 run = course.start("08_effective_robustness", profile, seed=seed)

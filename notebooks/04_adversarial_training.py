@@ -58,7 +58,7 @@ if importlib.util.find_spec("reliable_ml") is None:
 # scikit-learn's 8x8 digits and tiny networks, seconds. `cpu`: MNIST; the shared robust model
 # (PGD adversarial training on all 60,000 training digits) and its evaluation by the whole
 # attack suite on the first 1,000 test images are built once and cached, as are the catastrophic
-# overfitting curves (3 arms x 3 seeds, 10 epochs on all 60,000 training digits); the cold
+# overfitting runs (3 arms x 3 seeds on MNIST, each watched every few steps; one CIFAR-10 miniature); the cold
 # costs are printed where they are built. `gpu`: the same MNIST
 # part at full size, plus CIFAR-10 with a PreActResNet-18 at $\epsilon = 8/255$ through
 # `python -m reliable_ml.experiments.robust_cifar`.
@@ -76,13 +76,24 @@ eps = 0.3
 standard_epochs = 2
 n_curve = 500
 co_eps = 0.3
-co_train_size = 0
-co_epochs = 10
-co_eps_ramp_epochs = 1.5
+co_train_size = 15000
+co_epochs = 2
 co_seeds = 3
 co_large_alpha = 2.0
 co_width = 16
-co_val_size = 300
+co_check_size = 256
+co_check_every = 25
+co_check_steps = 10
+co_gained = 0.2
+co_floor = 0.05
+co_fgsm_high = 0.5
+co_persist = 2
+cifar_train_size = 10000
+cifar_epochs = 3
+cifar_seeds = 1
+cifar_width = 8
+cifar_check_size = 256
+cifar_check_every = 20
 tradeoff_p = 0.95
 tradeoff_d = 1000
 tradeoff_eta_sqrt_d = 3.0
@@ -107,6 +118,8 @@ from reliable_ml.robust import attacks, tradeoff, verdicts
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import shared_model as rm
 from reliable_ml.robust import train as rt
+from reliable_ml.robust import catastrophic as cat
+from reliable_ml.robust import collapse
 from reliable_ml.settings import robust_cifar as robust_cifar_settings
 from reliable_ml.util import notes, plots
 
@@ -314,96 +327,173 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # ## Catastrophic overfitting
 #
 # FGSM-RS has a failure mode. With no random start, or with too large a step, FGSM training
-# can suddenly stop producing robust models: within an epoch, accuracy against the training
-# attack's own FGSM examples soars while accuracy under PGD falls to about zero
+# can suddenly stop producing robust models: within a few hundred iterations, accuracy against
+# the training attack's own FGSM examples soars while accuracy under PGD falls to about zero
 # {cite}`wong2020fast`. The model has learned to make its loss locally flat-then-steep, so that
 # a single gradient step from the clean point (or from a random point, if the step is long
 # enough to forget it) lands nowhere useful, while a multi-step attack still finds the way.
-# {cite:t}`wong2020fast` saw it on CIFAR-10. Our moderate-step arm below is their MNIST recipe
-# (see above) with two changes: $\epsilon$ ramped up over the first epochs and a hidden layer of
-# {glue:text}`co_hidden` units instead of 100. We run their three arms, several seeds each, and
-# measure PGD-10 accuracy on the same held-out test images after **every** epoch: FGSM from
-# $\delta = 0$ with step $\epsilon$; FGSM-RS (random start) with the moderate step
-# $1.25\,\epsilon$; FGSM-RS with the large step $2\,\epsilon$. The network is the chapter's
-# CNN, trained on the whole training split, and $\epsilon$ grows from 0 over the first epochs,
-# as for the robust model; the curves are cached like the robust model. (An earlier cpu row
-# used a CNN half as wide and no ramp: most of its runs never became robust to PGD within 10
-# epochs, so there was next to nothing that could collapse.) A run *collapses* when it became robust (at least 20% PGD accuracy
-# at some epoch) and then ends at or below half of its own peak; a run that never reached 20%
-# never became robust, so it cannot collapse. Wong et al.'s recipe also stops training early
-# when PGD accuracy on a training minibatch collapses; these runs do not, so that a collapse,
-# if there is one, stays visible.
+#
+# A collapse that fast is easy to miss. An earlier version of this section checked PGD once per
+# epoch at the full radius while the training radius was still growing from 0: a run that
+# became robust and collapsed inside an epoch looked "never robust". So here the runs are
+# **watched as they train**. We run Wong et al.'s three arms, {glue:text}`co_seeds_v:.0f` seeds
+# each, with **no ramp** of $\epsilon$ = {glue:text}`co_eps_v:.2f`: FGSM from $\delta = 0$ with
+# step $\epsilon$; FGSM-RS (random start) with the moderate step $1.25\,\epsilon$ (their MNIST
+# recipe, see above, with a hidden layer of {glue:text}`co_hidden` units instead of 100); FGSM-RS
+# with the large step {glue:text}`co_large_v:g`$\,\epsilon$. Every {glue:text}`co_every_v:.0f`
+# optimizer steps (batches of 100) and after the last, each run's PGD-{glue:text}`co_pgd_v:.0f`
+# accuracy at the training radius is measured on the same {glue:text}`co_check_v:.0f` held-out
+# test images (the last ones of the split), and its accuracy on the FGSM-attacked training
+# batches since the previous check is logged beside it. Each run lasts
+# {glue:text}`co_epochs_v:.0f` epochs over the first {glue:text}`co_train_v:,.0f` training digits
+# ({glue:text}`co_total_steps:,.0f` steps), a bound on the cpu cost; Wong et al.'s MNIST recipe
+# trains for 10 epochs over all 60,000. Wong et al.'s recipe also stops early when PGD accuracy on a
+# training minibatch collapses; these runs do not, so that a collapse stays visible.
+#
+# **The rule.** A run *collapsed* when, at some check, its PGD accuracy had reached at least
+# {glue:text}`co_gained_pct:.0f`% at an earlier check, and then for {glue:text}`co_persist_v:.0f`
+# consecutive checks PGD accuracy was at most {glue:text}`co_floor_pct:.0f`% while its accuracy
+# on its own FGSM batches was at least {glue:text}`co_high_pct:.0f`%
+# (`reliable_ml.robust.collapse.detect_collapse`, tested on crafted curves). A run that never
+# reached {glue:text}`co_gained_pct:.0f`% never became robust, so it cannot collapse; one whose
+# FGSM accuracy fell with its PGD accuracy diverged, which is another failure.
 
 # %%
 n_co = min(co_train_size or len(train_set.y), len(train_set.y))  # the training split is in random order
-co = rt.catastrophic_overfitting(train_set.x[:n_co], train_set.y[:n_co], test_set.x.flip(0), test_set.y.flip(0),
-                                 eps=co_eps, epochs=co_epochs, seeds=co_seeds, large_alpha=co_large_alpha,
-                                 width=co_width, val_size=co_val_size, eps_ramp_epochs=co_eps_ramp_epochs,
-                                 progress=True)
-arms = list(co["curves"])
-co_rows = [{"arm": a, "seed": int(sd), "epoch": e + 1, "val_robust_acc": v / 100,
-            "train_acc": co["train_acc"][a][sd][e] / 100} for a in arms for sd, c in co["curves"][a].items()
-           for e, v in enumerate(c)]
-print(f"{len(arms)} arms x {co_seeds} seeds x {co_epochs} epochs; cold cost {co['seconds']['wall'] / 60:.1f} "
-      f"minutes ({co['seconds']['cpu'] / 60:.1f} CPU minutes)")
+n_check = min(co_check_size, len(test_set.y))
+co = cat.mnist_arms(train_set.x[:n_co], train_set.y[:n_co], test_set.x.flip(0)[:n_check],
+                    test_set.y.flip(0)[:n_check], eps=co_eps, epochs=co_epochs, seeds=co_seeds,
+                    large_alpha=co_large_alpha, width=co_width, check_every=co_check_every,
+                    check_steps=co_check_steps, progress=True)
+co_rule = {"gained": co_gained, "floor": co_floor, "fgsm_high": co_fgsm_high, "persist": co_persist}
+arms = list(co["runs"])
+co_found = {a: {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=r["steps"], **co_rule)
+                for sd, r in co["runs"][a].items()} for a in arms}
+co_counts = collapse.count(co_found)
+print(f"{len(arms)} arms x {co_seeds} seeds x {co_epochs} epochs, a PGD check every {co_check_every} steps; "
+      f"cold cost {co['seconds']['wall'] / 60:.1f} minutes ({co['seconds']['cpu'] / 60:.1f} CPU minutes)")
 
 # %% [markdown]
-# **Reading the figure.** Why would a *single* step from the clean point fail so badly? FGSM
+# **Reading the figure.** Where a run collapses, why would a *single* step fail so badly? FGSM
 # from $\delta = 0$ only ever shows the network one perturbation per image: the corner of the
 # ball in the direction of the gradient's sign. The network can learn to bend its loss surface
-# so that this one corner stops being adversarial (the gradient at $x$ points somewhere
-# useless) while the true worst case inside the ball is as bad as ever. Its accuracy on its
-# own FGSM examples then rises (right panel), and its robustness to a multi-step attack, which
-# follows the bent surface, vanishes (left panel). A random start tests the linear
-# approximation at many points of the ball instead of one, and a moderate step keeps the
+# so that this one corner stops being adversarial while the true worst case inside the ball is
+# as bad as ever. Its accuracy on its own FGSM batches then rises (right panel), and its
+# robustness to a multi-step attack, which follows the bent surface, vanishes (left panel; an x
+# marks each collapse the rule finds, the dotted line its "near zero"). A random start tests the
+# linear approximation at many points of the ball instead of one, and a moderate step keeps the
 # final point close to that random start; {cite:t}`andriushchenko2020understanding` trace the
 # failure to the loss becoming strongly non-linear inside the ball.
 
 # %% tags=["hide-input"]
-fig = robust_plots.fast_training(co_rows, source, f"{n_co:,} training images, eps = {co_eps:g}, "
-                                 f"{co_seeds} seeds per arm, PGD-10 on {co_val_size} held-out test images")
+marks = {a: {sd: f["step"] for sd, f in co_found[a].items()} for a in arms}
+fig = robust_plots.per_step_curves(co["runs"], source, f"{n_co:,} training images, eps = {co_eps:g}, no ramp, "
+                                   f"{co_seeds} seeds per arm, PGD-{co_check_steps} on {n_check} held-out test "
+                                   f"images every {co_check_every} steps", collapsed=marks, floor=co_floor)
 plt.show()
-co_table = pd.DataFrame([{"arm": a, "seed": sd, **v} for a in arms
-                         for sd, v in co["summary"][a]["per_seed"].items()]).set_index(["arm", "seed"])
-display(co_table.round(1).rename(columns={"peak": "peak PGD-10 (%)", "final": "final PGD-10 (%)",
-                                          "drop": "drop (points)"}))
-co_final = co_table.groupby(level="arm", sort=False)["final"].agg(["mean", "min", "max"])
-glue_numbers({f"{key}_{stat}": co_final.loc[arm, stat] for key, arm in zip(("co_fgsm", "co_rs"), arms)
-                           for stat in ("mean", "min", "max")})
+co_table = pd.DataFrame([{"arm": a, "seed": sd, "peak PGD (%)": 100 * f["peak"],
+                          "final PGD (%)": 100 * co["runs"][a][sd]["pgd_acc"][-1],
+                          "final FGSM batches (%)": 100 * co["runs"][a][sd]["fgsm_train_acc"][-1],
+                          "collapsed": f["collapsed"], "at step": f["step"]}
+                         for a in arms for sd, f in co_found[a].items()]).set_index(["arm", "seed"])
+display(co_table.round(1))
 
 # %% [markdown]
-# After {glue:text}`co_epochs:.0f` epochs, PGD-10 accuracy on held-out images is
-# {glue:text}`co_fgsm_mean:.1f`% (seeds range {glue:text}`co_fgsm_min:.1f`–{glue:text}`co_fgsm_max:.1f`%)
-# for FGSM without a random start, and {glue:text}`co_rs_mean:.1f`%
-# ({glue:text}`co_rs_min:.1f`–{glue:text}`co_rs_max:.1f`%) for FGSM-RS with the moderate step; a mean
-# over seeds hides runs that failed, so per seed, against its own peak: {glue:md}`co_verdict`
-# By this rule {glue:text}`co_n_collapsed:.0f` of {glue:text}`co_n_runs:.0f` runs collapsed.
+# By the rule, {glue:text}`co_k_fgsm:.0f` of {glue:text}`co_seeds_v:.0f` runs of FGSM from zero
+# collapsed, {glue:text}`co_k_rs:.0f` of {glue:text}`co_seeds_v:.0f` of FGSM-RS with the moderate
+# step and {glue:text}`co_k_large:.0f` of {glue:text}`co_seeds_v:.0f` with the large step; in all,
+# {glue:text}`co_n_collapsed:.0f` of {glue:text}`co_n_runs:.0f` runs, and
+# {glue:text}`co_n_never:.0f` of {glue:text}`co_n_runs:.0f` never reached
+# {glue:text}`co_gained_pct:.0f`% PGD accuracy at any check (highest over all runs:
+# {glue:text}`co_peak_max:.1f`%), while their accuracy on their own FGSM batches ended between
+# {glue:text}`co_fgsm_end_min:.1f`% and {glue:text}`co_fgsm_end_max:.1f`%. Run by run:
+# {glue:md}`co_outcomes`
 #
-# **What the per-epoch check cannot see.** It measures PGD accuracy only at the end of each
-# epoch and at the full radius $\epsilon$ = {glue:text}`co_eps_v:.2f`, while the training radius grows
-# from 0 over the first {glue:text}`co_ramp_v:.1f` epochs; the collapse {cite:t}`wong2020fast` describe
-# happens within a few hundred iterations. A run that became robust at its current training
-# radius and collapsed within an epoch is filed as "never robust". Measuring PGD every few dozen
-# steps at the current training radius would tell the two apart; this run does not.
+# A run that never became robust is not a collapse by this rule, even when its FGSM accuracy
+# climbs far above its PGD accuracy: that gap is half of the signature, seen without the
+# robustness a collapse would take away. These runs are short ({glue:text}`co_total_steps:,.0f`
+# steps, against about 6,000 in Wong et al.'s MNIST recipe) and start at the full radius, so
+# they may not have had time to become robust at all. Whether longer runs would become robust,
+# and then collapse, is for the `gpu` row (10 epochs over all 60,000 digits) to show.
 #
-# {glue:md}`co_fgsm_gap_note` {glue:md}`co_step_note` Wong et al. saw catastrophic overfitting
-# on CIFAR-10: `python -m reliable_ml.experiments.robust_cifar --catastrophic-overfitting --profile gpu`
-# runs the same arms there on a GPU (no GPU run is reported here).
+# {glue:md}`co_step_note` These are counts of runs on one network and one radius, over
+# {glue:text}`co_epochs_v:.0f` epochs; a run that did not collapse here might later, and a
+# count of {glue:text}`co_seeds_v:.0f` seeds says how often it happened in these runs, not how
+# often it happens.
 
 # %% tags=["hide-input"]
-glue("co_epochs", co_epochs, display=False)
-glue_text("co_hidden", f"{8 * co_width}")  # train.catastrophic_overfitting: hidden layer of 8 x width units
-glue_numbers({"co_eps_v": co_eps, "co_ramp_v": co_eps_ramp_epochs, "co_n_runs": len(arms) * co_seeds,
-              "co_n_collapsed": sum(co["summary"][a]["n_collapsed"] for a in arms)})
-glue_text("co_verdict", verdicts.overfitting_verdict(co["summary"], *arms))
-glue_numbers({"co_seeds_v": co_seeds, "co_rs_held": co["summary"][arms[1]]["n_held"],
-              "co_large_held": co["summary"][arms[-1]]["n_held"]})
-final = {a: {sd: c[-1] for sd, c in co["curves"][a].items()} for a in arms}  # final PGD-10 accuracy, %
-co_signature = verdicts.fgsm_signature(final[arms[0]], {sd: c[-1] for sd, c in co["train_acc"][arms[0]].items()},
-                                       n_val=min(co_val_size, len(test_set.y)), n_train=n_co)
-glue_text("co_fgsm_gap_note", verdicts.fgsm_signature_text(co_signature))
-co_steps = verdicts.step_size_verdict(final[arms[1]], final[arms[2]]) if len(arms) > 2 else None
-glue_text("co_step_note", verdicts.step_size_text(co_steps, co_seeds) if co_steps else "")
+glue_text("co_hidden", f"{8 * co_width}")  # catastrophic.mnist_arms: hidden layer of 8 x width units
+glue_numbers({"co_eps_v": co_eps, "co_seeds_v": co_seeds, "co_large_v": co_large_alpha, "co_every_v": co_check_every,
+              "co_pgd_v": co_check_steps, "co_check_v": n_check, "co_epochs_v": co_epochs, "co_persist_v": co_persist,
+              "co_train_v": n_co, "co_total_steps": co["runs"][arms[0]]["0"]["steps"][-1],
+              "co_n_runs": len(arms) * co_seeds, "co_n_collapsed": sum(c["collapsed"] for c in co_counts.values())})
+glue_numbers({"co_gained_pct": co_gained, "co_floor_pct": co_floor, "co_high_pct": co_fgsm_high}, scale=100)
+glue_numbers({f"co_k_{key}": co_counts[a]["collapsed"] for key, a in zip(("fgsm", "rs", "large"), arms)})
+glue("co_n_never", sum(c["never_robust"] for c in co_counts.values()), display=False)
+co_ends = [r["fgsm_train_acc"][-1] for a in arms for r in co["runs"][a].values()]
+glue_numbers({"co_peak_max": max(f["peak"] for a in arms for f in co_found[a].values()),
+              "co_fgsm_end_min": min(co_ends), "co_fgsm_end_max": max(co_ends)}, scale=100)
+glue_text("co_outcomes", " ".join(collapse.outcome_text(co_found[a], co["runs"][a], a, co_gained) for a in arms))
+co_steps = stats.compare_counts(co_counts[arms[2]]["collapsed"], co_seeds, co_counts[arms[1]]["collapsed"], co_seeds)
+glue_text("co_step_note", "Collapse counts, FGSM-RS with the large step against the moderate one (Fisher's exact "
+          "test on the runs): " + stats.phrase(co_steps, higher="more often with the large step",
+                                              lower="less often with the large step",
+                                              cannot_tell="the data cannot tell the two step sizes apart",
+                                              unit="", scale=1) + ".")
+
+# %% [markdown]
+# ### CIFAR-10 in miniature
+#
+# Wong et al. saw catastrophic overfitting on CIFAR-10 at $\epsilon = 8/255$: FGSM-RS with the
+# step $\alpha = 16/255 = 2\,\epsilon$ trains a PreActResNet-18 whose PGD accuracy collapses,
+# while $\alpha = 10/255$ does not {cite}`wong2020fast` (as we read the paper; unverified here).
+# Their failing setting fits a CPU only in miniature: a PreActResNet-18 of width
+# {glue:text}`cifar_width_v:.0f` (channels $w, 2w, 4w, 8w$; the full network has $w = 64$),
+# {glue:text}`cifar_n_v:,.0f` training images drawn at random (seeded) from the JPEG copy of
+# CIFAR-10, {glue:text}`cifar_epochs_v:.0f` epochs, their optimizer (SGD, momentum 0.9, weight
+# decay $5 \cdot 10^{-4}$, one-cycle learning rate to 0.2, batch 128, random crop and flip), no
+# ramp of $\epsilon$, and a PGD-10 check every {glue:text}`cifar_every_v:.0f` steps on
+# {glue:text}`cifar_check_v:.0f` random test images.
+# The same rule judges it. {glue:md}`cifar_outcome`
+
+# %% tags=["hide-input"]
+cifar_co, cifar_found, cifar_tr = None, {}, None
+if cifar_train_size:  # 0: the profile skips the arm
+    try:
+        cifar_tr, cifar_te = (data.load_images("cifar10-jpeg", s, download=False) for s in ("train", "test"))
+    except (data.DataUnavailable, data.DataCorrupt) as err:
+        notes.show_note(f"No CIFAR-10 here ({type(err).__name__}): the miniature CIFAR-10 arm is skipped.",
+                        kind="warning")
+
+# %% tags=["hide-input"]
+if cifar_tr is not None:
+    i_tr = cat.random_subset(len(cifar_tr.y), min(cifar_train_size, len(cifar_tr.y)), seed)
+    i_te = cat.random_subset(len(cifar_te.y), min(cifar_check_size, len(cifar_te.y)), seed)
+    cifar_co = cat.cifar_arm(cifar_tr.x[i_tr], cifar_tr.y[i_tr], cifar_te.x[i_te], cifar_te.y[i_te], eps=8 / 255,
+                             alpha=16 / 255, epochs=cifar_epochs, seeds=cifar_seeds, width=cifar_width,
+                             check_every=cifar_check_every, check_steps=10, progress=True)
+    cifar_arm_name = next(iter(cifar_co["runs"]))
+    cifar_found = {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=r["steps"], **co_rule)
+                   for sd, r in cifar_co["runs"][cifar_arm_name].items()}
+    fig = robust_plots.per_step_curves(cifar_co["runs"], cifar_tr.info.source,
+                                       f"{len(i_tr):,} random training images, eps = 8/255, PreActResNet-18 width "
+                                       f"{cifar_width}, PGD-10 on {len(i_te)} random test images every "
+                                       f"{cifar_check_every} steps", collapsed={cifar_arm_name: {
+                                           sd: f["step"] for sd, f in cifar_found.items()}}, floor=co_floor)
+    plt.show()
+    print(f"cold cost {cifar_co['seconds']['wall'] / 60:.1f} minutes ({cifar_co['seconds']['cpu'] / 60:.1f} CPU "
+          "minutes)")
+
+# %% tags=["hide-input"]
+glue_numbers({"cifar_width_v": cifar_width, "cifar_n_v": cifar_train_size, "cifar_epochs_v": cifar_epochs,
+              "cifar_every_v": cifar_check_every, "cifar_check_v": cifar_check_size})
+if cifar_co:
+    k_cifar = sum(f["collapsed"] for f in cifar_found.values())
+    glue_text("cifar_outcome", collapse.miniature_text(cifar_found, cifar_co["runs"][cifar_arm_name],
+                                                       "FGSM-RS with step 2 eps on CIFAR-10 (JPEG copy)", co_gained))
+else:
+    glue_text("cifar_outcome", "This run has no CIFAR-10 arm (no data here, or the profile skips it), so it "
+              "says nothing about CIFAR-10.")
 
 # %% [markdown]
 # ## Accuracy as the budget grows
@@ -537,7 +627,7 @@ glue_text("aa_sample", verdicts.sample_text(card["n_eval"], len(test_set.y)))
 strength = rt.autoattack_strength([a for a in attack_acc if a != pgd_name], square_queries=card["square_queries"])
 glue_text("aa_strength", verdicts.strength_text(strength, rt.AUTOATTACK_REFERENCE))
 on_mnist = dataset == "mnist" and card["dataset"] == "mnist" and not test_set.info.fallback_from
-population = verdicts.population_text(on_mnist, card["n_eval"], co_val_size)
+population = verdicts.population_text(on_mnist, card["n_eval"], co_check_size)
 glue_text("eval_population", population["text"])
 
 # %% [markdown]
@@ -738,11 +828,12 @@ if cifar:
 #   {glue:text}`std_at_eps:.1f`% under PGD at the training radius.
 # * Adversarial training optimizes the worst case directly; Danskin's theorem (checked
 #   numerically above) turns the min-max problem into "attack, then descend". A single
-#   random-start FGSM step can be a cheap inner maximizer: here {glue:text}`co_rs_held:.0f` of
-#   {glue:text}`co_seeds_v:.0f` seeds with the moderate step and {glue:text}`co_large_held:.0f` with
-#   the large one ended robust (the per-seed list above says what the others did). Without the random start,
-#   FGSM training ended at {glue:text}`co_fgsm_min:.1f`–{glue:text}`co_fgsm_max:.1f`% PGD accuracy
-#   across seeds.
+#   random-start FGSM step can be a cheap inner maximizer, and can fail: watched every
+#   {glue:text}`co_every_v:.0f` steps, {glue:text}`co_k_fgsm:.0f` of {glue:text}`co_seeds_v:.0f` runs
+#   without the random start, {glue:text}`co_k_rs:.0f` with the moderate step and
+#   {glue:text}`co_k_large:.0f` with the large one collapsed within {glue:text}`co_epochs_v:.0f` epochs,
+#   and {glue:text}`co_n_never:.0f` of {glue:text}`co_n_runs:.0f` runs never became robust to PGD
+#   in that time.
 # * Robustness holds only up to the training radius. A trade-off with clean accuracy is
 #   inherent for *some* distributions {cite}`tsipras2019robustness`; here {glue:md}`clean_cost_verdict`
 # * Report robust accuracy as the worst case over the strongest attacks you can run: here
@@ -779,13 +870,18 @@ figures = {
 figures |= {
     "clean_cost": verdicts.record(clean_cost), "pgd_on_page_max_diff": pgd_page_max_diff,
     "danskin_max_diff": danskin_max_diff,
-    "catastrophic_overfitting": {"eps": co_eps, "train_size": n_co, "epochs": co_epochs, "seeds": co_seeds,
-                                 "eps_ramp_epochs": co_eps_ramp_epochs, "width": co_width, "val_size": co_val_size,
-                                 "curves": co["curves"], "clean": co["clean"], "train_acc": co["train_acc"],
-                                 "summary": co["summary"], "cold_seconds": co["seconds"],
-                                 "fgsm_signature": {k: verdicts.record(v) if isinstance(v, stats.Verdict) else v
-                                                    for k, v in co_signature.items()},
-                                 "step_size": verdicts.record(co_steps) if co_steps else None},
+    "catastrophic_overfitting": {
+        "rule": co_rule | {"definition": collapse.DEFINITION},
+        "eps": co_eps, "train_size": n_co, "epochs": co_epochs, "seeds": co_seeds, "eps_ramp_epochs": 0.0,
+        "width": co_width, "check_size": n_check, "check_every": co_check_every, "check_steps": co_check_steps,
+        "runs": {a: {sd: collapse.record(co["runs"][a][sd], co_found[a][sd]) for sd in co["runs"][a]} for a in arms},
+        "counts": co_counts, "step_size": verdicts.record(co_steps), "cold_seconds": co["seconds"],
+        "cifar": None if not cifar_co else {
+            "data_source": cifar_tr.info.source, "train_size": len(i_tr), "check_size": len(i_te), "eps": 8 / 255,
+            "alpha": 16 / 255, "epochs": cifar_epochs, "seeds": cifar_seeds, "width": cifar_width,
+            "architecture": f"PreActResNet-18, width {cifar_width}", "check_every": cifar_check_every,
+            "runs": {sd: collapse.record(cifar_co["runs"][cifar_arm_name][sd], f) for sd, f in cifar_found.items()},
+            "n_collapsed": k_cifar, "cold_seconds": cifar_co["seconds"]}},
     "tradeoff": {"p": tradeoff_p, "d": tradeoff_d, "eta": eta, "eps": exact["eps"],
                  "standard_clean": exact["standard_clean"], "standard_robust": exact["standard_robust"],
                  "robust_clean": exact["robust_clean"], "theorem_bound": exact["theorem_bound"],
@@ -795,7 +891,7 @@ figures |= {
     "masking_checks_passed": not card["masking"]["flags"], "published_madry_mnist": published,
     "kernel_cpu_seconds": round(time.process_time(), 1),  # CPU time of this kernel: ~ wall time when idle
     "seed_spread_note": "robust model: one seed (a second seed is the transfer source); catastrophic overfitting: "
-                        "co_seeds seeds per arm"}
+                        "co_seeds seeds per arm, cifar_seeds on the CIFAR-10 miniature"}
 
 # %% tags=["hide-input"]
 if cifar and profile == "gpu":

@@ -23,3 +23,17 @@ def test_figures_have_labelled_axes():
     assert fig.axes[0].get_ylabel() == "test accuracy (%)"
     with pytest.raises(ValueError, match="at least one value"):
         rp.mean_and_spread([])
+
+
+def test_per_step_curves_mark_each_collapse_where_the_rule_found_it():
+    runs = {
+        "arm": {
+            "0": {"steps": [10, 20, 30], "pgd_acc": [0.3, 0.0, 0.0], "fgsm_train_acc": [0.5, 0.9, 0.9]},
+            "1": {"steps": [10, 20, 30], "pgd_acc": [0.3, 0.3, 0.3], "fgsm_train_acc": [0.5, 0.5, 0.5]},
+        }
+    }
+    fig = rp.per_step_curves(runs, "toy", "caption", collapsed={"arm": {"0": 20, "1": None}}, floor=0.05)
+    ax = fig.axes[0]
+    marks = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [20] and list(marks[0].get_ydata()) == [0.0]
+    assert all(a.get_xlabel() == "optimizer step" for a in fig.axes)

@@ -52,7 +52,7 @@ class SizeRule:
 SIZE_RULES = [
     SizeRule(
         "04_adversarial_training",
-        ("n_curve", "co_val_size"),
+        ("n_curve", "co_check_size"),
         "test",
         shrinks="n_eval = min(1000, len(test_set.y)); the others slice the test images",
     ),

@@ -3,6 +3,9 @@
 - ``attacks``: FGSM, PGD and the evaluation suite (with torchattacks' AutoAttack parts);
   chapters 04 and 10.
 - ``train``: standard, PGD and fast (FGSM, FGSM-RS) adversarial training; chapters 04, 06, 10.
+- ``catastrophic``: fast adversarial training watched every few steps (PGD at the training
+  radius beside FGSM training accuracy), cached; ``collapse``: catastrophic overfitting defined by
+  its signature, a pure rule on those curves; chapter 04.
 - ``shared_model``: the one PGD-trained MNIST model that chapters 04, 07, 10 and 11 share,
   cached and evaluated with the whole suite.
 - ``robust_variant``: the shared model's PGD-training recipe on another network (chapter 11's

@@ -99,6 +99,42 @@ def fast_training(rows, source: str, caption: str):
     return fig
 
 
+def per_step_curves(runs, source: str, caption: str, *, collapsed=None, floor: float | None = None):
+    """Curves of :func:`reliable_ml.robust.catastrophic.per_step_runs` (``runs``: {arm: {seed: curves}}):
+    held-out PGD accuracy (left) and accuracy on the FGSM-attacked training batches (right) against
+    the optimizer step, one colour per arm, one line per seed; ``collapsed`` ({arm: {seed: step or
+    None}}) marks each detected collapse with an x, ``floor`` draws the rule's "near zero" line."""
+    plt, plots = _plt()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for color, (arm, by_seed) in zip(colors, runs.items()):
+        for k, (seed, r) in enumerate(by_seed.items()):
+            label = arm if k == 0 else None
+            ax.plot(r["steps"], 100 * np.asarray(r["pgd_acc"]), ".-", color=color, alpha=0.8, label=label)
+            ax2.plot(r["steps"], 100 * np.asarray(r["fgsm_train_acc"]), ".--", color=color, alpha=0.8, label=label)
+            step = (collapsed or {}).get(arm, {}).get(seed)
+            if step is not None:
+                i = r["steps"].index(step)
+                ax.plot([step], [100 * r["pgd_acc"][i]], "x", color="k", ms=9, mew=2)
+    if floor is not None:
+        ax.axhline(100 * floor, color="0.5", ls=":", lw=1)
+    ax.set(
+        xlabel="optimizer step",
+        ylabel="held-out accuracy under PGD (%)",
+        ylim=(-2, 100),
+        title="Robustness to PGD at the training radius",
+    )
+    ax2.set(
+        xlabel="optimizer step",
+        ylabel="accuracy on its FGSM training batches (%)",
+        ylim=(-2, 100),
+        title="What the training attack sees",
+    )
+    ax.legend(fontsize=8)
+    plots.source_caption(fig, source, caption)
+    return fig
+
+
 def accuracy_vs_eps(eps_grid, curves: Mapping[str, Sequence[float]], eps_train: float, source: str, caption: str):
     """Robust accuracy of several models against the attack radius."""
     plt, plots = _plt()

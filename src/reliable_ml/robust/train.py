@@ -220,6 +220,7 @@ def train(
     overwrite: bool = False,
     progress: bool = True,
     stop_after_epoch: int | None = None,
+    on_step=None,
 ) -> TrainResult:
     """Train ``model`` in place with ``cfg.method`` on uint8 images ``x_train`` (N, C, H, W).
 
@@ -229,6 +230,10 @@ def train(
     ``checkpoint`` is given. An existing checkpoint is continued with ``resume=True``, replaced
     only with ``overwrite=True``, and otherwise an error. ``stop_after_epoch`` ends the run
     early (the LR schedule still spans ``cfg.epochs``), as an interruption would.
+    ``on_step(step, eps, logits, y)``, if given, is called after every optimizer step with the
+    1-based step, the training radius of that step, the logits of the batch the model was trained
+    on (its attacked images) and their labels (:mod:`reliable_ml.robust.catastrophic` watches a
+    run with it).
     """
     if x_train.dtype != torch.uint8 or x_train.ndim != 4 or len(x_train) != len(y_train):
         raise ValueError(
@@ -321,6 +326,8 @@ def train(
             loss.backward()
             opt.step()
             step += 1
+            if on_step is not None:
+                on_step(step, eps, logits.detach(), yb)
             loss_sum += float(loss.detach()) * len(yb)
             correct += float((logits.argmax(1) == yb).sum())
             seen += len(yb)

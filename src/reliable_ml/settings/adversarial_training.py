@@ -19,19 +19,29 @@ class Settings(Row):
     # robust model's own wins
     standard_epochs: int = between(1)  # epochs of the undefended (standard) model
     n_curve: int = between(1, images="test")  # test images per point of the accuracy-vs-eps curve
-    co_eps: float = between(0, 1)  # L-infinity radius of the catastrophic-overfitting experiment
+    co_eps: float = between(0, 1)  # L-infinity radius of the catastrophic-overfitting experiment (training
+    # and check; no ramp)
     co_train_size: int = between(0, images="train")  # training images of each of its runs (0: the whole training
     # split)
     co_epochs: int = between(1)  # epochs of each of its runs
-    co_eps_ramp_epochs: float = between(0)  # eps grows linearly from 0 over this many epochs (as for the
-    # shared robust model)
     co_seeds: int = between(1)  # seeds per arm
     co_large_alpha: float = between(0)  # the third arm: FGSM-RS with this step, in units of eps (Wong et
     # al.: 2)
     co_width: int = between(1)  # width of its small CNN: channels (w, 2w), hidden 8w (16 is the
-    # chapter's CNN; at width 8 without a ramp most runs never became
-    # PGD-robust in 10 epochs on MNIST)
-    co_val_size: int = between(1, images="test")  # fixed held-out test images of its per-epoch PGD-10 check
+    # chapter's CNN)
+    co_check_size: int = between(1, images="test")  # fixed held-out test images (the last ones) of the PGD check
+    co_check_every: int = between(1)  # optimizer steps between two PGD checks (and one after the last step)
+    co_check_steps: int = between(1)  # PGD steps of each check (step 2.5 eps / steps, one random start)
+    co_gained: float = between(0, 1)  # collapse rule: PGD accuracy (fraction) a run must have reached before
+    co_floor: float = between(0, 1)  # ... then PGD accuracy at or below this (near zero)
+    co_fgsm_high: float = between(0, 1)  # ... while accuracy on its own FGSM training batches is at least this
+    co_persist: int = between(1)  # ... for this many consecutive checks
+    cifar_train_size: int = between(0, 50_000)  # CIFAR-10 arm: seeded random training images (0: skip the arm)
+    cifar_epochs: int = between(1)  # its epochs
+    cifar_seeds: int = between(1)  # its seeds
+    cifar_width: int = between(1)  # its PreActResNet-18 width: channels (w, 2w, 4w, 8w) (64 is the full net)
+    cifar_check_size: int = between(1, 10_000)  # seeded random CIFAR-10 test images of its PGD check
+    cifar_check_every: int = between(1)  # optimizer steps between two of its PGD checks
     tradeoff_p: float = between(0.5, 1)  # toy distribution of Tsipras et al.: P(robust feature agrees
     # with the label)
     tradeoff_d: int = between(1)  # number of weakly correlated (non-robust) features
@@ -49,11 +59,22 @@ TABLE = {
         co_eps=0.1,
         co_train_size=0,
         co_epochs=2,
-        co_eps_ramp_epochs=1.0,
         co_seeds=2,
         co_large_alpha=2.0,
         co_width=4,
-        co_val_size=100,
+        co_check_size=100,
+        co_check_every=5,
+        co_check_steps=3,
+        co_gained=0.2,
+        co_floor=0.05,
+        co_fgsm_high=0.5,
+        co_persist=2,
+        cifar_train_size=0,
+        cifar_epochs=1,
+        cifar_seeds=1,
+        cifar_width=2,
+        cifar_check_size=64,
+        cifar_check_every=5,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,
@@ -65,13 +86,24 @@ TABLE = {
         standard_epochs=2,
         n_curve=500,
         co_eps=0.3,
-        co_train_size=0,
-        co_epochs=10,
-        co_eps_ramp_epochs=1.5,
+        co_train_size=15_000,
+        co_epochs=2,
         co_seeds=3,
         co_large_alpha=2.0,
         co_width=16,
-        co_val_size=300,
+        co_check_size=256,
+        co_check_every=25,
+        co_check_steps=10,
+        co_gained=0.2,
+        co_floor=0.05,
+        co_fgsm_high=0.5,
+        co_persist=2,
+        cifar_train_size=10_000,
+        cifar_epochs=3,
+        cifar_seeds=1,
+        cifar_width=8,
+        cifar_check_size=256,
+        cifar_check_every=20,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,
@@ -84,12 +116,23 @@ TABLE = {
         n_curve=2000,
         co_eps=0.3,
         co_train_size=0,
-        co_epochs=15,
-        co_eps_ramp_epochs=1.5,
+        co_epochs=10,
         co_seeds=5,
         co_large_alpha=2.0,
         co_width=16,
-        co_val_size=1000,
+        co_check_size=512,
+        co_check_every=50,
+        co_check_steps=20,
+        co_gained=0.2,
+        co_floor=0.05,
+        co_fgsm_high=0.5,
+        co_persist=2,
+        cifar_train_size=10_000,
+        cifar_epochs=15,
+        cifar_seeds=5,
+        cifar_width=16,
+        cifar_check_size=1000,
+        cifar_check_every=20,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,

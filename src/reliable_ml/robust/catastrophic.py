@@ -1,0 +1,264 @@
+"""Catastrophic overfitting watched as it happens: fast adversarial training with a PGD check every
+few steps (Wong et al. 2020).
+
+Each run trains with :func:`reliable_ml.robust.train.train` (FGSM or FGSM-RS, no ramp of eps)
+and, every ``check_every`` optimizer steps and after the last one, measures
+
+* ``pgd_acc``: accuracy under PGD-``check_steps`` (step ``2.5 eps / check_steps``, one random
+  start from a generator seeded with the run's seed, so every check attacks with the same noise)
+  at the *training* radius on a fixed held-out batch;
+* ``clean_acc``: clean accuracy on the same batch;
+* ``fgsm_train_acc``: accuracy on the attacked training batches of the steps since the previous
+  check (the training attack's own view).
+
+:func:`reliable_ml.robust.collapse.detect_collapse` reads collapse off the two curves. The runs are
+cached under ``$RELIABLE_ML_CACHE/catastrophic_overfitting`` keyed by a fingerprint of their
+settings and data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict
+
+import torch
+
+from reliable_ml.robust import attacks
+from reliable_ml.robust import train as rt
+from reliable_ml.settings.training import TrainConfig
+from reliable_ml.util.progress import tqdm
+
+FORMAT = 2  # bump when what a cached run holds changes
+
+
+def watch_run(
+    model: torch.nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_check: torch.Tensor,
+    y_check: torch.Tensor,
+    cfg: TrainConfig,
+    *,
+    check_every: int,
+    check_steps: int,
+) -> dict:
+    """Train ``model`` with ``cfg`` and return its per-check curves (see the module docstring):
+    ``steps``, ``pgd_acc``, ``clean_acc``, ``fgsm_train_acc`` (in [0, 1]), ``eps`` and ``seconds``.
+    ``x_check``: float images in [0, 1] on the model's device."""
+    if check_every < 1 or check_steps < 1:
+        raise ValueError(f"check_every and check_steps must be >= 1; got {check_every} and {check_steps}")
+    total = cfg.epochs * -(-len(y_train) // cfg.batch_size)
+    curves: dict = {"steps": [], "pgd_acc": [], "clean_acc": [], "fgsm_train_acc": [], "eps": []}
+    window = [0, 0]  # correct, seen since the last check
+    check_seconds = [0.0]
+
+    def on_step(step: int, eps: float, logits: torch.Tensor, y: torch.Tensor) -> None:
+        window[0] += int((logits.argmax(1) == y).sum())
+        window[1] += len(y)
+        if step % check_every and step != total:
+            return
+        t0 = time.perf_counter()
+        gen = torch.Generator(device=x_check.device).manual_seed(cfg.seed)
+        curves["pgd_acc"].append(
+            attacks.robust_accuracy(
+                model, x_check, y_check, eps, steps=check_steps, step_size=2.5 * eps / check_steps, generator=gen
+            )
+        )
+        curves["clean_acc"].append(attacks.accuracy(model, x_check, y_check))
+        curves["fgsm_train_acc"].append(window[0] / window[1])
+        curves["steps"].append(step)
+        curves["eps"].append(eps)
+        window[:] = [0, 0]
+        check_seconds[0] += time.perf_counter() - t0
+
+    fit = rt.train(model, x_train, y_train, cfg, on_step=on_step, progress=False)
+    return curves | {"seconds": {"train_and_checks": round(fit.seconds, 1), "checks": round(check_seconds[0], 1)}}
+
+
+def per_step_runs(
+    make_model,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_check: torch.Tensor,
+    y_check: torch.Tensor,
+    arms: dict[str, TrainConfig],
+    *,
+    seeds: int,
+    check_every: int,
+    check_steps: int,
+    model_name: str,
+    cache: bool = True,
+    progress: bool = False,
+) -> dict:
+    """One watched run (:func:`watch_run`) per arm and seed ``0 .. seeds - 1``.
+
+    ``arms``: {label: TrainConfig} (the seed is replaced); ``make_model(seed)``: a fresh model on
+    the device of the run; ``x_train`` uint8 (N, C, H, W); ``x_check`` uint8 or float in [0, 1].
+    ``model_name`` names ``make_model`` in the cache key. Returns ``runs`` ({arm: {seed (str):
+    curves}}), ``settings`` and ``seconds`` (wall and CPU of the cold run).
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
+    if not arms:
+        raise ValueError("arms is empty: need at least one TrainConfig")
+    from reliable_ml.data import cache_dir
+    from reliable_ml.util import cachestats
+
+    xc = x_check.float() / 255 if x_check.dtype == torch.uint8 else x_check.float()
+    settings = {
+        "format": FORMAT,
+        "arms": {label: asdict(cfg) | {"seed": None} for label, cfg in arms.items()},
+        "seeds": seeds,
+        "check_every": check_every,
+        "check_steps": check_steps,
+        "model": model_name,
+        "n_train": len(y_train),
+        "n_check": len(y_check),
+    }
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for t in (x_train, y_train, xc, y_check):
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    path = cache_dir() / "catastrophic_overfitting" / f"steps-{h.hexdigest()[:16]}.json"
+    n_models = len(arms) * seeds
+    if cache and path.exists():
+        cachestats.record("catastrophic_overfitting", hit=True, models=n_models)
+        return json.loads(path.read_text())
+    cachestats.record("catastrophic_overfitting", hit=False, models=n_models)
+    t0, c0 = time.perf_counter(), time.process_time()
+    runs: dict = {}
+    jobs = [(label, cfg, seed) for label, cfg in arms.items() for seed in range(seeds)]
+    for label, cfg, seed in tqdm(jobs, desc="watched fast adversarial training runs", disable=not progress):
+        model = make_model(seed)
+        dev = next(model.parameters()).device
+        run_cfg = TrainConfig(**{**asdict(cfg), "seed": seed, "val_size": 0})
+        runs.setdefault(label, {})[str(seed)] = watch_run(
+            model,
+            x_train,
+            y_train,
+            xc.to(dev),
+            y_check.to(dev),
+            run_cfg,
+            check_every=check_every,
+            check_steps=check_steps,
+        )
+    out = {
+        "runs": runs,
+        "settings": settings,
+        "seconds": {"wall": round(time.perf_counter() - t0, 1), "cpu": round(time.process_time() - c0, 1)},
+    }
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(out))
+        os.replace(tmp, path)
+    return out
+
+
+def mnist_arms(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_check: torch.Tensor,
+    y_check: torch.Tensor,
+    *,
+    eps: float,
+    epochs: int,
+    seeds: int,
+    large_alpha: float,
+    width: int,
+    check_every: int,
+    check_steps: int,
+    progress: bool = False,
+) -> dict:
+    """Wong et al.'s three arms (:func:`reliable_ml.robust.train.co_arms`: FGSM from zero with step
+    eps, FGSM-RS with 1.25 eps and ``large_alpha`` eps) on a small CNN of width ``width``
+    (channels ``(w, 2w)``, hidden ``8w``): Adam, one-cycle learning rate to 5e-3, batch 100, no
+    ramp of eps, each watched by :func:`per_step_runs` on CPU or the data's device."""
+    from reliable_ml.models import nets
+
+    image_size, channels = x_train.shape[-1], x_train.shape[1]
+
+    def make_model(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        return nets.small_cnn(
+            in_channels=channels, image_size=image_size, channels=(width, 2 * width), hidden=8 * width
+        )
+
+    common = dict(epochs=epochs, batch_size=100, optimizer="adam", lr_max=5e-3, weight_decay=0.0, eps_ramp_epochs=0.0)
+    arms = rt.co_arms(eps, large_alpha, **common)
+    return per_step_runs(
+        make_model,
+        x_train,
+        y_train,
+        x_check,
+        y_check,
+        arms,
+        seeds=seeds,
+        check_every=check_every,
+        check_steps=check_steps,
+        model_name=f"small_cnn(width={width})",
+        progress=progress,
+    )
+
+
+def cifar_arm(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_check: torch.Tensor,
+    y_check: torch.Tensor,
+    *,
+    eps: float,
+    alpha: float,
+    epochs: int,
+    seeds: int,
+    width: int,
+    check_every: int,
+    check_steps: int,
+    progress: bool = False,
+) -> dict:
+    """Wong et al.'s failing CIFAR-10 setting in miniature: FGSM-RS with step ``alpha`` (they fail
+    at 16/255 for eps = 8/255) on a PreActResNet-18 scaled to ``width`` (channels ``(w, 2w, 4w,
+    8w)``), SGD with momentum 0.9, weight decay 5e-4, one-cycle learning rate to 0.2, batch 128,
+    random crop and flip, no ramp of eps; watched by :func:`per_step_runs`."""
+    from reliable_ml.models import nets
+
+    def make_model(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        return nets.preact_resnet18(width=width, in_channels=x_train.shape[1])
+
+    cfg = TrainConfig(
+        method="fgsm_rs",
+        eps=eps,
+        step_size=alpha,
+        epochs=epochs,
+        batch_size=128,
+        optimizer="sgd",
+        lr_max=0.2,
+        momentum=0.9,
+        weight_decay=5e-4,
+        augment=True,
+        eps_ramp_epochs=0.0,
+    )
+    return per_step_runs(
+        make_model,
+        x_train,
+        y_train,
+        x_check,
+        y_check,
+        {f"FGSM-RS, step {alpha / eps:g} eps": cfg},
+        seeds=seeds,
+        check_every=check_every,
+        check_steps=check_steps,
+        model_name=f"preact_resnet18(width={width})",
+        progress=progress,
+    )
+
+
+def random_subset(n_total: int, k: int, seed: int) -> torch.Tensor:
+    """``k`` distinct indices of ``range(n_total)`` drawn by a CPU generator seeded with ``seed``
+    (a seeded random sample, not the first ``k``: the JPEG copy of CIFAR-10 is stored by class)."""
+    if not 1 <= k <= n_total:
+        raise ValueError(f"k must be in [1, n_total = {n_total}]; got {k}")
+    return torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:k]

@@ -32,6 +32,14 @@ class Settings(Row):
     # chapter's CNN; at width 8 without a ramp most runs never became
     # PGD-robust in 10 epochs on MNIST)
     co_val_size: int = between(1, images="test")  # fixed held-out test images of its per-epoch PGD-10 check
+    suite_n: int = between(1, images="test")  # test images of the standard attack suite: a seeded random sample
+    suite_seed: int = between(0)  # seed of that sample (numpy default_rng) and of the attacks
+    suite_iterations: int = between(1)  # iterations of APGD-CE, APGD-T, FAB-T and APGD-DLR (AutoAttack: 100)
+    suite_square_queries: int = between(1)  # queries of Square (AutoAttack standard: 5,000)
+    suite_dlr_restarts: int = between(1)  # restarts of the untargeted APGD-DLR run beside the standard suite
+    suite_pgd_steps: int = between(1)  # PGD of the suite: steps (step 2.5 eps / steps) ...
+    suite_pgd_restarts: int = between(1)  # ... and random restarts
+    full_pgd_steps: int = between(1)  # PGD (one random start) on every test image: the second row
     tradeoff_p: float = between(0.5, 1)  # toy distribution of Tsipras et al.: P(robust feature agrees
     # with the label)
     tradeoff_d: int = between(1)  # number of weakly correlated (non-robust) features
@@ -54,6 +62,14 @@ TABLE = {
         co_large_alpha=2.0,
         co_width=4,
         co_val_size=100,
+        suite_n=100,
+        suite_seed=0,
+        suite_iterations=5,
+        suite_square_queries=100,
+        suite_dlr_restarts=1,
+        suite_pgd_steps=10,
+        suite_pgd_restarts=1,
+        full_pgd_steps=10,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,
@@ -72,6 +88,14 @@ TABLE = {
         co_large_alpha=2.0,
         co_width=16,
         co_val_size=300,
+        suite_n=1000,
+        suite_seed=0,
+        suite_iterations=100,
+        suite_square_queries=5000,
+        suite_dlr_restarts=5,
+        suite_pgd_steps=100,
+        suite_pgd_restarts=5,
+        full_pgd_steps=40,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,
@@ -90,6 +114,14 @@ TABLE = {
         co_large_alpha=2.0,
         co_width=16,
         co_val_size=1000,
+        suite_n=10_000,
+        suite_seed=0,
+        suite_iterations=100,
+        suite_square_queries=5000,
+        suite_dlr_restarts=5,
+        suite_pgd_steps=100,
+        suite_pgd_restarts=10,
+        full_pgd_steps=40,
         tradeoff_p=0.95,
         tradeoff_d=1000,
         tradeoff_eta_sqrt_d=3.0,

@@ -46,18 +46,18 @@ if importlib.util.find_spec("reliable_ml") is None:
 # train on it with ordinary gradient steps; how FGSM and PGD attacks work, by writing PGD
 # yourself; how fast adversarial training with FGSM and a random start {cite}`wong2020fast`
 # works and how it fails (catastrophic overfitting); how to evaluate a defence honestly:
-# many attack steps, random restarts, the four attacks that make up AutoAttack
-# {cite}`croce2020reliable` on the same images with the worst case as the headline, and checks
-# for gradient masking that can fail; what this chapter's own evaluation does not yet do (its
-# gradient-based AutoAttack components run at a tenth of the reference strength); and what the
-# robustness-accuracy trade-off of {cite:t}`tsipras2019robustness` does and does not say.
+# AutoAttack's standard suite {cite}`croce2020reliable` plus attacks with random restarts, on a
+# random sample of test images, with the per-image worst case as the headline, and checks for
+# gradient masking that can fail; and what the robustness-accuracy trade-off of
+# {cite:t}`tsipras2019robustness` does and does not say.
 #
 # **Compute.** Settings live in `reliable_ml.settings.adversarial_training`, one row per
 # profile; the robust model is the course's shared one (`reliable_ml.robust.shared_model`, settings in
 # `reliable_ml.settings.robust_model`), which chapters 7, 10 and 11 load too. `smoke`:
 # scikit-learn's 8x8 digits and tiny networks, seconds. `cpu`: MNIST; the shared robust model
-# (PGD adversarial training on all 60,000 training digits) and its evaluation by the whole
-# attack suite on the first 1,000 test images are built once and cached, as are the catastrophic
+# (PGD adversarial training on all 60,000 training digits), its card's checks on the first
+# 1,000 test images, and the standard attack suite on a random sample of test images are built
+# once and cached, as are the catastrophic
 # overfitting curves (3 arms x 3 seeds, 10 epochs on all 60,000 training digits); the cold
 # costs are printed where they are built. `gpu`: the same MNIST
 # part at full size, plus CIFAR-10 with a PreActResNet-18 at $\epsilon = 8/255$ through
@@ -288,8 +288,9 @@ print(f"gradient at the maximizer {grad_danskin.numpy().round(6)}\nfinite differ
 # (step $2.5\,\epsilon/\text{steps}$), then the model descends on the attacked batch; the
 # training radius grows from 0 to $\epsilon$ over the first epochs, which keeps the first,
 # still random network from being swamped by impossible examples. The first call trains it,
-# evaluates it with every attack below and runs the masking checks; every later call, in this
-# chapter or another, loads the same model and its card.
+# evaluates it with a first, reduced-strength attack suite on the first test images and runs
+# the masking checks (its card); every later call, in this chapter or another, loads the same
+# model and its card. This chapter's own evaluation, further below, is the standard suite.
 
 # %%
 robust, card = rm.shared_robust_model(dataset, profile)
@@ -315,7 +316,7 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 
 # %% [markdown]
 # Building it (training this model and a second, independent one for the transfer check
-# below, the whole attack suite and the masking checks) took {glue:text}`build_minutes:.1f`
+# below, the card's attack suite and the masking checks) took {glue:text}`build_minutes:.1f`
 # minutes when the cache was cold, {glue:text}`train_minutes:.1f` of them training; held-out
 # PGD-10 accuracy ended at {glue:text}`final_val_pgd:.1f`%.
 #
@@ -571,7 +572,8 @@ grad_ok = standard_suite.gradient_union_ok(res)
 square_v = stats.compare(res["robust"].numpy(), grad_ok.numpy(), paired=True)  # union minus gradient attacks
 built = standard_suite.built_strength(suite)
 glue_text("suite_strength", verdicts.suite_strength_text(built, standard_suite.reference_standard()))
-glue_text("suite_sample_text", verdicts.sample_text(n_suite, len(test_set.y), seed=suite_seed))
+glue_text("suite_sample_text", verdicts.sample_text(n_suite, len(test_set.y), seed=suite_seed, name="MNIST" if (
+    dataset == "mnist" and not test_set.info.fallback_from) else source))
 glue_numbers({"suite_pm": 196 * np.sqrt(max(headline * (1 - headline), 1e-9) / n_suite),
               "suite_cold_min": res["cold_seconds"] / 60})
 glue_text("square_note", verdicts.square_alone_text(suite_sum["broken_only_by_gradient_free"], n_suite, square_v,

@@ -225,7 +225,7 @@ def square_alone_text(k: int, n: int, v: stats.Verdict, gradient_acc: float, uni
         f"Square, run last on the images every gradient attack left correct, breaks {_images(k)} of the {n:,} "
         f"sampled images: the worst case over all attacks ({100 * union_acc:.1f}%) is "
     )
-    test = f" (McNemar's exact test p = {v.p_value:.2g}; Newcombe's 95% interval)"
+    test = f"; McNemar's exact test p = {v.p_value:.2g}, with Newcombe's 95% interval"
     if v.direction == "lower":
         return (
             head
@@ -296,13 +296,13 @@ def population_text(on_mnist: bool, n_eval: int, n_val: int) -> dict:
     return out
 
 
-def sample_text(n_eval: int, n_test: int, seed: int | None = None) -> str:
-    """Which MNIST test images are evaluated: the whole split, a seeded random sample of ``n_eval``
-    (when ``seed`` is given), or the first ``n_eval``."""
+def sample_text(n_eval: int, n_test: int, seed: int | None = None, name: str = "MNIST") -> str:
+    """Which test images of ``name`` are evaluated: a seeded random sample of ``n_eval`` (when
+    ``seed`` is given), the whole split, or the first ``n_eval``."""
     if not 0 < n_eval <= n_test:
         raise ValueError(f"n_eval must lie in 1..n_test = {n_test}; got {n_eval}")
     if seed is not None and n_eval < n_test:
-        return f"The images are a random sample of {n_eval:,} of the {n_test:,} MNIST test images (seed {seed})"
+        return f"The images are a random sample of {n_eval:,} of the {n_test:,} {name} test images (seed {seed})"
     if n_eval == n_test:
         return f"The images are the whole MNIST test split ({n_test:,} images)"
     return f"The images are the first {n_eval:,} of the {n_test:,} MNIST test images, not a random sample"

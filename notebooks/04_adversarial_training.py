@@ -566,7 +566,7 @@ display(suite_table.rename_axis(f"{n_suite:,} random test images, eps = {eps:g},
 print(f"worst case over the union: {100 * suite_sum['worst_case_acc']:.1f}%; "
       f"{'read from the cache' if res['cached'] else 'run now'} (cold run {res['cold_seconds'] / 60:.1f} min)")
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 k_worst = suite_sum["worst_case_k"]
 headline = suite_sum["worst_case_acc"]
 headline_ci = [100 * float(v) for v in stats.wilson(k_worst, n_suite)]
@@ -606,7 +606,7 @@ glue_text("aa_n_text", f"{n_suite:,}")
 #
 # **A second row: PGD on every test image.** {glue:md}`full_test_text`
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 x_all, y_all = (test_set.x.float() / 255).to(dev), test_set.y.to(dev)
 full = robust_variant.pgd_accuracy(robust, x_all, y_all, eps, steps=full_pgd_steps, restarts=1, seed=suite_seed,
                                    cache_key=card["fingerprint"])
@@ -635,7 +635,7 @@ glue_text("pgd_label", f"PGD-{full_pgd_steps}")
 # scorecard this row is therefore never `reproduced`: a stand-in is at best `qualitative`, and it
 # reads `not reproduced` while a masking warning stands.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 published = {"madry_pgd_50_restarts": 0.896, "madry_best_attack": 0.880, "madry_autoattack": 0.884,
              "madry_clean": 0.985}
 vs_madry = stats.against_reference(headline, [v / 100 for v in headline_ci], published["madry_best_attack"])
@@ -839,7 +839,7 @@ if cifar:
 #   strength it is an upper bound on the true robust accuracy. Check for gradient masking, with
 #   checks that can fail, before believing it.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 suite_names = [standard_suite.LABELS[k] for k in suite]
 figures = {
     "n_eval": n_full, "clean_acc": suite_sum["clean_acc"], "autoattack_n": n_suite,
@@ -864,15 +864,17 @@ figures = {
                   "verdict": verdicts.record(above_v), "images": f"random sample of {len(y_c)} (seed {seed})"},
     "epsilon": card["eps"], "train_minutes": round(card["seconds"]["train"] / 60, 2), "train_method": card["recipe"],
     "architecture": "small CNN (Wong et al. 2020 MNIST net)", "history": card["history"],
-    "robust_model": rm.results_entry(card) | {
-        "attacks": suite_sum["attacks"], "sample": {"kind": "random", "seed": suite_seed, "n": n_suite},
-        "suite": {"order": list(suite), "cascade": True, "worst_case_acc": headline, "worst_case_k": k_worst,
-                  "wilson_ci": [v / 100 for v in headline_ci], "clean_acc": suite_sum["clean_acc"],
-                  "cold_seconds": res["cold_seconds"], "read_from_cache": res["cached"]},
-        "pgd_full_test": {"steps": full_pgd_steps, "restarts": 1, "n": n_full, "acc": k_full / n_full, "k": k_full,
-                          "wilson_ci": full_ci, "clean_acc": float(full["clean"].double().mean()),
-                          "cold_seconds": full["seconds"]}},
     "standard_clean_acc": float(ok_std.double().mean()), "standard_pgd10_acc_at_eps": curves["standard training"][k]}
+
+# %% tags=["remove-input"]
+figures["robust_model"] = rm.results_entry(card) | {
+    "attacks": suite_sum["attacks"], "sample": {"kind": "random", "seed": suite_seed, "n": n_suite},
+    "suite": {"order": list(suite), "cascade": True, "worst_case_acc": headline, "worst_case_k": k_worst,
+              "wilson_ci": [v / 100 for v in headline_ci], "clean_acc": suite_sum["clean_acc"],
+              "cold_seconds": res["cold_seconds"], "read_from_cache": res["cached"]},
+    "pgd_full_test": {"steps": full_pgd_steps, "restarts": 1, "n": n_full, "acc": k_full / n_full, "k": k_full,
+                      "wilson_ci": full_ci, "clean_acc": float(full["clean"].double().mean()),
+                      "cold_seconds": full["seconds"]}}
 
 # %% tags=["hide-input"]
 figures |= {

@@ -459,9 +459,9 @@ glue_text("sweep_drop", stats.phrase(above_v, lower=f"below {at_train},", higher
 # network can learn to threshold its input: {cite:t}`madry2018towards` report first-layer filters
 # of their robust MNIST model that act as thresholds (from their appendix on inspecting that
 # model; not checked against the paper here). A threshold a little above the training radius
-# ignores every perturbation up to it and none beyond it, so accuracy holds up to about
-# $\epsilon$ = 0.3 and then drops sharply: the robustness is tied to the radius it was trained at,
-# not a margin that degrades gracefully. A review of this chapter found that longer training
+# ignores every perturbation up to it and none beyond it, so accuracy holds up to about the
+# training radius and then drops sharply: the robustness is tied to the radius it was trained
+# at, not a margin that degrades gracefully. A review of this chapter found that longer training
 # narrows the drop without removing it; this run trains one model and does not test that.
 #
 # ## Does robustness cost accuracy?
@@ -632,8 +632,8 @@ glue_text("pgd_label", f"PGD-{full_pgd_steps}")
 # keeps 89.6% against PGD with 50 restarts, 88.0% against the best attack submitted to their
 # public challenge, and 88.4% under AutoAttack, at 98.5% clean accuracy (MNIST challenge and
 # AutoAttack leaderboards, $\epsilon = 0.3$). {glue:md}`literature_gap` On the course's
-# scorecard this row is therefore never `reproduced`: a stand-in is at best `qualitative`, and it
-# reads `not reproduced` while a masking warning stands.
+# scorecard this row is therefore never `reproduced`: a stand-in reads `not comparable`, and the
+# row reads `not reproduced` while a masking warning stands.
 
 # %% tags=["remove-input"]
 published = {"madry_pgd_50_restarts": 0.896, "madry_best_attack": 0.880, "madry_autoattack": 0.884,

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from reliable_ml.robust import attacks
+from reliable_ml.util import cachelock
 
 KINDS = ("apgd-ce", "apgd-t", "fab-t", "apgd-dlr", "pgd", "square")
 GRADIENT_FREE = ("square",)
@@ -270,21 +271,36 @@ def cached_suite(
     h.update(x.detach().cpu().contiguous().numpy().tobytes())
     h.update(y.detach().cpu().contiguous().numpy().tobytes())
     path = cache_dir() / "robust_model" / "evaluations" / f"{fingerprint}-suite-{h.hexdigest()[:16]}.json"
+    if (hit := _read(path)) is not None:
+        return hit
+    with cachelock.building(path):  # chapters side by side: the first one runs the suite, the others wait
+        if (hit := _read(path)) is not None:
+            return hit
+        t0 = time.perf_counter()
+        res = run_suite(
+            model, x, y, eps, suite, seed=seed, n_classes=n_classes, batch_size=batch_size, progress=progress
+        )
+        cold = round(time.perf_counter() - t0, 1)
+        _write(path, res, cold)
+    return res | {"cached": False, "cold_seconds": cold}
+
+
+def _read(path) -> dict | None:
+    """A cached suite result, or None when absent or unreadable (then it is recomputed)."""
     as_bool = lambda v: torch.tensor(v, dtype=torch.bool)  # noqa: E731
-    if path.exists():
-        try:
-            s = json.loads(path.read_text())
-            res = {"clean": as_bool(s["clean"]), "robust": as_bool(s["robust"]), "attacks": {}}
-            for k, a in s["attacks"].items():
-                res["attacks"][k] = {**a, "attacked": as_bool(a["attacked"]), "broken": as_bool(a["broken"])}
-            return res | {"cached": True, "cold_seconds": s["cold_seconds"]}
-        except Exception:  # noqa: BLE001 - an unreadable file is recomputed
-            pass
-    t0 = time.perf_counter()
-    res = run_suite(
-        model, x, y, eps, suite, seed=seed, n_classes=n_classes, batch_size=batch_size, cascade=True, progress=progress
-    )
-    cold = round(time.perf_counter() - t0, 1)
+    if not path.exists():
+        return None
+    try:
+        s = json.loads(path.read_text())
+        res = {"clean": as_bool(s["clean"]), "robust": as_bool(s["robust"]), "attacks": {}}
+        for k, a in s["attacks"].items():
+            res["attacks"][k] = {**a, "attacked": as_bool(a["attacked"]), "broken": as_bool(a["broken"])}
+        return res | {"cached": True, "cold_seconds": s["cold_seconds"]}
+    except Exception:  # noqa: BLE001 - an unreadable file is recomputed
+        return None
+
+
+def _write(path, res: Mapping, cold: float) -> None:
     saved = {
         "clean": res["clean"].int().tolist(),
         "robust": res["robust"].int().tolist(),
@@ -298,4 +314,3 @@ def cached_suite(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(saved))
     os.replace(tmp, path)
-    return res | {"cached": False, "cold_seconds": cold}

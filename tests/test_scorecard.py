@@ -331,11 +331,11 @@ def test_a_masking_flag_fails_the_row():
         **MNIST_04,
         autoattack_acc=0.875,
         pgd_acc_on_autoattack_subset=0.89,
-        robust_model={"masking": {"flags": []}},
+        masking_flags=[],
     )
     assert row("madry_mnist", [good])["status"] == "not comparable"  # a stand-in: not set against 88.0
     assert published("madry_mnist", [good])["status"] == "reproduced"  # judged as a real reproduction
-    flagged = dict(good, robust_model={"masking": {"flags": ["gradient_free_beats_gradient"]}})
+    flagged = dict(good, masking_flags=["gradient_free_beats_gradient"])
     r = row("madry_mnist", [flagged])
     assert r["status"] == "not reproduced" and "gradient_free_beats_gradient" in r["ours"]
 

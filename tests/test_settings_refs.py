@@ -52,9 +52,10 @@ class SizeRule:
 SIZE_RULES = [
     SizeRule(
         "04_adversarial_training",
-        ("n_curve", "co_check_size"),
+        ("n_curve", "co_check_size", "suite_n"),
         "test",
-        shrinks="n_eval = min(1000, len(test_set.y)); the others slice the test images",
+        shrinks="n_eval = min(1000, len(test_set.y)); n_suite = min(suite_n, len(test_set.y)); the others slice "
+        "the test images",
     ),
     SizeRule("robust_model", ("n_eval",), "test", shrinks="robust_model: n = min(row.n_eval, len(test.y))"),
     SizeRule("robust_model", ("train_size",), "train", shrinks="x_tr[:row.train_size]"),

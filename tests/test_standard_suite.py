@@ -1,0 +1,152 @@
+"""The standard attack suite (robust.standard_suite): the cascade's worst case equals attacking every
+image, the union lies below every attack, the recorded strength is what ran, the sample is a seeded
+random one, and the cache returns what was computed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from reliable_ml import stats
+from reliable_ml.course import prose
+from reliable_ml.robust import standard_suite as ss
+from reliable_ml.robust import verdicts as V
+
+SMALL = dict(iterations=5, square_queries=60, dlr_restarts=2, pgd_steps=5, pgd_restarts=2)
+
+
+def tiny():
+    """A small random MLP on 4x4 images and labels it mostly gets right, with small margins."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 10)).eval()
+    x = torch.rand(80, 1, 4, 4)
+    with torch.no_grad():
+        y = m(x).argmax(1)
+    y[:6] = (y[:6] + 1) % 10  # six clean mistakes
+    return m, x, y
+
+
+def test_cascade_gives_the_same_worst_case_as_attacking_every_image():
+    m, x, y = tiny()
+    suite = ss.standard_suite(**SMALL)
+    cascade = ss.run_suite(m, x, y, 0.1, suite, cascade=True)
+    every = ss.run_suite(m, x, y, 0.1, suite, cascade=False)
+    clean = int(cascade["clean"].sum())
+    assert clean == 74 and 0 < int(cascade["robust"].sum()) < clean  # some images broken, some not
+    assert torch.equal(cascade["robust"], every["robust"])
+    # attacked on a cascade: only images every earlier attack left correct, fewer and fewer
+    ns = [a["n"] for a in cascade["attacks"].values()]
+    assert ns[0] == clean and all(b <= a for a, b in zip(ns, ns[1:]))
+    for a in cascade["attacks"].values():
+        assert not bool((a["broken"] & ~a["attacked"]).any())
+
+
+def test_union_is_at_most_every_attacks_accuracy():
+    m, x, y = tiny()
+    every = ss.run_suite(m, x, y, 0.1, ss.standard_suite(**SMALL), cascade=False)
+    union = every["robust"].double().mean().item()
+    for name, a in every["attacks"].items():
+        alone = (every["clean"] & ~a["broken"]).double().mean().item()  # this attack's own accuracy
+        assert union <= alone + 1e-12, name
+    cascade = ss.run_suite(m, x, y, 0.1, ss.standard_suite(**SMALL))
+    after = [a["acc_after"] for a in cascade["attacks"].values()]
+    assert all(b <= a for a, b in zip(after, after[1:])) and after[-1] == pytest.approx(union)
+
+
+def test_square_last_counts_exactly_the_images_gradient_attacks_missed():
+    m, x, y = tiny()
+    res = ss.run_suite(m, x, y, 0.1, ss.standard_suite(**SMALL))
+    grad_ok = ss.gradient_union_ok(res)
+    s = ss.summary(res)
+    assert (
+        s["broken_only_by_gradient_free"] == int((grad_ok & ~res["robust"]).sum()) == s["attacks"]["square"]["broken"]
+    )
+    assert torch.equal(res["attacks"]["square"]["attacked"], grad_ok)
+
+
+def test_recorded_strength_is_the_standard_suite():
+    built = ss.built_strength(ss.standard_suite())
+    assert built["apgd-ce"] == {"steps": 100, "restarts": 1, "queries": None, "targets": None}
+    assert built["apgd-t"] == {"steps": 100, "restarts": 1, "queries": None, "targets": 9}
+    assert built["fab-t"] == {"steps": 100, "restarts": 1, "queries": None, "targets": 9}
+    assert built["square"] == {"steps": None, "restarts": 1, "queries": 5000, "targets": None}
+    assert built["apgd-dlr"]["restarts"] == 5 and built["pgd"]["restarts"] == 5
+    ref = ss.reference_standard()
+    assert all(built[k] == ref[k] for k in ref)
+    # torchattacks' own AutoAttack(version="standard") leaves the gradient components at 10 iterations
+    import torchattacks
+
+    aa = torchattacks.AutoAttack(nn.Sequential(nn.Flatten(), nn.Linear(1, 10)), eps=0.3, version="standard")
+    steps = [getattr(a, "steps", None) for a in aa._autoattack.attacks]
+    assert steps[:3] == [10, 10, 10]
+    text = V.suite_strength_text(built, ref)
+    assert "are those of the reference" in text and "10 iterations" in text and prose.check_text(text) == []
+    weak = V.suite_strength_text(ss.built_strength(ss.standard_suite(iterations=10)), ref)
+    assert "not AutoAttack's standard version" in weak and "APGD-CE, APGD-T and FAB-T differ" in weak
+
+
+def test_summary_records_steps_restarts_queries_and_images():
+    m, x, y = tiny()
+    s = ss.summary(ss.run_suite(m, x, y, 0.1, ss.standard_suite(**SMALL)))
+    assert s["attacks"]["apgd-t"]["steps"] == 5 and s["attacks"]["apgd-t"]["targets"] == 9
+    assert s["attacks"]["apgd-dlr"]["restarts"] == 2 and s["attacks"]["square"]["queries"] == 60
+    assert s["attacks"]["apgd-ce"]["n"] == 74 and s["n"] == 80
+
+
+def test_random_sample_is_seeded_and_not_the_first_n():
+    a, b = ss.random_sample(10_000, 1000, 0), ss.random_sample(10_000, 1000, 0)
+    assert np.array_equal(a, b) and len(np.unique(a)) == 1000 and np.all(np.diff(a) > 0)
+    assert not np.array_equal(a, np.arange(1000)) and a.max() > 9000
+    assert not np.array_equal(a, ss.random_sample(10_000, 1000, 1))
+    with pytest.raises(ValueError, match="sample size n must lie in 1..10000; got 0"):
+        ss.random_sample(10_000, 0, 0)
+
+
+def test_bad_settings_and_attacks_are_refused():
+    with pytest.raises(ValueError, match="iterations must be an integer >= 1; got 0"):
+        ss.standard_suite(iterations=0)
+    m, x, y = tiny()
+    with pytest.raises(ValueError, match="unknown attack"):
+        ss.run_suite(m, x, y, 0.1, {"cw": {"steps": 1, "restarts": 1, "queries": None, "targets": None}})
+
+
+def test_cached_suite_reads_back_what_it_computed(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    m, x, y = tiny()
+    suite = ss.standard_suite(**SMALL)
+    cold = ss.cached_suite(m, "fp", x, y, 0.1, suite)
+    warm = ss.cached_suite(m, "fp", x, y, 0.1, suite)
+    assert not cold["cached"] and warm["cached"] and warm["cold_seconds"] == cold["cold_seconds"]
+    assert torch.equal(cold["robust"], warm["robust"]) and ss.summary(cold)["attacks"] == ss.summary(warm)["attacks"]
+    other = ss.cached_suite(m, "fp", x, y, 0.1, ss.standard_suite(**{**SMALL, "pgd_restarts": 1}))
+    assert not other["cached"]  # other settings, another entry
+
+
+def test_square_alone_text_follows_the_verdict():
+    robust = np.r_[np.ones(850), np.zeros(150)]
+    grad = np.r_[np.ones(866), np.zeros(134)]  # Square breaks 16 the gradient attacks missed
+    v = stats.compare(robust, grad, paired=True)
+    text = V.square_alone_text(16, 1000, v, 0.866, 0.85)
+    assert v.direction == "lower" and "breaks 16 images" in text and "warning" in text
+    assert prose.check_text(text) == []
+    few = stats.compare(np.r_[np.ones(864), np.zeros(136)], grad, paired=True)
+    calm = V.square_alone_text(2, 1000, few, 0.866, 0.864)
+    assert few.direction == "cannot tell" and "raises no warning" in calm and prose.check_text(calm) == []
+
+
+def test_literature_text_for_a_random_sample():
+    card = {
+        "settings": {"epochs": 4, "attack_steps": 4, "batch_size": 100},
+        "n_train": 60_000,
+        "n_eval": 1000,
+        "masking": {"flags": []},
+    }
+    v = stats.against_reference(0.86, (0.838, 0.879), 0.88)
+    text = V.literature_text(v, card, n_eval=1000, sample="random", suite="the standard suite", flags=["x"])
+    assert "random sample of 1,000" in text and "2,400 iterations of 100 images" in text
+    assert "not a reproduction" in text and "1,024 units" in text and "the masking warning(s) x stand" in text
+    assert prose.check_text(text) == []
+    with pytest.raises(ValueError, match="sample must be 'first' or 'random'"):
+        V.literature_text(v, card, sample="last")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import real_data_root
 
 from reliable_ml.labels import label_quality as lq
 
@@ -201,15 +202,87 @@ def test_prevalence_crossover_is_where_the_two_mixtures_meet():
     assert np.isnan(lq.prevalence_crossover(70, 70, 80, 75))  # b better on both: they never cross
 
 
-def test_confirmed_bounds_count_unreviewed_flags_both_ways():
+def test_normalized_margin_is_the_given_label_minus_the_best_other():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.4, 0.4, 0.2]])
+    np.testing.assert_allclose(lq.normalized_margin(np.array([0, 0, 1]), probs), [0.5, -0.5, 0.0])
+    with pytest.raises(ValueError, match="class indices"):
+        lq.normalized_margin(np.array([0, 3, 1]), probs)
+
+
+def _noisy_toy(n_per=60, k=3, flips=9, seed=0):
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(k), n_per)
+    logits = 4 * np.eye(k)[truth] + rng.normal(0, 1, (len(truth), k))
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    given = truth.copy()
+    flipped = rng.choice(len(truth), flips, replace=False)
+    given[flipped] = (truth[flipped] + 1) % k
+    return given, probs, flipped
+
+
+def test_authors_error_count_follows_the_confident_joint():
+    from cleanlab.count import compute_confident_joint
+    from cleanlab.filter import find_label_issues
+
+    given, probs, _ = _noisy_toy()
+    cj = compute_confident_joint(given, probs, calibrate=False)
+    # cleanlab v1.0's num_label_errors: the off-diagonal share of the joint, times n, rounded down
+    assert lq.authors_error_count(given, probs, "num_label_errors") == int(
+        len(given) * (cj.sum() - np.trace(cj)) / cj.sum()
+    )
+    by_class = find_label_issues(given, probs, confident_joint=cj, filter_by="prune_by_class")
+    assert lq.authors_error_count(given, probs, "prune_by_class") == by_class.sum()
+    with pytest.raises(ValueError, match="prune_by_class"):
+        lq.authors_error_count(given, probs, "prune_by_noise_rate")
+
+
+@pytest.mark.parametrize("method", ["prune_by_class", "num_label_errors"])
+def test_authors_flags_are_the_lowest_margins_and_find_planted_flips(method):
+    given, probs, flipped = _noisy_toy()
+    flags = lq.authors_flags(given, probs, method)
+    count = lq.authors_error_count(given, probs, method)
+    assert flags.sum() == count
+    margin = lq.normalized_margin(given, probs)
+    assert margin[flags].max() <= margin[~flags].min()  # ranked by normalized margin over the whole set
+    # the flags are the planted flips first: as many of them as the count allows
+    assert flags[flipped].sum() == min(count, len(flipped))
+
+
+def test_authors_protocol_regenerates_the_released_review_candidates():
+    """Cross-check on the released files: with the authors' settings the MNIST flags all lie
+    among the reviewed examples and hold every confirmed error; on CIFAR-10 the flags are exactly
+    the reviewed examples (275, as cleanlab v1.0's count gives)."""
+    real_data_root()
+    from reliable_ml import data
+    from reliable_ml.data import label_errors as le
+
+    for name, method in lq.AUTHORS_ERROR_COUNT.items():
+        try:
+            d = le.label_errors(name)
+        except (data.DataUnavailable, data.DataCorrupt):
+            pytest.skip(f"released label-errors files of {name} not found")
+        flags = lq.authors_flags(d.labels, d.pred_probs, method)
+        score = lq.score_flags(flags, d.reviews)
+        assert score["n_flagged_reviewed"] == score["n_flagged"], name  # nothing flagged outside the reviews
+        assert score["hits"] == score["n_confirmed"] == {"mnist": 15, "cifar10": 54}[name]
+        if name == "cifar10":
+            assert set(np.flatnonzero(flags)) == set(d.reviews["id"])
+
+
+def test_recovery_counts_hits_of_the_published_set_and_unreviewed_flags_apart():
     flagged = np.zeros(10, bool)
-    flagged[[0, 4, 7, 8]] = True  # 0 confirmed, 4 reviewed not confirmed, 7 and 8 never reviewed
+    flagged[[0, 2, 4, 7, 8]] = True  # 0 and 2 confirmed, 4 reviewed not confirmed, 7 and 8 never reviewed
     score = lq.score_flags(flagged, reviews_frame())
-    assert (score["hits"], score["n_flagged_reviewed"], score["n_flagged"]) == (1, 2, 4)
-    assert lq.confirmed_bounds(score) == [1, 3]
-    flagged[[7, 8]] = False  # every flag reviewed: the bounds meet
-    assert lq.confirmed_bounds(lq.score_flags(flagged, reviews_frame())) == [1, 1]
-    with pytest.raises(ValueError, match="n_flagged_reviewed"):
-        lq.confirmed_bounds({"hits": 3, "n_flagged": 4, "n_flagged_reviewed": 2})
+    r = lq.recovery(score, published=2)
+    assert (r["found"], r["missed"], r["all_found"], r["not_reviewed"]) == (2, 0, True, 2)
+    assert r["recall_ci"][1] == pytest.approx(100) and r["recall_ci"][0] == pytest.approx(100 * 0.025**0.5)
+    flagged[2] = False  # one confirmed error dropped: the verdict flips, however many unreviewed flags
+    flagged[[1, 3, 5, 9]] = True
+    r = lq.recovery(lq.score_flags(flagged, reviews_frame()), published=2)
+    assert (r["found"], r["missed"], r["all_found"], r["not_reviewed"]) == (1, 1, False, 6)
+    assert lq.recovery_phrase(r) == "1 of the 2 confirmed errors (1 missed)"
+    assert lq.recovery_phrase(lq.recovery(score, published=2)) == "every one of the 2 confirmed errors"
+    with pytest.raises(ValueError, match="hits <= published"):
+        lq.recovery({"hits": 3, "n_flagged": 4, "n_flagged_reviewed": 4}, published=2)
     with pytest.raises(ValueError, match="lacks"):
-        lq.confirmed_bounds({"hits": 3})
+        lq.recovery({"hits": 3}, published=3)

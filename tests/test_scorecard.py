@@ -664,8 +664,9 @@ def test_multi_object_and_real_rules():
     assert row("cleanlab", [r])["status"] == "not measured"
 
 
-def _cl_record(mnist=(7, 15, 15), cifar10=(49, 284, 240), paper_flagged=(100, 275)):
-    """09's results with a re-run's flag scores: (hits, n_flagged, n_flagged_reviewed) per data set."""
+def _cl_record(mnist=(15, 87, 87), cifar10=(54, 275, 275), paper_flagged=(100, 275)):
+    """09's results with the authors'-protocol re-run's flag scores: (hits, n_flagged,
+    n_flagged_reviewed) per data set."""
     score = lambda h, f, rv: {"hits": h, "n_flagged": f, "n_flagged_reviewed": rv, "n_confirmed": 0}  # noqa: E731
     return rec(
         "09_label_quality",
@@ -674,53 +675,51 @@ def _cl_record(mnist=(7, 15, 15), cifar10=(49, 284, 240), paper_flagged=(100, 27
             "cifar10": {"flagged": paper_flagged[1], "confirmed": 54, "confirmed_pct": 0.54},
         },
         cleanlab={
-            "mnist-released": {**score(*mnist), "source": "released cross-validated probabilities"},
-            "cifar10-released": {**score(*cifar10), "source": "released cross-validated probabilities"},
+            "mnist-authors": {**score(*mnist), "source": "authors' released protocol"},
+            "cifar10-authors": {**score(*cifar10), "source": "authors' released protocol"},
+            "mnist-released": {**score(7, 15, 15), "source": "cleanlab default prune_by_noise_rate"},
             "mnist-course-mlp": {"hits": 15, "n_flagged": 15, "n_flagged_reviewed": 15, "source": "ours"},
         },
     )
 
 
-def test_cleanlab_is_judged_on_the_released_probabilities_against_the_papers_counts():
+def test_cleanlab_is_judged_on_the_authors_protocol_by_recall_of_the_confirmed_set():
     claim = BY_ID["cleanlab"]
     assert claim["evidence"] == "released data" and claim["setting"] == "published" and claim["confirmed"]
     assert claim["rule"]["published"] == {"mnist": 15, "cifar10": 54}  # the reference file's confirmed counts
-    # every confirmed error flagged on both sets: re-analysed, whatever the course MLP did
-    full = row("cleanlab", [_cl_record(mnist=(15, 100, 100), cifar10=(54, 275, 275))])
+    # every confirmed error among the flags on both sets: re-analysed, whatever the default run or MLP did
+    full = row("cleanlab", [_cl_record()])
     assert full["status"] == "re-analysed" and "the paper's run 275" in full["ours"]
-    # 49 found and 44 flags never reviewed: 49 to 93 could be confirmed, 54 inside
-    out = row("cleanlab", [_cl_record(mnist=(15, 15, 15))])
-    assert out["status"] == "re-analysed" and "49 to 93 (published 54)" in out["ours"]
-    # the same 49 with only 4 unreviewed flags: at most 53 < 54, the verdict flips
-    assert row("cleanlab", [_cl_record(mnist=(15, 15, 15), cifar10=(49, 244, 240))])["status"] == "not reproduced"
-    # today's cleanlab on MNIST: 7 of the 15, every flag reviewed, so exactly 7: not reproduced
-    assert row("cleanlab", [_cl_record()])["status"] == "not reproduced"
-    # the course MLP's entry never enters the verdict: without the released entries, not measured
+    assert "holding 54 of the 54 published" in full["ours"] and "0 flags never reviewed" in full["ours"]
+    # unreviewed flags are possible further errors, never counted towards the confirmed set
+    many = row("cleanlab", [_cl_record(cifar10=(54, 284, 275))])
+    assert many["status"] == "re-analysed" and "9 flags never reviewed (possible further errors)" in many["ours"]
+    # one confirmed error missed flips the verdict, however many flags were never reviewed
+    assert row("cleanlab", [_cl_record(cifar10=(53, 400, 275))])["status"] == "not reproduced"
+    assert row("cleanlab", [_cl_record(mnist=(7, 15, 15))])["status"] == "not reproduced"
+    # neither the default run nor the course MLP enters the verdict: without the authors' entries, not measured
     r = _cl_record()
-    only_mlp = dict(r, cleanlab={"mnist-course-mlp": r["cleanlab"]["mnist-course-mlp"]})
-    assert row("cleanlab", [only_mlp])["status"] == "not measured"
+    others = dict(r, cleanlab={k: v for k, v in r["cleanlab"].items() if not k.endswith("-authors")})
+    assert row("cleanlab", [others])["status"] == "not measured"
     impossible = _cl_record(mnist=(16, 15, 15))  # more hits than reviewed flags: a broken score
     assert row("cleanlab", [impossible])["status"] == "not measured"
 
 
-def test_committed_cleanlab_rerun_is_bounded_as_the_results_say():
-    # the rule's bounds and verdict, recomputed from the flag counts, match what 09 recorded with
-    # label_quality.confirmed_bounds and stats.against_bounds against its recount
+def test_committed_cleanlab_rerun_is_judged_as_the_results_say():
+    # the rule's counts and verdict match what 09 recorded with label_quality.recovery
     path = COMMITTED_CPU / "09_label_quality.json"
     if not path.exists():
         pytest.skip("no committed cpu results of 09")
     record = json.loads(path.read_text())
     out = row("cleanlab", [record], "cpu")
     for name, published in BY_ID["cleanlab"]["rule"]["published"].items():
-        e = record["cleanlab"][f"{name}-released"]
-        low, high = e["confirmed_bounds"]
-        shown = f"{low:,}" if low == high else f"{low:,} to {high:,}"
-        assert (
-            f"{name}: {e['n_flagged']:,} flagged" in out["ours"] and f"{shown} (published {published:,}" in out["ours"]
-        )
-        assert record["label_errors"][name]["confirmed"] == published  # 09's recount is the published count
-    inside = all(record["cleanlab"][f"{n}-released"]["vs_paper"] == "cannot tell" for n in ("mnist", "cifar10"))
-    assert out["status"] == ("re-analysed" if inside else "not reproduced")
+        e = record["cleanlab"][f"{name}-authors"]
+        r = e["recovery"]
+        assert f"{name}: {e['n_flagged']:,} flagged" in out["ours"]
+        assert f"holding {r['found']:,} of the {published:,} published" in out["ours"]
+        assert r["published"] == published == record["label_errors"][name]["confirmed"]  # recount = published
+    found_all = all(record["cleanlab"][f"{n}-authors"]["recovery"]["all_found"] for n in ("mnist", "cifar10"))
+    assert out["status"] == ("re-analysed" if found_all else "not reproduced")
 
 
 def test_every_row_that_can_only_be_qualitative_says_why():

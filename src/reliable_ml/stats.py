@@ -4,9 +4,8 @@ and the one verdict rule every chapter's "higher"/"lower"/"cannot tell" comes fr
 Accuracies are fractions in [0, 1] unless a function says otherwise.
 
 Verdicts: :func:`compare` (two samples, paired or not, 0/1 or continuous), :func:`compare_counts`
-(two independent proportions as counts), :func:`against_reference` (an estimate and its
-interval against a fixed value) and :func:`against_bounds` (a quantity known only within bounds,
-against a fixed value) return a :class:`Verdict`; :func:`phrase` turns it into the
+(two independent proportions as counts) and :func:`against_reference` (an estimate and its
+interval against a fixed value) return a :class:`Verdict`; :func:`phrase` turns it into the
 words a chapter prints, with numbers whose sign agrees with the words. A chapter never chooses
 "higher" in its own ``if ... else``: ``python -m reliable_ml check-prose`` looks for the
 sentences such code produced.
@@ -648,33 +647,6 @@ def against_reference(estimate: float, interval, reference: float, *, alpha: flo
         f"interval vs reference {reference:g}",
         None,
         alpha,
-    )
-
-
-def against_bounds(low: float, high: float, reference: float) -> Verdict:
-    """Is a quantity known only to lie within bounds ``[low, high]`` above or below a reference?
-
-    For a quantity the data identify only up to bounds, with no sampling error (Manski 2003,
-    "Partial identification of probability distributions"; e.g. confirmed errors among flags of
-    which some were never reviewed: at least those confirmed, at most that plus the unreviewed):
-    "higher" when ``low`` exceeds ``reference``, "lower" when ``high`` is below it, otherwise
-    "cannot tell" (the reference lies within the bounds, ends included). The verdict's
-    ``difference`` is the signed distance from the reference to the nearer bound (0 inside),
-    its ``interval`` the bounds minus the reference; ``p_value`` is None (no sampling), and
-    ``test`` names the bounds."""
-    low, high, reference = float(low), float(high), float(reference)
-    if not all(np.isfinite((low, high, reference))):
-        raise ValueError(f"bounds and reference must be finite; got {(low, high)!r}, {reference!r}")
-    if low > high:
-        raise ValueError(f"the lower bound {low} exceeds the upper bound {high}")
-    direction = "higher" if low > reference else "lower" if high < reference else "cannot tell"
-    nearer = low if direction == "higher" else high if direction == "lower" else reference
-    return Verdict(
-        direction,
-        nearer - reference,
-        (low - reference, high - reference),
-        f"bounds [{low:g}, {high:g}] vs reference {reference:g} (no sampling error)",
-        None,
     )
 
 

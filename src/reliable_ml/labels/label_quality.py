@@ -283,20 +283,91 @@ def score_flags(flagged: np.ndarray, reviews: pd.DataFrame, min_votes: int = MIN
     }
 
 
-def confirmed_bounds(score: dict) -> list[int]:
-    """Bounds on how many confirmed errors a set of flags holds when some flags were never reviewed
-    (a :func:`score_flags` dict): at least ``hits`` (every unreviewed flag a correct label), at most
-    ``hits`` plus the unreviewed flags (every one an error). Assumption-free worst-case bounds
-    (Manski 2003); they coincide when every flag was reviewed. A re-run of confident learning on
-    the released probabilities flags examples the paper's run never sent for review, so its
-    confirmed count is only known within these bounds."""
+# The authors' released protocol (label-errors repository, examples/Tutorial...py,
+# get_label_error_indices_to_match_labelerrors_com): how many errors each test set holds, by data set.
+AUTHORS_ERROR_COUNT = {"mnist": "prune_by_class", "cifar10": "num_label_errors"}
+
+
+def normalized_margin(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """Per example, :math:`\\hat p_{\\tilde y}(x) - \\max_{j \\ne \\tilde y} \\hat p_j(x)`: the given
+    label's probability minus the largest other one (Northcutt, Jiang, Chuang 2021, "normalized
+    margin"); negative when the model prefers another class. Lowest first = most suspect."""
+    labels = np.asarray(labels)
+    n, k = pred_probs.shape
+    if labels.shape != (n,) or not ((labels >= 0) & (labels < k)).all():
+        raise ValueError(f"labels must be {n} class indices in [0, {k}); got shape {labels.shape}")
+    others = np.where(np.eye(k, dtype=bool)[labels], -np.inf, pred_probs)
+    return pred_probs[np.arange(n), labels] - others.max(1)
+
+
+def authors_error_count(labels: np.ndarray, pred_probs: np.ndarray, method: str) -> int:
+    """How many label errors the authors' released protocol takes from a test set, from the
+    uncalibrated confident joint :math:`C` (``cleanlab.count.compute_confident_joint``,
+    ``calibrate=False``) of the given labels and out-of-sample probabilities.
+
+    ``"prune_by_class"`` (their MNIST setting): the number of examples ``find_label_issues`` flags
+    with that filter and this :math:`C`. ``"num_label_errors"`` (their CIFAR-10 setting, cleanlab
+    v1.0's ``latent_estimation.num_label_errors``): :math:`\\lfloor n (1 - \\mathrm{tr}\\,C / \\sum C)
+    \\rfloor`, the off-diagonal share of the confident joint scaled to all :math:`n` examples."""
+    from cleanlab.count import compute_confident_joint
+    from cleanlab.filter import find_label_issues
+
+    if method not in ("prune_by_class", "num_label_errors"):
+        raise ValueError(f"method must be 'prune_by_class' or 'num_label_errors'; got {method!r}")
+    labels = np.asarray(labels)
+    cj = np.asarray(compute_confident_joint(labels, pred_probs, calibrate=False), float)
+    if method == "prune_by_class":
+        flags = find_label_issues(labels, pred_probs, confident_joint=cj.astype(int), filter_by="prune_by_class")
+        return int(np.sum(flags))
+    return int((1 - np.trace(cj) / cj.sum()) * len(labels))
+
+
+def authors_flags(labels: np.ndarray, pred_probs: np.ndarray, method: str) -> np.ndarray:
+    """Boolean mask of the examples the authors' released protocol flags (Northcutt, Athalye,
+    Mueller 2021; the label-errors repository's ``get_label_error_indices_to_match_labelerrors_com``):
+    the :func:`authors_error_count` examples with the lowest :func:`normalized_margin` over the
+    whole test set (ties broken by index)."""
+    count = authors_error_count(labels, pred_probs, method)
+    flagged = np.zeros(len(labels), bool)
+    flagged[np.argsort(normalized_margin(labels, pred_probs), kind="stable")[:count]] = True
+    return flagged
+
+
+def recovery(score: dict, published: int) -> dict:
+    """How much of a paper's confirmed set a re-run's flags recover (a :func:`score_flags` dict).
+
+    Only reviewed examples can be confirmed errors, so a flag nobody reviewed is none of the
+    paper's confirmed errors: recovery is exactly ``found = hits`` of ``published``, and
+    ``all_found`` says whether every one is among the flags. ``not_reviewed`` counts the flags
+    nobody reviewed: possible further errors, with no verdict either way. ``recall_ci`` is the
+    exact (Clopper-Pearson) 95% interval of found / published in %, for a population of errors
+    like these; the counts themselves are exact given the released votes."""
     try:
         hits, flagged, reviewed = (int(score[k]) for k in ("hits", "n_flagged", "n_flagged_reviewed"))
     except KeyError as err:
         raise ValueError(f"score lacks {err}; need hits, n_flagged and n_flagged_reviewed (score_flags)") from None
-    if not 0 <= hits <= reviewed <= flagged:
-        raise ValueError(f"need 0 <= hits <= n_flagged_reviewed <= n_flagged, got {hits}, {reviewed}, {flagged}")
-    return [hits, hits + flagged - reviewed]
+    published = int(published)
+    if not 0 <= hits <= min(reviewed, published) or reviewed > flagged:
+        raise ValueError(
+            f"need 0 <= hits <= n_flagged_reviewed <= n_flagged and hits <= published, "
+            f"got hits {hits}, reviewed {reviewed}, flagged {flagged}, published {published}"
+        )
+    return {
+        "found": hits,
+        "published": published,
+        "missed": published - hits,
+        "all_found": hits == published,
+        "recall_ci": exact_ci(hits, published),
+        "not_reviewed": flagged - reviewed,
+    }
+
+
+def recovery_phrase(r: dict) -> str:
+    """Words for a :func:`recovery` dict, from its exact counts: "every one of the N confirmed
+    errors" when all were found, else "K of the N confirmed errors (M missed)"."""
+    if r["all_found"]:
+        return f"every one of the {r['published']:,} confirmed errors"
+    return f"{r['found']:,} of the {r['published']:,} confirmed errors ({r['missed']:,} missed)"
 
 
 def exact_ci(k: int, n: int, alpha: float = 0.05) -> list[float]:

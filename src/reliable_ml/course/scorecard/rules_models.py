@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from reliable_ml import stats
 from reliable_ml.course.scorecard.keys import Missing, RegistryError
 from reliable_ml.course.scorecard.values import (
     Verdict,
@@ -123,32 +122,29 @@ def _recovered_count(claim, get, entries, published, paper_flagged=None, **_):
 
     ``entries`` maps a data set to a results key holding a :func:`~reliable_ml.labels.label_quality.score_flags`
     dict of the re-run's flags: ``hits`` (flags that are confirmed finds), ``n_flagged`` and
-    ``n_flagged_reviewed``. Flags nobody reviewed have no verdict, so the number of confirmed
-    finds among the re-run's flags is only bounded (a worst-case, assumption-free bound, as in
-    Manski 2003): at least ``hits`` (the unreviewed flags all wrong), at most ``hits`` plus the
-    unreviewed flags (all right). The row agrees when every ``published[dataset]`` lies in its
-    bounds (:func:`reliable_ml.stats.against_bounds` cannot tell it from them): the re-run could
-    have found what the paper found. Deterministic (a recount of
-    released reviews), so the bounds carry no sampling tolerance. ``paper_flagged`` (data set ->
-    results key) shows how many examples the paper's own run flagged."""
+    ``n_flagged_reviewed``. Only reviewed examples can be confirmed, so a flag nobody reviewed is
+    none of the paper's confirmed finds: the re-run recovers exactly ``hits`` of
+    ``published[dataset]`` (:func:`~reliable_ml.labels.label_quality.recovery`). The row agrees
+    when it recovers every one on every data set. Exact counts of released votes, so no sampling
+    tolerance; the unreviewed flags are shown apart, as possible further finds nobody checked.
+    ``paper_flagged`` (data set -> results key) shows how many examples the paper's run flagged."""
+    from reliable_ml.labels.label_quality import recovery
+
     parts, ok = [], True
     for dataset, key in entries.items():
         e = get(key)
         if not isinstance(e, dict):
             raise Missing(f"no flag score at {key}")
-        hits, flagged, reviewed = (int(num(e[f])) for f in ("hits", "n_flagged", "n_flagged_reviewed"))
-        if not 0 <= hits <= reviewed <= flagged:
-            raise ValueError(
-                f"{key}: need 0 <= hits <= n_flagged_reviewed <= n_flagged, got {hits}, {reviewed}, {flagged}"
-            )
-        low, high, target = hits, hits + flagged - reviewed, int(published[dataset])
-        inside = stats.against_bounds(low, high, target).direction == "cannot tell"
-        ok = ok and inside
-        text = f"{dataset}: {flagged:,} flagged ({flagged - reviewed:,} never reviewed)"
+        score = {f: int(num(e[f])) for f in ("hits", "n_flagged", "n_flagged_reviewed")}
+        r = recovery(score, int(published[dataset]))
+        ok = ok and r["all_found"]
+        text = f"{dataset}: {score['n_flagged']:,} flagged"
         if paper_flagged and dataset in paper_flagged:
-            text += f", the paper's run {int(num(get(paper_flagged[dataset]))):,}"
-        bounds = f"{low:,}" if low == high else f"{low:,} to {high:,}"
-        text += f"; confirmed errors among them {bounds} (published {target:,}{'' if inside else ', outside'})"
+            text += f" (the paper's run {int(num(get(paper_flagged[dataset]))):,})"
+        text += (
+            f", holding {r['found']:,} of the {r['published']:,} published confirmed errors; "
+            f"{r['not_reviewed']:,} flags never reviewed (possible further errors)"
+        )
         parts.append(text)
     return Verdict("; ".join(parts), ok)
 

@@ -485,8 +485,8 @@ glued |= glue_values({
 # *perceptually aligned*, concentrated on the strokes that distinguish one digit from another.
 # This chapter concludes nothing about that from the figure. Chapter 10 reads a model's gradients
 # and large-radius attacked images only behind a gate: a targeted attack that reaches its target
-# on most images for every model it judges. {glue:text}`sal_gate10` It reads the pictures from an
-# $L_2$-robust model instead, the kind Tsipras et al. draw theirs from. Even past the gate, a share of gradient mass on
+# on most images for every model it judges. {glue:text}`sal_gate10` Chapter 10 reads its pictures
+# from an $L_2$-robust model instead, the kind Tsipras et al. draw theirs from. Even past the gate, a share of gradient mass on
 # the strokes cannot tell alignment from copying the input (chapter 10 finds that the image itself
 # scores near 100% on it), and a flagged masking check, where the card reports one, is a further
 # reason to distrust the model's gradients as explanations. A saliency map that clears the randomisation check

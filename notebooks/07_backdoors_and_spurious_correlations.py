@@ -294,7 +294,7 @@ glued |= glue_values({f"cl_{a}": 100 * cl_sum["arms"][a]["success_rate"] for a i
 # from their (perturbed) content, so much of the pressure to use the trigger is missing. That
 # reason does not carry over to the robust arm. {glue:text}`cl_why_robust` (the robust and the
 # standard model still classify {glue:text}`cl_hard_robust_robust:.1f`% and
-# {glue:text}`cl_hard_robust_standard:.1f`% of its poisons correctly).
+# {glue:text}`cl_hard_standard_robust:.1f`% of its poisons correctly).
 #
 # ## Finding the poisons: spectral signatures
 #

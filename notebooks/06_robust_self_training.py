@@ -58,9 +58,9 @@ if importlib.util.find_spec("reliable_ml") is None:
 # digits, tiny pools, seconds. `cpu`: the Gaussian model plus MNIST with 1,000 labels and a
 # 20,000-image pool, a small CNN and short PGD training, 3 seeds (measured below). `gpu`:
 # CIFAR-10 with 4,000 labels and the rest of the training split, less a held-out part that
-# chooses when the labeled-only arm stops, as the pool, through
-# `python -m reliable_ml.experiments.rst_cifar --profile gpu`; no GPU run of it is recorded, so
-# its results are not measured.
+# chooses when the labeled-only arm stops, as the pool (offline, a JPEG (quality 75) copy of
+# CIFAR-10, labelled so), through `python -m reliable_ml.experiments.rst_cifar --profile gpu`;
+# no GPU run of it is recorded, so its results are not measured.
 
 # %% tags=["remove-input"]
 from reliable_ml.course.compute_note import compute_note  # noqa: E402  (after the install cell)
@@ -265,7 +265,9 @@ for m, name in ((mid, "g_mid_verdict"), (big, "g_big_verdict")):
 # standard $\epsilon = 0.3$, 1,000 labels and a few CPU minutes give no robust model at all.
 # In the `gpu` profile the same loop calls the entry point `rst_cifar.run` instead: a
 # PreActResNet-18 trained with FGSM-RS on CIFAR-10, 4,000 labels and the rest of the training
-# split, less the held-out part, as the pool. Every arm is then evaluated with the suite of the
+# split, less the held-out part, as the pool. Offline, the data is a JPEG (quality 75) copy of
+# CIFAR-10, and the entry point labels its results so (it prints the caveat and stores it as
+# `data_caveat`). Every arm is then evaluated with the suite of the
 # entry point `robust_cifar` (chapter 4's evaluation: PGD with restarts and AutoAttack's
 # APGD-CE, APGD-T, FAB-T and Square at their standard strength) on the whole test set, and an
 # image counts as robust only if it survives every attack. The network, optimiser, early-stopping

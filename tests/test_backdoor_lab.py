@@ -301,19 +301,75 @@ def test_against_inits_treats_the_inits_as_the_unit():
         bl.against_inits(0.01, [0.07])
 
 
-def test_clean_label_vs_badnets_words_follow_fisher():
-    runs = pd.DataFrame(
+def badnets_runs(hits_by_seed: list[int], n: int = 8900, fraction: float = 0.0005) -> pd.DataFrame:
+    return pd.DataFrame(
         [
-            {"fraction": 0.0, "seed": 0, "poisoned": 0, "hits": 1, "n": 1000},
-            {"fraction": 0.001, "seed": 0, "poisoned": 60, "hits": 990, "n": 1000},
+            {"fraction": f, "seed": s, "poisoned": int(round(f * 20000)), "hits": h, "n": n, "success": h / n}
+            for s, hb in enumerate(hits_by_seed)
+            for f, h in ((0.0, 10), (fraction, hb))
         ]
     )
-    cl = cl_frame({"none": [0.166], "standard": [0.99], "robust": [0.5]})
+
+
+def test_clean_label_vs_badnets_pairs_by_seed_over_every_seed():
+    # the field review's numbers: BadNets at 0.05% scores 9.5, 10.8 and 15.6% in seeds 0-2; the
+    # clean-label arms differ from it by none +7.0/-6.4/-2.7, standard +3.3/-6.1/-2.9, robust -3.5/-6.3/-11.7
+    from scipy import stats as st
+
+    n = 8900
+    bad = [0.095, 0.108, 0.156]
+    runs = badnets_runs([round(b * n) for b in bad])
+    diffs = {"none": [0.070, -0.064, -0.027], "standard": [0.033, -0.061, -0.029], "robust": [-0.035, -0.063, -0.117]}
+    cl = cl_frame({a: [round((b + d) * n) / n for b, d in zip(bad, ds)] for a, ds in diffs.items()})
     words, verdicts = bl.clean_label_vs_badnets(cl, runs)
-    assert "plain (no hardening): lower attack success by 82.4 points" in words
-    assert "hardened against a standard model: the data cannot tell them apart" in words and "60 relabelled" in words
-    assert verdicts["robust"].direction == "lower"
-    assert bl.clean_label_takeaway(verdicts).startswith("the clean-label arms do not all differ from BadNets")
-    assert "standard: cannot tell" in bl.clean_label_takeaway(verdicts)
-    low = {a: verdicts["none"] for a in bl.HARDENINGS}
-    assert bl.clean_label_takeaway(low).startswith("the clean-label attack reached the target less often")
+    assert verdicts["badnets"] == {"fraction": 0.0005, "seeds": [0, 1, 2], "poisoned": [10, 10, 10]}
+    assert [v.direction for v in verdicts["none"]["per_seed"]] == ["higher", "lower", "lower"]
+    assert [v.direction for v in verdicts["robust"]["per_seed"]] == ["lower"] * 3
+    over = verdicts["robust"]["over_seeds"]
+    d = cl[cl["arm"] == "robust"]["success"].to_numpy() - runs[runs["fraction"] > 0]["success"].to_numpy()
+    assert over.test == "paired t" and over.difference == pytest.approx(d.mean())
+    assert over.interval == pytest.approx(st.t.interval(0.95, 2, loc=d.mean(), scale=st.sem(d)))
+    assert over.direction == "cannot tell"
+    assert "plain (no hardening): seed by seed (Fisher), the seeds disagree (1 higher, 2 lower" in words
+    assert "hardened against the robust model: seed by seed (Fisher), lower attack success in all 3 seeds" in words
+    assert "10 relabelled images, in the same 3 seeds" in words
+    assert bl.clean_label_takeaway(verdicts) == (
+        "none and standard: the seeds disagree; robust: lower in all 3 seeds, but the 3 seeds cannot tell (paired t)"
+    )
+
+
+def test_clean_label_vs_badnets_uses_the_share_that_has_every_seed():
+    runs = pd.concat(
+        [badnets_runs([900, 950], fraction=0.0005).query("seed == 0"), badnets_runs([890, 960], fraction=0.001)]
+    ).drop_duplicates(["fraction", "seed"])
+    cl = cl_frame({a: [0.05, 0.06] for a in bl.HARDENINGS})
+    assert bl.badnets_match(cl, runs) == (0.001, [0, 1])
+    _, verdicts = bl.clean_label_vs_badnets(cl, runs)
+    assert verdicts["badnets"]["fraction"] == 0.001
+    one = cl_frame({a: [0.05] for a in bl.HARDENINGS})
+    _, v1 = bl.clean_label_vs_badnets(one, runs)
+    assert v1["none"]["over_seeds"] is None and v1["badnets"]["fraction"] == 0.0005
+    assert bl.clean_label_takeaway(v1) == "none, standard and robust: lower in the one seed"
+    with pytest.raises(ValueError, match="no positive BadNets share"):
+        bl.badnets_match(one.assign(seed=9), runs)
+
+
+def test_hardening_attack_fails_below_half_and_says_so():
+    from reliable_ml import stats
+
+    cl = cl_frame({a: [0.1, 0.1, 0.1] for a in bl.HARDENINGS}).assign(poisoned=980)
+    weak = {"hardness": {s: {"robust": {"robust": 0.969}} for s in range(3)}}
+    a = bl.hardening_attack(weak, cl)
+    assert a["k"] == 3 * 30 and a["n"] == 2940 and a["fooled"] == pytest.approx(90 / 2940)
+    lo, hi = stats.clopper_pearson(90, 2940)
+    assert a["interval"] == pytest.approx([float(lo), float(hi)]) and a["verdict"].direction == "lower"
+    w = bl.hardening_words(a, 0.3, 20, 0.3)
+    assert w["cl_radius"].startswith("at a single radius, the robust model's own training ε = 0.3, where PGD-20 fools")
+    assert "3.1% of the poisons" in w["cl_radius"] and "a failed hardening attack" in w["cl_radius"]
+    assert "concludes nothing about the recipe" in w["cl_radius"] and "failed hardening attack" in w["cl_why_robust"]
+    strong = {"hardness": {s: {"robust": {"robust": 0.2}} for s in range(3)}}
+    w = bl.hardening_words(bl.hardening_attack(strong, cl), 0.4, 20, 0.3)
+    assert "ε = 0.4 (the robust model was trained at ε = 0.3)" in w["cl_radius"]
+    assert "failed" not in w["cl_radius"] and "hard for the robust model" in w["cl_radius"]
+    near = {"hardness": {0: {"robust": {"robust": 0.5}}}}
+    assert bl.hardening_attack(near, cl.query("seed == 0"))["verdict"].direction == "cannot tell"

@@ -22,7 +22,7 @@ def test_smoke_profile_end_to_end(tmp_root, tmp_results):
         "attack_success_by_poison_fraction",
         "clean_acc_by_poison_fraction",
         "clean_label_success_plain",
-        "clean_label_success_hardened",
+        "clean_label_success_standard",
         "spectral_detection_recall",
         "spurious_cue_acc",
         "data_source",

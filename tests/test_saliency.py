@@ -80,3 +80,30 @@ def test_model_mode_restored_and_bad_inputs():
         sal.vanilla_gradient(model, torch.zeros(2, 2, 4, 4, dtype=torch.uint8), 0)
     with pytest.raises(ValueError, match="mask must have shape"):
         sal.region_share(torch.zeros(1, 1, 4, 4), torch.zeros(3, 3, dtype=torch.bool))
+
+
+def test_masking_sentence_names_the_union_of_gradient_attacks():
+    card = {
+        "masking": {
+            "flags": ["gradient_free_beats_gradient"],
+            "checks": {
+                "gradient_free_beats_gradient": {"gradient_free_acc": 88.0, "best_gradient_acc": 90.1, "noise": 1.2}
+            },
+        }
+    }
+    words = sal.masking_sentence(card)
+    assert "90.1% for the gradient attacks together" in words and "best gradient attack" not in words
+    assert sal.masking_sentence({"masking": {"flags": [], "checks": {"x": {}}}}).endswith("raise no flag.")
+
+
+def test_gate_sentence_follows_chapter_10s_gate_and_refuses_a_partial_entry():
+    failed = {"success_rate": 55.5, "gradient_free_success_rate": 78.5, "n": 200, "passes_gate": False}
+    words = sal.gate_sentence(failed, same_model=True)
+    assert "55.5% of 200 images" in words and "78.5%" in words
+    assert "fails chapter 10's gate" in words and "concludes nothing" in words
+    passed = failed | {"success_rate": 99.5, "passes_gate": True}
+    assert "passes chapter 10's gate" in sal.gate_sentence(passed, same_model=True)
+    assert "another robust model" in sal.gate_sentence(failed, same_model=False)
+    assert "no chapter-10 results" in sal.gate_sentence(None, same_model=False)
+    with pytest.raises(ValueError, match="passes_gate"):
+        sal.gate_sentence({"success_rate": 55.5, "gradient_free_success_rate": 78.5, "n": 200}, same_model=True)

@@ -50,12 +50,33 @@ def test_cannot_tell_keeps_the_signed_differences_and_zero_reads_once():
     assert words == "the grid cannot tell them apart in all 3 seeds (difference +0.0 points in each)"
 
 
-def test_mixed_verdicts_are_counted_not_summed():
+def test_one_direction_beside_cannot_tell_is_counted_not_called_a_disagreement():
     v = [paired_table(100, 30, 0, 70), paired_table(100, 2, 1, 97)]
     assert stats.consensus(v) == "mixed"
-    assert stats.phrase_all(v, mixed="the seeds disagree") == (
-        "the seeds disagree (1 higher, 1 cannot tell; differences +0.5 to +15.0 points)"
+    words = stats.phrase_all(v, mixed="the seeds disagree", items="seeds")
+    assert words == (
+        "higher in 1 of 2 seeds, the data cannot tell them apart in 1, lower in none (differences +0.5 to +15.0 points)"
     )
+    assert "disagree" not in words
+    low = [paired_table(100, 0, 30, 70), paired_table(100, 0, 25, 75), paired_table(100, 1, 2, 97)]
+    assert stats.tally_words(low, items="seeds") == (
+        "lower in 2 of 3 seeds, the data cannot tell them apart in 1, higher in none"
+    )
+    assert not prose.check_text(f"The robust arm is {stats.phrase_all(low, items='seeds')}.", with_data=True)
+
+
+def test_opposite_directions_and_only_they_read_disagree():
+    v = [paired_table(100, 30, 0, 70), paired_table(100, 0, 30, 70), paired_table(100, 2, 1, 97)]
+    assert stats.phrase_all(v, mixed="the seeds disagree") == (
+        "the seeds disagree (1 higher, 1 lower, 1 cannot tell; differences -15.0 to +15.0 points)"
+    )
+    assert stats.tally_words(v, mixed="the seeds disagree") == "the seeds disagree"
+    same = [paired_table(100, 30, 0, 70)] * 3
+    assert stats.tally_words(same, "more", "fewer", items="seeds") == "more in all 3 seeds"
+    assert stats.tally_words(same[:2], "more", "fewer", items="seeds") == "more in both seeds"
+    tost = stats.compare_counts(500, 1000, 505, 1000, margin=0.05)
+    with pytest.raises(ValueError, match="equivalence"):
+        stats.tally_words([tost, same[0]])
 
 
 def test_one_verdict_is_phrase_and_bad_input_is_refused():

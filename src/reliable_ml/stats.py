@@ -768,8 +768,10 @@ def phrase_all(
     next to a comparative word and the differences signed otherwise:
     "higher": ``"{higher} in all 3 {items}, by 20.0–32.5 points"``; "lower": likewise with the
     size of each gap; "cannot tell": ``"{cannot_tell} in all 3 {items} (differences -0.6 to
-    -0.1 points)"``; "mixed": ``"{mixed} (1 higher, 2 cannot tell; differences ...)"``. Two
-    verdicts read "in both {items}".
+    -0.1 points)"``; opposite directions: ``"{mixed} (1 higher, 1 lower, 1 cannot tell;
+    differences ...)"``; one direction beside "cannot tell" is no disagreement:
+    ``"{higher} in 1 of 3 {items}, {cannot_tell} in 2, {lower} in none (differences ...)"``
+    (:func:`tally_words`). Two verdicts read "in both {items}".
     A direction here means every verdict's own test and interval gave it (see :func:`compare`).
     """
     verdicts = list(verdicts)
@@ -804,8 +806,47 @@ def phrase_all(
     if which == "cannot tell":
         return f"{cannot_tell} {every} ({span})"
     counts = {key: sum(v.direction == key for v in verdicts) for key in DIRECTIONS}
-    tally = ", ".join(f"{c} {key}" for key, c in counts.items() if c)
-    return f"{mixed} ({tally}; {span})"
+    if counts["higher"] and counts["lower"]:
+        tally = ", ".join(f"{c} {key}" for key, c in counts.items() if c)
+        return f"{mixed} ({tally}; {span})"
+    return f"{tally_words(verdicts, higher, lower, cannot_tell, mixed, items=items)} ({span})"
+
+
+def tally_words(
+    verdicts,
+    higher: str = "higher",
+    lower: str = "lower",
+    cannot_tell: str = "the data cannot tell them apart",
+    mixed: str = "the comparisons disagree",
+    *,
+    items: str = "comparisons",
+) -> str:
+    """The words of :func:`phrase_all` without its numbers, for several verdicts of one comparison.
+
+    All alike: ``"{higher} in all 3 {items}"`` (``"in both"`` for two, ``"{cannot_tell} in all
+    3 {items}"``, one verdict: ``"{higher} in the one of its {items}"``). Opposite directions
+    (some "higher", some "lower"): ``mixed``, the only case in which the comparisons disagree.
+    One direction beside "cannot tell": each count, the missing direction as "none", e.g.
+    ``"{lower} in 2 of 3 {items}, {cannot_tell} in 1, {higher} in none"``.
+    """
+    verdicts = list(verdicts)
+    which = consensus(verdicts)
+    if which in EQUIVALENCE or any(v.direction not in DIRECTIONS for v in verdicts):
+        raise ValueError("tally_words words directions; phrase each equivalence verdict with phrase()")
+    n = len(verdicts)
+    words = {"higher": higher, "lower": lower, "cannot tell": cannot_tell}
+    if which != "mixed":
+        every = f"in the one of its {items}" if n == 1 else f"in both {items}" if n == 2 else f"in all {n} {items}"
+        return f"{words[which]} {every}"
+    counts = {key: sum(v.direction == key for v in verdicts) for key in DIRECTIONS}
+    if counts["higher"] and counts["lower"]:
+        return mixed
+    shown = "higher" if counts["higher"] else "lower"
+    other = "lower" if shown == "higher" else "higher"
+    return (
+        f"{words[shown]} in {counts[shown]} of {n} {items}, {cannot_tell} in {counts['cannot tell']}, "
+        f"{words[other]} in none"
+    )
 
 
 # ----------------------------------------------------------------------------- drops across many models

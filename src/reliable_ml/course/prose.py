@@ -281,6 +281,7 @@ _QUANTIFIERS = {  # quantifier -> (share is wrong when it is ...)
     "every": ("below", 100.0),
     "each": ("below", 100.0),
     "none of": ("above", 0.0),
+    "none": ("above", 0.0),  # _Q_BARE matches a bare "none (...)"
     "no": ("above", 0.0),
     "few": ("above", 50.0),
     "very few": ("above", 50.0),

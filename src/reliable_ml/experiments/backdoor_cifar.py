@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{out['data_source']}: BadNets attack success by poison share: {curve}")
     if "clean_label_success_plain" in f:
         print(
-            f"clean-label attack success: plain {100 * f['clean_label_success_plain']:.1f}%, hardened "
-            f"{100 * f['clean_label_success_hardened']:.1f}%"
+            f"clean-label attack success: plain {100 * f['clean_label_success_plain']:.1f}%, hardened against a "
+            f"standard model {100 * f['clean_label_success_standard']:.1f}%"
         )
     if "spectral_detection_recall" in f:
         print(

@@ -126,7 +126,7 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
             eps=s.harden_eps,
             steps=s.harden_steps,
         )
-        for name, p in (("plain", plain), ("hardened", hard)):
+        for name, p in (("plain", plain), ("standard", hard)):  # "standard": hardened against a standard model
             model = fit(p.x, p.y, f"clean-label {name}")
             figures[f"clean_label_success_{name}"] = asr(model)
             figures[f"clean_label_clean_acc_{name}"] = attacks.accuracy(model, x_test_f, y_test_d)

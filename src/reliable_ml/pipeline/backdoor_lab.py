@@ -446,8 +446,8 @@ def seed_interval(values, alpha: float = 0.05) -> tuple[float, float]:
 
 def clean_label_summary(cl_runs: pd.DataFrame, examples: dict) -> dict:
     """Per arm (:data:`HARDENINGS`): ``success_rate`` (mean over seeds), ``ci`` (95% t interval
-    over seeds, :func:`seed_interval`, clipped to [0, 1]; NaN with one seed), ``seeds`` (per-seed
-    success), ``clean_acc`` (mean).
+    over seeds, :func:`seed_interval`, not clipped, so an end below 0 shows how wide it is; NaN with
+    one seed), ``seeds`` (per-seed success), ``clean_acc`` (mean).
     Per pair (:data:`CLEAN_LABEL_PAIRS`, ``"a_vs_b"``): ``over_seeds``, the paired t test of
     the seeds' success rates (:func:`reliable_ml.stats.compare`; ``None`` with one seed), and
     ``per_seed``, McNemar's exact test of the two victims' hits on the same triggered test
@@ -457,7 +457,7 @@ def clean_label_summary(cl_runs: pd.DataFrame, examples: dict) -> dict:
     arms = {
         a: {
             "success_rate": float(wide[a].mean()),
-            "ci": [float(np.clip(v, 0, 1)) for v in seed_interval(wide[a].to_numpy())],
+            "ci": list(seed_interval(wide[a].to_numpy())),  # unclipped: a t interval may cross 0
             "seeds": [float(v) for v in wide[a]],
             "clean_acc": float(clean[a].mean()),
         }
@@ -536,45 +536,178 @@ def clean_label_records(summary: dict, examples: dict, robust_card: dict, eps: f
     }
 
 
+ARM_SHORT = {"none": "none", "standard": "standard", "robust": "robust"}
+
+
+def badnets_match(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[float, list[int]]:
+    """The BadNets share the clean-label arms are compared with: the smallest positive share of
+    the sweep that has a model in every clean-label seed (else the one sharing the most seeds),
+    and the seeds both have. Raises when no positive share shares a seed."""
+    cl_seeds = set(int(s) for s in cl_runs["seed"].unique())
+    best = None
+    for f in sorted(runs.loc[runs["fraction"] > 0, "fraction"].unique()):
+        common = sorted(cl_seeds & set(int(s) for s in runs.loc[runs["fraction"] == f, "seed"]))
+        if common and (best is None or len(common) > len(best[1])):
+            best = (float(f), common)
+        if len(common) == len(cl_seeds):
+            break
+    if best is None:
+        raise ValueError(f"no positive BadNets share has a model in any clean-label seed {sorted(cl_seeds)}")
+    return best
+
+
 def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[str, dict]:
     """Each clean-label arm (:data:`HARDENINGS`) against BadNets at the smallest positive share,
-    in the lab's seed: ``(words, {arm: verdict})``.
+    paired by seed (:func:`badnets_match`): ``(words, verdicts)`` with ``verdicts[arm] =
+    {"over_seeds": paired t of the seeds' success rates (None with one seed), "per_seed": [one
+    verdict per seed]}`` and ``verdicts["badnets"] = {"fraction", "seeds", "poisoned"}``.
 
-    Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both models are
-    scored on the same triggered images, so a paired test would be sharper; Fisher, which ignores
-    the pairing, is conservative here (positively correlated outcomes), so a direction it gives holds."""
-    seed = int(cl_runs["seed"].min())
-    low = float(runs.loc[runs["fraction"] > 0, "fraction"].min())
-    bad = runs[(runs["fraction"] == low) & (runs["seed"] == seed)].iloc[0]
-    n = int(bad["n"])
+    Per seed: Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both
+    models are scored on the same triggered images, so a paired test would be sharper; Fisher,
+    which ignores the pairing, is conservative here (positively correlated outcomes), and it
+    covers only the test images' noise, not the seed's. Over seeds: the paired t test
+    (:func:`reliable_ml.stats.compare`), which is what speaks for a rerun."""
+    low, seeds = badnets_match(cl_runs, runs)
+    bad = runs[runs["fraction"] == low].set_index("seed").loc[seeds]
+    n_seeds = len(seeds)
     parts, verdicts = [], {}
     for arm in HARDENINGS:
-        row = cl_runs[(cl_runs["arm"] == arm) & (cl_runs["seed"] == seed)].iloc[0]
-        v = verdicts[arm] = stats.compare_counts(int(round(row["success"] * n)), n, int(bad["hits"]), n)
-        parts.append(
-            f"{HARDENING_NAMES[arm]}: "
-            + stats.phrase(v, "higher attack success", "lower attack success", "the data cannot tell them apart")
+        cl = cl_runs[cl_runs["arm"] == arm].set_index("seed").loc[seeds]
+        per_seed = [
+            stats.compare_counts(
+                int(round(cl.loc[s, "success"] * int(bad.loc[s, "n"]))),
+                int(bad.loc[s, "n"]),
+                int(bad.loc[s, "hits"]),
+                int(bad.loc[s, "n"]),
+            )
+            for s in seeds
+        ]
+        over = (
+            stats.compare(cl["success"].to_numpy(), bad["success"].to_numpy(), paired=True, outcome="continuous")
+            if n_seeds >= 2
+            else None
         )
+        verdicts[arm] = {"over_seeds": over, "per_seed": per_seed}
+        seed_words = stats.phrase_all(
+            per_seed,
+            "higher attack success",
+            "lower attack success",
+            "the data cannot tell them apart",
+            "the seeds disagree",
+            items="seeds",
+        )
+        t_words = (
+            "no test over seeds with one seed"
+            if over is None
+            else "over the seeds (paired t), "
+            + stats.phrase(over, "higher", "lower", f"the {n_seeds} seeds cannot tell them apart")
+        )
+        parts.append(f"{HARDENING_NAMES[arm]}: seed by seed (Fisher), {seed_words}; {t_words}")
+    poisoned = [int(bad.loc[s, "poisoned"]) for s in seeds]
+    verdicts["badnets"] = {"fraction": low, "seeds": seeds, "poisoned": poisoned}
+    count = f"{min(poisoned)}" if min(poisoned) == max(poisoned) else f"{min(poisoned)}–{max(poisoned)}"
     words = (
-        f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {int(bad['poisoned'])} relabelled images; Fisher's exact "
-        "test on the counts, conservative as both models see the same images)"
+        f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {count} relabelled images, in the same "
+        f"{'seed' if n_seeds == 1 else f'{n_seeds} seeds'}; Fisher's exact test covers only the test images' noise)"
     )
     return words, verdicts
 
 
 def clean_label_takeaway(verdicts: dict) -> str:
-    """The summary's words for :func:`clean_label_vs_badnets`'s verdicts, by their
-    :func:`reliable_ml.stats.consensus`: every arm lower, every arm higher, or neither."""
-    which = stats.consensus(verdicts.values())
-    where = "than BadNets at the smallest share of its sweep (in the lab's seed)"
-    if which == "lower":
-        return f"the clean-label attack reached the target less often {where}, hardened or not"
-    if which == "higher":
-        return f"the clean-label attack reached the target more often {where}, hardened or not"
-    return (
-        f"the clean-label arms do not all differ from BadNets at the smallest share of its sweep in the same "
-        f"direction ({', '.join(f'{a}: {v.direction}' for a, v in verdicts.items())}; in the lab's seed)"
+    """The summary's words for :func:`clean_label_vs_badnets`'s verdicts, made from them: per arm
+    the seeds' tally (:func:`reliable_ml.stats.tally_words`: "the seeds disagree" only for
+    opposite directions) and the paired t over seeds; arms with the same words are named together,
+    e.g. "none and standard: the seeds disagree; robust: lower in all 3 seeds, but the 3 seeds
+    cannot tell (paired t)"."""
+    said: dict[str, list[str]] = {}
+    for arm in HARDENINGS:
+        v = verdicts[arm]
+        n = len(v["per_seed"])
+        tally = stats.tally_words(v["per_seed"], "higher", "lower", "cannot tell", "the seeds disagree", items="seeds")
+        if n == 1:
+            tally = tally.replace(" in the one of its seeds", " in the one seed")
+        over = v["over_seeds"]
+        if over is None:
+            text = tally
+        elif over.direction == "cannot tell":
+            text = tally if tally == "the seeds disagree" else f"{tally}, but the {n} seeds cannot tell (paired t)"
+        else:
+            text = f"{tally}; {over.direction} over the {n} seeds (paired t)"
+        said.setdefault(text, []).append(ARM_SHORT[arm])
+
+    def names(arms: list[str]) -> str:
+        return arms[0] if len(arms) == 1 else f"{', '.join(arms[:-1])} and {arms[-1]}"
+
+    return "; ".join(f"{names(arms)}: {text}" for text, arms in said.items())
+
+
+HARDENING_FAILS_BELOW = 0.5  # a hardening attack that fools its model on fewer than half the poisons has failed
+
+
+def hardening_attack(examples: dict, cl_runs: pd.DataFrame, model: str = "robust") -> dict:
+    """Did PGD make the ``model`` arm's poisons hard for the model it attacked? The share of that
+    arm's poisons the model misclassifies, pooled over seeds (each seed's accuracy times its
+    poison count), with its exact (Clopper-Pearson) 95% interval, against
+    :data:`HARDENING_FAILS_BELOW` (:func:`reliable_ml.stats.against_reference`): "lower" means
+    a failed hardening attack (the model still classifies most poisons correctly).
+    Returns ``{"fooled", "interval", "k", "n", "threshold", "verdict"}`` (fractions)."""
+    n_by_seed = cl_runs.groupby("seed")["poisoned"].first()
+    k = n = 0
+    for seed, acc in ((s, examples["hardness"][s][model][model]) for s in sorted(examples["hardness"])):
+        m = int(n_by_seed.loc[seed])
+        k += int(round((1 - acc) * m))
+        n += m
+    if n == 0:
+        raise ValueError("no poisons to judge the hardening attack on")
+    lo, hi = stats.clopper_pearson(k, n)
+    fooled = k / n
+    v = stats.against_reference(fooled, (float(lo), float(hi)), HARDENING_FAILS_BELOW)
+    return {
+        "fooled": fooled,
+        "interval": [float(lo), float(hi)],
+        "k": k,
+        "n": n,
+        "threshold": HARDENING_FAILS_BELOW,
+        "verdict": v,
+    }
+
+
+def hardening_words(attack: dict, eps: float, steps: int, robust_eps: float) -> dict:
+    """The clean-label section's words on the robust arm's hardening, from :func:`hardening_attack`:
+    ``cl_radius`` (the radius and what PGD did there, and whether this run concludes anything about
+    Turner et al.'s recipe) and ``cl_why`` (first explanations for the victims' use of the trigger:
+    the standard arm's poisons can be fitted from their content; the robust arm's, where the attack
+    failed, were never made hard)."""
+    where = (
+        f"the robust model's own training ε = {eps:g}"
+        if np.isclose(eps, robust_eps)
+        else f"ε = {eps:g} (the robust model was trained at ε = {robust_eps:g})"
     )
+    fooled, (lo, hi) = 100 * attack["fooled"], (100 * x for x in attack["interval"])
+    head = (
+        f"at a single radius, {where}, where PGD-{steps} fools it on {fooled:.1f}% of the poisons (pooled over "
+        f"seeds, exact 95% interval [{lo:.1f}, {hi:.1f}])"
+    )
+    d = attack["verdict"].direction
+    thr = f"{100 * attack['threshold']:g}%"
+    if d == "lower":
+        radius = (
+            f"{head}: a failed hardening attack (its interval lies below {thr}), from which this run "
+            "concludes nothing about the recipe"
+        )
+        robust_why = (
+            "For the robust arm the first explanation is the failed hardening attack: its poisons were never made hard"
+        )
+    elif d == "higher":
+        radius = f"{head}: the poisons are hard for the robust model (the interval lies above {thr})"
+        robust_why = "For the robust arm, whose poisons are hard for the robust model, no explanation is tested here"
+    else:
+        radius = (
+            f"{head}: whether the attack made most poisons hard the data cannot tell (its exact interval "
+            f"contains {thr}), so this run concludes nothing firm about the recipe"
+        )
+        robust_why = "For the robust arm, a weak hardening attack is the first explanation to rule out"
+    return {"cl_radius": radius, "cl_why_robust": robust_why}
 
 
 # --------------------------------------------------------------------------- spectral signatures
@@ -1065,8 +1198,8 @@ def sweep_verdicts(runs: pd.DataFrame, margin_points: float = 1.0) -> tuple[dict
 
 def as_records(verdicts):
     """Verdicts (nested in dicts and lists) as plain JSON for the results file: each
-    :class:`reliable_ml.stats.Verdict` by its ``as_dict``, float keys as ``f"{key:g}"``, tuple
-    keys joined by "/"."""
+    :class:`reliable_ml.stats.Verdict` by its ``as_dict`` (other leaves as they are), float keys as
+    ``f"{key:g}"``, tuple keys joined by "/"."""
     if isinstance(verdicts, dict):
 
         def key(k):
@@ -1075,7 +1208,7 @@ def as_records(verdicts):
         return {key(k): as_records(v) for k, v in verdicts.items()}
     if isinstance(verdicts, (list, tuple)):
         return [as_records(v) for v in verdicts]
-    return verdicts.as_dict()
+    return verdicts.as_dict() if isinstance(verdicts, stats.Verdict) else verdicts  # None, numbers, words
 
 
 def sweep_figures(runs: pd.DataFrame) -> dict:

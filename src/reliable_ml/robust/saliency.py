@@ -138,7 +138,9 @@ def masking_sentence(card: dict) -> str:
     """One sentence on a robust model's own gradient-masking checks (the ``masking`` entry of
     :func:`reliable_ml.robust.shared_model.shared_robust_model`'s card), for every place that
     reads the model's gradients as an explanation: a flagged check means its gradients may point
-    the wrong way (Athalye, Carlini & Wagner 2018), for a saliency map as much as for an attack."""
+    the wrong way (Athalye, Carlini & Wagner 2018), for a saliency map as much as for an attack.
+    The check's gradient figure is the per-image worst case over all the gradient attacks, so it
+    reads "the gradient attacks together", not the best single attack."""
     masking = card.get("masking") or {}
     flags, checks = masking.get("flags", []), masking.get("checks", {})
     if not checks:
@@ -151,7 +153,7 @@ def masking_sentence(card: dict) -> str:
         if flag == "gradient_free_beats_gradient" and {"gradient_free_acc", "best_gradient_acc"} <= set(c):
             parts.append(
                 f"a gradient-free attack leaves {c['gradient_free_acc']:.1f}% of the images correct against "
-                f"{c['best_gradient_acc']:.1f}% for the best gradient attack, a gap beyond the check's noise of "
+                f"{c['best_gradient_acc']:.1f}% for the gradient attacks together, a gap beyond the check's noise of "
                 f"{c['noise']:.1f} points"
             )
         else:
@@ -161,3 +163,29 @@ def masking_sentence(card: dict) -> str:
         + "; ".join(parts)
         + ". Its gradients may mislead, as explanations as much as for attacks."
     )
+
+
+def gate_sentence(targeted: dict | None, same_model: bool) -> str:
+    """What chapter 10's targeted-attack gate found for the robust model 07 reads saliency from.
+
+    ``targeted``: chapter 10's ``targeted.linf_robust`` results entry (``success_rate`` and
+    ``gradient_free_success_rate`` in %, ``n``, ``passes_gate``, the gate's own verdict) or
+    ``None`` when no chapter-10 results are at hand; ``same_model``: whether chapter 10 judged the
+    same cached model (same fingerprint). Only chapter 10's gate decides pass or fail."""
+    if targeted is None or not same_model:
+        why = "no chapter-10 results are at hand" if targeted is None else "chapter 10 judged another robust model"
+        return (
+            f"Whether chapter 10's attack reaches its target on this model is not read here ({why}); "
+            "where it fails, chapter 10 concludes nothing about the model's pictures."
+        )
+    missing = {"success_rate", "gradient_free_success_rate", "n", "passes_gate"} - set(targeted)
+    if missing:
+        raise ValueError(f"chapter 10's targeted entry lacks {sorted(missing)}; it has {sorted(targeted)}")
+    n = int(targeted["n"])
+    lead = (
+        f"On this model chapter 10's targeted attack reaches its target on {targeted['success_rate']:.1f}% "
+        f"of {n} images (a gradient-free baseline: {targeted['gradient_free_success_rate']:.1f}%)"
+    )
+    if targeted["passes_gate"]:
+        return f"{lead}, which passes chapter 10's gate, so chapter 10 reads its pictures."
+    return f"{lead}: the attack fails chapter 10's gate, so chapter 10 concludes nothing about this model's pictures."

@@ -321,6 +321,15 @@ def test_against_line_is_a_one_sample_t_test():
         er.against_line([1.0, np.nan])
 
 
+def test_chapter_8_fits_at_the_course_floor_in_every_profile():
+    from reliable_ml.settings import effective_robustness as settings
+
+    assert settings.MIN_ACCURACY == line.MIN_ACCURACY
+    assert {p: row.fit_min_accuracy for p, row in settings.TABLE.items()} == dict.fromkeys(
+        settings.TABLE, line.MIN_ACCURACY
+    )
+
+
 def test_models_only_slope_interval_uses_the_course_draws_by_default():
     rng = np.random.default_rng(4)
     x = np.linspace(40, 85, 30)

@@ -398,12 +398,13 @@ if v2_line is not None:
 if testbed is not None:
     v2 = er.shift_points(testbed, "imagenetv2-matched-frequency")  # per model: x = val, y = V2 (%)
     std = v2[v2["group"] == "standard"]
-    v2_slope = er.slope_interval(std["x"], std["y"], n_boot=5000, seed=seed)  # all standard models, models only
+    v2_slope = er.slope_interval(std["x"], std["y"])  # all standard models, models only (line.N_BOOT, line.SEED)
     assert np.isclose(v2_slope.slope, tl.slopes(testbed, n_boot=1)["all"].slope)
 tb_glued, tb_results = tl.numbers(testbed, v2_rel, seed=seed, alpha=alpha, n_boot=5000)
 if testbed is not None:
     glue_values(er.slope_numbers("v2", v2_slope))
-    figures["imagenetv2_testbed_probit_slope"] = {**v2_slope.as_dict(), "resampled": "models only", "n_boot": 5000}
+    figures["imagenetv2_testbed_probit_slope"] = {**v2_slope.as_dict(), "resampled": "models only", "n_boot": line.N_BOOT,
+                                                      "vs_1": line.NOT_JUDGED}
 glue_values(line.numbers("line_v2", v2_line) | ({} if v2_line is None else
                                                 {"line_v2_drop_60": v2_drops[0], "line_v2_drop_85": v2_drops[1]}))
 glue_values(tb_glued)
@@ -438,8 +439,10 @@ figures["imagenetv2_line"] = tb_results
 # depends on where it sits. As in chapter 1, we read that off the probit scale. The course's
 # line for MatchedFrequency runs over the {glue:text}`line_v2_n` {glue:text}`line_v2_set`; its
 # slope is {glue:text}`line_v2_slope:.3f` (95% interval {glue:text}`line_v2_lo:.3f` to
-# {glue:text}`line_v2_hi:.3f`, resampling models and images, each draw of images the same for
-# every model): {glue:text}`line_v2_words`. The slope depends on which models enter it. Over
+# {glue:text}`line_v2_hi:.3f`, resampling images and models, each draw of images the same for
+# every model, and the models drawn by architecture: the {glue:text}`line_v2_clusters`
+# architectures among them count once each, however many frameworks ported them):
+# {glue:text}`line_v2_words`. The slope depends on which models enter it. Over
 # all {glue:text}`v2_slope_n` standard models of the testbed, near-chance baselines included,
 # it is {glue:text}`v2_slope:.3f` ({glue:text}`v2_slope_lo:.3f` to {glue:text}`v2_slope_hi:.3f`,
 # models only); without the checkpoints ({glue:text}`v2_nockpt_slope_n` models)
@@ -448,7 +451,8 @@ figures["imagenetv2_line"] = tb_results
 # models with at least {glue:text}`tb60_min_accuracy:.0f`% it is {glue:text}`v2_hi_slope:.3f`
 # ({glue:text}`v2_hi_slope_lo:.3f` to {glue:text}`v2_hi_slope_hi:.3f`, models only). The testbed
 # intervals leave out the images' shared sampling (one draw of ImageNetV2 images moves every
-# model together), so they are narrower than they should be. Over all {glue:text}`v2_rel_n`
+# model together), so they are narrower than they should be, and no verdict against 1 is drawn
+# from them. Over all {glue:text}`v2_rel_n`
 # released models, the Fisher-vector baselines included, the slope is
 # {glue:text}`v2_rel_slope:.3f` ({glue:text}`v2_rel_models_lo:.3f` to
 # {glue:text}`v2_rel_models_hi:.3f` resampling models only, {glue:text}`v2_rel_both_lo:.3f` to

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as st
 
 from reliable_ml.shift import effective_robustness as er
+from reliable_ml.shift import line
 from reliable_ml.stats import LineFit
 
 matplotlib.use("Agg")
@@ -320,6 +321,25 @@ def test_against_line_is_a_one_sample_t_test():
         er.against_line([1.0, np.nan])
 
 
+def test_chapter_8_fits_at_the_course_floor_in_every_profile():
+    from reliable_ml.settings import effective_robustness as settings
+
+    assert settings.MIN_ACCURACY == line.MIN_ACCURACY
+    assert {p: row.fit_min_accuracy for p, row in settings.TABLE.items()} == dict.fromkeys(
+        settings.TABLE, line.MIN_ACCURACY
+    )
+
+
+def test_models_only_slope_interval_uses_the_course_draws_by_default():
+    rng = np.random.default_rng(4)
+    x = np.linspace(40, 85, 30)
+    y = np.clip(x - 10 + rng.normal(0, 1, 30), 1, 99)
+    default = er.slope_interval(x, y)
+    course = line.models_only_interval(x, y, min_accuracy=0.0, n_boot=line.N_BOOT, seed=line.SEED)
+    assert (default.lo, default.hi) == (course["ci"][0], course["ci"][1])
+    assert er.slope_interval(x, y, n_boot=1000).hi != default.hi  # the number of draws matters: one value
+
+
 def test_slope_numbers_names_what_the_prose_quotes():
     s = er.SlopeInterval(0.91, 0.90, 0.92, 188)
     out = er.slope_numbers("v2", s, [12.3, 10.6])
@@ -328,8 +348,8 @@ def test_slope_numbers_names_what_the_prose_quotes():
         "v2_slope_lo": 0.90,
         "v2_slope_hi": 0.92,
         "v2_slope_n": 188,
-        "v2_slope_vs_1": "below 1",
-        "v2_slope_words": "below 1 by 0.090 [0.080, 0.100]",
+        "v2_slope_vs_1": "not judged (models only)",  # a models-only interval carries no verdict
+        "v2_slope_words": "not judged (models only)",
         "v2_drop_60": 12.3,
         "v2_drop_85": 10.6,
     }

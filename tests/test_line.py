@@ -114,6 +114,64 @@ def test_verdict_needs_the_interval_to_exclude_one():
     assert line.words(touching).startswith("not distinguishable from 1")
 
 
+def test_models_only_entries_carry_no_verdict():
+    only = {"slope": 0.9, "ci": [0.85, 0.95], "level": 0.95, "resampled": "models only"}
+    assert line.words(only) == line.NOT_JUDGED == "not judged (models only)"
+    with pytest.raises(ValueError, match="models only"):
+        line.verdict(only)
+    x = np.linspace(40, 85, 20)
+    rec = line.record(line.models_only_interval(x, x - 5, min_accuracy=0.0, n_boot=50), "twenty")
+    assert rec["vs_1"] == line.NOT_JUDGED and line.numbers("t", rec)["t_words"] == line.NOT_JUDGED
+    cx, cy = _simulated(m=10, n_x=1000, n_y=300, seed=1)
+    joint = line.record(line.slope_interval(cx, cy, min_accuracy=0.0, n_boot=100), "ten")
+    assert joint["vs_1"] in ("lower", "higher", "cannot tell")
+
+
+def test_architecture_clusters_ports_of_one_network():
+    ports = [
+        "inceptionv3",
+        "inception_v3",
+        "inception_v3_tf",
+        "nasnetalarge",
+        "nasnet_large_tf",
+        "pnasnet5large",
+        "pnasnet_large_tf",
+        "inceptionv4",
+        "inception_v4_tf",
+        "inceptionresnetv2",
+        "inception_resnet_v2_tf",
+    ]
+    assert [line.architecture(m) for m in ports] == ["inceptionv3"] * 3 + ["nasnetlarge"] * 2 + ["pnasnetlarge"] * 2 + [
+        "inceptionv4"
+    ] * 2 + ["inceptionresnetv2"] * 2
+    assert line.architecture("resnet18") != line.architecture("resnet34")
+    assert line.architecture("vgg_16_tf") == line.architecture("vgg16") != line.architecture("vgg16_bn")
+    codes = line.clusters(["resnet50", "resnet_v1_50_tf", "alexnet", "inception_v3_tf", "inceptionv3"])
+    assert list(codes) == [0, 0, 1, 2, 2]
+    with pytest.raises(ValueError, match="non-empty"):
+        line.architecture("")
+
+
+def test_cluster_bootstrap_counts_a_duplicated_model_once():
+    cx, cy = _simulated(m=12, n_x=1500, n_y=400, seed=5)
+    singles = line.slope_interval(cx, cy, min_accuracy=0.0, n_boot=300, cluster=np.arange(12))
+    # every model twice, each copy in its original's cluster: the same weighted fits, so the same interval
+    twins = line.slope_interval(
+        np.vstack([cx, cx]), np.vstack([cy, cy]), min_accuracy=0.0, n_boot=300, cluster=np.tile(np.arange(12), 2)
+    )
+    assert twins["slope"] == pytest.approx(singles["slope"])
+    assert twins["ci"] == pytest.approx(singles["ci"], abs=1e-9)
+    assert (twins["models"], twins["clusters"]) == (24, 12)
+    # counted as 24 independent models instead, the duplicates narrow the interval
+    naive = line.slope_interval(
+        np.vstack([cx, cx]), np.vstack([cy, cy]), min_accuracy=0.0, n_boot=300, resample="models"
+    )
+    alone = line.slope_interval(cx, cy, min_accuracy=0.0, n_boot=300, resample="models")
+    assert naive["ci"][1] - naive["ci"][0] < 0.85 * (alone["ci"][1] - alone["ci"][0])
+    with pytest.raises(ValueError, match="one code per model"):
+        line.slope_interval(cx, cy, min_accuracy=0.0, n_boot=10, cluster=np.arange(5))
+
+
 def test_record_and_numbers_carry_the_model_set():
     cx, cy = _simulated(m=10, n_x=1000, n_y=300, seed=1)
     rec = line.record(line.slope_interval(cx, cy, min_accuracy=0.0, n_boot=100), "ten simulated models")

@@ -53,3 +53,56 @@ def test_cifar10_1_line_agrees_between_01_and_08():
     summary = _results(CHAPTERS[0])["cifar10_1"]["summary"]
     assert summary["probit_slope_ci_joint"] == pytest.approx(ch1["ci"], abs=1e-4)
     assert ch1["resampled"] == "models and images"
+
+
+#: the testbed's models-only slopes (no per-image predictions): (chapter, results path) per quantity
+TESTBED_SLOPES = {
+    "every standard model": [
+        ("02_rebuilding_a_test_set", ("imagenetv2_testbed_probit_slope",)),
+        ("03_humans_vs_models", ("testbed_probit_slope",)),
+        ("08_effective_robustness", ("imagenetv2_probit_slope",)),
+    ],
+    "standard models at the declared floor": [
+        ("02_rebuilding_a_test_set", ("imagenetv2_line", "slope_min_accuracy_60")),
+        ("03_humans_vs_models", ("testbed_probit_slope", "min_accuracy_60")),
+        ("08_effective_robustness", ("imagenetv2_probit_slope", "high_accuracy_fit")),
+    ],
+}
+
+
+def _entry(chapter: str, keys: tuple) -> dict:
+    entry = _results(chapter)
+    for k in keys:
+        entry = (entry or {}).get(k)
+    assert entry is not None, f"{chapter} records no {'.'.join(keys)}: re-run it in the cpu profile"
+    return entry
+
+
+@pytest.mark.parametrize("quantity", sorted(TESTBED_SLOPES))
+def test_every_chapter_quotes_the_same_testbed_slope(quantity):
+    entries = {c: _entry(c, keys) for c, keys in TESTBED_SLOPES[quantity]}
+    first_chapter, first = next(iter(entries.items()))
+    for chapter, entry in entries.items():
+        got = (entry["slope"], entry["ci"], entry["models"])
+        assert got == (first["slope"], first["ci"], first["models"]), f"{chapter} differs from {first_chapter}"
+
+
+def test_models_only_intervals_carry_no_verdict():
+    """A glued ``*_slope_vs_1`` or ``*_slope_words`` of a testbed (models-only) slope never reads as a verdict."""
+    for chapter, prefixes in {"02_rebuilding_a_test_set": ("v2", "v2_nockpt", "v2_hi"),
+                              "03_humans_vs_models": ("tb", "tb_nockpt", "tb_hi"),
+                              "08_effective_robustness": ("v2", "v2_hi")}.items():  # fmt: skip
+        glued = _results(chapter)["glued"]
+        for p in prefixes:
+            assert glued[f"{p}_slope_vs_1"] == glued[f"{p}_slope_words"] == "not judged (models only)", chapter
+    fig8 = _results("08_effective_robustness")["imagenetv2_probit_slope"]
+    assert fig8["vs_1"] == fig8["high_accuracy_fit"]["vs_1"] == "not judged (models only)"
+    assert "verdict_vs_1" not in fig8
+
+
+def test_chapter_8_fits_at_the_declared_floor():
+    from reliable_ml.shift import line
+
+    fig8 = _results("08_effective_robustness")
+    assert fig8["fit_min_accuracy"] == line.MIN_ACCURACY
+    assert fig8["imagenetv2_probit_slope"]["high_accuracy_fit"]["min_accuracy"] == line.MIN_ACCURACY

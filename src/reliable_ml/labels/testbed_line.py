@@ -19,6 +19,7 @@ import pandas as pd
 
 from reliable_ml import stats
 from reliable_ml.shift import effective_robustness as er
+from reliable_ml.shift import line as course_line
 
 #: testbed names of epoch checkpoints of one training run, e.g. ``resnet18_50k_12_epochs``
 CHECKPOINT = re.compile(r"_\d+_epochs$")
@@ -87,10 +88,17 @@ def mean_drop(testbed: pd.DataFrame, min_accuracy: float = 60.0, alpha: float = 
     }
 
 
-def slopes(testbed: pd.DataFrame, *, min_accuracy: float = 60.0, n_boot: int = 5000, seed: int = 0) -> dict:
+def slopes(
+    testbed: pd.DataFrame,
+    *,
+    min_accuracy: float = course_line.MIN_ACCURACY,
+    n_boot: int | None = None,
+    seed: int | None = None,
+) -> dict:
     """The probit slope of MatchedFrequency on val (:func:`reliable_ml.shift.effective_robustness.slope_interval`,
     models only: the testbed has no per-image predictions) over three sets of the testbed's
-    standard models: ``"all"``, ``"no_checkpoints"`` and ``"high"`` (val >= ``min_accuracy``).
+    standard models: ``"all"``, ``"no_checkpoints"`` and ``"high"`` (val >= ``min_accuracy``);
+    ``n_boot`` and ``seed`` default to ``line.N_BOOT`` and ``line.SEED`` (the same draws in every chapter).
     These are contrasts; the quoted line is :func:`reliable_ml.shift.line.imagenetv2_matched_frequency`."""
     points = er.shift_points(testbed, "imagenetv2-matched-frequency")
     std = points[points["group"] == "standard"]
@@ -151,7 +159,7 @@ def numbers(testbed: pd.DataFrame | None, released=None, *, seed: int = 0, alpha
     glued, results = {}, {}
     if testbed is not None:
         drop = mean_drop(testbed, 60.0, alpha)
-        line = slopes(testbed, min_accuracy=60.0, n_boot=n_boot, seed=seed)
+        line = slopes(testbed)  # the course's floor, N_BOOT and SEED: the same intervals as chapters 3 and 8
         glued |= er.slope_numbers("v2_nockpt", line["no_checkpoints"]) | er.slope_numbers("v2_hi", line["high"])
         glued |= {f"tb60_{k}": v for k, v in drop.items() if k != "test"}
         results["mean_drop_60"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in drop.items()}

@@ -748,7 +748,13 @@ class SlopeInterval(NamedTuple):
 
 
 def slope_interval(
-    x, y, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0, n_images: tuple[int, int] | None = None
+    x,
+    y,
+    *,
+    n_boot: int | None = None,
+    level: float = 0.95,
+    seed: int | None = None,
+    n_images: tuple[int, int] | None = None,
 ) -> SlopeInterval:
     """Least-squares slope of ``probit(y)`` on ``probit(x)`` (accuracies in %, one pair per model)
     with the ((1 - level)/2, (1 + level)/2) percentile interval of the slopes refitted to
@@ -756,7 +762,9 @@ def slope_interval(
 
     Without ``n_images`` this is :func:`reliable_ml.shift.line.models_only_interval` over every
     model given (the course's one line function, same draws): an interval over models only, for
-    tables without per-image predictions. With ``n_images = (n_x, n_y)`` (the sizes of the two
+    tables without per-image predictions. ``n_boot`` and ``seed`` default to the course's
+    ``line.N_BOOT`` and ``line.SEED``, so every chapter that quotes a testbed slope quotes the same
+    interval. With ``n_images = (n_x, n_y)`` (the sizes of the two
     test sets) each resample also redraws every model's accuracies as Binomial(n_x, x)/n_x and
     Binomial(n_y, y)/n_y, drawn independently per model: unpaired, it misses the correlation that
     shared images add (:func:`reliable_ml.shift.line.slope_interval` pairs them where per-image
@@ -770,6 +778,10 @@ def slope_interval(
     drop can still shrink near 100%, where the scale is compressed); above 1 it shrinks (better
     models lose less).
     """
+    from reliable_ml.shift import line
+
+    n_boot = line.N_BOOT if n_boot is None else n_boot
+    seed = line.SEED if seed is None else seed
     x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x_arr.shape != y_arr.shape or x_arr.ndim != 1:
         raise ValueError(f"x and y must be 1-d and of the same length; got {x_arr.shape} and {y_arr.shape}")
@@ -780,8 +792,6 @@ def slope_interval(
     fit = probit_linear_fit(x_arr / 100, y_arr / 100)  # checks the range and the count
     keep = np.isfinite(x_arr) & np.isfinite(y_arr)
     if n_images is None:  # models only: the one line function of the course (same draws)
-        from reliable_ml.shift import line
-
         only = line.models_only_interval(
             x_arr[keep], y_arr[keep], min_accuracy=0.0, n_boot=n_boot, level=level, seed=seed
         )
@@ -834,11 +844,16 @@ def against_line(values, alpha: float = 0.05) -> stats.Verdict:
 
 def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> dict:
     """What the prose quotes about one probit line, keyed ``<prefix>_slope``, ``_slope_lo``,
-    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` (:func:`versus_one`), ``_slope_words`` (the
-    verdict against 1 with its size and interval, :func:`reliable_ml.stats.phrase`: "below 1 by
-    <1 - slope> [<lo>, <hi>]") and, with ``drops`` (the line's predicted drops
+    ``_slope_hi``, ``_slope_n``, ``_slope_vs_1`` and ``_slope_words`` and, with ``drops`` (the line's predicted drops
     at 60% and 85%), ``_drop_60`` and ``_drop_85``; only what was measured (``interval`` None:
-    nothing, and the chapter's ``glue_missing`` glues NaN)."""
+    nothing, and the chapter's ``glue_missing`` glues NaN).
+
+    A :class:`SlopeInterval` resamples the models only (no per-image predictions): it leaves out
+    the image noise all models share and is too narrow by that much, so ``_slope_vs_1`` and
+    ``_slope_words`` carry no verdict against 1 but ``line.NOT_JUDGED`` ("not judged (models
+    only)"); the verdict comes from ``reliable_ml.shift.line``'s joint model-and-image intervals."""
+    from reliable_ml.shift import line
+
     if interval is None:
         return {}
     out = {
@@ -846,10 +861,8 @@ def slope_numbers(prefix: str, interval: SlopeInterval | None, drops=None) -> di
         f"{prefix}_slope_lo": interval.lo,
         f"{prefix}_slope_hi": interval.hi,
         f"{prefix}_slope_n": interval.n,
-        f"{prefix}_slope_vs_1": versus_one(interval),
-        f"{prefix}_slope_words": stats.phrase(
-            slope_verdict(interval), "above 1", "below 1", "not distinguishable from 1", scale=1.0, unit="", digits=3
-        ),
+        f"{prefix}_slope_vs_1": line.NOT_JUDGED,
+        f"{prefix}_slope_words": line.NOT_JUDGED,
     }
     if drops is not None:
         out |= {f"{prefix}_drop_60": float(drops[0]), f"{prefix}_drop_85": float(drops[1])}

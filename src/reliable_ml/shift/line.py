@@ -22,7 +22,15 @@ chosen on the measured accuracies and held fixed across bootstrap replicates.
 (:func:`slope_interval`): each replicate draws the images of S and of S' with replacement, the
 *same* draw for every model (all models are scored on the one test set, so an unlucky draw
 moves them together), then the models with replacement. Where only a table of accuracies exists
-(:func:`models_only_interval`), the interval resamples models only and says so.
+(:func:`models_only_interval`), the interval resamples models only and says so; such an interval
+leaves out the image noise every model shares and is too narrow by that much, so it is quoted
+without a verdict against 1 (:data:`NOT_JUDGED`).
+
+**Ports of one architecture are one draw** (:func:`architecture`, :func:`clusters`): among the 67
+released ImageNetV2 models the same network appears from several frameworks (``inceptionv3``,
+``inception_v3``, ``inception_v3_tf``, ...). Their errors are nearly the same, so counting them as
+independent models would narrow the interval; the ImageNetV2 line resamples architectures (each
+replicate draws the clusters with replacement and weights each model by its cluster's count).
 
 Every chapter quotes the same numbers: :func:`imagenetv2_matched_frequency` and
 :func:`cifar10_1` with the constants below, so equal inputs give equal slopes and intervals.
@@ -52,7 +60,41 @@ SEED = 0
 THRESHOLDS = (0.0, 30.0, 50.0, 60.0, 70.0, 73.0, 76.0, 78.0)
 #: what each kind of interval resampled, in the words the results files and prose use
 RESAMPLED = {"both": "models and images", "models": "models only", "images": "images only"}
+#: what a results file and the prose say instead of a verdict against 1 for a models-only interval
+NOT_JUDGED = "not judged (models only)"
 _EPS = 1e-6
+#: names of one architecture under another framework's spelling (after :func:`architecture`'s
+#: lower-casing, ``_tf`` stripping and underscore removal): Cadene's pretrained-models names
+#: (``nasnetalarge``: NASNet-A large; ``pnasnet5large``: PNASNet-5 large; ``bninception``:
+#: BN-Inception, which TF-slim calls ``inception_v2``; ``fbresnet152``/``cafferesnet101``: ports of
+#: the Facebook-Torch and Caffe ResNets) and TF-slim's ``resnet_v1_*`` (the original ResNet)
+ARCHITECTURE_ALIASES = {
+    "nasnetalarge": "nasnetlarge",
+    "nasnetamobile": "nasnetmobile",
+    "pnasnet5large": "pnasnetlarge",
+    "bninception": "inceptionv2",
+    "fbresnet152": "resnet152",
+    "cafferesnet101": "resnet101",
+    "resnetv150": "resnet50",
+    "resnetv1101": "resnet101",
+    "resnetv1152": "resnet152",
+}
+
+
+def architecture(name: str) -> str:
+    """The architecture a model name denotes, whatever framework ported it: lower case, ``_tf``
+    suffix and underscores removed, then :data:`ARCHITECTURE_ALIASES` (``"inception_v3_tf"``,
+    ``"inception_v3"`` and ``"inceptionv3"`` all give ``"inceptionv3"``)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a model name must be a non-empty string; got {name!r}")
+    key = name.strip().lower().removesuffix("_tf").replace("_", "").replace("-", "")
+    return ARCHITECTURE_ALIASES.get(key, key)
+
+
+def clusters(models) -> np.ndarray:
+    """Integer cluster codes (one per model, in order): models of one :func:`architecture` share a code."""
+    names = [architecture(m) for m in models]
+    return pd.factorize(pd.Index(names))[0]
 
 
 def transform(accuracy, axes: str = "probit") -> np.ndarray:
@@ -112,6 +154,15 @@ def _slopes(zx: np.ndarray, zy: np.ndarray) -> np.ndarray:
         return np.where(var > 0, (xc * zy).sum(-1) / np.where(var > 0, var, 1), np.nan)
 
 
+def _weighted_slopes(zx: np.ndarray, zy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`_slopes` with model weights ``w`` (times each model was drawn): weighted least squares."""
+    sw = w.sum(-1, keepdims=True)
+    xc = zx - (w * zx).sum(-1, keepdims=True) / sw
+    var = (w * xc**2).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 1e-12, (w * xc * zy).sum(-1) / np.where(var > 1e-12, var, 1), np.nan)
+
+
 def fit_line(x, y, *, axes: str = "probit", min_accuracy: float = MIN_ACCURACY) -> Line:
     """The least-squares line of ``g(y)`` on ``g(x)`` over the models with ``x >= min_accuracy``.
 
@@ -148,7 +199,14 @@ def _check_correct(correct_x, correct_y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bootstrap_slopes(
-    correct_x, correct_y, *, axes=("probit",), resample: str = "both", n_boot: int = N_BOOT, seed: int = SEED
+    correct_x,
+    correct_y,
+    *,
+    axes=("probit",),
+    resample: str = "both",
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+    cluster=None,
 ) -> dict[str, np.ndarray]:
     """``n_boot`` refitted slopes per link in ``axes``, all from the same replicates.
 
@@ -156,8 +214,17 @@ def bootstrap_slopes(
     and S'. Each replicate, with ``resample``: ``"images"`` redraws the images of S and of S'
     (independently of each other, the same draw for every model, :func:`image_accuracies`);
     ``"models"`` draws M models with replacement (accuracies as measured); ``"both"`` first the
-    images, then the models."""
+    images, then the models. With ``cluster`` (one code per model, :func:`clusters`) the models are
+    drawn by cluster: C clusters with replacement, each model weighted by its cluster's count
+    (weighted least squares), so ports of one architecture move together."""
     cx, cy = _check_correct(correct_x, correct_y)
+    codes = None
+    if cluster is not None:
+        codes = pd.factorize(np.asarray(cluster))[0]
+        if codes.shape != (cx.shape[0],):
+            raise ValueError(f"cluster needs one code per model ({cx.shape[0]}); got shape {np.shape(cluster)}")
+        if codes.max() + 1 < 3:
+            raise ValueError(f"a line needs at least 3 clusters of models; got {codes.max() + 1}")
     if resample not in RESAMPLED:
         raise ValueError(f"resample must be one of {tuple(RESAMPLED)}; got {resample!r}")
     if int(n_boot) != n_boot or n_boot < 1:
@@ -174,6 +241,12 @@ def bootstrap_slopes(
             bx, by = np.broadcast_to(ax, (k, m)), np.broadcast_to(ay, (k, m))
         else:
             bx, by = image_accuracies(cx, rng, k).astype(float), image_accuracies(cy, rng, k).astype(float)
+        if resample != "images" and codes is not None:
+            n_c = int(codes.max()) + 1
+            w = rng.multinomial(n_c, np.full(n_c, 1 / n_c), size=k)[:, codes].astype(float)  # (k, M)
+            for a in axes:
+                out[a].append(_weighted_slopes(transform(100 * bx, a), transform(100 * by, a), w))
+            continue
         if resample != "images":
             idx = rng.integers(0, m, (k, m))
             bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
@@ -197,21 +270,30 @@ def slope_interval(
     n_boot: int = N_BOOT,
     level: float = LEVEL,
     seed: int = SEED,
+    cluster=None,
 ) -> dict:
     """The slope of the line over the declared model set and its percentile interval from
-    :func:`bootstrap_slopes` (models and images by default).
+    :func:`bootstrap_slopes` (models and images by default; with ``cluster``, one code per model,
+    the models are drawn by cluster).
 
-    Returns ``{"slope", "ci", "models", "axes", "min_accuracy", "resampled", "n_boot", "level"}``."""
+    Returns ``{"slope", "ci", "models", "clusters", "axes", "min_accuracy", "resampled", "n_boot",
+    "level"}`` (``clusters``: None without ``cluster``)."""
     cx, cy = _check_correct(correct_x, correct_y)
+    if cluster is not None and np.shape(cluster) != (cx.shape[0],):
+        raise ValueError(f"cluster needs one code per model ({cx.shape[0]}); got shape {np.shape(cluster)}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1); got {level!r}")
     fit = fit_line(100 * cx.mean(1), 100 * cy.mean(1), axes=axes, min_accuracy=min_accuracy)
     keep = select(100 * cx.mean(1), min_accuracy)
-    boot = bootstrap_slopes(cx[keep], cy[keep], axes=(axes,), resample=resample, n_boot=n_boot, seed=seed)[axes]
+    kept_cluster = None if cluster is None else np.asarray(cluster)[keep]
+    boot = bootstrap_slopes(
+        cx[keep], cy[keep], axes=(axes,), resample=resample, n_boot=n_boot, seed=seed, cluster=kept_cluster
+    )[axes]
     return {
         "slope": fit.slope,
         "ci": _interval(boot, fit.slope, level),
         "models": fit.n,
+        "clusters": None if kept_cluster is None else int(len(np.unique(kept_cluster))),
         "axes": axes,
         "min_accuracy": float(min_accuracy),
         "resampled": RESAMPLED[resample],
@@ -253,14 +335,26 @@ def models_only_interval(
     }
 
 
+def judged(entry: dict) -> bool:
+    """Does the entry's interval carry a verdict against 1? Not when it resampled the models only
+    (``entry["resampled"]``, :data:`RESAMPLED`): that interval leaves out the shared image noise."""
+    return entry.get("resampled", RESAMPLED["both"]) != RESAMPLED["models"]
+
+
 def verdict(entry: dict) -> stats.Verdict:
     """The slope of an interval entry against 1 (:func:`reliable_ml.stats.against_reference`):
-    "lower" only when the whole interval lies below 1, "higher" when above, else "cannot tell"."""
+    "lower" only when the whole interval lies below 1, "higher" when above, else "cannot tell".
+    Models-only entries (:func:`judged` False) get no verdict: a ValueError says so."""
+    if not judged(entry):
+        raise ValueError(f"an interval over {entry['resampled']} carries no verdict against 1 ({NOT_JUDGED})")
     return stats.against_reference(entry["slope"], entry["ci"], 1.0, alpha=1 - entry["level"])
 
 
 def words(entry: dict) -> str:
-    """The verdict on the slope in words, with its size and interval (:func:`reliable_ml.stats.phrase`)."""
+    """The verdict on the slope in words, with its size and interval (:func:`reliable_ml.stats.phrase`);
+    :data:`NOT_JUDGED` for a models-only entry."""
+    if not judged(entry):
+        return NOT_JUDGED
     return stats.phrase(
         verdict(entry), "above 1", "below 1", "not distinguishable from 1", scale=1.0, unit="", digits=3
     )
@@ -268,13 +362,14 @@ def words(entry: dict) -> str:
 
 def record(entry: dict, model_set: str) -> dict:
     """The results-file form of an entry: ``{"slope", "ci", "model_set", ...}``, rounded to 4 decimals,
-    with the verdict against 1."""
+    with the verdict against 1 (:data:`NOT_JUDGED` for a models-only entry)."""
     return {
         "slope": round(entry["slope"], 4),
         "ci": [round(v, 4) for v in entry["ci"]],
         "model_set": model_set,
         **{k: entry[k] for k in ("models", "axes", "min_accuracy", "resampled", "n_boot", "level")},
-        "vs_1": verdict(entry).direction,
+        **({"clusters": entry["clusters"]} if entry.get("clusters") is not None else {}),
+        "vs_1": verdict(entry).direction if judged(entry) else NOT_JUDGED,
     }
 
 
@@ -282,9 +377,12 @@ def imagenetv2_matched_frequency(released) -> dict:
     """THE ImageNetV2 MatchedFrequency line every chapter quotes: MatchedFrequency on ImageNet val,
     over the declared model set among the 67 models whose per-image predictions Recht et al. (2019)
     released (original evaluation, all trained on ImageNet alone), probit axes, models and images
-    resampled. ``released``: a :class:`reliable_ml.shift.reanalysis.Released` with correctness
-    ``"val"`` and ``"matched_frequency"``. Returns :func:`record`'s form."""
-    entry = slope_interval(released.correct["val"], released.correct["matched_frequency"])
+    resampled, the models by architecture (:func:`clusters`: ports of one network from several
+    frameworks are one draw). ``released``: a :class:`reliable_ml.shift.reanalysis.Released` with
+    correctness ``"val"`` and ``"matched_frequency"``. Returns :func:`record`'s form."""
+    entry = slope_interval(
+        released.correct["val"], released.correct["matched_frequency"], cluster=clusters(released.models)
+    )
     return record(entry, f"{MODEL_SET} (ImageNet val), among the 67 released models (original evaluation)")
 
 
@@ -299,10 +397,10 @@ def cifar10_1(released) -> dict:
 def numbers(prefix: str, rec: dict | None) -> dict:
     """What the prose quotes about one recorded line: ``<prefix>_slope``, ``_lo``, ``_hi``, ``_n``,
     ``_min`` (the floor, %), ``_words`` (:func:`words`) and ``_set`` (the model set); nothing for None
-    (the chapter's ``glue_missing`` fills NaN)."""
+    (the chapter's ``glue_missing`` fills NaN); with clusters, ``_clusters`` too."""
     if rec is None:
         return {}
-    entry = {"slope": rec["slope"], "ci": rec["ci"], "level": rec["level"]}
+    entry = {"slope": rec["slope"], "ci": rec["ci"], "level": rec["level"], "resampled": rec["resampled"]}
     return {
         f"{prefix}_slope": rec["slope"],
         f"{prefix}_lo": rec["ci"][0],
@@ -311,6 +409,7 @@ def numbers(prefix: str, rec: dict | None) -> dict:
         f"{prefix}_min": rec["min_accuracy"],
         f"{prefix}_words": words(entry),
         f"{prefix}_set": rec["model_set"],
+        **({f"{prefix}_clusters": rec["clusters"]} if rec.get("clusters") is not None else {}),
     }
 
 

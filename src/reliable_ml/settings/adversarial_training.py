@@ -48,6 +48,8 @@ class Settings(Row):
     suite_dlr_restarts: int = between(1)  # restarts of the untargeted APGD-DLR run beside the standard suite
     suite_pgd_steps: int = between(1)  # PGD of the suite: steps (step 2.5 eps / steps) ...
     suite_pgd_restarts: int = between(1)  # ... and random restarts
+    suite_long_restarts: int = between(1)  # masking check 3: APGD-CE (suite_iterations each) with this many
+    # restarts on the images every gradient attack of the suite left correct
     full_pgd_steps: int = between(1)  # PGD (one random start) on every test image: the second row
     tradeoff_p: float = between(0.5, 1)  # toy distribution of Tsipras et al.: P(robust feature agrees
     # with the label)
@@ -87,6 +89,7 @@ TABLE = {
         suite_dlr_restarts=1,
         suite_pgd_steps=10,
         suite_pgd_restarts=1,
+        suite_long_restarts=1,
         full_pgd_steps=10,
         tradeoff_p=0.95,
         tradeoff_d=1000,
@@ -122,6 +125,7 @@ TABLE = {
         suite_dlr_restarts=5,
         suite_pgd_steps=100,
         suite_pgd_restarts=5,
+        suite_long_restarts=10,
         full_pgd_steps=40,
         tradeoff_p=0.95,
         tradeoff_d=1000,
@@ -157,6 +161,7 @@ TABLE = {
         suite_dlr_restarts=5,
         suite_pgd_steps=100,
         suite_pgd_restarts=10,
+        suite_long_restarts=10,
         full_pgd_steps=40,
         tradeoff_p=0.95,
         tradeoff_d=1000,

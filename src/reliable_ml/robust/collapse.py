@@ -2,21 +2,25 @@ r"""Catastrophic overfitting, defined by its signature (Wong et al. 2020, "Fast 
 
 Fast adversarial training (one FGSM step per batch) can fail suddenly: within a few hundred
 iterations the model's accuracy on its *own* FGSM training examples rises while its accuracy
-under a multi-step attack (PGD) falls to about zero, after it had been robust (Wong et al.
-2020, Section 5 and Figure 2; Andriushchenko & Flammarion 2020). The rule below reads that
-signature off two curves measured at the same checks :math:`k = 1, \dots, K` of one run:
-:math:`p_k`, PGD accuracy on a fixed held-out batch at the training radius, and :math:`f_k`,
-accuracy on the FGSM-attacked training batches since the previous check. The run *collapsed at
-check* :math:`k` when
+under a multi-step attack (PGD) falls, after it had been robust (Wong et al. 2020, Section 5 and
+Figure 2; Andriushchenko & Flammarion 2020). The rule below reads that signature off two curves
+measured at the same checks :math:`k = 1, \dots, K` of one run: :math:`p_k`, PGD accuracy on a
+fixed held-out batch at the training radius, and :math:`f_k`, accuracy on the FGSM-attacked
+training batches since the previous check. The rule is *relative*, so that it can fire on a small
+model whose accuracies are low (a miniature whose PGD accuracy peaks at 25% can still collapse).
+Let :math:`P_k = \max_{j < k} p_j` be the running peak before check :math:`k` and :math:`j^*`
+the first check that reached it. The run *collapsed at check* :math:`k` when
 
 .. math::
-   \max_{j < k} p_j \ge \text{gained}, \qquad p_i \le \text{floor} \ \text{and}\ f_i \ge \text{fgsm\_high}
-   \quad \text{for } i = k, \dots, k + \text{persist} - 1,
+   p_i \le P_k - \text{drop} \quad\text{and}\quad f_i \ge f_{j^*}
+   \qquad \text{for } i = k, \dots, k + \text{persist} - 1,
 
-that is, it had become robust before, and then for ``persist`` consecutive checks PGD accuracy
-sat near zero while the training attack saw a well-classified batch. Every inequality is
-inclusive. A run that never reached ``gained`` cannot collapse (it never became robust); a run
-whose FGSM accuracy fell with its PGD accuracy diverged, it did not overfit the attack.
+that is, PGD accuracy fell by at least ``drop`` from its running peak and stayed there for
+``persist`` consecutive checks, while accuracy on the training attack's own batches stayed at or
+above its level at the peak (the attack the model trains on got no harder). Every inequality is
+inclusive. A run whose PGD accuracy never reached ``drop`` has no room to fall by it, so it
+cannot collapse (``became_robust`` is false); a run whose FGSM accuracy fell with its PGD
+accuracy diverged, it did not overfit the attack.
 
 The function is pure: curves in, verdict out, thresholds as arguments.
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-RULE = {"gained": 0.2, "floor": 0.05, "fgsm_high": 0.5, "persist": 2}  # the defaults, as fractions of a batch
+RULE = {"drop": 0.2, "persist": 2}  # the defaults: a fall of 20 points (a fraction of a batch), 2 checks
 
 
 def _curve(name: str, values: Sequence[float]) -> list[float]:
@@ -42,20 +46,18 @@ def detect_collapse(
     fgsm_train_acc: Sequence[float],
     *,
     steps: Sequence[int] | None = None,
-    gained: float = RULE["gained"],
-    floor: float = RULE["floor"],
-    fgsm_high: float = RULE["fgsm_high"],
+    drop: float = RULE["drop"],
     persist: int = RULE["persist"],
 ) -> dict:
     """Whether one run shows the signature of catastrophic overfitting (see the module docstring).
 
     ``pgd_acc`` and ``fgsm_train_acc``: accuracies in [0, 1] at the same checks, in order;
-    ``steps``: the training step of each check (default 1, 2, ...). Thresholds: ``0 <= floor <
-    gained <= 1``, ``0 <= fgsm_high <= 1``, integer ``persist >= 1``.
+    ``steps``: the training step of each check (default 1, 2, ...). Thresholds: ``0 < drop <= 1``,
+    integer ``persist >= 1``.
 
     Returns ``collapsed`` (bool), ``step`` (the step of the first collapsed check, or ``None``),
     ``peak`` (the highest PGD accuracy before it, or over the whole run), ``became_robust``
-    (the peak reached ``gained`` at some check) and ``n_checks``.
+    (the peak reached ``drop``, so a fall by ``drop`` was possible) and ``n_checks``.
     """
     p = _curve("pgd_acc", pgd_acc)
     f = _curve("fgsm_train_acc", fgsm_train_acc)
@@ -66,21 +68,21 @@ def detect_collapse(
     s = list(range(1, len(p) + 1)) if steps is None else [int(v) for v in steps]
     if len(s) != len(p) or any(b <= a for a, b in zip(s, s[1:])):
         raise ValueError(f"steps must be {len(p)} strictly increasing integers; got {list(steps or [])}")
-    for name, v in (("gained", gained), ("floor", floor), ("fgsm_high", fgsm_high)):
-        if not (isinstance(v, int | float) and not math.isnan(v) and 0.0 <= v <= 1.0):
-            raise ValueError(f"{name} must be a fraction in [0, 1]; got {v!r}")
-    if floor >= gained:
-        raise ValueError(f"floor must be below gained (near zero after having been robust); got {floor} >= {gained}")
+    if not (isinstance(drop, int | float) and not math.isnan(drop) and 0.0 < drop <= 1.0):
+        raise ValueError(f"drop must be a fraction in (0, 1]; got {drop!r}")
     if isinstance(persist, bool) or int(persist) != persist or persist < 1:
         raise ValueError(f"persist must be an integer >= 1 (consecutive checks); got {persist!r}")
     persist = int(persist)
-    best = -1.0
+    best, at = -1.0, -1  # running peak of PGD accuracy and the first check that reached it
+    eps = 1e-12  # inclusive comparisons, robust to float rounding of the difference
     for k in range(len(p)):
-        window = range(k, k + persist)
-        if best >= gained and k + persist <= len(p) and all(p[i] <= floor and f[i] >= fgsm_high for i in window):
-            return {"collapsed": True, "step": s[k], "peak": best, "became_robust": True, "n_checks": len(p)}
-        best = max(best, p[k])
-    return {"collapsed": False, "step": None, "peak": best, "became_robust": best >= gained, "n_checks": len(p)}
+        if at >= 0 and k + persist <= len(p):
+            window = range(k, k + persist)
+            if all(p[i] <= best - drop + eps and f[i] >= f[at] - eps for i in window):
+                return {"collapsed": True, "step": s[k], "peak": best, "became_robust": True, "n_checks": len(p)}
+        if p[k] > best:
+            best, at = p[k], k
+    return {"collapsed": False, "step": None, "peak": best, "became_robust": best >= drop - eps, "n_checks": len(p)}
 
 
 def count(results: dict) -> dict:
@@ -98,7 +100,7 @@ def count(results: dict) -> dict:
     return out
 
 
-def outcome_text(found: dict, runs: dict, label: str, gained: float) -> str:
+def outcome_text(found: dict, runs: dict, label: str, drop: float) -> str:
     """One sentence per arm on what :func:`detect_collapse` found, seed by seed (``found``: {seed:
     its output}; ``runs``: {seed: curves with ``steps``, ``pgd_acc``, ``fgsm_train_acc``}): where
     PGD accuracy peaked, whether and at which step it collapsed, and where both curves ended."""
@@ -116,26 +118,26 @@ def outcome_text(found: dict, runs: dict, label: str, gained: float) -> str:
             parts.append(f"seed {seed} reached {100 * f['peak']:.1f}% and did not collapse by the rule; it {end}")
         else:
             parts.append(
-                f"seed {seed} never reached {100 * gained:.0f}% PGD accuracy (peak {100 * f['peak']:.1f}%), so it "
-                f"could not collapse by the rule; it {end}"
+                f"seed {seed} never reached {100 * drop:.0f}% PGD accuracy (peak {100 * f['peak']:.1f}%), so it had "
+                f"no room to fall by {100 * drop:.0f} points and could not collapse by the rule; it {end}"
             )
     k, n = sum(f["collapsed"] for f in found.values()), len(found)
     return f"{label}: {k} of {n} runs collapsed ({'; '.join(parts)})."
 
 
-def miniature_text(found: dict, runs: dict, label: str, gained: float) -> str:
+def miniature_text(found: dict, runs: dict, label: str, drop: float) -> str:
     """:func:`outcome_text` for a miniature of a published failing setting, with what a collapse, or
     its absence, can and cannot say (``found``: {seed: :func:`detect_collapse` output})."""
     k, n = sum(f["collapsed"] for f in found.values()), len(found)
     verdict = (
-        " Collapse does appear in miniature here."
+        " Collapse by the rule does appear in miniature here."
         if k
         else " In this miniature the collapse that Wong et al. report did not appear: a smaller network, fewer "
         "images and fewer epochs make a different setting, so this neither confirms nor refutes it."
     )
     seeds = f"{n} seed{'s' if n > 1 else ''}"
     return (
-        outcome_text(found, runs, label, gained)
+        outcome_text(found, runs, label, drop)
         + verdict
         + f" One setting and {seeds}: a count of what happened in this run, not a rate."
     )
@@ -152,6 +154,28 @@ def record(curves: dict, found: dict) -> dict:
 
 
 DEFINITION = (
-    "collapsed: PGD accuracy reached `gained` at an earlier check, then for `persist` consecutive checks PGD accuracy "
-    "<= `floor` and FGSM training accuracy >= `fgsm_high` (reliable_ml.robust.collapse.detect_collapse)"
+    "collapsed: for `persist` consecutive checks PGD accuracy at least `drop` below its running peak, while FGSM "
+    "training accuracy stays at or above its level at that peak (reliable_ml.robust.collapse.detect_collapse)"
 )
+
+
+def testable_text(counts: dict, drop: float, n_steps: int, peak: float) -> str:
+    """Whether a set of runs could test for collapse at all (``counts``: :func:`count`'s output;
+    ``n_steps``: steps per run; ``peak``: the highest PGD accuracy over all runs, a fraction). A run
+    whose PGD accuracy never reached ``drop`` has no room to fall by it, so a count of zero
+    collapses among such runs is empty."""
+    n = sum(c["seeds"] for c in counts.values())
+    k_robust = sum(c["became_robust"] for c in counts.values())
+    k = sum(c["collapsed"] for c in counts.values())
+    if k_robust == 0:
+        return (
+            f"No run became robust in {n_steps:,} steps: none of the {n} reached {100 * drop:.0f}% PGD accuracy "
+            f"(highest {100 * peak:.1f}%), so none had room to fall by the rule's {100 * drop:.0f} points. This "
+            "cpu run therefore cannot test for catastrophic overfitting: its count of zero collapses says nothing "
+            "about whether fast adversarial training collapses."
+        )
+    return (
+        f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps, so the rule could "
+        f"test them; {k} of those collapsed. The other {n - k_robust} had no room to fall by "
+        f"{100 * drop:.0f} points, so they say nothing about collapse."
+    )

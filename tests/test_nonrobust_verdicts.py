@@ -44,7 +44,10 @@ def test_the_cpu_run_says_the_attack_failed_and_the_judge_reads_lower():
     assert "on 11 of the 200 images (5.5%, exact 95% interval 2.8–9.6%)" in w["rb_attack"]
     assert "On the robust model the attack failed" in w["rb_attack"] and "most images for both" not in w["rb_attack"]
     assert w["rb_judge"].startswith("the judge sees the target less often in the robust model's images")
-    assert w["rb_judge"].endswith("in all 3 standard seeds, by 20.0–32.5 points")
+    assert (
+        "in all 3 standard seeds (robust minus standard, in points, with 95% intervals: seed 0 -32.5 (" in w["rb_judge"]
+    )
+    assert w["rb_judge"].endswith("do not cover the robust model's training randomness (one robust model)")
     assert "measures the attack's failure, not the robust model's features" in w["rb_verdict"]
     for text in w.values():
         assert not prose.check_text(text, with_data=True), text
@@ -53,7 +56,7 @@ def test_the_cpu_run_says_the_attack_failed_and_the_judge_reads_lower():
 @pytest.mark.parametrize(
     ("robust_target", "expected"),
     [
-        (150, "more often in the robust model's images in every seed"),
+        (150, "the attack's end images look like the target to the judge (75.0%); for the standard models mostly not"),
         (10, "does not support the claim"),
         (60, "cannot tell the two kinds of model apart"),
     ],

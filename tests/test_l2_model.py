@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from reliable_ml import stats
 from reliable_ml.data import load_images
 from reliable_ml.models import nets
 from reliable_ml.robust import attacks
@@ -90,6 +91,26 @@ def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
     assert set(lm.results_entry(card)) >= {"fingerprint", "worst_case_acc"}
     with pytest.raises(ValueError, match="unknown profile 'big'"):
         lm.l2_robust_model("digits", "big")
+    # AutoAttack's standard suite in L2 on part of the card's sample, at reduced strength
+    kw = dict(iterations=5, square_queries=50, pgd_steps=5, pgd_restarts=1)
+    check = lm.standard_suite_check(model, card, "digits", 30, **kw)
+    assert check["n"] == 30 and list(check["attacks"]) == ["apgd-ce", "pgd", "apgd-t", "fab-t", "square"]
+    assert check["attacks"]["apgd-t"]["targets"] == 9 and check["attacks"]["fab-t"]["targets"] == 9
+    k, n = check["worst_case_k"], check["n"]
+    assert check["worst_case_acc"] == pytest.approx(100 * k / n)
+    lo, hi = stats.wilson(k, n)
+    assert check["worst_case_interval"] == pytest.approx([100 * lo, 100 * hi])
+    # the union is at most the gradient attacks' union, and Square's extra breaks are the gap the flag reads
+    assert k <= check["gradient_union_k"]
+    assert check["masking"]["flag"] == (check["masking"]["broken_only_by_square"] > 0)
+    assert lm.standard_suite_check(model, card, "digits", 30, **kw)["cached"]  # read back from the cache
+    with pytest.raises(ValueError, match="suite_n must lie in 1..100"):
+        lm.standard_suite_check(model, card, "digits", 101, **kw)
+    words = lm.suite_words(card, check)
+    assert f"{k} of 30 images survive every one of them" in words and "first 30 of those images" in words
+    assert "not run" not in words
+    fallback = lm.suite_words(card, None)
+    assert "APGD-T, FAB-T and Square were not run" in fallback and "upper bound of unknown slack" in fallback
 
 
 def test_fingerprint_changes_with_the_row():

@@ -92,7 +92,7 @@ def test_masking_sentence_names_the_union_of_gradient_attacks():
         }
     }
     words = sal.masking_sentence(card)
-    assert "90.1% for the gradient attacks together" in words and "best gradient attack" not in words
+    assert "90.1% under the gradient attacks together" in words and "best gradient attack" not in words
     assert sal.masking_sentence({"masking": {"flags": [], "checks": {"x": {}}}}).endswith("raise no flag.")
 
 

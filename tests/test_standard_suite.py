@@ -150,3 +150,53 @@ def test_literature_text_for_a_random_sample():
     assert prose.check_text(text) == []
     with pytest.raises(ValueError, match="sample must be 'first' or 'random'"):
         V.literature_text(v, card, sample="last")
+
+
+def tiny8():
+    """As :func:`tiny` on 8x8 images (torchattacks' L2 Square needs a side of at least 5)."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)).eval()
+    x = torch.rand(80, 1, 8, 8)
+    with torch.no_grad():
+        y = m(x).argmax(1)
+    y[:6] = (y[:6] + 1) % 10
+    return m, x, y
+
+
+def test_l2_suite_stays_in_the_l2_ball_and_matches_a_cascade_free_run():
+    m, x, y = tiny8()
+    suite = ss.standard_suite(**SMALL)
+    eps = 0.4  # L2 radius on 64 pixels
+    cascade = ss.run_suite(m, x, y, eps, suite, norm="L2")
+    every = ss.run_suite(m, x, y, eps, suite, cascade=False, norm="L2")
+    assert torch.equal(cascade["robust"], every["robust"])
+    clean = int(cascade["clean"].sum())
+    assert 0 < int(cascade["robust"].sum()) < clean
+    # the same radius in L-infinity is a much larger set (0.4 per pixel): it breaks at least as many
+    linf = ss.run_suite(m, x, y, eps, suite, cascade=False)
+    assert int(linf["robust"].sum()) <= int(every["robust"].sum())
+    with pytest.raises(ValueError, match="unknown norm 'L1'; allowed: Linf, L2"):
+        ss.run_suite(m, x, y, eps, suite, norm="L1")
+
+
+def test_projection_keeps_points_inside_each_ball_and_the_box():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(50, 1, 4, 4, generator=g)
+    far = x + 3 * torch.randn(50, 1, 4, 4, generator=g)
+    p2 = ss.project(x, far, 0.5, "L2")
+    assert float((p2 - x).flatten(1).norm(dim=1).max()) <= 0.5 + 1e-6
+    assert float(p2.min()) >= 0 and float(p2.max()) <= 1
+    pinf = ss.project(x, far, 0.1, "Linf")
+    assert float((pinf - x).abs().max()) <= 0.1 + 1e-6
+    near = (x + 0.01 * torch.randn(50, 1, 4, 4, generator=g)).clamp(0, 1)
+    assert torch.allclose(ss.project(x, near, 0.5, "L2"), near)  # inside the ball: unchanged
+
+
+def test_cached_suite_keys_the_norm_and_keeps_linf_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    m, x, y = tiny8()
+    suite = ss.standard_suite(**SMALL)
+    ss.cached_suite(m, "fp", x, y, 0.1, suite)
+    assert ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="Linf")["cached"]  # the default is L-infinity
+    assert not ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="L2")["cached"]  # another norm, another entry
+    assert ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="L2")["cached"]

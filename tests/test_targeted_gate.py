@@ -89,6 +89,23 @@ def test_gate_verdict_on_crafted_success_rates():
     assert "5.5% of 200 images" in text and "83.0%" in text
     assert "concludes nothing about its pictures for the L-inf model, edge" in text
     assert "gate is passed" in tg.gate_sentence(tg.attack_gate({"works": hits["works"]}))
+    assert g["k"] == {"works": 180, "fails": 11, "edge": 55} and g["n"] == {"works": 200, "fails": 200, "edge": 100}
+
+
+def test_gate_sentence_words_follow_the_verdict_not_the_rate():
+    # the cpu run: 111 of 200 (55.5%) for the shared L-inf model, exact interval 48.3-62.5%: not "does not
+    # reach the target on most images" (55.5% is most) but "cannot be shown to"
+    hit = np.arange(200) < 111
+    free = np.arange(200) < 157  # 78.5%: a superset of the attack's hits, so paired it is higher
+    g = tg.attack_gate({"linf": hit, "low": np.arange(200) < 11})
+    text = tg.gate_sentence(g, {"linf": "the shared L∞ model"}, baseline_each={"linf": free}, flagged={"linf"})
+    assert "cannot be shown to reach it on most images for the shared L∞ model (55.5%, exact interval " in text
+    assert "48.3–62.5% includes 50%)" in text
+    assert "the gradient-free step reaches the target on 78.5% of these images, more than the gradient attack" in text
+    assert "consistent with its masking flag" in text
+    assert "fewer than half of the images for low (5.5%" in text and "does not reach" not in text
+    same = tg.gate_sentence(g, baseline_each={"linf": hit})  # no discordant pair: the data cannot tell
+    assert "the data cannot tell that share from the gradient attack's" in same and "masking flag" not in same
     with pytest.raises(ValueError, match="at least one model"):
         tg.attack_gate({})
     with pytest.raises(ValueError, match="non-empty 1-d"):

@@ -349,3 +349,136 @@ def results_entry(card: dict) -> dict:
         "seconds",
     )
     return {k: card[k] for k in keep}
+
+
+def l2_suite(
+    suite_n: int,
+    *,
+    iterations: int = 100,
+    square_queries: int = 5000,
+    pgd_steps: int = 50,
+    pgd_restarts: int = 5,
+) -> dict[str, dict]:
+    """The attacks of :func:`standard_suite_check`, in the order they run: AutoAttack's standard
+    components in :math:`L_2` (APGD-CE, APGD-T with 9 targets, FAB-T with 9 targets, each
+    ``iterations`` iterations; Square with ``square_queries`` queries, last) with the card's
+    :math:`L_2` PGD (``pgd_steps`` x ``pgd_restarts``) after APGD-CE. ``suite_n`` only checks that a
+    suite is asked for (>= 1)."""
+    from reliable_ml.robust import standard_suite as ss
+
+    if not isinstance(suite_n, int) or suite_n < 1:
+        raise ValueError(f"suite_n must be an integer >= 1; got {suite_n!r}")
+    full = ss.standard_suite(
+        iterations=iterations, square_queries=square_queries, pgd_steps=pgd_steps, pgd_restarts=pgd_restarts
+    )
+    return {k: full[k] for k in ("apgd-ce", "pgd", "apgd-t", "fab-t", "square")}
+
+
+def standard_suite_check(
+    model: nn.Module,
+    card: dict,
+    dataset: str,
+    suite_n: int,
+    *,
+    progress: bool = False,
+    **suite_kw,
+) -> dict:
+    r"""The worst case of the L2-robust model under AutoAttack's standard suite in :math:`L_2`.
+
+    Images: the first ``suite_n`` of the card's seeded random test sample (a uniform random subset
+    of it, hence of the test split). Attacks: :func:`l2_suite` as a cascade
+    (:func:`reliable_ml.robust.standard_suite.cached_suite`, per-image outcomes cached by the
+    model's fingerprint), then the gradient-free step toward the nearest training image of each
+    other class. An image is robust when it is correct clean and survives all of them (worst case
+    over the union). Returns JSON-able ``n``, ``sample``, ``worst_case_k``, ``worst_case_acc`` (%) with
+    its 95% Wilson ``worst_case_interval`` (:func:`reliable_ml.stats.wilson`), ``gradient_union_k``
+    / ``gradient_union_acc`` (robust under the gradient attacks), ``masking`` (``broken_only_by_square``:
+    images Square broke after every gradient attack missed them; ``flag``: that count > 0),
+    ``attacks`` (per attack its strength, images attacked and broken) and ``cached``/``cold_seconds``.
+    """
+    from reliable_ml import stats
+    from reliable_ml.robust import standard_suite as ss
+
+    train, test, used = sm._load(dataset)
+    if used != card["dataset"]:
+        raise ValueError(f"data set {used!r} differs from the card's {card['dataset']!r}")
+    n_all = card["n_eval"]
+    if not 1 <= suite_n <= n_all:
+        raise ValueError(f"suite_n must lie in 1..{n_all} (the card's sample); got {suite_n}")
+    seed = card["sample"]["seed"]
+    pick = torch.randperm(len(test.y), generator=torch.Generator().manual_seed(seed))[:n_all][:suite_n]
+    dev = next(model.parameters()).device
+    x, y = (test.x[pick].float() / 255).to(dev), test.y[pick].to(dev)
+    suite = l2_suite(suite_n, **suite_kw)
+    eps = card["eps"]
+    res = ss.cached_suite(
+        model, card["fingerprint"], x, y, eps, suite, seed=card["settings"]["seed"], norm="L2", progress=progress
+    )
+    grad_ok = ss.gradient_union_ok(res).numpy()
+    robust = res["robust"].numpy().copy()
+    ok_idx = np.flatnonzero(robust)
+    free = np.zeros(len(y), dtype=bool)
+    if len(ok_idx):
+        free[ok_idx] = tg.nearest_other_class(model, x[ok_idx], y[ok_idx], train.x, train.y, eps)
+    robust &= ~free
+    k, n = int(robust.sum()), len(robust)
+    lo, hi = stats.wilson(k, n)
+    sq = int((grad_ok & res["attacks"]["square"]["broken"].numpy()).sum())
+    return {
+        "norm": "l2",
+        "eps": eps,
+        "n": n,
+        "sample": {"kind": "random", "seed": seed, "what": f"the first {n} of the card's {n_all} random test images"},
+        "clean_acc": 100 * float(res["clean"].double().mean()),
+        "worst_case_k": k,
+        "worst_case_acc": 100 * k / n,
+        "worst_case_interval": [100 * float(lo), 100 * float(hi)],
+        "interval": "Wilson 95%, images resampled (one model)",
+        "gradient_union_k": int(grad_ok.sum()),
+        "gradient_union_acc": 100 * float(grad_ok.mean()),
+        "masking": {"broken_only_by_square": sq, "flag": sq > 0},
+        "broken_only_by_nearest_image": int(free.sum()),
+        "attacks": {
+            kk: {f: a[f] for f in ("steps", "restarts", "queries", "targets", "n", "seconds")}
+            | {"broken": int(a["broken"].sum())}
+            for kk, a in res["attacks"].items()
+        },
+        "cached": bool(res.get("cached", False)),
+        "cold_seconds": res.get("cold_seconds"),
+    }
+
+
+def suite_words(card: dict, check: dict | None) -> str:
+    """What chapter 10 may say about the L2-robust model's worst case: with :func:`standard_suite_check`'s
+    ``check``, the worst case over the union of the standard suite, the card's attacks and the
+    nearest-image step, its Wilson interval and AutoAttack's masking check (Square breaking images
+    that every gradient attack missed); without it, that the card's figure is an upper bound of
+    unknown slack."""
+    if check is None:
+        return (
+            f"Those {card['worst_case_acc']:.1f}% survive the three attacks run on them; APGD-T, FAB-T and Square "
+            f"were not run, so {card['worst_case_acc']:.1f}% is an upper bound of unknown slack."
+        )
+    a = check["attacks"]
+    sq = check["masking"]["broken_only_by_square"]
+    sample = (
+        f"the first {check['n']:,} of those images (a random subset: fewer for the cost on a 2-core machine)"
+        if check["n"] < card["n_eval"]
+        else "the same images"
+    )
+    masking = (
+        f"Square, run last, broke {sq} image{'s' if sq != 1 else ''} that every gradient attack had missed: "
+        "AutoAttack's sign of masked gradients or of gradient attacks run too weakly, flagged here"
+        if check["masking"]["flag"]
+        else "Square, run last, broke no image that the gradient attacks had missed: AutoAttack's masking check "
+        "raises no flag"
+    )
+    return (
+        f"The card's three attacks are not AutoAttack's standard suite, so on {sample} the suite ran as well, in L2 "
+        f"at the same radius: APGD-CE ({a['apgd-ce']['steps']} iterations), APGD-T ({a['apgd-t']['targets']} "
+        f"target classes, {a['apgd-t']['steps']} iterations), FAB-T ({a['fab-t']['targets']} targets, "
+        f"{a['fab-t']['steps']} iterations) and Square ({a['square']['queries']:,} queries), with the card's PGD "
+        f"and the nearest-image step. {check['worst_case_k']} of {check['n']:,} images survive every one of them: "
+        f"{check['worst_case_acc']:.1f}% (95% Wilson interval {check['worst_case_interval'][0]:.1f}–"
+        f"{check['worst_case_interval'][1]:.1f}%, images resampled; one model), the model's worst case. {masking}."
+    )

@@ -557,6 +557,17 @@ def robust_vs_standard(seen: dict) -> dict:
     }
 
 
+def hit_verdict_share(each):
+    """Is a per-image 0/1 share above or below 1/2? :func:`reliable_ml.stats.against_reference` with
+    the exact (Clopper-Pearson) 95% interval of the count."""
+    from reliable_ml import stats
+
+    each = np.asarray(each, dtype=bool)
+    k, n = int(each.sum()), len(each)
+    lo, hi = stats.clopper_pearson(k, n)
+    return stats.against_reference(k / n, (float(lo), float(hi)), 0.5)
+
+
 def robust_words(verdicts: dict, seen: dict) -> dict:
     """Chapter 10's sentences on "what robust models see", from :func:`robust_vs_standard`.
 
@@ -599,6 +610,15 @@ def robust_words(verdicts: dict, seen: dict) -> dict:
         "the standard seeds disagree",
         items="standard seeds",
     )
+    judge = judge.split(", by ")[0]  # the per-seed differences with their intervals follow instead of a range
+    per_seed = "; ".join(
+        f"seed {s} {100 * v.difference:+.1f} ({100 * v.interval[0]:+.1f} to {100 * v.interval[1]:+.1f})"
+        for s, v in zip(seeds, verdicts["judge_target"])
+    )
+    judge += (
+        f" (robust minus standard, in points, with 95% intervals: {per_seed}); these intervals resample the "
+        "images only and do not cover the robust model's training randomness (one robust model)"
+    )
     which = stats.consensus(verdicts["judge_target"])
     if verdicts["robust_hit"].direction != "higher":
         verdict = (
@@ -613,10 +633,21 @@ def robust_words(verdicts: dict, seen: dict) -> dict:
             "concludes nothing: a standard model's images that the attack left unchanged are no reference."
         )
     elif which == "higher":
+        rob_t = hit_verdict_share(rob["judge_target_each"])
+        std_t = [hit_verdict_share(seen[(s, "standard")]["judge_target_each"]) for s in seeds]
+        std_target = float(np.mean([seen[(s, "standard")]["judge_target"] for s in seeds]))
+        std_true = float(np.mean([seen[(s, "standard")]["judge_true"] for s in seeds]))
+        rob_words = {"higher": "look like the target", "lower": "mostly do not look like the target"}.get(
+            rob_t.direction, "cannot be shown to look like the target"
+        )
+        std_words = {"lower": "mostly not", "higher": "mostly so as well"}.get(
+            stats.consensus(std_t), "not shown either way in every seed"
+        )
         verdict = (
-            "The judge saw the target class more often in the robust model's images in every seed: to change a "
-            "robust model's mind the attack had to change what the digit looks like, while for a standard model a "
-            "pattern that a pixel-space judge barely notices was enough."
+            f"For this L2-robust model the attack's end images {rob_words} to the judge ({rob['judge_target']:.1f}%); "
+            f"for the standard models {std_words} ({std_target:.1f}%; the original digit in {std_true:.1f}%). "
+            "These are the images where the attack ends after its steps, not the smallest change that flips "
+            "the model, and one robust model."
         )
     elif which == "lower":
         verdict = (
@@ -786,8 +817,13 @@ def linf_words(gate: dict, linf_seen: dict, name: str = "linf_robust") -> str:
             f"the judge sees the target in {linf_seen['judge_target']:.1f}% of its attacked images, and its "
             f"gradients put {linf_seen['stroke_mass']:.1f}% of their mass on the strokes."
         )
+    reach = (
+        f"reaches its target on fewer than half of the images ({rate:.1f}%)"
+        if v.direction == "lower"
+        else f"cannot be shown to reach its target on most of the images ({rate:.1f}%)"
+    )
     return (
-        f"On the shared L∞ model the attack reaches its target on only {rate:.1f}% of the images: it fails the "
+        f"On the shared L∞ model the attack {reach}: it fails the "
         "gate, so this section concludes nothing about that model's attacked images, nor from the share of its "
         f"gradients on the strokes ({linf_seen['stroke_mass']:.1f}%): where the attack cannot move the model, its "
         "gradients are no reading of what it sees."

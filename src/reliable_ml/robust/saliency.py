@@ -153,7 +153,7 @@ def masking_sentence(card: dict) -> str:
         if flag == "gradient_free_beats_gradient" and {"gradient_free_acc", "best_gradient_acc"} <= set(c):
             parts.append(
                 f"a gradient-free attack leaves {c['gradient_free_acc']:.1f}% of the images correct against "
-                f"{c['best_gradient_acc']:.1f}% for the gradient attacks together, a gap beyond the check's noise of "
+                f"{c['best_gradient_acc']:.1f}% under the gradient attacks together, a gap beyond the check's noise of "
                 f"{c['noise']:.1f} points"
             )
         else:

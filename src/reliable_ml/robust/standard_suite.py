@@ -100,10 +100,34 @@ def random_sample(n_total: int, n: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_total, size=n, replace=False))
 
 
-def _torchattack(kind: str, spec: Mapping, model: nn.Module, eps: float, seed: int, n_classes: int):
+NORMS = ("Linf", "L2")
+
+
+def _check_norm(norm: str) -> None:
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; allowed: {', '.join(NORMS)}")
+
+
+def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float, norm: str = "Linf") -> torch.Tensor:
+    r"""``x_adv`` moved back into the threat model: :math:`x + \delta` with :math:`\delta` clipped to
+    :math:`[-\epsilon, \epsilon]` (``Linf``) or scaled by :math:`\min(1, \epsilon / \|\delta\|_2)` per image
+    (``L2``), then clipped to [0, 1]. Clipping to [0, 1] never lengthens :math:`\delta` in either norm
+    (each coordinate moves toward x, which lies in [0, 1])."""
+    _check_norm(norm)
+    d = x_adv - x
+    if norm == "Linf":
+        d = d.clamp(-eps, eps)
+    else:
+        n = d.flatten(1).norm(dim=1).clamp_min(1e-12)
+        d = d * (eps / n).clamp(max=1.0).view(-1, *([1] * (d.ndim - 1)))
+    return (x + d).clamp(0, 1)
+
+
+def _torchattack(kind: str, spec: Mapping, model: nn.Module, eps: float, seed: int, n_classes: int, norm: str = "Linf"):
     import torchattacks
 
-    common = dict(norm="Linf", eps=eps, n_restarts=spec["restarts"], seed=seed)
+    _check_norm(norm)
+    common = dict(norm=norm, eps=eps, n_restarts=spec["restarts"], seed=seed)
     if kind == "apgd-ce":
         return torchattacks.APGD(model, loss="ce", steps=spec["steps"], **common)
     if kind == "apgd-dlr":
@@ -137,15 +161,17 @@ def built_strength(suite: Mapping[str, Mapping], n_classes: int = 10) -> dict[st
     return out
 
 
-def _fooled(kind, spec, model, x, y, eps, seed, n_classes, generator) -> torch.Tensor:
+def _fooled(kind, spec, model, x, y, eps, seed, n_classes, generator, norm="Linf") -> torch.Tensor:
     """Per image of ``x``: does the attack find a point of the eps-ball (and [0, 1]) the model misclassifies?"""
     if kind == "pgd":
-        _, fooled = attacks.pgd(model, x, y, eps, steps=spec["steps"], restarts=spec["restarts"], generator=generator)
+        _, fooled = attacks.pgd(
+            model, x, y, eps, norm=norm.lower(), steps=spec["steps"], restarts=spec["restarts"], generator=generator
+        )
         return fooled
-    attack = _torchattack(kind, spec, model, eps, seed, n_classes)
+    attack = _torchattack(kind, spec, model, eps, seed, n_classes, norm)
     # project back into the eps-ball and [0, 1] (FAB can overshoot by rounding): never count a point the
     # threat model does not allow
-    x_adv = (x + (attack(x, y).detach() - x).clamp(-eps, eps)).clamp(0, 1)
+    x_adv = project(x, attack(x, y).detach(), eps, norm)
     with attacks._EvalMode(model), torch.no_grad():
         return model(x_adv).argmax(1) != y
 
@@ -162,8 +188,11 @@ def run_suite(
     batch_size: int = 500,
     cascade: bool = True,
     progress: bool = False,
+    norm: str = "Linf",
 ) -> dict:
-    r"""Run ``suite`` (:func:`standard_suite`; attacks in its order) on ``x`` (in [0, 1]) with labels ``y``.
+    r"""Run ``suite`` (:func:`standard_suite`; attacks in its order) on ``x`` (in [0, 1]) with labels ``y``,
+    every attack in the ``norm`` ball of radius ``eps`` (``"Linf"`` or ``"L2"``; torchattacks' APGD,
+    APGDT, FAB and Square take both, PGD is :func:`reliable_ml.robust.attacks.pgd` in that norm).
 
     With ``cascade`` (AutoAttack's way) each attack runs on the images still correct after every
     earlier one; without, on every clean-correct image. Returns ``clean`` (bool (N,), correct clean),
@@ -175,6 +204,7 @@ def run_suite(
     """
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
+    _check_norm(norm)
     unknown = [k for k in suite if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown attack(s) {unknown}; allowed: {', '.join(KINDS)}")
@@ -196,7 +226,7 @@ def run_suite(
             gen = torch.Generator(device=dev).manual_seed(seed)
             for i in range(0, len(idx), batch_size):
                 j = idx[i : i + batch_size]
-                broken[j] = _fooled(kind, spec, model, x[j], y[j], eps, seed, n_classes, gen)
+                broken[j] = _fooled(kind, spec, model, x[j], y[j], eps, seed, n_classes, gen, norm)
             robust &= ~broken
             out["attacks"][kind] = {
                 **{k: spec.get(k) for k in ("steps", "restarts", "queries", "targets")},
@@ -259,15 +289,18 @@ def cached_suite(
     n_classes: int = 10,
     batch_size: int = 500,
     progress: bool = False,
+    norm: str = "Linf",
 ) -> dict:
     """:func:`run_suite` (cascade), kept in ``$RELIABLE_ML_CACHE/robust_model/evaluations/`` keyed by the
-    model's ``fingerprint``, the suite, eps, seed and the bytes of ``x`` and ``y``. Adds ``cached``
+    model's ``fingerprint``, the suite, eps, seed, the norm and the bytes of ``x`` and ``y``. Adds ``cached``
     (whether it was read back) and ``cold_seconds`` (wall seconds of the run that built it)."""
     from reliable_ml.data import cache_dir
 
-    h = hashlib.sha256(
-        json.dumps([fingerprint, eps, seed, n_classes, dict(suite), tuple(x.shape)], sort_keys=True).encode()
-    )
+    _check_norm(norm)
+    key = [fingerprint, eps, seed, n_classes, dict(suite), tuple(x.shape)]
+    if norm != "Linf":  # L-infinity keys stay as they were, so existing cache entries are still found
+        key.append(norm)
+    h = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     h.update(x.detach().cpu().contiguous().numpy().tobytes())
     h.update(y.detach().cpu().contiguous().numpy().tobytes())
     path = cache_dir() / "robust_model" / "evaluations" / f"{fingerprint}-suite-{h.hexdigest()[:16]}.json"
@@ -278,7 +311,7 @@ def cached_suite(
             return hit
         t0 = time.perf_counter()
         res = run_suite(
-            model, x, y, eps, suite, seed=seed, n_classes=n_classes, batch_size=batch_size, progress=progress
+            model, x, y, eps, suite, seed=seed, n_classes=n_classes, batch_size=batch_size, progress=progress, norm=norm
         )
         cold = round(time.perf_counter() - t0, 1)
         _write(path, res, cold)

@@ -150,7 +150,7 @@ def attack_gate(hits: dict) -> dict:
 
     Returns ``{"passed": bool (the attack reaches the target on most images for *every* model),
     "failed": [models where it does not], "verdicts": {model: Verdict}, "rates": {model: % hit},
-    "n": {model: images}}``."""
+    "k": {model: images hit}, "n": {model: images}, "hits": {model: per-image bool numpy}}``."""
     if not hits:
         raise ValueError("attack_gate needs at least one model's hits")
     verdicts = {name: hit_verdict(h) for name, h in hits.items()}
@@ -160,23 +160,43 @@ def attack_gate(hits: dict) -> dict:
         "failed": failed,
         "verdicts": verdicts,
         "rates": {name: 100 * float(np.mean(np.asarray(h, dtype=bool))) for name, h in hits.items()},
+        "k": {name: int(np.asarray(h, dtype=bool).sum()) for name, h in hits.items()},
         "n": {name: len(h) for name, h in hits.items()},
+        "hits": {name: np.asarray(h, dtype=bool) for name, h in hits.items()},
     }
 
 
-def gate_sentence(gate: dict, names: dict | None = None, baseline: dict | None = None, what: str = "") -> str:
+def gate_sentence(
+    gate: dict,
+    names: dict | None = None,
+    baseline: dict | None = None,
+    what: str = "",
+    baseline_each: dict | None = None,
+    flagged: tuple | list | set = (),
+) -> str:
     """The sentence a chapter prints for :func:`attack_gate`'s ``gate``.
 
     ``names``: {model: reader's name}; ``baseline``: {model: % of images the gradient-free
     baseline brings to the target}; ``what``: the claim gated (e.g. "what its attacked images
-    look like"). Passed: each model's hit share and its exact interval; failed: the same, then
-    that the section concludes nothing about those models."""
+    look like"). Passed: each model's hit share and its exact interval; failed: the same, then,
+    by the gate's verdict, that the attack cannot be shown to reach the target on most images (the
+    interval includes 1/2) or reaches it on fewer than half (the interval lies below 1/2), and that
+    the section concludes nothing about those models. ``baseline_each``: {model: per-image hits of
+    the gradient-free step on the gate's images}; for a failed model it is compared with the
+    attack's hits, paired (:func:`reliable_ml.stats.compare`, McNemar's exact test): a gradient-free
+    step that reaches the target more often is evidence that the gradient attack is weak on that
+    model (consistent with its own masking flag when the model is in ``flagged``)."""
+    from reliable_ml import stats
+
     names = names or {}
     baseline = baseline or {}
+    baseline_each = baseline_each or {}
+
+    def bounds(m):
+        return tuple(100 * (0.5 + d) for d in gate["verdicts"][m].interval)
 
     def part(m):
-        v = gate["verdicts"][m]
-        lo, hi = (100 * (0.5 + d) for d in v.interval)
+        lo, hi = bounds(m)
         extra = f"; the gradient-free step toward the nearest target image: {baseline[m]:.1f}%" if m in baseline else ""
         return (
             f"{gate['rates'][m]:.1f}% of {gate['n'][m]} images for {names.get(m, m)} "
@@ -186,8 +206,44 @@ def gate_sentence(gate: dict, names: dict | None = None, baseline: dict | None =
     reached = "The targeted attack reaches its target on " + "; ".join(part(m) for m in gate["verdicts"])
     if gate["passed"]:
         return reached + ". It reaches the target on most images for every model judged: the gate is passed."
+    failed = []
+    for m in gate["failed"]:
+        lo, hi = bounds(m)
+        rate, name = gate["rates"][m], names.get(m, m)
+        if gate["verdicts"][m].direction == "lower":
+            words = (
+                f"it reaches the target on fewer than half of the images for {name} ({rate:.1f}%, exact interval "
+                f"{lo:.1f}–{hi:.1f}%, below 50%)"
+            )
+        else:
+            words = (
+                f"it cannot be shown to reach it on most images for {name} ({rate:.1f}%, exact interval "
+                f"{lo:.1f}–{hi:.1f}% includes 50%)"
+            )
+        if m in baseline_each and "hits" in gate:
+            free = np.asarray(baseline_each[m], dtype=bool)
+            v = stats.compare(free, gate["hits"][m], paired=True)
+            share = 100 * float(free.mean())
+            if v.direction == "higher":
+                words += (
+                    f"; the gradient-free step reaches the target on {share:.1f}% of these images, more than the "
+                    "gradient attack: evidence that the gradient attack is weak on this model"
+                    + (", consistent with its masking flag" if m in flagged else "")
+                )
+            elif v.direction == "lower":
+                words += (
+                    f"; the gradient-free step reaches it on {share:.1f}% of these images, fewer than the gradient "
+                    "attack"
+                )
+            else:
+                words += (
+                    f"; the gradient-free step reaches it on {share:.1f}% of these images, and the data cannot tell "
+                    "that share from the gradient attack's"
+                )
+        failed.append(words)
     bad = ", ".join(names.get(m, m) for m in gate["failed"])
+    text = "; ".join(failed)
     return (
-        reached + f". It does not reach the target on most images for {bad}: the gate fails there, and this "
+        reached + f". {text[0].upper()}{text[1:]}: the gate fails there, and this "
         f"section concludes nothing about {what or 'those models'} for {bad}."
     )

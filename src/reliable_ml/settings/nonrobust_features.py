@@ -36,6 +36,10 @@ class Settings(Row):
     n_big: int = between(1, images="test")  # test images attacked with large eps (each toward (y + 1) mod
     # 10)
     knn_k: int = between(1)  # neighbours of the pixel-space k-NN judge
+    l2_suite_n: int = between(0, 10_000)  # images of the L2-robust model's random sample attacked with AutoAttack's
+    # standard suite in L2 (0: not run)
+    l2_suite_iterations: int = between(1)  # iterations of APGD-CE, APGD-T and FAB-T there (standard: 100)
+    l2_suite_queries: int = between(1)  # queries of Square there (standard: 5,000)
     cifar_part: bool = flag()  # also run the CIFAR-10 subset
     # (reliable_ml.experiments.nonrobust_cifar, same profile)
     torch_threads: int = between(0)  # CPU threads for torch (0: torch's default)
@@ -57,6 +61,9 @@ TABLE = {
         big_restarts=2,
         n_big=100,
         knn_k=5,
+        l2_suite_n=20,
+        l2_suite_iterations=10,
+        l2_suite_queries=100,
         cifar_part=False,
         torch_threads=1,
     ),
@@ -75,6 +82,9 @@ TABLE = {
         big_restarts=3,
         n_big=200,
         knn_k=5,
+        l2_suite_n=500,
+        l2_suite_iterations=100,
+        l2_suite_queries=5000,
         cifar_part=True,
         torch_threads=1,
     ),
@@ -93,6 +103,9 @@ TABLE = {
         big_restarts=5,
         n_big=1000,
         knn_k=5,
+        l2_suite_n=10_000,
+        l2_suite_iterations=100,
+        l2_suite_queries=5000,
         cifar_part=True,
         torch_threads=0,
     ),

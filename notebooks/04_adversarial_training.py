@@ -682,6 +682,8 @@ long_v = stats.compare(robust_with_long.numpy(), res["robust"].numpy(), paired=T
 long_steps = suite_iterations * suite_long_restarts  # gradient steps per image
 suite_untargeted_steps = {k: suite[k]["steps"] * suite[k]["restarts"] for k in ("apgd-ce", "apgd-dlr", "pgd")}
 strong_longer = long_steps > max(suite_untargeted_steps.values())
+
+# %% tags=["remove-input"]
 square_v = stats.compare(res["robust"].numpy(), grad_ok.numpy(), paired=True)  # union minus gradient attacks
 built = standard_suite.built_strength(suite)
 glue_text("suite_strength", verdicts.suite_strength_text(built, standard_suite.reference_standard()))
@@ -822,6 +824,8 @@ masking_rows.loc["more_steps_still_lower"] = {
     "exact test": f"{long_v.test}: {stats.phrase(long_v)}",
     "warns": ("yes" if long_v.direction == "lower" else "no") if strong_longer else "not counted"}
 display(masking_rows)
+
+# %% tags=["remove-input"]
 glue_text("masking_verdict", verdicts.masking_text(masking_counted, masking_flags, full_strength=True,
                                                    flags_source="The flags the scorecard reads (the card's for checks "
                                                    "2 and 4, the exact tests for checks 1 and 3)"))
@@ -990,6 +994,10 @@ figures = {
     "square_vs_gradient": {"broken_only_by_square": suite_sum["broken_only_by_gradient_free"], "n": n_suite,
                            "gradient_union_acc": suite_sum["gradient_union_acc"], "verdict": verdicts.record(square_v)},
     "pgd_vs_suite": verdicts.record(pgd_v), "masking_flags": masking_flags,
+}
+
+# %% tags=["remove-input"]
+figures |= {
     "masking_exact_tests": {k: verdicts.record(v) for k, v in masking_exact.items()},
     "masking_checks_counted": list(masking_counted),
     "masking_check_3": {"attack": f"apgd-ce-{suite_iterations}x{suite_long_restarts}", "gradient_steps": long_steps,

@@ -384,6 +384,8 @@ if l2_suite_n > 0:  # AutoAttack's standard suite in L2 on part of the card's sa
           f"(Wilson {l2_check['worst_case_interval'][0]:.1f}-{l2_check['worst_case_interval'][1]:.1f}%); "
           f"broken only by Square: {l2_check['masking']['broken_only_by_square']}")
 glue("l2_suite_words", lm.suite_words(l2_card, l2_check), display=False)
+
+# %% tags=["remove-input"]
 l2_acc, l2_att = l2_card["attack_acc"], l2_card["attacks"]
 for name, value in {"rb_eps": robust_card["eps"], "rb_k": knn_k, "rb_worst": robust_card["worst_case_acc"],
                     "rb_clean": robust_card["clean_acc"], "rb_n_eval": robust_card["n_eval"],
@@ -396,6 +398,7 @@ for name, value in {"rb_eps": robust_card["eps"], "rb_k": knn_k, "rb_worst": rob
     glue(name, value, display=False)
 
 
+# %% tags=["hide-input"]
 def train_standard_model(s):
     cfg_m = rt.TrainConfig(epochs=epochs, batch_size=100, method="standard", optimizer="adam", lr_max=5e-3,
                            weight_decay=0.0, val_size=0, seed=s)
@@ -692,7 +695,7 @@ for name, value in ex.items():
 # ```{solution-end}
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 robust_features = {
     "dataset": key, "data_source": source, "big_eps": big_eps, "norm": "l2", "big_steps": big_steps,
     "big_restarts": big_restarts, "n_images": int(len(y_big)), "seeds": seeds, "robust_model": "l2_robust",
@@ -710,6 +713,8 @@ robust_features = {
        | ({f"{col}_spread": nr.spread(by_seed.xs(kind, level="model")[col])  # over the standard seeds
            for col in ("judge_target", "stroke_mass")} if kind == "standard" else {"n_models": 1, "n_images": int(len(y_big))})
        for kind in ("standard", "robust")}}
+
+# %% tags=["remove-input"]
 checks = {"above_chance": {m: [v.as_dict() for v in vs] for m, vs in chance_v.items()},
           "det_vs_rand": det_vs_rand.as_dict(), "judge_on_d_det":
           {"says_t": float(says_t.mean()), "says_y": float(says_y.mean()), "verdict_y_vs_t": judge_v.as_dict()},

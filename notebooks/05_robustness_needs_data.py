@@ -473,8 +473,9 @@ if rb is not None:
 # tested; written, like the exclusions below, after we had seen the list): an entry whose footnote names a listed model it was built on
 # joins that base model's cluster; an ensemble whose footnote names no listed base model is left
 # out (its base classifiers cannot be assigned); every other entry belongs to its paper, and the
-# papers of one team (a table in code, `robustbench_names.TEAMS`: DeepMind's three papers, and
-# first authors with several listed papers: Addepalli, Cui, Pang, Sehwag) form one cluster. The
+# papers of one team (a table in code, `robustbench_names.TEAMS`, written from the author lists
+# and not exhaustive: DeepMind's three papers, and papers sharing a first or senior author:
+# Addepalli; Chen & Lee; Cui; Pang with Wang 2023; Sehwag) form one cluster. The
 # baseline group should hold defences comparable to the extra-data models:
 # `published_results.baseline_exclusions` leaves out the undefended
 # model (RobustBench's own `Standard` entry), defences that AutoAttack breaks (10% or less under

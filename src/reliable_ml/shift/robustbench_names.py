@@ -32,7 +32,9 @@ GROUP_LABELS = {
 }
 
 # Papers of one team, one cluster (fixed in code, written from the papers' author lists; not
-# exhaustive): DeepMind's three papers, and first authors with several listed papers.
+# exhaustive): DeepMind's three papers, and papers sharing a first or senior author: Addepalli
+# (2021, 2022), Sehwag (2020, 2021), Cui (2020, 2023), Chen & Lee (LTD 2021, Data 2024), Pang
+# (2020 x3, 2022) with Wang2023Better (Pang a co-author), Bai (2023, 2024).
 TEAMS = {
     "Gowal2020Uncovering": "DeepMind (Gowal, Rebuffi et al.)",
     "Gowal2021Improving": "DeepMind (Gowal, Rebuffi et al.)",
@@ -47,6 +49,9 @@ TEAMS = {
     "Pang2020Boosting": "Pang et al.",
     "Pang2020Rethinking": "Pang et al.",
     "Pang2022Robustness": "Pang et al.",
+    "Wang2023Better": "Pang et al.",
+    "Chen2021LTD": "Chen & Lee",
+    "Chen2024Data": "Chen & Lee",
     "Bai2023Improving": "Bai et al.",
     "Bai2024MixedNUTS": "Bai et al.",
 }

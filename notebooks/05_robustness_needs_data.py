@@ -542,26 +542,27 @@ if rb_results is not None:
 # one-sided 95% bounds, so 90% two-sided; where the clusters are too few for that, the full range
 # of the differences, of lower coverage).
 #
-# Over all years, against {glue:text}`rb_cl_all_years_own_papers` CIFAR-10-only clusters, generated
-# data ({glue:text}`rb_cl_all_years_gen_papers` clusters) is {glue:text}`rb_cl_all_years_gen_exact`,
-# and extra real images ({glue:text}`rb_cl_all_years_real_papers` clusters) are
-# {glue:text}`rb_cl_all_years_real_exact`. The difference of entry medians with a 95% interval that
-# resamples whole clusters agrees in direction: {glue:text}`rb_cl_all_years_gen_diff` (generated)
+# Over all years, against {glue:text}`rb_cl_all_years_own_papers` CIFAR-10-only clusters:
+# generated data ({glue:text}`rb_cl_all_years_gen_papers` clusters),
+# {glue:text}`rb_cl_all_years_gen_exact`; extra real images
+# ({glue:text}`rb_cl_all_years_real_papers` clusters), {glue:text}`rb_cl_all_years_real_exact`. The difference of entry medians with a 95% interval that
+# resamples whole clusters, for comparison: {glue:text}`rb_cl_all_years_gen_diff` (generated)
 # and {glue:text}`rb_cl_all_years_real_diff` (extra real images). Without the
 # {glue:text}`rb_eps_n_tested` $\epsilon = 0.031$ entries (against
-# {glue:text}`rb_cl_all_years_no_eps0031_own_papers` CIFAR-10-only clusters), generated data is
-# {glue:text}`rb_cl_all_years_no_eps0031_gen_exact` and extra real images
+# {glue:text}`rb_cl_all_years_no_eps0031_own_papers` CIFAR-10-only clusters): generated data,
+# {glue:text}`rb_cl_all_years_no_eps0031_gen_exact`; extra real images,
 # {glue:text}`rb_cl_all_years_no_eps0031_real_exact`.
 # Part of the margin is the era: restricted to entries from 2021 on, against
-# {glue:text}`rb_cl_from_2021_own_papers` CIFAR-10-only clusters of those years, generated data
-# ({glue:text}`rb_cl_from_2021_gen_papers` clusters) is {glue:text}`rb_cl_from_2021_gen_exact`, and
-# extra real images ({glue:text}`rb_cl_from_2021_real_papers` clusters)
-# {glue:text}`rb_cl_from_2021_real_exact`; without the $\epsilon = 0.031$ entries
-# ({glue:text}`rb_eps_n_from_2021` of them from 2021 on), {glue:text}`rb_cl_from_2021_no_eps0031_gen_exact` and
+# {glue:text}`rb_cl_from_2021_own_papers` CIFAR-10-only clusters of those years: generated data
+# ({glue:text}`rb_cl_from_2021_gen_papers` clusters), {glue:text}`rb_cl_from_2021_gen_exact`;
+# extra real images ({glue:text}`rb_cl_from_2021_real_papers` clusters),
+# {glue:text}`rb_cl_from_2021_real_exact`. Without the $\epsilon = 0.031$ entries
+# ({glue:text}`rb_eps_n_from_2021` of them from 2021 on): generated data,
+# {glue:text}`rb_cl_from_2021_no_eps0031_gen_exact`; extra real images,
 # {glue:text}`rb_cl_from_2021_no_eps0031_real_exact`. AutoAttack is not the strongest attack on
 # every entry: {glue:text}`rb_stronger_note` On the lower of the two figures, the era-matched
-# verdicts are {glue:text}`rb_cl_from_2021_strongest_gen_exact` (generated) and
-# {glue:text}`rb_cl_from_2021_strongest_real_exact` (extra real images).
+# verdicts are: generated data, {glue:text}`rb_cl_from_2021_strongest_gen_exact`; extra real
+# images, {glue:text}`rb_cl_from_2021_strongest_real_exact`.
 #
 # **Like with like: architecture size.** Of the entries, {glue:text}`rb_size_share_big_own:.0f`%
 # of the CIFAR-10-only ones, {glue:text}`rb_size_share_big_gen:.0f`% of those with generated data
@@ -569,30 +570,30 @@ if rb_results is not None:
 # WRN-28-10's size or larger ({glue:text}`rb_size_other_own_n`, {glue:text}`rb_size_other_gen_n`
 # and {glue:text}`rb_size_other_real_n` entries of the three groups are transformers, ensembles or
 # other families the rule does not size). Each size × era cell gets the same exact paper-level
-# test. Within the WRN-28-10 to WRN-34-10 class, over all years
-# ({glue:text}`rb_size_mid_all_years_own_papers` CIFAR-10-only, {glue:text}`rb_size_mid_all_years_gen_papers`
-# generated-data and {glue:text}`rb_size_mid_all_years_real_papers` extra-real-image clusters), generated data
-# is {glue:text}`rb_size_mid_all_years_gen_diff` and extra real images
-# {glue:text}`rb_size_mid_all_years_real_diff`; without the $\epsilon = 0.031$ entries
-# ({glue:text}`rb_size_mid_all_years_no_eps0031_own_papers` CIFAR-10-only clusters),
-# {glue:text}`rb_size_mid_all_years_no_eps0031_gen_diff` and
-# {glue:text}`rb_size_mid_all_years_no_eps0031_real_diff`. Among the larger WideResNets
-# ({glue:text}`rb_size_large_all_years_own_papers`, {glue:text}`rb_size_large_all_years_gen_papers` and
-# {glue:text}`rb_size_large_all_years_real_papers` clusters), generated data is
-# {glue:text}`rb_size_large_all_years_gen_diff` and extra real images
-# {glue:text}`rb_size_large_all_years_real_diff`; without the $\epsilon = 0.031$ entries
-# ({glue:text}`rb_size_large_all_years_no_eps0031_own_papers` CIFAR-10-only clusters),
-# {glue:text}`rb_size_large_all_years_no_eps0031_gen_diff` and
+# test. WRN-28-10 to WRN-34-10, all years
+# ({glue:text}`rb_size_mid_all_years_own_papers` CIFAR-10-only clusters): generated data
+# ({glue:text}`rb_size_mid_all_years_gen_papers` clusters), {glue:text}`rb_size_mid_all_years_gen_diff`;
+# extra real images ({glue:text}`rb_size_mid_all_years_real_papers`),
+# {glue:text}`rb_size_mid_all_years_real_diff`. The same without the $\epsilon = 0.031$ entries
+# ({glue:text}`rb_size_mid_all_years_no_eps0031_own_papers` CIFAR-10-only clusters): generated data,
+# {glue:text}`rb_size_mid_all_years_no_eps0031_gen_diff`; extra real images,
+# {glue:text}`rb_size_mid_all_years_no_eps0031_real_diff`. Larger WideResNets, all years
+# ({glue:text}`rb_size_large_all_years_own_papers` CIFAR-10-only clusters): generated data
+# ({glue:text}`rb_size_large_all_years_gen_papers`), {glue:text}`rb_size_large_all_years_gen_diff`;
+# extra real images ({glue:text}`rb_size_large_all_years_real_papers`),
+# {glue:text}`rb_size_large_all_years_real_diff`. The same without the $\epsilon = 0.031$ entries
+# ({glue:text}`rb_size_large_all_years_no_eps0031_own_papers` CIFAR-10-only clusters): generated
+# data, {glue:text}`rb_size_large_all_years_no_eps0031_gen_diff`; extra real images,
 # {glue:text}`rb_size_large_all_years_no_eps0031_real_diff`. Matching size *and* era (entries
-# from 2021 on) leaves few clusters per cell: in the WRN-28-10 to WRN-34-10 class, against
-# {glue:text}`rb_size_mid_from_2021_own_papers` CIFAR-10-only clusters, generated data
-# ({glue:text}`rb_size_mid_from_2021_gen_papers` clusters) is
-# {glue:text}`rb_size_mid_from_2021_gen_diff` and extra real images
-# ({glue:text}`rb_size_mid_from_2021_real_papers`) {glue:text}`rb_size_mid_from_2021_real_diff`;
-# among the larger ones, against {glue:text}`rb_size_large_from_2021_own_papers` CIFAR-10-only
-# clusters, generated data ({glue:text}`rb_size_large_from_2021_gen_papers`) is
-# {glue:text}`rb_size_large_from_2021_gen_diff` and extra real images
-# ({glue:text}`rb_size_large_from_2021_real_papers`) {glue:text}`rb_size_large_from_2021_real_diff`
+# from 2021 on) leaves few clusters per cell. WRN-28-10 to WRN-34-10 from 2021
+# ({glue:text}`rb_size_mid_from_2021_own_papers` CIFAR-10-only clusters): generated data
+# ({glue:text}`rb_size_mid_from_2021_gen_papers`), {glue:text}`rb_size_mid_from_2021_gen_diff`;
+# extra real images ({glue:text}`rb_size_mid_from_2021_real_papers`),
+# {glue:text}`rb_size_mid_from_2021_real_diff`. Larger WideResNets from 2021
+# ({glue:text}`rb_size_large_from_2021_own_papers` CIFAR-10-only clusters): generated data
+# ({glue:text}`rb_size_large_from_2021_gen_papers`), {glue:text}`rb_size_large_from_2021_gen_diff`;
+# extra real images ({glue:text}`rb_size_large_from_2021_real_papers`),
+# {glue:text}`rb_size_large_from_2021_real_diff`
 # ({glue:text}`rb_eps_n_from_2021` of the $\epsilon = 0.031$ entries are from 2021 on; the results
 # file holds every cell without them too). With
 # so few clusters the exact test can reach $p < 0.05$ only when nearly every cluster of one group

@@ -18,7 +18,7 @@ import pandas as pd
 from reliable_ml import stats
 from reliable_ml.shift import effective_robustness as er
 from reliable_ml.shift import robustbench_pairs
-from reliable_ml.shift.robustbench_names import GROUP_ORDER, paper_of
+from reliable_ml.shift.robustbench_names import GROUP_LABELS, GROUP_ORDER, clusters, paper_of
 from reliable_ml.shift.robustbench_names import count_phrase as count_phrase  # re-exported: 08 quotes it
 from reliable_ml.stats import probit_linear_fit
 
@@ -100,16 +100,31 @@ def _cluster_median_interval(values: pd.Series, papers: pd.Series, rng, n_boot: 
     return reps
 
 
-def median_difference(a: pd.Series, b: pd.Series, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0):
+def _units(index: pd.Index, units: pd.Series | None) -> pd.Index:
+    """The cluster of each id in ``index``: ``units`` (id -> cluster, e.g.
+    :func:`~reliable_ml.shift.robustbench_names.clusters`) where it names one, else the paper."""
+    if units is None:
+        return index.map(paper_of)
+    return pd.Index([units.get(m) if units.get(m) is not None else paper_of(m) for m in index])
+
+
+def median_difference(
+    a: pd.Series,
+    b: pd.Series,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    units: pd.Series | None = None,
+):
     """Median of ``a`` minus median of ``b`` (entries indexed by RobustBench id), with a percentile
-    interval that resamples *papers* (:func:`paper_of`) within each sample, so several entries of
-    one paper count as one cluster; the verdict against 0 is
-    :func:`reliable_ml.stats.against_reference` of that interval."""
+    interval that resamples *clusters* (``units``, id -> cluster; default the paper,
+    :func:`paper_of`) within each sample, so several entries of one cluster count as one; the
+    verdict against 0 is :func:`reliable_ml.stats.against_reference` of that interval."""
     if len(a) == 0 or len(b) == 0:
         raise ValueError(f"need entries in both samples; got {len(a)} and {len(b)}")
     rng = np.random.default_rng(seed)
-    reps = _cluster_median_interval(a, a.index.map(paper_of), rng, n_boot) - _cluster_median_interval(
-        b, b.index.map(paper_of), rng, n_boot
+    reps = _cluster_median_interval(a, _units(a.index, units), rng, n_boot) - _cluster_median_interval(
+        b, _units(b.index, units), rng, n_boot
     )
     d = float(a.median() - b.median())
     lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
@@ -125,6 +140,7 @@ def overstatement_by_era(models: pd.DataFrame, first_late_year: int = 2021, n_bo
     (``Standard``) are left out. ``difference``: early median minus late median with a
     paper-resampling interval (:func:`median_difference`)."""
     diff = overstatement(models.drop(index=[m for m in NOT_A_PAPER if m in models.index]))
+    units = clusters(models)
     year = diff.index.map(id_year)
     eras = {
         f"up to {first_late_year - 1}": diff[year < first_late_year],
@@ -150,23 +166,24 @@ def overstatement_by_era(models: pd.DataFrame, first_late_year: int = 2021, n_bo
         rest = d[~equal]
         out["eras"][name] |= {
             "n_equal": int(equal.sum()),
-            "median_verdict": era_median(d, rng, n_boot),
+            "clusters": int(_units(d.index, units).nunique()),
+            "median_verdict": era_median(d, rng, n_boot, units=units),
             "n_not_equal": int(len(rest)),
             "papers_not_equal": int(rest.index.map(paper_of).nunique()),
-            "median_not_equal_verdict": era_median(rest, rng, n_boot) if len(rest) else None,
+            "median_not_equal_verdict": era_median(rest, rng, n_boot, units=units) if len(rest) else None,
         }
     early, late = eras.values()
-    out["difference"] = median_difference(early, late, n_boot=n_boot, seed=seed)
+    out["difference"] = median_difference(early, late, n_boot=n_boot, seed=seed, units=units)
     return out
 
 
-def era_median(diff: pd.Series, rng, n_boot: int, alpha: float = 0.05) -> stats.Verdict:
+def era_median(diff: pd.Series, rng, n_boot: int, alpha: float = 0.05, units: pd.Series | None = None) -> stats.Verdict:
     """The median of ``diff`` (points, entries indexed by RobustBench id) against 0, with a
-    percentile interval that resamples whole papers (:func:`paper_of`); the verdict is
-    :func:`reliable_ml.stats.against_reference` of that interval."""
+    percentile interval that resamples whole clusters (``units``; default papers,
+    :func:`paper_of`); the verdict is :func:`reliable_ml.stats.against_reference` of that interval."""
     if len(diff) == 0:
         raise ValueError("need at least one entry")
-    reps = _cluster_median_interval(diff, diff.index.map(paper_of), rng, n_boot)
+    reps = _cluster_median_interval(diff, _units(diff.index, units), rng, n_boot)
     m = float(diff.median())
     lo, hi = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
     return stats.against_reference(m, (min(float(lo), m), max(float(hi), m)), 0.0, alpha=alpha)
@@ -234,6 +251,31 @@ def size_stratum(architecture: str) -> str:
     return SIZE_STRATA[0] if SMALL_PATTERN.search(a) else SIZE_STRATA[3]
 
 
+CLUSTER_RULE = (
+    "one cluster per paper; a post-hoc wrapper listed with its base model (footnote names a listed id) joins the "
+    "base model's cluster; papers of one team (robustbench_names.TEAMS: DeepMind's Gowal 2020, Gowal 2021, Rebuffi "
+    "2021; first authors with several papers) form one cluster; ensembles of other papers' classifiers that name no "
+    "listed base model are left out"
+)
+
+
+def exact_words(t: dict | None) -> str:
+    """The words for one cell's paper-level test (a :func:`clustered_tests` test): the verdict of
+    :func:`reliable_ml.stats.rank_sum_exact` ("higher" only when the exact one-sided Mann-Whitney
+    p < 0.05, else "too few papers for a verdict") with its p."""
+    if t is None:
+        return "not testable (no papers on one side)"
+    v = t["exact"]
+    words = stats.phrase(
+        v,
+        scale=1.0,
+        higher="higher than CIFAR-10 only",
+        lower="lower than CIFAR-10 only",
+        cannot_tell="too few papers for a verdict",
+    )
+    return f"{words}; exact p = {v.p_value:.2g}"
+
+
 def clustered_tests(
     models: pd.DataFrame,
     column: str = "robust",
@@ -241,24 +283,39 @@ def clustered_tests(
     n_boot: int = 2000,
     seed: int = 0,
     exclude: Iterable[str] = (),
+    units: pd.Series | None = None,
 ) -> dict:
-    """:func:`group_test` with papers, not entries, as the units: entries of one paper are not
-    independent (same method, code and authors). Each paper contributes one value per data group
-    (the median of its entries there). Per extra-data group against ``CIFAR-10 only``: the papers
-    counted, a one-sided Mann-Whitney test on the paper values (alternative: greater), and the
-    difference of entry medians with a paper-resampling interval and its verdict
-    (:func:`median_difference`). ``Standard`` is left out; ``min_year`` keeps entries from that
-    year on (:func:`id_year`), to compare papers of one era; ``exclude`` (ids, e.g. the keys of
-    :func:`baseline_exclusions`) are left out too."""
+    """:func:`group_test` with clusters, not entries, as the units: entries of one paper are not
+    independent (same method, code and authors), nor are a post-hoc wrapper and its base model,
+    nor a team's papers. The clusters are :func:`~reliable_ml.shift.robustbench_names.clusters`
+    (a wrapper joins its base model's cluster, a team's papers form one, ensembles of other papers'
+    classifiers are left out). Each cluster contributes one value per data group (the median of its
+    entries there). Per extra-data group against ``CIFAR-10 only``: the clusters counted, a
+    one-sided Mann-Whitney test on the cluster values (alternative: greater; scipy's default
+    method), the exact test and its verdict (:func:`reliable_ml.stats.rank_sum_exact`: "higher"
+    only when the exact one-sided p < 0.05), and the difference of entry medians with a
+    cluster-resampling interval and its verdict (:func:`median_difference`). ``Standard`` is left
+    out; ``min_year`` keeps entries from that year on (:func:`id_year`), to compare papers of one
+    era; ``exclude`` (ids, e.g. the keys of :func:`baseline_exclusions`) are left out too.
+    ``units``: the clusters when ``models`` is a subset (a size class) of the frame they were
+    computed on, so a wrapper keeps its base model's cluster."""
     from scipy.stats import mannwhitneyu
 
+    units = clusters(models) if units is None else units
     keep = models.drop(index=[m for m in {*NOT_A_PAPER, *exclude} if m in models.index])
+    keep = keep.loc[np.array([units.get(m) is not None for m in keep.index], dtype=bool)]
     if min_year is not None:
         keep = keep[keep.index.map(id_year) >= min_year]
     by_group = {g: keep.loc[keep["group"] == g, column].dropna() for g in GROUP_ORDER}
     base = by_group["CIFAR-10 only"]
-    paper_values = {g: v.groupby(v.index.map(paper_of)).median() for g, v in by_group.items()}
-    out = {"min_year": min_year, "papers": {g: int(len(v)) for g, v in paper_values.items()}, "tests": {}}
+    paper_values = {g: v.groupby(_units(v.index, units)).median() for g, v in by_group.items()}
+    out = {
+        "min_year": min_year,
+        "papers": {g: int(len(v)) for g, v in paper_values.items()},
+        "clusters": {g: sorted(map(str, v.index)) for g, v in paper_values.items()},
+        "left_out_no_cluster": sorted(m for m in models.index if units.get(m) is None),
+        "tests": {},
+    }
     for g in GROUP_ORDER[1:]:
         if len(by_group[g]) == 0 or len(base) == 0:
             continue
@@ -266,7 +323,8 @@ def clustered_tests(
             "mannwhitney_p_papers": float(
                 mannwhitneyu(paper_values[g], paper_values["CIFAR-10 only"], alternative="greater").pvalue
             ),
-            "median_difference": median_difference(by_group[g], base, n_boot=n_boot, seed=seed),
+            "exact": stats.rank_sum_exact(paper_values[g].to_numpy(), paper_values["CIFAR-10 only"].to_numpy()),
+            "median_difference": median_difference(by_group[g], base, n_boot=n_boot, seed=seed, units=units),
         }
     return out
 
@@ -336,7 +394,10 @@ def carmon_vs_trades(models: pd.DataFrame, n_test: int = 10_000) -> stats.Verdic
 def _clustered_record(c: dict) -> dict:
     return {
         **c,
-        "tests": {g: {**t, "median_difference": _record(t["median_difference"])} for g, t in c["tests"].items()},
+        "tests": {
+            g: {**t, "median_difference": _record(t["median_difference"]), "exact": _record(t["exact"])}
+            for g, t in c["tests"].items()
+        },
     }
 
 
@@ -380,20 +441,32 @@ def robustbench_record(
     except ValueError:  # an era without entries (ids without years): the era comparison is left out
         eras = None
     excluded = baseline_exclusions(models)
+    units = clusters(models)
+    eps_ids = list(models.index[models["eps_0031"].astype(bool)])
+    no_eps = {*excluded, *eps_ids}
     clustered = {
-        "all_years": clustered_tests(models, n_boot=n_boot, exclude=excluded),
-        "from_2021": clustered_tests(models, min_year=2021, n_boot=n_boot, exclude=excluded),
+        "all_years": clustered_tests(models, n_boot=n_boot, exclude=excluded, units=units),
+        "from_2021": clustered_tests(models, min_year=2021, n_boot=n_boot, exclude=excluded, units=units),
+        "all_years_no_eps0031": clustered_tests(models, n_boot=n_boot, exclude=no_eps, units=units),
+        "from_2021_no_eps0031": clustered_tests(models, min_year=2021, n_boot=n_boot, exclude=no_eps, units=units),
     }
     if "strongest" in models.columns:
         clustered["from_2021_strongest"] = clustered_tests(
-            models, "strongest", min_year=2021, n_boot=n_boot, exclude=excluded
+            models, "strongest", min_year=2021, n_boot=n_boot, exclude=excluded, units=units
         )
     stratum = models["architecture"].map(size_stratum)
     by_size = {
         s: {
             "entries": {g: int(((stratum == s) & (models["group"] == g)).sum()) for g in GROUP_ORDER},
-            "all_years": clustered_tests(models[stratum == s], n_boot=n_boot, exclude=excluded),
-            "from_2021": clustered_tests(models[stratum == s], min_year=2021, n_boot=n_boot, exclude=excluded),
+            **{
+                key: clustered_tests(models[stratum == s], min_year=year, n_boot=n_boot, exclude=ex, units=units)
+                for key, year, ex in (
+                    ("all_years", None, excluded),
+                    ("from_2021", 2021, excluded),
+                    ("all_years_no_eps0031", None, no_eps),
+                    ("from_2021_no_eps0031", 2021, no_eps),
+                )
+            },
         }
         for s in SIZE_STRATA
     }
@@ -440,9 +513,12 @@ def robustbench_record(
                 "entries": {m: str(stratum[m]) for m in models.index},
             },
             "by_size": {
-                s: {"entries": b["entries"], **{k: _clustered_record(b[k]) for k in ("all_years", "from_2021")}}
+                s: {k: (v if k == "entries" else _clustered_record(v)) for k, v in b.items()}
                 for s, b in by_size.items()
             },
+            "clusters": {m: units[m] for m in models.index},
+            "cluster_rule": CLUSTER_RULE,
+            "eps_0031_left_out_in_no_eps0031": eps_ids,
         },
         "within_paper_pairs": pairs["results"],
         "eps_0031_models": list(models.index[models["eps_0031"]]),
@@ -529,6 +605,7 @@ def robustbench_record(
             t = c["tests"][g]
             values[f"rb_cl_{key}_{short}_p"] = f"{t['mannwhitney_p_papers']:.1e}"
             values[f"rb_cl_{key}_{short}_papers"] = c["papers"][g]
+            values[f"rb_cl_{key}_{short}_exact"] = exact_words(t)
             values[f"rb_cl_{key}_{short}_diff"] = stats.phrase(
                 t["median_difference"],
                 scale=1.0,
@@ -542,25 +619,50 @@ def robustbench_record(
         why.setdefault(reason, []).append(m)
     values["rb_baseline_excluded"] = "; ".join(f"{r}: {', '.join(ms)}" for r, ms in why.items()) or "none"
     values["rb_baseline_n_excluded"] = len(excluded)
+    certified = [m for m, r in excluded.items() if r == "certified training"]
+    values["rb_certified_n"] = len(certified)
+    values["rb_certified_ids"] = ", ".join(certified) or "none"
+    values["rb_certified_aa"] = float(models.loc[certified, "robust"].min()) if certified else float("nan")
+    rest = {m: r for m, r in excluded.items() if r != "certified training"}
+    base_medians = {}  # the CIFAR-10-only baseline's median over clusters, with and without the certified model
+    for k, ex in (("with", rest), ("without", excluded)):
+        keep = models.drop(index=[m for m in {*NOT_A_PAPER, *ex} if m in models.index])
+        keep = keep[
+            (keep["group"] == "CIFAR-10 only").to_numpy()
+            & np.array([units.get(m) is not None for m in keep.index], dtype=bool)
+        ]
+        base_medians[k] = float(keep["robust"].groupby(_units(keep.index, units)).median().median())
+    values["rb_base_median_with_certified"] = base_medians["with"]
+    values["rb_base_median_without_certified"] = base_medians["without"]
+    values["rb_base_certified_raises"] = (
+        stats.phrase(
+            stats.against_bounds(base_medians["without"], base_medians["without"], base_medians["with"]),
+            scale=1.0,
+            higher="raises",
+            lower="lowers",
+            cannot_tell="leaves unchanged",
+        )
+        .split(" by ")[0]
+        .split(" (")[0]
+    )
+    eps_listed = list(listed.index[listed["eps_0031"].astype(bool)])
+    values["rb_eps_n_listed"] = len(eps_listed)
+    values["rb_eps_ids_listed"] = ", ".join(eps_listed)
+    values["rb_eps_n_tested"] = len(eps_ids)
+    values["rb_eps_n_from_2021"] = int(sum(id_year(m) >= 2021 for m in eps_ids))
+    values["rb_cl_left_out"] = " and ".join(clustered["all_years"]["left_out_no_cluster"]) or "no entries"
+    values["rb_n_clusters"] = len(set(units.dropna()) - {None})
+    values["rb_eps_ids_unreliable"] = ", ".join(m for m in eps_listed if m not in models.index) or "none"
     for s, short in zip(SIZE_STRATA, ("small", "mid", "large", "other")):
         for g, gs in zip(GROUP_ORDER, ("own", "gen", "real")):
             values[f"rb_size_{short}_{gs}_n"] = by_size[s]["entries"][g]
             values[f"rb_size_{short}_{gs}_papers"] = by_size[s]["all_years"]["papers"][g]
-        for key in ("all_years", "from_2021"):
+        for key in ("all_years", "from_2021", "all_years_no_eps0031", "from_2021_no_eps0031"):
             for g, gs in (("generated data", "gen"), ("real extra data", "real")):
                 t = by_size[s][key]["tests"].get(g)
-                values[f"rb_size_{short}_{key}_{gs}_diff"] = (
-                    stats.phrase(
-                        t["median_difference"],
-                        scale=1.0,
-                        higher="higher than CIFAR-10 only",
-                        lower="lower than CIFAR-10 only",
-                        cannot_tell="not distinguishable from CIFAR-10 only",
-                    )
-                    if t
-                    else "not testable (no papers on one side)"
-                )
-                values[f"rb_size_{short}_{key}_{gs}_p"] = f"{t['mannwhitney_p_papers']:.1e}" if t else "n/a"
+                values[f"rb_size_{short}_{key}_{gs}_diff"] = exact_words(t)
+                values[f"rb_size_{short}_{key}_{gs}_p"] = f"{t['exact'].p_value:.2g}" if t else "n/a"
+                values[f"rb_size_{short}_{key}_{gs}_papers"] = by_size[s][key]["papers"][g]
             values[f"rb_size_{short}_{key}_own_papers"] = by_size[s][key]["papers"]["CIFAR-10 only"]
     for g, gs in zip(GROUP_ORDER, ("own", "gen", "real")):
         sizes = [by_size[s]["entries"][g] for s in SIZE_STRATA]
@@ -611,7 +713,7 @@ def plot_robust_vs_clean(
             s=22,
             alpha=0.8,
             color=GROUP_COLORS.get(g, "0.5"),
-            label=f"{g} ({len(sel)})",
+            label=f"{GROUP_LABELS.get(g, g)} ({len(sel)})",
             edgecolor="white",
             lw=0.4,
         )
@@ -645,7 +747,12 @@ def plot_groups(models: pd.DataFrame, source: str, column: str = "robust", y_lab
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=16, alpha=0.8, color=GROUP_COLORS[g])
         ax.hlines(v.median(), i - 0.3, i + 0.3, color="k", lw=2)
     ax.set_xticks(range(len(order)))
-    ax.set_xticklabels([f"{g}\n(n = {int((models['group'] == g).sum())})" for g in order])
+    ax.set_xticklabels(
+        [
+            f"{GROUP_LABELS.get(g, g).replace(' (', chr(10) + '(')}\n(n = {int((models['group'] == g).sum())})"
+            for g in order
+        ]
+    )
     ax.set(ylabel=y_label, xlabel="training data (black bar: median)")
     source_caption(fig, source)
     return fig

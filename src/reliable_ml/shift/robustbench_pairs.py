@@ -16,12 +16,32 @@ import dataclasses
 import pandas as pd
 
 from reliable_ml import stats
-from reliable_ml.shift.robustbench_names import GROUP_ORDER, count_phrase, paper_of
+from reliable_ml.shift.robustbench_names import GROUP_ORDER, TEAMS, count_phrase, paper_of
 
 COMPARISONS = {  # name: (group without, group with)
     "extra vs CIFAR-10 only": (GROUP_ORDER[0], ("generated data", "real extra data")),
     "real vs generated": ("generated data", ("real extra data",)),
 }
+
+
+# What differs within a pair besides the data, as the papers describe their entries (from the
+# papers and RobustBench's entries; a paper not listed here is described as "not checked here").
+PAIR_DIFFERENCES = {
+    "Wu2020Adversarial": "also the method (TRADES-AWP without, RST-AWP with the 500K TinyImages) and the architecture",
+    "Cui2023Decoupled": "also the architecture and a separate training schedule for the 20M-synthetic-image run",
+    "Rade2021Helper": "also the amount of extra data (1M DDPM images vs 500K TinyImages)",
+    "Rebuffi2021Fixing": "also the amount of extra data (1M DDPM images vs 500K TinyImages)",
+    "Gowal2020Uncovering": "architecture matches; other differences not checked here",
+}
+
+
+PAIR_GROUP_WORDS = {"real extra data": "extra real images"}  # the group's name in a pair's line
+
+
+def pair_difference(paper: str) -> str:
+    """What differs besides the data in ``paper``'s pairs (:data:`PAIR_DIFFERENCES`), or
+    "differences besides data not checked here"."""
+    return PAIR_DIFFERENCES.get(paper, "differences besides data not checked here")
 
 
 def within_paper_pairs(
@@ -80,15 +100,17 @@ def pair_verdict(value_with: float, value_without: float, n_test: int = 10_000) 
 
 
 def pair_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> dict:
-    """One gain per paper (the median of its pairs), their median and
-    :func:`reliable_ml.stats.sign_test` over papers (the verdict; with fewer than 6 papers its
-    interval is the range of the paper gains, at the coverage its ``test`` names)."""
+    """One gain per cluster (a team's papers together, :data:`~reliable_ml.shift.robustbench_names.TEAMS`;
+    the median of its pairs), their median and :func:`reliable_ml.stats.sign_test` over clusters
+    (the verdict; with fewer than 6 clusters its interval is the range of the cluster gains, at
+    the coverage its ``test`` names)."""
     if pairs.empty:
         raise ValueError("no within-paper pairs")
-    per_paper = pairs.groupby("paper")["gain"].median()
+    per_paper = pairs.groupby(pairs["paper"].map(lambda p: TEAMS.get(p, p)))["gain"].median()
     verdict = stats.sign_test(per_paper.to_numpy(), alpha=alpha)
     return {
-        "papers": int(len(per_paper)),
+        "papers": int(pairs["paper"].nunique()),
+        "clusters": int(len(per_paper)),
         "pairs": int(len(pairs)),
         "paper_gains": {p: float(g) for p, g in per_paper.items()},
         "median_gain": float(per_paper.median()),
@@ -118,6 +140,7 @@ def pairs_record(models: pd.DataFrame, n_test: int = 10_000) -> dict:
         verdicts = [pair_verdict(r.value_with, r.value_without, n_test) for r in pairs.itertuples()]
         summary = pair_summary(pairs)
         results[name] = {
+            "differences_besides_data": {p: pair_difference(p) for p in pairs["paper"].unique()},
             "rule": "same paper; same architecture where the paper has such a pair, else its only two entries",
             "pairs": [{**r, "verdict": _record(v)} for r, v in zip(pairs.to_dict("records"), verdicts)],
             **{("n_pairs" if k == "pairs" else k): v for k, v in summary.items() if k != "verdict"},
@@ -127,6 +150,7 @@ def pairs_record(models: pd.DataFrame, n_test: int = 10_000) -> dict:
         values |= {
             f"rb_pairs_{short}_n": summary["pairs"],
             f"rb_pairs_{short}_papers": summary["papers"],
+            f"rb_pairs_{short}_clusters": summary["clusters"],
             f"rb_pairs_{short}_median": summary["median_gain"],
             f"rb_pairs_{short}_cross_arch": int((~pairs["same_architecture"]).sum()),
             f"rb_pairs_{short}_higher": count_phrase(n_up, len(pairs)),
@@ -140,8 +164,8 @@ def pairs_record(models: pd.DataFrame, n_test: int = 10_000) -> dict:
                 cannot_tell="too few papers for a verdict at 5%",
             ),
             f"rb_pairs_{short}_list": "; ".join(
-                f"{r.paper} ({r.group_with}; {r.architecture_without}"
-                f"{'' if r.same_architecture else ' → ' + r.architecture_with}): "
+                f"{r.paper} ({PAIR_GROUP_WORDS.get(r.group_with, r.group_with)}; {r.architecture_without}"
+                f"{'' if r.same_architecture else ' → ' + r.architecture_with}; {pair_difference(r.paper)}): "
                 f"{r.value_without:.2f}% → {r.value_with:.2f}%, "
                 + stats.phrase(v, higher="higher", lower="lower", cannot_tell="the data cannot tell", digits=2)
                 for r, v in zip(pairs.itertuples(), verdicts)

@@ -96,6 +96,7 @@ n_tied = 10
 kaggle_max_kb = 0
 n_boot = 500
 n_boot_verdict = 5000
+tau_n_boot = 2000
 public_fraction = 0.3
 kaggle_top = 10
 kaggle_min_teams = 10
@@ -772,14 +773,25 @@ for key, col in (("agree", "mean observed agreement (%)"), ("indep", "mean agree
 
 # %% tags=["hide-input"]
 payoff = {"mnist_zoo": similarity.similarity_payoff(correct_S, correct_S.shape[1], payoff_eps, names=members)}
-if name_v2 is not None:  # disagreement measured on MatchedFrequency; the reused set is the 50,000-image validation set
-    payoff["imagenet"] = {**similarity.similarity_payoff(top1 == v2.labels, 50_000, payoff_eps, names=list(v2.top5)),
-                          "disagreement_measured_on": "ImageNetV2 MatchedFrequency (10,000 images)",
-                          "n_is": "the ImageNet validation set, the test set that was reused"}
+try:  # the released per-image predictions on the validation set, the test set that was reused (section 7 reuses them)
+    inet_loaded = reanalysis.imagenetv2(download=False)
+except data.DataUnavailable as err:
+    inet_loaded = None
+    notes.show_missing(err, "the similarity payoff on ImageNet")
+if inet_loaded is not None:  # p measured on the 50,000 validation images themselves
+    val_correct, val_names = inet_loaded.released.correct["val"], list(inet_loaded.released.models)
+    keep = 100 * val_correct.mean(1) >= line.MIN_ACCURACY  # the course's declared model set (shift.line)
+    for key, rows, what in (("imagenet", np.ones(len(keep), bool), "all released models"),
+                            ("imagenet_min_accuracy", keep, f"released models with >= {line.MIN_ACCURACY:.0f}% on val")):
+        payoff[key] = {**similarity.similarity_payoff(val_correct[rows], val_correct.shape[1], payoff_eps,
+                                                      names=[n for n, k in zip(val_names, rows) if k]),
+                       "models": int(rows.sum()), "model_set": what,
+                       "disagreement_measured_on": "the ImageNet validation set (50,000 images), released predictions",
+                       "n_is": "the ImageNet validation set, the test set that was reused"}
 display(pd.DataFrame(payoff).T.drop(columns=["formula"], errors="ignore"))
 figures["similarity_payoff"] = {**payoff, "source": "Bernstein + union bound (our derivation), after Mania et al. 2019",
                                 "p": "largest 0-1 loss disagreement with the reference (the most accurate model)"}
-for prefix, name in (("pay_zoo", "mnist_zoo"), ("pay_v2", "imagenet")):
+for prefix, name in (("pay_zoo", "mnist_zoo"), ("pay_v2", "imagenet"), ("pay_v60", "imagenet_min_accuracy")):
     got = payoff.get(name)
     for key, col, scale in (("p_obs", "disagreement_observed", 100), ("p_ind", "disagreement_independent", 100),
                             ("k_obs", "log10_models_observed", 1), ("k_ind", "log10_models_independent", 1),
@@ -787,6 +799,9 @@ for prefix, name in (("pay_zoo", "mnist_zoo"), ("pay_v2", "imagenet")):
         glue(f"{prefix}_{key}", float("nan") if got is None else float(scale * got[col]), display=False)
     for key in ("reference", "most_different"):
         glue(f"{prefix}_{key}", "(not available)" if got is None else got[key], display=False)
+    for key, col in (("buys_obs", "log10_models_observed"), ("buys_ind", "log10_models_independent")):
+        glue(f"{prefix}_{key}", "(not available)" if got is None else similarity.budget_words(got[col]), display=False)
+    glue(f"{prefix}_models", float("nan") if got is None else float(got.get("models", 0)), display=False)
 glue("pay_eps", 100 * payoff_eps, display=False)
 
 # %% [markdown]
@@ -855,11 +870,15 @@ if cifar is not None:  # the v6 line (models and images resampled), the models' 
     figures["line"]["cifar10_1"] = line.cifar10_1(cifar)  # the declared model set: here all the published models
     figures["cifar10_1"].update(v6=report, drop_halfwidth_v6=[round(float(half.min()), 3), round(float(half.max()), 3)])
     numbers.update(more, c10_half_min=half.min(), c10_half_max=half.max())
-    kt = reanalysis.kendall_bootstrap(cifar.correct["original"], cifar.correct["v6"], n_boot=n_boot, alpha=alpha,
+    kt = reanalysis.kendall_bootstrap(cifar.correct["original"], cifar.correct["v6"], n_boot=tau_n_boot, alpha=alpha,
                                       seed=seed)  # the order's interval: models and images resampled
     figures["kendall_tau"]["cifar10_1"] = {**kt, "sets": "CIFAR-10 test set -> CIFAR-10.1 v6"}
     numbers.update(c10_tau_lo=kt["ci"][0], c10_tau_hi=kt["ci"][1], c10_tau_plo=kt["ci_percentile"][0],
-                   c10_tau_phi=kt["ci_percentile"][1], c10_tau_below=100 * kt["z0_share_below"])
+                   c10_tau_phi=kt["ci_percentile"][1], c10_tau_below=100 * kt["z0_share_below"],
+                   c10_tau_z0=kt["z0"], c10_tau_reliability=kt["reliability"])
+else:
+    numbers.update(c10_tau_z0=float("nan"), c10_tau_reliability="(not available)")
+glue("tau_n_boot", tau_n_boot, display=False)
 for key, value in numbers.items():
     glue(key, value, display=False)
 glue("n_boot_verdict", n_boot_verdict, display=False)
@@ -1005,7 +1024,7 @@ if cifar is not None:
 
 # %% tags=["hide-input"]
 try:
-    inet = reanalysis.imagenetv2(download=False)
+    inet = inet_loaded if inet_loaded is not None else reanalysis.imagenetv2(download=False)
     sources["imagenetv2_per_image"] = inet.released.source
     inet_acc = inet.released.accuracy()
     new_sets = ("threshold0.7", "matched_frequency", "top_images")
@@ -1047,11 +1066,12 @@ if inet is not None:  # the MatchedFrequency line (models and images resampled),
                            figures["line"]["imagenetv2_matched_frequency"]["ci"], atol=1e-4)
     numbers.update(more)
     kt = reanalysis.kendall_bootstrap(inet.released.correct["val"], inet.released.correct["matched_frequency"],
-                                      n_boot=n_boot, alpha=alpha, seed=seed)
+                                      n_boot=tau_n_boot, alpha=alpha, seed=seed)
     figures["kendall_tau"]["imagenetv2"] = {**kt, "sets": "ImageNet validation -> ImageNetV2 MatchedFrequency "
                                             "(original evaluation)"}
     numbers.update(in_mf_tau_lo=kt["ci"][0], in_mf_tau_hi=kt["ci"][1], in_mf_tau_plo=kt["ci_percentile"][0],
-                   in_mf_tau_phi=kt["ci_percentile"][1], in_mf_tau_below=100 * kt["z0_share_below"])
+                   in_mf_tau_phi=kt["ci_percentile"][1], in_mf_tau_below=100 * kt["z0_share_below"],
+                   in_mf_tau_z0=kt["z0"], in_mf_tau_reliability=kt["reliability"])
 for key, value in numbers.items():
     glue(key, value, display=False)
 

@@ -285,35 +285,32 @@ def plot_gap(results: dict, source: str, note: str = ""):
 def reading(verdicts: dict[str, stats.Verdict]) -> str:
     """The section's conclusion, chosen by the verdicts of :func:`gap_summary` (every branch covered).
 
-    The paired difference new writers - control at the largest size decides: below 0, the new
-    writers' digits closed more of the gap than the original ones (B partly a *different*
-    distribution); above 0, less; an interval containing 0: no sign of a difference (not a proof
-    that the arms are equal). When the baseline gap itself is not above 0 (its interval touches
-    0 or lies below), the sentence says that the run tests the change of a gap it cannot show.
+    First the baseline: the experiment asks which arm closes the gap, so it tests *harder*
+    against *different* only if the gap on the base set is above 0 (its interval excludes 0).
+    If not, the answer is "cannot tell", whatever the arms do. Otherwise the paired difference
+    new writers - control at the largest size decides: below 0, the new writers' digits closed
+    more of the gap than the original ones (B partly a *different* distribution); above 0, less;
+    an interval containing 0: the data cannot tell the arms apart (not a proof that they are equal).
     """
+    baseline = verdicts["gap_baseline"].direction
+    if baseline != "higher":
+        where = "below 0 (B is not harder than S for these models)" if baseline == "lower" else "not separated from 0"
+        return f"cannot tell: the baseline gap is {where}, so this run does not test harder against different"
     direction = verdicts["new_minus_control"].direction
     if direction == "lower":
-        text = (
+        return (
             "the new writers' digits closed more of the gap than the same number of original digits: "
             "on this evidence B is partly a different distribution that the training set lacked, not only harder"
         )
-    elif direction == "higher":
-        text = (
+    if direction == "higher":
+        return (
             "the new writers' digits closed less of the gap than the same number of original digits: "
             "no sign that B is a distribution the training set merely lacked"
         )
-    else:
-        text = (
-            "the data show no sign that the new writers' digits close the gap faster than more of the "
-            "original digits, as 'harder, not just different' predicts, though the interval of the "
-            "difference does not rule out a small advantage of the new writers"
-        )
-    if verdicts["gap_baseline"].direction != "higher":
-        text += (
-            "; but the baseline gap is not above zero once the writers of both sets are resampled, so this "
-            "run tests the change of a gap that it cannot show to exist"
-        )
-    return text
+    return (
+        "the data cannot tell whether the new writers' digits close the gap faster than more of the "
+        "original digits: the interval of the difference contains 0"
+    )
 
 
 def prose_numbers(results: dict, verdicts: dict[str, stats.Verdict]) -> dict:

@@ -46,7 +46,8 @@ class Settings(Row):
     harder_n_train: int = between(1, 60_000, images="train")  # base training digits of section 11 (training writers)
     harder_sizes: list = between(1, 60_000)  # digits added to the base set per arm (each <= group A's digits)
     harder_seeds: int = between(2, 50)  # training seeds per arm and size (they are resampled in the interval)
-    harder_n_boot: int = between(100)  # bootstrap replicates of section 11 (seeds and writers resampled)
+    harder_n_boot: int = between(100)  # replicates of harder.gap_summary's bootstrap; unused since section 11 takes a
+    # t interval over seeds (harder.seed_gap_summary)
 
 
 TABLE = {

@@ -743,7 +743,10 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
 # is {glue:text}`eng_published_bias_10_words`. Comparing 3 with 5 annotators,
 # {glue:text}`eng_published_first_vs_next`.
 # Set against their error rate, the bias of 3 annotators means {glue:text}`eng_published_rel_3:.0f`%
-# more errors, that of 10 annotators {glue:text}`eng_published_rel_10:.0f`% more. For the small zoo
+# more errors ({glue:text}`eng_published_rel_3_lo:.0f` to {glue:text}`eng_published_rel_3_hi:.0f`%,
+# the bias's interval over models and splits divided by the error rate, held fixed), that of 10
+# annotators {glue:text}`eng_published_rel_10:.0f`% more ({glue:text}`eng_published_rel_10_lo:.0f`
+# to {glue:text}`eng_published_rel_10_hi:.0f`%). For the small zoo
 # (error {glue:text}`eng_zoo_err:.0f`%), the bias of 3 annotators is
 # {glue:text}`eng_zoo_bias_3_words`. In points, comparing these zoo models with these published
 # models, with 3 annotators (both sets' models and the shared splits counted as samples, as in

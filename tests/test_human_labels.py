@@ -132,7 +132,12 @@ def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_split
     assert b["relative_error_increase_pct"] == pytest.approx(
         100 * b["mean"] / ev["sets"]["strong"]["error_reference_pct"], abs=0.05
     )
+    err = ev["sets"]["strong"]["error_reference_pct"]  # the ratio's interval: the crossed interval of the bias / error
+    crossed = hl.engstrom_models_and_splits(run, "strong")["bias"]["3"]["ci"]
+    assert b["relative_error_increase_ci"] == pytest.approx([100 * c / err for c in crossed], abs=0.05)
+    assert b["relative_error_increase_ci"][0] <= b["relative_error_increase_pct"] <= b["relative_error_increase_ci"][1]
     g = hl.engstrom_numbers(ev)
+    assert g["eng_strong_rel_3_lo"] == b["relative_error_increase_ci"][0]
     assert g["eng_strong_bias_3_words"].startswith("above zero by")
     assert g["eng_blind_bias_3_words"].startswith("indistinguishable from zero (difference")
     assert g["eng_strong_vs_blind_3"].startswith("the bias is larger for the strong set than for the blind set")

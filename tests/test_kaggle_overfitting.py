@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats as st
 
 from reliable_ml.shift import kaggle_overfitting as ko
 
@@ -102,6 +103,11 @@ def test_pooled_and_report():
     assert "_z_reps" not in per["a"]["all"]
     lo, hi = results["pooled"]["all"]["ci"]
     assert lo <= numbers["rt_all_z"] <= hi
+    # the verdict's interval is the t interval over the boards' z values (boards as a sample)
+    want = st.ttest_1samp([per[n]["all"]["z"] for n in "ab"], 0.0).confidence_interval(0.95)
+    assert [lo, hi] == pytest.approx([want.low, want.high])
+    assert results["pooled"]["all"]["ci_teams"] == pytest.approx([numbers["rt_all_tlo"], numbers["rt_all_thi"]])
+    assert "not resampled" not in results["pooled"]["all"]["ci_method"] and "public/private" in results["interval"]
     none, missing = ko.roelofs_report(None, None, None)
     assert none is None and np.isnan(missing["rt_n"]) and missing["rt_all_words"] == "(not available)"
 

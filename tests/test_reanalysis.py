@@ -259,4 +259,6 @@ def test_kendall_interval_is_bias_corrected_for_image_noise():
     cy = rng.random((12, 2_000)) < (acc - 0.08)[:, None]
     out = reanalysis.kendall_bootstrap(cx, cy, n_boot=400, seed=0)
     assert out["method"].startswith("BCa") and out["z0_share_below"] > 0.5
+    assert out["z0"] > 0 and out["reliability"].startswith("the bias correction is")
+    assert ("unreliable" in out["reliability"]) == (abs(out["z0"]) > 1)
     assert out["ci"][0] > out["ci_percentile"][0] and out["ci"][1] >= out["ci_percentile"][1]

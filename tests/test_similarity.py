@@ -121,3 +121,11 @@ def test_similarity_payoff_uses_the_largest_disagreement_with_the_reference():
     assert fixed["reference"] == "model 3" and fixed["disagreement_observed"] >= out["disagreement_observed"] - 0.02
     with pytest.raises(ValueError, match="reference"):
         similarity.similarity_payoff(copies, 10_000, 0.01, reference=4)
+
+
+def test_budget_words_say_what_the_bound_buys():
+    assert similarity.budget_words(-0.6) == "not even one model (k = 0.25)"
+    assert similarity.budget_words(0.2) == "at most 1.5 models"  # 10**0.2 = 1.58, rounded down
+    assert similarity.budget_words(0.0) == "at most 1 model"
+    assert similarity.budget_words(3.8596) == "at most 7,200 models"
+    assert similarity.budget_words(float("nan")) == "(not available)"

@@ -213,3 +213,50 @@ def test_crossed_interval_covers_under_crossed_random_effects():
         lo, hi = stats.crossed_interval(x)["ci"]
         hits += lo <= 0 <= hi
     assert 0.92 <= hits / 400 <= 0.985  # a percentile bootstrap over 10 splits covers about 0.90
+
+
+def test_crossed_interval_satterthwaite_df_counts_the_subtracted_term():
+    rng = np.random.default_rng(3)
+    m, s = 6, 4
+    x = rng.normal(0, 1, (m, 1)) + rng.normal(0, 1, (1, s)) + rng.normal(0, 1, (m, s))
+    r, c = x.mean(1), x.mean(0)
+    resid = x - r[:, None] - c[None, :] + x.mean()
+    mse = (resid**2).sum() / ((m - 1) * (s - 1))
+    terms = [(r.var(ddof=1) / m, m - 1), (c.var(ddof=1) / s, s - 1), (-mse / (m * s), (m - 1) * (s - 1))]
+    v = sum(t for t, _ in terms)
+    assert v > 0
+    want = v**2 / sum(t**2 / d for t, d in terms)  # Satterthwaite (1946) with every term of V
+    got = stats.crossed_interval(x)
+    assert np.isclose(got["se"] ** 2, v) and np.isclose(got["df"], want)
+    old = sum(t for t, _ in terms[:2]) ** 2 / sum(t**2 / d for t, d in terms[:2])
+    assert got["df"] < old  # the positive-terms-only df overstated the degrees of freedom here
+
+
+def test_crossed_interval_covers_when_the_residual_dominates():
+    rng = np.random.default_rng(4)
+    hits, m, s, n = 0, 8, 4, 1500
+    for _ in range(n):
+        x = rng.normal(0, 1, (m, 1)) + rng.normal(0, 1, (1, s)) + rng.normal(0, 2.0, (m, s))
+        lo, hi = stats.crossed_interval(x)["ci"]
+        hits += lo <= 0 <= hi
+    assert 0.94 <= hits / n <= 0.995  # at least nominal; conservative where V <= 0 falls back on its positive terms
+
+
+def test_t_interval_matches_scipy_and_refuses_one_value():
+    x = np.array([-0.9, -0.2, -0.6, 0.1, -0.8, -0.7])
+    want = st.ttest_1samp(x, 0.0).confidence_interval(0.95)
+    got = stats.t_interval(x)
+    assert np.allclose(got["ci"], [want.low, want.high]) and got["df"] == 5
+    with pytest.raises(ValueError, match="at least 2"):
+        stats.t_interval([1.0])
+
+
+def test_bca_reliability_rule_at_z0_one():
+    reps = np.r_[np.zeros(89), np.ones(11)]  # 89% below the point 0.5
+    z0 = stats.bca_z0(0.5, reps)
+    assert np.isclose(z0, st.norm.ppf(0.89))
+    assert "unreliable" in stats.bca_reliability(z0, 100) and "|z0| > 1" in stats.bca_reliability(z0, 100)
+    assert "can be read as it stands" in stats.bca_reliability(0.5, 2000)
+    assert "unreliable" in stats.bca_reliability(-1.2, 2000)
+    with pytest.raises(ValueError, match="z0 must be finite"):
+        stats.bca_reliability(float("inf"), 100)

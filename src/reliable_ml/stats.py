@@ -192,6 +192,57 @@ def bca_interval(point: float, replicates, alpha: float = 0.05, jackknife=None) 
     return float(lo), float(hi)
 
 
+#: |z0| above this: the BCa interval is read off the replicates' far tail (Efron & Tibshirani
+#: 1993, ch. 14, warn that BCa endpoints then rest on few replicates); quote the percentile beside it
+BCA_Z0_LIMIT = 1.0
+
+
+def bca_z0(point: float, replicates) -> float:
+    """BCa's bias correction z0 = Phi^{-1}(share of replicates below ``point``, ties counted half)."""
+    reps = np.asarray(replicates, dtype=float).ravel()
+    reps = reps[np.isfinite(reps)]
+    if len(reps) == 0:
+        raise ValueError("need at least one finite replicate")
+    return float(_st.norm.ppf(((reps < point).sum() + (reps <= point).sum()) / (2 * len(reps))))
+
+
+def bca_reliability(z0: float, n_boot: int, limit: float = BCA_Z0_LIMIT) -> str:
+    """The sentence on whether a BCa interval can be trusted, by the rule |z0| <= ``limit``.
+
+    With |z0| > 1 more than 84% of the replicates lie on one side of the estimate, and the BCa
+    quantile levels move into the far tail of the replicates (an upper level near 1 - alpha/2
+    becomes near 1), so an endpoint rests on a handful of replicates and moves from seed to seed.
+    """
+    if not np.isfinite(z0) or n_boot < 1:
+        raise ValueError(f"z0 must be finite and n_boot >= 1; got {z0!r}, {n_boot!r}")
+    share = 100 * float(_st.norm.cdf(abs(z0)))
+    if abs(z0) > limit:
+        return (
+            f"the bias correction is large (z0 = {z0:+.2f}, {share:.0f}% of the {n_boot:,} replicates on one "
+            f"side of the estimate; |z0| > {limit:g}), so the BCa endpoints come from the replicates' far tail "
+            "and are unreliable: read the percentile interval beside it too"
+        )
+    return (
+        f"the bias correction is moderate (z0 = {z0:+.2f}, |z0| <= {limit:g}, {n_boot:,} replicates), "
+        "so the BCa interval can be read as it stands"
+    )
+
+
+def t_interval(values, alpha: float = 0.05) -> dict:
+    """One-sample t interval for the mean of ``values`` (independent units, e.g. one value per
+    competition or per seed): mean +- t_{n-1, 1-alpha/2} s / sqrt(n). Returns ``{"estimate",
+    "ci", "se", "df", "n", "test"}``; matches ``scipy.stats.ttest_1samp(...).confidence_interval``."""
+    x = np.asarray(values, dtype=float).ravel()
+    if len(x) < 2 or not np.isfinite(x).all():
+        raise ValueError(f"need at least 2 finite values; got {len(x)} values, finite: {np.isfinite(x).all()}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
+    se = float(x.std(ddof=1) / np.sqrt(len(x)))
+    half = float(_st.t.ppf(1 - alpha / 2, len(x) - 1)) * se
+    m = float(x.mean())
+    return {"estimate": m, "ci": [m - half, m + half], "se": se, "df": len(x) - 1, "n": len(x), "test": "one-sample t"}
+
+
 def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
     """Interval for the grand mean of a (units, splits) table, or for the difference of two
     tables' grand means that share the splits, when both units (models) and splits are samples.
@@ -202,8 +253,14 @@ def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
     E[var(c)] = s_v^2 + s_e^2/M and E[MSE] = s_e^2, so
     V = var(r)/M + var(c)/S - MSE/(MS) is unbiased. For a - b (independent units, shared
     splits): V = var(r_a)/M_a + var(r_b)/M_b + var(c_a - c_b)/S - MSE_a/(M_a S) - MSE_b/(M_b S).
-    The interval is estimate +- t_{df, 1 - alpha/2} sqrt(V), df by Satterthwaite (1946) from the
-    positive terms (df M - 1 and S - 1). Why not a percentile bootstrap: with S = 10 splits the
+    The interval is estimate +- t_{df, 1 - alpha/2} sqrt(V), df by Satterthwaite (1946) for a
+    linear combination V = sum_i c_i MS_i of independent mean squares, each with df_i (chi^2_{df_i}
+    MS_i / E MS_i): matching the first two moments of V to a scaled chi^2 gives
+    df = V^2 / sum_i (c_i MS_i)^2 / df_i, every term counted, the subtracted ones too. Here the
+    terms are var(r)/M (df M - 1), var(c)/S (df S - 1) and -MSE/(MS) (df (M - 1)(S - 1)), per
+    table. (An earlier version put only the positive terms in both numerator and denominator,
+    which overstates df when the residual term is large.) If V <= 0 the sum of the positive
+    terms is used as V, and df from those terms alone. Why not a percentile bootstrap: with S = 10 splits the
     bootstrap's variance of a mean is (S - 1)/S of the unbiased one and its normal quantile 1.96
     stands in for t_9's 2.26, together about 18% too narrow; the crossed ("pigeonhole")
     bootstrap (Owen 2007) shares the first defect. A table with identical rows reduces to the
@@ -234,6 +291,7 @@ def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
     xa, ma, s, ra, ca, msea = parts(a, "a")
     terms = [unit_term(ra, ma)]
     correction = msea / (ma * s)
+    negative = [(correction, (ma - 1) * (s - 1))] if ma > 1 else []
     estimate, cols = float(xa.mean()), ca
     if b is not None:
         xb, mb, sb, rb, cb, mseb = parts(b, "b")
@@ -241,12 +299,18 @@ def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
             raise ValueError(f"a and b must share their splits; got {s} and {sb} columns")
         terms.append(unit_term(rb, mb))
         correction += mseb / (mb * s)
+        if mb > 1:
+            negative.append((mseb / (mb * s), (mb - 1) * (s - 1)))
         estimate, cols = estimate - float(xb.mean()), ca - cb
     terms.append((cols.var(ddof=1) / s, s - 1))
     positive = sum(v for v, _ in terms)
-    var = max(positive - correction, 0.0) or positive
+    var = positive - correction
     df_den = sum(v**2 / d for v, d in terms if v > 0)
-    df = positive**2 / df_den if df_den > 0 else float(s - 1)
+    if var > 0:
+        df_den += sum(v**2 / d for v, d in negative if v > 0)
+    else:  # the unbiased estimate is not positive: fall back on the positive terms alone
+        var = positive
+    df = var**2 / df_den if df_den > 0 else float(s - 1)
     se = float(np.sqrt(var))
     half = float(_st.t.ppf(1 - alpha / 2, df)) * se
     return {

@@ -341,9 +341,12 @@ def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
     the bias of the smallest k against the next larger one; for every pair of model sets, their
     biases against each other with both sets' models and the splits resampled
     (:func:`engstrom_between_sets`).
-    ``relative_error_increase_pct``: the bias over the set's error rate on the reference (%).
+    ``relative_error_increase_pct``: the bias over the set's error rate on the reference (%);
+    ``relative_error_increase_ci``: its interval, the crossed (models and splits) interval of
+    the bias (:func:`reliable_ml.stats.crossed_interval` on drop_k - drop_all per model and
+    split) divided by that error rate, which is held fixed (its own sampling error is left out).
     Needs at least 2 splits."""
-    from reliable_ml.stats import compare
+    from reliable_ml.stats import compare, crossed_interval
 
     def block(v) -> dict:
         return {
@@ -367,6 +370,10 @@ def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
         for k in ks:
             b = compare(drops[k], drops["all"], paired=True, alpha=alpha)
             entry["bias"][k] = block(b) | {"relative_error_increase_pct": round(100 * b.difference / err, 2)}
+            table = bias_run.get("drop_models", {}).get(name)
+            if table is not None and table[k].shape[1] >= 2:
+                lo, hi = crossed_interval(table[k] - table["all"], alpha=alpha)["ci"]
+                entry["bias"][k]["relative_error_increase_ci"] = [round(100 * lo / err, 2), round(100 * hi / err, 2)]
         if len(ks) >= 2:
             entry["first_vs_next"] = {
                 "ks": ks[:2],
@@ -380,7 +387,7 @@ def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
 def engstrom_numbers(ev: dict) -> dict:
     """What chapter 02's prose quotes from :func:`engstrom_verdicts` (``ev``; empty: nothing):
     per model set ``<set>`` and k, ``eng_<set>_bias_<k>`` (points), ``_lo``, ``_hi``, the
-    words ``eng_<set>_bias_<k>_words`` and ``eng_<set>_rel_<k>`` (% more errors);
+    words ``eng_<set>_bias_<k>_words`` and ``eng_<set>_rel_<k>`` (% more errors, with ``_lo``, ``_hi``);
     ``eng_<set>_err`` (error on the reference, %), ``eng_<set>_first_vs_next`` (the smallest k's
     bias against the next k's); ``eng_<a>_vs_<b>_<k>`` for each pair of sets. Words from
     :func:`reliable_ml.stats.phrase` on the verdicts (points)."""
@@ -402,6 +409,8 @@ def engstrom_numbers(ev: dict) -> dict:
                 ),
                 f"eng_{name}_rel_{k}": b["relative_error_increase_pct"],
             }
+            rel_ci = b.get("relative_error_increase_ci", [float("nan")] * 2)
+            out |= {f"eng_{name}_rel_{k}_lo": rel_ci[0], f"eng_{name}_rel_{k}_hi": rel_ci[1]}
         if "first_vs_next" in e:
             f = e["first_vs_next"]
             out[f"eng_{name}_first_vs_next"] = phrase(

@@ -285,35 +285,32 @@ def plot_gap(results: dict, source: str, note: str = ""):
 def reading(verdicts: dict[str, stats.Verdict]) -> str:
     """The section's conclusion, chosen by the verdicts of :func:`gap_summary` (every branch covered).
 
-    The paired difference new writers - control at the largest size decides: below 0, the new
-    writers' digits closed more of the gap than the original ones (B partly a *different*
-    distribution); above 0, less; an interval containing 0: no sign of a difference (not a proof
-    that the arms are equal). When the baseline gap itself is not above 0 (its interval touches
-    0 or lies below), the sentence says that the run tests the change of a gap it cannot show.
+    First the baseline: the experiment asks which arm closes the gap, so it tests *harder*
+    against *different* only if the gap on the base set is above 0 (its interval excludes 0).
+    If not, the answer is "cannot tell", whatever the arms do. Otherwise the paired difference
+    new writers - control at the largest size decides: below 0, the new writers' digits closed
+    more of the gap than the original ones (B partly a *different* distribution); above 0, less;
+    an interval containing 0: the data cannot tell the arms apart (not a proof that they are equal).
     """
+    baseline = verdicts["gap_baseline"].direction
+    if baseline != "higher":
+        where = "below 0 (B is not harder than S for these models)" if baseline == "lower" else "not separated from 0"
+        return f"cannot tell: the baseline gap is {where}, so this run does not test harder against different"
     direction = verdicts["new_minus_control"].direction
     if direction == "lower":
-        text = (
+        return (
             "the new writers' digits closed more of the gap than the same number of original digits: "
             "on this evidence B is partly a different distribution that the training set lacked, not only harder"
         )
-    elif direction == "higher":
-        text = (
+    if direction == "higher":
+        return (
             "the new writers' digits closed less of the gap than the same number of original digits: "
             "no sign that B is a distribution the training set merely lacked"
         )
-    else:
-        text = (
-            "the data show no sign that the new writers' digits close the gap faster than more of the "
-            "original digits, as 'harder, not just different' predicts, though the interval of the "
-            "difference does not rule out a small advantage of the new writers"
-        )
-    if verdicts["gap_baseline"].direction != "higher":
-        text += (
-            "; but the baseline gap is not above zero once the writers of both sets are resampled, so this "
-            "run tests the change of a gap that it cannot show to exist"
-        )
-    return text
+    return (
+        "the data cannot tell whether the new writers' digits close the gap faster than more of the "
+        "original digits: the interval of the difference contains 0"
+    )
 
 
 def prose_numbers(results: dict, verdicts: dict[str, stats.Verdict]) -> dict:
@@ -345,3 +342,87 @@ def prose_numbers(results: dict, verdicts: dict[str, stats.Verdict]) -> dict:
         digits=2,
     )
     return out
+
+
+def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, stats.Verdict]]:
+    """Gaps and their differences with a t interval over seeds, each seed its own A/B split.
+
+    ``runs``: one ``(correct_S, correct_B)`` per seed, each ``{arm: {k: bool (n,)}}`` (one
+    model per arm and size), where seed r drew its own split of the held-out writers into A and
+    B, its own added digits and its own training run, so B (and its size) may differ between
+    seeds. Per seed, gap(arm, k) = 100 (acc_S - acc_B); every quantity (a gap, its change from
+    the baseline, new writers - control) is averaged over the R seeds with the one-sample t
+    interval over them (:func:`reliable_ml.stats.t_interval`, df R - 1): the seeds are
+    independent replicates of everything that was drawn, the A/B split included. The writers of
+    S (the fixed MNIST test set) are not resampled. Returns ``(results, verdicts)`` with the
+    keys of :func:`gap_summary` (``n_B``: the mean size of B over seeds).
+    """
+    if len(runs) < 2:
+        raise ValueError(f"a t interval over seeds needs at least 2 seeds; got {len(runs)}")
+    sizes = None
+    for s_r, b_r in runs:
+        for d in (s_r, b_r):
+            if set(d) != set(ARMS):
+                raise ValueError(f"every run needs exactly the arms {ARMS}; got {sorted(d)}")
+            for arm in ARMS:
+                got = sorted(d[arm])
+                sizes = got if sizes is None else sizes
+                if got != sizes:
+                    raise ValueError(f"every arm and seed needs the same sizes; got {got}, {sizes} before")
+    if not sizes or sizes[0] != 0 or len(sizes) < 2:
+        raise ValueError(f"sizes must include 0 (the baseline) and at least one added size; got {sizes}")
+    acc = {
+        e: {a: {k: np.array([100 * np.mean(run[i][a][k]) for run in runs]) for k in sizes} for a in ARMS}
+        for i, e in enumerate(("S", "B"))
+    }
+    gap = {a: {k: acc["S"][a][k] - acc["B"][a][k] for k in sizes} for a in ARMS}
+
+    def t(x):
+        out = stats.t_interval(x, alpha)
+        return out["estimate"], [round(float(out["ci"][0]), 3), round(float(out["ci"][1]), 3)]
+
+    res: dict = {"sizes": sizes, "n_seeds": len(runs), "level": 1 - alpha}
+    res["n_S"] = int(np.size(runs[0][0][ARMS[0]][0]))
+    res["n_B"] = int(round(np.mean([np.size(run[1][ARMS[0]][0]) for run in runs])))
+    for key in ("gap", "gap_ci", "change", "change_ci", "acc_S", "acc_B"):
+        res[key] = {}
+    for a in ARMS:
+        res["gap"][a], res["gap_ci"][a] = [], []
+        res["change"][a], res["change_ci"][a] = [], []
+        for k in sizes:
+            m, ci = t(gap[a][k])
+            res["gap"][a].append(round(float(m), 3))
+            res["gap_ci"][a].append(ci)
+            d = gap[a][k] - gap[a][0]
+            m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d)
+            res["change"][a].append(round(float(m), 3))
+            res["change_ci"][a].append(ci)
+        res["acc_S"][a] = [round(float(acc["S"][a][k].mean()), 3) for k in sizes]
+        res["acc_B"][a] = [round(float(acc["B"][a][k].mean()), 3) for k in sizes]
+    diffs = [gap["new_writers"][k] - gap["control"][k] for k in sizes]
+    res["new_minus_control"], res["new_minus_control_ci"] = [], []
+    for k, d in zip(sizes, diffs):
+        m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d)
+        res["new_minus_control"].append(round(float(m), 3))
+        res["new_minus_control_ci"].append(ci)
+    top = sizes[-1]
+
+    def verdict(x) -> stats.Verdict:
+        m, ci = t(x)
+        return stats.against_reference(float(m), (min(ci[0], m), max(ci[1], m)), 0.0, alpha=alpha)
+
+    verdicts = {
+        "new_minus_control": verdict(diffs[-1]),
+        "change_new": verdict(gap["new_writers"][top] - gap["new_writers"][0]),
+        "change_control": verdict(gap["control"][top] - gap["control"][0]),
+        "gap_new": verdict(gap["new_writers"][top]),
+        "gap_baseline": verdict(gap["new_writers"][0]),
+    }
+    res["verdict"] = {name: v.as_dict() for name, v in verdicts.items()}
+    res["verdict_at_size"] = top
+    res["per_seed_gap"] = {a: {str(k): [round(float(v), 3) for v in gap[a][k]] for k in sizes} for a in ARMS}
+    res["interval"] = (
+        f"t interval over {len(runs)} seeds (df {len(runs) - 1}); each seed draws its own A/B writer split, "
+        "added digits and training run; the writers of S not resampled"
+    )
+    return res, verdicts

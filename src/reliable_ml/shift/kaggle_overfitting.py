@@ -178,9 +178,15 @@ def roelofs_test(
 
 
 def roelofs_pooled(tests: dict, alpha: float = 0.05) -> dict:
-    """The mean standardized top residual (``z``) over competitions, equal weights, with a
-    percentile interval from the per-competition bootstraps (replicate i of every competition
-    averaged: teams resampled within each competition, independently across competitions).
+    """The mean standardized top residual (``z``) over competitions, equal weights, with two
+    intervals. ``ci_teams``: a percentile interval from the per-competition bootstraps (replicate
+    i of every competition averaged: teams resampled within each competition, the competitions
+    held fixed). ``ci`` (the verdict's): the one-sample t interval over the competitions' z values
+    (:func:`reliable_ml.stats.t_interval`), which treats the competitions as a sample and so
+    carries the between-competition spread; it holds the within-board team noise too, as each
+    z carries it. Neither resamples the split of a board's test images into public and
+    private parts (the boards list no per-image scores). With one competition only the teams'
+    interval exists and is the verdict's.
     ``tests``: name -> :func:`roelofs_test` result (with its replicates)."""
     from reliable_ml import stats
 
@@ -189,15 +195,25 @@ def roelofs_pooled(tests: dict, alpha: float = 0.05) -> dict:
     reps = np.stack([t["_z_reps"] for t in tests.values()])
     if len({len(t["_z_reps"]) for t in tests.values()}) != 1:
         raise ValueError("every competition's bootstrap must have the same number of replicates")
-    point = float(np.mean([t["z"] for t in tests.values()]))
+    zs = np.array([t["z"] for t in tests.values()], dtype=float)
+    point = float(np.mean(zs))
     pooled = np.nanmean(reps, axis=0)
     lo, hi = np.quantile(pooled, [alpha / 2, 1 - alpha / 2])
-    lo, hi = min(float(lo), point), max(float(hi), point)
-    verdict = stats.against_reference(point, (lo, hi), 0.0, alpha=alpha)
+    ci_teams = [float(lo), float(hi)]
+    if len(zs) >= 2:
+        t = stats.t_interval(zs, alpha)
+        ci, how = t["ci"], f"t interval over the {len(zs)} competitions' z values (df {len(zs) - 1})"
+    else:
+        ci, how = ci_teams, "percentile bootstrap over teams (one competition: no between-competition interval)"
+    verdict = stats.against_reference(point, (min(ci[0], point), max(ci[1], point)), 0.0, alpha=alpha)
     return {
         "competitions": sorted(tests),
         "mean_z": point,
-        "ci": [lo, hi],
+        "ci": [float(ci[0]), float(ci[1])],
+        "ci_method": how,
+        "ci_teams": ci_teams,
+        "ci_teams_method": "percentile bootstrap over teams within each board, boards fixed",
+        "not_resampled": "the public/private split of each board's test images (no per-image data)",
         "weights": "equal per competition",
         "verdict_vs_0": asdict(verdict),
     }
@@ -231,6 +247,10 @@ ROELOFS_NUMBERS = (
     "rt_up_below",
     "rt_min_teams",
     "rt_up_above",
+    "rt_all_tlo",
+    "rt_all_thi",
+    "rt_up_tlo",
+    "rt_up_thi",
 )
 
 
@@ -312,7 +332,9 @@ def roelofs_report(
         "top": f"the top tenth of each board by public score, at most {top} teams",
         "statistic": "mean residual of the publicly selected teams from the OLS line of private on public "
         "score (oriented: higher is better; < 0: below the line); z: divided by the field's residual sd",
-        "interval": f"percentile bootstrap over teams ({n_boot} replicates), refit and reselect per replicate",
+        "interval": f"per board: percentile bootstrap over teams ({n_boot} replicates), refit and reselect per "
+        "replicate; pooled: t interval over the boards' z values (the verdict's), teams' bootstrap beside it; "
+        "the public/private image split not resampled (no per-image data)",
         "source": "after Roelofs et al. 2019 (selected submissions against the public-private relation)",
     }
     words = {
@@ -333,9 +355,13 @@ def roelofs_report(
         "rt_all_z": pooled["all"]["mean_z"],
         "rt_all_lo": pooled["all"]["ci"][0],
         "rt_all_hi": pooled["all"]["ci"][1],
+        "rt_all_tlo": pooled["all"]["ci_teams"][0],
+        "rt_all_thi": pooled["all"]["ci_teams"][1],
         "rt_up_z": pooled["upper_half"]["mean_z"],
         "rt_up_lo": pooled["upper_half"]["ci"][0],
         "rt_up_hi": pooled["upper_half"]["ci"][1],
+        "rt_up_tlo": pooled["upper_half"]["ci_teams"][0],
+        "rt_up_thi": pooled["upper_half"]["ci_teams"][1],
         "rt_all_below": sum(per[n]["all"]["verdict_vs_0"]["direction"] == "lower" for n in kept["all"]),
         "rt_up_below": sum(per[n]["upper_half"]["verdict_vs_0"]["direction"] == "lower" for n in kept["all"]),
         "rt_all_words": words["all"],

@@ -431,8 +431,16 @@ def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float 
     bias through z0 (the share of replicates below tau), and its acceleration comes from the
     leave-one-model-out jackknife (the models are the units tau is a U-statistic over). If every
     replicate falls on one side of tau (z0 undefined), the percentile interval is given instead
-    and ``method`` says so. The interval is widened to hold tau if needed. Returns ``{"tau", "ci",
-    "ci_percentile", "method", "z0_share_below", "models", "n_boot", "alpha", "resampled"}``."""
+    and ``method`` says so. The interval is meant to contain tau of the models' *true*
+    accuracies (infinitely many images), which the image noise of a finite test set pulls down;
+    the percentile interval, centred on the noisier replicates, sits low for it.
+
+    Limits, stated in ``limits``: the acceleration jackknifes the models only, while the
+    replicates also resample images; and with |z0| > 1 the BCa endpoints come from the
+    replicates' far tail (:func:`reliable_ml.stats.bca_reliability` gives the sentence), so use
+    a few thousand replicates and quote the percentile interval beside it. The interval is not
+    widened to hold tau. Returns ``{"tau", "ci", "ci_percentile", "method", "z0", "reliability",
+    "z0_share_below", "models", "n_boot", "alpha", "resampled", "limits"}``."""
     from scipy.stats import kendalltau
 
     from reliable_ml import stats
@@ -460,11 +468,15 @@ def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float 
     except ValueError:
         lo, hi = plo, phi
         method = "percentile (every replicate on one side of tau: BCa undefined)"
+    z0 = stats.bca_z0(point, taus)
     return {
         "tau": point,
-        "ci": [float(min(lo, point)), float(max(hi, point))],
+        "ci": [float(lo), float(hi)],
         "ci_percentile": [float(plo), float(phi)],
         "method": method,
+        "z0": z0,
+        "reliability": stats.bca_reliability(z0, n_boot) if np.isfinite(z0) else "BCa undefined: percentile given",
+        "limits": "acceleration from a jackknife over models only, while the replicates resample images too",
         "z0_share_below": float(np.mean(taus[np.isfinite(taus)] < point)),
         "models": int(m),
         "n_boot": int(n_boot),

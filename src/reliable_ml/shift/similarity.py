@@ -234,3 +234,19 @@ def similarity_payoff(
         "(|mu| <= p), p = the largest disagreement with the reference: Bernstein + union bound on score "
         "differences to a reference model (our derivation, after Mania et al. 2019)",
     }
+
+
+def budget_words(log10_models: float) -> str:
+    """What the bound buys, in words: k = 10 ** ``log10_models`` models. Below one model the bound
+    certifies none ("not even one model"); otherwise "at most k models" (k to 2 significant
+    figures, never rounded up past what the bound allows)."""
+    if not np.isfinite(log10_models):
+        return "(not available)"
+    k = 10.0**log10_models
+    if k < 1:
+        return f"not even one model (k = {k:.2g})"
+    shown = float(f"{k:.2g}")
+    if shown > k:  # 2 significant figures, rounded down
+        digits = max(0, 1 - int(np.floor(np.log10(k))))
+        shown = np.floor(k * 10**digits) / 10**digits
+    return f"at most {shown:,g} model" + ("" if shown == 1 else "s")

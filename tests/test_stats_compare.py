@@ -284,3 +284,19 @@ def test_a_phrase_never_pairs_a_comparative_word_with_a_number_of_the_opposite_s
             assert words.startswith(v.direction) and np.sign(v.difference) == (1 if v.direction == "higher" else -1)
             assert all(float(x) > 0 for x in NUMBER.findall(words)), words
     assert seen == {"higher", "lower", "cannot tell"}
+
+
+def test_against_bounds_is_inside_below_or_above():
+    inside = stats.against_bounds(49, 93, 54)  # a quantity known within [49, 93] against 54
+    assert inside.direction == "cannot tell" and inside.difference == 0 and inside.interval == (-5, 39)
+    assert inside.p_value is None and "no sampling" in inside.test
+    below = stats.against_bounds(7, 7, 15)  # bounds that meet: an exact 7 against 15
+    assert below.direction == "lower" and below.difference == -8 and below.interval == (-8, -8)
+    above = stats.against_bounds(20, 30, 15)
+    assert above.direction == "higher" and above.difference == 5
+    assert stats.against_bounds(15, 20, 15).direction == "cannot tell"  # a bound touching it: inside
+    assert stats.phrase(below, "more", "fewer", scale=1, unit="errors", digits=0) == "fewer by 8 errors [8, 8]"
+    with pytest.raises(ValueError, match="exceeds the upper bound"):
+        stats.against_bounds(10, 5, 7)
+    with pytest.raises(ValueError, match="finite"):
+        stats.against_bounds(float("nan"), 5, 7)

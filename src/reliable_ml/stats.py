@@ -858,6 +858,33 @@ def phrase(
     return f"{not_equivalent} within ±{m:.{digits}f}{u} ({span}; the data support ±{supported:.{digits}f})"
 
 
+def against_bounds(low: float, high: float, reference: float) -> Verdict:
+    """Is a quantity known only to lie within bounds ``[low, high]`` above or below a reference?
+
+    For a quantity the data identify only up to bounds, with no sampling error (Manski 2003,
+    "Partial identification of probability distributions"; e.g. confirmed errors among flags of
+    which some were never reviewed: at least those confirmed, at most that plus the unreviewed):
+    "higher" when ``low`` exceeds ``reference``, "lower" when ``high`` is below it, otherwise
+    "cannot tell" (the reference lies within the bounds, ends included). The verdict's
+    ``difference`` is the signed distance from the reference to the nearer bound (0 inside),
+    its ``interval`` the bounds minus the reference; ``p_value`` is None (no sampling), and
+    ``test`` names the bounds."""
+    low, high, reference = float(low), float(high), float(reference)
+    if not all(np.isfinite((low, high, reference))):
+        raise ValueError(f"bounds and reference must be finite; got {(low, high)!r}, {reference!r}")
+    if low > high:
+        raise ValueError(f"the lower bound {low} exceeds the upper bound {high}")
+    direction = "higher" if low > reference else "lower" if high < reference else "cannot tell"
+    nearer = low if direction == "higher" else high if direction == "lower" else reference
+    return Verdict(
+        direction,
+        nearer - reference,
+        (low - reference, high - reference),
+        f"bounds [{low:g}, {high:g}] vs reference {reference:g} (no sampling error)",
+        None,
+    )
+
+
 def consensus(verdicts) -> str:
     """The direction every verdict in ``verdicts`` shares ("higher", "lower", "cannot tell",
     "equivalent", ...), or "mixed" when they differ. Needs at least one verdict."""

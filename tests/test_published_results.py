@@ -119,7 +119,7 @@ def test_squad_drop_pattern_quartiles_slope_and_humans():
     wiki = pr.squad_drop_pattern(f, "new-wiki", n_boot=200)
     # new-wiki = 0.9 SQuAD + 7 exactly: drop = 0.1 SQuAD - 7 grows with SQuAD F1
     assert wiki["slope"]["slope"] == pytest.approx(0.9) and wiki["slope"]["ci"] == pytest.approx([0.9, 0.9])
-    assert wiki["slope"]["verdict_vs_1"]["direction"] == "lower" and wiki["spearman"] == pytest.approx(1.0)
+    assert wiki["slope"]["verdict_vs_1"] == "not judged (models only)" and wiki["spearman"] == pytest.approx(1.0)
     q = wiki["drop_by_quartile"]
     top = models["test_f1"] >= models["test_f1"].quantile(0.75)
     assert q["top"]["mean_drop"] == pytest.approx((0.1 * models["test_f1"][top] - 7).mean())
@@ -127,7 +127,7 @@ def test_squad_drop_pattern_quartiles_slope_and_humans():
     assert q["top_vs_bottom"]["direction"] == "higher" and q["top_vs_bottom"]["test"] == "Welch t"
     assert wiki["humans"]["drops"] == {"Human 1": 2.0} and wiki["humans"]["vs_models"] is None  # one human: no test
     nyt = pr.squad_drop_pattern(f, "nyt", n_boot=50)  # the same 4 points for every model
-    assert nyt["slope"]["verdict_vs_1"]["direction"] == "cannot tell" and nyt["share_dropping"] == 100.0
+    assert nyt["slope"]["verdict_vs_1"] == "not judged (models only)" and nyt["share_dropping"] == 100.0
     assert nyt["drop_by_quartile"]["top_vs_bottom"]["direction"] == "cannot tell"
     two = pd.concat([f, f.loc[["Human 1"]].rename(index={"Human 1": "Human 2"}).assign(**{"amazon_f1": 90.0})])
     amazon = pr.squad_drop_pattern(two, "amazon", n_boot=50)
@@ -223,7 +223,10 @@ def test_squad_numbers_word_the_recorded_verdicts():
     two = pd.concat([f, f.loc[["Human 1"]].rename(index={"Human 1": "Human 2"}).assign(**{"new-wiki_f1": 92.0})])
     patterns = {s: pr.squad_drop_pattern(two, s, n_boot=100) for s in ("new-wiki", "nyt")}
     numbers = pr.squad_numbers(patterns)
-    assert numbers["qa_wiki_slope_words"].startswith("lose more F1, the line's slope falling short of 1 by 0.10")
+    # a models-only interval carries no verdict against 1: the words give the slope, never "falling short"
+    assert numbers["qa_wiki_slope_words"].startswith("lie on a line of slope 0.90 (0.90 to 0.90 over models)")
+    assert "not judged (models only)" in numbers["qa_wiki_slope_words"]
+    assert "short of" not in numbers["qa_wiki_slope_words"]
     assert numbers["qa_wiki_quartile_words"].startswith("larger by") and numbers["qa_wiki_rho"] == pytest.approx(1)
     assert (numbers["qa_wiki_h_min"], numbers["qa_wiki_h_max"]) == (2.0, 3.0)
     assert numbers["qa_wiki_h_words"].startswith("not distinguishable from zero")  # 2 and 3 F1: t with 1 df

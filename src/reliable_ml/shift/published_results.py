@@ -18,6 +18,7 @@ import pandas as pd
 from reliable_ml import stats
 from reliable_ml.shift import effective_robustness as er
 from reliable_ml.shift import robustbench_pairs
+from reliable_ml.shift.line import NOT_JUDGED
 from reliable_ml.shift.robustbench_names import GROUP_LABELS, GROUP_ORDER, clusters, paper_of
 from reliable_ml.shift.robustbench_names import count_phrase as count_phrase  # re-exported: 08 quotes it
 from reliable_ml.stats import probit_linear_fit
@@ -824,9 +825,11 @@ def squad_drop_pattern(
     Over the models (``kind == "model"``), with drop = SQuAD test F1 - F1 on ``new_set`` (points):
 
     * ``slope``: the least-squares slope of the new set's F1 on SQuAD F1 (linear F1 scale, as in
-      Miller et al. 2020), its percentile interval over ``n_boot`` resamples of the models, and
-      its verdict against 1 (:func:`reliable_ml.stats.against_reference`; below 1 on this scale:
-      the better models lose more F1);
+      Miller et al. 2020) and its percentile interval over ``n_boot`` resamples of the models.
+      The table holds one score per model and set, so the questions cannot be resampled: the
+      interval is over models only and, by the course's convention
+      (:data:`reliable_ml.shift.line.NOT_JUDGED`), carries no verdict against 1
+      (``verdict_vs_1`` records "not judged (models only)");
     * ``drop_by_quartile``: the models cut into quarters by SQuAD F1 (``pandas.qcut``), each
       quarter's mean drop and size, and the verdict of the top quarter's drops against the bottom
       quarter's (Welch t, :func:`reliable_ml.stats.compare`);
@@ -872,8 +875,9 @@ def squad_drop_pattern(
         "slope": {
             "slope": slope,
             "ci": [lo, hi],
-            "resampled": f"models ({n_boot} resamples)",
-            "verdict_vs_1": asdict(stats.against_reference(slope, (lo, hi), 1.0, alpha=alpha)),
+            "resampled": f"models only ({n_boot} resamples)",
+            # the questions cannot be resampled (one score per model and set): no verdict against 1
+            "verdict_vs_1": NOT_JUDGED,
         },
         "drop_by_quartile": {
             **{str(q): {"mean_drop": float(g.mean()), "models": int(len(g))} for q, g in by_q},
@@ -917,14 +921,11 @@ def squad_numbers(patterns: dict) -> dict:
     return {
         "qa_wiki_slope_lo": wiki["slope"]["ci"][0],
         "qa_wiki_slope_hi": wiki["slope"]["ci"][1],
-        "qa_wiki_slope_words": words(
-            wiki["slope"]["verdict_vs_1"],
-            "lose less F1, the line's slope exceeding 1",
-            "lose more F1, the line's slope falling short of 1",
-            "may lose more or less F1: the data cannot tell the line's slope from 1",
-            scale=1.0,
-            unit="",
-            digits=2,
+        "qa_wiki_slope_words": (
+            f"lie on a line of slope {wiki['slope']['slope']:.2f} ({wiki['slope']['ci'][0]:.2f} to "
+            f"{wiki['slope']['ci'][1]:.2f} over models); against 1 it is {wiki['slope']['verdict_vs_1']}: "
+            "the interval leaves out the questions' sampling noise, so the slope alone does not say "
+            "whether the better models lose more F1"
         ),
         "qa_wiki_top": wiki["drop_by_quartile"]["top"]["mean_drop"],
         "qa_wiki_bottom": wiki["drop_by_quartile"]["bottom"]["mean_drop"],

@@ -696,7 +696,8 @@ if cifar:
                           for n, m in ms.items() for part in ("drop", "bias") for k, b in m[part].items()}).T)
     figures["cifar10h"].update({f"engstrom_{n}": {**e, "splits": ev["splits"], "resamples": ev["resamples"],
                                                   "models_and_splits": ms[n]}
-                                for n, e in ev["sets"].items()}, engstrom_between_sets=ev["between_sets"])
+                                for n, e in ev["sets"].items()}, engstrom_between_sets=ev["between_sets"],
+                               engstrom_between_sets_relative=ev.get("between_sets_relative"))
 
 # %% tags=["hide-input"]
 # the verdict words and numbers of the prose below (glue)
@@ -759,9 +760,14 @@ glue_values(hl.engstrom_numbers(ev) | {"engstrom_splits": engstrom_splits,
 # less clear. So any set of models whose errors follow human doubt at all can show the bias, and
 # the zoo's bias in points can be set beside the published models', as above. The zoo cannot show what those points mean for the models a benchmark is about, because that
 # depends on their error rate: with 3 annotators the bias means {glue:text}`eng_zoo_rel_3:.0f`%
-# more errors for the zoo (error {glue:text}`eng_zoo_err:.0f`%) and
-# {glue:text}`eng_published_rel_3:.0f`% more for the published models (error
-# {glue:text}`eng_published_err:.1f`%).
+# more errors for the zoo (error {glue:text}`eng_zoo_err:.0f`%; {glue:text}`eng_zoo_rel_3_lo:.0f`
+# to {glue:text}`eng_zoo_rel_3_hi:.0f`%) and {glue:text}`eng_published_rel_3:.0f`% more for the
+# published models (error {glue:text}`eng_published_err:.1f`%;
+# {glue:text}`eng_published_rel_3_lo:.0f` to {glue:text}`eng_published_rel_3_hi:.0f`%), each
+# interval the bias's (models and splits resampled) divided by the set's error rate, which is
+# treated as exact. Set against each other (published minus zoo, both sets' models and the
+# shared splits resampled, the error rates again treated as exact),
+# {glue:text}`eng_published_vs_zoo_3_rel_words`.
 #
 # This run's bias is not comparable with Engstrom et al.'s 8 points on ImageNetV2: it comes from
 # a simulated skew on a different dataset, with forced-choice rather than yes/no frequencies, a

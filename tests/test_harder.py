@@ -199,3 +199,38 @@ def test_seed_gap_summary_is_a_t_interval_over_seeds_with_splits_redrawn():
     assert res["change"]["control"][0] == 0.0 and "A/B writer split" in res["interval"]
     with pytest.raises(ValueError, match="at least 2 seeds"):
         harder.seed_gap_summary(runs[:1])
+
+
+def test_seed_gap_summary_adds_the_shared_error_of_the_fixed_test_set():
+    import scipy.stats as st
+
+    rng = np.random.default_rng(7)
+    writers_S = np.repeat(np.arange(50), 10)  # 50 writers of S, 10 digits each
+    hard = np.repeat(rng.random(50) < 0.3, 10)  # writer clustering: some writers' digits are hard
+    runs = []
+    for _ in range(5):
+        s_r = {a: {k: rng.random(500) < np.where(hard, 0.8, 0.99) for k in (0, 100)} for a in harder.ARMS}
+        s_r["control"][0] = s_r["new_writers"][0]
+        base_b = rng.random(400) < 0.85
+        b_r = {
+            "new_writers": {0: base_b, 100: rng.random(400) < 0.9},
+            "control": {0: base_b, 100: rng.random(400) < 0.86},
+        }
+        runs.append((s_r, b_r))
+    plain, _ = harder.seed_gap_summary(runs)
+    res, v = harder.seed_gap_summary(runs, writers_S=writers_S, n_boot=400, seed=1)
+    assert res["gap"] == plain["gap"]  # the estimates do not move
+    # the extra variance is the writer bootstrap's variance of the seeds' mean accuracy on S
+    reps = harder.shared_S_replicates(runs, writers_S, n_boot=400, seed=1)
+    extra = np.var(reps["new_writers"][0].mean(1), ddof=1)
+    assert res["shared_S_se"] == pytest.approx(np.sqrt(extra), abs=1e-4)
+    gaps = np.array([100 * (s["new_writers"][0].mean() - b["new_writers"][0].mean()) for s, b in runs])
+    half = st.t.ppf(0.975, 4) * np.sqrt(gaps.var(ddof=1) / 5 + extra)
+    assert res["gap_ci"]["new_writers"][0] == pytest.approx([gaps.mean() - half, gaps.mean() + half], abs=1e-3)
+    # with clustered writers the SE exceeds the iid binomial one of one seed's accuracy
+    p = np.mean([s["new_writers"][0].mean() for s, _ in runs])
+    assert res["shared_S_se"] > 100 * np.sqrt(p * (1 - p) / 500)
+    lo_p, hi_p = plain["gap_ci"]["new_writers"][0]
+    lo, hi = res["gap_ci"]["new_writers"][0]
+    assert lo < lo_p and hi > hi_p and "bootstrap over its writers" in res["interval"]
+    assert "not resampled" in plain["interval"]

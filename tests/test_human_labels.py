@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from reliable_ml import stats
 from reliable_ml.labels import annotation
 from reliable_ml.labels import human_labels as hl
 
@@ -141,6 +142,18 @@ def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_split
     assert g["eng_strong_bias_3_words"].startswith("above zero by")
     assert g["eng_blind_bias_3_words"].startswith("indistinguishable from zero (difference")
     assert g["eng_strong_vs_blind_3"].startswith("the bias is larger for the strong set than for the blind set")
+    # the relative increase, set against the other set's: crossed interval of the bias tables scaled by 100 / error
+    dm, e = run["drop_models"], {n: float(np.mean(run["error_reference"][n])) for n in ("strong", "blind")}
+    want = stats.crossed_interval(
+        100 * (dm["strong"]["3"] - dm["strong"]["all"]) / e["strong"],
+        100 * (dm["blind"]["3"] - dm["blind"]["all"]) / e["blind"],
+    )
+    rel = ev["between_sets_relative"]["strong - blind"]["3"]
+    assert rel["ci"] == pytest.approx(want["ci"], abs=1e-3) and rel["mean"] == pytest.approx(want["estimate"], abs=1e-3)
+    assert g["eng_strong_vs_blind_3_rel_lo"] == rel["ci"][0]
+    assert g["eng_strong_vs_blind_3_rel_words"].startswith(
+        "the relative increase in errors is larger for the strong set"
+    )
     assert hl.engstrom_numbers({}) == {}
     with pytest.raises(ValueError, match="at least 2 splits"):
         hl.engstrom_verdicts({**run, "splits": 1})

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.stats as st
 
+from reliable_ml import stats
 from reliable_ml.shift import kaggle_overfitting as ko
 
 
@@ -108,8 +109,11 @@ def test_pooled_and_report():
     assert [lo, hi] == pytest.approx([want.low, want.high])
     assert results["pooled"]["all"]["ci_teams"] == pytest.approx([numbers["rt_all_tlo"], numbers["rt_all_thi"]])
     assert "not resampled" not in results["pooled"]["all"]["ci_method"] and "public/private" in results["interval"]
+    assert numbers["rt_df"] == 1
+    assert numbers["rt_all_margin_words"] == stats.margin_words([lo, hi], 0.0, ko.MARGINAL_SD, unit="sd")
     none, missing = ko.roelofs_report(None, None, None)
     assert none is None and np.isnan(missing["rt_n"]) and missing["rt_all_words"] == "(not available)"
+    assert np.isnan(missing["rt_df"]) and missing["rt_all_margin_words"] == "(not available)"
 
 
 def test_roelofs_interval_comes_from_the_shared_bootstrap():

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reliable_ml import stats
 from reliable_ml.shift import reanalysis
 
 
@@ -262,3 +263,14 @@ def test_kendall_interval_is_bias_corrected_for_image_noise():
     assert out["z0"] > 0 and out["reliability"].startswith("the bias correction is")
     assert ("unreliable" in out["reliability"]) == (abs(out["z0"]) > 1)
     assert out["ci"][0] > out["ci_percentile"][0] and out["ci"][1] >= out["ci_percentile"][1]
+
+
+def test_kendall_bootstrap_quotes_the_interval_the_z0_rule_picks():
+    rng = np.random.default_rng(3)
+    p = np.linspace(0.6, 0.95, 12)[:, None]
+    cx, cy = rng.random((12, 400)) < p, rng.random((12, 300)) < p - 0.05
+    out = reanalysis.kendall_bootstrap(cx, cy, n_boot=300, seed=0)
+    want, which = stats.bca_choice(out["z0"], out["ci_bca"], out["ci_percentile"])
+    assert out["ci"] == want and out["quoted"] == which
+    assert (out["quoted"] == "percentile") == (abs(out["z0"]) > 1)
+    assert out["side_words"] == stats.share_side_words(out["z0_share_below"], 300)

@@ -260,3 +260,47 @@ def test_bca_reliability_rule_at_z0_one():
     assert "unreliable" in stats.bca_reliability(-1.2, 2000)
     with pytest.raises(ValueError, match="z0 must be finite"):
         stats.bca_reliability(float("inf"), 100)
+
+
+def test_bca_choice_quotes_the_percentile_interval_beyond_the_z0_limit():
+    assert stats.bca_choice(0.5, (1, 2), (3, 4)) == ([1.0, 2.0], "BCa")
+    assert stats.bca_choice(-1.0, (1, 2), (3, 4)) == ([1.0, 2.0], "BCa")  # the limit itself still BCa
+    assert stats.bca_choice(1.21, (1, 2), (3, 4)) == ([3.0, 4.0], "percentile")
+    assert stats.bca_choice(float("nan"), (1, 2), (3, 4))[1] == "percentile"
+    with pytest.raises(ValueError, match="pairs"):
+        stats.bca_choice(0.0, (1,), (3, 4))
+
+
+def test_share_side_words_use_two_monte_carlo_standard_errors():
+    # 2,000 replicates: 2 sqrt(0.25 / 2000) = 0.0224
+    assert stats.share_side_words(0.50, 2000).startswith("evenly")
+    assert stats.share_side_words(0.52, 2000).startswith("evenly")
+    assert stats.share_side_words(0.53, 2000) == "below the estimate"
+    assert stats.share_side_words(0.11, 2000) == "above the estimate"
+    assert stats.share_side_words(0.53, 100).startswith("evenly")  # fewer replicates: wider band
+    with pytest.raises(ValueError, match="share_below"):
+        stats.share_side_words(1.5, 100)
+
+
+def test_margin_words_rule():
+    assert stats.margin_words((-0.96, -0.04), 0.0, 0.1, "sd").startswith(
+        "marginal: the interval's bound nearest 0 lies only 0.04 sd"
+    )
+    assert stats.margin_words((-0.96, -0.4), 0.0, 0.1).startswith("clear")
+    assert stats.margin_words((0.05, 0.9), 0.0, 0.1).startswith("marginal")
+    assert "cannot tell" in stats.margin_words((-0.2, 0.3))
+    with pytest.raises(ValueError, match="near > 0"):
+        stats.margin_words((0.1, 0.2), near=0)
+
+
+def test_t_interval_extra_variance_adds_to_the_variance_of_the_mean():
+    x = np.array([0.3, 1.1, 0.7, 1.4, 0.6])
+    base = stats.t_interval(x)
+    want = st.ttest_1samp(x, 0.0).confidence_interval(0.95)
+    assert base["ci"] == pytest.approx([want.low, want.high])
+    wide = stats.t_interval(x, extra_variance=0.27**2)
+    assert wide["se"] == pytest.approx(np.sqrt(x.var(ddof=1) / 5 + 0.27**2))
+    half = st.t.ppf(0.975, 4) * wide["se"]
+    assert wide["ci"] == pytest.approx([x.mean() - half, x.mean() + half])
+    with pytest.raises(ValueError, match="extra_variance"):
+        stats.t_interval(x, extra_variance=-1.0)

@@ -228,16 +228,69 @@ def bca_reliability(z0: float, n_boot: int, limit: float = BCA_Z0_LIMIT) -> str:
     )
 
 
-def t_interval(values, alpha: float = 0.05) -> dict:
+def bca_choice(z0: float, bca, percentile, limit: float = BCA_Z0_LIMIT) -> tuple[list[float], str]:
+    """Which interval to quote, by the rule of :func:`bca_reliability`: the BCa interval when
+    |z0| <= ``limit``, else the percentile interval (the BCa endpoints then rest on the far tail).
+    Returns ``(interval, "BCa" or "percentile")``; a non-finite z0 (every replicate on one side)
+    also gives the percentile interval."""
+    if len(bca) != 2 or len(percentile) != 2:
+        raise ValueError(f"intervals must be (low, high) pairs; got {bca!r}, {percentile!r}")
+    if np.isfinite(z0) and abs(z0) <= limit:
+        return [float(bca[0]), float(bca[1])], "BCa"
+    return [float(percentile[0]), float(percentile[1])], "percentile"
+
+
+def share_side_words(share_below: float, n_boot: int) -> str:
+    """Where the bootstrap replicates sit against the estimate, from the share below it.
+
+    Rule: the share differs from one half when it lies more than two Monte Carlo standard errors,
+    2 sqrt(0.25 / n_boot), away from 0.5; otherwise the replicates sit evenly on both sides and
+    show no pull. Returns one of "below the estimate", "above the estimate", "evenly around the
+    estimate (no pull either way)"."""
+    if not 0 <= share_below <= 1 or n_boot < 1:
+        raise ValueError(f"share_below must lie in [0, 1] and n_boot >= 1; got {share_below!r}, {n_boot!r}")
+    if abs(share_below - 0.5) <= 2 * np.sqrt(0.25 / n_boot):
+        return "evenly around the estimate (no pull either way)"
+    return "below the estimate" if share_below > 0.5 else "above the estimate"
+
+
+def margin_words(ci, reference: float = 0.0, near: float = 0.1, unit: str = "") -> str:
+    """How clearly an interval excludes ``reference``, by a stated rule: the verdict is *marginal*
+    when the interval excludes the reference but its bound nearest to it lies within ``near`` of
+    it (a small change of data or seed could move it across); *clear* when farther; and the
+    interval *contains* the reference otherwise. Returns the clause."""
+    lo, hi = float(ci[0]), float(ci[1])
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi or not near > 0:
+        raise ValueError(f"ci must be a finite (low, high) pair and near > 0; got {ci!r}, {near!r}")
+    if lo <= reference <= hi:
+        return f"the interval contains {reference:g}: the data cannot tell"
+    dist = min(abs(lo - reference), abs(hi - reference))
+    u = f" {unit}" if unit else ""
+    if dist <= near:
+        return (
+            f"marginal: the interval's bound nearest {reference:g} lies only {dist:.2f}{u} from it "
+            f"(within {near:g}{u}, the distance the course calls marginal)"
+        )
+    return f"clear: the interval's bound nearest {reference:g} lies {dist:.2f}{u} from it (more than {near:g}{u})"
+
+
+def t_interval(values, alpha: float = 0.05, extra_variance: float = 0.0) -> dict:
     """One-sample t interval for the mean of ``values`` (independent units, e.g. one value per
     competition or per seed): mean +- t_{n-1, 1-alpha/2} s / sqrt(n). Returns ``{"estimate",
-    "ci", "se", "df", "n", "test"}``; matches ``scipy.stats.ttest_1samp(...).confidence_interval``."""
+    "ci", "se", "df", "n", "test"}``; matches ``scipy.stats.ttest_1samp(...).confidence_interval``.
+
+    ``extra_variance`` (>= 0): the variance of an error shared by every value, which the spread
+    between them cannot show (e.g. the sampling error of one fixed test set that every seed is
+    scored on). It is added to the variance of the mean: se = sqrt(s^2 / n + extra_variance),
+    still with n - 1 degrees of freedom (conservative when the extra term is estimated well)."""
     x = np.asarray(values, dtype=float).ravel()
     if len(x) < 2 or not np.isfinite(x).all():
         raise ValueError(f"need at least 2 finite values; got {len(x)} values, finite: {np.isfinite(x).all()}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
-    se = float(x.std(ddof=1) / np.sqrt(len(x)))
+    if not np.isfinite(extra_variance) or extra_variance < 0:
+        raise ValueError(f"extra_variance must be finite and >= 0; got {extra_variance!r}")
+    se = float(np.sqrt(x.var(ddof=1) / len(x) + extra_variance))
     half = float(_st.t.ppf(1 - alpha / 2, len(x) - 1)) * se
     m = float(x.mean())
     return {"estimate": m, "ci": [m - half, m + half], "se": se, "df": len(x) - 1, "n": len(x), "test": "one-sample t"}

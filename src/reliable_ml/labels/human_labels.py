@@ -334,6 +334,33 @@ def engstrom_between_sets(bias_run: dict, alpha: float = 0.05) -> dict:
     }
 
 
+def engstrom_between_sets_relative(bias_run: dict, alpha: float = 0.05) -> dict:
+    """As :func:`engstrom_between_sets`, for the bias relative to each set's error rate on the
+    reference (% more errors): per model and split, 100 (drop_k - drop_all) / err_set, with err_set
+    the set's mean reference error, held fixed (its own sampling error is left out, as in
+    ``relative_error_increase_ci``); a - b with both sets' models and the shared splits
+    resampled (:func:`reliable_ml.stats.crossed_interval`). ``{"a - b": {k: block}}`` in %."""
+    from reliable_ml.stats import crossed_interval
+
+    dm = bias_run["drop_models"]
+    err = {n: float(np.mean(bias_run["error_reference"][n])) for n in dm}
+    bad = {n: e for n, e in err.items() if not e > 0}
+    if bad:
+        raise ValueError(f"a relative bias needs a reference error rate > 0; got {bad}")
+    names = list(dm)
+
+    def rel(n, k):
+        return 100 * (dm[n][k] - dm[n]["all"]) / err[n]
+
+    return {
+        f"{a} - {b}": {
+            k: _crossed_block(crossed_interval(rel(a, k), rel(b, k), alpha=alpha), alpha) for k in dm[a] if k != "all"
+        }
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }
+
+
 def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
     """The verdicts on :func:`engstrom_bias`'s result: per model set and k, each a paired t test
     over the splits with the set's models averaged first (:func:`reliable_ml.stats.compare`,
@@ -381,6 +408,8 @@ def engstrom_verdicts(bias_run: dict, alpha: float = 0.05) -> dict:
             }
         out["sets"][name] = entry
     out["between_sets"] = engstrom_between_sets(bias_run, alpha)
+    if "drop_models" in bias_run:
+        out["between_sets_relative"] = engstrom_between_sets_relative(bias_run, alpha)
     return out
 
 
@@ -429,6 +458,19 @@ def engstrom_numbers(ev: dict) -> dict:
                 f"the bias is smaller for the {a} set than for the {b} set",
                 f"the data cannot tell the {a} set's bias from the {b} set's",
                 scale=1,
+            )
+    for pair, by_k in ev.get("between_sets_relative", {}).items():
+        a, b = pair.split(" - ")
+        for k, blk in by_k.items():
+            out[f"eng_{a}_vs_{b}_{k}_rel"] = blk["mean"]
+            out[f"eng_{a}_vs_{b}_{k}_rel_lo"], out[f"eng_{a}_vs_{b}_{k}_rel_hi"] = blk["ci"]
+            out[f"eng_{a}_vs_{b}_{k}_rel_words"] = phrase(
+                verdict(blk),
+                f"the relative increase in errors is larger for the {a} set than for the {b} set",
+                f"the relative increase in errors is smaller for the {a} set than for the {b} set",
+                f"the data cannot tell the {a} set's relative increase from the {b} set's",
+                scale=1,
+                unit="percentage points",
             )
     return out
 

@@ -344,7 +344,33 @@ def prose_numbers(results: dict, verdicts: dict[str, stats.Verdict]) -> dict:
     return out
 
 
-def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, stats.Verdict]]:
+def shared_S_replicates(runs: list, writers_S, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Writer-bootstrap replicates of the accuracy on the fixed test set S, for every arm, size and seed.
+
+    Every seed is scored on the same images of S, so S's own sampling error is an offset shared
+    by all seeds, which the spread over seeds cannot show. Each replicate draws the writers of S
+    with replacement (a cluster bootstrap: accuracy = correct digits of the drawn writers over
+    their digits), one draw shared by every arm, size and seed. Returns ``{arm: {k: (n_boot, R)}}``
+    in points."""
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be >= 2; got {n_boot}")
+    rng = np.random.default_rng(seed)
+    _, cluster = np.unique(np.asarray(writers_S), return_inverse=True)
+    k_cl = int(cluster.max()) + 1
+    w = rng.multinomial(k_cl, np.full(k_cl, 1 / k_cl), size=n_boot).astype(float)  # (n_boot, K)
+    out: dict = {}
+    for a in ARMS:
+        out[a] = {}
+        for k in runs[0][0][a]:
+            correct = np.stack([np.asarray(run[0][a][k]) for run in runs])  # (R, n_S)
+            sums, sizes = _cluster_sums(correct, writers_S)  # (R, K), (K,)
+            out[a][k] = 100 * (w @ sums.T) / (w @ sizes)[:, None]  # (n_boot, R)
+    return out
+
+
+def seed_gap_summary(
+    runs: list, alpha: float = 0.05, writers_S=None, n_boot: int = 1000, seed: int = 0
+) -> tuple[dict, dict[str, stats.Verdict]]:
     """Gaps and their differences with a t interval over seeds, each seed its own A/B split.
 
     ``runs``: one ``(correct_S, correct_B)`` per seed, each ``{arm: {k: bool (n,)}}`` (one
@@ -353,9 +379,21 @@ def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, s
     seeds. Per seed, gap(arm, k) = 100 (acc_S - acc_B); every quantity (a gap, its change from
     the baseline, new writers - control) is averaged over the R seeds with the one-sample t
     interval over them (:func:`reliable_ml.stats.t_interval`, df R - 1): the seeds are
-    independent replicates of everything that was drawn, the A/B split included. The writers of
-    S (the fixed MNIST test set) are not resampled. Returns ``(results, verdicts)`` with the
-    keys of :func:`gap_summary` (``n_B``: the mean size of B over seeds).
+    independent replicates of everything that was drawn, the A/B split included.
+
+    The test set S is fixed: every seed is scored on the same images, so S's sampling error
+    e_S is an offset common to all seeds and absent from their spread. Write a quantity (a gap,
+    a change, a difference) per seed as x_r = L_r(acc_S) - L_r(acc_B) with L_r linear; its mean
+    over seeds is mean_r x_r = theta + e + mean_r u_r, where u_r varies from seed to seed (B,
+    the split, training) and e = mean_r L_r(e_S) is shared. Then Var(mean) = Var(u)/R + Var(e):
+    s^2/R estimates the first term, and a cluster bootstrap over the writers of S
+    (:func:`shared_S_replicates`, one draw for all seeds) estimates the second, as the variance
+    over replicates of mean_r L_r(acc_S*). The interval is mean +- t_{R-1} sqrt(s^2/R + Var*(e))
+    (:func:`reliable_ml.stats.t_interval` with ``extra_variance``). s^2 also holds the part of
+    S's error that differs between seeds, so that part is counted twice: the interval errs wide.
+    With ``writers_S`` None, S is not resampled (the extra term is 0) and ``interval`` says so.
+    Returns ``(results, verdicts)`` with the keys of :func:`gap_summary` (``n_B``: the mean size
+    of B over seeds) and ``shared_S_se`` (the bootstrap SE of e for the baseline gap, points).
     """
     if len(runs) < 2:
         raise ValueError(f"a t interval over seeds needs at least 2 seeds; got {len(runs)}")
@@ -377,8 +415,15 @@ def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, s
     }
     gap = {a: {k: acc["S"][a][k] - acc["B"][a][k] for k in sizes} for a in ARMS}
 
-    def t(x):
-        out = stats.t_interval(x, alpha)
+    reps_S = None if writers_S is None else shared_S_replicates(runs, writers_S, n_boot=n_boot, seed=seed)
+
+    def extra(terms) -> float:  # terms: [(coefficient, arm, k)]: the bootstrap variance of mean_r sum c acc_S(arm, k)
+        if reps_S is None:
+            return 0.0
+        return float(np.var(sum(c * reps_S[a][k] for c, a, k in terms).mean(1), ddof=1))
+
+    def t(x, terms=()):
+        out = stats.t_interval(x, alpha, extra_variance=extra(terms))
         return out["estimate"], [round(float(out["ci"][0]), 3), round(float(out["ci"][1]), 3)]
 
     res: dict = {"sizes": sizes, "n_seeds": len(runs), "level": 1 - alpha}
@@ -390,11 +435,11 @@ def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, s
         res["gap"][a], res["gap_ci"][a] = [], []
         res["change"][a], res["change_ci"][a] = [], []
         for k in sizes:
-            m, ci = t(gap[a][k])
+            m, ci = t(gap[a][k], [(1, a, k)])
             res["gap"][a].append(round(float(m), 3))
             res["gap_ci"][a].append(ci)
             d = gap[a][k] - gap[a][0]
-            m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d)
+            m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d, [(1, a, k), (-1, a, 0)])
             res["change"][a].append(round(float(m), 3))
             res["change_ci"][a].append(ci)
         res["acc_S"][a] = [round(float(acc["S"][a][k].mean()), 3) for k in sizes]
@@ -402,27 +447,34 @@ def seed_gap_summary(runs: list, alpha: float = 0.05) -> tuple[dict, dict[str, s
     diffs = [gap["new_writers"][k] - gap["control"][k] for k in sizes]
     res["new_minus_control"], res["new_minus_control_ci"] = [], []
     for k, d in zip(sizes, diffs):
-        m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d)
+        m, ci = (0.0, [0.0, 0.0]) if k == 0 else t(d, [(1, "new_writers", k), (-1, "control", k)])
         res["new_minus_control"].append(round(float(m), 3))
         res["new_minus_control_ci"].append(ci)
     top = sizes[-1]
 
-    def verdict(x) -> stats.Verdict:
-        m, ci = t(x)
+    def verdict(x, terms) -> stats.Verdict:
+        m, ci = t(x, terms)
         return stats.against_reference(float(m), (min(ci[0], m), max(ci[1], m)), 0.0, alpha=alpha)
 
+    nw, ctl = "new_writers", "control"
     verdicts = {
-        "new_minus_control": verdict(diffs[-1]),
-        "change_new": verdict(gap["new_writers"][top] - gap["new_writers"][0]),
-        "change_control": verdict(gap["control"][top] - gap["control"][0]),
-        "gap_new": verdict(gap["new_writers"][top]),
-        "gap_baseline": verdict(gap["new_writers"][0]),
+        "new_minus_control": verdict(diffs[-1], [(1, nw, top), (-1, ctl, top)]),
+        "change_new": verdict(gap[nw][top] - gap[nw][0], [(1, nw, top), (-1, nw, 0)]),
+        "change_control": verdict(gap[ctl][top] - gap[ctl][0], [(1, ctl, top), (-1, ctl, 0)]),
+        "gap_new": verdict(gap[nw][top], [(1, nw, top)]),
+        "gap_baseline": verdict(gap[nw][0], [(1, nw, 0)]),
     }
+    res["shared_S_se"] = round(float(np.sqrt(extra([(1, nw, 0)]))), 4)
     res["verdict"] = {name: v.as_dict() for name, v in verdicts.items()}
     res["verdict_at_size"] = top
     res["per_seed_gap"] = {a: {str(k): [round(float(v), 3) for v in gap[a][k]] for k in sizes} for a in ARMS}
     res["interval"] = (
         f"t interval over {len(runs)} seeds (df {len(runs) - 1}); each seed draws its own A/B writer split, "
-        "added digits and training run; the writers of S not resampled"
+        "added digits and training run; "
+        + (
+            "the writers of S not resampled"
+            if reps_S is None
+            else f"plus the shared error of the fixed S from a bootstrap over its writers ({n_boot} replicates)"
+        )
     )
     return res, verdicts

@@ -219,6 +219,9 @@ def roelofs_pooled(tests: dict, alpha: float = 0.05) -> dict:
     }
 
 
+#: a pooled interval whose bound lies within this many sd of 0 is called marginal (stats.margin_words)
+MARGINAL_SD = 0.1
+
 #: words for a top residual against 0: (above, below, cannot tell)
 ROELOFS_WORDS = (
     "score above the field's public-to-private line in private",
@@ -246,6 +249,7 @@ ROELOFS_NUMBERS = (
     "rt_all_below",
     "rt_up_below",
     "rt_min_teams",
+    "rt_df",
     "rt_up_above",
     "rt_all_tlo",
     "rt_all_thi",
@@ -280,6 +284,7 @@ def roelofs_report(
         return None, {
             **nan,
             "rt_all_words": "(not available)",
+            "rt_all_margin_words": "(not available)",
             "rt_up_words": "(not available)",
             "rt_up_above_words": "(not available)",
             "rt_names": "(not available)",
@@ -316,6 +321,7 @@ def roelofs_report(
         }, {
             **nan,
             "rt_all_words": "(no board to pool)",
+            "rt_all_margin_words": "(no board to pool)",
             "rt_up_words": "(no board to pool)",
             "rt_up_above_words": "(no board to pool)",
             "rt_names": "none",
@@ -365,6 +371,8 @@ def roelofs_report(
         "rt_all_below": sum(per[n]["all"]["verdict_vs_0"]["direction"] == "lower" for n in kept["all"]),
         "rt_up_below": sum(per[n]["upper_half"]["verdict_vs_0"]["direction"] == "lower" for n in kept["all"]),
         "rt_all_words": words["all"],
+        "rt_all_margin_words": stats.margin_words(pooled["all"]["ci"], 0.0, MARGINAL_SD, unit="sd"),
+        "rt_df": len(kept["all"]) - 1,
         "rt_up_words": words["upper_half"],
         "rt_up_above": sum(per[n]["upper_half"]["verdict_vs_0"]["direction"] == "higher" for n in kept["all"]),
         "rt_up_above_words": above_words({n: per[n]["upper_half"] for n in kept["all"]}),

@@ -438,9 +438,12 @@ def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float 
     Limits, stated in ``limits``: the acceleration jackknifes the models only, while the
     replicates also resample images; and with |z0| > 1 the BCa endpoints come from the
     replicates' far tail (:func:`reliable_ml.stats.bca_reliability` gives the sentence), so use
-    a few thousand replicates and quote the percentile interval beside it. The interval is not
-    widened to hold tau. Returns ``{"tau", "ci", "ci_percentile", "method", "z0", "reliability",
-    "z0_share_below", "models", "n_boot", "alpha", "resampled", "limits"}``."""
+    a few thousand replicates. Rule (:func:`reliable_ml.stats.bca_choice`): ``ci`` is the BCa
+    interval when |z0| <= 1 and the percentile interval otherwise (``quoted`` says which; the BCa
+    one stays in ``ci_bca``). ``side_words`` says where the replicates sit against tau
+    (:func:`reliable_ml.stats.share_side_words`). The interval is not widened to hold tau. Returns
+    ``{"tau", "ci", "ci_bca", "ci_percentile", "quoted", "side_words", "method", "z0",
+    "reliability", "z0_share_below", "models", "n_boot", "alpha", "resampled", "limits"}``."""
     from scipy.stats import kendalltau
 
     from reliable_ml import stats
@@ -469,15 +472,22 @@ def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float 
         lo, hi = plo, phi
         method = "percentile (every replicate on one side of tau: BCa undefined)"
     z0 = stats.bca_z0(point, taus)
+    ci, chosen = stats.bca_choice(z0, [lo, hi], [plo, phi])
+    if chosen == "percentile" and method.startswith("BCa"):
+        method = f"percentile (|z0| > {stats.BCA_Z0_LIMIT:g}: the BCa interval, in ci_bca, is unreliable)"
+    share = float(np.mean(taus[np.isfinite(taus)] < point))
     return {
         "tau": point,
-        "ci": [float(lo), float(hi)],
+        "ci": ci,
+        "ci_bca": [float(lo), float(hi)],
         "ci_percentile": [float(plo), float(phi)],
+        "quoted": chosen,
+        "side_words": stats.share_side_words(share, len(taus)),
         "method": method,
         "z0": z0,
         "reliability": stats.bca_reliability(z0, n_boot) if np.isfinite(z0) else "BCa undefined: percentile given",
         "limits": "acceleration from a jackknife over models only, while the replicates resample images too",
-        "z0_share_below": float(np.mean(taus[np.isfinite(taus)] < point)),
+        "z0_share_below": share,
         "models": int(m),
         "n_boot": int(n_boot),
         "alpha": float(alpha),

@@ -758,7 +758,7 @@ for key, col in (("agree", "mean observed agreement (%)"), ("indep", "mean agree
 # test set can score more of them before the best one's score overfits. We use a bound of that
 # kind, derived here (`similarity.log_models_allowed`; the form is ours, not their theorem's
 # constants, which we could not check). The score difference of model $i$ and a reference model
-# is a mean of $n$ terms $X = \ell_i - \ell_{\mathrm{ref}} \in \{-1, 0, 1\}$; if the two differ in
+# $\mathrm{r}$ is a mean of $n$ terms $X = \ell_i - \ell_{\mathrm{r}} \in \{-1, 0, 1\}$; if the two differ in
 # 0-1 loss on a fraction $p$ of the examples, $X$ has mean $\mu$ with $|\mu| \le p$, variance
 # $p - \mu^2$ and range $|X - \mu| \le 1 + |\mu|$, so Bernstein's inequality bounds each deviation
 # with $V = p - \mu^2 + (1 + |\mu|)\,\epsilon/3$, at most $p + \epsilon/3 + \epsilon^2/36$ whatever
@@ -779,7 +779,7 @@ for key, col in (("agree", "mean observed agreement (%)"), ("indep", "mean agree
 # mean; the budget then covers every model of the set, as far as disagreements measured on a
 # finite test set can stand for the true ones (a strict certificate would fix $p$ before
 # looking). We compare it with the largest disagreement that independent errors at the same
-# accuracies would give, $a_i(1-a_{\mathrm{ref}}) + a_{\mathrm{ref}}(1-a_i)$:
+# accuracies would give, $a_i(1-a_{\mathrm{r}}) + a_{\mathrm{r}}(1-a_i)$:
 
 # %% tags=["hide-input"]
 payoff = {"mnist_zoo": similarity.similarity_payoff(correct_S, correct_S.shape[1], payoff_eps, names=members)}
@@ -810,6 +810,8 @@ else:
         glue(key, float("nan"), display=False)
     glue("floor_below_names", "(not available)", display=False)
 display(pd.DataFrame(payoff).T.drop(columns=["formula"], errors="ignore"))
+
+# %% tags=["remove-input"]
 figures["similarity_payoff"] = {**payoff, "source": "Bernstein + union bound (our derivation), after Mania et al. 2019",
                                 "p": "largest 0-1 loss disagreement with the reference (the most accurate model)"}
 for prefix, name in (("pay_zoo", "mnist_zoo"), ("pay_v2", "imagenet"), ("pay_v60", "imagenet_min_accuracy")):
@@ -1108,6 +1110,9 @@ if inet is not None:  # the MatchedFrequency line (models and images resampled),
     more |= {k.replace("in_mf_course", "in_mf_hi_slope"): v for k, v in line.numbers("in_mf_course", course).items()
              if k.endswith(("_lo", "_hi", "_words", "_clusters"))}  # the prose quotes the course's interval
     numbers.update(more)
+
+# %% tags=["remove-input"]
+if inet is not None:  # Kendall's tau between the two rankings, models and images resampled
     kt = reanalysis.kendall_bootstrap(inet.released.correct["val"], inet.released.correct["matched_frequency"],
                                       n_boot=tau_n_boot, alpha=alpha, seed=seed)
     figures["kendall_tau"]["imagenetv2"] = {**kt, "sets": "ImageNet validation -> ImageNetV2 MatchedFrequency "
@@ -1497,6 +1502,9 @@ if split is not None:
         sizes_a.append(len(group_a)), sizes_b.append(len(group_b))
         writers_a.append(len(np.unique(writer_ids[group_a]))), writers_b.append(len(np.unique(writer_ids[group_b])))
         seen.append(float(np.isin(writer_ids[pools["control"]], writer_ids[base]).mean()))
+
+# %% tags=["hide-input"]
+if split is not None:
     harder_results, harder_verdicts = harder.seed_gap_summary(runs_h, alpha=alpha, n_boot=n_boot_verdict, seed=seed,
                                                               writers_S=meta_test["writer_id"].to_numpy())
     harder_results.update(member=harder_member, n_base=len(base), n_A=float(np.mean(sizes_a)),

@@ -259,7 +259,7 @@ def plot_gap(results: dict, source: str, note: str = ""):
     sizes = np.asarray(results["sizes"], dtype=float)
     step = 0.012 * (sizes.max() - sizes.min() or 1)
     level = f"{100 * results['level']:.0f}%"
-    fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]}, layout="constrained")
 
     def bars(axis, x, y, ci, **kw):
         y, (lo, hi) = np.asarray(y), np.asarray(ci).T
@@ -277,7 +277,6 @@ def plot_gap(results: dict, source: str, note: str = ""):
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # room for the legend above the bars
     ax.legend(loc="upper center", fontsize=8, ncol=2)
-    fig.tight_layout()
     source_caption(fig, source, note)
     return fig
 

@@ -193,3 +193,23 @@ def test_threshold_curve_refits_above_each_floor():
         assert row["lo"] <= row["slope"] <= row["hi"] and row["lo_models"] <= row["slope"] <= row["hi_models"]
     with pytest.raises(ValueError, match="leaves 3 models"):
         line.threshold_curve(cx, cy, (99.0,), n_boot=10)
+
+
+def test_large_bootstraps_are_kept_in_the_result_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    rng = np.random.default_rng(3)
+    p = np.linspace(0.6, 0.9, 12)[:, None]
+    n = line.CACHE_MIN_CELLS // 24 + 1  # two tables of 12 models just over the caching size
+    cx, cy = rng.random((12, n)) < p, rng.random((12, n)) < p - 0.05
+    calls = []
+    real = line._bootstrap_slopes
+    monkeypatch.setattr(line, "_bootstrap_slopes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = line.bootstrap_slopes(cx, cy, n_boot=20, seed=1)["probit"]
+    again = line.bootstrap_slopes(cx, cy, n_boot=20, seed=1)["probit"]
+    assert len(calls) == 1 and np.array_equal(first, again)
+    other = line.bootstrap_slopes(cx, cy, n_boot=20, seed=2)["probit"]  # another seed: recomputed
+    assert len(calls) == 2 and not np.array_equal(first, other)
+    flipped = cy.copy()
+    flipped[0, 0] = ~flipped[0, 0]  # one image of one model: recomputed
+    line.bootstrap_slopes(cx, flipped, n_boot=20, seed=1)
+    assert len(calls) == 3

@@ -38,12 +38,16 @@ Every chapter quotes the same numbers: :func:`imagenetv2_matched_frequency` and
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import torch
 
 from reliable_ml import stats
+from reliable_ml.util import result_cache
 
 #: the link functions a line may be fitted on; the first is the default
 AXES = ("probit", "logit", "points")
@@ -56,6 +60,7 @@ MODEL_SET = f"standard models with at least {MIN_ACCURACY:.0f}% top-1 on the ori
 N_BOOT = 5000
 LEVEL = 0.95
 SEED = 0
+CACHE_MIN_CELLS = 1_000_000  # smaller tables bootstrap faster than a cache entry is read
 #: the floors of the slope-against-threshold figure (%, on ImageNet val)
 THRESHOLDS = (0.0, 30.0, 50.0, 60.0, 70.0, 73.0, 76.0, 78.0)
 #: what each kind of interval resampled, in the words the results files and prose use
@@ -231,6 +236,35 @@ def bootstrap_slopes(
         raise ValueError(f"n_boot must be a whole number >= 1; got {n_boot!r}")
     for a in axes:
         transform(50.0, a)  # names a bad link
+    run = functools.partial(
+        _bootstrap_slopes, cx, cy, axes=tuple(axes), resample=resample, n_boot=n_boot, seed=seed, codes=codes
+    )
+    if resample == "models" or cx.size + cy.size < CACHE_MIN_CELLS:
+        return run()
+    # a replicate costs a pass over every image of every model: keep the replicates of a large
+    # table (the 67 ImageNetV2 models: 4 chapters fit the same line) in the result cache
+    settings = {
+        "function": "bootstrap_slopes",
+        "axes": list(axes),
+        "resample": resample,
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+        "cluster": None if codes is None else codes.tolist(),
+        "numpy": np.__version__,  # the random stream
+    }
+    boot = result_cache.cached(
+        "line_bootstrap",
+        settings,
+        lambda: {a: torch.from_numpy(np.ascontiguousarray(v)) for a, v in run().items()},
+        tensors=[torch.from_numpy(np.ascontiguousarray(cx)), torch.from_numpy(np.ascontiguousarray(cy))],
+        code=(sys.modules[__name__],),
+        models=0,
+    )
+    return {a: v.numpy() for a, v in boot.items()}
+
+
+def _bootstrap_slopes(cx, cy, *, axes, resample, n_boot, seed, codes) -> dict[str, np.ndarray]:
+    """:func:`bootstrap_slopes` without the cache (inputs checked; ``codes``: cluster codes or None)."""
     m = cx.shape[0]
     ax, ay = cx.mean(1), cy.mean(1)
     rng = np.random.default_rng(seed)

@@ -1,0 +1,123 @@
+"""Results of expensive runs kept beside the cached models: computed once, reused while nothing
+they depend on has changed.
+
+A chapter that trains and attacks many small models (the sample-size sweep of chapter 5, the
+robust self-training arms of chapter 6) spends most of a warm re-run recomputing numbers it
+already had. :func:`cached` keeps such a result under ``$RELIABLE_ML_CACHE/<kind>/<key>.pt``
+where the key is a SHA-256 over
+
+* ``kind`` and the caller's ``settings`` (JSON: every number that shapes the run),
+* the bytes of every input tensor (training images, labels, test images, a fresh model's
+  initial weights, so the architecture and its seed are in the key), and
+* the source code of the modules that compute the result (``code``), so an edit to the training
+  loop or the attack recomputes rather than serving a stale number.
+
+The value is anything :func:`torch.save` writes and ``torch.load(weights_only=True)`` reads back:
+tensors, numbers, strings, lists, tuples and dicts. A damaged entry is recomputed with a
+warning, never used. Entries are written atomically, and a process that finds another one
+building the same entry waits for it (:func:`reliable_ml.util.cachelock.building`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import TypeVar
+
+import torch
+
+T = TypeVar("T")
+
+FORMAT = 1  # bump when the layout of an entry changes
+
+
+def fingerprint(settings: dict, tensors: Iterable[torch.Tensor] = (), code: Iterable[ModuleType] = ()) -> str:
+    """SHA-256 (hex) of ``settings`` (JSON, keys sorted), the tensors' dtype, shape and bytes, and
+    the source of each module in ``code``."""
+    try:
+        text = json.dumps({"format": FORMAT, **settings}, sort_keys=True, default=_plain)
+    except TypeError as err:
+        raise TypeError(f"settings must be JSON-serialisable (numbers, strings, lists, dicts): {err}") from err
+    h = hashlib.sha256(text.encode())
+    for t in tensors:
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"tensors must hold torch.Tensor values; got {type(t).__name__}")
+        t = t.detach().cpu().contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    for module in code:
+        h.update(module.__name__.encode())
+        h.update(inspect.getsource(module).encode())
+    return h.hexdigest()
+
+
+def _plain(value):
+    """JSON fallback for settings: dataclasses and tuples become plain structures."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def entry_path(kind: str, key: str) -> Path:
+    """Where the entry ``key`` of ``kind`` lives (it may not exist)."""
+    from reliable_ml.data.root import cache_dir
+
+    if not kind or not kind.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"kind must be a short name of letters, digits, '_' or '-'; got {kind!r}")
+    return cache_dir() / kind / f"{key[:24]}.pt"
+
+
+def _load(path: Path):
+    try:
+        return True, torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        return False, None
+    except Exception as err:  # a truncated or foreign file: recompute, never use
+        from reliable_ml.data.root import display_path
+
+        warnings.warn(
+            f"cache entry {display_path(path)} could not be read ({type(err).__name__}: {err}); recomputing it",
+            stacklevel=3,
+        )
+        return False, None
+
+
+def cached(
+    kind: str,
+    settings: dict,
+    build: Callable[[], T],
+    *,
+    tensors: Iterable[torch.Tensor] = (),
+    code: Iterable[ModuleType] = (),
+    models: int = 1,
+    enabled: bool = True,
+) -> T:
+    """``build()``, or its saved value when ``kind``/``settings``/``tensors``/``code`` match a
+    saved entry. ``models`` counts the models the entry stands for, in the chapter's cache
+    statistics (:mod:`reliable_ml.util.cachestats`). ``enabled=False`` always builds and saves
+    nothing."""
+    from reliable_ml.util import cachelock, cachestats
+
+    if not enabled:
+        return build()
+    path = entry_path(kind, fingerprint(settings, tensors, code))
+    found, value = _load(path)
+    if not found:
+        with cachelock.building(path):
+            found, value = _load(path)  # another process may have built it while this one waited
+            if not found:
+                value = build()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                torch.save(value, tmp)
+                os.replace(tmp, path)
+    cachestats.record(kind, hit=found, models=models)
+    return value

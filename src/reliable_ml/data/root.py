@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reliable_ml.util.cachedir import ENV_CACHE, cache_dir  # noqa: F401  (re-exported: the data layer's cache)
+
 ENV_ROOT = "RELIABLE_ML_DATA"
-ENV_CACHE = "RELIABLE_ML_CACHE"
 
 
 class DataUnavailable(FileNotFoundError):
@@ -39,15 +40,6 @@ def data_root(root: Path | str | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return cache_dir() / "data"
-
-
-def cache_dir() -> Path:
-    """Writable per-user cache: ``$RELIABLE_ML_CACHE``, else ``$XDG_CACHE_HOME/reliable_ml``."""
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reliable_ml"
 
 
 def display_path(path: Path | str, root: Path | str | None = None) -> str:

@@ -32,6 +32,8 @@ from typing import TypeVar
 
 import torch
 
+from reliable_ml.util.cachedir import ENV_CACHE
+
 T = TypeVar("T")
 
 FORMAT = 1  # bump when the layout of an entry changes
@@ -68,7 +70,7 @@ def _plain(value):
 
 def entry_path(kind: str, key: str) -> Path:
     """Where the entry ``key`` of ``kind`` lives (it may not exist)."""
-    from reliable_ml.data.root import cache_dir
+    from reliable_ml.util.cachedir import cache_dir
 
     if not kind or not kind.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"kind must be a short name of letters, digits, '_' or '-'; got {kind!r}")
@@ -81,10 +83,9 @@ def _load(path: Path):
     except FileNotFoundError:
         return False, None
     except Exception as err:  # a truncated or foreign file: recompute, never use
-        from reliable_ml.data.root import display_path
-
         warnings.warn(
-            f"cache entry {display_path(path)} could not be read ({type(err).__name__}: {err}); recomputing it",
+            f"cache entry ${ENV_CACHE}/{path.parent.name}/{path.name} could not be read "
+            f"({type(err).__name__}: {err}); recomputing it",
             stacklevel=3,
         )
         return False, None

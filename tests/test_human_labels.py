@@ -133,23 +133,26 @@ def test_engstrom_bias_is_measured_against_the_all_annotator_baseline_over_split
     assert b["relative_error_increase_pct"] == pytest.approx(
         100 * b["mean"] / ev["sets"]["strong"]["error_reference_pct"], abs=0.05
     )
-    err = ev["sets"]["strong"]["error_reference_pct"]  # the ratio's interval: the crossed interval of the bias / error
-    crossed = hl.engstrom_models_and_splits(run, "strong")["bias"]["3"]["ci"]
-    assert b["relative_error_increase_ci"] == pytest.approx([100 * c / err for c in crossed], abs=0.05)
+    # the ratio's interval: numerator (bias) and denominator (error) of the same models and splits resampled together
+    assert run["error_models"]["strong"].shape == (3, 4)
+    assert np.allclose(run["error_models"]["strong"].mean(0), run["error_reference"]["strong"])
+    ratio = stats.crossed_ratio_interval(run["drop_models"]["strong"]["3"] - run["drop_models"]["strong"]["all"],
+                                         run["error_models"]["strong"])  # fmt: skip
+    assert b["relative_error_increase_ci"] == pytest.approx([100 * c for c in ratio["ci"]], abs=0.01)
     assert b["relative_error_increase_ci"][0] <= b["relative_error_increase_pct"] <= b["relative_error_increase_ci"][1]
     g = hl.engstrom_numbers(ev)
     assert g["eng_strong_rel_3_lo"] == b["relative_error_increase_ci"][0]
     assert g["eng_strong_bias_3_words"].startswith("above zero by")
     assert g["eng_blind_bias_3_words"].startswith("indistinguishable from zero (difference")
     assert g["eng_strong_vs_blind_3"].startswith("the bias is larger for the strong set than for the blind set")
-    # the relative increase, set against the other set's: crossed interval of the bias tables scaled by 100 / error
-    dm, e = run["drop_models"], {n: float(np.mean(run["error_reference"][n])) for n in ("strong", "blind")}
-    want = stats.crossed_interval(
-        100 * (dm["strong"]["3"] - dm["strong"]["all"]) / e["strong"],
-        100 * (dm["blind"]["3"] - dm["blind"]["all"]) / e["blind"],
+    # the relative increase, set against the other set's: a difference of two ratios of means (delta method)
+    dm, em = run["drop_models"], run["error_models"]
+    want = stats.crossed_ratio_interval(
+        dm["strong"]["3"] - dm["strong"]["all"], em["strong"], dm["blind"]["3"] - dm["blind"]["all"], em["blind"]
     )
     rel = ev["between_sets_relative"]["strong - blind"]["3"]
-    assert rel["ci"] == pytest.approx(want["ci"], abs=1e-3) and rel["mean"] == pytest.approx(want["estimate"], abs=1e-3)
+    assert rel["ci"] == pytest.approx([100 * c for c in want["ci"]], abs=1e-3)
+    assert rel["mean"] == pytest.approx(100 * want["estimate"], abs=1e-3)
     assert g["eng_strong_vs_blind_3_rel_lo"] == rel["ci"][0]
     assert g["eng_strong_vs_blind_3_rel_words"].startswith(
         "the relative increase in errors is larger for the strong set"
@@ -291,3 +294,78 @@ def test_versus_random_numbers_take_their_words_from_the_verdict():
     assert glued["c10h_top_images_vs_random"].startswith("scores higher than random by 3.0 points")
     assert glued["c10h_threshold0.7_vs_random"] == "not measured"
     assert block["top_images"]["direction"] == "higher" and block["top_images"]["test"] == "paired t"
+
+
+def test_published_family_rule():
+    shake = "shake-shake/ShakeDrop"
+    assert hl.published_family("shake_drop") == hl.published_family("shake_shake_26_2x32d_SSI") == shake
+    assert hl.published_family("resnetv2_tf") == hl.published_family("resnet_preact_basic_110") == "ResNet"
+    assert hl.published_family("resnext_29_4x64d") == "ResNeXt"  # not a ResNet by prefix
+    assert hl.published_family("wide_resnet_tf") == hl.published_family("wrn_28_10") == "wide ResNet"
+    assert hl.published_family("darc") == "darc"
+    with pytest.raises(ValueError, match="non-empty string"):
+        hl.published_family("")
+
+
+def _family_run():
+    """A bias run by hand: 6 models in 3 families (2 each), 5 splits; a zoo of 2 models."""
+    rng = np.random.default_rng(2)
+    err = np.repeat([[2.0], [4.0], [12.0]], 2, axis=0) + rng.normal(0, 0.2, (6, 5))
+    bias = 0.1 * err + 3.0 + rng.normal(0, 0.1, (6, 5))
+    zb, ze = 0.5 + rng.normal(0, 0.1, (2, 5)), 50 + rng.normal(0, 1, (2, 5))
+    zeros = np.zeros((6, 5))
+    return {
+        "drop_models": {"pub": {"3": bias, "all": zeros}, "zoo": {"3": zb, "all": np.zeros((2, 5))}},
+        "error_models": {"pub": err, "zoo": ze},
+        "splits": 5,
+    }, ["a", "a", "b", "b", "c", "c"]
+
+
+def test_engstrom_families_count_each_family_once():
+    run, fams = _family_run()
+    out = hl.engstrom_families(run, "pub", fams)
+    names, bf = stats.cluster_means(run["drop_models"]["pub"]["3"], fams)
+    want = stats.crossed_interval(bf)
+    assert out["families"] == 3 and out["bias"]["3"]["ci"] == pytest.approx(want["ci"], abs=1e-3)
+    _, ef = stats.cluster_means(run["error_models"]["pub"], fams)
+    r = stats.crossed_ratio_interval(bf, ef)
+    assert out["relative"]["3"]["ci"] == pytest.approx([100 * c for c in r["ci"]], abs=1e-3)
+    zb, ze = run["drop_models"]["zoo"]["3"], run["error_models"]["zoo"]
+    assert out["between"]["zoo"]["3"]["ci"] == pytest.approx(stats.crossed_interval(bf, zb)["ci"], abs=1e-3)
+    rr = stats.crossed_ratio_interval(bf, ef, zb, ze)
+    assert out["between_relative"]["zoo"]["3"]["mean"] == pytest.approx(100 * rr["estimate"], abs=1e-3)
+    assert out["r_models"]["3"] > 0.9  # the bias tracks the error by construction
+    with pytest.raises(ValueError, match="one family per model"):
+        hl.engstrom_families(run, "pub", fams[:5])
+    g = hl.engstrom_family_numbers(out, "pub")
+    assert g["eng_pub_fam_n"] == 3 and g["eng_pub_fam_bias_3_words"].startswith("above zero by")
+    assert g["eng_pub_fam_vs_zoo_3_rel_words"].startswith("the data cannot tell the pub set")  # 3 families, wide
+    assert hl.engstrom_family_numbers({}, "pub") == {}
+
+
+def test_engstrom_families_split_by_error():
+    rng = np.random.default_rng(3)
+    err = np.repeat(np.arange(1.0, 7.0)[:, None] * 2, 5, axis=1) + rng.normal(0, 0.1, (6, 5))
+    bias = 0.2 * err + rng.normal(0, 0.05, (6, 5))  # points grow with error, the relative bias is ~20% throughout
+    run = {"drop_models": {"pub": {"3": bias, "all": np.zeros((6, 5))}}, "error_models": {"pub": err}, "splits": 5}
+    be = hl.engstrom_families(run, "pub", list("abcdef"))["by_error"]
+    assert be["higher"]["families"] == ["d", "e", "f"] and be["lower"]["families"] == ["a", "b", "c"]
+    assert be["difference"]["3"]["direction"] == "higher"
+    assert be["higher"]["relative"]["3"]["mean"] == pytest.approx(20, abs=1.5)
+    lo, hi = be["relative_difference"]["3"]["ci"]
+    assert lo <= 0 <= hi or abs(be["relative_difference"]["3"]["mean"]) < 2
+
+
+def test_coarse_vs_fine_isolates_the_bins():
+    counts, labels = toy_counts(2000, seed=1)
+    sf = hl.selection_frequency(counts, labels)
+    correct = np.random.default_rng(0).random((3, len(sf))) < sf
+    t = hl.coarse_vs_fine(counts, labels, correct, 20, splits=3, n_resamples=4, high_sf=0.7, keep_high=0.3, seed=0)
+    fine = hl.engstrom_bias(counts, labels, {"m": correct}, 20, ks=(None,), splits=3, n_resamples=4, high_sf=0.7,
+                            keep_high=0.3, seed=0)["drop_models"]["m"]["all"]  # fmt: skip
+    assert t["coarse"].shape == (3, 3) and np.allclose(t["fine"], fine)
+    b, sentence = hl.coarse_vs_fine_sentence(t)
+    assert b["mean"] == pytest.approx(float((t["coarse"] - t["fine"]).mean()), abs=1e-3)
+    assert sentence.startswith("Are the coarse bins to blame? Over the 3 splits")
+    same, s2 = hl.coarse_vs_fine_sentence({"coarse": t["fine"], "fine": t["fine"], "splits": 3})
+    assert same["direction"] == "cannot tell" and "cannot tell" in s2

@@ -304,3 +304,68 @@ def test_t_interval_extra_variance_adds_to_the_variance_of_the_mean():
     assert wide["ci"] == pytest.approx([x.mean() - half, x.mean() + half])
     with pytest.raises(ValueError, match="extra_variance"):
         stats.t_interval(x, extra_variance=-1.0)
+
+
+def test_crossed_ratio_interval_with_a_constant_denominator_is_the_crossed_interval_scaled():
+    rng = np.random.default_rng(5)
+    num = rng.normal(1, 1, (6, 1)) + rng.normal(0, 1, (1, 8)) + rng.normal(0, 0.5, (6, 8))
+    got = stats.crossed_ratio_interval(num, np.full_like(num, 4.0))
+    want = stats.crossed_interval(num / 4.0)
+    assert np.isclose(got["estimate"], num.mean() / 4) and np.allclose(got["ci"], want["ci"])
+    assert np.isclose(got["df"], want["df"])
+
+
+def test_crossed_ratio_interval_of_one_unit_is_the_textbook_delta_method():
+    from scipy import stats as st
+
+    rng = np.random.default_rng(6)
+    d = rng.uniform(4, 6, 12)
+    n = 0.3 * d + rng.normal(0, 0.2, 12)
+    r = n.mean() / d.mean()
+    se = np.sqrt(np.var(n - r * d, ddof=1) / 12) / d.mean()  # var(R) ~ var(n - R d) / (S dbar^2)
+    half = st.t.ppf(0.975, 11) * se
+    got = stats.crossed_ratio_interval(n[None, :], d[None, :])
+    assert np.isclose(got["estimate"], r) and np.allclose(got["ci"], [r - half, r + half])
+
+
+def test_crossed_ratio_interval_matches_the_simulated_spread_and_covers():
+    """Numerator and denominator correlated across units (a bias that tracks an error rate): the
+    delta-method se matches the Monte Carlo sd of the ratio, and the interval covers the true ratio."""
+    rng = np.random.default_rng(7)
+    m, s, n_sim = 30, 10, 600
+    ratios, ses, hits = [], [], 0
+    for _ in range(n_sim):
+        err = 7 + rng.normal(0, 3, (m, 1)) + rng.normal(0, 0.3, (1, s)) + rng.normal(0, 0.3, (m, s))
+        bias = 0.25 * err + rng.normal(0, 0.3, (m, 1)) + rng.normal(0, 0.2, (1, s)) + rng.normal(0, 0.3, (m, s))
+        out = stats.crossed_ratio_interval(bias, err)
+        ratios.append(out["estimate"])
+        ses.append(out["se"])
+        hits += out["ci"][0] <= 0.25 <= out["ci"][1]
+    assert np.mean(ses) == pytest.approx(np.std(ratios, ddof=1), rel=0.15)
+    assert 0.92 <= hits / n_sim <= 0.985
+
+
+def test_crossed_ratio_interval_difference_of_two_ratios():
+    rng = np.random.default_rng(8)
+    a_n, a_d = rng.normal(2, 0.5, (5, 6)), rng.uniform(5, 9, (5, 6))
+    b_n, b_d = rng.normal(1, 0.5, (3, 6)), rng.uniform(40, 60, (3, 6))
+    got = stats.crossed_ratio_interval(a_n, a_d, b_n, b_d)
+    ra, rb = a_n.mean() / a_d.mean(), b_n.mean() / b_d.mean()
+    za, zb = (a_n - ra * a_d) / a_d.mean(), (b_n - rb * b_d) / b_d.mean()
+    want = stats.crossed_interval(za, zb)
+    assert np.isclose(got["estimate"], ra - rb)
+    assert np.allclose(np.array(got["ci"]) - got["estimate"], np.array(want["ci"]) - want["estimate"])
+    with pytest.raises(ValueError, match="both num_b and den_b"):
+        stats.crossed_ratio_interval(a_n, a_d, b_n)
+    with pytest.raises(ValueError, match="one shape"):
+        stats.crossed_ratio_interval(a_n, a_d[:, :5])
+    with pytest.raises(ValueError, match="non-zero"):
+        stats.crossed_ratio_interval(a_n, np.zeros_like(a_d))
+
+
+def test_cluster_means_averages_rows_within_groups():
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 20.0], [5.0, 6.0]])
+    names, y = stats.cluster_means(x, ["b", "b", "a", "b"])
+    assert names == ["a", "b"] and np.allclose(y, [[10, 20], [3, 4]])
+    with pytest.raises(ValueError, match="one group per row"):
+        stats.cluster_means(x, ["a", "b"])

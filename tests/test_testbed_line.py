@@ -101,6 +101,8 @@ def test_reference_vs_matched_words_follow_the_verdict(gap, direction, start):
 def test_numbers_glue_every_name_the_prose_needs():
     glued, results = tl.numbers(_testbed(), None, n_boot=20)
     assert glued["tb60_n"] == 5 and glued["tb60_vs_recht"] == "within"
+    assert glued["tb60_mean_place"] == "falls in their range"
+    assert tl._place(10.0) == "falls below their range" and tl._place(14.5) == "falls above their range"
     assert "v2_nockpt_slope" in glued and "v2_hi_slope_words" in glued and "reeval_mean" not in glued
     assert results["mean_drop_60"]["n_checkpoints"] == 4
     assert tl.numbers(None, None) == ({}, {})

@@ -375,6 +375,62 @@ def crossed_interval(a, b=None, alpha: float = 0.05) -> dict:
     }
 
 
+def crossed_ratio_interval(num, den, num_b=None, den_b=None, alpha: float = 0.05) -> dict:
+    """Interval for a ratio of grand means R = mean(num) / mean(den) of two (units, splits) tables
+    measured on the same units and splits (e.g. a bias over an error rate, both of the same models
+    on the same splits), or for the difference R_a - R_b of two such ratios whose tables share
+    the splits (independent units), when units and splits are both samples.
+
+    Delta method (first order): R_hat - R ~ (mean(num) - R mean(den)) / mean(den), the grand mean
+    of the linearized table z = (num - R_hat den) / mean(den) (whose own mean is 0). Its variance
+    is that of a crossed grand mean, so the interval is R_hat +- the half-width of
+    :func:`crossed_interval` on z (on z_a and z_b for a difference), with its Satterthwaite df.
+    Numerator and denominator are resampled together: a denominator held fixed (num's interval
+    divided by mean(den)) leaves out its own sampling error and its covariance with num.
+    ``den``'s grand mean must be non-zero. Returns ``{"estimate", "ci", "se", "df", "test"}``
+    (ratio units: multiply by 100 for a percentage)."""
+
+    def linear(n, d, name):
+        n, d = np.asarray(n, dtype=float), np.asarray(d, dtype=float)
+        if n.shape != d.shape:
+            raise ValueError(f"{name}: numerator and denominator tables must have one shape; got {n.shape}, {d.shape}")
+        if not (np.isfinite(d).all() and abs(d.mean()) > 0):
+            raise ValueError(f"{name}: the denominator's mean must be finite and non-zero; got {d.mean()!r}")
+        r = float(n.mean() / d.mean())
+        return r, (n - r * d) / d.mean()
+
+    if (num_b is None) != (den_b is None):
+        raise ValueError("give both num_b and den_b for a difference of ratios, or neither")
+    ra, za = linear(num, den, "a")
+    if num_b is None:
+        out, estimate = crossed_interval(za, alpha=alpha), ra
+    else:
+        rb, zb = linear(num_b, den_b, "b")
+        out, estimate = crossed_interval(za, zb, alpha=alpha), ra - rb
+    half = out["ci"][1] - out["estimate"]
+    return {
+        "estimate": estimate,
+        "ci": [estimate - half, estimate + half],
+        "se": out["se"],
+        "df": out["df"],
+        "test": "ratio of means, delta method on the crossed random-effects t (units and splits; Satterthwaite df)",
+    }
+
+
+def cluster_means(x, groups) -> tuple[list, np.ndarray]:
+    """Average the rows (units) of a (units, splits) table within clusters: ``groups[i]`` is the
+    cluster of row i. Returns ``(clusters in sorted order, table (clusters, splits))``. A crossed
+    interval on the result counts each cluster once (units of one family, team or paper are not
+    independent samples), each cluster weighted equally whatever its size."""
+    x = np.asarray(x, dtype=float)
+    groups = list(groups)
+    if x.ndim != 2 or len(groups) != x.shape[0]:
+        raise ValueError(f"need one group per row of a 2-d table; got {len(groups)} groups for shape {x.shape}")
+    names = sorted(set(groups), key=str)
+    rows = np.asarray([name == g for name in names for g in groups]).reshape(len(names), len(groups))
+    return names, np.stack([x[r].mean(0) for r in rows])
+
+
 # ----------------------------------------------------------------------------- differences, resampling
 def wilson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k / n: the p with |k/n - p| <= z sqrt(p (1 - p) / n), z = Phi^{-1}(1 - alpha/2).

@@ -44,12 +44,23 @@ def _table(testbed: pd.DataFrame) -> pd.DataFrame:
     return table[["val", MF_COLUMN]].apply(pd.to_numeric, errors="coerce").dropna()
 
 
+def _place(mean: float) -> str:
+    """Where a point estimate lies against Recht et al.'s range (:func:`reliable_ml.stats.against_bounds`
+    with the range as the bounds): a description of the point, not a verdict with its sampling error."""
+    v = stats.against_bounds(*RECHT_RANGE, mean)
+    return {"higher": "falls below their range", "lower": "falls above their range"}.get(
+        v.direction, "falls in their range"
+    )
+
+
 def mean_drop(testbed: pd.DataFrame, min_accuracy: float = 60.0, alpha: float = 0.05) -> dict:
     """Mean drop (points, val - MatchedFrequency) over the testbed models that are not epoch
     checkpoints and score at least ``min_accuracy`` % on val: a paired t test over those models
     (:func:`reliable_ml.stats.compare`; models treated as independent), its range, and where the
     interval sits against Recht et al.'s 11 to 14 points (:func:`reliable_ml.stats.against_reference`
-    at each end: "within", "below", "above", or "not distinguishable from the edge of").
+    at each end: "within", "below", "above", or "not distinguishable from the edge of"; the interval
+    resamples the models only, not the images they share, so chapter 02 quotes no such verdict), and
+    ``mean_place``: where the mean itself lies against that range (:func:`_place`).
 
     Also the counts the prose needs: all models, checkpoints, and those below 10 % top-1.
     """
@@ -80,6 +91,7 @@ def mean_drop(testbed: pd.DataFrame, min_accuracy: float = 60.0, alpha: float = 
         "n": len(keep),
         "min_accuracy": float(min_accuracy),
         "vs_recht": where,
+        "mean_place": _place(float(drops.mean())),
         "n_all": len(table),
         "n_checkpoints": int(ckpt.sum()),
         "n_runs_checkpointed": len({CHECKPOINT.sub("", m) for m in table.index[ckpt]}),

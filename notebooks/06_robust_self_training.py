@@ -307,7 +307,7 @@ for s in range(seeds):
         rst = rst_cifar.run("gpu", save=False, seed=s, n_labeled=n_labeled, robust_steps=robust_steps,
                             standard_steps=standard_steps, n_eval=n_eval, eval_steps=eval_steps, eps=eps)["compare"]
     else:
-        rst = st.compare(lambda s=s: image_task.make_model(task, dev, seed=s), task.train.x, task.train.y, x_test, y_test,
+        rst = st.compare_cached(lambda s=s: image_task.make_model(task, dev, seed=s), task.train.x, task.train.y, x_test, y_test,
                          n_labeled=n_labeled, n_unlabeled=n_unlabeled, standard_cfg=cfg("standard", s),
                          robust_cfg=cfg("pgd", s), standard_steps=standard_steps, robust_steps=robust_steps,
                          eval_steps=eval_steps, threshold=threshold, unlabeled_fraction=unlabeled_fraction,

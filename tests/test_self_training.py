@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -184,7 +186,7 @@ def test_steps_for_gives_every_size_enough_passes():
         st.steps_for(100, 128, min_steps=0, min_epochs=1)
 
 
-def test_size_sweep_rows_per_size_training_and_seed():
+def test_size_sweep_rows_per_size_training_and_seed(tmp_root):
     x, y = _toy(200)
     xt, yt = _toy(60, seed=1)
     cfg = rt.TrainConfig(
@@ -258,3 +260,74 @@ def test_train_rst_without_patience_runs_every_step_and_keeps_the_best(monkeypat
     assert fit.best_step == 6 and fit.stopped_step == 7
     with pytest.raises(ValueError, match="select_every"):
         st.train_rst(_net(), x, y, cfg, x_select=x[:10], y_select=y[:10], progress=False)
+
+
+# --------------------------------------------------------------------------- result cache
+def _sweep(x, y, xt, yt, lr=3e-3):
+    cfg = rt.TrainConfig(
+        epochs=1,
+        batch_size=32,
+        method="pgd",
+        attack_steps=2,
+        optimizer="adam",
+        lr_max=lr,
+        weight_decay=0.0,
+        val_size=0,
+        eps=0.1,
+    )
+    return st.size_sweep(
+        lambda s: _net(),
+        x,
+        y,
+        xt,
+        yt,
+        sizes=[20, 60],
+        configs={"pgd": cfg},
+        seeds=2,
+        min_steps=4,
+        min_epochs=1,
+        eval_steps=2,
+        n_eval_train=20,
+        n_classes=2,
+    )
+
+
+def test_size_sweep_warm_run_trains_nothing_and_returns_the_same_rows(tmp_root, monkeypatch):
+    x, y = _toy(200)
+    xt, yt = _toy(40, seed=1)
+    cold = _sweep(x, y, xt.float() / 255, yt)
+    trained = []
+    real_train = st.train_rst
+    monkeypatch.setattr(st, "train_rst", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    assert _sweep(x, y, xt.float() / 255, yt) == cold and not trained
+    changed = _sweep(x, y, xt.float() / 255, yt, lr=1e-3)  # another learning rate: every model retrains
+    assert len(trained) == len(cold) and [r["n_train"] for r in changed] == [r["n_train"] for r in cold]
+
+
+def test_compare_cached_returns_the_same_arms_and_labeler(tmp_root):
+    x, y = _toy(300)
+    xt, yt = _toy(50, seed=2)
+    std = rt.TrainConfig(
+        epochs=1, batch_size=32, method="standard", optimizer="adam", lr_max=3e-3, weight_decay=0.0, val_size=0, eps=0.1
+    )
+    rob = dataclasses.replace(std, method="pgd", attack_steps=2)
+    kwargs = dict(
+        n_labeled=40,
+        n_unlabeled=200,
+        standard_cfg=std,
+        robust_cfg=rob,
+        standard_steps=5,
+        robust_steps=5,
+        eval_steps=2,
+        seed=0,
+        return_labeler=True,
+    )
+    cold = st.compare_cached(_net, x, y, xt.float() / 255, yt, **kwargs)
+    warm = st.compare_cached(_net, x, y, xt.float() / 255, yt, **kwargs)
+    for arm in st.ARMS:
+        assert torch.equal(cold[arm]["robust_correct"], warm[arm]["robust_correct"])
+        assert cold[arm]["robust_acc"] == warm[arm]["robust_acc"]
+    with torch.no_grad():
+        assert torch.equal(cold["labeler"](xt.float() / 255), warm["labeler"](xt.float() / 255))
+    with pytest.raises(ValueError, match="evaluator"):
+        st.compare_cached(_net, x, y, xt.float() / 255, yt, evaluator=lambda m: {}, **kwargs)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import time
 
 import torch
@@ -38,6 +39,7 @@ from torch import nn
 
 from reliable_ml.robust import attacks
 from reliable_ml.robust import train as rt
+from reliable_ml.util import result_cache
 from reliable_ml.util.progress import tqdm
 
 
@@ -437,6 +439,56 @@ def compare(
     return out
 
 
+def compare_cached(make_model, x_train, y_train, x_test, y_test, *, cache: bool = True, **kwargs) -> dict:
+    """:func:`compare`, kept in the result cache (:mod:`reliable_ml.util.result_cache`).
+
+    The key holds every keyword argument, the data, a fresh ``make_model()``'s weights (the
+    architecture and its seed) and the code of this module, the attacks and the training loop. With
+    ``return_labeler`` the pseudo-labeling model is saved as its weights and rebuilt with
+    ``make_model()`` on a hit. An ``evaluator`` (a function) cannot be keyed: pass ``cache=False``.
+    """
+    if kwargs.get("evaluator") is not None and cache:
+        raise ValueError("compare_cached cannot key an evaluator function; pass cache=False to run compare as is")
+    return_labeler = kwargs.get("return_labeler", False)
+    fresh = make_model()
+    settings = {
+        "function": "compare",
+        "model": repr(fresh),
+        "device": x_test.device.type,
+        **{
+            k: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
+            for k, v in kwargs.items()
+            if k != "progress"
+        },
+    }
+    tensors = [x_train, y_train, x_test, y_test, *[p.detach() for p in fresh.state_dict().values()]]
+    tensors += [t for t in (kwargs.get("x_select"), kwargs.get("y_select")) if t is not None]
+    settings.pop("x_select", None)
+    settings.pop("y_select", None)
+
+    def build() -> dict:
+        out = compare(make_model, x_train, y_train, x_test, y_test, **kwargs)
+        if return_labeler:
+            out["labeler"] = {k: v.detach().cpu() for k, v in out["labeler"].state_dict().items()}
+        return out
+
+    out = result_cache.cached(
+        "rst_compare",
+        settings,
+        build,
+        tensors=tensors,
+        code=(sys.modules[__name__], attacks, rt),
+        models=4,
+        enabled=cache,
+    )
+    out = dict(out)
+    if return_labeler:
+        labeler = make_model()
+        labeler.load_state_dict(out["labeler"])
+        out["labeler"] = labeler.eval()
+    return out
+
+
 def steps_for(n: int, batch_size: int, *, min_steps: int, min_epochs: float) -> int:
     """SGD steps for a training set of ``n``: at least ``min_steps``, and at least ``min_epochs``
     passes over the data, so a large set is not left underfit by a step count tuned for a small one."""
@@ -463,6 +515,7 @@ def size_sweep(
     n_eval_train: int,
     n_classes: int = 10,
     progress: bool = False,
+    cache: bool = True,
 ) -> list[dict]:
     """Accuracy against the number of labeled training images (Schmidt et al. 2018's question on images).
 
@@ -471,6 +524,10 @@ def size_sweep(
     a fresh ``make_model(seed)`` trained for :func:`steps_for` steps, then clean and PGD-``eval_steps``
     accuracy (L-inf, the config's eps, step 2.5 eps / steps) on the first ``n_eval_train`` training
     images of the subset and on ``x_test`` (float in [0, 1]). Returns one row per model.
+
+    With ``cache`` each model's row is kept in the result cache (:mod:`reliable_ml.util.result_cache`),
+    keyed by its settings, data, initial weights and the code of this module, the attacks and the
+    training loop, so a warm re-run trains nothing.
     """
     rows = []
     jobs = [(n, label, seed) for n in sizes for label in configs for seed in range(seeds)]
@@ -482,23 +539,24 @@ def size_sweep(
         x_n, y_n = x_train[idx], y_train[idx]
         model = make_model(seed)
         steps = steps_for(n, cfg.batch_size, min_steps=min_steps, min_epochs=min_epochs)
-        train_rst(model, x_n, y_n, cfg, steps_per_epoch=steps, progress=False)
-        dev = x_test.device
-        x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
 
-        def pgd_acc(x, y, model=model, cfg=cfg, dev=dev, seed=seed):
-            return attacks.robust_accuracy(
-                model,
-                x,
-                y,
-                cfg.eps,
-                steps=eval_steps,
-                step_size=2.5 * cfg.eps / eval_steps,
-                generator=torch.Generator(device=dev).manual_seed(seed),
-            )
+        def one_model(model=model, cfg=cfg, x_n=x_n, y_n=y_n, steps=steps, seed=seed, n=n, label=label):
+            train_rst(model, x_n, y_n, cfg, steps_per_epoch=steps, progress=False)
+            dev = x_test.device
+            x_fit, y_fit = x_n[:n_eval_train].to(dev).float() / 255, y_n[:n_eval_train].to(dev)
 
-        rows.append(
-            {
+            def pgd_acc(x, y):
+                return attacks.robust_accuracy(
+                    model,
+                    x,
+                    y,
+                    cfg.eps,
+                    steps=eval_steps,
+                    step_size=2.5 * cfg.eps / eval_steps,
+                    generator=torch.Generator(device=dev).manual_seed(seed),
+                )
+
+            return {
                 "n_train": n,
                 "training": label,
                 "seed": seed,
@@ -509,5 +567,27 @@ def size_sweep(
                 "clean test": attacks.accuracy(model, x_test, y_test),
                 "robust test": pgd_acc(x_test, y_test),
             }
+
+        # the fresh model's weights (architecture, width and seed) are part of the key
+        settings = {
+            "config": dataclasses.asdict(cfg),
+            "n": n,
+            "label": label,
+            "steps": steps,
+            "eval_steps": eval_steps,
+            "n_eval_train": n_eval_train,
+            "model": repr(model),
+            "device": x_test.device.type,
+        }
+        initial = [p.detach() for p in model.state_dict().values()]
+        rows.append(
+            result_cache.cached(
+                "size_sweep",
+                settings,
+                one_model,
+                tensors=[x_n, y_n, x_test, y_test, *initial],
+                code=(sys.modules[__name__], attacks, rt),
+                enabled=cache,
+            )
         )
     return rows

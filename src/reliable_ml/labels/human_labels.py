@@ -1118,12 +1118,13 @@ def coarse_vs_fine_sentence(tables: dict, groups=None, alpha: float = 0.05) -> t
     )
     lead = (
         f"Are the coarse bins to blame? Over the {tables['splits']} splits and skews of section 7, with every "
-        f"annotator's SF and the same matching draws for both bin sets ({units} and splits resampled), {words}"
+        f"annotator's SF and the same splits, skews and random streams for both bin sets ({units} and splits "
+        f"resampled), {words}"
     )
     b["words"] = words
     tail = {
         "higher": ": coarse bins leave a mismatch of their own, beside the noisy-estimate bias of section 7",
-        "lower": ": the gap on this split is not the coarse bins' doing",
+        "lower": ": on average over the splits, fine bins leave the larger gap",
         "cannot tell": ": whether coarse bins leave a mismatch of their own these splits cannot tell",
     }[b["direction"]]
     return b, lead + tail

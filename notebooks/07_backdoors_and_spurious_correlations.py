@@ -295,7 +295,8 @@ glued |= glue_values({f"cl_{a}": 100 * cl_sum["arms"][a]["success_rate"] for a i
 # from their (perturbed) content, so much of the pressure to use the trigger is missing. That
 # reason does not carry over to the robust arm. {glue:text}`cl_why_robust` (the robust and the
 # standard model still classify {glue:text}`cl_hard_robust_robust:.1f`% and
-# {glue:text}`cl_hard_standard_robust:.1f`% of its poisons correctly).
+# {glue:text}`cl_hard_standard_robust:.1f`% of its poisons correctly). The next section makes
+# the robust arm's poisons harder and tests that explanation.
 #
 # ### Hardening beyond the robust model's radius
 #
@@ -346,16 +347,17 @@ if wide_eps is not None:
                          | clr.wide_words(wide_cmp, len(wide_runs)))
 
 # %% [markdown]
-# {glue:text}`cl_sweep_words`. The rule picks
-# $\varepsilon$ = {glue:text}`cl_wide_eps:g`, where the robust model misclassifies
-# {glue:text}`cl_wide_fooled:.1f`% of the poisons [{glue:text}`cl_wide_fooled_lo:.1f`,
-# {glue:text}`cl_wide_fooled_hi:.1f`]. The price is visibility: the mean $L_2$ size of the
-# perturbation (before the trigger, pixel units) grows from {glue:text}`cl_base_l2:.2f` at
-# $\varepsilon$ = {glue:text}`harden_eps_v:g` to {glue:text}`cl_wide_l2:.2f`, and the figure shows
+# {glue:text}`cl_sweep_words`. The rule stops at the first radius that clears 50%; the larger
+# radii of the sweep were given no victims here. The price is visibility: the mean $L_2$ size of the
+# perturbation (before the trigger, pixel units) is {glue:text}`cl_base_l2:.2f` at
+# $\varepsilon$ = {glue:text}`harden_eps_v:g` and {glue:text}`cl_wide_l2:.2f` at $\varepsilon$ =
+# {glue:text}`cl_wide_eps:g`, and the figure shows
 # the poisons at both radii; whether a person would still call them correctly labelled is not
 # measured here.
 #
-# The backdoor's success with poisons hardened at that radius is
+# With poisons hardened at that radius, of which the robust model misclassifies
+# {glue:text}`cl_wide_fooled:.1f`% [{glue:text}`cl_wide_fooled_lo:.1f`,
+# {glue:text}`cl_wide_fooled_hi:.1f`], the backdoor's success is
 # {glue:text}`cl_wide:.1f`% [{glue:text}`cl_wide_lo:.1f`, {glue:text}`cl_wide_hi:.1f`] (mean over
 # {glue:text}`cl_seeds` seeds, 95% $t$ interval; clean accuracy {glue:text}`cl_wide_clean:.1f`%).
 # Paired by seed ($t$ test on the seeds' success rates):

@@ -332,7 +332,7 @@ if wide_eps is not None:
 # %% tags=["remove-input"]
 at = sweep_tab.set_index("eps")
 glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robust_card["eps"], harden_steps),
-                      "harden_eps_v": harden_eps,
+                      "harden_eps_v": harden_eps, "cl_sweep_cost": sweep_tab.attrs["seconds"],
                       "cl_base_l2": at.loc[float(harden_eps), "l2_mean"] if float(harden_eps) in at.index
                       else float("nan")})
 if wide_eps is not None:
@@ -343,7 +343,7 @@ if wide_eps is not None:
                           "cl_wide_fooled": 100 * at.loc[wide_eps, "fooled"],
                           "cl_wide_fooled_lo": 100 * at.loc[wide_eps, "lo"],
                           "cl_wide_fooled_hi": 100 * at.loc[wide_eps, "hi"],
-                          "cl_wide_l2": at.loc[wide_eps, "l2_mean"]}
+                          "cl_wide_l2": at.loc[wide_eps, "l2_mean"], "cl_wide_cost": wide_runs["seconds"].sum()}
                          | clr.wide_words(wide_cmp, len(wide_runs)))
 
 # %% [markdown]
@@ -371,6 +371,9 @@ if wide_eps is not None:
 # {glue:text}`cl_wide_none_images`; against the standard arm, {glue:text}`cl_wide_standard_images`.
 # Where the seeds cannot tell the arms apart, this run does not show that hard poisons make the
 # trigger stick on MNIST with a small network and short training; it does not show the opposite either.
+# Run cold, the sweep took {glue:text}`cl_sweep_cost:.0f` s and the wide arm (hardening and one
+# victim per seed) {glue:text}`cl_wide_cost:.0f` s of wall time on the 2-core machine that built the
+# cache while other jobs shared it; both are cached, so later runs read them back.
 #
 # ## Finding the poisons: spectral signatures
 #

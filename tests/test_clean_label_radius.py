@@ -96,5 +96,14 @@ def test_wide_arm_pairs_with_the_clean_label_victims(lab, tmp_path, monkeypatch,
     rec = clr.records(clr.sweep_table(clr.radius_sweep(lab, 0.5, [0.3], 3, 2, stand_in, "stand-in")), 0.3, same,
                       same_ex, cmp, 3)  # fmt: skip
     assert rec["chosen_eps"] == 0.3 and rec["arm"]["seeds"] == list(same["success"])
+    assert rec["cold_seconds"]["wide_arm"] == pytest.approx(same["seconds"].sum()) and (same["seconds"] > 0).all()
     with pytest.raises(ValueError, match="no clean-label run"):
         clr.compare_wide(same.assign(seed=[5, 6]), {"hits": {5: 0, 6: 0}}, cl_runs, cl_ex)
+
+
+def test_sweep_table_carries_the_cold_seconds():
+    tab = clr.sweep_table(sweep_frame({0.3: [3, 3]}).assign(seconds=[1.5, 2.0]))
+    assert tab.attrs["seconds"] == pytest.approx(3.5)
+    rec = clr.records(tab, None, None, None, None, 20)
+    assert rec["cold_seconds"]["sweep"] == pytest.approx(3.5) and rec["cold_seconds"]["wide_arm"] is None
+    assert np.isnan(clr.sweep_table(sweep_frame({0.3: [3]})).attrs["seconds"])

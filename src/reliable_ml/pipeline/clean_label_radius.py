@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from reliable_ml.pipeline import poisoning as po
 from reliable_ml.robust import attacks
 from reliable_ml.util import cachelock, cachestats
 
-RADIUS_CACHE_VERSION = 1  # bump when what a cached sweep cell or wide-arm seed holds changes
+RADIUS_CACHE_VERSION = 2  # bump when what a cached sweep cell or wide-arm seed holds changes
 ARM = "robust_wide"  # the wide-radius arm's name in runs tables
 
 
@@ -86,8 +87,8 @@ def radius_sweep(
     robust_fp: str,
 ) -> pd.DataFrame:
     """Per (radius, seed): ``n`` poisons, ``fooled`` (how many the robust model misclassifies after
-    PGD-``steps`` at that radius, trigger stamped) and the perturbation's size
-    (:func:`perturbation_size`). Cached per cell."""
+    PGD-``steps`` at that radius, trigger stamped), the perturbation's size (:func:`perturbation_size`)
+    and ``seconds`` (wall seconds of the cold build of that cell). Cached per cell."""
     from reliable_ml.data import cache_dir
 
     radii = [float(r) for r in radii]
@@ -102,12 +103,13 @@ def radius_sweep(
                 row = json.loads(path.read_text()) if path.exists() else None
                 cachestats.record("clean_label", hit=row is not None, models=0)
                 if row is None:
+                    t0 = time.perf_counter()
                     p, delta = _poisons(lab, share, r, steps, seed, robust_model)
                     y_p = lab.y_train[p.idx].to(lab.device)
                     acc = attacks.accuracy(robust_model, p.x[p.idx].to(lab.device).float() / 255, y_p)
                     n = len(p.idx)
                     row = {"eps": r, "seed": seed, "n": n, "fooled": int(round((1 - acc) * n))}
-                    row |= perturbation_size(delta)
+                    row |= perturbation_size(delta) | {"seconds": round(time.perf_counter() - t0, 1)}
                     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                     tmp.write_text(json.dumps(row))
                     os.replace(tmp, path)
@@ -130,7 +132,9 @@ def sweep_table(sweep: pd.DataFrame, threshold: float = bl.HARDENING_FAILS_BELOW
             {"eps": float(r), "k": k, "n": n, "fooled": k / n, "lo": lo, "hi": hi, "verdict": v.direction,
              "l2_mean": l2, "linf_max": float(g["linf_max"].max())}
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["seconds"] = float(sweep["seconds"].sum()) if "seconds" in sweep else float("nan")
+    return out
 
 
 def choose_radius(table: pd.DataFrame) -> float | None:
@@ -155,9 +159,9 @@ def wide_arm(
     (same draw, initial weights and batch order as the seed's victims of
     :func:`reliable_ml.pipeline.backdoor_lab.clean_label_hardening`). Returns ``(runs, examples)``:
     ``runs`` one row per seed (``arm`` = :data:`ARM`, ``poisoned``, ``success``, ``clean``, ``fooled``
-    = the robust model's error on the poisons); ``examples`` ``hits`` ({seed: bool per triggered test
-    image}), ``size`` ({seed: :func:`perturbation_size`}) and ``show`` (the first poisons of the lab's
-    seed, uint8). Cached per seed."""
+    = the robust model's error on the poisons, ``seconds`` = wall seconds of the seed's cold build);
+    ``examples`` ``hits`` ({seed: bool per triggered test image}), ``size`` ({seed:
+    :func:`perturbation_size`}) and ``show`` (the first poisons of the lab's seed, uint8). Cached per seed."""
     from reliable_ml.data import cache_dir
 
     rows, ex = [], {"hits": {}, "size": {}}
@@ -173,6 +177,7 @@ def wide_arm(
                     print(f"clean-label cache entry {path.name} unreadable ({exc}); rebuilding")
             cachestats.record("clean_label", hit=res is not None, models=1)
             if res is None:
+                t0 = time.perf_counter()
                 p, delta = _poisons(lab, share, eps, steps, seed, robust_model)
                 y_p = lab.y_train[p.idx].to(lab.device)
                 acc = attacks.accuracy(robust_model, p.x[p.idx].to(lab.device).float() / 255, y_p)
@@ -185,6 +190,7 @@ def wide_arm(
                     "hits": torch.from_numpy(bl.hits(lab, model).astype(bool)),
                     "clean": torch.tensor(bl.clean_accuracy(lab, model)),
                 }
+                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 1))
                 tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 torch.save(res, tmp)
                 os.replace(tmp, path)
@@ -200,6 +206,7 @@ def wide_arm(
                 "success": float(res["hits"].float().mean()),
                 "clean": float(res["clean"]),
                 "fooled": 1 - float(res["robust_acc"]),
+                "seconds": float(res["seconds"]),
             }
         )
     return pd.DataFrame(rows), ex
@@ -270,6 +277,11 @@ def records(table: pd.DataFrame, chosen, wide_runs, wide_ex, comparisons, steps:
         "steps": int(steps),
         "sweep": table.to_dict(orient="records"),
         "chosen_eps": chosen,
+        "cold_seconds": {
+            "sweep": float(table.attrs.get("seconds", float("nan"))),
+            "wide_arm": None if wide_runs is None else float(wide_runs["seconds"].sum()),
+            "note": "wall seconds of the cold builds (cached: later runs read them back), shared 2-core machine",
+        },
         "arm": None
         if wide_runs is None
         else {

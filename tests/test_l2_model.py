@@ -109,6 +109,8 @@ def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
     words = lm.suite_words(card, check)
     assert f"{k} of 30 images survive every one of them" in words and "first 30 of those images" in words
     assert "not run" not in words
+    assert check["chunks"] == [{"images": [0, 30], "cached": False, "cold_seconds": check["cold_seconds"]}]
+    assert f"Run cold, the suite took {check['cold_seconds']:.0f} s" in words and "images 1–30" in words
     fallback = lm.suite_words(card, None)
     assert "APGD-T, FAB-T and Square were not run" in fallback and "upper bound of unknown slack" in fallback
 

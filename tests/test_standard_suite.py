@@ -200,3 +200,27 @@ def test_cached_suite_keys_the_norm_and_keeps_linf_keys(tmp_path, monkeypatch):
     assert ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="Linf")["cached"]  # the default is L-infinity
     assert not ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="L2")["cached"]  # another norm, another entry
     assert ss.cached_suite(m, "fp", x, y, 0.1, suite, norm="L2")["cached"]
+
+
+def test_chunked_suite_reuses_the_first_chunk_and_joins_per_image_outcomes(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    m, x, y = tiny()
+    suite = ss.standard_suite(**SMALL)
+    first = ss.cached_suite(m, "fp", x[:40], y[:40], 0.1, suite)  # an earlier, smaller sample
+    grown = ss.chunked_suite(m, "fp", x, y, 0.1, suite, chunk=40)
+    assert [c["cached"] for c in grown["chunks"]] == [True, False] and not grown["cached"]
+    assert grown["chunks"][0]["images"] == [0, 40] and grown["chunks"][1]["images"] == [40, 80]
+    second = ss.cached_suite(m, "fp", x[40:], y[40:], 0.1, suite)  # read back: the chunk grown's run wrote
+    assert second["cached"]
+    assert torch.equal(grown["robust"], torch.cat([first["robust"], second["robust"]]))
+    for k, a in grown["attacks"].items():
+        assert a["n"] == first["attacks"][k]["n"] + second["attacks"][k]["n"]
+        assert torch.equal(a["broken"], torch.cat([first["attacks"][k]["broken"], second["attacks"][k]["broken"]]))
+    last = list(grown["attacks"].values())[-1]
+    assert last["acc_after"] == pytest.approx(grown["robust"].double().mean().item())  # recomputed on the union
+    assert ss.chunked_suite(m, "fp", x, y, 0.1, suite, chunk=40)["cached"]
+    other = ss.cached_suite(m, "fp", x[40:], y[40:], 0.1, ss.standard_suite(**{**SMALL, "pgd_restarts": 1}))
+    with pytest.raises(ValueError, match="never mix settings"):
+        ss.join_results([first, other])
+    with pytest.raises(ValueError, match="chunk must be"):
+        ss.chunked_suite(m, "fp", x, y, 0.1, suite, chunk=0)

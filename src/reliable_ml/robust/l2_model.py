@@ -380,6 +380,7 @@ def standard_suite_check(
     dataset: str,
     suite_n: int,
     *,
+    chunk: int = 500,
     progress: bool = False,
     **suite_kw,
 ) -> dict:
@@ -387,14 +388,16 @@ def standard_suite_check(
 
     Images: the first ``suite_n`` of the card's seeded random test sample (a uniform random subset
     of it, hence of the test split). Attacks: :func:`l2_suite` as a cascade
-    (:func:`reliable_ml.robust.standard_suite.cached_suite`, per-image outcomes cached by the
-    model's fingerprint), then the gradient-free step toward the nearest training image of each
+    run on consecutive chunks of ``chunk`` images (:func:`reliable_ml.robust.standard_suite.chunked_suite`,
+    per-image outcomes cached per chunk by the model's fingerprint: a sample grown by whole chunks
+    reuses the chunks it had), then the gradient-free step toward the nearest training image of each
     other class. An image is robust when it is correct clean and survives all of them (worst case
     over the union). Returns JSON-able ``n``, ``sample``, ``worst_case_k``, ``worst_case_acc`` (%) with
     its 95% Wilson ``worst_case_interval`` (:func:`reliable_ml.stats.wilson`), ``gradient_union_k``
     / ``gradient_union_acc`` (robust under the gradient attacks), ``masking`` (``broken_only_by_square``:
     images Square broke after every gradient attack missed them; ``flag``: that count > 0),
-    ``attacks`` (per attack its strength, images attacked and broken) and ``cached``/``cold_seconds``.
+    ``attacks`` (per attack its strength, images attacked and broken), ``cached``/``cold_seconds`` and
+    ``chunks`` (per chunk its image range, whether it was read back and its cold wall seconds).
     """
     from reliable_ml import stats
     from reliable_ml.robust import standard_suite as ss
@@ -411,8 +414,17 @@ def standard_suite_check(
     x, y = (test.x[pick].float() / 255).to(dev), test.y[pick].to(dev)
     suite = l2_suite(suite_n, **suite_kw)
     eps = card["eps"]
-    res = ss.cached_suite(
-        model, card["fingerprint"], x, y, eps, suite, seed=card["settings"]["seed"], norm="L2", progress=progress
+    res = ss.chunked_suite(
+        model,
+        card["fingerprint"],
+        x,
+        y,
+        eps,
+        suite,
+        chunk=chunk,
+        seed=card["settings"]["seed"],
+        norm="L2",
+        progress=progress,
     )
     grad_ok = ss.gradient_union_ok(res).numpy()
     robust = res["robust"].numpy().copy()
@@ -445,6 +457,7 @@ def standard_suite_check(
         },
         "cached": bool(res.get("cached", False)),
         "cold_seconds": res.get("cold_seconds"),
+        "chunks": res["chunks"],
     }
 
 
@@ -481,4 +494,19 @@ def suite_words(card: dict, check: dict | None) -> str:
         f"and the nearest-image step. {check['worst_case_k']} of {check['n']:,} images survive every one of them: "
         f"{check['worst_case_acc']:.1f}% (95% Wilson interval {check['worst_case_interval'][0]:.1f}–"
         f"{check['worst_case_interval'][1]:.1f}%, images resampled; one model), the model's worst case. {masking}."
+        + cost_words(check)
+    )
+
+
+def cost_words(check: dict) -> str:
+    """The suite's cold cost from :func:`standard_suite_check`'s ``chunks``: total wall seconds and per
+    chunk of images (each chunk its own cascade and cache entry); empty without ``chunks``."""
+    chunks = check.get("chunks") or []
+    if not chunks:
+        return ""
+    each = ", ".join(f"{c['cold_seconds']:.0f} s for images {c['images'][0] + 1}–{c['images'][1]}" for c in chunks)
+    total = sum(float(c["cold_seconds"] or 0) for c in chunks)
+    return (
+        f" Run cold, the suite took {total:.0f} s of wall time on the 2-core machine that built the cache ({each}; "
+        "each chunk is its own cascade with the same attacks and settings, cached per image); later runs read it back."
     )

@@ -318,6 +318,75 @@ def cached_suite(
     return res | {"cached": False, "cold_seconds": cold}
 
 
+def chunked_suite(
+    model: nn.Module,
+    fingerprint: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    suite: Mapping[str, Mapping],
+    *,
+    chunk: int = 500,
+    **kw,
+) -> dict:
+    """:func:`cached_suite` on consecutive chunks of ``chunk`` images (``x[0:chunk]``, ``x[chunk:2 chunk]``, ...),
+    each its own cascade and cache entry, the results joined by :func:`join_results`. The same attacks and
+    settings on every chunk; a sample that grows by whole chunks reuses the per-image outcomes of the chunks
+    it already had (the first chunk's entry is the one :func:`cached_suite` on ``x[:chunk]`` wrote). Adds
+    ``chunks`` (per chunk its images, ``cached`` and ``cold_seconds``); ``cached`` is true when every chunk
+    was read back, ``cold_seconds`` sums the chunks' cold runs."""
+    if not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1; got {chunk!r}")
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
+    parts = [
+        cached_suite(model, fingerprint, x[i : i + chunk], y[i : i + chunk], eps, suite, **kw)
+        for i in range(0, len(x), chunk)
+    ]
+    out = join_results(parts)
+    out["chunks"] = [
+        {
+            "images": [i, min(i + chunk, len(x))],
+            "cached": bool(p.get("cached", False)),
+            "cold_seconds": p.get("cold_seconds"),
+        }
+        for i, p in zip(range(0, len(x), chunk), parts)
+    ]
+    out["cached"] = all(c["cached"] for c in out["chunks"])
+    out["cold_seconds"] = round(sum(float(c["cold_seconds"] or 0) for c in out["chunks"]), 1)
+    return out
+
+
+def join_results(parts: list[Mapping]) -> dict:
+    """Concatenate :func:`run_suite` results on disjoint image sets (same suite, in order): per-image
+    tensors are joined, ``n`` and ``seconds`` summed, ``acc_after`` recomputed on the union."""
+    if not parts:
+        raise ValueError("join_results needs at least one result")
+    kinds = list(parts[0]["attacks"])
+    for p in parts[1:]:
+        if list(p["attacks"]) != kinds:
+            raise ValueError(f"results of different suites cannot be joined: {kinds} and {list(p['attacks'])}")
+    out = {"clean": torch.cat([p["clean"] for p in parts]), "robust": torch.cat([p["robust"] for p in parts])}
+    out["attacks"] = {}
+    still = out["clean"].clone()
+    for k in kinds:
+        a0 = parts[0]["attacks"][k]
+        for f in ("steps", "restarts", "queries", "targets"):
+            if any(p["attacks"][k].get(f) != a0.get(f) for p in parts):
+                raise ValueError(f"attack {k!r} differs in {f!r} between the results; never mix settings")
+        broken = torch.cat([p["attacks"][k]["broken"] for p in parts])
+        still &= ~broken
+        out["attacks"][k] = {
+            **{f: a0.get(f) for f in ("steps", "restarts", "queries", "targets")},
+            "n": sum(int(p["attacks"][k]["n"]) for p in parts),
+            "attacked": torch.cat([p["attacks"][k]["attacked"] for p in parts]),
+            "broken": broken,
+            "acc_after": still.double().mean().item(),
+            "seconds": round(sum(float(p["attacks"][k]["seconds"]) for p in parts), 1),
+        }
+    return out
+
+
 def _read(path) -> dict | None:
     """A cached suite result, or None when absent or unreadable (then it is recomputed)."""
     as_bool = lambda v: torch.tensor(v, dtype=torch.bool)  # noqa: E731

@@ -31,6 +31,8 @@ class Settings(Row):
     harden_eps: float = between(0, 1)  # L-infinity radius of the PGD perturbation that makes clean-label
     # poisons hard
     harden_steps: int = between(1)  # PGD steps of that perturbation
+    harden_radii: list[float] = between(0, 1)  # L-infinity radii swept for the robust arm; the wide arm hardens at
+    # the smallest one whose fooled share of poisons has its exact interval above 50%
     spectral_fraction: float = between(0, 1)  # BadNets share whose model spectral signatures inspect
     spectral_factor: float = between(0)  # remove spectral_factor x (expected poisons) images of the target
     # class
@@ -61,6 +63,7 @@ CPU = Settings(
     clean_label_share=0.5,
     harden_eps=0.3,
     harden_steps=20,
+    harden_radii=[0.3, 0.35, 0.4, 0.45, 0.5],
     spectral_fraction=0.01,
     spectral_factor=1.5,
     spectral_source=7,

@@ -105,7 +105,6 @@ cifar_part = True  # also run the CIFAR-10 subset
 torch_threads = 1  # CPU threads for torch (0: torch's default)
 
 # %% tags=["hide-input"]
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -120,7 +119,7 @@ from reliable_ml.models import nets
 from reliable_ml.robust import eot
 from reliable_ml.robust import robust_variant as rv
 from reliable_ml.robust import spatial as sp
-from reliable_ml.util import notes, plots
+from reliable_ml.util import evalcache, notes, plots
 
 run = course.start("11_spatial_and_physical_robustness", profile, seed=seed)
 plots.use_style()
@@ -300,17 +299,18 @@ assert torch.equal(ours, package) and torch.equal(ours_random.cpu(), package_ran
 # grid. The intervals are 95% Wilson intervals of one model on {glue:text}`n_eval:,.0f` images;
 # the spread over seeds shows how much the training run matters. Scoring all
 # {glue:text}`n_models` models with both attacks at {glue:text}`n_grid` points took
-# {glue:text}`eval_seconds:.0f` seconds in this run; with the paper's 775 points it would take
+# {glue:text}`eval_seconds:.0f` seconds when first computed (the per-image outcomes are then kept
+# in the model cache beside the models, so a re-run reads them back); with the paper's 775 points it would take
 # about {glue:text}`eval_775_minutes:.0f` minutes (the cost grows with the number of points),
 # which is why the `cpu` profile uses a coarser grid and the `gpu` profile the paper's.
 
 # %% tags=["hide-input"]
 arms = {"standard": trained["standard"], "linf_robust": [robust], "spatial_trained": trained["spatial_trained"]}
 names = {"standard": "standard", "linf_robust": "L-inf robust (stand-in)", "spatial_trained": f"worst-of-{k_train} trained"}
-t0 = time.perf_counter()
-scores = {arm: [sp.evaluate(m, x_eval, y_eval, n_angles=n_angles, n_shifts=n_shifts, seed=seed + 100, **box)
-                for m in models] for arm, models in arms.items()}
-eval_seconds = time.perf_counter() - t0
+with evalcache.cold_time() as cold:  # outcomes cached with the models; the cold cost is kept with them
+    scores = {arm: [sp.evaluate(m, x_eval, y_eval, n_angles=n_angles, n_shifts=n_shifts, seed=seed + 100, cache=True,
+                                **box) for m in models] for arm, models in arms.items()}
+eval_seconds = cold["seconds"]
 glue("eval_seconds", eval_seconds, display=False)
 glue("eval_775_minutes", eval_seconds * 775 / n_grid / 60, display=False)  # the same attacks on the paper's grid
 glue("n_models", sum(len(m) for m in arms.values()), display=False)
@@ -421,10 +421,11 @@ for name, value in g.items():
 # %% tags=["hide-input"]
 fractions = [(k + 1) / curve_sizes for k in range(curve_sizes)]
 first = {arm: models[:curve_models] for arm, models in arms.items()}
-t0 = time.perf_counter()
-curve = sp.box_curve(first, x_eval, y_eval, fractions, max_angle=max_angle, max_shift=shift, n_angles=n_angles,
-                     n_shifts=n_shifts, known={arm: [s.grid for s in scores[arm][:curve_models]] for arm in arms})
-curve_seconds = time.perf_counter() - t0
+with evalcache.cold_time() as cold:
+    curve = sp.box_curve(first, x_eval, y_eval, fractions, max_angle=max_angle, max_shift=shift, n_angles=n_angles,
+                         n_shifts=n_shifts, known={arm: [s.grid for s in scores[arm][:curve_models]] for arm in arms},
+                         cache=True)
+curve_seconds = cold["seconds"]
 points = {kind: len(sp.box_grid(kind, 1.0, max_angle, shift, n_angles, n_shifts)) for kind in sp.KINDS}
 box_rec = sp.box_curve_record(curve, {arm: [s.clean for s in scores[arm][:curve_models]] for arm in arms},
                               fractions, max_angle, shift, points)
@@ -743,7 +744,7 @@ assert one["standard"].float().mean() >= scores["standard"][0].random.float().me
 
 # %%
 aug = train_arm("augment", seed)
-aug_scores = sp.evaluate(aug, x_eval, y_eval, n_angles=n_angles, n_shifts=n_shifts, seed=seed + 100, **box)
+aug_scores = sp.evaluate(aug, x_eval, y_eval, n_angles=n_angles, n_shifts=n_shifts, seed=seed + 100, cache=True, **box)
 woc = scores["spatial_trained"][0]
 print(f"augmentation: clean {100 * aug_scores.clean.float().mean():.1f}%, grid {100 * aug_scores.grid.float().mean():.1f}% | "
       f"worst-of-{k_train}: clean {100 * woc.clean.float().mean():.1f}%, grid {100 * woc.grid.float().mean():.1f}%")

@@ -120,3 +120,22 @@ def test_mean_interval_uses_the_shared_bootstrap_draws():
     reps = stats.bootstrap_replicates(lambda i: v[i].mean(), v.size, n_boot=2000, seed=5)
     out = eot.mean_interval(v, seed=5)
     assert [out["lo"], out["hi"]] == pytest.approx(list(np.quantile(reps, [0.025, 0.975])))
+
+
+def test_cached_attack_returns_the_same_images_and_keys_on_its_settings(tmp_path):
+    from reliable_ml.util import evalcache
+
+    model, d = linear_model(2), eot.Distribution(max_angle=10, noise=0.02)
+    x, t = torch.rand(6, 1, 8, 8), torch.tensor([0, 1, 2, 3, 0, 1])
+    plain = eot.targeted_pgd(model, x, t, 0.2, steps=4, dist=d, samples=3, seed=2)
+    with evalcache.cold_time() as first:
+        cold = eot.targeted_pgd(model, x, t, 0.2, steps=4, dist=d, samples=3, seed=2, cache=tmp_path)
+    with evalcache.cold_time() as second:
+        warm = eot.targeted_pgd(model, x, t, 0.2, steps=4, dist=d, samples=3, seed=2, cache=tmp_path)
+    assert torch.equal(plain, cold) and torch.equal(plain, warm)
+    assert (first["misses"], second["hits"], second["misses"]) == (1, 1, 0)
+    with evalcache.cold_time() as other:  # another seed, another distribution, no distribution: new entries
+        eot.targeted_pgd(model, x, t, 0.2, steps=4, dist=d, samples=3, seed=3, cache=tmp_path)
+        eot.targeted_pgd(model, x, t, 0.2, steps=4, dist=eot.Distribution(), samples=3, seed=2, cache=tmp_path)
+        eot.targeted_pgd(model, x, t, 0.2, steps=4, samples=3, seed=2, cache=tmp_path)
+    assert other["misses"] == 3 and len(list(tmp_path.glob("*.pt"))) == 4

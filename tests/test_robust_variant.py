@@ -60,3 +60,41 @@ def test_pgd_accuracy_bounds_and_cache(tmp_root):
     assert torch.equal(cached["pgd"], out["pgd"]) and cached["seconds"] == out["seconds"]
     with pytest.raises(ValueError, match="differ in length: 40 and 39"):
         rv.pgd_accuracy(model, x, y[:39], 0.3, steps=1, restarts=1)
+
+
+def test_method_enters_the_fingerprint_and_pgd_keys_are_unchanged():
+    import hashlib
+    import json
+
+    base = "0123456789abcdef"
+    old = json.dumps(
+        {"v": rv.VARIANT_VERSION, "base": base, "arch": "pool_cnn", "widths": WIDTHS}, sort_keys=True, default=list
+    )
+    assert rv.variant_fingerprint(base, "pool_cnn", WIDTHS) == hashlib.sha256(old.encode()).hexdigest()[:16]
+    assert rv.variant_fingerprint(base, "pool_cnn", WIDTHS, "standard") != rv.variant_fingerprint(
+        base, "pool_cnn", WIDTHS
+    )
+    with pytest.raises(ValueError, match="unknown method 'fgsm'; allowed: pgd, standard"):
+        rv.variant_fingerprint(base, "pool_cnn", WIDTHS, "fgsm")
+
+
+def test_matched_standard_twin_has_the_recipe_without_the_adversary(tmp_root):
+    torch.set_num_threads(1)
+    rob, rcard = rv.pgd_trained("pool_cnn", WIDTHS, "mnist", "smoke", progress=False)
+    std, card = rv.pgd_trained("pool_cnn", WIDTHS, "mnist", "smoke", progress=False, method="standard")
+    assert card["method"] == "standard" and card["fingerprint"] != rcard["fingerprint"]
+    assert card["base_fingerprint"] == rcard["base_fingerprint"] and card["n_train"] == rcard["n_train"]
+    assert len(card["history"]) == len(rcard["history"]) == sm.settings_row("smoke").epochs
+    assert (
+        "PGD-" not in card["recipe"]
+        and "standard training" in card["recipe"]
+        and f"{card['n_train']:,} training images" in card["recipe"]
+    )
+    assert all(r["eps"] > 0 for r in rcard["history"])  # the twin trains on the same schedule, no adversary:
+    # its training accuracy is on clean batches, so it ends above the PGD model's robust training accuracy
+    assert card["history"][-1]["train_acc"] > rcard["history"][-1]["train_acc"]
+    assert not all(torch.equal(a, b) for a, b in zip(rob.state_dict().values(), std.state_dict().values()))
+    again, card2 = rv.pgd_trained("pool_cnn", WIDTHS, "mnist", "smoke", progress=False, method="standard")
+    assert card2 == card and all(
+        torch.equal(a, b) for a, b in zip(std.state_dict().values(), again.state_dict().values())
+    )

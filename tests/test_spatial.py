@@ -7,7 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from reliable_ml.models import nets
 from reliable_ml.robust import spatial as sp
+from reliable_ml.util import evalcache
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -238,3 +240,49 @@ def test_mcnemar_exact_by_hand_and_against_scipy():
         assert rec["acc_a"] - rec["acc_b"] == pytest.approx((out["n10"] - out["n01"]) / n)
     with pytest.raises(ValueError, match="same length"):
         sp.mcnemar_exact(torch.ones(3, dtype=torch.bool), torch.ones(4, dtype=torch.bool))
+
+
+def _small_pool(seed: int = 0):
+    torch.manual_seed(seed)
+    return nets.pool_cnn(in_channels=1, image_size=12, channels=(2, 3), hidden=8).eval()
+
+
+def _images(seed: int = 1, n: int = 30):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 12, 12, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def test_spatial_attacks_cached_equal_uncached_and_keyed_by_model_settings_and_images(tmp_path):
+    m, (x, y) = _small_pool(), _images()
+    box = dict(max_angle=30.0, max_shift=1.0, n_angles=3, n_shifts=3)
+    plain = sp.evaluate(m, x, y, seed=4, **box)
+    with evalcache.cold_time() as cold:
+        first = sp.evaluate(m, x, y, seed=4, cache=tmp_path, **box)
+    with evalcache.cold_time() as warm:
+        again = sp.evaluate(m, x, y, seed=4, cache=tmp_path, **box)
+    assert (cold["misses"], warm["hits"], warm["misses"]) == (2, 2, 0)
+    for a, b, c in zip(plain, first, again):
+        assert torch.equal(a, b) and torch.equal(a, c)
+    files = set(tmp_path.glob("*.pt"))
+    sp.evaluate(m, x, y, seed=5, **box, cache=tmp_path)  # another random seed: a new random entry only
+    assert len(set(tmp_path.glob("*.pt")) - files) == 1
+    for args in [(_small_pool(1), x, y), (m, x[:-1], y[:-1])]:  # another model, other images: new entries
+        before = set(tmp_path.glob("*.pt"))
+        sp.evaluate(*args, seed=4, cache=tmp_path, **box)
+        assert len(set(tmp_path.glob("*.pt")) - before) == 2
+    before = set(tmp_path.glob("*.pt"))
+    sp.evaluate(m, x, y, seed=4, cache=tmp_path, **(box | {"n_angles": 5}))  # another grid: new entries
+    assert len(set(tmp_path.glob("*.pt")) - before) == 2
+
+
+def test_box_curve_cached_equals_uncached(tmp_path):
+    m, (x, y) = _small_pool(), _images()
+    kw = dict(max_angle=30.0, max_shift=1.0, n_angles=3, n_shifts=3)
+    plain = sp.box_curve({"a": [m]}, x, y, [0.5, 1.0], **kw)
+    sp.box_curve({"a": [m]}, x, y, [0.5, 1.0], cache=tmp_path, **kw)
+    with evalcache.cold_time() as warm:
+        cached = sp.box_curve({"a": [m]}, x, y, [0.5, 1.0], cache=tmp_path, **kw)
+    assert warm["misses"] == 0 and warm["hits"] == 6
+    for kind in sp.KINDS:
+        for u, v in zip(plain[kind]["a"][0], cached[kind]["a"][0]):
+            assert torch.equal(u, v)

@@ -86,3 +86,19 @@ def test_same_seed_pairs_and_records_for_the_results_file():
     assert len(v["same_seed_grid"]) == 3 and all(x.direction == "higher" for x in v["same_seed_grid"])
     rec = sp.verdict_records(v)
     assert rec["same_seed_grid"][0]["test"] == "McNemar exact" and rec["same_seed_grid"][0]["difference"] == 0.5
+
+
+def test_matched_twin_words_follow_the_counts_and_the_floor():
+    s = scores(rob_grid=0, rob_random=35)
+    s["standard_matched"] = [sp.Scores(right(990), right(0), right(5))]
+    w = sp.matched_sentences(s, 175)
+    assert w["matched_grid"] == "both keep 0 of the 1,000 images correct, so the attack cannot rank them"
+    assert w["matched_random"].startswith("the L∞-robust model keeps more images correct than its twin by 3.0 points")
+    assert w["matched_clean"].startswith("the data cannot tell the two apart (difference -0.50 points")
+    s["standard_matched"] = [sp.Scores(right(990), right(40), right(5))]
+    w = sp.matched_sentences(s, 175)
+    assert w["matched_grid"].startswith("the L∞-robust model keeps fewer images correct than its twin by 4.0 points")
+    s["standard_matched"] = [sp.Scores(right(900), right(0), right(35))]
+    w = sp.matched_sentences(s, 175)
+    assert w["matched_clean"].startswith("the L∞-robust model is more accurate than its twin by 8.5 points")
+    assert w["matched_random"].startswith("the data cannot tell the two apart (difference +0.0")

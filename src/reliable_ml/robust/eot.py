@@ -17,7 +17,8 @@ still classifies as the target.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -82,12 +83,47 @@ def targeted_pgd(
     dist: Distribution | None = None,
     samples: int = 10,
     seed: int = 0,
+    cache: bool | Path | str | None = None,
 ) -> torch.Tensor:
     """Targeted L-infinity PGD (signed gradient steps on the target's cross-entropy, from
     ``delta = 0``). With ``dist`` the loss at every step is the average over ``samples`` random
-    transformations of ``x + delta`` (EOT). Returns ``x + delta`` (detached, in [0, 1])."""
+    transformations of ``x + delta`` (EOT). Returns ``x + delta`` (detached, in [0, 1]).
+    With ``cache`` (True: the model cache; or a folder) the result is kept there, keyed by the
+    model's weights, every setting, ``x`` and ``target``
+    (:func:`reliable_ml.util.evalcache.cached_model_eval`)."""
     if eps < 0 or steps < 1 or samples < 1:
         raise ValueError(f"need eps >= 0, steps >= 1, samples >= 1; got {eps}, {steps}, {samples}")
+    if cache:
+        from reliable_ml.util import evalcache
+
+        if cache is True:
+            from reliable_ml.data import cache_dir
+
+            cache = cache_dir() / "models" / "eot" / "evaluations"
+        spec = {"eps": eps, "steps": steps, "step_size": step_size, "samples": samples, "seed": seed}
+        spec["dist"] = asdict(dist) if dist is not None else None
+        out = evalcache.cached_model_eval(
+            cache,
+            "targeted_pgd",
+            model,
+            spec,
+            (x, target),
+            lambda: {
+                "x_adv": targeted_pgd(
+                    model,
+                    x,
+                    target,
+                    eps,
+                    steps=steps,
+                    step_size=step_size,
+                    dist=dist,
+                    samples=samples,
+                    seed=seed,
+                )
+            },
+            expected={"x_adv": (tuple(x.shape), x.dtype)},
+        )
+        return out["x_adv"].to(x.device)
     model.eval()
     alpha = step_size if step_size is not None else 2.5 * eps / steps
     gen = torch.Generator().manual_seed(seed)

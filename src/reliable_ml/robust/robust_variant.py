@@ -19,10 +19,17 @@ architecture and its widths, so the shared model's fingerprint and cache entry a
 Its card records the cold training cost (wall and CPU seconds, threads). The whole suite is not
 run here; :func:`pgd_accuracy` gives a PGD evaluation with restarts on a caller's images,
 cached beside the model.
+
+``method="standard"`` trains the **matched standard twin** of that model: the same network and
+initialisation (the row's seed), the same training images in the same order, the same epochs,
+optimizer, learning-rate schedule and batch, and no adversary (the clean cross-entropy on each
+batch), so a comparison of the two isolates the training objective. It is cached under its own
+fingerprint (the variant's with ``method`` added).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -39,6 +46,7 @@ from reliable_ml.util import cachelock, cachestats
 
 VARIANT_VERSION = 1
 ARCHS = ("small_cnn", "pool_cnn")
+METHODS = ("pgd", "standard")  # the shared recipe, and its matched standard twin (no adversary)
 
 
 def make_model(arch: str, image_size: int, seed: int, **widths) -> nn.Sequential:
@@ -49,13 +57,17 @@ def make_model(arch: str, image_size: int, seed: int, **widths) -> nn.Sequential
     return nets.build(arch, in_channels=1, image_size=image_size, **widths)
 
 
-def variant_fingerprint(base: str, arch: str, widths: dict) -> str:
-    """Hash of the shared model's fingerprint ``base``, the architecture and its widths."""
+def variant_fingerprint(base: str, arch: str, widths: dict, method: str = "pgd") -> str:
+    """Hash of the shared model's fingerprint ``base``, the architecture, its widths and the training
+    ``method`` (``"pgd"`` keys stay as they were before ``method`` existed, so cached models are found)."""
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; allowed: {', '.join(ARCHS)}")
-    text = json.dumps(
-        {"v": VARIANT_VERSION, "base": base, "arch": arch, "widths": widths}, sort_keys=True, default=list
-    )
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+    fields = {"v": VARIANT_VERSION, "base": base, "arch": arch, "widths": widths}
+    if method != "pgd":
+        fields["method"] = method
+    text = json.dumps(fields, sort_keys=True, default=list)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -76,8 +88,10 @@ def pgd_trained(
     dataset: str = "mnist",
     profile: str = "cpu",
     progress: bool = True,
+    method: str = "pgd",
 ) -> tuple[nn.Module, dict]:
-    """The shared model's PGD-training recipe (row ``profile``) on ``arch`` with ``widths``.
+    """The shared model's PGD-training recipe (row ``profile``) on ``arch`` with ``widths``; with
+    ``method="standard"`` its matched standard twin (the same recipe without the adversary).
 
     Returns ``(model, card)``: the model in eval mode on the CPU, and a JSON-able card with
     ``fingerprint``, ``base_fingerprint`` (the shared model's), ``dataset`` (``"digits"`` on the
@@ -90,8 +104,8 @@ def pgd_trained(
     train, test, used = sm._load(dataset)
     eps = row.eps if used == "mnist" else row.digits_eps
     base = sm.fingerprint(row, used, eps, train.x, test.x)
-    fp = variant_fingerprint(base, arch, widths)
-    folder = sm.cache_folder(used, f"{arch}-{fp}")
+    fp = variant_fingerprint(base, arch, widths, method)
+    folder = sm.cache_folder(used, f"{arch}-{fp}" if method == "pgd" else f"{arch}-{method}-{fp}")
     size = test.x.shape[-1]
 
     def cached():
@@ -114,7 +128,8 @@ def pgd_trained(
                 return hit
             if progress:
                 print(
-                    f"PGD-trained {arch} {used}-{fp}: not cached, training it once ({profile} row of the shared recipe)"
+                    f"{'PGD' if method == 'pgd' else 'standard'}-trained {arch} {used}-{fp}: not cached, training it "
+                    f"once ({profile} row of the shared recipe)"
                 )
             cachestats.record("robust_model", hit=False)
             x_tr, y_tr = train.x, train.y
@@ -123,12 +138,18 @@ def pgd_trained(
             cfg = sm.train_config(
                 row, eps, seed=row.seed, epochs=row.epochs, attack_steps=row.attack_steps, n_train=len(y_tr)
             )
+            if method == "standard":  # everything else the same: data and order, schedule, seed, validation
+                cfg = dataclasses.replace(cfg, method="standard")
             t0, c0 = time.perf_counter(), time.process_time()
             model = make_model(arch, size, row.seed, **widths)
             fit = rt.train(model, x_tr, y_tr, cfg, x_val=test.x.flip(0), y_val=test.y.flip(0), progress=progress)
             network = describe(arch, widths)
+            recipe = sm.recipe_text(row, eps, len(y_tr)).replace("small CNN (Wong et al. 2020)", network)
+            if method == "standard":
+                recipe = standard_recipe_text(row, len(y_tr), network)
             card = {
                 "fingerprint": fp,
+                "method": method,
                 "base_fingerprint": base,
                 "dataset": used,
                 "eps": eps,
@@ -137,7 +158,7 @@ def pgd_trained(
                 "network": network,
                 "image_size": size,
                 "n_train": len(y_tr),
-                "recipe": sm.recipe_text(row, eps, len(y_tr)).replace("small CNN (Wong et al. 2020)", network),
+                "recipe": recipe,
                 "settings": {"profile": profile, **{k: getattr(row, k) for k in ("epochs", "attack_steps", "seed")}},
                 "history": fit.history,
                 "seconds": {
@@ -156,6 +177,15 @@ def pgd_trained(
             tmp.write_text(json.dumps(card, indent=1))
             os.replace(tmp, folder / "card.json")
     return model.cpu().eval(), card
+
+
+def standard_recipe_text(row, n_train: int, network: str) -> str:
+    """A reader's description of the matched standard twin's training."""
+    return (
+        f"{network}, standard training on clean images with the PGD recipe's every other setting: {row.epochs} "
+        f"epochs on {n_train:,} training images in the same order, the same initialisation (seed {row.seed}), "
+        f"Adam with a one-cycle learning rate (peak {row.lr_max:g}), batch {row.batch_size}"
+    )
 
 
 def suite_pgd(profile: str) -> tuple[int, int]:

@@ -97,14 +97,55 @@ def sample(
 
 
 # --------------------------------------------------------------------------- the attacks
+EVAL_VERSION = 1  # bump when an attack's code changes what it returns: cached outcomes are then recomputed
+
+
+def _cached(
+    name: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict, compute, cache: bool | Path | str | None
+) -> torch.Tensor:
+    """``compute()`` (bool (N,)), or with ``cache`` its copy in the model cache
+    (``<cache_dir>/models/spatial/evaluations/``, or the folder ``cache``), keyed by the model's
+    weights, ``spec``, the images and the labels (:func:`reliable_ml.util.evalcache.cached_outcomes`)."""
+    if not cache:
+        return compute()
+    from reliable_ml.util import evalcache
+
+    if cache is True:
+        from reliable_ml.data import cache_dir
+
+        folder = cache_dir() / "models" / "spatial" / "evaluations"
+    else:
+        folder = Path(cache)
+    out = evalcache.cached_model_eval(
+        folder,
+        name,
+        model,
+        {"v": EVAL_VERSION, **spec},
+        (x, y),
+        lambda: {"correct": compute()},
+        expected={"correct": ((len(y),), torch.bool)},
+    )
+    return out["correct"]
+
+
 @torch.no_grad()
 def worst_of(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: torch.Tensor, batch_size: int = 1000
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    params: torch.Tensor,
+    batch_size: int = 1000,
+    cache: bool | Path | str | None = None,
 ) -> torch.Tensor:
     """Per image, whether the model classifies ``x`` correctly under *every* transformation in
-    ``params`` (T, 3) (the same list for every image). Returns a bool tensor (N,) on the CPU."""
+    ``params`` (T, 3) (the same list for every image). Returns a bool tensor (N,) on the CPU.
+    With ``cache`` (True: the model cache; or a folder) the outcome is kept there, keyed by the
+    model's weights, ``params``, ``x`` and ``y`` (see :func:`_cached`)."""
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
+    if cache:
+        spec = {"params": params.tolist(), "batch_size": batch_size}
+        return _cached("worst_of", model, x, y, spec, lambda: worst_of(model, x, y, params, batch_size), cache)
     model.eval()
     dev = next(model.parameters()).device
     correct = torch.ones(len(y), dtype=torch.bool)
@@ -129,12 +170,13 @@ def grid_attack(
     max_shift: float = 3.0,
     n_angles: int = 31,
     n_shifts: int = 5,
+    cache: bool | Path | str | None = None,
 ) -> torch.Tensor:
     """Per-image correctness under the worst transformation of :func:`grid` (which contains the
-    identity when both counts are odd)."""
+    identity when both counts are odd); ``cache`` as in :func:`worst_of`."""
     params = grid(max_angle, max_shift, n_angles, n_shifts)
     order = torch.cat([params[(params == 0).all(1)], params[~(params == 0).all(1)]])  # identity first
-    return worst_of(model, x, y, order)
+    return worst_of(model, x, y, order, cache=cache)
 
 
 @torch.no_grad()
@@ -147,11 +189,24 @@ def random_attack(
     max_shift: float = 3.0,
     seed: int = 0,
     batch_size: int = 1000,
+    cache: bool | Path | str | None = None,
 ) -> torch.Tensor:
     """Per-image correctness under the worst of ``k`` transformations drawn uniformly from the
-    box, independently for every image (draws seeded by ``seed``). Bool tensor (N,) on the CPU."""
+    box, independently for every image (draws seeded by ``seed``). Bool tensor (N,) on the CPU.
+    ``cache`` as in :func:`worst_of` (keyed by ``k``, the box, ``seed`` and the batch size too)."""
     if k < 1:
         raise ValueError(f"k must be >= 1; got {k}")
+    if cache:
+        spec = {"k": k, "max_angle": max_angle, "max_shift": max_shift, "seed": seed, "batch_size": batch_size}
+        return _cached(
+            "random",
+            model,
+            x,
+            y,
+            spec,
+            lambda: random_attack(model, x, y, k, max_angle, max_shift, seed, batch_size),
+            cache,
+        )
     gen = torch.Generator().manual_seed(seed)
     draws = torch.stack([sample(len(y), max_angle, max_shift, generator=gen) for _ in range(k)], 1)  # (N, k, 3)
     model.eval()
@@ -335,8 +390,10 @@ def evaluate(
     n_angles: int = 31,
     n_shifts: int = 5,
     seed: int = 0,
+    cache: bool | Path | str | None = None,
 ) -> Scores:
-    """Clean, grid and random (same budget as the grid) correctness of ``model`` on ``x``, ``y``."""
+    """Clean, grid and random (same budget as the grid) correctness of ``model`` on ``x``, ``y``;
+    with ``cache`` the two attacks' per-image outcomes are kept in the model cache (:func:`worst_of`)."""
     model.eval()
     dev = next(model.parameters()).device
     clean = torch.cat(
@@ -345,8 +402,8 @@ def evaluate(
     k = n_angles * n_shifts**2
     return Scores(
         clean,
-        grid_attack(model, x, y, max_angle, max_shift, n_angles, n_shifts),
-        random_attack(model, x, y, k, max_angle, max_shift, seed=seed),
+        grid_attack(model, x, y, max_angle, max_shift, n_angles, n_shifts, cache=cache),
+        random_attack(model, x, y, k, max_angle, max_shift, seed=seed, cache=cache),
     )
 
 
@@ -595,6 +652,38 @@ def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int)
     return {"linf_grid": grid, "linf_random": random, "linf_spatial": spatial, "linf_clean": clean}
 
 
+def matched_sentences(scores: dict[str, list[Scores]], n_grid: int) -> dict:
+    """Chapter 11's words on the L-inf model (``linf_robust``) against its matched standard twin
+    (``standard_matched``: the same recipe without the adversary), image by image (:func:`paired`):
+    ``matched_clean``, ``matched_random`` (worst of ``n_grid`` random draws) and ``matched_grid``.
+    Under an attack where both keep 0 images correct (exact counts) the words say the attack sits
+    at the floor and cannot rank them."""
+    from reliable_ml import stats
+
+    rob, twin = scores["linf_robust"][0], scores["standard_matched"][0]
+    n = len(rob.clean)
+    out = {
+        "matched_clean": stats.phrase(
+            paired(rob.clean, twin.clean),
+            "the L∞-robust model is more accurate than its twin",
+            "the L∞-robust model is less accurate than its twin",
+            "the data cannot tell the two apart",
+        )
+    }
+    for attack in ("random", "grid"):
+        a, b = getattr(rob, attack), getattr(twin, attack)
+        if int(a.sum()) == 0 and int(b.sum()) == 0:
+            out[f"matched_{attack}"] = f"both keep 0 of the {n:,} images correct, so the attack cannot rank them"
+            continue
+        out[f"matched_{attack}"] = stats.phrase(
+            paired(a, b),
+            "the L∞-robust model keeps more images correct than its twin",
+            "the L∞-robust model keeps fewer images correct than its twin",
+            "the data cannot tell the two apart",
+        )
+    return out
+
+
 def defence_sentences(scores: dict[str, list[Scores]], verdicts: dict, names: dict[str, str]) -> dict:
     """Chapter 11's words on the defence, from :func:`arm_verdicts`: ``defence_verdict`` (every
     spatially trained model against every standard model under the grid), ``cost_verdict``
@@ -693,6 +782,7 @@ def box_curve(
     n_angles: int = 31,
     n_shifts: int = 5,
     known: dict | None = None,
+    cache: bool | Path | str | None = None,
 ) -> dict:
     """Worst-of-grid correctness per image, for every model, kind of box (:data:`KINDS`) and box
     size ``fraction`` · (max_angle, max_shift): ``{kind: {arm: [per model: [per fraction: bool (N,)]]}}``.
@@ -700,6 +790,7 @@ def box_curve(
     An image counts at a size only if the model is right under *every* grid point of that box
     (:func:`worst_of`, identity first). ``known`` ({arm: [per model: bool (N,)]}) supplies the
     ``both`` result at fraction 1 when it has already been computed with the same grid.
+    ``cache``: keep each outcome in the model cache (:func:`worst_of`).
     """
     fractions = [float(f) for f in fractions]
     out: dict = {kind: {} for kind in KINDS}
@@ -714,7 +805,7 @@ def box_curve(
                         continue
                     params = box_grid(kind, f, max_angle, max_shift, n_angles, n_shifts)
                     order = torch.cat([params[(params == 0).all(1)], params[~(params == 0).all(1)]])
-                    row.append(worst_of(m, x, y, order))
+                    row.append(worst_of(m, x, y, order, cache=cache))
                 per_model.append(row)
             out[kind][arm] = per_model
     return out

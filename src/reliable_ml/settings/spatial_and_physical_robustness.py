@@ -25,6 +25,10 @@ class Settings(Row):
     n_eval: int = between(1, images="test")  # test images every model is scored on (the same images for all)
     seeds: int = between(1)  # training seeds per trained arm (the L-inf robust model is shared:
     # one)
+    check_images: int = between(1, images="test")  # the L-inf stand-in's check at its training eps: a seeded
+    # random sample of test images attacked by APGD-CE and the gradient-free Square attack
+    check_iterations: int = between(1)  # APGD-CE iterations of that check (AutoAttack standard: 100)
+    check_queries: int = between(1)  # Square queries of that check (AutoAttack standard: 5,000)
     max_angle: float = between(0, 180)  # rotation budget, degrees (Engstrom et al.: 30)
     max_shift: float = between(0)  # translation budget, pixels of a 28-pixel image (Engstrom et al.:
     # 3); scaled on digits
@@ -59,6 +63,9 @@ TABLE = {
         k_train=4,
         n_eval=300,
         seeds=2,
+        check_images=50,
+        check_iterations=10,
+        check_queries=100,
         max_angle=30.0,
         max_shift=3.0,
         n_angles=3,
@@ -87,6 +94,9 @@ TABLE = {
         k_train=5,
         n_eval=1000,
         seeds=3,
+        check_images=500,
+        check_iterations=100,
+        check_queries=5000,
         max_angle=30.0,
         max_shift=3.0,
         n_angles=7,
@@ -115,6 +125,9 @@ TABLE = {
         k_train=10,
         n_eval=10_000,
         seeds=5,
+        check_images=1000,
+        check_iterations=100,
+        check_queries=5000,
         max_angle=30.0,
         max_shift=3.0,
         n_angles=31,

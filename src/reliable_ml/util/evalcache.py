@@ -38,7 +38,8 @@ class CacheEntryWarning(UserWarning):
     """A cache entry was unreadable or did not match its key; it was recomputed."""
 
 
-def _tensor_bytes(t: torch.Tensor) -> bytes:
+def tensor_bytes(t: torch.Tensor) -> bytes:
+    """A tensor's raw bytes (on the CPU, contiguous, any dtype): what a cache key hashes."""
     t = t.detach().cpu().contiguous().reshape(-1)
     return t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
 
@@ -49,7 +50,7 @@ def model_fingerprint(model: nn.Module) -> str:
     h = hashlib.sha256()
     for name, t in model.state_dict().items():
         h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
-        h.update(_tensor_bytes(t))
+        h.update(tensor_bytes(t))
     return h.hexdigest()[:16]
 
 
@@ -60,8 +61,18 @@ def entry_key(meta: Mapping, *tensors: torch.Tensor) -> str:
     h = hashlib.sha256(text.encode())
     for t in tensors:
         h.update(f"|{tuple(t.shape)}:{t.dtype}|".encode())
-        h.update(_tensor_bytes(t))
+        h.update(tensor_bytes(t))
     return h.hexdigest()[:20]
+
+
+def save_atomic(obj, path: Path) -> None:
+    """:func:`torch.save` ``obj`` to ``path`` through a temporary file in the same folder, so a
+    reader never sees half an entry (another process, or this one after a crash)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
 
 
 @contextlib.contextmanager
@@ -148,9 +159,7 @@ def cached_outcomes(
                 saved = {"format": FORMAT, "key": key, "outcomes": out, "seconds": time.perf_counter() - t0}
                 if (problem := _problem(saved, key, expected)) is not None:
                     raise ValueError(f"compute() returned outcomes that do not fit expected: {problem}")
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                torch.save(saved, tmp)
-                os.replace(tmp, path)
+                save_atomic(saved, path)
                 _tally(saved["seconds"], hit=False)
                 return out, False
     _tally(saved["seconds"], hit=True)

@@ -16,6 +16,11 @@ The value is anything :func:`torch.save` writes and ``torch.load(weights_only=Tr
 tensors, numbers, strings, lists, tuples and dicts. A damaged entry is recomputed with a
 warning, never used. Entries are written atomically, and a process that finds another one
 building the same entry waits for it (:func:`reliable_ml.util.cachelock.building`).
+
+Its sibling :mod:`reliable_ml.util.evalcache` keeps the per-image outcomes of evaluating one
+model (keyed by the model's weights); this module keeps any result together with the code that
+computed it. Both hash tensors and write entries the same way (``evalcache.tensor_bytes``,
+``evalcache.save_atomic``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,6 +36,7 @@ from typing import TypeVar
 
 import torch
 
+from reliable_ml.util import evalcache
 from reliable_ml.util.cachedir import ENV_CACHE
 
 T = TypeVar("T")
@@ -50,9 +55,8 @@ def fingerprint(settings: dict, tensors: Iterable[torch.Tensor] = (), code: Iter
     for t in tensors:
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"tensors must hold torch.Tensor values; got {type(t).__name__}")
-        t = t.detach().cpu().contiguous()
         h.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(evalcache.tensor_bytes(t))
     for module in code:
         h.update(module.__name__.encode())
         h.update(inspect.getsource(module).encode())
@@ -116,9 +120,6 @@ def cached(
             found, value = _load(path)  # another process may have built it while this one waited
             if not found:
                 value = build()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                torch.save(value, tmp)
-                os.replace(tmp, path)
+                evalcache.save_atomic(value, path)
     cachestats.record(kind, hit=found, models=models)
     return value

@@ -135,7 +135,13 @@ def test_the_testable_text_says_an_empty_count_is_empty():
     some = {"a": {"collapsed": 1, "became_robust": 2, "never_robust": 1, "seeds": 3}}
     text = collapse.testable_text(some, 0.2, 300, 0.4)
     assert text.startswith("2 of 3 runs reached 20% PGD accuracy") and "1 of those collapsed" in text
-    assert "The other 1 had no room" in text
+    assert "The other 1 had no room" in text and "(highest 40.0%)" in text
+    every = {"a": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3}}
+    text = collapse.testable_text(every, 0.2, 1500, 0.5)
+    assert text == (
+        "All 3 runs reached 20% PGD accuracy within 1,500 steps (highest 50.0%), so the rule could test each of them; "
+        "0 collapsed."
+    )
 
 
 def test_arms_are_compared_by_exact_counts_and_three_seeds_cannot_separate():

@@ -176,10 +176,15 @@ def testable_text(counts: dict, drop: float, n_steps: int, peak: float) -> str:
             "cpu run therefore cannot test for catastrophic overfitting: its count of zero collapses says nothing "
             "about whether fast adversarial training collapses."
         )
+    if k_robust == n:
+        return (
+            f"All {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
+            f"{100 * peak:.1f}%), so the rule could test each of them; {k} collapsed."
+        )
     return (
-        f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps, so the rule could "
-        f"test them; {k} of those collapsed. The other {n - k_robust} had no room to fall by "
-        f"{100 * drop:.0f} points, so they say nothing about collapse."
+        f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
+        f"{100 * peak:.1f}%), so the rule could test them; {k} of those collapsed. The other {n - k_robust} had no "
+        f"room to fall by {100 * drop:.0f} points, so they say nothing about collapse."
     )
 
 

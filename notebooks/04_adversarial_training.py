@@ -76,7 +76,7 @@ eps = 0.3
 standard_epochs = 2
 n_curve = 500
 co_eps = 0.3
-co_train_size = 30000
+co_train_size = 20000
 co_epochs = 5
 co_seeds = 3
 co_large_alpha = 2.0
@@ -432,7 +432,7 @@ display(co_table.round(1))
 # minutes of wall time when the cache was cold ({glue:text}`co_cold_cpu:.1f` CPU minutes on one
 # thread, on a machine shared with other jobs), {glue:text}`co_check_minutes:.1f` of them in the
 # PGD checks, about {glue:text}`co_ms_per_step:.0f` ms per training step of 100 images; a warm
-# run reads them from the cache. They are a quarter of Wong et al.'s length or less
+# run reads them from the cache. They are shorter than Wong et al.'s runs
 # ({glue:text}`co_total_steps:,.0f` steps against 6,000) and start at the full radius. Runs of
 # their length (about {glue:text}`co_full_minutes:.0f` minutes each at this cost per step) do not
 # fit the cpu budget for {glue:text}`co_n_runs:.0f` runs; whether longer runs collapse is for the
@@ -455,6 +455,8 @@ glue_text("co_outcomes", " ".join(collapse.outcome_text(co_found[a], co["runs"][
 co_peak_all = max(f["peak"] for a in arms for f in co_found[a].values())
 co_n_steps = co["runs"][arms[0]]["0"]["steps"][-1]
 glue_text("co_testable", collapse.testable_text(co_counts, co_drop, co_n_steps, co_peak_all))
+
+# %% tags=["hide-input"]
 co_run_seconds = [r["seconds"]["train_and_checks"] for a in arms for r in co["runs"][a].values()]
 co_check_seconds = [r["seconds"]["checks"] for a in arms for r in co["runs"][a].values()]
 # Wong et al.'s MNIST recipe (locuslab/fast_adversarial MNIST/train_mnist.py): 10 epochs of 60,000 digits, batch 100
@@ -1071,27 +1073,29 @@ figures["robust_model"] = card_entry | {
                       "cold_seconds": full["seconds"]}}
 
 # %% tags=["hide-input"]
+co_figures = {
+    "rule": co_rule | {"definition": collapse.DEFINITION},
+    "eps": co_eps, "train_size": n_co, "epochs": co_epochs, "seeds": co_seeds, "eps_ramp_epochs": 0.0,
+    "width": co_width, "check_size": n_check, "check_every": co_check_every, "check_steps": co_check_steps,
+    "runs": {a: {sd: collapse.record(co["runs"][a][sd], co_found[a][sd]) for sd in co["runs"][a]} for a in arms},
+    "counts": co_counts, "became_robust": co_robust, "steps_per_run": co_n_steps,
+    "network": f"small_cnn(channels=({co_width}, {2 * co_width}), hidden={8 * co_width}), raw pixels, no input "
+               "standardization (Wong et al.'s mnist_net)", "optimizer": "Adam, one-cycle lr to 5e-3, batch 100",
+    "arm_comparisons": {"reference": co_ref, **{a: {k: None if v is None else v.as_dict() for k, v in vs.items()}
+                                                for a, vs in co_vs.items()}},
+    "cold_seconds": co["seconds"],
+    "cifar": None if not cifar_co else {
+        "data_source": cifar_tr.info.source, "train_size": len(i_tr), "check_size": len(i_te), "eps": 8 / 255,
+        "alpha": 16 / 255, "epochs": cifar_epochs, "seeds": cifar_seeds, "width": cifar_width,
+        "architecture": f"PreActResNet-18, width {cifar_width}", "check_every": cifar_check_every,
+        "runs": {sd: collapse.record(cifar_co["runs"][cifar_arm_name][sd], f) for sd, f in cifar_found.items()},
+        "n_collapsed": k_cifar, "steps": cifar_steps, "full_cifar10_epochs": cifar_steps * 128 / 50_000,
+        "cold_seconds": cifar_co["seconds"]}}
+
+# %% tags=["hide-input"]
 figures |= {
     "clean_cost": verdicts.record(clean_cost), "pgd_on_page_max_diff": pgd_page_max_diff,
-    "danskin_max_diff": danskin_max_diff,
-    "catastrophic_overfitting": {
-        "rule": co_rule | {"definition": collapse.DEFINITION},
-        "eps": co_eps, "train_size": n_co, "epochs": co_epochs, "seeds": co_seeds, "eps_ramp_epochs": 0.0,
-        "width": co_width, "check_size": n_check, "check_every": co_check_every, "check_steps": co_check_steps,
-        "runs": {a: {sd: collapse.record(co["runs"][a][sd], co_found[a][sd]) for sd in co["runs"][a]} for a in arms},
-        "counts": co_counts, "became_robust": co_robust, "steps_per_run": co_n_steps,
-        "network": f"small_cnn(channels=({co_width}, {2 * co_width}), hidden={8 * co_width}), raw pixels, no input "
-                   "standardization (Wong et al.'s mnist_net)", "optimizer": "Adam, one-cycle lr to 5e-3, batch 100",
-        "arm_comparisons": {"reference": co_ref, **{a: {k: None if v is None else v.as_dict() for k, v in vs.items()}
-                                                    for a, vs in co_vs.items()}},
-        "cold_seconds": co["seconds"],
-        "cifar": None if not cifar_co else {
-            "data_source": cifar_tr.info.source, "train_size": len(i_tr), "check_size": len(i_te), "eps": 8 / 255,
-            "alpha": 16 / 255, "epochs": cifar_epochs, "seeds": cifar_seeds, "width": cifar_width,
-            "architecture": f"PreActResNet-18, width {cifar_width}", "check_every": cifar_check_every,
-            "runs": {sd: collapse.record(cifar_co["runs"][cifar_arm_name][sd], f) for sd, f in cifar_found.items()},
-            "n_collapsed": k_cifar, "steps": cifar_steps, "full_cifar10_epochs": cifar_steps * 128 / 50_000,
-            "cold_seconds": cifar_co["seconds"]}},
+    "danskin_max_diff": danskin_max_diff, "catastrophic_overfitting": co_figures,
     "tradeoff": {"p": tradeoff_p, "d": tradeoff_d, "eta": eta, "eps": exact["eps"],
                  "standard_clean": exact["standard_clean"], "standard_robust": exact["standard_robust"],
                  "robust_clean": exact["robust_clean"], "theorem_bound": exact["theorem_bound"],

@@ -351,9 +351,9 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # {glue:text}`co_hidden` units instead of 100) on raw pixels in $[0, 1]$, with no input
 # standardization, as their code does, with Adam, batches of 100 and a one-cycle learning rate
 # that peaks at $5 \cdot 10^{-3}$ at 40% of the run (`MNIST/train_mnist.py` and `mnist_net.py` of
-# `locuslab/fast_adversarial`, read for this section). Why raw pixels: in a trial run while this
-# section was built (seed 0 of the $1.25\,\epsilon$ arm, longer than these runs, not recorded in
-# the results), the same network behind the input standardization the course's other networks
+# `locuslab/fast_adversarial`, read for this section). Why raw pixels: in trial runs while this
+# section was built (seed 0 of the $1.25\,\epsilon$ arm, once with these settings and once longer
+# at a lower learning rate; not recorded in the results), the same network behind the input standardization the course's other networks
 # use never became robust at this radius without a ramp, while its accuracy on its own FGSM
 # batches climbed; on raw pixels the same seed did (below). Every {glue:text}`co_every_v:.0f`
 # optimizer steps (batches of 100) and after the last, each run's PGD-{glue:text}`co_pgd_v:.0f`
@@ -422,7 +422,8 @@ display(co_table.round(1))
 #
 # A run that never became robust is not a collapse by this rule, even when its FGSM accuracy
 # climbs far above its PGD accuracy: that gap is half of the signature, seen without the
-# robustness a collapse would take away.
+# robustness a collapse would take away. Whether such a run passed through a robust phase shorter
+# than the {glue:text}`co_every_v:.0f` steps between two checks, the checks cannot say.
 #
 # **Arm against arm.** The seeds are the samples here, so the arms are compared by their counts
 # (Fisher's exact test, Newcombe's interval of the difference in shares; `stats.compare_counts`),

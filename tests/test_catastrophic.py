@@ -26,6 +26,12 @@ def test_runs_are_checked_every_few_steps_and_read_back_from_the_cache(tmp_root)
             assert all(p <= c for p, c in zip(r["pgd_acc"], r["clean_acc"]))  # robust counts need clean too
     assert cat.mnist_arms(tr.x[:250], tr.y[:250], te.x[:40], te.y[:40], **kw) == out
     assert cachestats.summary()["by_cache"]["catastrophic_overfitting"] == {"hits": 6, "misses": 6}
+    label = list(out["runs"])[1]
+    one = cat.mnist_arms(tr.x[:250], tr.y[:250], te.x[:40], te.y[:40], **kw, only=label)  # one cache entry per arm
+    assert one["runs"] == {label: out["runs"][label]}
+    assert cachestats.summary()["by_cache"]["catastrophic_overfitting"] == {"hits": 8, "misses": 6}
+    with pytest.raises(ValueError, match="unknown arm 'PGD'; allowed"):
+        cat.mnist_arms(tr.x[:250], tr.y[:250], te.x[:40], te.y[:40], **kw, only="PGD")
     other = cat.mnist_arms(tr.x[:250], tr.y[:250], te.x[:40], te.y[:40], **kw | {"check_every": 3})
     assert other["runs"][next(iter(other["runs"]))]["0"]["steps"] == [3, 6]  # a new fingerprint, a new run
 

@@ -135,4 +135,34 @@ def test_the_testable_text_says_an_empty_count_is_empty():
     some = {"a": {"collapsed": 1, "became_robust": 2, "never_robust": 1, "seeds": 3}}
     text = collapse.testable_text(some, 0.2, 300, 0.4)
     assert text.startswith("2 of 3 runs reached 20% PGD accuracy") and "1 of those collapsed" in text
-    assert "The other 1 had no room" in text
+    assert "The other 1 had no room" in text and "(highest 40.0%)" in text
+    every = {"a": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3}}
+    text = collapse.testable_text(every, 0.2, 1500, 0.5)
+    assert text == (
+        "All 3 runs reached 20% PGD accuracy within 1,500 steps (highest 50.0%), so the rule could test each of them; "
+        "0 collapsed."
+    )
+
+
+def test_arms_are_compared_by_exact_counts_and_three_seeds_cannot_separate():
+    counts = {
+        "zero": {"collapsed": 0, "became_robust": 0, "never_robust": 3, "seeds": 3},
+        "rs": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3},
+        "big": {"collapsed": 3, "became_robust": 3, "never_robust": 0, "seeds": 3},
+    }
+    v = collapse.compare_arms(counts, "big", "rs")
+    # 3/3 against 0/3: Fisher's exact p = 2 / C(6, 3) = 0.1, so even the most extreme split is "cannot tell"
+    assert v["collapsed"].direction == "cannot tell" and v["collapsed"].p_value == pytest.approx(0.1)
+    assert v["collapsed"].difference == 1.0 and v["became_robust"].direction == "cannot tell"
+    assert v["became_robust"].difference == 0.0 and v["became_robust"].p_value == pytest.approx(1.0)
+    none = collapse.compare_arms(counts, "zero", "rs")
+    assert none["collapsed"] is None and none["became_robust"].difference == -1.0
+    text = collapse.comparison_text(counts, "zero", "rs", none)
+    assert text.startswith("zero against rs: 0 of 3 against 3 of 3 runs became robust, the data cannot tell")
+    assert "collapse cannot be compared" in text
+    text = collapse.comparison_text(counts, "big", "rs", v)
+    assert "3 of 3 against 0 of 3 collapsed, the data cannot tell the arms apart (difference +100.0 points" in text
+    many = {k: {key: 4 * n for key, n in c.items()} for k, c in counts.items()}  # 12 seeds per arm
+    assert collapse.compare_arms(many, "big", "rs")["collapsed"].direction == "higher"
+    with pytest.raises(ValueError, match=r"unknown arm 'x'; allowed: \['big', 'rs', 'zero'\]"):
+        collapse.compare_arms(counts, "x", "rs")

@@ -69,6 +69,19 @@ def test_preact_resnet18_is_about_11_2_million():
     assert abs(models.count_parameters(models.preact_resnet18()) / 1e6 - 11.2) < 0.05
 
 
+def test_small_cnn_without_normalization_is_the_same_network_on_raw_pixels():
+    torch.manual_seed(0)
+    with_norm = models.small_cnn(channels=(4, 8), hidden=16)
+    torch.manual_seed(0)
+    raw = models.small_cnn(channels=(4, 8), hidden=16, normalize=False)
+    assert len(raw) == len(with_norm) - 1  # the standardization is the only layer dropped
+    assert models.count_parameters(raw) == models.count_parameters(with_norm)
+    x = torch.rand(3, 1, 28, 28)
+    mean, std = with_norm[0].mean, with_norm[0].std
+    torch.testing.assert_close(raw((x - mean) / std), with_norm(x))  # same weights, its input standardized by hand
+    assert not torch.allclose(raw(x), with_norm(x))
+
+
 def test_small_cnn_count_by_hand():
     c1, c2, h = 8, 16, 20
     model = models.small_cnn(channels=(c1, c2), hidden=h)

@@ -61,18 +61,21 @@ def small_cnn(
     image_size: int = 28,
     channels: tuple[int, int] = (16, 32),
     hidden: int = 100,
+    normalize: bool = True,
 ) -> nn.Sequential:
     """Two 4x4 stride-2 convolutions, a hidden linear layer, logits.
 
     ``(B, C, S, S) -> conv(C->c1, s2) -> ReLU -> conv(c1->c2, s2) -> ReLU -> FC(hidden) -> FC(classes)``.
-    With the defaults this is the MNIST network of Wong et al. (2020), 166,406 parameters.
+    With the defaults this is the MNIST network of Wong et al. (2020), 166,406 parameters, behind a
+    per-channel input standardization; ``normalize=False`` drops it, as their ``mnist_net`` does
+    (locuslab/fast_adversarial, ``MNIST/mnist_net.py``: raw pixels in [0, 1]).
     """
     if image_size < 4 or image_size % 4:
         raise ValueError(f"image_size must be a positive multiple of 4; got {image_size}")
     c1, c2 = channels
     mean, std = _stats(in_channels)
     return nn.Sequential(
-        Normalize(mean, std),
+        *([Normalize(mean, std)] if normalize else []),
         nn.Conv2d(in_channels, c1, 4, stride=2, padding=1),
         nn.ReLU(),
         nn.Conv2d(c1, c2, 4, stride=2, padding=1),

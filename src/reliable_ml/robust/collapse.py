@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from reliable_ml import stats
+
 RULE = {"drop": 0.2, "persist": 2}  # the defaults: a fall of 20 points (a fraction of a batch), 2 checks
 
 
@@ -174,8 +176,52 @@ def testable_text(counts: dict, drop: float, n_steps: int, peak: float) -> str:
             "cpu run therefore cannot test for catastrophic overfitting: its count of zero collapses says nothing "
             "about whether fast adversarial training collapses."
         )
+    if k_robust == n:
+        return (
+            f"All {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
+            f"{100 * peak:.1f}%), so the rule could test each of them; {k} collapsed."
+        )
     return (
-        f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps, so the rule could "
-        f"test them; {k} of those collapsed. The other {n - k_robust} had no room to fall by "
-        f"{100 * drop:.0f} points, so they say nothing about collapse."
+        f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
+        f"{100 * peak:.1f}%), so the rule could test them; {k} of those collapsed. The other {n - k_robust} had no "
+        f"room to fall by {100 * drop:.0f} points, so they say nothing about collapse."
+    )
+
+
+def compare_arms(counts: dict, arm: str, reference: str, *, alpha: float = 0.05) -> dict:
+    """Two arms of :func:`count`'s output compared with the verdict rule, seeds as the samples.
+
+    ``became_robust``: the share of seeds whose PGD accuracy reached the rule's ``drop``
+    (:func:`reliable_ml.stats.compare_counts`, Fisher's exact test with Newcombe's interval of
+    the difference); ``collapsed``: the share of *those* runs that collapsed, or ``None`` when
+    either arm has no run that became robust (no run there could collapse, so there is nothing to
+    compare). Each value is a :class:`reliable_ml.stats.Verdict` of ``arm`` minus ``reference``.
+    With 3 seeds per arm even 3 of 3 against 0 of 3 is "cannot tell" at alpha = 0.05 (Fisher p = 0.1).
+    """
+    for name in (arm, reference):
+        if name not in counts:
+            raise ValueError(f"unknown arm {name!r}; allowed: {sorted(counts)}")
+    a, b = counts[arm], counts[reference]
+    robust = stats.compare_counts(a["became_robust"], a["seeds"], b["became_robust"], b["seeds"], alpha=alpha)
+    if not (a["became_robust"] and b["became_robust"]):
+        return {"became_robust": robust, "collapsed": None}
+    fell = stats.compare_counts(a["collapsed"], a["became_robust"], b["collapsed"], b["became_robust"], alpha=alpha)
+    return {"became_robust": robust, "collapsed": fell}
+
+
+def comparison_text(counts: dict, arm: str, reference: str, verdicts: dict) -> str:
+    """One sentence on :func:`compare_arms`'s verdicts of ``arm`` against ``reference``, its words
+    from :func:`reliable_ml.stats.phrase` (a share in points, with its interval)."""
+    a, b = counts[arm], counts[reference]
+    robust = stats.phrase(verdicts["became_robust"], "more often", "less often", "the data cannot tell the arms apart")
+    text = (
+        f"{arm} against {reference}: {a['became_robust']} of {a['seeds']} against {b['became_robust']} of "
+        f"{b['seeds']} runs became robust, {robust}"
+    )
+    if verdicts["collapsed"] is None:
+        return text + "; collapse cannot be compared, since one of them has no run that became robust."
+    fell = stats.phrase(verdicts["collapsed"], "more often", "less often", "the data cannot tell the arms apart")
+    return (
+        text + f"; of those, {a['collapsed']} of {a['became_robust']} against {b['collapsed']} of "
+        f"{b['became_robust']} collapsed, {fell}."
     )

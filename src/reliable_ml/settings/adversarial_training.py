@@ -27,8 +27,8 @@ class Settings(Row):
     co_seeds: int = between(1)  # seeds per arm
     co_large_alpha: float = between(0)  # the third arm: FGSM-RS with this step, in units of eps (Wong et
     # al.: 2)
-    co_width: int = between(1)  # width of its small CNN: channels (w, 2w), hidden 8w (16 is the
-    # chapter's CNN)
+    co_width: int = between(1)  # width of its small CNN (Wong et al.'s MNIST network on raw pixels): channels
+    # (w, 2w), hidden 8w (16: their channels)
     co_check_size: int = between(1, images="test")  # fixed held-out test images (the last ones) of the PGD check
     co_check_every: int = between(1)  # optimizer steps between two PGD checks (and one after the last step)
     co_check_steps: int = between(1)  # PGD steps of each check (step 2.5 eps / steps, one random start)
@@ -102,19 +102,19 @@ TABLE = {
         standard_epochs=2,
         n_curve=500,
         co_eps=0.3,
-        co_train_size=15_000,
-        co_epochs=2,
+        co_train_size=20_000,
+        co_epochs=5,
         co_seeds=3,
         co_large_alpha=2.0,
         co_width=16,
         co_check_size=256,
-        co_check_every=25,
+        co_check_every=50,
         co_check_steps=10,
         co_drop=0.2,
         co_persist=2,
         cifar_train_size=10_000,
         cifar_epochs=3,
-        cifar_seeds=1,
+        cifar_seeds=3,
         cifar_width=8,
         cifar_check_size=256,
         cifar_check_every=20,

@@ -160,6 +160,25 @@ def test_shared_model_is_built_once_and_loaded_by_fingerprint(tmp_root, monkeypa
         rm.shared_robust_model("cifar10", "smoke")
 
 
+def test_transfer_source_rebuilds_the_cards_source_and_the_sample_checks_are_cached(tmp_root):
+    torch.set_num_threads(1)
+    model, card = rm.shared_robust_model("mnist", "smoke", progress=False)  # digits, loudly
+    source, info = rm.transfer_source("mnist", "smoke")
+    assert info["matches_card"] is True and info["val_robust_acc"] == card["source_model"]["val_robust_acc"]
+    again, info2 = rm.transfer_source("mnist", "smoke")  # read back, with the record of its rebuild
+    assert info2 == info and all(
+        torch.equal(a, b) for a, b in zip(source.state_dict().values(), again.state_dict().values())
+    )
+    test = data.load_images("digits", "test")
+    x, y = test.x[:120].float() / 255, test.y[:120]
+    ok = rm.sample_checks(model, source, x, y, card["eps"], large_eps=0.5, steps=5, seed=0)
+    assert set(ok) == {"clean_ok", "large_ok", "transfer_ok"} and all(v.shape == (120,) for v in ok.values())
+    assert not (ok["large_ok"] & ~ok["clean_ok"]).any() and not (ok["transfer_ok"] & ~ok["clean_ok"]).any()
+    assert ok["large_ok"].sum() <= ok["transfer_ok"].sum()  # a radius of 0.5 breaks more than a transferred 0.3
+    cached = rm.sample_checks(model, source, x, y, card["eps"], large_eps=0.5, steps=5, seed=0)
+    assert all(torch.equal(ok[k], cached[k]) for k in ok)
+
+
 def test_catastrophic_overfitting_curves_per_arm_and_seed_are_cached(tmp_root):
     torch.set_num_threads(1)
     tr, te = data.load_images("digits", "train"), data.load_images("digits", "test")

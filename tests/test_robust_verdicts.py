@@ -134,7 +134,7 @@ def test_literature_text_lists_what_differs():
     v = stats.against_reference(0.875, (0.853, 0.894), 0.88)
     text = V.literature_text(v, card())
     assert text.startswith("Their 88.0% best-attack figure lies inside our interval") and "not like with like" in text
-    assert "4 epochs with PGD-4" in text and "first 1,000" in text and "gradient_free_beats_gradient" in text
+    assert "4 epochs with PGD-4" in text and "first 1,000" in text and "check 1 (gradient-free against gradient attacks)" in text
     below = V.literature_text(stats.against_reference(0.80, (0.77, 0.83), 0.88), card())
     assert below.startswith("Our worst case lies below") and clean(below) and clean(text)
     # the whole split evaluated: no "first n" contrast; a student-heavy subset gets the signed clause
@@ -341,3 +341,20 @@ def test_rst_summary_and_noise_verdict_on_every_branch():
     tie = V.rst_summary(rst_correct([(800, 900, 901), (800, 902, 901)]), [0.9, 0.9])
     assert V.noise_verdict(tie, 0.9).startswith("The data cannot tell RST from the ceiling")
     assert all(clean(V.noise_verdict(s, 0.9)) for s in (flat, tie))
+
+
+def test_sample_masking_verdicts_read_each_warning_in_its_direction():
+    n = 400
+    white = np.zeros(n, dtype=bool)
+    white[:300] = True
+    honest = {"large_ok": np.zeros(n, dtype=bool), "transfer_ok": white.copy()}
+    honest["transfer_ok"][300:350] = True  # transfer leaves more correct than the gradient attacks
+    v = V.sample_masking_verdicts(honest, white)
+    assert v["large_eps_not_near_zero"].direction == "lower"  # 0 of 400, well below 5%: no warning
+    assert v["transfer_beats_white_box"].direction == "higher"
+    masked = {"large_ok": np.arange(n) < 60, "transfer_ok": np.arange(n) < 200}  # 15% survive; transfer beats
+    v = V.sample_masking_verdicts(masked, white)
+    assert all(v[k].direction == V.WARNING_DIRECTION[k] for k in v)
+    assert v["transfer_beats_white_box"].difference == pytest.approx(-0.25)
+    with pytest.raises(ValueError, match="one outcome per image"):
+        V.sample_masking_verdicts({"large_ok": white, "transfer_ok": white[:10]}, white)

@@ -146,7 +146,7 @@ def test_literature_text_for_a_random_sample():
     v = stats.against_reference(0.86, (0.838, 0.879), 0.88)
     text = V.literature_text(v, card, n_eval=1000, sample="random", suite="the standard suite", flags=["x"])
     assert "random sample of 1,000" in text and "2,400 iterations of 100 images" in text
-    assert "not a reproduction" in text and "1,024 units" in text and "the masking warning(s) x stand" in text
+    assert "not a reproduction" in text and "1,024 units" in text and "the masking warning(s) of x stand" in text
     assert prose.check_text(text) == []
     with pytest.raises(ValueError, match="sample must be 'first' or 'random'"):
         V.literature_text(v, card, sample="last")

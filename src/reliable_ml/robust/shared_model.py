@@ -294,25 +294,11 @@ def _atomic_json(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def _build(row, train, test, used: str, eps: float, fp: str, progress: bool) -> tuple[nn.Module, dict]:
-    x_tr, y_tr = train.x, train.y
-    if row.train_size:
-        x_tr, y_tr = x_tr[: row.train_size], y_tr[: row.train_size]
-    size = test.x.shape[-1]
-    x_val, y_val = test.x.flip(0), test.y.flip(0)  # the per-epoch check watches the last test images
-    t0, c0 = time.perf_counter(), time.process_time()
-    model = make_model(size, row.seed)
-    fit = rt.train(
-        model,
-        x_tr,
-        y_tr,
-        train_config(row, eps, seed=row.seed, epochs=row.epochs, attack_steps=row.attack_steps, n_train=len(y_tr)),
-        x_val=x_val,
-        y_val=y_val,
-        progress=progress,
-    )
+def _train_source(row, x_tr, y_tr, x_val, y_val, eps: float, size: int, progress: bool):
+    """The transfer check's source: an independently trained robust model (seed + 1, the same
+    recipe with ``source_epochs`` epochs of PGD-``source_attack_steps``). Returns ``(model, fit)``."""
     source = make_model(size, row.seed + 1)
-    source_fit = rt.train(
+    fit = rt.train(
         source,
         x_tr,
         y_tr,
@@ -328,6 +314,32 @@ def _build(row, train, test, used: str, eps: float, fp: str, progress: bool) -> 
         y_val=y_val,
         progress=progress,
     )
+    return source, fit
+
+
+def _training_split(row, train, test):
+    """The training images of the shared model and the held-out images its per-epoch check watches."""
+    x_tr, y_tr = train.x, train.y
+    if row.train_size:
+        x_tr, y_tr = x_tr[: row.train_size], y_tr[: row.train_size]
+    return x_tr, y_tr, test.x.flip(0), test.y.flip(0)  # the per-epoch check watches the last test images
+
+
+def _build(row, train, test, used: str, eps: float, fp: str, progress: bool) -> tuple[nn.Module, dict]:
+    x_tr, y_tr, x_val, y_val = _training_split(row, train, test)
+    size = test.x.shape[-1]
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = make_model(size, row.seed)
+    fit = rt.train(
+        model,
+        x_tr,
+        y_tr,
+        train_config(row, eps, seed=row.seed, epochs=row.epochs, attack_steps=row.attack_steps, n_train=len(y_tr)),
+        x_val=x_val,
+        y_val=y_val,
+        progress=progress,
+    )
+    source, source_fit = _train_source(row, x_tr, y_tr, x_val, y_val, eps, size, progress)
     t1 = time.perf_counter()
     n = min(row.n_eval, len(test.y))
     x, y = test.x[:n].float() / 255, test.y[:n]
@@ -459,6 +471,147 @@ def shared_robust_model(
             os.replace(tmp, folder / "model.pt")
             _atomic_json(folder / "card.json", card)
     return model.cpu().eval(), card
+
+
+def transfer_source(dataset: str = "mnist", profile: str = "cpu", progress: bool = False) -> tuple[nn.Module, dict]:
+    """The card's transfer source (:func:`_train_source`), for checks on other images than the
+    card's. The card keeps no copy of it, so the first call retrains it (the same seed, recipe and
+    data: a few minutes on a CPU) and keeps it beside the shared model as ``source.pt``.
+
+    Returns ``(model, info)``: the model in eval mode on the CPU and ``{"val_robust_acc",
+    "card_val_robust_acc", "matches_card", "seconds"}``: its held-out PGD-10 accuracy at the end of
+    training against the card's record of the source it built (equal when the rebuild is exact),
+    and the seconds the rebuild took; kept beside it as ``source.json``.
+    """
+    row = settings_row(profile)
+    model, card = shared_robust_model(dataset, profile, progress=progress)
+    train, test, used = _load(dataset)
+    folder = cache_folder(used, card["fingerprint"])
+    path = folder / "source.pt"
+    source = make_model(card["image_size"], row.seed + 1)
+
+    def cached() -> bool:
+        try:
+            source.load_state_dict(torch.load(path, weights_only=True))
+            info.update(json.loads(path.with_suffix(".json").read_text()))
+        except FileNotFoundError:
+            return False
+        except Exception as exc:  # noqa: BLE001 - an unreadable entry is rebuilt
+            print(f"transfer source: cache entry {folder.name}/source.pt unreadable ({exc}); rebuilding")
+            return False
+        return True
+
+    info = {
+        "card_val_robust_acc": card["source_model"]["val_robust_acc"],
+        "val_robust_acc": None,
+        "matches_card": None,
+        "seconds": None,
+    }
+    with torch.random.fork_rng():
+        if cached():
+            cachestats.record("robust_model", hit=True)
+            return source.eval(), info
+        with cachelock.building(path):
+            if cached():
+                cachestats.record("robust_model", hit=True)
+                return source.eval(), info
+            cachestats.record("robust_model", hit=False)
+            x_tr, y_tr, x_val, y_val = _training_split(row, train, test)
+            t0 = time.perf_counter()
+            built, fit = _train_source(row, x_tr, y_tr, x_val, y_val, card["eps"], card["image_size"], progress)
+            acc = 100 * fit.history[-1]["val_robust_acc"]
+            info |= {
+                "val_robust_acc": acc,
+                "matches_card": bool(abs(acc - info["card_val_robust_acc"]) < 1e-9),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+            tmp = folder / f".source.pt.{os.getpid()}.tmp"
+            torch.save(built.state_dict(), tmp)
+            _atomic_json(path.with_suffix(".json"), info)
+            os.replace(tmp, path)
+            source.load_state_dict(built.state_dict())
+    return source.eval(), info
+
+
+SAMPLE_CHECKS_VERSION = 1  # bump when what sample_checks computes changes: its cached outcomes are recomputed
+
+
+def sample_checks(
+    model: nn.Module,
+    source: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    large_eps: float = 0.5,
+    steps: int = 40,
+    seed: int = 0,
+    batch_size: int = 500,
+    cache: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Masking checks 2 and 4 of :func:`masking_checks` on any images (the standard suite's random
+    sample rather than the card's first test images), as per-image outcomes:
+
+    * ``large_ok``: correct under PGD-``steps`` (one random start) at ``large_eps`` (check 2: true
+      robust accuracy there is at most the share of the class the model gives uniform grey);
+    * ``transfer_ok``: correct on adversarial images made by PGD-``steps`` at ``eps`` on ``source``
+      (check 4: an independently trained robust model, :func:`transfer_source`);
+    * ``clean_ok``: correct on the clean image (both others imply it).
+
+    ``x`` float in [0, 1]. With ``cache`` the outcomes are kept beside the models
+    (:func:`reliable_ml.util.evalcache.cached_model_eval`), keyed by both models' weights, the
+    settings and the images."""
+    from reliable_ml.util import evalcache
+    from reliable_ml.util.cachedir import cache_dir
+
+    n, dev = len(y), x.device
+
+    def compute() -> dict[str, torch.Tensor]:
+        def predict(m, xs):
+            with attacks._EvalMode(m), torch.no_grad():
+                return torch.cat([m(xs[i : i + batch_size]).argmax(1) for i in range(0, n, batch_size)])
+
+        clean_ok = predict(model, x) == y
+        g = torch.Generator(device=dev).manual_seed(seed)
+        fooled = torch.cat(
+            [
+                attacks.pgd(model, x[i : i + batch_size], y[i : i + batch_size], large_eps, steps=steps, generator=g)[1]
+                for i in range(0, n, batch_size)
+            ]
+        )
+        g = torch.Generator(device=dev).manual_seed(seed)
+        x_tr = torch.cat(
+            [
+                attacks.pgd(source, x[i : i + batch_size], y[i : i + batch_size], eps, steps=steps, generator=g)[0]
+                for i in range(0, n, batch_size)
+            ]
+        )
+        return {
+            "clean_ok": clean_ok.cpu(),
+            "large_ok": (clean_ok & ~fooled).cpu(),
+            "transfer_ok": (clean_ok & (predict(model, x_tr) == y)).cpu(),
+        }
+
+    if not cache:
+        return compute()
+    spec = {
+        "v": SAMPLE_CHECKS_VERSION,
+        "eps": eps,
+        "large_eps": large_eps,
+        "steps": steps,
+        "seed": seed,
+        "source": evalcache.model_fingerprint(source),
+    }
+    shape = ((n,), torch.bool)
+    return evalcache.cached_model_eval(
+        cache_dir() / "robust_model" / "evaluations",
+        "masking-sample",
+        model,
+        spec,
+        (x, y),
+        compute,
+        expected={"clean_ok": shape, "large_ok": shape, "transfer_ok": shape},
+    )
 
 
 def card_strength_text(card: dict) -> str:

@@ -366,7 +366,11 @@ def literature_text(
         f"{s['epochs']} epochs with PGD-{s['attack_steps']}{steps}. The attacks: theirs the best of many adaptive "
         "attacks submitted to a public white-box challenge (and AutoAttack for the 88.4%), ours "
         f"{ours_attacks}. The images: {images}. The checks: "
-        + (f"the masking warning(s) {', '.join(flags)} stand." if flags else "no masking warning stands.")
+        + (
+            f"the masking warning(s) of {', '.join(CHECK_NAMES.get(f, f) for f in flags)} stand."
+            if flags
+            else "no masking warning stands."
+        )
         + " So this comparison is not a reproduction of their figure; that would need a model trained like theirs, "
         "evaluated on the same images."
     )
@@ -476,6 +480,34 @@ def masking_verdicts(card: Mapping, z: float = 1.96) -> dict[str, stats.Verdict]
         out["transfer_beats_white_box"] = stats.compare(transfer, white, paired=True)
     return out
 
+
+def sample_masking_verdicts(checks: Mapping, white_box_ok) -> dict[str, stats.Verdict]:
+    """Checks 2 and 4 as exact tests on the per-image outcomes of
+    :func:`reliable_ml.robust.shared_model.sample_checks`: the share correct at the large radius,
+    its Clopper-Pearson interval against the 5% bound; transfer against ``white_box_ok`` (correct
+    under every gradient attack of the suite, the same images), McNemar. Directions as
+    :data:`WARNING_DIRECTION` reads them."""
+    large = np.asarray(checks["large_ok"], dtype=bool)
+    transfer = np.asarray(checks["transfer_ok"], dtype=bool)
+    white = np.asarray(white_box_ok, dtype=bool)
+    if not (large.shape == transfer.shape == white.shape) or large.ndim != 1:
+        raise ValueError(
+            f"need one outcome per image for every check; got shapes {large.shape}, {transfer.shape}, {white.shape}"
+        )
+    k, n = int(large.sum()), len(large)
+    lo, hi = stats.clopper_pearson(k, n)
+    return {
+        "large_eps_not_near_zero": stats.against_reference(k / n, (float(lo), float(hi)), NEAR_ZERO),
+        "transfer_beats_white_box": stats.compare(transfer, white, paired=True),
+    }
+
+
+CHECK_NAMES = {
+    "gradient_free_beats_gradient": "check 1 (gradient-free against gradient attacks)",
+    "large_eps_not_near_zero": "check 2 (the large radius)",
+    "more_steps_still_lower": "check 3 (a longer attack)",
+    "transfer_beats_white_box": "check 4 (transfer)",
+}
 
 WARNING_DIRECTION = {
     "gradient_free_beats_gradient": "lower",

@@ -369,3 +369,46 @@ def test_cluster_means_averages_rows_within_groups():
     assert names == ["a", "b"] and np.allclose(y, [[10, 20], [3, 4]])
     with pytest.raises(ValueError, match="one group per row"):
         stats.cluster_means(x, ["a", "b"])
+
+
+def test_holm_known_values_worked_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> running max 0.02, 0.03, 0.06, 0.06
+    assert np.allclose(stats.holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    assert np.allclose(stats.holm([0.5, 0.6]), [1.0, 1.0])  # capped at 1
+    assert np.allclose(stats.holm([0.02]), [0.02])  # one test: unchanged
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        stats.holm([0.1, 1.2])
+    with pytest.raises(ValueError, match="non-empty"):
+        stats.holm([])
+
+
+def test_holm_rejects_exactly_what_the_sequential_procedure_rejects():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        m = int(rng.integers(1, 15))
+        p = rng.uniform(0, 0.1, m) ** rng.uniform(0.5, 2)
+        alpha = 0.05
+        # Holm 1979: step through the sorted p-values, reject while p_(i) <= alpha / (m - i + 1)
+        reject = np.zeros(m, bool)
+        for i, j in enumerate(np.argsort(p, kind="stable")):
+            if p[j] > alpha / (m - i):
+                break
+            reject[j] = True
+        adj = stats.holm(p)
+        assert np.array_equal(adj <= alpha, reject)
+        assert np.all(adj >= p - 1e-15) and np.all(adj <= np.minimum(1, m * p) + 1e-15)  # between raw and Bonferroni
+
+
+def test_holm_verdicts_keep_a_direction_only_below_alpha_after_adjustment():
+    a = np.r_[np.ones(7), np.zeros(993)]  # 7 vs 0 discordant: exact p = 2 / 2**7 = 0.0156
+    b = np.zeros(1000)
+    strong = stats.compare(np.r_[np.ones(40), np.zeros(960)], b, paired=True)
+    weak = stats.compare(a, b, paired=True)
+    assert weak.direction == "higher" and abs(weak.p_value - 2 / 128) < 1e-12
+    out = stats.holm_verdicts([strong, weak, weak, weak, weak])  # weak: 4 x 2/128 = 0.0625 after Holm
+    assert out[0].direction == "higher" and out[0].test == "McNemar exact, Holm over 5"
+    assert [v.direction for v in out[1:]] == ["cannot tell"] * 4
+    assert np.isclose(out[1].p_value, 4 * 2 / 128) and out[1].interval == weak.interval
+    assert stats.holm_verdicts([strong, weak, weak])[1].direction == "higher"  # 2 x 2/128 = 0.031 still below 0.05
+    with pytest.raises(ValueError, match="p-value"):
+        stats.holm_verdicts([stats.against_reference(0.5, (0.4, 0.6), 0.0)])

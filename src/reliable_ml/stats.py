@@ -8,7 +8,8 @@ Verdicts: :func:`compare` (two samples, paired or not, 0/1 or continuous), :func
 interval against a fixed value) return a :class:`Verdict`; :func:`phrase` turns it into the
 words a chapter prints, with numbers whose sign agrees with the words. A chapter never chooses
 "higher" in its own ``if ... else``: ``python -m reliable_ml check-prose`` looks for the
-sentences such code produced.
+sentences such code produced. A family of tests of one question: :func:`holm` (Holm-adjusted
+p-values) and :func:`holm_verdicts` (each verdict decided again on its adjusted p).
 """
 
 from __future__ import annotations
@@ -908,6 +909,57 @@ def rank_sum_exact(a, b, *, alpha: float = 0.05) -> Verdict:
         min(p_gt, p_lt),
         alpha,
     )
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values for a family of m tests, in the input order.
+
+    Sort the p-values, p_(1) <= ... <= p_(m); the adjusted value of the i-th smallest is
+    max_{j <= i} min(1, (m - j + 1) p_(j)). Rejecting where the adjusted p is below alpha controls the
+    family-wise error rate at alpha under any dependence between the tests (Holm 1979, "A simple
+    sequentially rejective multiple test procedure"; the values of statsmodels' ``multipletests(...,
+    method="holm")``). Ties keep their input order. NaN or values outside [0, 1] are refused.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or len(p) == 0:
+        raise ValueError(f"holm needs a non-empty 1-D list of p-values; got shape {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"p-values must lie in [0, 1]; got {p.tolist()!r}")
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = stepped
+    return out
+
+
+def holm_verdicts(verdicts) -> list[Verdict]:
+    """The verdicts of one family of tests, each decided again on its Holm-adjusted p (:func:`holm`).
+
+    A verdict keeps its direction only when its adjusted p is below its alpha; otherwise it becomes
+    "cannot tell". Difference and interval are unchanged (each interval is the unadjusted
+    (1 - alpha) one, so an interval may exclude 0 beside "cannot tell"); ``p_value`` is the adjusted p
+    and ``test`` names the correction ("McNemar exact, Holm over 12"). Every verdict needs a p-value
+    and a direction (no equivalence verdicts)."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("holm_verdicts needs at least one verdict")
+    for v in verdicts:
+        if v.p_value is None or v.direction not in DIRECTIONS:
+            raise ValueError(f"holm_verdicts needs directional verdicts with a p-value; got {v!r}")
+    adjusted = holm([v.p_value for v in verdicts])
+    m = len(verdicts)
+    return [
+        Verdict(
+            v.direction if q < v.alpha else "cannot tell",
+            v.difference,
+            v.interval,
+            f"{v.test}, Holm over {m}",
+            float(q),
+            v.alpha,
+        )
+        for v, q in zip(verdicts, adjusted)
+    ]
 
 
 def _digits_for(values, digits: int, most: int = 6) -> int:

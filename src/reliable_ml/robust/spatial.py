@@ -15,7 +15,9 @@ filled with zeros (black) and pixels are resampled bilinearly (``torch`` ``affin
   transformation of ``k`` random draws with the highest loss), and :func:`train_cached`.
 * :func:`box_curve`: worst-of-grid accuracy against the size of the box, for rotations only,
   translations only and both; :func:`mcnemar_exact`: McNemar's exact test by hand, for the
-  paired comparisons of models on the same images.
+  paired comparisons of models on the same images; :func:`curve_tests`: the family of McNemar
+  tests along the curve, decided on Holm-adjusted p-values; :func:`near_floor` /
+  :func:`floor_words`: comparisons where a model keeps at most :data:`FLOOR_SHARE` of the images.
 
 Both attacks only query the model (no gradients), and evaluate a transformation only on the
 images that are still classified correctly, which gives the same answer as evaluating all.
@@ -599,40 +601,88 @@ def at_floor(runs: list[Scores], attack: str = "grid") -> bool:
     return all(int(getattr(s, attack).sum()) == 0 for s in runs)
 
 
-def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int) -> dict:
+FLOOR_SHARE = 0.02  # a model that keeps at most this share of the images correct under an attack is at the floor
+
+
+def near_floor(a: torch.Tensor, b: torch.Tensor, share: float = FLOOR_SHARE) -> bool:
+    """True when either of two models' per-image correctness vectors keeps at most ``share`` of the
+    images correct (exact counts, k <= share * N): the attack leaves one of them (almost) nothing, so a
+    paired test rests on a handful of images and says little about which model is the more robust."""
+    if not 0 <= share < 1:
+        raise ValueError(f"share must lie in [0, 1); got {share!r}")
+    a, b = torch.as_tensor(a), torch.as_tensor(b)
+    limit = share * len(a)
+    return int(a.sum()) <= limit or int(b.sum()) <= limit
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _holm_words(h) -> str:
+    """The words "not significant after Holm over 12 tests (adjusted p = 0.12)" or "significant ...", from a
+    :func:`reliable_ml.stats.holm_verdicts` verdict."""
+    word = "not significant" if h.direction == "cannot tell" else "significant"
+    return f"{word} after {h.test.split(', ')[-1]} tests (adjusted p = {_p(h.p_value)})"
+
+
+def floor_words(a: torch.Tensor, b: torch.Tensor, share: float = FLOOR_SHARE, holm=None) -> str:
+    """Words for a paired comparison at the floor (:func:`near_floor`): the counts, the exact McNemar p
+    and, with ``holm`` (a verdict of :func:`reliable_ml.stats.holm_verdicts`), whether it survives the
+    correction: "7 vs 0 of the 1,000 images (exact McNemar p = 0.016); at the floor (...)"."""
+    n, k_a, k_b = len(a), int(torch.as_tensor(a).sum()), int(torch.as_tensor(b).sum())
+    text = (
+        f"{k_a:,} vs {k_b:,} of the {n:,} images (exact McNemar p = {_p(mcnemar_exact(a, b)['p_value'])}); at the "
+        f"floor (one of the two keeps at most {100 * share:g}% of the images correct), where the comparison rests on "
+        "the few images either keeps and says little about which model is the more robust"
+    )
+    return text + (f"; {_holm_words(holm)}" if holm is not None else "")
+
+
+def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int, share: float = FLOOR_SHARE) -> dict:
     """Chapter 11's words on "does L-inf training buy spatial robustness?", from :func:`arm_verdicts`.
 
-    ``linf_grid``: under the grid: when the L-inf model and every standard model keep 0 images,
-    the grid cannot separate them (both at the floor); otherwise the paired verdicts' words.
+    ``linf_grid``: under the grid. When the L-inf model or a standard model keeps at most ``share`` of
+    the images (:func:`near_floor`), the counts against each standard seed and their exact McNemar p,
+    marked as at the floor; otherwise the paired verdicts' words. There is one L-inf model, so the
+    comparisons with the standard seeds are one model against three references, not three pieces of
+    evidence, and they are not like with like (other data and epochs); the words say so.
     ``linf_random``: the same under the worst of ``n_grid`` random draws. ``linf_spatial``: the
-    spatially trained models against the L-inf model under the grid.
+    spatially trained models against the L-inf model under the grid (ordinary verdicts: a model far
+    above the floor against one at it is a comparison the attack can make).
     """
     from reliable_ml import stats
 
-    n = len(scores["standard"][0].grid)
-    std_runs = scores["standard"] + scores["linf_robust"]
-    if at_floor(std_runs):
-        grid = (
-            f"Under the grid this run cannot tell: every model, L∞-robust or standard, keeps 0 of the {n:,} "
-            "images correct, so for this network the grid sits at the floor and cannot rank them"
+    rob = scores["linf_robust"][0]
+    caveat = "one L∞-robust model against each standard seed, so not three pieces of evidence, and not like with like"
+
+    def against_standard(attack: str) -> str:
+        r = getattr(rob, attack)
+        others = [getattr(s, attack) for s in scores["standard"]]
+        if any(near_floor(r, o, share) for o in others):
+            kept = sorted({int(o.sum()) for o in others})
+            ps = sorted({_p(mcnemar_exact(r, o)["p_value"]) for o in others}, key=float)
+            vs = f"{kept[0]:,}" if len(kept) == 1 else f"{kept[0]:,} to {kept[-1]:,}"
+            pw = f"p = {ps[0]} each" if len(ps) == 1 else f"p = {ps[0]} to {ps[-1]}"
+            return (
+                f"{int(r.sum()):,} vs {vs} of the {len(r):,} images against each standard seed (exact McNemar {pw}; "
+                f"{caveat}); at the floor (a model keeps at most {100 * share:g}% of the images correct), where the "
+                "comparison rests on the few images either keeps and says little about which model is the more robust"
+            )
+        return (
+            stats.phrase_all(
+                verdicts["linf_vs_standard"][attack],
+                "the L∞-robust model keeps more images correct than the standard model",
+                "the L∞-robust model keeps fewer images correct than the standard model",
+                "the data cannot tell the L∞-robust model from the standard model",
+                "the standard seeds disagree",
+                items="comparisons with a standard seed",
+            )
+            + f" ({caveat})"
         )
-    else:
-        grid = "Under the grid, " + stats.phrase_all(
-            verdicts["linf_vs_standard"]["grid"],
-            "the L∞-robust model keeps more images correct than the standard model",
-            "the L∞-robust model keeps fewer images correct than the standard model",
-            "the data cannot tell the L∞-robust model from the standard model",
-            "the standard seeds disagree",
-            items="standard seeds",
-        )
-    random = f"Under the worst of {n_grid} random draws, " + stats.phrase_all(
-        verdicts["linf_vs_standard"]["random"],
-        "the L∞-robust model keeps more images correct than the standard model",
-        "the L∞-robust model keeps fewer images correct than the standard model",
-        "the data cannot tell the L∞-robust model from the standard model",
-        "the standard seeds disagree",
-        items="standard seeds",
-    )
+
+    grid = "Under the grid, " + against_standard("grid")
+    random = f"Under the worst of {n_grid} random draws, " + against_standard("random")
     spatial = stats.phrase_all(
         verdicts["spatial_vs_linf_grid"],
         "the spatially trained models keep more images correct under the grid than the L∞-robust model",
@@ -652,16 +702,18 @@ def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int)
     return {"linf_grid": grid, "linf_random": random, "linf_spatial": spatial, "linf_clean": clean}
 
 
-def matched_sentences(scores: dict[str, list[Scores]], n_grid: int) -> dict:
+def matched_sentences(scores: dict[str, list[Scores]], n_grid: int, share: float = FLOOR_SHARE, holm=None) -> dict:
     """Chapter 11's words on the L-inf model (``linf_robust``) against its matched standard twin
     (``standard_matched``: the same recipe without the adversary), image by image (:func:`paired`):
     ``matched_clean``, ``matched_random`` (worst of ``n_grid`` random draws) and ``matched_grid``.
-    Under an attack where both keep 0 images correct (exact counts) the words say the attack sits
-    at the floor and cannot rank them."""
+    Under an attack where either keeps at most ``share`` of the images correct (:func:`near_floor`)
+    the words give the counts and the exact p and say the comparison is at the floor
+    (:func:`floor_words`); ``holm`` ({attack: verdict of :func:`reliable_ml.stats.holm_verdicts`})
+    adds whether that test survives the correction for its family."""
     from reliable_ml import stats
 
     rob, twin = scores["linf_robust"][0], scores["standard_matched"][0]
-    n = len(rob.clean)
+    holm = holm or {}
     out = {
         "matched_clean": stats.phrase(
             paired(rob.clean, twin.clean),
@@ -672,8 +724,8 @@ def matched_sentences(scores: dict[str, list[Scores]], n_grid: int) -> dict:
     }
     for attack in ("random", "grid"):
         a, b = getattr(rob, attack), getattr(twin, attack)
-        if int(a.sum()) == 0 and int(b.sum()) == 0:
-            out[f"matched_{attack}"] = f"both keep 0 of the {n:,} images correct, so the attack cannot rank them"
+        if near_floor(a, b, share):
+            out[f"matched_{attack}"] = floor_words(a, b, share, holm.get(attack))
             continue
         out[f"matched_{attack}"] = stats.phrase(
             paired(a, b),
@@ -833,6 +885,102 @@ def box_curve_record(curve: dict, clean: dict, fractions, max_angle: float, max_
             ivs = [[[float(b) for b in wilson(int(v.sum()), len(v))] for v in row] for row in per]
             rec[kind][arm] = {"per_model": acc, "intervals": ivs, "mean": np.mean(acc, 0).tolist(), "n": len(per[0][0])}
     return rec
+
+
+def size_label(kind: str, fraction: float, max_angle: float, max_shift: float) -> str:
+    """The label "±7.5°", "±0.75 px" or "±7.5° and ±0.75 px": the box of ``kind`` at ``fraction`` of the full one."""
+    a, s = f"±{fraction * max_angle:g}°", f"±{fraction * max_shift:.3g} px"
+    return {"rotation": a, "translation": s, "both": f"{a} and {s}"}[kind]
+
+
+def curve_tests(
+    curve: dict, fractions, a: str = "linf_robust", b: str = "standard_matched", share: float = FLOOR_SHARE
+) -> list[dict]:
+    """The family of McNemar tests of :func:`box_curve`: the first model of arm ``a`` against the first
+    of arm ``b``, per kind (:data:`KINDS`) and box size, on the same images: len(KINDS) x len(fractions)
+    tests. Each row: ``kind``, ``fraction``, the counts kept by each (``kept_a``, ``kept_b``), the
+    2x2 counts and exact p of :func:`mcnemar_exact`, ``verdict`` (:func:`paired`), ``holm`` (the
+    verdict decided on the Holm-adjusted p over the whole family, :func:`reliable_ml.stats.holm_verdicts`),
+    ``p_holm`` and ``at_floor`` (:func:`near_floor`)."""
+    from reliable_ml import stats
+
+    rows = []
+    for kind in KINDS:
+        for j, f in enumerate(fractions):
+            x, y = curve[kind][a][0][j], curve[kind][b][0][j]
+            rows.append(
+                {"kind": kind, "fraction": float(f), "kept_a": int(x.sum()), "kept_b": int(y.sum()), "x": x, "y": y}
+                | mcnemar_exact(x, y)
+                | {"verdict": paired(x, y), "at_floor": near_floor(x, y, share)}
+            )
+    for row, h in zip(rows, stats.holm_verdicts([r["verdict"] for r in rows])):
+        row["holm"], row["p_holm"] = h, float(h.p_value)
+    return rows
+
+
+def curve_test_records(rows: list[dict], a: str = "linf_robust", b: str = "standard_matched") -> dict:
+    """:func:`curve_tests` as JSON for the results file: per test the kind, size, n10 (only ``a``
+    right), n01 (only ``b`` right), the exact p, the Holm-adjusted p and both verdicts."""
+    keep = ("kind", "fraction", "kept_a", "kept_b", "n11", "n10", "n01", "n00", "p_value", "p_holm", "at_floor")
+    return {
+        "a": f"{a}[0]",
+        "b": f"{b}[0]",
+        "correction": f"Holm (1979) over the {len(rows)} tests of this family",
+        "tests": [
+            {k: r[k] for k in keep} | {"verdict": r["verdict"].as_dict(), "verdict_holm": r["holm"].as_dict()}
+            for r in rows
+        ],
+    }
+
+
+def curve_sentences(rows: list[dict], max_angle: float, max_shift: float, share: float = FLOOR_SHARE) -> dict:
+    """Words for :func:`curve_tests`: ``linf_curve_{kind}`` lists each size with its Holm-decided
+    verdict, the exact and the adjusted p (:func:`floor_words` for a size at the floor);
+    ``linf_curve_answer`` sums up each kind over the sizes off the floor
+    (:func:`reliable_ml.stats.phrase_all` of the Holm verdicts); ``curve_n_tests`` and
+    ``curve_n_off_floor`` count them."""
+    from reliable_ml import stats
+
+    out: dict = {}
+    answer = []
+    titles = {"rotation": "with rotations only", "translation": "with translations only", "both": "with both"}
+    for kind in KINDS:
+        mine = [r for r in rows if r["kind"] == kind]
+        parts = []
+        for r in mine:
+            label = size_label(kind, r["fraction"], max_angle, max_shift)
+            if r["at_floor"]:
+                parts.append(f"{label}: {floor_words(r['x'], r['y'], share, r['holm'])}")
+                continue
+            words = stats.phrase(
+                r["holm"],
+                "the L∞-robust model keeps more images correct",
+                "the L∞-robust model keeps fewer images correct",
+                "the data cannot tell the two apart after Holm",
+            )
+            parts.append(f"{label}: {words}, exact p = {_p(r['p_value'])}, Holm-adjusted p = {_p(r['p_holm'])}")
+        out[f"linf_curve_{kind}"] = "; ".join(parts)
+        off = [r["holm"] for r in mine if not r["at_floor"]]
+        floor = len(mine) - len(off)
+        at = f" ({floor} of {len(mine)} sizes at the floor)" if floor else ""
+        if not off:
+            answer.append(f"{titles[kind]} every size is at the floor")
+            continue
+        answer.append(
+            f"{titles[kind]}{at} "
+            + stats.phrase_all(
+                off,
+                "the L∞-robust model keeps more images correct than its twin",
+                "the L∞-robust model keeps fewer images correct than its twin",
+                "the data cannot tell the two apart",
+                "the sizes disagree",
+                items="sizes off the floor",
+            )
+        )
+    out["linf_curve_answer"] = "; ".join(answer)
+    out["curve_n_tests"] = len(rows)
+    out["curve_n_off_floor"] = sum(not r["at_floor"] for r in rows)
+    return out
 
 
 def plot_box_curve(record: dict, source: str, names: dict[str, str] | None = None):

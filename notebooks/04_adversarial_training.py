@@ -287,9 +287,9 @@ print(f"gradient at the maximizer {grad_danskin.numpy().round(6)}\nfinite differ
 # the ball (step $\alpha$, then projection) is enough, at a fraction of the cost, when its step
 # is moderate. They also released an MNIST recipe: the small CNN below, $\epsilon = 0.3$, step
 # $\alpha = 0.375 = 1.25\,\epsilon$ from a random start, 10 epochs, Adam with a cyclic learning
-# rate, no ramp of $\epsilon$ (the defaults of `MNIST/train_mnist.py` in `locuslab/fast_adversarial`,
-# as read in a review of this chapter; unverified here, we have not run that script). The
-# catastrophic-overfitting section below runs close variants of it.
+# rate that peaks at 2/5 of the run, batches of 100, no ramp of $\epsilon$ (the defaults of
+# `MNIST/train_mnist.py` in `locuslab/fast_adversarial`, read from the repository for this chapter;
+# we have not run that script). The catastrophic-overfitting section below runs close variants of it.
 #
 # ## The course's robust model
 #
@@ -343,10 +343,12 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # A collapse that fast is easy to miss. An earlier version of this section checked PGD once per
 # epoch at the full radius while the training radius was still growing from 0: a run that
 # became robust and collapsed inside an epoch looked "never robust". So here the runs are
-# **watched as they train**. We run Wong et al.'s three arms, {glue:text}`co_seeds_v:.0f` seeds
-# each, with **no ramp** of $\epsilon$ = {glue:text}`co_eps_v:.2f`: FGSM from $\delta = 0$ with
-# step $\epsilon$; FGSM-RS (random start) with the moderate step $1.25\,\epsilon$ (their MNIST
-# recipe); FGSM-RS with the large step {glue:text}`co_large_v:g`$\,\epsilon$. All three train
+# **watched as they train**. We run three arms, {glue:text}`co_seeds_v:.0f` seeds each, with **no
+# ramp** of $\epsilon$ = {glue:text}`co_eps_v:.2f`: FGSM from $\delta = 0$ with step $\epsilon$;
+# FGSM-RS (random start) with the moderate step $1.25\,\epsilon$ (their MNIST recipe); FGSM-RS
+# with the large step {glue:text}`co_large_v:g`$\,\epsilon$. Wong et al.'s MNIST script runs only
+# the second (FGSM-RS); the zero start and the comparison of step sizes follow their CIFAR-10
+# script, `CIFAR10/train_fgsm.py` (`--delta-init zero` and `--alpha`), and paper. All three train
 # Wong et al.'s MNIST network (two 4x4 stride-2 convolutions, here with a hidden layer of
 # {glue:text}`co_hidden` units instead of 100) on raw pixels in $[0, 1]$, with no input
 # standardization, as their code does, with Adam, batches of 100 and a one-cycle learning rate
@@ -362,11 +364,19 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # batches since the previous check is logged beside it. Each run lasts
 # {glue:text}`co_epochs_v:.0f` epochs over the first {glue:text}`co_train_v:,.0f` training digits
 # ({glue:text}`co_total_steps:,.0f` steps), a bound on the cpu cost; Wong et al.'s MNIST recipe
-# trains for 10 epochs over all 60,000 (6,000 steps). Wong et al.'s recipe also stops early when PGD accuracy on a
-# training minibatch collapses; these runs do not, so that a collapse stays visible.
+# trains for 10 epochs over all 60,000 (6,000 steps), so these runs see
+# {glue:text}`co_recipe_frac:.2f` of its steps: an early stage of the recipe, not its end point.
+# Their MNIST script has no early stop. Early stopping is the opt-in `--early-stop` flag of their
+# CIFAR-10 script: after each epoch, PGD-5 on that epoch's first training batch, and training stops
+# when its accuracy falls by more than 0.2 from the previous epoch's. These runs never stop early,
+# so that a collapse stays visible.
 #
-# **The rule.** It is relative, the signature Wong et al. describe rather than fixed levels, so
-# that it can also fire on a small model whose accuracies stay low. A run *collapsed* when, for
+# **The rule.** Its fall of {glue:text}`co_drop_pct:.0f` points is the threshold of that
+# `--early-stop` flag. It is relative rather than fixed levels, so that it can also fire on a small
+# model whose accuracies stay low, and it differs from what Wong et al. describe in two ways: they
+# describe a fall to about 0% within a couple of epochs (the repository's README), and their flag
+# compares consecutive epochs; this rule needs no fall to zero and compares against a running peak
+# with no time limit, so a slow erosion by as much also counts. A run *collapsed* when, for
 # {glue:text}`co_persist_v:.0f` consecutive checks, its PGD accuracy sat at least
 # {glue:text}`co_drop_pct:.0f` points below its running peak, while its accuracy on its own FGSM
 # batches stayed at or above its level at that peak
@@ -374,6 +384,10 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # at low accuracy and a run that only wobbles). A run whose PGD accuracy never reached
 # {glue:text}`co_drop_pct:.0f`% has no room to fall by that much, so it cannot collapse by the
 # rule; one whose FGSM accuracy fell with its PGD accuracy diverged, which is another failure.
+# Separately, a run *ended in the catastrophic-overfitting state* with {glue:md}`co_state_rule`
+# (`collapse.ended_overfit`): it learned the task and beats its own
+# training attack, while PGD finds an adversarial example for nearly every image. That is the state
+# Wong et al. describe after a collapse; the state alone cannot say how the run got there.
 
 # %%
 n_co = min(co_train_size or len(train_set.y), len(train_set.y))  # the training split is in random order
@@ -396,8 +410,8 @@ print(f"{len(arms)} arms x {co_seeds} seeds x {co_epochs} epochs, a PGD check ev
 # ball in the direction of the gradient's sign. The network can learn to bend its loss surface
 # so that this one corner stops being adversarial while the true worst case inside the ball is
 # as bad as ever. Its accuracy on its own FGSM batches then rises (right panel), and its
-# robustness to a multi-step attack, which follows the bent surface, vanishes (left panel; an x
-# marks each collapse the rule finds). A random start tests the
+# robustness to a multi-step attack, which follows the bent surface, vanishes (left panel;
+# {glue:md}`co_marks`). A random start tests the
 # linear approximation at many points of the ball instead of one, and a moderate step keeps the
 # final point close to that random start; {cite:t}`andriushchenko2020understanding` trace the
 # failure to the loss becoming strongly non-linear inside the ball.
@@ -417,13 +431,13 @@ display(co_table.round(1))
 
 # %% [markdown]
 # {glue:md}`co_testable` The runs' accuracy on their own FGSM batches ended between
-# {glue:text}`co_fgsm_end_min:.1f`% and {glue:text}`co_fgsm_end_max:.1f`%. Run by run:
+# {glue:text}`co_fgsm_end_min:.1f`% and {glue:text}`co_fgsm_end_max:.1f`%. Chance below is
+# {glue:text}`co_chance_pct:.1f`%, the share of the most common class among the check images: what a
+# network that predicts one class scores, clean or attacked. Run by run:
 # {glue:md}`co_outcomes`
 #
-# A run that never became robust is not a collapse by this rule, even when its FGSM accuracy
-# climbs far above its PGD accuracy: that gap is half of the signature, seen without the
-# robustness a collapse would take away. Whether such a run passed through a robust phase shorter
-# than the {glue:text}`co_every_v:.0f` steps between two checks, the checks cannot say.
+# A run that never became robust is not a collapse by this rule, even when it ends in the state a
+# collapse leaves. {glue:md}`co_state_text` {glue:md}`co_state_contrast`
 #
 # **Arm against arm.** The seeds are the samples here, so the arms are compared by their counts
 # (Fisher's exact test, Newcombe's interval of the difference in shares; `stats.compare_counts`),
@@ -454,10 +468,23 @@ glue("co_n_never", sum(c["never_robust"] for c in co_counts.values()), display=F
 co_ends = [r["fgsm_train_acc"][-1] for a in arms for r in co["runs"][a].values()]
 glue_numbers({"co_peak_max": max(f["peak"] for a in arms for f in co_found[a].values()),
               "co_fgsm_end_min": min(co_ends), "co_fgsm_end_max": max(co_ends)}, scale=100)
-glue_text("co_outcomes", " ".join(collapse.outcome_text(co_found[a], co["runs"][a], a, co_drop) for a in arms))
+
+# %% tags=["hide-input"]
+co_chance = float(torch.bincount(test_set.y.flip(0)[:n_check]).max()) / n_check  # the most common class's share
+glue_text("co_outcomes", " ".join(collapse.outcome_text(co_found[a], co["runs"][a], a, co_drop, chance=co_chance)
+                                  for a in arms))
 co_peak_all = max(f["peak"] for a in arms for f in co_found[a].values())
 co_n_steps = co["runs"][arms[0]]["0"]["steps"][-1]
-glue_text("co_testable", collapse.testable_text(co_counts, co_drop, co_n_steps, co_peak_all))
+co_state = {a: collapse.unmeasured_overfit(co_found[a], co["runs"][a]) for a in arms}  # collapse.END_STATE
+co_n_state = sum(len(v) for v in co_state.values())
+glue_text("co_testable", collapse.testable_text(co_counts, co_drop, co_n_steps, co_peak_all, n_state=co_n_state))
+glue_text("co_state_rule", collapse.state_rule_text())
+glue_numbers({"co_chance_pct": co_chance}, scale=100)
+glue_numbers({"co_n_state": co_n_state, "co_recipe_frac": co_n_steps / cat.WONG_MNIST["steps"]})
+co_n_coll = sum(c["collapsed"] for c in co_counts.values())
+glue_text("co_marks", f"an x marks each of the {co_n_coll} collapses the rule finds" if co_n_coll else
+          "the rule found no collapse in these runs, so no x is drawn")
+glue_text("co_state_text", collapse.state_text(co_state, co["runs"], co_check_every))
 
 # %% tags=["hide-input"]
 co_run_seconds = [r["seconds"]["train_and_checks"] for a in arms for r in co["runs"][a].values()]
@@ -468,39 +495,38 @@ co_cpu_per_step = co["seconds"]["cpu"] / (co_n_steps * len(co_run_seconds))  # C
 glue_numbers({"co_full_minutes": co_cpu_per_step * 6000 / 60, "co_cold_minutes": co["seconds"]["wall"] / 60,
               "co_cold_cpu": co["seconds"]["cpu"] / 60, "co_check_pct": 100 * co_check_share,
               "co_ms_per_step": 1000 * co_cpu_per_step * (1 - co_check_share)})
+
+# %% tags=["hide-input"]
 co_ref = arms[1]  # FGSM-RS with step 1.25 eps: Wong et al.'s MNIST recipe
 co_vs = {a: collapse.compare_arms(co_counts, a, co_ref) for a in arms if a != co_ref}
 co_extreme = stats.compare_counts(co_seeds, co_seeds, 0, co_seeds)  # the most lopsided split the seeds allow
-glue_text("co_power", f"With {co_seeds} seeds per arm, no split of the counts can give a verdict at the 5% level: even "
+co_power_text = (f"With {co_seeds} seeds per arm, no split of the counts can give a verdict at the 5% level: even "
           f"all against none has Fisher's p = {co_extreme.p_value:.2f}." if co_extreme.direction == "cannot tell" else
           f"With {co_seeds} seeds per arm, only lopsided splits can give a verdict at the 5% level.")
+glue_text("co_power", co_power_text)
 glue_text("co_arm_verdicts", " ".join(collapse.comparison_text(co_counts, a, co_ref, v) for a, v in co_vs.items()))
 co_robust = sum(c["became_robust"] for c in co_counts.values())
-glue_text("co_meaning", (
-    f"Watched every {co_check_every} steps, {co_robust} of {len(arms) * co_seeds} fast (single FGSM step) runs "
-    f"reached {100 * co_drop:.0f}% PGD accuracy within {co_n_steps:,} steps (highest {100 * co_peak_all:.1f}%), so "
-    "this cpu run shows neither that a single random-start FGSM step can serve as the inner maximizer nor whether "
-    "such training collapses.") if co_robust == 0 else (
-    f"Watched every {co_check_every} steps, {co_robust} of {len(arms) * co_seeds} fast (single FGSM step) runs "
-    f"reached {100 * co_drop:.0f}% PGD accuracy within {co_n_steps:,} steps (highest {100 * co_peak_all:.1f}%); "
-    "per arm, " + "; ".join(f"{a}: {c['became_robust']} of {c['seeds']} became robust, {c['collapsed']} collapsed"
-                            for a, c in co_counts.items())
-    + f". With {co_seeds} seeds per arm the comparisons of the arms are given above with their intervals."))
+glue_text("co_meaning", collapse.meaning_text(co_counts, co_state, co_vs, f"{co_ref} (Wong et al.'s MNIST recipe)",
+                                              check_every=co_check_every, drop=co_drop, n_steps=co_n_steps,
+                                              peak=co_peak_all) + " " + co_power_text + " " + cat.recipe_scale_text(co_n_steps))
 
 # %% [markdown]
 # ### CIFAR-10 in miniature
 #
 # Wong et al. saw catastrophic overfitting on CIFAR-10 at $\epsilon = 8/255$: FGSM-RS with the
 # step $\alpha = 16/255 = 2\,\epsilon$ trains a PreActResNet-18 whose PGD accuracy collapses,
-# while $\alpha = 10/255$ does not {cite}`wong2020fast` (as we read the paper; unverified here).
-# Their failing setting fits a CPU only in miniature: a PreActResNet-18 of width
-# {glue:text}`cifar_width_v:.0f` (channels $w, 2w, 4w, 8w$; the full network has $w = 64$),
-# {glue:text}`cifar_n_v:,.0f` training images drawn at random (seeded) from the JPEG copy of
-# CIFAR-10, {glue:text}`cifar_epochs_v:.0f` epochs, their optimizer as we read the paper (SGD,
-# momentum 0.9, weight decay $5 \cdot 10^{-4}$, one-cycle learning rate to 0.2, batch 128, random
-# crop and flip; unverified here), no ramp of $\epsilon$, and a PGD-10 check every
+# while $\alpha = 10/255$, the default of their `CIFAR10/train_fgsm.py`, does not, according to
+# {cite:t}`wong2020fast` (the failing step as we read the paper; unverified here). Their failing
+# setting fits a CPU only in miniature: a PreActResNet-18 of width {glue:text}`cifar_width_v:.0f`
+# (channels $w, 2w, 4w, 8w$; the full network has $w = 64$), {glue:text}`cifar_n_v:,.0f` training
+# images drawn at random (seeded) from the JPEG copy of CIFAR-10, {glue:text}`cifar_epochs_v:.0f`
+# epochs (their script's default is {glue:text}`wong_cifar_epochs:.0f`), the optimizer of their
+# script's defaults (SGD, momentum 0.9, weight decay $5 \cdot 10^{-4}$, batch 128, random crop and
+# flip, a cyclic learning rate to 0.2), except that our one-cycle learning rate peaks at
+# {glue:text}`co_lr_peak_pct:.0f`% of the run where theirs peaks at
+# {glue:text}`wong_cifar_peak_pct:.0f`%, no ramp of $\epsilon$, and a PGD-10 check every
 # {glue:text}`cifar_every_v:.0f` steps on {glue:text}`cifar_check_v:.0f` random test images.
-# {glue:md}`cifar_length` The same rule judges it. {glue:md}`cifar_outcome`
+# {glue:md}`cifar_length` {glue:md}`cifar_cost` The same rule judges it. {glue:md}`cifar_outcome`
 
 # %% tags=["hide-input"]
 cifar_co, cifar_found, cifar_tr = None, {}, None
@@ -539,19 +565,32 @@ if cifar_tr is not None:
 
 # %% tags=["hide-input"]
 glue_numbers({"cifar_width_v": cifar_width, "cifar_n_v": cifar_train_size, "cifar_epochs_v": cifar_epochs,
-              "cifar_every_v": cifar_check_every, "cifar_check_v": cifar_check_size})
+              "cifar_every_v": cifar_check_every, "cifar_check_v": cifar_check_size,
+              "wong_cifar_epochs": cat.WONG_CIFAR["epochs"]})
+glue_numbers({"wong_cifar_peak_pct": cat.WONG_CIFAR["lr_peak_frac"], "co_lr_peak_pct": cat.WONG_MNIST["lr_peak_frac"]},
+             scale=100)  # rt.learning_rate peaks at 2/5, as Wong et al.'s MNIST script (tests/test_catastrophic.py)
 if cifar_co:
     k_cifar = sum(f["collapsed"] for f in cifar_found.values())
     cifar_steps = max(r["steps"][-1] for r in cifar_co["runs"][cifar_arm_name].values())
     glue_text("cifar_length", f"Each run lasted {cifar_steps:,} optimizer steps of 128 images, about "
               f"{cifar_steps * 128 / 50_000:.1f} of one epoch over the full 50,000-image CIFAR-10 training set "
-              "(Wong et al. train for 15 epochs: locuslab/fast_adversarial README).")
+              f"(the default of Wong et al.'s CIFAR10/train_fgsm.py is {cat.WONG_CIFAR['epochs']} epochs).")
     glue_text("cifar_outcome", collapse.miniature_text(cifar_found, cifar_co["runs"][cifar_arm_name],
                                                        "FGSM-RS with step 2 eps on CIFAR-10 (JPEG copy)", co_drop))
+    cifar_s = cifar_co["seconds"]
+    glue_text("cifar_cost", f"The {len(cifar_found)} runs cost {cifar_s['cpu']:.1f} CPU seconds (about "
+              f"{cifar_s['cpu'] / 60:.1f} CPU minutes) when the cache was cold; their wall time, "
+              f"{cifar_s['wall'] / 60:.0f} minutes on a machine shared with other jobs, mostly measures waiting for "
+              "a core.")
+    cifar_clean = [100 * r["clean_acc"][-1] for r in cifar_co["runs"][cifar_arm_name].values()]
+    glue_text("co_state_contrast", f"Contrast the CIFAR-10 miniature below, whose runs ended at "
+              f"{min(cifar_clean):.1f}–{max(cifar_clean):.1f}% clean, still learning the task." if co_n_state else "")
 else:
     glue_text("cifar_length", "No CIFAR-10 run here.")
     glue_text("cifar_outcome", "This run has no CIFAR-10 arm (no data here, or the profile skips it), so it "
               "says nothing about CIFAR-10.")
+    glue_text("cifar_cost", "")
+    glue_text("co_state_contrast", "")
 
 # %% [markdown]
 # ## Accuracy as the budget grows
@@ -1111,6 +1150,9 @@ co_figures = {
     "width": co_width, "check_size": n_check, "check_every": co_check_every, "check_steps": co_check_steps,
     "runs": {a: {sd: collapse.record(co["runs"][a][sd], co_found[a][sd]) for sd in co["runs"][a]} for a in arms},
     "counts": co_counts, "became_robust": co_robust, "steps_per_run": co_n_steps,
+    "ended_overfit_unmeasured": {"rule": collapse.END_STATE, "definition": collapse.state_rule_text(),
+                                 "n": co_n_state, "seeds": co_state, "chance": co_chance},
+    "recipe_step_fraction": co_n_steps / cat.WONG_MNIST["steps"],
     "network": f"small_cnn(channels=({co_width}, {2 * co_width}), hidden={8 * co_width}), raw pixels, no input "
                "standardization (Wong et al.'s mnist_net)", "optimizer": "Adam, one-cycle lr to 5e-3, batch 100",
     "arm_comparisons": {"reference": co_ref, **{a: {k: None if v is None else v.as_dict() for k, v in vs.items()}

@@ -48,3 +48,25 @@ def test_bad_check_settings_are_refused():
     x, y = torch.zeros(4, 1, 2, 2, dtype=torch.uint8), torch.zeros(4, dtype=torch.long)
     with pytest.raises(ValueError, match="check_every and check_steps must be >= 1; got 0 and 3"):
         cat.watch_run(model, x, y, x.float(), y, cat.TrainConfig(epochs=1), check_every=0, check_steps=3)
+
+
+def test_the_recipe_figures_agree_with_each_other_and_with_the_training_schedule():
+    from reliable_ml.robust import train as rt
+    from reliable_ml.settings.training import TrainConfig
+
+    w = cat.WONG_MNIST
+    assert w["steps"] == w["epochs"] * w["train_size"] // w["batch"] == 6_000
+    assert w["alpha"] == pytest.approx(1.25 * w["eps"])
+    # the course's one-cycle schedule peaks where Wong et al.'s MNIST script does (2/5), not where their CIFAR one does
+    cfg = TrainConfig(method="fgsm_rs", eps=0.3, step_size=0.375, epochs=10, lr_max=5e-3)
+    assert rt.learning_rate(cfg, 10 * w["lr_peak_frac"]) == pytest.approx(w["lr_max"])
+    assert rt.learning_rate(cfg, 10 * cat.WONG_CIFAR["lr_peak_frac"]) < w["lr_max"]
+    assert cat.WONG_CIFAR["alpha"] == pytest.approx(1.25 * cat.WONG_CIFAR["eps"])
+
+
+def test_the_recipe_scale_text_puts_the_runs_in_proportion():
+    text = cat.recipe_scale_text(1000)
+    assert text.startswith("1,000 steps are 0.17 of the recipe's 6,000, an early stage of it, not its end point")
+    assert "does not measure" in text and "%" not in text  # no figure for the full recipe that this run did not measure
+    with pytest.raises(ValueError, match="n_steps must be a positive number of optimizer steps; got 0"):
+        cat.recipe_scale_text(0)

@@ -135,7 +135,14 @@ def test_the_testable_text_says_an_empty_count_is_empty():
     some = {"a": {"collapsed": 1, "became_robust": 2, "never_robust": 1, "seeds": 3}}
     text = collapse.testable_text(some, 0.2, 300, 0.4)
     assert text.startswith("2 of 3 runs reached 20% PGD accuracy") and "1 of those collapsed" in text
-    assert "The other 1 had no room" in text and "(highest 40.0%)" in text
+    assert "The other 1 never reached it, so the rule cannot test them." in text and "(highest 40.0%)" in text
+    text = collapse.testable_text(some, 0.2, 300, 0.4, n_state=1)
+    assert text.endswith(
+        "1 of 3 ended in the catastrophic-overfitting state (clean accuracy at least 50%, accuracy on its own FGSM "
+        "batches at least 50% and PGD accuracy at most 5% at the last check) without a measured robust phase; the "
+        "rule needs a fall, so it does not count them, and whether they collapsed between two checks or were never "
+        "robust, the data cannot tell."
+    )
     every = {"a": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3}}
     text = collapse.testable_text(every, 0.2, 1500, 0.5)
     assert text == (
@@ -166,3 +173,78 @@ def test_arms_are_compared_by_exact_counts_and_three_seeds_cannot_separate():
     assert collapse.compare_arms(many, "big", "rs")["collapsed"].direction == "higher"
     with pytest.raises(ValueError, match=r"unknown arm 'x'; allowed: \['big', 'rs', 'zero'\]"):
         collapse.compare_arms(counts, "x", "rs")
+
+
+def test_the_end_state_needs_all_three_thresholds_inclusive():
+    assert collapse.ended_overfit(0.93, 0.75, 0.004)  # chapter 04's zero-start seed 0
+    assert collapse.ended_overfit(0.5, 0.5, 0.05)  # every inequality inclusive
+    assert not collapse.ended_overfit(0.31, 0.23, 0.0)  # a CIFAR-10 miniature seed: it never learned the task
+    assert not collapse.ended_overfit(0.96, 0.86, 0.46)  # robust: PGD accuracy far from zero
+    assert not collapse.ended_overfit(0.96, 0.49, 0.0)  # the training attack still wins
+    assert not collapse.ended_overfit(0.96, 0.9, 0.04, pgd_max=0.03)
+    with pytest.raises(ValueError, match=r"pgd_acc must be a fraction in \[0, 1\]; got 1.5"):
+        collapse.ended_overfit(0.9, 0.9, 1.5)
+    with pytest.raises(ValueError, match="clean_min must be a fraction"):
+        collapse.ended_overfit(0.9, 0.9, 0.0, clean_min=float("nan"))
+
+
+def test_unmeasured_overfit_names_only_runs_without_a_robust_phase():
+    runs = {
+        "0": {"steps": [50, 100], "pgd_acc": [0.1, 0.0], "clean_acc": [0.1, 0.9], "fgsm_train_acc": [0.2, 0.9]},
+        "1": {"steps": [50, 100], "pgd_acc": [0.4, 0.0], "clean_acc": [0.9, 0.9], "fgsm_train_acc": [0.6, 0.9]},
+        "2": {"steps": [50, 100], "pgd_acc": [0.1, 0.0], "clean_acc": [0.1, 0.3], "fgsm_train_acc": [0.2, 0.3]},
+    }
+    found = {
+        sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=r["steps"], persist=1)
+        for sd, r in runs.items()
+    }
+    assert found["1"]["collapsed"]  # seen falling: a collapse, not an unmeasured one
+    assert collapse.unmeasured_overfit(found, runs) == ["0"]  # seed 2 never learned the task
+    assert collapse.unmeasured_overfit(found, runs, clean_min=0.95) == []
+
+
+def test_a_peak_at_chance_is_called_never_above_chance():
+    runs = {
+        "0": {"steps": [50, 100], "pgd_acc": [0.102, 0.0], "clean_acc": [0.102, 0.93], "fgsm_train_acc": [0.1, 0.95]}
+    }
+    found = {"0": collapse.detect_collapse(runs["0"]["pgd_acc"], runs["0"]["fgsm_train_acc"], steps=[50, 100])}
+    text = collapse.outcome_text(found, runs, "arm", 0.2, chance=0.102)
+    assert (
+        "seed 0's PGD accuracy never rose above chance (peak 10.2% at step 50, where its clean accuracy was 10.2%), so"
+        in text
+    )
+    assert "never rose above chance" not in collapse.outcome_text(found, runs, "arm", 0.2, chance=0.09)
+
+
+def test_state_and_meaning_texts_count_what_the_rules_found():
+    runs = {
+        "a": {
+            "0": {"steps": [50, 100], "pgd_acc": [0.1, 0.004], "clean_acc": [0.1, 0.93], "fgsm_train_acc": [0.1, 0.74]},
+            "1": {"steps": [50, 100], "pgd_acc": [0.1, 0.0], "clean_acc": [0.1, 0.77], "fgsm_train_acc": [0.1, 0.95]},
+        },
+        "b": {
+            "0": {"steps": [50, 100], "pgd_acc": [0.3, 0.46], "clean_acc": [0.6, 0.96], "fgsm_train_acc": [0.5, 0.86]},
+            "1": {"steps": [50, 100], "pgd_acc": [0.1, 0.0], "clean_acc": [0.1, 0.2], "fgsm_train_acc": [0.1, 0.3]},
+        },
+    }
+    found = {
+        a: {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"]) for sd, r in by.items()}
+        for a, by in runs.items()
+    }
+    state = {a: collapse.unmeasured_overfit(found[a], runs[a]) for a in runs}
+    assert state == {"a": ["0", "1"], "b": []}
+    text = collapse.state_text(state, runs, 50)
+    assert text.startswith(
+        "2 of 4 runs ended in the catastrophic-overfitting state without a measured robust phase: "
+        "77.0–93.0% clean on the check images, 74.0–95.0% on their FGSM batches and 0.0–0.4% under"
+    )
+    assert collapse.state_text({"a": [], "b": []}, runs, 50).startswith("No run ended")
+    counts = collapse.count(found)
+    vs = {"a": collapse.compare_arms(counts, "a", "b")}
+    text = collapse.meaning_text(counts, state, vs, "b", check_every=50, drop=0.2, n_steps=100, peak=0.46)
+    assert (
+        "1 of 4 fast (single FGSM step) runs reached 20% PGD accuracy within 100 steps (highest 46.0%) and 0 " in text
+    )
+    assert "2 of 4 ended in the catastrophic-overfitting state without a measured robust phase" in text
+    assert "a: 0 of 2 became robust, 0 collapsed, 2 ended in that state" in text
+    assert "a: the data cannot tell the arms apart" in text and ", Fisher p = 1.00" in text

@@ -33,6 +33,46 @@ from reliable_ml.util.progress import tqdm
 
 FORMAT = 2  # bump when what a cached run holds changes
 
+# The defaults of Wong et al.'s released scripts, read from locuslab/fast_adversarial at commit
+# 54f728755e71857b632882ba6d6cef22f56e2172. MNIST/train_mnist.py: FGSM-RS only (uniform start in the
+# ball), eps 0.3, step 0.375, 10 epochs of the 60,000 training digits in batches of 100, Adam with a
+# learning rate rising linearly to 5e-3 at 2/5 of the run and back to 0; no early stop. CIFAR10/train_fgsm.py:
+# eps 8/255, step 10/255, 15 epochs, batch 128, SGD (momentum 0.9, weight decay 5e-4) with a cyclic
+# learning rate to 0.2 peaking at half the run, ``--delta-init`` zero / random / previous, and an opt-in
+# ``--early-stop`` (PGD-5 on the epoch's first batch; stop when its accuracy falls by more than 0.2).
+WONG_MNIST = {
+    "eps": 0.3,
+    "alpha": 0.375,
+    "epochs": 10,
+    "train_size": 60_000,
+    "batch": 100,
+    "lr_max": 5e-3,
+    "lr_peak_frac": 0.4,
+    "steps": 6_000,
+}
+WONG_CIFAR = {
+    "eps": 8 / 255,
+    "alpha": 10 / 255,
+    "epochs": 15,
+    "batch": 128,
+    "lr_max": 0.2,
+    "lr_peak_frac": 0.5,
+    "early_stop_drop": 0.2,
+    "early_stop_pgd_steps": 5,
+}
+
+
+def recipe_scale_text(n_steps: int) -> str:
+    """How far ``n_steps`` optimizer steps go into Wong et al.'s MNIST recipe (:data:`WONG_MNIST`)."""
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be a positive number of optimizer steps; got {n_steps!r}")
+    return (
+        f"{n_steps:,} steps are {n_steps / WONG_MNIST['steps']:.2f} of the recipe's {WONG_MNIST['steps']:,}, an early "
+        "stage of it, not its end point: what the full recipe reaches, and whether a run collapses later in it, this "
+        "cpu run does not measure (Wong et al. release the model their full recipe trains, MNIST/models/fgsm.pth; the "
+        "course does not load it)."
+    )
+
 
 def watch_run(
     model: torch.nn.Module,
@@ -173,8 +213,10 @@ def mnist_arms(
     only: str | None = None,
     progress: bool = False,
 ) -> dict:
-    """Wong et al.'s three arms (:func:`reliable_ml.robust.train.co_arms`: FGSM from zero with step
-    eps, FGSM-RS with 1.25 eps and ``large_alpha`` eps) on their MNIST network at width ``width``
+    """Three arms after Wong et al. (:func:`reliable_ml.robust.train.co_arms`: FGSM from zero with step
+    eps, FGSM-RS with 1.25 eps and ``large_alpha`` eps; their MNIST script runs FGSM-RS with 1.25 eps
+    only, the zero start and the step comparison follow their CIFAR-10 script's ``--delta-init`` and
+    ``--alpha``) on their MNIST network at width ``width``
     (:func:`reliable_ml.models.nets.small_cnn`, channels ``(w, 2w)``, hidden ``8w``, on raw pixels in
     [0, 1] with no input standardization, as their ``mnist_net``): Adam, one-cycle learning rate to
     5e-3, batch 100, no ramp of eps, each watched by :func:`per_step_runs` on CPU or the data's device
@@ -243,7 +285,9 @@ def cifar_arm(
     """Wong et al.'s failing CIFAR-10 setting in miniature: FGSM-RS with step ``alpha`` (they fail
     at 16/255 for eps = 8/255) on a PreActResNet-18 scaled to ``width`` (channels ``(w, 2w, 4w,
     8w)``), SGD with momentum 0.9, weight decay 5e-4, one-cycle learning rate to 0.2, batch 128,
-    random crop and flip, no ramp of eps; watched by :func:`per_step_runs`."""
+    random crop and flip, no ramp of eps; watched by :func:`per_step_runs`. The learning rate peaks at
+    2/5 of the run (:func:`reliable_ml.robust.train.train`'s schedule), where their CIFAR-10 script's
+    peaks at half of it (:data:`WONG_CIFAR`)."""
     from reliable_ml.models import nets
 
     def make_model(seed: int) -> torch.nn.Module:

@@ -22,6 +22,19 @@ inclusive. A run whose PGD accuracy never reached ``drop`` has no room to fall b
 cannot collapse (``became_robust`` is false); a run whose FGSM accuracy fell with its PGD
 accuracy diverged, it did not overfit the attack.
 
+The ``drop`` of 20 points is the threshold of the opt-in ``--early-stop`` flag of Wong et al.'s
+``CIFAR10/train_fgsm.py`` (``locuslab/fast_adversarial``: PGD-5 on the epoch's first training
+batch after each epoch, stop when its accuracy falls by more than 0.2 from the previous epoch's).
+Two differences from their description: they describe a fall to about 0% within a couple of epochs,
+and their check compares consecutive epochs; this rule needs no fall to zero and compares against
+a running peak with no time limit, so a slow erosion by ``drop`` also counts.
+
+A run can also *end* in the state a collapse leaves, without the rule seeing a fall:
+:func:`ended_overfit` asks whether its last check has clean and FGSM-training accuracy high (the
+network learned the task and beats its own training attack) and PGD accuracy near zero
+(:data:`END_STATE`). Whether such a run got there by collapsing from a robust phase the checks
+missed, or was never robust, its curves cannot tell.
+
 The function is pure: curves in, verdict out, thresholds as arguments.
 """
 
@@ -33,6 +46,55 @@ from collections.abc import Sequence
 from reliable_ml import stats
 
 RULE = {"drop": 0.2, "persist": 2}  # the defaults: a fall of 20 points (a fraction of a batch), 2 checks
+
+
+END_STATE = {"clean_min": 0.5, "fgsm_min": 0.5, "pgd_max": 0.05}  # ended_overfit's defaults (fractions)
+
+
+def ended_overfit(
+    clean_acc: float,
+    fgsm_train_acc: float,
+    pgd_acc: float,
+    *,
+    clean_min: float = END_STATE["clean_min"],
+    fgsm_min: float = END_STATE["fgsm_min"],
+    pgd_max: float = END_STATE["pgd_max"],
+) -> bool:
+    """Whether a run's last check is in the state catastrophic overfitting leaves (Wong et al. 2020,
+    Section 5: accuracy on the training attack's own examples high, PGD accuracy about 0%):
+    ``clean_acc >= clean_min`` (it learned the task: not a failure to train) and
+    ``fgsm_train_acc >= fgsm_min`` and ``pgd_acc <= pgd_max``, every inequality inclusive. All
+    arguments are fractions in [0, 1]. It says nothing about how the run got there."""
+    vals = {"clean_acc": clean_acc, "fgsm_train_acc": fgsm_train_acc, "pgd_acc": pgd_acc}
+    vals |= {"clean_min": clean_min, "fgsm_min": fgsm_min, "pgd_max": pgd_max}
+    for name, v in vals.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not (0.0 <= v <= 1.0):  # NaN fails too
+            raise ValueError(f"{name} must be a fraction in [0, 1]; got {v!r}")
+    return clean_acc >= clean_min and fgsm_train_acc >= fgsm_min and pgd_acc <= pgd_max
+
+
+def unmeasured_overfit(found: dict, runs: dict, **state) -> list[str]:
+    """The seeds of one arm (``found``: {seed: :func:`detect_collapse` output}; ``runs``: {seed:
+    curves with ``clean_acc``, ``fgsm_train_acc``, ``pgd_acc``}) that ended in the catastrophic-
+    overfitting state (:func:`ended_overfit` on the last check, thresholds ``state``) without a
+    measured robust phase (``became_robust`` false): the rule needs a fall, so it cannot count them."""
+    return [
+        seed
+        for seed, f in found.items()
+        if not f["became_robust"]
+        and ended_overfit(
+            runs[seed]["clean_acc"][-1], runs[seed]["fgsm_train_acc"][-1], runs[seed]["pgd_acc"][-1], **state
+        )
+    ]
+
+
+def state_rule_text(state: dict | None = None) -> str:
+    """The :func:`ended_overfit` thresholds in words."""
+    s = END_STATE | (state or {})
+    return (
+        f"clean accuracy at least {100 * s['clean_min']:.0f}%, accuracy on its own FGSM batches at least "
+        f"{100 * s['fgsm_min']:.0f}% and PGD accuracy at most {100 * s['pgd_max']:.0f}% at the last check"
+    )
 
 
 def _curve(name: str, values: Sequence[float]) -> list[float]:
@@ -102,10 +164,12 @@ def count(results: dict) -> dict:
     return out
 
 
-def outcome_text(found: dict, runs: dict, label: str, drop: float) -> str:
+def outcome_text(found: dict, runs: dict, label: str, drop: float, chance: float | None = None) -> str:
     """One sentence per arm on what :func:`detect_collapse` found, seed by seed (``found``: {seed:
     its output}; ``runs``: {seed: curves with ``steps``, ``pgd_acc``, ``fgsm_train_acc``}): where
-    PGD accuracy peaked, whether and at which step it collapsed, and where both curves ended."""
+    PGD accuracy peaked, whether and at which step it collapsed, and where both curves ended.
+    ``chance``: the share of the most common class among the check images; a peak at or below it
+    is called "never above chance" (a network predicting one class scores it, clean and attacked)."""
     parts = []
     for seed, f in found.items():
         r = runs[seed]
@@ -118,6 +182,13 @@ def outcome_text(found: dict, runs: dict, label: str, drop: float) -> str:
             )
         elif f["became_robust"]:
             parts.append(f"seed {seed} reached {100 * f['peak']:.1f}% and did not collapse by the rule; it {end}")
+        elif chance is not None and f["peak"] <= chance + 1e-12:
+            i = r["pgd_acc"].index(f["peak"])
+            clean = f", where its clean accuracy was {100 * r['clean_acc'][i]:.1f}%" if "clean_acc" in r else ""
+            parts.append(
+                f"seed {seed}'s PGD accuracy never rose above chance (peak {100 * f['peak']:.1f}% at step "
+                f"{r['steps'][i]:,}{clean}), so it could not collapse by the rule; it {end}"
+            )
         else:
             parts.append(
                 f"seed {seed} never reached {100 * drop:.0f}% PGD accuracy (peak {100 * f['peak']:.1f}%), so it had "
@@ -161,30 +232,41 @@ DEFINITION = (
 )
 
 
-def testable_text(counts: dict, drop: float, n_steps: int, peak: float) -> str:
+def testable_text(
+    counts: dict, drop: float, n_steps: int, peak: float, n_state: int | None = None, state: dict | None = None
+) -> str:
     """Whether a set of runs could test for collapse at all (``counts``: :func:`count`'s output;
     ``n_steps``: steps per run; ``peak``: the highest PGD accuracy over all runs, a fraction). A run
     whose PGD accuracy never reached ``drop`` has no room to fall by it, so a count of zero
-    collapses among such runs is empty."""
+    collapses among such runs is empty. ``n_state``: how many runs ended in the catastrophic-
+    overfitting state without a measured robust phase (:func:`unmeasured_overfit`, thresholds
+    ``state``); they are named, not counted as collapses."""
     n = sum(c["seeds"] for c in counts.values())
+    tail = (
+        ""
+        if n_state is None
+        else f" {n_state} of {n} ended in the catastrophic-overfitting state ({state_rule_text(state)}) without a "
+        "measured robust phase; the rule needs a fall, so it does not count them, and whether they collapsed "
+        "between two checks or were never robust, the data cannot tell."
+    )
     k_robust = sum(c["became_robust"] for c in counts.values())
     k = sum(c["collapsed"] for c in counts.values())
     if k_robust == 0:
         return (
             f"No run became robust in {n_steps:,} steps: none of the {n} reached {100 * drop:.0f}% PGD accuracy "
             f"(highest {100 * peak:.1f}%), so none had room to fall by the rule's {100 * drop:.0f} points. This "
-            "cpu run therefore cannot test for catastrophic overfitting: its count of zero collapses says nothing "
-            "about whether fast adversarial training collapses."
+            "cpu run therefore cannot test for catastrophic overfitting by the rule: its count of zero collapses "
+            "says nothing about whether fast adversarial training collapses." + tail
         )
     if k_robust == n:
         return (
             f"All {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
             f"{100 * peak:.1f}%), so the rule could test each of them; {k} collapsed."
-        )
+        ) + tail
     return (
         f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
-        f"{100 * peak:.1f}%), so the rule could test them; {k} of those collapsed. The other {n - k_robust} had no "
-        f"room to fall by {100 * drop:.0f} points, so they say nothing about collapse."
+        f"{100 * peak:.1f}%), so the rule could test them; {k} of those collapsed. The other {n - k_robust} never "
+        f"reached it, so the rule cannot test them." + tail
     )
 
 
@@ -225,3 +307,77 @@ def comparison_text(counts: dict, arm: str, reference: str, verdicts: dict) -> s
         text + f"; of those, {a['collapsed']} of {a['became_robust']} against {b['collapsed']} of "
         f"{b['became_robust']} collapsed, {fell}."
     )
+
+
+def state_text(state: dict, runs: dict, check_every: int) -> str:
+    """What the runs that ended in the catastrophic-overfitting state without a measured robust phase
+    show (``state``: {arm: :func:`unmeasured_overfit` seeds}; ``runs``: {arm: {seed: curves}}): how
+    many, the ranges of their last clean, FGSM-batch and PGD accuracies, and what the data cannot
+    tell about how they got there."""
+    n = sum(len(by_seed) for by_seed in runs.values())
+    k = sum(len(v) for v in state.values())
+    if not k:
+        return "No run ended in that state without a measured robust phase."
+    end = {
+        key: [100 * runs[a][sd][key][-1] for a, seeds in state.items() for sd in seeds]
+        for key in ("clean_acc", "fgsm_train_acc", "pgd_acc")
+    }
+    span = {key: f"{min(v):.1f}–{max(v):.1f}%" for key, v in end.items()}
+    return (
+        f"{k} of {n} runs ended in the catastrophic-overfitting state without a measured robust phase: "
+        f"{span['clean_acc']} clean on the check images, {span['fgsm_train_acc']} on their FGSM batches and "
+        f"{span['pgd_acc']} under PGD, the state Wong et al. describe after a collapse, and not a failure to learn. "
+        "The rule needs a fall, so it does not count them; whether they passed through a robust phase shorter than "
+        f"the {check_every} steps between two checks and collapsed, or were in this state from the start, the data "
+        "cannot tell."
+    )
+
+
+def meaning_text(
+    counts: dict,
+    state: dict,
+    verdicts: dict,
+    reference: str,
+    *,
+    check_every: int,
+    drop: float,
+    n_steps: int,
+    peak: float,
+) -> str:
+    """The chapter's summary of the runs (``counts``: :func:`count`'s output; ``state``: {arm:
+    :func:`unmeasured_overfit` seeds}; ``verdicts``: {arm: :func:`compare_arms` output against
+    ``reference``}): how many became robust, collapsed, or ended in the catastrophic-overfitting
+    state unmeasured, and, per arm, the verdict rule's words on how often runs became robust, with
+    Fisher's p."""
+    n = sum(c["seeds"] for c in counts.values())
+    k_robust = sum(c["became_robust"] for c in counts.values())
+    k_coll = sum(c["collapsed"] for c in counts.values())
+    k_state = sum(len(v) for v in state.values())
+    head = (
+        f"Watched every {check_every} steps, {k_robust} of {n} fast (single FGSM step) runs reached "
+        f"{100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest {100 * peak:.1f}%) and {k_coll} "
+        f"collapsed by the rule; {k_state} of {n} ended in the catastrophic-overfitting state without a measured "
+        "robust phase, which the rule, needing a fall, does not count"
+    )
+    if k_robust == 0:
+        return head + (
+            ". This cpu run therefore shows neither that a single random-start FGSM step can serve as the inner "
+            "maximizer nor whether such training collapses."
+        )
+    per_arm = "; ".join(
+        f"{a}: {c['became_robust']} of {c['seeds']} became robust, {c['collapsed']} collapsed, {len(state[a])} ended "
+        "in that state"
+        for a, c in counts.items()
+    )
+    words = "; ".join(
+        f"{a}: "
+        + stats.phrase(
+            v["became_robust"],
+            "became robust more often",
+            "became robust less often",
+            "the data cannot tell the arms apart",
+        )
+        + f", Fisher p = {v['became_robust'].p_value:.2f}"
+        for a, v in verdicts.items()
+    )
+    return head + f". Per arm, {per_arm}. Against {reference}, in how often runs became robust, {words}."

@@ -442,8 +442,8 @@ for name, value in g.items():
 # floor* when both models keep at most {glue:text}`floor_share:g`% of the images correct under the
 # attack (the better of the two keeps at most that share): a handful of images then decides it, so
 # the text gives the counts and the exact p and says little about which model is the more robust.
-# A model far above the floor against one at it is a comparison the attack can make, and gets an
-# ordinary verdict.
+# A model far above the floor compared with one at it is a comparison the attack can make, and
+# gets an ordinary verdict.
 #
 # **Does $L_\infty$ training buy spatial robustness?** {glue:text}`linf_grid`.
 # {glue:text}`linf_random`. The $L_\infty$-robust model scores {glue:text}`linf_robust_clean:.1f`% on

@@ -40,10 +40,14 @@ def test_the_floor_is_a_tie_never_a_win():
     w = words(scores())
     assert w["linf_grid"].startswith("Under the grid, 0 vs 0 of the 1,000 images against each standard seed")
     assert "floor" in w["linf_grid"] and "keeps more" not in w["linf_grid"]
-    # 35 vs 5, 2, 1 of 1000: the standard models sit at or below 2%, so counts and p, no verdict word
-    assert w["linf_random"].startswith("Under the worst of 45 random draws, 35 vs 1 to 5 of the 1,000 images")
-    assert "exact McNemar p = " in w["linf_random"] and "not three pieces of evidence" in w["linf_random"]
-    assert "keeps more" not in w["linf_random"]
+    # 35 vs 5, 2, 1 of 1000: the L-inf model keeps 3.5%, above the floor, so the paired verdict decides
+    # (the rule is "both at most 2%", not "either"), with the one-model caveat
+    assert w["linf_random"].startswith("Under the worst of 45 random draws, the L∞-robust model keeps more images")
+    assert "floor" not in w["linf_random"] and "not three pieces of evidence" in w["linf_random"]
+    # 20 vs 5, 2, 1: both at or below 2% in every pair, so counts and p, no verdict word
+    low = words(scores(rob_random=20))["linf_random"]
+    assert low.startswith("Under the worst of 45 random draws, 20 vs 1 to 5 of the 1,000 images")
+    assert "at the floor (both keep at most 2% of the images correct)" in low and "keeps more" not in low
     assert "floor" in w["grid_floor"]
     assert (
         w["defence_verdict"].startswith("each spatially trained model keeps more") and "9 pairs" in w["defence_verdict"]
@@ -72,9 +76,12 @@ def test_above_the_floor_the_paired_test_decides_each_direction():
     assert "keeps fewer images correct" in down["linf_grid"] and "by 5.0–6.0 points" in down["linf_grid"]
     close = words(scores(std_grid=(30, 32, 29), rob_grid=31))
     assert close["linf_grid"].startswith("Under the grid, the data cannot tell the L∞-robust model")
-    # 20 of 1000 is 2%: at the floor; 21 is not
-    assert "floor" in words(scores(std_grid=(30, 32, 20), rob_grid=60))["linf_grid"]
-    assert "floor" not in words(scores(std_grid=(30, 32, 21), rob_grid=60))["linf_grid"]
+    # the floor needs both: 20 of 1000 (2%) against 60 is not at the floor, 20 against 20 is, 21 against 3 is not
+    assert "floor" not in words(scores(std_grid=(30, 32, 20), rob_grid=60))["linf_grid"]
+    assert "floor" in words(scores(std_grid=(3, 3, 20), rob_grid=20))["linf_grid"]
+    assert "floor" not in words(scores(std_grid=(3, 3, 3), rob_grid=21))["linf_grid"]
+    assert sp.near_floor(right(20), right(0)) and not sp.near_floor(right(21), right(0))
+    assert not sp.near_floor(right(0), right(705)) and sp.near_floor(right(7), right(0))
     mixed = words(scores(std_grid=(30, 100, 29), rob_grid=60))
     assert "the standard seeds disagree (2 higher, 1 lower;" in mixed["linf_grid"]
 
@@ -103,8 +110,14 @@ def test_matched_twin_words_follow_the_counts_and_the_floor():
     s["standard_matched"] = [sp.Scores(right(990), right(0), right(5))]
     w = sp.matched_sentences(s, 175)
     assert w["matched_grid"].startswith("0 vs 0 of the 1,000 images (exact McNemar p = 1); at the floor")
-    # 35 vs 5 of 1000: the twin keeps 0.5%, at the floor, so counts and the exact p (2 * P(Bin(30, 1/2) <= 0))
-    assert w["matched_random"].startswith("35 vs 5 of the 1,000 images (exact McNemar p = 1.9e-09); at the floor")
+    # 35 vs 5 of 1000: the L-inf model keeps 3.5%, above the floor: the paired verdict (p = 2 * P(Bin(30, 1/2) <= 0))
+    assert w["matched_random"].startswith("the L∞-robust model keeps more images correct than its twin by 3.0 points")
+    # 15 vs 5, nested: both at most 2%, so counts and the exact p = 2 * 2**-10 (10 discordant, all one way)
+    s["linf_robust"] = [sp.Scores(right(985), right(0), right(15))]
+    assert sp.matched_sentences(s, 175)["matched_random"].startswith(
+        "15 vs 5 of the 1,000 images (exact McNemar p = 0.002); at the floor (both keep at most 2%"
+    )
+    s["linf_robust"] = [sp.Scores(right(985), right(0), right(35))]
     s["standard_matched"] = [sp.Scores(right(990), right(0), right(25, offset=20))]  # 20 vs 10 discordant
     assert sp.matched_sentences(s, 175)["matched_random"].startswith(
         "the data cannot tell the two apart (difference +1.0 points"
@@ -128,7 +141,7 @@ def test_floor_words_with_holm_say_whether_the_test_survives():
     h = stats.holm_verdicts([sp.paired(a, b)] * 4)[0]  # 4 x 0.0156 = 0.0625
     text = sp.floor_words(a, b, holm=h)
     assert text == (
-        "7 vs 0 of the 1,000 images (exact McNemar p = 0.016); at the floor (one of the two keeps at most 2% of the "
+        "7 vs 0 of the 1,000 images (exact McNemar p = 0.016); at the floor (both keep at most 2% of the "
         "images correct), where the comparison rests on the few images either keeps and says little about which "
         "model is the more robust; not significant after Holm over 4 tests (adjusted p = 0.062)"
     )
@@ -159,8 +172,15 @@ def test_curve_tests_correct_the_family_and_skip_the_floor_in_the_answer():
     assert "with translations only the L∞-robust model keeps fewer images correct than its twin in both sizes off " \
         "the floor, by 6.0 points" in w["linf_curve_answer"]  # fmt: skip
     assert w["linf_curve_answer"].endswith(
-        "with both (1 of 2 sizes at the floor) the data cannot tell the two apart (difference +0.5 points [+0.1, +0.9])"
+        "with both (1 of 2 sizes at the floor) the data cannot tell the two apart "
+        "(difference +0.5 points [+0.1, +0.9]; unadjusted interval)"
     )
+    # every interval of the curve's words is marked unadjusted (the verdicts are decided on Holm's p, not the interval)
+    for kind in sp.KINDS:
+        n_iv = w[f"linf_curve_{kind}"].count("]")
+        assert n_iv == w[f"linf_curve_{kind}"].count("unadjusted interval") > 0, w[f"linf_curve_{kind}"]
+    assert "keeps fewer images correct by 6.0 points [" in w["linf_curve_translation"]
+    assert "] (unadjusted interval), exact p = " in w["linf_curve_translation"]
     assert w["linf_curve_both"].startswith("±15° and ±1.5 px: the data cannot tell the two apart after Holm")
     assert "±30° and ±3 px: 7 vs 0 of the 1,000 images (exact McNemar p = 0.016)" in w["linf_curve_both"]
     assert w["linf_curve_both"].endswith("not significant after Holm over 6 tests (adjusted p = 0.062)")

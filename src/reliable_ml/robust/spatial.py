@@ -17,7 +17,7 @@ filled with zeros (black) and pixels are resampled bilinearly (``torch`` ``affin
   translations only and both; :func:`mcnemar_exact`: McNemar's exact test by hand, for the
   paired comparisons of models on the same images; :func:`curve_tests`: the family of McNemar
   tests along the curve, decided on Holm-adjusted p-values; :func:`near_floor` /
-  :func:`floor_words`: comparisons where a model keeps at most :data:`FLOOR_SHARE` of the images.
+  :func:`floor_words`: comparisons where both models keep at most :data:`FLOOR_SHARE` of the images.
 
 Both attacks only query the model (no gradients), and evaluate a transformation only on the
 images that are still classified correctly, which gives the same answer as evaluating all.
@@ -601,18 +601,20 @@ def at_floor(runs: list[Scores], attack: str = "grid") -> bool:
     return all(int(getattr(s, attack).sum()) == 0 for s in runs)
 
 
-FLOOR_SHARE = 0.02  # a model that keeps at most this share of the images correct under an attack is at the floor
+FLOOR_SHARE = 0.02  # a comparison where both models keep at most this share of the images correct is at the floor
+FLOOR_RULE = "both keep at most {pct:g}% of the images correct"  # the rule in words, as the prose states it
 
 
 def near_floor(a: torch.Tensor, b: torch.Tensor, share: float = FLOOR_SHARE) -> bool:
-    """True when either of two models' per-image correctness vectors keeps at most ``share`` of the
-    images correct (exact counts, k <= share * N): the attack leaves one of them (almost) nothing, so a
-    paired test rests on a handful of images and says little about which model is the more robust."""
+    """True when both of two models' per-image correctness vectors keep at most ``share`` of the
+    images correct (exact counts, max(k_a, k_b) <= share * N): the attack leaves both (almost) nothing, so a
+    paired test rests on a handful of images and says little about which model is the more robust. One
+    model far above the floor against one at it is a comparison the attack can make (False)."""
     if not 0 <= share < 1:
         raise ValueError(f"share must lie in [0, 1); got {share!r}")
     a, b = torch.as_tensor(a), torch.as_tensor(b)
     limit = share * len(a)
-    return int(a.sum()) <= limit or int(b.sum()) <= limit
+    return max(int(a.sum()), int(b.sum())) <= limit
 
 
 def _p(p: float) -> str:
@@ -633,7 +635,7 @@ def floor_words(a: torch.Tensor, b: torch.Tensor, share: float = FLOOR_SHARE, ho
     n, k_a, k_b = len(a), int(torch.as_tensor(a).sum()), int(torch.as_tensor(b).sum())
     text = (
         f"{k_a:,} vs {k_b:,} of the {n:,} images (exact McNemar p = {_p(mcnemar_exact(a, b)['p_value'])}); at the "
-        f"floor (one of the two keeps at most {100 * share:g}% of the images correct), where the comparison rests on "
+        f"floor ({FLOOR_RULE.format(pct=100 * share)}), where the comparison rests on "
         "the few images either keeps and says little about which model is the more robust"
     )
     return text + (f"; {_holm_words(holm)}" if holm is not None else "")
@@ -642,14 +644,14 @@ def floor_words(a: torch.Tensor, b: torch.Tensor, share: float = FLOOR_SHARE, ho
 def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int, share: float = FLOOR_SHARE) -> dict:
     """Chapter 11's words on "does L-inf training buy spatial robustness?", from :func:`arm_verdicts`.
 
-    ``linf_grid``: under the grid. When the L-inf model or a standard model keeps at most ``share`` of
+    ``linf_grid``: under the grid. When the L-inf model and a standard model both keep at most ``share`` of
     the images (:func:`near_floor`), the counts against each standard seed and their exact McNemar p,
     marked as at the floor; otherwise the paired verdicts' words. There is one L-inf model, so the
     comparisons with the standard seeds are one model against three references, not three pieces of
     evidence, and they are not like with like (other data and epochs); the words say so.
     ``linf_random``: the same under the worst of ``n_grid`` random draws. ``linf_spatial``: the
     spatially trained models against the L-inf model under the grid (ordinary verdicts: a model far
-    above the floor against one at it is a comparison the attack can make).
+    above the floor against one at it is a comparison the attack can make; not like with like either).
     """
     from reliable_ml import stats
 
@@ -666,7 +668,7 @@ def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int,
             pw = f"p = {ps[0]} each" if len(ps) == 1 else f"p = {ps[0]} to {ps[-1]}"
             return (
                 f"{int(r.sum()):,} vs {vs} of the {len(r):,} images against each standard seed (exact McNemar {pw}; "
-                f"{caveat}); at the floor (a model keeps at most {100 * share:g}% of the images correct), where the "
+                f"{caveat}); at the floor ({FLOOR_RULE.format(pct=100 * share)}), where the "
                 "comparison rests on the few images either keeps and says little about which model is the more robust"
             )
         return (
@@ -690,6 +692,9 @@ def linf_sentences(scores: dict[str, list[Scores]], verdicts: dict, n_grid: int,
         "the data cannot tell the spatially trained models from the L∞-robust model under the grid",
         "the spatially trained seeds disagree",
         items="seeds",
+    ) + (
+        " (one L∞-robust model against each spatially trained seed, and not like with like: other data, epochs "
+        "and training objective)"
     )
     clean = stats.phrase_all(
         verdicts["linf_vs_standard"]["clean"],
@@ -706,7 +711,7 @@ def matched_sentences(scores: dict[str, list[Scores]], n_grid: int, share: float
     """Chapter 11's words on the L-inf model (``linf_robust``) against its matched standard twin
     (``standard_matched``: the same recipe without the adversary), image by image (:func:`paired`):
     ``matched_clean``, ``matched_random`` (worst of ``n_grid`` random draws) and ``matched_grid``.
-    Under an attack where either keeps at most ``share`` of the images correct (:func:`near_floor`)
+    Under an attack where both keep at most ``share`` of the images correct (:func:`near_floor`)
     the words give the counts and the exact p and say the comparison is at the floor
     (:func:`floor_words`); ``holm`` ({attack: verdict of :func:`reliable_ml.stats.holm_verdicts`})
     adds whether that test survives the correction for its family."""
@@ -933,6 +938,17 @@ def curve_test_records(rows: list[dict], a: str = "linf_robust", b: str = "stand
     }
 
 
+def _unadjusted(words: str) -> str:
+    """Mark the interval of :func:`reliable_ml.stats.phrase`'s words as unadjusted (the verdict word is decided on
+    the Holm-adjusted p, the interval is not widened): "... by 1.8 points [0.8, 3.0] (unadjusted interval)" or
+    "... (difference -1.6 points [-2.9, -0.3]; unadjusted interval)"."""
+    i = words.rfind("]")
+    if i < 0:
+        raise ValueError(f"no interval in {words!r}")
+    inside = words.endswith("])")
+    return words[: i + 1] + ("; unadjusted interval" if inside else " (unadjusted interval)") + words[i + 1 :]
+
+
 def curve_sentences(rows: list[dict], max_angle: float, max_shift: float, share: float = FLOOR_SHARE) -> dict:
     """Words for :func:`curve_tests`: ``linf_curve_{kind}`` lists each size with its Holm-decided
     verdict, the exact and the adjusted p (:func:`floor_words` for a size at the floor);
@@ -958,6 +974,7 @@ def curve_sentences(rows: list[dict], max_angle: float, max_shift: float, share:
                 "the L∞-robust model keeps fewer images correct",
                 "the data cannot tell the two apart after Holm",
             )
+            words = _unadjusted(words)
             parts.append(f"{label}: {words}, exact p = {_p(r['p_value'])}, Holm-adjusted p = {_p(r['p_holm'])}")
         out[f"linf_curve_{kind}"] = "; ".join(parts)
         off = [r["holm"] for r in mine if not r["at_floor"]]
@@ -966,17 +983,15 @@ def curve_sentences(rows: list[dict], max_angle: float, max_shift: float, share:
         if not off:
             answer.append(f"{titles[kind]} every size is at the floor")
             continue
-        answer.append(
-            f"{titles[kind]}{at} "
-            + stats.phrase_all(
-                off,
-                "the L∞-robust model keeps more images correct than its twin",
-                "the L∞-robust model keeps fewer images correct than its twin",
-                "the data cannot tell the two apart",
-                "the sizes disagree",
-                items="sizes off the floor",
-            )
+        summary = stats.phrase_all(
+            off,
+            "the L∞-robust model keeps more images correct than its twin",
+            "the L∞-robust model keeps fewer images correct than its twin",
+            "the data cannot tell the two apart",
+            "the sizes disagree",
+            items="sizes off the floor",
         )
+        answer.append(f"{titles[kind]}{at} " + (_unadjusted(summary) if "]" in summary else summary))
     out["linf_curve_answer"] = "; ".join(answer)
     out["curve_n_tests"] = len(rows)
     out["curve_n_off_floor"] = sum(not r["at_floor"] for r in rows)

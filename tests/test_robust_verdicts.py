@@ -134,7 +134,11 @@ def test_literature_text_lists_what_differs():
     v = stats.against_reference(0.875, (0.853, 0.894), 0.88)
     text = V.literature_text(v, card())
     assert text.startswith("Their 88.0% best-attack figure lies inside our interval") and "not like with like" in text
-    assert "4 epochs with PGD-4" in text and "first 1,000" in text and "check 1 (gradient-free against gradient attacks)" in text
+    assert (
+        "4 epochs with PGD-4" in text
+        and "first 1,000" in text
+        and "check 1 (gradient-free against gradient attacks)" in text
+    )
     below = V.literature_text(stats.against_reference(0.80, (0.77, 0.83), 0.88), card())
     assert below.startswith("Our worst case lies below") and clean(below) and clean(text)
     # the whole split evaluated: no "first n" contrast; a student-heavy subset gets the signed clause

@@ -337,6 +337,9 @@ base = clr.base_rate(runs, cl_sum["seeds"])  # unpoisoned models, same seeds, sa
 base_arms = {a: cl_runs[cl_runs["arm"] == a] for a in bl.HARDENINGS} | ({} if wide_runs is None else {"wide": wide_runs})
 base_v = clr.over_base(base_arms, base)  # each arm's success minus the base rate, paired t over seeds
 base_words = clr.over_base_words(base_v, len(cl_sum["seeds"]))
+wide_rec = clr.records(sweep_tab, wide_eps, wide_runs, wide_ex, wide_cmp, harden_steps) | {"digit_l2_mean": clr.digit_l2(lab)}
+base_rec = base | {"over_base": {a: None if v is None else v.as_dict() for a, v in base_v.items()},
+                   "what": "unpoisoned BadNets-sweep models, same seeds and triggered test images"}
 glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robust_card["eps"], harden_steps),
                       "harden_eps_v": harden_eps, "cl_sweep_cost": sweep_tab.attrs["seconds"],
                       "cl_base_rate": 100 * base["rate"], "cl_base_k": base["k"], "cl_base_n": base["n"],
@@ -347,7 +350,8 @@ glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robu
                      | clr.wide_text(wide_eps, sweep_tab, wide_runs, wide_cmp, base_words,
                                      robust_eps=robust_card["eps"], harden_eps=harden_eps,
                                      held_base=100 * cl_rec["hardness"]["standard"]["robust"],
-                                     digit_norm=clr.digit_l2(lab), n_seeds=len(cl_sum["seeds"]))
+                                     digit_norm=clr.digit_l2(lab), n_seeds=len(cl_sum["seeds"]),
+                                     base_failed=cl_attack["verdict"].direction != "higher")
                      | {"cl_base_wide_or": "no wider arm ran" if wide_runs is None
                         else f"{base_words['cl_base_wide']} (ε = {wide_eps:g})"})
 
@@ -711,10 +715,7 @@ figures = bl.sweep_figures(runs) | {
     "clean_label_vs_badnets": bl.as_records(cl_vs_bad_v),
     "clean_label_hardening_attack": {k: v for k, v in cl_attack.items() if k != "verdict"}
     | {"verdict": cl_attack["verdict"].as_dict()},
-    "clean_label_wide_radius": clr.records(sweep_tab, wide_eps, wide_runs, wide_ex, wide_cmp, harden_steps)
-    | {"digit_l2_mean": clr.digit_l2(lab)},
-    "clean_label_base_rate": base | {"over_base": {a: None if v is None else v.as_dict() for a, v in base_v.items()},
-                                     "what": "unpoisoned BadNets-sweep models, same seeds and triggered test images"},
+    "clean_label_wide_radius": wide_rec, "clean_label_base_rate": base_rec,
     "clean_label_seeds": int(clean_label_seeds), "clean_label_poisons": int(cl_runs["poisoned"].iloc[0]),
     "clean_label_share_of_target": clean_label_share, "harden_eps": harden_eps, "harden_steps": harden_steps,
     "hardened_acc_of_source_model_standard": cl_rec["hardness"]["standard"]["standard"],

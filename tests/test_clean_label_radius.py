@@ -135,9 +135,9 @@ def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
     assert v["flat"].direction == "cannot tell"
     words = clr.over_base_words(v, 3)
     assert words["cl_base_wide"].startswith("above the base rate by 5.0 points")
-    assert words["cl_base_flat"].startswith("the 3 seeds cannot tell it from the base rate")
+    assert words["cl_base_flat"].startswith("not told apart from the base rate by the 3 seeds")
     assert words["cl_base_says"] == (
-        "The wide-radius arm plants a real backdoor, however small its attack success; "
+        "The wide-radius arm plants a real backdoor, however small the attack success; "
         "for flat the seeds cannot tell attack success from the base rate"
     )
     assert clr.over_base({"one": arm.iloc[:1]}, base)["one"] is None
@@ -184,3 +184,7 @@ def test_wide_text_branches_follow_the_verdicts():
     t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
     assert cmp["robust"]["over_seeds"].direction == "higher" and "not borne out" not in t["cl_wide_text"]
     assert "as the explanation predicts" in t["cl_wide_text"] and "raised attack success" in t["cl_wide_takeaway"]
+    # where the hardening at 0.3 already worked, the wide arm tests no explanation
+    t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw, base_failed=False)
+    assert "tests no explanation" in t["cl_wide_text"] and "borne out" not in t["cl_wide_text"]
+    assert "predicts" not in t["cl_wide_text"]

@@ -201,7 +201,7 @@ def wide_arm(
                     "hits": torch.from_numpy(bl.hits(lab, model).astype(bool)),
                     "clean": torch.tensor(bl.clean_accuracy(lab, model)),
                 }
-                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 1))
+                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 3))
                 tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 torch.save(res, tmp)
                 os.replace(tmp, path)
@@ -371,7 +371,7 @@ def over_base_says(verdicts: dict) -> str:
     parts = []
     if by["higher"]:
         verb = "plants" if len(by["higher"]) == 1 else "plant"
-        parts.append(f"{_names(by['higher'])} {verb} a real backdoor, however small its attack success")
+        parts.append(f"{_names(by['higher'])} {verb} a real backdoor, however small the attack success")
     if by["cannot tell"]:
         parts.append(f"for {_names(by['cannot tell'])} the seeds cannot tell attack success from the base rate")
     if by["lower"]:
@@ -392,7 +392,7 @@ def over_base_words(verdicts: dict, n_seeds: int) -> dict:
             v,
             "above the base rate",
             "below the base rate",
-            f"the {n_seeds} seeds cannot tell it from the base rate",
+            f"not told apart from the base rate by the {n_seeds} seeds",
         )
         for arm, v in verdicts.items()
     }
@@ -451,13 +451,17 @@ def wide_text(
     held_base: float,
     digit_norm: float,
     n_seeds: int,
+    base_failed: bool = True,
 ) -> dict:
     """The wide arm's results in words (``cl_wide_text``, one plain-text paragraph) and the summary's line
     (``cl_wide_takeaway``), every judging word from a verdict: the explanation "the robust arm's poisons
     were never made hard" is borne out only where the wide arm's success is "higher" than the
     ``harden_eps`` arm's (paired t over seeds); otherwise the interval's upper end bounds the gain.
     ``held_base``: the standard model's accuracy (%) on the ``harden_eps`` arm's poisons;
-    ``digit_norm``: :func:`digit_l2`. Without a chosen radius, a note and no numbers."""
+    ``digit_norm``: :func:`digit_l2`; ``base_failed``: whether the hardening at ``harden_eps`` failed
+    (:func:`reliable_ml.pipeline.backdoor_lab.hardening_attack` not "higher"); where it did not, the
+    poisons were made hard already and the wide arm tests no explanation. Without a chosen radius, a
+    note and no numbers."""
     if chosen is None or wide_runs is None:
         note = (
             "No swept radius made most poisons hard for the robust model, so no wide arm was trained: this run "
@@ -465,7 +469,8 @@ def wide_text(
         )
         return {"cl_wide_text": note, "cl_wide_takeaway": "no swept radius made most poisons hard, so no wider arm ran"}
     at = table.set_index("eps")
-    base_row = at.loc[float(harden_eps)] if float(harden_eps) in at.index else None
+    same = np.isclose(chosen, harden_eps)
+    base_row = at.loc[float(harden_eps)] if float(harden_eps) in at.index and not same else None
     w = at.loc[chosen]
     v = comparisons["robust"]["over_seeds"]
     succ = 100 * wide_runs["success"].mean()
@@ -502,6 +507,16 @@ def wide_text(
     if v is None:
         verdict = "With one seed there is no paired test of the two robust arms."
         take = f"at ε = {chosen:g} no paired test over seeds is possible with one seed"
+    elif not base_failed or same:
+        verdict = (
+            f"The hardening at ε = {harden_eps:g} had already made most poisons hard, so this arm tests no "
+            f"explanation of the robust arm's results; against that arm, paired by seed: "
+            + stats.phrase(
+                v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
+            )
+            + "."
+        )
+        take = f"at ε = {chosen:g}, where the robust arm's poisons were hard already, nothing further is tested"
     elif v.direction == "higher":
         verdict = (
             f"Against the robust arm at ε = {harden_eps:g}, paired by seed, the wide arm has "

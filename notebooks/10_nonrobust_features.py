@@ -335,10 +335,11 @@ if cifar is not None:
 # also trains an **$L_2$-robust model**, once, and caches it like the shared model: the same
 # network, PGD adversarial training in $L_2$ {cite}`madry2018towards` at radius
 # {glue:text}`l2_eps:g`, a radius usual for $L_2$-robust MNIST models (*unverified*: not checked
-# against a paper for this course). Under the three attacks of its card,
-# {glue:text}`l2_worst:.1f`% of {glue:text}`l2_n:,d` random test images (exact 95% interval
-# {glue:text}`l2_lo:.1f`–{glue:text}`l2_hi:.1f`%; {glue:text}`l2_clean:.1f`% clean) stay correct
-# at that radius: $L_2$ PGD with {glue:text}`l2_pgd_steps` steps and
+# against a paper for this course). Under the three attacks of its card (one attack seed),
+# {glue:text}`l2_worst:.1f`% of {glue:text}`l2_n:,d` random test images (exact Clopper-Pearson 95%
+# interval {glue:text}`l2_lo:.1f`–{glue:text}`l2_hi:.1f`%; {glue:text}`l2_clean:.1f`% clean) stay correct
+# at that radius (the card's figure, `card_attacks_acc` in the results file, not yet the model's
+# worst case): $L_2$ PGD with {glue:text}`l2_pgd_steps` steps and
 # {glue:text}`l2_pgd_restarts` restarts ({glue:text}`l2_pgd:.1f`%), torchattacks' APGD-CE in
 # $L_2$ with {glue:text}`l2_apgd_steps` iterations ({glue:text}`l2_apgd:.1f`%), and the
 # gradient-free step toward the nearest training image of each other class
@@ -382,7 +383,8 @@ if l2_suite_n > 0:  # AutoAttack's standard suite in L2 on part of the card's sa
                                        pgd_restarts=l2_card["attacks"]["pgd"]["restarts"], progress=True)
     print(f"standard suite in L2: worst case {l2_check['worst_case_acc']:.1f}% of {l2_check['n']} images "
           f"(Wilson {l2_check['worst_case_interval'][0]:.1f}-{l2_check['worst_case_interval'][1]:.1f}%); "
-          f"broken only by Square: {l2_check['masking']['broken_only_by_square']}")
+          f"broken only by Square: {l2_check['masking']['broken_only_by_square']}, only by the nearest-image step: "
+          f"{l2_check['broken_only_by_nearest_image']}")
 glue("l2_suite_words", lm.suite_words(l2_card, l2_check), display=False)
 
 # %% tags=["remove-input"]
@@ -725,7 +727,7 @@ if cifar is not None:
     nonrobust_figures["cifar10"] = cifar
 sources = {key: source} | ({"cifar10": cifar["data_source"]} if cifar is not None else {})
 path = run.save({"nonrobust": nonrobust_figures, "robust_features": robust_features, "targeted": targeted,
-                 "l2_robust_model": lm.results_entry(l2_card) | {"standard_suite": l2_check},
+                 "l2_robust_model": lm.results_entry(l2_card, l2_check) | {"standard_suite": l2_check},
                  "robust_model": rm.results_entry(robust_card),
                  "published": published}, data_source=sources)
 print(f"results written to results/{path.parent.name}/{path.name}")

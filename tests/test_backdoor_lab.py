@@ -363,13 +363,17 @@ def test_hardening_attack_fails_below_half_and_says_so():
     assert a["k"] == 3 * 30 and a["n"] == 2940 and a["fooled"] == pytest.approx(90 / 2940)
     lo, hi = stats.clopper_pearson(90, 2940)
     assert a["interval"] == pytest.approx([float(lo), float(hi)]) and a["verdict"].direction == "lower"
-    w = bl.hardening_words(a, 0.3, 20, 0.3)
-    assert w["cl_radius"].startswith("at a single radius, the robust model's own training ε = 0.3, where PGD-20 fools")
+    w = bl.hardening_words(a, 0.3, 20, 0.3, held=(96.9, 91.4))
+    assert w["cl_radius"].startswith("first at one radius, the robust model's own training ε = 0.3, where PGD-20 fools")
     assert "3.1% of the poisons" in w["cl_radius"] and "a failed hardening attack" in w["cl_radius"]
     assert "concludes nothing about the recipe" in w["cl_radius"] and "failed hardening attack" in w["cl_why_robust"]
+    assert "classify 96.9% and 91.4% of them correctly" in w["cl_why_robust"]
+    assert "tests that explanation" in w["cl_why_robust"]
     strong = {"hardness": {s: {"robust": {"robust": 0.2}} for s in range(3)}}
-    w = bl.hardening_words(bl.hardening_attack(strong, cl), 0.4, 20, 0.3)
+    w = bl.hardening_words(bl.hardening_attack(strong, cl), 0.4, 20, 0.3, held=(20.0, 50.0))
     assert "ε = 0.4 (the robust model was trained at ε = 0.3)" in w["cl_radius"]
     assert "failed" not in w["cl_radius"] and "hard for the robust model" in w["cl_radius"]
+    # a hardening that worked neither says "still classify" nor promises to test an explanation
+    assert "still" not in w["cl_why_robust"] and "tests that explanation" not in w["cl_why_robust"]
     near = {"hardness": {0: {"robust": {"robust": 0.5}}}}
     assert bl.hardening_attack(near, cl.query("seed == 0"))["verdict"].direction == "cannot tell"

@@ -88,6 +88,10 @@ def test_wide_arm_pairs_with_the_clean_label_victims(lab, tmp_path, monkeypatch,
     for s in (0, 1):
         np.testing.assert_array_equal(same_ex["hits"][s], cl_ex["hits"][s]["robust"])
         assert same.set_index("seed").loc[s, "success"] == pytest.approx(robust.loc[s, "success"])
+    for s in (0, 1):  # the seed's standard model reads the same poisons as in the clean-label run
+        assert same.set_index("seed").loc[s, "standard_acc"] == pytest.approx(
+            cl_ex["hardness"][s]["standard"]["robust"]
+        )
     cmp = clr.compare_wide(same, same_ex, cl_runs, cl_ex)
     assert cmp["robust"]["over_seeds"].direction == "cannot tell"
     assert all(v.direction == "cannot tell" for v in cmp["robust"]["per_seed"])
@@ -107,3 +111,80 @@ def test_sweep_table_carries_the_cold_seconds():
     rec = clr.records(tab, None, None, None, None, 20)
     assert rec["cold_seconds"]["sweep"] == pytest.approx(3.5) and rec["cold_seconds"]["wide_arm"] is None
     assert np.isnan(clr.sweep_table(sweep_frame({0.3: [3]})).attrs["seconds"])
+
+
+def badnets_runs(hits_by_seed: dict, n: int = 1000) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"fraction": f, "seed": s, "hits": h if f == 0 else 900, "n": n, "success": (h if f == 0 else 900) / n}
+         for s, h in hits_by_seed.items() for f in (0.0, 0.01)]
+    )  # fmt: skip
+
+
+def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
+    base = clr.base_rate(badnets_runs({0: 2, 1: 3, 2: 4}), [0, 1, 2])
+    assert (base["k"], base["n"]) == (9, 3000) and base["rate"] == pytest.approx(0.003)
+    assert base["interval"] == pytest.approx([float(v) for v in stats.clopper_pearson(9, 3000)])
+    with pytest.raises(ValueError, match=r"seeds \[5\] have no unpoisoned"):
+        clr.base_rate(badnets_runs({0: 2}), [0, 5])
+    arm = pd.DataFrame({"seed": [0, 1, 2], "success": [0.052, 0.043, 0.064]})  # 5, 4, 6 points above the base
+    v = clr.over_base({"wide": arm, "flat": arm.assign(success=[0.003, 0.002, 0.005])}, base)
+    d = np.array([0.05, 0.04, 0.06])
+    lo, hi = bl.seed_interval(d)
+    assert v["wide"].direction == "higher" and v["wide"].difference == pytest.approx(0.05)
+    assert v["wide"].interval == pytest.approx((lo, hi))
+    assert v["flat"].direction == "cannot tell"
+    words = clr.over_base_words(v, 3)
+    assert words["cl_base_wide"].startswith("above the base rate by 5.0 points")
+    assert words["cl_base_flat"].startswith("not told apart from the base rate by the 3 seeds")
+    assert words["cl_base_says"] == (
+        "The wide-radius arm plants a real backdoor, however small the attack success; "
+        "for flat the seeds cannot tell attack success from the base rate"
+    )
+    assert clr.over_base({"one": arm.iloc[:1]}, base)["one"] is None
+
+
+def test_digit_l2_and_masking_words(lab):
+    x = lab.x_train[lab.y_train == lab.target].float() / 255
+    assert clr.digit_l2(lab) == pytest.approx(float(np.mean([np.linalg.norm(v.numpy().ravel()) for v in x])))
+    flagged = {"masking": {"flags": ["gradient_free_beats_gradient"], "checks": {
+        "gradient_free_beats_gradient": {"gradient_free_acc": 86.8, "best_gradient_acc": 90.1}}}}  # fmt: skip
+    w = clr.masking_words(flagged, 20)
+    assert "leaves 86.8% of the images correct against 90.1%" in w and "PGD-20 with one random start" in w
+    assert "raise no flag" in clr.masking_words({"masking": {"flags": [], "checks": {"x": {}}}}, 20)
+    assert "unchecked" in clr.masking_words({}, 20)
+
+
+def wide_case(success, seeds=(0, 1, 2)):
+    runs = pd.DataFrame({"seed": list(seeds), "poisoned": 100, "success": success, "clean": 0.98,
+                         "standard_acc": [0.9, 0.92, 0.88], "seconds": 1.0})  # fmt: skip
+    cl_runs = pd.DataFrame([{"arm": a, "seed": s, "success": 0.05} for a in bl.HARDENINGS for s in seeds])
+    hits = np.r_[np.ones(5), np.zeros(95)]
+    cl_ex = {"hits": {s: {a: hits for a in bl.HARDENINGS} for s in seeds}}
+    ex = {"hits": {s: np.r_[np.ones(int(100 * w)), np.zeros(100 - int(100 * w))] for s, w in zip(seeds, success)}}
+    return runs, clr.compare_wide(runs, ex, cl_runs, cl_ex)
+
+
+def test_wide_text_branches_follow_the_verdicts():
+    tab = clr.sweep_table(sweep_frame({0.3: [3, 3, 3], 0.35: [70, 70, 70]}))
+    kw = dict(robust_eps=0.3, harden_eps=0.3, held_base=91.4, digit_norm=9.3, n_seeds=3)
+    bw = {"cl_base_wide": "above the base rate by 4.4 points [1.9, 6.8]"}
+    # no radius qualifies: a note, no numbers
+    none = clr.wide_text(None, tab, None, None, {}, **kw)
+    assert "no wide arm was trained" in none["cl_wide_text"] and not any(c.isdigit() for c in none["cl_wide_text"])
+    # the same success as the 0.3 arm: not borne out, the upper end bounds the gain
+    runs, cmp = wide_case([0.05, 0.04, 0.06])
+    t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
+    hi = 100 * cmp["robust"]["over_seeds"].interval[1]
+    assert cmp["robust"]["over_seeds"].direction == "cannot tell" and "not borne out" in t["cl_wide_text"]
+    assert f"above {hi:+.1f} points" in t["cl_wide_text"] and "1.17 times" in t["cl_wide_text"]
+    assert "classify 90.0% of" in t["cl_wide_text"] and "reads most of them correctly" in t["cl_wide_text"]
+    assert "did not raise" in t["cl_wide_takeaway"] and bw["cl_base_wide"] in t["cl_wide_text"]
+    # a clear gain: borne out, no bound
+    runs, cmp = wide_case([0.30, 0.31, 0.29])
+    t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
+    assert cmp["robust"]["over_seeds"].direction == "higher" and "not borne out" not in t["cl_wide_text"]
+    assert "as the explanation predicts" in t["cl_wide_text"] and "raised attack success" in t["cl_wide_takeaway"]
+    # where the hardening at 0.3 already worked, the wide arm tests no explanation
+    t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw, base_failed=False)
+    assert "tests no explanation" in t["cl_wide_text"] and "borne out" not in t["cl_wide_text"]
+    assert "predicts" not in t["cl_wide_text"]

@@ -88,7 +88,11 @@ def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
     assert lo <= worst <= hi
     assert set(card["attack_acc"]) == {"pgd", "apgd-ce", "nearest-image"}
     assert card["seconds"]["total"] > 0 and card["sample"]["kind"] == "random"
-    assert set(lm.results_entry(card)) >= {"fingerprint", "worst_case_acc"}
+    entry = lm.results_entry(card)
+    assert (
+        entry["card_attacks_acc"] == entry["worst_case_acc"] == worst
+        and "card's three attacks" in entry["worst_case_source"]
+    )
     with pytest.raises(ValueError, match="unknown profile 'big'"):
         lm.l2_robust_model("digits", "big")
     # AutoAttack's standard suite in L2 on part of the card's sample, at reduced strength
@@ -106,7 +110,14 @@ def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
     assert lm.standard_suite_check(model, card, "digits", 30, **kw)["cached"]  # read back from the cache
     with pytest.raises(ValueError, match="suite_n must lie in 1..100"):
         lm.standard_suite_check(model, card, "digits", 101, **kw)
+    # one worst case per model: with the suite, the entry's worst case is the suite's, the card's is renamed
+    entry = lm.results_entry(card, check)
+    assert entry["worst_case_acc"] == check["worst_case_acc"] and entry["card_attacks_acc"] == worst
+    assert entry["worst_case_interval"] == check["worst_case_interval"] and "Wilson" in entry["worst_case_source"]
     words = lm.suite_words(card, check)
+    ni = check["broken_only_by_nearest_image"]
+    assert f"broke {ni} more image" in words and "run after Square" in words and "one attack seed" in words
+    assert "upper bound on its robust accuracy" in words and "run last" not in words
     assert f"{k} of 30 images survive every one of them" in words and "first 30 of those images" in words
     assert "not run" not in words
     assert check["chunks"] == [{"images": [0, 30], "cached": False, "cold_seconds": check["cold_seconds"]}]

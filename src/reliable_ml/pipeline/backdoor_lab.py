@@ -563,7 +563,8 @@ def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[s
     verdict per seed]}`` and ``verdicts["badnets"] = {"fraction", "seeds", "poisoned"}``.
 
     Per seed: Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both
-    models are scored on the same triggered images, so a paired test would be sharper; Fisher,
+    models are scored on the same triggered images, so a paired test (McNemar) would be sharper, but
+    :func:`badnets_sweep` keeps only counts, not per-image hits; Fisher,
     which ignores the pairing, is conservative here (positively correlated outcomes), and it
     covers only the test images' noise, not the seed's. Over seeds: the paired t test
     (:func:`reliable_ml.stats.compare`), which is what speaks for a rerun."""
@@ -608,7 +609,9 @@ def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[s
     count = f"{min(poisoned)}" if min(poisoned) == max(poisoned) else f"{min(poisoned)}–{max(poisoned)}"
     words = (
         f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {count} relabelled images, in the same "
-        f"{'seed' if n_seeds == 1 else f'{n_seeds} seeds'}; Fisher's exact test covers only the test images' noise)"
+        f"{'seed' if n_seeds == 1 else f'{n_seeds} seeds'}; Fisher's exact test covers only the test images' noise "
+        "and ignores that both models saw the same triggered images: the BadNets sweep keeps counts, not per-image "
+        "outcomes, so McNemar's paired test cannot be run, and Fisher is the conservative choice)"
     )
     return words, verdicts
 
@@ -672,12 +675,15 @@ def hardening_attack(examples: dict, cl_runs: pd.DataFrame, model: str = "robust
     }
 
 
-def hardening_words(attack: dict, eps: float, steps: int, robust_eps: float) -> dict:
+def hardening_words(
+    attack: dict, eps: float, steps: int, robust_eps: float, held: tuple[float, float] | None = None
+) -> dict:
     """The clean-label section's words on the robust arm's hardening, from :func:`hardening_attack`:
     ``cl_radius`` (the radius and what PGD did there, and whether this run concludes anything about
-    Turner et al.'s recipe) and ``cl_why`` (first explanations for the victims' use of the trigger:
-    the standard arm's poisons can be fitted from their content; the robust arm's, where the attack
-    failed, were never made hard)."""
+    Turner et al.'s recipe) and ``cl_why_robust`` (the first explanation for the robust arm's victims'
+    use of the trigger, by the attack's verdict: where it failed, the poisons were never made hard and
+    the wider radius tests that; where it succeeded, nothing is tested). ``held``: the robust and the
+    standard hardening model's accuracy (%) on the robust arm's poisons, quoted in ``cl_why_robust``."""
     where = (
         f"the robust model's own training ε = {eps:g}"
         if np.isclose(eps, robust_eps)
@@ -685,28 +691,39 @@ def hardening_words(attack: dict, eps: float, steps: int, robust_eps: float) -> 
     )
     fooled, (lo, hi) = 100 * attack["fooled"], (100 * x for x in attack["interval"])
     head = (
-        f"at a single radius, {where}, where PGD-{steps} fools it on {fooled:.1f}% of the poisons (pooled over "
+        f"first at one radius, {where}, where PGD-{steps} fools it on {fooled:.1f}% of the poisons (pooled over "
         f"seeds, exact 95% interval [{lo:.1f}, {hi:.1f}])"
     )
     d = attack["verdict"].direction
     thr = f"{100 * attack['threshold']:g}%"
+    acc = (
+        ""
+        if held is None
+        else f" (the robust and the standard model classify {held[0]:.1f}% and {held[1]:.1f}% of them correctly)"
+    )
     if d == "lower":
         radius = (
             f"{head}: a failed hardening attack (its interval lies below {thr}), from which this run "
-            "concludes nothing about the recipe"
+            "concludes nothing about the recipe at that radius"
         )
         robust_why = (
-            "For the robust arm the first explanation is the failed hardening attack: its poisons were never made hard"
+            "For the robust arm the first explanation is the failed hardening attack: its poisons were never made "
+            f"hard{acc}. The next section makes them harder at a wider radius and tests that explanation"
         )
     elif d == "higher":
         radius = f"{head}: the poisons are hard for the robust model (the interval lies above {thr})"
-        robust_why = "For the robust arm, whose poisons are hard for the robust model, no explanation is tested here"
+        robust_why = (
+            f"For the robust arm, whose poisons are hard for the robust model{acc}, no explanation is tested here"
+        )
     else:
         radius = (
             f"{head}: whether the attack made most poisons hard the data cannot tell (its exact interval "
-            f"contains {thr}), so this run concludes nothing firm about the recipe"
+            f"contains {thr}), so this run concludes nothing firm about the recipe at that radius"
         )
-        robust_why = "For the robust arm, a weak hardening attack is the first explanation to rule out"
+        robust_why = (
+            f"For the robust arm, a weak hardening attack is the first explanation to rule out{acc}; the next "
+            "section hardens its poisons at wider radii"
+        )
     return {"cl_radius": radius, "cl_why_robust": robust_why}
 
 

@@ -40,6 +40,7 @@ from reliable_ml.robust import attacks
 from reliable_ml.util import cachelock, cachestats
 
 RADIUS_CACHE_VERSION = 2  # bump when what a cached sweep cell or wide-arm seed holds changes
+WIDE_CACHE_VERSION = 2  # bump when what a cached wide-arm seed holds changes (2: the standard model's accuracy)
 ARM = "robust_wide"  # the wide-radius arm's name in runs tables
 
 
@@ -121,7 +122,7 @@ def sweep_table(sweep: pd.DataFrame, threshold: float = bl.HARDENING_FAILS_BELOW
     """Per radius, pooled over seeds: ``k`` fooled of ``n`` poisons, ``fooled`` (share), its exact
     (Clopper-Pearson) 95% interval ``lo``/``hi``, the verdict against ``threshold``
     (:func:`reliable_ml.stats.against_reference`: "higher" = the attack fools the robust model on most
-    poisons) and the perturbation's mean :math:`L_2` and largest :math:`L_\\infty`."""
+    poisons), the perturbation's mean :math:`L_2`, largest :math:`L_\\infty` and mean share of pixels changed."""
     rows = []
     for r, g in sweep.groupby("eps", sort=True):
         k, n = int(g["fooled"].sum()), int(g["n"].sum())
@@ -130,7 +131,8 @@ def sweep_table(sweep: pd.DataFrame, threshold: float = bl.HARDENING_FAILS_BELOW
         l2 = float((g["l2_mean"] * g["n"]).sum() / n)
         rows.append(
             {"eps": float(r), "k": k, "n": n, "fooled": k / n, "lo": lo, "hi": hi, "verdict": v.direction,
-             "l2_mean": l2, "linf_max": float(g["linf_max"].max())}
+             "l2_mean": l2, "linf_max": float(g["linf_max"].max()),
+             "changed_share": float((g["changed_share"] * g["n"]).sum() / n)}
         )  # fmt: skip
     out = pd.DataFrame(rows)
     out.attrs["seconds"] = float(sweep["seconds"].sum()) if "seconds" in sweep else float("nan")
@@ -159,7 +161,9 @@ def wide_arm(
     (same draw, initial weights and batch order as the seed's victims of
     :func:`reliable_ml.pipeline.backdoor_lab.clean_label_hardening`). Returns ``(runs, examples)``:
     ``runs`` one row per seed (``arm`` = :data:`ARM`, ``poisoned``, ``success``, ``clean``, ``fooled``
-    = the robust model's error on the poisons, ``seconds`` = wall seconds of the seed's cold build);
+    = the robust model's error on the poisons, ``standard_acc`` = the accuracy on them of the seed's
+    standard hardening model of :func:`reliable_ml.pipeline.backdoor_lab.clean_label_hardening`, a
+    victim-like model, ``seconds`` = wall seconds of the seed's cold build);
     ``examples`` ``hits`` ({seed: bool per triggered test image}), ``size`` ({seed:
     :func:`perturbation_size`}) and ``show`` (the first poisons of the lab's seed, uint8). Cached per seed."""
     from reliable_ml.data import cache_dir
@@ -167,7 +171,11 @@ def wide_arm(
     rows, ex = [], {"hits": {}, "size": {}}
     for s in range(int(seeds)):
         seed = lab.seed + s
-        path = cache_dir() / "clean_label" / f"wide-{_key(lab, share, eps, steps, seed, robust_fp, 'wide')}.pt"
+        path = (
+            cache_dir()
+            / "clean_label"
+            / f"wide-{_key(lab, share, eps, steps, seed, robust_fp, f'wide{WIDE_CACHE_VERSION}')}.pt"
+        )
         res = None
         with cachelock.building(path):
             if path.exists():
@@ -181,16 +189,19 @@ def wide_arm(
                 p, delta = _poisons(lab, share, eps, steps, seed, robust_model)
                 y_p = lab.y_train[p.idx].to(lab.device)
                 acc = attacks.accuracy(robust_model, p.x[p.idx].to(lab.device).float() / 255, y_p)
+                standard = bl.train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000)  # the seed's standard model
+                std_acc = attacks.accuracy(standard, p.x[p.idx].to(lab.device).float() / 255, y_p)
                 model = bl.train_model(lab, p.x, p.y, seed=seed)
                 res = {
                     "poisoned": torch.tensor(len(p.idx)),
                     "robust_acc": torch.tensor(acc),
+                    "standard_acc": torch.tensor(std_acc),
                     "size": {k: torch.tensor(v) for k, v in perturbation_size(delta).items()},
                     "show": p.x[p.idx[:n_show]].clone(),
                     "hits": torch.from_numpy(bl.hits(lab, model).astype(bool)),
                     "clean": torch.tensor(bl.clean_accuracy(lab, model)),
                 }
-                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 1))
+                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 3))
                 tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 torch.save(res, tmp)
                 os.replace(tmp, path)
@@ -206,6 +217,7 @@ def wide_arm(
                 "success": float(res["hits"].float().mean()),
                 "clean": float(res["clean"]),
                 "fooled": 1 - float(res["robust_acc"]),
+                "standard_acc": float(res["standard_acc"]),
                 "seconds": float(res["seconds"]),
             }
         )
@@ -290,6 +302,7 @@ def records(table: pd.DataFrame, chosen, wide_runs, wide_ex, comparisons, steps:
             "seeds": [float(v) for v in wide_runs["success"]],
             "clean_acc": float(wide_runs["clean"].mean()),
             "fooled_robust": [float(v) for v in wide_runs["fooled"]],
+            "standard_acc": [float(v) for v in wide_runs["standard_acc"]],
             "perturbation": {s: wide_ex["size"][s] for s in seeds},
         },
         "comparisons": {
@@ -305,3 +318,236 @@ def records(table: pd.DataFrame, chosen, wide_runs, wide_ex, comparisons, steps:
 def mean_size(wide_ex: dict) -> dict:
     """Mean over seeds of :func:`perturbation_size`'s fields."""
     return {k: float(np.mean([d[k] for d in wide_ex["size"].values()])) for k in next(iter(wide_ex["size"].values()))}
+
+
+def base_rate(runs: pd.DataFrame, seeds) -> dict:
+    """How often models trained on *unpoisoned* data (the BadNets sweep's share-0 models, same seeds,
+    same triggered test images) already output the target class: ``k`` of ``n`` pooled over
+    ``seeds``, ``rate``, its exact 95% interval and ``per_seed`` ({seed: success})."""
+    seeds = sorted(int(s) for s in seeds)
+    clean = runs[runs["fraction"] == 0].set_index("seed")
+    missing = sorted(set(seeds) - set(int(s) for s in clean.index))
+    if missing:
+        raise ValueError(f"seeds {missing} have no unpoisoned (share 0) model in the BadNets runs")
+    k, n = int(clean.loc[seeds, "hits"].sum()), int(clean.loc[seeds, "n"].sum())
+    lo, hi = stats.clopper_pearson(k, n)
+    return {"k": k, "n": n, "rate": k / n, "interval": [float(lo), float(hi)],
+            "per_seed": {s: float(clean.loc[s, "success"]) for s in seeds}}  # fmt: skip
+
+
+def over_base(arms: dict[str, pd.DataFrame], base: dict) -> dict:
+    """Each arm's attack success minus the unpoisoned models' rate (:func:`base_rate`), paired by seed:
+    ``arms`` maps an arm's name to its runs (``seed``, ``success``); the value is the paired t verdict
+    (:func:`reliable_ml.stats.compare`; ``None`` with one seed), "higher" = the arm plants a backdoor
+    beyond what clean models already do on triggered images."""
+    out = {}
+    for name, r in arms.items():
+        r = r.set_index("seed")
+        seeds = sorted(int(s) for s in r.index)
+        a = r.loc[seeds, "success"].to_numpy()
+        b = np.array([base["per_seed"][s] for s in seeds])
+        out[name] = stats.compare(a, b, paired=True, outcome="continuous") if len(seeds) >= 2 else None
+    return out
+
+
+BASE_NAMES = {
+    "none": "no hardening",
+    "standard": "hardening against the standard model",
+    "robust": "the robust arm",
+    "wide": "the wide-radius arm",
+}
+
+
+def _names(arms: list[str]) -> str:
+    names = [BASE_NAMES.get(a, a) for a in arms]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def over_base_says(verdicts: dict) -> str:
+    """What :func:`over_base`'s verdicts show, grouped by direction: arms "higher" than the base rate
+    plant a backdoor (small or not, it is the poisons' doing); for arms where the seeds cannot tell,
+    this run cannot say that they plant one."""
+    by = {d: [a for a, v in verdicts.items() if v is not None and v.direction == d] for d in stats.DIRECTIONS}
+    parts = []
+    if by["higher"]:
+        verb = "plants" if len(by["higher"]) == 1 else "plant"
+        parts.append(f"{_names(by['higher'])} {verb} a real backdoor, however small the attack success")
+    if by["cannot tell"]:
+        parts.append(f"for {_names(by['cannot tell'])} the seeds cannot tell attack success from the base rate")
+    if by["lower"]:
+        parts.append(f"{_names(by['lower'])} {'falls' if len(by['lower']) == 1 else 'fall'} below the base rate")
+    if not parts:
+        return "With one seed no arm can be tested against the base rate"
+    out = "; ".join(parts)
+    return out[0].upper() + out[1:]
+
+
+def over_base_words(verdicts: dict, n_seeds: int) -> dict:
+    """``cl_base_<arm>``: :func:`over_base`'s verdict in words (paired t over seeds), and ``cl_base_says``
+    (:func:`over_base_says`)."""
+    return {"cl_base_says": over_base_says(verdicts)} | {
+        f"cl_base_{arm}": "no test over seeds is possible with one seed"
+        if v is None
+        else stats.phrase(
+            v,
+            "above the base rate",
+            "below the base rate",
+            f"not told apart from the base rate by the {n_seeds} seeds",
+        )
+        for arm, v in verdicts.items()
+    }
+
+
+def digit_l2(lab) -> float:
+    """Mean :math:`L_2` norm (pixel units in [0, 1]) of the lab's target-class training images: the
+    scale for a perturbation's :math:`L_2` size."""
+    x = lab.x_train[lab.y_train == lab.target].float() / 255
+    if len(x) == 0:
+        raise ValueError(f"the lab has no training image of its target class {lab.target}")
+    return float(x.flatten(1).norm(dim=1).mean())
+
+
+def masking_words(robust_card: dict, steps: int) -> str:
+    """What the robust model's own gradient-masking checks (its card's ``masking`` entry) mean for the
+    hardening attack: a flagged check makes a weak attack (PGD-``steps``, one random start) a second
+    reason, beside the radius, for poisons PGD failed to make hard."""
+    masking = robust_card.get("masking") or {}
+    flags, checks = masking.get("flags", []), masking.get("checks", {})
+    if not checks:
+        return "The robust model's card holds no gradient-masking check, so how strong PGD is on it is unchecked"
+    if not flags:
+        return "The robust model's own checks for gradient masking raise no flag"
+    c = checks.get("gradient_free_beats_gradient", {})
+    gap = (
+        f" (a gradient-free attack leaves {c['gradient_free_acc']:.1f}% of the images correct against "
+        f"{c['best_gradient_acc']:.1f}% under the gradient attacks together; see the saliency section)"
+        if {"gradient_free_acc", "best_gradient_acc"} <= set(c)
+        else ""
+    )
+    return (
+        f"The robust model's own check for gradient masking is flagged{gap}: PGD-{steps} with one random start may "
+        "be a weak attack on it, so a hardening failure may partly be the attack's, not only the radius's"
+    )
+
+
+def _held(wide_runs: pd.DataFrame) -> tuple[float, stats.Verdict]:
+    """The seeds' standard models' pooled accuracy on the wide arm's poisons and its verdict against 1/2
+    (exact interval): "higher" = a victim-like model reads most of them correctly."""
+    n = wide_runs["poisoned"].to_numpy()
+    k = int(np.round(wide_runs["standard_acc"].to_numpy() * n).sum())
+    lo, hi = stats.clopper_pearson(k, int(n.sum()))
+    return k / int(n.sum()), stats.against_reference(k / int(n.sum()), (float(lo), float(hi)), 0.5)
+
+
+def wide_text(
+    chosen: float | None,
+    table: pd.DataFrame,
+    wide_runs: pd.DataFrame | None,
+    comparisons: dict | None,
+    base_words: dict,
+    *,
+    robust_eps: float,
+    harden_eps: float,
+    held_base: float,
+    digit_norm: float,
+    n_seeds: int,
+    base_failed: bool = True,
+) -> dict:
+    """The wide arm's results in words (``cl_wide_text``, one plain-text paragraph) and the summary's line
+    (``cl_wide_takeaway``), every judging word from a verdict: the explanation "the robust arm's poisons
+    were never made hard" is borne out only where the wide arm's success is "higher" than the
+    ``harden_eps`` arm's (paired t over seeds); otherwise the interval's upper end bounds the gain.
+    ``held_base``: the standard model's accuracy (%) on the ``harden_eps`` arm's poisons;
+    ``digit_norm``: :func:`digit_l2`; ``base_failed``: whether the hardening at ``harden_eps`` failed
+    (:func:`reliable_ml.pipeline.backdoor_lab.hardening_attack` not "higher"); where it did not, the
+    poisons were made hard already and the wide arm tests no explanation. Without a chosen radius, a
+    note and no numbers."""
+    if chosen is None or wide_runs is None:
+        note = (
+            "No swept radius made most poisons hard for the robust model, so no wide arm was trained: this run "
+            "cannot test whether harder poisons make the trigger stick."
+        )
+        return {"cl_wide_text": note, "cl_wide_takeaway": "no swept radius made most poisons hard, so no wider arm ran"}
+    at = table.set_index("eps")
+    same = np.isclose(chosen, harden_eps)
+    base_row = at.loc[float(harden_eps)] if float(harden_eps) in at.index and not same else None
+    w = at.loc[chosen]
+    v = comparisons["robust"]["over_seeds"]
+    succ = 100 * wide_runs["success"].mean()
+    lo_s, hi_s = (100 * x for x in bl.seed_interval(wide_runs["success"].to_numpy()))
+    held, held_v = _held(wide_runs)
+    size = (
+        f"The price is visibility. A digit of the target class has a mean L2 norm of {digit_norm:.1f} (pixel "
+        f"units); the perturbation's mean L2 size (before the trigger) is {w.l2_mean:.2f} at ε = {chosen:g}"
+        + ("" if base_row is None else f" ({base_row.l2_mean:.2f} at ε = {harden_eps:g})")
+        + f", and it changes {100 * w.changed_share:.0f}% of the pixels. ε = {chosen:g} is "
+        f"{chosen / robust_eps:.2f} times the robust model's training radius; Turner et al. harden at up to "
+        "2 and 4 times theirs (from memory, 16 and 32/255 against a model trained at 8/255; unverified against the "
+        "paper). Saved as 8-bit images, the poisons are rounded to whole grey levels, which moves a pixel by up to "
+        "half a level past the nominal radius: the largest change is "
+        f"{w.linf_max:.4f} at ε = {chosen:g}"
+        + ("" if base_row is None else f" and {base_row.linf_max:.4f} at ε = {harden_eps:g}")
+        + ". The figure shows the poisons at both radii; whether a person would still call them correctly labelled "
+        "is not measured here."
+    )
+    reads = (
+        "a victim-like model reads most of them correctly, so the victim can fit them from their content"
+        if held_v.direction == "higher"
+        else "a victim-like model does not read most of them correctly"
+        if held_v.direction == "lower"
+        else "whether a victim-like model reads most of them correctly the data cannot tell"
+    )
+    result = (
+        f"With these poisons the robust model misclassifies {100 * w.fooled:.1f}% [{100 * w.lo:.1f}, "
+        f"{100 * w.hi:.1f}] of them, yet attack success is {succ:.1f}% [{lo_s:.1f}, {hi_s:.1f}] (mean over "
+        f"{n_seeds} seeds, 95% t interval; clean accuracy {100 * wide_runs['clean'].mean():.1f}%). The seeds' "
+        f"standard hardening models, a victim-like network trained on other images, classify {100 * held:.1f}% of "
+        f"them correctly ({held_base:.1f}% of the ε = {harden_eps:g} poisons): {reads}."
+    )
+    if v is None:
+        verdict = "With one seed there is no paired test of the two robust arms."
+        take = f"at ε = {chosen:g} no paired test over seeds is possible with one seed"
+    elif not base_failed or same:
+        verdict = (
+            f"The hardening at ε = {harden_eps:g} had already made most poisons hard, so this arm tests no "
+            f"explanation of the robust arm's results; against that arm, paired by seed: "
+            + stats.phrase(
+                v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
+            )
+            + "."
+        )
+        take = f"at ε = {chosen:g}, where the robust arm's poisons were hard already, nothing further is tested"
+    elif v.direction == "higher":
+        verdict = (
+            f"Against the robust arm at ε = {harden_eps:g}, paired by seed, the wide arm has "
+            + stats.phrase(v, "higher attack success", "lower attack success", "no difference the data can tell")
+            + ": harder poisons made the trigger stick more, as the explanation predicts."
+        )
+        take = f"hardening at ε = {chosen:g} raised attack success over the ε = {harden_eps:g} arm (paired t)"
+    else:
+        verdict = (
+            f"Against the robust arm at ε = {harden_eps:g}, paired by seed: "
+            + stats.phrase(
+                v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
+            )
+            + ". So the explanation that the robust arm's poisons were never made hard is not borne out at "
+            f"ε = {chosen:g}: a gain in attack success above {100 * v.interval[1]:+.1f} points over the "
+            f"ε = {harden_eps:g} arm is excluded at this radius (the paired interval's upper end, "
+            f"{n_seeds} seeds)."
+        )
+        take = (
+            f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard (ε = {chosen:g}) did not raise its attack "
+            f"success (a gain above {100 * v.interval[1]:+.1f} points excluded, paired t over seeds)"
+        )
+    ww = wide_words(comparisons, n_seeds)
+    others = (
+        f"Against no hardening, paired by seed: {ww['cl_wide_none_seeds']}; against the standard arm: "
+        f"{ww['cl_wide_standard_seeds']}. Image by image (McNemar's exact test per seed, the same triggered test "
+        f"images): against the ε = {harden_eps:g} robust arm, {ww['cl_wide_robust_images']}; against no hardening, "
+        f"{ww['cl_wide_none_images']}; against the standard arm, {ww['cl_wide_standard_images']}."
+    )
+    base = (
+        f"Against the base rate below, paired by seed, the wide arm's attack success is {base_words['cl_base_wide']}."
+    )
+    text = " ".join([size, result, verdict, others, base])
+    return {"cl_wide_text": text, "cl_wide_takeaway": take}

@@ -484,22 +484,29 @@ def clean_label_words(summary: dict) -> dict:
     words = {}
     for key, pair in summary["pairs"].items():
         a, b = key.split("_vs_")
-        tag = f"cl_{a}_{b}"
-        v = pair["over_seeds"]
-        words[f"{tag}_seeds"] = (
-            "no test over seeds is possible with one seed"
-            if v is None
-            else stats.phrase(
-                v,
-                f"higher attack success over the {n} seeds",
-                f"lower attack success over the {n} seeds",
-                f"the {n} seeds cannot tell them apart",
-            )
-        )
-        words[f"{tag}_images"] = stats.phrase_all(
-            pair["per_seed"], "higher", "lower", "the data cannot tell them apart", "the seeds disagree", items="seeds"
-        )
+        words |= seed_pair_words(f"cl_{a}_{b}", pair, n)
     return words
+
+
+def seed_pair_words(tag: str, pair: dict, n_seeds: int) -> dict:
+    """``<tag>_seeds``: the paired t over seeds of ``pair["over_seeds"]`` in words ("cannot tell" when
+    the seeds do not separate; a sentence saying there is no test with one seed), and
+    ``<tag>_images``: the per-seed McNemar tests of ``pair["per_seed"]``
+    (:func:`reliable_ml.stats.phrase_all`)."""
+    v = pair["over_seeds"]
+    return {
+        f"{tag}_seeds": "no test over seeds is possible with one seed"
+        if v is None
+        else stats.phrase(
+            v,
+            f"higher attack success over the {n_seeds} seeds",
+            f"lower attack success over the {n_seeds} seeds",
+            f"the {n_seeds} seeds cannot tell them apart",
+        ),
+        f"{tag}_images": stats.phrase_all(
+            pair["per_seed"], "higher", "lower", "the data cannot tell them apart", "the seeds disagree", items="seeds"
+        ),
+    }
 
 
 def clean_label_records(summary: dict, examples: dict, robust_card: dict, eps: float, steps: int) -> dict:

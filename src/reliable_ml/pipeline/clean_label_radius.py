@@ -248,20 +248,7 @@ def wide_words(comparisons: dict, n_seeds: int) -> dict:
     ``cl_wide_<arm>_images`` (the per-seed McNemar tests) for each arm of :func:`compare_wide`."""
     words = {}
     for arm, c in comparisons.items():
-        v = c["over_seeds"]
-        words[f"cl_wide_{arm}_seeds"] = (
-            "no test over seeds is possible with one seed"
-            if v is None
-            else stats.phrase(
-                v,
-                f"higher attack success over the {n_seeds} seeds",
-                f"lower attack success over the {n_seeds} seeds",
-                f"the {n_seeds} seeds cannot tell them apart",
-            )
-        )
-        words[f"cl_wide_{arm}_images"] = stats.phrase_all(
-            c["per_seed"], "higher", "lower", "the data cannot tell them apart", "the seeds disagree", items="seeds"
-        )
+        words |= bl.seed_pair_words(f"cl_wide_{arm}", c, n_seeds)
     return words
 
 

@@ -138,10 +138,10 @@ def test_the_testable_text_says_an_empty_count_is_empty():
     assert "The other 1 never reached it, so the rule cannot test them." in text and "(highest 40.0%)" in text
     text = collapse.testable_text(some, 0.2, 300, 0.4, n_state=1)
     assert text.endswith(
-        "1 of 3 ended in the catastrophic-overfitting state (clean accuracy at least 50%, accuracy on its own FGSM "
-        "batches at least 50% and PGD accuracy at most 5% at the last check) without a measured robust phase; the "
-        "rule needs a fall, so it does not count them, and whether they collapsed between two checks or were never "
-        "robust, the data cannot tell."
+        "1 of 3 ended in the state catastrophic overfitting leaves (clean accuracy at least 50%, accuracy on its own "
+        "FGSM batches at least 50% and PGD accuracy at most 5% at the last check), reached with no measured robust "
+        "phase; the rule needs a fall, so it does not count them, and a robust phase hidden between two checks would "
+        "need faster swings than any robust run showed."
     )
     every = {"a": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3}}
     text = collapse.testable_text(every, 0.2, 1500, 0.5)
@@ -235,7 +235,7 @@ def test_state_and_meaning_texts_count_what_the_rules_found():
     assert state == {"a": ["0", "1"], "b": []}
     text = collapse.state_text(state, runs, 50)
     assert text.startswith(
-        "2 of 4 runs ended in the catastrophic-overfitting state without a measured robust phase: "
+        "2 of 4 runs ended in the state catastrophic overfitting leaves, reached with no measured robust phase: "
         "77.0–93.0% clean on the check images, 74.0–95.0% on their FGSM batches and 0.0–0.4% under"
     )
     assert collapse.state_text({"a": [], "b": []}, runs, 50).startswith("No run ended")
@@ -245,6 +245,6 @@ def test_state_and_meaning_texts_count_what_the_rules_found():
     assert (
         "1 of 4 fast (single FGSM step) runs reached 20% PGD accuracy within 100 steps (highest 46.0%) and 0 " in text
     )
-    assert "2 of 4 ended in the catastrophic-overfitting state without a measured robust phase" in text
+    assert "2 of 4 ended in the state catastrophic overfitting leaves, reached with no measured robust phase" in text
     assert "a: 0 of 2 became robust, 0 collapsed, 2 ended in that state" in text
     assert "a: the data cannot tell the arms apart" in text and ", Fisher p = 1.00" in text

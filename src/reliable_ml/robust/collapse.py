@@ -245,9 +245,9 @@ def testable_text(
     tail = (
         ""
         if n_state is None
-        else f" {n_state} of {n} ended in the catastrophic-overfitting state ({state_rule_text(state)}) without a "
-        "measured robust phase; the rule needs a fall, so it does not count them, and whether they collapsed "
-        "between two checks or were never robust, the data cannot tell."
+        else f" {n_state} of {n} ended in the state catastrophic overfitting leaves ({state_rule_text(state)}), "
+        "reached with no measured robust phase; the rule needs a fall, so it does not count them, and a robust "
+        "phase hidden between two checks would need faster swings than any robust run showed."
     )
     k_robust = sum(c["became_robust"] for c in counts.values())
     k = sum(c["collapsed"] for c in counts.values())
@@ -324,12 +324,11 @@ def state_text(state: dict, runs: dict, check_every: int) -> str:
     }
     span = {key: f"{min(v):.1f}–{max(v):.1f}%" for key, v in end.items()}
     return (
-        f"{k} of {n} runs ended in the catastrophic-overfitting state without a measured robust phase: "
-        f"{span['clean_acc']} clean on the check images, {span['fgsm_train_acc']} on their FGSM batches and "
-        f"{span['pgd_acc']} under PGD, the state Wong et al. describe after a collapse, and not a failure to learn. "
-        "The rule needs a fall, so it does not count them; whether they passed through a robust phase shorter than "
-        f"the {check_every} steps between two checks and collapsed, or were in this state from the start, the data "
-        "cannot tell."
+        f"{k} of {n} runs ended in the state catastrophic overfitting leaves, reached with no measured robust "
+        f"phase: {span['clean_acc']} clean on the check images, {span['fgsm_train_acc']} on their FGSM batches and "
+        f"{span['pgd_acc']} under PGD (not a failure to learn the clean task). Catastrophic overfitting names a "
+        "fall from a robust phase, which no check saw here, so the rule does not count them; a robust phase hidden "
+        f"within the {check_every} steps between two checks would need faster swings than any robust run showed."
     )
 
 
@@ -356,8 +355,8 @@ def meaning_text(
     head = (
         f"Watched every {check_every} steps, {k_robust} of {n} fast (single FGSM step) runs reached "
         f"{100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest {100 * peak:.1f}%) and {k_coll} "
-        f"collapsed by the rule; {k_state} of {n} ended in the catastrophic-overfitting state without a measured "
-        "robust phase, which the rule, needing a fall, does not count"
+        f"collapsed by the rule; {k_state} of {n} ended in the state catastrophic overfitting leaves, reached with "
+        "no measured robust phase, which the rule, needing a fall, does not count"
     )
     if k_robust == 0:
         return head + (

@@ -556,7 +556,8 @@ WARNING_WORDS = {
     "gradient_free_beats_gradient": "the gradient-free attack breaks images that no gradient attack breaks: masked "
     "gradients, or gradient attacks run too weakly, and this run cannot tell which",
     "large_eps_not_near_zero": "at the large radius, where any image may be replaced by a uniform grey one, PGD "
-    "still leaves more than 5% correct: the attack misses adversarial examples that provably exist",
+    "still leaves more than the course's 5% threshold correct: the attack likely misses adversarial examples "
+    "(above the share of the class the model gives grey, they provably exist)",
     "more_steps_still_lower": "a further PGD run with more restarts (not necessarily more gradient steps in total) "
     "still breaks images the suite let through: the figure has not converged",
     "transfer_beats_white_box": "images made on another model fool this one more often than its own gradients do: "
@@ -570,11 +571,13 @@ def masking_text(
     *,
     full_strength: bool = False,
     flags_source: str = "The shared model's card, which the scorecard reads,",
+    compare_flags: bool = True,
 ) -> str:
     """The chapter's verdict on gradient masking, from :func:`masking_verdicts`; ``card_flags``: the
     flags the scorecard reads (by default the shared model's card's, its own normal-approximation
     rule; ``flags_source`` names where they come from). ``full_strength``: the gradient attacks
-    already ran at AutoAttack's standard strength with restarts, so the remedy is an adaptive attack."""
+    already ran at AutoAttack's standard strength with restarts, so the remedy is an adaptive attack.
+    ``compare_flags=False``: the flags are these verdicts' own, so no sentence compares them."""
     warned = [k for k, v in verdicts.items() if v.direction == WARNING_DIRECTION[k]]
     card = f"flagged {', '.join(card_flags)}" if card_flags else "flagged none"
     agree = sorted(warned) == sorted(card_flags)
@@ -591,18 +594,19 @@ def masking_text(
         else "The remedy they call for is a stronger evaluation (full-strength APGD with restarts, Square with "
         "restarts, an adaptive attack), which this run does not do"
     )
+    if not compare_flags:
+        rule = ""  # the flags are the exact tests themselves: comparing them would say nothing
     if not warned:
         return (
             f"**No warning.** None of the {len(verdicts)} exact tests finds a sign of gradient masking at this "
             "sample size; that makes the worst case more credible, though no finite set of attacks proves "
             f"robustness. {rule}"
-        )
-    words = " ".join(f"{k}: {WARNING_WORDS[k]}." for k in warned)
+        ).rstrip()
+    words = " ".join(f"{CHECK_NAMES.get(k, k)}: {WARNING_WORDS[k]}." for k in warned)
     return (
         f"**{len(warned)} of {len(verdicts)} checks warn** (exact tests). {words} Every empirical robust accuracy "
-        f"is an upper bound on the true one; these warnings say the bound may be loose. {remedy}; whether more "
-        f"training would remove the warning is untested. {rule}"
-    )
+        f"is an upper bound on the true one; these warnings say the bound may be loose. {remedy}. {rule}"
+    ).rstrip()
 
 
 # --------------------------------------------------------------------------- chapter 04: fast training

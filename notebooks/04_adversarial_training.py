@@ -363,9 +363,7 @@ glue_numbers({"train_minutes": card["seconds"]["train"] / 60,
 # test images (the last ones of the split), and its accuracy on the FGSM-attacked training
 # batches since the previous check is logged beside it. Each run lasts
 # {glue:text}`co_epochs_v:.0f` epochs over the first {glue:text}`co_train_v:,.0f` training digits
-# ({glue:text}`co_total_steps:,.0f` steps), a bound on the cpu cost; Wong et al.'s MNIST recipe
-# trains for 10 epochs over all 60,000 (6,000 steps), so these runs see
-# {glue:text}`co_recipe_frac:.2f` of its steps: an early stage of the recipe, not its end point.
+# ({glue:text}`co_total_steps:,.0f` steps). {glue:md}`co_recipe_scale`
 # Their MNIST script has no early stop. Early stopping is the opt-in `--early-stop` flag of their
 # CIFAR-10 script: after each epoch, PGD-5 on that epoch's first training batch, and training stops
 # when its accuracy falls by more than 0.2 from the previous epoch's. These runs never stop early,
@@ -450,12 +448,8 @@ display(co_table.round(1))
 # per training step of 100 images (the PGD checks take {glue:text}`co_check_pct:.0f`% of each
 # run's time); a warm run reads them from the cache. Their wall time, {glue:text}`co_cold_minutes:.1f`
 # minutes summed over the three arms, built side by side on a machine shared with other jobs,
-# mostly measures waiting for a core. They are shorter than Wong et al.'s runs
-# ({glue:text}`co_total_steps:,.0f` steps against 6,000) and start at the full radius. Runs of
-# their length (about {glue:text}`co_full_minutes:.1f` CPU minutes each at this cost per step, checks included) do not
-# fit the cpu budget for {glue:text}`co_n_runs:.0f` runs; whether longer runs collapse is for the
-# `gpu` row (10 epochs over all 60,000 digits) to show. These are runs on one network and one
-# radius.
+# mostly measures waiting for a core. {glue:md}`co_length_cost` These are runs on one network
+# and one radius.
 
 # %% tags=["hide-input"]
 glue_text("co_hidden", f"{8 * co_width}")  # catastrophic.mnist_arms: hidden layer of 8 x width units
@@ -487,12 +481,18 @@ glue_text("co_marks", f"an x marks each of the {co_n_coll} collapses the rule fi
           "the rule found no collapse in these runs, so no x is drawn")
 glue_text("co_state_text", collapse.state_text(co_state, co["runs"], co_check_every))
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 co_run_seconds = [r["seconds"]["train_and_checks"] for a in arms for r in co["runs"][a].values()]
 co_check_seconds = [r["seconds"]["checks"] for a in arms for r in co["runs"][a].values()]
 # Wong et al.'s MNIST recipe (locuslab/fast_adversarial MNIST/train_mnist.py): 10 epochs of 60,000 digits, batch 100
 co_check_share = sum(co_check_seconds) / sum(co_run_seconds)  # of wall time; taken as the share of CPU time too
 co_cpu_per_step = co["seconds"]["cpu"] / (co_n_steps * len(co_run_seconds))  # CPU seconds per step, checks included
+full_length = co_n_steps >= cat.WONG_MNIST["steps"]
+glue_text("co_recipe_scale", cat.recipe_scale_text(co_n_steps))
+glue_text("co_length_cost", f"They are as long as Wong et al.'s runs ({co_n_steps:,} steps) and start at the full "
+          "radius." if full_length else f"They are shorter than Wong et al.'s runs ({co_n_steps:,} steps against "
+          f"{cat.WONG_MNIST['steps']:,}) and start at the full radius; runs of their length would cost about "
+          f"{co_cpu_per_step * cat.WONG_MNIST['steps'] / 60:.1f} CPU minutes each at this cost per step, checks included.")
 glue_numbers({"co_full_minutes": co_cpu_per_step * 6000 / 60, "co_cold_minutes": co["seconds"]["wall"] / 60,
               "co_cold_cpu": co["seconds"]["cpu"] / 60, "co_check_pct": 100 * co_check_share,
               "co_ms_per_step": 1000 * co_cpu_per_step * (1 - co_check_share)})

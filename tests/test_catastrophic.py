@@ -68,5 +68,7 @@ def test_the_recipe_scale_text_puts_the_runs_in_proportion():
     text = cat.recipe_scale_text(1000)
     assert text.startswith("1,000 steps are 0.17 of the recipe's 6,000, an early stage of it, not its end point")
     assert "does not measure" in text and "%" not in text  # no figure for the full recipe that this run did not measure
+    full = cat.recipe_scale_text(6000)
+    assert full.startswith("6,000 steps are the recipe's full length (10 epochs over all 60,000 digits)")
     with pytest.raises(ValueError, match="n_steps must be a positive number of optimizer steps; got 0"):
         cat.recipe_scale_text(0)

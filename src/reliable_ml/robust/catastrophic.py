@@ -66,6 +66,11 @@ def recipe_scale_text(n_steps: int) -> str:
     """How far ``n_steps`` optimizer steps go into Wong et al.'s MNIST recipe (:data:`WONG_MNIST`)."""
     if n_steps < 1:
         raise ValueError(f"n_steps must be a positive number of optimizer steps; got {n_steps!r}")
+    if n_steps >= WONG_MNIST["steps"]:
+        return (
+            f"{n_steps:,} steps are the recipe's full length ({WONG_MNIST['epochs']} epochs over all "
+            f"{WONG_MNIST['train_size']:,} digits), so these runs end where Wong et al.'s do."
+        )
     return (
         f"{n_steps:,} steps are {n_steps / WONG_MNIST['steps']:.2f} of the recipe's {WONG_MNIST['steps']:,}, an early "
         "stage of it, not its end point: what the full recipe reaches, and whether a run collapses later in it, this "

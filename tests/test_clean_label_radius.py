@@ -154,6 +154,10 @@ def test_robust_content_words_follow_the_verdict():
     assert "which may let the victim fit most of them from their content (untested)" in clr.robust_content_words(
         0.914, 2904
     )
+    lo, hi = stats.clopper_pearson(2654, 2904)
+    assert f"91.4% correctly (exact 95% interval [{100 * lo:.1f}, {100 * hi:.1f}]" in clr.robust_content_words(
+        0.914, 2904
+    )
     assert "does not read most" in clr.robust_content_words(0.2, 2904)
     assert "the data cannot tell" in clr.robust_content_words(0.5, 100)
 

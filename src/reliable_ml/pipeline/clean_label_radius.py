@@ -462,7 +462,7 @@ def robust_content_words(acc: float, n: int) -> str:
     accuracy ``acc`` (share) on the robust arm's ``n`` poisons (:func:`held_verdict`)."""
     k = int(round(acc * n))
     share, v = held_verdict(k, n)
-    lo, hi = (100 * x for x in v.interval)
+    lo, hi = (100 * float(x) for x in stats.clopper_pearson(k, n))
     return (
         f"For the robust arm's poisons, the seeds' standard models classify {100 * share:.1f}% correctly "
         f"(exact 95% interval [{lo:.1f}, {hi:.1f}], pooled over seeds): {content_words(v)}"
@@ -577,7 +577,7 @@ def wide_text(
             )
             take = (
                 f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
-                f"did not raise its attack success ({bound}); whether poisons hard for the victim would is open"
+                f"did not raise its attack success: {bound}; whether poisons hard for the victim would is open"
             )
         else:
             verdict = (

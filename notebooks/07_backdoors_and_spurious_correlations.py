@@ -356,6 +356,8 @@ glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robu
                                      held_base=100 * cl_rec["hardness"]["standard"]["robust"],
                                      digit_norm=clr.digit_l2(lab), n_seeds=len(cl_sum["seeds"]),
                                      base_failed=cl_attack["verdict"].direction != "higher")
+                     | {"cl_wide_eps_words": "no radius (no wider arm ran)" if wide_runs is None
+                        else f"ε = {wide_eps:g}"}
                      | {"cl_base_wide_or": "no wider arm ran" if wide_runs is None
                         else f"{base_words['cl_base_wide']} (ε = {wide_eps:g})"})
 
@@ -370,12 +372,10 @@ glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robu
 # triggered images, output it on {glue:text}`cl_base_rate:.2f`% of them ({glue:text}`cl_base_k`
 # of {glue:text}`cl_base_n`, pooled over seeds). Attack success above that rate is what the
 # poisons planted. Each seed's victim is tested against the unpoisoned model of the same seed on
-# the same triggered images ({glue:text}`cl_base_test`). Attack success is
-# {glue:text}`cl_base_none` with no hardening, {glue:text}`cl_base_standard` hardened against
-# the standard model and {glue:text}`cl_base_robust` hardened against the robust model at
-# $\varepsilon$ = {glue:text}`harden_eps_v:g` ({glue:text}`cl_base_wide_or` for the wide
-# arm). {glue:text}`cl_base_says`; the paired $t$ tests over
-# seeds earlier in this section compare arms with each other, not with the base rate.
+# the same triggered images ({glue:text}`cl_base_test`). Attack success against that rate, arm
+# by arm: {glue:text}`cl_base_list` (the robust arm at $\varepsilon$ = {glue:text}`harden_eps_v:g`, the
+# wide-radius arm at {glue:text}`cl_wide_eps_words`). {glue:text}`cl_base_says`; the paired $t$
+# tests over seeds earlier in this section compare arms with each other, not with the base rate.
 #
 # {glue:text}`cl_cost_words` of wall time on the 2-core machine that built the cache while other
 # jobs shared it; both are cached, so later runs read them back.
@@ -603,7 +603,7 @@ glued |= glue_values({"cifar_text": cifar_text})
 #   the smallest share of its sweep only {glue:text}`bd_low_images`; their attack success
 #   against BadNets', paired by seed: {glue:text}`cl_takeaway`. Hardened against a robust model
 #   at a wider radius chosen by a stated rule, {glue:text}`cl_wide_takeaway`. Against the base rate
-#   of unpoisoned models on the same triggered images, seed by seed:
+#   of unpoisoned models on the same triggered images, seed by seed.
 #   {glue:text}`cl_base_says` ({glue:text}`cl_base_list`).
 # * Defences that look for poisons in the learned representation work only when the poisons
 #   stand out in it: spectral signatures are built for poisons that come from one source class,

@@ -325,8 +325,8 @@ def base_rate(runs: pd.DataFrame, seeds) -> dict:
 
 
 BASE_TEST = (
-    "Fisher's exact test on the two counts, seed by seed (the unpoisoned models keep counts, not per-image hits, so "
-    "the test cannot pair the images and treats the counts as independent)"
+    "Fisher's exact test on the two counts, seed by seed; the unpoisoned models keep counts, not per-image hits, so "
+    "the test cannot pair the images and treats the counts as independent"
 )
 
 

@@ -368,7 +368,9 @@ def test_hardening_attack_fails_below_half_and_says_so():
     assert "3.1% of the poisons" in w["cl_radius"] and "a failed hardening attack" in w["cl_radius"]
     assert "concludes nothing about the recipe" in w["cl_radius"] and "failed hardening attack" in w["cl_why_robust"]
     assert "classify 96.9% and 91.4% of them correctly" in w["cl_why_robust"]
-    assert "tests that explanation" in w["cl_why_robust"]
+    assert (
+        "tests that explanation" in w["cl_why_robust"] and "never made hard for the robust model" in w["cl_why_robust"]
+    )
     strong = {"hardness": {s: {"robust": {"robust": 0.2}} for s in range(3)}}
     w = bl.hardening_words(bl.hardening_attack(strong, cl), 0.4, 20, 0.3, held=(20.0, 50.0))
     assert "ε = 0.4 (the robust model was trained at ε = 0.3)" in w["cl_radius"]

@@ -126,21 +126,40 @@ def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
     assert base["interval"] == pytest.approx([float(v) for v in stats.clopper_pearson(9, 3000)])
     with pytest.raises(ValueError, match=r"seeds \[5\] have no unpoisoned"):
         clr.base_rate(badnets_runs({0: 2}), [0, 5])
-    arm = pd.DataFrame({"seed": [0, 1, 2], "success": [0.052, 0.043, 0.064]})  # 5, 4, 6 points above the base
-    v = clr.over_base({"wide": arm, "flat": arm.assign(success=[0.003, 0.002, 0.005])}, base)
-    d = np.array([0.05, 0.04, 0.06])
-    lo, hi = bl.seed_interval(d)
-    assert v["wide"].direction == "higher" and v["wide"].difference == pytest.approx(0.05)
-    assert v["wide"].interval == pytest.approx((lo, hi))
-    assert v["flat"].direction == "cannot tell"
+    assert base["per_seed_counts"] == {0: (2, 1000), 1: (3, 1000), 2: (4, 1000)}
+    hits = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 52, 1: 43, 2: 64}.items()}
+    flat = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 3, 1: 2, 2: 5}.items()}
+    mixed = {0: hits[0], 1: flat[1], 2: hits[2]}
+    v = clr.over_base({"wide": hits, "flat": flat, "mixed": mixed}, base)
+    from scipy.stats import fisher_exact
+
+    assert v["wide"][0].p_value == pytest.approx(fisher_exact([[52, 948], [2, 998]]).pvalue)
+    assert [x.direction for x in v["wide"]] == ["higher"] * 3 and v["wide"][2].difference == pytest.approx(0.060)
+    assert [x.direction for x in v["flat"]] == ["cannot tell"] * 3
     words = clr.over_base_words(v, 3)
-    assert words["cl_base_wide"].startswith("above the base rate by 5.0 points")
-    assert words["cl_base_flat"].startswith("not told apart from the base rate by the 3 seeds")
-    assert words["cl_base_says"] == (
-        "The wide-radius arm plants a real backdoor, however small the attack success; "
-        "for flat the seeds cannot tell attack success from the base rate"
+    assert words["cl_base_wide"].startswith("above the base rate in all 3 seeds, by 4.0–6.0 points")
+    assert words["cl_base_flat"].startswith("not told apart from the base rate in all 3 seeds")
+    assert (
+        words["cl_base_says"] == "All arms (the wide-radius arm, flat and mixed) exceed the base rate in 0 of 3 seeds"
     )
-    assert clr.over_base({"one": arm.iloc[:1]}, base)["one"] is None
+    assert clr.over_base_says({"wide": v["wide"], "mixed": v["mixed"]}).endswith("in 2 of 3 seeds")
+    assert words["cl_base_list"].startswith("the wide-radius arm: above the base rate in all 3 seeds")
+    with pytest.raises(ValueError, match="unpoisoned model 1000"):
+        clr.over_base({"short": {0: np.ones(10)}}, base)
+    with pytest.raises(ValueError, match="seed 7"):
+        clr.over_base({"x": {7: hits[0]}}, base)
+
+
+def test_robust_content_words_follow_the_verdict():
+    assert "which may let the victim fit most of them from their content (untested)" in clr.robust_content_words(
+        0.914, 2904
+    )
+    lo, hi = stats.clopper_pearson(2654, 2904)
+    assert f"91.4% correctly (exact 95% interval [{100 * lo:.1f}, {100 * hi:.1f}]" in clr.robust_content_words(
+        0.914, 2904
+    )
+    assert "does not read most" in clr.robust_content_words(0.2, 2904)
+    assert "the data cannot tell" in clr.robust_content_words(0.5, 100)
 
 
 def test_digit_l2_and_masking_words(lab):
@@ -172,12 +191,22 @@ def test_wide_text_branches_follow_the_verdicts():
     none = clr.wide_text(None, tab, None, None, {}, **kw)
     assert "no wide arm was trained" in none["cl_wide_text"] and not any(c.isdigit() for c in none["cl_wide_text"])
     # the same success as the 0.3 arm: not borne out, the upper end bounds the gain
-    runs, cmp = wide_case([0.05, 0.04, 0.06])
+    runs, cmp = wide_case([0.05, 0.049, 0.051])
     t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
     hi = 100 * cmp["robust"]["over_seeds"].interval[1]
     assert cmp["robust"]["over_seeds"].direction == "cannot tell" and "not borne out" in t["cl_wide_text"]
-    assert f"above {hi:+.1f} points" in t["cl_wide_text"] and "1.17 times" in t["cl_wide_text"]
-    assert "classify 90.0% of" in t["cl_wide_text"] and "reads most of them correctly" in t["cl_wide_text"]
+    assert hi < 100 * clr.NO_GAIN_MARGIN and "1.17 times" in t["cl_wide_text"]
+    assert "0.3500 at ε = 0.35, within it" in t["cl_wide_text"]  # sweep_frame: linf_max = eps
+    over = clr.sweep_table(sweep_frame({0.3: [3, 3, 3], 0.35: [70, 70, 70]}).assign(linf_max=[0.302] * 3 + [0.349] * 3))
+    t3 = clr.wide_text(0.35, over, runs, cmp, bw, **kw)
+    assert "0.3490 at ε = 0.35, within it, and 0.3020 at ε = 0.3, past it" in t3["cl_wide_text"]
+    assert "classify 90.0% of" in t["cl_wide_text"] and "may let the victim fit most of them" in t["cl_wide_text"]
+    assert "hard for the robust model" in t["cl_wide_text"] and "hard for the victim" in t["cl_wide_text"]
+    assert f"excludes gains above {hi:+.1f} points (this robust model, these images)" in t["cl_wide_text"]
+    # the same interval with a margin below its upper end: the data cannot tell
+    t2 = clr.wide_text(0.35, tab, runs, cmp, bw, **kw, margin=hi / 200)
+    assert "not borne out" not in t2["cl_wide_text"] and "the data cannot tell" in t2["cl_wide_text"]
+    assert "the data cannot tell" in t2["cl_wide_takeaway"]
     assert "did not raise" in t["cl_wide_takeaway"] and bw["cl_base_wide"] in t["cl_wide_text"]
     # a clear gain: borne out, no bound
     runs, cmp = wide_case([0.30, 0.31, 0.29])

@@ -119,6 +119,7 @@ def test_l2_robust_model_is_cached_and_names_its_worst_case(tmp_root):
     assert f"broke {ni} more image" in words and "run after Square" in words and "one attack seed" in words
     assert "upper bound on its robust accuracy" in words and "run last" not in words
     assert f"{k} of 30 images survive every one of them" in words and "first 30 of those images" in words
+    assert "95% Wilson interval" in words and "not the exact Clopper-Pearson interval of the card" in words
     assert "not run" not in words
     assert check["chunks"] == [{"images": [0, 30], "cached": False, "cold_seconds": check["cold_seconds"]}]
     assert f"Run cold, the suite took {check['cold_seconds']:.0f} s" in words and "images 1–30" in words

@@ -715,7 +715,8 @@ def hardening_words(
         )
         robust_why = (
             "For the robust arm the first explanation is the failed hardening attack: its poisons were never made "
-            f"hard{acc}. The next section makes them harder at a wider radius and tests that explanation"
+            f"hard for the robust model{acc}. The next section makes them hard for it at a wider radius and tests "
+            "that explanation (hard for the victim is another matter, not measured)"
         )
     elif d == "higher":
         radius = f"{head}: the poisons are hard for the robust model (the interval lies above {thr})"

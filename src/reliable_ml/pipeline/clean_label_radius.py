@@ -310,7 +310,8 @@ def mean_size(wide_ex: dict) -> dict:
 def base_rate(runs: pd.DataFrame, seeds) -> dict:
     """How often models trained on *unpoisoned* data (the BadNets sweep's share-0 models, same seeds,
     same triggered test images) already output the target class: ``k`` of ``n`` pooled over
-    ``seeds``, ``rate``, its exact 95% interval and ``per_seed`` ({seed: success})."""
+    ``seeds``, ``rate``, its exact 95% interval, ``per_seed`` ({seed: success}) and ``per_seed_counts``
+    ({seed: (hits, n)})."""
     seeds = sorted(int(s) for s in seeds)
     clean = runs[runs["fraction"] == 0].set_index("seed")
     missing = sorted(set(seeds) - set(int(s) for s in clean.index))
@@ -319,21 +320,38 @@ def base_rate(runs: pd.DataFrame, seeds) -> dict:
     k, n = int(clean.loc[seeds, "hits"].sum()), int(clean.loc[seeds, "n"].sum())
     lo, hi = stats.clopper_pearson(k, n)
     return {"k": k, "n": n, "rate": k / n, "interval": [float(lo), float(hi)],
-            "per_seed": {s: float(clean.loc[s, "success"]) for s in seeds}}  # fmt: skip
+            "per_seed": {s: float(clean.loc[s, "success"]) for s in seeds},
+            "per_seed_counts": {s: (int(clean.loc[s, "hits"]), int(clean.loc[s, "n"])) for s in seeds}}  # fmt: skip
 
 
-def over_base(arms: dict[str, pd.DataFrame], base: dict) -> dict:
-    """Each arm's attack success minus the unpoisoned models' rate (:func:`base_rate`), paired by seed:
-    ``arms`` maps an arm's name to its runs (``seed``, ``success``); the value is the paired t verdict
-    (:func:`reliable_ml.stats.compare`; ``None`` with one seed), "higher" = the arm plants a backdoor
-    beyond what clean models already do on triggered images."""
+BASE_TEST = (
+    "Fisher's exact test on the two counts, seed by seed; the unpoisoned models keep counts, not per-image hits, so "
+    "the test cannot pair the images and treats the counts as independent"
+)
+
+
+def over_base(arm_hits: dict[str, dict], base: dict) -> dict:
+    """Each arm's attack success against the unpoisoned model of the same seed (:func:`base_rate`),
+    seed by seed: ``arm_hits`` maps an arm's name to ``{seed: 0/1 hit per triggered test image}``; the
+    value is one verdict per seed, in seed order, of :func:`reliable_ml.stats.compare_counts`
+    (Fisher's exact test of the arm's hits against the unpoisoned model's, on the same triggered
+    images; the unpoisoned models keep only counts, so the test is unpaired, see :data:`BASE_TEST`).
+    "higher" = the seed's poisoned victim outputs the target class more often than the seed's
+    unpoisoned model does."""
     out = {}
-    for name, r in arms.items():
-        r = r.set_index("seed")
-        seeds = sorted(int(s) for s in r.index)
-        a = r.loc[seeds, "success"].to_numpy()
-        b = np.array([base["per_seed"][s] for s in seeds])
-        out[name] = stats.compare(a, b, paired=True, outcome="continuous") if len(seeds) >= 2 else None
+    for name, by_seed in arm_hits.items():
+        verdicts = []
+        for s in sorted(int(k) for k in by_seed):
+            if s not in base["per_seed_counts"]:
+                raise ValueError(
+                    f"seed {s} of arm {name!r} has no unpoisoned model; seeds: {sorted(base['per_seed_counts'])}"
+                )
+            h = np.asarray(by_seed[s], dtype=float)
+            kb, nb = base["per_seed_counts"][s]
+            if len(h) != nb:
+                raise ValueError(f"arm {name!r}, seed {s}: {len(h)} triggered images, the unpoisoned model {nb}")
+            verdicts.append(stats.compare_counts(int(h.sum()), len(h), kb, nb))
+        out[name] = verdicts
     return out
 
 
@@ -351,38 +369,30 @@ def _names(arms: list[str]) -> str:
 
 
 def over_base_says(verdicts: dict) -> str:
-    """What :func:`over_base`'s verdicts show, grouped by direction: arms "higher" than the base rate
-    plant a backdoor (small or not, it is the poisons' doing); for arms where the seeds cannot tell,
-    this run cannot say that they plant one."""
-    by = {d: [a for a, v in verdicts.items() if v is not None and v.direction == d] for d in stats.DIRECTIONS}
-    parts = []
-    if by["higher"]:
-        verb = "plants" if len(by["higher"]) == 1 else "plant"
-        parts.append(f"{_names(by['higher'])} {verb} a real backdoor, however small the attack success")
-    if by["cannot tell"]:
-        parts.append(f"for {_names(by['cannot tell'])} the seeds cannot tell attack success from the base rate")
-    if by["lower"]:
-        parts.append(f"{_names(by['lower'])} {'falls' if len(by['lower']) == 1 else 'fall'} below the base rate")
-    if not parts:
-        return "With one seed no arm can be tested against the base rate"
-    out = "; ".join(parts)
-    return out[0].upper() + out[1:]
+    """What :func:`over_base`'s per-seed verdicts show: in how many seeds every arm exceeds the base
+    rate (its seed's verdict "higher"), "all arms exceed the base rate in k of n seeds"."""
+    arms = [a for a, v in verdicts.items() if v]
+    if not arms:
+        return "No arm was tested against the base rate"
+    n = min(len(verdicts[a]) for a in arms)
+    if any(len(verdicts[a]) != n for a in arms):
+        raise ValueError(f"arms have different numbers of seeds: { {a: len(verdicts[a]) for a in arms} }")
+    k = sum(all(verdicts[a][i].direction == "higher" for a in arms) for i in range(n))
+    return f"All arms ({_names(arms)}) exceed the base rate in {k} of {n} seed{'s' if n != 1 else ''}"
 
 
 def over_base_words(verdicts: dict, n_seeds: int) -> dict:
-    """``cl_base_<arm>``: :func:`over_base`'s verdict in words (paired t over seeds), and ``cl_base_says``
-    (:func:`over_base_says`)."""
-    return {"cl_base_says": over_base_says(verdicts)} | {
-        f"cl_base_{arm}": "no test over seeds is possible with one seed"
-        if v is None
-        else stats.phrase(
-            v,
-            "above the base rate",
-            "below the base rate",
-            f"not told apart from the base rate by the {n_seeds} seeds",
+    """``cl_base_<arm>``: :func:`over_base`'s per-seed verdicts in words (:func:`reliable_ml.stats.phrase_all`),
+    ``cl_base_list`` (every arm with its words) and ``cl_base_says`` (:func:`over_base_says`)."""
+    words = {
+        f"cl_base_{arm}": stats.phrase_all(
+            v, "above the base rate", "below the base rate", "not told apart from the base rate",
+            "the seeds disagree", items="seeds",
         )
         for arm, v in verdicts.items()
-    }
+    }  # fmt: skip
+    listed = "; ".join(f"{BASE_NAMES.get(a, a)}: {words[f'cl_base_{a}']}" for a in verdicts)
+    return {"cl_base_says": over_base_says(verdicts), "cl_base_list": listed} | words
 
 
 def digit_l2(lab) -> float:
@@ -417,13 +427,52 @@ def masking_words(robust_card: dict, steps: int) -> str:
     )
 
 
+NO_GAIN_MARGIN = 0.01  # gain in attack success (share) below which "not borne out" is said: 1 point, set post hoc
+
+
+def held_verdict(k: int, n: int) -> tuple[float, stats.Verdict]:
+    """A victim-like model's pooled accuracy ``k / n`` on poisons and its verdict against 1/2 (exact
+    Clopper-Pearson interval, :func:`reliable_ml.stats.against_reference`): "higher" = it reads most of
+    them correctly."""
+    lo, hi = stats.clopper_pearson(k, n)
+    return k / n, stats.against_reference(k / n, (float(lo), float(hi)), 0.5)
+
+
 def _held(wide_runs: pd.DataFrame) -> tuple[float, stats.Verdict]:
-    """The seeds' standard models' pooled accuracy on the wide arm's poisons and its verdict against 1/2
-    (exact interval): "higher" = a victim-like model reads most of them correctly."""
+    """:func:`held_verdict` of the seeds' standard models pooled over the wide arm's poisons."""
     n = wide_runs["poisoned"].to_numpy()
     k = int(np.round(wide_runs["standard_acc"].to_numpy() * n).sum())
-    lo, hi = stats.clopper_pearson(k, int(n.sum()))
-    return k / int(n.sum()), stats.against_reference(k / int(n.sum()), (float(lo), float(hi)), 0.5)
+    return held_verdict(k, int(n.sum()))
+
+
+def content_words(verdict: stats.Verdict) -> str:
+    """What a victim-like model's accuracy on poisons (:func:`held_verdict`) allows about fitting them
+    from their content: a possibility, never tested here (no victim is probed on its poisons)."""
+    return {
+        "higher": "a victim-like model reads most of them correctly, which may let the victim fit most of them "
+        "from their content (untested)",
+        "lower": "a victim-like model does not read most of them correctly, so fitting them from their content is "
+        "a weaker reason for them (untested)",
+    }.get(verdict.direction, "whether a victim-like model reads most of them correctly the data cannot tell")
+
+
+def robust_content_words(acc: float, n: int) -> str:
+    """``cl_content_robust``: whether the reason offered for the standard arm (the victim fits its poisons
+    from their content) may apply to the robust arm too, from the seeds' standard models' pooled
+    accuracy ``acc`` (share) on the robust arm's ``n`` poisons (:func:`held_verdict`)."""
+    k = int(round(acc * n))
+    share, v = held_verdict(k, n)
+    lo, hi = (100 * float(x) for x in stats.clopper_pearson(k, n))
+    return (
+        f"For the robust arm's poisons, the seeds' standard models classify {100 * share:.1f}% correctly "
+        f"(exact 95% interval [{lo:.1f}, {hi:.1f}], pooled over seeds): {content_words(v)}"
+    )
+
+
+def _rounding(linf: float, eps: float) -> str:
+    """Whether saving as 8-bit moved a pixel past radius ``eps`` (a measured maximum, no sampling)."""
+    where = "past it" if linf > eps + 1e-9 else "within it"
+    return f"{linf:.4f} at ε = {eps:g}, {where}"
 
 
 def wide_text(
@@ -439,11 +488,15 @@ def wide_text(
     digit_norm: float,
     n_seeds: int,
     base_failed: bool = True,
+    margin: float = NO_GAIN_MARGIN,
 ) -> dict:
     """The wide arm's results in words (``cl_wide_text``, one plain-text paragraph) and the summary's line
     (``cl_wide_takeaway``), every judging word from a verdict: the explanation "the robust arm's poisons
     were never made hard" is borne out only where the wide arm's success is "higher" than the
-    ``harden_eps`` arm's (paired t over seeds); otherwise the interval's upper end bounds the gain.
+    ``harden_eps`` arm's (paired t over seeds); otherwise it is "not borne out" only where the paired
+    interval's upper end lies below ``margin`` (a gain in attack success, share; :data:`NO_GAIN_MARGIN`),
+    and the data cannot tell where it does not. Either way the poisons were made hard for the robust
+    model, not shown to be hard for the victim.
     ``held_base``: the standard model's accuracy (%) on the ``harden_eps`` arm's poisons;
     ``digit_norm``: :func:`digit_l2`; ``base_failed``: whether the hardening at ``harden_eps`` failed
     (:func:`reliable_ml.pipeline.backdoor_lab.hardening_attack` not "higher"); where it did not, the
@@ -470,20 +523,14 @@ def wide_text(
         + f", and it changes {100 * w.changed_share:.0f}% of the pixels. ε = {chosen:g} is "
         f"{chosen / robust_eps:.2f} times the robust model's training radius; Turner et al. harden at up to "
         "2 and 4 times theirs (from memory, 16 and 32/255 against a model trained at 8/255; unverified against the "
-        "paper). Saved as 8-bit images, the poisons are rounded to whole grey levels, which moves a pixel by up to "
-        "half a level past the nominal radius: the largest change is "
-        f"{w.linf_max:.4f} at ε = {chosen:g}"
-        + ("" if base_row is None else f" and {base_row.linf_max:.4f} at ε = {harden_eps:g}")
+        "paper). Saved as 8-bit images, the poisons are rounded to whole grey levels, which can move a pixel by up "
+        "to half a level past the nominal radius; the largest change is "
+        f"{_rounding(w.linf_max, chosen)}"
+        + ("" if base_row is None else f", and {_rounding(base_row.linf_max, harden_eps)}")
         + ". The figure shows the poisons at both radii; whether a person would still call them correctly labelled "
         "is not measured here."
     )
-    reads = (
-        "a victim-like model reads most of them correctly, so the victim can fit them from their content"
-        if held_v.direction == "higher"
-        else "a victim-like model does not read most of them correctly"
-        if held_v.direction == "lower"
-        else "whether a victim-like model reads most of them correctly the data cannot tell"
-    )
+    reads = content_words(held_v)
     result = (
         f"With these poisons the robust model misclassifies {100 * w.fooled:.1f}% [{100 * w.lo:.1f}, "
         f"{100 * w.hi:.1f}] of them, yet attack success is {succ:.1f}% [{lo_s:.1f}, {hi_s:.1f}] (mean over "
@@ -512,20 +559,37 @@ def wide_text(
         )
         take = f"hardening at ε = {chosen:g} raised attack success over the ε = {harden_eps:g} arm (paired t)"
     else:
-        verdict = (
-            f"Against the robust arm at ε = {harden_eps:g}, paired by seed: "
-            + stats.phrase(
-                v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
+        said = stats.phrase(
+            v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
+        )
+        hi = 100 * v.interval[1]
+        bound = (
+            f"the 95% interval over {n_seeds} seeds excludes gains above {hi:+.1f} points (this robust model, "
+            "these images)"
+        )
+        gap = f"{100 * margin:g} point{'' if np.isclose(100 * margin, 1) else 's'}"
+        if v.interval[1] < margin:
+            verdict = (
+                f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. So the explanation that the "
+                f"robust arm's poisons were never made hard for the robust model is not borne out at ε = {chosen:g}: "
+                f"{bound}, below a margin of {gap} (set after this interval was seen). Whether poisons hard for "
+                "the victim would make the trigger stick is still open."
             )
-            + ". So the explanation that the robust arm's poisons were never made hard is not borne out at "
-            f"ε = {chosen:g}: a gain in attack success above {100 * v.interval[1]:+.1f} points over the "
-            f"ε = {harden_eps:g} arm is excluded at this radius (the paired interval's upper end, "
-            f"{n_seeds} seeds)."
-        )
-        take = (
-            f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard (ε = {chosen:g}) did not raise its attack "
-            f"success (a gain above {100 * v.interval[1]:+.1f} points excluded, paired t over seeds)"
-        )
+            take = (
+                f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
+                f"did not raise its attack success: {bound}; whether poisons hard for the victim would is open"
+            )
+        else:
+            verdict = (
+                f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. Whether making the poisons "
+                f"hard for the robust model raises attack success the data cannot tell: the 95% interval over "
+                f"{n_seeds} seeds reaches {hi:+.1f} points, beyond a margin of {gap}."
+            )
+            take = (
+                f"whether making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model "
+                f"(ε = {chosen:g}) raises its attack success the data cannot tell (gains up to {hi:+.1f} points "
+                f"remain in the 95% interval over {n_seeds} seeds)"
+            )
     ww = wide_words(comparisons, n_seeds)
     others = (
         f"Against no hardening, paired by seed: {ww['cl_wide_none_seeds']}; against the standard arm: "
@@ -534,7 +598,8 @@ def wide_text(
         f"{ww['cl_wide_none_images']}; against the standard arm, {ww['cl_wide_standard_images']}."
     )
     base = (
-        f"Against the base rate below, paired by seed, the wide arm's attack success is {base_words['cl_base_wide']}."
+        "Against the base rate below, seed by seed (Fisher's exact test on counts), the wide arm's attack success "
+        f"is {base_words['cl_base_wide']}."
     )
     text = " ".join([size, result, verdict, others, base])
     return {"cl_wide_text": text, "cl_wide_takeaway": take}

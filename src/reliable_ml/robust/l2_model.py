@@ -476,10 +476,12 @@ def standard_suite_check(
 
 def suite_words(card: dict, check: dict | None) -> str:
     """What chapter 10 may say about the L2-robust model's worst case: with :func:`standard_suite_check`'s
-    ``check``, the worst case over the union of the standard suite, the card's attacks and the
-    nearest-image step, its Wilson interval and AutoAttack's masking check (Square breaking images
-    that every gradient attack missed); without it, that the card's figure is an upper bound of
-    unknown slack."""
+    ``check``, the worst case over the union of the standard suite (its own APGD-CE among them), the
+    card's PGD (rerun inside the suite with the card's steps and restarts) and the nearest-image step
+    (rerun after the suite), its Wilson interval and AutoAttack's masking check (Square breaking
+    images that every gradient attack missed). The card's own per-image results (its APGD-CE's
+    included) are not part of the union. Without ``check``, that the card's figure is an upper
+    bound of unknown slack."""
     if check is None:
         return (
             f"Those {card['worst_case_acc']:.1f}% survive the three attacks run on them; APGD-T, FAB-T and Square "
@@ -511,7 +513,8 @@ def suite_words(card: dict, check: dict | None) -> str:
         f"{a['fab-t']['steps']} iterations) and Square ({a['square']['queries']:,} queries), with the card's PGD "
         f"and the nearest-image step. {check['worst_case_k']} of {check['n']:,} images survive every one of them: "
         f"{check['worst_case_acc']:.1f}% (95% Wilson interval {check['worst_case_interval'][0]:.1f}–"
-        f"{check['worst_case_interval'][1]:.1f}%, images resampled; one model, one attack seed), the model's worst "
+        f"{check['worst_case_interval'][1]:.1f}%, not the exact Clopper-Pearson interval of the card's figure above; "
+        "images resampled; one model, one attack seed), the model's worst "
         "case, which replaces the card's figure above: an upper bound on its robust accuracy, since a stronger "
         f"attack can only lower it. {masking}." + cost_words(check)
     )

@@ -433,7 +433,7 @@ display(co_table.round(1))
 # {glue:text}`co_fgsm_end_min:.1f`% and {glue:text}`co_fgsm_end_max:.1f`%. Chance below is
 # {glue:text}`co_chance_pct:.1f`%, the share of the most common class among the check images: what a
 # network that predicts one class scores, clean or attacked. Run by run:
-# {glue:md}`co_outcomes`
+# {glue:md}`co_outcomes` {glue:md}`co_after`
 #
 # A run that never became robust is not a collapse by this rule, even when it ends in the state a
 # collapse leaves. {glue:md}`co_state_text` {glue:md}`co_state_contrast`
@@ -468,18 +468,21 @@ glue_numbers({"co_peak_max": max(f["peak"] for a in arms for f in co_found[a].va
 co_chance = float(torch.bincount(test_set.y.flip(0)[:n_check]).max()) / n_check  # the most common class's share
 glue_text("co_outcomes", " ".join(collapse.outcome_text(co_found[a], co["runs"][a], a, co_drop, chance=co_chance)
                                   for a in arms))
-co_peak_all = max(f["peak"] for a in arms for f in co_found[a].values())
+co_peak_all = max(max(r["pgd_acc"]) for a in arms for r in co["runs"][a].values())  # over every check
 co_n_steps = co["runs"][arms[0]]["0"]["steps"][-1]
 co_state = {a: collapse.unmeasured_overfit(co_found[a], co["runs"][a]) for a in arms}  # collapse.END_STATE
 co_n_state = sum(len(v) for v in co_state.values())
-glue_text("co_testable", collapse.testable_text(co_counts, co_drop, co_n_steps, co_peak_all, n_state=co_n_state))
+co_hidden_phase = collapse.hidden_phase_text(co["runs"], co_found, co_drop, co_check_every)
+glue_text("co_testable", collapse.testable_text(co_counts, co_drop, co_n_steps, co_peak_all, n_state=co_n_state,
+                                                hidden=co_hidden_phase))
 glue_text("co_state_rule", collapse.state_rule_text())
+glue_text("co_after", collapse.after_collapse_text(co["runs"], co_found))
 glue_numbers({"co_chance_pct": co_chance}, scale=100)
 glue_numbers({"co_n_state": co_n_state, "co_recipe_frac": co_n_steps / cat.WONG_MNIST["steps"]})
 co_n_coll = sum(c["collapsed"] for c in co_counts.values())
 glue_text("co_marks", f"an x marks each of the {co_n_coll} collapses the rule finds" if co_n_coll else
           "the rule found no collapse in these runs, so no x is drawn")
-glue_text("co_state_text", collapse.state_text(co_state, co["runs"], co_check_every))
+glue_text("co_state_text", collapse.state_text(co_state, co["runs"], co_check_every, hidden=co_hidden_phase))
 
 # %% tags=["remove-input"]
 co_run_seconds = [r["seconds"]["train_and_checks"] for a in arms for r in co["runs"][a].values()]

@@ -140,8 +140,8 @@ def test_the_testable_text_says_an_empty_count_is_empty():
     assert text.endswith(
         "1 of 3 ended in the state catastrophic overfitting leaves (clean accuracy at least 50%, accuracy on its own "
         "FGSM batches at least 50% and PGD accuracy at most 5% at the last check), reached with no measured robust "
-        "phase; the rule needs a fall, so it does not count them, and a robust phase hidden between two checks would "
-        "need faster swings than any robust run showed."
+        "phase; the rule needs a fall, so it does not count them, and whether any of them passed through a robust "
+        "phase between two checks, the data cannot tell."
     )
     every = {"a": {"collapsed": 0, "became_robust": 3, "never_robust": 0, "seeds": 3}}
     text = collapse.testable_text(every, 0.2, 1500, 0.5)
@@ -248,3 +248,47 @@ def test_state_and_meaning_texts_count_what_the_rules_found():
     assert "2 of 4 ended in the state catastrophic overfitting leaves, reached with no measured robust phase" in text
     assert "a: 0 of 2 became robust, 0 collapsed, 2 ended in that state" in text
     assert "a: the data cannot tell the arms apart" in text and ", Fisher p = 1.00" in text
+
+
+def test_after_collapse_tells_a_lasting_fall_from_a_swing():
+    steps = [50, 100, 150, 200, 250, 300, 350]
+    swing = {"steps": steps, "pgd_acc": [0.1, 0.5, 0.2, 0.25, 0.45, 0.3, 0.18], "fgsm_train_acc": [0.5] + [0.9] * 6}
+    lasting = {"steps": steps, "pgd_acc": [0.1, 0.5, 0.2, 0.04, 0.0, 0.01, 0.0], "fgsm_train_acc": [0.5] + [0.9] * 6}
+    runs = {"arm": {"0": swing, "1": lasting}}
+    found = {
+        "arm": {
+            sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=steps)
+            for sd, r in runs["arm"].items()
+        }
+    }
+    assert found["arm"]["0"]["collapsed"] and found["arm"]["1"]["collapsed"]
+    text = collapse.after_collapse_text(runs, found)
+    assert (
+        "Seed 0 of arm fell by the rule at step 150 (from a peak of 50.0%); from then on its PGD accuracy ranged "
+        "from 18.0% to 45.0% and ended at 18.0%, and it never sat at or below 5%" in text
+    )
+    assert "a fall and recovery that the running-peak rule counts" in text
+    assert "Seed 1 of arm" in text and "sat at or below 5% for 2 checks running from step 200" in text
+    assert collapse.after_collapse_text(runs, {"arm": {"0": {**found["arm"]["0"], "collapsed": False}}}) == ""
+
+
+def test_hidden_phase_text_follows_how_fast_the_robust_runs_moved():
+    steps = [50, 100, 150, 200]
+    calm = {"steps": steps, "pgd_acc": [0.3, 0.35, 0.4, 0.42], "fgsm_train_acc": [0.9] * 4}
+    wild = {"steps": steps, "pgd_acc": [0.1, 0.45, 0.2, 0.4], "fgsm_train_acc": [0.9] * 4}
+    flat = {"steps": steps, "pgd_acc": [0.02, 0.05, 0.03, 0.0], "fgsm_train_acc": [0.9] * 4}
+
+    def found(runs):
+        return {
+            a: {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"]) for sd, r in by.items()}
+            for a, by in runs.items()
+        }
+
+    runs = {"a": {"0": calm, "1": flat}}
+    assert "would need faster swings" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
+    assert "at most 5.0 points" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
+    runs = {"a": {"0": wild, "1": flat}}
+    assert "cannot be ruled out" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
+    assert "up to 35.0 points" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
+    runs = {"a": {"1": flat}}
+    assert "no run here became robust" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)

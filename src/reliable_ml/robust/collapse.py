@@ -149,6 +149,67 @@ def detect_collapse(
     return {"collapsed": False, "step": None, "peak": best, "became_robust": best >= drop - eps, "n_checks": len(p)}
 
 
+NEUTRAL = "whether any of them passed through a robust phase between two checks, the data cannot tell"
+
+
+def hidden_phase_text(runs: dict, found: dict, drop: float, check_every: int) -> str:
+    """Whether a robust phase could hide between two checks, judged by how fast the runs that did
+    become robust moved: the largest change of PGD accuracy between two consecutive checks among
+    them against ``drop`` (a phase that rises and falls by ``drop`` inside one interval needs a change
+    of at least that much). ``found``: {arm: {seed: :func:`detect_collapse`}}."""
+    swings = [
+        max(abs(b - a) for a, b in zip(r["pgd_acc"], r["pgd_acc"][1:]))
+        for arm, by_seed in found.items()
+        for seed, f in by_seed.items()
+        if f["became_robust"] and len((r := runs[arm][seed])["pgd_acc"]) > 1
+    ]
+    if not swings:
+        return (
+            f"whether a robust phase shorter than the {check_every} steps between two checks came and went, no run "
+            "here became robust to show how fast PGD accuracy can move"
+        )
+    swing = max(swings)
+    if swing >= drop:
+        return (
+            f"a robust phase shorter than the {check_every} steps between two checks cannot be ruled out: the runs "
+            f"that became robust moved by up to {100 * swing:.1f} points from one check to the next"
+        )
+    return (
+        f"a robust phase hidden within the {check_every} steps between two checks would need faster swings than the "
+        f"runs that became robust showed (at most {100 * swing:.1f} points from one check to the next)"
+    )
+
+
+def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, persist: int = RULE["persist"]) -> str:
+    """What each run the rule called collapsed did after its collapse step: the range and last value
+    of its PGD accuracy, and whether it then sat at or below ``near_zero`` for ``persist`` checks
+    running (the lasting fall to about 0% Wong et al. describe) or recovered (a swing that the
+    running-peak rule also counts). ``runs``: {arm: {seed: curves}}; ``found``: {arm: {seed:
+    :func:`detect_collapse`}}. Empty when no run collapsed."""
+    parts = []
+    for arm, by_seed in found.items():
+        for seed, f in by_seed.items():
+            if not f["collapsed"]:
+                continue
+            r = runs[arm][seed]
+            k = list(r["steps"]).index(f["step"])
+            after = [float(v) for v in r["pgd_acc"][k:]]
+            low = [i for i in range(len(after) - persist + 1) if all(v <= near_zero for v in after[i : i + persist])]
+            shape = (
+                f"it then sat at or below {100 * near_zero:.0f}% for {persist} checks running from step "
+                f"{r['steps'][k + low[0]]:,}: the lasting fall to about 0% that Wong et al. describe"
+                if low
+                else f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running: a fall and "
+                "recovery that the running-peak rule counts, not the lasting fall to about 0% Wong et al. describe"
+            )
+            parts.append(
+                f"Seed {seed} of {arm} fell by the rule at step {f['step']:,} (from a peak of {100 * f['peak']:.1f}%); "
+                f"from then on its PGD accuracy ranged from {100 * min(after):.1f}% to {100 * max(after):.1f}% and "
+                f"ended at {100 * after[-1]:.1f}%, and {shape}."
+            )
+    return " ".join(parts)
+
+
 def count(results: dict) -> dict:
     """Per arm, over seeds (``results``: {arm: {seed: detect_collapse output}}): ``collapsed``,
     ``became_robust``, ``never_robust`` and ``seeds`` counts."""
@@ -233,21 +294,28 @@ DEFINITION = (
 
 
 def testable_text(
-    counts: dict, drop: float, n_steps: int, peak: float, n_state: int | None = None, state: dict | None = None
+    counts: dict,
+    drop: float,
+    n_steps: int,
+    peak: float,
+    n_state: int | None = None,
+    state: dict | None = None,
+    hidden: str | None = None,
 ) -> str:
     """Whether a set of runs could test for collapse at all (``counts``: :func:`count`'s output;
     ``n_steps``: steps per run; ``peak``: the highest PGD accuracy over all runs, a fraction). A run
     whose PGD accuracy never reached ``drop`` has no room to fall by it, so a count of zero
     collapses among such runs is empty. ``n_state``: how many runs ended in the catastrophic-
     overfitting state without a measured robust phase (:func:`unmeasured_overfit`, thresholds
-    ``state``); they are named, not counted as collapses."""
+    ``state``); they are named, not counted as collapses. ``hidden``: what the data say about a robust
+    phase between two checks (:func:`hidden_phase_text`; by default that the data cannot tell)."""
+    hidden = hidden or NEUTRAL
     n = sum(c["seeds"] for c in counts.values())
     tail = (
         ""
         if n_state is None
         else f" {n_state} of {n} ended in the state catastrophic overfitting leaves ({state_rule_text(state)}), "
-        "reached with no measured robust phase; the rule needs a fall, so it does not count them, and a robust "
-        "phase hidden between two checks would need faster swings than any robust run showed."
+        f"reached with no measured robust phase; the rule needs a fall, so it does not count them, and {hidden}."
     )
     k_robust = sum(c["became_robust"] for c in counts.values())
     k = sum(c["collapsed"] for c in counts.values())
@@ -309,11 +377,11 @@ def comparison_text(counts: dict, arm: str, reference: str, verdicts: dict) -> s
     )
 
 
-def state_text(state: dict, runs: dict, check_every: int) -> str:
+def state_text(state: dict, runs: dict, check_every: int, hidden: str | None = None) -> str:
     """What the runs that ended in the catastrophic-overfitting state without a measured robust phase
     show (``state``: {arm: :func:`unmeasured_overfit` seeds}; ``runs``: {arm: {seed: curves}}): how
-    many, the ranges of their last clean, FGSM-batch and PGD accuracies, and what the data cannot
-    tell about how they got there."""
+    many, the ranges of their last clean, FGSM-batch and PGD accuracies, and (``hidden``,
+    :func:`hidden_phase_text`) what the data say about how they got there."""
     n = sum(len(by_seed) for by_seed in runs.values())
     k = sum(len(v) for v in state.values())
     if not k:
@@ -327,8 +395,7 @@ def state_text(state: dict, runs: dict, check_every: int) -> str:
         f"{k} of {n} runs ended in the state catastrophic overfitting leaves, reached with no measured robust "
         f"phase: {span['clean_acc']} clean on the check images, {span['fgsm_train_acc']} on their FGSM batches and "
         f"{span['pgd_acc']} under PGD (not a failure to learn the clean task). Catastrophic overfitting names a "
-        "fall from a robust phase, which no check saw here, so the rule does not count them; a robust phase hidden "
-        f"within the {check_every} steps between two checks would need faster swings than any robust run showed."
+        f"fall from a robust phase, which no check saw here, so the rule does not count them; {hidden or NEUTRAL}."
     )
 
 

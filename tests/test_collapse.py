@@ -292,3 +292,15 @@ def test_hidden_phase_text_follows_how_fast_the_robust_runs_moved():
     assert "up to 35.0 points" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
     runs = {"a": {"1": flat}}
     assert "no run here became robust" in collapse.hidden_phase_text(runs, found(runs), 0.2, 50)
+
+
+def test_escaped_state_names_a_robust_run_that_first_sat_in_the_end_state():
+    steps = [50, 100, 150, 200]
+    escaped = {"steps": steps, "pgd_acc": [0.0, 0.01, 0.3, 0.35], "clean_acc": [0.9] * 4, "fgsm_train_acc": [0.8] * 4}
+    direct = {"steps": steps, "pgd_acc": [0.1, 0.25, 0.3, 0.35], "clean_acc": [0.9] * 4, "fgsm_train_acc": [0.8] * 4}
+    runs = {"a": {"0": escaped, "1": direct}}
+    found = {"a": {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"]) for sd, r in runs["a"].items()}}
+    text = collapse.escaped_state_text(runs, found, 0.2)
+    assert text.startswith("1 run(s) that became robust had first been in that state and rose out of it (seed 0 of a, ")
+    assert "reached 20% at step 150" in text and "not known to be final" in text
+    assert collapse.escaped_state_text({"a": {"1": direct}}, {"a": {"1": found["a"]["1"]}}, 0.2) == ""

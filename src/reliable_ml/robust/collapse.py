@@ -152,6 +152,31 @@ def detect_collapse(
 NEUTRAL = "whether any of them passed through a robust phase between two checks, the data cannot tell"
 
 
+def escaped_state_text(runs: dict, found: dict, drop: float) -> str:
+    """Whether a run that became robust had first been in the state catastrophic overfitting leaves
+    (:func:`ended_overfit` at some check before its PGD accuracy first reached ``drop``) and rose out
+    of it: then that state, seen at a run's end, is not known to be final. Empty when none did."""
+    escaped = []
+    for arm, by_seed in found.items():
+        for seed, f in by_seed.items():
+            if not f["became_robust"]:
+                continue
+            r = runs[arm][seed]
+            first = next(i for i, v in enumerate(r["pgd_acc"]) if v >= drop - 1e-12)
+            if any(ended_overfit(r["clean_acc"][i], r["fgsm_train_acc"][i], r["pgd_acc"][i]) for i in range(first)):
+                escaped.append((arm, seed, r["steps"][first]))
+    if not escaped:
+        return ""
+    runs_text = "; ".join(
+        f"seed {seed} of {arm}, which reached {100 * drop:.0f}% at step {step:,}" for arm, seed, step in escaped
+    )
+    return (
+        f"{len(escaped)} run(s) that became robust had first been in that state and rose out of it ({runs_text}), "
+        "so the state is not known to be final: the runs that end in it may be before a robust phase rather than "
+        "after one."
+    )
+
+
 def hidden_phase_text(runs: dict, found: dict, drop: float, check_every: int) -> str:
     """Whether a robust phase could hide between two checks, judged by how fast the runs that did
     become robust moved: the largest change of PGD accuracy between two consecutive checks among
@@ -169,14 +194,15 @@ def hidden_phase_text(runs: dict, found: dict, drop: float, check_every: int) ->
             "here became robust to show how fast PGD accuracy can move"
         )
     swing = max(swings)
+    who = "the one run that became robust" if len(swings) == 1 else f"the {len(swings)} runs that became robust"
     if swing >= drop:
         return (
-            f"a robust phase shorter than the {check_every} steps between two checks cannot be ruled out: the runs "
-            f"that became robust moved by up to {100 * swing:.1f} points from one check to the next"
+            f"a robust phase shorter than the {check_every} steps between two checks cannot be ruled out: "
+            f"{who} moved by up to {100 * swing:.1f} points from one check to the next"
         )
     return (
-        f"a robust phase hidden within the {check_every} steps between two checks would need faster swings than the "
-        f"runs that became robust showed (at most {100 * swing:.1f} points from one check to the next)"
+        f"a robust phase hidden within the {check_every} steps between two checks would need faster swings than "
+        f"{who} showed (at most {100 * swing:.1f} points from one check to the next)"
     )
 
 
@@ -202,8 +228,18 @@ def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, per
                 else f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running: a fall and "
                 "recovery that the running-peak rule counts, not the lasting fall to about 0% Wong et al. describe"
             )
+            first = next(i for i, v in enumerate(r["pgd_acc"]) if v >= f["peak"] - 1e-12)
+            before = [float(v) for v in r["pgd_acc"][:first]]
+            rise = (
+                f"Seed {seed} of {arm} sat at or below {100 * near_zero:.0f}% PGD accuracy at "
+                f"{sum(v <= near_zero for v in before)} of its {len(before)} checks before it first reached its peak "
+                f"(step {r['steps'][first]:,}). "
+                if before
+                else ""
+            )
             parts.append(
-                f"Seed {seed} of {arm} fell by the rule at step {f['step']:,} (from a peak of {100 * f['peak']:.1f}%); "
+                rise + f"Seed {seed} of {arm} fell by the rule at step {f['step']:,} "
+                f"(from a peak of {100 * f['peak']:.1f}%); "
                 f"from then on its PGD accuracy ranged from {100 * min(after):.1f}% to {100 * max(after):.1f}% and "
                 f"ended at {100 * after[-1]:.1f}%, and {shape}."
             )
@@ -333,8 +369,14 @@ def testable_text(
         ) + tail
     return (
         f"{k_robust} of {n} runs reached {100 * drop:.0f}% PGD accuracy within {n_steps:,} steps (highest "
-        f"{100 * peak:.1f}%), so the rule could test them; {k} of those collapsed. The other {n - k_robust} never "
-        f"reached it, so the rule cannot test them." + tail
+        f"{100 * peak:.1f}%), so the rule could test "
+        + (
+            ("it; it collapsed." if k else "it; it did not collapse.")
+            if k_robust == 1
+            else f"them; {k} of those collapsed."
+        )
+        + f" The other {n - k_robust} never reached it, so the rule cannot test them."
+        + tail
     )
 
 

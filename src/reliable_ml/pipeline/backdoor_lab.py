@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -273,6 +273,27 @@ CLEAN_LABEL_PAIRS = (("robust", "standard"), ("robust", "none"), ("standard", "n
 CLEAN_LABEL_CACHE_VERSION = 1  # bump when what a cached clean-label seed holds changes
 
 
+def cached_seed(path: Path, build, *, models: int) -> dict:
+    """One seed's clean-label result kept at ``path``: read back when the file loads, else
+    ``build()`` (a dict of tensors), saved atomically. Chapters side by side build it once
+    (:func:`reliable_ml.util.cachelock.building`); an unreadable entry is rebuilt, with a message.
+    ``models``: how many trained models the entry stands for, in the cache statistics."""
+    from reliable_ml.util import evalcache
+
+    res = None
+    with cachelock.building(path):
+        if path.exists():
+            try:
+                res = torch.load(path, weights_only=True)
+            except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
+                print(f"clean-label cache entry {path.name} unreadable ({exc}); rebuilding")
+        cachestats.record("clean_label", hit=res is not None, models=models)
+        if res is None:
+            res = build()
+            evalcache.save_atomic(res, path)
+    return res
+
+
 def clean_label_fingerprint(
     lab: Lab, share: float, eps: float, steps: int, seed: int, robust_fingerprint: str, n_show: int
 ) -> str:
@@ -400,19 +421,11 @@ def clean_label_hardening(
             / "clean_label"
             / f"{clean_label_fingerprint(lab, share, eps, steps, seed, robust_fingerprint, n_show)}.pt"
         )
-        res = None
-        with cachelock.building(path):
-            if path.exists():
-                try:
-                    res = torch.load(path, weights_only=True)
-                except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
-                    print(f"clean-label cache entry {path.name} unreadable ({exc}); rebuilding")
-            cachestats.record("clean_label", hit=res is not None, models=len(HARDENINGS) + 1)
-            if res is None:
-                res = _clean_label_seed(lab, fraction, eps, steps, seed, robust_model, n_show)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                torch.save(res, tmp)
-                os.replace(tmp, path)
+        res = cached_seed(
+            path,
+            lambda seed=seed: _clean_label_seed(lab, fraction, eps, steps, seed, robust_model, n_show),
+            models=len(HARDENINGS) + 1,
+        )
         examples["hits"][seed] = {a: res["hits"][a].numpy().astype(float) for a in HARDENINGS}
         examples["hardness"][seed] = {h: {a: float(v) for a, v in d.items()} for h, d in res["hardness"].items()}
         if s == 0:

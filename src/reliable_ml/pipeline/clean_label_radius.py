@@ -176,35 +176,28 @@ def wide_arm(
             / "clean_label"
             / f"wide-{_key(lab, share, eps, steps, seed, robust_fp, f'wide{WIDE_CACHE_VERSION}')}.pt"
         )
-        res = None
-        with cachelock.building(path):
-            if path.exists():
-                try:
-                    res = torch.load(path, weights_only=True)
-                except Exception as exc:  # noqa: BLE001 - an unreadable cache entry is rebuilt
-                    print(f"clean-label cache entry {path.name} unreadable ({exc}); rebuilding")
-            cachestats.record("clean_label", hit=res is not None, models=1)
-            if res is None:
-                t0 = time.perf_counter()
-                p, delta = _poisons(lab, share, eps, steps, seed, robust_model)
-                y_p = lab.y_train[p.idx].to(lab.device)
-                acc = attacks.accuracy(robust_model, p.x[p.idx].to(lab.device).float() / 255, y_p)
-                standard = bl.train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000)  # the seed's standard model
-                std_acc = attacks.accuracy(standard, p.x[p.idx].to(lab.device).float() / 255, y_p)
-                model = bl.train_model(lab, p.x, p.y, seed=seed)
-                res = {
-                    "poisoned": torch.tensor(len(p.idx)),
-                    "robust_acc": torch.tensor(acc),
-                    "standard_acc": torch.tensor(std_acc),
-                    "size": {k: torch.tensor(v) for k, v in perturbation_size(delta).items()},
-                    "show": p.x[p.idx[:n_show]].clone(),
-                    "hits": torch.from_numpy(bl.hits(lab, model).astype(bool)),
-                    "clean": torch.tensor(bl.clean_accuracy(lab, model)),
-                }
-                res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 3))
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                torch.save(res, tmp)
-                os.replace(tmp, path)
+
+        def build(seed=seed):
+            t0 = time.perf_counter()
+            p, delta = _poisons(lab, share, eps, steps, seed, robust_model)
+            y_p = lab.y_train[p.idx].to(lab.device)
+            acc = attacks.accuracy(robust_model, p.x[p.idx].to(lab.device).float() / 255, y_p)
+            standard = bl.train_model(lab, lab.x_other, lab.y_other, seed=seed + 1000)  # the seed's standard model
+            std_acc = attacks.accuracy(standard, p.x[p.idx].to(lab.device).float() / 255, y_p)
+            model = bl.train_model(lab, p.x, p.y, seed=seed)
+            res = {
+                "poisoned": torch.tensor(len(p.idx)),
+                "robust_acc": torch.tensor(acc),
+                "standard_acc": torch.tensor(std_acc),
+                "size": {k: torch.tensor(v) for k, v in perturbation_size(delta).items()},
+                "show": p.x[p.idx[:n_show]].clone(),
+                "hits": torch.from_numpy(bl.hits(lab, model).astype(bool)),
+                "clean": torch.tensor(bl.clean_accuracy(lab, model)),
+            }
+            res["seconds"] = torch.tensor(round(time.perf_counter() - t0, 3))
+            return res
+
+        res = bl.cached_seed(path, build, models=1)
         ex["hits"][seed] = res["hits"].numpy().astype(float)
         ex["size"][seed] = {k: float(v) for k, v in res["size"].items()}
         if s == 0:

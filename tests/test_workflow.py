@@ -117,3 +117,25 @@ def test_build_root_moves_the_build_folder(tmp_path):
     env.pop("RELIABLE_ML_BUILD_ROOT")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert Path(out.stdout.strip()) == PROJECT_ROOT / "_build"
+
+
+def _ci_function(name: str) -> str:
+    match = re.search(rf"^{name}\(\) \{{.*?^\}}", CI.read_text(), flags=re.M | re.S)
+    assert match, f".ci/run defines no function {name}()"
+    return match.group(0)
+
+
+def test_ci_fails_when_the_data_book_reaches_its_cap(tmp_path):
+    """A data book cut off by CI_DATA_BOOK_MINUTES fails CI: chapters that did not run never pass."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "make").write_text("#!/usr/bin/env bash\nsleep 30\n")
+    (fake / "make").chmod(0o755)
+    script = "\n".join([_ci_function("timed"), _ci_function("book_with_data"), "book_with_data"])
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "CI_DATA_BOOK_MINUTES": "0.02"}
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0, out.stdout
+    assert "did not finish within 0.02 min" in out.stdout
+    (fake / "make").write_text("#!/usr/bin/env bash\nexit 0\n")  # a book that finishes passes
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout

@@ -43,3 +43,15 @@ def test_table_has_one_row_per_chapter_and_totals():
     assert lines[0] == "| chapter | cold (1 threads) | warm (1 threads) | cold (2 threads) | warm (2 threads) |"
     assert lines[2] == "| 01_a | 20 s | 3 s | 10 s | 3 s |"
     assert lines[-1] == "| **all** | **60 s** | **7 s** | **30 s** | **7 s** |"
+
+
+def test_a_warm_only_record_says_cold_was_not_measured():
+    rec = record({"01_a": 10.0, "02_b": 20.0}, {"01_a": 3.0, "02_b": 4.0})
+    for passes in rec["runs"].values():
+        passes["cold"] = None
+    rec["cold_not_measured"] = "warm passes only"
+    lines = bench.table(rec).splitlines()
+    assert lines[2] == "| 01_a | not measured | 3 s | not measured | 3 s |"
+    assert lines[-1] == "| **all** | **not measured** | **7 s** | **not measured** | **7 s** |"
+    verdict = bench.check(rec)
+    assert verdict["chapter_cold_s"] is None and "warm passes only" in verdict["why"]

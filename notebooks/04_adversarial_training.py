@@ -126,6 +126,7 @@ from reliable_ml.robust import catastrophic as cat
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import shared_model as rm
 from reliable_ml.robust import train as rt
+from reliable_ml.robust import wong_mnist_script as wms
 from reliable_ml.settings import robust_cifar as robust_cifar_settings
 from reliable_ml.util import notes, plots
 
@@ -423,11 +424,8 @@ fig = robust_plots.per_step_curves(co["runs"], source, f"{n_co:,} training image
                                    f"{co_seeds} seeds per arm, PGD-{co_check_steps} on {n_check} held-out test "
                                    f"images every {co_check_every} steps", collapsed=marks)
 plt.show()
-co_table = pd.DataFrame([{"arm": a, "seed": sd, "peak PGD (%)": 100 * f["peak"],
-                          "final PGD (%)": 100 * co["runs"][a][sd]["pgd_acc"][-1],
-                          "final FGSM batches (%)": 100 * co["runs"][a][sd]["fgsm_train_acc"][-1],
-                          "collapsed": f["collapsed"], "at step": f["step"]}
-                         for a in arms for sd, f in co_found[a].items()]).set_index(["arm", "seed"])
+co_table = pd.DataFrame([row for a in arms for row in collapse.table_rows(co_found[a], co["runs"][a], arm=a)])
+co_table = co_table.set_index(["arm", "seed"])
 display(co_table.round(1))
 
 # %% [markdown]
@@ -502,7 +500,8 @@ glue_text("co_recipe_scale", cat.recipe_scale_text(co_n_steps) + (
     f"recipe, reached even {100 * co_drop:.0f}% PGD accuracy, so this is not a reproduction of their result. Candidate "
     f"causes, not ranked: the hidden layer of {8 * co_width} units instead of 100; the check on {n_check} fixed held-out "
     "images (the last of the test split), not their evaluation; seeds and data order; any difference in the "
-    "learning-rate schedule or clamping." if full_length and co_ref_robust < co_seeds else ""))
+    "learning-rate schedule or clamping. The subsection 'Their script, transcribed' below runs their script as "
+    "written, which tests the clamp, the hidden layer and the loop together." if full_length and co_ref_robust < co_seeds else ""))
 glue_text("co_length_cost", f"They are as long as Wong et al.'s runs ({co_n_steps:,} steps) and start at the full "
           "radius." if full_length else f"They are shorter than Wong et al.'s runs ({co_n_steps:,} steps against "
           f"{cat.WONG_MNIST['steps']:,}) and start at the full radius; runs of their length would cost about "
@@ -525,6 +524,87 @@ glue_text("co_meaning", collapse.meaning_text(co_counts, co_state, co_vs, f"{co_
                                               check_every=co_check_every, drop=co_drop, n_steps=co_n_steps,
                                               peak=co_peak_all) + " " + collapse.after_collapse_text(co["runs"], co_found)
           + " " + co_power_text + " " + cat.recipe_scale_text(co_n_steps))
+
+# %% [markdown]
+# ### Their script, transcribed
+#
+# The runs above train with the course's loop (`reliable_ml.robust.train.train`). One difference
+# from Wong et al.'s MNIST script was found after they ran. The course's FGSM-RS clamps its random
+# start into the image, $x + \delta \in [0, 1]$, before it takes the gradient, as their CIFAR-10
+# script does; their MNIST script does not. Its authors call that unintended, and add that the step
+# may need adjusting once the start is clamped (`locuslab/fast_adversarial` issue #21). On MNIST the
+# clamp matters more than it seems, because most pixels of a digit are 0. There, the clamped start
+# lies in $[0, \epsilon]$, and a step of $1.25\,\epsilon \ge \epsilon$ ends at exactly $0$ or
+# $\epsilon$ whatever the start was: the corner plain FGSM from $\delta = 0$ reaches. Unclamped,
+# the start lies in $[-\epsilon, \epsilon]$ and the step ends anywhere in
+# $[0.25\,\epsilon, \epsilon]$, or at 0. Their step, as written in `MNIST/train_mnist.py`:
+
+# %%
+def script_step(model, x, y, eps, alpha, gen):
+    delta = (torch.rand(x.shape, generator=gen) * 2 - 1) * eps  # U[-eps, eps], NOT clamped into [0, 1]
+    delta.requires_grad_(True)
+    (grad,) = torch.autograd.grad(F.cross_entropy(model(x + delta), y), delta)
+    delta = (delta.detach() + alpha * grad.sign()).clamp(-eps, eps)
+    return torch.max(torch.min(1 - x, delta), -x)  # then into the image
+
+
+torch.manual_seed(seed)
+net0 = models.small_cnn(in_channels=train_set.x.shape[1], image_size=train_set.x.shape[-1], normalize=False)
+x_digits, y_digits = train_set.x[:100].float() / 255, train_set.y[:100]
+d_ours = script_step(net0, x_digits, y_digits, co_eps, 1.25 * co_eps, torch.Generator().manual_seed(0))
+d_pkg, d_clamped = (wms.fgsm_rs_step(net0, x_digits, y_digits, co_eps, 1.25 * co_eps, torch.Generator().manual_seed(0),
+                                     clamp_start=c) for c in (False, True))
+assert torch.allclose(d_ours, d_pkg), "the step on the page and the package's differ"
+background = x_digits == 0
+inside = {name: ((d[background] > 1e-6) & (d[background] < co_eps - 1e-6)).double().mean().item()
+          for name, d in (("unclamped", d_ours), ("clamped", d_clamped))}
+print(f"{background.double().mean():.1%} of the pixels of 100 training digits are 0; of those, the step leaves "
+      f"{inside['unclamped']:.1%} strictly between 0 and eps unclamped, {inside['clamped']:.1%} clamped")
+
+# %% [markdown]
+# On 100 training digits, {glue:text}`wms_bg_pct:.1f`% of the pixels are 0. There, a fresh network's
+# step leaves {glue:text}`wms_inside_free:.1f`% of them strictly between 0 and $\epsilon$ when the
+# start is not clamped, and {glue:text}`wms_inside_clamped:.1f`% when it is. So the course's
+# "FGSM-RS, step 1.25 eps" arm is, on the background of a digit, plain FGSM taken at a different
+# point. Below, their loop runs as they wrote it (`reliable_ml.robust.wong_mnist_script`: the
+# unclamped start, the hidden layer of 100, their learning-rate interpolation and data order drawn
+# afresh each epoch), {glue:text}`co_seeds_v:.0f` seeds, watched on the same check images and read
+# with the same rule. It tests the clamp, the hidden layer and the loop together, not one at a time.
+
+# %% tags=["hide-input"]
+wms_out = wms.script_runs(train_set.x[:n_co], train_set.y[:n_co], test_set.x.flip(0)[:n_check],
+                          test_set.y.flip(0)[:n_check], seeds=co_seeds, check_every=co_check_every,
+                          check_steps=co_check_steps, width=co_width, epochs=co_epochs, eps=co_eps, progress=True)
+wms_runs = wms_out["runs"][wms.LABEL]
+wms_found = {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=r["steps"], **co_rule)
+             for sd, r in wms_runs.items()}
+fig = robust_plots.per_step_curves({wms.LABEL: wms_runs, co_ref: co["runs"][co_ref]}, source,
+                                   f"their script (start not clamped) against the course's loop, eps = {co_eps:g}, "
+                                   f"{co_seeds} seeds each, PGD-{co_check_steps} on {n_check} held-out test images "
+                                   f"every {co_check_every} steps",
+                                   collapsed={wms.LABEL: {sd: f["step"] for sd, f in wms_found.items()},
+                                              co_ref: marks[co_ref]})
+plt.show()
+display(pd.DataFrame(collapse.table_rows(wms_found, wms_runs)).set_index("seed").round(1))
+
+# %% tags=["remove-input"]
+wms_counts = collapse.count({wms.LABEL: wms_found}) | {co_ref: co_counts[co_ref]}
+wms_vs = collapse.compare_arms(wms_counts, wms.LABEL, co_ref)
+glue_numbers({"wms_bg_pct": background.double().mean().item(), "wms_inside_free": inside["unclamped"],
+              "wms_inside_clamped": inside["clamped"]}, scale=100)
+glue_text("wms_outcomes", collapse.outcome_text(wms_found, wms_runs, "their script", co_drop, chance=co_chance))
+glue_text("wms_meaning", collapse.transcription_text(wms_counts[wms.LABEL], co_counts[co_ref], co_drop,
+                                                course_hidden=8 * co_width))
+glue_text("wms_vs", collapse.comparison_text(wms_counts, wms.LABEL, co_ref, wms_vs))
+ex_min_seeds = next(n for n in range(1, 50) if stats.compare_counts(n, n, 0, n).direction != "cannot tell")
+glue_numbers({"ex_min_seeds": ex_min_seeds, "ex_min_p": stats.compare_counts(ex_min_seeds, ex_min_seeds, 0,
+                                                                             ex_min_seeds).p_value})
+glue_numbers({"wms_cold_cpu": wms_out["seconds"]["cpu"] / 60, "wms_run_cpu": wms_out["seconds"]["cpu"] / 60 / co_seeds})
+
+# %% [markdown]
+# Run by run: {glue:md}`wms_outcomes` {glue:md}`wms_meaning` {glue:md}`wms_vs` {glue:md}`co_power`
+# The {glue:text}`co_seeds_v:.0f` runs cost {glue:text}`wms_cold_cpu:.1f` CPU minutes when the cache
+# was cold.
 
 # %% [markdown]
 # ### CIFAR-10 in miniature
@@ -570,12 +650,7 @@ if cifar_tr is not None:
                                        f"{cifar_check_every} steps, FGSM-RS step 16/255",
                                        collapsed={f"seed {sd}": {sd: f["step"]} for sd, f in cifar_found.items()})
     plt.show()
-    display(pd.DataFrame([{"seed": sd, "peak PGD (%)": 100 * f["peak"],
-                           "final PGD (%)": 100 * cifar_co["runs"][cifar_arm_name][sd]["pgd_acc"][-1],
-                           "final clean (%)": 100 * cifar_co["runs"][cifar_arm_name][sd]["clean_acc"][-1],
-                           "final FGSM batches (%)": 100 * cifar_co["runs"][cifar_arm_name][sd]["fgsm_train_acc"][-1],
-                           "collapsed": f["collapsed"], "at step": f["step"]}
-                          for sd, f in cifar_found.items()]).set_index("seed").round(1))
+    display(pd.DataFrame(collapse.table_rows(cifar_found, cifar_co["runs"][cifar_arm_name])).set_index("seed").round(1))
     print(f"cold cost {cifar_co['seconds']['wall'] / 60:.1f} minutes ({cifar_co['seconds']['cpu'] / 60:.1f} CPU "
           "minutes)")
 
@@ -1004,6 +1079,27 @@ glue_text("sample_checks_text", (
 # ## Exercises
 #
 # ```{exercise-start}
+# :label: ex-04-clamp
+# ```
+# "Their script, transcribed" changes three things at once: the clamp of the random start, the
+# hidden layer and the loop. Separate them. Run `wms.script_run` for one seed with the course's
+# hidden layer of {glue:text}`co_hidden` units, then (in a copy of the module) with
+# `clamp_start=True` inside its loop. A single seed says little here: how many seeds would you
+# need before the counts could tell two variants apart at the 5% level?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-04-clamp
+# :class: dropdown
+# ```
+# Each run costs about {glue:text}`wms_run_cpu:.1f` CPU minutes. With Fisher's exact test on
+# counts of robust runs, even all against none needs {glue:text}`ex_min_seeds:.0f` seeds per arm to
+# reach $p < 0.05$: {glue:text}`ex_min_seeds:.0f` of {glue:text}`ex_min_seeds:.0f` against 0 gives
+# $p$ = {glue:text}`ex_min_p:.3f`. Fewer seeds can only describe the runs, as this chapter does.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
 # :label: ex-04-fgsm
 # ```
 # FGSM is a special case of PGD. Which start, step size and number of steps make `pgd_linf`
@@ -1116,7 +1212,7 @@ if cifar:
 #   {glue:text}`std_at_eps:.1f`% under PGD at the training radius.
 # * Adversarial training optimizes the worst case directly; Danskin's theorem (checked
 #   numerically above) turns the min-max problem into "attack, then descend".
-#   {glue:md}`co_meaning`
+#   {glue:md}`co_meaning` {glue:md}`wms_meaning`
 # * Robustness holds only up to the training radius. A trade-off with clean accuracy is
 #   inherent for *some* distributions {cite}`tsipras2019robustness`; here {glue:md}`clean_cost_verdict`
 # * Report robust accuracy as the worst case over the strongest attacks you can run, on a
@@ -1184,6 +1280,13 @@ figures["robust_model"] = card_entry | {
 # %% tags=["hide-input"]
 co_figures = {
     "rule": co_rule | {"definition": collapse.DEFINITION},
+    "their_script": {"source": "locuslab/fast_adversarial MNIST/train_mnist.py (commit 54f7287), transcribed in "
+                               "reliable_ml.robust.wong_mnist_script: random start not clamped into [0, 1]",
+                     "hidden": wms.hidden_for(co_width),
+                     "runs": {sd: collapse.record(wms_runs[sd], wms_found[sd]) for sd in wms_runs},
+                     "counts": wms_counts[wms.LABEL], "vs_course_loop": {k: None if v is None else v.as_dict()
+                                                                          for k, v in wms_vs.items()},
+                     "background_step_inside_share": inside, "seconds": wms_out["seconds"]},
     "eps": co_eps, "train_size": n_co, "epochs": co_epochs, "seeds": co_seeds, "eps_ramp_epochs": 0.0,
     "width": co_width, "check_size": n_check, "check_every": co_check_every, "check_steps": co_check_steps,
     "runs": {a: {sd: collapse.record(co["runs"][a][sd], co_found[a][sd]) for sd in co["runs"][a]} for a in arms},

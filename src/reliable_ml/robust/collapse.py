@@ -489,3 +489,63 @@ def meaning_text(
         for a, v in verdicts.items()
     )
     return head + f". Per arm, {per_arm}. Against {reference}, in how often runs became robust, {words}."
+
+
+def transcription_text(script: dict, course: dict, drop: float, *, course_hidden: int) -> str:
+    """What Wong et al.'s MNIST script, transcribed (:mod:`reliable_ml.robust.wong_mnist_script`), shows
+    beside the course's loop on the same recipe.
+
+    ``script`` and ``course``: one arm's counts each (:func:`reliable_ml.robust.collapse.count`:
+    ``seeds``, ``became_robust``, ``collapsed``); ``drop``: the collapse rule's fall (and the bar for
+    "became robust"), a fraction. The conclusion follows the counts: a collapse of the script itself;
+    every script run robust and none collapsed against a course loop that was not; or no run robust.
+    """
+    for name, c in (("script", script), ("course", course)):
+        if not all(k in c for k in ("seeds", "became_robust", "collapsed")):
+            raise ValueError(f"{name} must hold collapse.count's seeds, became_robust and collapsed; got {sorted(c)}")
+    n, s_r, s_c = script["seeds"], script["became_robust"], script["collapsed"]
+    runs = lambda k: "run" if k == 1 else "runs"  # noqa: E731
+    head = (
+        f"With their script as written, {s_r} of {n} {runs(n)} reached {100 * drop:.0f}% PGD accuracy and {s_c} of "
+        f"{'it' if s_r == 1 else 'them'} collapsed by the rule; with the course's loop (start clamped, hidden layer "
+        f"{course_hidden}), {course['became_robust']} of {course['seeds']} reached it and {course['collapsed']} "
+        "collapsed."
+    )
+    if s_c:
+        tail = (
+            f" So their own recipe, run here, collapses too, in {s_c} of {n} seeds (the curves show how far each "
+            "fell). The unclamped start and the hidden layer of 100 did not keep these runs robust, so they do not "
+            "explain why the runs above differ from what Wong et al. report."
+        )
+    elif s_r == n and course["became_robust"] < course["seeds"]:
+        tail = (
+            " In these seeds every run of their script stayed robust while the course's loop did not: the clamp and "
+            "the hidden layer, together, are where the two differ (which of them matters, these runs do not say)."
+        )
+    elif s_r == 0:
+        tail = " Their script fared no better: the clamp and the hidden layer do not explain the runs above."
+    else:
+        tail = " These counts alone do not say what the clamp or the hidden layer does."
+    return head + tail
+
+
+def table_rows(found: dict, runs: dict, arm: str | None = None) -> list[dict]:
+    """One row per seed for a table of watched runs (``found``: {seed: :func:`detect_collapse`
+    output}; ``runs``: {seed: curves}): peak, final PGD, final clean and final FGSM-batch accuracy
+    (in %), whether and at which step the run collapsed; with ``arm``, the arm's name first."""
+    rows = []
+    for seed, f in found.items():
+        r = runs[seed]
+        rows.append(
+            ({"arm": arm} if arm is not None else {})
+            | {
+                "seed": seed,
+                "peak PGD (%)": 100 * f["peak"],
+                "final PGD (%)": 100 * r["pgd_acc"][-1],
+                "final clean (%)": 100 * r["clean_acc"][-1],
+                "final FGSM batches (%)": 100 * r["fgsm_train_acc"][-1],
+                "collapsed": f["collapsed"],
+                "at step": f["step"],
+            }
+        )
+    return rows

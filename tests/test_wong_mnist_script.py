@@ -1,0 +1,82 @@
+"""robust/wong_mnist_script.py: Wong et al.'s MNIST script, transcribed."""
+
+import pytest
+import torch
+
+from reliable_ml.robust import collapse
+from reliable_ml.robust import train as rt
+from reliable_ml.robust import wong_mnist_script as wms
+
+
+def _linear(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+
+
+def _images(n: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 8, 8, generator=g)
+    x[:, :, :, :4] = 0.0  # half of every image at 0, like an MNIST background
+    x[:, :, :2, 4:] = 1.0  # and some pixels at 1
+    return x, torch.randint(0, 10, (n,), generator=g)
+
+
+def test_the_clamped_start_ends_on_the_corner_where_pixels_sit_at_zero():
+    model, (x, y), eps = _linear(), _images(), 0.3
+    zero = x == 0
+    clamped = wms.fgsm_rs_step(model, x, y, eps, 1.25 * eps, torch.Generator().manual_seed(1), clamp_start=True)
+    ends = clamped[zero]
+    assert torch.isclose(ends, torch.tensor(0.0)).logical_or(torch.isclose(ends, torch.tensor(eps))).all()  # the corner
+    free = wms.fgsm_rs_step(model, x, y, eps, 1.25 * eps, torch.Generator().manual_seed(1), clamp_start=False)
+    inside = free[zero][(free[zero] > 0) & (free[zero] < eps - 1e-6)]
+    assert len(inside) > 0.1 * zero.sum()  # the unclamped start keeps its randomness
+    assert inside.min() >= 0.25 * eps - 1e-6  # alpha - eps = 0.25 eps is the smallest positive end
+    for delta in (clamped, free):
+        assert delta.abs().max() <= eps + 1e-6
+        assert ((x + delta) >= -1e-6).all() and ((x + delta) <= 1 + 1e-6).all()
+
+
+def test_the_clamped_step_is_the_course_training_loop_step():
+    """The transcription differs from reliable_ml.robust.train's FGSM-RS only in the clamp."""
+    model, (x, y), eps = _linear(2), _images(seed=3), 0.3
+    ours = rt.perturb(model, x, y, eps, 1.25 * eps, 1, torch.Generator().manual_seed(5))
+    delta = wms.fgsm_rs_step(model, x, y, eps, 1.25 * eps, torch.Generator().manual_seed(5), clamp_start=True)
+    assert torch.allclose(ours, x + delta, atol=1e-6)
+
+
+def test_learning_rate_is_the_script_interpolation():
+    lr = lambda t: wms.learning_rate(t, 10, 5e-3)  # noqa: E731
+    assert lr(0) == 0.0 and abs(lr(4) - 5e-3) < 1e-12 and lr(10) == 0.0
+    assert abs(lr(2) - 2.5e-3) < 1e-12 and abs(lr(7) - 2.5e-3) < 1e-12
+
+
+def test_script_runs_are_watched_and_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(200, 1, 8, 8, generator=g) * 255).to(torch.uint8)
+    y = torch.randint(0, 10, (200,), generator=g)
+    kw = dict(seeds=2, check_every=2, check_steps=2, width=2, epochs=2, eps=0.1)
+    out = wms.script_runs(x, y, x[:20], y[:20], **kw)
+    runs = out["runs"][wms.LABEL]
+    assert sorted(runs) == ["0", "1"]
+    assert runs["0"]["steps"] == [2, 4]  # 2 steps per epoch of 100, checked every 2 and after the last
+    for key in ("pgd_acc", "clean_acc", "fgsm_train_acc"):
+        assert all(0 <= v <= 1 for v in runs["0"][key])
+    assert all(p <= c + 1e-9 for p, c in zip(runs["0"]["pgd_acc"], runs["0"]["clean_acc"]))
+    assert wms.script_runs(x, y, x[:20], y[:20], **kw) == out  # warm: the saved value
+    assert len(list(tmp_path.rglob("*.pt"))) == 1
+    wms.script_runs(x, y, x[:20], y[:20], **(kw | {"seeds": 1}))  # a changed setting recomputes
+    assert len(list(tmp_path.rglob("*.pt"))) == 2
+
+
+def test_transcription_text_follows_the_counts():
+    course = {"seeds": 3, "became_robust": 1, "collapsed": 1}
+    fell = collapse.transcription_text({"seeds": 3, "became_robust": 3, "collapsed": 2}, course, 0.2, course_hidden=128)
+    assert "3 of 3 runs reached 20% PGD accuracy and 2 of them collapsed" in fell
+    assert "collapses too, in 2 of 3 seeds" in fell
+    held = collapse.transcription_text({"seeds": 3, "became_robust": 3, "collapsed": 0}, course, 0.2, course_hidden=128)
+    assert "every run of their script stayed robust" in held and "collapses" not in held
+    none = collapse.transcription_text({"seeds": 3, "became_robust": 0, "collapsed": 0}, course, 0.2, course_hidden=128)
+    assert "fared no better" in none
+    with pytest.raises(ValueError, match="collapse.count"):
+        collapse.transcription_text({"seeds": 3}, course, 0.2, course_hidden=128)

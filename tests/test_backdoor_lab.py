@@ -60,6 +60,13 @@ def test_sweep_figures_keep_the_historical_keys_and_add_the_spread():
     assert fig["first_reliable_poison_fraction"] is None and fig["target_met"] is False
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """The result cache of every test here is a fresh folder, never the user's."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 @pytest.fixture(scope="module")
 def lab():
     return bl.setup("digits", 400, epochs=1, target=0, trigger_size=2, seed=0, device=torch.device("cpu"))
@@ -74,8 +81,20 @@ def test_setup_splits_disjoint_parts_and_rejects_bad_sizes(lab):
         bl.setup("digits", 400, epochs=1, target=12, trigger_size=2, seed=0, device=torch.device("cpu"))
 
 
-def test_badnets_sweep_one_row_per_share_and_seed(lab):
-    runs, kept = bl.badnets_sweep(lab, [0.05], seeds=2, keep=(0.05,), progress=False)
+def test_badnets_sweep_one_row_per_share_and_seed(lab, own_cache):
+    runs, kept, each = bl.badnets_sweep(lab, [0.05], seeds=2, keep=(0.05,), progress=False)
+    assert set(each) == {(f, s) for f in (0.0, 0.05) for s in (0, 1)}
+    for (f, s), h in each.items():  # the per-image hits add up to the row's count, on the same images
+        row = runs[(runs["fraction"] == f) & (runs["seed"] == s)].iloc[0]
+        assert (
+            h.dtype == torch.bool and len(h) == row["n"] == int((lab.y_test != 0).sum()) and int(h.sum()) == row["hits"]
+        )
+    again, kept2, each2 = bl.badnets_sweep(lab, [0.05], seeds=2, keep=(0.05,), progress=False)  # from the cache
+    pd.testing.assert_frame_equal(runs, again)
+    assert all(torch.equal(each[k], each2[k]) for k in each)
+    x = lab.x_test_f[:50]
+    assert torch.equal(kept[0.05][0](x), kept2[0.05][0](x))  # the cached weights are the trained ones
+    assert len(list((own_cache / "badnets_sweep").glob("*.pt"))) == 4
     assert sorted(runs["fraction"].unique()) == [0.0, 0.05]  # the clean baseline is always added
     assert sorted(runs["seed"].unique()) == [0, 1] and len(runs) == 4
     assert (runs.loc[runs["fraction"] == 0, "drop"] == 0).all()
@@ -311,6 +330,22 @@ def badnets_runs(hits_by_seed: list[int], n: int = 8900, fraction: float = 0.000
     )
 
 
+def nested(k: int, n: int) -> np.ndarray:
+    """0/1 hits on ``n`` images: the first ``k`` are hits (two such arrays are nested, so every
+    discordant image favours the one with more hits)."""
+    return np.r_[np.ones(k), np.zeros(n - k)]
+
+
+def hits_for(cl: pd.DataFrame, runs: pd.DataFrame) -> tuple[dict, dict]:
+    """Nested per-image hits matching the frames' counts: ``({seed: {arm: hits}}, {(fraction, seed): hits})``."""
+    cl_hits: dict = {}
+    for r in cl.itertuples():
+        n = int(runs.loc[runs["seed"] == r.seed, "n"].iloc[0])
+        cl_hits.setdefault(r.seed, {})[r.arm] = nested(round(r.success * n), n)
+    bad_hits = {(r.fraction, r.seed): nested(int(r.hits), int(r.n)) for r in runs.itertuples()}
+    return cl_hits, bad_hits
+
+
 def test_clean_label_vs_badnets_pairs_by_seed_over_every_seed():
     # the field review's numbers: BadNets at 0.05% scores 9.5, 10.8 and 15.6% in seeds 0-2; the
     # clean-label arms differ from it by none +7.0/-6.4/-2.7, standard +3.3/-6.1/-2.9, robust -3.5/-6.3/-11.7
@@ -321,21 +356,42 @@ def test_clean_label_vs_badnets_pairs_by_seed_over_every_seed():
     runs = badnets_runs([round(b * n) for b in bad])
     diffs = {"none": [0.070, -0.064, -0.027], "standard": [0.033, -0.061, -0.029], "robust": [-0.035, -0.063, -0.117]}
     cl = cl_frame({a: [round((b + d) * n) / n for b, d in zip(bad, ds)] for a, ds in diffs.items()})
-    words, verdicts = bl.clean_label_vs_badnets(cl, runs)
+    words, verdicts = bl.clean_label_vs_badnets(cl, runs, *hits_for(cl, runs))
     assert verdicts["badnets"] == {"fraction": 0.0005, "seeds": [0, 1, 2], "poisoned": [10, 10, 10]}
     assert [v.direction for v in verdicts["none"]["per_seed"]] == ["higher", "lower", "lower"]
     assert [v.direction for v in verdicts["robust"]["per_seed"]] == ["lower"] * 3
+    v0 = verdicts["robust"]["per_seed"][0]  # nested hits: all 311 discordant images favour BadNets
+    assert v0.test == "McNemar exact" and v0.p_value == pytest.approx(st.binomtest(0, 311, 0.5).pvalue)
     over = verdicts["robust"]["over_seeds"]
     d = cl[cl["arm"] == "robust"]["success"].to_numpy() - runs[runs["fraction"] > 0]["success"].to_numpy()
     assert over.test == "paired t" and over.difference == pytest.approx(d.mean())
     assert over.interval == pytest.approx(st.t.interval(0.95, 2, loc=d.mean(), scale=st.sem(d)))
     assert over.direction == "cannot tell"
-    assert "plain (no hardening): seed by seed (Fisher), the seeds disagree (1 higher, 2 lower" in words
-    assert "hardened against the robust model: seed by seed (Fisher), lower attack success in all 3 seeds" in words
-    assert "10 relabelled images, in the same 3 seeds" in words
+    assert "plain (no hardening): seed by seed (McNemar), the seeds disagree (1 higher, 2 lower" in words
+    assert "hardened against the robust model: seed by seed (McNemar), lower attack success in all 3 seeds" in words
+    assert "10 relabelled images, in the same 3 seeds" in words and "Fisher" not in words
     assert bl.clean_label_takeaway(verdicts) == (
         "none and standard: the seeds disagree; robust: lower in all 3 seeds, but the 3 seeds cannot tell (paired t)"
     )
+
+
+def test_clean_label_vs_badnets_pairs_images_where_fisher_cannot_tell():
+    # 42 against 30 hits of 1000: Fisher on the counts cannot tell (p ~ 0.2), but the 12 discordant
+    # images all favour the clean-label victim, so McNemar's exact p is 2 / 2**12
+    from scipy import stats as st
+
+    from reliable_ml import stats
+
+    runs = badnets_runs([30], n=1000)
+    cl = cl_frame({a: [0.042] for a in bl.HARDENINGS})
+    _, verdicts = bl.clean_label_vs_badnets(cl, runs, *hits_for(cl, runs))
+    v = verdicts["none"]["per_seed"][0]
+    assert v.direction == "higher" and v.p_value == pytest.approx(2 / 2**12)
+    assert v.p_value == pytest.approx(st.binomtest(12, 12, 0.5).pvalue)
+    assert stats.compare_counts(42, 1000, 30, 1000).direction == "cannot tell"
+    cl_hits, bad_hits = hits_for(cl, runs)
+    with pytest.raises(ValueError, match="paired tests need the same images"):
+        bl.clean_label_vs_badnets(cl, runs, {0: {a: h[:-1] for a, h in cl_hits[0].items()}}, bad_hits)
 
 
 def test_clean_label_vs_badnets_uses_the_share_that_has_every_seed():
@@ -344,14 +400,32 @@ def test_clean_label_vs_badnets_uses_the_share_that_has_every_seed():
     ).drop_duplicates(["fraction", "seed"])
     cl = cl_frame({a: [0.05, 0.06] for a in bl.HARDENINGS})
     assert bl.badnets_match(cl, runs) == (0.001, [0, 1])
-    _, verdicts = bl.clean_label_vs_badnets(cl, runs)
+    _, verdicts = bl.clean_label_vs_badnets(cl, runs, *hits_for(cl, runs))
     assert verdicts["badnets"]["fraction"] == 0.001
     one = cl_frame({a: [0.05] for a in bl.HARDENINGS})
-    _, v1 = bl.clean_label_vs_badnets(one, runs)
+    _, v1 = bl.clean_label_vs_badnets(one, runs, *hits_for(one, runs))
     assert v1["none"]["over_seeds"] is None and v1["badnets"]["fraction"] == 0.0005
     assert bl.clean_label_takeaway(v1) == "none, standard and robust: lower in the one seed"
     with pytest.raises(ValueError, match="no positive BadNets share"):
         bl.badnets_match(one.assign(seed=9), runs)
+
+
+def test_cifar_over_base_is_mcnemar_per_recipe_and_share():
+    from scipy import stats as st
+
+    hits = {
+        "as_is": {"0": nested(20, 500), "0.01": nested(480, 500)},
+        "crop_flip": {"0": nested(20, 500), "0.01": nested(22, 500)},
+    }
+    v = bl.cifar_over_base(hits)
+    assert set(v["as_is"]) == {"0.01"} and v["as_is"]["0.01"].direction == "higher"
+    assert v["crop_flip"]["0.01"].p_value == pytest.approx(st.binomtest(2, 2, 0.5).pvalue)  # 0.5
+    assert v["crop_flip"]["0.01"].direction == "cannot tell"
+    words = bl.cifar_over_base_words(v)
+    assert words.startswith("as is, at 1% above the unpoisoned rate")
+    assert "with crops and flips, at 1% not told apart from it" in words
+    with pytest.raises(ValueError, match="no unpoisoned"):
+        bl.cifar_over_base({"as_is": {"0.01": nested(1, 5)}})
 
 
 def test_hardening_attack_fails_below_half_and_says_so():

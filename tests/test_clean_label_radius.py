@@ -130,10 +130,15 @@ def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
     hits = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 52, 1: 43, 2: 64}.items()}
     flat = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 3, 1: 2, 2: 5}.items()}
     mixed = {0: hits[0], 1: flat[1], 2: hits[2]}
-    v = clr.over_base({"wide": hits, "flat": flat, "mixed": mixed}, base)
-    from scipy.stats import fisher_exact
+    base_hits = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 2, 1: 3, 2: 4}.items()}
+    v = clr.over_base({"wide": hits, "flat": flat, "mixed": mixed}, base_hits)
+    from scipy.stats import binomtest
 
-    assert v["wide"][0].p_value == pytest.approx(fisher_exact([[52, 948], [2, 998]]).pvalue)
+    # nested hits: the unpoisoned model's 2 hits are among the arm's 52, so 50 discordant images, all the arm's
+    assert v["wide"][0].test == "McNemar exact"
+    assert v["wide"][0].p_value == pytest.approx(binomtest(50, 50, 0.5).pvalue)
+    # flat against base in seed 2: 5 against 4 hits, 1 discordant image: p = 1
+    assert v["flat"][2].p_value == pytest.approx(1.0)
     assert [x.direction for x in v["wide"]] == ["higher"] * 3 and v["wide"][2].difference == pytest.approx(0.060)
     assert [x.direction for x in v["flat"]] == ["cannot tell"] * 3
     words = clr.over_base_words(v, 3)
@@ -145,9 +150,9 @@ def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
     assert clr.over_base_says({"wide": v["wide"], "mixed": v["mixed"]}).endswith("in 2 of 3 seeds")
     assert words["cl_base_list"].startswith("the wide-radius arm: above the base rate in all 3 seeds")
     with pytest.raises(ValueError, match="unpoisoned model 1000"):
-        clr.over_base({"short": {0: np.ones(10)}}, base)
+        clr.over_base({"short": {0: np.ones(10)}}, base_hits)
     with pytest.raises(ValueError, match="seed 7"):
-        clr.over_base({"x": {7: hits[0]}}, base)
+        clr.over_base({"x": {7: hits[0]}}, base_hits)
 
 
 def test_robust_content_words_follow_the_verdict():

@@ -58,7 +58,9 @@ def _fit(x, y, s: Settings, dev, seed: int, progress: bool, desc: str):
 def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> dict:
     """Run the row's ``parts`` (BadNets sweep, clean-label, spectral signatures, planted cue) on
     CIFAR-10 as :func:`reliable_ml.robust.image_task.load_cifar` loads it in ``profile`` (``smoke``
-    may fall back to digits); return ``{"figures", "data_source", "settings", "seconds"}``.
+    may fall back to digits); return ``{"figures", "data_source", "settings", "seconds", "hits"}``
+    (``hits[fraction_key(f)]``: the BadNets model's per-image hits, bool, on the same triggered test
+    images for every share, for paired tests; not JSON).
 
     ``s``: a row of :mod:`reliable_ml.settings.backdoor_cifar` (checked when it was built,
     e.g. by ``settings.row("backdoor_cifar", profile, **overrides)``)."""
@@ -99,12 +101,15 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
         "parts": list(s.parts),
     }
     kept: dict = {}
+    hits: dict[str, torch.Tensor] = {}  # BadNets: per triggered test image, bool, the same images for every share
     if "badnets" in s.parts:  # 1. BadNets sweep
         success, clean = {}, {}
         for f in s.fractions:
             p = po.badnets(x, y, f, target=s.target, trigger=trigger, seed=seed, num_classes=num_classes)
             model = fit(p.x, p.y, f"BadNets {100 * f:g}%")
-            success[fraction_key(f)] = asr(model)
+            hit = po.attack_hits(model, x_test.to(dev), y_test_d, target=s.target, trigger=trigger)
+            hits[fraction_key(f)] = hit
+            success[fraction_key(f)] = int(hit.sum()) / max(len(hit), 1)  # = asr(model)
             clean[fraction_key(f)] = attacks.accuracy(model, x_test_f, y_test_d)
             if f == s.spectral_fraction:
                 kept[f] = (model, p)
@@ -199,4 +204,10 @@ def run(s: Settings, profile: str, *, progress: bool = True, seed: int = 0) -> d
         "train_epochs": s.train.epochs,
         "train_minutes": round(train_seconds / 60, 2),
     }
-    return {"figures": figures, "data_source": source, "seconds": time.perf_counter() - t0, "settings": asdict(s)}
+    return {
+        "figures": figures,
+        "data_source": source,
+        "seconds": time.perf_counter() - t0,
+        "settings": asdict(s),
+        "hits": hits,
+    }

@@ -1,7 +1,9 @@
 r"""The experiments of chapter 7 (backdoors and spurious correlations) on MNIST-sized images.
 
 The chapter writes the ideas on the page (stamping a trigger, the spectral-signature score);
-this module holds the loops, tables and figures around them, so the chapter stays short:
+this module holds the loops, tables and figures around them, so the chapter stays short. The
+models and the numbers computed from them (and kept in the result cache) come from
+:mod:`reliable_ml.pipeline.backdoor_runs`, whose names are re-exported here:
 
 * :func:`setup` loads the data once (a fixed training subset, a disjoint "other" part for
   the standard hardening model of the clean-label attack, the test set) into a :class:`Lab`;
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,27 @@ import pandas as pd
 import torch
 from torch import nn
 
-from reliable_ml import data, stats
-from reliable_ml.models import nets as models
+from reliable_ml import stats
 from reliable_ml.pipeline import poisoning as po
+from reliable_ml.pipeline.backdoor_runs import (  # noqa: F401  (the models and their cached results)
+    CUE_TESTS,
+    Lab,
+    badnets_sweep,
+    cifar_subset,
+    clean_accuracy,
+    cue_arms,
+    cue_test_sets,
+    hits,
+    random_name,
+    saliency_study,
+    setup,
+    spectral_models,
+    success,
+    train_model,
+)
 from reliable_ml.robust import attacks
 from reliable_ml.robust import saliency as sal
-from reliable_ml.robust import train as rt
-from reliable_ml.util import cachelock, cachestats, notes, plots
+from reliable_ml.util import cachelock, cachestats, plots
 
 try:
     from reliable_ml.util.progress import tqdm
@@ -43,153 +58,6 @@ except ImportError:  # pragma: no cover - tqdm comes with the requirements
 
     def tqdm(it, **_):
         return it
-
-
-@dataclass
-class Lab:
-    """The data and the training recipe shared by every model of the chapter."""
-
-    x_train: torch.Tensor  # (n_train, C, H, W) uint8, CPU
-    y_train: torch.Tensor  # (n_train,) int64
-    x_other: torch.Tensor  # disjoint training images for the separately trained model
-    y_other: torch.Tensor
-    x_test: torch.Tensor  # (N, C, H, W) uint8 on the device
-    y_test: torch.Tensor  # (N,) int64 on the device
-    test_raw: torch.Tensor  # the test images on CPU (uint8), for background cues
-    source: str  # data-source label, e.g. "MNIST" or "scikit-learn digits (8x8, bundled)"
-    trigger: po.Trigger
-    target: int
-    epochs: int
-    seed: int
-    device: torch.device
-    num_classes: int = 10
-
-    @property
-    def x_test_f(self) -> torch.Tensor:
-        """Test images as floats in [0, 1]."""
-        return self.x_test.float() / 255
-
-    @property
-    def image_size(self) -> int:
-        return int(self.x_train.shape[-1])
-
-    @property
-    def trigger_mask(self) -> torch.Tensor:
-        return self.trigger.mask(self.image_size, self.image_size)
-
-
-def setup(
-    dataset: str, n_train: int, *, epochs: int, target: int, trigger_size: int, seed: int, device: torch.device
-) -> Lab:
-    """Load ``dataset`` (falling back loudly to digits), draw a fixed training subset of
-    ``n_train`` images and keep the rest of the training split as the disjoint "other" part."""
-    train_set = data.load_images(dataset, "train", fallback=True)
-    test_set = data.load_images(dataset, "test", fallback=True)
-    notes.show_fallback(test_set.info)
-    num_classes = len(test_set.info.classes) or int(train_set.y.max()) + 1
-    target = po.check_target(target, num_classes)
-    perm = torch.randperm(len(train_set.y), generator=torch.Generator().manual_seed(seed))
-    n = min(int(n_train), len(perm) - 100)
-    if n < 100:
-        raise ValueError(f"n_train must leave at least 100 images for the other model; got {n_train!r}")
-    rest = perm[n:]
-    trigger = po.make_trigger(trigger_size, channels=train_set.x.shape[1])
-    return Lab(
-        train_set.x[perm[:n]],
-        train_set.y[perm[:n]],
-        train_set.x[rest],
-        train_set.y[rest],
-        test_set.x.to(device),
-        test_set.y.to(device),
-        test_set.x,
-        test_set.info.source,
-        trigger,
-        target,
-        int(epochs),
-        int(seed),
-        device,
-        num_classes,
-    )
-
-
-def train_model(
-    lab: Lab, x: torch.Tensor, y: torch.Tensor, *, method: str = "standard", eps: float = 0.0, seed: int | None = None
-) -> nn.Module:
-    """The chapter's small CNN (chapter 4) trained on uint8 images ``x``: Adam, one-cycle
-    learning rate (peak 5e-3), batch 128, ``lab.epochs`` epochs (one more for FGSM-RS, whose
-    radius ramps up over the first epoch). The seed fixes initial weights and batch order."""
-    seed = lab.seed if seed is None else int(seed)
-    torch.manual_seed(seed)
-    model = models.small_cnn(in_channels=x.shape[1], image_size=lab.image_size).to(lab.device)
-    adversarial = method != "standard"
-    cfg = rt.TrainConfig(
-        epochs=lab.epochs + adversarial,
-        batch_size=128,
-        method=method,
-        eps=eps,
-        eps_ramp_epochs=1.0 if adversarial else 0.0,
-        optimizer="adam",
-        lr_max=5e-3,
-        weight_decay=0.0,
-        val_size=0,
-        seed=seed,
-    )
-    rt.train(model, x, y, cfg, progress=False)
-    return model
-
-
-def clean_accuracy(lab: Lab, model: nn.Module) -> float:
-    """Accuracy on the unmodified test set."""
-    return attacks.accuracy(model, lab.x_test_f, lab.y_test)
-
-
-def success(lab: Lab, model: nn.Module, source: int | None = None) -> tuple[int, int]:
-    """``(hits, n)`` of :func:`poisoning.attack_success` on the lab's test set."""
-    return po.attack_success(model, lab.x_test, lab.y_test, target=lab.target, trigger=lab.trigger, source=source)
-
-
-def hits(lab: Lab, model: nn.Module, source: int | None = None) -> np.ndarray:
-    """Per triggered test image (:func:`poisoning.attack_hits`), as a float 0/1 array: the same
-    images for every model, for paired tests."""
-    return (
-        po.attack_hits(model, lab.x_test, lab.y_test, target=lab.target, trigger=lab.trigger, source=source)
-        .numpy()
-        .astype(float)
-    )
-
-
-# --------------------------------------------------------------------------- BadNets sweep
-def badnets_sweep(lab: Lab, fractions, seeds: int, keep=(), progress: bool = True):
-    """One model per (poison share, seed). Returns ``(runs, kept)``: a frame with one row per
-    model (``fraction``, ``seed``, ``poisoned``, ``hits``, ``n``, ``success``, ``clean``,
-    ``drop`` = same-seed clean accuracy without poison minus this one, in points), and
-    ``{fraction: (model, Poisoned)}`` for the shares in ``keep`` at the lab's seed."""
-    fractions = sorted({po.check_fraction(f, "poison fraction") for f in fractions} | {0.0})
-    if int(seeds) < 1:
-        raise ValueError(f"seeds must be >= 1; got {seeds!r}")
-    rows, kept = [], {}
-    jobs = [(lab.seed + s, f) for s in range(int(seeds)) for f in fractions]
-    for seed, f in tqdm(jobs, desc="BadNets models", disable=not progress):
-        p = po.badnets(lab.x_train, lab.y_train, f, target=lab.target, trigger=lab.trigger, seed=seed)
-        model = train_model(lab, p.x, p.y, seed=seed)
-        hits, n = success(lab, model)
-        rows.append(
-            {
-                "fraction": f,
-                "seed": seed,
-                "poisoned": len(p.idx),
-                "hits": hits,
-                "n": n,
-                "success": hits / n,
-                "clean": clean_accuracy(lab, model),
-            }
-        )
-        if seed == lab.seed and f in keep:
-            kept[f] = (model, p)
-    runs = pd.DataFrame(rows)
-    base = runs[runs["fraction"] == 0].set_index("seed")["clean"]
-    runs["drop"] = 100 * (runs["seed"].map(base) - runs["clean"])
-    return runs, kept
 
 
 def sweep_summary(runs: pd.DataFrame) -> pd.DataFrame:
@@ -576,33 +444,38 @@ def badnets_match(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[float, lis
     return best
 
 
-def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[str, dict]:
+def clean_label_vs_badnets(
+    cl_runs: pd.DataFrame, runs: pd.DataFrame, cl_hits: dict, bad_hits: dict
+) -> tuple[str, dict]:
     """Each clean-label arm (:data:`HARDENINGS`) against BadNets at the smallest positive share,
     paired by seed (:func:`badnets_match`): ``(words, verdicts)`` with ``verdicts[arm] =
     {"over_seeds": paired t of the seeds' success rates (None with one seed), "per_seed": [one
     verdict per seed]}`` and ``verdicts["badnets"] = {"fraction", "seeds", "poisoned"}``.
 
-    Per seed: Fisher's exact test on the counts (:func:`reliable_ml.stats.compare_counts`). Both
-    models are scored on the same triggered images, so a paired test (McNemar) would be sharper, but
-    :func:`badnets_sweep` keeps only counts, not per-image hits; Fisher,
-    which ignores the pairing, is conservative here (positively correlated outcomes), and it
-    covers only the test images' noise, not the seed's. Over seeds: the paired t test
-    (:func:`reliable_ml.stats.compare`), which is what speaks for a rerun."""
+    ``cl_hits[seed][arm]`` and ``bad_hits[(fraction, seed)]``: per triggered test image, did the
+    victim output the target (:func:`hits`, :func:`badnets_sweep`'s ``each``); both are the
+    same test images in the same order. Per seed: McNemar's exact test of the two victims' hits
+    on those images (:func:`reliable_ml.stats.compare` with ``paired=True``), which covers the
+    test images' noise for the two models of that seed. The models differ from seed to seed
+    (poisons, initial weights, batch order), so the seeds are not pooled into one McNemar test:
+    the per-seed tests are reported one by one, and over seeds the paired t test of the seeds'
+    success rates (:func:`reliable_ml.stats.compare`) is what speaks for a rerun."""
     low, seeds = badnets_match(cl_runs, runs)
     bad = runs[runs["fraction"] == low].set_index("seed").loc[seeds]
     n_seeds = len(seeds)
     parts, verdicts = [], {}
     for arm in HARDENINGS:
         cl = cl_runs[cl_runs["arm"] == arm].set_index("seed").loc[seeds]
-        per_seed = [
-            stats.compare_counts(
-                int(round(cl.loc[s, "success"] * int(bad.loc[s, "n"]))),
-                int(bad.loc[s, "n"]),
-                int(bad.loc[s, "hits"]),
-                int(bad.loc[s, "n"]),
-            )
-            for s in seeds
-        ]
+        per_seed = []
+        for s in seeds:
+            a = np.asarray(cl_hits[s][arm], dtype=float)
+            b = np.asarray(bad_hits[low, s], dtype=float)
+            if len(a) != len(b) or len(b) != int(bad.loc[s, "n"]):
+                raise ValueError(
+                    f"seed {s}: the {arm!r} arm has {len(a)} triggered images, BadNets {len(b)} "
+                    f"(its row says {int(bad.loc[s, 'n'])}); paired tests need the same images"
+                )
+            per_seed.append(stats.compare(a, b, paired=True, outcome="binary"))
         over = (
             stats.compare(cl["success"].to_numpy(), bad["success"].to_numpy(), paired=True, outcome="continuous")
             if n_seeds >= 2
@@ -623,15 +496,15 @@ def clean_label_vs_badnets(cl_runs: pd.DataFrame, runs: pd.DataFrame) -> tuple[s
             else "over the seeds (paired t), "
             + stats.phrase(over, "higher", "lower", f"the {n_seeds} seeds cannot tell them apart")
         )
-        parts.append(f"{HARDENING_NAMES[arm]}: seed by seed (Fisher), {seed_words}; {t_words}")
+        parts.append(f"{HARDENING_NAMES[arm]}: seed by seed (McNemar), {seed_words}; {t_words}")
     poisoned = [int(bad.loc[s, "poisoned"]) for s in seeds]
     verdicts["badnets"] = {"fraction": low, "seeds": seeds, "poisoned": poisoned}
     count = f"{min(poisoned)}" if min(poisoned) == max(poisoned) else f"{min(poisoned)}–{max(poisoned)}"
     words = (
         f"{'; '.join(parts)} (BadNets at {100 * low:g}%, {count} relabelled images, in the same "
-        f"{'seed' if n_seeds == 1 else f'{n_seeds} seeds'}; Fisher's exact test covers only the test images' noise "
-        "and ignores that both models saw the same triggered images: the BadNets sweep keeps counts, not per-image "
-        "outcomes, so McNemar's paired test cannot be run, and Fisher is the conservative choice)"
+        f"{'seed' if n_seeds == 1 else f'{n_seeds} seeds'}; McNemar's exact test pairs the two models of a seed "
+        "image by image on the same triggered test images and covers those images' noise; the paired t test over "
+        "the seeds covers the noise from seed to seed)"
     )
     return words, verdicts
 
@@ -750,7 +623,13 @@ def hardening_words(
 
 # --------------------------------------------------------------------------- spectral signatures
 def spectral_arms(
-    lab: Lab, all_sources: tuple, fraction: float, factor: float, source: int, clean_model: nn.Module | None = None
+    lab: Lab,
+    all_sources: tuple,
+    fraction: float,
+    factor: float,
+    source: int,
+    clean_model: nn.Module | None = None,
+    cache: bool = True,
 ) -> dict:
     """Tran et al.'s filter on two poisoned sets at share ``fraction``: the sweep's model and set
     with poisons from every other class (``all_sources`` = ``(model, Poisoned)``), and a new
@@ -758,14 +637,16 @@ def spectral_arms(
 
     Per triggered test image of class ``source``: ``hits_before`` / ``hits_after`` (the poisoned
     and the retrained model) and, with ``clean_model`` (an unpoisoned model of the same seed),
-    ``hits_clean``, the base rate a model without a backdoor shows on the same images."""
+    ``hits_clean``, the base rate a model without a backdoor shows on the same images. With
+    ``cache`` the two trained models' weights are kept in the result cache
+    (:func:`reliable_ml.pipeline.backdoor_runs.spectral_models`); the filter is recomputed from them."""
     spec_all = po.spectral_defence(*all_sources, lab.target, factor)
     p = po.badnets(
         lab.x_train, lab.y_train, fraction, target=lab.target, trigger=lab.trigger, seed=lab.seed, source=source
     )
-    model = train_model(lab, p.x, p.y)
+
+    model, cleaned = spectral_models(lab, p, fraction, factor, source, cache=cache)
     spec = po.spectral_defence(model, p, lab.target, factor)
-    cleaned = train_model(lab, p.x[spec.keep], p.y[spec.keep])
     before, after = hits(lab, model, source=source), hits(lab, cleaned, source=source)
     out = {
         "all": spec_all,
@@ -868,58 +749,6 @@ def plot_spectral(lab: Lab, spec: dict, fraction: float, source: int):
 
 
 # --------------------------------------------------------------------------- planted cue
-CUE_TESTS = (
-    "original (cue agrees)",
-    "mixed-same (new background of the same class)",
-    "mixed-rand (cue random)",
-    "mixed-other (cue of a random other class: disagrees)",
-    "only-BG (digit removed)",
-)
-
-
-def cue_test_sets(lab: Lab, amplitude: float) -> dict[str, torch.Tensor]:
-    """The five test sets of the background benchmark (Xiao et al. 2020), as float images on the device."""
-    y = lab.y_test.cpu()
-    variants = [
-        (y, True),
-        (y, True),
-        (po.cue_classes(y, 0.0, seed=lab.seed + 1), True),
-        (po.cue_classes(y, 0.0, mode="agree_else_other", seed=lab.seed + 2), True),
-        (y, False),
-    ]
-    return {
-        name: po.add_background(lab.test_raw, cue, amplitude=amplitude, seed=lab.seed + 10 + i, foreground=keep)
-        .to(lab.device)
-        .float()
-        / 255
-        for i, (name, (cue, keep)) in enumerate(zip(CUE_TESTS, variants))
-    }
-
-
-def cue_arms(lab: Lab, agree: float, amplitude: float, seeds: int = 1) -> pd.DataFrame:
-    """Accuracy (%) of a model trained with a background cue that agrees with the label on a
-    share ``agree`` of the images ("cue") and of a control whose cues are random ("control"),
-    on each test set of :func:`cue_test_sets`; one row per (model, seed, test set)."""
-    tests, rows = cue_test_sets(lab, amplitude), []
-    for s in range(int(seeds)):
-        seed = lab.seed + s
-        for arm, share in (("cue", agree), ("control", 0.0)):
-            cue = po.cue_classes(lab.y_train, share, seed=seed)
-            model = train_model(
-                lab, po.add_background(lab.x_train, cue, amplitude=amplitude, seed=seed), lab.y_train, seed=seed
-            )
-            rows += [
-                {
-                    "model": arm,
-                    "seed": seed,
-                    "test set": name,
-                    "accuracy (%)": 100 * attacks.accuracy(model, x, lab.y_test),
-                }
-                for name, x in tests.items()
-            ]
-    return pd.DataFrame(rows)
-
-
 def bg_gap(cue_runs: pd.DataFrame, model: str = "cue") -> pd.Series:
     """BG-gap per seed (points): accuracy on mixed-same minus mixed-rand (Xiao et al. 2020)."""
     t = cue_runs[cue_runs["model"] == model].pivot(index="seed", columns="test set", values="accuracy (%)")
@@ -927,44 +756,6 @@ def bg_gap(cue_runs: pd.DataFrame, model: str = "cue") -> pd.Series:
 
 
 # --------------------------------------------------------------------------- saliency
-def saliency_study(
-    lab: Lab, trio: dict, n: int, *, ig_steps: int, sg_samples: int, sg_sigma: float, random_inits: int = 0
-):
-    """Share (%) of |saliency| for the target class that falls in the trigger patch, on ``n``
-    triggered test images of other classes, for each model in ``trio`` and each method of
-    :data:`saliency.METHODS`, plus ``random_inits`` copies of the same network with random
-    weights (Adebayo et al. 2018's model-randomisation check: a method's share on a network that
-    learned nothing is the floor a trained model's share must clear; no training, and the global
-    random state is left as it was). Returns ``(shares, maps, x_trig, each)``: maps of the first 4
-    images, and ``each[(model, method)]``, the per-image shares (fractions) for paired tests."""
-    pick = torch.nonzero(lab.y_test != lab.target).flatten()[:n]
-    x_trig = po.stamp(lab.x_test_f[pick], lab.trigger)
-    gen = torch.Generator(device=lab.device).manual_seed(lab.seed)
-    kwargs = {
-        "SmoothGrad": {"sigma": sg_sigma, "n_samples": sg_samples, "generator": gen},
-        "integrated gradients": {"steps": ig_steps},
-    }
-    models_ = dict(trio)
-    for i in range(int(random_inits)):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(10_000 + i)
-            net = models.small_cnn(in_channels=x_trig.shape[1], image_size=lab.image_size)
-        models_[random_name(i)] = net.to(lab.device)
-    shares, maps, each = {}, {}, {}
-    for name, model in models_.items():
-        for method, fn in sal.METHODS.items():
-            attr = fn(model, x_trig, lab.target, **kwargs.get(method, {}))
-            maps[name, method] = attr[:4].cpu()
-            each[name, method] = sal.region_share(attr, lab.trigger_mask).cpu().numpy()
-            shares.setdefault(method, {})[name] = 100 * float(each[name, method].mean())
-    return pd.DataFrame(shares).loc[list(models_)], maps, x_trig, each
-
-
-def random_name(i: int) -> str:
-    """The row name of the ``i``-th random-weights network of :func:`saliency_study`."""
-    return f"random weights (init {i})"
-
-
 def against_inits(model_share: float, init_shares) -> stats.Verdict:
     """Is a trained model's mean share above or below the random-weights floor, the random inits
     being the unit? One-sample t of the K init-level mean shares r_1..r_K against the model's share
@@ -1094,34 +885,37 @@ def plot_cifar_subset(sub: dict):
     return fig
 
 
-def cifar_subset(seed: int, progress: bool = False) -> dict | None:
-    """The cpu profile's CIFAR-10 part (the "cpu" row of :mod:`reliable_ml.settings.backdoor_cifar`),
-    trained once as is and once with random crops and flips; ``None`` with a visible note if
-    CIFAR-10 is missing."""
-    from dataclasses import replace
+def cifar_over_base(hits: dict) -> dict:
+    """Each poisoned CIFAR-10 subset model against the unpoisoned model of the same recipe (as is,
+    with crops and flips), image by image on the same triggered test images: McNemar's exact test
+    (:func:`reliable_ml.stats.compare` with ``paired=True``). ``hits[recipe][fraction_key]``: bool
+    per triggered test image (:func:`cifar_subset`). One seed, so a verdict covers the test images'
+    noise, not a rerun's. Returns ``{recipe: {fraction_key: Verdict}}`` for every positive share."""
+    out = {}
+    for recipe, by_f in hits.items():
+        if "0" not in by_f:
+            raise ValueError(f"recipe {recipe!r} has no unpoisoned (share 0) model; shares: {sorted(by_f)}")
+        base = np.asarray(by_f["0"], dtype=float)
+        out[recipe] = {
+            k: stats.compare(np.asarray(h, dtype=float), base, paired=True, outcome="binary")
+            for k, h in by_f.items()
+            if float(k) > 0
+        }
+    return out
 
-    from reliable_ml import settings
-    from reliable_ml.pipeline import backdoor_cifar
 
-    row = settings.row("backdoor_cifar", "cpu")
-    try:
-        out = backdoor_cifar.run(row, "cpu", progress=progress, seed=seed)
-        aug = settings.row("backdoor_cifar", "cpu", train=replace(row.train, augment=True))
-        out_aug = backdoor_cifar.run(aug, "cpu", progress=progress, seed=seed)
-    except data.DataUnavailable as exc:
-        notes.show_note(
-            f"The CIFAR-10 subset part needs CIFAR-10, which is not available here ({exc}). Set "
-            "RELIABLE_ML_DATA to a folder holding `cifar-10-batches-py` or the JPEG copy "
-            "`cifar10-jpeg/{train,test}`, or run with internet access.",
-            kind="warning",
-            title="CIFAR-10 missing",
+def cifar_over_base_words(verdicts: dict) -> str:
+    """:func:`cifar_over_base`'s verdicts in words, per recipe and share."""
+
+    def one(recipe: str) -> str:
+        return ", ".join(
+            f"at {100 * float(k):g}% "
+            + stats.phrase(v, "above the unpoisoned rate", "below the unpoisoned rate", "not told apart from it")
+            for k, v in verdicts[recipe].items()
         )
-        return None
-    keys = ("attack_success_by_poison_fraction", "clean_acc_by_poison_fraction")
-    return out["figures"] | {
-        "data_source": out["data_source"],
-        "with_crop_flip": {k: out_aug["figures"][k] for k in keys},
-    }
+
+    names = {"as_is": "as is", "crop_flip": "with crops and flips"}
+    return "; ".join(f"{names.get(r, r)}, {one(r)}" for r in verdicts)
 
 
 def clopper_pearson_pct(hits: int, n: int) -> tuple[float, float]:
@@ -1306,6 +1100,12 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
         sub = cifar_subset(seed)
     if not sub:
         return None, None, "The CIFAR-10 part did not run in this profile (or its data is missing)."
+    sub = dict(sub)
+    over = cifar_over_base(sub.pop("hits"))
+    sub["over_base"] = {
+        "test": "McNemar's exact test against the unpoisoned model of the same recipe, on the same triggered images",
+        "verdicts": {r: {k: v.as_dict() for k, v in by_f.items()} for r, by_f in over.items()},
+    }
     plot_cifar_subset(sub)
     plt.show()
 
@@ -1327,8 +1127,9 @@ def cifar_part(profile: str, seed: int, subset: bool, device: torch.device) -> t
                 if "0" in sub["with_crop_flip"]["attack_success_by_poison_fraction"]
                 else "."
             )
-            + " No test against the unpoisoned model's rate is run here (the per-image outcomes are not kept), "
-            "so whether a rate is above that base rate is not decided. A flip moves the corner trigger to the "
+            + " Against the unpoisoned model of the same recipe, image by image on the same triggered test images "
+            f"(McNemar's exact test; one seed, so it covers the test images' noise, not a rerun's): "
+            f"{cifar_over_base_words(over)}. A flip moves the corner trigger to the "
             "other side and a crop can cut it off, which may weaken it in short training with augmentation "
             "(untested here); this is why Turner et al. stamp their trigger in all four corners."
         ),

@@ -318,32 +318,31 @@ def base_rate(runs: pd.DataFrame, seeds) -> dict:
 
 
 BASE_TEST = (
-    "Fisher's exact test on the two counts, seed by seed; the unpoisoned models keep counts, not per-image hits, so "
-    "the test cannot pair the images and treats the counts as independent"
+    "McNemar's exact test, seed by seed: the seed's victim and the seed's unpoisoned model, image by image on the "
+    "same triggered test images"
 )
 
 
-def over_base(arm_hits: dict[str, dict], base: dict) -> dict:
-    """Each arm's attack success against the unpoisoned model of the same seed (:func:`base_rate`),
-    seed by seed: ``arm_hits`` maps an arm's name to ``{seed: 0/1 hit per triggered test image}``; the
-    value is one verdict per seed, in seed order, of :func:`reliable_ml.stats.compare_counts`
-    (Fisher's exact test of the arm's hits against the unpoisoned model's, on the same triggered
-    images; the unpoisoned models keep only counts, so the test is unpaired, see :data:`BASE_TEST`).
-    "higher" = the seed's poisoned victim outputs the target class more often than the seed's
-    unpoisoned model does."""
+def over_base(arm_hits: dict[str, dict], base_hits: dict) -> dict:
+    """Each arm's attack success against the unpoisoned model of the same seed (the BadNets sweep's
+    share-0 model, :func:`base_rate`), seed by seed: ``arm_hits`` maps an arm's name to ``{seed: 0/1
+    hit per triggered test image}``, ``base_hits`` is ``{seed: 0/1 hit per triggered test image}``
+    of the unpoisoned models, on the same images in the same order. The value is one verdict per
+    seed, in seed order, of McNemar's exact test (:func:`reliable_ml.stats.compare` with
+    ``paired=True``, see :data:`BASE_TEST`): the two models of a seed are paired image by image,
+    and the seeds, whose models differ, are kept apart rather than pooled. "higher" = the seed's
+    poisoned victim outputs the target class more often than the seed's unpoisoned model does."""
+    base_hits = {int(s): h for s, h in base_hits.items()}
     out = {}
     for name, by_seed in arm_hits.items():
         verdicts = []
         for s in sorted(int(k) for k in by_seed):
-            if s not in base["per_seed_counts"]:
-                raise ValueError(
-                    f"seed {s} of arm {name!r} has no unpoisoned model; seeds: {sorted(base['per_seed_counts'])}"
-                )
-            h = np.asarray(by_seed[s], dtype=float)
-            kb, nb = base["per_seed_counts"][s]
-            if len(h) != nb:
-                raise ValueError(f"arm {name!r}, seed {s}: {len(h)} triggered images, the unpoisoned model {nb}")
-            verdicts.append(stats.compare_counts(int(h.sum()), len(h), kb, nb))
+            if s not in base_hits:
+                raise ValueError(f"seed {s} of arm {name!r} has no unpoisoned model; seeds: {sorted(base_hits)}")
+            h, hb = np.asarray(by_seed[s], dtype=float), np.asarray(base_hits[s], dtype=float)
+            if len(h) != len(hb):
+                raise ValueError(f"arm {name!r}, seed {s}: {len(h)} triggered images, the unpoisoned model {len(hb)}")
+            verdicts.append(stats.compare(h, hb, paired=True, outcome="binary"))
         out[name] = verdicts
     return out
 
@@ -591,7 +590,8 @@ def wide_text(
         f"{ww['cl_wide_none_images']}; against the standard arm, {ww['cl_wide_standard_images']}."
     )
     base = (
-        "Against the base rate below, seed by seed (Fisher's exact test on counts), the wide arm's attack success "
+        "Against the base rate below, seed by seed (McNemar's exact test on the same triggered images), the wide "
+        "arm's attack success "
         f"is {base_words['cl_base_wide']}."
     )
     text = " ".join([size, result, verdict, others, base])

@@ -594,8 +594,7 @@ glue("sq_amazon", published["squad_f1_drop"]["amazon"], display=False)
 r = exp.sets["rand"]
 x_orig = train_set.x[exp.indices]  # the same training images, before the attack
 assert torch.equal(train_set.y[exp.indices], r.y)
-control = nr.fresh_model(x_orig, seed=seed, device=dev)
-rt.train(control, x_orig, r.t, cfg, progress=False)
+control = nr.train_fresh(x_orig, r.t, cfg, seed=seed, device=dev)  # kept in the cache: a re-run loads it
 control_acc = 100 * attacks.accuracy(control, x_test, y_test)
 print(f"unperturbed images, random labels: {control_acc:.1f}%; D_rand: {mnist['d_rand_test_acc']:.1f}%")
 assert control_acc < mnist["d_rand_test_acc"]
@@ -668,8 +667,7 @@ glue("ex_judge_reading", nr.judge_reading(judge_v))
 def small_rand(radius):
     k = min(1000, len(r.t))
     r_small = nr.relabel(exp.source, x_orig[:k], r.y[:k], "rand", eps=radius, steps=steps, seed=seed)
-    model = nr.fresh_model(x_orig, seed=seed, device=dev)
-    rt.train(model, r_small.x, r_small.t, cfg, progress=False)
+    model = nr.train_fresh(r_small.x, r_small.t, cfg, seed=seed, device=dev)
     return r_small, 100 * attacks.accuracy(model, x_test, y_test)
 
 

@@ -8,6 +8,12 @@ from reliable_ml import stats
 from reliable_ml.shift import clip_families as cf
 
 
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    """The bootstrap draws are kept in the result cache: an empty one per test."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+
+
 @pytest.mark.parametrize(
     "model, family",
     [
@@ -134,3 +140,23 @@ def test_summary_and_record_report_the_families():
 @pytest.mark.parametrize("k, n, words", [(3, 3, "all 3"), (0, 4, "none of the 4"), (2, 5, "2 of the 5")])
 def test_count_words(k, n, words):
     assert cf.count_words(k, n) == words
+
+
+def test_family_bootstrap_warm_call_returns_the_cold_table_and_a_change_redraws(monkeypatch):
+    calls, real = [], cf.probit_linear_fit
+    monkeypatch.setattr(cf, "probit_linear_fit", lambda *a: calls.append(1) or real(*a))
+    lines = _lines(ERS, {m: e + 1.0 for m, e in ERS.items()})
+    cold = cf.family_effective_robustness(lines, FAM, {"both": ["s1", "s2"]}, n_boot=40, seed=3)
+    n_cold = len(calls)
+    assert n_cold >= 2 * 40  # every replicate refits each line
+    warm = cf.family_effective_robustness(lines, FAM, {"both": ["s1", "s2"]}, n_boot=40, seed=3)
+    assert len(calls) - n_cold == 2  # the point fits only: the draws were read back
+    pd.testing.assert_frame_equal(warm, cold, check_exact=True)
+    for change in ({"n_boot": 41, "seed": 3}, {"n_boot": 40, "seed": 4}):
+        before = len(calls)
+        other = cf.family_effective_robustness(lines, FAM, {"both": ["s1", "s2"]}, **change)
+        assert len(calls) - before > 2 * 40 and not other.equals(cold)
+    moved = {s: (std, zs.assign(y=zs["y"] + 0.5)) for s, (std, zs) in lines.items()}  # other data
+    before = len(calls)
+    cf.family_effective_robustness(moved, FAM, {"both": ["s1", "s2"]}, n_boot=40, seed=3)
+    assert len(calls) - before > 2 * 40

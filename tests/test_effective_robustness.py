@@ -14,6 +14,13 @@ from reliable_ml.shift import effective_robustness as er
 from reliable_ml.shift import line
 from reliable_ml.stats import LineFit
 
+
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    """Bands, zoo points and bootstrap replicates are kept in the result cache: an empty one per test."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+
+
 matplotlib.use("Agg")
 
 V2 = "imagenetv2-matched-frequency-format-val"
@@ -439,3 +446,45 @@ def test_synthetic_vs_natural_pairs_the_models():
     assert numbers["kind_lpf_natural"] == pytest.approx(np.mean([natural[m] for m in aa]))
     assert np.isnan(numbers["kind_noise_c"])  # no such models: not measured
     assert table.loc["anti-aliasing", ("imagenet-c", "count")] == 4
+
+
+def test_band_warm_call_returns_the_cold_band_and_a_change_redraws(monkeypatch):
+    calls, real = [], er.bootstrap_band
+    monkeypatch.setattr(er, "bootstrap_band", lambda *a, **k: calls.append(1) or real(*a, **k))
+    table = planted_testbed(1.0, -0.2, n=30, noise=0.03, seed=5)
+    cold = er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=50, seed=0)
+    warm = er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=50, seed=0)
+    assert len(calls) == 1
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(cold.band, warm.band))
+    x, y = (er.fit_selection(cold.points)[c].to_numpy() / 100 for c in ("x", "y"))
+    direct = real(x, y, cold.grid, n_boot=50, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(cold.band, direct))  # the cached value is the band
+    er.analyze_shift(table, "imagenetv2-matched-frequency", n_boot=50, seed=1)  # a setting
+    er.analyze_shift(planted_testbed(1.0, -0.1, n=30, noise=0.03, seed=5), "imagenetv2-matched-frequency", n_boot=50)
+    assert len(calls) == 3
+
+
+def test_mnist_zoo_points_warm_call_reads_the_points_back_and_a_change_recomputes(monkeypatch):
+    import torch
+
+    from reliable_ml import data
+    from reliable_ml.models import zoo
+
+    train, test = data.load_images("digits", "train"), data.load_images("digits", "test")
+    population = np.where(np.arange(len(test.y)) % 2 == 0, "employee", "student")
+    meta = pd.DataFrame({"digit": test.y.numpy(), "population": population})
+    monkeypatch.setattr(data, "load_images", lambda name, split, **k: train if split == "train" else test)
+    monkeypatch.setattr(data, "qmnist_metadata", lambda split: meta)
+    calls, real = [], zoo.predict_zoo
+    monkeypatch.setattr(zoo, "predict_zoo", lambda *a: calls.append(1) or real(*a))
+    torch.set_num_threads(1)
+    cold, source = er.mnist_zoo_points(["logreg-e1"], [200, 400], seed=0, device="cpu")
+    warm, _ = er.mnist_zoo_points(["logreg-e1"], [200, 400], seed=0, device="cpu")
+    assert len(calls) == 2 and list(cold.index) == ["logreg-e1@200", "logreg-e1@400"]
+    pd.testing.assert_frame_equal(warm, cold, check_exact=True)
+    uncached, _ = er.mnist_zoo_points(["logreg-e1"], [200, 400], seed=0, device="cpu", cache=False)
+    pd.testing.assert_frame_equal(uncached, cold, check_exact=True)  # the trained zoos were read back too
+    assert len(calls) == 4
+    er.mnist_zoo_points(["logreg-e1"], [200, 400], seed=1, device="cpu")  # a setting
+    er.mnist_zoo_points(["logreg-e1"], [300], seed=0, device="cpu")  # another size
+    assert len(calls) == 7

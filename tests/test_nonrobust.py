@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,12 @@ from reliable_ml.robust import nonrobust as nr
 from reliable_ml.robust import train as rt
 
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    """Relabelled sets, trained models and attacks are kept in the result cache: an empty one per test."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +234,94 @@ def test_train_cached_loads_the_second_time(tmp_root, tmp_path):
         torch.testing.assert_close(a, b)
     nr.train_cached(nr.fresh_model(x, seed=0), x, y, rt.TrainConfig(**{**cfg.__dict__, "epochs": 2}), "t")
     assert len(list((tmp_path / "cache" / "models").glob("t-n256-*.pt"))) == 2  # another config, another file
+
+
+def _counting(monkeypatch, module, name):
+    calls, real = [], getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_relabel_warm_call_returns_the_cold_set_and_a_change_recomputes(digits_model, monkeypatch):
+    model, train, _ = digits_model
+    x, y = train.x[:40], train.y[:40]
+    calls = _counting(monkeypatch, nr, "targeted_pgd")
+    cold = nr.relabel(model, x, y, "rand", eps=1.0, steps=3, seed=1)
+    warm = nr.relabel(model, x.clone(), y.clone(), "rand", eps=1.0, steps=3, seed=1)
+    assert len(calls) == 1 and isinstance(warm, nr.Relabelled)
+    for a, b in zip(cold, warm):
+        assert torch.equal(a, b) and a.dtype == b.dtype
+    uncached = nr.relabel(model, x, y, "rand", eps=1.0, steps=3, seed=1, cache=False)
+    assert len(calls) == 2 and all(torch.equal(a, b) for a, b in zip(cold, uncached))
+    nr.relabel(model, x, y, "rand", eps=1.2, steps=3, seed=1)  # a setting
+    nr.relabel(model, x, y, "rand", eps=1.0, steps=3, seed=2)  # the targets' seed
+    other = copy.deepcopy(model)  # other weights
+    with torch.no_grad():
+        next(other.parameters()).add_(0.01)
+    nr.relabel(other, x, y, "rand", eps=1.0, steps=3, seed=1)
+    assert len(calls) == 5
+
+
+def test_train_fresh_warm_call_loads_the_cold_weights_and_a_change_retrains(monkeypatch):
+    train = load_images("digits", "train")
+    x, y = train.x[:256], train.y[:256]
+    cfg = rt.TrainConfig(
+        epochs=1, batch_size=64, method="standard", eps=0.0, optimizer="adam", lr_max=1e-2, weight_decay=0.0, val_size=0
+    )
+    calls = _counting(monkeypatch, rt, "train")
+    cold = nr.train_fresh(x, y, cfg, seed=0)
+    warm = nr.train_fresh(x.clone(), y.clone(), cfg, seed=0)
+    assert len(calls) == 1 and not warm.training
+    for a, b in zip(cold.state_dict().values(), warm.state_dict().values()):
+        assert torch.equal(a, b)
+    by_hand = nr.fresh_model(x, seed=0)  # what train_fresh stands for
+    rt.train(by_hand, x, y, cfg, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(cold.state_dict().values(), by_hand.state_dict().values()))
+    calls.clear()
+    nr.train_fresh(x, y, cfg, seed=1)  # another initialisation
+    nr.train_fresh(x, (y + 1) % 10, cfg, seed=0)  # other labels
+    nr.train_fresh(x, y, rt.TrainConfig(**{**cfg.__dict__, "lr_max": 5e-3}), seed=0)  # a setting
+    assert len(calls) == 3
+
+
+def test_large_eps_figures_warm_call_returns_the_cold_figures_and_a_change_recomputes(digits_model, monkeypatch):
+    model, train, test = digits_model
+    judge = nr.knn_judge(train.x, train.y)
+    x, y = test.x[:20].float() / 255, test.y[:20]
+    attacked = _counting(monkeypatch, nr, "targeted_pgd")
+    judged = _counting(monkeypatch, judge, "predict")
+    cold = nr.large_eps_figures(model, x, y, judge, eps=2.0, steps=5, restarts=2)
+    warm = nr.large_eps_figures(model, x.clone(), y.clone(), judge, eps=2.0, steps=5, restarts=2)
+    assert (len(attacked), len(judged)) == (1, 1)
+    assert set(warm) == set(cold)
+    for key, value in cold.items():
+        if isinstance(value, torch.Tensor):
+            assert torch.equal(warm[key], value), key
+        elif isinstance(value, np.ndarray):
+            assert np.array_equal(warm[key], value) and warm[key].dtype == value.dtype, key
+        else:
+            assert warm[key] == value, key
+    uncached = nr.large_eps_figures(model, x, y, judge, eps=2.0, steps=5, restarts=2, cache=False)
+    assert uncached["hit"] == cold["hit"] and torch.equal(uncached["x_adv"], cold["x_adv"])
+    attacked.clear()
+    nr.large_eps_figures(model, x, y, judge, eps=2.0, steps=5, restarts=1)  # a setting
+    nr.large_eps_figures(model, x, y, judge, eps=2.0, steps=5, restarts=2, seed=1)  # the restarts' seed
+    assert len(attacked) == 2
+
+
+def test_knn_judge_answers_are_cached_by_the_data_it_was_fitted_on(digits_model, monkeypatch):
+    _, train, test = digits_model
+    x = test.x[:30].float() / 255
+    judge = nr.knn_judge(train.x, train.y, k=3)
+    calls = _counting(monkeypatch, judge, "predict")
+    cold = nr.judge_predictions(judge, x)
+    warm = nr.judge_predictions(judge, x.clone())
+    assert len(calls) == 1 and np.array_equal(cold, warm) and cold.dtype == warm.dtype
+    assert np.array_equal(cold, judge.predict(x.reshape(30, -1).numpy()))
+    calls.clear()
+    for other in (nr.knn_judge(train.x, train.y, k=5), nr.knn_judge(train.x, (train.y + 1) % 10, k=3)):
+        said = _counting(monkeypatch, other, "predict")
+        nr.judge_predictions(other, x)  # another k, other labels: answered anew
+        assert len(said) == 1
+    nr.judge_predictions(judge, x[:20])  # other images
+    assert len(calls) == 1

@@ -13,6 +13,12 @@ from scipy.stats import norm  # noqa: E402
 from reliable_ml.shift import published_results as pr  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    """Bootstrap draws are kept in the result cache: an empty one per test."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+
+
 def rb_frame() -> pd.DataFrame:
     rows = {
         "Madry2018Towards": (87.14, 44.04, 47.04, "CIFAR-10 only", False),
@@ -366,3 +372,21 @@ def test_count_phrase_says_all_and_none_exactly():
     assert pr.count_phrase(120, 121) == "120 of the 121"
     with pytest.raises(ValueError, match="k=6"):
         pr.count_phrase(6, 5)
+
+
+def test_zero_shot_bootstrap_warm_call_returns_the_cold_intervals_and_a_change_redraws(monkeypatch):
+    testbed, clip, _ = fake_testbed_and_clip()
+    calls, real = [], pr.probit_linear_fit
+    monkeypatch.setattr(pr, "probit_linear_fit", lambda *a: calls.append(1) or real(*a))
+    shifts = ["imagenet-r", "objectnet"]
+    cold = pr.zero_shot_effective_robustness(testbed, clip, shifts, n_boot=30, seed=2)
+    assert len(calls) == 2 * 30 + 2  # the replicates, then one point fit per shift
+    warm = pr.zero_shot_effective_robustness(testbed, clip, shifts, n_boot=30, seed=2)
+    assert len(calls) == 2 * 30 + 4  # only the point fits: the draws were read back
+    for s in shifts:
+        assert warm[s]["ci"] == cold[s]["ci"] and warm[s]["median"] == cold[s]["median"]
+        pd.testing.assert_frame_equal(warm[s]["zero_shot"], cold[s]["zero_shot"], check_exact=True)
+    for kwargs in ({"n_boot": 30, "seed": 3}, {"n_boot": 31, "seed": 2}, {"n_boot": 30, "seed": 2, "fit_min_x": 65.0}):
+        before = len(calls)
+        pr.zero_shot_effective_robustness(testbed, clip, shifts, **kwargs)
+        assert len(calls) - before >= 2 * 30  # drawn again

@@ -109,3 +109,30 @@ def test_bad_input_names_the_value():
         result_cache.fingerprint({"f": object()})
     with pytest.raises(TypeError, match="torch.Tensor"):
         result_cache.fingerprint({}, tensors=[[1, 2]])
+
+
+def test_cached_arrays_round_trips_numpy_draws_and_a_change_redraws():
+    import numpy as np
+
+    calls = []
+
+    def draws(seed):
+        def build():
+            calls.append(1)
+            rng = np.random.default_rng(seed)
+            return {"a": rng.normal(size=(5, 3)), "nested": {"k": rng.integers(0, 9, 4)}}
+
+        return build
+
+    x = np.linspace(0, 1, 7)
+    x.setflags(write=False)  # a read-only input (a pandas column's values) is keyed like any other
+    cold = result_cache.cached_arrays("demo_arrays", {"seed": 1}, draws(1), [x])
+    warm = result_cache.cached_arrays("demo_arrays", {"seed": 1}, draws(1), [x.copy()])
+    assert len(calls) == 1
+    assert np.array_equal(warm["a"], cold["a"]) and warm["a"].dtype == cold["a"].dtype == np.float64
+    assert np.array_equal(warm["nested"]["k"], cold["nested"]["k"]) and warm["nested"]["k"].dtype == np.int64
+    assert np.array_equal(cold["a"], draws(1)()["a"])  # the value is what build returned
+    result_cache.cached_arrays("demo_arrays", {"seed": 2}, draws(2), [x])  # a setting
+    result_cache.cached_arrays("demo_arrays", {"seed": 1}, draws(1), [x + 1e-9])  # an input
+    result_cache.cached_arrays("demo_arrays", {"seed": 1}, draws(1), [x], enabled=False)
+    assert len(calls) == 5

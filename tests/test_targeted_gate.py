@@ -12,6 +12,12 @@ from reliable_ml.robust import targeted_gate as tg
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    """toward_nearest keeps its results in the result cache: an empty one per test."""
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))
+
+
 def _toy_train():
     """Ten flat 'training images' 2x2, class c has value c/10 everywhere, plus one far image per class."""
     near = torch.stack([torch.full((1, 2, 2), c / 10) for c in range(10)])
@@ -70,6 +76,34 @@ def test_toward_nearest_hits_with_a_model_and_random_images():
         tg.toward_nearest(x, t, x_train, y_train, eps=-1.0)
     with pytest.raises(ValueError, match="k > 1 needs a model"):
         tg.toward_nearest(x, t, x_train, y_train, eps=1.0, k=2)
+
+
+def test_toward_nearest_warm_call_returns_the_cold_value_and_a_change_recomputes(monkeypatch):
+    x_train, y_train = (v[:10] for v in _toy_train())
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 10))
+    torch.manual_seed(0)
+    x, t = torch.rand(6, 1, 2, 2), torch.arange(6)
+    calls = []
+    real = tg._toward_nearest
+    monkeypatch.setattr(tg, "_toward_nearest", lambda *a: calls.append(1) or real(*a))
+
+    cold = tg.toward_nearest(x, t, x_train, y_train, eps=0.3, model=model)
+    warm = tg.toward_nearest(x.clone(), t.clone(), x_train, y_train, eps=0.3, model=model)
+    assert len(calls) == 1  # the second call was read back
+    assert set(warm) == set(cold) == {"x_adv", "distance", "reached", "hit"}
+    for key in ("x_adv", "distance", "reached"):
+        assert torch.equal(warm[key], cold[key]) and warm[key].dtype == cold[key].dtype
+    assert isinstance(warm["hit"], np.ndarray) and np.array_equal(warm["hit"], cold["hit"])
+    assert np.array_equal(cold["hit"], real(x, t, x_train, y_train, 0.3, model, 1)["hit"])  # the uncached value
+
+    tg.toward_nearest(x, t, x_train, y_train, eps=0.4, model=model)  # a setting
+    with torch.no_grad():
+        model[1].bias.add_(1.0)
+    tg.toward_nearest(x, t, x_train, y_train, eps=0.3, model=model)  # the model's weights
+    tg.toward_nearest(x, (t + 1) % 10, x_train, y_train, eps=0.3, model=model)  # the targets
+    assert len(calls) == 4
+    tg.toward_nearest(x, t, x_train, y_train, eps=0.3, model=model, cache=False)
+    assert len(calls) == 5
 
 
 def test_gate_verdict_on_crafted_success_rates():

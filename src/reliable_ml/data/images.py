@@ -189,14 +189,14 @@ def _check_idx(path: Path, ndim: int) -> tuple[int, ...]:
 
 
 def _load_mnist(root: Path, split: str, download: bool) -> ImageSet:
-    from torchvision.datasets import MNIST
-
     raw = root / "MNIST" / "raw"
     files = [raw / f for f in MNIST_FILES[split]]
     every_file = [raw / f for pair in MNIST_FILES.values() for f in pair]  # torchvision wants all four
     if not all(f.exists() for f in every_file):
         if not download:
             raise DataUnavailable("mnist", root, UPSTREAM["mnist"], f"missing files in {display_path(raw)}")
+        from torchvision.datasets import MNIST  # imported only when needed: it costs seconds
+
         try:
             MNIST(str(root), train=split == "train", download=True)
         except Exception as exc:  # noqa: BLE001 - any network/IO failure means unavailable
@@ -207,6 +207,8 @@ def _load_mnist(root: Path, split: str, download: bool) -> ImageSet:
         raise DataCorrupt(files[1], f"{lbl_dims[0]} labels for {img_dims[0]} images")
 
     def decode() -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+        from torchvision.datasets import MNIST
+
         ds = MNIST(str(root), train=split == "train", download=False)
         return ds.data.unsqueeze(1).contiguous(), ds.targets.long(), tuple(str(c) for c in range(10))
 
@@ -226,12 +228,12 @@ def _load_mnist(root: Path, split: str, download: bool) -> ImageSet:
 
 # --------------------------------------------------------------------------- CIFAR-10
 def _load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
-    from torchvision.datasets import CIFAR10
-
     folder = root / "cifar-10-batches-py"
     if not folder.is_dir():
         if not download:
             raise DataUnavailable("cifar10", root, UPSTREAM["cifar10"], f"missing folder {display_path(folder)}")
+        from torchvision.datasets import CIFAR10  # imported only when needed: it costs seconds
+
         try:
             CIFAR10(str(root), train=split == "train", download=True)
         except Exception as exc:  # noqa: BLE001
@@ -239,6 +241,8 @@ def _load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
     files = sorted(p for p in folder.iterdir() if p.is_file())
 
     def decode() -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+        from torchvision.datasets import CIFAR10
+
         try:
             ds = CIFAR10(str(root), train=split == "train", download=False)
         except RuntimeError as exc:

@@ -29,6 +29,7 @@ map's absolute mass that falls on a digit's strokes).
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,7 @@ import torch
 from torch import nn
 
 from reliable_ml.robust import attacks
+from reliable_ml.util import evalcache, result_cache
 from reliable_ml.util.progress import tqdm
 
 MODES = ("det", "rand")
@@ -149,18 +151,55 @@ def relabel(
     seed: int = 0,
     batch_size: int = 500,
     progress: bool = False,
+    cache: bool = True,
 ) -> Relabelled:
     r"""Build :math:`D_{det}` or :math:`D_{rand}` (Ilyas et al. 2019) from uint8 images ``x_uint8``.
 
     Each image is moved by :func:`targeted_pgd` on ``model`` toward :func:`targets` ``(y, mode)``,
     rounded back to uint8 (a change of at most 0.5/255 per pixel), and labelled with its target.
-    Runs on the model's device; returns CPU tensors.
+    Runs on the model's device; returns CPU tensors. With ``cache`` the set is kept in the result
+    cache (:mod:`reliable_ml.util.result_cache`), keyed by the model's weights, the images, the
+    labels, every setting and the code of this module and the attacks: a warm re-run attacks nothing.
     """
     if x_uint8.dtype != torch.uint8 or x_uint8.ndim != 4 or len(x_uint8) != len(y):
         raise ValueError(
             f"x_uint8 must be uint8 (N, C, H, W) with N labels; got {x_uint8.dtype} "
             f"{tuple(x_uint8.shape)} and {len(y)} labels"
         )
+    dev = next(model.parameters()).device
+    settings = {
+        "function": "relabel",
+        "model": repr(model),
+        "weights": evalcache.model_fingerprint(model),
+        "device": dev.type,
+        "mode": mode,
+        "eps": float(eps),
+        "norm": norm,
+        "steps": steps,
+        "step_size": step_size,
+        "num_classes": num_classes,
+        "seed": seed,
+        "batch_size": batch_size,
+    }
+
+    def build() -> dict:
+        r = _relabel(model, x_uint8, y, mode, eps, norm, steps, step_size, num_classes, seed, batch_size, progress)
+        return r._asdict()
+
+    out = result_cache.cached(
+        "nonrobust_relabel",
+        settings,
+        build,
+        tensors=[x_uint8, torch.as_tensor(y)],
+        code=(sys.modules[__name__], attacks),
+        models=0,
+        enabled=cache,
+    )
+    return Relabelled(**out)
+
+
+def _relabel(model, x_uint8, y, mode, eps, norm, steps, step_size, num_classes, seed, batch_size, progress):
+    """:func:`relabel` without the cache (inputs checked)."""
     dev = next(model.parameters()).device
     t = targets(y, mode, num_classes, seed).cpu()
     out, hits = [], []
@@ -191,15 +230,38 @@ def knn_judge(x_train_uint8: torch.Tensor, y_train: torch.Tensor, k: int = 5):
     return KNeighborsClassifier(n_neighbors=k).fit(x, np.asarray(y_train))
 
 
-def judge_predictions(judge, x: torch.Tensor) -> np.ndarray:
+def judge_predictions(judge, x: torch.Tensor, *, cache: bool = True) -> np.ndarray:
     """The class ``judge`` (a fitted scikit-learn classifier or a torch model) assigns to each
-    image of ``x`` (float in [0, 1]), as an int array."""
+    image of ``x`` (float in [0, 1]), as an int array.
+
+    A k-NN judge's answers (:func:`knn_judge`) are kept in the result cache with ``cache``, keyed by
+    its parameters, the images and labels it was fitted on, and the images ``x``."""
     if len(x) == 0:
         return np.zeros(0, dtype=int)
     if isinstance(judge, nn.Module):
         with torch.no_grad(), attacks._EvalMode(judge):
             return judge(x).argmax(1).cpu().numpy()
-    return np.asarray(judge.predict(x.detach().reshape(len(x), -1).cpu().numpy()))
+    flat = x.detach().reshape(len(x), -1).cpu()
+    fitted = getattr(judge, "_fit_X", None)  # a fitted scikit-learn k-NN: its training data key the answers
+    if fitted is None or not cache:
+        return np.asarray(judge.predict(flat.numpy()))
+    import sklearn
+
+    settings = {
+        "function": "judge_predictions",
+        "judge": type(judge).__name__,
+        "params": {k: repr(v) for k, v in judge.get_params().items()},
+        "sklearn": sklearn.__version__,
+    }
+    labels = judge.classes_[judge._y]
+    said = result_cache.cached(
+        "knn_judge",
+        settings,
+        lambda: torch.from_numpy(np.ascontiguousarray(judge.predict(flat.numpy()))),
+        tensors=[torch.from_numpy(np.ascontiguousarray(fitted)), torch.from_numpy(np.ascontiguousarray(labels)), flat],
+        models=0,
+    )
+    return said.numpy()
 
 
 def judge_agreement(judge, x: torch.Tensor, t: torch.Tensor) -> float:
@@ -264,6 +326,51 @@ def fresh_model(
     raise ValueError(f"unknown arch {arch!r}; allowed: small_cnn, preact_resnet18")
 
 
+def train_fresh(
+    x_uint8: torch.Tensor,
+    y: torch.Tensor,
+    cfg,
+    *,
+    arch: str = "small_cnn",
+    width: int = 64,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = False,
+    cache: bool = True,
+) -> nn.Module:
+    """A :func:`fresh_model` (``arch``, ``width``, initialised with ``seed``) trained by
+    :func:`reliable_ml.robust.train.train` on uint8 images ``x_uint8`` with labels ``y`` and ``cfg``
+    (used as given, its own ``seed`` included), in eval mode.
+
+    With ``cache`` the trained weights are kept in the result cache (:mod:`reliable_ml.util.result_cache`),
+    keyed by the config, the images, the labels, the fresh model's initial weights (architecture and
+    seed) and the code of the training loop: a warm re-run loads them instead of training.
+    """
+    from dataclasses import asdict
+
+    from reliable_ml.robust import train as rt
+
+    model = fresh_model(x_uint8, arch, width, seed, device)
+    dev = next(model.parameters()).device
+    settings = {"function": "train_fresh", "model": repr(model), "device": dev.type, "config": asdict(cfg)}
+
+    def build() -> dict:
+        rt.train(model, x_uint8, y, cfg, progress=progress)
+        return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+    initial = [v.detach() for v in model.state_dict().values()]
+    weights = result_cache.cached(
+        "nonrobust_models",
+        settings,
+        build,
+        tensors=[x_uint8, torch.as_tensor(y), *initial],
+        code=(rt,),
+        enabled=cache,
+    )
+    model.load_state_dict(weights)
+    return model.eval()
+
+
 class RelabelExperiment(NamedTuple):
     """What :func:`relabel_experiment` returns: ``figures`` (percentages, see there), the source
     model, the two relabelled sets (``sets["det"]``, ``sets["rand"]``), per-seed accuracies (%)
@@ -295,6 +402,7 @@ def relabel_experiment(
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: bool = False,
+    cache: bool = True,
 ) -> RelabelExperiment:
     r"""Ilyas et al.'s experiment end to end on uint8 training images.
 
@@ -308,10 +416,11 @@ def relabel_experiment(
     ``figures``: ``source_test_acc``, ``d_det_test_acc``, ``d_rand_test_acc`` (means over seeds,
     in %), their ``*_spread`` (:func:`spread`, in %), ``chance`` (100 / K), hit rates of the
     attack on the source model, ``n_train``, ``n_source``, ``seeds``, ``eps``, ``norm``, ``steps``.
+
+    With ``cache`` every trained model (:func:`train_fresh`) and relabelled set (:func:`relabel`)
+    is kept in the result cache: a warm re-run only scores the models.
     """
     from dataclasses import replace
-
-    from reliable_ml.robust import train as rt
 
     if train_cfg.method != "standard":
         raise ValueError(f"the source and fresh models are standard models; got train_cfg.method={train_cfg.method!r}")
@@ -327,9 +436,17 @@ def relabel_experiment(
     rel_idx = perm[n_source : n_source + n_relabel] if n_source + n_relabel <= n_all else perm[:n_relabel]
 
     def fit(x, y, s):
-        model = fresh_model(x, arch, width, s, device)
-        rt.train(model, x, y, replace(train_cfg, seed=s), progress=progress)
-        return model
+        return train_fresh(
+            x,
+            y,
+            replace(train_cfg, seed=s),
+            arch=arch,
+            width=width,
+            seed=s,
+            device=device,
+            progress=progress,
+            cache=cache,
+        )
 
     source = fit(x_train[src_idx], y_train[src_idx], seed)
     sets = {
@@ -344,6 +461,7 @@ def relabel_experiment(
             num_classes=num_classes,
             seed=seed,
             progress=progress,
+            cache=cache,
         )
         for mode in MODES
     }
@@ -384,6 +502,7 @@ def large_eps_figures(
     small: float = 0.01,
     restarts: int = 1,
     seed: int = 0,
+    cache: bool = True,
 ) -> dict:
     r"""Attack ``x`` (float in [0, 1], true labels ``y``) toward :math:`t = (y + 1) \bmod K` with a
     large-``eps`` :func:`targeted_pgd` (``restarts``, seeded by ``seed``) and measure what the images
@@ -403,17 +522,42 @@ def large_eps_figures(
     largest (exact zero is a poor test on float gradients; this says whether the gradient is
     *small* off the strokes). Per image, for paired tests: ``hit_each``,
     ``judge_target_each``, ``judge_true_each`` (bool numpy arrays) and ``stroke_mass_each``.
+
+    With ``cache`` the attacked images, hits and gradients are kept in the result cache, keyed by
+    the model's weights, the images, the settings and the code of this module, the attacks and the
+    saliency maps (and the judge's answers, see :func:`judge_predictions`).
     """
     from reliable_ml.robust import saliency
 
     t = targets(y, "det", num_classes)
-    gen = torch.Generator(device=x.device).manual_seed(seed)
-    x_adv = targeted_pgd(model, x, t, eps, norm=norm, steps=steps, restarts=restarts, generator=gen)
-    with torch.no_grad(), attacks._EvalMode(model):
-        hit = (model(x_adv).argmax(1) == t).cpu().numpy()
+
+    def build() -> dict:
+        gen = torch.Generator(device=x.device).manual_seed(seed)
+        x_adv = targeted_pgd(model, x, t, eps, norm=norm, steps=steps, restarts=restarts, generator=gen)
+        with torch.no_grad(), attacks._EvalMode(model):
+            hit = (model(x_adv).argmax(1) == t).cpu()
+        return {"x_adv": x_adv.cpu(), "hit": hit, "grad": saliency.vanilla_gradient(model, x, y).detach().cpu()}
+
+    settings = {
+        "function": "large_eps_figures",
+        "model": repr(model),
+        "weights": evalcache.model_fingerprint(model),
+        "device": x.device.type,
+        **{"eps": float(eps), "steps": steps, "norm": norm, "num_classes": num_classes},
+        **{"restarts": restarts, "seed": seed},
+    }
+    run = result_cache.cached(
+        "nonrobust_large_eps",
+        settings,
+        build,
+        tensors=[x, y],
+        code=(sys.modules[__name__], attacks, saliency),
+        models=0,
+        enabled=cache,
+    )
+    x_adv, grad, hit = run["x_adv"].to(x.device), run["grad"].to(x.device), run["hit"].numpy()
     mask = stroke_mask(x)
-    grad = saliency.vanilla_gradient(model, x, y)
-    said = judge_predictions(judge, x_adv)
+    said = judge_predictions(judge, x_adv, cache=cache)
     per_image_mass = stroke_mass(grad, mask)
     off = ~mask
     magnitude = grad.abs().sum(1, keepdim=True)

@@ -24,11 +24,14 @@ an attack that fails is not evidence). So every such claim here is *gated*:
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 from torch import nn
 
 from reliable_ml.robust import attacks
+from reliable_ml.util import evalcache, result_cache
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -74,6 +77,7 @@ def toward_nearest(
     *,
     model: nn.Module | None = None,
     k: int = 1,
+    cache: bool = True,
 ) -> dict:
     r"""The gradient-free targeted baseline (module docstring): step from each image ``x[i]`` toward
     its nearest training image of class ``t[i]``, projected into the :math:`L_2` ball of radius
@@ -83,12 +87,47 @@ def toward_nearest(
     Returns ``{"x_adv": (B, ...) float, "distance": (B,) L2 distance to the neighbour used,
     "reached": (B,) bool, the neighbour lies inside the ball, "hit": (B,) bool numpy (model
     predicts t; only with ``model``)}``.
+
+    With ``cache`` the result is kept in the result cache (:mod:`reliable_ml.util.result_cache`),
+    keyed by the images, targets, training set, ``eps``, ``k``, the model's weights and the code of
+    this module: the nearest-neighbour search over the training set runs once.
     """
     if not eps >= 0:
         raise ValueError(f"eps must be >= 0; got {eps}")
     if model is None and k != 1:
         raise ValueError(f"k > 1 needs a model to choose among the neighbours; got k = {k} and no model")
-    attacks._check(x, torch.as_tensor(t, device=x.device), eps, "l2")
+    t = torch.as_tensor(t, device=x.device)
+    attacks._check(x, t, eps, "l2")
+    settings = {
+        "function": "toward_nearest",
+        "eps": float(eps),
+        "k": k,
+        "device": x.device.type,
+        "model": None if model is None else repr(model),
+        "weights": None if model is None else evalcache.model_fingerprint(model),
+    }
+
+    def build() -> dict:
+        out = _toward_nearest(x, t, x_train, y_train, eps, model, k)
+        return out | {"x_adv": out["x_adv"].cpu()} | ({"hit": torch.from_numpy(out["hit"])} if "hit" in out else {})
+
+    out = result_cache.cached(
+        "toward_nearest",
+        settings,
+        build,
+        tensors=[x, t, x_train, torch.as_tensor(y_train)],
+        code=(sys.modules[__name__], attacks),
+        models=0,
+        enabled=cache,
+    )
+    out = dict(out) | {"x_adv": out["x_adv"].to(x.device)}
+    if "hit" in out:
+        out["hit"] = out["hit"].numpy()
+    return out
+
+
+def _toward_nearest(x, t, x_train, y_train, eps, model, k) -> dict:
+    """:func:`toward_nearest` without the cache (inputs checked)."""
     idx = nearest_of_class(x, t, x_train, y_train, k=k)
     x_train_f = x_train.float() / (255.0 if x_train.dtype == torch.uint8 else 1.0)
     best = best_d = hit = None

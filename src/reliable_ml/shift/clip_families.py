@@ -22,6 +22,7 @@ robustness in CLIP") is the controlled study of that question.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ import pandas as pd
 
 from reliable_ml import stats
 from reliable_ml.stats import probit_linear_fit
+from reliable_ml.util import result_cache
 
 #: ``(regular expression on the model's "name/pretrained" key, family)``; the first match wins.
 #: The families follow the datasets OpenCLIP's pretrained tags name (docs/PRETRAINED.md upstream).
@@ -165,23 +167,44 @@ def family_effective_robustness(
 
     std = {s: (st["x"].to_numpy(float) / 100, st["y"].to_numpy(float) / 100) for s, (st, _) in lines.items()}
     point = er_matrix({s: probit_linear_fit(x, y) for s, (x, y) in std.items()})
-    rng = np.random.default_rng(seed)
-    fam_draws = {f: np.empty((n_boot, len(columns))) for f in names}
-    all_draws, equal_draws = np.empty((n_boot, len(columns))), np.empty((n_boot, len(columns)))
-    for b in range(n_boot):
-        fits = {}
-        for s, (x, y) in std.items():
-            i = rng.integers(0, len(x), len(x))
-            fits[s] = probit_linear_fit(x[i], y[i])
-        rho = er_matrix(fits)
-        for f in names:
-            idx = members[f]
-            fam_draws[f][b] = rho[rng.choice(idx, len(idx))].mean(axis=0)
-        all_draws[b] = rho[rng.integers(0, len(models), len(models))].mean(axis=0)
-        picked = rng.choice(len(names), len(names))
-        equal_draws[b] = np.mean(
-            [rho[rng.choice(members[names[k]], len(members[names[k]]))].mean(axis=0) for k in picked], axis=0
-        )
+
+    def bootstrap() -> dict:
+        rng = np.random.default_rng(seed)
+        fam_draws = {f: np.empty((n_boot, len(columns))) for f in names}
+        all_draws, equal_draws = np.empty((n_boot, len(columns))), np.empty((n_boot, len(columns)))
+        for b in range(n_boot):
+            fits = {}
+            for s, (x, y) in std.items():
+                i = rng.integers(0, len(x), len(x))
+                fits[s] = probit_linear_fit(x[i], y[i])
+            rho = er_matrix(fits)
+            for f in names:
+                idx = members[f]
+                fam_draws[f][b] = rho[rng.choice(idx, len(idx))].mean(axis=0)
+            all_draws[b] = rho[rng.integers(0, len(models), len(models))].mean(axis=0)
+            picked = rng.choice(len(names), len(names))
+            equal_draws[b] = np.mean(
+                [rho[rng.choice(members[names[k]], len(members[names[k]]))].mean(axis=0) for k in picked], axis=0
+            )
+        return {"families": fam_draws, "all": all_draws, "equal": equal_draws}
+
+    draws = result_cache.cached_arrays(
+        "clip_family_bootstrap",
+        {
+            "function": "family_effective_robustness",
+            "models": models,
+            "families": [str(f) for f in fam],
+            "columns": columns,
+            "combos": {k: list(v) for k, v in combos.items()},
+            "n_boot": int(n_boot),
+            "seed": int(seed),
+        },
+        bootstrap,
+        [a for x, y in std.values() for a in (x, y)]
+        + [zs.loc[models, c].to_numpy(float) for _, zs in lines.values() for c in ("x", "y")],
+        code=(sys.modules[__name__], stats),
+    )
+    fam_draws, all_draws, equal_draws = draws["families"], draws["all"], draws["equal"]
     rows = {}
     for f in names:
         idx = members[f]

@@ -444,10 +444,26 @@ def analyze_points(
     sel = fit_selection(points, fit_groups, fit_min_x)
     lo, hi = points["x"].min() / 100, points["x"].max() / 100
     grid = np.linspace(max(lo, 1e-4), min(hi, 1 - 1e-4), 60)
-    band = bootstrap_band(
+    band = _cached_band(
         sel["x"].to_numpy() / 100, sel["y"].to_numpy() / 100, grid, n_boot=n_boot, level=level, seed=seed
     )
     return ShiftAnalysis(shift, points, fit, grid, band)
+
+
+def _cached_band(x, y, grid, *, n_boot: int, level: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`reliable_ml.stats.bootstrap_band`, kept in the result cache keyed by the points, the
+    grid, ``n_boot``, ``level``, ``seed`` and the code of :mod:`reliable_ml.stats` (46 lines a
+    chapter 8 run draws again otherwise)."""
+    from reliable_ml.util import result_cache
+
+    band = result_cache.cached_arrays(
+        "line_band",
+        {"function": "bootstrap_band", "n_boot": int(n_boot), "level": float(level), "seed": int(seed)},
+        lambda: dict(zip(("lo", "hi"), bootstrap_band(x, y, grid, n_boot=n_boot, level=level, seed=seed))),
+        [np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(grid, dtype=float)],
+        code=(stats,),
+    )
+    return band["lo"], band["hi"]
 
 
 def analyze_shift(frame: pd.DataFrame, shift: str | Shift, **kwargs) -> ShiftAnalysis:
@@ -656,15 +672,25 @@ def shift_explorer(analyses: dict, source: str):
     return widgets.VBox([chooser, shown])
 
 
-def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, device) -> tuple[pd.DataFrame, str]:
+def mnist_zoo_points(
+    members: list[str], train_sizes: list[int], *, seed: int, device, cache: bool = True
+) -> tuple[pd.DataFrame, str]:
     """Train ``reliable_ml.models.zoo`` members on random MNIST training subsets of each size and score
     them on the MNIST test digits written by Census employees (``x``, %) and by students
     (``y``, %), from QMNIST's writer metadata. ``-aug`` members are the "robustness
-    intervention" group. Returns ``(points, data-source label)``; raises ``DataUnavailable``."""
+    intervention" group. Returns ``(points, data-source label)``; raises ``DataUnavailable``.
+
+    The trained zoos are kept by :func:`reliable_ml.models.zoo.train_zoo_cached`, and with ``cache``
+    the points themselves in the result cache (:mod:`reliable_ml.util.result_cache`), keyed by the
+    members, sizes, seed, the MNIST images and labels, the writers' populations and the code of
+    this module and the zoo: a warm re-run neither trains nor scores a model."""
+    import sys
+
     import torch
 
     from reliable_ml import data
     from reliable_ml.models import zoo
+    from reliable_ml.util import result_cache
 
     train, test, meta = (
         data.load_images("mnist", "train"),
@@ -674,26 +700,51 @@ def mnist_zoo_points(members: list[str], train_sizes: list[int], *, seed: int, d
     if not np.array_equal(meta["digit"].to_numpy(), test.y.numpy()):
         raise ValueError("QMNIST test metadata does not line up with the MNIST test labels")
     employee = (meta["population"] == "employee").to_numpy()
-    order = torch.randperm(len(train.y), generator=torch.Generator().manual_seed(seed))
-    rows, threads = {}, torch.get_num_threads()
-    if torch.device(device).type == "cpu":
-        torch.set_num_threads(1)  # these models are tiny: one thread avoids OpenMP synchronisation cost
-    try:
-        for n in train_sizes:
-            idx = order[:n]
-            trained = zoo.train_zoo(
-                list(members), train.x[idx].to(device), train.y[idx].to(device), n_classes=10, seed=seed, progress=False
-            )
-            for name, pred in zoo.predict_zoo(trained, test.x).items():
-                correct, aug = (pred == test.y).numpy(), trained[name].spec.augment
-                rows[f"{name}@{n}"] = {
-                    "x": 100 * correct[employee].mean(),
-                    "y": 100 * correct[~employee].mean(),
-                    "group": "robustness intervention" if aug else "standard",
-                    "kind": "translation augmentation" if aug else "standard",
-                }
-    finally:
-        torch.set_num_threads(threads)
+
+    def build() -> dict:
+        order = torch.randperm(len(train.y), generator=torch.Generator().manual_seed(seed))
+        rows, threads = {}, torch.get_num_threads()
+        if torch.device(device).type == "cpu":
+            torch.set_num_threads(1)  # these models are tiny: one thread avoids OpenMP synchronisation cost
+        try:
+            for n in train_sizes:
+                idx = order[:n]
+                trained = zoo.train_zoo_cached(
+                    list(members),
+                    train.x[idx].to(device),
+                    train.y[idx].to(device),
+                    n_classes=10,
+                    seed=seed,
+                    progress=False,
+                )
+                for name, pred in zoo.predict_zoo(trained, test.x).items():
+                    correct, aug = (pred == test.y).numpy(), trained[name].spec.augment
+                    rows[f"{name}@{n}"] = {
+                        "x": float(100 * correct[employee].mean()),
+                        "y": float(100 * correct[~employee].mean()),
+                        "group": "robustness intervention" if aug else "standard",
+                        "kind": "translation augmentation" if aug else "standard",
+                    }
+        finally:
+            torch.set_num_threads(threads)
+        return rows
+
+    settings = {
+        "function": "mnist_zoo_points",
+        "members": list(members),
+        "train_sizes": [int(n) for n in train_sizes],
+        "seed": int(seed),
+        "device": torch.device(device).type,
+    }
+    rows = result_cache.cached(
+        "mnist_zoo_points",
+        settings,
+        build,
+        tensors=[train.x, train.y, test.x, test.y, torch.from_numpy(employee)],
+        code=(sys.modules[__name__], zoo),
+        models=len(members) * len(train_sizes),
+        enabled=cache,
+    )
     points = pd.DataFrame(rows).T.astype({"x": float, "y": float})
     points.index.name = "model"
     return points, f"{test.info.source} + QMNIST writer metadata (Yadav & Bottou 2019)"

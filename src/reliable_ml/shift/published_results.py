@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections.abc import Iterable
 
 import numpy as np
@@ -22,6 +23,7 @@ from reliable_ml.shift.line import NOT_JUDGED
 from reliable_ml.shift.robustbench_names import GROUP_LABELS, GROUP_ORDER, clusters, paper_of
 from reliable_ml.shift.robustbench_names import count_phrase as count_phrase  # re-exported: 08 quotes it
 from reliable_ml.stats import probit_linear_fit
+from reliable_ml.util import result_cache
 
 # ----------------------------------------------------------------------------- RobustBench
 # The methods of the talks, as RobustBench names them (CIFAR-10, L-inf).
@@ -1058,23 +1060,49 @@ def zero_shot_effective_robustness(
         raise ValueError(f"n_boot must be at least 1; got {n_boot!r}")
     if not 0 <= fit_min_x < 100:
         raise ValueError(f"fit_min_x is an accuracy in % in [0, 100); got {fit_min_x!r}")
-    rng = np.random.default_rng(seed)
-    out = {}
+    shifts, parts = list(shifts), {}
     for shift in shifts:
         base, clip = zero_shot_points(testbed, openclip, shift)
         std = base[(base["group"] == "standard") & (base["x"] >= fit_min_x)]
         clip = clip[clip["x"] >= fit_min_x]
         if len(std) < 3 or len(clip) < 1:
             raise ValueError(f"{shift}: {len(std)} standard and {len(clip)} zero-shot models at >= {fit_min_x}%")
+        parts[shift] = (base, clip, std)
+    arrays = {
+        s: [a.to_numpy() / 100 for a in (std["x"], std["y"], clip["x"], clip["y"])]
+        for s, (_, clip, std) in parts.items()
+    }
+
+    def bootstrap() -> dict:  # one random stream through the shifts, in order
+        rng = np.random.default_rng(seed)
+        medians = {}
+        for shift, (sx, sy, cx, cy) in arrays.items():
+            meds = np.empty(n_boot)
+            for b in range(n_boot):
+                i, j = rng.integers(0, len(sx), len(sx)), rng.integers(0, len(cx), len(cx))
+                f = probit_linear_fit(sx[i], sy[i])
+                meds[b] = np.median(100 * (cy[j] - f.predict(cx[j])))
+            medians[shift] = meds
+        return medians
+
+    settings = {
+        "function": "zero_shot_effective_robustness",
+        "shifts": shifts,
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+    }
+    boot = result_cache.cached_arrays(
+        "zero_shot_bootstrap",
+        settings,
+        bootstrap,
+        [a for v in arrays.values() for a in v],
+        code=(sys.modules[__name__], stats),
+    )
+    out = {}
+    for shift, (base, clip, std) in parts.items():
         fit = probit_linear_fit(std["x"].to_numpy() / 100, std["y"].to_numpy() / 100)
         eff = clip["y"] - 100 * fit.predict(clip["x"].to_numpy() / 100)
-        sx, sy, cx, cy = (a.to_numpy() / 100 for a in (std["x"], std["y"], clip["x"], clip["y"]))
-        meds = np.empty(n_boot)
-        for b in range(n_boot):
-            i, j = rng.integers(0, len(sx), len(sx)), rng.integers(0, len(cx), len(cx))
-            f = probit_linear_fit(sx[i], sy[i])
-            meds[b] = np.median(100 * (cy[j] - f.predict(cx[j])))
-        lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2])
+        lo, hi = np.quantile(boot[shift], [(1 - level) / 2, (1 + level) / 2])
         out[shift] = {
             "fit": fit,
             "testbed": base,

@@ -123,3 +123,38 @@ def cached(
                 evalcache.save_atomic(value, path)
     cachestats.record(kind, hit=found, models=models)
     return value
+
+
+def cached_arrays(
+    kind: str,
+    settings: dict,
+    build: Callable[[], dict],
+    arrays: Iterable = (),
+    *,
+    code: Iterable[ModuleType] = (),
+    enabled: bool = True,
+) -> dict:
+    """:func:`cached` for numpy results: ``build()`` returns numpy arrays in (possibly nested)
+    dicts, e.g. the draws of a bootstrap; ``arrays`` (numpy, any numeric dtype) are its inputs
+    and join the key as tensors, and ``settings`` gains the numpy version (a seeded generator's
+    stream may change with it). The value comes back as numpy arrays of the dtypes built."""
+    import numpy as np
+
+    def to_torch(v):
+        return (
+            {k: to_torch(x) for k, x in v.items()} if isinstance(v, dict) else torch.from_numpy(np.ascontiguousarray(v))
+        )
+
+    def to_numpy(v):
+        return {k: to_numpy(x) for k, x in v.items()} if isinstance(v, dict) else v.numpy()
+
+    out = cached(
+        kind,
+        {**settings, "numpy": np.__version__},
+        lambda: to_torch(build()),
+        tensors=[torch.from_numpy(np.array(a, order="C")) for a in arrays],  # a copy: read-only arrays warn
+        code=code,
+        models=0,
+        enabled=enabled,
+    )
+    return to_numpy(out)

@@ -148,6 +148,27 @@ def test_the_worst_seed_is_tested_against_90_and_clean_accuracy_by_tost():
     assert words["bd_first_vs90"].startswith("not distinguishable from 90% on these 9,000 triggered images")
     assert all(t.direction == "equivalent" for t in verdicts["clean_drop_tost"].values())
     assert words["bd_drop_tost"].startswith("two one-sided tests over the 3 seeds put every share's clean accuracy")
+    # the share quoted is the one closest to the margin (largest margin_supported), with its 90% interval
+    from scipy import stats as st
+
+    tost = verdicts["clean_drop_tost"]
+    closest = verdicts["clean_drop_closest"]
+    assert closest["fraction"] == max(tost, key=lambda f: tost[f].margin_supported) == 0.01
+    assert "closest to the ±1-point margin (90% interval), at 1%" in words["bd_drop_tost"]
+    d = np.array([0.9801, 0.9796, 0.9789]) - np.array([0.9805, 0.9800, 0.9797])
+    lo, hi = st.t.interval(0.90, 2, loc=d.mean(), scale=st.sem(d))
+    assert closest["two_sided"].interval == pytest.approx((lo, hi))
+    assert tost[0.01].interval == pytest.approx((lo, hi))  # the TOST's 90% interval is the one quoted
+    assert hi < 0 and closest["two_sided"].direction == "lower"  # the 90% interval excludes zero
+    assert "lies below zero, a drop within the margin that the seeds detect" in words["bd_drop_tost"]
+    assert f"p = {st.ttest_rel([0.9801, 0.9796, 0.9789], [0.9805, 0.9800, 0.9797]).pvalue:.3f}" in words["bd_drop_tost"]
+    noisy = runs_with_hits(
+        {0.0: [0.003, 0.003, 0.003], 0.01: [0.997, 0.996, 0.997]},
+        {0.0: [0.9805, 0.9800, 0.9797], 0.01: [0.9810, 0.9790, 0.9801]},
+    )
+    words_n, verdicts_n = bl.sweep_verdicts(noisy)
+    assert verdicts_n["clean_drop_closest"]["two_sided"].direction == "cannot tell"
+    assert words_n["bd_drop_tost"].endswith("that interval contains zero")
     firm = runs_with_hits({0.0: [0.0, 0.0], 0.01: [0.97, 0.98]}, {0.0: [0.98, 0.97], 0.01: [0.975, 0.962]})
     words, verdicts = bl.sweep_verdicts(firm)
     assert words["bd_first_vs90"].startswith("above 90% by 7.0 points")

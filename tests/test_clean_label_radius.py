@@ -132,22 +132,55 @@ def test_base_rate_pools_the_unpoisoned_models_and_arms_pair_by_seed():
     mixed = {0: hits[0], 1: flat[1], 2: hits[2]}
     base_hits = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 2, 1: 3, 2: 4}.items()}
     v = clr.over_base({"wide": hits, "flat": flat, "mixed": mixed}, base_hits)
+    from scipy import stats as st
     from scipy.stats import binomtest
 
+    per = {a: x["per_seed"] for a, x in v.items()}
     # nested hits: the unpoisoned model's 2 hits are among the arm's 52, so 50 discordant images, all the arm's
-    assert v["wide"][0].test == "McNemar exact"
-    assert v["wide"][0].p_value == pytest.approx(binomtest(50, 50, 0.5).pvalue)
+    assert per["wide"][0].test == "McNemar exact"
+    assert per["wide"][0].p_value == pytest.approx(binomtest(50, 50, 0.5).pvalue)
     # flat against base in seed 2: 5 against 4 hits, 1 discordant image: p = 1
-    assert v["flat"][2].p_value == pytest.approx(1.0)
-    assert [x.direction for x in v["wide"]] == ["higher"] * 3 and v["wide"][2].difference == pytest.approx(0.060)
-    assert [x.direction for x in v["flat"]] == ["cannot tell"] * 3
+    assert per["flat"][2].p_value == pytest.approx(1.0)
+    assert [x.direction for x in per["wide"]] == ["higher"] * 3 and per["wide"][2].difference == pytest.approx(0.060)
+    assert [x.direction for x in per["flat"]] == ["cannot tell"] * 3
+    # over seeds: the paired t of the seeds' rates, as scipy computes it
+    d = np.array([0.052, 0.043, 0.064]) - np.array([0.002, 0.003, 0.004])
+    over = v["wide"]["over_seeds"]
+    assert over.difference == pytest.approx(d.mean()) and over.direction == "higher"
+    assert over.interval == pytest.approx(st.t.interval(0.95, 2, loc=d.mean(), scale=st.sem(d)))
+    assert over.p_value == pytest.approx(st.ttest_rel([0.052, 0.043, 0.064], [0.002, 0.003, 0.004]).pvalue)
+    assert v["mixed"]["over_seeds"].direction == "cannot tell"  # two seeds far above, one flat
     words = clr.over_base_words(v, 3)
-    assert words["cl_base_wide"].startswith("above the base rate in all 3 seeds, by 4.0–6.0 points")
+    assert words["cl_base_wide"].startswith("above the base rate in all 3 seeds, by 4.0–6.0 points; over the seeds")
     assert words["cl_base_flat"].startswith("not told apart from the base rate in all 3 seeds")
-    assert (
-        words["cl_base_says"] == "All arms (the wide-radius arm, flat and mixed) exceed the base rate in 0 of 3 seeds"
+    assert words["cl_base_says"] == (
+        "the wide-radius arm is above the base rate over 3 seeds (paired t); flat is not told apart from it in "
+        "any seed (McNemar), and 3 seeds cannot tell; mixed is above it in 2 of 3 seeds (McNemar), but 3 seeds "
+        "cannot tell"
     )
-    assert clr.over_base_says({"wide": v["wide"], "mixed": v["mixed"]}).endswith("in 2 of 3 seeds")
+    # the branch that once printed "exceed the base rate in 0 of 3 seeds": no arm above it in any seed
+    assert clr.over_base_says({"flat": v["flat"]}) == (
+        "flat is not told apart from the base rate in any seed (McNemar), and 3 seeds cannot tell"
+    )
+    wide_all = {s: np.r_[np.ones(k), np.zeros(1000 - k)] for s, k in {0: 30, 1: 80, 2: 150}.items()}
+    both = clr.over_base({"none": wide_all, "mixed": mixed}, base_hits)
+    assert both["none"]["over_seeds"].direction == "cannot tell"  # every seed above, the seeds spread
+    assert clr.over_base_says(both) == (
+        "no hardening and mixed are above the base rate in every seed (McNemar), but 3 seeds cannot tell"
+        if both["mixed"]["per_seed"][1].direction == "higher"
+        else "no hardening is above the base rate in every seed (McNemar), but 3 seeds cannot tell; mixed is "
+        "above it in 2 of 3 seeds (McNemar), but 3 seeds cannot tell"
+    )
+    assert (
+        f"no hardening {100 * both['none']['over_seeds'].difference:+.1f} ["
+        in clr.over_base_words(both, 3)["cl_base_over"]
+    )
+    one = clr.over_base({"wide": {0: hits[0]}}, base_hits)
+    assert one["wide"]["over_seeds"] is None
+    assert clr.over_base_says(one) == (
+        "the wide-radius arm is above the base rate in its one seed (McNemar), but with one seed there is no test "
+        "over seeds"
+    )
     assert words["cl_base_list"].startswith("the wide-radius arm: above the base rate in all 3 seeds")
     with pytest.raises(ValueError, match="unpoisoned model 1000"):
         clr.over_base({"short": {0: np.ones(10)}}, base_hits)
@@ -195,24 +228,26 @@ def test_wide_text_branches_follow_the_verdicts():
     # no radius qualifies: a note, no numbers
     none = clr.wide_text(None, tab, None, None, {}, **kw)
     assert "no wide arm was trained" in none["cl_wide_text"] and not any(c.isdigit() for c in none["cl_wide_text"])
-    # the same success as the 0.3 arm: not borne out, the upper end bounds the gain
+    # the same success as the 0.3 arm: the seeds cannot tell, the upper end bounds the gain
     runs, cmp = wide_case([0.05, 0.049, 0.051])
     t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
     hi = 100 * cmp["robust"]["over_seeds"].interval[1]
-    assert cmp["robust"]["over_seeds"].direction == "cannot tell" and "not borne out" in t["cl_wide_text"]
-    assert hi < 100 * clr.NO_GAIN_MARGIN and "1.17 times" in t["cl_wide_text"]
+    assert cmp["robust"]["over_seeds"].direction == "cannot tell" and "borne out" not in t["cl_wide_text"]
+    assert "1.17 times" in t["cl_wide_text"]
     assert "0.3500 at ε = 0.35, within it" in t["cl_wide_text"]  # sweep_frame: linf_max = eps
     over = clr.sweep_table(sweep_frame({0.3: [3, 3, 3], 0.35: [70, 70, 70]}).assign(linf_max=[0.302] * 3 + [0.349] * 3))
     t3 = clr.wide_text(0.35, over, runs, cmp, bw, **kw)
     assert "0.3490 at ε = 0.35, within it, and 0.3020 at ε = 0.3, past it" in t3["cl_wide_text"]
     assert "classify 90.0% of" in t["cl_wide_text"] and "may let the victim fit most of them" in t["cl_wide_text"]
     assert "hard for the robust model" in t["cl_wide_text"] and "hard for the victim" in t["cl_wide_text"]
-    assert f"excludes gains above {hi:+.1f} points (this robust model, these images)" in t["cl_wide_text"]
-    # the same interval with a margin below its upper end: the data cannot tell
-    t2 = clr.wide_text(0.35, tab, runs, cmp, bw, **kw, margin=hi / 200)
-    assert "not borne out" not in t2["cl_wide_text"] and "the data cannot tell" in t2["cl_wide_text"]
-    assert "the data cannot tell" in t2["cl_wide_takeaway"]
-    assert "did not raise" in t["cl_wide_takeaway"] and bw["cl_base_wide"] in t["cl_wide_text"]
+    most = f"by at most {hi:+.1f} points against the ε = 0.3 arm (95% t interval, 3 seeds; no margin was fixed"
+    assert most in t["cl_wide_text"] and most in t["cl_wide_takeaway"]
+    assert "did not raise" not in t["cl_wide_takeaway"] and bw["cl_base_wide"] in t["cl_wide_text"]
+    # a clear loss: said as lower, no bound quoted
+    runs, cmp = wide_case([0.01, 0.012, 0.011])
+    t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)
+    assert cmp["robust"]["over_seeds"].direction == "lower" and "lower attack success by" in t["cl_wide_takeaway"]
+    assert "at most" not in t["cl_wide_text"]
     # a clear gain: borne out, no bound
     runs, cmp = wide_case([0.30, 0.31, 0.29])
     t = clr.wide_text(0.35, tab, runs, cmp, bw, **kw)

@@ -319,23 +319,30 @@ def base_rate(runs: pd.DataFrame, seeds) -> dict:
 
 BASE_TEST = (
     "McNemar's exact test, seed by seed: the seed's victim and the seed's unpoisoned model, image by image on the "
-    "same triggered test images"
+    "same triggered test images; and a paired t over seeds of the two models' attack success rates"
 )
 
 
 def over_base(arm_hits: dict[str, dict], base_hits: dict) -> dict:
     """Each arm's attack success against the unpoisoned model of the same seed (the BadNets sweep's
-    share-0 model, :func:`base_rate`), seed by seed: ``arm_hits`` maps an arm's name to ``{seed: 0/1
-    hit per triggered test image}``, ``base_hits`` is ``{seed: 0/1 hit per triggered test image}``
-    of the unpoisoned models, on the same images in the same order. The value is one verdict per
-    seed, in seed order, of McNemar's exact test (:func:`reliable_ml.stats.compare` with
-    ``paired=True``, see :data:`BASE_TEST`): the two models of a seed are paired image by image,
-    and the seeds, whose models differ, are kept apart rather than pooled. "higher" = the seed's
-    poisoned victim outputs the target class more often than the seed's unpoisoned model does."""
+    share-0 model, :func:`base_rate`): ``arm_hits`` maps an arm's name to ``{seed: 0/1 hit per
+    triggered test image}``, ``base_hits`` is ``{seed: 0/1 hit per triggered test image}`` of the
+    unpoisoned models, on the same images in the same order. The value per arm is
+    ``{"per_seed": [...], "over_seeds": Verdict | None}`` (see :data:`BASE_TEST`):
+
+    * ``per_seed``, one verdict per seed in seed order, McNemar's exact test
+      (:func:`reliable_ml.stats.compare` with ``paired=True``): the two models of a seed are paired
+      image by image; it covers the test images' noise in that seed's models only;
+    * ``over_seeds``, the paired t over seeds of the seeds' success rates, mean of
+      :math:`d_s = \\hat p_{\\text{arm},s} - \\hat p_{\\text{base},s}` with its
+      :math:`t_{S-1}` interval (:func:`reliable_ml.stats.compare`, ``outcome="continuous"``): the
+      test that says something about the recipe, as a rerun draws new models; ``None`` with one seed.
+
+    "higher" = the poisoned victims output the target class more often than the unpoisoned models do."""
     base_hits = {int(s): h for s, h in base_hits.items()}
     out = {}
     for name, by_seed in arm_hits.items():
-        verdicts = []
+        verdicts, rates = [], []
         for s in sorted(int(k) for k in by_seed):
             if s not in base_hits:
                 raise ValueError(f"seed {s} of arm {name!r} has no unpoisoned model; seeds: {sorted(base_hits)}")
@@ -343,7 +350,10 @@ def over_base(arm_hits: dict[str, dict], base_hits: dict) -> dict:
             if len(h) != len(hb):
                 raise ValueError(f"arm {name!r}, seed {s}: {len(h)} triggered images, the unpoisoned model {len(hb)}")
             verdicts.append(stats.compare(h, hb, paired=True, outcome="binary"))
-        out[name] = verdicts
+            rates.append((h.mean(), hb.mean()))
+        r = np.asarray(rates).reshape(-1, 2)
+        over = stats.compare(r[:, 0], r[:, 1], paired=True, outcome="continuous") if len(r) >= 2 else None
+        out[name] = {"per_seed": verdicts, "over_seeds": over}
     return out
 
 
@@ -360,31 +370,88 @@ def _names(arms: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _seed_count(per_seed: list, ref: str = "it") -> str:
+    """How many seeds' McNemar verdicts put an arm above (below) the base rate (``ref``), in words."""
+    n = len(per_seed)
+    up = sum(v.direction == "higher" for v in per_seed)
+    down = sum(v.direction == "lower" for v in per_seed)
+    if up == n:
+        return f"above {ref} in every seed" if n > 1 else f"above {ref} in its one seed"
+    if down == n:
+        return f"below {ref} in every seed" if n > 1 else f"below {ref} in its one seed"
+    parts = [f"{w} {ref} in {k} of {n} seeds" for w, k in (("above", up), ("below", down)) if k]
+    return " and ".join(parts) if parts else f"not told apart from {ref} in any seed"
+
+
 def over_base_says(verdicts: dict) -> str:
-    """What :func:`over_base`'s per-seed verdicts show: in how many seeds every arm exceeds the base
-    rate (its seed's verdict "higher"), "all arms exceed the base rate in k of n seeds"."""
-    arms = [a for a, v in verdicts.items() if v]
+    """What :func:`over_base`'s verdicts show, arms grouped by their verdict over seeds (paired t):
+    "the robust arm and the wide-radius arm are above the base rate over 3 seeds; no hardening is above
+    it in every seed, but 3 seeds cannot tell". Arms the test over seeds cannot place are described by
+    their per-seed McNemar verdicts ("above it in 2 of 3 seeds", "not told apart from it in any seed");
+    with one seed there is no test over seeds. Lower case, for use after a colon."""
+    arms = [a for a, v in verdicts.items() if v["per_seed"]]
     if not arms:
-        return "No arm was tested against the base rate"
-    n = min(len(verdicts[a]) for a in arms)
-    if any(len(verdicts[a]) != n for a in arms):
-        raise ValueError(f"arms have different numbers of seeds: { {a: len(verdicts[a]) for a in arms} }")
-    k = sum(all(verdicts[a][i].direction == "higher" for a in arms) for i in range(n))
-    return f"All arms ({_names(arms)}) exceed the base rate in {k} of {n} seed{'s' if n != 1 else ''}"
+        return "no arm was tested against the base rate"
+    n = len(verdicts[arms[0]]["per_seed"])
+    if any(len(verdicts[a]["per_seed"]) != n for a in arms):
+        raise ValueError(f"arms have different numbers of seeds: { {a: len(verdicts[a]['per_seed']) for a in arms} }")
+
+    def direction(a):
+        v = verdicts[a]["over_seeds"]
+        return "none" if v is None else v.direction
+
+    def are(group):
+        return "is" if len(group) == 1 else "are"
+
+    parts = []
+    for d, word in (("higher", "above"), ("lower", "below")):
+        group = [a for a in arms if direction(a) == d]
+        if group:
+            parts.append(f"{_names(group)} {are(group)} {word} the base rate over {n} seeds (paired t)")
+    rest = [a for a in arms if direction(a) not in ("higher", "lower")]
+    by_count: dict[tuple, list] = {}
+    for a in rest:
+        by_count.setdefault((_seed_count(verdicts[a]["per_seed"], "{ref}"), direction(a)), []).append(a)
+    for (count, d), group in by_count.items():
+        count = count.replace("{ref}", "it" if parts else "the base rate")
+        conj = "and" if count.startswith("not told apart") else "but"
+        tail = f"{conj} with one seed there is no test over seeds" if d == "none" else f"{conj} {n} seeds cannot tell"
+        parts.append(f"{_names(group)} {are(group)} {count} (McNemar), {tail}")
+    return "; ".join(parts)
 
 
 def over_base_words(verdicts: dict, n_seeds: int) -> dict:
-    """``cl_base_<arm>``: :func:`over_base`'s per-seed verdicts in words (:func:`reliable_ml.stats.phrase_all`),
-    ``cl_base_list`` (every arm with its words) and ``cl_base_says`` (:func:`over_base_says`)."""
-    words = {
-        f"cl_base_{arm}": stats.phrase_all(
-            v, "above the base rate", "below the base rate", "not told apart from the base rate",
+    """``cl_base_<arm>``: :func:`over_base`'s verdicts in words, the per-seed McNemar tests
+    (:func:`reliable_ml.stats.phrase_all`) then the paired t over seeds (:func:`reliable_ml.stats.phrase`);
+    ``cl_base_list`` (every arm with its words), ``cl_base_says`` (:func:`over_base_says`) and
+    ``cl_base_over`` (each arm's mean difference over seeds with its 95% t interval, in points)."""
+    words = {}
+    for arm, v in verdicts.items():
+        seeds = stats.phrase_all(
+            v["per_seed"], "above the base rate", "below the base rate", "not told apart from the base rate",
             "the seeds disagree", items="seeds",
+        )  # fmt: skip
+        over = (
+            "with one seed, no test over seeds"
+            if v["over_seeds"] is None
+            else "over the seeds (paired t), "
+            + stats.phrase(v["over_seeds"], "above it", "below it", f"the {n_seeds} seeds cannot tell")
         )
-        for arm, v in verdicts.items()
-    }  # fmt: skip
+        words[f"cl_base_{arm}"] = f"{seeds}; {over}"
     listed = "; ".join(f"{BASE_NAMES.get(a, a)}: {words[f'cl_base_{a}']}" for a in verdicts)
-    return {"cl_base_says": over_base_says(verdicts), "cl_base_list": listed} | words
+
+    def span(v):
+        d, (lo, hi) = 100 * v.difference, (100 * x for x in v.interval)
+        return f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+
+    over_list = "; ".join(
+        f"{BASE_NAMES.get(a, a)} {span(v['over_seeds'])}" for a, v in verdicts.items() if v["over_seeds"] is not None
+    )
+    return {
+        "cl_base_says": over_base_says(verdicts),
+        "cl_base_list": listed,
+        "cl_base_over": over_list or "no test over seeds with one seed",
+    } | words
 
 
 def digit_l2(lab) -> float:
@@ -417,9 +484,6 @@ def masking_words(robust_card: dict, steps: int) -> str:
         f"The robust model's own check for gradient masking is flagged{gap}: PGD-{steps} with one random start may "
         "be a weak attack on it, so a hardening failure may partly be the attack's, not only the radius's"
     )
-
-
-NO_GAIN_MARGIN = 0.01  # gain in attack success (share) below which "not borne out" is said: 1 point, set post hoc
 
 
 def held_verdict(k: int, n: int) -> tuple[float, stats.Verdict]:
@@ -480,15 +544,14 @@ def wide_text(
     digit_norm: float,
     n_seeds: int,
     base_failed: bool = True,
-    margin: float = NO_GAIN_MARGIN,
 ) -> dict:
     """The wide arm's results in words (``cl_wide_text``, one plain-text paragraph) and the summary's line
     (``cl_wide_takeaway``), every judging word from a verdict: the explanation "the robust arm's poisons
     were never made hard" is borne out only where the wide arm's success is "higher" than the
-    ``harden_eps`` arm's (paired t over seeds); otherwise it is "not borne out" only where the paired
-    interval's upper end lies below ``margin`` (a gain in attack success, share; :data:`NO_GAIN_MARGIN`),
-    and the data cannot tell where it does not. Either way the poisons were made hard for the robust
-    model, not shown to be hard for the victim.
+    ``harden_eps`` arm's (paired t over seeds); where it is "lower" the words say so; where the seeds
+    cannot tell, the words quote the paired 95% t interval's upper end as the largest gain the data
+    allow, and judge no gain as negligible (no margin was fixed before the interval was seen). Either
+    way the poisons were made hard for the robust model, not shown to be hard for the victim.
     ``held_base``: the standard model's accuracy (%) on the ``harden_eps`` arm's poisons;
     ``digit_norm``: :func:`digit_l2`; ``base_failed``: whether the hardening at ``harden_eps`` failed
     (:func:`reliable_ml.pipeline.backdoor_lab.hardening_attack` not "higher"); where it did not, the
@@ -550,38 +613,37 @@ def wide_text(
             + ": harder poisons made the trigger stick more, as the explanation predicts."
         )
         take = f"hardening at ε = {chosen:g} raised attack success over the ε = {harden_eps:g} arm (paired t)"
+    elif v.direction == "lower":
+        said = stats.phrase(v, "higher attack success", "lower attack success", "no difference the data can tell")
+        verdict = (
+            f"Against the robust arm at ε = {harden_eps:g}, paired by seed, the wide arm has {said}: making the "
+            "poisons hard for the robust model did not help the trigger stick. Whether poisons hard for the victim "
+            "would is still open."
+        )
+        take = (
+            f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
+            f"gave {said} than the ε = {harden_eps:g} arm (paired t, {n_seeds} seeds); whether poisons hard for "
+            "the victim would raise it is open"
+        )
     else:
         said = stats.phrase(
             v, "higher attack success", "lower attack success", f"the {n_seeds} seeds cannot tell them apart"
         )
         hi = 100 * v.interval[1]
-        bound = (
-            f"the 95% interval over {n_seeds} seeds excludes gains above {hi:+.1f} points (this robust model, "
-            "these images)"
+        most = (
+            f"by at most {hi:+.1f} points against the ε = {harden_eps:g} arm (95% t interval, {n_seeds} seeds; "
+            "no margin was fixed in advance)"
         )
-        gap = f"{100 * margin:g} point{'' if np.isclose(100 * margin, 1) else 's'}"
-        if v.interval[1] < margin:
-            verdict = (
-                f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. So the explanation that the "
-                f"robust arm's poisons were never made hard for the robust model is not borne out at ε = {chosen:g}: "
-                f"{bound}, below a margin of {gap} (set after this interval was seen). Whether poisons hard for "
-                "the victim would make the trigger stick is still open."
-            )
-            take = (
-                f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
-                f"did not raise its attack success: {bound}; whether poisons hard for the victim would is open"
-            )
-        else:
-            verdict = (
-                f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. Whether making the poisons "
-                f"hard for the robust model raises attack success the data cannot tell: the 95% interval over "
-                f"{n_seeds} seeds reaches {hi:+.1f} points, beyond a margin of {gap}."
-            )
-            take = (
-                f"whether making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model "
-                f"(ε = {chosen:g}) raises its attack success the data cannot tell (gains up to {hi:+.1f} points "
-                f"remain in the 95% interval over {n_seeds} seeds)"
-            )
+        verdict = (
+            f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. Making the poisons hard for the "
+            f"robust model raised attack success {most}, on this robust model and these images; whether a gain of "
+            "that size matters is not judged here, and whether poisons hard for the victim would make the trigger "
+            "stick is still open."
+        )
+        take = (
+            f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
+            f"raised its attack success {most}; whether poisons hard for the victim would is open"
+        )
     ww = wide_words(comparisons, n_seeds)
     others = (
         f"Against no hardening, paired by seed: {ww['cl_wide_none_seeds']}; against the standard arm: "
@@ -590,8 +652,8 @@ def wide_text(
         f"{ww['cl_wide_none_images']}; against the standard arm, {ww['cl_wide_standard_images']}."
     )
     base = (
-        "Against the base rate below, seed by seed (McNemar's exact test on the same triggered images), the wide "
-        "arm's attack success "
+        "Against the base rate below (McNemar's exact test per seed on the same triggered images, and a paired t "
+        "over seeds), the wide arm's attack success "
         f"is {base_words['cl_base_wide']}."
     )
     text = " ".join([size, result, verdict, others, base])

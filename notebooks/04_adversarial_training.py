@@ -592,9 +592,11 @@ wms_counts = collapse.count({wms.LABEL: wms_found}) | {co_ref: co_counts[co_ref]
 wms_vs = collapse.compare_arms(wms_counts, wms.LABEL, co_ref)
 glue_numbers({"wms_bg_pct": background.double().mean().item(), "wms_inside_free": inside["unclamped"],
               "wms_inside_clamped": inside["clamped"]}, scale=100)
-glue_text("wms_outcomes", collapse.outcome_text(wms_found, wms_runs, "their script", co_drop, chance=co_chance))
+glue_text("wms_outcomes", collapse.outcome_text(wms_found, wms_runs, "their script", co_drop, chance=co_chance) + " "
+          + collapse.after_collapse_text({"their script": wms_runs}, {"their script": wms_found}))
+wms_lasting = sum(collapse.lasting_fall(wms_runs[sd], f) is not None for sd, f in wms_found.items())
 glue_text("wms_meaning", collapse.transcription_text(wms_counts[wms.LABEL], co_counts[co_ref], co_drop,
-                                                course_hidden=8 * co_width))
+                                                     course_hidden=8 * co_width, lasting=wms_lasting))
 glue_text("wms_vs", collapse.comparison_text(wms_counts, wms.LABEL, co_ref, wms_vs))
 ex_min_seeds = next(n for n in range(1, 50) if stats.compare_counts(n, n, 0, n).direction != "cannot tell")
 glue_numbers({"ex_min_seeds": ex_min_seeds, "ex_min_p": stats.compare_counts(ex_min_seeds, ex_min_seeds, 0,

@@ -71,12 +71,23 @@ def test_script_runs_are_watched_and_cached(tmp_path, monkeypatch):
 
 def test_transcription_text_follows_the_counts():
     course = {"seeds": 3, "became_robust": 1, "collapsed": 1}
-    fell = collapse.transcription_text({"seeds": 3, "became_robust": 3, "collapsed": 2}, course, 0.2, course_hidden=128)
+    text = lambda s, **kw: collapse.transcription_text(s, course, 0.2, course_hidden=128, **kw)  # noqa: E731
+    fell = text({"seeds": 3, "became_robust": 3, "collapsed": 2}, lasting=1)
     assert "3 of 3 runs reached 20% PGD accuracy and 2 of them collapsed" in fell
-    assert "collapses too, in 2 of 3 seeds" in fell
-    held = collapse.transcription_text({"seeds": 3, "became_robust": 3, "collapsed": 0}, course, 0.2, course_hidden=128)
-    assert "every run of their script stayed robust" in held and "collapses" not in held
-    none = collapse.transcription_text({"seeds": 3, "became_robust": 0, "collapsed": 0}, course, 0.2, course_hidden=128)
-    assert "fared no better" in none
-    with pytest.raises(ValueError, match="collapse.count"):
-        collapse.transcription_text({"seeds": 3}, course, 0.2, course_hidden=128)
+    assert "1 of the 2 collapsed runs then fell to about 0% and stayed there, 1 fell and rose again" in fell
+    held = text({"seeds": 3, "became_robust": 3, "collapsed": 0}, lasting=0)
+    assert "every run of their script stayed robust" in held and "catastrophic" not in held
+    assert "fared no better" in text({"seeds": 3, "became_robust": 0, "collapsed": 0}, lasting=0)
+    with pytest.raises(ValueError, match="count's seeds"):
+        text({"seeds": 3}, lasting=0)
+    with pytest.raises(ValueError, match="lasting must count"):
+        text({"seeds": 3, "became_robust": 3, "collapsed": 1}, lasting=2)
+
+
+def test_lasting_fall_tells_a_lasting_fall_from_a_recovery():
+    found = {"collapsed": True, "step": 20}
+    fell = {"steps": [10, 20, 30, 40, 50], "pgd_acc": [0.6, 0.3, 0.02, 0.01, 0.0]}
+    assert collapse.lasting_fall(fell, found, near_zero=0.05, persist=2) == 30
+    swing = {"steps": [10, 20, 30, 40, 50], "pgd_acc": [0.6, 0.3, 0.02, 0.5, 0.03]}
+    assert collapse.lasting_fall(swing, found, near_zero=0.05, persist=2) is None
+    assert collapse.lasting_fall(fell, {"collapsed": False, "step": None}) is None

@@ -206,6 +206,21 @@ def hidden_phase_text(runs: dict, found: dict, drop: float, check_every: int) ->
     )
 
 
+def lasting_fall(curves: dict, found: dict, *, near_zero: float = 0.05, persist: int = RULE["persist"]) -> int | None:
+    """The first step, at or after the collapse :func:`detect_collapse` found (``found``), from which
+    the run's PGD accuracy sat at or below ``near_zero`` for ``persist`` checks running: the lasting
+    fall to about 0% Wong et al. describe. ``None`` when the run did not collapse or never fell that
+    far for that long (a fall and recovery)."""
+    if not found["collapsed"]:
+        return None
+    k = list(curves["steps"]).index(found["step"])
+    after = [float(v) for v in curves["pgd_acc"][k:]]
+    for i in range(len(after) - persist + 1):
+        if all(v <= near_zero for v in after[i : i + persist]):
+            return int(curves["steps"][k + i])
+    return None
+
+
 def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, persist: int = RULE["persist"]) -> str:
     """What each run the rule called collapsed did after its collapse step: the range and last value
     of its PGD accuracy, and whether it then sat at or below ``near_zero`` for ``persist`` checks
@@ -220,11 +235,11 @@ def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, per
             r = runs[arm][seed]
             k = list(r["steps"]).index(f["step"])
             after = [float(v) for v in r["pgd_acc"][k:]]
-            low = [i for i in range(len(after) - persist + 1) if all(v <= near_zero for v in after[i : i + persist])]
+            low = lasting_fall(r, f, near_zero=near_zero, persist=persist)
             shape = (
                 f"it then sat at or below {100 * near_zero:.0f}% for {persist} checks running from step "
-                f"{r['steps'][k + low[0]]:,}: the lasting fall to about 0% that Wong et al. describe"
-                if low
+                f"{low:,}: the lasting fall to about 0% that Wong et al. describe"
+                if low is not None
                 else f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running: a fall and "
                 "recovery that the running-peak rule counts, not the lasting fall to about 0% Wong et al. describe"
             )
@@ -491,19 +506,22 @@ def meaning_text(
     return head + f". Per arm, {per_arm}. Against {reference}, in how often runs became robust, {words}."
 
 
-def transcription_text(script: dict, course: dict, drop: float, *, course_hidden: int) -> str:
+def transcription_text(script: dict, course: dict, drop: float, *, course_hidden: int, lasting: int) -> str:
     """What Wong et al.'s MNIST script, transcribed (:mod:`reliable_ml.robust.wong_mnist_script`), shows
     beside the course's loop on the same recipe.
 
-    ``script`` and ``course``: one arm's counts each (:func:`reliable_ml.robust.collapse.count`:
-    ``seeds``, ``became_robust``, ``collapsed``); ``drop``: the collapse rule's fall (and the bar for
-    "became robust"), a fraction. The conclusion follows the counts: a collapse of the script itself;
-    every script run robust and none collapsed against a course loop that was not; or no run robust.
+    ``script`` and ``course``: one arm's counts each (:func:`count`: ``seeds``, ``became_robust``,
+    ``collapsed``); ``drop``: the collapse rule's fall (and the bar for "became robust"), a fraction;
+    ``lasting``: how many of the script's collapsed runs then fell to about 0% and stayed there
+    (:func:`lasting_fall`). The conclusion follows the counts; comparing the two arms is left to
+    :func:`comparison_text` (the verdict rule).
     """
     for name, c in (("script", script), ("course", course)):
         if not all(k in c for k in ("seeds", "became_robust", "collapsed")):
-            raise ValueError(f"{name} must hold collapse.count's seeds, became_robust and collapsed; got {sorted(c)}")
+            raise ValueError(f"{name} must hold count's seeds, became_robust and collapsed; got {sorted(c)}")
     n, s_r, s_c = script["seeds"], script["became_robust"], script["collapsed"]
+    if not 0 <= lasting <= s_c:
+        raise ValueError(f"lasting must count collapsed runs, between 0 and {s_c}; got {lasting!r}")
     runs = lambda k: "run" if k == 1 else "runs"  # noqa: E731
     head = (
         f"With their script as written, {s_r} of {n} {runs(n)} reached {100 * drop:.0f}% PGD accuracy and {s_c} of "
@@ -512,10 +530,13 @@ def transcription_text(script: dict, course: dict, drop: float, *, course_hidden
         "collapsed."
     )
     if s_c:
+        recovered = s_c - lasting
+        shape = f"{lasting} of the {s_c} collapsed {runs(s_c)} then fell to about 0% and stayed there" + (
+            f", {recovered} fell and rose again" if recovered else ""
+        )
         tail = (
-            f" So their own recipe, run here, collapses too, in {s_c} of {n} seeds (the curves show how far each "
-            "fell). The unclamped start and the hidden layer of 100 did not keep these runs robust, so they do not "
-            "explain why the runs above differ from what Wong et al. report."
+            f" So their own recipe, run here, shows catastrophic overfitting too: {shape}. The unclamped start and "
+            "the hidden layer of 100 do not account for the robust MNIST model Wong et al. report."
         )
     elif s_r == n and course["became_robust"] < course["seeds"]:
         tail = (

@@ -205,13 +205,31 @@ def test_roelofs_replicates_warm_equal_cold_and_uncached(cache_root, monkeypatch
     rng = np.random.default_rng(0)
     skill = rng.normal(size=60)
     scores = pd.DataFrame({"public": skill + rng.normal(size=60), "private": skill + rng.normal(size=60)})
-    monkeypatch.setattr(kaggle_overfitting, "ROELOFS_CACHE_MIN_WORK", 10**12)
+    monkeypatch.setattr(kaggle_overfitting, "ROELOFS_CACHE_MIN_REPLICATES", 10**9)
     uncached = kaggle_overfitting.roelofs_test(scores, True, n_boot=200, seed=5)
     assert entries(cache_root, "roelofs_test") == 0
-    monkeypatch.setattr(kaggle_overfitting, "ROELOFS_CACHE_MIN_WORK", 0)
+    monkeypatch.setattr(kaggle_overfitting, "ROELOFS_CACHE_MIN_REPLICATES", 0)
     cold = kaggle_overfitting.roelofs_test(scores, True, n_boot=200, seed=5)
     warm = kaggle_overfitting.roelofs_test(scores, True, n_boot=200, seed=5)
     assert same(warm, cold) and same(cold, uncached) and entries(cache_root, "roelofs_test") == 1
     kaggle_overfitting.roelofs_test(scores, True, n_boot=200, seed=6)
     kaggle_overfitting.roelofs_test(scores, True, n_boot=200, seed=np.random.default_rng(6))  # a Generator: not kept
     assert entries(cache_root, "roelofs_test") == 2
+
+
+# ----------------------------------------------------------------------------- best of k (chapter 1)
+def test_best_of_k_trials_warm_equal_cold_and_uncached(cache_root, monkeypatch):
+    from reliable_ml.shift import adaptive
+
+    correct, _ = released(m=5, n_x=200)
+    monkeypatch.setattr(result_cache, "MIN_WORK", 10**12)
+    uncached = adaptive.best_of_k_optimism(correct, 50, [1, 3], n_trials=40, seed=2)
+    assert entries(cache_root, "best_of_k") == 0
+    monkeypatch.setattr(result_cache, "MIN_WORK", 0)
+    cold = adaptive.best_of_k_optimism(correct, 50, [1, 3], n_trials=40, seed=2)
+    warm = adaptive.best_of_k_optimism(correct, 50, [1, 3], n_trials=40, seed=2)
+    pd.testing.assert_frame_equal(cold, uncached)
+    pd.testing.assert_frame_equal(warm, uncached)
+    assert entries(cache_root, "best_of_k") == 1
+    adaptive.best_of_k_optimism(correct, 60, [1, 3], n_trials=40, seed=2)
+    assert entries(cache_root, "best_of_k") == 2

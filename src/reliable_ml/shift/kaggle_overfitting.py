@@ -122,8 +122,8 @@ def top_count(teams: int, top: int) -> int:
     return int(min(top, max(1, int(np.ceil(teams / 10)))))
 
 
-#: replicates x teams of a :func:`roelofs_test` from which its replicates are kept in the result cache
-ROELOFS_CACHE_MIN_WORK = 1_000_000
+#: replicates of a :func:`roelofs_test` from which they are kept in the result cache (each is a refit)
+ROELOFS_CACHE_MIN_REPLICATES = 1000
 
 
 def roelofs_test(
@@ -165,8 +165,8 @@ def roelofs_test(
 
     from reliable_ml.util import result_cache
 
-    # a refit per replicate: a large board's replicates are kept in the result cache, keyed by the
-    # scores, the settings and the code (an int seed only: a Generator's state is not a key)
+    # a refit per replicate: many replicates are kept in the result cache, keyed by the scores, the
+    # settings and the code (an int seed only: a Generator's state is not a key)
     whole_seed = isinstance(seed, (int, np.integer))
     reps = result_cache.cached_arrays(
         "roelofs_test",
@@ -180,7 +180,7 @@ def roelofs_test(
         lambda: {"reps": stats.bootstrap_replicates(residual_and_z, len(u), n_boot=n_boot, seed=seed)},
         arrays=(u, v),
         code=(sys.modules[__name__], stats),
-        enabled=whole_seed and n_boot * len(u) >= ROELOFS_CACHE_MIN_WORK,
+        enabled=whole_seed and n_boot >= ROELOFS_CACHE_MIN_REPLICATES,
     )["reps"]
     lo, hi = np.quantile(reps[:, 0], [alpha / 2, 1 - alpha / 2])
     zlo, zhi = np.nanquantile(reps[:, 1], [alpha / 2, 1 - alpha / 2])

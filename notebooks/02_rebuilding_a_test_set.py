@@ -167,7 +167,7 @@ print(f"zoo training set {len(train_rows):,}, clarity set {len(clarity_rows):,},
       f"({how}), original test set {len(mnist_test.y):,} images")
 
 # %% tags=["hide-input"]
-trained = zoo.train_zoo(mnist_zoo, x_train, y_train, n_classes=10, seed=seed)
+trained = zoo.train_zoo_cached(mnist_zoo, x_train, y_train, n_classes=10, seed=seed)  # kept in the model cache
 clarity_models = annotation.train_clarity_ensemble(clarity_members, mnist_train.x[clarity_rows],
                                                    mnist_train.y[clarity_rows], 10, seed=seed + 1000)
 log_path = reader_log or (labeling.annotations_root() / "02_rebuilding_a_test_set.jsonl")
@@ -176,7 +176,8 @@ grids = grid_labeling.make_grids(annotation.candidate_classes(mnist_pool.y.numpy
                                  mnist_test.y.numpy(), 10, n_grids=reader_grids, seed=seed)
 records, problems = grid_labeling.read_answers(log_path)
 reader = grid_labeling.reader_counts(records, grids, len(pool_rows))
-print(f"Trained the {len(trained)}-model zoo and the clarity ensemble ({', '.join(clarity_models)}); "
+print(f"Trained the {len(trained)}-model zoo (once; kept in the model cache) and the clarity ensemble "
+      f"({', '.join(clarity_models)}); "
       f"{reader.n_grids_used} of your grids will join the crowd ({len(problems)} malformed lines skipped).")
 
 # %% [markdown]

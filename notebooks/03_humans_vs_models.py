@@ -635,7 +635,7 @@ except data.DataUnavailable as err:
 if task is not None:
     train = data.load_images("mnist", "train")
     sub = torch.randperm(len(train.y), generator=torch.Generator().manual_seed(seed))[:n_train]
-    trained = zoo.train_zoo(list(zoo.zoo_names(mnist_zoo)), train.x[sub], train.y[sub], n_classes=10, seed=seed)
+    trained = zoo.train_zoo_cached(list(zoo.zoo_names(mnist_zoo)), train.x[sub], train.y[sub], n_classes=10, seed=seed)
     zoo_points = pd.DataFrame({name: {p: (pred == mnist_test.y).numpy()[pop == p].mean() for p in ("employee", "student")}
                                for name, pred in zoo.predict_zoo(trained, mnist_test.x).items()}).T
 

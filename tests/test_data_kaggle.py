@@ -60,6 +60,7 @@ lower,   0,  .50,  Brain,  Diagnostic,  MAE,  https://example.org/lower
 
 @pytest.fixture
 def boards(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path / "cache"))  # decoded boards are kept there
     folder = tmp_path / "kaggle-medical" / "kaggle"
     folder.mkdir(parents=True)
     (folder / "meta_data.csv").write_text(META)

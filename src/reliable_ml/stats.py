@@ -14,6 +14,7 @@ p-values) and :func:`holm_verdicts` (each verdict decided again on its adjusted 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -1201,11 +1202,25 @@ def bootstrap_median_drop(
         w = rng.multinomial(c.shape[1], np.full(c.shape[1], 1 / c.shape[1]), size=k).astype(np.float32)
         return c @ w.T / c.shape[1]
 
-    meds = []
-    for start in range(0, n_boot, chunk):
-        k = min(chunk, n_boot - start)
-        meds.append(np.median(accs(a, k) - accs(b, k), axis=0))
-    lo, hi = np.quantile(np.concatenate(meds), [alpha / 2, 1 - alpha / 2])
+    def draw() -> dict:
+        meds = []
+        for start in range(0, n_boot, chunk):
+            k = min(chunk, n_boot - start)
+            meds.append(np.median(accs(a, k) - accs(b, k), axis=0))
+        return {"medians": np.concatenate(meds)}
+
+    from reliable_ml.util import result_cache
+
+    # the replicates of a large table (67 ImageNet models on 60,000 images) are kept, keyed by the inputs
+    medians = result_cache.cached_arrays(
+        "median_drop_bootstrap",
+        {"function": "bootstrap_median_drop", "n_boot": int(n_boot), "seed": int(seed), "chunk": int(chunk)},
+        draw,
+        arrays=(a, b),
+        code=(sys.modules[__name__],),
+        enabled=n_boot * (a.size + b.size) >= result_cache.MIN_WORK,
+    )["medians"]
+    lo, hi = np.quantile(medians, [alpha / 2, 1 - alpha / 2])
     point = float(np.median(a.mean(1) - b.mean(1)))
     return 100 * point, 100 * float(lo), 100 * float(hi)
 

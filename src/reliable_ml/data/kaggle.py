@@ -139,7 +139,32 @@ def leaderboard(name: str, board: str = "public", root=None, download: bool = Tr
 
 @lru_cache(maxsize=64)
 def _read_board(path: Path, _mtime: int, board: str) -> pd.DataFrame:
-    text = path.read_text(encoding="utf-8", errors="replace")
+    """The board in ``path``, decoded once: the decoded columns are kept in the result cache,
+    keyed by the file's bytes, the board and this module's source (a saved page of several MB
+    takes seconds to parse)."""
+    import sys
+
+    from reliable_ml.util import result_cache
+
+    raw = path.read_bytes()
+
+    def decode() -> dict:
+        out = _decode_board(path, raw, board)
+        return {"team": list(out["team"]), "score": out["score"].to_numpy(), "entries": out["entries"].to_numpy()}
+
+    kept = result_cache.cached_arrays(
+        "kaggle_board",
+        {"function": "kaggle._read_board", "board": board, "suffix": path.suffix},
+        decode,
+        arrays=(np.frombuffer(bytearray(raw), dtype=np.uint8),),
+        code=(sys.modules[__name__],),
+    )
+    return pd.DataFrame({"team": kept["team"], "score": kept["score"], "entries": kept["entries"]})
+
+
+def _decode_board(path: Path, raw: bytes, board: str) -> pd.DataFrame:
+    """Parse a saved board (page text or HTML) into ``team``, ``score``, ``entries``."""
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")  # as read_text
     frame = read_text_board(text, path) if path.suffix == ".txt" else read_html_board(text, path)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:

@@ -21,6 +21,7 @@ frequencies, a pool split, and the Engstrom et al. resampling experiment.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +192,10 @@ def engstrom_drops(
     return out
 
 
+#: matchings (splits x resamples x values of k) from which :func:`engstrom_bias` keeps its result
+ENGSTROM_CACHE_MIN_MATCHINGS = 200
+
+
 def engstrom_bias(
     counts: np.ndarray,
     labels: np.ndarray,
@@ -219,7 +224,10 @@ def engstrom_bias(
     which noisy estimates must be judged. Returns ``{"drop": {name: {k: (splits,)}},
     "drop_models": {name: {k: (models, splits)}}, "error_reference": {name: (splits,)}, "error_models":
     {name: (models, splits)} (each model's error on the split's reference, %), "splits", "resamples"}``
-    (k as "3", ..., "all"); ``drop`` is ``drop_models`` averaged over the models."""
+    (k as "3", ..., "all"); ``drop`` is ``drop_models`` averaged over the models. From
+    :data:`ENGSTROM_CACHE_MIN_MATCHINGS` matchings on, the result is kept in the result cache
+    (:func:`reliable_ml.util.result_cache.cached_arrays`), keyed by every argument, the inputs'
+    bytes and the source of this module and of :mod:`reliable_ml.labels.annotation`."""
     counts = check_counts(counts)
     labels = _check_labels(labels, counts)
     if splits < 1 or n_resamples < 1:
@@ -228,40 +236,68 @@ def engstrom_bias(
     for name, c in correct.items():
         if c.ndim != 2 or c.shape[1] != len(labels):
             raise ValueError(f"correct[{name!r}] must be (models, {len(labels)}); got {c.shape}")
-    names_k = ["all" if k is None else str(k) for k in ks]
-    n_classes = counts.shape[1]
-    sf_true = selection_frequency(counts, labels)
-    drop_m = {name: {k: np.empty((len(c), splits)) for k in names_k} for name, c in correct.items()}
-    err_ref = {name: np.empty(splits) for name in correct}
-    err_m = {name: np.empty((len(c), splits)) for name, c in correct.items()}
-    for s in range(splits):
-        split = split_reference_pool(labels, 0.5, seed=seed + s)
-        pool = skew_pool(sf_true, split.pool, high_sf, keep_high, seed=seed + s)
-        ref = {name: c[:, split.reference].mean(1) for name, c in correct.items()}  # (models,)
-        sums = {name: np.zeros((len(ks), len(c))) for name, c in correct.items()}
-        for r in range(n_resamples):
-            sf_rng = np.random.default_rng([seed, s, r, 1])
-            for j, k in enumerate(ks):
-                sf = subsample_sf(counts, labels, k, sf_rng)
-                target = annotation.sf_histogram(sf[split.reference], labels[split.reference], n_classes, edges)
-                match_rng = np.random.default_rng([seed, s, r])  # the same matching draw for every k
-                pick = pool[annotation.matched_frequency(sf[pool], labels[pool], target, per_class, match_rng, edges)]
-                for name, c in correct.items():
-                    sums[name][j] += ref[name] - c[:, pick].mean(1)
-        for name in correct:
-            err_ref[name][s] = 100 * (1 - ref[name].mean())
-            err_m[name][:, s] = 100 * (1 - ref[name])
-            for j, k in enumerate(names_k):
-                drop_m[name][k][:, s] = 100 * sums[name][j] / n_resamples
-    drop = {name: {k: v.mean(0) for k, v in by_k.items()} for name, by_k in drop_m.items()}
-    return {
-        "drop": drop,
-        "drop_models": drop_m,
-        "error_reference": err_ref,
-        "error_models": err_m,
-        "splits": splits,
-        "resamples": n_resamples,
+    from reliable_ml.util import result_cache
+
+    def compute() -> dict:
+        names_k = ["all" if k is None else str(k) for k in ks]
+        n_classes = counts.shape[1]
+        sf_true = selection_frequency(counts, labels)
+        drop_m = {name: {k: np.empty((len(c), splits)) for k in names_k} for name, c in correct.items()}
+        err_ref = {name: np.empty(splits) for name in correct}
+        err_m = {name: np.empty((len(c), splits)) for name, c in correct.items()}
+        for s in range(splits):
+            split = split_reference_pool(labels, 0.5, seed=seed + s)
+            pool = skew_pool(sf_true, split.pool, high_sf, keep_high, seed=seed + s)
+            ref = {name: c[:, split.reference].mean(1) for name, c in correct.items()}  # (models,)
+            sums = {name: np.zeros((len(ks), len(c))) for name, c in correct.items()}
+            for r in range(n_resamples):
+                sf_rng = np.random.default_rng([seed, s, r, 1])
+                for j, k in enumerate(ks):
+                    sf = subsample_sf(counts, labels, k, sf_rng)
+                    target = annotation.sf_histogram(sf[split.reference], labels[split.reference], n_classes, edges)
+                    match_rng = np.random.default_rng([seed, s, r])  # the same matching draw for every k
+                    pick = pool[
+                        annotation.matched_frequency(sf[pool], labels[pool], target, per_class, match_rng, edges)
+                    ]
+                    for name, c in correct.items():
+                        sums[name][j] += ref[name] - c[:, pick].mean(1)
+            for name in correct:
+                err_ref[name][s] = 100 * (1 - ref[name].mean())
+                err_m[name][:, s] = 100 * (1 - ref[name])
+                for j, k in enumerate(names_k):
+                    drop_m[name][k][:, s] = 100 * sums[name][j] / n_resamples
+        drop = {name: {k: v.mean(0) for k, v in by_k.items()} for name, by_k in drop_m.items()}
+        return {
+            "drop": drop,
+            "drop_models": drop_m,
+            "error_reference": err_ref,
+            "error_models": err_m,
+            "splits": int(splits),
+            "resamples": int(n_resamples),
+        }
+
+    # 10 splits x 50 resamples x 4 values of k of matching: kept in the result cache, keyed by
+    # every setting, the inputs and the code that draws (this module, the matching in annotation)
+    settings = {
+        "function": "engstrom_bias",
+        "per_class": int(per_class),
+        "ks": [None if k is None else int(k) for k in ks],
+        "splits": int(splits),
+        "n_resamples": int(n_resamples),
+        "high_sf": float(high_sf),
+        "keep_high": float(keep_high),
+        "edges": np.asarray(edges, dtype=float).tolist(),
+        "seed": int(seed),
+        "sets": list(correct),
     }
+    return result_cache.cached_arrays(
+        "engstrom_bias",
+        settings,
+        compute,
+        arrays=(counts, labels, *correct.values()),
+        code=(sys.modules[__name__], annotation),
+        enabled=splits * n_resamples * len(ks) >= ENGSTROM_CACHE_MIN_MATCHINGS,
+    )
 
 
 def models_and_splits_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float]:

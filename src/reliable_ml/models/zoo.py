@@ -261,6 +261,10 @@ def train_zoo(
     return zoo
 
 
+PREDICT_VERSION = 1  # bump when predict() changes what it returns: cached predictions are then recomputed
+PREDICT_CACHE_MIN_IMAGES = 1000  # predict_zoo keeps the predictions of evaluations at least this large
+
+
 @torch.no_grad()
 def predict(model: nn.Module, x_uint8: torch.Tensor, batch: int = 2048) -> torch.Tensor:
     """Predicted classes, int64 ``(N,)`` on the CPU, for uint8 images ``(N, C, H, W)``.
@@ -274,9 +278,35 @@ def predict(model: nn.Module, x_uint8: torch.Tensor, batch: int = 2048) -> torch
     return torch.cat(out).to(torch.int64)
 
 
-def predict_zoo(zoo: dict[str, Trained], x_uint8: torch.Tensor, batch: int = 2048) -> dict[str, torch.Tensor]:
-    """``{name: predictions (N,)}`` for every member of ``zoo``."""
-    return {name: predict(t.model, x_uint8, batch) for name, t in zoo.items()}
+def predict_zoo(
+    zoo: dict[str, Trained], x_uint8: torch.Tensor, batch: int = 2048, cache: bool = True
+) -> dict[str, torch.Tensor]:
+    """``{name: predictions (N,)}`` for every member of ``zoo``.
+
+    With ``cache`` (the default) and at least :data:`PREDICT_CACHE_MIN_IMAGES` images, each
+    member's predictions are kept in the model cache (``<cache_dir>/models/zoo/predictions/``)
+    keyed by the member's weights, the images, the batch size and the device type
+    (:func:`reliable_ml.util.evalcache.cached_model_eval`), so a warm re-run of a chapter reads
+    them back instead of evaluating every member again."""
+    if not cache or len(x_uint8) < PREDICT_CACHE_MIN_IMAGES:  # a small evaluation is cheaper than an entry
+        return {name: predict(t.model, x_uint8, batch) for name, t in zoo.items()}
+    from reliable_ml.util import evalcache
+    from reliable_ml.util.cachedir import cache_dir
+
+    folder = cache_dir() / "models" / "zoo" / "predictions"
+    out = {}
+    for name, t in zoo.items():
+        device = next(t.model.parameters()).device.type
+        out[name] = evalcache.cached_model_eval(
+            folder,
+            "predict",
+            t.model,
+            {"v": PREDICT_VERSION, "batch": int(batch), "device": device},
+            (x_uint8,),
+            lambda t=t: {"pred": predict(t.model, x_uint8, batch)},
+            expected={"pred": ((len(x_uint8),), torch.int64)},
+        )["pred"]
+    return out
 
 
 def predict_matrix(zoo: dict[str, Trained], x_uint8: torch.Tensor) -> np.ndarray:

@@ -38,7 +38,8 @@ def best_of_k_optimism(correct, n_holdout: int, ks, n_trials: int = 200, seed: i
     models at random, picks the one with the best holdout accuracy (ties: the first) and
     records holdout acc - fresh acc of that model (fractions). Returns a frame of shape
     ``(n_trials, len(ks))`` with one column per k. Requires 1 <= k <= m and
-    0 < n_holdout < N.
+    0 < n_holdout < N. From :data:`reliable_ml.util.result_cache.MIN_WORK` trials x cells on, the
+    trials are kept in the result cache, keyed by the settings, ``correct`` and this module.
     """
     c = _check_correct(correct)
     m, n_total = c.shape
@@ -50,18 +51,33 @@ def best_of_k_optimism(correct, n_holdout: int, ks, n_trials: int = 200, seed: i
         raise ValueError(f"n_holdout must lie in [1, {n_total - 1}]; got {n_holdout}")
     if n_trials <= 0:
         raise ValueError(f"n_trials must be positive; got {n_trials}")
-    rng = np.random.default_rng(seed)
-    out = np.empty((n_trials, len(ks)))
-    c_f = c.astype(np.float32)
-    for t in range(n_trials):
-        hold = np.zeros(n_total, dtype=bool)
-        hold[rng.choice(n_total, n_holdout, replace=False)] = True
-        acc_hold = c_f[:, hold].mean(1)  # (m,)
-        acc_fresh = c_f[:, ~hold].mean(1)  # (m,)
-        for j, k in enumerate(ks):
-            members = rng.choice(m, k, replace=False)
-            best = members[np.argmax(acc_hold[members])]
-            out[t, j] = acc_hold[best] - acc_fresh[best]
+
+    def trials() -> dict:
+        rng = np.random.default_rng(seed)
+        out = np.empty((n_trials, len(ks)))
+        c_f = c.astype(np.float32)
+        for t in range(n_trials):
+            hold = np.zeros(n_total, dtype=bool)
+            hold[rng.choice(n_total, n_holdout, replace=False)] = True
+            acc_hold = c_f[:, hold].mean(1)  # (m,)
+            acc_fresh = c_f[:, ~hold].mean(1)  # (m,)
+            for j, k in enumerate(ks):
+                members = rng.choice(m, k, replace=False)
+                best = members[np.argmax(acc_hold[members])]
+                out[t, j] = acc_hold[best] - acc_fresh[best]
+        return {"optimism": out}
+
+    import sys
+
+    from reliable_ml.util import result_cache
+
+    # a pass over every example per trial: a large run is kept in the result cache (settings, data, code)
+    settings = {"function": "best_of_k_optimism", "n_holdout": int(n_holdout), "ks": ks, "n_trials": int(n_trials),
+                "seed": int(seed)}  # fmt: skip
+    out = result_cache.cached_arrays(
+        "best_of_k", settings, trials, arrays=(c,), code=(sys.modules[__name__],),
+        enabled=n_trials * c.size >= result_cache.MIN_WORK,
+    )["optimism"]  # fmt: skip
     return pd.DataFrame(out, columns=ks)
 
 

@@ -122,6 +122,10 @@ def top_count(teams: int, top: int) -> int:
     return int(min(top, max(1, int(np.ceil(teams / 10)))))
 
 
+#: replicates of a :func:`roelofs_test` from which they are kept in the result cache (each is a refit)
+ROELOFS_CACHE_MIN_REPLICATES = 1000
+
+
 def roelofs_test(
     scores: pd.DataFrame,
     higher_is_better: bool,
@@ -157,7 +161,27 @@ def roelofs_test(
         r, s = top_residual(u[idx], v[idx], k, field_share)
         return r, r / s if s > 0 else np.nan
 
-    reps = stats.bootstrap_replicates(residual_and_z, len(u), n_boot=n_boot, seed=seed)
+    import sys
+
+    from reliable_ml.util import result_cache
+
+    # a refit per replicate: many replicates are kept in the result cache, keyed by the scores, the
+    # settings and the code (an int seed only: a Generator's state is not a key)
+    whole_seed = isinstance(seed, (int, np.integer))
+    reps = result_cache.cached_arrays(
+        "roelofs_test",
+        {
+            "function": "roelofs_test",
+            "top": k,
+            "field_share": float(field_share),
+            "n_boot": int(n_boot),
+            "seed": int(seed) if whole_seed else None,
+        },  # fmt: skip
+        lambda: {"reps": stats.bootstrap_replicates(residual_and_z, len(u), n_boot=n_boot, seed=seed)},
+        arrays=(u, v),
+        code=(sys.modules[__name__], stats),
+        enabled=whole_seed and n_boot >= ROELOFS_CACHE_MIN_REPLICATES,
+    )["reps"]
     lo, hi = np.quantile(reps[:, 0], [alpha / 2, 1 - alpha / 2])
     zlo, zhi = np.nanquantile(reps[:, 1], [alpha / 2, 1 - alpha / 2])
     lo, hi = min(lo, point), max(hi, point)

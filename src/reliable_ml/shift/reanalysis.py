@@ -279,6 +279,25 @@ def _image_accuracies(correct: np.ndarray, rng: np.random.Generator, k: int) -> 
     return (weights @ correct.T.astype(np.float32)) / n
 
 
+def _cached_draws(name: str, settings: dict, draw, cx: np.ndarray, cy: np.ndarray, n_boot: int) -> dict:
+    """``draw()`` (bootstrap replicates over the correctness tables ``cx``, ``cy``), kept in the result
+    cache (:func:`reliable_ml.util.result_cache.cached_arrays`) when the bootstrap is large, keyed by
+    ``settings``, both tables and the source of this module and of :mod:`reliable_ml.stats`."""
+    import sys
+
+    from reliable_ml import stats
+    from reliable_ml.util import result_cache
+
+    return result_cache.cached_arrays(
+        name.replace("_", "-"),
+        {"function": name, **settings},
+        draw,
+        arrays=(cx, cy),
+        code=(sys.modules[__name__], stats),
+        enabled=n_boot * (cx.size + cy.size) >= result_cache.MIN_WORK,
+    )
+
+
 def _ols_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Least-squares slope of y on x along the last axis (one slope per row); NaN where x is constant."""
     xc = x - x.mean(-1, keepdims=True)
@@ -383,13 +402,19 @@ def held_out_residual(
 
     ax, ay = cx.mean(1)[None, :], cy.mean(1)[None, :]
     point = float(residual(ax, ay, others[None, :])[0])
-    rng = np.random.default_rng(seed)
-    reps = []
-    for start in range(0, n_boot, 100):
-        k = min(100, n_boot - start)
-        bx, by = _image_accuracies(cx, rng, k).astype(float), _image_accuracies(cy, rng, k).astype(float)
-        reps.append(residual(bx, by, others[rng.integers(0, m - 1, (k, m - 1))]))
-    lo, hi = np.nanquantile(np.concatenate(reps), [alpha / 2, 1 - alpha / 2])
+
+    def draw() -> dict:
+        rng = np.random.default_rng(seed)
+        reps = []
+        for start in range(0, n_boot, 100):
+            k = min(100, n_boot - start)
+            bx, by = _image_accuracies(cx, rng, k).astype(float), _image_accuracies(cy, rng, k).astype(float)
+            reps.append(residual(bx, by, others[rng.integers(0, m - 1, (k, m - 1))]))
+        return {"residuals": np.concatenate(reps)}
+
+    reps = _cached_draws("held_out_residual", {"model": int(model), "n_boot": int(n_boot), "seed": int(seed)},
+                         draw, cx, cy, n_boot)["residuals"]  # fmt: skip
+    lo, hi = np.nanquantile(reps, [alpha / 2, 1 - alpha / 2])
     return {"residual": point, "ci": [float(lo), float(hi)], "n_boot": int(n_boot), "alpha": float(alpha)}
 
 
@@ -454,15 +479,22 @@ def kendall_bootstrap(correct_x, correct_y, *, n_boot: int = 1000, alpha: float 
     m = cx.shape[0]
     ax, ay = cx.mean(1), cy.mean(1)
     point = float(kendalltau(ax, ay).statistic)
-    rng = np.random.default_rng(seed)
-    taus = []
-    for start in range(0, n_boot, 100):
-        k = min(100, n_boot - start)
-        bx, by = _image_accuracies(cx, rng, k), _image_accuracies(cy, rng, k)
-        idx = stats.bootstrap_indices(m, k, rng)
-        bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
-        taus.extend(float(kendalltau(x, y).statistic) for x, y in zip(bx, by))
-    taus = np.asarray(taus)
+
+    def draw() -> dict:
+        rng = np.random.default_rng(seed)
+        taus = []
+        for start in range(0, n_boot, 100):
+            k = min(100, n_boot - start)
+            bx, by = _image_accuracies(cx, rng, k), _image_accuracies(cy, rng, k)
+            idx = stats.bootstrap_indices(m, k, rng)
+            bx, by = np.take_along_axis(bx, idx, 1), np.take_along_axis(by, idx, 1)
+            taus.extend(float(kendalltau(x, y).statistic) for x, y in zip(bx, by))
+        return {"taus": np.asarray(taus)}
+
+    import scipy
+
+    taus = _cached_draws("kendall_bootstrap", {"n_boot": int(n_boot), "seed": int(seed), "scipy": scipy.__version__},
+                         draw, cx, cy, n_boot)["taus"]  # fmt: skip
     plo, phi = np.nanquantile(taus, [alpha / 2, 1 - alpha / 2])
     jack = stats.jackknife_values(lambda keep: kendalltau(ax[keep], ay[keep]).statistic, m)
     try:

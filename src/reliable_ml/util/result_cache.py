@@ -21,6 +21,12 @@ Its sibling :mod:`reliable_ml.util.evalcache` keeps the per-image outcomes of ev
 model (keyed by the model's weights); this module keeps any result together with the code that
 computed it. Both hash tensors and write entries the same way (``evalcache.tensor_bytes``,
 ``evalcache.save_atomic``).
+
+:func:`cached_arrays` is :func:`cached` for numpy results (bootstrap replicates over a large
+table of per-image outcomes): the input arrays are hashed like tensors, numpy's version joins the
+settings (a seeded random stream may change with it), and the arrays come back with the dtypes
+and shapes they were built with. :data:`MIN_WORK` is the size of a bootstrap (replicates times
+table cells) below which drawing it again costs less than a cache entry.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from reliable_ml.util.cachedir import ENV_CACHE
 T = TypeVar("T")
 
 FORMAT = 1  # bump when the layout of an entry changes
+#: replicates x cells of a bootstrap below which recomputing is cheaper than reading an entry
+MIN_WORK = 20_000_000
 
 
 def fingerprint(settings: dict, tensors: Iterable[torch.Tensor] = (), code: Iterable[ModuleType] = ()) -> str:
@@ -134,27 +142,56 @@ def cached_arrays(
     code: Iterable[ModuleType] = (),
     enabled: bool = True,
 ) -> dict:
-    """:func:`cached` for numpy results: ``build()`` returns numpy arrays in (possibly nested)
-    dicts, e.g. the draws of a bootstrap; ``arrays`` (numpy, any numeric dtype) are its inputs
-    and join the key as tensors, and ``settings`` gains the numpy version (a seeded generator's
-    stream may change with it). The value comes back as numpy arrays of the dtypes built."""
+    """:func:`cached` for ``build() -> dict`` whose leaves are numpy arrays (or Python numbers and
+    strings; dicts, lists and tuples nest them), keyed by ``settings`` plus numpy's version, the
+    bytes, dtypes and shapes of the numpy ``arrays`` it reads, and the source of the ``code``
+    modules. The value comes back as built: numpy arrays with their dtypes and shapes, the other
+    leaves unchanged. A numpy scalar leaf is refused (it would come back as another type)."""
     import numpy as np
 
-    def to_torch(v):
-        return (
-            {k: to_torch(x) for k, x in v.items()} if isinstance(v, dict) else torch.from_numpy(np.ascontiguousarray(v))
-        )
+    def run() -> dict:
+        out = build()
+        if not isinstance(out, dict):
+            raise TypeError(f"build() must return a dict; got {type(out).__name__}")
+        return _to_tensors(out)
 
-    def to_numpy(v):
-        return {k: to_numpy(x) for k, x in v.items()} if isinstance(v, dict) else v.numpy()
-
+    tensors = [_tensor(np.asarray(a)) for a in arrays]
     out = cached(
-        kind,
-        {**settings, "numpy": np.__version__},
-        lambda: to_torch(build()),
-        tensors=[torch.from_numpy(np.array(a, order="C")) for a in arrays],  # a copy: read-only arrays warn
-        code=code,
-        models=0,
-        enabled=enabled,
+        kind, {**settings, "numpy": np.__version__}, run, tensors=tensors, code=code, models=0, enabled=enabled
     )
-    return to_numpy(out)
+    return _to_arrays(out)
+
+
+def _tensor(a) -> torch.Tensor:
+    """A numpy array as a tensor sharing its memory, or a copy when it is read-only (a pandas
+    column's values) or not contiguous."""
+    import numpy as np
+
+    a = np.ascontiguousarray(a)
+    return torch.from_numpy(a if a.flags.writeable else a.copy())
+
+
+def _to_tensors(value):
+    """Numpy arrays in a nested dict/list/tuple become tensors (what an entry can hold)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return _tensor(value)
+    if isinstance(value, dict):
+        return {k: _to_tensors(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_tensors(v) for v in value)
+    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, np.generic):
+        return value
+    raise TypeError(f"cached_arrays keeps numpy arrays, numbers and strings; got {type(value).__name__}")
+
+
+def _to_arrays(value):
+    """The inverse of :func:`_to_tensors`."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _to_arrays(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_arrays(v) for v in value)
+    return value

@@ -304,3 +304,33 @@ def test_escaped_state_names_a_robust_run_that_first_sat_in_the_end_state():
     assert text.startswith("1 run(s) that became robust had first been in that state and rose out of it (seed 0 of a, ")
     assert "reached 20% at step 150" in text and "not known to be final" in text
     assert collapse.escaped_state_text({"a": {"1": direct}}, {"a": {"1": found["a"]["1"]}}, 0.2) == ""
+
+
+def test_after_collapse_names_a_single_check_spike_and_the_later_rise():
+    steps = [50, 100, 150, 200, 250, 300, 350, 400]
+    spike = {
+        "steps": steps,
+        "pgd_acc": [0.04, 0.43, 0.05, 0.06, 0.07, 0.3, 0.5, 0.27],
+        "fgsm_train_acc": [0.5] + [0.9] * 7,
+    }
+    rise = {"steps": steps, "pgd_acc": [0.1, 0.3, 0.35, 0.3, 0.02, 0.0, 0.01, 0.0], "fgsm_train_acc": [0.5] + [0.9] * 7}
+    runs = {"arm": {"2": spike, "1": rise}}
+    found = {
+        "arm": {
+            sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=steps)
+            for sd, r in runs["arm"].items()
+        }
+    }
+    assert collapse.peak_spike(spike, found["arm"]["2"], 0.2) == (0.04, 0.05)
+    assert collapse.peak_spike(rise, found["arm"]["1"], 0.2) is None  # neighbours 0.3 and 0.3: within 0.2
+    assert collapse.peak_spike(spike, found["arm"]["2"], 0.4) is None  # 0.43 - 0.05 is not more than 0.4
+    text = collapse.after_collapse_text(runs, found, drop=0.2)
+    assert "that peak was a single check between 4.0% and 5.0% (both more than the rule's 20 points below it)" in text
+    assert (
+        "it rose later: from step 300 on, 3 of its 3 checks were at or above 20%, peaking at 50.0% at step 350" in text
+    )
+    assert "before the fall its PGD accuracy was at or above 20% at 1 of its 2 checks" in text
+    assert "Seed 1 of arm" in text and "the lasting fall to about 0% that Wong et al. describe" in text
+    assert "single check" not in collapse.after_collapse_text(runs, found)  # without the drop: as before
+    with pytest.raises(ValueError, match="drop must be a fraction"):
+        collapse.peak_spike(spike, found["arm"]["2"], 0.0)

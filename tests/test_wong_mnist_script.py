@@ -91,3 +91,33 @@ def test_lasting_fall_tells_a_lasting_fall_from_a_recovery():
     swing = {"steps": [10, 20, 30, 40, 50], "pgd_acc": [0.6, 0.3, 0.02, 0.5, 0.03]}
     assert collapse.lasting_fall(swing, found, near_zero=0.05, persist=2) is None
     assert collapse.lasting_fall(fell, {"collapsed": False, "step": None}) is None
+
+
+def test_transcription_text_with_the_runs_tells_a_rise_from_a_spike_and_bounds_success():
+    from scipy import stats as st
+
+    steps = [50, 100, 150, 200, 250, 300]
+    fgsm = [0.5] + [0.9] * 5
+    runs = {
+        "0": {"steps": steps, "pgd_acc": [0.3, 0.6, 0.5, 0.1, 0.0, 0.0], "fgsm_train_acc": fgsm},
+        "1": {"steps": steps, "pgd_acc": [0.1, 0.25, 0.22, 0.02, 0.01, 0.0], "fgsm_train_acc": fgsm},
+        "2": {"steps": steps, "pgd_acc": [0.04, 0.43, 0.05, 0.06, 0.3, 0.27], "fgsm_train_acc": fgsm},
+    }
+    found = {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=steps) for sd, r in runs.items()}
+    assert all(f["collapsed"] for f in found.values())
+    course = {"seeds": 3, "became_robust": 1, "collapsed": 1}
+    counts = collapse.count({"s": found})["s"]
+    text = collapse.transcription_text(counts, course, 0.2, course_hidden=128, lasting=2, runs=runs, found=found)
+    assert "2 (seeds 0 and 1) fell after a rise to about 0% and stayed there" in text
+    assert "seed 1 from a peak of 25.0%, at or above 20% at 2 of its 3 checks before the fall" in text
+    assert (
+        "seed 2 fell from a peak of 43.0% that was a single check, not a robust phase, and rose later, to 30.0%" in text
+    )
+    assert "catastrophic overfitting (a lasting fall after a rise) in 2 of 3 runs" in text and "too" not in text
+    upper = st.beta.ppf(0.975, 2, 2)  # exact upper bound for 1 of 3
+    assert "1 of 3 runs ended robust" in text and f"up to {100 * upper:.1f}%" in text and "do not account" not in text
+    assert collapse.ended_robust(runs, 0.2) == ["2"]
+    with pytest.raises(ValueError, match="disagrees"):
+        collapse.transcription_text(counts, course, 0.2, course_hidden=128, lasting=1, runs=runs, found=found)
+    with pytest.raises(ValueError, match="go together"):
+        collapse.transcription_text(counts, course, 0.2, course_hidden=128, lasting=2, runs=runs)

@@ -221,12 +221,42 @@ def lasting_fall(curves: dict, found: dict, *, near_zero: float = 0.05, persist:
     return None
 
 
-def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, persist: int = RULE["persist"]) -> str:
+def peak_spike(curves: dict, found: dict, drop: float) -> tuple[float, float] | None:
+    r"""Whether the peak :func:`detect_collapse` fell from (``found["peak"]``, first reached at check
+    :math:`j^*`) was a single-check spike: both neighbouring checks exist and lie more than ``drop``
+    below it, :math:`p_{j^*-1} < P - \text{drop}` and :math:`p_{j^*+1} < P - \text{drop}`. Then the
+    run had no robust phase, only one check that reached the peak. Returns the two neighbours'
+    PGD accuracies, or ``None`` when the peak was not a spike (or sits at either end of the run)."""
+    if not (isinstance(drop, int | float) and not math.isnan(drop) and 0.0 < drop <= 1.0):
+        raise ValueError(f"drop must be a fraction in (0, 1]; got {drop!r}")
+    p = [float(v) for v in curves["pgd_acc"]]
+    j = next(i for i, v in enumerate(p) if v >= found["peak"] - 1e-12)
+    if j == 0 or j == len(p) - 1:
+        return None
+    below = found["peak"] - drop - 1e-12  # strictly more than drop below the peak
+    return (p[j - 1], p[j + 1]) if p[j - 1] < below and p[j + 1] < below else None
+
+
+def _checks_at_or_above(values: Sequence[float], level: float) -> int:
+    return sum(float(v) >= level - 1e-12 for v in values)
+
+
+def after_collapse_text(
+    runs: dict,
+    found: dict,
+    *,
+    near_zero: float = 0.05,
+    persist: int = RULE["persist"],
+    drop: float | None = None,
+) -> str:
     """What each run the rule called collapsed did after its collapse step: the range and last value
     of its PGD accuracy, and whether it then sat at or below ``near_zero`` for ``persist`` checks
     running (the lasting fall to about 0% Wong et al. describe) or recovered (a swing that the
     running-peak rule also counts). ``runs``: {arm: {seed: curves}}; ``found``: {arm: {seed:
-    :func:`detect_collapse`}}. Empty when no run collapsed."""
+    :func:`detect_collapse`}}. With the rule's ``drop``, it also says how many checks before the fall
+    reached ``drop`` and whether the peak was a single-check spike (:func:`peak_spike`): then there was
+    no robust phase to fall from, and a later rise, if any, is described as one. Empty when no run
+    collapsed."""
     parts = []
     for arm, by_seed in found.items():
         for seed, f in by_seed.items():
@@ -236,14 +266,28 @@ def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, per
             k = list(r["steps"]).index(f["step"])
             after = [float(v) for v in r["pgd_acc"][k:]]
             low = lasting_fall(r, f, near_zero=near_zero, persist=persist)
-            shape = (
-                f"it then sat at or below {100 * near_zero:.0f}% for {persist} checks running from step "
-                f"{low:,}: the lasting fall to about 0% that Wong et al. describe"
-                if low is not None
-                else f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running: a fall and "
-                "recovery that the running-peak rule counts, not the lasting fall to about 0% Wong et al. describe"
-            )
+            spike = None if drop is None else peak_spike(r, f, drop)
             first = next(i for i, v in enumerate(r["pgd_acc"]) if v >= f["peak"] - 1e-12)
+            if low is not None:
+                shape = (
+                    f"it then sat at or below {100 * near_zero:.0f}% for {persist} checks running from step "
+                    f"{low:,}" + ("" if spike else ": the lasting fall to about 0% that Wong et al. describe")
+                )
+            elif spike is not None:
+                rose = next((i for i, v in enumerate(after) if v >= drop - 1e-12), None)
+                shape = f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running" + (
+                    f"; it rose later: from step {r['steps'][k + rose]:,} on, "
+                    f"{_checks_at_or_above(after[rose:], drop)} of its {len(after) - rose} checks were at or above "
+                    f"{100 * drop:.0f}%, peaking at {100 * max(after):.1f}% at step "
+                    f"{r['steps'][k + after.index(max(after))]:,}"
+                    if rose is not None
+                    else f"; it did not reach {100 * drop:.0f}% again"
+                )
+            else:
+                shape = (
+                    f"it never sat at or below {100 * near_zero:.0f}% for {persist} checks running: a fall and "
+                    "recovery that the running-peak rule counts, not the lasting fall to about 0% Wong et al. describe"
+                )
             before = [float(v) for v in r["pgd_acc"][:first]]
             rise = (
                 f"Seed {seed} of {arm} sat at or below {100 * near_zero:.0f}% PGD accuracy at "
@@ -252,9 +296,21 @@ def after_collapse_text(runs: dict, found: dict, *, near_zero: float = 0.05, per
                 if before
                 else ""
             )
+            reach = (
+                ""
+                if drop is None
+                else f"; before the fall its PGD accuracy was at or above {100 * drop:.0f}% at "
+                f"{_checks_at_or_above(r['pgd_acc'][:k], drop)} of its {k} checks"
+            )
+            peak_words = (
+                f"; that peak was a single check between {100 * spike[0]:.1f}% and {100 * spike[1]:.1f}% (both more "
+                f"than the rule's {100 * drop:.0f} points below it), not a robust phase"
+                if spike is not None
+                else ""
+            )
             parts.append(
                 rise + f"Seed {seed} of {arm} fell by the rule at step {f['step']:,} "
-                f"(from a peak of {100 * f['peak']:.1f}%); "
+                f"(from a peak of {100 * f['peak']:.1f}%){peak_words}{reach}; "
                 f"from then on its PGD accuracy ranged from {100 * min(after):.1f}% to {100 * max(after):.1f}% and "
                 f"ended at {100 * after[-1]:.1f}%, and {shape}."
             )
@@ -506,15 +562,55 @@ def meaning_text(
     return head + f". Per arm, {per_arm}. Against {reference}, in how often runs became robust, {words}."
 
 
-def transcription_text(script: dict, course: dict, drop: float, *, course_hidden: int, lasting: int) -> str:
+def ended_robust(runs: dict, drop: float) -> list[str]:
+    """The seeds of one arm (``runs``: {seed: curves}) whose PGD accuracy at the last check was at or
+    above ``drop``: the runs that ended robust by the rule's own bar."""
+    return [seed for seed, r in runs.items() if float(r["pgd_acc"][-1]) >= drop - 1e-12]
+
+
+def _seeds(seeds: Sequence[str]) -> str:
+    names = [str(s) for s in seeds]
+    return "seed " + names[0] if len(names) == 1 else "seeds " + ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _kinds(runs: dict, found: dict, drop: float) -> dict:
+    """The collapsed runs of one arm, sorted by the peak they fell from (a rise, or a single-check
+    spike: :func:`peak_spike`) and by what followed (a lasting fall to about 0%: :func:`lasting_fall`)."""
+    out: dict = {"rise_lasting": [], "rise_back": [], "spike_lasting": [], "spike_later": []}
+    for seed, f in found.items():
+        if not f["collapsed"]:
+            continue
+        spike = peak_spike(runs[seed], f, drop) is not None
+        lasting = lasting_fall(runs[seed], f) is not None
+        out[("spike_" if spike else "rise_") + ("lasting" if lasting else ("later" if spike else "back"))].append(seed)
+    return out
+
+
+def transcription_text(
+    script: dict,
+    course: dict,
+    drop: float,
+    *,
+    course_hidden: int,
+    lasting: int,
+    runs: dict | None = None,
+    found: dict | None = None,
+    alpha: float = 0.05,
+) -> str:
     """What Wong et al.'s MNIST script, transcribed (:mod:`reliable_ml.robust.wong_mnist_script`), shows
     beside the course's loop on the same recipe.
 
     ``script`` and ``course``: one arm's counts each (:func:`count`: ``seeds``, ``became_robust``,
     ``collapsed``); ``drop``: the collapse rule's fall (and the bar for "became robust"), a fraction;
     ``lasting``: how many of the script's collapsed runs then fell to about 0% and stayed there
-    (:func:`lasting_fall`). The conclusion follows the counts; comparing the two arms is left to
-    :func:`comparison_text` (the verdict rule).
+    (:func:`lasting_fall`). With the script's ``runs`` ({seed: curves}) and ``found`` ({seed:
+    :func:`detect_collapse`}), the collapsed runs are told apart by the peak they fell from (a rise, or a
+    single-check spike, :func:`peak_spike`, which is no robust phase) and named by seed, with the peak
+    and how many checks before the fall reached ``drop``; and the runs that ended robust
+    (:func:`ended_robust`) are counted, with the exact (Clopper–Pearson, :func:`reliable_ml.stats.
+    clopper_pearson`) two-sided ``1 - alpha`` upper bound on a per-seed rate of ending robust. The
+    conclusion follows the counts; comparing the two arms is left to :func:`comparison_text` (the
+    verdict rule).
     """
     for name, c in (("script", script), ("course", course)):
         if not all(k in c for k in ("seeds", "became_robust", "collapsed")):
@@ -522,22 +618,67 @@ def transcription_text(script: dict, course: dict, drop: float, *, course_hidden
     n, s_r, s_c = script["seeds"], script["became_robust"], script["collapsed"]
     if not 0 <= lasting <= s_c:
         raise ValueError(f"lasting must count collapsed runs, between 0 and {s_c}; got {lasting!r}")
-    runs = lambda k: "run" if k == 1 else "runs"  # noqa: E731
+    if (runs is None) != (found is None):
+        raise ValueError("runs and found go together: pass both or neither")
+    runs_ = lambda k: "run" if k == 1 else "runs"  # noqa: E731
     head = (
-        f"With their script as written, {s_r} of {n} {runs(n)} reached {100 * drop:.0f}% PGD accuracy and {s_c} of "
+        f"With their script as written, {s_r} of {n} {runs_(n)} reached {100 * drop:.0f}% PGD accuracy and {s_c} of "
         f"{'it' if s_r == 1 else 'them'} collapsed by the rule; with the course's loop (start clamped, hidden layer "
         f"{course_hidden}), {course['became_robust']} of {course['seeds']} reached it and {course['collapsed']} "
         "collapsed."
     )
-    if s_c:
+    if runs is not None and s_c:
+        kinds = _kinds(runs, found, drop)
+        if len(kinds["rise_lasting"]) + len(kinds["spike_lasting"]) != lasting:
+            raise ValueError(f"lasting ({lasting}) disagrees with the runs' lasting falls")
+
+        def before_fall(sd: str) -> tuple[int, int]:
+            k = list(runs[sd]["steps"]).index(found[sd]["step"])
+            return _checks_at_or_above(runs[sd]["pgd_acc"][:k], drop), k
+
+        def peaks(seeds: list[str]) -> str:
+            return "; ".join(
+                f"seed {sd} from a peak of {100 * found[sd]['peak']:.1f}%, at or above {100 * drop:.0f}% at "
+                f"{before_fall(sd)[0]} of its {before_fall(sd)[1]} checks before the fall"
+                for sd in seeds
+            )
+
+        said = []
+        if kinds["rise_lasting"]:
+            said.append(
+                f"{len(kinds['rise_lasting'])} ({_seeds(kinds['rise_lasting'])}) fell after a rise to about 0% and "
+                f"stayed there ({peaks(kinds['rise_lasting'])})"
+            )
+        if kinds["rise_back"]:
+            said.append(f"{len(kinds['rise_back'])} ({_seeds(kinds['rise_back'])}) fell after a rise and rose again")
+
+        def later(sd: str) -> str:
+            k = list(runs[sd]["steps"]).index(found[sd]["step"])
+            top = max(float(v) for v in runs[sd]["pgd_acc"][k:])
+            return f"rose later, to {100 * top:.1f}%" if top >= drop - 1e-12 else "did not stay at about 0%"
+
+        for sd in kinds["spike_later"] + kinds["spike_lasting"]:
+            what = "then stayed at about 0%" if sd in kinds["spike_lasting"] else later(sd)
+            said.append(
+                f"seed {sd} fell from a peak of {100 * found[sd]['peak']:.1f}% that was a single check, not a robust "
+                f"phase, and {what}"
+            )
+        k_end = len(ended_robust(runs, drop))
+        upper = float(stats.clopper_pearson(k_end, n, alpha=alpha)[1])
+        tail = (
+            f" Of the {s_c} collapsed {runs_(s_c)}, " + "; ".join(said) + ". So their recipe, run here, shows "
+            f"catastrophic overfitting (a lasting fall after a rise) in {len(kinds['rise_lasting'])} of {n} "
+            f"{runs_(n)}. With the unclamped start and the hidden layer of 100 restored, {k_end} of {n} {runs_(n)} "
+            f"ended robust ({100 * drop:.0f}% PGD accuracy or more at the last check); {n} {runs_(n)} cannot exclude "
+            f"that the recipe succeeds on many seeds (a per-seed rate of ending robust up to {100 * upper:.1f}%, "
+            f"exact {100 * (1 - alpha):.0f}% upper bound, Clopper–Pearson)."
+        )
+    elif s_c:
         recovered = s_c - lasting
-        shape = f"{lasting} of the {s_c} collapsed {runs(s_c)} then fell to about 0% and stayed there" + (
+        shape = f"{lasting} of the {s_c} collapsed {runs_(s_c)} then fell to about 0% and stayed there" + (
             f", {recovered} fell and rose again" if recovered else ""
         )
-        tail = (
-            f" So their own recipe, run here, shows catastrophic overfitting too: {shape}. The unclamped start and "
-            "the hidden layer of 100 do not account for the robust MNIST model Wong et al. report."
-        )
+        tail = f" So their recipe, run here, shows catastrophic overfitting: {shape}."
     elif s_r == n and course["became_robust"] < course["seeds"]:
         tail = (
             " In these seeds every run of their script stayed robust while the course's loop did not: the clamp and "

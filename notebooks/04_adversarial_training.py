@@ -421,7 +421,8 @@ print(f"{len(arms)} arms x {co_seeds} seeds x {co_epochs} epochs, a PGD check ev
 # $\pm\epsilon$ than after plain FGSM, which {cite:t}`andriushchenko2020understanding` read as the
 # reason FGSM-RS works at all (their reading as we recall it, unverified here). On the background of
 # an MNIST digit with the start clamped into the image, even that does not hold (see "Their script,
-# transcribed" below). They trace the failure to the loss becoming strongly non-linear inside the ball.
+# transcribed" below). Andriushchenko and Flammarion trace the failure to the loss becoming strongly
+# non-linear inside the ball (as we recall their paper; unverified here).
 
 # %% tags=["hide-input"]
 marks = {a: {sd: f["step"] for sd, f in co_found[a].items()} for a in arms}
@@ -501,7 +502,7 @@ co_cpu_per_step = co["seconds"]["cpu"] / (co_n_steps * len(co_run_seconds))  # C
 full_length = co_n_steps >= cat.WONG_MNIST["steps"]
 co_k_robust, co_ref_robust = sum(c["became_robust"] for c in co_counts.values()), co_counts[arms[1]]["became_robust"]
 glue_text("co_recipe_scale", cat.recipe_scale_text(co_n_steps) + (
-    f" Wong et al. report MNIST models trained with this recipe that are robust at this radius (their figures are not "
+    f" Wong et al. report MNIST models trained with their recipe that are robust at this radius (their figures are not "
     f"checked here; their released model is checked below when it can be fetched). Here {co_k_robust} of "
     f"{len(arms) * co_seeds} runs, and {co_ref_robust} of {co_seeds} on the course's version of their recipe (start "
     f"clamped, hidden layer {8 * co_width}), reached even {100 * co_drop:.0f}% PGD accuracy, so this is not a "
@@ -602,18 +603,19 @@ plt.show()
 display(pd.DataFrame(collapse.table_rows(wms_found, wms_runs)).set_index("seed").round(1))
 
 # %% tags=["remove-input"]
-wms_counts = collapse.count({wms.LABEL: wms_found}) | {co_ref: co_counts[co_ref]}
-wms_vs = collapse.compare_arms(wms_counts, wms.LABEL, co_ref)
+wms_ref = f"the course's loop ({co_ref})"
+wms_counts = collapse.count({wms.LABEL: wms_found}) | {wms_ref: co_counts[co_ref]}
+wms_vs = collapse.compare_arms(wms_counts, wms.LABEL, wms_ref)
 glue_numbers({"wms_bg_pct": background.double().mean().item(), "wms_inside_free": inside["unclamped"],
               "wms_inside_clamped": inside["clamped"]}, scale=100)
 glue_text("wms_outcomes", collapse.outcome_text(wms_found, wms_runs, "their script", co_drop, chance=co_chance) + " "
           + collapse.after_collapse_text({"their script": wms_runs}, {"their script": wms_found}, drop=co_drop))
 wms_lasting = sum(collapse.lasting_fall(wms_runs[sd], f) is not None for sd, f in wms_found.items())
-glue_text("wms_meaning", collapse.transcription_text(wms_counts[wms.LABEL], co_counts[co_ref], co_drop,
+glue_text("wms_meaning", collapse.transcription_text(wms_counts[wms.LABEL], wms_counts[wms_ref], co_drop,
                                                      course_hidden=8 * co_width, lasting=wms_lasting,
                                                      runs=wms_runs, found=wms_found))
 wms_k_end = len(collapse.ended_robust(wms_runs, co_drop))
-glue_text("wms_vs", collapse.comparison_text(wms_counts, wms.LABEL, co_ref, wms_vs))
+glue_text("wms_vs", collapse.comparison_text(wms_counts, wms.LABEL, wms_ref, wms_vs))
 ex_min_seeds = next(n for n in range(1, 50) if stats.compare_counts(n, n, 0, n).direction != "cannot tell")
 glue_numbers({"ex_min_seeds": ex_min_seeds, "ex_min_p": stats.compare_counts(ex_min_seeds, ex_min_seeds, 0,
                                                                              ex_min_seeds).p_value})
@@ -627,7 +629,7 @@ glue_numbers({"wms_cold_cpu": wms_out["seconds"]["cpu"] / 60, "wms_run_cpu": wms
 # **Their released model.** The repository also holds the MNIST model they released,
 # `MNIST/models/fgsm.pth` (`reliable_ml.robust.wong_released`: fetched into the data root with its
 # checksum, never copied into the course, since the repository carries no licence). It answers a
-# narrower question than the runs above: whether that one model passes this chapter's check.
+# narrower question than the runs above: how that one model scores on this chapter's check.
 
 # %% tags=["hide-input"]
 wms_released, wms_released_why = None, "the check images are not 28 x 28 MNIST digits"
@@ -635,7 +637,8 @@ if tuple(test_set.x.shape[1:]) == (1, 28, 28):
     try:
         wms_released_model = wong_released.load(download=True)
     except (data.DataUnavailable, data.DataCorrupt) as err:
-        wms_released_why = f"{type(err).__name__}: no copy in the data root and the download failed"
+        wms_released_why = (f"{type(err).__name__}: no copy in the data root and the download failed" if isinstance(
+            err, data.DataUnavailable) else f"{type(err).__name__}: the file does not match its checksum")
     else:
         wms_released = wong_released.check(wms_released_model, test_set.x.flip(0)[:n_check],
                                            test_set.y.flip(0)[:n_check], co_eps, steps=co_check_steps, seed=seed)

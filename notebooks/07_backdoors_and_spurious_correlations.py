@@ -58,7 +58,8 @@ if importlib.util.find_spec("reliable_ml") is None:
 #
 # **Compute.** `smoke`: scikit-learn's 8x8 digits. `cpu`: 20,000 MNIST training images,
 # a small CNN trained for 2 epochs per model, the BadNets sweep repeated over 3 seeds (about 40
-# models), plus three small CNNs on a 10,000-image CIFAR-10 subset (measured below). `gpu`:
+# models), plus six small CNNs on a 10,000-image CIFAR-10 subset (three poison rates, with and
+# without crops and flips; measured below). `gpu`:
 # 40,000 MNIST images, 3 epochs and 3 seeds for every comparison, plus CIFAR-10
 # with a PreActResNet-18 through `python -m reliable_ml.experiments.backdoor_cifar --profile gpu`.
 # Every setting lives in `reliable_ml/settings/backdoors_and_spurious_correlations.py`; the
@@ -214,7 +215,8 @@ glued = glue_values(sweep_nums | sweep_words | {"bd_first_text": bl.first_reliab
 #   MNIST's whole training split, the victims' images included; its radius is in the figure's
 #   caption), then the trigger. This arm follows Turner et al.'s recipe at one radius; whether
 #   that radius made the poisons hard is measured below. Their robust models and victims are
-#   CIFAR-10 ResNets trained much longer, and their triggers stamped in four corners. The two
+#   CIFAR-10 ResNets trained much longer, and their triggers stamped in four corners (from memory,
+#   unverified against the paper). The two
 #   hardening models differ in their training data as well as in how they were
 #   trained, so the comparison of the two arms is of the two models as they are.
 #
@@ -376,7 +378,8 @@ glued |= glue_values({"cl_sweep_words": clr.rule_words(sweep_tab, wide_eps, robu
 # that says something about the recipe, as a rerun draws new models. Attack success against that
 # rate, arm by arm: {glue:text}`cl_base_list` (the robust arm at $\varepsilon$ =
 # {glue:text}`harden_eps_v:g`, the wide-radius arm at {glue:text}`cl_wide_eps_words`). In short:
-# {glue:text}`cl_base_says`.
+# {glue:text}`cl_base_says`. Both robust-hardened arms take their poisons from one hardening
+# model, trained once, so their interval over seeds does not resample that model's training.
 #
 # {glue:text}`cl_cost_words` of wall time on the 2-core machine that built the cache while other
 # jobs shared it; both are cached, so later runs read them back.
@@ -609,7 +612,8 @@ glued |= glue_values({"cifar_text": cifar_text})
 #   at a wider radius chosen by a stated rule, {glue:text}`cl_wide_takeaway`. Against the base rate
 #   of unpoisoned models on the same triggered images: {glue:text}`cl_base_says` (arm minus its
 #   seed's unpoisoned model, points, mean over seeds with 95% $t$ interval:
-#   {glue:text}`cl_base_over`).
+#   {glue:text}`cl_base_over`; the robust-hardened arms share one hardening model, which these
+#   intervals do not resample).
 # * Defences that look for poisons in the learned representation work only when the poisons
 #   stand out in it: spectral signatures are built for poisons that come from one source class,
 #   and how many they catch when the poisons come from all classes is shown above.

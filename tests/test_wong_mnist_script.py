@@ -74,10 +74,12 @@ def test_transcription_text_follows_the_counts():
     text = lambda s, **kw: collapse.transcription_text(s, course, 0.2, course_hidden=128, **kw)  # noqa: E731
     fell = text({"seeds": 3, "became_robust": 3, "collapsed": 2}, lasting=1)
     assert "3 of 3 runs reached 20% PGD accuracy and 2 of them collapsed" in fell
-    assert "1 of the 2 collapsed runs then fell to about 0% and stayed there, 1 fell and rose again" in fell
+    assert "Of the 2 collapsed runs, 1 then fell to about 0% and stayed there and 1 did not." in fell
     held = text({"seeds": 3, "became_robust": 3, "collapsed": 0}, lasting=0)
-    assert "every run of their script stayed robust" in held and "catastrophic" not in held
-    assert "fared no better" in text({"seeds": 3, "became_robust": 0, "collapsed": 0}, lasting=0)
+    assert "Every run of their script reached 20% and none collapsed" in held and "catastrophic" not in held
+    assert "while the course" not in held  # the arms are compared by the verdict rule, not here
+    never = text({"seeds": 3, "became_robust": 0, "collapsed": 0}, lasting=0)
+    assert "No run of their script reached 20% either." in never and "explain" not in never
     with pytest.raises(ValueError, match="count's seeds"):
         text({"seeds": 3}, lasting=0)
     with pytest.raises(ValueError, match="lasting must count"):
@@ -114,8 +116,15 @@ def test_transcription_text_with_the_runs_tells_a_rise_from_a_spike_and_bounds_s
         "seed 2 fell from a peak of 43.0% that was a single check, not a robust phase, and rose later, to 30.0%" in text
     )
     assert "catastrophic overfitting (a lasting fall after a rise) in 2 of 3 runs" in text and "too" not in text
-    upper = st.beta.ppf(0.975, 2, 2)  # exact upper bound for 1 of 3
-    assert "1 of 3 runs ended robust" in text and f"up to {100 * upper:.1f}%" in text and "do not account" not in text
+    lo, hi = st.beta.ppf(0.025, 1, 3), st.beta.ppf(0.975, 2, 2)  # exact interval for 1 of 3
+    assert "1 of 3 runs ended at 20% PGD accuracy or more at the last check" in text
+    assert f"anywhere from {100 * lo:.1f}% to {100 * hi:.1f}%" in text and "do not account" not in text
+    assert "no run ended above 27.0%, so none comes near the robust MNIST model" in text
+    no_fall = {sd: dict(r, pgd_acc=[0.3, 0.6, 0.35, 0.36, 0.4, 0.6]) for sd, r in runs.items()}
+    f2 = {sd: collapse.detect_collapse(r["pgd_acc"], r["fgsm_train_acc"], steps=steps) for sd, r in no_fall.items()}
+    c2 = collapse.count({"s": f2})["s"]
+    t2 = collapse.transcription_text(c2, course, 0.2, course_hidden=128, lasting=0, runs=no_fall, found=f2)
+    assert "comes near" not in t2 and "3 of 3 runs ended at 20%" in t2
     assert collapse.ended_robust(runs, 0.2) == ["2"]
     with pytest.raises(ValueError, match="disagrees"):
         collapse.transcription_text(counts, course, 0.2, course_hidden=128, lasting=1, runs=runs, found=found)

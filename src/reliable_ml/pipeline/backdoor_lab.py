@@ -1038,8 +1038,13 @@ def sweep_verdicts(runs: pd.DataFrame, margin_points: float = 1.0) -> tuple[dict
     zero = (
         "that interval contains zero"
         if side is None
-        else f"that interval lies {side[0]} zero, a {side[1]} within the margin that the seeds detect (paired t at the "
-        f"{100 * two_sided.alpha:.0f}% level, two-sided p = {two_sided.p_value:.3f})"
+        else f"that {level} interval lies {side[0]} zero (paired t, two-sided p = {two_sided.p_value:.3f}), a "
+        f"{side[1]} within the margin at the {100 * two_sided.alpha:.0f}% level"
+        + (
+            ""
+            if two_sided.p_value < 0.05
+            else "; at the 5% level used elsewhere in this chapter the seeds cannot tell it from zero"
+        )
     )
     words["bd_drop_tost"] = (
         f"{lead}; closest to the ±{margin_points:g}-point margin ({level} interval), at {100 * closest:g}%, "

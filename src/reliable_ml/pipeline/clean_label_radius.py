@@ -631,18 +631,20 @@ def wide_text(
         )
         lo, hi = 100 * v.interval[0], 100 * v.interval[1]
         most = (
-            f"by {100 * v.difference:+.1f} points [{lo:+.1f}, {hi:+.1f}] against the ε = {harden_eps:g} arm (95% t "
-            f"interval, {n_seeds} seeds): any gain is at most {hi:+.1f} points (no margin was fixed in advance)"
+            f"any gain over the ε = {harden_eps:g} arm is at most {hi:+.1f} points (upper end of the 95% t interval, "
+            f"{n_seeds} seeds; no margin was fixed in advance)"
         )
         verdict = (
-            f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. Making the poisons hard for the "
-            f"robust model changed attack success {most}, on this robust model and these images; whether a gain of "
+            f"Against the robust arm at ε = {harden_eps:g}, paired by seed: {said}. From making the poisons hard for "
+            f"the robust model, {most}, on this robust model and these images; whether a gain of "
             "that size matters is not judged here, and whether poisons hard for the victim would make the trigger "
             "stick is still open."
         )
         take = (
             f"making {100 * w.fooled:.0f}% of the robust arm's poisons hard for the robust model (ε = {chosen:g}) "
-            f"changed its attack success {most}; whether poisons hard for the victim would raise it is open"
+            f"left attack success within [{lo:+.1f}, {hi:+.1f}] points of the ε = {harden_eps:g} arm (95% t "
+            f"interval, {n_seeds} seeds; no margin was fixed in advance); whether poisons hard for the victim would "
+            "raise it is open"
         )
     ww = wide_words(comparisons, n_seeds)
     others = (

@@ -55,3 +55,16 @@ def test_a_warm_only_record_says_cold_was_not_measured():
     assert lines[-1] == "| **all** | **not measured** | **7 s** | **not measured** | **7 s** |"
     verdict = bench.check(rec)
     assert verdict["chapter_cold_s"] is None and "warm passes only" in verdict["why"]
+
+
+def test_the_readme_table_is_the_last_measurement():
+    import json
+
+    root = Path(__file__).parents[1]
+    record = json.loads((root / "results" / "bench" / "chapters.json").read_text())
+    readme = (root / "README.md").read_text()
+    start, end = "<!-- chapters-table:start -->\n", "\n<!-- chapters-table:end -->"
+    assert start in readme and end in readme, "README.md lost its chapter-cost table markers"
+    shown = readme[readme.index(start) + len(start) : readme.index(end)]
+    assert shown == bench.table(record), "README's table differs from results/bench/chapters.json: paste --table"
+    assert record["commit"][:7] in readme

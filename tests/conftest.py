@@ -154,3 +154,15 @@ def smoke_book(smoke_runs) -> Path:
     """The HTML book built (warnings as errors) from the smoke-executed notebooks, with no
     repository URL (so no launch buttons)."""
     return build_book(smoke_runs, "data")
+
+
+@pytest.fixture
+def cache_root(tmp_path, monkeypatch):
+    """An empty model cache (``RELIABLE_ML_CACHE``) and fresh cache statistics for one test;
+    modules that test the caches use it for every test (``pytest.mark.usefixtures``)."""
+    from reliable_ml.util import cachestats
+
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
+    cachestats.reset()
+    yield tmp_path
+    cachestats.reset()

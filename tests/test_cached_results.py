@@ -19,15 +19,9 @@ from reliable_ml.data import kaggle
 from reliable_ml.labels import human_labels as hl
 from reliable_ml.models import zoo
 from reliable_ml.shift import kaggle_overfitting, line, reanalysis
-from reliable_ml.util import cachestats, result_cache
+from reliable_ml.util import result_cache
 
-
-@pytest.fixture(autouse=True)
-def cache_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
-    cachestats.reset()
-    yield tmp_path
-    cachestats.reset()
+pytestmark = pytest.mark.usefixtures("cache_root")  # tests/conftest.py: an empty cache per test
 
 
 def entries(root, kind: str) -> int:

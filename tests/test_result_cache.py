@@ -7,13 +7,7 @@ import torch
 
 from reliable_ml.util import cachestats, result_cache
 
-
-@pytest.fixture(autouse=True)
-def cache_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELIABLE_ML_CACHE", str(tmp_path))
-    cachestats.reset()
-    yield tmp_path
-    cachestats.reset()
+pytestmark = pytest.mark.usefixtures("cache_root")  # tests/conftest.py: an empty cache per test
 
 
 def counting(value):

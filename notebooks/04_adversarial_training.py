@@ -121,13 +121,12 @@ from reliable_ml import course, data, stats
 from reliable_ml.course.glue import glue, glue_missing, glue_numbers, glue_text  # the prose's numbers
 from reliable_ml.experiments import robust_cifar
 from reliable_ml.models import nets as models
-from reliable_ml.robust import attacks, collapse, robust_variant, standard_suite, tradeoff, verdicts
+from reliable_ml.robust import attacks, collapse, robust_variant, standard_suite, tradeoff, verdicts, wong_released
 from reliable_ml.robust import catastrophic as cat
 from reliable_ml.robust import plots as robust_plots
 from reliable_ml.robust import shared_model as rm
 from reliable_ml.robust import train as rt
 from reliable_ml.robust import wong_mnist_script as wms
-from reliable_ml.robust import wong_released
 from reliable_ml.settings import robust_cifar as robust_cifar_settings
 from reliable_ml.util import notes, plots
 

@@ -740,7 +740,7 @@ def mnist_zoo_points(
         "mnist_zoo_points",
         settings,
         build,
-        tensors=[train.x, train.y, test.x, test.y, torch.from_numpy(employee)],
+        tensors=[train.x, train.y, test.x, test.y, torch.from_numpy(np.array(employee))],  # a writable copy
         code=(sys.modules[__name__], zoo),
         models=len(members) * len(train_sizes),
         enabled=cache,

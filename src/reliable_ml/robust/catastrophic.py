@@ -79,6 +79,14 @@ def recipe_scale_text(n_steps: int) -> str:
     )
 
 
+def pgd_check(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int, seed: int) -> float:
+    """The watched runs' PGD check: accuracy under PGD-``steps`` with step ``2.5 eps / steps`` from one
+    random start drawn from a generator seeded with ``seed`` (so every check attacks with the same
+    noise); ``x`` float in [0, 1] on the model's device."""
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    return attacks.robust_accuracy(model, x, y, eps, steps=steps, step_size=2.5 * eps / steps, generator=gen)
+
+
 def watch_run(
     model: torch.nn.Module,
     x_train: torch.Tensor,
@@ -106,12 +114,7 @@ def watch_run(
         if step % check_every and step != total:
             return
         t0 = time.perf_counter()
-        gen = torch.Generator(device=x_check.device).manual_seed(cfg.seed)
-        curves["pgd_acc"].append(
-            attacks.robust_accuracy(
-                model, x_check, y_check, eps, steps=check_steps, step_size=2.5 * eps / check_steps, generator=gen
-            )
-        )
+        curves["pgd_acc"].append(pgd_check(model, x_check, y_check, eps, steps=check_steps, seed=cfg.seed))
         curves["clean_acc"].append(attacks.accuracy(model, x_check, y_check))
         curves["fgsm_train_acc"].append(window[0] / window[1])
         curves["steps"].append(step)

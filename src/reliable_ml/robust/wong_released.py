@@ -19,7 +19,7 @@ from torch import nn
 from reliable_ml import stats
 from reliable_ml.data import files
 from reliable_ml.models import nets
-from reliable_ml.robust import attacks
+from reliable_ml.robust import attacks, catastrophic
 
 REL = "fast_adversarial/MNIST/models/fgsm.pth"  # under the data root; see data/manifest.json
 SOURCE = "MNIST/models/fgsm.pth of locuslab/fast_adversarial at commit 54f7287"
@@ -41,9 +41,8 @@ def load(root: Path | str | None = None, download: bool = True) -> nn.Sequential
 
 
 def check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int, seed: int) -> dict:
-    """Clean and PGD accuracy of ``model`` on ``x`` (float in [0, 1], or uint8 scaled by 1/255), the
-    same PGD as the watched runs' checks (``steps`` steps of :math:`2.5\\,\\epsilon/\\text{steps}` from a
-    random start drawn from a generator seeded with ``seed``). Returns ``n``, ``clean_k``, ``pgd_k``,
+    """Clean and PGD accuracy of ``model`` on ``x`` (float in [0, 1], or uint8 scaled by 1/255), under
+    the watched runs' check (:func:`reliable_ml.robust.catastrophic.pgd_check`). Returns ``n``, ``clean_k``, ``pgd_k``,
     ``clean_acc``, ``pgd_acc`` and the exact (Clopper–Pearson) 95% intervals ``clean_ci`` and ``pgd_ci``
     over the images."""
     if steps < 1 or not 0 < eps <= 1:
@@ -51,10 +50,7 @@ def check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, ste
     xf = x.float() / 255 if x.dtype == torch.uint8 else x.float()
     n = len(y)
     clean_k = round(attacks.accuracy(model, xf, y) * n)
-    gen = torch.Generator().manual_seed(seed)
-    pgd_k = round(
-        attacks.robust_accuracy(model, xf, y, eps, steps=steps, step_size=2.5 * eps / steps, generator=gen) * n
-    )
+    pgd_k = round(catastrophic.pgd_check(model, xf, y, eps, steps=steps, seed=seed) * n)
     out = {"n": n, "clean_k": clean_k, "pgd_k": pgd_k, "clean_acc": clean_k / n, "pgd_acc": pgd_k / n}
     for key in ("clean", "pgd"):
         lo, hi = stats.clopper_pearson(out[f"{key}_k"], n)

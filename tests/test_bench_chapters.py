@@ -68,3 +68,34 @@ def test_the_readme_table_is_the_last_measurement():
     shown = readme[readme.index(start) + len(start) : readme.index(end)]
     assert shown == bench.table(record), "README's table differs from results/bench/chapters.json: paste --table"
     assert record["commit"][:7] in readme
+
+
+def test_parse_report_reads_the_runners_lines():
+    assert bench.parse_report("    04_adversarial_training: ok in 71.0 s -> _build/x.ipynb\n") == {
+        "stem": "04_adversarial_training",
+        "ok": True,
+        "seconds": 71.0,
+    }
+    assert bench.parse_report("    09_label_quality: FAILED in 7.7 s -> x")["ok"] is False
+    assert bench.parse_report("    09_label_quality: unchanged (cache key matches): not executed again") is None
+    assert bench.parse_report("==> 12 notebooks [cpu], 2 at a time") is None
+
+
+def cold(chapters, wall, finished=True, unfinished=()):
+    rows = [{"stem": k, "ok": True, "seconds": v, "done_at_s": v} for k, v in chapters.items()]
+    return {"chapters": rows, "wall_s": wall, "finished": finished, "unfinished": list(unfinished)}
+
+
+def test_cold_book_check_and_table():
+    rec = record({"01_a": 100.0})
+    rec["cold_book"] = cold({"01_a": 200.0, "04_adversarial_training": 1400.0, "11_c": 301.0}, 1500.0)
+    verdict = bench.check(rec)
+    assert verdict["cold_data_book_s"] is False and verdict["cold_book_chapters_over"] == ["11_c"]
+    rec["cold_book"] = cold({"01_a": 200.0}, 600.0)
+    assert bench.check(rec)["cold_data_book_s"] is True
+    stopped = cold({"01_a": 200.0}, 900.0, finished=False, unfinished=["11_c"])
+    assert bench.check_cold_book(stopped, bench.TARGETS)["cold_data_book_s"] is False, "a stopped build never meets it"
+    lines = bench.cold_book_table(stopped).splitlines()
+    assert lines[2] == "| 01_a | 200 s | 3.3 min |"
+    assert lines[3] == "| 11_c | not finished at the cap | |"
+    assert lines[-1] == "| **whole build** | **> 15.0 min (stopped)** | |"

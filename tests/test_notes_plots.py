@@ -88,7 +88,7 @@ def test_plain_value_converts_scalars_and_refuses_containers():
 
 def test_glue_missing_fills_only_the_names_the_prose_quotes_and_the_run_skipped(tmp_path, monkeypatch):
     glued = {}
-    monkeypatch.setattr("myst_nb.glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    monkeypatch.setattr(glue, "_emit", lambda name, value, display=False: glued.__setitem__(name, value))
     monkeypatch.setattr(glue, "GLUED", set())
     (tmp_path / "42_demo.py").write_text("# %% [markdown]\n# rose {glue:text}`a:.1f` and {glue}`b`, {glue:md}`c`\n")
     glue.glue("a", np.float64(1.5))

@@ -315,3 +315,38 @@ def test_side_by_side_run_keeps_order_reports_failures_and_restores_the_environm
     assert "OMP_NUM_THREADS" not in os.environ, "the thread setting is the runner's, not left behind"
     with pytest.raises(ValueError, match="jobs must be a whole number >= 1; got 0"):
         runner.run(names, "smoke", jobs=0)
+
+
+def _record(root, profile, stem, seconds):
+    (root / profile).mkdir(parents=True, exist_ok=True)
+    (root / profile / f"{stem}.json").write_text(json.dumps({"wall_seconds": seconds}))
+
+
+def test_expected_seconds_reads_the_first_root_with_a_record(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _record(b, "cpu", "04_x", 71.0)
+    assert runner.expected_seconds("04_x", "cpu", [a, b]) == 71.0
+    _record(a, "cpu", "04_x", 12.5)
+    assert runner.expected_seconds("04_x", "cpu", [a, b]) == 12.5
+    assert runner.expected_seconds("04_x", "smoke", [a, b]) is None
+    (a / "cpu" / "05_y.json").write_text("not json")
+    _record(a, "cpu", "06_z", float("nan"))
+    assert runner.expected_seconds("05_y", "cpu", [a]) is None and runner.expected_seconds("06_z", "cpu", [a]) is None
+
+
+def test_longest_first_puts_unknown_then_long_chapters_first(tmp_path):
+    for stem, seconds in {"00_a": 14, "04_b": 71, "05_c": 37, "11_d": 62, "03_e": 37}.items():
+        _record(tmp_path, "cpu", stem, seconds)
+    stems = ["00_a", "03_e", "04_b", "05_c", "09_new", "11_d"]
+    assert runner.longest_first(stems, "cpu", [tmp_path]) == ["09_new", "04_b", "11_d", "03_e", "05_c", "00_a"]
+    # two workers: longest first ends sooner than book order on these costs (71 + 14 vs 62 + 37 + ...)
+    cost = {"00_a": 14, "03_e": 37, "04_b": 71, "05_c": 37, "11_d": 62}
+
+    def makespan(order):
+        free = [0.0, 0.0]
+        for stem in order:
+            free[free.index(min(free))] += cost[stem]
+        return max(free)
+
+    known = [s for s in stems if s != "09_new"]
+    assert makespan(runner.longest_first(known, "cpu", [tmp_path])) < makespan(known)

@@ -1,6 +1,6 @@
 """Glue: the numbers a chapter's prose quotes, handed from the run to the book.
 
-A chapter computes a value and calls :func:`glue` (``myst_nb.glue`` of a plain number or
+A chapter computes a value and calls :func:`glue` (stored as ``myst_nb.glue`` stores a plain number or
 string); its prose quotes it with ``{glue:text}`name:.1f```, so no number in the text is
 typed by hand. What a kernel glued is kept in :data:`GLUED_VALUES`; :class:`reliable_ml.course.Run`
 hands it to the results file (``"glued"``), from which the readable copies fill their prose.
@@ -68,6 +68,28 @@ def glue_missing(stem: str, folder: str | Path = ".") -> list[str]:
     return missing
 
 
+#: The MIME prefix myst-nb gives a glued value that is not displayed (``myst_nb.ext.glue.GLUE_PREFIX``).
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def _emit(name: str, value, display: bool = False) -> None:
+    """Store ``value`` in the cell's outputs the way ``myst_nb.glue`` (myst-nb 1.x,
+    ``myst_nb/ext/glue/__init__.py``) does, which the book build reads back: IPython's display
+    formats of ``value``, each MIME type prefixed by :data:`GLUE_PREFIX` unless ``display``, with
+    ``metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}``, published raw.
+
+    Written here rather than imported (issue 33): ``import myst_nb`` imports nbformat, whose
+    jsonschema builds 38 Lark grammars (rfc3987-syntax) at import, about 3 s of every chapter's
+    kernel. ``tests/test_glue_emit.py`` checks the outputs against ``myst_nb.glue``'s."""
+    import IPython
+    from IPython import display as ipy
+
+    bundle, metadata = IPython.core.formatters.format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = dict(name=name, mime_prefix=prefix)
+    ipy.display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
 def glue(name: str, value, display: bool = False) -> None:
     """``myst_nb.glue`` of ``value`` as a plain number or string (:func:`plain_value`): myst-nb
     formats ``{glue:text}`name:.1f``` from the text repr, which for a numpy scalar reads
@@ -82,11 +104,7 @@ def _glue(name: str, value, display: bool = False):
         plain = plain_value(value)
     except ValueError:  # a Markdown object or a figure: glued as it is
         plain = value
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:  # pragma: no cover - myst-nb comes with the book requirements
-        return plain
-    myst_glue(name, plain, display=display)
+    _emit(name, plain, display)
     GLUED.add(name)
     stored = _storable(plain)
     if stored is not None:

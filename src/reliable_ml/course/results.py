@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from reliable_ml.course.glue import GLUE_PREFIX
 from reliable_ml.settings import check_profile
 from reliable_ml.util import cachestats
 
@@ -168,9 +169,6 @@ def _write(path: Path, record: dict) -> None:
         json.dump(record, fh, indent=2, sort_keys=False)
         fh.write("\n")
     os.replace(tmp, path)
-
-
-GLUE_PREFIX = "application/papermill.record/"
 
 
 def glued_in(notebook) -> dict:

@@ -11,6 +11,7 @@ section comes from the ``timings`` each chapter records in its results.
     python benchmarks/chapters.py [--profile cpu] [--threads 1 2] [--chapters 01 04 ...]
     python benchmarks/chapters.py --warm-from ~/.cache/reliable_ml   # warm passes only, over a filled cache
     python benchmarks/chapters.py --cold-book [--cap-minutes 150]   # make book JOBS=2 from an empty cache
+    python benchmarks/chapters.py --cold-book --no-data              # the same with no data, no network
     python benchmarks/chapters.py --table     # the README table, from results/bench/chapters.json
     python benchmarks/chapters.py --check     # which targets (TARGETS) the measurement meets
 
@@ -129,15 +130,19 @@ def parse_report(line: str) -> dict | None:
     return {"stem": m["stem"], "ok": m["status"] == "ok", "seconds": float(m["seconds"])}
 
 
-def cold_book(profile: str, jobs: int, cap_s: float, out: Path) -> dict:
+def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = False) -> dict:
     """``make book JOBS=jobs`` as a fresh clone runs it (``python -m reliable_ml book``), from an empty
     model cache, results folder and build folder (temporary, like CI's no-data book), with this
     checkout's data root: wall seconds of the whole build and of each chapter (as the runner reports
     it, in the order chapters finished, with the seconds since the start at which each finished).
     Stopped at ``cap_s``: the chapters that had not finished are listed, so a cap is a lower bound,
     never a silent gap. ``out`` gets the record after every chapter (a long run keeps what it
-    measured if it is stopped)."""
+    measured if it is stopped). With ``no_data`` the data root is an empty folder and downloads go
+    to a closed local port, as in CI's no-data book; the record is then ``nodata_book``."""
+    key = "nodata_book" if no_data else "cold_book"
     record = {
+        "profile": profile,
+        "data": "none (empty data root, no network)" if no_data else "RELIABLE_ML_DATA",
         "command": f"python -m reliable_ml book --profile {profile} --jobs {jobs} (empty cache, results and _build)",
         "jobs": jobs,
         "cap_s": cap_s,
@@ -161,6 +166,11 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path) -> dict:
             "RELIABLE_ML_BUILD_ROOT": tmp,
             "MPLBACKEND": "Agg",
         }
+        if no_data:
+            os.makedirs(f"{tmp}/data")
+            closed = "http://127.0.0.1:9"
+            env.update({"RELIABLE_ML_DATA": f"{tmp}/data", "no_proxy": "", "NO_PROXY": ""})
+            env.update({k: closed for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")})
         args = [sys.executable, "-m", "reliable_ml", "book", "--profile", profile, "--jobs", str(jobs)]
         t0 = time.perf_counter()
         proc = subprocess.Popen(
@@ -176,7 +186,7 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path) -> dict:
                 row["done_at_s"] = round(time.perf_counter() - t0, 1)
                 record["chapters"].append(row)
                 print(f"[cold book] {row['stem']}: {row['seconds']} s (at {row['done_at_s']} s)", flush=True)
-                _merge(out, "cold_book", record)
+                _merge(out, key, record)
             rc = proc.wait()
         finally:
             timer.cancel()
@@ -187,7 +197,7 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path) -> dict:
     record["finished"] = rc == 0 and not record["unfinished"]
     record["exit_code"] = rc
     record["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
-    _merge(out, "cold_book", record)
+    _merge(out, key, record)
     return record
 
 
@@ -219,6 +229,10 @@ def check(record: dict) -> dict[str, bool]:
         out = {"chapter_cold_s": not over, "chapters_over": over}
     if "cold_book" in record:
         out.update(check_cold_book(record["cold_book"], record["targets"]))
+    if "nodata_book" in record:
+        book = record["nodata_book"]
+        out["nodata_book_s"] = bool(book["finished"]) and book["wall_s"] <= record["targets"]["nodata_book_s"]
+        out["nodata_book_wall_s"] = book.get("wall_s")
     return out
 
 
@@ -295,6 +309,7 @@ def main() -> None:
         action="store_true",
         help="time `make book JOBS=2` from an empty cache instead (the cold data book target); writes cold_book",
     )
+    parser.add_argument("--no-data", action="store_true", help="--cold-book with no data and no network")
     parser.add_argument("--jobs", type=int, default=2, help="chapters side by side for --cold-book (default 2)")
     parser.add_argument("--cap-minutes", type=float, default=150.0, help="stop --cold-book after this long")
     parser.add_argument("--table", action="store_true", help="print the README table of the last measurement")
@@ -306,15 +321,16 @@ def main() -> None:
         record = json.loads(args.out.read_text())
         if args.table:
             print(table(record))
-            if "cold_book" in record:
-                print("\n" + cold_book_table(record["cold_book"]))
+            for key in ("cold_book", "nodata_book"):
+                if key in record:
+                    print(f"\n{key}:\n" + cold_book_table(record[key]))
         else:
             print(json.dumps(check(record), indent=1))
         return
     if args.cold_book:
         if args.jobs < 1 or args.cap_minutes <= 0:
             raise SystemExit(f"--jobs must be >= 1 and --cap-minutes > 0; got {args.jobs} and {args.cap_minutes}")
-        print(json.dumps(cold_book(args.profile, args.jobs, 60 * args.cap_minutes, args.out), indent=1))
+        print(json.dumps(cold_book(args.profile, args.jobs, 60 * args.cap_minutes, args.out, args.no_data), indent=1))
         return
     if any(n < 1 for n in args.threads):
         raise SystemExit(f"--threads must be whole numbers >= 1; got {args.threads}")
@@ -344,9 +360,10 @@ def main() -> None:
             "hours on 2 cores; see the chapters' compute notes and results files for the cold cost of each model"
         )
     if args.out.exists():  # a cold book measured before is kept (its own commit says when)
-        kept = json.loads(args.out.read_text()).get("cold_book")
-        if kept is not None:
-            record["cold_book"] = kept
+        previous = json.loads(args.out.read_text())
+        for key in ("cold_book", "nodata_book"):
+            if previous.get(key) is not None:
+                record[key] = previous[key]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=1) + "\n")
     print(table(record))

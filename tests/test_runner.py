@@ -350,3 +350,28 @@ def test_longest_first_puts_unknown_then_long_chapters_first(tmp_path):
 
     known = [s for s in stems if s != "09_new"]
     assert makespan(runner.longest_first(known, "cpu", [tmp_path])) < makespan(known)
+
+
+def test_first_build_seconds_reads_the_matching_cold_book_only_for_an_empty_cache(tmp_path, monkeypatch):
+    bench = tmp_path / "chapters.json"
+    book = lambda s: {"profile": "cpu", "chapters": [{"stem": "10_x", "ok": True, "seconds": s}]}  # noqa: E731
+    bench.write_text(json.dumps({"profile": "cpu", "cold_book": book(900.0), "nodata_book": book(40.0)}))
+    cache, data = tmp_path / "cache", tmp_path / "data"
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(cache))
+    monkeypatch.setenv("RELIABLE_ML_DATA", str(data))
+    assert runner.first_build_seconds("cpu", bench) == {"10_x": 40.0}, "no cache, no data: the no-data book"
+    (data / "MNIST").mkdir(parents=True)
+    assert runner.first_build_seconds("cpu", bench) == {"10_x": 900.0}, "no cache, data: the cold book"
+    assert runner.first_build_seconds("smoke", bench) == {}, "another profile's measurement is not used"
+    (cache / "robust_model").mkdir(parents=True)
+    assert runner.first_build_seconds("cpu", bench) == {}, "a filled cache: the last runs' costs"
+    assert runner.first_build_seconds("cpu", tmp_path / "missing.json") == {}
+
+
+def test_a_first_build_starts_the_longest_cold_chapter_first(tmp_path):
+    _record(tmp_path, "cpu", "04_a", 50.0)
+    _record(tmp_path, "cpu", "10_b", 21.0)
+    _record(tmp_path, "cpu", "09_c", 48.0)
+    warm = runner.longest_first(["04_a", "09_c", "10_b"], "cpu", [tmp_path])
+    cold = runner.longest_first(["04_a", "09_c", "10_b"], "cpu", [tmp_path], first_build={"10_b": 1600.0, "09_c": 35.0})
+    assert warm == ["04_a", "09_c", "10_b"] and cold == ["10_b", "04_a", "09_c"]

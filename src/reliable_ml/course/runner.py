@@ -372,13 +372,50 @@ def expected_seconds(stem: str, profile: str, roots: list[Path] | None = None) -
     return None
 
 
-def longest_first(stems: list[str], profile: str, roots: list[Path] | None = None) -> list[str]:
+#: The chapter-cost benchmark (``benchmarks/chapters.py``): its cold books order a first build.
+BENCH_CHAPTERS = PROJECT_ROOT / "results" / "bench" / "chapters.json"
+
+
+def first_build_seconds(profile: str, record: Path = BENCH_CHAPTERS) -> dict[str, float]:
+    """Each chapter's seconds in the measured book that matches this build, when this is a first
+    build (an empty or missing model cache): the cold book (``cold_book``) when the data root holds
+    anything, the no-data book (``nodata_book``) when it does not. ``{}`` otherwise, or when the
+    benchmark measured another profile or nothing. Warm chapters cost what their last run cost
+    (:func:`expected_seconds`); a cold one costs what training its models costs, which only a cold
+    measurement knows (chapter 10 is short warm and among the longest cold)."""
+    from reliable_ml.data.root import data_root
+    from reliable_ml.util.cachedir import cache_dir
+
+    cache = cache_dir()
+    if cache.is_dir() and any(cache.iterdir()):
+        return {}
+    root = data_root()
+    key = "cold_book" if root.is_dir() and any(root.iterdir()) else "nodata_book"
+    try:
+        measured = json.loads(Path(record).read_text())
+        book = measured.get(key) or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if book.get("profile", measured.get("profile")) != profile:
+        return {}
+    return {
+        row["stem"]: float(row["seconds"])
+        for row in book.get("chapters", [])
+        if isinstance(row, dict) and isinstance(row.get("seconds"), (int, float)) and "stem" in row
+    }
+
+
+def longest_first(
+    stems: list[str], profile: str, roots: list[Path] | None = None, first_build: dict[str, float] | None = None
+) -> list[str]:
     """``stems`` in the order ``jobs`` > 1 starts them: longest expected first
-    (:func:`expected_seconds`; longest-processing-time scheduling, within 4/3 of the shortest
-    makespan on identical workers, Graham 1969), chapters with no record before all (they may be
-    long), ties in book order. Started in book order, the no-data book ended with chapter 11 running
+    (longest-processing-time scheduling, within 4/3 of the shortest makespan on identical workers,
+    Graham 1969), chapters with no record before all (they may be long), ties in book order. The
+    expected cost is ``first_build[stem]`` (:func:`first_build_seconds`) if given, else
+    :func:`expected_seconds`. Started in book order, the no-data book ended with chapter 11 running
     alone for its last 27 s (issue 33)."""
-    hint = {stem: expected_seconds(stem, profile, roots) for stem in stems}
+    first_build = first_build or {}
+    hint = {stem: first_build.get(stem, expected_seconds(stem, profile, roots)) for stem in stems}
     return sorted(stems, key=lambda stem: (hint[stem] is not None, -(hint[stem] or 0.0)))
 
 
@@ -424,7 +461,8 @@ def run(
         _report(outcome, profile, header=False)
         return outcome
 
-    rank = {stem: i for i, stem in enumerate(longest_first([src.stem for src in sources], profile))}
+    order = longest_first([src.stem for src in sources], profile, first_build=first_build_seconds(profile))
+    rank = {stem: i for i, stem in enumerate(order)}
     with kernel_threads(jobs), ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {src: pool.submit(one, src) for src in sorted(sources, key=lambda src: rank[src.stem])}
         return [futures[src].result() for src in sources]
@@ -438,6 +476,7 @@ __all__ = [
     "discover",
     "execute",
     "expected_seconds",
+    "first_build_seconds",
     "longest_first",
     "parameters_of",
     "read_notebook",

@@ -191,6 +191,8 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = 
         finally:
             timer.cancel()
         record["wall_s"] = round(time.perf_counter() - t0, 1)
+        for row in record["chapters"]:  # where each chapter's time went, before the folder goes
+            row["longest_sections"] = longest_sections(Path(tmp) / "results" / profile / f"{row['stem']}.json")
     done = {row["stem"] for row in record["chapters"]}
     record["unfinished"] = [stem for stem in stems if stem not in done]
     record["stopped_at_cap"] = rc == -signal.SIGKILL
@@ -199,6 +201,16 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = 
     record["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     _merge(out, key, record)
     return record
+
+
+def longest_sections(results_file: Path, n: int = 3) -> dict[str, float]:
+    """The ``n`` longest sections (``timings``) a chapter's results file records, ``{}`` if none."""
+    try:
+        timings = json.loads(results_file.read_text()).get("timings") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    top = sorted(timings.items(), key=lambda kv: -kv[1])[:n]
+    return {name: round(float(seconds), 1) for name, seconds in top}
 
 
 def _merge(out: Path, key: str, value: dict) -> None:

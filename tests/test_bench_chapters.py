@@ -99,3 +99,12 @@ def test_cold_book_check_and_table():
     assert lines[2] == "| 01_a | 200 s | 3.3 min |"
     assert lines[3] == "| 11_c | not finished at the cap | |"
     assert lines[-1] == "| **whole build** | **> 15.0 min (stopped)** | |"
+
+
+def test_longest_sections_reads_a_results_file(tmp_path):
+    import json
+
+    f = tmp_path / "04_x.json"
+    f.write_text(json.dumps({"timings": {"a": 1.0, "b": 30.04, "c": 7.0, "d": 2.0}}))
+    assert bench.longest_sections(f) == {"b": 30.0, "c": 7.0, "d": 2.0}
+    assert bench.longest_sections(tmp_path / "missing.json") == {}

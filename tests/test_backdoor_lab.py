@@ -479,3 +479,26 @@ def test_hardening_attack_fails_below_half_and_says_so():
     assert "still" not in w["cl_why_robust"] and "tests that explanation" not in w["cl_why_robust"]
     near = {"hardness": {0: {"robust": {"robust": 0.5}}}}
     assert bl.hardening_attack(near, cl.query("seed == 0"))["verdict"].direction == "cannot tell"
+
+
+def test_clean_label_keys_hash_the_computing_code(lab, monkeypatch):
+    """An edit to the code that computes a clean-label seed recomputes it (issue 31's review)."""
+    from reliable_ml.pipeline import clean_label_radius as clr
+
+    key = bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0)
+    sweep = clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep")
+    assert key == bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0)
+    real = bl.inspect.getsource
+
+    def edited(obj):  # as if poisoning.py had changed by one comment
+        return real(obj) + ("# edited\n" if obj is bl.po else "")
+
+    monkeypatch.setattr(bl.inspect, "getsource", edited)
+    assert bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0) != key
+    assert clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep") != sweep
+    monkeypatch.setattr(bl.inspect, "getsource", lambda obj: real(obj) + ("#\n" if obj is clr.wide_arm else ""))
+    assert bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0) == key, "the radius module's code: not here"
+    assert clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep") != sweep
+    wording = lambda obj: real(obj) + ("#\n" if obj is clr.rule_words else "")  # noqa: E731
+    monkeypatch.setattr(bl.inspect, "getsource", wording)
+    assert clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep") == sweep, "a sentence's wording retrains nothing"

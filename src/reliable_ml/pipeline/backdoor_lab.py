@@ -22,6 +22,7 @@ images, the initial weights and the batch order.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from reliable_ml.pipeline import poisoning as po
 from reliable_ml.pipeline.backdoor_runs import (  # noqa: F401  (the models and their cached results)
     CUE_TESTS,
     Lab,
+    _code,
     badnets_sweep,
     cifar_subset,
     clean_accuracy,
@@ -162,15 +164,31 @@ def cached_seed(path: Path, build, *, models: int) -> dict:
     return res
 
 
+def code_hash(*functions) -> str:
+    """SHA-256 (hex) of the source that computes the clean-label results: the modules every cache
+    key of the chapter's runs hashes (:func:`reliable_ml.pipeline.backdoor_runs._code`: the runs,
+    the poisoning, the training loop, the attacks, the network, the saliency maps) and
+    ``functions`` (the computing functions of this module and of
+    :mod:`reliable_ml.pipeline.clean_label_radius`, whose wording helpers are left out so an edit
+    to a sentence retrains nothing). An edit to that code recomputes (review of issue 31)."""
+    h = hashlib.sha256()
+    for obj in (*_code(), *functions):
+        h.update(getattr(obj, "__qualname__", obj.__name__).encode())
+        h.update(inspect.getsource(obj).encode())
+    return h.hexdigest()
+
+
 def clean_label_fingerprint(
     lab: Lab, share: float, eps: float, steps: int, seed: int, robust_fingerprint: str, n_show: int
 ) -> str:
     """Hash of everything one seed of :func:`clean_label_hardening` depends on: the cache
     version, share, radius, PGD steps, seed, epochs, target, device type, torch version, the robust
-    model's fingerprint and the bytes of the training, "other" and test images, labels and trigger."""
+    model's fingerprint, the bytes of the training, "other" and test images, labels and trigger, and
+    the code that computes it (:func:`code_hash` of ``_clean_label_seed`` and :func:`cached_seed`)."""
     h = hashlib.sha256(
         json.dumps(
             {
+                "code": code_hash(_clean_label_seed, cached_seed),
                 "v": CLEAN_LABEL_CACHE_VERSION,
                 "arms": HARDENINGS,
                 "share": float(share),

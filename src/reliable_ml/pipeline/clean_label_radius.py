@@ -45,8 +45,12 @@ ARM = "robust_wide"  # the wide-radius arm's name in runs tables
 
 
 def _key(lab, share: float, eps: float, steps: int, seed: int, robust_fp: str, job: str) -> str:
+    """The seed's clean-label key (:func:`reliable_ml.pipeline.backdoor_lab.clean_label_fingerprint`,
+    which hashes the chapter's computing code) with the job, this module's cache version and the
+    source of the functions here that compute a sweep cell or a wide-arm seed."""
     base = bl.clean_label_fingerprint(lab, share, eps, steps, seed, robust_fp, 0)
-    return hashlib.sha256(f"{base}|{job}|v{RADIUS_CACHE_VERSION}".encode()).hexdigest()[:16]
+    code = bl.code_hash(_poisons, perturbation_size, radius_sweep, wide_arm)
+    return hashlib.sha256(f"{base}|{job}|v{RADIUS_CACHE_VERSION}|{code}".encode()).hexdigest()[:16]
 
 
 def _poisons(lab, share: float, eps: float, steps: int, seed: int, robust_model: nn.Module):

@@ -42,6 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 DEST = ROOT / "results" / "bench" / "chapters.json"
+BOOK_CACHE = ROOT / "results" / "bench" / "book_cache.json"
+#: The whole-book measurements a record may hold (:func:`cold_book`), kept when the passes are re-measured.
+BOOKS = ("cold_book", "nodata_book", "warm_book")
 
 #: Seconds, on 2 cores with ``make book JOBS=2`` from a fresh clone (issue 33, "Targets").
 TARGETS = {
@@ -130,7 +133,9 @@ def parse_report(line: str) -> dict | None:
     return {"stem": m["stem"], "ok": m["status"] == "ok", "seconds": float(m["seconds"])}
 
 
-def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = False) -> dict:
+def cold_book(
+    profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = False, warm_cache: Path | None = None
+) -> dict:
     """``make book JOBS=jobs`` as a fresh clone runs it (``python -m reliable_ml book``), from an empty
     model cache, results folder and build folder (temporary, like CI's no-data book), with this
     checkout's data root: wall seconds of the whole build and of each chapter (as the runner reports
@@ -138,12 +143,17 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = 
     Stopped at ``cap_s``: the chapters that had not finished are listed, so a cap is a lower bound,
     never a silent gap. ``out`` gets the record after every chapter (a long run keeps what it
     measured if it is stopped). With ``no_data`` the data root is an empty folder and downloads go
-    to a closed local port, as in CI's no-data book; the record is then ``nodata_book``."""
-    key = "nodata_book" if no_data else "cold_book"
+    to a closed local port, as in CI's no-data book; the record is then ``nodata_book``. With
+    ``warm_cache`` the build uses that filled model cache instead (in place: it reads it and adds
+    only what is missing), every chapter still executed: the warm full re-execution, ``warm_book``."""
+    if no_data and warm_cache is not None:
+        raise ValueError("a no-data book starts from an empty cache: pass no_data or warm_cache, not both")
+    key = "nodata_book" if no_data else "warm_book" if warm_cache is not None else "cold_book"
     record = {
         "profile": profile,
         "data": "none (empty data root, no network)" if no_data else "RELIABLE_ML_DATA",
-        "command": f"python -m reliable_ml book --profile {profile} --jobs {jobs} (empty cache, results and _build)",
+        "command": f"python -m reliable_ml book --profile {profile} --jobs {jobs} "
+        + ("(filled model cache; empty results and _build)" if warm_cache else "(empty cache, results and _build)"),
         "jobs": jobs,
         "cap_s": cap_s,
         "commit": None,
@@ -160,7 +170,7 @@ def cold_book(profile: str, jobs: int, cap_s: float, out: Path, no_data: bool = 
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p),
-            "RELIABLE_ML_CACHE": f"{tmp}/cache",
+            "RELIABLE_ML_CACHE": str(warm_cache) if warm_cache is not None else f"{tmp}/cache",
             "RELIABLE_ML_RESULTS": f"{tmp}/results",
             "RELIABLE_ML_ANNOTATIONS": f"{tmp}/annotations",
             "RELIABLE_ML_BUILD_ROOT": tmp,
@@ -211,6 +221,55 @@ def longest_sections(results_file: Path, n: int = 3) -> dict[str, float]:
         return {}
     top = sorted(timings.items(), key=lambda kv: -kv[1])[:n]
     return {name: round(float(seconds), 1) for name, seconds in top}
+
+
+def _minutes(seconds: float) -> str:
+    """``seconds`` as ``"3 min 18 s"`` (``"45 s"`` under a minute, ``"15 min"`` on the minute)."""
+    whole = round(seconds)
+    m, s = divmod(whole, 60)
+    return f"{s} s" if not m else f"{m} min" if not s else f"{m} min {s} s"
+
+
+def targets_text(record: dict, book_cache: dict) -> str:
+    """Where issue 33's targets stand, one Markdown bullet each, every figure read from the
+    records (``record``: this benchmark's; ``book_cache``: ``benchmarks/book_cache.py``'s)."""
+    t = record["targets"]
+
+    def book_line(key: str, label: str, target: float) -> str:
+        book = record.get(key)
+        if book is None:
+            return f"- {label}: not measured"
+        head = f"- {label}: {_minutes(book['wall_s'])} against {_minutes(target)}"
+        if not book["finished"]:
+            undone = ", ".join(book.get("unfinished", [])) or "none"
+            return f"{head} when stopped, **missed** (not finished: {undone}; commit {book['commit']})"
+        verdict = "met" if book["wall_s"] <= target else "**missed**"
+        return f"{head}, {verdict} (commit {book['commit']})"
+
+    lines = [
+        book_line("warm_book", "warm full re-execution (filled model cache)", t["warm_full_reexecution_s"]),
+    ]
+    if book_cache.get("unchanged_rebuild_s") is not None:
+        s = book_cache["unchanged_rebuild_s"]
+        verdict = "met" if s <= t["unchanged_rebuild_s"] else "**missed**"
+        target, commit = t["unchanged_rebuild_s"], book_cache["commit"]
+        lines.append(f"- unchanged rebuild: {s} s against {target} s, {verdict} (commit {commit})")
+        users, ran = book_cache.get("touched_helper_users", []), book_cache.get("touched_helper_executed", [])
+        verdict = "met" if sorted(users) == sorted(ran) else "**missed**"
+        lines.append(
+            f"- a one-helper change (`{book_cache['touched_helper']}`) re-ran {', '.join(ran) or 'nothing'}; "
+            f"its users: {', '.join(users) or 'none'}: {verdict}"
+        )
+    lines.append(book_line("nodata_book", "no-data book", t["nodata_book_s"]))
+    lines.append(book_line("cold_book", "cold data book", t["cold_data_book_s"]))
+    if "cold_book" in record:
+        c = check_cold_book(record["cold_book"], t)
+        over = ", ".join(c["cold_book_chapters_over"]) or "none"
+        lines.append(
+            f"- no chapter over {_minutes(t['chapter_cold_s'])} cold but {SHARED_MODEL_CHAPTER} (JOBS=2, in the cold "
+            f"book): over it: {over}" + (", and the chapters not finished" if c["cold_book_unfinished"] else "")
+        )
+    return "\n".join(lines)
 
 
 def _merge(out: Path, key: str, value: dict) -> None:
@@ -322,6 +381,9 @@ def main() -> None:
         help="time `make book JOBS=2` from an empty cache instead (the cold data book target); writes cold_book",
     )
     parser.add_argument("--no-data", action="store_true", help="--cold-book with no data and no network")
+    parser.add_argument(
+        "--warm-book", type=Path, default=None, metavar="CACHE", help="--cold-book over this filled model cache"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="chapters side by side for --cold-book (default 2)")
     parser.add_argument("--cap-minutes", type=float, default=150.0, help="stop --cold-book after this long")
     parser.add_argument("--table", action="store_true", help="print the README table of the last measurement")
@@ -333,16 +395,19 @@ def main() -> None:
         record = json.loads(args.out.read_text())
         if args.table:
             print(table(record))
-            for key in ("cold_book", "nodata_book"):
-                if key in record:
-                    print(f"\n{key}:\n" + cold_book_table(record[key]))
+            if "cold_book" in record:
+                print("\n" + cold_book_table(record["cold_book"]))
+            print("\n" + targets_text(record, json.loads(BOOK_CACHE.read_text()) if BOOK_CACHE.exists() else {}))
         else:
             print(json.dumps(check(record), indent=1))
         return
-    if args.cold_book:
+    if args.warm_book is not None and not args.warm_book.is_dir():
+        raise SystemExit(f"--warm-book must be a filled model cache folder; {args.warm_book} is not a folder")
+    if args.cold_book or args.warm_book is not None:
         if args.jobs < 1 or args.cap_minutes <= 0:
             raise SystemExit(f"--jobs must be >= 1 and --cap-minutes > 0; got {args.jobs} and {args.cap_minutes}")
-        print(json.dumps(cold_book(args.profile, args.jobs, 60 * args.cap_minutes, args.out, args.no_data), indent=1))
+        book = cold_book(args.profile, args.jobs, 60 * args.cap_minutes, args.out, args.no_data, args.warm_book)
+        print(json.dumps(book, indent=1))
         return
     if any(n < 1 for n in args.threads):
         raise SystemExit(f"--threads must be whole numbers >= 1; got {args.threads}")
@@ -373,7 +438,7 @@ def main() -> None:
         )
     if args.out.exists():  # a cold book measured before is kept (its own commit says when)
         previous = json.loads(args.out.read_text())
-        for key in ("cold_book", "nodata_book"):
+        for key in BOOKS:
             if previous.get(key) is not None:
                 record[key] = previous[key]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -108,3 +108,43 @@ def test_longest_sections_reads_a_results_file(tmp_path):
     f.write_text(json.dumps({"timings": {"a": 1.0, "b": 30.04, "c": 7.0, "d": 2.0}}))
     assert bench.longest_sections(f) == {"b": 30.0, "c": 7.0, "d": 2.0}
     assert bench.longest_sections(tmp_path / "missing.json") == {}
+
+
+def test_targets_text_reads_every_figure_from_the_records():
+    rec = record({"01_a": 100.0})
+    rec["warm_book"] = {**cold({"01_a": 20.0}, 214.4), "commit": "abc1234"}
+    rec["nodata_book"] = {**cold({"01_a": 20.0}, 198.0), "commit": "abc1234"}
+    rec["cold_book"] = {**cold({"01_a": 200.0}, 5400.0, finished=False, unfinished=["11_c"]), "commit": "abc1234"}
+    cache = {
+        "unchanged_rebuild_s": 7.1,
+        "commit": "def5678",
+        "touched_helper": "src/x.py",
+        "touched_helper_users": ["03_h"],
+        "touched_helper_executed": ["03_h"],
+    }
+    lines = bench.targets_text(rec, cache).splitlines()
+    assert lines[0] == "- warm full re-execution (filled model cache): 3 min 34 s against 6 min, met (commit abc1234)"
+    assert lines[1] == "- unchanged rebuild: 7.1 s against 10 s, met (commit def5678)"
+    assert lines[2].endswith(": met") and "re-ran 03_h" in lines[2]
+    assert lines[3] == "- no-data book: 3 min 18 s against 3 min, **missed** (commit abc1234)"
+    assert lines[4].startswith("- cold data book: 90 min against 15 min when stopped, **missed** (not finished: 11_c")
+    assert lines[5].endswith("over it: none, and the chapters not finished")
+    assert bench.targets_text(record({"01_a": 1.0}), {}).splitlines()[0].endswith(": not measured")
+
+
+def test_the_readme_shows_the_recorded_targets_and_cold_book():
+    import json
+
+    root = Path(__file__).parents[1]
+    rec = json.loads((root / "results" / "bench" / "chapters.json").read_text())
+    cache = json.loads((root / "results" / "bench" / "book_cache.json").read_text())
+    readme = (root / "README.md").read_text()
+
+    def block(name):
+        start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+        assert start in readme and end in readme, f"README.md lost its {name} markers"
+        return readme[readme.index(start) + len(start) : readme.index(end)]
+
+    assert block("targets") == bench.targets_text(rec, cache), "paste `python benchmarks/chapters.py --table`"
+    if "cold_book" in rec:
+        assert block("cold-book-table") == bench.cold_book_table(rec["cold_book"])

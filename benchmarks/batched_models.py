@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import os
-import platform
 import time
 
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, stack_module_state, vmap
 
-from reliable_ml.course.results import git_commit, results_root
+from reliable_ml.course.results import write_bench
 from reliable_ml.models import nets
 
 EPS, ALPHA, LR = 0.3, 0.375, 0.05
@@ -117,20 +114,13 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
     record = {
-        "benchmark": "batched_models",
         "device": "cpu (1 thread)",
-        "commit": git_commit(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "load_average_1min": round(os.getloadavg()[0], 1),
         "network": "small_cnn (Wong et al.'s MNIST network, no normalization), FGSM-RS steps, SGD",
         "batch": args.batch,
         "steps": args.steps,
         "rows": rows,
     }
-    out = results_root() / "bench" / "batched_models.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_bench("batched_models", record)
     print(f"wrote {out}")
 
 

@@ -17,15 +17,12 @@ convolutions dominate and the gain is small.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 
 import torch
 from torch import nn
 
-from reliable_ml.course.results import git_commit, results_root
+from reliable_ml.course.results import write_bench
 from reliable_ml.models import nets
 from reliable_ml.models.pooling import MaxPool2d
 from reliable_ml.settings import spatial_and_physical_robustness as spatial_settings
@@ -79,20 +76,13 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
     record = {
-        "benchmark": "pooling",
         "device": "cpu (1 thread)",
-        "commit": git_commit(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "load_average_1min": round(os.getloadavg()[0], 1),
         "network": f"pool_cnn conv {cpu.conv1}/{cpu.conv2}, hidden {cpu.hidden} (chapter 11, cpu row)",
         "target_speedups": TARGETS,
         "rows": rows,
         "target_met": all(r["speedup"] >= TARGETS[r["shape"]] and r["logits_identical"] for r in rows),
     }
-    out = results_root() / "bench" / "pooling.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_bench("pooling", record)
     print(f"wrote {out}: target {'met' if record['target_met'] else 'NOT met'}")
 
 

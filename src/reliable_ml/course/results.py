@@ -92,6 +92,26 @@ def git_commit() -> str:
         return "unknown"
 
 
+def write_bench(benchmark: str, record: dict) -> Path:
+    """Write a benchmark's ``record`` to ``results/bench/<benchmark>.json`` with what says where it
+    was measured (commit, torch and Python versions, the 1-minute load average); return the path."""
+    import platform
+
+    import torch
+
+    head = {
+        "benchmark": benchmark,
+        "commit": git_commit(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "load_average_1min": round(os.getloadavg()[0], 1),
+    }
+    out = results_root() / "bench" / f"{benchmark}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write(out, {**head, **record})
+    return out
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert numpy/torch scalars and arrays, tuples and paths to plain JSON; NaN -> None."""
     if isinstance(value, dict):

@@ -148,10 +148,19 @@ def cold_book(
     only what is missing), every chapter still executed: the warm full re-execution, ``warm_book``."""
     if no_data and warm_cache is not None:
         raise ValueError("a no-data book starts from an empty cache: pass no_data or warm_cache, not both")
+    from reliable_ml.data.root import data_root
+
+    root = None if no_data else data_root()  # before RELIABLE_ML_CACHE is pointed at a temporary folder
+    if root is not None and not (root.is_dir() and any(root.iterdir())):
+        raise SystemExit(
+            f"the data root {root} is empty or missing: set RELIABLE_ML_DATA to the data (e.g. ../shared/data), "
+            "or pass --no-data for the book without data"
+        )
     key = "nodata_book" if no_data else "warm_book" if warm_cache is not None else "cold_book"
     record = {
         "profile": profile,
-        "data": "none (empty data root, no network)" if no_data else "RELIABLE_ML_DATA",
+        "data": "none (empty data root, no network)" if no_data else str(root),
+        "cpu_count": os.cpu_count(),
         "command": f"python -m reliable_ml book --profile {profile} --jobs {jobs} "
         + ("(filled model cache; empty results and _build)" if warm_cache else "(empty cache, results and _build)"),
         "jobs": jobs,
@@ -176,6 +185,8 @@ def cold_book(
             "RELIABLE_ML_BUILD_ROOT": tmp,
             "MPLBACKEND": "Agg",
         }
+        if root is not None:
+            env["RELIABLE_ML_DATA"] = str(root)
         if no_data:
             os.makedirs(f"{tmp}/data")
             closed = "http://127.0.0.1:9"
@@ -186,7 +197,13 @@ def cold_book(
         proc = subprocess.Popen(
             args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
         )
-        timer = threading.Timer(cap_s, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        capped = threading.Event()
+
+        def stop_at_cap() -> None:
+            capped.set()
+            os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(cap_s, stop_at_cap)
         timer.start()
         try:
             for line in proc.stdout:
@@ -202,10 +219,13 @@ def cold_book(
             timer.cancel()
         record["wall_s"] = round(time.perf_counter() - t0, 1)
         for row in record["chapters"]:  # where each chapter's time went, before the folder goes
-            row["longest_sections"] = longest_sections(Path(tmp) / "results" / profile / f"{row['stem']}.json")
+            results_file = Path(tmp) / "results" / profile / f"{row['stem']}.json"
+            row["longest_sections"] = longest_sections(results_file)
+            row["data_source"] = data_source(results_file)
     done = {row["stem"] for row in record["chapters"]}
     record["unfinished"] = [stem for stem in stems if stem not in done]
-    record["stopped_at_cap"] = rc == -signal.SIGKILL
+    record["stopped_at_cap"] = capped.is_set()
+    record["failed"] = [row["stem"] for row in record["chapters"] if not row["ok"]]
     record["finished"] = rc == 0 and not record["unfinished"]
     record["exit_code"] = rc
     record["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
@@ -221,6 +241,30 @@ def longest_sections(results_file: Path, n: int = 3) -> dict[str, float]:
         return {}
     top = sorted(timings.items(), key=lambda kv: -kv[1])[:n]
     return {name: round(float(seconds), 1) for name, seconds in top}
+
+
+def data_source(results_file: Path) -> dict | None:
+    """What data a chapter's run read (its results file's ``data_source``), ``None`` if not recorded."""
+    try:
+        source = json.loads(results_file.read_text()).get("data_source")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return source if isinstance(source, dict) else None
+
+
+def comparable(book: dict, record: dict) -> str | None:
+    """Why a whole-book measurement cannot be judged against issue 33's targets (cpu profile,
+    ``make book JOBS=2`` on 2 cores), or ``None`` when it can. A field the book did not store is
+    read from the record it sits in (the same machine's per-chapter measurement)."""
+    profile = book.get("profile", record.get("profile"))
+    cores = book.get("cpu_count", record.get("cpu_count"))
+    problems = [
+        f"profile {profile}" if profile != "cpu" else "",
+        f"JOBS={book.get('jobs')}" if book.get("jobs") != 2 else "",
+        f"{cores} cores" if cores != 2 else "",
+    ]
+    problems = [p for p in problems if p]
+    return f"not comparable with the targets (cpu, JOBS=2, 2 cores): {', '.join(problems)}" if problems else None
 
 
 def _minutes(seconds: float) -> str:
@@ -239,12 +283,25 @@ def targets_text(record: dict, book_cache: dict) -> str:
         book = record.get(key)
         if book is None:
             return f"- {label}: not measured"
+        commit = book.get("commit")
+        if book.get("wall_s") is None:
+            return f"- {label}: running or interrupted, no whole-book time (commit {commit})"
         head = f"- {label}: {_minutes(book['wall_s'])} against {_minutes(target)}"
-        if not book["finished"]:
+        why = comparable(book, record)
+        if why:
+            return f"{head}, {why} (commit {commit})"
+        if not book.get("finished"):
+            failed = book.get("failed") or [r["stem"] for r in book.get("chapters", []) if not r.get("ok", True)]
             undone = ", ".join(book.get("unfinished", [])) or "none"
-            return f"{head} when stopped, **missed** (not finished: {undone}; commit {book['commit']})"
+            if book.get("stopped_at_cap"):
+                why = f"stopped at the cap, not finished: {undone}"
+            elif failed:
+                why = f"chapters failed: {', '.join(failed)}"
+            else:
+                why = f"the build failed (exit {book.get('exit_code')}; not finished: {undone})"
+            return f"{head}, **missed** ({why}; commit {commit})"
         verdict = "met" if book["wall_s"] <= target else "**missed**"
-        return f"{head}, {verdict} (commit {book['commit']})"
+        return f"{head}, {verdict} (commit {commit})"
 
     lines = [
         book_line("warm_book", "warm full re-execution (filled model cache)", t["warm_full_reexecution_s"]),
@@ -255,14 +312,14 @@ def targets_text(record: dict, book_cache: dict) -> str:
         target, commit = t["unchanged_rebuild_s"], book_cache["commit"]
         lines.append(f"- unchanged rebuild: {s} s against {target} s, {verdict} (commit {commit})")
         users, ran = book_cache.get("touched_helper_users", []), book_cache.get("touched_helper_executed", [])
-        verdict = "met" if sorted(users) == sorted(ran) else "**missed**"
+        verdict = "met" if users and sorted(users) == sorted(ran) else "**missed**"
         lines.append(
             f"- a one-helper change (`{book_cache['touched_helper']}`) re-ran {', '.join(ran) or 'nothing'}; "
             f"its users: {', '.join(users) or 'none'}: {verdict}"
         )
     lines.append(book_line("nodata_book", "no-data book", t["nodata_book_s"]))
     lines.append(book_line("cold_book", "cold data book", t["cold_data_book_s"]))
-    if "cold_book" in record:
+    if "cold_book" in record and record["cold_book"].get("wall_s") is not None:
         c = check_cold_book(record["cold_book"], t)
         over = ", ".join(c["cold_book_chapters_over"]) or "none"
         lines.append(
@@ -288,8 +345,8 @@ def check(record: dict) -> dict[str, bool]:
     ``chapter_cold_s``: every chapter's cold wall time on 2 threads is within the target, except
     :data:`SHARED_MODEL_CHAPTER`, whose cost is written down instead.
     """
-    if "2_threads" not in record["runs"]:
-        raise ValueError("the record has no 2-thread cold pass; run with --threads 2")
+    if "2_threads" not in record.get("runs", {}):
+        raise SystemExit("the record has no 2-thread pass; run `python benchmarks/chapters.py --threads 2` first")
     cold = record["runs"]["2_threads"]["cold"]
     limit = record["targets"]["chapter_cold_s"]
     if cold is None:
@@ -299,11 +356,20 @@ def check(record: dict) -> dict[str, bool]:
         over = [r["stem"] for r in cold if r["wall_s"] > limit and not r["stem"].startswith(SHARED_MODEL_CHAPTER)]
         out = {"chapter_cold_s": not over, "chapters_over": over}
     if "cold_book" in record:
-        out.update(check_cold_book(record["cold_book"], record["targets"]))
+        why = comparable(record["cold_book"], record)
+        if why or record["cold_book"].get("wall_s") is None:
+            out.update({"cold_data_book_s": None, "cold_book_why": why or "running or interrupted"})
+        else:
+            out.update(check_cold_book(record["cold_book"], record["targets"]))
     if "nodata_book" in record:
         book = record["nodata_book"]
-        out["nodata_book_s"] = bool(book["finished"]) and book["wall_s"] <= record["targets"]["nodata_book_s"]
-        out["nodata_book_wall_s"] = book.get("wall_s")
+        why = comparable(book, record)
+        wall = book.get("wall_s")
+        met = bool(book.get("finished")) and wall is not None and wall <= record["targets"]["nodata_book_s"]
+        out["nodata_book_s"] = None if why else met
+        out["nodata_book_wall_s"] = wall
+        if why:
+            out["nodata_book_why"] = why
     return out
 
 
@@ -393,6 +459,11 @@ def main() -> None:
         if not args.out.exists():
             raise SystemExit(f"{args.out} does not exist yet: run `python benchmarks/chapters.py` first")
         record = json.loads(args.out.read_text())
+        if "runs" not in record or "targets" not in record:
+            raise SystemExit(
+                f"{args.out} holds no per-chapter passes (only {', '.join(sorted(record)) or 'nothing'}): "
+                "run `python benchmarks/chapters.py --warm-from CACHE` (or the cold passes) first"
+            )
         if args.table:
             print(table(record))
             if "cold_book" in record:
@@ -401,6 +472,9 @@ def main() -> None:
         else:
             print(json.dumps(check(record), indent=1))
         return
+    if args.no_data and args.warm_book is not None:
+        raise SystemExit("--no-data starts from an empty model cache; it cannot be combined with --warm-book")
+    args.cold_book = args.cold_book or args.no_data  # the no-data book is a whole-book measurement
     if args.warm_book is not None and not args.warm_book.is_dir():
         raise SystemExit(f"--warm-book must be a filled model cache folder; {args.warm_book} is not a folder")
     if args.cold_book or args.warm_book is not None:

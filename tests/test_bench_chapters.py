@@ -15,6 +15,8 @@ def record(cold_2: dict[str, float], warm_2: dict[str, float] | None = None) -> 
     warm_2 = warm_2 or {k: 1.0 for k in cold_2}
     rows = lambda d: [{"stem": k, "wall_s": v} for k, v in d.items()]  # noqa: E731
     return {
+        "profile": "cpu",
+        "cpu_count": 2,
         "targets": bench.TARGETS,
         "runs": {
             "1_threads": {"cold": rows({k: 2 * v for k, v in cold_2.items()}), "warm": rows(warm_2)},
@@ -33,7 +35,7 @@ def test_check_exempts_only_the_shared_model_chapter():
 def test_check_needs_a_two_thread_pass():
     rec = record({"01_a": 1.0})
     del rec["runs"]["2_threads"]
-    with pytest.raises(ValueError, match="2-thread cold pass"):
+    with pytest.raises(SystemExit, match="no 2-thread pass"):
         bench.check(rec)
 
 
@@ -83,7 +85,7 @@ def test_parse_report_reads_the_runners_lines():
 
 def cold(chapters, wall, finished=True, unfinished=()):
     rows = [{"stem": k, "ok": True, "seconds": v, "done_at_s": v} for k, v in chapters.items()]
-    return {"chapters": rows, "wall_s": wall, "finished": finished, "unfinished": list(unfinished)}
+    return {"chapters": rows, "wall_s": wall, "finished": finished, "unfinished": list(unfinished), "jobs": 2}
 
 
 def test_cold_book_check_and_table():
@@ -114,7 +116,8 @@ def test_targets_text_reads_every_figure_from_the_records():
     rec = record({"01_a": 100.0})
     rec["warm_book"] = {**cold({"01_a": 20.0}, 214.4), "commit": "abc1234"}
     rec["nodata_book"] = {**cold({"01_a": 20.0}, 198.0), "commit": "abc1234"}
-    rec["cold_book"] = {**cold({"01_a": 200.0}, 5400.0, finished=False, unfinished=["11_c"]), "commit": "abc1234"}
+    stopped = cold({"01_a": 200.0}, 5400.0, finished=False, unfinished=["11_c"])
+    rec["cold_book"] = {**stopped, "commit": "abc1234", "stopped_at_cap": True}
     cache = {
         "unchanged_rebuild_s": 7.1,
         "commit": "def5678",
@@ -127,7 +130,8 @@ def test_targets_text_reads_every_figure_from_the_records():
     assert lines[1] == "- unchanged rebuild: 7.1 s against 10 s, met (commit def5678)"
     assert lines[2].endswith(": met") and "re-ran 03_h" in lines[2]
     assert lines[3] == "- no-data book: 3 min 18 s against 3 min, **missed** (commit abc1234)"
-    assert lines[4].startswith("- cold data book: 90 min against 15 min when stopped, **missed** (not finished: 11_c")
+    stopped_line = "90 min against 15 min, **missed** (stopped at the cap, not finished: 11_c; commit abc1234)"
+    assert lines[4] == f"- cold data book: {stopped_line}"
     assert lines[5].endswith("over it: none, and the chapters not finished")
     assert bench.targets_text(record({"01_a": 1.0}), {}).splitlines()[0].endswith(": not measured")
 
@@ -148,3 +152,26 @@ def test_the_readme_shows_the_recorded_targets_and_cold_book():
     assert block("targets") == bench.targets_text(rec, cache), "paste `python benchmarks/chapters.py --table`"
     if "cold_book" in rec:
         assert block("cold-book-table") == bench.cold_book_table(rec["cold_book"])
+
+
+def test_targets_text_words_failures_partial_records_and_other_machines_apart():
+    rec = record({"01_a": 100.0})
+    failed = cold({"01_a": 20.0}, 200.0, finished=False)
+    failed["chapters"].append({"stem": "02_b", "ok": False, "seconds": 3.0, "done_at_s": 5.0})
+    rec["nodata_book"] = {**failed, "commit": "abc", "failed": ["02_b"], "exit_code": 1}
+    rec["warm_book"] = {"chapters": [], "commit": "abc", "jobs": 2}  # written after a chapter, then interrupted
+    rec["cold_book"] = {**cold({"01_a": 20.0}, 100.0), "commit": "abc", "profile": "smoke", "cpu_count": 16}
+    lines = bench.targets_text(rec, {}).splitlines()
+    assert lines[0].endswith("(filled model cache): running or interrupted, no whole-book time (commit abc)")
+    assert lines[1] == "- no-data book: 3 min 20 s against 3 min, **missed** (chapters failed: 02_b; commit abc)"
+    assert "not comparable with the targets (cpu, JOBS=2, 2 cores): profile smoke, 16 cores" in lines[2]
+    assert "met" not in lines[2].replace("not comparable", "")
+    verdict = bench.check(rec)
+    assert verdict["cold_data_book_s"] is None and "16 cores" in verdict["cold_book_why"]
+    assert verdict["nodata_book_s"] is False
+
+
+def test_a_touched_helper_with_no_users_is_not_a_met_target():
+    cache = {"unchanged_rebuild_s": 7.1, "commit": "d", "touched_helper": "src/x.py"}
+    line = bench.targets_text(record({"01_a": 1.0}), cache).splitlines()[2]
+    assert line.endswith("**missed**") and "re-ran nothing" in line

@@ -48,21 +48,28 @@ def loop_steps(models, batches):
 
 
 def batched_steps(models, batches):
+    """The same steps for the ``K`` models at once: ``vmap`` over their stacked parameters. The
+    parameters are plain tensors (detached from autograd, updated by hand as SGD does), and the
+    attack's gradient is taken with the parameters detached, so neither path pays for work the
+    other does not do (the loop's ``autograd.grad`` builds no second-order graph either)."""
     params, buffers = stack_module_state(models)
+    params = {k: v.detach() for k, v in params.items()}
     base = copy.deepcopy(models[0]).to("meta")
 
     def loss(p, b, x, y, d):
-        def f(inp):
-            return functional_call(base, (p, b), (inp,))
+        p_fixed = {k: v.detach() for k, v in p.items()}  # the attack does not differentiate the weights
 
-        g = grad(lambda dd: F.cross_entropy(f(x + dd), y))(d)  # the attack's gradient, inside the transform
+        def f(inp, weights):
+            return functional_call(base, (weights, b), (inp,))
+
+        g = grad(lambda dd: F.cross_entropy(f(x + dd, p_fixed), y))(d)  # the attack's gradient
         x_adv = (x + (d + ALPHA * g.sign()).clamp(-EPS, EPS)).clamp(0, 1).detach()
-        return F.cross_entropy(f(x_adv), y)
+        return F.cross_entropy(f(x_adv, p), y)
 
     step = vmap(grad(loss), in_dims=(0, 0, None, None, 0))
     for x, y, deltas in batches:
         grads = step(params, buffers, x, y, torch.stack(deltas))
-        params = {k: v - LR * grads[k] for k, v in params.items()}
+        params = {k: (v - LR * grads[k]).detach() for k, v in params.items()}
     return params
 
 

@@ -32,3 +32,4 @@ def test_batched_training_matches_one_model_at_a_time():
         for name, p in m.named_parameters():
             torch.testing.assert_close(params[name][i], p, rtol=1e-5, atol=1e-6)
     assert not torch.equal(params["0.weight"][0], models[0][0].weight), "the weights moved"
+    assert not any(p.requires_grad for p in params.values()), "no autograd graph chained across the timed steps"

@@ -368,6 +368,30 @@ def test_first_build_seconds_reads_the_matching_cold_book_only_for_an_empty_cach
     assert runner.first_build_seconds("cpu", tmp_path / "missing.json") == {}
 
 
+def test_first_build_seconds_default_layout_failures_unfinished_and_bad_records(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RELIABLE_ML_CACHE", str(cache))
+    monkeypatch.delenv("RELIABLE_ML_DATA", raising=False)  # the default data root: $cache/data
+    (cache / "data" / "MNIST").mkdir(parents=True)
+    rows = [
+        {"stem": "04_a", "ok": True, "seconds": 3000.0},
+        {"stem": "05_b", "ok": False, "seconds": 2.0},  # failed: its seconds are the time to the failure
+        {"stem": "06_c", "ok": True, "seconds": float("nan")},
+        {"stem": "07_d", "ok": True, "seconds": True},
+    ]
+    bench = tmp_path / "chapters.json"
+    book = {"profile": "cpu", "chapters": rows, "unfinished": ["11_e"], "wall_s": 5400.0}
+    bench.write_text(json.dumps({"cold_book": book}))
+    assert runner.first_build_seconds("cpu", bench) == {"04_a": 3000.0, "11_e": 5400.0}, "a cache holding only data"
+    no_rows, no_list = {"cold_book": {"profile": "cpu", "chapters": None}}, {"cold_book": {"profile": "cpu"}}
+    for bad in ([], {"cold_book": []}, no_rows, no_list):
+        bench.write_text(json.dumps(bad))
+        assert runner.first_build_seconds("cpu", bench) == {}, bad
+    (cache / "zoo").mkdir()
+    bench.write_text(json.dumps({"cold_book": book}))
+    assert runner.first_build_seconds("cpu", bench) == {}, "a model in the cache: not a first build"
+
+
 def test_a_first_build_starts_the_longest_cold_chapter_first(tmp_path):
     _record(tmp_path, "cpu", "04_a", 50.0)
     _record(tmp_path, "cpu", "10_b", 21.0)

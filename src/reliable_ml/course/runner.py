@@ -378,31 +378,44 @@ BENCH_CHAPTERS = PROJECT_ROOT / "results" / "bench" / "chapters.json"
 
 def first_build_seconds(profile: str, record: Path = BENCH_CHAPTERS) -> dict[str, float]:
     """Each chapter's seconds in the measured book that matches this build, when this is a first
-    build (an empty or missing model cache): the cold book (``cold_book``) when the data root holds
-    anything, the no-data book (``nodata_book``) when it does not. ``{}`` otherwise, or when the
-    benchmark measured another profile or nothing. Warm chapters cost what their last run cost
-    (:func:`expected_seconds`); a cold one costs what training its models costs, which only a cold
-    measurement knows (chapter 10 is short warm and among the longest cold)."""
+    build (a model cache that is missing or holds nothing but the data root, the default layout
+    ``~/.cache/reliable_ml/data``): the cold book (``cold_book``) when the data root holds anything,
+    the no-data book (``nodata_book``) when it does not (a fresh clone with network downloads the
+    data instead, and is then ordered as the no-data book: a schedule hint, never a figure). ``{}``
+    otherwise, or when the benchmark measured another profile, nothing, or a malformed record.
+    Failed chapters are left out (their seconds are the time to the failure); a chapter the
+    measured book had not finished when it stopped gets the book's wall seconds, a lower bound.
+    Warm chapters cost what their last run cost (:func:`expected_seconds`); a cold one costs what
+    training its models costs, which only a cold measurement knows (chapter 10 is short warm and
+    among the longest cold)."""
     from reliable_ml.data.root import data_root
     from reliable_ml.util.cachedir import cache_dir
 
-    cache = cache_dir()
-    if cache.is_dir() and any(cache.iterdir()):
+    cache, root = cache_dir(), data_root()
+    if cache.is_dir() and any(entry.resolve() != root.resolve() for entry in cache.iterdir()):
         return {}
-    root = data_root()
     key = "cold_book" if root.is_dir() and any(root.iterdir()) else "nodata_book"
     try:
         measured = json.loads(Path(record).read_text())
-        book = measured.get(key) or {}
-    except (OSError, ValueError, AttributeError):
+        book = measured[key]
+        if book.get("profile", measured.get("profile")) != profile:
+            return {}
+        seconds = {
+            row["stem"]: float(row["seconds"])
+            for row in book["chapters"]
+            if row.get("ok", True) is True and _is_seconds(row.get("seconds")) and isinstance(row.get("stem"), str)
+        }
+        if _is_seconds(book.get("wall_s")):
+            unfinished = [stem for stem in book.get("unfinished") or [] if isinstance(stem, str)]
+            seconds.update({stem: float(book["wall_s"]) for stem in unfinished})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    if book.get("profile", measured.get("profile")) != profile:
-        return {}
-    return {
-        row["stem"]: float(row["seconds"])
-        for row in book.get("chapters", [])
-        if isinstance(row, dict) and isinstance(row.get("seconds"), (int, float)) and "stem" in row
-    }
+    return seconds
+
+
+def _is_seconds(value: object) -> bool:
+    """``value`` is a finite, non-negative number of seconds (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def longest_first(

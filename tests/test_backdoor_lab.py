@@ -499,6 +499,9 @@ def test_clean_label_keys_hash_the_computing_code(lab, monkeypatch):
     monkeypatch.setattr(bl.inspect, "getsource", lambda obj: real(obj) + ("#\n" if obj is clr.wide_arm else ""))
     assert bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0) == key, "the radius module's code: not here"
     assert clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep") != sweep
+    derives = lambda obj: real(obj) + ("#\n" if obj is bl.clean_label_hardening else "")  # noqa: E731
+    monkeypatch.setattr(bl.inspect, "getsource", derives)  # it computes the share the seed is given
+    assert bl.clean_label_fingerprint(lab, 0.5, 0.3, 10, 0, "robust", 0) != key
     wording = lambda obj: real(obj) + ("#\n" if obj is clr.rule_words else "")  # noqa: E731
     monkeypatch.setattr(bl.inspect, "getsource", wording)
     assert clr._key(lab, 0.5, 0.3, 10, 0, "robust", "sweep") == sweep, "a sentence's wording retrains nothing"

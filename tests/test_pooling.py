@@ -50,3 +50,31 @@ def test_return_indices_takes_the_standard_path():
     values, idx = MaxPool2d(2, return_indices=True)(x)
     ref_values, ref_idx = nn.MaxPool2d(2, return_indices=True)(x)
     assert torch.equal(values, ref_values) and torch.equal(idx, ref_idx)
+
+
+def _bits(t: torch.Tensor) -> torch.Tensor:
+    """The float32 bit patterns: tells -0.0 from 0.0 and compares NaNs, which torch.equal does not."""
+    return t.contiguous().view(torch.int32)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, dilation=2), dict(kernel_size=3, ceil_mode=True)],
+)
+def test_bitwise_with_padding_dilation_ceil_mode_signed_zeros_and_a_lone_nan(kwargs):
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(3, 4, 11, 9, generator=g)
+    x[x.abs() < 0.3] = -0.0  # negative zeros tie with each other inside windows
+    x[1, 2, 4, 4] = float("nan")  # one NaN among numbers (an even place: inside a window of every case)
+    with torch.no_grad():
+        ours, theirs = MaxPool2d(**kwargs)(x), nn.MaxPool2d(**kwargs)(x)
+    assert torch.equal(_bits(ours), _bits(theirs))
+    assert ours.isnan().any(), "the NaN reached the output"
+
+
+def test_the_output_layout_follows_torch():
+    x = torch.rand(2, 8, 12, 12)
+    with torch.no_grad():
+        for inp in (x, x.contiguous(memory_format=torch.channels_last)):
+            ours, theirs = MaxPool2d(2)(inp), nn.MaxPool2d(2)(inp)
+            assert ours.stride() == theirs.stride() and torch.equal(_bits(ours), _bits(theirs))

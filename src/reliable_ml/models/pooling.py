@@ -17,11 +17,14 @@ from torch import nn
 
 class MaxPool2d(nn.MaxPool2d):
     """:class:`torch.nn.MaxPool2d` (same arguments, same values, same ``repr``) whose forward pass
-    on a 4-d CPU tensor, outside autograd, pools a channels-last copy and returns NCHW."""
+    on a 4-d CPU tensor, outside autograd, pools a channels-last copy and returns NCHW (an input
+    already channels-last is pooled as it is and stays channels-last, as with torch)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.return_indices or x.device.type != "cpu" or x.dim() != 4:
             return super().forward(x)
         if torch.is_grad_enabled() and x.requires_grad:
+            return super().forward(x)
+        if x.is_contiguous(memory_format=torch.channels_last):  # already the fast layout: kept, as torch does
             return super().forward(x)
         return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()

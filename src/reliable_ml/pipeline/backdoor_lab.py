@@ -184,11 +184,13 @@ def clean_label_fingerprint(
     """Hash of everything one seed of :func:`clean_label_hardening` depends on: the cache
     version, share, radius, PGD steps, seed, epochs, target, device type, torch version, the robust
     model's fingerprint, the bytes of the training, "other" and test images, labels and trigger, and
-    the code that computes it (:func:`code_hash` of ``_clean_label_seed`` and :func:`cached_seed`)."""
+    the code that computes it (:func:`code_hash` of ``_clean_label_seed``, :func:`cached_seed` and
+    :func:`clean_label_hardening`, which derives the poisons' share of the training set that the
+    seed is given)."""
     h = hashlib.sha256(
         json.dumps(
             {
-                "code": code_hash(_clean_label_seed, cached_seed),
+                "code": code_hash(_clean_label_seed, cached_seed, clean_label_hardening),
                 "v": CLEAN_LABEL_CACHE_VERSION,
                 "arms": HARDENINGS,
                 "share": float(share),

@@ -27,6 +27,7 @@ from torch import nn
 
 from reliable_ml import data
 from reliable_ml.models import nets as models
+from reliable_ml.models import pooling
 from reliable_ml.pipeline import poisoning as po
 from reliable_ml.robust import attacks
 from reliable_ml.robust import saliency as sal
@@ -157,8 +158,9 @@ def hits(lab: Lab, model: nn.Module, source: int | None = None) -> np.ndarray:
 # --------------------------------------------------------------------------- result cache
 def _code() -> tuple:
     """The modules whose source is part of every cache key of this chapter's results: an edit to
-    the training loop, the poisoning, the attacks, the network or this module recomputes."""
-    return (sys.modules[__name__], po, rt, attacks, models, sal)
+    the training loop, the poisoning, the attacks, the network (and its pooling layer) or this
+    module recomputes."""
+    return (sys.modules[__name__], po, rt, attacks, models, pooling, sal)
 
 
 def _lab_key(lab: Lab) -> tuple[dict, list[torch.Tensor]]:

@@ -322,9 +322,12 @@ def targets_text(record: dict, book_cache: dict) -> str:
     if "cold_book" in record and record["cold_book"].get("wall_s") is not None:
         c = check_cold_book(record["cold_book"], t)
         over = ", ".join(c["cold_book_chapters_over"]) or "none"
+        unfinished = bool(c["cold_book_unfinished"])
+        why = comparable(record["cold_book"], record)
+        verdict = why or ("**missed**" if c["cold_book_chapters_over"] or unfinished else "met")
         lines.append(
             f"- no chapter over {_minutes(t['chapter_cold_s'])} cold but {SHARED_MODEL_CHAPTER} (JOBS=2, in the cold "
-            f"book): over it: {over}" + (", and the chapters not finished" if c["cold_book_unfinished"] else "")
+            f"book): over it: {over}" + (", and the chapters not finished" if unfinished else "") + f"; {verdict}"
         )
     return "\n".join(lines)
 

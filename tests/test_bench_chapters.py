@@ -132,7 +132,11 @@ def test_targets_text_reads_every_figure_from_the_records():
     assert lines[3] == "- no-data book: 3 min 18 s against 3 min, **missed** (commit abc1234)"
     stopped_line = "90 min against 15 min, **missed** (stopped at the cap, not finished: 11_c; commit abc1234)"
     assert lines[4] == f"- cold data book: {stopped_line}"
-    assert lines[5].endswith("over it: none, and the chapters not finished")
+    assert lines[5].endswith("over it: none, and the chapters not finished; **missed**")
+    rec["cold_book"] = {**cold({"01_a": 200.0, "04_adversarial_training": 1400.0}, 1500.0), "commit": "abc1234"}
+    assert bench.targets_text(rec, cache).splitlines()[5].endswith("over it: none; met"), "04 is exempt"
+    rec["cold_book"] = {**cold({"01_a": 301.0}, 400.0), "commit": "abc1234"}
+    assert bench.targets_text(rec, cache).splitlines()[5].endswith("over it: 01_a; **missed**")
     assert bench.targets_text(record({"01_a": 1.0}), {}).splitlines()[0].endswith(": not measured")
 
 

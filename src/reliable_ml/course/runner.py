@@ -367,7 +367,7 @@ def expected_seconds(stem: str, profile: str, roots: list[Path] | None = None) -
             seconds = json.loads(path.read_text()).get("wall_seconds")
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0:
+        if _is_seconds(seconds):
             return float(seconds)
     return None
 
